@@ -1,0 +1,213 @@
+import * as aws from "@pulumi/aws/provider";
+import * as kms from "@pulumi/aws/kms";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { TestbedConfig } from "../../infra/config";
+import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
+import type {
+    ArtifactStore,
+    GpuNodePoolSummary,
+    GpuScheduling,
+    ImageRegistry,
+    Platform,
+    Scheduling,
+    StoreName,
+    WorkloadIdentityArgs,
+    WorkloadIdentityBinding,
+} from "../platform";
+import { AwsArtifactStore } from "./artifact-store";
+import { ClusterAutoscaler } from "./cluster-autoscaler";
+import { ecrPushStatements, s3GrantStatements } from "./iam-policy";
+import { AwsNetwork } from "./network";
+import { GPU_NODE_LABELS, GPU_TAINT, ManagedNodeGroup, SYSTEM_NODE_LABELS, createNodeRole, gpuAmiType } from "./node-groups";
+import { AwsImageRegistry } from "./registry";
+import { IrsaRole } from "./workload-identity";
+
+export interface AwsPlatformArgs {
+    /** Validated stack configuration (cloud must be aws). */
+    readonly config: TestbedConfig;
+    /** EKS cluster name; also names the registry repository. */
+    readonly clusterName: string;
+    /** Tags put on every AWS resource through the provider's default tags. */
+    readonly tags: Record<string, string>;
+}
+
+/** EKS access-entry policy that grants cluster-admin. */
+const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+/** The AWS platform: VPC, EKS with system and GPU node groups, S3 artifact stores, ECR and IRSA. */
+export class AwsPlatform extends pulumi.ComponentResource implements Platform {
+    readonly cloud = "aws" as const;
+    readonly region: string;
+    readonly clusterName: pulumi.Output<string>;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly oidcIssuer: pulumi.Output<string>;
+    readonly k8sProvider: k8s.Provider;
+    readonly gpuScheduling: GpuScheduling;
+    readonly systemScheduling: Scheduling;
+    readonly artifactStore: ArtifactStore;
+    readonly imageRegistry: ImageRegistry;
+    readonly gpuNodePools: readonly GpuNodePoolSummary[];
+    readonly clusterReady: pulumi.Resource[];
+
+    private readonly oidcProviderArn: pulumi.Output<string>;
+    private readonly store: AwsArtifactStore;
+    private readonly registry: AwsImageRegistry;
+
+    constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { config } = args;
+        if (!config.aws) throw new Error("AwsPlatform needs the aws config section (validated before this point)");
+        const awsProvider = new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.ProviderArgs["region"], defaultTags: { tags: args.tags } }, opts?.parent ? { parent: opts.parent } : {});
+        super("mlops-testbed:aws:Platform", name, {}, { ...opts, providers: [awsProvider] });
+        this.region = config.aws.region;
+        const parent = { parent: this };
+
+        const network = new AwsNetwork(`${name}-network`, {
+            cidr: config.network.cidr,
+            availabilityZones: config.network.availabilityZones,
+            natGateways: config.network.natGateways,
+            clusterName: args.clusterName,
+            tags: {},
+        }, parent);
+
+        const secretsKey = new kms.Key(`${name}-secrets-key`, {
+            description: `Envelope encryption of Kubernetes secrets in ${args.clusterName}`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+        }, parent);
+
+        const access = config.cluster.endpointAccess;
+        const cluster = new eks.Cluster(`${name}-eks`, {
+            name: args.clusterName,
+            version: config.cluster.kubernetesVersion,
+            vpcId: network.vpcId,
+            publicSubnetIds: network.publicSubnetIds,
+            privateSubnetIds: network.privateSubnetIds,
+            endpointPrivateAccess: access !== "public",
+            endpointPublicAccess: access !== "private",
+            publicAccessCidrs: access === "private" ? undefined : config.cluster.publicAccessCidrs,
+            authenticationMode: eks.AuthenticationMode.Api,
+            accessEntries: Object.fromEntries(
+                config.cluster.adminRoleArns.map((arn, i) => [
+                    `admin-${i}`,
+                    { principalArn: arn, accessPolicies: { admin: { policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: "cluster" } } } },
+                ]),
+            ),
+            createOidcProvider: true,
+            enabledClusterLogTypes: config.cluster.logTypes,
+            encryptionConfigKeyArn: secretsKey.arn,
+            skipDefaultNodeGroup: true,
+            nodeAssociatePublicIpAddress: false,
+        }, parent);
+
+        this.clusterName = pulumi.output(args.clusterName);
+        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.oidcIssuer = cluster.oidcProviderUrl;
+        this.oidcProviderArn = cluster.oidcProviderArn;
+        this.k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, parent);
+
+        const nodeRole = createNodeRole(name, {}, this);
+        const system = config.cluster.systemNodes;
+        const systemNodes = new ManagedNodeGroup(`${name}-system`, {
+            clusterName: args.clusterName,
+            nodeRoleArn: nodeRole.arn,
+            subnetIds: network.privateSubnetIds,
+            instanceTypes: system.instanceTypes,
+            capacityType: "on-demand",
+            amiType: "AL2023_x86_64_STANDARD",
+            minSize: system.minSize,
+            maxSize: system.maxSize,
+            desiredSize: system.desiredSize,
+            diskSizeGiB: system.diskSizeGiB,
+            labels: { ...SYSTEM_NODE_LABELS },
+            taints: [],
+            tags: {},
+        }, { parent: this, dependsOn: [cluster] });
+
+        const gpuGroups = config.gpuNodePools.map((pool) =>
+            new ManagedNodeGroup(`${name}-gpu-${pool.name}`, {
+                clusterName: args.clusterName,
+                nodeRoleArn: nodeRole.arn,
+                subnetIds: network.privateSubnetIds,
+                instanceTypes: pool.instanceTypes,
+                capacityType: pool.capacityType,
+                amiType: gpuAmiType(pool.instanceTypes),
+                minSize: pool.minSize,
+                maxSize: pool.maxSize,
+                desiredSize: pool.minSize,
+                diskSizeGiB: pool.diskSizeGiB,
+                labels: { ...pool.labels, ...GPU_NODE_LABELS, "mlops-testbed/gpu-pool": pool.name },
+                taints: [GPU_TAINT],
+                tags: {},
+            }, { parent: this, dependsOn: [cluster] }),
+        );
+        this.gpuNodePools = config.gpuNodePools.map(({ name: poolName, instanceTypes, capacityType, minSize, maxSize }) => ({
+            name: poolName, instanceTypes, capacityType, minSize, maxSize,
+        }));
+
+        this.gpuScheduling = {
+            resourceName: "nvidia.com/gpu",
+            nodeLabel: { key: "nvidia.com/gpu.present", value: "true" },
+            nodeSelector: { "nvidia.com/gpu.present": "true" },
+            tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+        };
+        this.systemScheduling = { nodeSelector: { ...SYSTEM_NODE_LABELS }, tolerations: [] };
+
+        const k8sChildren = { parent: this, providers: [this.k8sProvider], dependsOn: [systemNodes] };
+        const devicePlugin = new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, k8sChildren);
+        new ClusterAutoscaler(`${name}-autoscaler`, {
+            clusterName: args.clusterName,
+            region: config.aws.region,
+            kubernetesVersion: config.cluster.kubernetesVersion,
+            oidcProviderArn: this.oidcProviderArn,
+            oidcIssuer: this.oidcIssuer,
+            scaleDownUnneededMinutes: config.cluster.scaleDownUnneededMinutes,
+            systemScheduling: this.systemScheduling,
+            tags: {},
+        }, k8sChildren);
+
+        this.store = new AwsArtifactStore(`${name}-store`, {
+            protection: config.artifactStores.protection,
+            noncurrentVersionDays: config.artifactStores.noncurrentVersionDays,
+            tags: {},
+        }, parent);
+        this.artifactStore = {
+            kind: "s3",
+            modelsBucket: this.store.models.bucketName,
+            datasetsBucket: this.store.datasets.bucketName,
+            region: config.aws.region,
+            endpoint: null,
+            egress: { kind: "external-https", port: 443 },
+        };
+        this.registry = new AwsImageRegistry(`${name}-registry`, {
+            repositoryName: `${args.clusterName}/model-server`,
+            protection: config.artifactStores.protection,
+            keepImages: config.registry.keepImages,
+            untaggedDays: config.registry.untaggedDays,
+            tags: {},
+        }, parent);
+        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl };
+        this.clusterReady = [systemNodes, ...gpuGroups, devicePlugin];
+
+        this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
+    }
+
+    bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding {
+        const buckets: Record<StoreName, pulumi.Output<string>> = { models: this.store.models.bucketArn, datasets: this.store.datasets.bucketArn };
+        const statements = pulumi
+            .all([buckets.models, buckets.datasets, this.store.kmsKeyArn, this.registry.repositoryArn])
+            .apply(([models, datasets, key, repo]) => [
+                ...s3GrantStatements(args.grants, { models, datasets }, key),
+                ...(args.registryPush ? ecrPushStatements(repo) : []),
+            ]);
+        const role = new IrsaRole(name, {
+            namespace: args.namespace,
+            serviceAccount: args.serviceAccount,
+            oidcProviderArn: this.oidcProviderArn,
+            oidcIssuer: this.oidcIssuer,
+            statements,
+        }, { parent: this, ...opts });
+        return { serviceAccountAnnotations: role.serviceAccountAnnotations, podLabels: {}, identity: role.roleArn };
+    }
+}

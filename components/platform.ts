@@ -1,0 +1,122 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { CloudName } from "../infra/schema/platform";
+
+/**
+ * The only thing that crosses from a cloud platform (components/aws, components/azure, components/existing)
+ * into the cloud-agnostic cluster layer (components/k8s, dashboards, pipelines). Adding a cloud means
+ * implementing this interface, nothing else.
+ */
+export interface Platform {
+    /** Which platform built the cluster. */
+    readonly cloud: CloudName;
+    /** Cloud region, or null where none applies (existing clusters). */
+    readonly region: string | null;
+    /** Name of the Kubernetes cluster. */
+    readonly clusterName: pulumi.Output<string>;
+    /** Kubeconfig of the cluster, always a secret. */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** OIDC issuer URL of the cluster's service-account tokens, or null where the platform has none. */
+    readonly oidcIssuer: pulumi.Output<string> | null;
+    /** The explicit provider every Kubernetes resource of the cluster layer must use. */
+    readonly k8sProvider: k8s.Provider;
+    /** Where GPU workloads go, and the taint they must tolerate. */
+    readonly gpuScheduling: GpuScheduling;
+    /** Where system workloads (monitoring, Tekton, gateway) go. */
+    readonly systemScheduling: Scheduling;
+    /** The object store for models and training data. */
+    readonly artifactStore: ArtifactStore;
+    /** Registry for model-server images. */
+    readonly imageRegistry: ImageRegistry;
+    /** GPU node pools as built, for the outputs and for dashboards. */
+    readonly gpuNodePools: readonly GpuNodePoolSummary[];
+    /**
+     * Resources the cluster layer must wait for before it installs workloads (nodes able to run pods, the
+     * GPU device plugin). Pass as `dependsOn`.
+     */
+    readonly clusterReady: pulumi.Resource[];
+    /**
+     * Binds a Kubernetes service account to a cloud identity allowed only the given store access. The cluster
+     * layer puts the returned annotations and labels on the service account and pods.
+     */
+    bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding;
+}
+
+export interface Scheduling {
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    readonly tolerations: readonly k8s.types.input.core.v1.Toleration[];
+}
+
+export interface GpuScheduling extends Scheduling {
+    /** The extended resource a GPU pod requests (limits). */
+    readonly resourceName: "nvidia.com/gpu";
+    /** The label every GPU node carries; selectors and affinities use it. */
+    readonly nodeLabel: { readonly key: string; readonly value: string };
+}
+
+export type ArtifactStoreKind = "s3" | "azure-blob" | "s3-compatible";
+
+export interface ArtifactStore {
+    readonly kind: ArtifactStoreKind;
+    /** Bucket (container) for versioned models: models/<model>/<version>/. */
+    readonly modelsBucket: pulumi.Output<string>;
+    /** Bucket (container) for training data. */
+    readonly datasetsBucket: pulumi.Output<string>;
+    /** Region of the store, or null. */
+    readonly region: string | null;
+    /** Endpoint URL for S3-compatible clients, or null to use the cloud default. */
+    readonly endpoint: pulumi.Output<string> | null;
+    /**
+     * CIDR blocks or in-cluster peers the store is reached through, for egress NetworkPolicies. A cloud store
+     * is reached over HTTPS (443) outside the cluster; an in-cluster store by namespace and port.
+     */
+    readonly egress: StoreEgress;
+}
+
+export type StoreEgress =
+    | { readonly kind: "external-https"; readonly port: 443 }
+    | { readonly kind: "in-cluster"; readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
+
+export interface ImageRegistry {
+    /** Repository URL model-server images are pushed to (e.g. <account>.dkr.ecr.<region>.amazonaws.com/<repo>). */
+    readonly repositoryUrl: pulumi.Output<string>;
+}
+
+export interface GpuNodePoolSummary {
+    readonly name: string;
+    readonly instanceTypes: readonly string[];
+    readonly capacityType: "spot" | "on-demand";
+    readonly minSize: number;
+    readonly maxSize: number;
+}
+
+export type StoreName = "models" | "datasets";
+export type AccessMode = "read" | "write" | "read-write";
+
+export interface StoreGrant {
+    /** Which store. */
+    readonly store: StoreName;
+    /** Key prefix the grant is limited to, without leading slash, ending in "/" (e.g. "models/iris/v1/"); "" for the whole store. */
+    readonly prefix: string;
+    readonly access: AccessMode;
+}
+
+export interface WorkloadIdentityArgs {
+    /** Namespace of the service account. */
+    readonly namespace: pulumi.Input<string>;
+    /** Name of the service account. */
+    readonly serviceAccount: pulumi.Input<string>;
+    /** Store access the identity gets; nothing else. */
+    readonly grants: readonly StoreGrant[];
+    /** Whether the identity may push images to the image registry. */
+    readonly registryPush?: boolean;
+}
+
+export interface WorkloadIdentityBinding {
+    /** Annotations for the Kubernetes ServiceAccount (e.g. eks.amazonaws.com/role-arn). */
+    readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+    /** Labels pods of the service account need (e.g. Azure workload identity); may be empty. */
+    readonly podLabels: Readonly<Record<string, string>>;
+    /** The cloud identity (role ARN, client id); for outputs and policies. */
+    readonly identity: pulumi.Output<string>;
+}

@@ -1,0 +1,226 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { validateAwsConfig } from "../components/aws/validate";
+import { modelsSchema, quotaDefaultsSchema } from "./schema/models";
+import { monitoringSchema } from "./schema/monitoring";
+import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
+import { pipelinesSchema } from "./schema/pipelines";
+import {
+    AVAILABLE_CLOUDS,
+    artifactStoresSchema,
+    awsSchema,
+    cloudSchema,
+    clusterSchema,
+    gpuNodePoolsSchema,
+    networkSchema,
+    registrySchema,
+} from "./schema/platform";
+
+
+/** The whole stack configuration. Every top-level key is documented in the README. */
+export const configSchema = z.strictObject({
+    cloud: cloudSchema,
+    aws: awsSchema.optional(),
+    cluster: clusterSchema.default(clusterSchema.parse({})),
+    network: networkSchema.default(networkSchema.parse({})),
+    gpuNodePools: gpuNodePoolsSchema,
+    artifactStores: artifactStoresSchema.default(artifactStoresSchema.parse({})),
+    registry: registrySchema.default(registrySchema.parse({})),
+    models: modelsSchema,
+    quotaDefaults: quotaDefaultsSchema.default(quotaDefaultsSchema.parse({})),
+    monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+    pipelines: pipelinesSchema.default(pipelinesSchema.parse({})),
+});
+
+export { CONFIG_NAMESPACE, keyPath };
+export type { ConfigIssue };
+
+export type TestbedConfig = z.infer<typeof configSchema>;
+export type GpuNodePoolConfig = TestbedConfig["gpuNodePools"][number];
+export type ModelConfig = TestbedConfig["models"][number];
+
+
+/** Raised for invalid configuration; `pulumi up` prints its message without a stack trace. */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly issues: readonly ConfigIssue[]) {
+        super(formatIssues(issues));
+        this.name = "ConfigError";
+    }
+}
+
+export function formatIssues(issues: readonly ConfigIssue[]): string {
+    const lines = issues.map((i) => {
+        const got = i.value === undefined ? "" : ` (got ${JSON.stringify(i.value)})`;
+        return `  - ${i.key}: ${i.message}${got}`;
+    });
+    const noun = issues.length === 1 ? "problem" : "problems";
+    return `Invalid configuration: ${issues.length} ${noun} found. Fix these keys in Pulumi.<stack>.yaml:\n${lines.join("\n")}`;
+}
+
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+    let cur: unknown = raw;
+    for (const p of path) {
+        if (cur === null || typeof cur !== "object") return undefined;
+        cur = (cur as Record<PropertyKey, unknown>)[p];
+    }
+    return cur;
+}
+
+function zodIssues(error: z.ZodError, raw: Record<string, unknown>): ConfigIssue[] {
+    const out: ConfigIssue[] = [];
+    for (const issue of error.issues) {
+        if (issue.code === "unrecognized_keys") {
+            for (const k of issue.keys) {
+                const allowed = allowedKeysAt(issue.path);
+                out.push({
+                    key: keyPath([...issue.path, k]),
+                    message: `unknown key${allowed ? `; allowed keys here: ${allowed.join(", ")}` : ""}`,
+                });
+            }
+            continue;
+        }
+        const value = valueAt(raw, issue.path);
+        const missing = value === undefined && issue.code === "invalid_type";
+        out.push({
+            key: keyPath(issue.path),
+            message: missing ? `is required: ${issue.message}` : issue.message,
+            value: missing ? undefined : value,
+        });
+    }
+    return out;
+}
+
+/** The keys an object in the schema accepts, for "unknown key" messages. */
+function allowedKeysAt(path: readonly PropertyKey[]): string[] | undefined {
+    let schema: z.ZodType = configSchema;
+    for (const p of path) {
+        schema = unwrap(schema);
+        if (schema instanceof z.ZodArray && typeof p === "number") schema = schema.element as z.ZodType;
+        else if (schema instanceof z.ZodObject) schema = schema.shape[p as string] as z.ZodType;
+        else return undefined;
+        if (!schema) return undefined;
+    }
+    schema = unwrap(schema);
+    return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+    let s: z.ZodType = schema;
+    for (;;) {
+        if (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+        else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+        else return s;
+    }
+}
+
+/**
+ * Pulumi hands config values over as strings; structured values are JSON. Scalars that look like JSON
+ * numbers or booleans are parsed so `minSize: 0` at the top level reads as a number.
+ */
+export function parseRawConfig(all: Record<string, string>): Record<string, unknown> {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, text] of Object.entries(all)) {
+        if (!fullKey.startsWith(prefix)) continue;
+        const key = fullKey.slice(prefix.length);
+        let value: unknown = text;
+        if (/^\s*[[{]/.test(text) || /^(true|false|null|-?\d+(\.\d+)?)$/.test(text)) {
+            try {
+                value = JSON.parse(text);
+            } catch {
+                value = text;
+            }
+        }
+        raw[key] = value;
+    }
+    return raw;
+}
+
+/**
+ * Validates a raw configuration object and returns the typed config with defaults, or every problem at once.
+ * Pure: it registers nothing and reads no global state.
+ */
+export function validateConfig(raw: Record<string, unknown>): { config: TestbedConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
+    const parsed = configSchema.safeParse(raw);
+    if (!parsed.success) return { issues: zodIssues(parsed.error, raw) };
+    const config = parsed.data;
+    const issues: ConfigIssue[] = [];
+    if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
+        issues.push({
+            key: keyPath(["cloud"]),
+            message: `the ${config.cloud} platform is not available yet; allowed now: ${AVAILABLE_CLOUDS.join(", ")}`,
+            value: config.cloud,
+        });
+    }
+    if (config.cloud === "aws") issues.push(...validateAwsConfig(config));
+    issues.push(...validateModels(config));
+    return issues.length > 0 ? { issues } : { config, issues: [] };
+}
+
+/** Cross-field rules of the `models` section that a per-field schema cannot express. */
+function validateModels(config: TestbedConfig): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const namespaces = new Map<string, string>();
+    const modelNames = new Set<string>();
+    config.models.forEach((m, mi) => {
+        if (modelNames.has(m.name)) issues.push({ key: keyPath(["models", mi, "name"]), message: "duplicate model name; names must be unique", value: m.name });
+        modelNames.add(m.name);
+        const versionNames = m.versions.map((v) => v.name);
+        m.versions.forEach((v, vi) => {
+            if (versionNames.indexOf(v.name) !== vi) {
+                issues.push({ key: keyPath(["models", mi, "versions", vi, "name"]), message: "duplicate version name within the model", value: v.name });
+            }
+            const ns = modelNamespaceName(m.name, v.name);
+            if (ns.length > 63) {
+                issues.push({
+                    key: keyPath(["models", mi, "versions", vi, "name"]),
+                    message: `namespace "${ns}" would be ${ns.length} characters; model and version names together must fit 63`,
+                    value: v.name,
+                });
+            }
+            const other = namespaces.get(ns);
+            if (other) issues.push({ key: keyPath(["models", mi, "versions", vi, "name"]), message: `namespace "${ns}" collides with ${other}`, value: v.name });
+            namespaces.set(ns, `${m.name}/${v.name}`);
+        });
+        const t = m.traffic;
+        const tk = (k: string) => keyPath(["models", mi, "traffic", k]);
+        if (t.weights) {
+            for (const name of Object.keys(t.weights)) {
+                if (!versionNames.includes(name)) {
+                    issues.push({ key: `${tk("weights")}.${name}`, message: `names no version of model "${m.name}"; versions: ${versionNames.join(", ")}` });
+                }
+            }
+            const sum = Object.values(t.weights).reduce((a, b) => a + b, 0);
+            if (sum !== 100) issues.push({ key: tk("weights"), message: `weights must sum to 100 (they sum to ${sum})`, value: t.weights });
+        }
+        if (t.strategy === "canary" || t.strategy === "blue-green") {
+            if (!t.weights) issues.push({ key: tk("weights"), message: `is required for strategy ${t.strategy}: percent of traffic per version, summing to 100` });
+        }
+        if (t.strategy === "single") {
+            const serving = t.weights ? Object.values(t.weights).filter((w) => w > 0).length : 1;
+            if (serving > 1) issues.push({ key: tk("weights"), message: "strategy single sends traffic to at most one version; use canary or blue-green to split", value: t.weights });
+        }
+        if (t.strategy === "shadow") {
+            if (!t.shadowOf) issues.push({ key: tk("shadowOf"), message: "is required for strategy shadow: the serving version whose traffic is mirrored" });
+            else if (!versionNames.includes(t.shadowOf)) issues.push({ key: tk("shadowOf"), message: `names no version of model "${m.name}"; versions: ${versionNames.join(", ")}`, value: t.shadowOf });
+            if (m.versions.length < 2) issues.push({ key: keyPath(["models", mi, "versions"]), message: "strategy shadow needs at least two versions: the serving one and its shadow" });
+        } else if (t.shadowOf !== undefined) {
+            issues.push({ key: tk("shadowOf"), message: `only applies to strategy shadow (strategy is ${t.strategy})`, value: t.shadowOf });
+        }
+    });
+    return issues;
+}
+
+/** Namespace of one model version: `<model>-<version>`. */
+export function modelNamespaceName(model: string, version: string): string {
+    return `${model}-${version}`;
+}
+
+/** Reads and validates the current stack's config; throws a ConfigError listing every problem. */
+export function loadConfig(): TestbedConfig {
+    const raw = parseRawConfig(pulumi.runtime.allConfig());
+    const result = validateConfig(raw);
+    if (result.issues.length > 0 || !result.config) throw new ConfigError(result.issues);
+    return result.config;
+}

@@ -1,0 +1,19 @@
+/** Config namespace of every key this program reads (`mlops-testbed:<key>` in the stack files). */
+export const CONFIG_NAMESPACE = "mlops-testbed";
+
+/** One problem in the configuration: the full key, what is wrong, and the value found. */
+export interface ConfigIssue {
+    readonly key: string;
+    readonly message: string;
+    readonly value?: unknown;
+}
+
+/** Key path in the form users write it: `mlops-testbed:gpuNodePools[0].maxSize`. */
+export function keyPath(path: readonly PropertyKey[]): string {
+    let out = CONFIG_NAMESPACE;
+    path.forEach((p, i) => {
+        if (typeof p === "number") out += `[${p}]`;
+        else out += i === 0 ? `:${String(p)}` : `.${String(p)}`;
+    });
+    return out;
+}

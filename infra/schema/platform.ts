@@ -1,0 +1,142 @@
+import { z } from "zod";
+import { dnsLabel, ipv4Cidr, labelMap, wholeNumber } from "./common";
+
+export const CLOUDS = ["aws", "azure", "existing"] as const;
+export type CloudName = (typeof CLOUDS)[number];
+
+/** Clouds whose platform is built; the others are refused with a clear message until their issue lands. */
+export const AVAILABLE_CLOUDS: readonly CloudName[] = ["aws"];
+
+export const cloudSchema = z.enum(CLOUDS, { error: `must be one of ${CLOUDS.join(", ")}` });
+
+export const awsSchema = z.strictObject({
+    /** AWS region every AWS resource is created in (explicit provider; no ambient region). */
+    region: z
+        .string({ error: "must be an AWS region such as eu-west-1" })
+        .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, { error: "must be an AWS region such as eu-west-1" }),
+});
+
+export const ENDPOINT_ACCESS = ["private", "public-and-private", "public"] as const;
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+
+export const systemNodesSchema = z
+    .strictObject({
+        /** CPU instance types for the system node group (monitoring, Tekton, gateway, autoscaler). */
+        instanceTypes: z.array(z.string().min(1)).min(1, { error: "needs at least one instance type" }).default(["m6i.large"]),
+        minSize: wholeNumber("minSize", 1, 100).default(2),
+        maxSize: wholeNumber("maxSize", 1, 100).default(4),
+        desiredSize: wholeNumber("desiredSize", 1, 100).default(2),
+        diskSizeGiB: wholeNumber("diskSizeGiB", 20, 16384).default(50),
+    })
+    .superRefine((v, ctx) => {
+        if (v.minSize > v.maxSize) {
+            ctx.addIssue({ code: "custom", path: ["maxSize"], message: `maxSize (${v.maxSize}) must be >= minSize (${v.minSize})` });
+        }
+        if (v.desiredSize < v.minSize || v.desiredSize > v.maxSize) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["desiredSize"],
+                message: `desiredSize (${v.desiredSize}) must lie between minSize (${v.minSize}) and maxSize (${v.maxSize})`,
+            });
+        }
+    });
+
+export const clusterSchema = z
+    .strictObject({
+        /** Kubernetes minor version of the control plane, e.g. "1.34". */
+        kubernetesVersion: z
+            .string({ error: "must be a Kubernetes minor version string such as \"1.34\" (quote it in YAML)" })
+            .regex(/^1\.(2[89]|3\d)$/, { error: "must be a Kubernetes minor version from \"1.28\" to \"1.39\", quoted in YAML" })
+            .default("1.34"),
+        /** Where the Kubernetes API is reachable from. */
+        endpointAccess: z
+            .enum(ENDPOINT_ACCESS, { error: `must be one of ${ENDPOINT_ACCESS.join(", ")}` })
+            .default("public-and-private"),
+        /** CIDR blocks allowed to reach a public API endpoint. */
+        publicAccessCidrs: z.array(ipv4Cidr).min(1, { error: "needs at least one CIDR block" }).default(["0.0.0.0/0"]),
+        /** Control-plane log types sent to the cloud's log service. */
+        logTypes: z
+            .array(z.enum(CONTROL_PLANE_LOG_TYPES, { error: `must be one of ${CONTROL_PLANE_LOG_TYPES.join(", ")}` }))
+            .default([...CONTROL_PLANE_LOG_TYPES]),
+        /** IAM role (AWS) ARNs granted cluster-admin through access entries, e.g. the CI deploy role. */
+        adminRoleArns: z
+            .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)" }))
+            .default([]),
+        systemNodes: systemNodesSchema.default({ instanceTypes: ["m6i.large"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
+        /** How long a node must be unneeded before the autoscaler removes it (minutes). */
+        scaleDownUnneededMinutes: wholeNumber("scaleDownUnneededMinutes", 1, 1440).default(10),
+    })
+    .superRefine((v, ctx) => {
+        if (v.endpointAccess === "private" && v.publicAccessCidrs.some((c) => c !== "0.0.0.0/0")) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["publicAccessCidrs"],
+                message: "publicAccessCidrs only applies when endpointAccess is public or public-and-private; remove it or change endpointAccess",
+            });
+        }
+    });
+
+export const NAT_GATEWAYS = ["single", "one-per-az"] as const;
+
+export const networkSchema = z.strictObject({
+    /** CIDR block of the VPC / virtual network; subnets are carved from it. */
+    cidr: ipv4Cidr
+        .refine((c) => Number(c.split("/")[1]) <= 20, { error: "must be a /20 or larger block (e.g. 10.0.0.0/16) to hold the subnets" })
+        .default("10.0.0.0/16"),
+    /** Number of availability zones to spread subnets and nodes over. */
+    availabilityZones: wholeNumber("availabilityZones", 2, 4).default(2),
+    /** NAT for private subnets: one shared gateway (cheaper) or one per zone (survives a zone outage). */
+    natGateways: z.enum(NAT_GATEWAYS, { error: `must be one of ${NAT_GATEWAYS.join(", ")}` }).default("single"),
+});
+
+export const CAPACITY_TYPES = ["spot", "on-demand"] as const;
+
+export const gpuNodePoolSchema = z
+    .strictObject({
+        name: dnsLabel(32),
+        /** GPU instance types (AWS) or VM sizes (Azure); several types widen spot capacity. */
+        instanceTypes: z.array(z.string({ error: "must be an instance type name" }).min(1)).min(1, { error: "needs at least one instance type" }),
+        capacityType: z.enum(CAPACITY_TYPES, { error: `must be one of ${CAPACITY_TYPES.join(", ")}` }),
+        /** 0 lets the pool scale to zero when no GPU pod is pending. */
+        minSize: wholeNumber("minSize", 0, 1000),
+        maxSize: wholeNumber("maxSize", 1, 1000),
+        diskSizeGiB: wholeNumber("diskSizeGiB", 20, 16384).default(100),
+        /** Extra node labels (the pool name and GPU labels are always set). */
+        labels: labelMap.default({}),
+    })
+    .superRefine((v, ctx) => {
+        if (v.minSize > v.maxSize) {
+            ctx.addIssue({ code: "custom", path: ["maxSize"], message: `maxSize (${v.maxSize}) must be >= minSize (${v.minSize})` });
+        }
+    });
+
+export const gpuNodePoolsSchema = z
+    .array(gpuNodePoolSchema)
+    .max(20, { error: "at most 20 GPU node pools" })
+    .default([])
+    .superRefine((pools, ctx) => {
+        const seen = new Set<string>();
+        pools.forEach((p, i) => {
+            if (seen.has(p.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `duplicate pool name "${p.name}"; names must be unique` });
+            seen.add(p.name);
+        });
+    });
+
+export const STORE_PROTECTION = ["protected", "disposable"] as const;
+
+export const artifactStoresSchema = z.strictObject({
+    /**
+     * `protected`: stores and the registry are protected and retained if the stack is destroyed (use in prod).
+     * `disposable`: `pulumi destroy` deletes them with their contents (use in dev).
+     */
+    protection: z.enum(STORE_PROTECTION, { error: `must be one of ${STORE_PROTECTION.join(", ")}` }).default("protected"),
+    /** Days an overwritten or deleted object version is kept before it expires. */
+    noncurrentVersionDays: wholeNumber("noncurrentVersionDays", 1, 3650).default(30),
+});
+
+export const registrySchema = z.strictObject({
+    /** How many tagged images to keep per repository; older ones expire. */
+    keepImages: wholeNumber("keepImages", 1, 10000).default(100),
+    /** Days after which untagged images expire. */
+    untaggedDays: wholeNumber("untaggedDays", 1, 365).default(7),
+});

@@ -1,0 +1,34 @@
+/**
+ * Every chart, release and image the testbed installs in a cluster, pinned in one place. Bumping a version is
+ * a one-line change here; the tests check the Helm values we set against the pinned chart's values.yaml
+ * in ../shared/reference/charts/<chart>-<version>/ where that reference exists.
+ */
+export const CHARTS = {
+    nvidiaDevicePlugin: {
+        chart: "nvidia-device-plugin",
+        version: "0.20.0",
+        repo: "https://nvidia.github.io/k8s-device-plugin",
+        referenceDir: "nvidia-device-plugin-0.20.0",
+    },
+    clusterAutoscaler: {
+        chart: "cluster-autoscaler",
+        // 9.52.1 ships cluster-autoscaler 1.34.1, matching the default Kubernetes minor version.
+        version: "9.52.1",
+        repo: "https://kubernetes.github.io/autoscaler",
+        referenceDir: null,
+    },
+} as const;
+
+export type ChartName = keyof typeof CHARTS;
+
+/**
+ * cluster-autoscaler must match the Kubernetes minor version of the control plane; this table gives the
+ * image tag per minor version the config accepts.
+ */
+export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<string, string>> = {
+    "1.30": "v1.30.4",
+    "1.31": "v1.31.2",
+    "1.32": "v1.32.1",
+    "1.33": "v1.33.0",
+    "1.34": "v1.34.1",
+};

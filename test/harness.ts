@@ -1,0 +1,65 @@
+/**
+ * Test helpers in the style of pulumi-awsx's vpc.test.ts: plan a stack under the recording mocks (unmocked
+ * invokes throw), then find what was created by type and name.
+ */
+import * as assert from "node:assert/strict";
+import { ConfigError, type ConfigIssue } from "../infra/config";
+import { program } from "../infra/program";
+import { runProgram, type Plan, type PlannedResource } from "../tools/mock-runtime";
+import { loadStack } from "../tools/stack";
+
+/** Plans a stack file with optional whole-key overrides (short keys are in the mlops-testbed namespace). */
+export async function planStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Plan> {
+    const s = loadStack(stack, overrides);
+    return runProgram(program as unknown as () => Promise<Record<string, unknown>>, s);
+}
+
+/** Plans a stack expecting a ConfigError; returns its issues and asserts nothing was registered. */
+export async function planConfigIssues(stack: string, overrides: Record<string, unknown>): Promise<ConfigIssue[]> {
+    const s = loadStack(stack, overrides);
+    let registered = -1;
+    try {
+        const plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, s);
+        registered = plan.resources.length;
+    } catch (err) {
+        if (err instanceof ConfigError) return [...err.issues];
+        throw err;
+    }
+    assert.fail(`expected a ConfigError, but the plan registered ${registered} resources`);
+}
+
+export function resourcesOfType(plan: Plan, type: string): PlannedResource[] {
+    return plan.resources.filter((r) => r.type === type);
+}
+
+export function findResource(plan: Plan, type: string, name: string): PlannedResource {
+    const found = plan.resources.find((r) => r.type === type && r.name === name);
+    if (!found) {
+        const same = resourcesOfType(plan, type).map((r) => r.name);
+        assert.fail(`no ${type} named ${name}; of that type: ${same.join(", ") || "none"}`);
+    }
+    return found;
+}
+
+/** Children (direct or not) of a resource, by URN. */
+export function descendantsOf(plan: Plan, urn: string): PlannedResource[] {
+    const out: PlannedResource[] = [];
+    const queue = [urn];
+    while (queue.length > 0) {
+        const cur = queue.shift()!;
+        for (const r of plan.resources) {
+            if (r.parent === cur) {
+                out.push(r);
+                queue.push(r.urn);
+            }
+        }
+    }
+    return out;
+}
+
+/** Parses a JSON string input (IAM policies, bucket policies), failing clearly when it is not JSON. */
+export function jsonInput<T = any>(resource: PlannedResource, key: string): T {
+    const raw = resource.inputs[key];
+    assert.equal(typeof raw, "string", `${resource.name}.${key} should be a JSON string`);
+    return JSON.parse(raw as string) as T;
+}

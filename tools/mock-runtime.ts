@@ -1,0 +1,290 @@
+/**
+ * The offline engine: runs the real program under Pulumi's mock runtime and records every resource
+ * registration with its inputs and options, every invoke, and the stack outputs. `npm run plan` and the tests
+ * both use it; there is no test-only path in the program itself.
+ *
+ * Values a cloud computes at deploy time (ids, ARNs, bucket names, endpoints) are invented here, stable and
+ * recognisable (account 123456789012, "EXAMPLE"), and remembered so the plan can show outputs that depend on
+ * them as computed.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+
+export const MOCK_ACCOUNT = "123456789012";
+export const SECRET_PLACEHOLDER = "[secret]";
+export const COMPUTED_PLACEHOLDER = "[computed]";
+
+/** One registered resource as the engine would receive it. */
+export interface PlannedResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent: string | null;
+    custom: boolean;
+    /** Inputs with secrets replaced by "[secret]" and resource references by their URN. */
+    inputs: Record<string, unknown>;
+    protect: boolean;
+    retainOnDelete: boolean;
+    ignoreChanges: string[];
+    dependsOn: string[];
+    /** URNs of the resources each input property depends on (output references). */
+    propertyDependencies: Record<string, string[]>;
+    /** Provider reference (`<urn>::<id>`) for custom resources; provider map for components. */
+    provider: string | null;
+    providers: Record<string, string>;
+    /** Names of inputs that were secrets. */
+    secretInputs: string[];
+}
+
+export interface PlannedInvoke {
+    token: string;
+    inputs: Record<string, unknown>;
+}
+
+export interface Plan {
+    project: string;
+    stack: string;
+    resources: PlannedResource[];
+    invokes: PlannedInvoke[];
+    /** Stack outputs with secrets as "[secret]" and deploy-time values as "[computed]". */
+    outputs: Record<string, unknown>;
+    /** Stack outputs with invented deploy-time values left in place (secrets still hidden). */
+    rawOutputs: Record<string, unknown>;
+}
+
+export type InvokeHandler = (inputs: Record<string, any>, region: string) => Record<string, unknown>;
+
+/** Invokes the program may make, answered like the cloud would. Anything else throws. */
+export const INVOKES: Record<string, InvokeHandler> = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": (_inputs, region) => ({
+        names: ["a", "b", "c", "d"].map((z) => `${region}${z}`),
+        zoneIds: [1, 2, 3, 4].map((n) => `${region.slice(0, 3)}${region.split("-").pop()}-az${n}`),
+        id: region,
+    }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/example`, userId: "EXAMPLE", id: MOCK_ACCOUNT }),
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+};
+
+type Computed = (name: string, inputs: Record<string, any>, ctx: { region: string; project: string; stack: string }) => Record<string, unknown>;
+
+const awsArn = (service: string, resource: string, region: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
+
+/** Deploy-time attributes per resource type; types not listed get an id (and, for AWS, an ARN). */
+export const COMPUTED: Record<string, Computed> = {
+    "aws:s3/bucket:Bucket": (name) => ({ bucket: `${name}-example`, arn: `arn:aws:s3:::${name}-example`, id: `${name}-example` }),
+    "aws:iam/role:Role": (name, inputs) => ({ name: inputs.name ?? `${name}-example`, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${inputs.name ?? `${name}-example`}` }),
+    "aws:kms/key:Key": (name, _i, { region }) => ({ keyId: `${name}-EXAMPLE`, arn: awsArn("kms", `key/${name}-EXAMPLE`, region) }),
+    "aws:ecr/repository:Repository": (name, inputs, { region }) => ({
+        repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${inputs.name ?? name}`,
+        arn: awsArn("ecr", `repository/${inputs.name ?? name}`, region),
+    }),
+    "aws:eks/nodeGroup:NodeGroup": (name, inputs, { region }) => ({
+        nodeGroupName: inputs.nodeGroupName ?? `${name}-EXAMPLE`,
+        arn: awsArn("eks", `nodegroup/${inputs.clusterName}/${name}/EXAMPLE`, region),
+        resources: [{ autoscalingGroups: [{ name: `eks-${name}-EXAMPLE` }], remoteAccessSecurityGroupId: "" }],
+    }),
+    "eks:index:Cluster": (_name, inputs, { region }) => {
+        const issuer = `oidc.eks.${region}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+        const kubeconfig = {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "kubernetes", cluster: { server: `https://EXAMPLE.gr7.${region}.eks.amazonaws.com`, "certificate-authority-data": "EXAMPLE" } }],
+            contexts: [{ name: "aws", context: { cluster: "kubernetes", user: "aws" } }],
+            "current-context": "aws",
+            users: [{ name: "aws", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", inputs.name] } } }],
+        };
+        return {
+            kubeconfigJson: JSON.stringify(kubeconfig),
+            kubeconfig,
+            oidcIssuer: issuer,
+            oidcProviderUrl: `https://${issuer}`,
+            oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${issuer}`,
+            clusterSecurityGroupId: "sg-EXAMPLE",
+            nodeSecurityGroupId: "sg-EXAMPLE",
+        };
+    },
+    "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: `${name}-EXAMPLE-${"x".repeat(Math.max(0, (inputs.length ?? 16) - name.length - 9))}` }),
+    "random:index/randomBytes:RandomBytes": (name) => ({ hex: `${name}EXAMPLE`, base64: `${name}EXAMPLE` }),
+    "random:index/randomId:RandomId": (name) => ({ hex: `${name}EXAMPLE`, b64Url: `${name}EXAMPLE` }),
+};
+
+/** Replaces secrets, resource references and unknowns in deserialized RPC values with readable placeholders. */
+export function toPlain(value: unknown, secretPaths?: { path: string; out: string[] }): unknown {
+    if (value === null || value === undefined) return value ?? null;
+    if (value === rpc.unknownValue) return COMPUTED_PLACEHOLDER;
+    if (Array.isArray(value)) return value.map((v, i) => toPlain(v, secretPaths && { ...secretPaths, path: `${secretPaths.path}[${i}]` }));
+    if (typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        const sig = obj[rpc.specialSigKey];
+        if (sig === rpc.specialSecretSig) {
+            secretPaths?.out.push(secretPaths.path);
+            return SECRET_PLACEHOLDER;
+        }
+        if (sig === rpc.specialResourceSig) return obj["urn"];
+        if (sig === rpc.specialOutputValueSig) return "value" in obj ? toPlain(obj["value"], secretPaths) : COMPUTED_PLACEHOLDER;
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(obj)) {
+            out[k] = toPlain(v, secretPaths && { ...secretPaths, path: secretPaths.path ? `${secretPaths.path}.${k}` : k });
+        }
+        return out;
+    }
+    return value;
+}
+
+function collectStrings(value: unknown, into: Set<string>): void {
+    if (typeof value === "string") into.add(value);
+    else if (Array.isArray(value)) value.forEach((v) => collectStrings(v, into));
+    else if (value && typeof value === "object") Object.values(value).forEach((v) => collectStrings(v, into));
+}
+
+class PlanMocks implements pulumi.runtime.Mocks {
+    readonly invented = new Set<string>();
+    readonly invokes: PlannedInvoke[] = [];
+    constructor(private readonly ctx: { region: string; project: string; stack: string }) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        const computed: Record<string, unknown> = { ...(COMPUTED[args.type]?.(args.name, args.inputs, this.ctx) ?? {}) };
+        if (args.type.startsWith("aws:") && !("arn" in computed)) {
+            const service = args.type.split(":")[1].split("/")[0];
+            computed.arn = awsArn(service, `${args.type.split(":")[2].toLowerCase()}/${args.name}-EXAMPLE`, this.ctx.region);
+        }
+        if (args.type.startsWith("kubernetes:") && args.inputs.metadata && !args.inputs.metadata.name) {
+            computed.metadata = { ...args.inputs.metadata, name: `${args.name}-example` };
+        }
+        const id = (computed.id as string | undefined) ?? `${args.name}-id`;
+        const given = new Set<string>();
+        collectStrings(args.inputs, given);
+        this.remember(computed, given);
+        if (!given.has(id)) this.invented.add(id);
+        return { id, state: { ...args.inputs, ...computed } };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const handler = INVOKES[args.token];
+        if (!handler) throw new Error(`unmocked invoke ${args.token}: add it to INVOKES in tools/mock-runtime.ts`);
+        this.invokes.push({ token: args.token, inputs: toPlain(args.inputs) as Record<string, unknown> });
+        return handler(args.inputs, this.ctx.region);
+    }
+
+    /** Remembers invented strings (not those copied from the inputs) so outputs built from them show as computed. */
+    private remember(value: unknown, given: Set<string>): void {
+        const found = new Set<string>();
+        collectStrings(value, found);
+        for (const s of found) if (s.length >= 8 && !given.has(s) && !s.startsWith("{")) this.invented.add(s);
+    }
+}
+
+/** The URN the mock monitor gives a resource (it qualifies the type by the parent's own type only). */
+export function urnOf(parent: string, type: string, name: string, project: string, stack: string): string {
+    const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
+    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/** Records resource options, which plain mocks do not see. */
+class RecordingMonitor extends MockMonitor {
+    constructor(mocks: pulumi.runtime.Mocks, private readonly project: string, private readonly stack: string) {
+        super(mocks);
+    }
+
+    readonly planned: PlannedResource[] = [];
+
+    override async registerResource(req: any, callback: (err: any, innerResponse: any) => void): Promise<void> {
+        const type: string = req.getType();
+        const name: string = req.getName();
+        const parent: string = req.getParent();
+        const secretInputs: string[] = [];
+        const inputs = toPlain(rpc.deserializeProperties(req.getObject(), true), { path: "", out: secretInputs }) as Record<string, unknown>;
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+            propertyDependencies[key] = deps.getUrnsList();
+        });
+        const providers: Record<string, string> = {};
+        req.getProvidersMap().forEach((ref: string, pkg: string) => {
+            providers[pkg] = ref;
+        });
+        this.planned.push({
+            urn: urnOf(parent, type, name, this.project, this.stack),
+            type,
+            name,
+            parent: parent || null,
+            custom: req.getCustom(),
+            inputs,
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            ignoreChanges: req.getIgnorechangesList(),
+            dependsOn: req.getDependenciesList(),
+            propertyDependencies,
+            provider: req.getProvider() || null,
+            providers,
+            secretInputs,
+        });
+        return super.registerResource(req, callback);
+    }
+}
+
+export interface RunOptions {
+    project: string;
+    stack: string;
+    /** Config as Pulumi passes it: full keys ("mlops-testbed:cloud") to string values (JSON for structured values). */
+    config: Record<string, string>;
+    /** Keys whose values are secrets. */
+    secretKeys?: string[];
+}
+
+/** Unwraps an output to its value and whether it was secret, without registering anything. */
+async function settle(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+    if (pulumi.Output.isInstance(value)) {
+        const o = value as pulumi.Output<unknown>;
+        const [inner, secret] = await Promise.all([(o as any).promise(true), (o as any).isSecret]);
+        const nested = await settle(inner);
+        return { value: nested.value, secret: secret || nested.secret };
+    }
+    if (value instanceof Promise) return settle(await value);
+    if (Array.isArray(value)) {
+        const items = await Promise.all(value.map(settle));
+        return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
+    }
+    if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await settle(v)] as const));
+        return { value: Object.fromEntries(entries.map(([k, s]) => [k, s.value])), secret: entries.some(([, s]) => s.secret) };
+    }
+    return { value, secret: false };
+}
+
+function markComputed(value: unknown, invented: Set<string>): unknown {
+    if (typeof value === "string") {
+        for (const v of invented) if (value.includes(v)) return COMPUTED_PLACEHOLDER;
+        return value;
+    }
+    if (Array.isArray(value)) return value.map((v) => markComputed(v, invented));
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markComputed(v, invented)]));
+    return value;
+}
+
+/**
+ * Runs `program` under the mock runtime with the given config and returns everything it would create.
+ * Errors thrown by the program (e.g. a ConfigError) propagate unchanged.
+ */
+export async function runProgram(program: () => Promise<Record<string, unknown>>, opts: RunOptions): Promise<Plan> {
+    const regionMatch = /"region"\s*:\s*"([a-z0-9-]+)"/.exec(opts.config["mlops-testbed:aws"] ?? "");
+    const mocks = new PlanMocks({ region: regionMatch?.[1] ?? "eu-west-1", project: opts.project, stack: opts.stack });
+    const monitor = new RecordingMonitor(mocks, opts.project, opts.stack);
+    pulumi.runtime.setMockOptions(monitor, opts.project, opts.stack, false);
+    pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
+    let result: Record<string, unknown>;
+    try {
+        result = await program();
+    } finally {
+        // Let every pending registration reach the monitor before reading what was recorded.
+        await pulumi.runtime.disconnect();
+    }
+    const rawOutputs: Record<string, unknown> = {};
+    const outputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(result)) {
+        const settled = await settle(value);
+        rawOutputs[key] = settled.secret ? SECRET_PLACEHOLDER : (settled.value ?? null);
+        outputs[key] = settled.secret ? SECRET_PLACEHOLDER : markComputed(settled.value ?? null, mocks.invented);
+    }
+    return { project: opts.project, stack: opts.stack, resources: monitor.planned, invokes: mocks.invokes, outputs, rawOutputs };
+}
