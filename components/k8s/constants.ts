@@ -1,0 +1,28 @@
+/**
+ * Names the cluster-layer components agree on. One module, so a namespace or service account renamed in one
+ * place cannot silently break a NetworkPolicy, RoleBinding or webhook URL elsewhere.
+ */
+
+/** `app.kubernetes.io/part-of` value on everything the testbed creates in a cluster. */
+export const PART_OF = "mlops-testbed";
+
+export const MONITORING_NAMESPACE = "monitoring";
+export const PIPELINES_NAMESPACE = "pipelines";
+export const GATEWAY_NAMESPACE = "gateway";
+
+/** Service accounts of the pipelines (created by the Tekton component, referenced by RoleBindings elsewhere). */
+export const PIPELINE_SERVICE_ACCOUNTS = {
+    trainer: { namespace: PIPELINES_NAMESPACE, name: "trainer" },
+    deployer: { namespace: PIPELINES_NAMESPACE, name: "deployer" },
+    builder: { namespace: PIPELINES_NAMESPACE, name: "builder" },
+} as const;
+
+/** In-cluster URL of the pipelines' EventListener; Alertmanager posts drift and accuracy alerts here. */
+export const EVENT_LISTENER = { name: "mlops-testbed", namespace: PIPELINES_NAMESPACE, port: 8080 } as const;
+export const EVENT_LISTENER_URL = `http://el-${EVENT_LISTENER.name}.${EVENT_LISTENER.namespace}.svc.cluster.local:${EVENT_LISTENER.port}`;
+
+/** Ports of every model server (the reference one and any a user brings): serving and Prometheus metrics. */
+export const MODEL_SERVER_PORTS = { http: 8080, metrics: 9090 } as const;
+
+/** Label put on ConfigMaps holding Grafana dashboards; the Grafana sidecar and the offline plan look for it. */
+export const DASHBOARD_LABEL = { key: "grafana_dashboard", value: "1" } as const;
