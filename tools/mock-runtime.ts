@@ -11,6 +11,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 
+// The runtime state is internal to the SDK (no type declarations); only its feature flags are touched.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
+
 export const MOCK_ACCOUNT = "123456789012";
 export const SECRET_PLACEHOLDER = "[secret]";
 export const COMPUTED_PLACEHOLDER = "[computed]";
@@ -271,6 +275,18 @@ export async function runProgram(program: () => Promise<Record<string, unknown>>
     const mocks = new PlanMocks({ region: regionMatch?.[1] ?? "eu-west-1", project: opts.project, stack: opts.stack });
     const monitor = new RecordingMonitor(mocks, opts.project, opts.stack);
     pulumi.runtime.setMockOptions(monitor, opts.project, opts.stack, false);
+    // setMockOptions resets the monitor features; turn on the ones setMocks would (secrets above all).
+    Object.assign(getStore(), {
+        supportsSecrets: true,
+        supportsResourceReferences: true,
+        supportsOutputValues: false,
+        supportsDeletedWith: true,
+        supportsAliasSpecs: true,
+        supportsTransforms: true,
+        supportsInvokeTransforms: true,
+        supportsParameterization: true,
+        supportsInvokeDependsOn: false,
+    });
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     let result: Record<string, unknown>;
     try {
