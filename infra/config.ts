@@ -81,7 +81,7 @@ function zodIssues(error: z.ZodError, raw: Record<string, unknown>): ConfigIssue
             continue;
         }
         const value = valueAt(raw, issue.path);
-        const missing = value === undefined && issue.code === "invalid_type";
+        const missing = value === undefined;
         out.push({
             key: keyPath(issue.path),
             message: missing ? `is required: ${issue.message}` : issue.message,
@@ -143,19 +143,32 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
  */
 export function validateConfig(raw: Record<string, unknown>): { config: TestbedConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
     const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) return { issues: zodIssues(parsed.error, raw) };
-    const config = parsed.data;
-    const issues: ConfigIssue[] = [];
-    if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
-        issues.push({
-            key: keyPath(["cloud"]),
-            message: `the ${config.cloud} platform is not available yet; allowed now: ${AVAILABLE_CLOUDS.join(", ")}`,
-            value: config.cloud,
-        });
+    const issues: ConfigIssue[] = parsed.success ? [] : zodIssues(parsed.error, raw);
+    // Cloud rules read the raw values, so they report alongside schema problems rather than after them.
+    if (raw.cloud === "aws") issues.push(...validateAwsConfig(raw));
+    if (parsed.success) {
+        const config = parsed.data;
+        if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
+            issues.push({
+                key: keyPath(["cloud"]),
+                message: `the ${config.cloud} platform is not available yet; allowed now: ${AVAILABLE_CLOUDS.join(", ")}`,
+                value: config.cloud,
+            });
+        }
+        issues.push(...validateModels(config));
+        if (issues.length === 0) return { config, issues: [] };
     }
-    if (config.cloud === "aws") issues.push(...validateAwsConfig(config));
-    issues.push(...validateModels(config));
-    return issues.length > 0 ? { issues } : { config, issues: [] };
+    return { issues: dedupe(issues) };
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+    const seen = new Set<string>();
+    return issues.filter((i) => {
+        const k = `${i.key}\u0000${i.message}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+    });
 }
 
 /** Cross-field rules of the `models` section that a per-field schema cannot express. */

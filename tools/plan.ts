@@ -18,10 +18,12 @@ export interface PlanArgs {
     stack: string;
     outDir: string;
     quiet: boolean;
+    /** Directory holding Pulumi.yaml and the stack files (default: this project). */
+    projectDir: string;
 }
 
 export function parseArgs(argv: string[]): PlanArgs {
-    const args: PlanArgs = { stack: "dev", outDir: path.join(PROJECT_ROOT, "out"), quiet: false };
+    const args: PlanArgs = { stack: "dev", outDir: path.join(PROJECT_ROOT, "out"), quiet: false, projectDir: PROJECT_ROOT };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -33,7 +35,8 @@ export function parseArgs(argv: string[]): PlanArgs {
         else if (a.startsWith("--stack=")) args.stack = a.slice("--stack=".length);
         else if (a === "--out") args.outDir = path.resolve(value());
         else if (a === "--quiet") args.quiet = true;
-        else throw new UsageError(`unknown argument ${a}; usage: npm run plan -- [--stack <name>] [--out <dir>] [--quiet]`);
+        else if (a === "--project-dir") args.projectDir = path.resolve(value());
+        else throw new UsageError(`unknown argument ${a}; usage: npm run plan -- [--stack <name>] [--out <dir>] [--project-dir <dir>] [--quiet]`);
     }
     return args;
 }
@@ -134,7 +137,8 @@ async function main(): Promise<number> {
     let args: PlanArgs;
     try {
         args = parseArgs(process.argv.slice(2));
-        if (!listStacks().includes(args.stack)) throw new UsageError(`no stack "${args.stack}": Pulumi.${args.stack}.yaml does not exist; stacks: ${listStacks().join(", ")}`);
+        const stacks = listStacks(args.projectDir);
+        if (!stacks.includes(args.stack)) throw new UsageError(`no stack "${args.stack}": Pulumi.${args.stack}.yaml does not exist; stacks: ${stacks.join(", ")}`);
     } catch (err) {
         if (err instanceof UsageError) {
             process.stderr.write(`${err.message}\n`);
@@ -142,7 +146,7 @@ async function main(): Promise<number> {
         }
         throw err;
     }
-    const stack = loadStack(args.stack);
+    const stack = loadStack(args.stack, {}, args.projectDir);
     let plan: Plan;
     try {
         plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, stack);
