@@ -38,7 +38,7 @@ export type { ConfigIssue };
 
 export type TestbedConfig = z.infer<typeof configSchema>;
 export type GpuNodePoolConfig = TestbedConfig["gpuNodePools"][number];
-export type ModelConfig = TestbedConfig["models"][number];
+export type { ModelConfig } from "./schema/models";
 
 
 /** Raised for invalid configuration; `pulumi up` prints its message without a stack trace. */

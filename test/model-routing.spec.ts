@@ -126,12 +126,20 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
             assert.equal(routeName(reweighted), routeName(iris));
         });
 
+        it("changes nothing but the ignored rules when only the weights change in config", async () => {
+            const reweighted = await planStack("dev", { models: MODELS.map((m) => (m.name === "iris" ? { ...m, traffic: { strategy: "canary", weights: { v1: 10, v2: 10, v3: 80 } } } : m)) });
+            const strip = (p: Plan) => p.resources.map((r) => ({ urn: r.urn, inputs: r.type.endsWith(":HTTPRoute") ? { ...r.inputs, spec: { ...(r.inputs.spec as any), rules: null } } : r.inputs }));
+            assert.deepEqual(strip(reweighted), strip(plan));
+        });
+
         it("gives a new route (created from config, then the old one deleted) when versions or strategy change", () => {
             const iris = modelSchema.parse(MODELS[0]);
             const fewer = modelSchema.parse({ ...MODELS[0], versions: MODELS[0].versions.slice(0, 2), traffic: { strategy: "canary", weights: { v1: 50, v2: 50 } } });
             const shadow = modelSchema.parse({ ...MODELS[0], traffic: { strategy: "shadow", shadowOf: "v1" } });
             assert.notEqual(routeName(fewer), routeName(iris));
             assert.notEqual(routeName(shadow), routeName(iris));
+            const blueGreen = modelSchema.parse({ ...MODELS[0], traffic: { strategy: "blue-green", weights: { v1: 100 } } });
+            assert.notEqual(routeName(blueGreen), routeName(iris), "the strategy label is part of the route too");
         });
     });
 });

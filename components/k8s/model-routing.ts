@@ -77,14 +77,19 @@ export function routeSpec(model: ModelConfig) {
 
 /**
  * Name of a model's HTTPRoute: `<model>-<hash of everything but the weights>`. Weights belong to the pipelines
- * once the route exists (the program ignores changes to `spec.rules`); any other change (a version added or
+ * once the route exists (the program ignores changes to `spec.rules`, and nothing else of the route can change
+ * without changing its name, so `pulumi up` never applies to a live route); any other change (a version added or
  * removed, another strategy or shadow) gives a new name and a new Pulumi resource, so Pulumi creates the new
  * route from config before it deletes the old one, and the older route keeps serving until then (Gateway API:
  * of two routes with the same match, the oldest wins).
  */
 export function routeName(model: ModelConfig): string {
     const spec = routeSpec(model);
-    const shape = { ...spec, rules: spec.rules.map((r) => ({ ...r, backendRefs: r.backendRefs.map(({ weight: _w, ...ref }) => ref) })) };
+    // Everything the route object holds except the weights: its labels (strategy) and its spec.
+    const shape = {
+        strategy: model.traffic.strategy,
+        spec: { ...spec, rules: spec.rules.map((r) => ({ ...r, backendRefs: r.backendRefs.map(({ weight: _w, ...ref }) => ref) })) },
+    };
     return `${model.name}-${createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 8)}`;
 }
 
@@ -115,7 +120,7 @@ export class ModelRouting extends pulumi.ComponentResource {
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
             },
-        }, { ...k8sOpts, dependsOn: args.dependsOn });
+        }, k8sOpts);
 
         const chart = CHARTS.envoyGateway;
         const release = new k8s.helm.v3.Release(`${name}-envoy-gateway`, {
@@ -202,7 +207,6 @@ export class ModelRouting extends pulumi.ComponentResource {
                     name: route,
                     namespace: ns.metadata.name,
                     labels: { ...labels, [MODEL_LABEL_KEYS.model]: model.name, "mlops-testbed/traffic-strategy": model.traffic.strategy },
-                    annotations: { "mlops-testbed/config-weights": JSON.stringify(trafficWeights(model)) },
                 },
                 spec: routeSpec(model),
             }, {

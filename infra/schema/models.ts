@@ -98,11 +98,6 @@ export function shadowVersions(model: ModelConfig): string[] {
     return model.versions.map((v) => v.name).filter((n) => n !== model.traffic.shadowOf);
 }
 
-/** Whole number of a plain integer quantity ("4", "8"); undefined for fractional or suffixed quantities. */
-function plainCount(q: string): number | undefined {
-    return /^[0-9]+$/.test(q) ? Number(q) : undefined;
-}
-
 /**
  * Cross-field rules of `models` (with `quotaDefaults`) that a per-field schema cannot express. Returns every
  * problem at once, each naming the key and the fix.
@@ -160,10 +155,6 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
                     message: `${v.replicas} replicas exceed the namespace pod quota of ${podQuota}; raise versions[${vi}].quota.pods or quotaDefaults.pods`,
                     value: v.replicas,
                 });
-            }
-            const cpuQuota = plainCount(v.quota.cpu ?? quotaDefaults.cpu);
-            if (cpuQuota === 0) {
-                issues.push({ key: mk("versions", vi, "quota", "cpu"), message: "a CPU quota of 0 admits no pod; give at least \"100m\"", value: v.quota.cpu ?? quotaDefaults.cpu });
             }
         });
 
