@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { validateAwsConfig } from "../components/aws/validate";
-import { modelsSchema, quotaDefaultsSchema } from "./schema/models";
+import { modelGatewaySchema, modelNamespaceName, modelsSchema, quotaDefaultsSchema, validateModels } from "./schema/models";
 import { monitoringSchema } from "./schema/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
 import { pipelinesSchema } from "./schema/pipelines";
@@ -28,16 +28,17 @@ export const configSchema = z.strictObject({
     registry: registrySchema.default(registrySchema.parse({})),
     models: modelsSchema,
     quotaDefaults: quotaDefaultsSchema.default(quotaDefaultsSchema.parse({})),
+    modelGateway: modelGatewaySchema.default(modelGatewaySchema.parse({})),
     monitoring: monitoringSchema.default(monitoringSchema.parse({})),
     pipelines: pipelinesSchema.default(pipelinesSchema.parse({})),
 });
 
-export { CONFIG_NAMESPACE, keyPath };
+export { CONFIG_NAMESPACE, keyPath, modelNamespaceName };
 export type { ConfigIssue };
 
 export type TestbedConfig = z.infer<typeof configSchema>;
 export type GpuNodePoolConfig = TestbedConfig["gpuNodePools"][number];
-export type ModelConfig = TestbedConfig["models"][number];
+export type { ModelConfig } from "./schema/models";
 
 
 /** Raised for invalid configuration; `pulumi up` prints its message without a stack trace. */
@@ -155,7 +156,7 @@ export function validateConfig(raw: Record<string, unknown>): { config: TestbedC
                 value: config.cloud,
             });
         }
-        issues.push(...validateModels(config));
+        issues.push(...validateModels(config.models, config.quotaDefaults));
         if (issues.length === 0) return { config, issues: [] };
     }
     return { issues: dedupe(issues) };
@@ -169,65 +170,6 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
         seen.add(k);
         return true;
     });
-}
-
-/** Cross-field rules of the `models` section that a per-field schema cannot express. */
-function validateModels(config: TestbedConfig): ConfigIssue[] {
-    const issues: ConfigIssue[] = [];
-    const namespaces = new Map<string, string>();
-    const modelNames = new Set<string>();
-    config.models.forEach((m, mi) => {
-        if (modelNames.has(m.name)) issues.push({ key: keyPath(["models", mi, "name"]), message: "duplicate model name; names must be unique", value: m.name });
-        modelNames.add(m.name);
-        const versionNames = m.versions.map((v) => v.name);
-        m.versions.forEach((v, vi) => {
-            if (versionNames.indexOf(v.name) !== vi) {
-                issues.push({ key: keyPath(["models", mi, "versions", vi, "name"]), message: "duplicate version name within the model", value: v.name });
-            }
-            const ns = modelNamespaceName(m.name, v.name);
-            if (ns.length > 63) {
-                issues.push({
-                    key: keyPath(["models", mi, "versions", vi, "name"]),
-                    message: `namespace "${ns}" would be ${ns.length} characters; model and version names together must fit 63`,
-                    value: v.name,
-                });
-            }
-            const other = namespaces.get(ns);
-            if (other) issues.push({ key: keyPath(["models", mi, "versions", vi, "name"]), message: `namespace "${ns}" collides with ${other}`, value: v.name });
-            namespaces.set(ns, `${m.name}/${v.name}`);
-        });
-        const t = m.traffic;
-        const tk = (k: string) => keyPath(["models", mi, "traffic", k]);
-        if (t.weights) {
-            for (const name of Object.keys(t.weights)) {
-                if (!versionNames.includes(name)) {
-                    issues.push({ key: `${tk("weights")}.${name}`, message: `names no version of model "${m.name}"; versions: ${versionNames.join(", ")}` });
-                }
-            }
-            const sum = Object.values(t.weights).reduce((a, b) => a + b, 0);
-            if (sum !== 100) issues.push({ key: tk("weights"), message: `weights must sum to 100 (they sum to ${sum})`, value: t.weights });
-        }
-        if (t.strategy === "canary" || t.strategy === "blue-green") {
-            if (!t.weights) issues.push({ key: tk("weights"), message: `is required for strategy ${t.strategy}: percent of traffic per version, summing to 100` });
-        }
-        if (t.strategy === "single") {
-            const serving = t.weights ? Object.values(t.weights).filter((w) => w > 0).length : 1;
-            if (serving > 1) issues.push({ key: tk("weights"), message: "strategy single sends traffic to at most one version; use canary or blue-green to split", value: t.weights });
-        }
-        if (t.strategy === "shadow") {
-            if (!t.shadowOf) issues.push({ key: tk("shadowOf"), message: "is required for strategy shadow: the serving version whose traffic is mirrored" });
-            else if (!versionNames.includes(t.shadowOf)) issues.push({ key: tk("shadowOf"), message: `names no version of model "${m.name}"; versions: ${versionNames.join(", ")}`, value: t.shadowOf });
-            if (m.versions.length < 2) issues.push({ key: keyPath(["models", mi, "versions"]), message: "strategy shadow needs at least two versions: the serving one and its shadow" });
-        } else if (t.shadowOf !== undefined) {
-            issues.push({ key: tk("shadowOf"), message: `only applies to strategy shadow (strategy is ${t.strategy})`, value: t.shadowOf });
-        }
-    });
-    return issues;
-}
-
-/** Namespace of one model version: `<model>-<version>`. */
-export function modelNamespaceName(model: string, version: string): string {
-    return `${model}-${version}`;
 }
 
 /** Reads and validates the current stack's config; throws a ConfigError listing every problem. */

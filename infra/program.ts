@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/platform";
+import { ModelRouting } from "../components/k8s/model-routing";
+import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
@@ -29,5 +31,35 @@ export async function program(): Promise<StackOutputs> {
     const factory = PLATFORMS[config.cloud];
     if (!factory) throw new pulumi.RunError(`cloud ${config.cloud} has no platform yet`);
     const platform = factory(ctx);
-    return stackOutputs(platform);
+    const models = modelLayer(config, platform);
+    return stackOutputs(platform, { modelNamespaces: models.namespaces, modelEndpoints: models.endpoints });
+}
+
+/** One isolated namespace per model version, and the gateway with one route per model. */
+function modelLayer(config: TestbedConfig, platform: Platform) {
+    const resources: Record<string, Record<string, ModelVersionNamespace>> = {};
+    const namespaces: Record<string, Record<string, string>> = {};
+    for (const model of config.models) {
+        resources[model.name] = {};
+        namespaces[model.name] = {};
+        for (const version of model.versions) {
+            const ns = new ModelVersionNamespace(`model-${model.name}-${version.name}`, {
+                model: model.name,
+                version,
+                quotaDefaults: config.quotaDefaults,
+                platform,
+            });
+            resources[model.name][version.name] = ns;
+            namespaces[model.name][version.name] = ns.namespaceName;
+        }
+    }
+    const routing = new ModelRouting("model-routing", {
+        models: config.models,
+        namespaces: resources,
+        proxyReplicas: config.modelGateway.replicas,
+        scheduling: platform.systemScheduling,
+        k8sProvider: platform.k8sProvider,
+        dependsOn: platform.clusterReady,
+    });
+    return { namespaces, endpoints: routing.endpoints };
 }

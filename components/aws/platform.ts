@@ -54,6 +54,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     private readonly oidcProviderArn: pulumi.Output<string>;
     private readonly store: AwsArtifactStore;
     private readonly registry: AwsImageRegistry;
+    private readonly platformName: string;
 
     constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
@@ -61,6 +62,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
         const awsProvider = new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.ProviderArgs["region"], defaultTags: { tags: args.tags } }, opts?.parent ? { parent: opts.parent } : {});
         super("mlops-testbed:aws:Platform", name, {}, { ...opts, providers: [awsProvider] });
         this.region = config.aws.region;
+        this.platformName = name;
         const parent = { parent: this };
 
         const network = new AwsNetwork(`${name}-network`, {
@@ -201,7 +203,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 ...s3GrantStatements(args.grants, { models, datasets }, key),
                 ...(args.registryPush ? ecrPushStatements(repo) : []),
             ]);
-        const role = new IrsaRole(name, {
+        // Parented to the platform (the cloud owns the identity), so named after it.
+        const role = new IrsaRole(`${this.platformName}-${name}`, {
             namespace: args.namespace,
             serviceAccount: args.serviceAccount,
             oidcProviderArn: this.oidcProviderArn,
