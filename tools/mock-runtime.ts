@@ -8,12 +8,8 @@
  * them as computed.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-
-// The runtime state is internal to the SDK (no type declarations); only its feature flags are touched.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): Record<string, unknown> };
 
 export const MOCK_ACCOUNT = "123456789012";
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -179,24 +175,14 @@ class PlanMocks implements pulumi.runtime.Mocks {
     }
 }
 
-/** The URN the mock monitor gives a resource (it qualifies the type by the parent's own type only). */
-export function urnOf(parent: string, type: string, name: string, project: string, stack: string): string {
-    const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
-    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
-}
-
-/** Records resource options, which plain mocks do not see. */
-class RecordingMonitor extends MockMonitor {
-    constructor(mocks: pulumi.runtime.Mocks, private readonly project: string, private readonly stack: string) {
-        super(mocks);
-    }
-
-    readonly planned: PlannedResource[] = [];
-
-    override async registerResource(req: any, callback: (err: any, innerResponse: any) => void): Promise<void> {
-        const type: string = req.getType();
-        const name: string = req.getName();
-        const parent: string = req.getParent();
+/**
+ * Records every registration request the mock monitor receives, with the options plain mocks do not see
+ * (protect, retainOnDelete, dependsOn, ignoreChanges, providers).
+ */
+function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
+    const planned: PlannedResource[] = [];
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, innerResponse: any) => void) => {
         const secretInputs: string[] = [];
         const inputs = toPlain(rpc.deserializeProperties(req.getObject(), true), { path: "", out: secretInputs }) as Record<string, unknown>;
         const propertyDependencies: Record<string, string[]> = {};
@@ -207,11 +193,12 @@ class RecordingMonitor extends MockMonitor {
         req.getProvidersMap().forEach((ref: string, pkg: string) => {
             providers[pkg] = ref;
         });
-        this.planned.push({
-            urn: urnOf(parent, type, name, this.project, this.stack),
-            type,
-            name,
-            parent: parent || null,
+        // Kept in registration order; the URN is the one the monitor answers with.
+        const record: PlannedResource = {
+            urn: "",
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent() || null,
             custom: req.getCustom(),
             inputs,
             protect: req.getProtect() === true,
@@ -222,9 +209,14 @@ class RecordingMonitor extends MockMonitor {
             provider: req.getProvider() || null,
             providers,
             secretInputs,
+        };
+        planned.push(record);
+        return register(req, (err, response) => {
+            if (!err) record.urn = response.getUrn();
+            callback(err, response);
         });
-        return super.registerResource(req, callback);
-    }
+    };
+    return planned;
 }
 
 export interface RunOptions {
@@ -273,20 +265,9 @@ function markComputed(value: unknown, invented: Set<string>): unknown {
 export async function runProgram(program: () => Promise<Record<string, unknown>>, opts: RunOptions): Promise<Plan> {
     const regionMatch = /"region"\s*:\s*"([a-z0-9-]+)"/.exec(opts.config["mlops-testbed:aws"] ?? "");
     const mocks = new PlanMocks({ region: regionMatch?.[1] ?? "eu-west-1", project: opts.project, stack: opts.stack });
-    const monitor = new RecordingMonitor(mocks, opts.project, opts.stack);
-    pulumi.runtime.setMockOptions(monitor, opts.project, opts.stack, false);
-    // setMockOptions resets the monitor features; turn on the ones setMocks would (secrets above all).
-    Object.assign(getStore(), {
-        supportsSecrets: true,
-        supportsResourceReferences: true,
-        supportsOutputValues: false,
-        supportsDeletedWith: true,
-        supportsAliasSpecs: true,
-        supportsTransforms: true,
-        supportsInvokeTransforms: true,
-        supportsParameterization: true,
-        supportsInvokeDependsOn: false,
-    });
+    // setMocks also turns on the monitor features (secrets above all); we only observe the monitor it made.
+    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, false);
+    const planned = recordRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitor);
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     let result: Record<string, unknown>;
     try {
@@ -302,5 +283,5 @@ export async function runProgram(program: () => Promise<Record<string, unknown>>
         rawOutputs[key] = settled.secret ? SECRET_PLACEHOLDER : (settled.value ?? null);
         outputs[key] = settled.secret ? SECRET_PLACEHOLDER : markComputed(settled.value ?? null, mocks.invented);
     }
-    return { project: opts.project, stack: opts.stack, resources: monitor.planned, invokes: mocks.invokes, outputs, rawOutputs };
+    return { project: opts.project, stack: opts.stack, resources: planned, invokes: mocks.invokes, outputs, rawOutputs };
 }
