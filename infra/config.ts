@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { validateAwsConfig } from "../components/aws/validate";
-import { modelGatewaySchema, modelNamespaceName, modelsSchema, quotaDefaultsSchema, validateModels } from "./schema/models";
+import { modelGatewaySchema, modelsSchema, quotaDefaultsSchema, validateModels } from "./schema/models";
 import { monitoringSchema } from "./schema/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
 import { pipelinesSchema } from "./schema/pipelines";
@@ -33,7 +33,7 @@ export const configSchema = z.strictObject({
     pipelines: pipelinesSchema.default(pipelinesSchema.parse({})),
 });
 
-export { CONFIG_NAMESPACE, keyPath, modelNamespaceName };
+export { CONFIG_NAMESPACE, keyPath };
 export type { ConfigIssue };
 
 export type TestbedConfig = z.infer<typeof configSchema>;
@@ -162,6 +162,7 @@ export function validateConfig(raw: Record<string, unknown>): { config: TestbedC
     return { issues: dedupe(issues) };
 }
 
+/** One line per problem: a value failing several checks that share a message (e.g. -1.5 for a whole number >= 0) is reported once. */
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
     const seen = new Set<string>();
     return issues.filter((i) => {

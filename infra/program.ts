@@ -38,19 +38,15 @@ export async function program(): Promise<StackOutputs> {
 /** One isolated namespace per model version, and the gateway with one route per model. */
 function modelLayer(config: TestbedConfig, platform: Platform) {
     const resources: Record<string, Record<string, ModelVersionNamespace>> = {};
-    const namespaces: Record<string, Record<string, string>> = {};
     for (const model of config.models) {
         resources[model.name] = {};
-        namespaces[model.name] = {};
         for (const version of model.versions) {
-            const ns = new ModelVersionNamespace(`model-${model.name}-${version.name}`, {
+            resources[model.name][version.name] = new ModelVersionNamespace(`model-${model.name}-${version.name}`, {
                 model: model.name,
                 version,
                 quotaDefaults: config.quotaDefaults,
                 platform,
             });
-            resources[model.name][version.name] = ns;
-            namespaces[model.name][version.name] = ns.namespaceName;
         }
     }
     const routing = new ModelRouting("model-routing", {
@@ -61,5 +57,10 @@ function modelLayer(config: TestbedConfig, platform: Platform) {
         k8sProvider: platform.k8sProvider,
         dependsOn: platform.clusterReady,
     });
+    const namespaces = mapValues(resources, (versions) => mapValues(versions, (ns) => ns.namespaceName));
     return { namespaces, endpoints: routing.endpoints };
+}
+
+function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 }

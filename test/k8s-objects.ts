@@ -4,6 +4,7 @@
  * hence the dynamic imports.
  */
 import type { Plan, PlannedResource } from "../tools/mock-runtime";
+import { toManifest } from "../tools/plan";
 
 export interface K8sObject {
     apiVersion: string;
@@ -12,18 +13,16 @@ export interface K8sObject {
     [key: string]: any;
 }
 
-/** Resources of the plan that are Kubernetes objects (not providers, Helm releases or YAML/Chart components). */
+/** Resources of the plan that are Kubernetes objects: those the offline plan writes to manifests/. */
 export function kubernetesResources(plan: Plan): PlannedResource[] {
-    return plan.resources.filter(
-        (r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/") && r.type !== "pulumi:providers:kubernetes",
-    );
+    return plan.resources.filter((r) => toManifest(r) !== undefined);
 }
 
-/** The object a Kubernetes resource would apply: apiVersion and kind from the type token, the rest from its inputs. */
+/** The object a Kubernetes resource would apply, as the offline plan renders it. */
 export function toObject(r: PlannedResource): K8sObject {
-    const [, groupVersion, kind] = r.type.split(":");
-    const apiVersion = groupVersion.startsWith("core/") ? groupVersion.slice("core/".length) : groupVersion;
-    return { ...(r.inputs as Record<string, unknown>), apiVersion, kind } as K8sObject;
+    const obj = toManifest(r);
+    if (!obj) throw new Error(`${r.type} ${r.name} is not a Kubernetes object`);
+    return obj as K8sObject;
 }
 
 const PACKAGES: Record<string, string> = {

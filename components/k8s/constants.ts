@@ -41,15 +41,17 @@ export const MODEL_SERVER = {
 /** Kubernetes label keys naming the model and version of a namespace and everything in it. */
 export const MODEL_LABEL_KEYS = { model: "mlops-testbed/model", version: "mlops-testbed/version" } as const;
 
+const MODEL_GATEWAY_NAME = "models";
+
 /** The Gateway that carries model traffic, its listener port and the Envoy Service in front of it. */
 export const MODEL_GATEWAY = {
-    name: "models",
+    name: MODEL_GATEWAY_NAME,
     namespace: GATEWAY_NAMESPACE,
     port: 80,
     serviceName: "models-gateway",
     /** Labels Envoy Gateway puts on the proxy pods of this Gateway; model namespaces admit only these. */
     proxyPodLabels: {
-        "gateway.envoyproxy.io/owning-gateway-name": "models",
+        "gateway.envoyproxy.io/owning-gateway-name": MODEL_GATEWAY_NAME,
         "gateway.envoyproxy.io/owning-gateway-namespace": GATEWAY_NAMESPACE,
     },
 } as const;

@@ -38,12 +38,14 @@ export function modelEndpoint(model: string): string {
     return `http://${MODEL_GATEWAY.serviceName}.${MODEL_GATEWAY.namespace}.svc.cluster.local${modelPathPrefix(model)}`;
 }
 
+/** Pod placement (node selector and tolerations) as the chart values and the EnvoyProxy spec both take it. */
+const placement = (scheduling: Scheduling) => ({ nodeSelector: { ...scheduling.nodeSelector }, tolerations: [...scheduling.tolerations] });
+
 /** Helm values for Envoy Gateway: controller and certgen job on system nodes. Every key exists in the chart's values.yaml. */
 export function envoyGatewayValues(scheduling: Scheduling) {
-    const placement = { nodeSelector: { ...scheduling.nodeSelector }, tolerations: [...scheduling.tolerations] };
     return {
-        deployment: { replicas: 1, pod: { ...placement } },
-        certgen: { job: { ...placement } },
+        deployment: { replicas: 1, pod: placement(scheduling) },
+        certgen: { job: placement(scheduling) },
     };
 }
 
@@ -143,7 +145,7 @@ export class ModelRouting extends pulumi.ComponentResource {
                     kubernetes: {
                         envoyDeployment: {
                             replicas: args.proxyReplicas,
-                            pod: { nodeSelector: { ...args.scheduling.nodeSelector }, tolerations: [...args.scheduling.tolerations] },
+                            pod: placement(args.scheduling),
                         },
                         // A fixed name gives every model a stable in-cluster URL (modelEndpoints).
                         envoyService: { name: MODEL_GATEWAY.serviceName, type: "ClusterIP" },
