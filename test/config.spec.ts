@@ -3,17 +3,11 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { formatIssues, parseRawConfig, validateConfig, type ConfigIssue } from "../infra/config";
+import { formatIssues, parseRawConfig, validateConfig } from "../infra/config";
 import { loadStack, PROJECT_ROOT } from "../tools/stack";
-import { planConfigIssues } from "./harness";
+import { issueAt, planConfigIssues } from "./harness";
 
 const DEV_POOL = { name: "t4", instanceTypes: ["g4dn.xlarge"], capacityType: "spot", minSize: 0, maxSize: 2 };
-
-function issueFor(issues: ConfigIssue[], key: string): ConfigIssue {
-    const found = issues.find((i) => i.key === key);
-    assert.ok(found, `expected an issue for ${key}; got:\n${formatIssues(issues)}`);
-    return found;
-}
 
 /** Raw config of the dev stack as the program sees it, with overrides. */
 function devRaw(overrides: Record<string, unknown>): Record<string, unknown> {
@@ -86,7 +80,7 @@ describe("config: bad configuration is refused before any resource is registered
     for (const c of BAD_CONFIGS) {
         it(`${c.title} → names ${c.key}`, async () => {
             const issues = await planConfigIssues("dev", c.overrides);
-            const issue = issueFor(issues, c.key);
+            const issue = issueAt(issues, c.key);
             assert.match(issue.message, c.says);
         });
     }
@@ -95,8 +89,8 @@ describe("config: bad configuration is refused before any resource is registered
         const result = validateConfig(devRaw({ cloud: "gcp", network: { availabilityZones: 9 }, gpuNodePools: [{ ...DEV_POOL, minSize: 5, maxSize: 1 }] }));
         const keys = result.issues.map((i) => i.key).sort();
         assert.deepEqual(keys, ["mlops-testbed:cloud", "mlops-testbed:gpuNodePools[0].maxSize", "mlops-testbed:network.availabilityZones"]);
-        assert.equal(issueFor(result.issues, "mlops-testbed:cloud").value, "gcp");
-        assert.equal(issueFor(result.issues, "mlops-testbed:network.availabilityZones").value, 9);
+        assert.equal(issueAt(result.issues, "mlops-testbed:cloud").value, "gcp");
+        assert.equal(issueAt(result.issues, "mlops-testbed:network.availabilityZones").value, 9);
     });
 
     it("formats issues as one line per key with the value", () => {

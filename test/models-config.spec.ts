@@ -1,28 +1,23 @@
 import * as assert from "node:assert/strict";
-import type { ConfigIssue } from "../infra/config";
 import { modelSchema, quotaDefaultsSchema, trafficWeights, validateModels } from "../infra/schema/models";
-import { planConfigIssues } from "./harness";
+import { issueAt, planConfigIssues } from "./harness";
 
 /** Plans dev with the given models and returns the issues (planConfigIssues asserts nothing was registered). */
 const issuesFor = (models: unknown[], extra: Record<string, unknown> = {}) => planConfigIssues("dev", { models, ...extra });
 
-function expectIssue(issues: ConfigIssue[], key: string, message: RegExp): void {
-    const found = issues.find((i) => i.key === key && message.test(i.message));
-    assert.ok(found, `expected ${key}: ${message}; got:\n${issues.map((i) => `  ${i.key}: ${i.message}`).join("\n")}`);
-}
 
 const v = (...names: string[]) => names.map((name) => ({ name }));
 
 describe("models config: bad names and weights are refused before anything is registered", () => {
     it("refuses names that are not DNS-1123 labels", async () => {
         const issues = await issuesFor([{ name: "Iris_1", versions: [{ name: "V1.0" }] }]);
-        expectIssue(issues, "mlops-testbed:models[0].name", /DNS-1123 label/);
-        expectIssue(issues, "mlops-testbed:models[0].versions[0].name", /DNS-1123 label/);
+        issueAt(issues, "mlops-testbed:models[0].name", /DNS-1123 label/);
+        issueAt(issues, "mlops-testbed:models[0].versions[0].name", /DNS-1123 label/);
     });
 
     it("refuses names longer than 30 characters", async () => {
         const issues = await issuesFor([{ name: "a".repeat(31), versions: v("v1") }]);
-        expectIssue(issues, "mlops-testbed:models[0].name", /at most 30 characters/);
+        issueAt(issues, "mlops-testbed:models[0].name", /at most 30 characters/);
     });
 
     it("refuses a model with no versions, or more than a route can hold", async () => {
@@ -30,8 +25,8 @@ describe("models config: bad names and weights are refused before anything is re
             { name: "empty", versions: [] },
             { name: "many", versions: v(...Array.from({ length: 17 }, (_, i) => `v${i}`)), traffic: { strategy: "canary", weights: { v0: 100 } } },
         ]);
-        expectIssue(issues, "mlops-testbed:models[0].versions", /at least one version/);
-        expectIssue(issues, "mlops-testbed:models[1].versions", /at most 16 versions/);
+        issueAt(issues, "mlops-testbed:models[0].versions", /at least one version/);
+        issueAt(issues, "mlops-testbed:models[1].versions", /at most 16 versions/);
     });
 
     it("refuses duplicate models and versions, and namespaces that collide or are reserved", async () => {
@@ -42,16 +37,16 @@ describe("models config: bad names and weights are refused before anything is re
             { name: "a", versions: v("b-c") },
             { name: "kube", versions: v("system") },
         ]);
-        expectIssue(issues, "mlops-testbed:models[0].versions[1].name", /duplicate version name/);
-        expectIssue(issues, "mlops-testbed:models[1].name", /duplicate model name/);
-        expectIssue(issues, "mlops-testbed:models[3].versions[0].name", /namespace "a-b-c" collides with model\/version a-b\/c/);
-        expectIssue(issues, "mlops-testbed:models[4].versions[0].name", /namespace "kube-system" is reserved/);
+        issueAt(issues, "mlops-testbed:models[0].versions[1].name", /duplicate version name/);
+        issueAt(issues, "mlops-testbed:models[1].name", /duplicate model name/);
+        issueAt(issues, "mlops-testbed:models[3].versions[0].name", /namespace "a-b-c" collides with model\/version a-b\/c/);
+        issueAt(issues, "mlops-testbed:models[4].versions[0].name", /namespace "kube-system" is reserved/);
     });
 
     it("refuses weights that do not sum to 100 or name unknown versions", async () => {
         const issues = await issuesFor([{ name: "iris", versions: v("v1", "v2"), traffic: { strategy: "canary", weights: { v1: 90, v3: 20 } } }]);
-        expectIssue(issues, "mlops-testbed:models[0].traffic.weights", /must sum to 100 \(they sum to 110\)/);
-        expectIssue(issues, "mlops-testbed:models[0].traffic.weights.v3", /names no version of model "iris"; its versions: v1, v2/);
+        issueAt(issues, "mlops-testbed:models[0].traffic.weights", /must sum to 100 \(they sum to 110\)/);
+        issueAt(issues, "mlops-testbed:models[0].traffic.weights.v3", /names no version of model "iris"; its versions: v1, v2/);
     });
 
     it("refuses weights out of range and unknown strategies", async () => {
@@ -59,8 +54,8 @@ describe("models config: bad names and weights are refused before anything is re
             { name: "iris", versions: v("v1", "v2"), traffic: { strategy: "canary", weights: { v1: 150, v2: -50 } } },
             { name: "digits", versions: v("v1"), traffic: { strategy: "a-b-test" } },
         ]);
-        expectIssue(issues, "mlops-testbed:models[0].traffic.weights.v1", /whole number from 0 to 100/);
-        expectIssue(issues, "mlops-testbed:models[1].traffic.strategy", /must be one of single, canary, blue-green, shadow/);
+        issueAt(issues, "mlops-testbed:models[0].traffic.weights.v1", /whole number from 0 to 100/);
+        issueAt(issues, "mlops-testbed:models[1].traffic.strategy", /must be one of single, canary, blue-green, shadow/);
     });
 
     it("requires weights for canary and blue-green, with at least two versions", async () => {
@@ -68,8 +63,8 @@ describe("models config: bad names and weights are refused before anything is re
             { name: "iris", versions: v("v1", "v2"), traffic: { strategy: "canary" } },
             { name: "digits", versions: v("v1"), traffic: { strategy: "blue-green", weights: { v1: 100 } } },
         ]);
-        expectIssue(issues, "mlops-testbed:models[0].traffic.weights", /is required for strategy canary/);
-        expectIssue(issues, "mlops-testbed:models[1].versions", /strategy blue-green needs at least two versions/);
+        issueAt(issues, "mlops-testbed:models[0].traffic.weights", /is required for strategy canary/);
+        issueAt(issues, "mlops-testbed:models[1].versions", /strategy blue-green needs at least two versions/);
     });
 
     it("refuses a split under blue-green and under single", async () => {
@@ -78,9 +73,9 @@ describe("models config: bad names and weights are refused before anything is re
             { name: "digits", versions: v("v1", "v2"), traffic: { strategy: "single", weights: { v1: 60, v2: 40 } } },
             { name: "churn", versions: v("v1", "v2"), traffic: { strategy: "single" } },
         ]);
-        expectIssue(issues, "mlops-testbed:models[0].traffic.weights", /blue-green sends all traffic to one version/);
-        expectIssue(issues, "mlops-testbed:models[1].traffic.weights", /single sends all traffic to one version/);
-        expectIssue(issues, "mlops-testbed:models[2].traffic.weights", /must name the serving one: weights: \{ <version>: 100 \}/);
+        issueAt(issues, "mlops-testbed:models[0].traffic.weights", /blue-green sends all traffic to one version/);
+        issueAt(issues, "mlops-testbed:models[1].traffic.weights", /single sends all traffic to one version/);
+        issueAt(issues, "mlops-testbed:models[2].traffic.weights", /must name the serving one: weights: \{ <version>: 100 \}/);
     });
 
     it("requires an existing shadowOf for shadow, and refuses it elsewhere", async () => {
@@ -91,23 +86,23 @@ describe("models config: bad names and weights are refused before anything is re
             { name: "fraud", versions: v("v1", "v2"), traffic: { strategy: "canary", weights: { v1: 50, v2: 50 }, shadowOf: "v1" } },
             { name: "spam", versions: v("v1", "v2"), traffic: { strategy: "shadow", shadowOf: "v1", weights: { v1: 100 } } },
         ]);
-        expectIssue(issues, "mlops-testbed:models[0].traffic.shadowOf", /is required for strategy shadow/);
-        expectIssue(issues, "mlops-testbed:models[1].traffic.shadowOf", /names no version of model "digits"/);
-        expectIssue(issues, "mlops-testbed:models[2].versions", /shadow needs at least two versions/);
-        expectIssue(issues, "mlops-testbed:models[3].traffic.shadowOf", /only applies to strategy shadow/);
-        expectIssue(issues, "mlops-testbed:models[4].traffic.weights", /does not apply to strategy shadow/);
+        issueAt(issues, "mlops-testbed:models[0].traffic.shadowOf", /is required for strategy shadow/);
+        issueAt(issues, "mlops-testbed:models[1].traffic.shadowOf", /names no version of model "digits"/);
+        issueAt(issues, "mlops-testbed:models[2].versions", /shadow needs at least two versions/);
+        issueAt(issues, "mlops-testbed:models[3].traffic.shadowOf", /only applies to strategy shadow/);
+        issueAt(issues, "mlops-testbed:models[4].traffic.weights", /does not apply to strategy shadow/);
     });
 
     it("refuses replicas × GPUs beyond the namespace quota", async () => {
         const issues = await issuesFor([{ name: "iris", versions: [{ name: "v1", replicas: 3, gpu: 1 }, { name: "v2", replicas: 12 }], traffic: { strategy: "canary", weights: { v1: 50, v2: 50 } } }]);
-        expectIssue(issues, "mlops-testbed:models[0].versions[0].gpu", /3 replicas × 1 GPU exceed the namespace GPU quota of 1; raise versions\[0\]\.quota\.gpu/);
-        expectIssue(issues, "mlops-testbed:models[0].versions[1].replicas", /12 replicas exceed the namespace pod quota of 10/);
+        issueAt(issues, "mlops-testbed:models[0].versions[0].gpu", /3 replicas × 1 GPU exceed the namespace GPU quota of 1; raise versions\[0\]\.quota\.gpu/);
+        issueAt(issues, "mlops-testbed:models[0].versions[1].replicas", /12 replicas exceed the namespace pod quota of 10/);
     });
 
     it("refuses unknown keys with the allowed ones named", async () => {
         const issues = await issuesFor([{ name: "iris", versions: [{ name: "v1", gpus: 1 }], trafic: {} }]);
-        expectIssue(issues, "mlops-testbed:models[0].versions[0].gpus", /unknown key; allowed keys here: name, replicas, gpu, quota/);
-        expectIssue(issues, "mlops-testbed:models[0].trafic", /unknown key; allowed keys here: name, versions, traffic/);
+        issueAt(issues, "mlops-testbed:models[0].versions[0].gpus", /unknown key; allowed keys here: name, replicas, gpu, quota/);
+        issueAt(issues, "mlops-testbed:models[0].trafic", /unknown key; allowed keys here: name, versions, traffic/);
     });
 
     it("limits namespace names to 63 characters (checked on names the schema would pass)", () => {
@@ -115,7 +110,7 @@ describe("models config: bad names and weights are refused before anything is re
         assert.deepEqual(validateModels([model], quotaDefaultsSchema.parse({})), []);
         const long = { ...model, versions: [{ ...model.versions[0], name: "v".repeat(33) }] };
         const issues = validateModels([long], quotaDefaultsSchema.parse({}));
-        expectIssue(issues, "mlops-testbed:models[0].versions[0].name", /would be 64 characters/);
+        issueAt(issues, "mlops-testbed:models[0].versions[0].name", /would be 64 characters/);
     });
 
     it("accepts the stack files' examples", () => {

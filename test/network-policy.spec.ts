@@ -10,6 +10,7 @@ import type { Plan } from "../tools/mock-runtime";
 import { planStack } from "./harness";
 import { type K8sObject, objectsOfKind } from "./k8s-objects";
 import { MODELS } from "./model-fixtures";
+import { ipToInt } from "../components/aws/subnets";
 
 type Labels = Record<string, string>;
 interface Pod { kind: "pod"; namespace: string; labels: Labels; ip: string }
@@ -33,7 +34,6 @@ function matchesSelector(selector: any, labels: Labels): boolean {
     return true;
 }
 
-const ipToInt = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
 function inCidr(ip: string, cidr: string): boolean {
     const [base, bits] = cidr.split("/");
     const size = 2 ** (32 - Number(bits));

@@ -21,7 +21,7 @@ describe("README stays true", () => {
     it("starts with the two newcomer commands", () => {
         const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
         const commands = firstBlock.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean);
-        assert.deepEqual(commands, ["npm ci && npm run plan", "npm test"]);
+        assert.deepEqual(commands, ["bash tools/install-debian-packages.sh && npm ci && npm run plan", "npm test"]);
     });
 
     it("documents exactly the top-level config keys", () => {
@@ -42,5 +42,6 @@ describe("README stays true", () => {
         const ci = fs.readFileSync(path.join(PROJECT_ROOT, ".ci/run"), "utf8");
         assert.match(ci, /^npm test$/m);
         assert.match(ci, /^npm ci\b/m);
+        assert.match(ci, /^bash tools\/install-debian-packages\.sh$/m, "CI installs what the README's first command installs");
     });
 });
