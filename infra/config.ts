@@ -121,7 +121,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
  */
 export function parseRawConfig(all: Record<string, string>): Record<string, unknown> {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const raw: Record<string, unknown> = {};
+    const entries: [string, unknown][] = [];
     for (const [fullKey, text] of Object.entries(all)) {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
@@ -133,9 +133,11 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
                 value = text;
             }
         }
-        raw[key] = value;
+        entries.push([key, value]);
     }
-    return raw;
+    // fromEntries makes every key an own property: `mlops-testbed:__proto__` is reported as an unknown key
+    // instead of replacing the object's prototype (whose properties would then pass for config).
+    return Object.fromEntries(entries);
 }
 
 /**
@@ -145,6 +147,8 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
 export function validateConfig(raw: Record<string, unknown>): { config: TestbedConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
     const parsed = configSchema.safeParse(raw);
     const issues: ConfigIssue[] = parsed.success ? [] : zodIssues(parsed.error, raw);
+    // zod's records drop a "__proto__" key silently (strict objects report it): refuse it wherever it is.
+    issues.push(...prototypeKeyIssues(raw).filter((p) => !issues.some((i) => i.key === p.key)));
     // Cloud rules read the raw values, so they report alongside schema problems rather than after them.
     if (raw.cloud === "aws") issues.push(...validateAwsConfig(raw));
     if (parsed.success) {
@@ -160,6 +164,17 @@ export function validateConfig(raw: Record<string, unknown>): { config: TestbedC
         if (issues.length === 0) return { config, issues: [] };
     }
     return { issues: dedupe(issues) };
+}
+
+/** Own `__proto__` keys anywhere in the raw config (YAML and JSON parsers make them own properties). */
+function prototypeKeyIssues(value: unknown, path: PropertyKey[] = []): ConfigIssue[] {
+    if (value === null || typeof value !== "object") return [];
+    const issues: ConfigIssue[] = [];
+    if (Object.prototype.hasOwnProperty.call(value, "__proto__")) {
+        issues.push({ key: keyPath([...path, "__proto__"]), message: "unknown key; __proto__ is never a valid name here" });
+    }
+    for (const [k, v] of Object.entries(value)) issues.push(...prototypeKeyIssues(v, [...path, Array.isArray(value) ? Number(k) : k]));
+    return issues;
 }
 
 /** One line per problem: a value failing several checks that share a message (e.g. -1.5 for a whole number >= 0) is reported once. */
