@@ -27,8 +27,21 @@ function modelNamespaces(resources: readonly PolicyResource[]): ModelNamespace[]
         .map((r) => ({ name: String(r.props.metadata.name), resource: r }));
 }
 
-function objectsIn(resources: readonly PolicyResource[], kind: string, namespace: string): PolicyResource[] {
-    return resources.filter((r) => kindOf(r) === kind && r.props.metadata?.namespace === namespace);
+/** Namespaced objects by kind and namespace, built once per stack (a stack may hold hundreds of namespaces). */
+type ObjectIndex = (kind: string, namespace: string) => PolicyResource[];
+
+function indexObjects(resources: readonly PolicyResource[]): ObjectIndex {
+    const index = new Map<string, PolicyResource[]>();
+    for (const r of resources) {
+        const kind = kindOf(r);
+        const ns = r.props.metadata?.namespace;
+        if (!kind || typeof ns !== "string") continue;
+        const key = `${kind}/${ns}`;
+        const list = index.get(key);
+        if (list) list.push(r);
+        else index.set(key, [r]);
+    }
+    return (kind, namespace) => index.get(`${kind}/${namespace}`) ?? [];
 }
 
 /** Whether a resource name is a GPU (an extended resource such as nvidia.com/gpu or amd.com/gpu). */
@@ -36,14 +49,15 @@ export function isGpuResourceName(name: string): boolean {
     return /(^|\/)gpu$/.test(name) || /\.com\/gpu/.test(name);
 }
 
-function namespacePolicy(name: string, description: string, check: (ns: ModelNamespace, resources: readonly PolicyResource[]) => string[]): StackValidationPolicy {
+function namespacePolicy(name: string, description: string, check: (ns: ModelNamespace, objectsIn: ObjectIndex) => string[]): StackValidationPolicy {
     return {
         name,
         description,
         enforcementLevel: "mandatory",
         validateStack: (args, reportViolation: ReportViolation) => {
+            const objectsIn = indexObjects(args.resources);
             for (const ns of modelNamespaces(args.resources)) {
-                for (const problem of check(ns, args.resources)) reportViolation(`model-version namespace ${ns.name}: ${problem}`, ns.resource.urn);
+                for (const problem of check(ns, objectsIn)) reportViolation(`model-version namespace ${ns.name}: ${problem}`, ns.resource.urn);
             }
         },
     };
@@ -52,8 +66,8 @@ function namespacePolicy(name: string, description: string, check: (ns: ModelNam
 export const modelNamespaceQuota = namespacePolicy(
     "model-namespace-quota",
     "Every model-version namespace has a ResourceQuota capping CPU and memory requests, GPU requests and pods.",
-    (ns, resources) => {
-        const quotas = objectsIn(resources, "ResourceQuota", ns.name);
+    (ns, objectsIn) => {
+        const quotas = objectsIn("ResourceQuota", ns.name);
         if (quotas.length === 0) return ["has no ResourceQuota"];
         const hard = Object.assign({}, ...quotas.map((q) => (isRecord(q.props.spec?.hard) ? q.props.spec.hard : {}))) as Record<string, unknown>;
         const missing = QUOTA_KEYS.filter((alternatives) => !alternatives.some((k) => k in hard)).map((a) => a[0]);
@@ -64,8 +78,8 @@ export const modelNamespaceQuota = namespacePolicy(
 export const modelNamespaceLimitRange = namespacePolicy(
     "model-namespace-limitrange",
     "Every model-version namespace has a LimitRange with container CPU and memory defaults, and no LimitRange there sets a GPU default, minimum or maximum (a GPU default would make every pod request a GPU).",
-    (ns, resources) => {
-        const ranges = objectsIn(resources, "LimitRange", ns.name);
+    (ns, objectsIn) => {
+        const ranges = objectsIn("LimitRange", ns.name);
         const problems: string[] = [];
         const items = ranges.flatMap((r) => asArray(r.props.spec?.limits).map((item) => ({ range: r, item })));
         const defaults = items.some(({ item }) => item?.type === "Container" && isRecord(item.defaultRequest) && "cpu" in item.defaultRequest && "memory" in item.defaultRequest);
@@ -92,8 +106,8 @@ function deniesAll(policy: PolicyResource, direction: "Ingress" | "Egress"): boo
 export const modelNamespaceDefaultDeny = namespacePolicy(
     "model-namespace-default-deny",
     "Every model-version namespace has NetworkPolicies that deny all ingress and all egress by default; other policies then allow the few flows it needs.",
-    (ns, resources) => {
-        const policies = objectsIn(resources, "NetworkPolicy", ns.name);
+    (ns, objectsIn) => {
+        const policies = objectsIn("NetworkPolicy", ns.name);
         return (["Ingress", "Egress"] as const)
             .filter((dir) => !policies.some((p) => deniesAll(p, dir)))
             .map((dir) => `has no default-deny ${dir.toLowerCase()} NetworkPolicy (podSelector {}, policyTypes [${dir}], no rules)`);
