@@ -3,10 +3,13 @@
  * analyzer server Pulumi itself would start for `pulumi preview --policy-pack policy`.
  */
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { analyzedResources, checkPlan, formatViolations, runPolicies, type AnalyzedResource, type Violation } from "../policy/offline";
 import { POLICIES } from "../policy/policies";
 import type { Plan } from "../tools/mock-runtime";
-import { listStacks } from "../tools/stack";
+import { listStacks, PROJECT_ROOT } from "../tools/stack";
 import { planStack } from "./harness";
 import { startPolicyServer, type PolicyServer } from "./policy-server";
 
@@ -29,6 +32,23 @@ describe("policy pack: every stack's plan", () => {
             assert.deepEqual(run.violations, [], `${stack}:\n${formatViolations(run.violations)}`);
         });
     }
+
+    it("the README's policy table lists exactly the pack's policies, in order", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const start = readme.indexOf("## Policy pack");
+        const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+        assert.deepEqual([...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]), POLICIES.map((p) => p.name));
+    });
+
+    it("npm run policy reports the stack and exits 0 when nothing is violated", function () {
+        this.timeout(120_000);
+        const out = execFileSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "tools/policy.ts"), "--stack", "dev", "--markdown"], {
+            encoding: "utf8",
+            env: { ...process.env, NODE_OPTIONS: "" },
+        });
+        assert.match(out, new RegExp(`^### Policy pack \\(${POLICIES.length} mandatory policies\\)`, "m"));
+        assert.match(out, /^\| dev \| \d+ \| 0 \|$/m);
+    });
 
     it("names each policy once, all mandatory and described", () => {
         const names = POLICIES.map((p) => p.name);
