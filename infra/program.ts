@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/platform";
+import { Monitoring } from "../components/k8s/monitoring";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
@@ -29,5 +30,17 @@ export async function program(): Promise<StackOutputs> {
     const factory = PLATFORMS[config.cloud];
     if (!factory) throw new pulumi.RunError(`cloud ${config.cloud} has no platform yet`);
     const platform = factory(ctx);
-    return stackOutputs(platform);
+    const monitoring = new Monitoring("monitoring", {
+        config: config.monitoring,
+        systemScheduling: platform.systemScheduling,
+        gpuScheduling: platform.gpuScheduling,
+        dependsOn: platform.clusterReady,
+    }, { providers: [platform.k8sProvider] });
+    return stackOutputs(platform, {
+        grafanaUrl: monitoring.grafanaUrl,
+        prometheusUrl: monitoring.prometheusUrl,
+        alertmanagerUrl: monitoring.alertmanagerUrl,
+        grafanaAdminPassword: monitoring.grafanaAdminPassword,
+        dashboards: monitoring.dashboards,
+    });
 }
