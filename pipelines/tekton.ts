@@ -169,7 +169,7 @@ export interface PipelineRun {
         readonly pipelineRef: { readonly name: string };
         readonly params: readonly Param[];
         readonly workspaces: readonly Readonly<Record<string, unknown>>[];
-        readonly taskRunTemplate: { readonly serviceAccountName: string };
+        readonly taskRunTemplate: { readonly serviceAccountName: string; readonly podTemplate?: PodTemplate };
         readonly taskRunSpecs: readonly TaskRunSpec[];
     };
 }
