@@ -59,7 +59,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         await validateMonitoringObject(sm);
         assert.deepEqual(sm.spec.namespaceSelector, { matchNames: ["tekton-pipelines"] });
         assert.equal(sm.spec.endpoints[0].port, "http-metrics");
-        assert.deepEqual(sm, { apiVersion: "monitoring.coreos.com/v1", ...controllerServiceMonitor() });
+        assert.deepEqual(sm, controllerServiceMonitor());
         const r = findResource(plan, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "tekton-controller-metrics");
         assert.ok(r.dependsOn.includes(findResource(plan, "kubernetes:helm.sh/v3:Release", "monitoring-stack").urn));
         assert.ok(tektonMetricNames().includes("tekton_pipelines_controller_pipelinerun_duration_seconds_bucket"));
