@@ -1,7 +1,7 @@
 /**
  * Prints a PipelineRun for one of the testbed's pipelines, ready for `kubectl create -f -`:
  *
- *   npm run --silent pipelinerun -- <pipeline> --param model=iris --param version=v2 --param git-url=<repo> [--stack prod]
+ *   npm run pipelinerun --silent -- <pipeline> --param model=iris --param version=v2 --param git-url=<repo> [--stack prod]
  *
  * Each task runs as its role's service account (trainer, builder, deployer); with `pipelines.trainingGpus` > 0 in
  * the stack's config, training runs on GPU nodes. Exit codes: 0 printed, 2 bad arguments or config.
