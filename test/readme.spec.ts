@@ -76,4 +76,18 @@ describe("README stays true", () => {
         assert.ok(alerts.length > 0);
         for (const a of alerts) assert.ok(text.includes(`\`${a}\``), `alert ${a} is not in the README`);
     });
+
+    it("maps the layout: every path it names exists, every top-level folder is named", () => {
+        const rows = [...section("## Layout").matchAll(/^\| (.+?) \| .* \|$/gm)].map((m) => m[1]).filter((c) => c !== "path" && !c.startsWith("---"));
+        const paths = rows.flatMap((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+        assert.ok(paths.length > 5);
+        for (const p of paths) assert.ok(fs.existsSync(path.join(PROJECT_ROOT, p)), `README layout names ${p}, which does not exist`);
+        const folders = fs
+            .readdirSync(PROJECT_ROOT, { withFileTypes: true })
+            .filter((d) => d.isDirectory() && !d.name.startsWith(".") && !["node_modules", "out"].includes(d.name))
+            .map((d) => d.name);
+        for (const f of folders) {
+            assert.ok(paths.some((p) => p === f || p.startsWith(`${f}/`)), `top-level folder ${f}/ is not in the README layout`);
+        }
+    });
 });
