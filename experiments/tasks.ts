@@ -62,7 +62,7 @@ export const STUDY_TASKS: readonly StudyTask[] = [
         title: "Roll back a bad version",
         goal: "A serving version turns out bad (accuracy or error alert); traffic goes back to the previous version.",
         modes: {
-            automated: { start: automatedStart("a ModelAccuracyLow or ModelErrorRateHigh alert"), end: "100% of traffic on the previous version" },
+            automated: { start: "the alert that marks the version bad fires (ModelAccuracyLow or ModelErrorRateHigh)", end: "100% of traffic on the previous version" },
             simplified: { start: "the person runs the rollback command after the alert", end: "100% of traffic on the previous version" },
             manual: { start: "the person acknowledges the alert and starts the rollback runbook", end: "the person confirms 100% of traffic on the previous version" },
         },
