@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { renderDashboards } from "../dashboards";
 import { METRICS, MODEL_LABELS, type MetricSpec } from "../dashboards/metric-contract";
 import { prometheusRuleSpecs } from "../dashboards/rules";
+import { STUDY_TASKS, recordingMetric } from "../experiments/tasks";
+import { DELIVERY_MODES } from "../dashboards/metric-contract";
 import { configSchema } from "../infra/config";
 import { alertThresholdsSchema } from "../infra/schema/monitoring";
 import { OUTPUT_KEYS } from "../infra/outputs";
@@ -89,5 +91,12 @@ describe("README stays true", () => {
         for (const f of folders) {
             assert.ok(paths.some((p) => p === f || p.startsWith(`${f}/`)), `top-level folder ${f}/ is not in the README layout`);
         }
+    });
+
+    it("documents exactly the standardized tasks: start and end events per mode and the recording metric", () => {
+        const rows = [...section("## Running a study: standardized tasks and `npm run report`").matchAll(/^\| `([a-z-]+)` \| ([a-z]+) \| ([^|]+) \| ([^|]+) \| `([a-z_]+)` \|$/gm)].map((m) => m.slice(1, 6));
+        const tasks = STUDY_TASKS.flatMap((t) => DELIVERY_MODES.map((mode) => [t.id, mode, t.modes[mode].start, t.modes[mode].end, recordingMetric(t)]));
+        assert.equal(tasks.length, 15);
+        assert.deepEqual(rows, tasks);
     });
 });
