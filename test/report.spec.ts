@@ -18,6 +18,13 @@ describe("npm run report: arguments and pure query logic", () => {
         assert.throws(() => parseArgs(["--bogus"]), /unknown argument --bogus/);
     });
 
+    it("--help prints the usage and exits 0 without querying", async () => {
+        const r = await main(["--since", "7d", "--help"]);
+        assert.equal(r.code, 0);
+        assert.match(r.stdout, /^usage: npm run report -- \[--prometheus <url>\]/);
+        assert.equal(r.stderr, "");
+    });
+
     it("reads the window as a duration back from --until, or as dates", () => {
         assert.deepEqual(parseWindow("2h", "1970-01-02T00:00:00Z", 0), { since: 86400 - 7200, until: 86400 });
         assert.deepEqual(parseWindow("30d", undefined, 100 * 86400), { since: 70 * 86400, until: 100 * 86400 });

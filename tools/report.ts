@@ -140,6 +140,7 @@ export async function buildReport(url: string, window: Window, hint: string): Pr
 }
 
 export async function main(argv: string[], now = Date.now() / 1000): Promise<{ code: number; stdout: string; stderr: string }> {
+    if (argv.includes("--help") || argv.includes("-h")) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
     try {
         const args = parseArgs(argv);
         const window = parseWindow(args.since, args.until, now);
