@@ -119,4 +119,11 @@ export interface WorkloadIdentityBinding {
     readonly podLabels: Readonly<Record<string, string>>;
     /** The cloud identity (role ARN, client id); for outputs and policies. */
     readonly identity: pulumi.Output<string>;
+    /**
+     * Name of a Secret in the service account's namespace with static store credentials (AWS_ACCESS_KEY_ID,
+     * AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_S3, AWS_REGION), for platforms without token-based workload
+     * identity (the in-cluster store of an existing cluster). Pods of the service account load it with
+     * `envFrom: [{ secretRef: { name } }]`. Absent where the cloud injects credentials itself.
+     */
+    readonly credentialsSecret?: pulumi.Output<string>;
 }

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { validateAwsConfig } from "../components/aws/validate";
+import { validateAzureConfig } from "../components/azure/validate";
+import { validateExistingConfig } from "../components/existing/validate";
 import { modelsSchema, quotaDefaultsSchema } from "./schema/models";
 import { monitoringSchema } from "./schema/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
@@ -9,9 +12,12 @@ import {
     AVAILABLE_CLOUDS,
     artifactStoresSchema,
     awsSchema,
+    azureSchema,
     cloudSchema,
     clusterSchema,
+    existingSchema,
     gpuNodePoolsSchema,
+    kubeconfigSchema,
     networkSchema,
     registrySchema,
 } from "./schema/platform";
@@ -21,6 +27,10 @@ import {
 export const configSchema = z.strictObject({
     cloud: cloudSchema,
     aws: awsSchema.optional(),
+    azure: azureSchema.optional(),
+    existing: existingSchema.optional(),
+    /** Kubeconfig of an existing cluster; a secret config value, only recorded as "[secret]" here. */
+    kubeconfig: kubeconfigSchema.optional(),
     cluster: clusterSchema.default(clusterSchema.parse({})),
     network: networkSchema.default(networkSchema.parse({})),
     gpuNodePools: gpuNodePoolsSchema,
@@ -137,15 +147,31 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
     return raw;
 }
 
+/** How a validation run learns which keys were set as secrets (`pulumi config set --secret`). */
+export interface ValidateOptions {
+    /** Short keys (e.g. "kubeconfig") whose values are secret config. */
+    readonly secretKeys?: readonly string[];
+}
+
+/** Keys that hold credentials and are refused unless set with `pulumi config set --secret`. */
+export const SECRET_ONLY_KEYS = ["kubeconfig"] as const;
+
 /**
  * Validates a raw configuration object and returns the typed config with defaults, or every problem at once.
  * Pure: it registers nothing and reads no global state.
  */
-export function validateConfig(raw: Record<string, unknown>): { config: TestbedConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
+export function validateConfig(
+    raw: Record<string, unknown>,
+    options: ValidateOptions = {},
+): { config: TestbedConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
+    const plaintext = SECRET_ONLY_KEYS.filter((k) => raw[k] !== undefined && !(options.secretKeys ?? []).includes(k)).map((k) => ({
+        key: keyPath([k]),
+        message: `holds credentials and must be a secret: pulumi config set --secret ${k} < path/to/file (the value is not shown here)`,
+    }));
     const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) return { issues: zodIssues(parsed.error, raw) };
+    if (!parsed.success) return { issues: [...plaintext, ...zodIssues(parsed.error, raw).map(hideSecretValue)] };
     const config = parsed.data;
-    const issues: ConfigIssue[] = [];
+    const issues: ConfigIssue[] = [...plaintext];
     if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
         issues.push({
             key: keyPath(["cloud"]),
@@ -154,8 +180,15 @@ export function validateConfig(raw: Record<string, unknown>): { config: TestbedC
         });
     }
     if (config.cloud === "aws") issues.push(...validateAwsConfig(config));
+    if (config.cloud === "azure") issues.push(...validateAzureConfig(config));
+    if (config.cloud === "existing") issues.push(...validateExistingConfig(config));
     issues.push(...validateModels(config));
     return issues.length > 0 ? { issues } : { config, issues: [] };
+}
+
+/** Never echo a secret key's value in a message. */
+function hideSecretValue(issue: ConfigIssue): ConfigIssue {
+    return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k])) ? { key: issue.key, message: issue.message } : issue;
 }
 
 /** Cross-field rules of the `models` section that a per-field schema cannot express. */
@@ -220,7 +253,9 @@ export function modelNamespaceName(model: string, version: string): string {
 /** Reads and validates the current stack's config; throws a ConfigError listing every problem. */
 export function loadConfig(): TestbedConfig {
     const raw = parseRawConfig(pulumi.runtime.allConfig());
-    const result = validateConfig(raw);
+    const isSecret = (runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    const secretKeys = Object.keys(raw).filter((k) => isSecret?.(`${CONFIG_NAMESPACE}:${k}`) === true);
+    const result = validateConfig(raw, { secretKeys });
     if (result.issues.length > 0 || !result.config) throw new ConfigError(result.issues);
     return result.config;
 }
