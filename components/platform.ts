@@ -31,8 +31,8 @@ export interface Platform {
     /** GPU node pools as built, for the outputs and for dashboards. */
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     /**
-     * Resources the cluster layer must wait for before it installs workloads (nodes able to run pods, the
-     * GPU device plugin). Pass as `dependsOn`.
+     * Resources the cluster layer must wait for before it installs workloads: nodes able to run its pods (the
+     * system nodes). GPU nodes come and go with the autoscaler and are never waited for. Pass as `dependsOn`.
      */
     readonly clusterReady: pulumi.Resource[];
     /**

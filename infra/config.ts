@@ -4,7 +4,7 @@ import { z } from "zod";
 import { validateAwsConfig } from "../components/aws/validate";
 import { validateAzureConfig } from "../components/azure/validate";
 import { validateExistingConfig } from "../components/existing/validate";
-import { modelsSchema, quotaDefaultsSchema } from "./schema/models";
+import { modelGatewaySchema, modelsSchema, quotaDefaultsSchema, validateModels } from "./schema/models";
 import { monitoringSchema } from "./schema/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
 import { pipelinesSchema } from "./schema/pipelines";
@@ -38,6 +38,7 @@ export const configSchema = z.strictObject({
     registry: registrySchema.default(registrySchema.parse({})),
     models: modelsSchema,
     quotaDefaults: quotaDefaultsSchema.default(quotaDefaultsSchema.parse({})),
+    modelGateway: modelGatewaySchema.default(modelGatewaySchema.parse({})),
     monitoring: monitoringSchema.default(monitoringSchema.parse({})),
     pipelines: pipelinesSchema.default(pipelinesSchema.parse({})),
 });
@@ -47,7 +48,7 @@ export type { ConfigIssue };
 
 export type TestbedConfig = z.infer<typeof configSchema>;
 export type GpuNodePoolConfig = TestbedConfig["gpuNodePools"][number];
-export type ModelConfig = TestbedConfig["models"][number];
+export type { ModelConfig } from "./schema/models";
 
 
 /** Raised for invalid configuration; `pulumi up` prints its message without a stack trace. */
@@ -91,7 +92,7 @@ function zodIssues(error: z.ZodError, raw: Record<string, unknown>): ConfigIssue
             continue;
         }
         const value = valueAt(raw, issue.path);
-        const missing = value === undefined && issue.code === "invalid_type";
+        const missing = value === undefined;
         out.push({
             key: keyPath(issue.path),
             message: missing ? `is required: ${issue.message}` : issue.message,
@@ -169,21 +170,24 @@ export function validateConfig(
         message: `holds credentials and must be a secret: pulumi config set --secret ${k} < path/to/file (the value is not shown here)`,
     }));
     const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) return { issues: [...plaintext, ...zodIssues(parsed.error, raw).map(hideSecretValue)] };
-    const config = parsed.data;
-    const issues: ConfigIssue[] = [...plaintext];
-    if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
-        issues.push({
-            key: keyPath(["cloud"]),
-            message: `the ${config.cloud} platform is not available yet; allowed now: ${AVAILABLE_CLOUDS.join(", ")}`,
-            value: config.cloud,
-        });
+    const issues: ConfigIssue[] = [...plaintext, ...(parsed.success ? [] : zodIssues(parsed.error, raw).map(hideSecretValue))];
+    // Cloud rules read the raw values, so they report alongside schema problems rather than after them.
+    if (raw.cloud === "aws") issues.push(...validateAwsConfig(raw));
+    if (raw.cloud === "azure") issues.push(...validateAzureConfig(raw));
+    if (raw.cloud === "existing") issues.push(...validateExistingConfig(raw));
+    if (parsed.success) {
+        const config = parsed.data;
+        if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
+            issues.push({
+                key: keyPath(["cloud"]),
+                message: `the ${config.cloud} platform is not available yet; allowed now: ${AVAILABLE_CLOUDS.join(", ")}`,
+                value: config.cloud,
+            });
+        }
+        issues.push(...validateModels(config.models, config.quotaDefaults));
+        if (issues.length === 0) return { config, issues: [] };
     }
-    if (config.cloud === "aws") issues.push(...validateAwsConfig(config));
-    if (config.cloud === "azure") issues.push(...validateAzureConfig(config));
-    if (config.cloud === "existing") issues.push(...validateExistingConfig(config));
-    issues.push(...validateModels(config));
-    return issues.length > 0 ? { issues } : { config, issues: [] };
+    return { issues: dedupe(issues) };
 }
 
 /** Never echo a secret key's value in a message. */
@@ -191,63 +195,15 @@ function hideSecretValue(issue: ConfigIssue): ConfigIssue {
     return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k])) ? { key: issue.key, message: issue.message } : issue;
 }
 
-/** Cross-field rules of the `models` section that a per-field schema cannot express. */
-function validateModels(config: TestbedConfig): ConfigIssue[] {
-    const issues: ConfigIssue[] = [];
-    const namespaces = new Map<string, string>();
-    const modelNames = new Set<string>();
-    config.models.forEach((m, mi) => {
-        if (modelNames.has(m.name)) issues.push({ key: keyPath(["models", mi, "name"]), message: "duplicate model name; names must be unique", value: m.name });
-        modelNames.add(m.name);
-        const versionNames = m.versions.map((v) => v.name);
-        m.versions.forEach((v, vi) => {
-            if (versionNames.indexOf(v.name) !== vi) {
-                issues.push({ key: keyPath(["models", mi, "versions", vi, "name"]), message: "duplicate version name within the model", value: v.name });
-            }
-            const ns = modelNamespaceName(m.name, v.name);
-            if (ns.length > 63) {
-                issues.push({
-                    key: keyPath(["models", mi, "versions", vi, "name"]),
-                    message: `namespace "${ns}" would be ${ns.length} characters; model and version names together must fit 63`,
-                    value: v.name,
-                });
-            }
-            const other = namespaces.get(ns);
-            if (other) issues.push({ key: keyPath(["models", mi, "versions", vi, "name"]), message: `namespace "${ns}" collides with ${other}`, value: v.name });
-            namespaces.set(ns, `${m.name}/${v.name}`);
-        });
-        const t = m.traffic;
-        const tk = (k: string) => keyPath(["models", mi, "traffic", k]);
-        if (t.weights) {
-            for (const name of Object.keys(t.weights)) {
-                if (!versionNames.includes(name)) {
-                    issues.push({ key: `${tk("weights")}.${name}`, message: `names no version of model "${m.name}"; versions: ${versionNames.join(", ")}` });
-                }
-            }
-            const sum = Object.values(t.weights).reduce((a, b) => a + b, 0);
-            if (sum !== 100) issues.push({ key: tk("weights"), message: `weights must sum to 100 (they sum to ${sum})`, value: t.weights });
-        }
-        if (t.strategy === "canary" || t.strategy === "blue-green") {
-            if (!t.weights) issues.push({ key: tk("weights"), message: `is required for strategy ${t.strategy}: percent of traffic per version, summing to 100` });
-        }
-        if (t.strategy === "single") {
-            const serving = t.weights ? Object.values(t.weights).filter((w) => w > 0).length : 1;
-            if (serving > 1) issues.push({ key: tk("weights"), message: "strategy single sends traffic to at most one version; use canary or blue-green to split", value: t.weights });
-        }
-        if (t.strategy === "shadow") {
-            if (!t.shadowOf) issues.push({ key: tk("shadowOf"), message: "is required for strategy shadow: the serving version whose traffic is mirrored" });
-            else if (!versionNames.includes(t.shadowOf)) issues.push({ key: tk("shadowOf"), message: `names no version of model "${m.name}"; versions: ${versionNames.join(", ")}`, value: t.shadowOf });
-            if (m.versions.length < 2) issues.push({ key: keyPath(["models", mi, "versions"]), message: "strategy shadow needs at least two versions: the serving one and its shadow" });
-        } else if (t.shadowOf !== undefined) {
-            issues.push({ key: tk("shadowOf"), message: `only applies to strategy shadow (strategy is ${t.strategy})`, value: t.shadowOf });
-        }
+/** One line per problem: a value failing several checks that share a message (e.g. -1.5 for a whole number >= 0) is reported once. */
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+    const seen = new Set<string>();
+    return issues.filter((i) => {
+        const k = `${i.key}\u0000${i.message}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
     });
-    return issues;
-}
-
-/** Namespace of one model version: `<model>-<version>`. */
-export function modelNamespaceName(model: string, version: string): string {
-    return `${model}-${version}`;
 }
 
 /** Reads and validates the current stack's config; throws a ConfigError listing every problem. */

@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/platform";
 import { AzurePlatform } from "../components/azure/platform";
 import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/platform";
+import { ModelRouting } from "../components/k8s/model-routing";
+import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
@@ -32,5 +34,36 @@ export async function program(): Promise<StackOutputs> {
     const factory = PLATFORMS[config.cloud];
     if (!factory) throw new pulumi.RunError(`cloud ${config.cloud} has no platform yet`);
     const platform = factory(ctx);
-    return stackOutputs(platform);
+    const models = modelLayer(config, platform);
+    return stackOutputs(platform, { modelNamespaces: models.namespaces, modelEndpoints: models.endpoints });
+}
+
+/** One isolated namespace per model version, and the gateway with one route per model. */
+function modelLayer(config: TestbedConfig, platform: Platform) {
+    const resources: Record<string, Record<string, ModelVersionNamespace>> = {};
+    for (const model of config.models) {
+        resources[model.name] = {};
+        for (const version of model.versions) {
+            resources[model.name][version.name] = new ModelVersionNamespace(`model-${model.name}-${version.name}`, {
+                model: model.name,
+                version,
+                quotaDefaults: config.quotaDefaults,
+                platform,
+            });
+        }
+    }
+    const routing = new ModelRouting("model-routing", {
+        models: config.models,
+        namespaces: resources,
+        proxyReplicas: config.modelGateway.replicas,
+        scheduling: platform.systemScheduling,
+        k8sProvider: platform.k8sProvider,
+        dependsOn: platform.clusterReady,
+    });
+    const namespaces = mapValues(resources, (versions) => mapValues(versions, (ns) => ns.namespaceName));
+    return { namespaces, endpoints: routing.endpoints };
+}
+
+function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 }

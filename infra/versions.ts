@@ -17,6 +17,14 @@ export const CHARTS = {
         repo: "https://kubernetes.github.io/autoscaler",
         referenceDir: null,
     },
+    envoyGateway: {
+        // OCI chart: `chart` is the full reference and there is no Helm repo URL. v1.9.3 (2026-10-03) bundles
+        // Gateway API v1.6.1 CRDs and supports Kubernetes 1.33-1.36.
+        chart: "oci://docker.io/envoyproxy/gateway-helm",
+        version: "v1.9.3",
+        repo: null,
+        referenceDir: null,
+    },
     seaweedfs: {
         chart: "seaweedfs",
         version: "4.44.0",

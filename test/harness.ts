@@ -3,7 +3,7 @@
  * invokes throw), then find what was created by type and name.
  */
 import * as assert from "node:assert/strict";
-import { ConfigError, type ConfigIssue } from "../infra/config";
+import { ConfigError, formatIssues, type ConfigIssue } from "../infra/config";
 import { program } from "../infra/program";
 import { runProgram, type Plan, type PlannedResource } from "../tools/mock-runtime";
 import { loadStack } from "../tools/stack";
@@ -62,4 +62,11 @@ export function jsonInput<T = any>(resource: PlannedResource, key: string): T {
     const raw = resource.inputs[key];
     assert.equal(typeof raw, "string", `${resource.name}.${key} should be a JSON string`);
     return JSON.parse(raw as string) as T;
+}
+
+/** The issue for a config key (and, if given, whose message matches); fails listing every issue otherwise. */
+export function issueAt(issues: readonly ConfigIssue[], key: string, message?: RegExp): ConfigIssue {
+    const found = issues.find((i) => i.key === key && (!message || message.test(i.message)));
+    assert.ok(found, `expected an issue for ${key}${message ? `: ${message}` : ""}; got:\n${formatIssues(issues)}`);
+    return found;
 }

@@ -9,9 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import * as runtimeState from "@pulumi/pulumi/runtime/state";
 
 export const MOCK_ACCOUNT = "123456789012";
 /** Azure subscription and tenant of the offline plan. */
@@ -284,24 +283,14 @@ class PlanMocks implements pulumi.runtime.Mocks {
     }
 }
 
-/** The URN the mock monitor gives a resource (it qualifies the type by the parent's own type only). */
-export function urnOf(parent: string, type: string, name: string, project: string, stack: string): string {
-    const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
-    return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
-}
-
-/** Records resource options, which plain mocks do not see. */
-class RecordingMonitor extends MockMonitor {
-    constructor(mocks: pulumi.runtime.Mocks, private readonly project: string, private readonly stack: string) {
-        super(mocks);
-    }
-
-    readonly planned: PlannedResource[] = [];
-
-    override async registerResource(req: any, callback: (err: any, innerResponse: any) => void): Promise<void> {
-        const type: string = req.getType();
-        const name: string = req.getName();
-        const parent: string = req.getParent();
+/**
+ * Records every registration request the mock monitor receives, with the options plain mocks do not see
+ * (protect, retainOnDelete, dependsOn, ignoreChanges, providers).
+ */
+function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
+    const planned: PlannedResource[] = [];
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, innerResponse: any) => void) => {
         const secretInputs: string[] = [];
         const inputs = toPlain(rpc.deserializeProperties(req.getObject(), true), { path: "", out: secretInputs }) as Record<string, unknown>;
         const propertyDependencies: Record<string, string[]> = {};
@@ -312,11 +301,12 @@ class RecordingMonitor extends MockMonitor {
         req.getProvidersMap().forEach((ref: string, pkg: string) => {
             providers[pkg] = ref;
         });
-        this.planned.push({
-            urn: urnOf(parent, type, name, this.project, this.stack),
-            type,
-            name,
-            parent: parent || null,
+        // Kept in registration order; the URN is the one the monitor answers with.
+        const record: PlannedResource = {
+            urn: "",
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent() || null,
             custom: req.getCustom(),
             inputs,
             protect: req.getProtect() === true,
@@ -327,9 +317,14 @@ class RecordingMonitor extends MockMonitor {
             provider: req.getProvider() || null,
             providers,
             secretInputs,
+        };
+        planned.push(record);
+        return register(req, (err, response) => {
+            if (!err) record.urn = response.getUrn();
+            callback(err, response);
         });
-        return super.registerResource(req, callback);
-    }
+    };
+    return planned;
 }
 
 export interface RunOptions {
@@ -372,33 +367,15 @@ function markComputed(value: unknown, invented: Set<string>): unknown {
 }
 
 /**
- * `setMockOptions` turns every monitor feature off (and `setMocks`, which turns them on, installs its own plain
- * monitor). Turn on what `setMocks` would, so secret inputs reach the recording monitor marked as secrets and
- * resource references arrive as references.
- */
-function enableMockFeatures(): void {
-    const store = (runtimeState as unknown as { getStore(): Record<string, unknown> }).getStore();
-    Object.assign(store, {
-        supportsSecrets: true,
-        supportsResourceReferences: true,
-        supportsOutputValues: false,
-        supportsDeletedWith: true,
-        supportsAliasSpecs: true,
-        supportsTransforms: true,
-        supportsInvokeTransforms: true,
-    });
-}
-
-/**
  * Runs `program` under the mock runtime with the given config and returns everything it would create.
  * Errors thrown by the program (e.g. a ConfigError) propagate unchanged.
  */
 export async function runProgram(program: () => Promise<Record<string, unknown>>, opts: RunOptions): Promise<Plan> {
     const regionMatch = /"region"\s*:\s*"([a-z0-9-]+)"/.exec(opts.config["mlops-testbed:aws"] ?? "");
     const mocks = new PlanMocks({ region: regionMatch?.[1] ?? "eu-west-1", project: opts.project, stack: opts.stack });
-    const monitor = new RecordingMonitor(mocks, opts.project, opts.stack);
-    pulumi.runtime.setMockOptions(monitor, opts.project, opts.stack, false);
-    enableMockFeatures();
+    // setMocks also turns on the monitor features (secrets above all); we only observe the monitor it made.
+    await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, false);
+    const planned = recordRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitor);
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     let result: Record<string, unknown>;
     try {
@@ -414,5 +391,5 @@ export async function runProgram(program: () => Promise<Record<string, unknown>>
         rawOutputs[key] = settled.secret ? SECRET_PLACEHOLDER : (settled.value ?? null);
         outputs[key] = settled.secret ? SECRET_PLACEHOLDER : markComputed(settled.value ?? null, mocks.invented);
     }
-    return { project: opts.project, stack: opts.stack, resources: monitor.planned, invokes: mocks.invokes, outputs, rawOutputs };
+    return { project: opts.project, stack: opts.stack, resources: planned, invokes: mocks.invokes, outputs, rawOutputs };
 }

@@ -54,6 +54,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     private readonly oidcProviderArn: pulumi.Output<string>;
     private readonly store: AwsArtifactStore;
     private readonly registry: AwsImageRegistry;
+    private readonly platformName: string;
 
     constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
@@ -61,6 +62,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
         const awsProvider = new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.ProviderArgs["region"], defaultTags: { tags: args.tags } }, opts?.parent ? { parent: opts.parent } : {});
         super("mlops-testbed:aws:Platform", name, {}, { ...opts, providers: [awsProvider] });
         this.region = config.aws.region;
+        this.platformName = name;
         const parent = { parent: this };
 
         const network = new AwsNetwork(`${name}-network`, {
@@ -125,7 +127,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             tags: {},
         }, { parent: this, dependsOn: [cluster] });
 
-        const gpuGroups = config.gpuNodePools.map((pool) =>
+        for (const pool of config.gpuNodePools) {
             new ManagedNodeGroup(`${name}-gpu-${pool.name}`, {
                 clusterName: args.clusterName,
                 nodeRoleArn: nodeRole.arn,
@@ -140,8 +142,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 labels: { ...pool.labels, ...GPU_NODE_LABELS, "mlops-testbed/gpu-pool": pool.name },
                 taints: [GPU_TAINT],
                 tags: {},
-            }, { parent: this, dependsOn: [cluster] }),
-        );
+            }, { parent: this, dependsOn: [cluster] });
+        }
         this.gpuNodePools = config.gpuNodePools.map(({ name: poolName, instanceTypes, capacityType, minSize, maxSize }) => ({
             name: poolName, instanceTypes, capacityType, minSize, maxSize,
         }));
@@ -154,8 +156,10 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
         };
         this.systemScheduling = { nodeSelector: { ...SYSTEM_NODE_LABELS }, tolerations: [] };
 
+        // The device plugin is a DaemonSet on GPU nodes only: ready with zero nodes, so it needs the API, not the
+        // system nodes. The autoscaler's pod runs on a system node, so its release waits for them.
+        new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, { parent: this, providers: [this.k8sProvider] });
         const k8sChildren = { parent: this, providers: [this.k8sProvider], dependsOn: [systemNodes] };
-        const devicePlugin = new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, k8sChildren);
         new ClusterAutoscaler(`${name}-autoscaler`, {
             clusterName: args.clusterName,
             region: config.aws.region,
@@ -188,7 +192,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             tags: {},
         }, parent);
         this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl };
-        this.clusterReady = [systemNodes, ...gpuGroups, devicePlugin];
+        this.clusterReady = [systemNodes];
 
         this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
     }
@@ -201,7 +205,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 ...s3GrantStatements(args.grants, { models, datasets }, key),
                 ...(args.registryPush ? ecrPushStatements(repo) : []),
             ]);
-        const role = new IrsaRole(name, {
+        // Parented to the platform (the cloud owns the identity), so named after it.
+        const role = new IrsaRole(`${this.platformName}-${name}`, {
             namespace: args.namespace,
             serviceAccount: args.serviceAccount,
             oidcProviderArn: this.oidcProviderArn,

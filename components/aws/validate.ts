@@ -1,17 +1,21 @@
-import type { TestbedConfig } from "../../infra/config";
-import { type ConfigIssue, keyPath } from "../../infra/schema/issues";
+import { type ConfigIssue, keyPath, rawArray as asArray, rawRecord as asRecord } from "../../infra/schema/issues";
 import { AWS_GPU_FAMILIES, gpuFamilyOf, isInstanceTypeName } from "./instance-types";
 
-/** AWS-specific configuration rules: they need the AWS tables, so they live with the AWS platform. */
-export function validateAwsConfig(config: TestbedConfig): ConfigIssue[] {
+/**
+ * AWS-specific configuration rules. They read the raw config defensively, so they run (and report) even when
+ * other keys fail the schema: the user sees every problem in one pass.
+ */
+export function validateAwsConfig(raw: Record<string, unknown>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    if (!config.aws) {
+    if (raw.aws === undefined) {
         issues.push({ key: keyPath(["aws"]), message: "is required when cloud is aws: set aws.region, e.g. { region: eu-west-1 }" });
     }
     const families = Object.keys(AWS_GPU_FAMILIES).join(", ");
-    config.gpuNodePools.forEach((pool, pi) => {
+    asArray(raw.gpuNodePools).forEach((poolValue, pi) => {
+        const types = asArray(asRecord(poolValue).instanceTypes);
         const arches = new Set<string>();
-        pool.instanceTypes.forEach((t, ti) => {
+        types.forEach((t, ti) => {
+            if (typeof t !== "string") return; // the schema reports the type error
             const family = gpuFamilyOf(t);
             if (!family) {
                 issues.push({
@@ -27,12 +31,12 @@ export function validateAwsConfig(config: TestbedConfig): ConfigIssue[] {
             issues.push({
                 key: keyPath(["gpuNodePools", pi, "instanceTypes"]),
                 message: "mixes x86_64 and arm64 GPU families; a node group runs one AMI type, so split them into two pools",
-                value: pool.instanceTypes,
+                value: types,
             });
         }
     });
-    config.cluster.systemNodes.instanceTypes.forEach((t, ti) => {
-        if (!isInstanceTypeName(t)) {
+    asArray(asRecord(asRecord(raw.cluster).systemNodes).instanceTypes).forEach((t, ti) => {
+        if (typeof t === "string" && !isInstanceTypeName(t)) {
             issues.push({ key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]), message: "is not an EC2 instance type name such as m6i.large", value: t });
         }
     });

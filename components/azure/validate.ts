@@ -1,25 +1,29 @@
-import type { TestbedConfig } from "../../infra/config";
-import { type ConfigIssue, keyPath } from "../../infra/schema/issues";
+import { type ConfigIssue, keyPath, rawArray, rawRecord } from "../../infra/schema/issues";
 import { AKS_SYSTEM_POOL_NAME, AZURE_GPU_VM_SIZES, aksPoolName, isAksPoolName, isAzureGpuVmSize, isAzureVmSizeName } from "./vm-sizes";
 
-/** Azure-specific configuration rules: they need the Azure tables, so they live with the Azure platform. */
-export function validateAzureConfig(config: TestbedConfig): ConfigIssue[] {
+/**
+ * Azure-specific configuration rules: they need the Azure tables, so they live with the Azure platform. They
+ * read the raw config defensively, so they report alongside schema problems: every problem in one pass.
+ */
+export function validateAzureConfig(raw: Record<string, unknown>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    if (!config.azure) {
+    if (raw.azure === undefined) {
         issues.push({ key: keyPath(["azure"]), message: "is required when cloud is azure: set azure.location, e.g. { location: westeurope }" });
     }
     const examples = Object.keys(AZURE_GPU_VM_SIZES).slice(0, 3).join(", ");
     const aksNames = new Map<string, string>();
-    config.gpuNodePools.forEach((pool, pi) => {
-        if (pool.instanceTypes.length > 1) {
+    rawArray(raw.gpuNodePools).forEach((poolValue, pi) => {
+        const pool = rawRecord(poolValue);
+        const types = rawArray(pool.instanceTypes);
+        if (types.length > 1) {
             issues.push({
                 key: keyPath(["gpuNodePools", pi, "instanceTypes"]),
                 message: "an AKS node pool runs one VM size; give one size per pool and add a pool per extra size",
-                value: pool.instanceTypes,
+                value: types,
             });
         }
-        pool.instanceTypes.forEach((t, ti) => {
-            if (!isAzureGpuVmSize(t)) {
+        types.forEach((t, ti) => {
+            if (typeof t === "string" && !isAzureGpuVmSize(t)) {
                 issues.push({
                     key: keyPath(["gpuNodePools", pi, "instanceTypes", ti]),
                     message: `is not an NVIDIA GPU VM size AKS supports; use one of ${Object.keys(AZURE_GPU_VM_SIZES).join(", ")} (e.g. ${examples})`,
@@ -27,6 +31,7 @@ export function validateAzureConfig(config: TestbedConfig): ConfigIssue[] {
                 });
             }
         });
+        if (typeof pool.name !== "string") return; // the schema reports it
         const aks = aksPoolName(pool.name);
         if (!isAksPoolName(aks) || aks === AKS_SYSTEM_POOL_NAME) {
             issues.push({
@@ -43,9 +48,17 @@ export function validateAzureConfig(config: TestbedConfig): ConfigIssue[] {
         }
         aksNames.set(aks, pool.name);
     });
-    const system = config.cluster.systemNodes.instanceTypes;
+    const cluster = rawRecord(raw.cluster);
+    const systemValue = rawRecord(cluster.systemNodes).instanceTypes;
+    if (systemValue === undefined) {
+        issues.push({
+            key: keyPath(["cluster", "systemNodes", "instanceTypes"]),
+            message: "is required when cloud is azure (the default, m6i.large, is an EC2 type): give one Azure VM size, e.g. [Standard_D4s_v5]",
+        });
+    }
+    const system = rawArray(systemValue);
     system.forEach((t, ti) => {
-        if (!isAzureVmSizeName(t)) {
+        if (typeof t === "string" && !isAzureVmSizeName(t)) {
             issues.push({ key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]), message: "is not an Azure VM size such as Standard_D4s_v5", value: t });
         }
     });
@@ -56,11 +69,12 @@ export function validateAzureConfig(config: TestbedConfig): ConfigIssue[] {
             value: system,
         });
     }
-    if (config.cluster.adminRoleArns.length > 0) {
+    const adminRoleArns = rawArray(cluster.adminRoleArns);
+    if (adminRoleArns.length > 0) {
         issues.push({
             key: keyPath(["cluster", "adminRoleArns"]),
             message: "names AWS IAM roles and does not apply on Azure; grant cluster admins with azure.adminPrincipalIds",
-            value: config.cluster.adminRoleArns,
+            value: adminRoleArns,
         });
     }
     return issues;

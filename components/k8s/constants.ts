@@ -26,3 +26,32 @@ export const MODEL_SERVER_PORTS = { http: 8080, metrics: 9090 } as const;
 
 /** Label put on ConfigMaps holding Grafana dashboards; the Grafana sidecar and the offline plan look for it. */
 export const DASHBOARD_LABEL = { key: "grafana_dashboard", value: "1" } as const;
+
+/**
+ * The model server of every model-version namespace: the Service the gateway routes to and the ServiceAccount
+ * bound to the version's cloud identity (both created by ModelVersionNamespace), and the pod labels that Service
+ * selects (the deploy pipeline puts them on the Deployment's pods).
+ */
+export const MODEL_SERVER = {
+    name: "model-server",
+    serviceAccount: "model-server",
+    podLabels: { "app.kubernetes.io/name": "model-server" },
+} as const;
+
+/** Kubernetes label keys naming the model and version of a namespace and everything in it. */
+export const MODEL_LABEL_KEYS = { model: "mlops-testbed/model", version: "mlops-testbed/version" } as const;
+
+const MODEL_GATEWAY_NAME = "models";
+
+/** The Gateway that carries model traffic, its listener port and the Envoy Service in front of it. */
+export const MODEL_GATEWAY = {
+    name: MODEL_GATEWAY_NAME,
+    namespace: GATEWAY_NAMESPACE,
+    port: 80,
+    serviceName: "models-gateway",
+    /** Labels Envoy Gateway puts on the proxy pods of this Gateway; model namespaces admit only these. */
+    proxyPodLabels: {
+        "gateway.envoyproxy.io/owning-gateway-name": MODEL_GATEWAY_NAME,
+        "gateway.envoyproxy.io/owning-gateway-namespace": GATEWAY_NAMESPACE,
+    },
+} as const;

@@ -1,21 +1,33 @@
 import { z } from "zod";
 import { dnsLabel, quantity, wholeNumber } from "./common";
+import { type ConfigIssue, keyPath } from "./issues";
 
 export const TRAFFIC_STRATEGIES = ["single", "canary", "blue-green", "shadow"] as const;
 export type TrafficStrategy = (typeof TRAFFIC_STRATEGIES)[number];
 
+/**
+ * Most versions one model may have: a Gateway API HTTPRoute rule holds at most 16 backendRefs (and 16 filters,
+ * one of which is the URL rewrite, so a shadow can mirror to 15 versions).
+ */
+export const MAX_VERSIONS_PER_MODEL = 16;
+
 /** Per-version overrides of the namespace ResourceQuota; unset fields take the stack's `quotaDefaults`. */
 export const quotaSchema = z.strictObject({
+    /** Sum of CPU requests of all pods in the namespace. */
     cpu: quantity.optional(),
+    /** Sum of memory requests (and limits) of all pods in the namespace. */
     memory: quantity.optional(),
+    /** Sum of `nvidia.com/gpu` requests of all pods in the namespace. */
     gpu: wholeNumber("gpu", 0, 64).optional(),
+    /** Number of pods. */
     pods: wholeNumber("pods", 1, 1000).optional(),
+    /** Sum of PersistentVolumeClaim storage requests. */
     storage: quantity.optional(),
 });
 
 export const modelVersionSchema = z.strictObject({
     name: dnsLabel(30),
-    /** Model server replicas. */
+    /** Model server replicas (read by the deploy pipeline from the namespace annotations). */
     replicas: wholeNumber("replicas", 0, 100).default(1),
     /** GPUs per model-server replica (0: CPU only). */
     gpu: wholeNumber("gpu", 0, 8).default(0),
@@ -24,18 +36,22 @@ export const modelVersionSchema = z.strictObject({
 
 export const trafficSchema = z.strictObject({
     strategy: z.enum(TRAFFIC_STRATEGIES, { error: `must be one of ${TRAFFIC_STRATEGIES.join(", ")}` }),
-    /** Percent of traffic per version name; must sum to 100. */
+    /** Percent of live traffic per version name; must sum to 100. Versions not named get 0. */
     weights: z.record(z.string(), wholeNumber("weight", 0, 100)).optional(),
-    /** With `shadow`: the serving version whose traffic is mirrored to the other one. */
+    /** With `shadow`: the version that serves all live traffic; every other version gets a mirrored copy. */
     shadowOf: z.string().optional(),
 });
 
 export const modelSchema = z.strictObject({
     name: dnsLabel(30),
-    versions: z.array(modelVersionSchema).min(1, { error: "needs at least one version" }).max(50, { error: "at most 50 versions per model" }),
+    versions: z
+        .array(modelVersionSchema)
+        .min(1, { error: "needs at least one version" })
+        .max(MAX_VERSIONS_PER_MODEL, { error: `at most ${MAX_VERSIONS_PER_MODEL} versions per model (a Gateway API route holds at most 16 backends); remove retired versions` }),
     traffic: trafficSchema.default({ strategy: "single" }),
 });
 
+/** ResourceQuota of every model-version namespace, per environment; a version's `quota` overrides single fields. */
 export const quotaDefaultsSchema = z.strictObject({
     cpu: quantity.default("8"),
     memory: quantity.default("32Gi"),
@@ -45,3 +61,144 @@ export const quotaDefaultsSchema = z.strictObject({
 });
 
 export const modelsSchema = z.array(modelSchema).max(100, { error: "at most 100 models" }).default([]);
+
+/** The Envoy gateway that carries model traffic. */
+export const modelGatewaySchema = z.strictObject({
+    /** Envoy proxy replicas serving model traffic (2 or more survive a node loss). */
+    replicas: wholeNumber("replicas", 1, 20).default(1),
+});
+
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type ModelVersionConfig = z.infer<typeof modelVersionSchema>;
+export type QuotaDefaults = z.infer<typeof quotaDefaultsSchema>;
+
+/** Namespaces a model version must never land in (system and testbed namespaces with a dash). */
+export const RESERVED_NAMESPACES: readonly string[] = ["default", "envoy-gateway-system", "tekton-pipelines", "tekton-pipelines-resolvers", "cert-manager"];
+
+/** Namespace of one model version: `<model>-<version>`. */
+export function modelNamespaceName(model: string, version: string): string {
+    return `${model}-${version}`;
+}
+
+/** Live-traffic percent per version (every version listed, 0 for those not named); shadows get 0. */
+export function trafficWeights(model: ModelConfig): Record<string, number> {
+    const t = model.traffic;
+    const out: Record<string, number> = {};
+    for (const v of model.versions) {
+        if (t.strategy === "shadow") out[v.name] = v.name === t.shadowOf ? 100 : 0;
+        else if (t.weights) out[v.name] = t.weights[v.name] ?? 0;
+        else out[v.name] = model.versions.length === 1 ? 100 : 0;
+    }
+    return out;
+}
+
+/** Versions that get a mirrored copy of live traffic (strategy shadow), else none. */
+export function shadowVersions(model: ModelConfig): string[] {
+    if (model.traffic.strategy !== "shadow") return [];
+    return model.versions.map((v) => v.name).filter((n) => n !== model.traffic.shadowOf);
+}
+
+/**
+ * Cross-field rules of `models` (with `quotaDefaults`) that a per-field schema cannot express. Returns every
+ * problem at once, each naming the key and the fix.
+ */
+export function validateModels(models: readonly ModelConfig[], quotaDefaults: QuotaDefaults): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const namespaces = new Map<string, string>();
+    const modelNames = new Set<string>();
+    models.forEach((m, mi) => {
+        const mk = (...p: PropertyKey[]) => keyPath(["models", mi, ...p]);
+        if (modelNames.has(m.name)) issues.push({ key: mk("name"), message: "duplicate model name; model names must be unique", value: m.name });
+        modelNames.add(m.name);
+        const versionNames = m.versions.map((v) => v.name);
+        const list = versionNames.join(", ");
+        m.versions.forEach((v, vi) => {
+            if (versionNames.indexOf(v.name) !== vi) {
+                issues.push({ key: mk("versions", vi, "name"), message: `duplicate version name within model "${m.name}"; version names must be unique per model`, value: v.name });
+            }
+            const ns = modelNamespaceName(m.name, v.name);
+            if (ns.length > 63) {
+                issues.push({
+                    key: mk("versions", vi, "name"),
+                    message: `namespace "${ns}" would be ${ns.length} characters; model and version names together (plus "-") must fit 63`,
+                    value: v.name,
+                });
+            }
+            if (ns.startsWith("kube-") || RESERVED_NAMESPACES.includes(ns)) {
+                issues.push({
+                    key: mk("versions", vi, "name"),
+                    message: `namespace "${ns}" is reserved (kube-*, ${RESERVED_NAMESPACES.join(", ")}); rename the model or the version`,
+                    value: v.name,
+                });
+            }
+            const other = namespaces.get(ns);
+            if (other && other !== `${m.name}/${v.name}`) {
+                issues.push({
+                    key: mk("versions", vi, "name"),
+                    message: `namespace "${ns}" collides with model/version ${other}; rename the model or the version`,
+                    value: v.name,
+                });
+            }
+            namespaces.set(ns, `${m.name}/${v.name}`);
+            const gpuQuota = v.quota.gpu ?? quotaDefaults.gpu;
+            if (v.replicas * v.gpu > gpuQuota) {
+                issues.push({
+                    key: mk("versions", vi, "gpu"),
+                    message: `${v.replicas} replicas × ${v.gpu} GPU exceed the namespace GPU quota of ${gpuQuota}; raise versions[${vi}].quota.gpu or quotaDefaults.gpu, or lower replicas/gpu`,
+                    value: v.gpu,
+                });
+            }
+            const podQuota = v.quota.pods ?? quotaDefaults.pods;
+            if (v.replicas > podQuota) {
+                issues.push({
+                    key: mk("versions", vi, "replicas"),
+                    message: `${v.replicas} replicas exceed the namespace pod quota of ${podQuota}; raise versions[${vi}].quota.pods or quotaDefaults.pods`,
+                    value: v.replicas,
+                });
+            }
+        });
+
+        const t = m.traffic;
+        const tk = (k: string) => mk("traffic", k);
+        if (t.weights) {
+            for (const name of Object.keys(t.weights)) {
+                if (!versionNames.includes(name)) {
+                    issues.push({ key: `${tk("weights")}.${name}`, message: `names no version of model "${m.name}"; its versions: ${list}`, value: t.weights[name] });
+                }
+            }
+            const sum = Object.values(t.weights).reduce((a, b) => a + b, 0);
+            if (sum !== 100) issues.push({ key: tk("weights"), message: `weights are percent of live traffic and must sum to 100 (they sum to ${sum})`, value: t.weights });
+        }
+        const serving = t.weights ? Object.values(t.weights).filter((w) => w > 0).length : 0;
+        switch (t.strategy) {
+            case "single":
+                if (serving > 1) {
+                    issues.push({ key: tk("weights"), message: "strategy single sends all traffic to one version; give one version 100, or use canary to split", value: t.weights });
+                } else if (!t.weights && m.versions.length > 1) {
+                    issues.push({ key: tk("weights"), message: `strategy single with ${m.versions.length} versions must name the serving one: weights: { <version>: 100 }; versions: ${list}` });
+                }
+                break;
+            case "canary":
+            case "blue-green":
+                if (m.versions.length < 2) {
+                    issues.push({ key: mk("versions"), message: `strategy ${t.strategy} needs at least two versions; use single for one` });
+                }
+                if (!t.weights) {
+                    issues.push({ key: tk("weights"), message: `is required for strategy ${t.strategy}: percent of live traffic per version, summing to 100, e.g. { v1: 90, v2: 10 }` });
+                } else if (t.strategy === "blue-green" && serving > 1) {
+                    issues.push({ key: tk("weights"), message: "strategy blue-green sends all traffic to one version (100) while the other stands by (0); use canary to split", value: t.weights });
+                }
+                break;
+            case "shadow":
+                if (!t.shadowOf) issues.push({ key: tk("shadowOf"), message: `is required for strategy shadow: the version serving live traffic, whose requests are mirrored to the others; versions: ${list}` });
+                else if (!versionNames.includes(t.shadowOf)) issues.push({ key: tk("shadowOf"), message: `names no version of model "${m.name}"; its versions: ${list}`, value: t.shadowOf });
+                if (t.weights) issues.push({ key: tk("weights"), message: "does not apply to strategy shadow: shadowOf serves all live traffic; remove weights", value: t.weights });
+                if (m.versions.length < 2) issues.push({ key: mk("versions"), message: "strategy shadow needs at least two versions: the serving one and its shadow" });
+                break;
+        }
+        if (t.strategy !== "shadow" && t.shadowOf !== undefined) {
+            issues.push({ key: tk("shadowOf"), message: `only applies to strategy shadow (strategy is ${t.strategy}); remove it`, value: t.shadowOf });
+        }
+    });
+    return issues;
+}

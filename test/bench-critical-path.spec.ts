@@ -1,0 +1,170 @@
+import * as assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+    criticalPath,
+    dependenciesOf,
+    explicitDependencies,
+    floorSeconds,
+    type GraphResource,
+    providerUrn,
+    schedule,
+} from "../tools/bench/critical-path";
+import { CREATE_TIME_ESTIMATES, estimateFor } from "../tools/bench/estimates";
+import { planStack } from "./harness";
+
+function res(name: string, over: Partial<GraphResource> = {}): GraphResource {
+    return { urn: name, name, type: "test:index:Thing", custom: true, parent: null, dependsOn: [], propertyDependencies: {}, provider: null, ...over };
+}
+
+/** Durations by name, 0 for anything not listed. */
+const durations = (d: Record<string, number>) => (r: GraphResource) => d[r.name] ?? 0;
+
+describe("bench critical path", () => {
+    it("chains dependencies, output references and providers", () => {
+        const rs = [
+            res("vpc"),
+            res("subnet", { dependsOn: ["vpc"] }),
+            res("cluster", { propertyDependencies: { subnetIds: ["subnet"] } }),
+            res("k8s", { type: "pulumi:providers:kubernetes", propertyDependencies: { kubeconfig: ["cluster"] } }),
+            res("release", { provider: "k8s::some-id" }),
+        ];
+        const s = schedule(rs, durations({ vpc: 3, subnet: 2, cluster: 600, release: 90 }));
+        assert.equal(s.total, 695);
+        assert.deepEqual(s.path.map((p) => p.name), ["vpc", "subnet", "cluster", "release"]);
+        assert.equal(s.timings.get("release")!.start, 605);
+    });
+
+    it("holds children back until their parent may start, and finishes a component with its last child", () => {
+        const rs = [
+            res("cluster"),
+            res("group", { custom: false, dependsOn: ["cluster"] }),
+            res("ng", { parent: "group" }),
+            res("tag", { parent: "group", dependsOn: ["ng"] }),
+            res("after", { dependsOn: ["group"] }),
+        ];
+        const s = schedule(rs, durations({ cluster: 600, ng: 240, tag: 1, after: 10 }));
+        assert.equal(s.timings.get("ng")!.start, 600);
+        assert.equal(s.timings.get("group")!.finish, 841);
+        assert.equal(s.total, 851);
+        assert.deepEqual(s.path.map((p) => p.name), ["cluster", "ng", "tag", "after"]);
+    });
+
+    it("ignores references to resources outside the plan and to the resource's own ancestors", () => {
+        const byUrn = new Map([res("parent", { custom: false }), res("child", { parent: "parent", dependsOn: ["parent", "elsewhere"] })].map((r) => [r.urn, r] as const));
+        assert.deepEqual(dependenciesOf(byUrn.get("child")!, byUrn), []);
+    });
+
+    it("reads the provider URN out of a provider reference", () => {
+        assert.equal(providerUrn("urn:pulumi:dev::p::pulumi:providers:aws::aws::0b5c-id"), "urn:pulumi:dev::p::pulumi:providers:aws::aws");
+        assert.equal(providerUrn(null), null);
+    });
+
+    it("separates explicit dependsOn from what output references imply", () => {
+        const r = res("x", { dependsOn: ["a", "b", "p"], propertyDependencies: { role: ["a"] }, provider: "p::id" });
+        assert.deepEqual(explicitDependencies(r), ["b"]);
+    });
+
+    it("names a dependency cycle instead of looping", () => {
+        const rs = [res("a", { dependsOn: ["b"] }), res("b", { dependsOn: ["a"] })];
+        assert.throws(() => schedule(rs, () => 1), /cycle/);
+    });
+
+    it("computes the floor from the cluster, the first node group and one Helm wave", () => {
+        const rs = [
+            res("eks", { type: "eks:index:Cluster", custom: false }),
+            res("ng1", { type: "aws:eks/nodeGroup:NodeGroup" }),
+            res("ng2", { type: "aws:eks/nodeGroup:NodeGroup" }),
+            res("h1", { type: "kubernetes:helm.sh/v3:Release" }),
+            res("h2", { type: "kubernetes:helm.sh/v3:Release" }),
+        ];
+        const t = CREATE_TIME_ESTIMATES;
+        assert.equal(
+            floorSeconds(rs, "typical"),
+            t["eks:index:Cluster"].typical + t["aws:eks/nodeGroup:NodeGroup"].typical + t["kubernetes:helm.sh/v3:Release"].typical,
+        );
+        assert.equal(floorSeconds([res("bucket")], "typical"), 0);
+    });
+
+    it("has an ordered low <= typical <= high estimate with a source for every type", () => {
+        for (const [type, e] of Object.entries(CREATE_TIME_ESTIMATES)) {
+            assert.ok(e.low <= e.typical && e.typical <= e.high, type);
+            assert.ok(e.source.length > 0, type);
+        }
+        assert.equal(estimateFor({ type: "mlops-testbed:x:Component", custom: false }).estimate.typical, 0);
+        assert.equal(estimateFor({ type: "kubernetes:core/v1:Service", custom: true, inputs: { spec: { type: "LoadBalancer" } } }).estimate.typical, 120);
+    });
+
+    /** Random DAGs: node i may depend on, and be parented by, nodes before it; parents are components. */
+    const dags = fc
+        .array(fc.record({ duration: fc.integer({ min: 0, max: 600 }), deps: fc.array(fc.nat(), { maxLength: 4 }), parent: fc.option(fc.nat(), { nil: undefined }) }), {
+            minLength: 1,
+            maxLength: 40,
+        })
+        .map((nodes) => {
+            const isParent = new Set<number>();
+            const parents = nodes.map((n, i) => (i > 0 && n.parent !== undefined ? n.parent % i : undefined));
+            for (const p of parents) if (p !== undefined) isParent.add(p);
+            // Like the SDK's expanded dependsOn: dependencies are resources with a create step, not components.
+            const built = nodes.map((n, i) => {
+                const deps = i > 0 ? [...new Set(n.deps.map((d) => d % i))].filter((d) => !isParent.has(d)) : [];
+                return { i, parent: parents[i], deps, duration: n.duration };
+            });
+            const rs = built.map((n) =>
+                res(`r${n.i}`, {
+                    custom: !isParent.has(n.i),
+                    parent: n.parent === undefined ? null : `r${n.parent}`,
+                    dependsOn: n.deps.map((d) => `r${d}`),
+                }),
+            );
+            const d = Object.fromEntries(built.map((n) => [`r${n.i}`, isParent.has(n.i) ? 0 : n.duration]));
+            return { rs, d };
+        });
+
+    it("total equals the sum of the durations on the critical path, and lies between the longest resource and the serial sum", () => {
+        fc.assert(
+            fc.property(dags, ({ rs, d }) => {
+                const s = schedule(rs, durations(d));
+                const onPath = s.path.reduce((sum, p) => sum + p.duration, 0);
+                const all = Object.values(d);
+                assert.equal(onPath, s.total);
+                assert.ok(s.total >= Math.max(0, ...all));
+                assert.ok(s.total <= all.reduce((a, b) => a + b, 0));
+                for (let k = 1; k < s.path.length; k++) assert.ok(s.path[k].start >= s.path[k - 1].finish);
+            }),
+        );
+    });
+
+    it("every resource starts after each of its dependencies finishes, and never before its parent starts", () => {
+        fc.assert(
+            fc.property(dags, ({ rs, d }) => {
+                const s = schedule(rs, durations(d));
+                for (const r of rs) {
+                    const t = s.timings.get(r.urn)!;
+                    for (const dep of r.dependsOn) assert.ok(t.start >= s.timings.get(dep)!.finish, `${r.urn} after ${dep}`);
+                    if (r.parent) assert.ok(t.start >= s.timings.get(r.parent)!.start);
+                }
+            }),
+        );
+    });
+
+    it("removing dependency edges never makes the estimate longer", () => {
+        fc.assert(
+            fc.property(dags, fc.nat(), ({ rs, d }, pick) => {
+                const r = rs[pick % rs.length];
+                const before = schedule(rs, durations(d)).total;
+                const after = schedule(rs, durations(d), new Map([[r.urn, new Set(r.dependsOn)]])).total;
+                assert.ok(after <= before);
+            }),
+        );
+    });
+
+    it("runs on the dev plan: the cluster and a node group are on the critical path, at or above the floor", async () => {
+        const plan = await planStack("dev");
+        const report = criticalPath(plan.resources);
+        const types = report.path.map((p) => p.type);
+        assert.ok(types.includes("eks:index:Cluster"), types.join(", "));
+        assert.ok(types.includes("aws:eks/nodeGroup:NodeGroup"), types.join(", "));
+        assert.ok(report.ratios.typical !== null && report.ratios.typical >= 1);
+        assert.ok(report.totals.low <= report.totals.typical && report.totals.typical <= report.totals.high);
+    });
+});

@@ -1,0 +1,86 @@
+import * as assert from "node:assert/strict";
+import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
+import { devicePluginValues } from "../components/k8s/nvidia-device-plugin";
+import { SECRET_PLACEHOLDER, type Plan } from "../tools/mock-runtime";
+import { referenceValues, unknownValueKeys } from "./chart-values";
+import { findResource, planStack } from "./harness";
+
+const plans: Record<string, Plan> = {};
+
+before(async () => {
+    plans.dev = await planStack("dev");
+    plans.prod = await planStack("prod");
+});
+
+for (const stack of ["dev", "prod"]) {
+    describe(`whole program: ${stack}`, () => {
+        it("exports exactly the documented output keys, in order", () => {
+            assert.deepEqual(Object.keys(plans[stack].outputs), [...OUTPUT_KEYS]);
+        });
+
+        it("keeps secret outputs secret", () => {
+            for (const key of SECRET_OUTPUT_KEYS) {
+                const v = plans[stack].outputs[key];
+                assert.ok(v === null || v === SECRET_PLACEHOLDER, `${key} is ${JSON.stringify(v)}`);
+            }
+            assert.equal(plans[stack].outputs.kubeconfig, SECRET_PLACEHOLDER);
+        });
+
+        it("gives every custom resource an explicit provider", () => {
+            for (const r of plans[stack].resources) {
+                if (!r.custom || r.type.startsWith("pulumi:providers:")) continue;
+                assert.ok(r.provider, `${r.type} ${r.name} has no explicit provider`);
+                assert.doesNotMatch(r.provider!, /::default(_[0-9_]+)?::/, `${r.type} ${r.name} uses a default provider`);
+            }
+        });
+
+        it("configures the AWS provider with the stack's region and tags", () => {
+            const p = findResource(plans[stack], "pulumi:providers:aws", "aws-aws");
+            assert.equal(p.inputs.region, "eu-west-1");
+            // Provider inputs reach the engine JSON-encoded.
+            const tags = JSON.parse(String(p.inputs.defaultTags)).tags;
+            assert.deepEqual(tags, { project: "mlops-testbed", stack, "managed-by": "pulumi" });
+        });
+
+        it("never shows a kubeconfig or password in clear anywhere in the plan", () => {
+            const text = JSON.stringify(plans[stack].resources);
+            assert.doesNotMatch(text, /get-token/, "kubeconfig content leaked into inputs");
+            assert.doesNotMatch(text, /certificate-authority-data/);
+        });
+
+        it("names every resource after its parent component", () => {
+            const byUrn = new Map(plans[stack].resources.map((r) => [r.urn, r]));
+            for (const r of plans[stack].resources) {
+                const parent = r.parent ? byUrn.get(r.parent) : undefined;
+                if (parent && parent.type.startsWith("mlops-testbed:")) assert.ok(r.name.startsWith(`${parent.name}-`), `${r.name} under ${parent.name}`);
+            }
+        });
+    });
+}
+
+describe("whole program: outputs", () => {
+    it("dev outputs describe the cluster, pools and stores", () => {
+        const o = plans.dev.outputs as any;
+        assert.equal(o.cloud, "aws");
+        assert.equal(o.region, "eu-west-1");
+        assert.equal(o.clusterName, "mlops-testbed-dev");
+        assert.deepEqual(o.gpuNodePools, [{ name: "t4", instanceTypes: ["g4dn.xlarge", "g4dn.2xlarge"], capacityType: "spot", minSize: 0, maxSize: 2 }]);
+        assert.deepEqual(Object.keys(o.artifactStore), ["kind", "modelsBucket", "datasetsBucket", "region", "endpoint"]);
+        assert.equal(o.artifactStore.kind, "s3");
+        assert.equal(o.artifactStore.endpoint, null);
+        assert.equal(o.artifactStore.modelsBucket, "[computed]");
+    });
+});
+
+describe("helm values against the pinned charts", () => {
+    it("the NVIDIA device plugin values are all keys of chart 0.20.0", () => {
+        const values = findResource(plans.dev, "kubernetes:helm.sh/v3:Release", "aws-nvidia-release").inputs.values;
+        assert.deepEqual(unknownValueKeys(values, referenceValues("nvidia-device-plugin-0.20.0")), []);
+    });
+
+    it("the checker catches a key the chart does not have", () => {
+        const values = { ...devicePluginValues({ resourceName: "nvidia.com/gpu", nodeLabel: { key: "a", value: "b" }, nodeSelector: {}, tolerations: [] }), devicePlugn: { enabled: true } };
+        assert.deepEqual(unknownValueKeys(values, referenceValues("nvidia-device-plugin-0.20.0")), ["devicePlugn"]);
+        assert.deepEqual(unknownValueKeys({ gfd: { enabld: true } }, referenceValues("nvidia-device-plugin-0.20.0")), ["gfd.enabld"]);
+    });
+});

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests call, and nothing when they are already there. Used by the README's
+# first command and by .ci/run, so the list lives in one place.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+DEBIAN_PACKAGES=(
+    python3 python3-numpy python3-scipy python3-sklearn python3-joblib python3-prometheus-client  # pipelines/workload
+)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install as root: apt-get install -y ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+fi
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
