@@ -172,23 +172,23 @@ describe("Azure workload identity", function () {
     });
 
     it("role assignments are scoped to the granted container, with the role the access needs and a prefix condition", () => {
-        const grant = findResource(plan, ROLE_ASSIGNMENT, "iris-v1-server-grant-0").inputs as any;
+        const grant = findResource(plan, ROLE_ASSIGNMENT, "azure-iris-v1-server-grant-0").inputs as any;
         assert.match(grant.scope, /\/blobServices\/default\/containers\/models$/);
         assert.match(grant.roleDefinitionId, new RegExp(`${AZURE_ROLES.storageBlobDataReader}$`));
         assert.equal(grant.conditionVersion, "2.0");
         assert.ok(grant.condition.includes("@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'iris/v1/'"));
         assert.ok(grant.condition.includes("@Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix] StringStartsWith 'iris/v1/'"));
 
-        const datasets = findResource(plan, ROLE_ASSIGNMENT, "trainer-grant-0").inputs as any;
+        const datasets = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-grant-0").inputs as any;
         assert.match(datasets.scope, /\/containers\/datasets$/);
         assert.equal(datasets.condition, undefined, "a whole-container read needs no condition");
-        const write = findResource(plan, ROLE_ASSIGNMENT, "trainer-grant-1").inputs as any;
+        const write = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-grant-1").inputs as any;
         assert.match(write.roleDefinitionId, new RegExp(`${AZURE_ROLES.storageBlobDataContributor}$`));
         assert.ok(write.condition.includes("!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})"));
-        const push = findResource(plan, ROLE_ASSIGNMENT, "trainer-registry-push").inputs as any;
+        const push = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-registry-push").inputs as any;
         assert.match(push.roleDefinitionId, new RegExp(`${AZURE_ROLES.acrPush}$`));
         assert.match(push.scope, /registries\//);
-        assert.equal(resourcesOfType(plan, ROLE_ASSIGNMENT).filter((r) => r.name.startsWith("iris-v1-server")).length, 1, "no registry push unless asked");
+        assert.equal(resourcesOfType(plan, ROLE_ASSIGNMENT).filter((r) => r.name.startsWith("azure-iris-v1-server")).length, 1, "no registry push unless asked");
     });
 
     it("the binding gives the client-id annotation and the workload identity pod label", async () => {

@@ -1,9 +1,12 @@
 import * as assert from "node:assert/strict";
 import { STORE_CONFIG_KEY, STORE_CONFIG_SECRET, seaweedfsActions, seaweedfsValues } from "../components/existing/seaweedfs";
+import { credentialsSecretName } from "../components/existing/store-identity";
+import { MODEL_SERVER, NAMESPACE_ANNOTATIONS } from "../components/k8s/constants";
 import type { WorkloadIdentityBinding } from "../components/platform";
 import { CHARTS } from "../infra/versions";
 import { COMPUTED, type Plan } from "../tools/mock-runtime";
 import { findResource, planConfigIssues, planStack, resourcesOfType } from "./harness";
+import { MODELS, VERSIONS } from "./model-fixtures";
 import { planPlatform, referenceValues, unknownHelmKeys, valueOf } from "./platform-harness";
 
 const STACK = "existing-example";
@@ -142,14 +145,14 @@ describe("Existing-cluster workload identity (per-service-account S3 keys)", fun
             "List:datasets",
         ]);
         assert.throws(() => seaweedfsActions([{ store: "models", prefix: "iris/*", access: "read" }]), /wildcards/);
-        const job = findResource(plan, "kubernetes:batch/v1:Job", "iris-v1-server-configure").inputs as any;
+        const job = findResource(plan, "kubernetes:batch/v1:Job", "existing-iris-v1-server-configure").inputs as any;
         const env = job.spec.template.spec.containers[0].env as any[];
         assert.equal(env.find((e) => e.name === "S3_ACTIONS").value, "Read:models/iris/v1/*,List:models/iris/v1/*");
         assert.equal(env.find((e) => e.name === "S3_USER").value, "wl-iris-v1-model-server");
     });
 
     it("the Job gets the keys from a Secret, never as literal values", () => {
-        const job = findResource(plan, "kubernetes:batch/v1:Job", "iris-v1-server-configure").inputs as any;
+        const job = findResource(plan, "kubernetes:batch/v1:Job", "existing-iris-v1-server-configure").inputs as any;
         const env = job.spec.template.spec.containers[0].env as any[];
         for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
             const e = env.find((x) => x.name === name);
@@ -160,7 +163,7 @@ describe("Existing-cluster workload identity (per-service-account S3 keys)", fun
     });
 
     it("puts the credentials in a secret Secret in the workload's namespace and names it in the binding", async () => {
-        const secret = findResource(plan, SECRET, "iris-v1-server-credentials");
+        const secret = findResource(plan, SECRET, "existing-iris-v1-server-credentials");
         assert.equal((secret.inputs as any).metadata.namespace, "iris-v1");
         assert.equal((secret.inputs as any).metadata.name, "model-server-store-credentials");
         assert.deepEqual(secret.secretInputs, ["stringData"]);
@@ -168,6 +171,43 @@ describe("Existing-cluster workload identity (per-service-account S3 keys)", fun
         assert.deepEqual(binding.podLabels, {});
         assert.deepEqual(await valueOf(binding.serviceAccountAnnotations), {});
         assertNoGeneratedCredentialInClear(plan);
+    });
+});
+
+describe("Model-version namespaces on an existing cluster", function () {
+    let plan: Plan;
+    before(async () => {
+        plan = await planStack(STACK, { models: MODELS });
+    });
+
+    for (const { namespace } of VERSIONS) {
+        it(`${namespace}: the store credentials Secret is in the namespace, after it, and named in its pod-env-from annotation`, () => {
+            const ns = resourcesOfType(plan, "kubernetes:core/v1:Namespace").find((r) => (r.inputs as any).metadata.name === namespace);
+            assert.ok(ns, namespace);
+            const secrets = resourcesOfType(plan, SECRET).filter((r) => (r.inputs as any).metadata.namespace === namespace);
+            assert.equal(secrets.length, 1, `one credentials Secret in ${namespace}`);
+            const [secret] = secrets;
+            const name = (secret.inputs as any).metadata.name;
+            assert.equal(name, credentialsSecretName(MODEL_SERVER.serviceAccount));
+            assert.deepEqual(secret.secretInputs, ["stringData"]);
+            assert.ok(secret.propertyDependencies.metadata?.includes(ns.urn), "the Secret waits for its namespace");
+            assert.deepEqual(JSON.parse((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podEnvFrom]), [{ secretRef: { name } }]);
+            assert.equal((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podLabels], "{}");
+        });
+    }
+
+    it("each version's identity reads only its own model prefix", () => {
+        for (const { model, version, namespace } of VERSIONS) {
+            const job = findResource(plan, "kubernetes:batch/v1:Job", `existing-model-${model}-${version}-identity-configure`).inputs as any;
+            const env = job.spec.template.spec.containers[0].env as any[];
+            assert.equal(env.find((e) => e.name === "S3_ACTIONS").value, `Read:models/models/${model}/${version}/*,List:models/models/${model}/${version}/*`);
+            assert.equal(env.find((e) => e.name === "S3_USER").value, `wl-${namespace}-${MODEL_SERVER.serviceAccount}`);
+        }
+    });
+
+    it("no generated credential is in plaintext, in resources or outputs", () => {
+        assertNoGeneratedCredentialInClear(plan);
+        for (const s of resourcesOfType(plan, SECRET)) assert.deepEqual(s.secretInputs, ["stringData"], s.name);
     });
 });
 

@@ -72,6 +72,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
     private readonly store: AzureArtifactStore;
     private readonly registry: AzureImageRegistry;
     private readonly tags: Record<string, string>;
+    private readonly platformName: string;
 
     constructor(name: string, args: AzurePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
@@ -79,6 +80,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
         const location = config.azure.location;
         const azureProvider = new azure.Provider(`${name}-azure`, { location }, opts?.parent ? { parent: opts.parent } : {});
         super("mlops-testbed:azure:Platform", name, {}, { ...opts, providers: [azureProvider] });
+        this.platformName = name;
         this.region = location;
         this.tags = args.tags;
         const parent = { parent: this };
@@ -123,7 +125,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
         this.oidcIssuer = aks.oidcIssuer;
         this.k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: aks.adminAssignments });
 
-        const gpuPools = config.gpuNodePools.map((pool) =>
+        for (const pool of config.gpuNodePools) {
             new AksGpuNodePool(`${name}-gpu-${pool.name}`, {
                 resourceGroupName: group.name,
                 clusterName: aks.cluster.name,
@@ -139,23 +141,25 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
                 availabilityZones: zones,
                 gpuDriver: config.azure!.gpuDriver,
                 tags: args.tags,
-            }, parent),
-        );
+            }, parent);
+        }
         this.gpuNodePools = config.gpuNodePools.map(({ name: poolName, instanceTypes, capacityType, minSize, maxSize }) => ({
             name: poolName, instanceTypes, capacityType, minSize, maxSize,
         }));
         this.gpuScheduling = azureGpuScheduling(config.gpuNodePools.some((p) => p.capacityType === "spot"));
         this.systemScheduling = { nodeSelector: { ...SYSTEM_NODE_LABELS }, tolerations: [] };
 
-        const ready: pulumi.Resource[] = [aks.cluster, ...aks.adminAssignments, ...gpuPools];
+        // The system pool is part of the cluster resource, and the admin role assignments let `pulumi up` use the
+        // API: that is all the cluster layer waits for. GPU pools scale from zero and the device plugin is a
+        // DaemonSet on GPU nodes only (ready with none), so neither is waited for.
+        this.clusterReady = [aks.cluster, ...aks.adminAssignments];
         if (config.azure.gpuDriver === "Install") {
-            ready.push(new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, {
+            new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, {
                 parent: this,
                 providers: [this.k8sProvider],
-                dependsOn: [aks.cluster, ...aks.adminAssignments],
-            }));
+                dependsOn: this.clusterReady,
+            });
         }
-        this.clusterReady = ready;
 
         const prefix = args.clusterName.replace(/[^a-z0-9]/g, "");
         this.store = new AzureArtifactStore(`${name}-store`, {
@@ -191,7 +195,8 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
     }
 
     bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding {
-        const identity = new AzureWorkloadIdentity(name, {
+        // Parented to the platform (the cloud owns the identity), so named after it.
+        const identity = new AzureWorkloadIdentity(`${this.platformName}-${name}`, {
             resourceGroupName: this.resourceGroupName,
             location: this.region,
             namespace: args.namespace,

@@ -61,9 +61,11 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
     readonly clusterReady: pulumi.Resource[];
 
     private readonly store: SeaweedfsStore;
+    private readonly platformName: string;
 
     constructor(name: string, args: ExistingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:existing:Platform", name, {}, opts);
+        this.platformName = name;
         const existing = args.config.existing;
         if (!existing) throw new Error("ExistingPlatform needs the existing config section (validated before this point)");
         this.clusterName = pulumi.output(existing.clusterName);
@@ -87,16 +89,17 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
             egress: { kind: "in-cluster", namespace: STORE_NAMESPACE, podLabels: { ...STORE_S3_POD_LABELS }, port: STORE_S3_PORT },
         };
         this.imageRegistry = { repositoryUrl: pulumi.output(existing.imageRegistry) };
-        const ready: pulumi.Resource[] = [this.store.release];
         if (existing.gpu.installDevicePlugin) {
-            ready.push(new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, k8sChildren));
+            new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, k8sChildren);
         }
-        this.clusterReady = ready;
+        // The nodes exist already; the store is waited for only by what uses it (the store identities).
+        this.clusterReady = [];
         this.registerOutputs({ clusterName: this.clusterName });
     }
 
     bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding {
-        const identity = new StoreIdentity(name, {
+        // Parented to the platform (the cloud owns the identity), so named after it.
+        const identity = new StoreIdentity(`${this.platformName}-${name}`, {
             namespace: args.namespace,
             serviceAccount: args.serviceAccount,
             grants: args.grants,

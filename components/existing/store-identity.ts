@@ -50,8 +50,11 @@ export class StoreIdentity extends pulumi.ComponentResource {
             type: "Opaque",
             stringData: keys,
         }, { parent: this, dependsOn: args.storeReady });
-        const workloadSide = new k8s.core.v1.Secret(`${name}-credentials`, {
-            metadata: { name: pulumi.output(args.serviceAccount).apply(credentialsSecretName), namespace: args.namespace, labels: { "app.kubernetes.io/part-of": "mlops-testbed" } },
+        // The name, not the Secret's output, is what the binding hands out: known before the Secret exists, so the
+        // namespace holding it may record it (the Secret itself waits for the namespace through args.namespace).
+        this.credentialsSecret = pulumi.output(args.serviceAccount).apply(credentialsSecretName);
+        new k8s.core.v1.Secret(`${name}-credentials`, {
+            metadata: { name: this.credentialsSecret, namespace: args.namespace, labels: { "app.kubernetes.io/part-of": "mlops-testbed" } },
             type: "Opaque",
             stringData: { ...keys, AWS_ENDPOINT_URL_S3: STORE_ENDPOINT, AWS_REGION: "us-east-1" },
         }, parent);
@@ -82,7 +85,6 @@ export class StoreIdentity extends pulumi.ComponentResource {
                 },
             },
         }, { parent: this, dependsOn: args.storeReady });
-        this.credentialsSecret = workloadSide.metadata.name;
         this.registerOutputs({ userName: this.userName, credentialsSecret: this.credentialsSecret });
     }
 }
