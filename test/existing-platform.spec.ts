@@ -99,6 +99,14 @@ describe("Existing-cluster platform", function () {
         assert.deepEqual(plan.outputs.gpuNodePools, []);
     });
 
+    it("the store's namespace and release are protected and retained only when artifactStores.protection is protected", async () => {
+        const stateful = (p: Plan) =>
+            [findResource(p, "kubernetes:core/v1:Namespace", "existing-store-namespace"), findResource(p, RELEASE, "existing-store-release")].map((r) => [r.protect, r.retainOnDelete]);
+        assert.deepEqual(stateful(plan), [[false, false], [false, false]], "the example is disposable");
+        const prod = await planStack(STACK, { artifactStores: { protection: "protected" } });
+        assert.deepEqual(stateful(prod), [[true, true], [true, true]]);
+    });
+
     it("store credentials are generated and never in plaintext", () => {
         assertNoGeneratedCredentialInClear(plan);
         for (const s of resourcesOfType(plan, SECRET)) assert.deepEqual(s.secretInputs, ["stringData"], s.name);

@@ -82,6 +82,7 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
             storageClass: existing.storageClass,
             storeSize: existing.storeSize,
             nodeSelector: existing.systemNodeSelector,
+            protection: args.config.artifactStores.protection,
         }, k8sChildren);
         this.artifactStore = {
             kind: "s3-compatible",

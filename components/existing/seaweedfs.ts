@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import { CHARTS } from "../../infra/versions";
 import type { AccessMode, StoreGrant, StoreName } from "../platform";
+import { statefulOptions, type StoreProtection } from "../stateful";
 
 /** Where the in-cluster store runs and how it is reached. */
 export const STORE_NAMESPACE = "object-store";
@@ -78,7 +79,10 @@ export function seaweedfsValues(args: SeaweedfsValuesArgs) {
     };
 }
 
-export interface SeaweedfsStoreArgs extends SeaweedfsValuesArgs {}
+export interface SeaweedfsStoreArgs extends SeaweedfsValuesArgs {
+    /** `protected`: the store's namespace (with its volumes) and release are protected and retained on destroy. */
+    readonly protection: StoreProtection;
+}
 
 /**
  * SeaweedFS in the cluster as the S3-compatible artifact store, with the `models` and `datasets` buckets
@@ -93,9 +97,10 @@ export class SeaweedfsStore extends pulumi.ComponentResource {
     constructor(name: string, args: SeaweedfsStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:existing:SeaweedfsStore", name, {}, opts);
         const parent = { parent: this };
+        // Deleting the namespace would delete the volumes' claims with it: it is as stateful as the release.
         this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: { name: STORE_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlops-testbed", "pod-security.kubernetes.io/enforce": "baseline" } },
-        }, parent);
+        }, statefulOptions(args.protection, this));
         const accessKey = new random.RandomPassword(`${name}-admin-access-key`, { length: 20, special: false, lower: false }, parent);
         const secretKey = new random.RandomPassword(`${name}-admin-secret-key`, { length: 40, special: false }, parent);
         const config = pulumi.all([accessKey.result, secretKey.result]).apply(([ak, sk]) =>
@@ -120,7 +125,7 @@ export class SeaweedfsStore extends pulumi.ComponentResource {
             namespace: this.namespace.metadata.name,
             values: seaweedfsValues(args),
             waitForJobs: true,
-        }, { parent: this, dependsOn: [configSecret] });
+        }, { ...statefulOptions(args.protection, this), dependsOn: [configSecret] });
         this.registerOutputs({});
     }
 }
