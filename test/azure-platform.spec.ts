@@ -232,6 +232,20 @@ describe("Azure configuration", function () {
         assert.equal(bad[0].key, "mlops-testbed:azure.location");
     });
 
+    it("reports Azure rules alongside schema problems, in one pass", async () => {
+        const issues = await planConfigIssues(STACK, {
+            network: { availabilityZones: 9 },
+            gpuNodePools: [{ name: "t4", instanceTypes: ["g5.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 }],
+        });
+        assert.deepEqual(issues.map((i) => i.key).sort(), ["mlops-testbed:gpuNodePools[0].instanceTypes[0]", "mlops-testbed:network.availabilityZones"]);
+    });
+
+    it("needs an Azure VM size for the system pool: the default is an EC2 type", async () => {
+        const issues = await planConfigIssues(STACK, { cluster: { kubernetesVersion: "1.34" } });
+        assert.deepEqual(issues.map((i) => i.key), ["mlops-testbed:cluster.systemNodes.instanceTypes"]);
+        assert.match(issues[0].message, /required when cloud is azure.*Standard_D4s_v5/);
+    });
+
     it("refuses AWS admin role ARNs on Azure", async () => {
         const issues = await planConfigIssues(STACK, {
             cluster: { systemNodes: { instanceTypes: ["Standard_D4s_v5"] }, adminRoleArns: ["arn:aws:iam::123456789012:role/ci"] },

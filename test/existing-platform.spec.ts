@@ -239,6 +239,14 @@ describe("Existing-cluster configuration", function () {
         assert.match(issues.find((i) => i.key === "mlops-testbed:gpuNodePools")!.message, /existing\.gpu/);
     });
 
+    it("reports existing-cluster rules alongside schema problems, in one pass", async () => {
+        const issues = await planConfigIssues(STACK, {
+            existing: { imageRegistry: "localhost:5001/model-server", storeSize: "lots", gpu: { taints: [{ key: "gpu", effect: "NoSchedule" }, { key: "gpu", effect: "NoSchedule" }] } },
+            gpuNodePools: [{ name: "t4", instanceTypes: ["g4dn.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 }],
+        });
+        assert.deepEqual(issues.map((i) => i.key).sort(), ["mlops-testbed:existing.gpu.taints[1]", "mlops-testbed:existing.storeSize", "mlops-testbed:gpuNodePools"]);
+    });
+
     it("checks the image registry and store size", async () => {
         const issues = await planConfigIssues(STACK, { existing: { imageRegistry: "https://registry.example.com/x:latest", storeSize: "lots" } });
         assert.deepEqual(issues.map((i) => i.key).sort(), ["mlops-testbed:existing.imageRegistry", "mlops-testbed:existing.storeSize"]);
