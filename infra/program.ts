@@ -4,6 +4,7 @@ import { AzurePlatform } from "../components/azure/platform";
 import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/platform";
 import { ModelRouting } from "../components/k8s/model-routing";
 import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
+import { Monitoring } from "../components/k8s/monitoring";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
@@ -34,8 +35,22 @@ export async function program(): Promise<StackOutputs> {
     const factory = PLATFORMS[config.cloud];
     if (!factory) throw new pulumi.RunError(`cloud ${config.cloud} has no platform yet`);
     const platform = factory(ctx);
+    const monitoring = new Monitoring("monitoring", {
+        config: config.monitoring,
+        systemScheduling: platform.systemScheduling,
+        gpuScheduling: platform.gpuScheduling,
+        dependsOn: platform.clusterReady,
+    }, { providers: [platform.k8sProvider] });
     const models = modelLayer(config, platform);
-    return stackOutputs(platform, { modelNamespaces: models.namespaces, modelEndpoints: models.endpoints });
+    return stackOutputs(platform, {
+        modelNamespaces: models.namespaces,
+        modelEndpoints: models.endpoints,
+        grafanaUrl: monitoring.grafanaUrl,
+        prometheusUrl: monitoring.prometheusUrl,
+        alertmanagerUrl: monitoring.alertmanagerUrl,
+        grafanaAdminPassword: monitoring.grafanaAdminPassword,
+        dashboards: monitoring.dashboards,
+    });
 }
 
 /** One isolated namespace per model version, and the gateway with one route per model. */

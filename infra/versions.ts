@@ -10,6 +10,24 @@ export const CHARTS = {
         repo: "https://nvidia.github.io/k8s-device-plugin",
         referenceDir: "nvidia-device-plugin-0.20.0",
     },
+    kubePrometheusStack: {
+        chart: "kube-prometheus-stack",
+        version: "88.5.3",
+        repo: "https://prometheus-community.github.io/helm-charts",
+        referenceDir: "kube-prometheus-stack-88.5.3",
+    },
+    prometheusPushgateway: {
+        chart: "prometheus-pushgateway",
+        version: "3.8.0",
+        repo: "https://prometheus-community.github.io/helm-charts",
+        referenceDir: "prometheus-pushgateway-3.8.0",
+    },
+    dcgmExporter: {
+        chart: "dcgm-exporter",
+        version: "4.8.2",
+        repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+        referenceDir: "dcgm-exporter-4.8.2",
+    },
     clusterAutoscaler: {
         chart: "cluster-autoscaler",
         // 9.52.1 ships cluster-autoscaler 1.34.1, matching the default Kubernetes minor version.
@@ -40,6 +58,18 @@ export const IMAGES = {
 } as const;
 
 export type ChartName = keyof typeof CHARTS;
+
+/**
+ * Subcharts of a pinned chart whose values sit under their own key (`grafana:`, `kube-state-metrics:`, ...), with
+ * the reference directory of each; the values-key test checks keys under them against both charts.
+ */
+export const SUBCHARTS: Partial<Record<ChartName, Readonly<Record<string, string>>>> = {
+    kubePrometheusStack: {
+        grafana: "grafana-12.11.1",
+        "kube-state-metrics": "kube-state-metrics-8.4.0",
+        "prometheus-node-exporter": "prometheus-node-exporter-4.56.1",
+    },
+};
 
 /**
  * cluster-autoscaler must match the Kubernetes minor version of the control plane; this table gives the

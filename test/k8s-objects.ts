@@ -3,7 +3,7 @@
  * CRD schema (`@kubernetes-models/gateway-api`, `@kubernetes-models/prometheus-operator`). Both packages are ESM,
  * hence the dynamic imports.
  */
-import type { Plan, PlannedResource } from "../tools/mock-runtime";
+import { SECRET_PLACEHOLDER, type Plan, type PlannedResource } from "../tools/mock-runtime";
 import { toManifest } from "../tools/plan";
 
 export interface K8sObject {
@@ -47,11 +47,22 @@ async function modelClass(apiVersion: string, kind: string): Promise<any> {
 export async function schemaErrors(obj: K8sObject): Promise<string> {
     const cls = await modelClass(obj.apiVersion, obj.kind);
     try {
-        new cls(obj).validate();
+        new cls(withSecretMapsOpen(obj)).validate();
         return "";
     } catch (err) {
         return `${obj.kind} ${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? "?"}: ${(err as Error).message}`;
     }
+}
+
+/**
+ * A Secret whose content holds a secret output is planned with `data`/`stringData` as the secret placeholder (the
+ * plan never shows secret content); validate the rest of it, with those maps empty.
+ */
+function withSecretMapsOpen(obj: K8sObject): K8sObject {
+    if (obj.apiVersion !== "v1" || obj.kind !== "Secret") return obj;
+    const open = { ...obj };
+    for (const field of ["data", "stringData"]) if (open[field] === SECRET_PLACEHOLDER) open[field] = {};
+    return open;
 }
 
 export function objectsOfKind(plan: Plan, kind: string, namespace?: string): K8sObject[] {

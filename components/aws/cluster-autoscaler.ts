@@ -53,11 +53,13 @@ export interface ClusterAutoscalerArgs {
 
 export function clusterAutoscalerValues(args: ClusterAutoscalerArgs, roleArn: pulumi.Input<string>) {
     const tag = CLUSTER_AUTOSCALER_IMAGE_TAGS[args.kubernetesVersion];
+    // Config validation refuses versions outside the table; this guards other callers.
+    if (!tag) throw new Error(`no cluster-autoscaler image is pinned for Kubernetes ${args.kubernetesVersion}`);
     return {
         cloudProvider: "aws",
         awsRegion: args.region,
         autoDiscovery: { clusterName: args.clusterName },
-        image: tag ? { tag } : {},
+        image: { tag },
         rbac: {
             serviceAccount: {
                 create: true,

@@ -1,4 +1,5 @@
 import { type ConfigIssue, keyPath, rawArray as asArray, rawRecord as asRecord } from "../../infra/schema/issues";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../infra/versions";
 import { AWS_GPU_FAMILIES, gpuFamilyOf, isInstanceTypeName } from "./instance-types";
 
 /**
@@ -35,6 +36,15 @@ export function validateAwsConfig(raw: Record<string, unknown>): ConfigIssue[] {
             });
         }
     });
+    const version = asRecord(raw.cluster).kubernetesVersion;
+    // The schema checks the format; on EKS the version must also be one the pinned cluster-autoscaler images cover.
+    if (typeof version === "string" && /^1\.\d+$/.test(version) && !(version in CLUSTER_AUTOSCALER_IMAGE_TAGS)) {
+        issues.push({
+            key: keyPath(["cluster", "kubernetesVersion"]),
+            message: `has no pinned cluster-autoscaler image on EKS; use one of ${Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS).map((v) => `"${v}"`).join(", ")}`,
+            value: version,
+        });
+    }
     asArray(asRecord(asRecord(raw.cluster).systemNodes).instanceTypes).forEach((t, ti) => {
         if (typeof t === "string" && !isInstanceTypeName(t)) {
             issues.push({ key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]), message: "is not an EC2 instance type name such as m6i.large", value: t });

@@ -3,7 +3,6 @@ import * as azure from "@pulumi/azure-native/provider";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Provider as RandomProvider } from "@pulumi/random/provider";
 import type { TestbedConfig } from "../../infra/config";
 import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
 import type {
@@ -79,11 +78,8 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
         const { config } = args;
         if (!config.azure) throw new Error("AzurePlatform needs the azure config section (validated before this point)");
         const location = config.azure.location;
-        const providerParent = opts?.parent ? { parent: opts.parent } : {};
-        const azureProvider = new azure.Provider(`${name}-azure`, { location }, providerParent);
-        // Explicit like every provider (storage account and registry name suffixes).
-        const randomProvider = new RandomProvider(`${name}-random`, {}, providerParent);
-        super("mlops-testbed:azure:Platform", name, {}, { ...opts, providers: [azureProvider, randomProvider] });
+        const azureProvider = new azure.Provider(`${name}-azure`, { location }, opts?.parent ? { parent: opts.parent } : {});
+        super("mlops-testbed:azure:Platform", name, {}, { ...opts, providers: [azureProvider] });
         this.platformName = name;
         this.region = location;
         this.tags = args.tags;

@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Provider as RandomProvider } from "@pulumi/random/provider";
 import type { TestbedConfig } from "../../infra/config";
 import { CONFIG_NAMESPACE } from "../../infra/schema/issues";
 import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
@@ -65,9 +64,7 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
     private readonly platformName: string;
 
     constructor(name: string, args: ExistingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Explicit like every provider (the generated store credentials).
-        const randomProvider = new RandomProvider(`${name}-random`, {}, opts?.parent ? { parent: opts.parent } : {});
-        super("mlops-testbed:existing:Platform", name, {}, { ...opts, providers: [randomProvider] });
+        super("mlops-testbed:existing:Platform", name, {}, opts);
         this.platformName = name;
         const existing = args.config.existing;
         if (!existing) throw new Error("ExistingPlatform needs the existing config section (validated before this point)");
