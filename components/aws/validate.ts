@@ -1,9 +1,6 @@
-import { type ConfigIssue, keyPath } from "../../infra/schema/issues";
+import { type ConfigIssue, keyPath, rawArray as asArray, rawRecord as asRecord } from "../../infra/schema/issues";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../infra/versions";
 import { AWS_GPU_FAMILIES, gpuFamilyOf, isInstanceTypeName } from "./instance-types";
-
-const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 /**
  * AWS-specific configuration rules. They read the raw config defensively, so they run (and report) even when
