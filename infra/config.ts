@@ -9,7 +9,6 @@ import { monitoringSchema } from "./schema/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
 import { pipelinesSchema } from "./schema/pipelines";
 import {
-    AVAILABLE_CLOUDS,
     artifactStoresSchema,
     awsSchema,
     azureSchema,
@@ -177,13 +176,6 @@ export function validateConfig(
     if (raw.cloud === "existing") issues.push(...validateExistingConfig(raw));
     if (parsed.success) {
         const config = parsed.data;
-        if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
-            issues.push({
-                key: keyPath(["cloud"]),
-                message: `the ${config.cloud} platform is not available yet; allowed now: ${AVAILABLE_CLOUDS.join(", ")}`,
-                value: config.cloud,
-            });
-        }
         issues.push(...validateModels(config.models, config.quotaDefaults));
         if (issues.length === 0) return { config, issues: [] };
     }
