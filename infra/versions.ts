@@ -43,6 +43,12 @@ export const CHARTS = {
         repo: null,
         referenceDir: null,
     },
+    seaweedfs: {
+        chart: "seaweedfs",
+        version: "4.44.0",
+        repo: "https://seaweedfs.github.io/seaweedfs/helm",
+        referenceDir: "seaweedfs-4.44.0",
+    },
 } as const;
 
 export type ChartName = keyof typeof CHARTS;
@@ -93,7 +99,8 @@ export const TEKTON = {
 } as const;
 
 /**
- * Every container image the pipelines run, pinned by tag. Public, maintained images only.
+ * Images the testbed runs itself (outside a chart), pinned by tag. Public, maintained images only.
+ * - seaweedfs: SeaweedFS 4.44, the app version of chart 4.44.0; runs `weed shell` in the store-identity Jobs.
  * - python: the generic runtime of every Python step (training, evaluation, store access, metrics) and the base of
  *   the model-server image; packages come from pipelines/workload/requirements.txt, pinned.
  * - git: clone of the model's source.
@@ -101,6 +108,7 @@ export const TEKTON = {
  * Kubernetes objects are applied by Python steps through the API (pipelines/lib/kube.py), so no kubectl image.
  */
 export const IMAGES = {
+    seaweedfs: "chrislusf/seaweedfs:4.44",
     python: "docker.io/library/python:3.12.12-slim-bookworm",
     git: "docker.io/alpine/git:2.49.1",
     buildah: "quay.io/containers/buildah:v1.41.5",

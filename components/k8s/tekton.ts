@@ -120,13 +120,16 @@ export class Tekton extends pulumi.ComponentResource {
         const meta = (n: string) => ({ name: n, namespace: PIPELINES_NAMESPACE, labels });
 
         this.identities = {};
-        const credentials: CredentialsSecrets = {};
+        // Platforms without token-based identity hand out a credentials Secret per service account; every step of
+        // that role's Tasks loads it (stepTemplate envFrom, pipelines/context.ts).
+        const credentialOutputs: Partial<Record<keyof typeof PIPELINE_SERVICE_ACCOUNTS, pulumi.Output<string>>> = {};
         for (const [role, sa] of Object.entries(PIPELINE_SERVICE_ACCOUNTS) as [keyof typeof PIPELINE_SERVICE_ACCOUNTS, (typeof PIPELINE_SERVICE_ACCOUNTS)[keyof typeof PIPELINE_SERVICE_ACCOUNTS]][]) {
             const scope = PIPELINE_GRANTS[role];
             const binding = scope
-                ? platform.bindWorkloadIdentity(`pipelines-${role}`, { namespace: sa.namespace, serviceAccount: sa.name, grants: scope.grants, registryPush: scope.registryPush })
+                ? platform.bindWorkloadIdentity(`pipelines-${role}`, { namespace: this.namespace.metadata.name, serviceAccount: sa.name, grants: scope.grants, registryPush: scope.registryPush })
                 : undefined;
             if (binding) this.identities[role] = binding.identity;
+            if (binding?.credentialsSecret) credentialOutputs[role] = binding.credentialsSecret;
             new k8s.core.v1.ServiceAccount(`${name}-sa-${role}`, {
                 metadata: { ...meta(sa.name), annotations: binding?.serviceAccountAnnotations ?? {} },
                 // Only the deployer talks to the Kubernetes API.
@@ -163,8 +166,15 @@ export class Tekton extends pulumi.ComponentResource {
         new k8s.core.v1.ConfigMap(`${name}-library`, { metadata: meta(LIB_CONFIGMAP), data: libraryFiles() }, inNs);
 
         const afterCrds = { ...parent, dependsOn: [this.namespace, this.pipelinesInstall] };
-        for (const task of renderTasks(credentials)) {
-            new k8s.apiextensions.CustomResource(`${name}-task-${task.metadata.name}`, { ...task, metadata: { ...task.metadata, namespace: PIPELINES_NAMESPACE } }, afterCrds);
+        const credentials: pulumi.Output<CredentialsSecrets> = pulumi.output(credentialOutputs) as pulumi.Output<CredentialsSecrets>;
+        for (const [i, plain] of renderTasks().entries()) {
+            const task = credentials.apply((c) => renderTasks(c)[i]);
+            new k8s.apiextensions.CustomResource(`${name}-task-${plain.metadata.name}`, {
+                apiVersion: plain.apiVersion,
+                kind: plain.kind,
+                metadata: { ...plain.metadata, namespace: PIPELINES_NAMESPACE },
+                spec: task.spec,
+            }, afterCrds);
         }
         const defaults: PipelineDefaults = { accuracyThreshold: config.accuracyThreshold, accuracyTolerance: config.accuracyTolerance };
         for (const p of renderPipelines(defaults)) {
