@@ -28,6 +28,8 @@ export const SETTINGS_KEYS = [
     "GPU_TOLERATIONS",
 ] as const;
 export type SettingsKey = (typeof SETTINGS_KEYS)[number];
+/** Settings whose values the platform decides (store, registry, GPU scheduling): the same keys on every cloud. */
+export const PLATFORM_SETTINGS_KEYS: readonly SettingsKey[] = SETTINGS_KEYS.filter((k) => k !== "PUSHGATEWAY_URL");
 
 /** The pipelines' service accounts; every Task runs as one of them (the run builder assigns it). */
 export type PipelineRole = keyof typeof PIPELINE_SERVICE_ACCOUNTS;
