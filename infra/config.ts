@@ -177,6 +177,13 @@ export function validateConfig(
     if (parsed.success) {
         const config = parsed.data;
         issues.push(...validateModels(config.models, config.quotaDefaults));
+        if (config.pipelines.trainingGpus > 0 && config.gpuNodePools.length === 0) {
+            issues.push({
+                key: keyPath(["pipelines", "trainingGpus"]),
+                message: "training on GPUs needs a GPU node pool: add one to gpuNodePools or set trainingGpus to 0",
+                value: config.pipelines.trainingGpus,
+            });
+        }
         if (issues.length === 0) return { config, issues: [] };
     }
     return { issues: dedupe(issues) };

@@ -5,6 +5,7 @@ import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/p
 import { ModelRouting } from "../components/k8s/model-routing";
 import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
 import { Monitoring } from "../components/k8s/monitoring";
+import { Tekton } from "../components/k8s/tekton";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
@@ -40,6 +41,13 @@ export async function program(): Promise<StackOutputs> {
         dependsOn: platform.clusterReady,
     }, { providers: [platform.k8sProvider] });
     const models = modelLayer(config, platform);
+    const tekton = new Tekton("tekton", {
+        config: config.pipelines,
+        platform,
+        dependsOn: platform.clusterReady,
+        monitoringReady: [monitoring.stack],
+        gatewayReady: [models.routing],
+    }, { providers: [platform.k8sProvider] });
     return stackOutputs(platform, {
         modelNamespaces: models.namespaces,
         modelEndpoints: models.endpoints,
@@ -48,6 +56,8 @@ export async function program(): Promise<StackOutputs> {
         alertmanagerUrl: monitoring.alertmanagerUrl,
         grafanaAdminPassword: monitoring.grafanaAdminPassword,
         dashboards: monitoring.dashboards,
+        pipelinesNamespace: tekton.namespace.metadata.name,
+        pipelines: tekton.pipelineNames,
     });
 }
 
@@ -74,7 +84,7 @@ function modelLayer(config: TestbedConfig, platform: Platform) {
         dependsOn: platform.clusterReady,
     });
     const namespaces = mapValues(resources, (versions) => mapValues(versions, (ns) => ns.namespaceName));
-    return { namespaces, endpoints: routing.endpoints };
+    return { namespaces, endpoints: routing.endpoints, routing };
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {
