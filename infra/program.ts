@@ -1,7 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/platform";
+import { AzurePlatform } from "../components/azure/platform";
+import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/platform";
 import { ModelRouting } from "../components/k8s/model-routing";
 import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
+import { Monitoring } from "../components/k8s/monitoring";
+import { Tekton } from "../components/k8s/tekton";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
@@ -13,12 +17,13 @@ interface PlatformContext {
     readonly stack: string;
 }
 
-/** Cloud → platform factory. Config validation refuses clouds whose platform is not built yet. */
-const PLATFORMS: Record<CloudName, ((ctx: PlatformContext) => Platform) | undefined> = {
+/** Cloud → platform factory: adding a cloud means one new entry here and nothing in the cluster layer. */
+export const PLATFORMS: Record<CloudName, (ctx: PlatformContext) => Platform> = {
     aws: ({ config, project, stack }) =>
         new AwsPlatform("aws", { config, clusterName: `${project}-${stack}`, tags: { project, stack, "managed-by": "pulumi" } }),
-    azure: undefined,
-    existing: undefined,
+    azure: ({ config, project, stack }) =>
+        new AzurePlatform("azure", { config, clusterName: `${project}-${stack}`, tags: { project, stack, "managed-by": "pulumi" } }),
+    existing: ({ config }) => new ExistingPlatform("existing", { config, kubeconfig: kubeconfigFromConfig() }),
 };
 
 /**
@@ -28,11 +33,32 @@ const PLATFORMS: Record<CloudName, ((ctx: PlatformContext) => Platform) | undefi
 export async function program(): Promise<StackOutputs> {
     const config = loadConfig();
     const ctx: PlatformContext = { config, project: pulumi.getProject(), stack: pulumi.getStack() };
-    const factory = PLATFORMS[config.cloud];
-    if (!factory) throw new pulumi.RunError(`cloud ${config.cloud} has no platform yet`);
-    const platform = factory(ctx);
+    const platform = PLATFORMS[config.cloud](ctx);
+    const monitoring = new Monitoring("monitoring", {
+        config: config.monitoring,
+        systemScheduling: platform.systemScheduling,
+        gpuScheduling: platform.gpuScheduling,
+        dependsOn: platform.clusterReady,
+    }, { providers: [platform.k8sProvider] });
     const models = modelLayer(config, platform);
-    return stackOutputs(platform, { modelNamespaces: models.namespaces, modelEndpoints: models.endpoints });
+    const tekton = new Tekton("tekton", {
+        config: config.pipelines,
+        platform,
+        dependsOn: platform.clusterReady,
+        monitoringReady: [monitoring.stack],
+        gatewayReady: [models.routing],
+    }, { providers: [platform.k8sProvider] });
+    return stackOutputs(platform, {
+        modelNamespaces: models.namespaces,
+        modelEndpoints: models.endpoints,
+        grafanaUrl: monitoring.grafanaUrl,
+        prometheusUrl: monitoring.prometheusUrl,
+        alertmanagerUrl: monitoring.alertmanagerUrl,
+        grafanaAdminPassword: monitoring.grafanaAdminPassword,
+        dashboards: monitoring.dashboards,
+        pipelinesNamespace: tekton.namespace.metadata.name,
+        pipelines: tekton.pipelineNames,
+    });
 }
 
 /** One isolated namespace per model version, and the gateway with one route per model. */
@@ -58,7 +84,7 @@ function modelLayer(config: TestbedConfig, platform: Platform) {
         dependsOn: platform.clusterReady,
     });
     const namespaces = mapValues(resources, (versions) => mapValues(versions, (ns) => ns.namespaceName));
-    return { namespaces, endpoints: routing.endpoints };
+    return { namespaces, endpoints: routing.endpoints, routing };
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {
