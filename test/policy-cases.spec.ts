@@ -87,7 +87,7 @@ function aks(stack: string, cluster: Record<string, any> = {}, audit: Record<str
         ...cluster,
     });
     if (audit === false) return [c];
-    const setting = res(stack, "azure-native:insights:DiagnosticSetting", "aks-audit", {
+    const setting = res(stack, "azure-native:monitor:DiagnosticSetting", "aks-audit", {
         resourceUri: "/subscriptions/x/aks",
         logs: [{ category: "kube-audit-admin", enabled: true }],
         ...audit,
@@ -400,7 +400,8 @@ describe("policy pack: helpers", () => {
         assert.equal(secretLookingValue("ghp_" + "a".repeat(36)), "a GitHub token");
         assert.equal(secretLookingValue("DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + "A".repeat(40) + "=="), "a storage account key");
         assert.equal(secretLookingValue("export PASSWORD=correcthorse"), "an assignment of a password or token");
-        for (const v of ["[secret]", "[computed]", "https://status.example/", "password=$(cat /var/run/secrets/pw)", "token: {{ .Values.token }}", "s3://models/iris/v1/", "arn:aws:iam::123456789012:role/x"]) {
+        assert.equal(secretLookingValue('db_password = "hunter2hunter2"'), "an assignment of a password or token");
+        for (const v of ["[secret]", "[computed]", "https://status.example/", "password=$(cat /var/run/secrets/pw)", "token: {{ .Values.token }}", "s3://models/iris/v1/", "arn:aws:iam::123456789012:role/x", 'token = page.get("NextContinuationToken")', 'password = os.environ["DB_PASSWORD"]', "token = None"]) {
             assert.equal(secretLookingValue(v), undefined, v);
         }
     });

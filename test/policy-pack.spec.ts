@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { analyzedResources, checkPlan, formatViolations, runPolicies, type AnalyzedResource, type Violation } from "../policy/offline";
 import { POLICIES } from "../policy/policies";
 import type { Plan } from "../tools/mock-runtime";
-import { listStacks, PROJECT_ROOT } from "../tools/stack";
+import { listStacks, loadStack, PROJECT_ROOT } from "../tools/stack";
 import { planStack } from "./harness";
 import { startPolicyServer, type PolicyServer } from "./policy-server";
 
@@ -30,6 +30,19 @@ describe("policy pack: every stack's plan", () => {
             const run = await checkPlan(plans[stack]);
             assert.ok(plans[stack].resources.length > 50, `${stack} planned ${plans[stack].resources.length} resources`);
             assert.deepEqual(run.violations, [], `${stack}:\n${formatViolations(run.violations)}`);
+        });
+    }
+
+    for (const stack of STACKS.filter((s) => s.endsWith("-example"))) {
+        it(`${stack}: zero violations held to production rules (protected stores, restricted API endpoint)`, async () => {
+            const cluster = JSON.parse(loadStack(stack).config["mlops-testbed:cluster"] ?? "{}");
+            const overrides = { artifactStores: { protection: "protected", noncurrentVersionDays: 90 }, ...("endpointAccess" in cluster ? { cluster: { ...cluster, publicAccessCidrs: ["203.0.113.0/24"] } } : {}) };
+            const production = { productionStacks: [stack] };
+            const run = await checkPlan(await planStack(stack, overrides), POLICIES, {
+                "production-stateful-protected": production,
+                "cluster-endpoint-restricted-in-production": production,
+            });
+            assert.deepEqual(run.violations, [], formatViolations(run.violations));
         });
     }
 

@@ -98,14 +98,15 @@ function identityGrants(): string[] {
                 const read = actions.some((a) => a.startsWith("s3:Get"));
                 const write = actions.some((a) => a.startsWith("s3:Put"));
                 assert.ok(!actions.includes("s3:DeleteObject") && !actions.includes("s3:*"), `${account} may delete`);
-                out.push(`${account} | ${read && write ? "read-write" : write ? "write" : "read"} ${buckets.get(object[1])}:${generic(`/${object[2]}`).slice(1)}`);
+                const prefix = generic(`/${object[2]}`).slice(1);
+                out.push(`${account} | ${read && write ? "read-write" : write ? "write" : "read"} ${buckets.get(object[1])}:${prefix === "" ? "*" : prefix}`);
                 continue;
             }
+            const changes = actions.filter((a) => !/^[a-z0-9]+:(Describe|Get|List)/.test(a) && !a.startsWith("kms:"));
+            if (changes.length === 0) continue;
             const condition = Object.entries(s.Condition?.StringEquals ?? {}).map(([k, v]) => ` where ${k}=${v}`).join("");
-            for (const a of actions) {
-                if (/^[a-z0-9]+:(Describe|Get|List)/.test(a) || a.startsWith("kms:")) continue;
-                out.push(`${account} | ${generic(`${a}${condition}`)}`);
-            }
+            const on = s.Resource === "*" ? "" : ` on ${String(s.Resource).replace(/^arn:aws:ecr:[^:]*:\d+:repository\//, "repository ")}`;
+            out.push(`${account} | ${generic(`${changes.join(", ")}${on}${condition}`)}`);
         }
     }
     return out;

@@ -43,7 +43,8 @@ const SECRET_PATTERNS: readonly { readonly name: string; readonly re: RegExp }[]
     { name: "a storage account key", re: /\bAccountKey=[A-Za-z0-9+/]{20,}={0,2}/ },
     { name: "a shared access signature", re: /[?&]sig=[A-Za-z0-9%+/]{20,}/ },
     { name: "a kubeconfig with static credentials", re: /\b(client-key-data|client-certificate-data)\b|\btoken["']?:\s*["']?[A-Za-z0-9._-]{20,}/ },
-    { name: "an assignment of a password or token", re: /\b(password|passwd|pwd|secret|token|api[_-]?key)["']?\s*[=:]\s*["']?(?!\$|\{\{|<)[^\s"',;]{8,}/i },
+    // A literal: quoted, or a bare word ending the statement (not an expression such as page.get("...") or $VAR).
+    { name: "an assignment of a password or token", re: /(?<![A-Za-z0-9])(password|passwd|pwd|secret|token|api[_-]?key)["']?\s*[=:]\s*(["'](?!\$|\{\{|<)[^"'\s]{8,}["']|(?!\$|\{\{|<)[\w\-+/=!@#%^&*~.]{8,}(?=$|[\s,;]))/im },
 ];
 
 /** The kind of credential a string looks like, or undefined. */

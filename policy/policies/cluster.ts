@@ -13,7 +13,7 @@ import { asArray, configuredBy, isProduction, isRecord, PRODUCTION_CONFIG_SCHEMA
 export const EKS_COMPONENT = "eks:index:Cluster";
 export const EKS_CLUSTER = "aws:eks/cluster:Cluster";
 export const AKS_CLUSTER = "azure-native:containerservice:ManagedCluster";
-const AZURE_DIAGNOSTIC_SETTING = ["azure-native:insights:DiagnosticSetting"];
+const AZURE_DIAGNOSTIC_SETTING = ["azure-native:monitor:DiagnosticSetting", "azure-native:insights:DiagnosticSetting"];
 const CLUSTER_TYPES = [EKS_COMPONENT, EKS_CLUSTER, AKS_CLUSTER];
 
 const OPEN_CIDRS = ["0.0.0.0/0", "::/0"];
@@ -36,7 +36,8 @@ function clusterSettings(type: string, props: Record<string, any>): ClusterSetti
         if (Object.keys(props).length === 0) return undefined;
         const publicAccess = props.endpointPublicAccess ?? true;
         return {
-            secretsEncryption: typeof props.encryptionConfigKeyArn === "string" && props.encryptionConfigKeyArn !== "",
+            // `in`, not a read: a key created in the same update is unknown during preview, yet named.
+            secretsEncryption: "encryptionConfigKeyArn" in props,
             logTypes: asArray(props.enabledClusterLogTypes).map(String),
             publicCidrs: publicAccess ? (props.publicAccessCidrs === undefined ? ["0.0.0.0/0"] : asArray(props.publicAccessCidrs).map(String)) : undefined,
         };
@@ -46,7 +47,7 @@ function clusterSettings(type: string, props: Record<string, any>): ClusterSetti
         const vpc = isRecord(props.vpcConfig) ? props.vpcConfig : {};
         const publicAccess = vpc.endpointPublicAccess ?? true;
         return {
-            secretsEncryption: enc.some((e) => asArray(e?.resources).includes("secrets") && typeof e?.provider?.keyArn === "string" && e.provider.keyArn !== ""),
+            secretsEncryption: enc.some((e) => asArray(e?.resources).includes("secrets") && isRecord(e?.provider) && "keyArn" in e.provider),
             logTypes: asArray(props.enabledClusterLogTypes).map(String),
             publicCidrs: publicAccess ? (vpc.publicAccessCidrs === undefined ? ["0.0.0.0/0"] : asArray(vpc.publicAccessCidrs).map(String)) : undefined,
         };
@@ -55,7 +56,7 @@ function clusterSettings(type: string, props: Record<string, any>): ClusterSetti
         const api = isRecord(props.apiServerAccessProfile) ? props.apiServerAccessProfile : {};
         const kms = props.securityProfile?.azureKeyVaultKms;
         return {
-            secretsEncryption: kms?.enabled === true && typeof kms.keyId === "string" && kms.keyId !== "",
+            secretsEncryption: isRecord(kms) && kms.enabled === true && "keyId" in kms,
             logTypes: undefined,
             publicCidrs: api.enablePrivateCluster === true ? undefined : (api.authorizedIPRanges === undefined ? ["0.0.0.0/0"] : asArray(api.authorizedIPRanges).map(String)),
         };

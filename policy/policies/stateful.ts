@@ -6,7 +6,11 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { isProduction, PRODUCTION_CONFIG_SCHEMA } from "../lib/resources";
 
-/** Resource types that hold data. */
+/**
+ * Resource types that hold data. A vault is not one by itself: the cluster's KMS vault lives and dies with the
+ * cluster (like the EKS secrets key) and purge protection keeps a deleted one recoverable; a vault key that
+ * encrypts a store is covered below.
+ */
 export const STATEFUL_TYPES: readonly string[] = [
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketV2:BucketV2",
@@ -18,7 +22,6 @@ export const STATEFUL_TYPES: readonly string[] = [
     "azure-native:storage:StorageAccount",
     "azure-native:storage:BlobContainer",
     "azure-native:containerregistry:Registry",
-    "azure-native:keyvault:Vault",
     "kubernetes:core/v1:PersistentVolumeClaim",
     "kubernetes:core/v1:PersistentVolume",
 ];
