@@ -10,7 +10,6 @@ import { podSpecsOf } from "../policy/lib/pod-specs";
 import { analyzedResources, formatViolations, runPolicies, type AnalyzedResource, type PackConfig } from "../policy/offline";
 import { POLICIES } from "../policy/policies";
 import { GPU_TAINT } from "../policy/policies/workloads";
-import { GPU_TAINT as PROGRAM_GPU_TAINT } from "../components/aws/node-groups";
 import { loadStack } from "../tools/stack";
 import { planStack } from "./harness";
 
@@ -367,10 +366,6 @@ describe("policy pack: a violating and a compliant case per policy", () => {
 });
 
 describe("policy pack: helpers", () => {
-    it("knows the GPU taint the program puts on GPU nodes", () => {
-        assert.deepEqual(GPU_TAINT, PROGRAM_GPU_TAINT);
-    });
-
     it("tells pinned images from moving ones", () => {
         for (const image of ["nginx:1.27.3", "registry.example:5000/team/app:v2", `app@sha256:${"0".repeat(64)}`, "nvcr.io/nvidia/k8s-device-plugin:v0.17.0"]) {
             assert.equal(unpinnedReason(image), undefined, image);

@@ -95,8 +95,13 @@ describe("workflows: pull requests", () => {
         assertOidc(id, job);
     });
 
-    it("points the pack at a real policy pack directory", () => {
-        for (const f of ["PulumiPolicy.yaml", "package.json", "index.ts"]) assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "policy", f)), f);
+    it("points the pack at a real policy pack directory, whose dependencies are the project's own", () => {
+        for (const f of ["PulumiPolicy.yaml", "package.json", "tsconfig.json", "index.ts"]) assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "policy", f)), f);
+        const root = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
+        const pack = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "policy", "package.json"), "utf8"));
+        const all = { ...root.dependencies, ...root.devDependencies };
+        for (const [name, version] of Object.entries(pack.dependencies)) assert.equal(version, all[name], `policy/package.json ${name}`);
+        assert.ok(pack.version, "a policy pack needs a version");
     });
 });
 

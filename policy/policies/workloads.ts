@@ -4,14 +4,15 @@
  * memory requests on every container, and GPU workloads tolerating the GPU nodes' taint.
  */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { GPU_NODE_LABELS, GPU_TAINT } from "../../components/scheduling";
 import { isExactChartVersion, unpinnedReason, valuesImageProblems } from "../lib/images";
 import { podSpecsOf, type PodSpecView, type Scheduling } from "../lib/pod-specs";
 import { asArray, chartName, HELM_RELEASE_TYPES, isRecord, kubernetesKind, objectRef } from "../lib/resources";
 import { isGpuResourceName } from "./model-namespaces";
 
-/** The taint every GPU node carries and the label it is selected by (components/aws/node-groups.ts sets both). */
-export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
-export const GPU_NODE_LABEL = "nvidia.com/gpu.present";
+export { GPU_TAINT };
+/** The label GPU nodes are selected by (every platform that builds nodes sets it, with the taint). */
+export const GPU_NODE_LABEL = "nvidia.com/gpu.present" satisfies keyof typeof GPU_NODE_LABELS;
 
 /** System DaemonSets that may run privileged containers (`namespace/name`, `*` at the end matches any suffix). */
 export const DEFAULT_PRIVILEGED_DAEMONSETS: readonly string[] = [
