@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { STORE_CONFIG_KEY, STORE_CONFIG_SECRET, seaweedfsActions, seaweedfsValues } from "../components/existing/seaweedfs";
 import { credentialsSecretName } from "../components/existing/store-identity";
-import { MODEL_SERVER, NAMESPACE_ANNOTATIONS } from "../components/k8s/constants";
+import { DEPLOY_SETTINGS, MODEL_SERVER, NAMESPACE_ANNOTATIONS } from "../components/k8s/constants";
 import type { WorkloadIdentityBinding } from "../components/platform";
 import { CHARTS } from "../infra/versions";
 import { COMPUTED, type Plan } from "../tools/mock-runtime";
@@ -201,6 +201,11 @@ describe("Model-version namespaces on an existing cluster", function () {
             assert.ok(secret.propertyDependencies.metadata?.includes(ns.urn), "the Secret waits for its namespace");
             assert.deepEqual(JSON.parse((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podEnvFrom]), [{ secretRef: { name } }]);
             assert.equal((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podLabels], "{}");
+            // The deploy step reads it from the namespace's settings ConfigMap and puts it on the model fetcher.
+            const settings = resourcesOfType(plan, "kubernetes:core/v1:ConfigMap")
+                .find((r) => (r.inputs as any).metadata.namespace === namespace && (r.inputs as any).metadata.name === DEPLOY_SETTINGS.configMap);
+            assert.ok(settings, `${namespace} has ${DEPLOY_SETTINGS.configMap}`);
+            assert.deepEqual(JSON.parse((settings.inputs as any).data[DEPLOY_SETTINGS.keys.envFrom]), [{ secretRef: { name } }]);
         });
     }
 

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { MODEL_SERVER, MODEL_SERVER_PORTS, PIPELINE_SERVICE_ACCOUNTS } from "../components/k8s/constants";
+import { DEPLOY_SETTINGS, MODEL_SERVER, MODEL_SERVER_PORTS, NAMESPACE_ANNOTATIONS, PIPELINE_SERVICE_ACCOUNTS } from "../components/k8s/constants";
+import { DEPLOYER_RULES } from "../components/k8s/model-version-namespace";
 import type { Plan, PlannedResource } from "../tools/mock-runtime";
 import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "./harness";
 import { kubernetesResources, objectsOfKind, schemaErrors, toObject, UNMODELLED_GROUPS } from "./k8s-objects";
@@ -38,6 +39,7 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
                 .map((o) => `${o.kind}/${o.metadata.name}`)
                 .sort();
             assert.deepEqual(kinds, [
+                "ConfigMap/model-server-deploy",
                 "LimitRange/container-defaults",
                 "NetworkPolicy/allow-artifact-store",
                 "NetworkPolicy/allow-dns",
@@ -97,6 +99,22 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
             "mlops-testbed/pod-labels": "{}",
             "mlops-testbed/pod-env-from": "[]",
         });
+    });
+
+    it("gives the deployer the same settings in a ConfigMap it may read (it may not read Namespaces)", () => {
+        for (const { namespace } of VERSIONS) {
+            const ns = objectsOfKind(plan, "Namespace").find((o) => o.metadata.name === namespace)!;
+            const cms = objectsOfKind(plan, "ConfigMap", namespace).filter((o) => o.metadata.name === DEPLOY_SETTINGS.configMap);
+            assert.equal(cms.length, 1, `${namespace} has one ${DEPLOY_SETTINGS.configMap}`);
+            const K = DEPLOY_SETTINGS.keys;
+            const A = NAMESPACE_ANNOTATIONS;
+            const a = ns.metadata.annotations!;
+            assert.deepEqual(cms[0].data, {
+                [K.replicas]: a[A.replicas], [K.gpu]: a[A.gpu], [K.artifactPrefix]: a[A.artifactPrefix], [K.podLabels]: a[A.podLabels], [K.envFrom]: a[A.podEnvFrom],
+            });
+        }
+        const readsConfigMaps = DEPLOYER_RULES.some((r) => (r.apiGroups as string[] | undefined)?.includes("") && (r.resources as string[]).includes("configmaps") && (r.verbs as string[]).includes("get"));
+        assert.ok(readsConfigMaps, "the deployer Role may get ConfigMaps in the namespace");
     });
 
     it("creates the model-server Service with the contract ports, selecting the model-server pods", () => {

@@ -2,11 +2,22 @@ import * as assert from "node:assert/strict";
 import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../components/aws/node-groups";
 import { AKS_SPOT_TAINT } from "../components/azure/gpu-node-pool";
 import { DASHBOARD_LABEL, EVENT_LISTENER_URL, MONITORING_NAMESPACE } from "../components/k8s/constants";
-import { DASHBOARD_FOLDER_ANNOTATION, dcgmExporterValues, GRAFANA_ADMIN_SECRET, modelServerPodMonitor } from "../components/k8s/monitoring";
+import * as fs from "node:fs";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import {
+    DASHBOARD_FOLDER_ANNOTATION,
+    dcgmExporterValues,
+    GRAFANA_ADMIN_SECRET,
+    modelServerPodMonitor,
+    PUSHGATEWAY_CLEANUP,
+    PUSHGATEWAY_URL,
+} from "../components/k8s/monitoring";
 import { DASHBOARD_FOLDER } from "../dashboards";
-import { CHARTS, SUBCHARTS } from "../infra/versions";
+import { CHARTS, IMAGES, SUBCHARTS } from "../infra/versions";
 import type { Plan, PlannedResource } from "../tools/mock-runtime";
 import { validateMonitoringObject } from "./crd-models";
+import { schemaErrors, toObject } from "./k8s-objects";
 import { descendantsOf, findResource, planConfigIssues, planStack, resourcesOfType } from "./harness";
 import { unknownChartKeys } from "./reference";
 
@@ -200,6 +211,47 @@ describe("monitoring", () => {
             kind: "ServiceMonitor",
             metadata: { name: "dcgm-exporter", namespace: MONITORING_NAMESPACE },
             spec: { selector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } }, endpoints: [{ port: "metrics", interval: sm.interval, honorLabels: sm.honorLabels, relabelings: sm.relabelings }] },
+        });
+    });
+
+    describe("Pushgateway clean-up", () => {
+        it("runs the shipped script daily on the system nodes, against the Pushgateway, keeping the configured days", async () => {
+            for (const [stack, keepDays] of [["dev", 30], ["prod", 30]] as const) {
+                const plan = plans[stack];
+                const cron = toObject(findResource(plan, "kubernetes:batch/v1:CronJob", "monitoring-pushgateway-cleanup"));
+                assert.equal(await schemaErrors(cron), "");
+                assert.equal(cron.metadata.namespace, MONITORING_NAMESPACE);
+                const pod = cron.spec.jobTemplate.spec.template.spec;
+                assert.deepEqual(pod.nodeSelector, SYSTEM_NODE_LABELS);
+                assert.equal(pod.automountServiceAccountToken, false);
+                const [c] = pod.containers;
+                assert.equal(c.image, IMAGES.python);
+                assert.deepEqual(c.env, [{ name: "PUSHGATEWAY_URL", value: PUSHGATEWAY_URL }, { name: "KEEP_DAYS", value: String(keepDays) }]);
+                assert.ok(c.resources.requests.cpu && c.resources.requests.memory);
+                const cm = toObject(findResource(plan, "kubernetes:core/v1:ConfigMap", "monitoring-pushgateway-cleanup"));
+                assert.equal(cm.data["cleanup.py"], fs.readFileSync(PUSHGATEWAY_CLEANUP.script, "utf8"));
+                assert.equal(c.command[1], `${PUSHGATEWAY_CLEANUP.mountPath}/cleanup.py`);
+            }
+        });
+
+        it("takes the number of days from monitoring.pushgatewayKeepDays and refuses 0", async () => {
+            const plan = await planStack("dev", { monitoring: { pushgatewayKeepDays: 7 } });
+            const cron = toObject(findResource(plan, "kubernetes:batch/v1:CronJob", "monitoring-pushgateway-cleanup"));
+            assert.equal(cron.spec.jobTemplate.spec.template.spec.containers[0].env[1].value, "7");
+            const issues = await planConfigIssues("dev", { monitoring: { pushgatewayKeepDays: 0 } });
+            assert.ok(issues.some((i) => i.key === "mlops-testbed:monitoring.pushgatewayKeepDays"), JSON.stringify(issues));
+        });
+
+        it("passes its Python tests (which groups are stale, how group paths are encoded, what is deleted)", () => {
+            const run = spawnSync("/usr/bin/python3", ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
+                cwd: path.dirname(PUSHGATEWAY_CLEANUP.script),
+                encoding: "utf8",
+                timeout: 120_000,
+                env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+            });
+            assert.ifError(run.error);
+            assert.equal(run.status, 0, `${run.stderr}\n${run.stdout}`);
+            assert.match(run.stderr, /^Ran [1-9]\d* tests?/m);
         });
     });
 });

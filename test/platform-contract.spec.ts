@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { IRSA_ROLE_ARN_ANNOTATION } from "../components/aws/workload-identity";
 import { AKS_SPOT_TAINT } from "../components/azure/gpu-node-pool";
 import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_USE_LABEL } from "../components/azure/workload-identity";
-import { NAMESPACE_ANNOTATIONS } from "../components/k8s/constants";
+import { DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS } from "../components/k8s/constants";
 import { ARTIFACT_STORE_POLICY } from "../components/k8s/model-version-namespace";
 import type { Platform, WorkloadIdentityBinding } from "../components/platform";
 import { SYSTEM_NODE_LABELS } from "../components/scheduling";
@@ -128,6 +128,17 @@ function withoutStorePeers(type: string, inputs: any): any {
     return { ...inputs, spec: { ...inputs.spec, egress: egress.map(() => ({ to: STORE_PEERS, ports: STORE_PEERS })) } };
 }
 
+/** A model version's deploy-settings ConfigMap with the identity entries (pod labels, envFrom) replaced, by key. */
+function withoutIdentitySettings(type: string, inputs: any): any {
+    if (type !== "kubernetes:core/v1:ConfigMap" || inputs?.metadata?.name !== DEPLOY_SETTINGS.configMap) return inputs;
+    const data = { ...inputs.data };
+    for (const k of [DEPLOY_SETTINGS.keys.podLabels, DEPLOY_SETTINGS.keys.envFrom]) {
+        assert.ok(k in data, `${DEPLOY_SETTINGS.configMap} lacks ${k}`);
+        data[k] = "<identity>";
+    }
+    return { ...inputs, data };
+}
+
 /** The pipelines' settings ConfigMap with the values the platform decides replaced, key by key (the keys must match). */
 function withoutPlatformSettings(type: string, inputs: any): any {
     if (type !== "kubernetes:core/v1:ConfigMap" || inputs?.metadata?.name !== SETTINGS_CONFIGMAP) return inputs;
@@ -147,7 +158,7 @@ function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): M
     const out = new Map<string, unknown>();
     for (const r of plan.resources.filter((x: PlannedResource) => x.custom && x.type.startsWith("kubernetes:") && !own.has(x.urn))) {
         const meta = (r.inputs as any).metadata ?? {};
-        out.set(`${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`, normalize(withoutPlatformSettings(r.type, withoutStorePeers(r.type, r.inputs)), facts));
+        out.set(`${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`, normalize(withoutIdentitySettings(r.type, withoutPlatformSettings(r.type, withoutStorePeers(r.type, r.inputs))), facts));
     }
     return out;
 }

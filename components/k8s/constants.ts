@@ -51,6 +51,15 @@ export const NAMESPACE_ANNOTATIONS = {
     podEnvFrom: "mlops-testbed/pod-env-from",
 } as const;
 
+/**
+ * ConfigMap in every model-version namespace with what the deploy step needs to roll out the server there: the
+ * same values as NAMESPACE_ANNOTATIONS, readable by the pipelines' deployer (which may not read Namespaces).
+ */
+export const DEPLOY_SETTINGS = {
+    configMap: "model-server-deploy",
+    keys: { replicas: "replicas", gpu: "gpu", artifactPrefix: "artifact-prefix", podLabels: "pod-labels", envFrom: "env-from" },
+} as const;
+
 /** Kubernetes label keys naming the model and version of a namespace and everything in it. */
 export const MODEL_LABEL_KEYS = { model: "mlops-testbed/model", version: "mlops-testbed/version" } as const;
 

@@ -12,6 +12,7 @@ import {
     NAMESPACE_ANNOTATIONS,
     PART_OF,
     PIPELINES_NAMESPACE,
+    DEPLOY_SETTINGS,
     PIPELINE_SERVICE_ACCOUNTS,
 } from "./constants";
 
@@ -136,9 +137,10 @@ export function podEnvFrom(binding: Pick<WorkloadIdentityBinding, "credentialsSe
  * CPU/memory container defaults, default-deny NetworkPolicies with the few allowed flows, the `model-server`
  * ServiceAccount bound to a cloud identity that can only read `models/<model>/<version>/`, the `model-server`
  * Service the gateway routes to, and a Role that lets the pipelines' deployer manage the server here only.
- * The Deployment itself is created by the deploy pipeline, from the namespace annotations: replicas, GPUs,
- * artifact prefix, the pod labels the identity needs and the `envFrom` list with the store credentials Secret
- * (which the platform puts in this namespace where it has no token identity; `[]` elsewhere).
+ * The Deployment itself is created by the deploy pipeline, from the ConfigMap DEPLOY_SETTINGS (also shown as
+ * namespace annotations): replicas, GPUs, artifact prefix, the pod labels the identity needs and the `envFrom`
+ * list with the store credentials Secret (which the platform puts in this namespace where it has no token
+ * identity; `[]` elsewhere).
  */
 export class ModelVersionNamespace extends pulumi.ComponentResource {
     /** Namespace name (known before deployment). */
@@ -164,6 +166,7 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
         const binding = platform.bindWorkloadIdentity(`${name}-identity`, { namespace: bindingNamespace, serviceAccount: MODEL_SERVER.serviceAccount, grants: [grant] });
         this.identity = binding.identity;
 
+        const envFrom = podEnvFrom(binding);
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
             metadata: {
                 name: ns,
@@ -180,7 +183,7 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
                     [NAMESPACE_ANNOTATIONS.gpu]: String(version.gpu),
                     [NAMESPACE_ANNOTATIONS.artifactPrefix]: prefix,
                     [NAMESPACE_ANNOTATIONS.podLabels]: JSON.stringify(binding.podLabels),
-                    [NAMESPACE_ANNOTATIONS.podEnvFrom]: podEnvFrom(binding),
+                    [NAMESPACE_ANNOTATIONS.podEnvFrom]: envFrom,
                 },
             },
         }, k8sOpts);
@@ -214,6 +217,18 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
                     { name: "http", port: MODEL_SERVER_PORTS.http, targetPort: MODEL_SERVER_PORTS.http, protocol: "TCP" },
                     { name: "metrics", port: MODEL_SERVER_PORTS.metrics, targetPort: MODEL_SERVER_PORTS.metrics, protocol: "TCP" },
                 ],
+            },
+        }, k8sOpts);
+
+        const K = DEPLOY_SETTINGS.keys;
+        new k8s.core.v1.ConfigMap(`${name}-deploy-settings`, {
+            metadata: meta(DEPLOY_SETTINGS.configMap),
+            data: {
+                [K.replicas]: String(version.replicas),
+                [K.gpu]: String(version.gpu),
+                [K.artifactPrefix]: prefix,
+                [K.podLabels]: JSON.stringify(binding.podLabels),
+                [K.envFrom]: envFrom,
             },
         }, k8sOpts);
 

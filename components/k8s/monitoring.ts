@@ -1,10 +1,12 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DASHBOARD_FOLDER, renderDashboards, type DashboardMeta } from "../../dashboards";
 import { MODEL_SERVER_METRICS_PORT_NAME, MODEL_SERVER_POD_LABEL, NAMESPACE_LABELS } from "../../dashboards/metric-contract";
 import { RETRAIN_LABEL, prometheusRuleSpecs } from "../../dashboards/rules";
-import { CHARTS } from "../../infra/versions";
+import { CHARTS, IMAGES } from "../../infra/versions";
 import type { MonitoringConfig } from "../../infra/schema/monitoring";
 import type { GpuScheduling, Scheduling } from "../platform";
 import { DASHBOARD_LABEL, EVENT_LISTENER_URL, MONITORING_NAMESPACE, PART_OF } from "./constants";
@@ -233,6 +235,53 @@ export function modelServerPodMonitor() {
     };
 }
 
+/** The Pushgateway clean-up script, shipped in a ConfigMap and run daily by a CronJob. */
+export const PUSHGATEWAY_CLEANUP = {
+    name: "pushgateway-cleanup",
+    script: path.join(__dirname, "pushgateway-cleanup", "cleanup.py"),
+    mountPath: "/opt/pushgateway-cleanup",
+} as const;
+
+/**
+ * CronJob deleting Pushgateway groups older than `keepDays`: every pipeline run pushes its own group, which would
+ * otherwise stay (and be scraped) forever. Runs on the system nodes, unprivileged, with no API token.
+ */
+export function pushgatewayCleanupCronJob(keepDays: number, system: Scheduling) {
+    return {
+        metadata: { name: PUSHGATEWAY_CLEANUP.name, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+        spec: {
+            schedule: "23 3 * * *",
+            concurrencyPolicy: "Forbid",
+            successfulJobsHistoryLimit: 1,
+            failedJobsHistoryLimit: 3,
+            jobTemplate: {
+                spec: {
+                    backoffLimit: 2,
+                    template: {
+                        metadata: { labels: { "app.kubernetes.io/name": PUSHGATEWAY_CLEANUP.name, "app.kubernetes.io/part-of": PART_OF } },
+                        spec: {
+                            restartPolicy: "Never",
+                            automountServiceAccountToken: false,
+                            ...placement(system),
+                            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+                            volumes: [{ name: "script", configMap: { name: PUSHGATEWAY_CLEANUP.name } }],
+                            containers: [{
+                                name: "cleanup",
+                                image: IMAGES.python,
+                                command: ["python", `${PUSHGATEWAY_CLEANUP.mountPath}/cleanup.py`],
+                                env: [{ name: "PUSHGATEWAY_URL", value: PUSHGATEWAY_URL }, { name: "KEEP_DAYS", value: String(keepDays) }],
+                                volumeMounts: [{ name: "script", mountPath: PUSHGATEWAY_CLEANUP.mountPath, readOnly: true }],
+                                resources: req("10m", "32Mi", "128Mi"),
+                                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                            }],
+                        },
+                    },
+                },
+            },
+        },
+    };
+}
+
 export function prometheusRuleManifests(config: MonitoringConfig) {
     return prometheusRuleSpecs(config.alerts).map((spec) => ({
         apiVersion: "monitoring.coreos.com/v1",
@@ -301,6 +350,12 @@ export class Monitoring extends pulumi.ComponentResource {
             new k8s.apiextensions.CustomResource(`${name}-rules-${rule.metadata.name}`, rule, { ...parent, dependsOn: afterCrds });
         }
         new k8s.apiextensions.CustomResource(`${name}-model-servers`, modelServerPodMonitor(), { ...parent, dependsOn: afterCrds });
+
+        new k8s.core.v1.ConfigMap(`${name}-pushgateway-cleanup`, {
+            metadata: { name: PUSHGATEWAY_CLEANUP.name, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+            data: { "cleanup.py": fs.readFileSync(PUSHGATEWAY_CLEANUP.script, "utf8") },
+        }, inNamespace);
+        new k8s.batch.v1.CronJob(`${name}-pushgateway-cleanup`, pushgatewayCleanupCronJob(args.config.pushgatewayKeepDays, args.systemScheduling), { ...parent, dependsOn: [this.namespace, this.pushgateway] });
 
         this.grafanaUrl = portForward(SERVICES.grafana);
         this.prometheusUrl = portForward(SERVICES.prometheus);

@@ -50,6 +50,8 @@ export const monitoringSchema = z.strictObject({
     scrapeInterval: promDuration.default("30s"),
     /** Requests of the Prometheus server; its memory grows with series and retention. */
     prometheusResources: resourcesSchema.default({ cpu: "500m", memory: "2Gi" }),
+    /** Days a batch run's metrics stay on the Pushgateway after its last push (Prometheus keeps their history). */
+    pushgatewayKeepDays: wholeNumber("pushgatewayKeepDays", 1, 3650).default(30),
     /** Alert thresholds. */
     alerts: alertThresholdsSchema.default(alertThresholdsSchema.parse({})),
 });

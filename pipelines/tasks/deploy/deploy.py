@@ -5,6 +5,8 @@ Applies (server-side apply, as the deployer) a Deployment, a HorizontalPodAutosc
 The Service and ServiceAccount `model-server` already exist (Pulumi creates them with the namespace), and the
 monitoring stack's PodMonitor scrapes every model server's `metrics` port, so no ServiceMonitor is needed.
 The pod's init container copies models/<model>/<version>/ from the store (read-only identity of `model-server`).
+What the platform's identity needs on the pod (labels, and the store credentials Secret as envFrom where the platform
+has no token identity) comes from the namespace's ConfigMap `model-server-deploy`, which Pulumi writes.
 
 Env: MODEL, VERSION, IMAGE, REPLICAS, GPU, POD_LABELS (JSON), MAX_REPLICAS_FACTOR, store settings (STORE_*,
 MODELS_BUCKET), GPU_NODE_SELECTOR and GPU_TOLERATIONS (JSON), HTTP_PORT, METRICS_PORT, ROLLOUT_TIMEOUT.
@@ -22,15 +24,28 @@ RESTRICTED = {
 }
 
 
-def manifests(env):
-    """The objects of one model version's server. A pure function of the settings."""
+SETTINGS_CONFIGMAP = "model-server-deploy"
+
+
+def identity_settings(configmap):
+    """Pod labels and envFrom entries from the namespace's deploy-settings ConfigMap data."""
+    data = (configmap or {}).get("data") or {}
+    labels, env_from = json.loads(data.get("pod-labels") or "{}"), json.loads(data.get("env-from") or "[]")
+    if not isinstance(labels, dict) or not isinstance(env_from, list):
+        raise ValueError(f"{SETTINGS_CONFIGMAP}: pod-labels must be a JSON object and env-from a JSON list")
+    return {"pod_labels": labels, "env_from": env_from}
+
+
+def manifests(env, identity=None):
+    """The objects of one model version's server. A pure function of the settings and the namespace's identity."""
+    identity = identity or {"pod_labels": {}, "env_from": []}
     model, version = env["MODEL"], env["VERSION"]
     ns = f"{model}-{version}"
     replicas, gpu = int(env.get("REPLICAS", "1")), int(env.get("GPU", "0"))
     http, metrics_port = int(env.get("HTTP_PORT", "8080")), int(env.get("METRICS_PORT", "9090"))
     labels = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/version": version, "app.kubernetes.io/part-of": "mlops-testbed",
               "mlops-testbed/model": model, "mlops-testbed/version": version}
-    pod_labels = {**json.loads(env.get("POD_LABELS") or "{}"), **labels}
+    pod_labels = {**json.loads(env.get("POD_LABELS") or "{}"), **identity["pod_labels"], **labels}
     selector = {"app.kubernetes.io/name": NAME}
     store_env = [{"name": k, "value": env[k]} for k in STORE_ENV if env.get(k)]
     resources = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
@@ -45,6 +60,7 @@ def manifests(env):
             "image": env["IMAGE"],
             "command": ["python", "/app/store.py", "download", "models", f"models/{model}/{version}/", "/model"],
             "env": store_env,
+            "envFrom": identity["env_from"],
             "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
             "securityContext": RESTRICTED,
             "volumeMounts": [{"name": "model", "mountPath": "/model"}, {"name": "tmp", "mountPath": "/tmp"}],
@@ -91,7 +107,9 @@ def main():
     import kube
     e = os.environ
     client = kube.Client()
-    for obj in manifests(e):
+    ns = f"{e['MODEL']}-{e['VERSION']}"
+    identity = identity_settings(client.get("v1", "ConfigMap", ns, SETTINGS_CONFIGMAP))
+    for obj in manifests(e, identity):
         client.apply(obj)
         print(f"applied {obj['kind']} {obj['metadata']['namespace']}/{obj['metadata']['name']}")
     client.wait_rollout(f"{e['MODEL']}-{e['VERSION']}", NAME, timeout=int(e.get("ROLLOUT_TIMEOUT", "600")))

@@ -81,6 +81,20 @@ class Deploy(unittest.TestCase):
         ports = {p["name"]: p["containerPort"] for p in spec["containers"][0]["ports"]}
         self.assertEqual(ports, {"http": 8080, "metrics": 9090})
 
+    def test_identity_from_the_namespace_settings(self):
+        cm = {"data": {"pod-labels": '{"azure.workload.identity/use": "true"}',
+                       "env-from": '[{"secretRef": {"name": "model-server-store-credentials"}}]'}}
+        objs = self.d.manifests(self.env, self.d.identity_settings(cm))
+        pod = objs[0]["spec"]["template"]
+        self.assertEqual(pod["metadata"]["labels"]["azure.workload.identity/use"], "true")
+        self.assertEqual(pod["metadata"]["labels"]["app.kubernetes.io/name"], "model-server")
+        fetch = pod["spec"]["initContainers"][0]
+        self.assertEqual(fetch["envFrom"], [{"secretRef": {"name": "model-server-store-credentials"}}])
+        self.assertNotIn("envFrom", pod["spec"]["containers"][0])
+        self.assertEqual(self.d.identity_settings({"data": {}}), {"pod_labels": {}, "env_from": []})
+        with self.assertRaisesRegex(ValueError, "env-from a JSON list"):
+            self.d.identity_settings({"data": {"env-from": "{}"}})
+
     def test_gpu_and_zero_replicas(self):
         objs = self.d.manifests({**self.env, "GPU": "1", "REPLICAS": "0"})
         self.assertEqual([o["kind"] for o in objs], ["Deployment"])
