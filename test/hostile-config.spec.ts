@@ -96,10 +96,19 @@ const unknownKey = fc
     })
     .map(([path, key, v]): Mutation => ({ kind: "unknown key", top: path.length > 0 ? String(path[0]) : key, apply: (raw) => withValue(raw, [...path, key], v) }));
 
-const EXTREME_NUMBERS = [-1, -1000, -0.5, 0.001, 2.5, 1e9, 1e308, Number.MAX_SAFE_INTEGER + 2, Infinity, -Infinity, NaN];
-const extremeNumber = fc
-    .tuple(fc.constantFrom(...NUMBER_PATHS), fc.constantFrom(...EXTREME_NUMBERS))
-    .map(([path, v]) => mutation("extreme number", path, v));
+/** Numbers no numeric key accepts (some take any positive real, e.g. monitoring.alerts.driftMax). */
+const EXTREME_NUMBERS = [-1, -1000, -0.5, -1e308, -Number.MAX_SAFE_INTEGER, Infinity, -Infinity, NaN];
+/** Whole-number counts and sizes, where huge and fractional values are extreme too. */
+const COUNT_PATHS: Path[] = [
+    ["gpuNodePools", 0, "maxSize"], ["gpuNodePools", 0, "diskSizeGiB"], ["cluster", "systemNodes", "maxSize"], ["cluster", "scaleDownUnneededMinutes"],
+    ["registry", "keepImages"], ["artifactStores", "noncurrentVersionDays"], ["pipelines", "keepRuns"], ["network", "availabilityZones"],
+    ["quotaDefaults", "gpu"], ["quotaDefaults", "pods"], ["modelGateway", "replicas"], ["models", 0, "traffic", "weights", "v1"],
+];
+const HUGE_NUMBERS = [1e9, 1e308, Number.MAX_SAFE_INTEGER + 2, 2.5, 0.001];
+const extremeNumber = fc.oneof(
+    fc.tuple(fc.constantFrom(...NUMBER_PATHS), fc.constantFrom(...EXTREME_NUMBERS)).map(([path, v]) => mutation("extreme number", path, v)),
+    fc.tuple(fc.constantFrom(...COUNT_PATHS), fc.constantFrom(...HUGE_NUMBERS)).map(([path, v]) => mutation("extreme number", path, v)),
+);
 
 const NEGATIVE_SIZES: [Path, unknown][] = [
     [["gpuNodePools", 0, "diskSizeGiB"], -100], [["gpuNodePools", 0, "minSize"], -1], [["gpuNodePools", 0, "maxSize"], -2],
@@ -209,6 +218,7 @@ describe("hostile configuration (generated)", () => {
 
     it("the base it mutates is valid, so every failure comes from a mutation", () => {
         assert.deepEqual(validateConfig(BASE).issues, []);
+        for (const p of [...COUNT_PATHS, ...REQUIRED, ...NAME_PATHS]) assert.notEqual(valueAt(BASE, p), undefined, `the dev stack sets ${p.join(".")}`);
         assert.ok(PATHS.length > 50 && NUMBER_PATHS.length > 10 && TOP_KEYS.every((k) => k in BASE || !["cloud", "aws"].includes(k)));
     });
 
