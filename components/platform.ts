@@ -102,7 +102,10 @@ export interface StoreGrant {
 }
 
 export interface WorkloadIdentityArgs {
-    /** Namespace of the service account. */
+    /**
+     * Namespace of the service account. Pass the Namespace resource's `metadata.name` when the namespace is
+     * created in the same program: a platform may create objects in it (see `credentialsSecret`).
+     */
     readonly namespace: pulumi.Input<string>;
     /** Name of the service account. */
     readonly serviceAccount: pulumi.Input<string>;
@@ -119,4 +122,15 @@ export interface WorkloadIdentityBinding {
     readonly podLabels: Readonly<Record<string, string>>;
     /** The cloud identity (role ARN, client id); for outputs and policies. */
     readonly identity: pulumi.Output<string>;
+    /**
+     * Name of a Secret the platform creates in the service account's namespace with static store credentials
+     * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_S3, AWS_REGION), for platforms without
+     * token-based workload identity (the in-cluster store of an existing cluster). Every pod of the service
+     * account MUST load it with `envFrom: [{ secretRef: { name } }]`, or it has no store access. Absent where the
+     * cloud injects credentials itself. The name is known without waiting for the Secret, so the cluster layer
+     * may record it on the namespace that holds the Secret; pass that Namespace's `metadata.name` as
+     * `WorkloadIdentityArgs.namespace` so the Secret waits for its namespace. The credentials never appear in
+     * plaintext: only in the Secret, as secret values.
+     */
+    readonly credentialsSecret?: pulumi.Output<string>;
 }

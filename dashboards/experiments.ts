@@ -25,17 +25,17 @@ export function experimentsDashboard(): dashboard.Dashboard {
             max: 1,
         }))
         .withPanel(barGauge({
-            title: "Deliveries by mode",
+            title: "Task runs by mode",
             unit: "short",
-            description: "Model versions delivered in each mode (the sample size behind the other panels).",
-            queries: [{ expr: `count by (mode) (${METRICS.deliveryResult.name})`, legend: "{{mode}}" }],
+            description: "Runs of the standardized tasks in each mode (the sample size behind the other panels); `npm run report` breaks them down by task.",
+            queries: [{ expr: `count by (mode) (count by (mode, run) (${METRICS.deliveryResult.name}))`, legend: "{{mode}}" }],
             width: 8,
         }))
         .withPanel(timeSeries({
-            title: "Lead time per delivery",
+            title: "Lead time per task run",
             unit: "s",
-            description: "Lead time of each model version's last delivery, labelled with its mode.",
-            queries: [{ expr: `max by (model, version, mode) (${METRICS.deployLeadTime.name})`, legend: "{{mode}} {{model}}/{{version}}" }],
+            description: "Lead time of each run of a standardized task, labelled with its task and mode.",
+            queries: [{ expr: `max by (task, mode, run) (${METRICS.deployLeadTime.name})`, legend: "{{mode}} {{task}} {{run}}" }],
             width: 24,
         }))
         .withRow(row("Resources"))

@@ -18,6 +18,14 @@ export const MODEL_LABELS = ["model", "version", "namespace"] as const;
 export const DELIVERY_MODES = ["automated", "simplified", "manual"] as const;
 export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 
+/**
+ * Labels of the metrics one run of a standardized task pushes (experiments/tasks.ts): the delivery `mode`, the
+ * `task` id and a `run` id unique per run (e.g. the PipelineRun name, or `<date>-<who>` for a manual run), so each
+ * run is its own series and the report can count runs and take medians over them. Pushed with the Pushgateway
+ * grouping key `job`/`task`/`run`, so one run never overwrites another.
+ */
+export const RUN_LABELS = ["mode", "task", "run"] as const;
+
 /** Pod label (key and value) that marks a model server for scraping: the one its Service selects. */
 export const MODEL_SERVER_POD_LABEL = { key: "app.kubernetes.io/name", value: MODEL_SERVER.podLabels["app.kubernetes.io/name"] } as const;
 /** Name of the container port model servers expose metrics on. */
@@ -100,8 +108,8 @@ export const METRICS = {
     stageDuration: {
         name: "mlops_pipeline_stage_duration_seconds",
         type: "gauge",
-        help: "Duration of one delivery stage (train, evaluate, build, deploy, ...) of the last run for a model version.",
-        labels: [...M, "pipeline", "stage", "mode"],
+        help: "Duration of one delivery stage (train, evaluate, build, deploy, ...) of one task run.",
+        labels: [...M, "pipeline", "stage", "mode", "task", "run"],
         source: "pipeline-step",
     },
     trainingAccuracy: {
@@ -128,29 +136,57 @@ export const METRICS = {
     deployLeadTime: {
         name: "mlops_deploy_lead_time_seconds",
         type: "gauge",
-        help: "Lead time of a delivery, from its trigger (commit, new data, drift alert, or a person starting it) to the version serving.",
-        labels: [...M, "mode"],
+        help: "Lead time of one task run, from its start event (commit, new data, drift alert, or a person starting it) to its end event (the version serving, or the run given up).",
+        labels: [...M, "mode", "task", "run"],
         source: "pipeline-step",
     },
     deliveryResult: {
         name: "mlops_delivery_result",
         type: "gauge",
-        help: "Outcome of the last delivery of a model version: 1 succeeded (serving), 0 failed.",
-        labels: [...M, "mode"],
+        help: "Outcome of one task run for a model version: 1 succeeded (its end event reached), 0 failed.",
+        labels: [...M, "mode", "task", "run"],
         source: "pipeline-step",
     },
     deliveryCpuSeconds: {
         name: "mlops_delivery_cpu_seconds",
         type: "gauge",
-        help: "CPU-seconds the last delivery of a model version used, over all its stages.",
-        labels: [...M, "mode"],
+        help: "CPU-seconds one task run used, over all its stages.",
+        labels: [...M, "mode", "task", "run"],
         source: "pipeline-step",
     },
     deliveryGpuSeconds: {
         name: "mlops_delivery_gpu_seconds",
         type: "gauge",
-        help: "GPU-seconds (GPUs held x seconds) the last delivery of a model version used.",
-        labels: [...M, "mode"],
+        help: "GPU-seconds (GPUs held x seconds) one task run used.",
+        labels: [...M, "mode", "task", "run"],
+        source: "pipeline-step",
+    },
+    deliveryMemoryByteSeconds: {
+        name: "mlops_delivery_memory_byte_seconds",
+        type: "gauge",
+        help: "Memory one task run held, integrated over time (working-set bytes x seconds, over all its stages).",
+        labels: [...M, "mode", "task", "run"],
+        source: "pipeline-step",
+    },
+    deliveryRollbacks: {
+        name: "mlops_delivery_rollbacks",
+        type: "gauge",
+        help: "Rollbacks one task run performed (traffic moved back to a previous version); 0 when none.",
+        labels: [...M, "mode", "task", "run"],
+        source: "pipeline-step",
+    },
+    recoveryTime: {
+        name: "mlops_recovery_time_seconds",
+        type: "gauge",
+        help: "Time to recover in one task run: from the failure being detected (failed deployment, bad version found) to a good version serving again.",
+        labels: [...M, "mode", "task", "run"],
+        source: "pipeline-step",
+    },
+    deliveryEnd: {
+        name: "mlops_delivery_end_timestamp_seconds",
+        type: "gauge",
+        help: "Unix time one task run ended (its end event, or the run given up); the report selects runs by it.",
+        labels: [...M, "mode", "task", "run"],
         source: "pipeline-step",
     },
     lastRollback: {

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { z } from "zod";
 import { validateAwsConfig } from "../components/aws/validate";
+import { validateAzureConfig } from "../components/azure/validate";
+import { validateExistingConfig } from "../components/existing/validate";
 import { modelGatewaySchema, modelsSchema, quotaDefaultsSchema, validateModels } from "./schema/models";
 import { monitoringSchema } from "./schema/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
@@ -9,9 +12,12 @@ import {
     AVAILABLE_CLOUDS,
     artifactStoresSchema,
     awsSchema,
+    azureSchema,
     cloudSchema,
     clusterSchema,
+    existingSchema,
     gpuNodePoolsSchema,
+    kubeconfigSchema,
     networkSchema,
     registrySchema,
 } from "./schema/platform";
@@ -21,6 +27,10 @@ import {
 export const configSchema = z.strictObject({
     cloud: cloudSchema,
     aws: awsSchema.optional(),
+    azure: azureSchema.optional(),
+    existing: existingSchema.optional(),
+    /** Kubeconfig of an existing cluster; a secret config value, only recorded as "[secret]" here. */
+    kubeconfig: kubeconfigSchema.optional(),
     cluster: clusterSchema.default(clusterSchema.parse({})),
     network: networkSchema.default(networkSchema.parse({})),
     gpuNodePools: gpuNodePoolsSchema,
@@ -138,15 +148,33 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
     return raw;
 }
 
+/** How a validation run learns which keys were set as secrets (`pulumi config set --secret`). */
+export interface ValidateOptions {
+    /** Short keys (e.g. "kubeconfig") whose values are secret config. */
+    readonly secretKeys?: readonly string[];
+}
+
+/** Keys that hold credentials and are refused unless set with `pulumi config set --secret`. */
+export const SECRET_ONLY_KEYS = ["kubeconfig"] as const;
+
 /**
  * Validates a raw configuration object and returns the typed config with defaults, or every problem at once.
  * Pure: it registers nothing and reads no global state.
  */
-export function validateConfig(raw: Record<string, unknown>): { config: TestbedConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
+export function validateConfig(
+    raw: Record<string, unknown>,
+    options: ValidateOptions = {},
+): { config: TestbedConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
+    const plaintext = SECRET_ONLY_KEYS.filter((k) => raw[k] !== undefined && !(options.secretKeys ?? []).includes(k)).map((k) => ({
+        key: keyPath([k]),
+        message: `holds credentials and must be a secret: pulumi config set --secret ${k} < path/to/file (the value is not shown here)`,
+    }));
     const parsed = configSchema.safeParse(raw);
-    const issues: ConfigIssue[] = parsed.success ? [] : zodIssues(parsed.error, raw);
+    const issues: ConfigIssue[] = [...plaintext, ...(parsed.success ? [] : zodIssues(parsed.error, raw).map(hideSecretValue))];
     // Cloud rules read the raw values, so they report alongside schema problems rather than after them.
     if (raw.cloud === "aws") issues.push(...validateAwsConfig(raw));
+    if (raw.cloud === "azure") issues.push(...validateAzureConfig(raw));
+    if (raw.cloud === "existing") issues.push(...validateExistingConfig(raw));
     if (parsed.success) {
         const config = parsed.data;
         if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
@@ -160,6 +188,11 @@ export function validateConfig(raw: Record<string, unknown>): { config: TestbedC
         if (issues.length === 0) return { config, issues: [] };
     }
     return { issues: dedupe(issues) };
+}
+
+/** Never echo a secret key's value in a message. */
+function hideSecretValue(issue: ConfigIssue): ConfigIssue {
+    return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k])) ? { key: issue.key, message: issue.message } : issue;
 }
 
 /** One line per problem: a value failing several checks that share a message (e.g. -1.5 for a whole number >= 0) is reported once. */
@@ -176,7 +209,9 @@ function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
 /** Reads and validates the current stack's config; throws a ConfigError listing every problem. */
 export function loadConfig(): TestbedConfig {
     const raw = parseRawConfig(pulumi.runtime.allConfig());
-    const result = validateConfig(raw);
+    const isSecret = (runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    const secretKeys = Object.keys(raw).filter((k) => isSecret?.(`${CONFIG_NAMESPACE}:${k}`) === true);
+    const result = validateConfig(raw, { secretKeys });
     if (result.issues.length > 0 || !result.config) throw new ConfigError(result.issues);
     return result.config;
 }

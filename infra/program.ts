@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/platform";
+import { AzurePlatform } from "../components/azure/platform";
+import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/platform";
 import { ModelRouting } from "../components/k8s/model-routing";
 import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
 import { Monitoring } from "../components/k8s/monitoring";
@@ -15,11 +17,12 @@ interface PlatformContext {
 }
 
 /** Cloud → platform factory. Config validation refuses clouds whose platform is not built yet. */
-const PLATFORMS: Record<CloudName, ((ctx: PlatformContext) => Platform) | undefined> = {
+export const PLATFORMS: Record<CloudName, ((ctx: PlatformContext) => Platform) | undefined> = {
     aws: ({ config, project, stack }) =>
         new AwsPlatform("aws", { config, clusterName: `${project}-${stack}`, tags: { project, stack, "managed-by": "pulumi" } }),
-    azure: undefined,
-    existing: undefined,
+    azure: ({ config, project, stack }) =>
+        new AzurePlatform("azure", { config, clusterName: `${project}-${stack}`, tags: { project, stack, "managed-by": "pulumi" } }),
+    existing: ({ config }) => new ExistingPlatform("existing", { config, kubeconfig: kubeconfigFromConfig() }),
 };
 
 /**

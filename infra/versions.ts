@@ -43,6 +43,18 @@ export const CHARTS = {
         repo: null,
         referenceDir: null,
     },
+    seaweedfs: {
+        chart: "seaweedfs",
+        version: "4.44.0",
+        repo: "https://seaweedfs.github.io/seaweedfs/helm",
+        referenceDir: "seaweedfs-4.44.0",
+    },
+} as const;
+
+/** Images the testbed runs itself (outside a chart), pinned. */
+export const IMAGES = {
+    /** SeaweedFS 4.44, the app version of chart 4.44.0; runs `weed shell` in the store-identity Jobs. */
+    seaweedfs: "chrislusf/seaweedfs:4.44",
 } as const;
 
 export type ChartName = keyof typeof CHARTS;

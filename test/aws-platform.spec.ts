@@ -22,6 +22,7 @@ const T = {
     asgTag: "aws:autoscaling/tag:Tag",
     natGateway: "aws:ec2/natGateway:NatGateway",
     subnet: "aws:ec2/subnet:Subnet",
+    routeTableAssociation: "aws:ec2/routeTableAssociation:RouteTableAssociation",
     ecr: "aws:ecr/repository:Repository",
     kms: "aws:kms/key:Key",
     eks: "eks:index:Cluster",
@@ -119,6 +120,19 @@ describe("aws: network", () => {
         assert.equal(resourcesOfType(dev, T.natGateway).length, 1);
         assert.equal(resourcesOfType(prod, T.natGateway).length, 3);
         assert.equal(resourcesOfType(prod, T.subnet).length, 6);
+    });
+
+    it("node groups wait for every private subnet's route through NAT", () => {
+        for (const plan of [dev, prod]) {
+            const privateRoutes = resourcesOfType(plan, T.routeTableAssociation).filter((r) => /-private-\d+$/.test(r.name));
+            assert.ok(privateRoutes.length >= 2);
+            // The node-group components wait; their children register only after them.
+            const groups = resourcesOfType(plan, "mlops-testbed:aws:ManagedNodeGroup");
+            assert.ok(groups.length >= 2);
+            for (const ng of groups) {
+                for (const route of privateRoutes) assert.ok(ng.dependsOn.includes(route.urn), `${ng.name} does not wait for ${route.name}`);
+            }
+        }
     });
 
     it("tags subnets for load balancers and puts no public IPs on launch", () => {

@@ -69,6 +69,7 @@ const BAD_CONFIGS: { title: string; overrides: Record<string, unknown>; key: str
     { title: "VPC CIDR too small", overrides: { network: { cidr: "10.0.0.0/24" } }, key: "mlops-testbed:network.cidr", says: /\/20 or larger/ },
     { title: "one availability zone", overrides: { network: { availabilityZones: 1 } }, key: "mlops-testbed:network.availabilityZones", says: /from 2 to 4/ },
     { title: "unquoted Kubernetes version", overrides: { cluster: { kubernetesVersion: 1.3 } }, key: "mlops-testbed:cluster.kubernetesVersion", says: /quote it in YAML/ },
+    { title: "Kubernetes version without a pinned autoscaler image", overrides: { cluster: { kubernetesVersion: "1.29" } }, key: "mlops-testbed:cluster.kubernetesVersion", says: /no pinned cluster-autoscaler image on EKS; use one of "1\.30", .*"1\.34"/ },
     { title: "unknown endpoint access", overrides: { cluster: { endpointAccess: "open" } }, key: "mlops-testbed:cluster.endpointAccess", says: /private, public-and-private, public/ },
     { title: "system desiredSize outside min..max", overrides: { cluster: { systemNodes: { minSize: 2, maxSize: 3, desiredSize: 5 } } }, key: "mlops-testbed:cluster.systemNodes.desiredSize", says: /between minSize \(2\) and maxSize \(3\)/ },
     { title: "unknown store protection", overrides: { artifactStores: { protection: "maybe" } }, key: "mlops-testbed:artifactStores.protection", says: /protected, disposable/ },

@@ -88,13 +88,14 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
         }
     });
 
-    it("records replicas, GPUs and the artifact prefix on the namespace for the deploy pipeline", () => {
+    it("records replicas, GPUs, the artifact prefix and what the identity needs on pods on the namespace for the deploy pipeline", () => {
         const ns = objectsOfKind(plan, "Namespace").find((o) => o.metadata.name === "iris-v2")!;
         assert.deepEqual(ns.metadata.annotations, {
             "mlops-testbed/replicas": "1",
             "mlops-testbed/gpu": "1",
             "mlops-testbed/artifact-prefix": "models/iris/v2/",
             "mlops-testbed/pod-labels": "{}",
+            "mlops-testbed/pod-env-from": "[]",
         });
     });
 

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../components/aws/node-groups";
+import { AKS_SPOT_TAINT } from "../components/azure/gpu-node-pool";
 import { DASHBOARD_LABEL, EVENT_LISTENER_URL, MONITORING_NAMESPACE } from "../components/k8s/constants";
 import { DASHBOARD_FOLDER_ANNOTATION, dcgmExporterValues, GRAFANA_ADMIN_SECRET, modelServerPodMonitor } from "../components/k8s/monitoring";
 import { DASHBOARD_FOLDER } from "../dashboards";
@@ -144,6 +145,39 @@ describe("monitoring", () => {
             });
         });
     }
+
+    describe("on Azure and on an existing cluster: placement from the Platform", () => {
+        /** dcgm-exporter's placement and where the stack's components run, from a plan's Helm values. */
+        const placementOf = (plan: Plan) => {
+            const v = values(findResource(plan, RELEASE, "monitoring-stack"));
+            const d = values(findResource(plan, RELEASE, "monitoring-dcgm"));
+            const pg = values(findResource(plan, RELEASE, "monitoring-pushgateway"));
+            const system = [v.prometheusOperator, v.prometheus.prometheusSpec, v.alertmanager.alertmanagerSpec, v.grafana, v["kube-state-metrics"], pg].map((c) => c.nodeSelector);
+            return { dcgm: { nodeSelector: d.nodeSelector, tolerations: d.tolerations }, system };
+        };
+
+        it("AKS: dcgm-exporter on the GPU pools (tolerating the GPU and Spot taints), the stack on the system pool", async () => {
+            const plan = await planStack("azure-example");
+            const { dcgm, system } = placementOf(plan);
+            assert.deepEqual(dcgm.nodeSelector, { "nvidia.com/gpu.present": "true" });
+            assert.deepEqual(dcgm.tolerations.map((t: any) => t.key).sort(), [AKS_SPOT_TAINT.key, GPU_TAINT.key].sort(), "the example has a Spot pool");
+            for (const s of system) assert.deepEqual(s, { ...SYSTEM_NODE_LABELS });
+        });
+
+        it("existing cluster: dcgm-exporter on the nodes existing.gpu describes, the stack on existing.systemNodeSelector", async () => {
+            const plan = await planStack("existing-example", {
+                existing: {
+                    imageRegistry: "registry.example.com/mlops/model-server",
+                    gpu: { nodeLabel: { key: "accelerator", value: "nvidia-l4" }, taints: [{ key: "dedicated", value: "gpu", effect: "NoExecute" }] },
+                    systemNodeSelector: { "node-role.kubernetes.io/infra": "true" },
+                },
+            });
+            const { dcgm, system } = placementOf(plan);
+            assert.deepEqual(dcgm.nodeSelector, { accelerator: "nvidia-l4" });
+            assert.deepEqual(dcgm.tolerations, [{ key: "dedicated", operator: "Exists", effect: "NoExecute" }]);
+            for (const s of system) assert.deepEqual(s, { "node-role.kubernetes.io/infra": "true" });
+        });
+    });
 
     it("takes alert thresholds from the stack config", () => {
         const rule = resourcesOfType(plans.dev, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").find((r) => (r.inputs.metadata as any).name === "mlops-testbed-alerts")!;

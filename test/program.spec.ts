@@ -1,18 +1,27 @@
 import * as assert from "node:assert/strict";
+import { parseRawConfig } from "../infra/config";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
 import { devicePluginValues } from "../components/k8s/nvidia-device-plugin";
 import { SECRET_PLACEHOLDER, type Plan } from "../tools/mock-runtime";
 import { referenceValues, unknownValueKeys } from "./chart-values";
-import { findResource, planStack } from "./harness";
+import type { CloudName } from "../infra/schema/platform";
+import { listStacks, loadStack } from "../tools/stack";
+import { findResource, planStack, resourcesOfType } from "./harness";
 
 const plans: Record<string, Plan> = {};
 
+/** Every stack file of the project and the cloud it plans. */
+const STACK_CLOUDS: Record<string, CloudName> = { dev: "aws", prod: "aws", "azure-example": "azure", "existing-example": "existing" };
+
 before(async () => {
-    plans.dev = await planStack("dev");
-    plans.prod = await planStack("prod");
+    for (const stack of Object.keys(STACK_CLOUDS)) plans[stack] = await planStack(stack);
 });
 
-for (const stack of ["dev", "prod"]) {
+it("the stack files checked here are all the project has", () => {
+    assert.deepEqual(listStacks(), Object.keys(STACK_CLOUDS).sort());
+});
+
+for (const [stack, cloud] of Object.entries(STACK_CLOUDS)) {
     describe(`whole program: ${stack}`, () => {
         it("exports exactly the documented output keys, in order", () => {
             assert.deepEqual(Object.keys(plans[stack].outputs), [...OUTPUT_KEYS]);
@@ -36,13 +45,20 @@ for (const stack of ["dev", "prod"]) {
             }
         });
 
-        it("configures the AWS provider with the stack's region and tags", () => {
-            const p = findResource(plans[stack], "pulumi:providers:aws", "aws-aws");
-            assert.equal(p.inputs.region, "eu-west-1");
-            // Provider inputs reach the engine JSON-encoded.
-            const tags = JSON.parse(String(p.inputs.defaultTags)).tags;
-            assert.deepEqual(tags, { project: "mlops-testbed", stack, "managed-by": "pulumi" });
+        it(`plans the ${cloud} platform`, () => {
+            assert.equal(plans[stack].outputs.cloud, cloud);
+            assert.equal(resourcesOfType(plans[stack], `mlops-testbed:${cloud}:Platform`).length, 1);
         });
+
+        if (cloud === "aws") {
+            it("configures the AWS provider with the stack's region and tags", () => {
+                const p = findResource(plans[stack], "pulumi:providers:aws", "aws-aws");
+                assert.equal(p.inputs.region, "eu-west-1");
+                // Provider inputs reach the engine JSON-encoded.
+                const tags = JSON.parse(String(p.inputs.defaultTags)).tags;
+                assert.deepEqual(tags, { project: "mlops-testbed", stack, "managed-by": "pulumi" });
+            });
+        }
 
         it("never shows a kubeconfig or password in clear anywhere in the plan", () => {
             const text = JSON.stringify(plans[stack].resources);
@@ -85,4 +101,30 @@ describe("helm values against the pinned charts", () => {
         assert.deepEqual(unknownValueKeys(values, referenceValues("nvidia-device-plugin-0.20.0")), ["devicePlugn"]);
         assert.deepEqual(unknownValueKeys({ gfd: { enabld: true } }, referenceValues("nvidia-device-plugin-0.20.0")), ["gfd.enabld"]);
     });
+});
+
+describe("whole program: dev and prod switch cloud by config alone", () => {
+    /** The cloud-specific keys of an example stack file, laid over dev or prod; everything else stays. */
+    const cloudKeys = (example: string, keys: readonly string[]): Record<string, unknown> => {
+        const { config, secretKeys } = loadStack(example);
+        const raw = parseRawConfig(config);
+        // A secret value stays a secret (the offline plan only sees that it is one).
+        return Object.fromEntries(keys.map((k) => [k, secretKeys.includes(`mlops-testbed:${k}`) ? { secure: "AAABAPLACEHOLDER" } : raw[k]]));
+    };
+    const SWITCHES: Record<"azure" | "existing", Record<string, unknown>> = {
+        azure: cloudKeys("azure-example", ["cloud", "azure", "cluster", "gpuNodePools"]),
+        existing: { ...cloudKeys("existing-example", ["cloud", "kubeconfig", "existing"]), gpuNodePools: undefined },
+    };
+    const modelLayer = (plan: Plan) => ({ namespaces: plan.outputs.modelNamespaces, endpoints: plan.outputs.modelEndpoints });
+
+    for (const stack of ["dev", "prod"]) {
+        for (const [cloud, overrides] of Object.entries(SWITCHES)) {
+            it(`${stack} plans on ${cloud} with only the cloud keys changed, with the same model layer`, async () => {
+                const plan = await planStack(stack, overrides);
+                assert.equal(plan.outputs.cloud, cloud);
+                assert.deepEqual(Object.keys(plan.outputs), [...OUTPUT_KEYS]);
+                assert.deepEqual(modelLayer(plan), modelLayer(plans[stack]));
+            });
+        }
+    }
 });

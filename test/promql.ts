@@ -26,8 +26,8 @@ const GRAFANA_BUILTINS: Record<string, string> = {
     __interval_ms: "60000",
 };
 
-/** Replaces Grafana variables ($__range, $model, ${versions:regex}) by plain values. */
-export function substituteGrafanaVariables(expr: string): string {
+/** Replaces Grafana variables ($__range, $model, ${versions:regex}) by plain values (`values`, else a placeholder). */
+export function substituteGrafanaVariables(expr: string, values: Readonly<Record<string, string>> = {}): string {
     return expr.replace(/\$\{([A-Za-z_]\w*)(?::\w+)?\}|\$([A-Za-z_]\w*)/g, (_m, braced: string | undefined, bare: string | undefined) => {
         const name = (braced ?? bare)!;
         if (name.startsWith("__")) {
@@ -35,7 +35,7 @@ export function substituteGrafanaVariables(expr: string): string {
             if (v === undefined) throw new Error(`unknown Grafana built-in variable $${name} in ${expr}`);
             return v;
         }
-        return "variable_value";
+        return values[name] ?? "variable_value";
     });
 }
 

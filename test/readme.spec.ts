@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { renderDashboards } from "../dashboards";
 import { METRICS, MODEL_LABELS, type MetricSpec } from "../dashboards/metric-contract";
 import { prometheusRuleSpecs } from "../dashboards/rules";
+import { STUDY_TASKS, recordingMetric } from "../experiments/tasks";
+import { DELIVERY_MODES } from "../dashboards/metric-contract";
 import { configSchema } from "../infra/config";
 import { alertThresholdsSchema } from "../infra/schema/monitoring";
 import { OUTPUT_KEYS } from "../infra/outputs";
@@ -75,5 +77,26 @@ describe("README stays true", () => {
             .flatMap((r) => ("alert" in r ? [r.alert] : []));
         assert.ok(alerts.length > 0);
         for (const a of alerts) assert.ok(text.includes(`\`${a}\``), `alert ${a} is not in the README`);
+    });
+
+    it("maps the layout: every path it names exists, every top-level folder is named", () => {
+        const rows = [...section("## Layout").matchAll(/^\| (.+?) \| .* \|$/gm)].map((m) => m[1]).filter((c) => c !== "path" && !c.startsWith("---"));
+        const paths = rows.flatMap((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+        assert.ok(paths.length > 5);
+        for (const p of paths) assert.ok(fs.existsSync(path.join(PROJECT_ROOT, p)), `README layout names ${p}, which does not exist`);
+        const folders = fs
+            .readdirSync(PROJECT_ROOT, { withFileTypes: true })
+            .filter((d) => d.isDirectory() && !d.name.startsWith(".") && !["node_modules", "out"].includes(d.name))
+            .map((d) => d.name);
+        for (const f of folders) {
+            assert.ok(paths.some((p) => p === f || p.startsWith(`${f}/`)), `top-level folder ${f}/ is not in the README layout`);
+        }
+    });
+
+    it("documents exactly the standardized tasks: start and end events per mode and the recording metric", () => {
+        const rows = [...section("## Running a study: standardized tasks and `npm run report`").matchAll(/^\| `([a-z-]+)` \| ([a-z]+) \| ([^|]+) \| ([^|]+) \| `([a-z_]+)` \|$/gm)].map((m) => m.slice(1, 6));
+        const tasks = STUDY_TASKS.flatMap((t) => DELIVERY_MODES.map((mode) => [t.id, mode, t.modes[mode].start, t.modes[mode].end, recordingMetric(t)]));
+        assert.equal(tasks.length, 15);
+        assert.deepEqual(rows, tasks);
     });
 });

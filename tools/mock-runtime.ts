@@ -7,11 +7,15 @@
  * recognisable (account 123456789012, "EXAMPLE"), and remembered so the plan can show outputs that depend on
  * them as computed.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 
 export const MOCK_ACCOUNT = "123456789012";
+/** Azure subscription and tenant of the offline plan. */
+export const MOCK_SUBSCRIPTION = "12345678-1234-1234-1234-123456789012";
+export const MOCK_TENANT = "87654321-4321-4321-4321-210987654321";
 export const SECRET_PLACEHOLDER = "[secret]";
 export const COMPUTED_PLACEHOLDER = "[computed]";
 
@@ -64,7 +68,51 @@ export const INVOKES: Record<string, InvokeHandler> = {
     }),
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/example`, userId: "EXAMPLE", id: MOCK_ACCOUNT }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+    "azure-native:authorization:getClientConfig": () => ({
+        clientId: mockGuid("deployer-client"),
+        objectId: mockGuid("deployer"),
+        subscriptionId: MOCK_SUBSCRIPTION,
+        tenantId: MOCK_TENANT,
+    }),
+    // The Entra (kubelogin) kubeconfig AKS returns with format=exec when local accounts are disabled.
+    "azure-native:containerservice:listManagedClusterUserCredentials": (inputs) => {
+        const cluster = String(inputs.resourceName);
+        const kubeconfig = [
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            `- name: ${cluster}`,
+            "  cluster:",
+            `    server: https://${cluster}-EXAMPLE.hcp.westeurope.azmk8s.io:443`,
+            "    certificate-authority-data: EXAMPLE",
+            "contexts:",
+            `- name: ${cluster}`,
+            "  context:",
+            `    cluster: ${cluster}`,
+            `    user: clusterUser_${cluster}`,
+            `current-context: ${cluster}`,
+            "users:",
+            `- name: clusterUser_${cluster}`,
+            "  user:",
+            "    exec:",
+            "      apiVersion: client.authentication.k8s.io/v1beta1",
+            "      command: kubelogin",
+            "      args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630, --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, " + MOCK_TENANT + ", --login, devicecode]",
+        ].join("\n");
+        return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
+    },
 };
+
+/** A stable, recognisable GUID for an invented Azure object id or client id. */
+export function mockGuid(seed: string): string {
+    const h = createHash("sha256").update(seed).digest("hex");
+    return `00000000-0000-4000-8000-${h.slice(0, 12)}`;
+}
+
+/** An Azure resource id in the mock subscription. */
+function azureId(inputs: Record<string, any>, provider: string, path: string): string {
+    return `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${inputs.resourceGroupName ?? "rg-example"}/providers/${provider}/${path}`;
+}
 
 type Computed = (name: string, inputs: Record<string, any>, ctx: { region: string; project: string; stack: string }) => Record<string, unknown>;
 
@@ -104,6 +152,66 @@ export const COMPUTED: Record<string, Computed> = {
             nodeSecurityGroupId: "sg-EXAMPLE",
         };
     },
+    "azure-native:resources:ResourceGroup": (name, inputs) => {
+        const rg = inputs.resourceGroupName ?? `${name}-example`;
+        return { name: rg, id: `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${rg}` };
+    },
+    "azure-native:network:VirtualNetwork": (name, inputs) => {
+        const vnet = inputs.virtualNetworkName ?? `${name}-example`;
+        return { name: vnet, id: azureId(inputs, "Microsoft.Network", `virtualNetworks/${vnet}`) };
+    },
+    "azure-native:network:Subnet": (name, inputs) => {
+        const subnet = inputs.subnetName ?? `${name}-example`;
+        return { name: subnet, id: azureId(inputs, "Microsoft.Network", `virtualNetworks/${inputs.virtualNetworkName}/subnets/${subnet}`) };
+    },
+    "azure-native:managedidentity:UserAssignedIdentity": (name, inputs) => {
+        const identity = inputs.resourceName ?? `${name}-example`;
+        return {
+            name: identity,
+            id: azureId(inputs, "Microsoft.ManagedIdentity", `userAssignedIdentities/${identity}`),
+            clientId: mockGuid(`${name}-client`),
+            principalId: mockGuid(`${name}-principal`),
+            tenantId: MOCK_TENANT,
+        };
+    },
+    "azure-native:containerservice:ManagedCluster": (name, inputs) => {
+        const cluster = inputs.resourceName ?? `${name}-example`;
+        const location = inputs.location ?? "westeurope";
+        return {
+            name: cluster,
+            id: azureId(inputs, "Microsoft.ContainerService", `managedClusters/${cluster}`),
+            fqdn: `${cluster}-EXAMPLE.hcp.${location}.azmk8s.io`,
+            oidcIssuerProfile: { enabled: true, issuerURL: `https://${location}.oic.prod-aks.azure.com/${MOCK_TENANT}/${mockGuid(`${name}-issuer`)}/` },
+            identityProfile: {
+                kubeletidentity: { clientId: mockGuid(`${name}-kubelet-client`), objectId: mockGuid(`${name}-kubelet`), resourceId: `${name}-kubelet-EXAMPLE` },
+            },
+        };
+    },
+    "azure-native:containerservice:AgentPool": (name, inputs) => ({
+        name: inputs.agentPoolName ?? name,
+        id: azureId(inputs, "Microsoft.ContainerService", `managedClusters/${inputs.resourceName}/agentPools/${inputs.agentPoolName ?? name}`),
+    }),
+    "azure-native:storage:StorageAccount": (name, inputs) => {
+        const account = inputs.accountName ?? `${name}example`;
+        return {
+            name: account,
+            id: azureId(inputs, "Microsoft.Storage", `storageAccounts/${account}`),
+            primaryEndpoints: { blob: `https://${account}.blob.core.windows.net/`, dfs: `https://${account}.dfs.core.windows.net/` },
+        };
+    },
+    "azure-native:storage:BlobContainer": (name, inputs) => {
+        const container = inputs.containerName ?? `${name}-example`;
+        return { name: container, id: azureId(inputs, "Microsoft.Storage", `storageAccounts/${inputs.accountName}/blobServices/default/containers/${container}`) };
+    },
+    "azure-native:containerregistry:Registry": (name, inputs) => {
+        const registry = inputs.registryName ?? `${name}example`;
+        return { name: registry, id: azureId(inputs, "Microsoft.ContainerRegistry", `registries/${registry}`), loginServer: `${registry}.azurecr.io` };
+    },
+    "azure-native:authorization:RoleAssignment": (name, inputs) => {
+        const guid = mockGuid(`${name}-assignment`);
+        return { name: guid, id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${guid}` };
+    },
+    "random:index/randomString:RandomString": (name, inputs) => ({ result: createHash("sha256").update(name).digest("hex").replace(/[^a-z]/g, "").padEnd(64, "x").slice(0, inputs.length ?? 8) }),
     "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: `${name}-EXAMPLE-${"x".repeat(Math.max(0, (inputs.length ?? 16) - name.length - 9))}` }),
     "random:index/randomBytes:RandomBytes": (name) => ({ hex: `${name}EXAMPLE`, base64: `${name}EXAMPLE` }),
     "random:index/randomId:RandomId": (name) => ({ hex: `${name}EXAMPLE`, b64Url: `${name}EXAMPLE` }),

@@ -1,9 +1,9 @@
 import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
+import { statefulOptions, type StoreProtection } from "../stateful";
 
-/** `protected`: protect and retain on destroy (prod); `disposable`: destroy with contents (dev). */
-export type StoreProtection = "protected" | "disposable";
+export { statefulOptions, type StoreProtection };
 
 export interface SecureBucketArgs {
     /** Role of the bucket ("models", "datasets"), used in names and tags. */
@@ -16,11 +16,6 @@ export interface SecureBucketArgs {
     /** Send object events to EventBridge (the data-change trigger consumes them). */
     readonly eventBridge: boolean;
     readonly tags: Record<string, string>;
-}
-
-/** Resource options that make a stateful resource survive mistakes, or let dev throw it away. */
-export function statefulOptions(protection: StoreProtection, parent: pulumi.Resource): pulumi.CustomResourceOptions {
-    return protection === "protected" ? { parent, protect: true, retainOnDelete: true } : { parent, protect: false };
 }
 
 /**

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../infra/versions";
 import type { Scheduling } from "../platform";
 import type { PolicyStatement } from "./iam-policy";
-import { IrsaRole } from "./workload-identity";
+import { IRSA_ROLE_ARN_ANNOTATION, IrsaRole } from "./workload-identity";
 
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = { namespace: "kube-system", name: "cluster-autoscaler" } as const;
 
@@ -53,16 +53,18 @@ export interface ClusterAutoscalerArgs {
 
 export function clusterAutoscalerValues(args: ClusterAutoscalerArgs, roleArn: pulumi.Input<string>) {
     const tag = CLUSTER_AUTOSCALER_IMAGE_TAGS[args.kubernetesVersion];
+    // Config validation refuses versions outside the table; this guards other callers.
+    if (!tag) throw new Error(`no cluster-autoscaler image is pinned for Kubernetes ${args.kubernetesVersion}`);
     return {
         cloudProvider: "aws",
         awsRegion: args.region,
         autoDiscovery: { clusterName: args.clusterName },
-        image: tag ? { tag } : {},
+        image: { tag },
         rbac: {
             serviceAccount: {
                 create: true,
                 name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
-                annotations: { "eks.amazonaws.com/role-arn": roleArn },
+                annotations: { [IRSA_ROLE_ARN_ANNOTATION]: roleArn },
             },
         },
         extraArgs: {

@@ -22,6 +22,11 @@ export class AwsNetwork extends pulumi.ComponentResource {
     readonly publicSubnetIds: pulumi.Output<string>[];
     readonly privateSubnetIds: pulumi.Output<string>[];
     readonly natGatewayCount: number;
+    /**
+     * The private subnets' routes to the internet through NAT. Nodes in private subnets must wait for these: without
+     * them they cannot pull images or register, and the node group creation fails after a long timeout.
+     */
+    readonly privateEgress: pulumi.Resource[];
 
     constructor(name: string, args: AwsNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:Network", name, {}, opts);
@@ -65,6 +70,7 @@ export class AwsNetwork extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [igw] });
         });
 
+        const privateEgress: pulumi.Resource[] = [];
         const privateSubnets = plan.privateCidrs.map((cidr, i) => {
             const subnet = new aws.Subnet(`${name}-private-${i}`, {
                 vpcId: vpc.id,
@@ -78,10 +84,11 @@ export class AwsNetwork extends pulumi.ComponentResource {
                 routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
                 tags: { ...args.tags, Name: `${name}-private-${i}` },
             }, parent);
-            new aws.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: routes.id }, parent);
+            privateEgress.push(new aws.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: routes.id }, parent));
             return subnet;
         });
 
+        this.privateEgress = privateEgress;
         this.vpcId = vpc.id;
         this.publicSubnetIds = publicSubnets.map((s) => s.id);
         this.privateSubnetIds = privateSubnets.map((s) => s.id);

@@ -4,11 +4,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_GPU_FAMILIES, gpuFamilyOf } from "./instance-types";
 
-/** The taint every GPU node carries so only pods that ask for a GPU land there. */
-export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
-/** Labels set on every GPU node; the device plugin and GPU exporters select on them. */
-export const GPU_NODE_LABELS = { "nvidia.com/gpu.present": "true", "mlops-testbed/node-role": "gpu" } as const;
-export const SYSTEM_NODE_LABELS = { "mlops-testbed/node-role": "system" } as const;
+export { GPU_NODE_LABELS, GPU_TAINT, SYSTEM_NODE_LABELS } from "../scheduling";
 
 const EKS_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", NoExecute: "NO_EXECUTE", PreferNoSchedule: "PREFER_NO_SCHEDULE" } as const;
 const EKS_CAPACITY_TYPE = { spot: "SPOT", "on-demand": "ON_DEMAND" } as const;

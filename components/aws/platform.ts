@@ -125,7 +125,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             labels: { ...SYSTEM_NODE_LABELS },
             taints: [],
             tags: {},
-        }, { parent: this, dependsOn: [cluster] });
+        }, { parent: this, dependsOn: [cluster, ...network.privateEgress] });
 
         for (const pool of config.gpuNodePools) {
             new ManagedNodeGroup(`${name}-gpu-${pool.name}`, {
@@ -142,7 +142,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 labels: { ...pool.labels, ...GPU_NODE_LABELS, "mlops-testbed/gpu-pool": pool.name },
                 taints: [GPU_TAINT],
                 tags: {},
-            }, { parent: this, dependsOn: [cluster] });
+            }, { parent: this, dependsOn: [cluster, ...network.privateEgress] });
         }
         this.gpuNodePools = config.gpuNodePools.map(({ name: poolName, instanceTypes, capacityType, minSize, maxSize }) => ({
             name: poolName, instanceTypes, capacityType, minSize, maxSize,

@@ -1,8 +1,6 @@
-import { type ConfigIssue, keyPath } from "../../infra/schema/issues";
+import { type ConfigIssue, keyPath, rawArray as asArray, rawRecord as asRecord } from "../../infra/schema/issues";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../infra/versions";
 import { AWS_GPU_FAMILIES, gpuFamilyOf, isInstanceTypeName } from "./instance-types";
-
-const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 /**
  * AWS-specific configuration rules. They read the raw config defensively, so they run (and report) even when
@@ -38,6 +36,15 @@ export function validateAwsConfig(raw: Record<string, unknown>): ConfigIssue[] {
             });
         }
     });
+    const version = asRecord(raw.cluster).kubernetesVersion;
+    // The schema checks the format; on EKS the version must also be one the pinned cluster-autoscaler images cover.
+    if (typeof version === "string" && /^1\.\d+$/.test(version) && !(version in CLUSTER_AUTOSCALER_IMAGE_TAGS)) {
+        issues.push({
+            key: keyPath(["cluster", "kubernetesVersion"]),
+            message: `has no pinned cluster-autoscaler image on EKS; use one of ${Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS).map((v) => `"${v}"`).join(", ")}`,
+            value: version,
+        });
+    }
     asArray(asRecord(asRecord(raw.cluster).systemNodes).instanceTypes).forEach((t, ti) => {
         if (typeof t === "string" && !isInstanceTypeName(t)) {
             issues.push({ key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]), message: "is not an EC2 instance type name such as m6i.large", value: t });

@@ -2,6 +2,9 @@ import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy, type PolicyStatement } from "./iam-policy";
 
+/** ServiceAccount annotation that makes the EKS pod identity webhook inject a role's credentials. */
+export const IRSA_ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn";
+
 export interface IrsaRoleArgs {
     /** Namespace of the Kubernetes service account allowed to assume the role. */
     readonly namespace: pulumi.Input<string>;
@@ -42,7 +45,7 @@ export class IrsaRole extends pulumi.ComponentResource {
             policy: pulumi.output(args.statements).apply((statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements })),
         }, { parent: this });
         this.roleArn = role.arn;
-        this.serviceAccountAnnotations = role.arn.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn }));
+        this.serviceAccountAnnotations = role.arn.apply((arn): Record<string, string> => ({ [IRSA_ROLE_ARN_ANNOTATION]: arn }));
         this.registerOutputs({ roleArn: this.roleArn });
     }
 }

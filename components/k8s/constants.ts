@@ -38,6 +38,19 @@ export const MODEL_SERVER = {
     podLabels: { "app.kubernetes.io/name": "model-server" },
 } as const;
 
+/**
+ * Annotations on every model-version namespace that tell the deploy pipeline how to roll out the model server:
+ * replicas, GPUs per replica, the artifact prefix it may read, and what the cloud identity needs on the pods
+ * (labels as a JSON object, `envFrom` entries as a JSON list).
+ */
+export const NAMESPACE_ANNOTATIONS = {
+    replicas: "mlops-testbed/replicas",
+    gpu: "mlops-testbed/gpu",
+    artifactPrefix: "mlops-testbed/artifact-prefix",
+    podLabels: "mlops-testbed/pod-labels",
+    podEnvFrom: "mlops-testbed/pod-env-from",
+} as const;
+
 /** Kubernetes label keys naming the model and version of a namespace and everything in it. */
 export const MODEL_LABEL_KEYS = { model: "mlops-testbed/model", version: "mlops-testbed/version" } as const;
 

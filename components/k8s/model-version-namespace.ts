@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { modelNamespaceName, type ModelVersionConfig, type QuotaDefaults } from "../../infra/schema/models";
-import type { Platform, StoreEgress, StoreGrant } from "../platform";
+import type { Platform, StoreEgress, StoreGrant, WorkloadIdentityBinding } from "../platform";
 import {
     GATEWAY_NAMESPACE,
     MODEL_GATEWAY,
@@ -9,6 +9,7 @@ import {
     MODEL_SERVER,
     MODEL_SERVER_PORTS,
     MONITORING_NAMESPACE,
+    NAMESPACE_ANNOTATIONS,
     PART_OF,
     PIPELINES_NAMESPACE,
     PIPELINE_SERVICE_ACCOUNTS,
@@ -52,6 +53,9 @@ export const CONTAINER_DEFAULTS = {
     default: { memory: "1Gi" },
 } as const;
 
+/** The NetworkPolicy that lets a version namespace reach the artifact store: its peers are the platform's. */
+export const ARTIFACT_STORE_POLICY = "allow-artifact-store";
+
 const nsSelector = (name: string) => ({ matchLabels: { "kubernetes.io/metadata.name": name } });
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
@@ -79,7 +83,7 @@ export function networkPolicySpecs(egress: StoreEgress): Record<string, NetworkP
                 ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
             }],
         },
-        "allow-artifact-store": { podSelector: {}, policyTypes: ["Egress"], egress: [store] },
+        [ARTIFACT_STORE_POLICY]: { podSelector: {}, policyTypes: ["Egress"], egress: [store] },
         "allow-metrics-from-monitoring": {
             podSelector: {},
             policyTypes: ["Ingress"],
@@ -104,8 +108,9 @@ export function networkPolicySpecs(egress: StoreEgress): Record<string, NetworkP
 /**
  * What the pipelines' deployer may do in a version namespace, and nothing more: roll out and scale the model
  * server (Deployments, Services, HPAs, PDBs), its scrape config (ServiceMonitor, PodMonitor) and its ConfigMaps
- * (model URI and server settings). No Secrets (the server reads the store through workload identity), no RBAC,
- * no ServiceAccounts, no pods/exec. Read-only on pods, ReplicaSets and events so a rollout can be watched.
+ * (model URI and server settings). No Secrets (the server reads the store through workload identity, or loads the
+ * platform's credentials Secret through envFrom, which needs no read access), no RBAC, no ServiceAccounts, no
+ * pods/exec. Read-only on pods, ReplicaSets and events so a rollout can be watched.
  */
 export const DEPLOYER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: ["apps"], resources: ["deployments", "deployments/scale"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
@@ -118,11 +123,22 @@ export const DEPLOYER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
 ];
 
 /**
+ * The `envFrom` list the model-server container needs for store access, as JSON for the namespace annotation
+ * NAMESPACE_ANNOTATIONS.podEnvFrom: the binding's credentials Secret where the platform has one, else `[]`.
+ */
+export function podEnvFrom(binding: Pick<WorkloadIdentityBinding, "credentialsSecret">): pulumi.Output<string> {
+    if (!binding.credentialsSecret) return pulumi.output("[]");
+    return binding.credentialsSecret.apply((name) => JSON.stringify([{ secretRef: { name } }]));
+}
+
+/**
  * One isolated namespace per model version (`<model>-<version>`): Pod Security `restricted`, a ResourceQuota,
  * CPU/memory container defaults, default-deny NetworkPolicies with the few allowed flows, the `model-server`
  * ServiceAccount bound to a cloud identity that can only read `models/<model>/<version>/`, the `model-server`
  * Service the gateway routes to, and a Role that lets the pipelines' deployer manage the server here only.
- * The Deployment itself is created by the deploy pipeline.
+ * The Deployment itself is created by the deploy pipeline, from the namespace annotations: replicas, GPUs,
+ * artifact prefix, the pod labels the identity needs and the `envFrom` list with the store credentials Secret
+ * (which the platform puts in this namespace where it has no token identity; `[]` elsewhere).
  */
 export class ModelVersionNamespace extends pulumi.ComponentResource {
     /** Namespace name (known before deployment). */
@@ -142,7 +158,10 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
 
         const prefix = modelArtifactPrefix(model, version.name);
         const grant: StoreGrant = { store: "models", prefix, access: "read" };
-        const binding = platform.bindWorkloadIdentity(`${name}-identity`, { namespace: ns, serviceAccount: MODEL_SERVER.serviceAccount, grants: [grant] });
+        // The binding may put objects in the namespace (an existing cluster's credentials Secret), so it takes the
+        // name from the Namespace resource: resolved below, once the Namespace exists, and waited for.
+        const [bindingNamespace, setBindingNamespace] = pulumi.deferredOutput<string>();
+        const binding = platform.bindWorkloadIdentity(`${name}-identity`, { namespace: bindingNamespace, serviceAccount: MODEL_SERVER.serviceAccount, grants: [grant] });
         this.identity = binding.identity;
 
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
@@ -157,14 +176,16 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
                 },
                 // What the deploy pipeline needs to roll out this version's server.
                 annotations: {
-                    "mlops-testbed/replicas": String(version.replicas),
-                    "mlops-testbed/gpu": String(version.gpu),
-                    "mlops-testbed/artifact-prefix": prefix,
-                    "mlops-testbed/pod-labels": JSON.stringify(binding.podLabels),
+                    [NAMESPACE_ANNOTATIONS.replicas]: String(version.replicas),
+                    [NAMESPACE_ANNOTATIONS.gpu]: String(version.gpu),
+                    [NAMESPACE_ANNOTATIONS.artifactPrefix]: prefix,
+                    [NAMESPACE_ANNOTATIONS.podLabels]: JSON.stringify(binding.podLabels),
+                    [NAMESPACE_ANNOTATIONS.podEnvFrom]: podEnvFrom(binding),
                 },
             },
         }, k8sOpts);
         const nsName = this.namespace.metadata.name;
+        setBindingNamespace(nsName);
         const meta = (objName: string) => ({ name: objName, namespace: nsName, labels });
 
         new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: meta("model-version"), spec: { hard: quotaHard(version, args.quotaDefaults) } }, k8sOpts);
@@ -179,7 +200,8 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
 
         new k8s.core.v1.ServiceAccount(`${name}-sa`, {
             metadata: { ...meta(MODEL_SERVER.serviceAccount), annotations: binding.serviceAccountAnnotations },
-            // The server never talks to the Kubernetes API; cloud credentials come from the identity webhook's own token.
+            // The server never talks to the Kubernetes API; cloud credentials come from the identity webhook's own
+            // token, or from the credentials Secret where the platform has no token identity.
             automountServiceAccountToken: false,
         }, k8sOpts);
 

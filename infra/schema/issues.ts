@@ -17,3 +17,11 @@ export function keyPath(path: readonly PropertyKey[]): string {
     });
     return out;
 }
+
+/**
+ * Defensive readers of the raw (unvalidated) config, for cloud rules that must run even when other keys fail
+ * the schema: anything of the wrong shape reads as empty, and the schema reports the shape error itself.
+ */
+export const rawArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const rawRecord = (v: unknown): Record<string, unknown> =>
+    v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};

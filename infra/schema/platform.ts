@@ -5,7 +5,7 @@ export const CLOUDS = ["aws", "azure", "existing"] as const;
 export type CloudName = (typeof CLOUDS)[number];
 
 /** Clouds whose platform is built; the others are refused with a clear message until their issue lands. */
-export const AVAILABLE_CLOUDS: readonly CloudName[] = ["aws"];
+export const AVAILABLE_CLOUDS: readonly CloudName[] = ["aws", "azure", "existing"];
 
 export const cloudSchema = z.enum(CLOUDS, { error: `must be one of ${CLOUDS.join(", ")}` });
 
@@ -140,3 +140,74 @@ export const registrySchema = z.strictObject({
     /** Days after which untagged images expire. */
     untaggedDays: wholeNumber("untaggedDays", 1, 365).default(7),
 });
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const AZURE_GPU_DRIVERS = ["Install", "None"] as const;
+
+export const azureSchema = z.strictObject({
+    /** Azure region (location) every Azure resource is created in, e.g. westeurope (explicit provider). */
+    location: z
+        .string({ error: "must be an Azure location such as westeurope" })
+        .regex(/^[a-z][a-z0-9]+$/, { error: "must be an Azure location name such as westeurope or eastus2 (lowercase, no spaces)" }),
+    /**
+     * Microsoft Entra object ids (users, groups, service principals) granted "Azure Kubernetes Service RBAC
+     * Cluster Admin" on the cluster. The identity running `pulumi up` always gets it.
+     */
+    adminPrincipalIds: z.array(z.string().regex(UUID, { error: "must be a Microsoft Entra object id (a GUID)" })).default([]),
+    /**
+     * `Install`: AKS installs the NVIDIA driver on GPU nodes and the testbed installs the NVIDIA device plugin.
+     * `None`: neither; bring the NVIDIA GPU Operator yourself.
+     */
+    gpuDriver: z.enum(AZURE_GPU_DRIVERS, { error: `must be one of ${AZURE_GPU_DRIVERS.join(", ")}` }).default("Install"),
+});
+
+export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
+
+export const nodeTaintSchema = z.strictObject({
+    key: z.string().min(1, { error: "must be a taint key such as nvidia.com/gpu" }),
+    value: z.string().default(""),
+    effect: z.enum(TAINT_EFFECTS, { error: `must be one of ${TAINT_EFFECTS.join(", ")}` }),
+});
+
+export const existingSchema = z.strictObject({
+    /** Repository model-server images are pushed to, e.g. registry.example.com/mlops/model-server or localhost:5001/model-server. */
+    imageRegistry: z
+        .string({ error: "is required: the image repository model-server images are pushed to, e.g. registry.example.com/mlops/model-server" })
+        .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)+$/, {
+            error: "must be an image repository without tag, e.g. registry.example.com/mlops/model-server or localhost:5001/model-server",
+        }),
+    /** Display name of the cluster in the outputs (the kubeconfig's own names are not parsed). */
+    clusterName: dnsLabel(63).default("existing"),
+    /** Where GPU workloads go on this cluster: the label every GPU node carries and the taints GPU nodes have. */
+    gpu: z
+        .strictObject({
+            nodeLabel: z.strictObject({ key: z.string().min(1), value: z.string() }).default({ key: "nvidia.com/gpu.present", value: "true" }),
+            taints: z.array(nodeTaintSchema).default([{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }]),
+            /** Install the NVIDIA device plugin (false when the GPU Operator or the distribution already runs one). */
+            installDevicePlugin: z.boolean({ error: "must be true or false" }).default(true),
+        })
+        .default({
+            nodeLabel: { key: "nvidia.com/gpu.present", value: "true" },
+            taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }],
+            installDevicePlugin: true,
+        }),
+    /** Node labels system workloads (monitoring, Tekton, the store) are pinned to; {} schedules them anywhere. */
+    systemNodeSelector: labelMap.default({}),
+    /** StorageClass of the in-cluster store's volumes; unset uses the cluster's default class. */
+    storageClass: dnsLabel(253).optional(),
+    /** Size of the in-cluster store's data volume. */
+    storeSize: z
+        .string()
+        .regex(/^[0-9]+(Mi|Gi|Ti)$/, { error: "must be a size such as 50Gi" })
+        .default("50Gi"),
+});
+
+/**
+ * The kubeconfig of an existing cluster (top-level key `kubeconfig`). It must be a secret config value
+ * (`pulumi config set --secret kubeconfig < ~/.kube/config`); the validated config only records that it is
+ * set, and the platform reads the value itself as a secret.
+ */
+export const kubeconfigSchema = z
+    .string({ error: "must be the kubeconfig text, set with: pulumi config set --secret kubeconfig < path/to/kubeconfig" })
+    .min(1, { error: "is empty; set it with: pulumi config set --secret kubeconfig < path/to/kubeconfig" })
+    .transform(() => "[secret]" as const);

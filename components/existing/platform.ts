@@ -1,0 +1,117 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { TestbedConfig } from "../../infra/config";
+import { CONFIG_NAMESPACE } from "../../infra/schema/issues";
+import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
+import type {
+    ArtifactStore,
+    GpuNodePoolSummary,
+    GpuScheduling,
+    ImageRegistry,
+    Platform,
+    Scheduling,
+    WorkloadIdentityArgs,
+    WorkloadIdentityBinding,
+} from "../platform";
+import { STORE_ENDPOINT, STORE_NAMESPACE, STORE_S3_POD_LABELS, STORE_S3_PORT, SeaweedfsStore } from "./seaweedfs";
+import { StoreIdentity } from "./store-identity";
+
+type ExistingConfig = NonNullable<TestbedConfig["existing"]>;
+
+export interface ExistingPlatformArgs {
+    /** Validated stack configuration (cloud must be existing). */
+    readonly config: TestbedConfig;
+    /** The cluster's kubeconfig, a secret (read from the `kubeconfig` config key). */
+    readonly kubeconfig: pulumi.Input<string>;
+}
+
+/** GPU scheduling described by config: the label GPU nodes carry and a toleration per GPU taint. */
+export function existingGpuScheduling(gpu: ExistingConfig["gpu"]): GpuScheduling {
+    return {
+        resourceName: "nvidia.com/gpu",
+        nodeLabel: { key: gpu.nodeLabel.key, value: gpu.nodeLabel.value },
+        nodeSelector: { [gpu.nodeLabel.key]: gpu.nodeLabel.value },
+        tolerations: gpu.taints.map((t) => ({ key: t.key, operator: "Exists", effect: t.effect })),
+    };
+}
+
+/** Reads the secret `kubeconfig` config key; the value never leaves a secret Output. */
+export function kubeconfigFromConfig(): pulumi.Output<string> {
+    return new pulumi.Config(CONFIG_NAMESPACE).requireSecret("kubeconfig");
+}
+
+/**
+ * Any Kubernetes cluster reachable with a kubeconfig (kind, k3s, on-premises): nothing is created outside the
+ * cluster. The artifact store is SeaweedFS in the cluster (S3 API with authentication, versioned `models` and
+ * `datasets` buckets); images go to the configured registry; GPU scheduling follows the configured node label
+ * and taints. Workload identity is per-service-account S3 keys scoped to bucket prefixes (see StoreIdentity).
+ */
+export class ExistingPlatform extends pulumi.ComponentResource implements Platform {
+    readonly cloud = "existing" as const;
+    readonly region = null;
+    readonly clusterName: pulumi.Output<string>;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly oidcIssuer = null;
+    readonly k8sProvider: k8s.Provider;
+    readonly gpuScheduling: GpuScheduling;
+    readonly systemScheduling: Scheduling;
+    readonly artifactStore: ArtifactStore;
+    readonly imageRegistry: ImageRegistry;
+    readonly gpuNodePools: readonly GpuNodePoolSummary[] = [];
+    readonly clusterReady: pulumi.Resource[];
+
+    private readonly store: SeaweedfsStore;
+    private readonly platformName: string;
+
+    constructor(name: string, args: ExistingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlops-testbed:existing:Platform", name, {}, opts);
+        this.platformName = name;
+        const existing = args.config.existing;
+        if (!existing) throw new Error("ExistingPlatform needs the existing config section (validated before this point)");
+        this.clusterName = pulumi.output(existing.clusterName);
+        this.kubeconfig = pulumi.secret(args.kubeconfig);
+        this.k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+        this.gpuScheduling = existingGpuScheduling(existing.gpu);
+        this.systemScheduling = { nodeSelector: { ...existing.systemNodeSelector }, tolerations: [] };
+        const k8sChildren = { parent: this, providers: [this.k8sProvider] };
+
+        this.store = new SeaweedfsStore(`${name}-store`, {
+            storageClass: existing.storageClass,
+            storeSize: existing.storeSize,
+            nodeSelector: existing.systemNodeSelector,
+            protection: args.config.artifactStores.protection,
+        }, k8sChildren);
+        this.artifactStore = {
+            kind: "s3-compatible",
+            modelsBucket: pulumi.output("models"),
+            datasetsBucket: pulumi.output("datasets"),
+            region: null,
+            endpoint: pulumi.output(STORE_ENDPOINT),
+            egress: { kind: "in-cluster", namespace: STORE_NAMESPACE, podLabels: { ...STORE_S3_POD_LABELS }, port: STORE_S3_PORT },
+        };
+        this.imageRegistry = { repositoryUrl: pulumi.output(existing.imageRegistry) };
+        if (existing.gpu.installDevicePlugin) {
+            new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, k8sChildren);
+        }
+        // The nodes exist already; the store is waited for only by what uses it (the store identities).
+        this.clusterReady = [];
+        this.registerOutputs({ clusterName: this.clusterName });
+    }
+
+    bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding {
+        // Parented to the platform (the cloud owns the identity), so named after it.
+        const identity = new StoreIdentity(`${this.platformName}-${name}`, {
+            namespace: args.namespace,
+            serviceAccount: args.serviceAccount,
+            grants: args.grants,
+            storeReady: [this.store.release],
+        }, { parent: this, providers: [this.k8sProvider], ...opts });
+        // registryPush: the configured registry's credentials are outside this program (docker config secret).
+        return {
+            serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),
+            podLabels: {},
+            identity: identity.userName,
+            credentialsSecret: identity.credentialsSecret,
+        };
+    }
+}

@@ -1,0 +1,151 @@
+/** Renders the study report's tables as Markdown, CSV or JSON. Pure. */
+import { COMPARISON_COLUMNS, QUALITY_COLUMNS, type Cell, type ComparisonColumn, type ComparisonRow, type QualityColumn, type QualityRow, type Window } from "./queries";
+
+export const FORMATS = ["markdown", "csv", "json"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface Report {
+    readonly window: Window;
+    readonly comparison: readonly ComparisonRow[];
+    readonly quality: readonly QualityRow[];
+}
+
+/** Column headers; the unit is in the header where the Markdown cell carries none. */
+const COMPARISON_HEADERS: Record<ComparisonColumn, string> = {
+    runs: "runs",
+    leadTimeP50: "lead time p50",
+    leadTimeP95: "lead time p95",
+    failureRate: "failure rate",
+    rollbacks: "rollbacks",
+    timeToRecoverP50: "time to recover p50",
+    accuracyReached: "accuracy reached",
+    cpuHoursPerRun: "CPU-hours/run",
+    gpuHoursPerRun: "GPU-hours/run",
+    memoryGibHoursPerRun: "memory GiB-hours/run",
+};
+const QUALITY_HEADERS: Record<QualityColumn, string> = { accuracy: "accuracy", latencyP95: "p95 latency", errorRate: "error rate", drift: "drift" };
+
+/** CSV and JSON carry plain numbers in these units. */
+const UNITS: Record<ComparisonColumn | QualityColumn, string> = {
+    runs: "",
+    leadTimeP50: "seconds",
+    leadTimeP95: "seconds",
+    failureRate: "ratio",
+    rollbacks: "",
+    timeToRecoverP50: "seconds",
+    accuracyReached: "ratio",
+    cpuHoursPerRun: "hours",
+    gpuHoursPerRun: "hours",
+    memoryGibHoursPerRun: "GiB-hours",
+    accuracy: "ratio",
+    latencyP95: "seconds",
+    errorRate: "ratio",
+    drift: "score",
+};
+
+/** 45 s, 12 min 05 s, 2 h 03 min. */
+export function formatDuration(seconds: number): string {
+    if (seconds < 60) return `${trim(seconds.toFixed(1))} s`;
+    const s = Math.round(seconds);
+    if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+    const m = Math.round(s / 60);
+    return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}
+
+function trim(n: string): string {
+    return n.includes(".") ? n.replace(/\.?0+$/, "") : n;
+}
+
+const percent = (v: number, digits: number) => `${(v * 100).toFixed(digits)}%`;
+
+function display(column: ComparisonColumn | QualityColumn, cell: Cell): string {
+    if (typeof cell !== "number") return cell;
+    switch (column) {
+        case "runs":
+        case "rollbacks":
+            return String(Math.round(cell));
+        case "leadTimeP50":
+        case "leadTimeP95":
+        case "timeToRecoverP50":
+            return formatDuration(cell);
+        case "failureRate":
+            return percent(cell, 1);
+        case "errorRate":
+            return percent(cell, 2);
+        case "accuracyReached":
+        case "accuracy":
+        case "drift":
+            return cell.toFixed(3);
+        case "latencyP95":
+            return cell < 1 ? `${trim((cell * 1000).toFixed(1))} ms` : `${trim(cell.toFixed(2))} s`;
+        default:
+            return cell.toFixed(2);
+    }
+}
+
+function markdownTable(headers: string[], rows: string[][]): string[] {
+    const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+    return [line(headers), line(headers.map((_, i) => (i < 2 || (headers[i] === "mode") ? "---" : "---:"))), ...rows.map(line)];
+}
+
+const isoMinute = (t: number) => new Date(t * 1000).toISOString().replace(/:\d\d\.\d{3}Z$/, "Z");
+
+export function renderMarkdown(r: Report): string {
+    const out: string[] = [];
+    out.push(`Task runs that ended between ${isoMinute(r.window.since)} and ${isoMinute(r.window.until)}, per task and delivery mode:`);
+    out.push("");
+    out.push(
+        ...markdownTable(
+            ["task", "mode", ...COMPARISON_COLUMNS.map((c) => COMPARISON_HEADERS[c])],
+            r.comparison.map((row) => [row.task, row.mode, ...COMPARISON_COLUMNS.map((c) => display(c, row.cells[c]))]),
+        ),
+    );
+    out.push("");
+    out.push("Model versions serving in that window:");
+    out.push("");
+    if (r.quality.length === 0) out.push("(no data: no model server exported metrics in the window)");
+    else
+        out.push(
+            ...markdownTable(
+                ["model", "version", "mode", ...QUALITY_COLUMNS.map((c) => QUALITY_HEADERS[c])],
+                r.quality.map((row) => [row.model, row.version, row.mode || "no data", ...QUALITY_COLUMNS.map((c) => display(c, row.cells[c]))]),
+            ),
+        );
+    return out.join("\n") + "\n";
+}
+
+function csvCell(v: string): string {
+    return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+const header = (c: ComparisonColumn | QualityColumn) => (UNITS[c] ? `${c}_${UNITS[c].replace(/-/g, "_")}` : c);
+const raw = (cell: Cell) => (typeof cell === "number" ? String(cell) : cell);
+
+/** Two CSV tables separated by a blank line: task comparison, then per-version quality. */
+export function renderCsv(r: Report): string {
+    const lines = [
+        ["task", "mode", ...COMPARISON_COLUMNS.map(header)].join(","),
+        ...r.comparison.map((row) => [row.task, row.mode, ...COMPARISON_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(",")),
+        "",
+        ["model", "version", "mode", ...QUALITY_COLUMNS.map(header)].join(","),
+        ...r.quality.map((row) => [row.model, row.version, row.mode, ...QUALITY_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(",")),
+    ];
+    return lines.join("\n") + "\n";
+}
+
+/** JSON: numbers in the units of UNITS, null where there is no data, "n/a" where a column does not apply. */
+export function renderJson(r: Report): string {
+    const cell = (c: Cell) => (c === "no data" ? null : c);
+    const doc = {
+        since: new Date(r.window.since * 1000).toISOString(),
+        until: new Date(r.window.until * 1000).toISOString(),
+        units: UNITS,
+        comparison: r.comparison.map((row) => ({ task: row.task, mode: row.mode, ...Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, cell(row.cells[c])])) })),
+        quality: r.quality.map((row) => ({ model: row.model, version: row.version, mode: row.mode || null, ...Object.fromEntries(QUALITY_COLUMNS.map((c) => [c, cell(row.cells[c])])) })),
+    };
+    return JSON.stringify(doc, null, 2) + "\n";
+}
+
+export function render(r: Report, format: Format): string {
+    return format === "csv" ? renderCsv(r) : format === "json" ? renderJson(r) : renderMarkdown(r);
+}

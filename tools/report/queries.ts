@@ -1,0 +1,172 @@
+/**
+ * The study report's query logic, pure: the PromQL for each cell, and the tables built from query results.
+ * tools/report.ts runs the queries against Prometheus and prints the tables.
+ *
+ * Each run of a standardized task pushes per-run gauges (labels mode, task, run). A run counts when its end
+ * timestamp (mlops_delivery_end_timestamp_seconds) lies in the window; each gauge is first reduced to one value
+ * per run (lead time: max over the versions it delivered, outcome: min, resources and rollbacks: sum), then
+ * aggregated per task and mode.
+ */
+import { DELIVERY_MODES, METRICS, type DeliveryMode } from "../../dashboards/metric-contract";
+import { STUDY_TASKS } from "../../experiments/tasks";
+
+/** The reporting window, as Unix seconds. */
+export interface Window {
+    readonly since: number;
+    readonly until: number;
+}
+
+const RUN = "task, mode, run";
+const TASK_MODE = "task, mode";
+
+function range(w: Window): string {
+    const seconds = Math.round(w.until - w.since);
+    if (!(seconds > 0)) throw new Error(`empty window: since ${w.since} is not before until ${w.until}`);
+    return `${seconds}s`;
+}
+
+/** A per-run gauge's last value in the window, for runs that ended in the window. */
+export function runSeries(metric: string, w: Window): string {
+    const r = range(w);
+    return `(last_over_time(${metric}[${r}]) and on (${RUN}) (last_over_time(${METRICS.deliveryEnd.name}[${r}]) >= ${Math.floor(w.since)}))`;
+}
+
+/** One value per run: `reduce by (task, mode, run)` over the versions a run delivered. */
+function perRun(reduce: "max" | "min" | "sum", metric: string, w: Window): string {
+    return `${reduce} by (${RUN}) (${runSeries(metric, w)})`;
+}
+
+export const COMPARISON_COLUMNS = [
+    "runs",
+    "leadTimeP50",
+    "leadTimeP95",
+    "failureRate",
+    "rollbacks",
+    "timeToRecoverP50",
+    "accuracyReached",
+    "cpuHoursPerRun",
+    "gpuHoursPerRun",
+    "memoryGibHoursPerRun",
+] as const;
+export type ComparisonColumn = (typeof COMPARISON_COLUMNS)[number];
+
+/** The query behind each column of the comparison table; every result is a vector by (task, mode). */
+export function comparisonQueries(w: Window): Record<ComparisonColumn, string> {
+    const r = range(w);
+    const lead = perRun("max", METRICS.deployLeadTime.name, w);
+    const hours = (metric: string, divisor: number) => `avg by (${TASK_MODE}) (${perRun("sum", metric, w)}) / ${divisor}`;
+    return {
+        runs: `count by (${TASK_MODE}) (${perRun("min", METRICS.deliveryResult.name, w)})`,
+        leadTimeP50: `quantile by (${TASK_MODE}) (0.5, ${lead})`,
+        leadTimeP95: `quantile by (${TASK_MODE}) (0.95, ${lead})`,
+        failureRate: `1 - avg by (${TASK_MODE}) (${perRun("min", METRICS.deliveryResult.name, w)})`,
+        rollbacks: `sum by (${TASK_MODE}) (${perRun("sum", METRICS.deliveryRollbacks.name, w)})`,
+        timeToRecoverP50: `quantile by (${TASK_MODE}) (0.5, ${perRun("max", METRICS.recoveryTime.name, w)})`,
+        // Evaluation accuracy of the versions that successful runs delivered (by model, version and mode).
+        accuracyReached:
+            `avg by (${TASK_MODE}) (((${runSeries(METRICS.deliveryResult.name, w)}) == 1) * 0 + on (model, version, mode) group_left () ` +
+            `max by (model, version, mode) (last_over_time(${METRICS.evaluationAccuracy.name}[${r}])))`,
+        cpuHoursPerRun: hours(METRICS.deliveryCpuSeconds.name, 3600),
+        gpuHoursPerRun: hours(METRICS.deliveryGpuSeconds.name, 3600),
+        memoryGibHoursPerRun: hours(METRICS.deliveryMemoryByteSeconds.name, 3600 * 1024 ** 3),
+    };
+}
+
+export const QUALITY_COLUMNS = ["accuracy", "latencyP95", "errorRate", "drift"] as const;
+export type QualityColumn = (typeof QUALITY_COLUMNS)[number];
+
+/** The query behind each column of the per-version quality table; every result is a vector by (model, version). */
+export function qualityQueries(w: Window): Record<QualityColumn | "deliveredBy", string> {
+    const r = range(w);
+    const MV = "model, version";
+    return {
+        accuracy: `avg by (${MV}) (last_over_time(${METRICS.predictionAccuracy.name}[${r}]))`,
+        latencyP95: `histogram_quantile(0.95, sum by (${MV}, le) (increase(${METRICS.requestDuration.name}_bucket[${r}])))`,
+        errorRate: `sum by (${MV}) (increase(${METRICS.requestErrors.name}[${r}])) / (sum by (${MV}) (increase(${METRICS.requests.name}[${r}])) > 0)`,
+        drift: `max by (${MV}) (max_over_time(${METRICS.dataDrift.name}[${r}]))`,
+        // The mode(s) that delivered each version (a vector by model, version, mode).
+        deliveredBy: `group by (${MV}, mode) (last_over_time(${METRICS.deliveryResult.name}[${r}]))`,
+    };
+}
+
+/** One sample of an instant-vector result, as Prometheus' HTTP API returns it. */
+export interface VectorSample {
+    readonly metric: Readonly<Record<string, string>>;
+    readonly value: readonly [number, string];
+}
+
+/** A table cell: a number, no data for it in the window, or not applicable to the task. */
+export type Cell = number | "no data" | "n/a";
+
+export interface ComparisonRow {
+    readonly task: string;
+    readonly mode: string;
+    readonly cells: Readonly<Record<ComparisonColumn, Cell>>;
+}
+
+export interface QualityRow {
+    readonly model: string;
+    readonly version: string;
+    /** Modes that delivered the version ("" when none pushed a run for it). */
+    readonly mode: string;
+    readonly cells: Readonly<Record<QualityColumn, Cell>>;
+}
+
+function sampleValue(s: VectorSample): number | undefined {
+    const v = Number(s.value[1]);
+    return Number.isFinite(v) ? v : undefined;
+}
+
+function index(samples: readonly VectorSample[], keys: readonly string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const s of samples) {
+        const v = sampleValue(s);
+        if (v !== undefined) out.set(keys.map((k) => s.metric[k] ?? "").join("\u0000"), v);
+    }
+    return out;
+}
+
+/**
+ * The comparison table: one row per standardized task and mode (in the order of STUDY_TASKS and DELIVERY_MODES),
+ * then rows for tasks or modes found in the data that the study does not define.
+ */
+export function comparisonTable(results: Readonly<Record<ComparisonColumn, readonly VectorSample[]>>): ComparisonRow[] {
+    const byColumn = Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, index(results[c], ["task", "mode"])])) as Record<ComparisonColumn, Map<string, number>>;
+    const pairs: [string, string][] = STUDY_TASKS.flatMap((t) => DELIVERY_MODES.map((m): [string, string] => [t.id, m]));
+    const known = new Set(pairs.map(([t, m]) => `${t}\u0000${m}`));
+    const extra = [...new Set(COMPARISON_COLUMNS.flatMap((c) => [...byColumn[c].keys()]))].filter((k) => !known.has(k)).sort();
+    for (const k of extra) pairs.push(k.split("\u0000") as [string, string]);
+    return pairs.map(([task, mode]) => {
+        const key = `${task}\u0000${mode}`;
+        const def = STUDY_TASKS.find((t) => t.id === task);
+        const runs = byColumn.runs.get(key) ?? 0;
+        const cells = Object.fromEntries(
+            COMPARISON_COLUMNS.map((c): [ComparisonColumn, Cell] => {
+                if (c === "runs") return [c, runs];
+                if (c === "timeToRecoverP50" && def && !def.recovers) return [c, "n/a"];
+                return [c, runs > 0 ? byColumn[c].get(key) ?? "no data" : "no data"];
+            }),
+        ) as Record<ComparisonColumn, Cell>;
+        return { task, mode, cells };
+    });
+}
+
+/** The per-version quality table: one row per model version with any quality figure, sorted by model and version. */
+export function qualityTable(results: Readonly<Record<QualityColumn | "deliveredBy", readonly VectorSample[]>>): QualityRow[] {
+    const byColumn = Object.fromEntries(QUALITY_COLUMNS.map((c) => [c, index(results[c], ["model", "version"])])) as Record<QualityColumn, Map<string, number>>;
+    const modes = new Map<string, string[]>();
+    for (const s of results.deliveredBy) {
+        const key = `${s.metric.model ?? ""}\u0000${s.metric.version ?? ""}`;
+        modes.set(key, [...(modes.get(key) ?? []), s.metric.mode ?? ""]);
+    }
+    const order = (m: string) => (DELIVERY_MODES as readonly string[]).indexOf(m);
+    const keys = [...new Set(QUALITY_COLUMNS.flatMap((c) => [...byColumn[c].keys()]))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    return keys.map((key) => {
+        const [model, version] = key.split("\u0000");
+        const mode = (modes.get(key) ?? []).sort((a, b) => order(a) - order(b)).join("+");
+        const cells = Object.fromEntries(QUALITY_COLUMNS.map((c): [QualityColumn, Cell] => [c, byColumn[c].get(key) ?? "no data"])) as Record<QualityColumn, Cell>;
+        return { model, version, mode, cells };
+    });
+}
+
+export type { DeliveryMode };
