@@ -55,6 +55,8 @@ export const CHARTS = {
 export const IMAGES = {
     /** SeaweedFS 4.44, the app version of chart 4.44.0; runs `weed shell` in the store-identity Jobs. */
     seaweedfs: "chrislusf/seaweedfs:4.44",
+    /** The promotion step (pipelines/promotion): Node.js LTS; it needs nothing but Node's built-ins. */
+    node: "docker.io/library/node:22.12.0-alpine3.21",
 } as const;
 
 export type ChartName = keyof typeof CHARTS;
@@ -82,9 +84,3 @@ export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<string, string>> = {
     "1.33": "v1.33.0",
     "1.34": "v1.34.1",
 };
-
-/** Container images the pipelines' steps run in, pinned by tag. */
-export const IMAGES = {
-    /** The promotion step (pipelines/promotion): Node.js LTS; it needs nothing but Node's built-ins. */
-    node: "docker.io/library/node:22.12.0-alpine3.21",
-} as const;
