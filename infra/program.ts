@@ -5,6 +5,8 @@ import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/p
 import { ModelRouting } from "../components/k8s/model-routing";
 import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
 import { Monitoring } from "../components/k8s/monitoring";
+import { Promotion } from "../components/k8s/promotion";
+import { PipelineTriggers } from "../components/k8s/triggers";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
@@ -42,6 +44,20 @@ export async function program(): Promise<StackOutputs> {
         dependsOn: platform.clusterReady,
     }, { providers: [platform.k8sProvider] });
     const models = modelLayer(config, platform);
+    // The pipelines namespace and the Tekton install come with the Tekton component; until then these wait for
+    // the nodes and the gateway (whose CRDs and GatewayClass the webhook route needs).
+    const pipelinesReady = [...platform.clusterReady, models.gateway];
+    new Promotion("promotion", {
+        promotion: config.pipelines.promotion,
+        alerts: config.monitoring.alerts,
+        k8sProvider: platform.k8sProvider,
+        dependsOn: pipelinesReady,
+    });
+    const triggers = new PipelineTriggers("triggers", {
+        models: config.models.map((m) => m.name),
+        platform,
+        dependsOn: pipelinesReady,
+    });
     return stackOutputs(platform, {
         modelNamespaces: models.namespaces,
         modelEndpoints: models.endpoints,
@@ -50,6 +66,8 @@ export async function program(): Promise<StackOutputs> {
         alertmanagerUrl: monitoring.alertmanagerUrl,
         grafanaAdminPassword: monitoring.grafanaAdminPassword,
         dashboards: monitoring.dashboards,
+        gitWebhookUrl: triggers.gitWebhookUrl,
+        gitWebhookSecret: triggers.gitWebhookSecret,
     });
 }
 
@@ -76,7 +94,7 @@ function modelLayer(config: TestbedConfig, platform: Platform) {
         dependsOn: platform.clusterReady,
     });
     const namespaces = mapValues(resources, (versions) => mapValues(versions, (ns) => ns.namespaceName));
-    return { namespaces, endpoints: routing.endpoints };
+    return { namespaces, endpoints: routing.endpoints, gateway: routing.gateway };
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {

@@ -57,6 +57,8 @@ export const IMAGES = {
     seaweedfs: "chrislusf/seaweedfs:4.44",
     /** The promotion step (pipelines/promotion): Node.js LTS; it needs nothing but Node's built-ins. */
     node: "docker.io/library/node:22.12.0-alpine3.21",
+    /** The dataset-change consumer on AWS: long-polls SQS with the AWS CLI and forwards with curl. */
+    awsCli: "docker.io/amazon/aws-cli:2.22.0",
 } as const;
 
 export type ChartName = keyof typeof CHARTS;
