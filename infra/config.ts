@@ -9,7 +9,6 @@ import { monitoringSchema } from "./schema/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
 import { pipelinesSchema } from "./schema/pipelines";
 import {
-    AVAILABLE_CLOUDS,
     artifactStoresSchema,
     awsSchema,
     azureSchema,
@@ -177,14 +176,14 @@ export function validateConfig(
     if (raw.cloud === "existing") issues.push(...validateExistingConfig(raw));
     if (parsed.success) {
         const config = parsed.data;
-        if (!AVAILABLE_CLOUDS.includes(config.cloud)) {
+        issues.push(...validateModels(config.models, config.quotaDefaults));
+        if (config.pipelines.trainingGpus > 0 && config.gpuNodePools.length === 0) {
             issues.push({
-                key: keyPath(["cloud"]),
-                message: `the ${config.cloud} platform is not available yet; allowed now: ${AVAILABLE_CLOUDS.join(", ")}`,
-                value: config.cloud,
+                key: keyPath(["pipelines", "trainingGpus"]),
+                message: "training on GPUs needs a GPU node pool: add one to gpuNodePools or set trainingGpus to 0",
+                value: config.pipelines.trainingGpus,
             });
         }
-        issues.push(...validateModels(config.models, config.quotaDefaults));
         if (issues.length === 0) return { config, issues: [] };
     }
     return { issues: dedupe(issues) };

@@ -7,6 +7,7 @@ import { ModelVersionNamespace } from "../components/k8s/model-version-namespace
 import { Monitoring } from "../components/k8s/monitoring";
 import { Promotion } from "../components/k8s/promotion";
 import { PipelineTriggers } from "../components/k8s/triggers";
+import { Tekton } from "../components/k8s/tekton";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
@@ -18,8 +19,8 @@ interface PlatformContext {
     readonly stack: string;
 }
 
-/** Cloud → platform factory. Config validation refuses clouds whose platform is not built yet. */
-export const PLATFORMS: Record<CloudName, ((ctx: PlatformContext) => Platform) | undefined> = {
+/** Cloud → platform factory: adding a cloud means one new entry here and nothing in the cluster layer. */
+export const PLATFORMS: Record<CloudName, (ctx: PlatformContext) => Platform> = {
     aws: ({ config, project, stack }) =>
         new AwsPlatform("aws", { config, clusterName: `${project}-${stack}`, tags: { project, stack, "managed-by": "pulumi" } }),
     azure: ({ config, project, stack }) =>
@@ -34,9 +35,7 @@ export const PLATFORMS: Record<CloudName, ((ctx: PlatformContext) => Platform) |
 export async function program(): Promise<StackOutputs> {
     const config = loadConfig();
     const ctx: PlatformContext = { config, project: pulumi.getProject(), stack: pulumi.getStack() };
-    const factory = PLATFORMS[config.cloud];
-    if (!factory) throw new pulumi.RunError(`cloud ${config.cloud} has no platform yet`);
-    const platform = factory(ctx);
+    const platform = PLATFORMS[config.cloud](ctx);
     const monitoring = new Monitoring("monitoring", {
         config: config.monitoring,
         systemScheduling: platform.systemScheduling,
@@ -44,9 +43,16 @@ export async function program(): Promise<StackOutputs> {
         dependsOn: platform.clusterReady,
     }, { providers: [platform.k8sProvider] });
     const models = modelLayer(config, platform);
-    // The pipelines namespace and the Tekton install come with the Tekton component; until then these wait for
-    // the nodes and the gateway (whose CRDs and GatewayClass the webhook route needs).
-    const pipelinesReady = [...platform.clusterReady, models.gateway];
+    const tekton = new Tekton("tekton", {
+        config: config.pipelines,
+        platform,
+        dependsOn: platform.clusterReady,
+        monitoringReady: [monitoring.stack],
+        gatewayReady: [models.routing],
+    }, { providers: [platform.k8sProvider] });
+    // The promote Task and the triggers need the Tekton install (CRDs, interceptors, the pipelines namespace) and the
+    // gateway (its CRDs and GatewayClass carry the webhook route).
+    const pipelinesReady = [tekton, models.routing];
     new Promotion("promotion", {
         promotion: config.pipelines.promotion,
         alerts: config.monitoring.alerts,
@@ -66,6 +72,8 @@ export async function program(): Promise<StackOutputs> {
         alertmanagerUrl: monitoring.alertmanagerUrl,
         grafanaAdminPassword: monitoring.grafanaAdminPassword,
         dashboards: monitoring.dashboards,
+        pipelinesNamespace: tekton.namespace.metadata.name,
+        pipelines: tekton.pipelineNames,
         gitWebhookUrl: triggers.gitWebhookUrl,
         gitWebhookSecret: triggers.gitWebhookSecret,
     });
@@ -94,7 +102,7 @@ function modelLayer(config: TestbedConfig, platform: Platform) {
         dependsOn: platform.clusterReady,
     });
     const namespaces = mapValues(resources, (versions) => mapValues(versions, (ns) => ns.namespaceName));
-    return { namespaces, endpoints: routing.endpoints, gateway: routing.gateway };
+    return { namespaces, endpoints: routing.endpoints, routing };
 }
 
 function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {

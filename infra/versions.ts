@@ -51,16 +51,6 @@ export const CHARTS = {
     },
 } as const;
 
-/** Images the testbed runs itself (outside a chart), pinned. */
-export const IMAGES = {
-    /** SeaweedFS 4.44, the app version of chart 4.44.0; runs `weed shell` in the store-identity Jobs. */
-    seaweedfs: "chrislusf/seaweedfs:4.44",
-    /** The promotion step (pipelines/promotion): Node.js LTS; it needs nothing but Node's built-ins. */
-    node: "docker.io/library/node:22.12.0-alpine3.21",
-    /** The dataset-change consumer on AWS: long-polls SQS with the AWS CLI and forwards with curl. */
-    awsCli: "docker.io/amazon/aws-cli:2.22.0",
-} as const;
-
 export type ChartName = keyof typeof CHARTS;
 
 /**
@@ -86,3 +76,46 @@ export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<string, string>> = {
     "1.33": "v1.33.0",
     "1.34": "v1.34.1",
 };
+
+/**
+ * Tekton release manifests, applied as they are published. Pipelines v1.15.x is the LTS line whose metric names the
+ * dashboards and rules use (../shared/reference/metrics/tekton-pipelines-v1.15.txt); v1.15.4 (2026-10-22) is its
+ * latest patch. Triggers v0.37.x is the release built against Pipelines v1.15; v0.37.2 (2026-10-22) its latest patch.
+ */
+export const TEKTON = {
+    pipelines: {
+        version: "v1.15.4",
+        manifests: ["https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.15.4/release.yaml"],
+        /** Namespace the release installs its controller into (fixed by the release manifest). */
+        namespace: "tekton-pipelines",
+    },
+    triggers: {
+        version: "v0.37.2",
+        manifests: [
+            "https://infra.tekton.dev/tekton-releases/triggers/previous/v0.37.2/release.yaml",
+            "https://infra.tekton.dev/tekton-releases/triggers/previous/v0.37.2/interceptors.yaml",
+        ],
+    },
+} as const;
+
+/**
+ * Images the testbed runs itself (outside a chart), pinned by tag. Public, maintained images only.
+ * - seaweedfs: SeaweedFS 4.44, the app version of chart 4.44.0; runs `weed shell` in the store-identity Jobs.
+ * - python: the generic runtime of every Python step (training, evaluation, store access, metrics) and the base of
+ *   the model-server image; packages come from pipelines/workload/requirements.txt, pinned.
+ * - git: clone of the model's source.
+ * - buildah: builds and pushes the model-server image without a Docker daemon (kaniko is archived).
+ * Kubernetes objects are applied by Python steps through the API (pipelines/lib/kube.py), so no kubectl image.
+ */
+export const IMAGES = {
+    seaweedfs: "chrislusf/seaweedfs:4.44",
+    python: "docker.io/library/python:3.12.12-slim-bookworm",
+    git: "docker.io/alpine/git:2.49.1",
+    buildah: "quay.io/containers/buildah:v1.41.5",
+    /** The promotion step (pipelines/promotion): Node.js LTS; it needs nothing but Node's built-ins. */
+    node: "docker.io/library/node:22.12.0-alpine3.21",
+    /** The dataset-change consumer on AWS: long-polls SQS with the AWS CLI and forwards with curl. */
+    awsCli: "docker.io/amazon/aws-cli:2.22.0",
+} as const;
+
+export type ImageName = keyof typeof IMAGES;

@@ -20,6 +20,7 @@ import type { CloudName } from "../infra/schema/platform";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
 import type { Plan, PlannedResource } from "../tools/mock-runtime";
 import { loadStack } from "../tools/stack";
+import { PLATFORM_SETTINGS_KEYS, SETTINGS_CONFIGMAP } from "../pipelines/context";
 import { descendantsOf, planStack } from "./harness";
 import { planPlatform } from "./platform-harness";
 
@@ -81,6 +82,14 @@ async function factsOf(plan: Plan, bindings: readonly WorkloadIdentityBinding[])
         for (const k of Object.keys(b.podLabels)) assert.ok(IDENTITY_LABEL_KEYS.has(k), `binding pod label ${k} is not a known identity label`);
         if (b.credentialsSecret) facts.credentialsSecrets.add(await new Promise<string>((r) => b.credentialsSecret!.apply(r)));
     }
+    // Credentials Secrets the platform created for the program's own bindings (e.g. the pipelines' service accounts).
+    const platform = plan.resources.find((r) => /^mlops-testbed:[a-z]+:Platform$/.test(r.type));
+    if (platform) {
+        for (const r of descendantsOf(plan, platform.urn)) {
+            const name = (r.inputs as any).metadata?.name;
+            if (r.type === "kubernetes:core/v1:Secret" && typeof name === "string") facts.credentialsSecrets.add(name);
+        }
+    }
     return facts;
 }
 
@@ -120,6 +129,17 @@ function withoutStorePeers(type: string, inputs: any): any {
     return { ...inputs, spec: { ...inputs.spec, egress: egress.map(() => ({ to: STORE_PEERS, ports: STORE_PEERS })) } };
 }
 
+/** The pipelines' settings ConfigMap with the values the platform decides replaced, key by key (the keys must match). */
+function withoutPlatformSettings(type: string, inputs: any): any {
+    if (type !== "kubernetes:core/v1:ConfigMap" || inputs?.metadata?.name !== SETTINGS_CONFIGMAP) return inputs;
+    const data = { ...inputs.data };
+    for (const k of PLATFORM_SETTINGS_KEYS) {
+        assert.ok(k in data, `${SETTINGS_CONFIGMAP} lacks ${k}`);
+        data[k] = "<platform>";
+    }
+    return { ...inputs, data };
+}
+
 /**
  * The dataset-change consumer exists where the platform provides a dataset change source (Platform.datasetChanges)
  * and runs what that source needs; its presence is the one difference the contract allows (a test below
@@ -140,7 +160,7 @@ function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): M
     const out = new Map<string, unknown>();
     for (const r of plan.resources.filter((x: PlannedResource) => x.custom && x.type.startsWith("kubernetes:") && !own.has(x.urn))) {
         const meta = (r.inputs as any).metadata ?? {};
-        out.set(`${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`, normalize(withoutStorePeers(r.type, r.inputs), facts));
+        out.set(`${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`, normalize(withoutPlatformSettings(r.type, withoutStorePeers(r.type, r.inputs)), facts));
     }
     return out;
 }

@@ -21,9 +21,7 @@ export async function planPlatform(
     let platform: Platform | undefined;
     const program = async () => {
         const config = loadConfig();
-        const factory = PLATFORMS[config.cloud];
-        if (!factory) throw new Error(`no platform for ${config.cloud}`);
-        platform = factory({ config, project: pulumi.getProject(), stack: pulumi.getStack() });
+        platform = PLATFORMS[config.cloud]({ config, project: pulumi.getProject(), stack: pulumi.getStack() });
         use(platform);
         return stackOutputs(platform) as unknown as Record<string, unknown>;
     };

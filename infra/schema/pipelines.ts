@@ -2,7 +2,13 @@ import { z } from "zod";
 import { stepProblems } from "../../pipelines/promotion/decide";
 import { wholeNumber } from "./common";
 
-const share = (key: string, max: number) =>
+const share = (key: string) =>
+    z
+        .number({ error: `${key} must be a number from 0 to 1 (a share of correct predictions)` })
+        .min(0, { error: `${key} must be a number from 0 to 1 (a share of correct predictions)` })
+        .max(1, { error: `${key} must be a number from 0 to 1 (a share of correct predictions)` });
+
+const bounded = (key: string, max: number) =>
     z
         .number({ error: `${key} must be a number from 0 to ${max}` })
         .min(0, { error: `${key} must be a number from 0 to ${max}` })
@@ -31,7 +37,7 @@ export const promotionSchema = z.strictObject({
         .max(10, { error: "latencyRegressionMax must be a number from 1 to 10, e.g. 1.25" })
         .default(1.25),
     /** How much lower than the baseline's the candidate's accuracy may be. */
-    accuracyTolerance: share("accuracyTolerance", 1).default(0.02),
+    accuracyTolerance: bounded("accuracyTolerance", 1).default(0.02),
     /** Fewest requests per second the candidate must serve for an analysis to count (else it is held). */
     minRequestRate: z
         .number({ error: "minRequestRate must be a number of requests per second, 0 or more" })
@@ -46,8 +52,15 @@ export const promotionSchema = z.strictObject({
 export const pipelinesSchema = z.strictObject({
     /** Finished PipelineRuns kept per pipeline before they are pruned. */
     keepRuns: wholeNumber("keepRuns", 1, 1000).default(50),
+    /** Evaluation gate: lowest accepted accuracy (default of the pipelines' `threshold` param). */
+    accuracyThreshold: share("accuracyThreshold").default(0.9),
+    /** Evaluation gate: largest accepted accuracy drop below the production version (`tolerance` param). */
+    accuracyTolerance: share("accuracyTolerance").default(0.02),
+    /** GPUs a training run requests (0: train on CPU nodes); runs started with the run builder use it. */
+    trainingGpus: wholeNumber("trainingGpus", 0, 8).default(0),
     /** How the deploy pipeline steps traffic to a new version and when it rolls back. */
     promotion: promotionSchema.default(promotionSchema.parse({})),
 });
 
+export type PipelinesConfig = z.infer<typeof pipelinesSchema>;
 export type PromotionConfig = z.infer<typeof promotionSchema>;

@@ -4,9 +4,6 @@ import { dnsLabel, ipv4Cidr, labelMap, wholeNumber } from "./common";
 export const CLOUDS = ["aws", "azure", "existing"] as const;
 export type CloudName = (typeof CLOUDS)[number];
 
-/** Clouds whose platform is built; the others are refused with a clear message until their issue lands. */
-export const AVAILABLE_CLOUDS: readonly CloudName[] = ["aws", "azure", "existing"];
-
 export const cloudSchema = z.enum(CLOUDS, { error: `must be one of ${CLOUDS.join(", ")}` });
 
 export const awsSchema = z.strictObject({

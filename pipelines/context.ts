@@ -1,0 +1,201 @@
+/**
+ * What every Task shares: the settings ConfigMap its steps read (store, registry, Pushgateway, GPU scheduling), the
+ * pipeline library mounted into Python steps, the metric names of the contract, resource presets, and the steps
+ * that time a stage and push its duration.
+ */
+import { PIPELINE_SERVICE_ACCOUNTS } from "../components/k8s/constants";
+import { METRICS, type MetricKey } from "../dashboards/metric-contract";
+import { IMAGES } from "../infra/versions";
+import { readScript, type ComputeResources, type EnvFromSource, type EnvVar, type Step, type StepTemplate, type Task, type Volume, type VolumeMount } from "./tekton";
+
+/** ConfigMap in the pipelines namespace with the cluster's settings (keys below), read by every step through envFrom. */
+export const SETTINGS_CONFIGMAP = "pipeline-settings";
+/** ConfigMap with the pipeline library (pipelines/lib), mounted at LIB_PATH. */
+export const LIB_CONFIGMAP = "pipeline-lib";
+export const LIB_PATH = "/opt/pipeline-lib";
+
+/** Keys of the settings ConfigMap. */
+export const SETTINGS_KEYS = [
+    "STORE_KIND",
+    "MODELS_BUCKET",
+    "DATASETS_BUCKET",
+    "STORE_ENDPOINT",
+    "STORE_REGION",
+    "AWS_REGION",
+    "IMAGE_REPOSITORY",
+    "PUSHGATEWAY_URL",
+    "GPU_NODE_SELECTOR",
+    "GPU_TOLERATIONS",
+] as const;
+export type SettingsKey = (typeof SETTINGS_KEYS)[number];
+/** Settings whose values the platform decides (store, registry, GPU scheduling): the same keys on every cloud. */
+export const PLATFORM_SETTINGS_KEYS: readonly SettingsKey[] = SETTINGS_KEYS.filter((k) => k !== "PUSHGATEWAY_URL");
+
+/** The pipelines' service accounts; every Task runs as one of them (the run builder assigns it). */
+export type PipelineRole = keyof typeof PIPELINE_SERVICE_ACCOUNTS;
+
+/** Label on each Task naming the service account it must run as; the run builder and the tests read it. */
+export const ROLE_LABEL = "mlops-testbed/service-account";
+/** Label on Tasks whose main step may run on a GPU node (the run builder adds the GPU scheduling). */
+export const GPU_CAPABLE_LABEL = "mlops-testbed/gpu-capable";
+/** Name of the step of a GPU-capable Task that receives the GPU. */
+export const GPU_STEP_LABEL = "mlops-testbed/gpu-step";
+
+/**
+ * Secrets each role's pods take their cloud credentials from, on platforms whose workload identity hands out keys
+ * (none on AWS: IRSA needs no Secret). The one place that adds an envFrom to every step of a role's Tasks.
+ */
+export type CredentialsSecrets = Partial<Record<PipelineRole, string>>;
+
+/** Environment variable carrying the name of a contract metric: `deployLeadTime` -> MLOPS_METRIC_DEPLOY_LEAD_TIME. */
+export function metricEnvName(key: MetricKey): string {
+    return `MLOPS_METRIC_${key.replace(/([A-Z])/g, "_$1").toUpperCase()}`;
+}
+
+/** The names of every metric pipeline steps push, from the contract. */
+export function metricEnv(): EnvVar[] {
+    return (Object.keys(METRICS) as MetricKey[])
+        .filter((k) => METRICS[k].source === "pipeline-step")
+        .map((k) => ({ name: metricEnvName(k), value: METRICS[k].name }));
+}
+
+export const RESOURCES = {
+    tiny: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+    small: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+    python: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
+    training: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "8Gi" } },
+    build: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "4Gi" } },
+} as const satisfies Record<string, ComputeResources>;
+
+const STAGE_VOLUME: Volume = { name: "stage", emptyDir: {} };
+const STAGE_MOUNT: VolumeMount = { name: "stage", mountPath: "/stage" };
+const LIB_VOLUME: Volume = { name: "pipeline-lib", configMap: { name: LIB_CONFIGMAP } };
+const LIB_MOUNT: VolumeMount = { name: "pipeline-lib", mountPath: LIB_PATH, readOnly: true };
+
+/** Step template of every Task: settings, credentials of its role, metric names, the library and the stage timer. */
+export function stepTemplate(role: PipelineRole, credentials: CredentialsSecrets = {}): StepTemplate {
+    const envFrom: EnvFromSource[] = [{ configMapRef: { name: SETTINGS_CONFIGMAP } }];
+    const secret = credentials[role];
+    if (secret) envFrom.push({ secretRef: { name: secret } });
+    return {
+        envFrom,
+        env: [{ name: "PYTHONDONTWRITEBYTECODE", value: "1" }, ...metricEnv()],
+        volumeMounts: [LIB_MOUNT, STAGE_MOUNT],
+    };
+}
+
+/** Python path of steps that use the packages fetch-source installed into the source workspace. */
+export const pythonPath = (sourcePath: string) => `${LIB_PATH}:${sourcePath}/.deps`;
+
+function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
+    const script = name === "stage-start"
+        ? `#!/usr/bin/env python3\nimport time\nopen("/stage/start", "w").write(repr(time.time()))\n`
+        : [
+            "#!/usr/bin/env python3",
+            "import os, sys",
+            `sys.path.insert(0, ${JSON.stringify(LIB_PATH)})`,
+            "import metrics",
+            "start = float(open('/stage/start').read())",
+            "e = os.environ",
+            "labels = {'namespace': e['MODEL_NAMESPACE'], 'pipeline': e['PIPELINE'], 'stage': e['STAGE']}",
+            "grouping = [('model', e['MODEL']), ('version', e['VERSION']), ('mode', e['MODE']), ('pipeline', e['PIPELINE']), ('stage', e['STAGE'])]",
+            "metrics.push(e['PUSHGATEWAY_URL'], grouping, [(metrics.metric_name('stageDuration'), labels, metrics.now() - start)])",
+            "",
+        ].join("\n");
+    return {
+        name,
+        image: IMAGES.python,
+        script,
+        computeResources: RESOURCES.tiny,
+        env: name === "stage-push"
+            ? [
+                { name: "MODEL", value: "$(params.model)" },
+                { name: "VERSION", value: "$(params.version)" },
+                { name: "MODEL_NAMESPACE", value: "$(params.model)-$(params.version)" },
+                { name: "MODE", value: "$(params.mode)" },
+                { name: "PIPELINE", value: "$(params.pipeline)" },
+                { name: "STAGE", value: stage },
+            ]
+            : undefined,
+    };
+}
+
+/** Params every timed Task takes so its stage duration is labelled like the rest of the delivery. */
+export const STAGE_PARAMS = [
+    { name: "model", description: "Model name (a DNS label)." },
+    { name: "version", description: "Model version (a DNS label); the version namespace is <model>-<version>." },
+    { name: "mode", description: "Delivery mode of the metric contract: automated, simplified or manual.", default: "automated" },
+    { name: "pipeline", description: "Name of the pipeline running this task, for the stage metric.", default: "manual" },
+] as const;
+
+export interface TaskDefinition {
+    readonly name: string;
+    readonly description: string;
+    readonly role: PipelineRole;
+    /** Name of the stage pushed as mlops_pipeline_stage_duration_seconds{stage}; absent: not timed. */
+    readonly stage?: string;
+    /** Name of the step that gets the GPU when the run asks for one. */
+    readonly gpuStep?: string;
+    readonly params?: Task["spec"]["params"];
+    readonly results?: Task["spec"]["results"];
+    readonly workspaces?: Task["spec"]["workspaces"];
+    readonly steps: readonly Step[];
+    readonly volumes?: readonly Volume[];
+}
+
+/** Renders a Task: labels, step template, library and stage volumes, and the stage timer around its steps. */
+export function renderTask(def: TaskDefinition, credentials: CredentialsSecrets = {}): Task {
+    const timed = def.stage !== undefined;
+    const params = [...(timed ? STAGE_PARAMS.filter((p) => !(def.params ?? []).some((q) => q.name === p.name)) : []), ...(def.params ?? [])];
+    return {
+        apiVersion: "tekton.dev/v1",
+        kind: "Task",
+        metadata: {
+            name: def.name,
+            labels: {
+                "app.kubernetes.io/part-of": "mlops-testbed",
+                [ROLE_LABEL]: PIPELINE_SERVICE_ACCOUNTS[def.role].name,
+                ...(def.gpuStep ? { [GPU_CAPABLE_LABEL]: "true" } : {}),
+            },
+            annotations: def.gpuStep ? { [GPU_STEP_LABEL]: def.gpuStep } : undefined,
+        },
+        spec: {
+            description: def.description,
+            params: params.length > 0 ? params : undefined,
+            results: def.results,
+            workspaces: def.workspaces,
+            stepTemplate: stepTemplate(def.role, credentials),
+            steps: timed ? [stageStep("stage-start", def.stage!), ...def.steps, stageStep("stage-push", def.stage!)] : def.steps,
+            volumes: [LIB_VOLUME, STAGE_VOLUME, ...(def.volumes ?? [])],
+        },
+    };
+}
+
+/** Where fetch-source puts the repository and the model's directory in it, inside the source workspace. */
+export const SOURCE_WORKSPACE = "source";
+export const SOURCE_PATH = "$(workspaces.source.path)";
+export const MODEL_SRC = "$(workspaces.source.path)/repo/$(params.source-dir)";
+/** The source-dir param of Tasks that run the model's scripts. */
+export const SOURCE_DIR_PARAM = { name: "source-dir", description: "Directory of the model in the repository.", default: "pipelines/workload" } as const;
+export const SOURCE_WORKSPACE_DECL = { name: SOURCE_WORKSPACE, description: "The source fetched by fetch-source (repo/, .deps/) and the run's data and model (data/, model/)." } as const;
+
+/** A Python step running a script next to its Task, with the library and the source's packages importable. */
+export function pythonStep(dir: string, name: string, file: string, env: readonly EnvVar[], computeResources: ComputeResources = RESOURCES.python): Step {
+    return {
+        name,
+        image: IMAGES.python,
+        script: readScript(dir, file),
+        computeResources,
+        env: [
+            { name: "PYTHONPATH", value: pythonPath(SOURCE_PATH) },
+            { name: "WORK", value: SOURCE_PATH },
+            { name: "MODEL_SRC", value: MODEL_SRC },
+            ...env,
+        ],
+    };
+}
+
+/** A Python step that needs only the standard library and the pipeline library (no source workspace). */
+export function libStep(dir: string, name: string, file: string, env: readonly EnvVar[], computeResources: ComputeResources = RESOURCES.small): Step {
+    return { name, image: IMAGES.python, script: readScript(dir, file), computeResources, env: [{ name: "PYTHONPATH", value: LIB_PATH }, ...env] };
+}

@@ -1,0 +1,33 @@
+/**
+ * Every Task and Pipeline of the testbed, rendered as Tekton v1 objects. The Tekton component applies them; the
+ * tests lint and wire-check them; the run builder starts them.
+ */
+import type { CredentialsSecrets, TaskDefinition } from "./context";
+import { renderTask } from "./context";
+import { PIPELINE_DEFINITIONS, type PipelineDefaults } from "./pipelines";
+import { BUILD_IMAGE } from "./tasks/build-image/task";
+import { DEPLOY } from "./tasks/deploy/task";
+import { EVALUATE } from "./tasks/evaluate/task";
+import { FETCH_SOURCE } from "./tasks/fetch-source/task";
+import { QUICK_TRAIN } from "./tasks/quick-train/task";
+import { REGISTER } from "./tasks/register/task";
+import { REPORT } from "./tasks/report/task";
+import { ROUTE } from "./tasks/route/task";
+import { SMOKE_TEST } from "./tasks/smoke-test/task";
+import { TRAIN } from "./tasks/train/task";
+import { VALIDATE_DATA } from "./tasks/validate-data/task";
+import type { Pipeline, Task } from "./tekton";
+
+export const TASK_DEFINITIONS: readonly TaskDefinition[] = [
+    FETCH_SOURCE, VALIDATE_DATA, TRAIN, EVALUATE, REGISTER, BUILD_IMAGE, DEPLOY, SMOKE_TEST, ROUTE, REPORT, QUICK_TRAIN,
+];
+
+export function renderTasks(credentials: CredentialsSecrets = {}): Task[] {
+    return TASK_DEFINITIONS.map((d) => renderTask(d, credentials));
+}
+
+export function renderPipelines(defaults: PipelineDefaults): Pipeline[] {
+    return PIPELINE_DEFINITIONS.map((build) => build(defaults));
+}
+
+export { PIPELINE_NAMES, type PipelineDefaults } from "./pipelines";

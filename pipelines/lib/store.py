@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Access to the artifact store (models and datasets) for pipeline steps and the model server's loader.
+
+Configured from the environment (the `pipeline-settings` ConfigMap): STORE_KIND (s3 | s3-compatible), MODELS_BUCKET,
+DATASETS_BUCKET, STORE_ENDPOINT (s3-compatible only), STORE_REGION. Credentials come from the pod's workload
+identity (IRSA web-identity token) or, where a platform hands out keys, from AWS_* variables; never from here.
+
+Model artifacts are immutable: `upload_dir(..., immutable=True)` refuses a prefix that already holds objects.
+
+CLI:  store.py download <models|datasets> <key-or-prefix> <dest>
+      store.py upload <models|datasets> <src-dir> <prefix> [--immutable]
+"""
+import argparse
+import os
+import sys
+
+S3_KINDS = ("s3", "s3-compatible")
+
+
+class StoreError(Exception):
+    pass
+
+
+def bucket_for(store, env=None):
+    env = os.environ if env is None else env
+    key = {"models": "MODELS_BUCKET", "datasets": "DATASETS_BUCKET"}.get(store)
+    if key is None:
+        raise StoreError(f"unknown store {store!r}: use models or datasets")
+    bucket = env.get(key, "")
+    if not bucket:
+        raise StoreError(f"{key} is not set")
+    return bucket
+
+
+def client_from_env(env=None):
+    """A boto3 S3 client for the configured store."""
+    env = os.environ if env is None else env
+    kind = env.get("STORE_KIND", "")
+    if kind not in S3_KINDS:
+        raise StoreError(f"STORE_KIND {kind!r} is not supported by this step; supported: {', '.join(S3_KINDS)}")
+    import boto3  # imported here so the pure functions above are usable without it
+
+    kwargs = {}
+    if env.get("STORE_REGION"):
+        kwargs["region_name"] = env["STORE_REGION"]
+    if kind == "s3-compatible" and env.get("STORE_ENDPOINT"):
+        kwargs["endpoint_url"] = env["STORE_ENDPOINT"]
+    return boto3.client("s3", **kwargs)
+
+
+def normalise_prefix(prefix):
+    """`models/iris/v1` -> `models/iris/v1/`; refuses absolute, empty or wildcard prefixes."""
+    if not prefix or prefix.startswith("/") or "*" in prefix or ".." in prefix.split("/"):
+        raise StoreError(f"bad store prefix {prefix!r}")
+    return prefix if prefix.endswith("/") else prefix + "/"
+
+
+def list_keys(client, bucket, prefix):
+    keys = []
+    token = None
+    while True:
+        kwargs = {"Bucket": bucket, "Prefix": prefix}
+        if token:
+            kwargs["ContinuationToken"] = token
+        page = client.list_objects_v2(**kwargs)
+        keys.extend(o["Key"] for o in page.get("Contents", []))
+        if not page.get("IsTruncated"):
+            return keys
+        token = page.get("NextContinuationToken")
+
+
+def download(client, bucket, key_or_prefix, dest):
+    """Downloads one object to the file `dest`, or every object under a prefix (ending in /) into the directory `dest`."""
+    if not key_or_prefix.endswith("/"):
+        os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
+        client.download_file(bucket, key_or_prefix, dest)
+        return [dest]
+    keys = list_keys(client, bucket, key_or_prefix)
+    if not keys:
+        raise StoreError(f"nothing under s3://{bucket}/{key_or_prefix}")
+    written = []
+    for key in keys:
+        rel = key[len(key_or_prefix):]
+        if not rel or rel.endswith("/"):
+            continue
+        path = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        client.download_file(bucket, key, path)
+        written.append(path)
+    return written
+
+
+def upload_dir(client, bucket, src, prefix, immutable=True):
+    """Uploads every file of `src` under `prefix`; with `immutable`, refuses when the prefix already holds objects."""
+    prefix = normalise_prefix(prefix)
+    if immutable and list_keys(client, bucket, prefix):
+        raise StoreError(f"s3://{bucket}/{prefix} already exists; model versions are immutable, register a new version")
+    uploaded = []
+    for root, _dirs, files in os.walk(src):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            key = prefix + os.path.relpath(path, src).replace(os.sep, "/")
+            client.upload_file(path, bucket, key)
+            uploaded.append(key)
+    return uploaded
+
+
+def object_version(client, bucket, key):
+    """The store's version id of an object (bucket versioning), or its ETag when versioning is off."""
+    head = client.head_object(Bucket=bucket, Key=key)
+    version = head.get("VersionId")
+    return version if version and version != "null" else head["ETag"].strip('"')
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("download")
+    d.add_argument("store")
+    d.add_argument("key")
+    d.add_argument("dest")
+    u = sub.add_parser("upload")
+    u.add_argument("store")
+    u.add_argument("src")
+    u.add_argument("prefix")
+    u.add_argument("--immutable", action="store_true")
+    a = p.parse_args(argv)
+    try:
+        client = client_from_env()
+        bucket = bucket_for(a.store)
+        if a.cmd == "download":
+            for path in download(client, bucket, a.key, a.dest):
+                print(path)
+        else:
+            for key in upload_dir(client, bucket, a.src, a.prefix, immutable=a.immutable):
+                print(key)
+    except StoreError as err:
+        print(f"store: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

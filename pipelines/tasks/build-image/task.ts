@@ -1,0 +1,37 @@
+import { IMAGES } from "../../../infra/versions";
+import { LIB_PATH, pythonStep, RESOURCES, SOURCE_DIR_PARAM, SOURCE_WORKSPACE_DECL, type TaskDefinition } from "../../context";
+import { param, readScript, resultPath } from "../../tekton";
+
+const CONTEXT = "$(workspaces.source.path)/image";
+const AUTH_FILE = "/stage/auth.json";
+
+export const BUILD_IMAGE: TaskDefinition = {
+    name: "build-image",
+    description: "Builds the model-server image (pinned Python runtime, the model's pinned packages and code; the model itself is loaded from the store) and pushes it to the registry.",
+    role: "builder",
+    stage: "build",
+    params: [SOURCE_DIR_PARAM, { name: "commit", description: "Source commit; the image tag." }],
+    results: [{ name: "image", description: "Pushed image reference with digest." }],
+    workspaces: [SOURCE_WORKSPACE_DECL],
+    steps: [
+        pythonStep(__dirname, "prepare", "prepare.py", [
+            { name: "LIB", value: LIB_PATH },
+            { name: "BASE_IMAGE", value: IMAGES.python },
+            { name: "COMMIT", value: param("commit") },
+            { name: "CONTEXT", value: CONTEXT },
+            { name: "AUTH_FILE", value: AUTH_FILE },
+        ]),
+        {
+            name: "build-push",
+            image: IMAGES.buildah,
+            script: readScript(__dirname, "build-push.sh"),
+            computeResources: RESOURCES.build,
+            env: [
+                { name: "CONTEXT", value: CONTEXT },
+                { name: "AUTH_FILE", value: AUTH_FILE },
+                { name: "COMMIT", value: param("commit") },
+                { name: "RESULT_IMAGE", value: resultPath("image") },
+            ],
+        },
+    ],
+};

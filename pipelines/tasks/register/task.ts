@@ -1,0 +1,29 @@
+import { pythonStep, SOURCE_DIR_PARAM, SOURCE_WORKSPACE_DECL, type TaskDefinition } from "../../context";
+import { param, resultPath } from "../../tekton";
+
+export const REGISTER: TaskDefinition = {
+    name: "register",
+    description: "Uploads the evaluated model to models/<model>/<version>/ (refusing an existing version) with a model card JSON.",
+    role: "trainer",
+    stage: "register",
+    params: [
+        SOURCE_DIR_PARAM,
+        { name: "git-url", description: "Repository of the source, for the model card.", default: "" },
+        { name: "commit", description: "Commit the model was trained from." },
+        { name: "dataset-version", description: "Version id of the training data." },
+        { name: "started-at", description: "Unix time the run started.", default: "" },
+    ],
+    results: [{ name: "uri", description: "Store URI of the registered version." }],
+    workspaces: [SOURCE_WORKSPACE_DECL],
+    steps: [pythonStep(__dirname, "register", "register.py", [
+        { name: "MODEL", value: param("model") },
+        { name: "VERSION", value: param("version") },
+        { name: "MODE", value: param("mode") },
+        { name: "COMMIT", value: param("commit") },
+        { name: "GIT_URL", value: param("git-url") },
+        { name: "DATASET_VERSION", value: param("dataset-version") },
+        { name: "STARTED_AT", value: param("started-at") },
+        { name: "PIPELINE_RUN", value: "$(context.pipelineRun.name)" },
+        { name: "RESULT_URI", value: resultPath("uri") },
+    ])],
+};

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Pushes what a delivery run measured to the Pushgateway (metric names from the contract, via the environment).
+
+EVENT train:    training and evaluation accuracy, dataset info.
+EVENT deploy:   delivery result (1 when the run succeeded), and on success the deploy lead time: now minus
+                TRIGGER_TIME (Unix seconds, set by whatever started the run) or, without one, STARTED_AT.
+                Accuracies and dataset info too when the run trained.
+EVENT rollback: last-rollback timestamp of FROM_VERSION, and the delivery result of VERSION.
+
+Env: EVENT, STATUS (Tekton's $(tasks.status): Succeeded, Completed, Failed, None), MODEL, VERSION, FROM_VERSION,
+MODE, TRIGGER_TIME, STARTED_AT, TRAIN_ACCURACY, EVAL_ACCURACY, DATASET_VERSION, PUSHGATEWAY_URL.
+"""
+import os
+import sys
+
+import metrics
+
+OK = ("Succeeded", "Completed")
+
+
+def _num(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def samples(env, now):
+    """[(grouping, [(name, labels, value)])] to push. A pure function of the environment and the time."""
+    model, version, mode, event = env["MODEL"], env["VERSION"], env["MODE"], env["EVENT"]
+    ok = env.get("STATUS", "") in OK
+    ns = lambda v: {"namespace": f"{model}-{v}"}  # noqa: E731
+    group = lambda v, part: [("model", model), ("version", v), ("mode", mode), ("part", part)]  # noqa: E731
+    out = []
+    train_acc, eval_acc, dataset = _num(env.get("TRAIN_ACCURACY")), _num(env.get("EVAL_ACCURACY")), env.get("DATASET_VERSION", "")
+    if event in ("train", "deploy") and dataset and eval_acc is not None:
+        d = {**ns(version), "dataset_version": dataset}
+        s = [(metrics.metric_name("evaluationAccuracy", env), d, eval_acc), (metrics.metric_name("datasetInfo", env), d, 1)]
+        if train_acc is not None:
+            s.insert(0, (metrics.metric_name("trainingAccuracy", env), d, train_acc))
+        out.append((group(version, "training"), s))
+    if event in ("deploy", "rollback"):
+        s = [(metrics.metric_name("deliveryResult", env), ns(version), 1 if ok else 0)]
+        start = _num(env.get("TRIGGER_TIME")) or _num(env.get("STARTED_AT"))
+        if event == "deploy" and ok and start is not None:
+            s.append((metrics.metric_name("deployLeadTime", env), ns(version), max(0.0, now - start)))
+        out.append((group(version, "delivery"), s))
+    if event == "rollback" and ok and env.get("FROM_VERSION"):
+        out.append((group(env["FROM_VERSION"], "rollback"), [(metrics.metric_name("lastRollback", env), ns(env["FROM_VERSION"]), now)]))
+    return out
+
+
+def main():
+    e = os.environ
+    for grouping, s in samples(e, metrics.now()):
+        metrics.push(e["PUSHGATEWAY_URL"], grouping, s)
+        print(f"pushed {len(s)} samples for {dict(grouping)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const PYTHON = "/usr/bin/python3";
+const TASKS = __dirname;
+const LIB = path.join(TASKS, "..", "lib");
+const scripts = (ext: string) =>
+    [...fs.readdirSync(TASKS).filter((d) => fs.statSync(path.join(TASKS, d)).isDirectory() && d !== "tests" && d !== "__pycache__")
+        .flatMap((d) => fs.readdirSync(path.join(TASKS, d)).filter((f) => f.endsWith(ext)).map((f) => path.join(TASKS, d, f))),
+    ...fs.readdirSync(LIB).filter((f) => f.endsWith(ext)).map((f) => path.join(LIB, f))];
+
+describe("step scripts", function () {
+    this.timeout(120_000);
+
+    it("every shell script parses (sh -n) and stops on errors (set -eu)", () => {
+        const files = scripts(".sh");
+        assert.ok(files.length >= 6);
+        for (const f of files) {
+            const run = spawnSync("sh", ["-n", f], { encoding: "utf8" });
+            assert.equal(run.status, 0, `${f}: ${run.stderr}`);
+            assert.match(fs.readFileSync(f, "utf8"), /^set -eu$/m, `${f} sets -eu`);
+        }
+    });
+
+    it("every Python script compiles", () => {
+        const files = scripts(".py");
+        assert.ok(files.length >= 10);
+        const run = spawnSync(PYTHON, ["-c", "import sys\nfor f in sys.argv[1:]: compile(open(f).read(), f, 'exec')", ...files], { encoding: "utf8" });
+        assert.equal(run.status, 0, run.stderr);
+    });
+
+    it("pass their unittest suite (validation, route, deploy objects, report, store, Pushgateway push, prune, clone)", () => {
+        const run = spawnSync(PYTHON, ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
+            cwd: TASKS, encoding: "utf8", timeout: 110_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+        });
+        assert.ifError(run.error);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stderr, /Ran \d+ tests/);
+    });
+});

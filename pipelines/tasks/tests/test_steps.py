@@ -1,0 +1,243 @@
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import unittest
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from tests.helpers import TASKS, load
+
+import kube
+import metrics
+import prune
+import store
+
+METRIC_ENV = {"MLOPS_METRIC_DEPLOY_LEAD_TIME": "lead", "MLOPS_METRIC_DELIVERY_RESULT": "result",
+              "MLOPS_METRIC_TRAINING_ACCURACY": "train_acc", "MLOPS_METRIC_EVALUATION_ACCURACY": "eval_acc",
+              "MLOPS_METRIC_DATASET_INFO": "dataset", "MLOPS_METRIC_LAST_ROLLBACK": "rollback",
+              "MLOPS_METRIC_STAGE_DURATION": "stage"}
+
+
+class ValidateData(unittest.TestCase):
+    v = load("validate-data", "validate_data.py")
+    header = ["a", "b", "target"]
+
+    def test_valid(self):
+        rows = [["1", "2", "x"], ["3", "4", "y"]] * 20
+        self.assertEqual(self.v.schema_problems(self.header, rows, 30), [])
+
+    def test_problems(self):
+        rows = [["1", "nan", "x"], ["3", "", "x"], ["1", "2"]]
+        problems = self.v.schema_problems(self.header, rows, 30)
+        self.assertIn("3 rows, fewer than the minimum 30", problems)
+        self.assertIn("row 4 has 2 fields, the header 3", problems)
+        self.assertIn("2 feature values are empty, non-numeric or not finite", problems)
+        self.assertIn("fewer than two classes in 'target'", problems)
+        self.assertIn("no 'target' column", self.v.schema_problems(["a"], [["1"]] * 40, 30))
+
+    def test_refuses_unknown_dataset_spec(self):
+        with self.assertRaises(ValueError):
+            self.v.fetch_dataset("http://x", "/tmp/x.csv", ".")
+
+
+class Route(unittest.TestCase):
+    r = load("route", "route.py")
+    route = {"metadata": {"name": "iris-abc"}, "spec": {"rules": [{"backendRefs": [
+        {"name": "model-server", "namespace": "iris-v1", "port": 8080, "weight": 90},
+        {"name": "model-server", "namespace": "iris-v2", "port": 8080, "weight": 10}]}]}}
+
+    def test_switch(self):
+        out = self.r.switch_to(self.route, "iris", "v2")
+        self.assertEqual([b["weight"] for b in out["spec"]["rules"][0]["backendRefs"]], [0, 100])
+        self.assertEqual(self.route["spec"]["rules"][0]["backendRefs"][0]["weight"], 90, "input untouched")
+
+    def test_unknown_version_and_shadow(self):
+        with self.assertRaisesRegex(self.r.RouteError, "not a backend"):
+            self.r.switch_to(self.route, "iris", "v9")
+        shadow = {"metadata": {}, "spec": {"rules": [{"filters": [{"type": "RequestMirror"}], "backendRefs": []}]}}
+        with self.assertRaisesRegex(self.r.RouteError, "mirrors"):
+            self.r.switch_to(shadow, "iris", "v1")
+
+
+class Deploy(unittest.TestCase):
+    d = load("deploy", "deploy.py")
+    env = {"MODEL": "iris", "VERSION": "v2", "IMAGE": "repo/model-server:c@sha256:0", "REPLICAS": "2", "GPU": "0",
+           "STORE_KIND": "s3", "MODELS_BUCKET": "models-b", "STORE_REGION": "eu-west-1",
+           "GPU_NODE_SELECTOR": '{"gpu": "true"}', "GPU_TOLERATIONS": '[{"key": "nvidia.com/gpu", "operator": "Exists"}]'}
+
+    def test_objects(self):
+        objs = self.d.manifests(self.env)
+        self.assertEqual([o["kind"] for o in objs], ["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget"])
+        self.assertTrue(all(o["metadata"]["namespace"] == "iris-v2" for o in objs))
+        pod = objs[0]["spec"]["template"]
+        self.assertEqual(pod["metadata"]["labels"]["app.kubernetes.io/name"], "model-server")
+        spec = pod["spec"]
+        self.assertEqual(spec["serviceAccountName"], "model-server")
+        self.assertEqual(spec["initContainers"][0]["command"][-2:], ["models/iris/v2/", "/model"])
+        self.assertTrue(spec["securityContext"]["runAsNonRoot"])
+        self.assertNotIn("nodeSelector", spec)
+        self.assertEqual(objs[1]["spec"]["minReplicas"], 2)
+        ports = {p["name"]: p["containerPort"] for p in spec["containers"][0]["ports"]}
+        self.assertEqual(ports, {"http": 8080, "metrics": 9090})
+
+    def test_gpu_and_zero_replicas(self):
+        objs = self.d.manifests({**self.env, "GPU": "1", "REPLICAS": "0"})
+        self.assertEqual([o["kind"] for o in objs], ["Deployment"])
+        spec = objs[0]["spec"]["template"]["spec"]
+        self.assertEqual(spec["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], "1")
+        self.assertEqual(spec["nodeSelector"], {"gpu": "true"})
+        self.assertEqual(spec["tolerations"][0]["key"], "nvidia.com/gpu")
+
+
+class Smoke(unittest.TestCase):
+    s = load("smoke-test", "smoke.py")
+
+    def test_check(self):
+        self.assertEqual(self.s.check_prediction({"predictions": [0, 1], "version": "v2"}, [[1], [2]], "v2"), [])
+        self.assertEqual(len(self.s.check_prediction({"predictions": [0], "version": "v1"}, [[1], [2]], "v2")), 2)
+
+
+class Report(unittest.TestCase):
+    r = load("report", "report.py")
+    base = {**METRIC_ENV, "MODEL": "iris", "VERSION": "v2", "MODE": "automated"}
+
+    def test_deploy_success_pushes_lead_time_from_trigger(self):
+        groups = dict((tuple(g), s) for g, s in self.r.samples({**self.base, "EVENT": "deploy", "STATUS": "Succeeded", "TRIGGER_TIME": "1000", "STARTED_AT": "1500"}, 1600.0))
+        delivery = groups[(("model", "iris"), ("version", "v2"), ("mode", "automated"), ("part", "delivery"))]
+        self.assertEqual(delivery, [("result", {"namespace": "iris-v2"}, 1), ("lead", {"namespace": "iris-v2"}, 600.0)])
+
+    def test_failed_deploy_has_result_zero_and_no_lead_time(self):
+        [(_, s)] = self.r.samples({**self.base, "EVENT": "deploy", "STATUS": "Failed", "STARTED_AT": "1500"}, 1600.0)
+        self.assertEqual(s, [("result", {"namespace": "iris-v2"}, 0)])
+
+    def test_training_and_rollback(self):
+        out = self.r.samples({**self.base, "EVENT": "train", "STATUS": "Succeeded", "TRAIN_ACCURACY": "0.99", "EVAL_ACCURACY": "0.95", "DATASET_VERSION": "d1"}, 0)
+        self.assertEqual([n for n, _, _ in out[0][1]], ["train_acc", "eval_acc", "dataset"])
+        out = self.r.samples({**self.base, "EVENT": "rollback", "STATUS": "Succeeded", "FROM_VERSION": "v3"}, 42.0)
+        self.assertEqual(out[-1], ([("model", "iris"), ("version", "v3"), ("mode", "automated"), ("part", "rollback")], [("rollback", {"namespace": "iris-v3"}, 42.0)]))
+
+
+class Register(unittest.TestCase):
+    r = load("register", "register.py")
+
+    def test_model_card(self):
+        with tempfile.TemporaryDirectory() as d:
+            json.dump({"model": "logreg", "seed": 42, "features": ["a"], "train_accuracy": 1.0, "trained_at": "t", "data": "x.csv"}, open(os.path.join(d, "params.json"), "w"))
+            json.dump({"accuracy": 0.9, "n": 10}, open(os.path.join(d, "metrics.json"), "w"))
+            card = self.r.model_card(d, {"MODEL": "iris", "VERSION": "v2", "COMMIT": "abc", "DATASET_VERSION": "dv", "PIPELINE_RUN": "run-1", "STARTED_AT": "0"}, now=60)
+        self.assertEqual(card["source"]["git_commit"], "abc")
+        self.assertEqual(card["dataset"]["version"], "dv")
+        self.assertEqual(card["metrics"], {"train_accuracy": 1.0, "accuracy": 0.9, "n": 10})
+        self.assertEqual(card["timestamps"]["registered"], "1970-01-01T00:01:00Z")
+        self.assertEqual(card["pipeline_run"], "run-1")
+
+
+class BuildImage(unittest.TestCase):
+    b = load("build-image", "prepare.py")
+
+    def test_containerfile_has_no_run_and_a_non_root_user(self):
+        text = self.b.containerfile("python:3.12")
+        self.assertTrue(text.startswith("FROM python:3.12\n"))
+        self.assertNotIn("RUN ", text)
+        self.assertIn("USER 65532:65532", text)
+
+    def test_registry(self):
+        self.assertEqual(self.b.ecr_region("123456789012.dkr.ecr.eu-west-1.amazonaws.com"), "eu-west-1")
+        self.assertIsNone(self.b.ecr_region("registry.local:5000"))
+        self.assertEqual(self.b.auth_config("h", "dTpw"), {"auths": {"h": {"auth": "dTpw"}}})
+
+
+class FakeS3:
+    def __init__(self, keys=()):
+        self.objects = {k: b"" for k in keys}
+
+    def list_objects_v2(self, Bucket, Prefix, **_):
+        return {"Contents": [{"Key": k} for k in sorted(self.objects) if k.startswith(Prefix)], "IsTruncated": False}
+
+    def upload_file(self, path, bucket, key):
+        self.objects[key] = open(path, "rb").read()
+
+
+class Store(unittest.TestCase):
+    def test_upload_is_immutable(self):
+        with tempfile.TemporaryDirectory() as d:
+            open(os.path.join(d, "model.joblib"), "w").write("m")
+            s3 = FakeS3()
+            self.assertEqual(store.upload_dir(s3, "b", d, "models/iris/v2"), ["models/iris/v2/model.joblib"])
+            with self.assertRaisesRegex(store.StoreError, "immutable"):
+                store.upload_dir(s3, "b", d, "models/iris/v2/")
+
+    def test_prefix_and_settings(self):
+        for bad in ("", "/models/x", "models/*", "models/../x"):
+            with self.assertRaises(store.StoreError):
+                store.normalise_prefix(bad)
+        self.assertEqual(store.bucket_for("models", {"MODELS_BUCKET": "m"}), "m")
+        with self.assertRaisesRegex(store.StoreError, "not supported"):
+            store.client_from_env({"STORE_KIND": "azure-blob"})
+
+
+class Pushgateway(unittest.TestCase):
+    def test_exposition_and_push(self):
+        received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self):
+                received.append((self.path, self.rfile.read(int(self.headers["Content-Length"])).decode()))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.handle_request, daemon=True).start()
+        metrics.push(f"http://127.0.0.1:{server.server_port}", [("model", "iris"), ("version", "v 2")],
+                     [("lead", {"namespace": "iris-v2", "x": 'a"b'}, 12)])
+        server.server_close()
+        self.assertEqual(received, [("/metrics/job/mlops-delivery/model/iris/version/v%202",
+                                     '# TYPE lead gauge\nlead{namespace="iris-v2",x="a\\"b"} 12.0\n')])
+
+    def test_metric_names_come_from_the_environment(self):
+        self.assertEqual(metrics.metric_name("deployLeadTime", METRIC_ENV), "lead")
+        with self.assertRaisesRegex(KeyError, "MLOPS_METRIC_DELIVERY_CPU_SECONDS"):
+            metrics.metric_name("deliveryCpuSeconds", {})
+
+
+class KubeAndPrune(unittest.TestCase):
+    def test_rolled_out(self):
+        d = {"metadata": {"generation": 2}, "spec": {"replicas": 2},
+             "status": {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 2, "replicas": 2}}
+        self.assertTrue(kube.rolled_out(d))
+        self.assertFalse(kube.rolled_out({**d, "status": {**d["status"], "replicas": 3}}))
+        self.assertEqual(kube.object_path("apps/v1", "Deployment", "ns", "x"), "/apis/apps/v1/namespaces/ns/deployments/x")
+
+    def test_prune_keeps_newest_finished_per_pipeline(self):
+        run = lambda n, p, t, done=True: {"metadata": {"name": n, "labels": {"tekton.dev/pipeline": p}, "creationTimestamp": t},  # noqa: E731
+                                          "status": {"completionTime": t} if done else {}}
+        runs = [run("a1", "a", "2026-01-01"), run("a2", "a", "2026-01-02"), run("a3", "a", "2026-01-03"),
+                run("a4", "a", "2026-01-04", done=False), run("b1", "b", "2026-01-01")]
+        self.assertEqual(prune.to_delete(runs, 2), ["a1"])
+        self.assertEqual(prune.to_delete(runs, 1), ["a1", "a2"])
+
+
+class FetchSource(unittest.TestCase):
+    def test_clone_checks_out_the_revision_and_records_the_commit(self):
+        with tempfile.TemporaryDirectory() as d:
+            repo = os.path.join(d, "origin")
+            git = lambda *a: subprocess.run(["git", "-C", repo, *a], check=True, capture_output=True, text=True).stdout.strip()  # noqa: E731
+            os.makedirs(repo)
+            git("init", "-q", "-b", "main")
+            open(os.path.join(repo, "f.txt"), "w").write("x")
+            git("add", "f.txt")
+            git("-c", "user.email=a@b", "-c", "user.name=n", "commit", "-qm", "c")
+            env = {**os.environ, "GIT_URL": repo, "GIT_REVISION": "main", "DEST": os.path.join(d, "ws"),
+                   "RESULT_COMMIT": os.path.join(d, "commit"), "RESULT_STARTED_AT": os.path.join(d, "started")}
+            subprocess.run(["sh", os.path.join(TASKS, "fetch-source", "clone.sh")], env=env, check=True, capture_output=True)
+            self.assertEqual(open(env["RESULT_COMMIT"]).read(), git("rev-parse", "HEAD"))
+            self.assertTrue(open(env["RESULT_STARTED_AT"]).read().strip().isdigit())
+            self.assertTrue(os.path.exists(os.path.join(d, "ws", "repo", "f.txt")))
+
+
+if __name__ == "__main__":
+    unittest.main()

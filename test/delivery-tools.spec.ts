@@ -1,0 +1,70 @@
+import * as assert from "node:assert/strict";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { parse } from "yaml";
+import { buildRun } from "../tools/pipelinerun";
+import { exposition, groupUrl, parseArgs, push, UsageError } from "../tools/record-manual-delivery";
+
+describe("record-manual-delivery", () => {
+    it("pushes the lead time and result with mode=manual, in the pipelines' grouping, to the Pushgateway", async () => {
+        const received: { method?: string; url?: string; body: string }[] = [];
+        const server = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", (c) => (body += c));
+            req.on("end", () => {
+                received.push({ method: req.method, url: req.url, body });
+                res.writeHead(200).end();
+            });
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const port = (server.address() as AddressInfo).port;
+        try {
+            const d = parseArgs(["--model", "iris", "--version", "v3", "--started", "2026-11-02T09:00:00Z", "--finished", "2026-11-02T09:45:30Z", "--pushgateway", `http://127.0.0.1:${port}`], 0);
+            await push(d);
+        } finally {
+            server.close();
+        }
+        assert.deepEqual(received, [{
+            method: "PUT",
+            url: "/metrics/job/mlops-delivery/model/iris/version/v3/mode/manual/part/delivery",
+            body: [
+                "# TYPE mlops_delivery_result gauge",
+                'mlops_delivery_result{namespace="iris-v3"} 1',
+                "# TYPE mlops_deploy_lead_time_seconds gauge",
+                'mlops_deploy_lead_time_seconds{namespace="iris-v3"} 2730',
+                "",
+            ].join("\n"),
+        }]);
+    });
+
+    it("records a failed delivery without a lead time, and finishes now by default", () => {
+        const d = parseArgs(["--model", "iris", "--version", "v3", "--started", "1000", "--result", "failure"], 1600);
+        assert.equal(d.finished, 1600);
+        assert.equal(exposition(d), '# TYPE mlops_delivery_result gauge\nmlops_delivery_result{namespace="iris-v3"} 0\n');
+        assert.equal(groupUrl({ ...d, pushgateway: "http://pg:9091/" }), "http://pg:9091/metrics/job/mlops-delivery/model/iris/version/v3/mode/manual/part/delivery");
+    });
+
+    it("refuses bad arguments with a message naming the flag", () => {
+        const bad: [string[], RegExp][] = [
+            [["--model", "iris", "--version", "v3"], /--started is required/],
+            [["--model", "Iris", "--version", "v3", "--started", "1"], /--model must be a DNS label/],
+            [["--model", "iris", "--version", "v3", "--started", "yesterday"], /--started must be Unix seconds or an ISO 8601 time/],
+            [["--model", "iris", "--version", "v3", "--started", "10", "--finished", "5"], /before --started/],
+            [["--model", "iris", "--version", "v3", "--started", "1", "--result", "maybe"], /success or failure/],
+            [["--colour", "red"], /unknown argument --colour/],
+        ];
+        for (const [argv, message] of bad) assert.throws(() => parseArgs(argv, 100), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(" "));
+    });
+});
+
+describe("pipelinerun", () => {
+    it("prints a PipelineRun for the stack, each task under its service account", () => {
+        const run = parse(buildRun(["train-and-deploy", "--param", "model=iris", "--param", "version=v2", "--param", "git-url=https://example.com/m.git"]));
+        assert.equal(run.kind, "PipelineRun");
+        assert.equal(run.metadata.namespace, "pipelines");
+        assert.deepEqual(run.spec.pipelineRef, { name: "train-and-deploy" });
+        assert.equal(run.spec.taskRunSpecs.find((s: any) => s.pipelineTaskName === "deploy").serviceAccountName, "deployer");
+        assert.throws(() => buildRun(["nope"]), /one of train, deploy/);
+        assert.throws(() => buildRun(["rollback", "--param", "model=iris"]), /needs --param version=/);
+    });
+});

@@ -1,0 +1,55 @@
+/**
+ * Prints a PipelineRun for one of the testbed's pipelines, ready for `kubectl create -f -`:
+ *
+ *   npm run pipelinerun --silent -- <pipeline> --param model=iris --param version=v2 --param git-url=<repo> [--stack prod]
+ *
+ * Each task runs as its role's service account (trainer, builder, deployer); with `pipelines.trainingGpus` > 0 in
+ * the stack's config, training runs on GPU nodes. Exit codes: 0 printed, 2 bad arguments or config.
+ */
+import { stringify } from "yaml";
+import { GPU_TAINT } from "../components/aws/node-groups";
+import { formatIssues, parseRawConfig, validateConfig } from "../infra/config";
+import { PIPELINE_NAMES, renderPipelines, renderTasks } from "../pipelines";
+import { pipelineRun, RunError } from "../pipelines/runs";
+import { loadStack } from "./stack";
+
+export function buildRun(argv: readonly string[]): string {
+    const [name, ...rest] = argv;
+    if (!name || !(PIPELINE_NAMES as readonly string[]).includes(name)) throw new RunError(`first argument: one of ${PIPELINE_NAMES.join(", ")}`);
+    let stack = "dev";
+    const params: Record<string, string> = {};
+    for (let i = 0; i < rest.length; i++) {
+        if (rest[i] === "--stack") stack = rest[++i] ?? "";
+        else if (rest[i] === "--param") {
+            const m = /^([a-z0-9-]+)=(.*)$/s.exec(rest[++i] ?? "");
+            if (!m) throw new RunError("--param needs name=value");
+            params[m[1]] = m[2];
+        } else throw new RunError(`unknown argument ${rest[i]}`);
+    }
+    const s = loadStack(stack);
+    const result = validateConfig(parseRawConfig(s.config));
+    if (!result.config) throw new RunError(formatIssues(result.issues));
+    const config = result.config;
+    const pipeline = renderPipelines(config.pipelines).find((p) => p.metadata.name === name)!;
+    // The GPU nodes' label and taint (components/aws/node-groups.ts), the same the Platform's gpuScheduling carries.
+    const run = pipelineRun(pipeline, renderTasks(), {
+        params,
+        trainingGpus: config.pipelines.trainingGpus,
+        gpuScheduling: {
+            nodeSelector: { "nvidia.com/gpu.present": "true" },
+            tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+            resourceName: "nvidia.com/gpu",
+        },
+    });
+    return stringify(run, { lineWidth: 0 });
+}
+
+if (require.main === module) {
+    try {
+        process.stdout.write(buildRun(process.argv.slice(2)));
+    } catch (err) {
+        if (!(err instanceof RunError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exit(2);
+    }
+}

@@ -1,0 +1,94 @@
+/**
+ * Records a manual delivery (the runbook in docs/manual-runbook.md) with the same metrics the pipelines push, labelled
+ * mode=manual, so the three delivery modes land on the same dashboard:
+ *
+ *   npm run record-manual-delivery -- --model iris --version v3 --started 2026-11-02T09:15:00Z [--result success|failure]
+ *        [--finished <time, default now>] [--pushgateway http://localhost:9091]
+ *
+ * Reach the Pushgateway first: kubectl -n monitoring port-forward svc/pushgateway-prometheus-pushgateway 9091:9091
+ * Exit codes: 0 pushed, 2 bad arguments, 1 the push failed.
+ */
+import { METRICS } from "../dashboards/metric-contract";
+
+export interface ManualDelivery {
+    model: string;
+    version: string;
+    /** Unix seconds when the delivery was asked for (the trigger). */
+    started: number;
+    /** Unix seconds when the version served. */
+    finished: number;
+    succeeded: boolean;
+    pushgateway: string;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const JOB = "mlops-delivery";
+
+export class UsageError extends Error {}
+
+function parseTime(flag: string, text: string): number {
+    const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Date.parse(text) / 1000;
+    if (!Number.isFinite(n)) throw new UsageError(`${flag} must be Unix seconds or an ISO 8601 time, got "${text}"`);
+    return n;
+}
+
+export function parseArgs(argv: readonly string[], now: number): ManualDelivery {
+    const given: Record<string, string> = {};
+    for (let i = 0; i < argv.length; i++) {
+        const flag = argv[i];
+        if (!["--model", "--version", "--started", "--finished", "--result", "--pushgateway"].includes(flag)) throw new UsageError(`unknown argument ${flag}`);
+        const value = argv[++i];
+        if (value === undefined) throw new UsageError(`${flag} needs a value`);
+        given[flag] = value;
+    }
+    for (const required of ["--model", "--version", "--started"]) if (!given[required]) throw new UsageError(`${required} is required`);
+    for (const f of ["--model", "--version"]) if (!DNS_LABEL.test(given[f])) throw new UsageError(`${f} must be a DNS label like in mlops-testbed:models, got "${given[f]}"`);
+    const result = given["--result"] ?? "success";
+    if (result !== "success" && result !== "failure") throw new UsageError(`--result must be success or failure, got "${result}"`);
+    const started = parseTime("--started", given["--started"]);
+    const finished = given["--finished"] ? parseTime("--finished", given["--finished"]) : now;
+    if (finished < started) throw new UsageError("--finished is before --started");
+    return { model: given["--model"], version: given["--version"], started, finished, succeeded: result === "success", pushgateway: given["--pushgateway"] ?? "http://localhost:9091" };
+}
+
+/** URL of the delivery group: the same grouping the pipelines' report step uses, with mode=manual. */
+export function groupUrl(d: ManualDelivery): string {
+    const seg = (k: string, v: string) => `/${k}/${encodeURIComponent(v)}`;
+    return `${d.pushgateway.replace(/\/$/, "")}/metrics/job/${JOB}${seg("model", d.model)}${seg("version", d.version)}${seg("mode", "manual")}${seg("part", "delivery")}`;
+}
+
+/** The exposition pushed: delivery result, and the lead time when the delivery succeeded. */
+export function exposition(d: ManualDelivery): string {
+    const labels = `{namespace="${d.model}-${d.version}"}`;
+    const lines = [`# TYPE ${METRICS.deliveryResult.name} gauge`, `${METRICS.deliveryResult.name}${labels} ${d.succeeded ? 1 : 0}`];
+    if (d.succeeded) lines.push(`# TYPE ${METRICS.deployLeadTime.name} gauge`, `${METRICS.deployLeadTime.name}${labels} ${d.finished - d.started}`);
+    return lines.join("\n") + "\n";
+}
+
+export async function push(d: ManualDelivery): Promise<void> {
+    const res = await fetch(groupUrl(d), { method: "PUT", body: exposition(d), headers: { "Content-Type": "text/plain; version=0.0.4" } });
+    if (res.status !== 200 && res.status !== 202) throw new Error(`the Pushgateway answered ${res.status}: ${await res.text()}`);
+}
+
+async function main(): Promise<number> {
+    let d: ManualDelivery;
+    try {
+        d = parseArgs(process.argv.slice(2), Date.now() / 1000);
+    } catch (err) {
+        if (err instanceof UsageError) {
+            process.stderr.write(`${err.message}\nusage: npm run record-manual-delivery -- --model <m> --version <v> --started <time> [--finished <time>] [--result success|failure] [--pushgateway <url>]\n`);
+            return 2;
+        }
+        throw err;
+    }
+    try {
+        await push(d);
+    } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+        return 1;
+    }
+    process.stdout.write(`recorded manual delivery of ${d.model} ${d.version}: ${d.succeeded ? `lead time ${d.finished - d.started} s` : "failed"}\n`);
+    return 0;
+}
+
+if (require.main === module) main().then((code) => process.exit(code));
