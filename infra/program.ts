@@ -52,7 +52,7 @@ export async function program(): Promise<StackOutputs> {
     }, { providers: [platform.k8sProvider] });
     // The promote Task and the triggers need the Tekton install (CRDs, interceptors, the pipelines namespace) and the
     // gateway (its CRDs and GatewayClass carry the webhook route).
-    const pipelinesReady = [tekton, models.routing];
+    const pipelinesReady = [tekton, tekton.pipelinesInstall, models.routing];
     new Promotion("promotion", {
         promotion: config.pipelines.promotion,
         alerts: config.monitoring.alerts,

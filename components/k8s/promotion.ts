@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AlertThresholds } from "../../infra/schema/monitoring";
 import type { PromotionConfig } from "../../infra/schema/pipelines";
 import { PROMOTION_SCRIPTS_CONFIGMAP, promoteTask, promotionScripts } from "../../pipelines/promotion/task";
-import { GATEWAY_NAMESPACE, PART_OF, PIPELINE_SERVICE_ACCOUNTS, PIPELINES_NAMESPACE } from "./constants";
+import { PART_OF, PIPELINES_NAMESPACE } from "./constants";
 
 export interface PromotionArgs {
     /** Stepping and comparison settings (`pipelines.promotion`). */
@@ -16,16 +16,8 @@ export interface PromotionArgs {
 }
 
 /**
- * What the deployer may do in the gateway namespace to move traffic: read and patch the model HTTPRoutes. Not
- * create or delete them (their shape is the program's), nothing else there.
- */
-export const ROUTE_WEIGHT_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "patch"] },
-];
-
-/**
- * Progressive promotion: the `promote` Task, the ConfigMap that ships its script, and the Role that lets the
- * deployer change route weights.
+ * Progressive promotion: the `promote` Task and the ConfigMap that ships its script. The Task runs as the deployer,
+ * whose Role in the gateway namespace (the Tekton component's route updater) lets it patch route weights.
  */
 export class Promotion extends pulumi.ComponentResource {
     readonly taskName: string;
@@ -43,16 +35,6 @@ export class Promotion extends pulumi.ComponentResource {
             ...k8sOpts,
             dependsOn: [...args.dependsOn, scripts],
         });
-        const role = new k8s.rbac.v1.Role(`${name}-route-weights`, {
-            metadata: { name: "pipelines-route-weights", namespace: GATEWAY_NAMESPACE, labels },
-            rules: ROUTE_WEIGHT_RULES,
-        }, k8sOpts);
-        const deployer = PIPELINE_SERVICE_ACCOUNTS.deployer;
-        new k8s.rbac.v1.RoleBinding(`${name}-route-weights`, {
-            metadata: { name: "pipelines-route-weights", namespace: GATEWAY_NAMESPACE, labels },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: deployer.name, namespace: deployer.namespace }],
-        }, k8sOpts);
         this.taskName = task.metadata.name;
         this.registerOutputs({ taskName: this.taskName });
     }
