@@ -28,6 +28,11 @@ export interface Platform {
     readonly artifactStore: ArtifactStore;
     /** Registry for model-server images. */
     readonly imageRegistry: ImageRegistry;
+    /**
+     * Where changes to the datasets store can be read from inside the cluster (the dataset-change trigger's
+     * consumer forwards them to the EventListener), or null where this platform does not provide them yet.
+     */
+    readonly datasetChanges: DatasetChangeSource | null;
     /** GPU node pools as built, for the outputs and for dashboards. */
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     /**
@@ -77,6 +82,22 @@ export type StoreEgress =
     | { readonly kind: "external-https"; readonly port: 443 }
     | { readonly kind: "in-cluster"; readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
 
+/**
+ * A feed of object events of the datasets store, in the shape of S3's EventBridge events ("Object Created",
+ * detail.object.key) once the consumer has read them. Each platform provides its own:
+ * - `sqs`: S3 → EventBridge rule → SQS queue, long-polled by the consumer with its own identity (AWS);
+ * - `event-grid` and `seaweedfs-filer` (Azure Event Grid, SeaweedFS filer notifications) are planned.
+ */
+export type DatasetChangeSource = {
+    readonly kind: "sqs";
+    /** URL of the queue the consumer polls. */
+    readonly queueUrl: pulumi.Output<string>;
+    /** Region of the queue. */
+    readonly region: string;
+    /** How the consumer reaches the queue, for egress NetworkPolicies. */
+    readonly egress: { readonly kind: "external-https"; readonly port: 443 };
+};
+
 export interface ImageRegistry {
     /** Repository URL model-server images are pushed to (e.g. <account>.dkr.ecr.<region>.amazonaws.com/<repo>). */
     readonly repositoryUrl: pulumi.Output<string>;
@@ -113,6 +134,8 @@ export interface WorkloadIdentityArgs {
     readonly grants: readonly StoreGrant[];
     /** Whether the identity may push images to the image registry. */
     readonly registryPush?: boolean;
+    /** Whether the identity may read (and delete what it has read) from the dataset change source. */
+    readonly consumeDatasetChanges?: boolean;
 }
 
 export interface WorkloadIdentityBinding {

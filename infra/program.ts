@@ -5,6 +5,8 @@ import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/p
 import { ModelRouting } from "../components/k8s/model-routing";
 import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
 import { Monitoring } from "../components/k8s/monitoring";
+import { Promotion } from "../components/k8s/promotion";
+import { PipelineTriggers } from "../components/k8s/triggers";
 import { Tekton } from "../components/k8s/tekton";
 import type { Platform } from "../components/platform";
 import { loadConfig, type TestbedConfig } from "./config";
@@ -48,6 +50,20 @@ export async function program(): Promise<StackOutputs> {
         monitoringReady: [monitoring.stack],
         gatewayReady: [models.routing],
     }, { providers: [platform.k8sProvider] });
+    // The promote Task and the triggers need the Tekton install (CRDs, interceptors, the pipelines namespace) and the
+    // gateway (its CRDs and GatewayClass carry the webhook route).
+    const pipelinesReady = [tekton, tekton.pipelinesInstall, models.routing];
+    new Promotion("promotion", {
+        promotion: config.pipelines.promotion,
+        alerts: config.monitoring.alerts,
+        k8sProvider: platform.k8sProvider,
+        dependsOn: pipelinesReady,
+    });
+    const triggers = new PipelineTriggers("triggers", {
+        models: config.models.map((m) => m.name),
+        platform,
+        dependsOn: pipelinesReady,
+    });
     return stackOutputs(platform, {
         modelNamespaces: models.namespaces,
         modelEndpoints: models.endpoints,
@@ -58,6 +74,8 @@ export async function program(): Promise<StackOutputs> {
         dashboards: monitoring.dashboards,
         pipelinesNamespace: tekton.namespace.metadata.name,
         pipelines: tekton.pipelineNames,
+        gitWebhookUrl: triggers.gitWebhookUrl,
+        gitWebhookSecret: triggers.gitWebhookSecret,
     });
 }
 

@@ -112,6 +112,10 @@ export const IMAGES = {
     python: "docker.io/library/python:3.12.12-slim-bookworm",
     git: "docker.io/alpine/git:2.49.1",
     buildah: "quay.io/containers/buildah:v1.41.5",
+    /** The promotion step (pipelines/promotion): Node.js LTS; it needs nothing but Node's built-ins. */
+    node: "docker.io/library/node:22.12.0-alpine3.21",
+    /** The dataset-change consumer on AWS: long-polls SQS with the AWS CLI and forwards with curl. */
+    awsCli: "docker.io/amazon/aws-cli:2.22.0",
 } as const;
 
 export type ImageName = keyof typeof IMAGES;

@@ -88,6 +88,10 @@ const envoy = pod("gateway", { "gateway.envoyproxy.io/owning-gateway-name": "mod
 const prometheus = pod("monitoring", { "app.kubernetes.io/name": "prometheus" });
 const smokeTest = pod("pipelines", { "tekton.dev/task": "smoke-test" });
 const kubeDns = pod("kube-system", { "k8s-app": "kube-dns" });
+const listener = pod("pipelines", { eventlistener: "mlops-testbed", "app.kubernetes.io/managed-by": "EventListener" });
+const alertmanager = pod("monitoring", { "app.kubernetes.io/name": "alertmanager" });
+const datasetConsumer = pod("pipelines", { "app.kubernetes.io/name": "dataset-events" });
+const webhookEnvoy = pod("gateway", { "gateway.envoyproxy.io/owning-gateway-name": "webhooks", "gateway.envoyproxy.io/owning-gateway-namespace": "gateway" });
 
 /** [description, from, to, port, protocol, expected]. */
 const FLOWS: [string, Endpoint, Endpoint, number, string, boolean][] = [
@@ -116,6 +120,14 @@ const FLOWS: [string, Endpoint, Endpoint, number, string, boolean][] = [
     ["a version cannot call another version", server("iris-v1"), server("iris-v2"), 8080, "TCP", false],
     ["a version cannot reach the pipelines", server("iris-v1"), smokeTest, 8080, "TCP", false],
     ["a version cannot reach monitoring", server("iris-v1"), prometheus, 9090, "TCP", false],
+    ["Alertmanager posts retrain alerts to the EventListener", alertmanager, listener, 8080, "TCP", true],
+    ["the dataset consumer forwards events to the EventListener", datasetConsumer, listener, 8080, "TCP", true],
+    ["the webhook gateway's proxy forwards GitHub's push to the EventListener", webhookEnvoy, listener, 8080, "TCP", true],
+    ["Prometheus cannot post to the EventListener", prometheus, listener, 8080, "TCP", false],
+    ["the model gateway's proxy cannot reach the EventListener", envoy, listener, 8080, "TCP", false],
+    ["a model version cannot start pipelines", server("iris-v1"), listener, 8080, "TCP", false],
+    ["another pod in pipelines cannot post to the EventListener", smokeTest, listener, 8080, "TCP", false],
+    ["the internet cannot reach the EventListener directly", ext("203.0.113.7"), listener, 8080, "TCP", false],
 ];
 
 describe("NetworkPolicies of model-version namespaces (evaluated flows)", () => {
@@ -126,9 +138,9 @@ describe("NetworkPolicies of model-version namespaces (evaluated flows)", () => 
         policies = objectsOfKind(plan, "NetworkPolicy").map((o: K8sObject) => ({ namespace: o.metadata.namespace!, spec: o.spec }));
     });
 
-    it("renders the policies of every version namespace", () => {
+    it("renders the policies of every version namespace and of the pipelines' EventListener", () => {
         const namespaces = new Set(policies.map((p) => p.namespace));
-        assert.deepEqual([...namespaces].sort(), MODELS.flatMap((m) => m.versions.map((v) => `${m.name}-${v.name}`)).sort());
+        assert.deepEqual([...namespaces].sort(), [...MODELS.flatMap((m) => m.versions.map((v) => `${m.name}-${v.name}`)), "pipelines"].sort());
     });
 
     for (const [what, from, to, port, protocol, expected] of FLOWS) {

@@ -11,7 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { IRSA_ROLE_ARN_ANNOTATION } from "../components/aws/workload-identity";
 import { AKS_SPOT_TAINT } from "../components/azure/gpu-node-pool";
 import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_USE_LABEL } from "../components/azure/workload-identity";
-import { DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS } from "../components/k8s/constants";
+import { DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS, PIPELINES_NAMESPACE } from "../components/k8s/constants";
+import { DATASET_CONSUMER } from "../components/k8s/triggers";
 import { ARTIFACT_STORE_POLICY } from "../components/k8s/model-version-namespace";
 import type { Platform, WorkloadIdentityBinding } from "../components/platform";
 import { SYSTEM_NODE_LABELS } from "../components/scheduling";
@@ -150,11 +151,23 @@ function withoutPlatformSettings(type: string, inputs: any): any {
     return { ...inputs, data };
 }
 
+/**
+ * The dataset-change consumer exists where the platform provides a dataset change source (Platform.datasetChanges)
+ * and runs what that source needs; its presence is the one difference the contract allows (a test below
+ * checks it exists exactly where the platform has a source).
+ */
+const DATASET_CONSUMER_OBJECTS = [
+    `kubernetes:apps/v1:Deployment/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.name}`,
+    `kubernetes:core/v1:ServiceAccount/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.name}`,
+];
+
 /** Kubernetes objects of the plan that the platform component did not create itself, keyed by kind/namespace/name. */
 function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): Map<string, unknown> {
     const platform = plan.resources.find((r) => r.type === `mlops-testbed:${cloud}:Platform`);
     assert.ok(platform, `no ${cloud} platform component in the plan`);
     const own = new Set(descendantsOf(plan, platform.urn).map((r) => r.urn));
+    const consumer = plan.resources.filter((r) => DATASET_CONSUMER_OBJECTS.includes(`${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`));
+    for (const r of consumer) own.add(r.urn);
     const out = new Map<string, unknown>();
     for (const r of plan.resources.filter((x: PlannedResource) => x.custom && x.type.startsWith("kubernetes:") && !own.has(x.urn))) {
         const meta = (r.inputs as any).metadata ?? {};
@@ -241,6 +254,13 @@ describe("Platform contract (aws, azure, existing)", function () {
         const byCloud = new Map<CloudName, Map<string, unknown>>();
         for (const [cloud, plan] of plans) byCloud.set(cloud, clusterLayerObjects(plan, cloud, await factsOf(plan, [])));
         assertSameObjects(byCloud);
+    });
+
+    it("the dataset consumer runs exactly where the platform has a dataset change source (AWS for now)", () => {
+        for (const [cloud, plan] of plans) {
+            const found = plan.resources.filter((r) => DATASET_CONSUMER_OBJECTS.includes(`${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`));
+            assert.equal(found.length, cloud === "aws" ? DATASET_CONSUMER_OBJECTS.length : 0, cloud);
+        }
     });
 
     it("a layer built only on the Platform gets the same objects apart from identity, storage and cloud taints", async () => {

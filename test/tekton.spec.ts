@@ -70,7 +70,8 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         assert.ok(ns);
         assert.equal(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "baseline");
         const sas = objectsOfKind(plan, "ServiceAccount", PIPELINES_NAMESPACE);
-        assert.deepEqual(sas.map((s) => s.metadata.name).sort(), ["builder", "deployer", "run-pruner", "trainer"]);
+        // dataset-events and triggers belong to the triggers (test/triggers.spec.ts).
+        assert.deepEqual(sas.map((s) => s.metadata.name).sort(), ["builder", "dataset-events", "deployer", "run-pruner", "trainer", "triggers"]);
         const sa = (n: string) => sas.find((s) => s.metadata.name === n)!;
         assert.match(sa("trainer").metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", /^arn:aws:iam::/);
         assert.match(sa("builder").metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", /^arn:aws:iam::/);
@@ -114,7 +115,8 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const pipelines = objectsOfKind(plan, "Pipeline", PIPELINES_NAMESPACE);
         assert.deepEqual(pipelines.map((p) => p.metadata.name).sort(), [...PIPELINE_NAMES].sort());
         assert.ok(pipelines.every((p) => p.apiVersion === "tekton.dev/v1"));
-        assert.equal(objectsOfKind(plan, "Task", PIPELINES_NAMESPACE).length, 11);
+        // 11 from the Tekton component, and the promote Task (test/triggers.spec.ts).
+        assert.equal(objectsOfKind(plan, "Task", PIPELINES_NAMESPACE).length, 12);
         for (const r of resourcesOfType(plan, "kubernetes:tekton.dev/v1:Task")) assert.ok(r.dependsOn.includes(install.urn));
         const train = pipelines.find((p) => p.metadata.name === "train")!;
         const param = (n: string) => train.spec.params.find((p: any) => p.name === n).default;

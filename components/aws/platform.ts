@@ -7,6 +7,7 @@ import type { TestbedConfig } from "../../infra/config";
 import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
 import type {
     ArtifactStore,
+    DatasetChangeSource,
     GpuNodePoolSummary,
     GpuScheduling,
     ImageRegistry,
@@ -17,6 +18,7 @@ import type {
     WorkloadIdentityBinding,
 } from "../platform";
 import { AwsArtifactStore } from "./artifact-store";
+import { AwsDatasetEvents, consumerStatements } from "./dataset-events";
 import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { ecrPushStatements, s3GrantStatements } from "./iam-policy";
 import { AwsNetwork } from "./network";
@@ -48,12 +50,14 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     readonly systemScheduling: Scheduling;
     readonly artifactStore: ArtifactStore;
     readonly imageRegistry: ImageRegistry;
+    readonly datasetChanges: DatasetChangeSource;
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     readonly clusterReady: pulumi.Resource[];
 
     private readonly oidcProviderArn: pulumi.Output<string>;
     private readonly store: AwsArtifactStore;
     private readonly registry: AwsImageRegistry;
+    private readonly datasetEvents: AwsDatasetEvents;
     private readonly platformName: string;
 
     constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -184,6 +188,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             endpoint: null,
             egress: { kind: "external-https", port: 443 },
         };
+        this.datasetEvents = new AwsDatasetEvents(`${name}-dataset-events`, { bucketName: this.store.datasets.bucketName, tags: {} }, parent);
+        this.datasetChanges = { kind: "sqs", queueUrl: this.datasetEvents.queueUrl, region: config.aws.region, egress: { kind: "external-https", port: 443 } };
         this.registry = new AwsImageRegistry(`${name}-registry`, {
             repositoryName: `${args.clusterName}/model-server`,
             protection: config.artifactStores.protection,
@@ -200,10 +206,11 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding {
         const buckets: Record<StoreName, pulumi.Output<string>> = { models: this.store.models.bucketArn, datasets: this.store.datasets.bucketArn };
         const statements = pulumi
-            .all([buckets.models, buckets.datasets, this.store.kmsKeyArn, this.registry.repositoryArn])
-            .apply(([models, datasets, key, repo]) => [
+            .all([buckets.models, buckets.datasets, this.store.kmsKeyArn, this.registry.repositoryArn, this.datasetEvents.queueArn])
+            .apply(([models, datasets, key, repo, queue]) => [
                 ...s3GrantStatements(args.grants, { models, datasets }, key),
                 ...(args.registryPush ? ecrPushStatements(repo) : []),
+                ...(args.consumeDatasetChanges ? consumerStatements(queue) : []),
             ]);
         // Parented to the platform (the cloud owns the identity), so named after it.
         const role = new IrsaRole(`${this.platformName}-${name}`, {

@@ -54,6 +54,8 @@ export function azureGpuScheduling(hasSpotPools: boolean): GpuScheduling {
  * AWS. With `gpuDriver: None` it installs neither; the NVIDIA GPU Operator you bring provides both.
  */
 export class AzurePlatform extends pulumi.ComponentResource implements Platform {
+    /** Azure Event Grid: not built yet. */
+    readonly datasetChanges = null;
     readonly cloud = "azure" as const;
     readonly region: string;
     readonly clusterName: pulumi.Output<string>;

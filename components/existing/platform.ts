@@ -47,6 +47,8 @@ export function kubeconfigFromConfig(): pulumi.Output<string> {
  * and taints. Workload identity is per-service-account S3 keys scoped to bucket prefixes (see StoreIdentity).
  */
 export class ExistingPlatform extends pulumi.ComponentResource implements Platform {
+    /** SeaweedFS filer notifications: not built yet. */
+    readonly datasetChanges = null;
     readonly cloud = "existing" as const;
     readonly region = null;
     readonly clusterName: pulumi.Output<string>;

@@ -33,6 +33,9 @@ export const SERVICES = {
     pushgateway: { name: `${RELEASES.pushgateway}-prometheus-pushgateway`, port: 9091, localPort: 9091 },
 } as const;
 
+/** In-cluster URL of Prometheus' query API (the promotion analysis reads it). */
+export const PROMETHEUS_URL = `http://${SERVICES.prometheus.name}.${MONITORING_NAMESPACE}.svc.cluster.local:${SERVICES.prometheus.port}`;
+
 /** In-cluster URL batch steps push their metrics to. */
 export const PUSHGATEWAY_URL = `http://${SERVICES.pushgateway.name}.${MONITORING_NAMESPACE}.svc.cluster.local:${SERVICES.pushgateway.port}`;
 

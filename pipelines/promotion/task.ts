@@ -1,0 +1,124 @@
+/**
+ * The `promote` Task and the ConfigMap that ships its script. The script is decide.ts and step.ts transpiled
+ * on their own (no bundler: step.ts imports only Node built-ins and ./decide), so the cluster runs the very
+ * function the tests check. Thresholds come from the stack config: the serving objectives of
+ * `monitoring.alerts` and the stepping of `pipelines.promotion`.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import ts from "typescript";
+import { METRICS } from "../../dashboards/metric-contract";
+import { GATEWAY_NAMESPACE, MODEL_LABEL_KEYS, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
+import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../components/k8s/monitoring";
+import type { AlertThresholds } from "../../infra/schema/monitoring";
+import type { PromotionConfig } from "../../infra/schema/pipelines";
+import { IMAGES } from "../../infra/versions";
+import type { PromotionThresholds } from "./decide";
+import { sampleQueries } from "./queries";
+
+export const PROMOTE_TASK = "promote";
+export const PROMOTION_SCRIPTS_CONFIGMAP = "promotion-step";
+/** Where the scripts are mounted in the step. */
+export const PROMOTION_SCRIPTS_DIR = "/promotion";
+/** The modules shipped, by file name in the ConfigMap. */
+const SOURCES = { "decide.js": "decide.ts", "step.js": "step.ts" } as const;
+
+/** decide.ts and step.ts as CommonJS, by file name. */
+export function promotionScripts(): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(SOURCES).map(([js, src]) => {
+            const source = readFileSync(path.join(__dirname, src), "utf8");
+            const out = ts.transpileModule(source, {
+                compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, removeComments: false },
+                fileName: src,
+                reportDiagnostics: true,
+            });
+            if (out.diagnostics && out.diagnostics.length > 0) {
+                throw new Error(`${src}: ${out.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; ")}`);
+            }
+            return [js, out.outputText];
+        }),
+    );
+}
+
+/** The decision's thresholds from the stack config. */
+export function promotionThresholds(p: PromotionConfig, alerts: AlertThresholds): PromotionThresholds {
+    return {
+        errorRatioMax: alerts.errorRatioMax,
+        latencyP95MaxSeconds: alerts.latencyP95Seconds,
+        latencyRegressionMax: p.latencyRegressionMax,
+        accuracyMin: alerts.accuracyMin,
+        accuracyTolerance: p.accuracyTolerance,
+        minRequestRate: p.minRequestRate,
+        requireAccuracy: p.requireAccuracy,
+        maxMissingAnalyses: p.maxMissingAnalyses,
+    };
+}
+
+const param = (name: string, description: string, def?: string) => ({ name, type: "string", description, ...(def !== undefined ? { default: def } : {}) });
+
+/** The `promote` Task (Tekton v1). Runs as the deployer, which may patch the model routes and nothing else of the gateway. */
+export function promoteTask(p: PromotionConfig, alerts: AlertThresholds) {
+    const env = (name: string, value: string) => ({ name, value });
+    const ns = (v: string) => `$(params.model)-$(params.${v})`;
+    return {
+        apiVersion: "tekton.dev/v1",
+        kind: "Task",
+        metadata: { name: PROMOTE_TASK, namespace: PIPELINES_NAMESPACE },
+        spec: {
+            description:
+                "Progressive promotion of a model version: canary steps, blue-green switch or shadow comparison, with a Prometheus " +
+                "analysis between steps; rolls back (weights to the baseline, rollback metric pushed) and fails when an analysis fails.",
+            params: [
+                param("model", "Model name."),
+                param("candidate-version", "The new version (its namespace is <model>-<version>)."),
+                param("baseline-version", "The version serving now, which the candidate is compared with."),
+                param("strategy", "canary, blue-green or shadow (the model's traffic.strategy)."),
+                param("mode", "Delivery mode label of the rollback metric.", "automated"),
+            ],
+            results: [
+                { name: "decision", type: "string", description: "promote or rollback" },
+                { name: "reason", type: "string", description: "The last analysis, in words." },
+            ],
+            volumes: [{ name: "scripts", configMap: { name: PROMOTION_SCRIPTS_CONFIGMAP } }],
+            steps: [
+                {
+                    name: "promote",
+                    image: IMAGES.node,
+                    command: ["node", "-e", `require("${PROMOTION_SCRIPTS_DIR}/step.js").main().catch((e) => { console.error(e); process.exit(2); });`],
+                    env: [
+                        env("PROMETHEUS_URL", PROMETHEUS_URL),
+                        env("PUSHGATEWAY_URL", PUSHGATEWAY_URL),
+                        env("MODEL", "$(params.model)"),
+                        env("MODE", "$(params.mode)"),
+                        env("CANDIDATE_VERSION", "$(params.candidate-version)"),
+                        env("CANDIDATE_NAMESPACE", ns("candidate-version")),
+                        env("BASELINE_VERSION", "$(params.baseline-version)"),
+                        env("BASELINE_NAMESPACE", ns("baseline-version")),
+                        env("STRATEGY", "$(params.strategy)"),
+                        env("CANARY_STEPS", JSON.stringify(p.canarySteps)),
+                        env("SHADOW_ANALYSES", String(p.shadowAnalyses)),
+                        env("INTERVAL_SECONDS", String(p.analysisIntervalSeconds)),
+                        env("THRESHOLDS", JSON.stringify(promotionThresholds(p, alerts))),
+                        env("QUERIES", JSON.stringify(sampleQueries())),
+                        env("ROUTE_NAMESPACE", GATEWAY_NAMESPACE),
+                        env("ROUTE_MODEL_LABEL", MODEL_LABEL_KEYS.model),
+                        env("ROLLBACK_METRIC", METRICS.lastRollback.name),
+                        env("RESULT_DECISION_PATH", "$(results.decision.path)"),
+                        env("RESULT_REASON_PATH", "$(results.reason.path)"),
+                    ],
+                    volumeMounts: [{ name: "scripts", mountPath: PROMOTION_SCRIPTS_DIR, readOnly: true }],
+                    computeResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+                    securityContext: {
+                        runAsNonRoot: true,
+                        runAsUser: 1000,
+                        allowPrivilegeEscalation: false,
+                        readOnlyRootFilesystem: true,
+                        capabilities: { drop: ["ALL"] },
+                        seccompProfile: { type: "RuntimeDefault" },
+                    },
+                },
+            ],
+        },
+    };
+}

@@ -1,0 +1,177 @@
+import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { alertmanagerConfig } from "../../components/k8s/monitoring";
+import { EVENT_LISTENER, EVENT_LISTENER_URL } from "../../components/k8s/constants";
+import { evalCel, parseCel } from "../../test/cel";
+import { fire, githubSignature, resolveBinding, type Request } from "../../test/tekton-triggers";
+import {
+    GIT_WEBHOOK_SECRET,
+    SOURCE_HEADER,
+    TRAIN_AND_DEPLOY,
+    TRIGGER_KINDS,
+    celFilter,
+    eventListener,
+    trainAndDeployTemplate,
+    triggerBindings,
+} from "./triggers";
+
+const sample = (name: string) => readFileSync(path.join(__dirname, "samples", name), "utf8");
+const SECRET = "s3cr3t-hmac-key";
+const secrets = { [GIT_WEBHOOK_SECRET.name]: { [GIT_WEBHOOK_SECRET.key]: SECRET } };
+const MODELS = ["iris", "wine"];
+const listener = eventListener(MODELS, { nodeSelector: { role: "system" }, tolerations: [] });
+const objects = { bindings: triggerBindings(), templates: [trainAndDeployTemplate({ trainer: "trainer", deployer: "deployer" })] };
+
+const gitPush = (body = sample("github-push.json"), extra: Record<string, string> = {}): Request => ({
+    body,
+    headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-hub-signature-256": githubSignature(body, SECRET), ...extra },
+});
+const json = (body: string): Request => ({ body, headers: { "content-type": "application/json" } });
+const paramsOf = (f: { resources: any[] }) => Object.fromEntries(f.resources[0].spec.params.map((p: any) => [p.name, p.value]));
+
+describe("triggers", () => {
+    it("the listener is the one Alertmanager posts to", () => {
+        assert.equal(listener.metadata.name, EVENT_LISTENER.name);
+        assert.equal(listener.metadata.namespace, EVENT_LISTENER.namespace);
+        const urls = alertmanagerConfig().receivers.flatMap((r: any) => (r.webhook_configs ?? []).map((w: any) => w.url));
+        assert.deepEqual(urls, [EVENT_LISTENER_URL]);
+    });
+
+    it("has a git, dataset and alert trigger per model, each with a CEL filter in the supported subset", () => {
+        assert.deepEqual(listener.spec.triggers.map((t) => t.name), MODELS.flatMap((m) => ["git-push", "dataset-change", "retrain-alert"].map((k) => `${m}-${k}`)));
+        for (const m of MODELS) for (const k of TRIGGER_KINDS) parseCel(celFilter(k, m));
+    });
+
+    describe("git push (GitHub webhook, HMAC checked)", () => {
+        it("starts train-and-deploy for the model whose files changed, at the pushed commit", () => {
+            const fired = fire(listener, objects, gitPush(), secrets);
+            assert.deepEqual(fired.map((f) => f.trigger), ["iris-git-push"]);
+            const run = fired[0].resources[0];
+            assert.equal(run.kind, "PipelineRun");
+            assert.equal(run.spec.pipelineRef.name, TRAIN_AND_DEPLOY);
+            assert.equal(run.metadata.generateName, "iris-train-and-deploy-");
+            assert.deepEqual(paramsOf(fired[0]), {
+                model: "iris",
+                "git-url": "https://github.com/example-org/models.git",
+                "git-revision": "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c",
+                "dataset-key": "",
+                trigger: "git-push",
+                "trigger-time": "2026-11-23T10:15:40+01:00",
+            });
+        });
+
+        it("starts one run per model when a push changes two", () => {
+            const body = JSON.parse(sample("github-push.json"));
+            body.commits[0].removed = ["models/wine/old.py"];
+            const fired = fire(listener, objects, gitPush(JSON.stringify(body)), secrets);
+            assert.deepEqual(fired.map((f) => f.trigger).sort(), ["iris-git-push", "wine-git-push"]);
+        });
+
+        it("ignores pushes that change no model, to other branches, or that are not push events", () => {
+            const body = JSON.parse(sample("github-push.json"));
+            body.commits = [body.commits[0]];
+            assert.deepEqual(fire(listener, objects, gitPush(JSON.stringify(body)), secrets), []);
+            const branch = JSON.parse(sample("github-push.json"));
+            branch.ref = "refs/heads/feature";
+            assert.deepEqual(fire(listener, objects, gitPush(JSON.stringify(branch)), secrets), []);
+            assert.deepEqual(fire(listener, objects, gitPush(undefined, { "x-github-event": "pull_request" }), secrets), []);
+        });
+
+        it("refuses a bad or missing signature", () => {
+            const req = gitPush();
+            assert.deepEqual(fire(listener, objects, { ...req, headers: { ...req.headers, "x-hub-signature-256": githubSignature(req.body, "wrong") } }, secrets), []);
+            const { "x-hub-signature-256": _s, ...unsigned } = req.headers;
+            assert.deepEqual(fire(listener, objects, { ...req, headers: unsigned }, secrets), []);
+        });
+
+        it("a prefix of another model's name does not match (models/iris-large/ is not iris)", () => {
+            const body = JSON.parse(sample("github-push.json"));
+            body.commits = [{ ...body.commits[1], added: [], modified: ["models/iris-large/train.py"] }];
+            assert.deepEqual(fire(listener, objects, gitPush(JSON.stringify(body)), secrets), []);
+        });
+    });
+
+    describe("dataset change (S3 Object Created via EventBridge)", () => {
+        it("retrains the model whose data changed, naming the object", () => {
+            const fired = fire(listener, objects, json(sample("eventbridge-object-created.json")), secrets);
+            assert.deepEqual(fired.map((f) => f.trigger), ["iris-dataset-change"]);
+            assert.deepEqual(paramsOf(fired[0]), {
+                model: "iris",
+                "git-url": "",
+                "git-revision": "main",
+                "dataset-key": "iris/2026-11-23/train.csv",
+                trigger: "dataset-change",
+                "trigger-time": "2026-11-23T09:20:11Z",
+            });
+        });
+
+        it("ignores deletions, other prefixes, and anything that came through the webhook gateway", () => {
+            const del = JSON.parse(sample("eventbridge-object-created.json"));
+            del["detail-type"] = "Object Deleted";
+            assert.deepEqual(fire(listener, objects, json(JSON.stringify(del)), secrets), []);
+            const other = JSON.parse(sample("eventbridge-object-created.json"));
+            other.detail.object.key = "shared/readme.txt";
+            assert.deepEqual(fire(listener, objects, json(JSON.stringify(other)), secrets), []);
+            const outside = { body: sample("eventbridge-object-created.json"), headers: { [SOURCE_HEADER.name.toLowerCase()]: SOURCE_HEADER.value } };
+            assert.deepEqual(fire(listener, objects, outside, secrets), []);
+        });
+    });
+
+    describe("retrain alert (Alertmanager webhook)", () => {
+        it("retrains the alerted model on the latest data", () => {
+            const fired = fire(listener, objects, json(sample("alertmanager-webhook.json")), secrets);
+            assert.deepEqual(fired.map((f) => f.trigger), ["iris-retrain-alert"]);
+            assert.deepEqual(paramsOf(fired[0]), {
+                model: "iris",
+                "git-url": "",
+                "git-revision": "main",
+                "dataset-key": "",
+                trigger: "ModelDataDrift",
+                "trigger-time": "2026-11-23T08:50:30.123Z",
+            });
+            assert.equal(fired[0].resources[0].metadata.labels["mlops-testbed/trigger"], "ModelDataDrift");
+        });
+
+        it("ignores resolved alerts, models not configured, and alerts sent through the webhook gateway", () => {
+            const resolved = JSON.parse(sample("alertmanager-webhook.json"));
+            resolved.status = "resolved";
+            assert.deepEqual(fire(listener, objects, json(JSON.stringify(resolved)), secrets), []);
+            const unknown = JSON.parse(sample("alertmanager-webhook.json"));
+            unknown.commonLabels.model = "mnist";
+            assert.deepEqual(fire(listener, objects, json(JSON.stringify(unknown)), secrets), []);
+            const outside = { body: sample("alertmanager-webhook.json"), headers: { "X-MLOPS-SOURCE": "anything" } };
+            assert.deepEqual(fire(listener, objects, outside, secrets), []);
+        });
+    });
+
+    it("no payload of one kind fires a trigger of another", () => {
+        const fired = [
+            ...fire(listener, objects, gitPush(), secrets),
+            ...fire(listener, objects, json(sample("eventbridge-object-created.json")), secrets),
+            ...fire(listener, objects, json(sample("alertmanager-webhook.json")), secrets),
+            ...fire(listener, objects, json(sample("github-push.json")), secrets),
+        ];
+        assert.deepEqual(fired.map((f) => f.trigger), ["iris-git-push", "iris-dataset-change", "iris-retrain-alert"]);
+    });
+
+    describe("the simulation itself", () => {
+        it("CEL: absorbs errors in && and ||, fails on missing keys, knows in/exists/startsWith", () => {
+            const env = { body: { a: { b: "xyz" }, l: [1, 2] }, header: { "X-A": ["1"] } };
+            assert.equal(evalCel("body.a.b.startsWith('xy') && 2 in body.l", env), true);
+            assert.equal(evalCel("false && body.nope.x == 1", env), false);
+            assert.equal(evalCel("body.nope.x == 1 || true", env), true);
+            assert.throws(() => evalCel("body.nope == 1", env), /no such key: nope/);
+            assert.equal(evalCel("!('X-B' in header) && 'X-A' in header", env), true);
+            assert.equal(evalCel("body.l.exists(x, x > 1) && !body.l.all(x, x > 1)", env), true);
+            assert.throws(() => parseCel("body.a ? 1 : 2"), /cel:/);
+        });
+
+        it("bindings: paths with indexes resolve; a missing path fails", () => {
+            const event = { body: { alerts: [{ startsAt: "t0" }], n: 3 } };
+            assert.equal(resolveBinding("$(body.alerts[0].startsAt)", event), "t0");
+            assert.equal(resolveBinding("n=$(body.n)", event), "n=3");
+            assert.throws(() => resolveBinding("$(body.alerts[1].startsAt)", event), /no value at body\.alerts\[1\]/);
+        });
+    });
+});

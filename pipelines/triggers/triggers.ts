@@ -1,0 +1,177 @@
+/**
+ * Tekton Triggers (triggers.tekton.dev/v1beta1) of the testbed: one EventListener (EVENT_LISTENER) with, per
+ * model, three triggers that start `train-and-deploy` for that model:
+ *
+ * - git push (GitHub's webhook format): the github interceptor checks the HMAC signature with the generated
+ *   secret and the event type; a CEL filter keeps pushes to the default branch that change `models/<model>/`;
+ * - dataset change: an S3 "Object Created" event (EventBridge's shape, forwarded from the queue by the
+ *   in-cluster consumer) under `<model>/` in the datasets store;
+ * - retrain alert: an Alertmanager webhook (firing) whose group is the model (the retrain route groups by model).
+ *
+ * The model is a static binding of each trigger, so a payload can only start pipelines for configured models,
+ * and a push that touches two models starts two runs. Requests from outside the cluster reach the listener only
+ * through the webhook gateway, which stamps SOURCE_HEADER on them; the in-cluster triggers refuse any request
+ * that carries it, so only the HMAC-checked git trigger can be reached from outside.
+ */
+import { EVENT_LISTENER, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
+
+export const TRIGGERS_API = "triggers.tekton.dev/v1beta1";
+
+/** The pipeline every trigger starts (defined with the Tekton install). */
+export const TRAIN_AND_DEPLOY = "train-and-deploy";
+/** Service account of the EventListener pods. */
+export const LISTENER_SERVICE_ACCOUNT = "triggers";
+/** Secret with the GitHub webhook's HMAC key. */
+export const GIT_WEBHOOK_SECRET = { name: "git-webhook", key: "secret" } as const;
+/** Branch whose pushes deliver. */
+export const GIT_BRANCH = "main";
+/** Where a model's code lives in the repository, and its data in the datasets store. */
+export const modelSourcePrefix = (model: string) => `models/${model}/`;
+export const modelDatasetPrefix = (model: string) => `${model}/`;
+/** Header the webhook gateway sets on every request it forwards (overwriting any sent). */
+export const SOURCE_HEADER = { name: "X-Mlops-Source", value: "webhook-gateway" } as const;
+/** Path of the git webhook on the webhook gateway. */
+export const GIT_WEBHOOK_PATH = "/hooks/git";
+
+export const BINDINGS = { git: "git-push", dataset: "dataset-change", alert: "retrain-alert" } as const;
+export const TRIGGER_KINDS = ["git", "dataset", "alert"] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
+/** Params of the train-and-deploy PipelineRun a trigger creates. */
+export const TEMPLATE_PARAMS = [
+    { name: "model", description: "Model to train and deploy." },
+    { name: "git-url", description: "Repository to build from.", default: "" },
+    { name: "git-revision", description: "Commit to build.", default: GIT_BRANCH },
+    { name: "dataset-key", description: "Object in the datasets store that changed, if that was the trigger.", default: "" },
+    { name: "trigger", description: "What started the delivery: git-push, dataset-change or the alert's name." },
+    { name: "trigger-time", description: "When it happened (RFC 3339): the start of the deploy lead time." },
+] as const;
+
+const labels = { "app.kubernetes.io/part-of": "mlops-testbed" };
+const meta = (name: string) => ({ name, namespace: PIPELINES_NAMESPACE, labels });
+const quote = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+
+/** CEL: the request did not come through the webhook gateway. */
+export const IN_CLUSTER_ONLY = `!(${quote(SOURCE_HEADER.name)} in header)`;
+
+/** The CEL filter of a model's trigger of the given kind. */
+export function celFilter(kind: TriggerKind, model: string): string {
+    switch (kind) {
+        case "git": {
+            const p = quote(modelSourcePrefix(model));
+            return `body.ref == ${quote(`refs/heads/${GIT_BRANCH}`)} && body.commits.exists(c, ` +
+                `c.added.exists(p, p.startsWith(${p})) || c.modified.exists(p, p.startsWith(${p})) || c.removed.exists(p, p.startsWith(${p})))`;
+        }
+        case "dataset":
+            return `${IN_CLUSTER_ONLY} && body.source == 'aws.s3' && body['detail-type'] == 'Object Created' && ` +
+                `body.detail.object.key.startsWith(${quote(modelDatasetPrefix(model))})`;
+        case "alert":
+            return `${IN_CLUSTER_ONLY} && body.status == 'firing' && body.commonLabels.model == ${quote(model)}`;
+    }
+}
+
+/** The TriggerBindings: where each kind of payload keeps the template's params. */
+export function triggerBindings() {
+    const p = (name: string, value: string) => ({ name, value });
+    return [
+        {
+            apiVersion: TRIGGERS_API,
+            kind: "TriggerBinding",
+            metadata: meta(BINDINGS.git),
+            spec: {
+                params: [
+                    p("git-url", "$(body.repository.clone_url)"),
+                    p("git-revision", "$(body.after)"),
+                    p("trigger", "git-push"),
+                    p("trigger-time", "$(body.head_commit.timestamp)"),
+                ],
+            },
+        },
+        {
+            apiVersion: TRIGGERS_API,
+            kind: "TriggerBinding",
+            metadata: meta(BINDINGS.dataset),
+            spec: {
+                params: [p("dataset-key", "$(body.detail.object.key)"), p("trigger", "dataset-change"), p("trigger-time", "$(body.time)")],
+            },
+        },
+        {
+            apiVersion: TRIGGERS_API,
+            kind: "TriggerBinding",
+            metadata: meta(BINDINGS.alert),
+            spec: {
+                params: [p("trigger", "$(body.commonLabels.alertname)"), p("trigger-time", "$(body.alerts[0].startsAt)")],
+            },
+        },
+    ];
+}
+
+/** The TriggerTemplate: a train-and-deploy PipelineRun for one model. */
+export function trainAndDeployTemplate(serviceAccounts: { trainer: string; deployer: string }) {
+    return {
+        apiVersion: TRIGGERS_API,
+        kind: "TriggerTemplate",
+        metadata: meta(TRAIN_AND_DEPLOY),
+        spec: {
+            params: TEMPLATE_PARAMS.map((p) => ({ ...p })),
+            resourcetemplates: [
+                {
+                    apiVersion: "tekton.dev/v1",
+                    kind: "PipelineRun",
+                    metadata: {
+                        generateName: `$(tt.params.model)-${TRAIN_AND_DEPLOY}-`,
+                        labels: { ...labels, "mlops-testbed/model": "$(tt.params.model)", "mlops-testbed/trigger": "$(tt.params.trigger)" },
+                    },
+                    spec: {
+                        pipelineRef: { name: TRAIN_AND_DEPLOY },
+                        params: TEMPLATE_PARAMS.map(({ name }) => ({ name, value: `$(tt.params.${name})` })),
+                        taskRunTemplate: { serviceAccountName: serviceAccounts.trainer },
+                    },
+                },
+            ],
+        },
+    };
+}
+
+/** One trigger of the EventListener. */
+export function trigger(kind: TriggerKind, model: string) {
+    const interceptors: object[] = [];
+    if (kind === "git") {
+        interceptors.push({
+            name: "verify-github-signature",
+            ref: { name: "github", kind: "ClusterInterceptor" },
+            params: [
+                { name: "secretRef", value: { secretName: GIT_WEBHOOK_SECRET.name, secretKey: GIT_WEBHOOK_SECRET.key } },
+                { name: "eventTypes", value: ["push"] },
+            ],
+        });
+    }
+    interceptors.push({ name: "filter", ref: { name: "cel", kind: "ClusterInterceptor" }, params: [{ name: "filter", value: celFilter(kind, model) }] });
+    return {
+        name: `${model}-${BINDINGS[kind]}`,
+        interceptors,
+        bindings: [{ ref: BINDINGS[kind] }, { name: "model", value: model }],
+        template: { ref: TRAIN_AND_DEPLOY },
+    };
+}
+
+/** The EventListener: every trigger of every model; its pods run where system workloads run. */
+export function eventListener(models: readonly string[], scheduling: { nodeSelector: Record<string, string>; tolerations: readonly object[] }) {
+    return {
+        apiVersion: TRIGGERS_API,
+        kind: "EventListener",
+        metadata: meta(EVENT_LISTENER.name),
+        spec: {
+            serviceAccountName: LISTENER_SERVICE_ACCOUNT,
+            triggers: models.flatMap((m) => TRIGGER_KINDS.map((k) => trigger(k, m))),
+            resources: {
+                kubernetesResource: {
+                    spec: { template: { spec: { nodeSelector: { ...scheduling.nodeSelector }, tolerations: [...scheduling.tolerations] } } },
+                },
+            },
+        },
+    };
+}
+
+/** Labels Tekton Triggers puts on the EventListener's pods (NetworkPolicies select them). */
+export const LISTENER_POD_LABELS = { eventlistener: EVENT_LISTENER.name } as const;

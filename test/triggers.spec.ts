@@ -1,0 +1,95 @@
+import * as assert from "node:assert/strict";
+import { ROUTE_UPDATER_RULES } from "../components/k8s/tekton";
+import { DATASET_CONSUMER, WEBHOOK_GATEWAY } from "../components/k8s/triggers";
+import { PROMOTION_SCRIPTS_CONFIGMAP, promotionScripts } from "../pipelines/promotion/task";
+import { GIT_WEBHOOK_PATH, GIT_WEBHOOK_SECRET, SOURCE_HEADER } from "../pipelines/triggers/triggers";
+import type { Plan } from "../tools/mock-runtime";
+import { findResource, jsonInput, planStack, resourcesOfType } from "./harness";
+import { objectsOfKind, schemaErrors } from "./k8s-objects";
+
+describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
+    let plan: Plan;
+    before(async () => {
+        plan = await planStack("dev");
+    });
+    const one = (kind: string, name: string, namespace?: string) => {
+        const found = objectsOfKind(plan, kind, namespace).filter((o) => o.metadata.name === name);
+        assert.equal(found.length, 1, `one ${kind} ${name}`);
+        return found[0];
+    };
+
+    it("the EventListener has the three triggers of every configured model", () => {
+        const el = one("EventListener", "mlops-testbed", "pipelines");
+        assert.deepEqual(el.spec.triggers.map((t: any) => t.name), ["iris", "digits"].flatMap((m) => [`${m}-git-push`, `${m}-dataset-change`, `${m}-retrain-alert`]));
+        assert.equal(el.spec.serviceAccountName, "triggers");
+        assert.deepEqual(objectsOfKind(plan, "TriggerBinding", "pipelines").map((b) => b.metadata.name).sort(), ["dataset-change", "git-push", "retrain-alert"]);
+        assert.equal(one("TriggerTemplate", "train-and-deploy", "pipelines").spec.resourcetemplates[0].kind, "PipelineRun");
+    });
+
+    it("generates the webhook's HMAC key, keeps it in a Secret and exports it only as a secret", () => {
+        const pw = findResource(plan, "random:index/randomPassword:RandomPassword", "triggers-git-secret");
+        assert.equal(pw.inputs.length, 40);
+        const secret = one("Secret", GIT_WEBHOOK_SECRET.name, "pipelines");
+        assert.ok(secret.stringData, "the key is set");
+        assert.equal(plan.outputs.gitWebhookSecret, "[secret]");
+        assert.match(String(plan.outputs.gitWebhookUrl), new RegExp(`${GIT_WEBHOOK_PATH}$`));
+    });
+
+    it("exposes exactly POST /hooks/git to the outside, stamped with the source header, through its own gateway", async () => {
+        const gw = one("Gateway", WEBHOOK_GATEWAY.name, "gateway");
+        assert.deepEqual(gw.spec.infrastructure.parametersRef, { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: WEBHOOK_GATEWAY.proxyConfig });
+        assert.equal(one("EnvoyProxy", WEBHOOK_GATEWAY.proxyConfig, "gateway").spec.provider.kubernetes.envoyService.type, "ClusterIP");
+        const route = one("HTTPRoute", "git-webhook", "gateway");
+        assert.deepEqual(route.spec.parentRefs.map((p: any) => p.name), [WEBHOOK_GATEWAY.name]);
+        const [rule] = route.spec.rules;
+        assert.deepEqual(rule.matches, [{ path: { type: "Exact", value: GIT_WEBHOOK_PATH }, method: "POST" }]);
+        assert.deepEqual(rule.filters[0].requestHeaderModifier.set, [{ name: SOURCE_HEADER.name, value: SOURCE_HEADER.value }]);
+        assert.deepEqual(rule.backendRefs, [{ name: "el-mlops-testbed", namespace: "pipelines", port: 8080 }]);
+        const grant = one("ReferenceGrant", "allow-git-webhook-route", "pipelines");
+        assert.deepEqual(grant.spec.to, [{ group: "", kind: "Service", name: "el-mlops-testbed" }]);
+        const lb = one("Service", WEBHOOK_GATEWAY.publicServiceName, "gateway");
+        assert.equal(lb.spec.type, "LoadBalancer");
+        assert.deepEqual(lb.spec.selector, WEBHOOK_GATEWAY.proxyPodLabels);
+        assert.deepEqual(lb.spec.ports.map((p: any) => p.targetPort), [WEBHOOK_GATEWAY.port]);
+        const publicServices = objectsOfKind(plan, "Service").filter((s) => s.spec?.type === "LoadBalancer" || s.spec?.type === "NodePort");
+        assert.deepEqual(publicServices.map((s) => s.metadata.name), [WEBHOOK_GATEWAY.publicServiceName], "nothing else is exposed");
+        assert.deepEqual((await Promise.all([gw, route, grant].map(schemaErrors))).filter(Boolean), []);
+    });
+
+    it("AWS: object creations in the datasets bucket go to a queue only that rule may write to", () => {
+        const rule = findResource(plan, "aws:cloudwatch/eventRule:EventRule", "aws-dataset-events-rule");
+        const pattern = jsonInput(rule, "eventPattern");
+        assert.deepEqual(pattern.source, ["aws.s3"]);
+        assert.deepEqual(pattern["detail-type"], ["Object Created"]);
+        // The mock engine names a bucket `<resource name>-example`.
+        findResource(plan, "aws:s3/bucket:Bucket", "aws-store-datasets-bucket");
+        assert.deepEqual(pattern.detail.bucket.name, ["aws-store-datasets-bucket-example"]);
+        const policy = jsonInput(findResource(plan, "aws:sqs/queuePolicy:QueuePolicy", "aws-dataset-events-policy"), "policy");
+        assert.deepEqual(policy.Statement.map((s: any) => [s.Principal.Service, s.Action, Object.keys(s.Condition.ArnEquals)]), [["events.amazonaws.com", "sqs:SendMessage", ["aws:SourceArn"]]]);
+        const target = findResource(plan, "aws:cloudwatch/eventTarget:EventTarget", "aws-dataset-events-target");
+        assert.ok(target.inputs.arn, "the target is the queue");
+        assert.ok(findResource(plan, "aws:sqs/queue:Queue", "aws-dataset-events-queue").inputs.redrivePolicy, "dead-letters what cannot be forwarded");
+    });
+
+    it("AWS: the consumer's identity may only read and delete from that queue", () => {
+        const role = jsonInput(findResource(plan, "aws:iam/rolePolicy:RolePolicy", "aws-triggers-dataset-events-policy"), "policy");
+        assert.deepEqual(role.Statement.map((s: any) => s.Action), [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]]);
+        const trust = jsonInput(findResource(plan, "aws:iam/role:Role", "aws-triggers-dataset-events-role"), "assumeRolePolicy");
+        assert.match(JSON.stringify(trust), /system:serviceaccount:pipelines:dataset-events/);
+        const dep = one("Deployment", DATASET_CONSUMER.name, "pipelines");
+        assert.deepEqual(dep.spec.template.metadata.labels["app.kubernetes.io/name"], DATASET_CONSUMER.podLabels["app.kubernetes.io/name"]);
+        const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+        assert.equal(env.LISTENER_URL, "http://el-mlops-testbed.pipelines.svc.cluster.local:8080");
+    });
+
+    it("ships the promotion script in its ConfigMap and runs as the deployer, which may patch routes in the gateway namespace and nothing cluster-wide", () => {
+        assert.deepEqual(one("ConfigMap", PROMOTION_SCRIPTS_CONFIGMAP, "pipelines").data, promotionScripts());
+        assert.equal(one("Task", "promote", "pipelines").spec.steps[0].volumeMounts[0].mountPath, "/promotion");
+        // The step lists and patches routes: the deployer's route-updater Role allows that in the gateway namespace.
+        const verbs = ROUTE_UPDATER_RULES.filter((r) => (r.resources as string[]).includes("httproutes")).flatMap((r) => r.verbs as string[]);
+        for (const v of ["get", "list", "patch"]) assert.ok(verbs.includes(v), v);
+        const binding = one("RoleBinding", "pipelines-route-updater", "gateway");
+        assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "deployer", namespace: "pipelines" }]);
+        assert.equal(resourcesOfType(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").filter((r) => JSON.stringify(r.inputs).includes("deployer")).length, 0, "nothing cluster-wide for the deployer");
+    });
+});
