@@ -105,7 +105,11 @@ function identityGrants(): string[] {
             const changes = actions.filter((a) => !/^[a-z0-9]+:(Describe|Get|List)/.test(a) && !a.startsWith("kms:"));
             if (changes.length === 0) continue;
             const condition = Object.entries(s.Condition?.StringEquals ?? {}).map(([k, v]) => ` where ${k}=${v}`).join("");
-            const on = s.Resource === "*" ? "" : ` on ${String(s.Resource).replace(/^arn:aws:ecr:[^:]*:\d+:repository\//, "repository ")}`;
+            // The plan's invented ARNs name the Pulumi resource (`<name>-EXAMPLE`): the README names resources that way.
+            const resource = String(s.Resource)
+                .replace(/^arn:aws:ecr:[^:]*:\d+:repository\//, "repository ")
+                .replace(/^arn:aws:sqs:[^:]*:\d+:(queue\/)?(.+?)(-EXAMPLE)?$/, "SQS queue $2");
+            const on = s.Resource === "*" ? "" : ` on ${resource}`;
             out.push(`${account} | ${generic(`${changes.join(", ")}${on}${condition}`)}`);
         }
     }
