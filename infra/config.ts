@@ -130,7 +130,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
  */
 export function parseRawConfig(all: Record<string, string>): Record<string, unknown> {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const raw: Record<string, unknown> = {};
+    const entries: [string, unknown][] = [];
     for (const [fullKey, text] of Object.entries(all)) {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
@@ -142,9 +142,11 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
                 value = text;
             }
         }
-        raw[key] = value;
+        entries.push([key, value]);
     }
-    return raw;
+    // fromEntries makes every key an own property: `mlops-testbed:__proto__` is reported as an unknown key
+    // instead of replacing the object's prototype (whose properties would then pass for config).
+    return Object.fromEntries(entries);
 }
 
 /** How a validation run learns which keys were set as secrets (`pulumi config set --secret`). */
@@ -170,6 +172,8 @@ export function validateConfig(
     }));
     const parsed = configSchema.safeParse(raw);
     const issues: ConfigIssue[] = [...plaintext, ...(parsed.success ? [] : zodIssues(parsed.error, raw).map(hideSecretValue))];
+    // zod's records drop a "__proto__" key silently (strict objects report it): refuse it wherever it is.
+    issues.push(...prototypeKeyIssues(raw).filter((p) => !issues.some((i) => i.key === p.key)));
     // Cloud rules read the raw values, so they report alongside schema problems rather than after them.
     if (raw.cloud === "aws") issues.push(...validateAwsConfig(raw));
     if (raw.cloud === "azure") issues.push(...validateAzureConfig(raw));
@@ -187,6 +191,17 @@ export function validateConfig(
         if (issues.length === 0) return { config, issues: [] };
     }
     return { issues: dedupe(issues) };
+}
+
+/** Own `__proto__` keys anywhere in the raw config (YAML and JSON parsers make them own properties). */
+function prototypeKeyIssues(value: unknown, path: PropertyKey[] = []): ConfigIssue[] {
+    if (value === null || typeof value !== "object") return [];
+    const issues: ConfigIssue[] = [];
+    if (Object.prototype.hasOwnProperty.call(value, "__proto__")) {
+        issues.push({ key: keyPath([...path, "__proto__"]), message: "unknown key; __proto__ is never a valid name here" });
+    }
+    for (const [k, v] of Object.entries(value)) issues.push(...prototypeKeyIssues(v, [...path, Array.isArray(value) ? Number(k) : k]));
+    return issues;
 }
 
 /** Never echo a secret key's value in a message. */

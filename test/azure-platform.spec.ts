@@ -3,6 +3,7 @@ import { AZURE_ROLES } from "../components/azure/roles";
 import { blobGrantCondition } from "../components/azure/workload-identity";
 import { aksKubeconfig } from "../components/azure/kubeconfig";
 import type { WorkloadIdentityBinding } from "../components/platform";
+import { loadStack } from "../tools/stack";
 import { findResource, planConfigIssues, planStack, resourcesOfType } from "./harness";
 import { planPlatform, valueOf } from "./platform-harness";
 
@@ -32,6 +33,31 @@ describe("Azure platform (AKS)", function () {
         assert.deepEqual([system.minCount, system.maxCount], [2, 3]);
         assert.deepEqual(aks.ignoreChanges, ["agentPoolProfiles[0].count"]);
         assert.equal(i.autoScalerProfile.scaleDownUnneededTime, "10m");
+    });
+
+    it("encrypts Kubernetes Secrets with a key in the cluster's own vault, usable only by the control plane", () => {
+        const i = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks").inputs as any;
+        const vault = findResource(plan, "azure-native:keyvault:Vault", "azure-cluster-kms-vault").inputs as any;
+        const key = findResource(plan, "azure-native:keyvault:Key", "azure-cluster-kms-key").inputs as any;
+        assert.deepEqual(i.securityProfile.azureKeyVaultKms, { enabled: true, keyId: `https://${vault.vaultName}.vault.azure.net/keys/${key.keyName}/EXAMPLE0123456789`, keyVaultNetworkAccess: "Public" });
+        assert.match(vault.vaultName, /^kv-[a-z0-9-]{1,14}-[a-z0-9]{6}$/);
+        assert.ok(vault.vaultName.length <= 24);
+        assert.deepEqual([vault.properties.enableRbacAuthorization, vault.properties.enablePurgeProtection], [true, true]);
+        const use = findResource(plan, ROLE_ASSIGNMENT, "azure-cluster-kms-crypto-user");
+        assert.match(String(use.inputs.roleDefinitionId), new RegExp(`${AZURE_ROLES.keyVaultCryptoUser}$`));
+        assert.match(String(use.inputs.scope), /vaults\//);
+        const aks = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks");
+        assert.ok(aks.dependsOn.includes(use.urn), "the role exists before the cluster turns KMS on");
+    });
+
+    it("sends the control-plane logs of cluster.logTypes, audit included, to a Log Analytics workspace", async () => {
+        const setting = resourcesOfType(plan, "azure-native:monitor:DiagnosticSetting")[0]?.inputs as any;
+        assert.deepEqual(setting?.logs.map((l: any) => l.category), ["kube-apiserver", "kube-audit", "guard", "kube-controller-manager", "kube-scheduler"]);
+        assert.match(setting.resourceUri, /managedClusters\/mlops-testbed-azure-example$/);
+        assert.match(setting.workspaceId, /workspaces\/mlops-testbed-azure-example-logs$/);
+        const cluster = JSON.parse(String(loadStack(STACK).config["mlops-testbed:cluster"]));
+        const none = await planStack(STACK, { cluster: { ...cluster, logTypes: [] } });
+        assert.equal(resourcesOfType(none, "azure-native:monitor:DiagnosticSetting").length, 0);
     });
 
     it("makes whoever deploys a cluster admin through Azure RBAC", () => {

@@ -207,6 +207,19 @@ export const COMPUTED: Record<string, Computed> = {
         const registry = inputs.registryName ?? `${name}example`;
         return { name: registry, id: azureId(inputs, "Microsoft.ContainerRegistry", `registries/${registry}`), loginServer: `${registry}.azurecr.io` };
     },
+    "azure-native:keyvault:Vault": (name, inputs) => {
+        const vault = inputs.vaultName ?? `${name}-example`;
+        return { name: vault, id: azureId(inputs, "Microsoft.KeyVault", `vaults/${vault}`), properties: { ...inputs.properties, vaultUri: `https://${vault}.vault.azure.net/` } };
+    },
+    "azure-native:keyvault:Key": (name, inputs) => {
+        const key = inputs.keyName ?? name;
+        const keyUri = `https://${inputs.vaultName}.vault.azure.net/keys/${key}`;
+        return { name: key, id: azureId(inputs, "Microsoft.KeyVault", `vaults/${inputs.vaultName}/keys/${key}`), keyUri, keyUriWithVersion: `${keyUri}/EXAMPLE0123456789` };
+    },
+    "azure-native:operationalinsights:Workspace": (name, inputs) => {
+        const workspace = inputs.workspaceName ?? `${name}-example`;
+        return { name: workspace, id: azureId(inputs, "Microsoft.OperationalInsights", `workspaces/${workspace}`), customerId: mockGuid(`${name}-workspace`) };
+    },
     "azure-native:authorization:RoleAssignment": (name, inputs) => {
         const guid = mockGuid(`${name}-assignment`);
         return { name: guid, id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${guid}` };

@@ -1,7 +1,11 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as monitor from "@pulumi/azure-native/monitor";
+import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { SYSTEM_NODE_LABELS } from "../scheduling";
 import { aksKubeconfig } from "./kubeconfig";
 import { roleDefinitionId } from "./roles";
@@ -27,6 +31,10 @@ export interface AksClusterArgs {
     /** Subscription of the deployment and the object id of whoever runs `pulumi up`. */
     readonly subscriptionId: pulumi.Input<string>;
     readonly deployerObjectId: pulumi.Input<string>;
+    /** Entra tenant of the Key Vault holding the Secrets encryption key. */
+    readonly tenantId: pulumi.Input<string>;
+    /** Control-plane log types (`cluster.logTypes`), sent to a Log Analytics workspace. */
+    readonly logTypes: readonly string[];
     /** Further Entra principals granted cluster admin. */
     readonly adminPrincipalIds: string[];
     readonly tags: Record<string, string>;
@@ -39,11 +47,26 @@ export function apiServerAccess(access: AksClusterArgs["endpointAccess"], cidrs:
     return { enablePrivateCluster: false, ...(ranges.length > 0 ? { authorizedIPRanges: ranges } : {}) };
 }
 
+/** AKS diagnostic log categories for the control-plane log types of the config (the same names as on EKS). */
+export const AKS_LOG_CATEGORIES: Readonly<Record<string, string>> = {
+    api: "kube-apiserver",
+    audit: "kube-audit",
+    authenticator: "guard",
+    controllerManager: "kube-controller-manager",
+    scheduler: "kube-scheduler",
+};
+
+/** Days the control-plane logs are kept in the Log Analytics workspace. */
+export const AKS_LOG_RETENTION_DAYS = 30;
+
 /**
  * AKS: a pinned Kubernetes version, Entra ID with Azure RBAC and local accounts disabled (no static admin
  * credentials exist), OIDC issuer and workload identity, Azure CNI Overlay with Cilium network policy, and an
  * autoscaling CPU system pool. The control plane runs as a user-assigned identity that may manage the VNet;
- * whoever deploys, and the configured admins, get "Azure Kubernetes Service RBAC Cluster Admin".
+ * whoever deploys, and the configured admins, get "Azure Kubernetes Service RBAC Cluster Admin". Kubernetes
+ * Secrets are envelope-encrypted with a key in the cluster's own Key Vault (KMS, RBAC-authorized, purge-protected,
+ * usable only by the control-plane identity), and the control-plane logs of `cluster.logTypes` (audit included by
+ * default) go to a Log Analytics workspace.
  */
 export class AksCluster extends pulumi.ComponentResource {
     readonly cluster: containerservice.ManagedCluster;
@@ -72,6 +95,36 @@ export class AksCluster extends pulumi.ComponentResource {
             description: `AKS control plane of ${args.clusterName} manages load balancers in its virtual network`,
         }, parent);
 
+        // Secrets encryption (KMS): a vault of the cluster's own, its key, and the control plane allowed to use it.
+        const vaultSuffix = new random.RandomString(`${name}-kms-suffix`, { length: 6, special: false, upper: false }, parent);
+        const vault = new keyvault.Vault(`${name}-kms-vault`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            vaultName: vaultSuffix.result.apply((sfx) => `kv-${args.clusterName.replace(/[^A-Za-z0-9-]/g, "").slice(0, 14)}-${sfx}`),
+            properties: {
+                tenantId: args.tenantId,
+                sku: { family: "A", name: "standard" },
+                enableRbacAuthorization: true,
+                enableSoftDelete: true,
+                softDeleteRetentionInDays: 90,
+                enablePurgeProtection: true,
+            },
+            tags: args.tags,
+        }, parent);
+        const secretsKey = new keyvault.Key(`${name}-kms-key`, {
+            resourceGroupName: args.resourceGroupName,
+            vaultName: vault.name,
+            keyName: "kubernetes-secrets",
+            properties: { kty: "RSA", keySize: 2048, keyOps: ["encrypt", "decrypt", "wrapKey", "unwrapKey"] },
+        }, parent);
+        const kmsAccess = new authorization.RoleAssignment(`${name}-kms-crypto-user`, {
+            scope: vault.id,
+            roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, "keyVaultCryptoUser")),
+            principalId: controlPlane.principalId,
+            principalType: "ServicePrincipal",
+            description: `AKS control plane of ${args.clusterName} encrypts Kubernetes Secrets with the vault's key`,
+        }, parent);
+
         const s = args.system;
         this.cluster = new containerservice.ManagedCluster(`${name}-aks`, {
             resourceGroupName: args.resourceGroupName,
@@ -84,7 +137,11 @@ export class AksCluster extends pulumi.ComponentResource {
             aadProfile: { managed: true, enableAzureRBAC: true },
             disableLocalAccounts: true,
             oidcIssuerProfile: { enabled: true },
-            securityProfile: { workloadIdentity: { enabled: true }, imageCleaner: { enabled: true, intervalHours: 48 } },
+            securityProfile: {
+                workloadIdentity: { enabled: true },
+                imageCleaner: { enabled: true, intervalHours: 48 },
+                azureKeyVaultKms: { enabled: true, keyId: secretsKey.keyUriWithVersion, keyVaultNetworkAccess: "Public" },
+            },
             networkProfile: {
                 networkPlugin: "azure",
                 networkPluginMode: "overlay",
@@ -125,7 +182,25 @@ export class AksCluster extends pulumi.ComponentResource {
             },
             autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
             tags: args.tags,
-        }, { parent: this, dependsOn: [vnetAccess], ignoreChanges: ["agentPoolProfiles[0].count"] });
+        }, { parent: this, dependsOn: [vnetAccess, kmsAccess], ignoreChanges: ["agentPoolProfiles[0].count"] });
+
+        const categories = args.logTypes.map((t) => AKS_LOG_CATEGORIES[t]).filter((c): c is string => c !== undefined);
+        if (categories.length > 0) {
+            const workspace = new operationalinsights.Workspace(`${name}-logs`, {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                workspaceName: `${args.clusterName}-logs`,
+                sku: { name: "PerGB2018" },
+                retentionInDays: AKS_LOG_RETENTION_DAYS,
+                tags: args.tags,
+            }, parent);
+            new monitor.DiagnosticSetting(`${name}-control-plane-logs`, {
+                name: "control-plane-logs",
+                resourceUri: this.cluster.id,
+                workspaceId: workspace.id,
+                logs: categories.map((category) => ({ category, enabled: true })),
+            }, parent);
+        }
 
         this.clusterId = this.cluster.id;
         this.oidcIssuer = this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");

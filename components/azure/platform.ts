@@ -119,6 +119,8 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             scaleDownUnneededMinutes: config.cluster.scaleDownUnneededMinutes,
             subscriptionId: client.subscriptionId,
             deployerObjectId: client.objectId,
+            tenantId: client.tenantId,
+            logTypes: config.cluster.logTypes,
             adminPrincipalIds: config.azure.adminPrincipalIds,
             tags: args.tags,
         }, parent);

@@ -6,6 +6,7 @@ export const AZURE_ROLES = {
     acrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
     aksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     networkContributor: "4d97b98b-1d4f-4787-a291-c67861a8f57b",
+    keyVaultCryptoUser: "12338af0-0e69-4776-bea7-57ae8d297424",
 } as const;
 
 export type AzureRole = keyof typeof AZURE_ROLES;

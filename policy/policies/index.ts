@@ -1,0 +1,17 @@
+import type { Policies } from "@pulumi/policy";
+import { clusterPolicies } from "./cluster";
+import { modelNamespacePolicies } from "./model-namespaces";
+import { noPlaintextSecrets } from "./secrets";
+import { productionStatefulProtected } from "./stateful";
+import { storagePolicies } from "./storage";
+import { workloadPolicies } from "./workloads";
+
+/** Every policy of the pack, in the order the README lists them. All are mandatory. */
+export const POLICIES: Policies = [
+    ...storagePolicies,
+    ...clusterPolicies,
+    ...modelNamespacePolicies,
+    ...workloadPolicies,
+    productionStatefulProtected,
+    noPlaintextSecrets,
+];
