@@ -141,8 +141,10 @@ async function analyseStacks() {
         }
         paths[stack] = criticalPath(resources);
         try {
-            const validated = validateConfig(parseRawConfig(s.config));
-            if (!validated.config) throw new Error("invalid config");
+            const raw = parseRawConfig(s.config);
+            if (raw.cloud !== "aws") throw new Error(`cloud ${String(raw.cloud)}: only AWS stacks have a price table`);
+            const validated = validateConfig(raw);
+            if (!validated.config) throw new Error(`invalid config: ${validated.issues.map((i) => i.key).join(", ")}`);
             const inputs = costInputs(resources, validated.config);
             const firstGpu = inputs.pools.find((p) => p.gpu);
             const busy = [...new Set([0, ...(firstGpu ? [1, firstGpu.maxSize] : [])])];

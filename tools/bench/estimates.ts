@@ -18,6 +18,10 @@
  *   ... "await logic"): plain objects are ready on creation; Deployments and StatefulSets wait for rollout.
  * - api-call: a single control-plane API call with no waiter (IAM, S3 sub-resources, ECR, KMS, tags): seconds.
  * - local: computed by the provider without a cloud call (random, providers): about zero.
+ * - aks-guide: Azure AKS documentation and `az aks create` / `az aks nodepool add` in practice: a cluster
+ *   takes 5-10 minutes, a node pool 3-6; Azure Resource Manager long-running operations for the rest
+ *   (storage account and registry provisioning tens of seconds, role assignments and identities seconds).
+ * - sqs: SQS CreateQueue returns at once, but the provider waits for the queue's attributes to propagate.
  */
 
 export interface CreateTimeEstimate {
@@ -28,7 +32,7 @@ export interface CreateTimeEstimate {
     /** Seconds, a slow but normal day. */
     readonly high: number;
     /** Key of the source in this file's header. */
-    readonly source: "eks-guide" | "pulumi-eks" | "tf-timeouts" | "helm-await" | "k8s-await" | "api-call" | "local";
+    readonly source: "eks-guide" | "pulumi-eks" | "tf-timeouts" | "helm-await" | "k8s-await" | "api-call" | "local" | "aks-guide" | "sqs";
 }
 
 export const ESTIMATE_PROFILES = ["low", "typical", "high"] as const;
@@ -65,6 +69,16 @@ export const CREATE_TIME_ESTIMATES = {
     "aws:s3/bucket:Bucket": { low: 2, typical: 3, high: 10, source: "tf-timeouts" },
     "aws:ecr/repository:Repository": { low: 1, typical: 1, high: 3, source: "api-call" },
     "aws:autoscaling/tag:Tag": { low: 1, typical: 1, high: 2, source: "api-call" },
+    "aws:sqs/queue:Queue": { low: 2, typical: 25, high: 60, source: "sqs" },
+    "aws:sqs/queuePolicy:QueuePolicy": { low: 1, typical: 2, high: 5, source: "api-call" },
+    // Azure.
+    "azure-native:containerservice:ManagedCluster": { low: 300, typical: 420, high: 720, source: "aks-guide" },
+    "azure-native:containerservice:AgentPool": { low: 180, typical: 240, high: 420, source: "aks-guide" },
+    "azure-native:storage:StorageAccount": { low: 15, typical: 25, high: 60, source: "aks-guide" },
+    "azure-native:containerregistry:Registry": { low: 15, typical: 30, high: 90, source: "aks-guide" },
+    "azure-native:network:VirtualNetwork": { low: 5, typical: 10, high: 20, source: "aks-guide" },
+    "azure-native:network:Subnet": { low: 3, typical: 5, high: 15, source: "aks-guide" },
+    "azure-native:resources:ResourceGroup": { low: 1, typical: 2, high: 5, source: "aks-guide" },
     // Kubernetes.
     "kubernetes:helm.sh/v3:Release": { low: 60, typical: 90, high: 180, source: "helm-await" },
     "kubernetes:helm.sh/v4:Chart": { low: 60, typical: 90, high: 180, source: "helm-await" },
@@ -88,6 +102,12 @@ export const PREFIX_ESTIMATES = [
     ["aws:iam/", { low: 1, typical: 1, high: 3, source: "api-call" }],
     ["aws:cloudwatch/", { low: 1, typical: 1, high: 3, source: "api-call" }],
     ["kubernetes:", { low: 1, typical: 1, high: 3, source: "k8s-await" }],
+    ["azure-native:authorization:", { low: 2, typical: 5, high: 15, source: "aks-guide" }],
+    ["azure-native:managedidentity:", { low: 1, typical: 3, high: 10, source: "aks-guide" }],
+    ["azure-native:storage:", { low: 1, typical: 3, high: 10, source: "aks-guide" }],
+    ["azure-native:keyvault:", { low: 5, typical: 15, high: 40, source: "aks-guide" }],
+    ["azure-native:operationalinsights:", { low: 10, typical: 30, high: 60, source: "aks-guide" }],
+    ["azure-native:insights:", { low: 2, typical: 5, high: 15, source: "aks-guide" }],
 ] as const satisfies readonly (readonly [string, CreateTimeEstimate])[];
 
 export const DEFAULT_ESTIMATE: CreateTimeEstimate = { low: 2, typical: 5, high: 15, source: "api-call" };
