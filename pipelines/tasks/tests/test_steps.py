@@ -60,6 +60,63 @@ class Route(unittest.TestCase):
             self.r.switch_to(shadow, "iris", "v1")
 
 
+def model_route(model, weights, mirrors=(), strategy="canary"):
+    """A model's HTTPRoute as components/k8s/model-routing.ts renders it."""
+    ref = lambda v: {"name": "model-server", "namespace": f"{model}-{v}", "port": 8080}
+    filters = [{"type": "URLRewrite"}] + [{"type": "RequestMirror", "requestMirror": {"backendRef": ref(v)}} for v in mirrors]
+    return {"metadata": {"name": f"{model}-0a1b2c3d", "labels": {"mlops-testbed/model": model, "mlops-testbed/traffic-strategy": strategy}},
+            "spec": {"rules": [{"filters": filters, "backendRefs": [{**ref(v), "weight": w} for v, w in weights]}]}}
+
+
+class ChooseVersions(unittest.TestCase):
+    c = load("choose-versions", "choose.py")
+
+    def chosen(self, route, version="", strategy=""):
+        out = self.c.choose(route, "iris", version, strategy)
+        return (out["version"], out["baseline"], out["strategy"], out["rollout"])
+
+    def test_retrain_goes_to_the_standby_slot_and_compares_with_the_serving_one(self):
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 90), ("v2", 10)])), ("v2", "v1", "canary", "progressive"))
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 0), ("v2", 100)], strategy="blue-green")), ("v1", "v2", "blue-green", "progressive"))
+        # Three versions: the least served, first on the route among equals; never the one serving most.
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0), ("v3", 0)])), ("v2", "v1", "canary", "progressive"))
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 50), ("v2", 50)])), ("v2", "v1", "canary", "progressive"))
+
+    def test_promotion_then_rollback_alternate_the_slots(self):
+        route = model_route("iris", [("v1", 100), ("v2", 0)], strategy="blue-green")
+        self.assertEqual(self.chosen(route)[0], "v2")
+        promoted = model_route("iris", [("v1", 0), ("v2", 100)], strategy="blue-green")
+        self.assertEqual(self.chosen(promoted)[:2], ("v1", "v2"))
+
+    def test_shadow_candidate_is_a_mirror_and_baseline_the_serving_version(self):
+        route = model_route("iris", [("v1", 100)], mirrors=["v2", "v3"], strategy="shadow")
+        self.assertEqual(self.chosen(route), ("v2", "v1", "shadow", "progressive"))
+        self.assertEqual(self.chosen(route, "v3"), ("v3", "v1", "shadow", "progressive"))
+
+    def test_single_switches_and_one_version_redeploys_in_place(self):
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100)], strategy="single")), ("v1", "", "single", "in-place"))
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)], strategy="single")), ("v2", "v1", "single", "switch"))
+        # A redeploy of the version serving everything has nothing to compare with.
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), "v1"), ("v1", "", "canary", "in-place"))
+
+    def test_strategy_param_overrides_the_route_label(self):
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), strategy="blue-green")[2:], ("blue-green", "progressive"))
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), strategy="single")[3], "switch")
+
+    def test_refuses_unknown_versions_strategies_and_foreign_backends(self):
+        route = model_route("iris", [("v1", 90), ("v2", 10)])
+        with self.assertRaisesRegex(self.c.ChooseError, "v9 is not a backend.*versions: v1, v2"):
+            self.c.choose(route, "iris", "v9")
+        with self.assertRaisesRegex(self.c.ChooseError, "strategy 'rainbow'"):
+            self.c.choose(route, "iris", "", "rainbow")
+        unlabelled = {**route, "metadata": {"name": "x"}}
+        with self.assertRaisesRegex(self.c.ChooseError, "strategy ''"):
+            self.c.choose(unlabelled, "iris")
+        with self.assertRaisesRegex(self.c.ChooseError, "not a version of iris"):
+            self.c.choose(model_route("wine", [("v1", 100)]), "iris")
+        self.assertEqual(route["spec"]["rules"][0]["backendRefs"][1]["weight"], 10, "input untouched")
+
+
 class Deploy(unittest.TestCase):
     d = load("deploy", "deploy.py")
     env = {"MODEL": "iris", "VERSION": "v2", "IMAGE": "repo/model-server:c@sha256:0", "REPLICAS": "2", "GPU": "0",
