@@ -1,8 +1,4 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { stringify } from "yaml";
 import { PIPELINE_SERVICE_ACCOUNTS } from "../components/k8s/constants";
 import { METRICS } from "../dashboards/metric-contract";
 import { IMAGES } from "../infra/versions";
@@ -10,8 +6,9 @@ import { GPU_CAPABLE_LABEL, metricEnv, metricEnvName, ROLE_LABEL } from "./conte
 import { allTasks, PIPELINE_NAMES, renderPipelines, renderTasks } from "./index";
 import { alertThresholdsSchema } from "../infra/schema/monitoring";
 import { promotionSchema } from "../infra/schema/pipelines";
+import { lint, runProblems } from "../test/tekton-wiring";
 import { pipelineRun, RunError } from "./runs";
-import type { Pipeline, PipelineTask, Task, TaskLike, TektonObject } from "./tekton";
+import type { Pipeline, PipelineTask, Task } from "./tekton";
 
 const DEFAULTS = { accuracyThreshold: 0.9, accuracyTolerance: 0.02 };
 const GPU = {
@@ -36,18 +33,6 @@ const RUN_PARAMS: Record<string, Record<string, string>> = {
     simplified: { model: "iris", version: "v3", "git-url": "https://example.com/repo.git", image: "registry.example/model-server:abc@sha256:0" },
 };
 const runs = (gpus: number) => pipelines.map((p) => pipelineRun(p, all, { params: RUN_PARAMS[p.metadata.name], trainingGpus: gpus, gpuScheduling: GPU }));
-
-/** Lints objects with @ibm/tekton-lint (ES module) from a temporary directory; returns its problems. */
-async function lint(objects: readonly (TektonObject | TaskLike)[]): Promise<{ message: string; level: string; rule?: string }[]> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tekton-lint-"));
-    process.env.TL_CACHE_DIR = path.join(dir, "cache");
-    objects.forEach((o, i) => fs.writeFileSync(path.join(dir, `${String(i).padStart(2, "0")}.yaml`), stringify(o, { lineWidth: 0 })));
-    const { Config, Linter } = await import("@ibm/tekton-lint");
-    const cfg = new Config({ config: dir, _: [path.join(dir, "*.yaml")], format: "json", quiet: true, "max-warnings": -1, "refresh-cache": false });
-    const problems = await Linter.run(cfg);
-    fs.rmSync(dir, { recursive: true, force: true });
-    return problems.map((p: any) => ({ message: p.message, level: p.level, rule: p.rule }));
-}
 
 const refs = (text: string, re: RegExp) => [...text.matchAll(re)].map((m) => m[1]);
 
@@ -225,6 +210,16 @@ describe("Tekton tasks and pipelines", function () {
             }
             assert.equal(gpuTasks, 3, "train in train and train-and-deploy, quick-train in simplified");
             for (const run of runs(0)) assert.ok(run.spec.taskRunSpecs.every((s) => s.podTemplate === undefined && s.stepSpecs === undefined));
+        });
+
+        it("every run passes the wiring checks (existing pipeline, declared params only, every required one, workspaces, service accounts)", () => {
+            for (const run of [...runs(0), ...runs(1)]) assert.deepEqual(runProblems(run, pipelines), [], run.spec.pipelineRef.name);
+            const bad = { ...runs(0)[0], spec: { ...runs(0)[0].spec, params: [{ name: "colour", value: "red" }], workspaces: [] } };
+            assert.deepEqual(runProblems(bad, pipelines), [
+                "passes colour, which train does not declare", "misses train's required param model", "misses train's required param version",
+                "misses train's required param git-url", "binds no workspace source",
+            ]);
+            assert.deepEqual(runProblems({ spec: { pipelineRef: { name: "nope" } } }, pipelines), ["names no existing Pipeline (nope)"]);
         });
 
         it("refuses unknown and missing params with a clear message", () => {

@@ -182,6 +182,14 @@ class Report(unittest.TestCase):
         [(_, s)] = self.r.samples({**self.base, "EVENT": "deploy", "STATUS": "Failed", "STARTED_AT": "1500"}, 1600.0)
         self.assertEqual(s, [("result", {"namespace": "iris-v2"}, 0)])
 
+    def test_trigger_time_in_rfc3339(self):
+        env = {**self.base, "EVENT": "deploy", "STATUS": "Completed", "STARTED_AT": "1500"}
+        for t in ("1970-01-01T00:16:40Z", "1970-01-01T01:16:40+01:00", "1970-01-01T00:16:40.000Z"):
+            [(_, s)] = self.r.samples({**env, "TRIGGER_TIME": t}, 1600.0)
+            self.assertEqual(s[1], ("lead", {"namespace": "iris-v2"}, 600.0), t)
+        [(_, s)] = self.r.samples({**env, "TRIGGER_TIME": "yesterday"}, 1600.0)
+        self.assertEqual(s[1][2], 100.0, "an unreadable trigger time falls back to the run's start")
+
     def test_training_and_rollback(self):
         out = self.r.samples({**self.base, "EVENT": "train", "STATUS": "Succeeded", "TRAIN_ACCURACY": "0.99", "EVAL_ACCURACY": "0.95", "DATASET_VERSION": "d1"}, 0)
         self.assertEqual([n for n, _, _ in out[0][1]], ["train_acc", "eval_acc", "dataset"])
@@ -238,6 +246,17 @@ class Store(unittest.TestCase):
             self.assertEqual(store.upload_dir(s3, "b", d, "models/iris/v2"), ["models/iris/v2/model.joblib"])
             with self.assertRaisesRegex(store.StoreError, "immutable"):
                 store.upload_dir(s3, "b", d, "models/iris/v2/")
+
+    def test_newest_key_under_a_prefix(self):
+        class Listing:
+            def list_objects_v2(self, Bucket, Prefix, ContinuationToken=None):
+                pages = {None: {"Contents": [{"Key": "iris/a.csv", "LastModified": 2}, {"Key": "iris/", "LastModified": 9}],
+                                "IsTruncated": True, "NextContinuationToken": "p2"},
+                         "p2": {"Contents": [{"Key": "iris/b.csv", "LastModified": 3}, {"Key": "iris/c.csv", "LastModified": 1}], "IsTruncated": False}}
+                return pages[ContinuationToken]
+        self.assertEqual(store.newest_key(Listing(), "b", "iris/"), "iris/b.csv")
+        with self.assertRaisesRegex(store.StoreError, "nothing under"):
+            store.newest_key(FakeS3(), "b", "wine/")
 
     def test_prefix_and_settings(self):
         for bad in ("", "/models/x", "models/*", "models/../x"):
