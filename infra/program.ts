@@ -6,6 +6,8 @@ import { ModelRouting } from "../components/k8s/model-routing";
 import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
 import { Monitoring } from "../components/k8s/monitoring";
 import { Promotion } from "../components/k8s/promotion";
+import { allTasks, renderPipelines } from "../pipelines";
+import { TRAIN_AND_DEPLOY } from "../pipelines/triggers/triggers";
 import { PipelineTriggers } from "../components/k8s/triggers";
 import { Tekton } from "../components/k8s/tekton";
 import type { Platform } from "../components/platform";
@@ -59,9 +61,16 @@ export async function program(): Promise<StackOutputs> {
         k8sProvider: platform.k8sProvider,
         dependsOn: pipelinesReady,
     });
+    const promotionSettings = { promotion: config.pipelines.promotion, alerts: config.monitoring.alerts };
     const triggers = new PipelineTriggers("triggers", {
         models: config.models.map((m) => m.name),
         platform,
+        run: {
+            pipeline: renderPipelines(config.pipelines).find((p) => p.metadata.name === TRAIN_AND_DEPLOY)!,
+            tasks: allTasks(promotionSettings),
+            trainingGpus: config.pipelines.trainingGpus,
+        },
+        sourceRepository: config.pipelines.sourceRepository,
         dependsOn: pipelinesReady,
     });
     return stackOutputs(platform, {

@@ -5,7 +5,11 @@
 import type { CredentialsSecrets, TaskDefinition } from "./context";
 import { renderTask } from "./context";
 import { PIPELINE_DEFINITIONS, type PipelineDefaults } from "./pipelines";
+import type { AlertThresholds } from "../infra/schema/monitoring";
+import type { PromotionConfig } from "../infra/schema/pipelines";
+import { promoteTask } from "./promotion/task";
 import { BUILD_IMAGE } from "./tasks/build-image/task";
+import { CHOOSE_VERSIONS } from "./tasks/choose-versions/task";
 import { DEPLOY } from "./tasks/deploy/task";
 import { EVALUATE } from "./tasks/evaluate/task";
 import { FETCH_SOURCE } from "./tasks/fetch-source/task";
@@ -16,14 +20,25 @@ import { ROUTE } from "./tasks/route/task";
 import { SMOKE_TEST } from "./tasks/smoke-test/task";
 import { TRAIN } from "./tasks/train/task";
 import { VALIDATE_DATA } from "./tasks/validate-data/task";
-import type { Pipeline, Task } from "./tekton";
+import type { Pipeline, Task, TaskLike } from "./tekton";
 
 export const TASK_DEFINITIONS: readonly TaskDefinition[] = [
-    FETCH_SOURCE, VALIDATE_DATA, TRAIN, EVALUATE, REGISTER, BUILD_IMAGE, DEPLOY, SMOKE_TEST, ROUTE, REPORT, QUICK_TRAIN,
+    FETCH_SOURCE, CHOOSE_VERSIONS, VALIDATE_DATA, TRAIN, EVALUATE, REGISTER, BUILD_IMAGE, DEPLOY, SMOKE_TEST, ROUTE, REPORT, QUICK_TRAIN,
 ];
 
 export function renderTasks(credentials: CredentialsSecrets = {}): Task[] {
     return TASK_DEFINITIONS.map((d) => renderTask(d, credentials));
+}
+
+/** The stack settings of the `promote` Task (built with its script ConfigMap by the Promotion component). */
+export interface PromotionSettings {
+    readonly promotion: PromotionConfig;
+    readonly alerts: AlertThresholds;
+}
+
+/** Every Task the pipelines reference: the rendered ones and `promote`. The run builder and the wiring checks use it. */
+export function allTasks(settings: PromotionSettings, credentials: CredentialsSecrets = {}): TaskLike[] {
+    return [...renderTasks(credentials), promoteTask(settings.promotion, settings.alerts)];
 }
 
 export function renderPipelines(defaults: PipelineDefaults): Pipeline[] {

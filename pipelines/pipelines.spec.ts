@@ -1,15 +1,14 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { stringify } from "yaml";
 import { PIPELINE_SERVICE_ACCOUNTS } from "../components/k8s/constants";
 import { METRICS } from "../dashboards/metric-contract";
 import { IMAGES } from "../infra/versions";
 import { GPU_CAPABLE_LABEL, metricEnv, metricEnvName, ROLE_LABEL } from "./context";
-import { PIPELINE_NAMES, renderPipelines, renderTasks } from "./index";
+import { allTasks, PIPELINE_NAMES, renderPipelines, renderTasks } from "./index";
+import { alertThresholdsSchema } from "../infra/schema/monitoring";
+import { promotionSchema } from "../infra/schema/pipelines";
+import { lint, runProblems } from "../test/tekton-wiring";
 import { pipelineRun, RunError } from "./runs";
-import type { Pipeline, PipelineTask, Task, TektonObject } from "./tekton";
+import type { Pipeline, PipelineTask, Task } from "./tekton";
 
 const DEFAULTS = { accuracyThreshold: 0.9, accuracyTolerance: 0.02 };
 const GPU = {
@@ -17,29 +16,23 @@ const GPU = {
     tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
     resourceName: "nvidia.com/gpu" as const,
 };
+const PROMOTION_SETTINGS = {
+    promotion: promotionSchema.parse({}),
+    alerts: alertThresholdsSchema.parse({}),
+};
+/** Tasks rendered by the pipelines module (script steps); `all` adds the promote Task. */
 const tasks = renderTasks();
+const all = allTasks(PROMOTION_SETTINGS);
 const pipelines = renderPipelines(DEFAULTS);
-const taskByName = new Map(tasks.map((t) => [t.metadata.name, t]));
+const taskByName = new Map(all.map((t) => [t.metadata.name, t]));
 const RUN_PARAMS: Record<string, Record<string, string>> = {
     train: { model: "iris", version: "v2", "git-url": "https://example.com/repo.git" },
     deploy: { model: "iris", version: "v2", "git-url": "https://example.com/repo.git" },
-    "train-and-deploy": { model: "iris", version: "v2", "git-url": "https://example.com/repo.git", "production-version": "v1" },
+    "train-and-deploy": { model: "iris", "git-url": "https://example.com/repo.git" },
     rollback: { model: "iris", version: "v1", "from-version": "v2" },
     simplified: { model: "iris", version: "v3", "git-url": "https://example.com/repo.git", image: "registry.example/model-server:abc@sha256:0" },
 };
-const runs = (gpus: number) => pipelines.map((p) => pipelineRun(p, tasks, { params: RUN_PARAMS[p.metadata.name], trainingGpus: gpus, gpuScheduling: GPU }));
-
-/** Lints objects with @ibm/tekton-lint (ES module) from a temporary directory; returns its problems. */
-async function lint(objects: readonly TektonObject[]): Promise<{ message: string; level: string; rule?: string }[]> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tekton-lint-"));
-    process.env.TL_CACHE_DIR = path.join(dir, "cache");
-    objects.forEach((o, i) => fs.writeFileSync(path.join(dir, `${String(i).padStart(2, "0")}.yaml`), stringify(o, { lineWidth: 0 })));
-    const { Config, Linter } = await import("@ibm/tekton-lint");
-    const cfg = new Config({ config: dir, _: [path.join(dir, "*.yaml")], format: "json", quiet: true, "max-warnings": -1, "refresh-cache": false });
-    const problems = await Linter.run(cfg);
-    fs.rmSync(dir, { recursive: true, force: true });
-    return problems.map((p: any) => ({ message: p.message, level: p.level, rule: p.rule }));
-}
+const runs = (gpus: number) => pipelines.map((p) => pipelineRun(p, all, { params: RUN_PARAMS[p.metadata.name], trainingGpus: gpus, gpuScheduling: GPU }));
 
 const refs = (text: string, re: RegExp) => [...text.matchAll(re)].map((m) => m[1]);
 
@@ -50,17 +43,49 @@ describe("Tekton tasks and pipelines", function () {
         assert.deepEqual(pipelines.map((p) => p.metadata.name), [...PIPELINE_NAMES]);
         assert.deepEqual([...PIPELINE_NAMES], ["train", "deploy", "train-and-deploy", "rollback", "simplified"]);
         assert.deepEqual(pipelines.find((p) => p.metadata.name === "train")!.spec.tasks.map((t) => t.name), ["fetch-source", "validate-data", "train", "evaluate", "register"]);
-        assert.deepEqual(pipelines.find((p) => p.metadata.name === "deploy")!.spec.tasks.slice(-3).map((t) => t.name), ["deploy", "smoke-test", "route"]);
+        for (const name of ["deploy", "train-and-deploy"]) {
+            const p = pipelines.find((x) => x.metadata.name === name)!;
+            assert.deepEqual(p.spec.tasks.slice(-4).map((t) => t.name), ["deploy", "smoke-test", "promote", "route"]);
+            assert.equal(p.spec.tasks[0].name === "choose-versions" || p.spec.tasks[1].name === "choose-versions", true);
+        }
+        assert.deepEqual(pipelines.find((p) => p.metadata.name === "rollback")!.spec.tasks.map((t) => t.name), ["smoke-test", "route"]);
+    });
+
+    it("deploy and train-and-deploy promote progressively, switch for single, and move nothing in place", () => {
+        for (const name of ["deploy", "train-and-deploy"]) {
+            const p = pipelines.find((x) => x.metadata.name === name)!;
+            const t = (n: string) => p.spec.tasks.find((x) => x.name === n)!;
+            const rollout = "$(tasks.choose-versions.results.rollout)";
+            assert.deepEqual(t("promote").when, [{ input: rollout, operator: "in", values: ["progressive"] }]);
+            assert.deepEqual(t("route").when, [{ input: rollout, operator: "in", values: ["switch"] }]);
+            assert.deepEqual(t("route").params?.find((x) => x.name === "strategy")?.value, "single");
+            const promote = Object.fromEntries((t("promote").params ?? []).map((x) => [x.name, x.value]));
+            assert.equal(promote["baseline-version"], "$(tasks.choose-versions.results.baseline)");
+            assert.equal(promote.strategy, "$(tasks.choose-versions.results.strategy)");
+            assert.deepEqual(t("promote").runAfter, ["smoke-test", "choose-versions"]);
+            // The run fails when promote rolls back; the finally report pushes that status.
+            assert.ok((p.spec.finally ?? []).some((f) => f.name === "report" && f.params?.some((x) => x.value === "$(tasks.status)")));
+        }
+        // train-and-deploy delivers into the chosen slot and compares with the chosen baseline everywhere.
+        const tad = pipelines.find((x) => x.metadata.name === "train-and-deploy")!;
+        for (const pt of [...tad.spec.tasks, ...(tad.spec.finally ?? [])].filter((x) => x.name !== "choose-versions")) {
+            for (const prm of pt.params ?? []) {
+                if (prm.name === "version" || prm.name === "candidate-version") assert.equal(prm.value, "$(tasks.choose-versions.results.version)", `${pt.name} ${prm.name}`);
+                if (prm.name === "production-version") assert.equal(prm.value, "$(tasks.choose-versions.results.baseline)", pt.name);
+            }
+        }
+        assert.equal(tad.spec.params?.find((x) => x.name === "version")?.default, "", "a trigger need not name the version");
+        assert.ok(!tad.spec.params?.some((x) => x.name === "production-version"), "the baseline comes from the route");
     });
 
     it("is clean under @ibm/tekton-lint: every Task, Pipeline and PipelineRun", async () => {
-        const problems = await lint([...tasks, ...pipelines, ...runs(0), ...runs(1)]);
+        const problems = await lint([...all, ...pipelines, ...runs(0), ...runs(1)]);
         assert.deepEqual(problems, []);
     });
 
     it("tekton-lint catches a broken pipeline (the check can fail)", async () => {
         const broken: Pipeline = { ...pipelines[0], spec: { ...pipelines[0].spec, tasks: [...pipelines[0].spec.tasks, { name: "ghost", taskRef: { name: "no-such-task" } }] } };
-        const problems = await lint([...tasks, broken]);
+        const problems = await lint([...all, broken]);
         assert.ok(problems.some((p) => /no-such-task/.test(p.message)), JSON.stringify(problems));
     });
 
@@ -85,7 +110,7 @@ describe("Tekton tasks and pipelines", function () {
 
                 it("resolves every $(params.*), $(tasks.*.results.*) and workspace binding", () => {
                     for (const pt of all) {
-                        const text = JSON.stringify(pt.params ?? []);
+                        const text = JSON.stringify(pt.params ?? []) + JSON.stringify(pt.when ?? []);
                         for (const ref of refs(text, /\$\(params\.([a-z0-9-]+)\)/g)) assert.ok(pipelineParams.has(ref), `${pt.name}: $(params.${ref})`);
                         for (const m of text.matchAll(/\$\(tasks\.([a-z0-9-]+)\.results\.([a-z0-9-]+)\)/g)) {
                             const producer = p.spec.tasks.find((t) => t.name === m[1]);
@@ -164,7 +189,7 @@ describe("Tekton tasks and pipelines", function () {
             }
             const deploy = runs(0).find((r) => r.spec.pipelineRef.name === "train-and-deploy")!;
             const sa = (n: string) => deploy.spec.taskRunSpecs.find((s) => s.pipelineTaskName === n)!.serviceAccountName;
-            assert.deepEqual([sa("train"), sa("build-image"), sa("deploy"), sa("route")], ["trainer", "builder", "deployer", "deployer"]);
+            assert.deepEqual([sa("choose-versions"), sa("train"), sa("build-image"), sa("deploy"), sa("promote"), sa("route")], ["deployer", "trainer", "builder", "deployer", "deployer", "deployer"]);
         });
 
         it("GPU runs: every GPU task tolerates the GPU taint, selects GPU nodes and limits nvidia.com/gpu", () => {
@@ -185,6 +210,16 @@ describe("Tekton tasks and pipelines", function () {
             }
             assert.equal(gpuTasks, 3, "train in train and train-and-deploy, quick-train in simplified");
             for (const run of runs(0)) assert.ok(run.spec.taskRunSpecs.every((s) => s.podTemplate === undefined && s.stepSpecs === undefined));
+        });
+
+        it("every run passes the wiring checks (existing pipeline, declared params only, every required one, workspaces, service accounts)", () => {
+            for (const run of [...runs(0), ...runs(1)]) assert.deepEqual(runProblems(run, pipelines), [], run.spec.pipelineRef.name);
+            const bad = { ...runs(0)[0], spec: { ...runs(0)[0].spec, params: [{ name: "colour", value: "red" }], workspaces: [] } };
+            assert.deepEqual(runProblems(bad, pipelines), [
+                "passes colour, which train does not declare", "misses train's required param model", "misses train's required param version",
+                "misses train's required param git-url", "binds no workspace source",
+            ]);
+            assert.deepEqual(runProblems({ spec: { pipelineRef: { name: "nope" } } }, pipelines), ["names no existing Pipeline (nope)"]);
         });
 
         it("refuses unknown and missing params with a clear message", () => {

@@ -6,7 +6,7 @@
 import { PIPELINES_NAMESPACE, PIPELINE_SERVICE_ACCOUNTS } from "../components/k8s/constants";
 import type { GpuScheduling } from "../components/platform";
 import { GPU_CAPABLE_LABEL, GPU_STEP_LABEL, RESOURCES, ROLE_LABEL } from "./context";
-import type { Pipeline, PipelineRun, Task, TaskRunSpec } from "./tekton";
+import type { Pipeline, PipelineRun, TaskLike, TaskRunSpec } from "./tekton";
 
 export interface RunOptions {
     /** Param values; pipeline params with defaults may be left out. */
@@ -21,7 +21,7 @@ export interface RunOptions {
 
 export class RunError extends Error {}
 
-export function pipelineRun(pipeline: Pipeline, tasks: readonly Task[], opts: RunOptions): PipelineRun {
+export function pipelineRun(pipeline: Pipeline, tasks: readonly TaskLike[], opts: RunOptions): PipelineRun {
     const byName = new Map(tasks.map((t) => [t.metadata.name, t]));
     const declared = new Set((pipeline.spec.params ?? []).map((p) => p.name));
     const unknown = Object.keys(opts.params).filter((k) => !declared.has(k));

@@ -108,6 +108,20 @@ export interface Task {
     };
 }
 
+/**
+ * What the run builder and the wiring checks need of a Task: its labels, params, results, workspaces and step
+ * names. Tasks built elsewhere (the `promote` Task, whose step runs a command rather than a script) are TaskLike.
+ */
+export interface TaskLike {
+    readonly metadata: ObjectMeta;
+    readonly spec: {
+        readonly params?: readonly ParamSpec[];
+        readonly results?: readonly { readonly name: string }[];
+        readonly workspaces?: readonly WorkspaceDeclaration[];
+        readonly steps: readonly { readonly name: string; readonly computeResources: ComputeResources }[];
+    };
+}
+
 export interface Param {
     readonly name: string;
     readonly value: string;

@@ -115,8 +115,12 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const pipelines = objectsOfKind(plan, "Pipeline", PIPELINES_NAMESPACE);
         assert.deepEqual(pipelines.map((p) => p.metadata.name).sort(), [...PIPELINE_NAMES].sort());
         assert.ok(pipelines.every((p) => p.apiVersion === "tekton.dev/v1"));
-        // 11 from the Tekton component, and the promote Task (test/triggers.spec.ts).
-        assert.equal(objectsOfKind(plan, "Task", PIPELINES_NAMESPACE).length, 12);
+        // 12 from the Tekton component, and the promote Task (test/triggers.spec.ts).
+        const tasks = objectsOfKind(plan, "Task", PIPELINES_NAMESPACE);
+        assert.equal(tasks.length, 13);
+        // Every task a pipeline references is applied (promote by the Promotion component).
+        const applied = new Set(tasks.map((t) => t.metadata.name));
+        for (const p of pipelines) for (const pt of [...p.spec.tasks, ...(p.spec.finally ?? [])]) assert.ok(applied.has(pt.taskRef.name), `${p.metadata.name}/${pt.name} → ${pt.taskRef.name}`);
         for (const r of resourcesOfType(plan, "kubernetes:tekton.dev/v1:Task")) assert.ok(r.dependsOn.includes(install.urn));
         const train = pipelines.find((p) => p.metadata.name === "train")!;
         const param = (n: string) => train.spec.params.find((p: any) => p.name === n).default;

@@ -6,6 +6,7 @@ import { GIT_WEBHOOK_PATH, GIT_WEBHOOK_SECRET, SOURCE_HEADER } from "../pipeline
 import type { Plan } from "../tools/mock-runtime";
 import { findResource, jsonInput, planStack, resourcesOfType } from "./harness";
 import { objectsOfKind, schemaErrors } from "./k8s-objects";
+import { lint, templateProblems } from "./tekton-wiring";
 
 describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
     let plan: Plan;
@@ -24,6 +25,25 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         assert.equal(el.spec.serviceAccountName, "triggers");
         assert.deepEqual(objectsOfKind(plan, "TriggerBinding", "pipelines").map((b) => b.metadata.name).sort(), ["dataset-change", "git-push", "retrain-alert"]);
         assert.equal(one("TriggerTemplate", "train-and-deploy", "pipelines").spec.resourcetemplates[0].kind, "PipelineRun");
+    });
+
+    it("the planned triggers objects, promote Task and pipelines pass tekton-lint and the template's run the wiring checks", async () => {
+        const pipelines = objectsOfKind(plan, "Pipeline", "pipelines");
+        const template = one("TriggerTemplate", "train-and-deploy", "pipelines");
+        assert.deepEqual(templateProblems(template, pipelines), []);
+        const run = template.spec.resourcetemplates[0];
+        assert.equal(run.spec.params.find((p: any) => p.name === "git-url").value, "$(tt.params.git-url)");
+        assert.equal(template.spec.params.find((p: any) => p.name === "git-url").default, "https://github.com/example-org/models.git", "pipelines.sourceRepository");
+        const triggerObjects = ["TriggerBinding", "TriggerTemplate", "EventListener"].flatMap((k) => objectsOfKind(plan, k, "pipelines"));
+        assert.equal(triggerObjects.length, 5);
+        const problems = await lint([...objectsOfKind(plan, "Task", "pipelines"), ...pipelines, ...triggerObjects]);
+        assert.deepEqual(problems, []);
+    });
+
+    it("without pipelines.sourceRepository only a push starts a delivery", async () => {
+        const bare = await planStack("dev", { pipelines: { keepRuns: 20 } });
+        const el = objectsOfKind(bare, "EventListener", "pipelines")[0];
+        assert.deepEqual(el.spec.triggers.map((t: any) => t.name), ["iris-git-push", "digits-git-push"]);
     });
 
     it("generates the webhook's HMAC key, keeps it in a Secret and exports it only as a secret", () => {

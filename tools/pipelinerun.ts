@@ -9,7 +9,7 @@
 import { stringify } from "yaml";
 import { GPU_TAINT } from "../components/aws/node-groups";
 import { formatIssues, parseRawConfig, validateConfig } from "../infra/config";
-import { PIPELINE_NAMES, renderPipelines, renderTasks } from "../pipelines";
+import { allTasks, PIPELINE_NAMES, renderPipelines } from "../pipelines";
 import { pipelineRun, RunError } from "../pipelines/runs";
 import { loadStack } from "./stack";
 
@@ -32,7 +32,7 @@ export function buildRun(argv: readonly string[]): string {
     const config = result.config;
     const pipeline = renderPipelines(config.pipelines).find((p) => p.metadata.name === name)!;
     // The GPU nodes' label and taint (components/aws/node-groups.ts), the same the Platform's gpuScheduling carries.
-    const run = pipelineRun(pipeline, renderTasks(), {
+    const run = pipelineRun(pipeline, allTasks({ promotion: config.pipelines.promotion, alerts: config.monitoring.alerts }), {
         params,
         trainingGpus: config.pipelines.trainingGpus,
         gpuScheduling: {

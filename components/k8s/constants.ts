@@ -62,6 +62,8 @@ export const DEPLOY_SETTINGS = {
 
 /** Kubernetes label keys naming the model and version of a namespace and everything in it. */
 export const MODEL_LABEL_KEYS = { model: "mlops-testbed/model", version: "mlops-testbed/version" } as const;
+/** Label on a model's HTTPRoute naming its configured `traffic.strategy` (the pipelines read it to pick how to promote). */
+export const TRAFFIC_STRATEGY_LABEL = "mlops-testbed/traffic-strategy";
 
 const MODEL_GATEWAY_NAME = "models";
 

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type ModelConfig, modelNamespaceName, shadowVersions, trafficWeights } from "../../infra/schema/models";
 import { CHARTS } from "../../infra/versions";
 import type { Scheduling } from "../platform";
-import { GATEWAY_NAMESPACE, MODEL_GATEWAY, MODEL_LABEL_KEYS, MODEL_SERVER, MODEL_SERVER_PORTS, PART_OF } from "./constants";
+import { GATEWAY_NAMESPACE, MODEL_GATEWAY, MODEL_LABEL_KEYS, MODEL_SERVER, MODEL_SERVER_PORTS, PART_OF, TRAFFIC_STRATEGY_LABEL } from "./constants";
 
 export interface ModelRoutingArgs {
     /** The validated `models` config: versions and traffic strategy per model. */
@@ -208,7 +208,7 @@ export class ModelRouting extends pulumi.ComponentResource {
                 metadata: {
                     name: route,
                     namespace: ns.metadata.name,
-                    labels: { ...labels, [MODEL_LABEL_KEYS.model]: model.name, "mlops-testbed/traffic-strategy": model.traffic.strategy },
+                    labels: { ...labels, [MODEL_LABEL_KEYS.model]: model.name, [TRAFFIC_STRATEGY_LABEL]: model.traffic.strategy },
                 },
                 spec: routeSpec(model),
             }, {

@@ -31,7 +31,7 @@ export class Promotion extends pulumi.ComponentResource {
             data: promotionScripts(),
         }, k8sOpts);
         const task = promoteTask(args.promotion, args.alerts);
-        new k8s.apiextensions.CustomResource(`${name}-task`, { ...task, metadata: { ...task.metadata, labels } } as k8s.apiextensions.CustomResourceArgs, {
+        new k8s.apiextensions.CustomResource(`${name}-task`, { ...task, metadata: { ...task.metadata, labels: { ...task.metadata.labels, ...labels } } } as k8s.apiextensions.CustomResourceArgs, {
             ...k8sOpts,
             dependsOn: [...args.dependsOn, scripts],
         });

@@ -7,20 +7,26 @@ import {
     LISTENER_POD_LABELS,
     LISTENER_SERVICE_ACCOUNT,
     SOURCE_HEADER,
+    TRIGGER_KINDS,
     eventListener,
     trainAndDeployTemplate,
     triggerBindings,
 } from "../../pipelines/triggers/triggers";
 import { IMAGES } from "../../infra/versions";
+import type { Pipeline, TaskLike } from "../../pipelines/tekton";
 import type { DatasetChangeSource, Platform } from "../platform";
 import { GATEWAY_CLASS } from "./model-routing";
-import { EVENT_LISTENER, EVENT_LISTENER_URL, GATEWAY_NAMESPACE, MONITORING_NAMESPACE, PART_OF, PIPELINE_SERVICE_ACCOUNTS, PIPELINES_NAMESPACE } from "./constants";
+import { EVENT_LISTENER, EVENT_LISTENER_URL, GATEWAY_NAMESPACE, MONITORING_NAMESPACE, PART_OF, PIPELINES_NAMESPACE } from "./constants";
 
 export interface PipelineTriggersArgs {
     /** Names of the configured models; each gets its git, dataset and alert trigger. */
     readonly models: readonly string[];
     /** The platform: Kubernetes provider, system scheduling, dataset change source, workload identities. */
     readonly platform: Platform;
+    /** The train-and-deploy Pipeline every trigger starts, every Task it references, and GPUs per training run. */
+    readonly run: { readonly pipeline: Pipeline; readonly tasks: readonly TaskLike[]; readonly trainingGpus: number };
+    /** Repository dataset and alert triggers build from (`pipelines.sourceRepository`); absent: only the git trigger. */
+    readonly sourceRepository?: string;
     /** What must exist first: the Tekton Triggers install (CRDs, interceptors) and the pipelines namespace. */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -142,8 +148,13 @@ export class PipelineTriggers extends pulumi.ComponentResource {
         const trig = (kind: string, spec: { metadata: { name: string } } & Record<string, unknown>) =>
             new k8s.apiextensions.CustomResource(`${name}-${kind}-${spec.metadata.name}`, spec as k8s.apiextensions.CustomResourceArgs, k8sOpts);
         const bindings = triggerBindings().map((b) => trig("binding", b));
-        const template = trig("template", trainAndDeployTemplate({ trainer: PIPELINE_SERVICE_ACCOUNTS.trainer.name, deployer: PIPELINE_SERVICE_ACCOUNTS.deployer.name }));
-        const listener = new k8s.apiextensions.CustomResource(`${name}-listener`, eventListener(args.models, scheduling) as k8s.apiextensions.CustomResourceArgs, {
+        const template = trig("template", trainAndDeployTemplate(args.run.pipeline, args.run.tasks, {
+            trainingGpus: args.run.trainingGpus,
+            gpuScheduling: args.platform.gpuScheduling,
+        }, args.sourceRepository ?? ""));
+        // Without a configured repository only a push (which names its repository) can start a delivery.
+        const kinds = args.sourceRepository ? TRIGGER_KINDS : TRIGGER_KINDS.filter((k) => k === "git");
+        const listener = new k8s.apiextensions.CustomResource(`${name}-listener`, eventListener(args.models, scheduling, kinds) as k8s.apiextensions.CustomResourceArgs, {
             ...k8sOpts,
             dependsOn: [...args.dependsOn, ...bindings, template],
         });

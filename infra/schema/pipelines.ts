@@ -58,6 +58,14 @@ export const pipelinesSchema = z.strictObject({
     accuracyTolerance: share("accuracyTolerance").default(0.02),
     /** GPUs a training run requests (0: train on CPU nodes); runs started with the run builder use it. */
     trainingGpus: wholeNumber("trainingGpus", 0, 8).default(0),
+    /**
+     * Repository of the models' source (models/<model>/ in it) that dataset and alert triggers build from; a push
+     * names its own. Absent: only pushes trigger deliveries.
+     */
+    sourceRepository: z
+        .string({ error: "sourceRepository must be a git URL, e.g. https://github.com/example-org/models.git" })
+        .regex(/^(https:\/\/|ssh:\/\/|git@)\S+$/, { error: "sourceRepository must be a git URL (https://, ssh:// or git@), e.g. https://github.com/example-org/models.git" })
+        .optional(),
     /** How the deploy pipeline steps traffic to a new version and when it rolls back. */
     promotion: promotionSchema.default(promotionSchema.parse({})),
 });

@@ -69,6 +69,26 @@ def list_keys(client, bucket, prefix):
         token = page.get("NextContinuationToken")
 
 
+def newest_key(client, bucket, prefix):
+    """The most recently written object under a prefix (ties: the greatest key)."""
+    newest = None
+    token = None
+    while True:
+        kwargs = {"Bucket": bucket, "Prefix": prefix}
+        if token:
+            kwargs["ContinuationToken"] = token
+        page = client.list_objects_v2(**kwargs)
+        for o in page.get("Contents", []):
+            if not o["Key"].endswith("/") and (newest is None or (o["LastModified"], o["Key"]) > (newest["LastModified"], newest["Key"])):
+                newest = o
+        if not page.get("IsTruncated"):
+            break
+        token = page.get("NextContinuationToken")
+    if newest is None:
+        raise StoreError(f"nothing under s3://{bucket}/{prefix}")
+    return newest["Key"]
+
+
 def download(client, bucket, key_or_prefix, dest):
     """Downloads one object to the file `dest`, or every object under a prefix (ending in /) into the directory `dest`."""
     if not key_or_prefix.endswith("/"):

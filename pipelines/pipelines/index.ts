@@ -1,8 +1,14 @@
 /**
  * The pipelines: train, deploy, train-and-deploy, rollback and simplified. Every run ends with a `report` in
  * `finally` that pushes the delivery metrics with the run's `mode`, whatever the outcome.
+ *
+ * `deploy` and `train-and-deploy` hand traffic to the new version by what `choose-versions` read from the model's
+ * route: `promote` (canary, blue-green, shadow, with analyses and automatic rollback) when a baseline serves,
+ * `route` (all at once) for strategy single, nothing when the version redeploys in place.
  */
 import { DELIVERY_MODES } from "../../dashboards/metric-contract";
+import { PROMOTE_TASK } from "../promotion/task";
+import { ROLLOUTS } from "../tasks/choose-versions/task";
 import type { ParamSpec, Pipeline, PipelineTask } from "../tekton";
 import { param, passParams, taskResult } from "../tekton";
 
@@ -21,22 +27,32 @@ const P = {
     model: { name: "model", description: "Model name, as in mlops-testbed:models." },
     version: { name: "version", description: "Version to train or deploy, as in mlops-testbed:models; namespace <model>-<version>." },
     mode: (d = "automated") => ({ name: "mode", description: `How the version is delivered (metric label): ${DELIVERY_MODES.join(", ")}.`, default: d }),
-    triggerTime: { name: "trigger-time", description: "Unix time of the trigger (push, new data, alert); empty: the run's start.", default: "" },
+    triggerTime: { name: "trigger-time", description: "Time of the trigger (push, new data, alert), Unix seconds or RFC 3339; empty: the run's start.", default: "" },
     gitUrl: { name: "git-url", description: "Repository of the model's source." },
     gitRevision: { name: "git-revision", description: "Branch, tag or commit.", default: "main" },
     sourceDir: { name: "source-dir", description: "Directory of the model in the repository.", default: "pipelines/workload" },
-    dataset: { name: "dataset", description: "builtin:<name> or store:<key in the datasets store>.", default: "builtin:iris" },
+    dataset: { name: "dataset", description: "builtin:<name>, store:<key in the datasets store>, or store:<prefix>/ for the newest object under it.", default: "builtin:iris" },
     productionVersion: { name: "production-version", description: "Version serving now (drift reference and accuracy baseline); empty: none.", default: "" },
     threshold: (d: number) => ({ name: "threshold", description: "Lowest accepted evaluation accuracy (0-1).", default: String(d) }),
     tolerance: (d: number) => ({ name: "tolerance", description: "Largest accepted accuracy drop below production (0-1).", default: String(d) }),
     replicas: { name: "replicas", description: "Model-server replicas.", default: "1" },
     gpu: { name: "gpu", description: "GPUs per model-server replica.", default: "0" },
     podLabels: { name: "pod-labels", description: "Extra pod labels for the platform's workload identity (JSON).", default: "{}" },
-    strategy: { name: "strategy", description: "Traffic strategy: single or blue-green.", default: "single" },
+    /** train-and-deploy: a trigger does not know the version; the standby slot is chosen from the route. */
+    chosenVersion: { name: "version", description: "Version to train and deploy; empty: the configured version with the least live traffic (standby slot).", default: "" },
+    strategy: { name: "strategy", description: "single, canary, blue-green or shadow; empty: the model's traffic.strategy (its route's label).", default: "" },
 } satisfies Record<string, ParamSpec | ((...a: never[]) => ParamSpec)>;
 
 const SOURCE_WS = [{ name: "source", workspace: "source" }];
-const stage = (pipeline: string) => [...passParams(["model", "version", "mode"]), { name: "pipeline", value: pipeline }];
+const CHOOSE = "choose-versions";
+const chosen = (result: "version" | "baseline" | "strategy" | "rollout") => taskResult(CHOOSE, result);
+/** The params of a timed task; `version` is the pipeline's param or, where the pipeline chooses it, choose-versions' result. */
+const stage = (pipeline: string, version = param("version")) => [
+    ...passParams(["model"]), { name: "version", value: version }, ...passParams(["mode"]), { name: "pipeline", value: pipeline },
+];
+
+/** Reads the model's route: the version to deliver (asked for or the standby slot), the baseline, strategy and rollout. */
+const chooseVersions = (): PipelineTask => ({ name: CHOOSE, taskRef: { name: CHOOSE }, params: passParams(["model", "version", "strategy"]) });
 
 function pipeline(name: PipelineName, description: string, params: ParamSpec[], tasks: PipelineTask[], fin: PipelineTask[], workspace = true): Pipeline {
     return {
@@ -53,25 +69,36 @@ function pipeline(name: PipelineName, description: string, params: ParamSpec[], 
     };
 }
 
-function trainTasks(name: PipelineName): PipelineTask[] {
+/** Where the training tasks take the version and the production version from: params, or choose-versions' results. */
+interface TrainSource {
+    readonly version: string;
+    readonly productionVersion: string;
+    /** Tasks validate-data must also run after. */
+    readonly after: readonly string[];
+}
+const FROM_PARAMS: TrainSource = { version: param("version"), productionVersion: param("production-version"), after: [] };
+const FROM_CHOICE: TrainSource = { version: chosen("version"), productionVersion: chosen("baseline"), after: [CHOOSE] };
+
+function trainTasks(name: PipelineName, src: TrainSource = FROM_PARAMS): PipelineTask[] {
+    const production = { name: "production-version", value: src.productionVersion };
     return [
         { name: "fetch-source", taskRef: { name: "fetch-source" }, params: passParams(["git-url", "git-revision", "source-dir"]), workspaces: SOURCE_WS },
         {
-            name: "validate-data", taskRef: { name: "validate-data" }, runAfter: ["fetch-source"], workspaces: SOURCE_WS,
-            params: [...stage(name), ...passParams(["source-dir", "dataset", "production-version"])],
+            name: "validate-data", taskRef: { name: "validate-data" }, runAfter: ["fetch-source", ...src.after], workspaces: SOURCE_WS,
+            params: [...stage(name, src.version), ...passParams(["source-dir", "dataset"]), production],
         },
         {
             name: "train", taskRef: { name: "train" }, runAfter: ["validate-data"], workspaces: SOURCE_WS,
-            params: [...stage(name), ...passParams(["source-dir"])],
+            params: [...stage(name, src.version), ...passParams(["source-dir"])],
         },
         {
             name: "evaluate", taskRef: { name: "evaluate" }, runAfter: ["train"], workspaces: SOURCE_WS,
-            params: [...stage(name), ...passParams(["source-dir", "production-version", "threshold", "tolerance"])],
+            params: [...stage(name, src.version), ...passParams(["source-dir", "threshold", "tolerance"]), production],
         },
         {
             name: "register", taskRef: { name: "register" }, runAfter: ["evaluate"], workspaces: SOURCE_WS,
             params: [
-                ...stage(name), ...passParams(["source-dir", "git-url"]),
+                ...stage(name, src.version), ...passParams(["source-dir", "git-url"]),
                 { name: "commit", value: taskResult("fetch-source", "commit") },
                 { name: "dataset-version", value: taskResult("validate-data", "dataset-version") },
                 { name: "started-at", value: taskResult("fetch-source", "started-at") },
@@ -80,62 +107,85 @@ function trainTasks(name: PipelineName): PipelineTask[] {
     ];
 }
 
-function deployTasks(name: PipelineName, after: string[], image: string, strategy = param("strategy")): PipelineTask[] {
+/** deploy, smoke-test, then the traffic move (after choose-versions, which must be among the run's tasks). */
+function deployTasks(name: PipelineName, after: string[], image: string, version: string): PipelineTask[] {
+    const rolloutIs = (r: string) => [{ input: chosen("rollout"), operator: "in" as const, values: [r] }];
     return [
         {
             name: "deploy", taskRef: { name: "deploy" }, runAfter: after,
-            params: [...stage(name), { name: "image", value: image }, ...passParams(["replicas", "gpu", "pod-labels"])],
+            params: [...stage(name, version), { name: "image", value: image }, ...passParams(["replicas", "gpu", "pod-labels"])],
         },
-        { name: "smoke-test", taskRef: { name: "smoke-test" }, runAfter: ["deploy"], params: stage(name) },
-        { name: "route", taskRef: { name: "route" }, runAfter: ["smoke-test"], params: [...stage(name), { name: "strategy", value: strategy }] },
+        { name: "smoke-test", taskRef: { name: "smoke-test" }, runAfter: ["deploy"], params: stage(name, version) },
+        {
+            // Fails on a failed analysis after rolling back (weights to the baseline, rollback metric pushed).
+            name: PROMOTE_TASK, taskRef: { name: PROMOTE_TASK }, runAfter: ["smoke-test", CHOOSE], when: rolloutIs(ROLLOUTS.progressive),
+            params: [
+                ...passParams(["model"]),
+                { name: "candidate-version", value: version },
+                { name: "baseline-version", value: chosen("baseline") },
+                { name: "strategy", value: chosen("strategy") },
+                ...passParams(["mode"]),
+            ],
+        },
+        {
+            name: "route", taskRef: { name: "route" }, runAfter: ["smoke-test", CHOOSE], when: rolloutIs(ROLLOUTS.switch),
+            params: [...stage(name, version), { name: "strategy", value: "single" }],
+        },
     ];
 }
 
-const build = (name: PipelineName, after: string): PipelineTask => ({
-    name: "build-image", taskRef: { name: "build-image" }, runAfter: [after], workspaces: SOURCE_WS,
-    params: [...stage(name), ...passParams(["source-dir"]), { name: "commit", value: taskResult("fetch-source", "commit") }],
+const build = (name: PipelineName, after: string[], version = param("version")): PipelineTask => ({
+    name: "build-image", taskRef: { name: "build-image" }, runAfter: after, workspaces: SOURCE_WS,
+    params: [...stage(name, version), ...passParams(["source-dir"]), { name: "commit", value: taskResult("fetch-source", "commit") }],
 });
 
 /** The finally task that reports the outcome; `training` adds the accuracies (skipped when training did not finish). */
-function report(event: "train" | "deploy" | "rollback", extra: { name: string; value: string }[] = [], taskName = "report"): PipelineTask {
+function report(event: "train" | "deploy" | "rollback", extra: { name: string; value: string }[] = [], taskName = "report", version = param("version")): PipelineTask {
     return {
         name: taskName, taskRef: { name: "report" },
         params: [
             { name: "event", value: event }, { name: "status", value: "$(tasks.status)" },
-            ...passParams(["model", "version", "mode"]), ...extra,
+            ...passParams(["model"]), { name: "version", value: version }, ...passParams(["mode"]), ...extra,
         ],
     };
 }
 
-const trainingReport = (event: "train" | "deploy", trainTask = "train") =>
+const trainingReport = (event: "train" | "deploy", version = param("version")) =>
     report(event, [
-        { name: "train-accuracy", value: taskResult(trainTask, "train-accuracy") },
+        { name: "train-accuracy", value: taskResult("train", "train-accuracy") },
         { name: "eval-accuracy", value: taskResult("evaluate", "accuracy") },
         { name: "dataset-version", value: taskResult("validate-data", "dataset-version") },
-    ], "report-training");
+    ], "report-training", version);
 
-const deliveryReport = () => report("deploy", [
+/** The delivery's outcome: Failed when any task failed, a promotion rolled back included. */
+const deliveryReport = (version = param("version")) => report("deploy", [
     { name: "trigger-time", value: param("trigger-time") },
     { name: "started-at", value: taskResult("fetch-source", "started-at") },
-]);
+], "report", version);
 
 export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[] = [
     (d) => pipeline("train", "Fetches the source, validates the data (schema, drift), trains, evaluates against the gate and registers the model version.",
         [P.model, P.version, P.mode(), P.gitUrl, P.gitRevision, P.sourceDir, P.dataset, P.productionVersion, P.threshold(d.accuracyThreshold), P.tolerance(d.accuracyTolerance)],
         trainTasks("train"), [trainingReport("train")]),
-    () => pipeline("deploy", "Builds the model-server image, deploys a registered version into its namespace, smoke-tests it and routes traffic to it.",
+    () => pipeline("deploy", "Builds the model-server image, deploys a registered version into its namespace, smoke-tests it and promotes it per the strategy (rolling back on a failed analysis).",
         [P.model, P.version, P.mode(), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.replicas, P.gpu, P.podLabels, P.strategy],
         [
             { name: "fetch-source", taskRef: { name: "fetch-source" }, params: passParams(["git-url", "git-revision", "source-dir"]), workspaces: SOURCE_WS },
-            build("deploy", "fetch-source"),
-            ...deployTasks("deploy", ["build-image"], taskResult("build-image", "image")),
+            chooseVersions(),
+            build("deploy", ["fetch-source"]),
+            ...deployTasks("deploy", ["build-image", CHOOSE], taskResult("build-image", "image"), param("version")),
         ],
         [deliveryReport()]),
-    (d) => pipeline("train-and-deploy", "The full automated delivery: train (with its gates) and register, build the server image, deploy, smoke-test and route.",
-        [P.model, P.version, P.mode(), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.dataset, P.productionVersion,
+    (d) => pipeline("train-and-deploy", "The full automated delivery (what triggers start): choose the version slot, train (with its gates) and register, build the server image, deploy, smoke-test and promote.",
+        [P.model, P.chosenVersion, P.mode(), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.dataset,
             P.threshold(d.accuracyThreshold), P.tolerance(d.accuracyTolerance), P.replicas, P.gpu, P.podLabels, P.strategy],
-        [...trainTasks("train-and-deploy"), build("train-and-deploy", "fetch-source"), ...deployTasks("train-and-deploy", ["register", "build-image"], taskResult("build-image", "image"))],
-        [deliveryReport(), trainingReport("deploy")]),
+        [
+            chooseVersions(),
+            ...trainTasks("train-and-deploy", FROM_CHOICE),
+            build("train-and-deploy", ["fetch-source", CHOOSE], chosen("version")),
+            ...deployTasks("train-and-deploy", ["register", "build-image"], taskResult("build-image", "image"), chosen("version")),
+        ],
+        [deliveryReport(chosen("version")), trainingReport("deploy", chosen("version"))]),
     () => pipeline("rollback", "Sends a model's traffic back to the previous version after checking it still answers.",
         [P.model, { name: "version", description: "The version to roll back to (serving before)." },
             { name: "from-version", description: "The version traffic moves away from." }, P.mode()],
@@ -144,15 +194,18 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
             { name: "route", taskRef: { name: "route" }, runAfter: ["smoke-test"], params: [...stage("rollback"), { name: "strategy", value: "single" }] },
         ],
         [report("rollback", passParams(["from-version"]))], false),
-    () => pipeline("simplified", "The simplified delivery: one stage trains and uploads (no validation, no gate), then deploys with an existing server image and routes all traffic.",
+    () => pipeline("simplified", "The simplified delivery: one stage trains and uploads (no validation, no gate), then deploys with an existing server image and routes all traffic at once (no analysis).",
         [P.model, P.version, P.mode("simplified"), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir,
             { name: "image", description: "Model-server image built by an earlier deploy run (the server loads each version from the store)." },
             P.replicas, P.gpu, P.podLabels],
         [
             { name: "fetch-source", taskRef: { name: "fetch-source" }, params: passParams(["git-url", "git-revision", "source-dir"]), workspaces: SOURCE_WS },
             { name: "quick-train", taskRef: { name: "quick-train" }, runAfter: ["fetch-source"], workspaces: SOURCE_WS, params: [...stage("simplified"), ...passParams(["source-dir"])] },
-            ...deployTasks("simplified", ["quick-train"], param("image"), "single").filter((t) => t.name !== "smoke-test")
-                .map((t) => (t.name === "route" ? { ...t, runAfter: ["deploy"] } : t)),
+            {
+                name: "deploy", taskRef: { name: "deploy" }, runAfter: ["quick-train"],
+                params: [...stage("simplified"), ...passParams(["image", "replicas", "gpu", "pod-labels"])],
+            },
+            { name: "route", taskRef: { name: "route" }, runAfter: ["deploy"], params: [...stage("simplified"), { name: "strategy", value: "single" }] },
         ],
         [deliveryReport()]),
 ];

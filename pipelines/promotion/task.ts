@@ -8,11 +8,13 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import ts from "typescript";
 import { METRICS } from "../../dashboards/metric-contract";
-import { GATEWAY_NAMESPACE, MODEL_LABEL_KEYS, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
+import { GATEWAY_NAMESPACE, MODEL_LABEL_KEYS, PART_OF, PIPELINE_SERVICE_ACCOUNTS, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
 import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../components/k8s/monitoring";
 import type { AlertThresholds } from "../../infra/schema/monitoring";
 import type { PromotionConfig } from "../../infra/schema/pipelines";
 import { IMAGES } from "../../infra/versions";
+import { ROLE_LABEL } from "../context";
+import type { ParamSpec } from "../tekton";
 import type { PromotionThresholds } from "./decide";
 import { sampleQueries } from "./queries";
 
@@ -55,7 +57,7 @@ export function promotionThresholds(p: PromotionConfig, alerts: AlertThresholds)
     };
 }
 
-const param = (name: string, description: string, def?: string) => ({ name, type: "string", description, ...(def !== undefined ? { default: def } : {}) });
+const param = (name: string, description: string, def?: string): ParamSpec => ({ name, type: "string", description, ...(def !== undefined ? { default: def } : {}) });
 
 /** The `promote` Task (Tekton v1). Runs as the deployer, which may patch the model routes and nothing else of the gateway. */
 export function promoteTask(p: PromotionConfig, alerts: AlertThresholds) {
@@ -64,7 +66,12 @@ export function promoteTask(p: PromotionConfig, alerts: AlertThresholds) {
     return {
         apiVersion: "tekton.dev/v1",
         kind: "Task",
-        metadata: { name: PROMOTE_TASK, namespace: PIPELINES_NAMESPACE },
+        metadata: {
+            name: PROMOTE_TASK,
+            namespace: PIPELINES_NAMESPACE,
+            // The run builder runs each task as the service account its label names.
+            labels: { "app.kubernetes.io/part-of": PART_OF, [ROLE_LABEL]: PIPELINE_SERVICE_ACCOUNTS.deployer.name },
+        },
         spec: {
             description:
                 "Progressive promotion of a model version: canary steps, blue-green switch or shadow comparison, with a Prometheus " +

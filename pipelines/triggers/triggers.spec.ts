@@ -5,6 +5,10 @@ import { alertmanagerConfig } from "../../components/k8s/monitoring";
 import { EVENT_LISTENER, EVENT_LISTENER_URL } from "../../components/k8s/constants";
 import { evalCel, parseCel } from "../../test/cel";
 import { fire, githubSignature, resolveBinding, type Request } from "../../test/tekton-triggers";
+import { lint, runProblems, templateProblems } from "../../test/tekton-wiring";
+import { alertThresholdsSchema } from "../../infra/schema/monitoring";
+import { promotionSchema } from "../../infra/schema/pipelines";
+import { allTasks, renderPipelines } from "../index";
 import {
     GIT_WEBHOOK_SECRET,
     SOURCE_HEADER,
@@ -21,7 +25,13 @@ const SECRET = "s3cr3t-hmac-key";
 const secrets = { [GIT_WEBHOOK_SECRET.name]: { [GIT_WEBHOOK_SECRET.key]: SECRET } };
 const MODELS = ["iris", "wine"];
 const listener = eventListener(MODELS, { nodeSelector: { role: "system" }, tolerations: [] });
-const objects = { bindings: triggerBindings(), templates: [trainAndDeployTemplate({ trainer: "trainer", deployer: "deployer" })] };
+const REPO = "https://github.com/example-org/models.git";
+const pipelines = renderPipelines({ accuracyThreshold: 0.9, accuracyTolerance: 0.02 });
+const tasks = allTasks({ promotion: promotionSchema.parse({}), alerts: alertThresholdsSchema.parse({}) });
+const GPU = { nodeSelector: { gpu: "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }], resourceName: "nvidia.com/gpu" as const };
+const tadPipeline = pipelines.find((p) => p.metadata.name === TRAIN_AND_DEPLOY)!;
+const template = trainAndDeployTemplate(tadPipeline, tasks, { trainingGpus: 0, gpuScheduling: GPU }, REPO);
+const objects = { bindings: triggerBindings(), templates: [template] };
 
 const gitPush = (body = sample("github-push.json"), extra: Record<string, string> = {}): Request => ({
     body,
@@ -55,10 +65,11 @@ describe("triggers", () => {
                 model: "iris",
                 "git-url": "https://github.com/example-org/models.git",
                 "git-revision": "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c",
-                "dataset-key": "",
-                trigger: "git-push",
+                "source-dir": "models/iris",
+                dataset: "store:iris/",
                 "trigger-time": "2026-11-23T10:15:40+01:00",
             });
+            assert.equal(run.metadata.labels["mlops-testbed/trigger"], "git-push");
         });
 
         it("starts one run per model when a push changes two", () => {
@@ -98,10 +109,10 @@ describe("triggers", () => {
             assert.deepEqual(fired.map((f) => f.trigger), ["iris-dataset-change"]);
             assert.deepEqual(paramsOf(fired[0]), {
                 model: "iris",
-                "git-url": "",
+                "git-url": REPO,
                 "git-revision": "main",
-                "dataset-key": "iris/2026-11-23/train.csv",
-                trigger: "dataset-change",
+                "source-dir": "models/iris",
+                dataset: "store:iris/2026-11-23/train.csv",
                 "trigger-time": "2026-11-23T09:20:11Z",
             });
         });
@@ -124,10 +135,10 @@ describe("triggers", () => {
             assert.deepEqual(fired.map((f) => f.trigger), ["iris-retrain-alert"]);
             assert.deepEqual(paramsOf(fired[0]), {
                 model: "iris",
-                "git-url": "",
+                "git-url": REPO,
                 "git-revision": "main",
-                "dataset-key": "",
-                trigger: "ModelDataDrift",
+                "source-dir": "models/iris",
+                dataset: "store:iris/",
                 "trigger-time": "2026-11-23T08:50:30.123Z",
             });
             assert.equal(fired[0].resources[0].metadata.labels["mlops-testbed/trigger"], "ModelDataDrift");
@@ -153,6 +164,74 @@ describe("triggers", () => {
             ...fire(listener, objects, json(sample("github-push.json")), secrets),
         ];
         assert.deepEqual(fired.map((f) => f.trigger), ["iris-git-push", "iris-dataset-change", "iris-retrain-alert"]);
+    });
+
+    describe("wiring: every trigger creates a valid train-and-deploy run", function () {
+        this.timeout(120_000);
+        const firedRuns = () => [
+            ...fire(listener, objects, gitPush(), secrets),
+            ...fire(listener, objects, json(sample("eventbridge-object-created.json")), secrets),
+            ...fire(listener, objects, json(sample("alertmanager-webhook.json")), secrets),
+        ];
+
+        it("the template's PipelineRun names an existing Pipeline, passes only declared params and every required one", () => {
+            assert.deepEqual(templateProblems(template, pipelines), []);
+            // The run leaves version and strategy to the pipeline (choose-versions reads the route).
+            const names = template.spec.resourcetemplates[0].spec.params.map((p: any) => p.name);
+            assert.ok(!names.includes("version") && !names.includes("strategy"));
+        });
+
+        it("the wiring checks can fail: an undeclared param, a missing required one, an unused template param", () => {
+            const run = template.spec.resourcetemplates[0];
+            const broken = {
+                ...template,
+                spec: {
+                    params: [...template.spec.params, { name: "unused", description: "x" }],
+                    resourcetemplates: [{ ...run, spec: { ...run.spec, params: [...run.spec.params.filter((p: any) => p.name !== "model"), { name: "dataset-key", value: "$(tt.params.nope)" }] } }],
+                },
+            };
+            assert.deepEqual(templateProblems(broken, pipelines), [
+                "uses undeclared param nope",
+                "declares unused but never uses it",
+                "its PipelineRun passes dataset-key, which train-and-deploy does not declare",
+                "its PipelineRun misses train-and-deploy's required param model",
+            ]);
+        });
+
+        it("the real-shaped payloads become runs that pass the wiring checks, each task as its role", () => {
+            const fired = firedRuns();
+            assert.equal(fired.length, 3);
+            for (const f of fired) {
+                const run = f.resources[0];
+                assert.deepEqual(runProblems(run, pipelines), [], f.trigger);
+                assert.doesNotMatch(JSON.stringify(run), /\$\(tt\./, "every template param substituted");
+                const sa = Object.fromEntries(run.spec.taskRunSpecs.map((t: any) => [t.pipelineTaskName, t.serviceAccountName]));
+                assert.equal(sa["choose-versions"], "deployer");
+                assert.equal(sa.promote, "deployer");
+                assert.equal(sa.train, "trainer");
+                assert.equal(sa["build-image"], "builder");
+                assert.ok(run.spec.workspaces.some((w: any) => w.name === "source" && w.volumeClaimTemplate));
+            }
+        });
+
+        it("GPU training: the run a trigger creates puts training on GPU nodes", () => {
+            const gpuTemplate = trainAndDeployTemplate(tadPipeline, tasks, { trainingGpus: 1, gpuScheduling: GPU }, REPO);
+            const [f] = fire(listener, { ...objects, templates: [gpuTemplate] }, json(sample("alertmanager-webhook.json")), secrets);
+            const train = f.resources[0].spec.taskRunSpecs.find((t: any) => t.pipelineTaskName === "train");
+            assert.deepEqual(train.podTemplate.nodeSelector, GPU.nodeSelector);
+        });
+
+        it("is clean under @ibm/tekton-lint: the triggers objects with the Pipelines and Tasks, and the runs they create", async () => {
+            const created = firedRuns().map((f) => ({ ...f.resources[0], metadata: { ...f.resources[0].metadata, name: `${f.trigger}-run` } }));
+            assert.deepEqual(await lint([...tasks, ...pipelines, ...triggerBindings(), template, listener, ...created]), []);
+        });
+
+        it("tekton-lint reads the Triggers kinds: a template param train-and-deploy does not declare is reported", async () => {
+            const run = template.spec.resourcetemplates[0];
+            const broken = { ...template, spec: { ...template.spec, resourcetemplates: [{ ...run, spec: { ...run.spec, params: [...run.spec.params, { name: "colour", value: "$(tt.params.trigger)" }] } }] } };
+            const problems = await lint([...tasks, ...pipelines, broken]);
+            assert.ok(problems.some((p) => /colour/.test(p.message)), JSON.stringify(problems));
+        });
     });
 
     describe("the simulation itself", () => {

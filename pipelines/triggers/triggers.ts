@@ -13,7 +13,9 @@
  * through the webhook gateway, which stamps SOURCE_HEADER on them; the in-cluster triggers refuse any request
  * that carries it, so only the HMAC-checked git trigger can be reached from outside.
  */
-import { EVENT_LISTENER, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
+import { EVENT_LISTENER, MODEL_LABEL_KEYS, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
+import { pipelineRun, type RunOptions } from "../runs";
+import type { Pipeline, PipelineRun, TaskLike } from "../tekton";
 
 export const TRIGGERS_API = "triggers.tekton.dev/v1beta1";
 
@@ -25,9 +27,13 @@ export const LISTENER_SERVICE_ACCOUNT = "triggers";
 export const GIT_WEBHOOK_SECRET = { name: "git-webhook", key: "secret" } as const;
 /** Branch whose pushes deliver. */
 export const GIT_BRANCH = "main";
-/** Where a model's code lives in the repository, and its data in the datasets store. */
-export const modelSourcePrefix = (model: string) => `models/${model}/`;
+/** Where a model's code lives in the repository (the runs' `source-dir`), and its data in the datasets store. */
+export const modelSourceDir = (model: string) => `models/${model}`;
+export const modelSourcePrefix = (model: string) => `${modelSourceDir(model)}/`;
 export const modelDatasetPrefix = (model: string) => `${model}/`;
+/** A run's `dataset`: one object of the datasets store, or the newest object under the model's prefix. */
+export const datasetObject = (key: string) => `store:${key}`;
+export const latestDataset = (model: string) => `store:${modelDatasetPrefix(model)}`;
 /** Header the webhook gateway sets on every request it forwards (overwriting any sent). */
 export const SOURCE_HEADER = { name: "X-Mlops-Source", value: "webhook-gateway" } as const;
 /** Path of the git webhook on the webhook gateway. */
@@ -37,15 +43,21 @@ export const BINDINGS = { git: "git-push", dataset: "dataset-change", alert: "re
 export const TRIGGER_KINDS = ["git", "dataset", "alert"] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
-/** Params of the train-and-deploy PipelineRun a trigger creates. */
-export const TEMPLATE_PARAMS = [
-    { name: "model", description: "Model to train and deploy." },
-    { name: "git-url", description: "Repository to build from.", default: "" },
-    { name: "git-revision", description: "Commit to build.", default: GIT_BRANCH },
-    { name: "dataset-key", description: "Object in the datasets store that changed, if that was the trigger.", default: "" },
-    { name: "trigger", description: "What started the delivery: git-push, dataset-change or the alert's name." },
-    { name: "trigger-time", description: "When it happened (RFC 3339): the start of the deploy lead time." },
-] as const;
+/**
+ * Params of the TriggerTemplate. Every trigger supplies model, dataset, trigger and trigger-time; the git trigger
+ * also the repository and commit (the others build the configured repository's default branch). The run's
+ * version and strategy are left to the pipeline, which chooses them from the model's route (choose-versions).
+ */
+export function templateParams(sourceRepository: string) {
+    return [
+        { name: "model", description: "Model to train and deploy." },
+        { name: "git-url", description: "Repository to build from.", default: sourceRepository },
+        { name: "git-revision", description: "Commit or branch to build.", default: GIT_BRANCH },
+        { name: "dataset", description: "store:<key> of the new data, or store:<model>/ for the newest object under the model's prefix." },
+        { name: "trigger", description: "What started the delivery: git-push, dataset-change or the alert's name (a label of the run)." },
+        { name: "trigger-time", description: "When it happened (RFC 3339): the start of the deploy lead time." },
+    ];
+}
 
 const labels = { "app.kubernetes.io/part-of": "mlops-testbed" };
 const meta = (name: string) => ({ name, namespace: PIPELINES_NAMESPACE, labels });
@@ -70,65 +82,58 @@ export function celFilter(kind: TriggerKind, model: string): string {
     }
 }
 
-/** The TriggerBindings: where each kind of payload keeps the template's params. */
+/** The TriggerBindings: where each kind of payload keeps the template's params (the model is bound per trigger). */
 export function triggerBindings() {
     const p = (name: string, value: string) => ({ name, value });
+    const binding = (name: string, params: { name: string; value: string }[]) => ({ apiVersion: TRIGGERS_API, kind: "TriggerBinding", metadata: meta(name), spec: { params } });
     return [
-        {
-            apiVersion: TRIGGERS_API,
-            kind: "TriggerBinding",
-            metadata: meta(BINDINGS.git),
-            spec: {
-                params: [
-                    p("git-url", "$(body.repository.clone_url)"),
-                    p("git-revision", "$(body.after)"),
-                    p("trigger", "git-push"),
-                    p("trigger-time", "$(body.head_commit.timestamp)"),
-                ],
-            },
-        },
-        {
-            apiVersion: TRIGGERS_API,
-            kind: "TriggerBinding",
-            metadata: meta(BINDINGS.dataset),
-            spec: {
-                params: [p("dataset-key", "$(body.detail.object.key)"), p("trigger", "dataset-change"), p("trigger-time", "$(body.time)")],
-            },
-        },
-        {
-            apiVersion: TRIGGERS_API,
-            kind: "TriggerBinding",
-            metadata: meta(BINDINGS.alert),
-            spec: {
-                params: [p("trigger", "$(body.commonLabels.alertname)"), p("trigger-time", "$(body.alerts[0].startsAt)")],
-            },
-        },
+        binding(BINDINGS.git, [
+            p("git-url", "$(body.repository.clone_url)"),
+            p("git-revision", "$(body.after)"),
+            p("trigger", "git-push"),
+            p("trigger-time", "$(body.head_commit.timestamp)"),
+        ]),
+        binding(BINDINGS.dataset, [p("dataset", datasetObject("$(body.detail.object.key)")), p("trigger", "dataset-change"), p("trigger-time", "$(body.time)")]),
+        binding(BINDINGS.alert, [p("trigger", "$(body.commonLabels.alertname)"), p("trigger-time", "$(body.alerts[0].startsAt)")]),
     ];
 }
 
-/** The TriggerTemplate: a train-and-deploy PipelineRun for one model. */
-export function trainAndDeployTemplate(serviceAccounts: { trainer: string; deployer: string }) {
+/** What the template's run needs besides the pipeline: its tasks (service accounts, GPU steps) and GPU placement. */
+export type TemplateRunOptions = Pick<RunOptions, "trainingGpus" | "gpuScheduling">;
+
+/**
+ * The TriggerTemplate: a train-and-deploy PipelineRun for one model, built by the run builder (each task as its
+ * role's service account, the source workspace, GPU placement) with `$(tt.params.*)` as param values, so the
+ * builder's checks (only declared params, every required one) hold for every run a trigger creates.
+ */
+export function trainAndDeployTemplate(pipeline: Pipeline, tasks: readonly TaskLike[], opts: TemplateRunOptions, sourceRepository: string) {
+    if (pipeline.metadata.name !== TRAIN_AND_DEPLOY) throw new Error(`the triggers start ${TRAIN_AND_DEPLOY}, not ${pipeline.metadata.name}`);
+    const tt = (name: string) => `$(tt.params.${name})`;
+    const run: PipelineRun = pipelineRun(pipeline, tasks, {
+        ...opts,
+        params: {
+            model: tt("model"),
+            "git-url": tt("git-url"),
+            "git-revision": tt("git-revision"),
+            "source-dir": modelSourceDir(tt("model")),
+            dataset: tt("dataset"),
+            "trigger-time": tt("trigger-time"),
+        },
+    });
     return {
         apiVersion: TRIGGERS_API,
         kind: "TriggerTemplate",
         metadata: meta(TRAIN_AND_DEPLOY),
         spec: {
-            params: TEMPLATE_PARAMS.map((p) => ({ ...p })),
-            resourcetemplates: [
-                {
-                    apiVersion: "tekton.dev/v1",
-                    kind: "PipelineRun",
-                    metadata: {
-                        generateName: `$(tt.params.model)-${TRAIN_AND_DEPLOY}-`,
-                        labels: { ...labels, "mlops-testbed/model": "$(tt.params.model)", "mlops-testbed/trigger": "$(tt.params.trigger)" },
-                    },
-                    spec: {
-                        pipelineRef: { name: TRAIN_AND_DEPLOY },
-                        params: TEMPLATE_PARAMS.map(({ name }) => ({ name, value: `$(tt.params.${name})` })),
-                        taskRunTemplate: { serviceAccountName: serviceAccounts.trainer },
-                    },
+            params: templateParams(sourceRepository),
+            resourcetemplates: [{
+                ...run,
+                metadata: {
+                    generateName: `${tt("model")}-${TRAIN_AND_DEPLOY}-`,
+                    namespace: run.metadata.namespace,
+                    labels: { ...run.metadata.labels, [MODEL_LABEL_KEYS.model]: tt("model"), "mlops-testbed/trigger": tt("trigger") },
                 },
-            ],
+            }],
         },
     };
 }
@@ -147,23 +152,29 @@ export function trigger(kind: TriggerKind, model: string) {
         });
     }
     interceptors.push({ name: "filter", ref: { name: "cel", kind: "ClusterInterceptor" }, params: [{ name: "filter", value: celFilter(kind, model) }] });
+    // A push or an alert retrains on the newest data under the model's prefix; a dataset event names its object.
+    const dataset = kind === "dataset" ? [] : [{ name: "dataset", value: latestDataset(model) }];
     return {
         name: `${model}-${BINDINGS[kind]}`,
         interceptors,
-        bindings: [{ ref: BINDINGS[kind] }, { name: "model", value: model }],
+        bindings: [{ ref: BINDINGS[kind] }, { name: "model", value: model }, ...dataset],
         template: { ref: TRAIN_AND_DEPLOY },
     };
 }
 
 /** The EventListener: every trigger of every model; its pods run where system workloads run. */
-export function eventListener(models: readonly string[], scheduling: { nodeSelector: Record<string, string>; tolerations: readonly object[] }) {
+export function eventListener(
+    models: readonly string[],
+    scheduling: { nodeSelector: Record<string, string>; tolerations: readonly object[] },
+    kinds: readonly TriggerKind[] = TRIGGER_KINDS,
+) {
     return {
         apiVersion: TRIGGERS_API,
         kind: "EventListener",
         metadata: meta(EVENT_LISTENER.name),
         spec: {
             serviceAccountName: LISTENER_SERVICE_ACCOUNT,
-            triggers: models.flatMap((m) => TRIGGER_KINDS.map((k) => trigger(k, m))),
+            triggers: models.flatMap((m) => kinds.map((k) => trigger(k, m))),
             resources: {
                 kubernetesResource: {
                     spec: { template: { spec: { nodeSelector: { ...scheduling.nodeSelector }, tolerations: [...scheduling.tolerations] } } },

@@ -3,13 +3,14 @@
 
 EVENT train:    training and evaluation accuracy, dataset info.
 EVENT deploy:   delivery result (1 when the run succeeded), and on success the deploy lead time: now minus
-                TRIGGER_TIME (Unix seconds, set by whatever started the run) or, without one, STARTED_AT.
+                TRIGGER_TIME (Unix seconds or RFC 3339, set by whatever started the run) or, without one, STARTED_AT.
                 Accuracies and dataset info too when the run trained.
 EVENT rollback: last-rollback timestamp of FROM_VERSION, and the delivery result of VERSION.
 
 Env: EVENT, STATUS (Tekton's $(tasks.status): Succeeded, Completed, Failed, None), MODEL, VERSION, FROM_VERSION,
 MODE, TRIGGER_TIME, STARTED_AT, TRAIN_ACCURACY, EVAL_ACCURACY, DATASET_VERSION, PUSHGATEWAY_URL.
 """
+import datetime
 import os
 import sys
 
@@ -22,6 +23,17 @@ def _num(text):
     try:
         return float(text)
     except (TypeError, ValueError):
+        return None
+
+
+def _time(text):
+    """Unix seconds from Unix seconds or an RFC 3339 time (what the triggers bind: 2026-11-23T10:15:40+01:00, ...Z)."""
+    seconds = _num(text)
+    if seconds is not None or not text:
+        return seconds
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
         return None
 
 
@@ -41,7 +53,7 @@ def samples(env, now):
         out.append((group(version, "training"), s))
     if event in ("deploy", "rollback"):
         s = [(metrics.metric_name("deliveryResult", env), ns(version), 1 if ok else 0)]
-        start = _num(env.get("TRIGGER_TIME")) or _num(env.get("STARTED_AT"))
+        start = _time(env.get("TRIGGER_TIME")) or _num(env.get("STARTED_AT"))
         if event == "deploy" and ok and start is not None:
             s.append((metrics.metric_name("deployLeadTime", env), ns(version), max(0.0, now - start)))
         out.append((group(version, "delivery"), s))

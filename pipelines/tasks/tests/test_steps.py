@@ -60,6 +60,63 @@ class Route(unittest.TestCase):
             self.r.switch_to(shadow, "iris", "v1")
 
 
+def model_route(model, weights, mirrors=(), strategy="canary"):
+    """A model's HTTPRoute as components/k8s/model-routing.ts renders it."""
+    ref = lambda v: {"name": "model-server", "namespace": f"{model}-{v}", "port": 8080}
+    filters = [{"type": "URLRewrite"}] + [{"type": "RequestMirror", "requestMirror": {"backendRef": ref(v)}} for v in mirrors]
+    return {"metadata": {"name": f"{model}-0a1b2c3d", "labels": {"mlops-testbed/model": model, "mlops-testbed/traffic-strategy": strategy}},
+            "spec": {"rules": [{"filters": filters, "backendRefs": [{**ref(v), "weight": w} for v, w in weights]}]}}
+
+
+class ChooseVersions(unittest.TestCase):
+    c = load("choose-versions", "choose.py")
+
+    def chosen(self, route, version="", strategy=""):
+        out = self.c.choose(route, "iris", version, strategy)
+        return (out["version"], out["baseline"], out["strategy"], out["rollout"])
+
+    def test_retrain_goes_to_the_standby_slot_and_compares_with_the_serving_one(self):
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 90), ("v2", 10)])), ("v2", "v1", "canary", "progressive"))
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 0), ("v2", 100)], strategy="blue-green")), ("v1", "v2", "blue-green", "progressive"))
+        # Three versions: the least served, first on the route among equals; never the one serving most.
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0), ("v3", 0)])), ("v2", "v1", "canary", "progressive"))
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 50), ("v2", 50)])), ("v2", "v1", "canary", "progressive"))
+
+    def test_promotion_then_rollback_alternate_the_slots(self):
+        route = model_route("iris", [("v1", 100), ("v2", 0)], strategy="blue-green")
+        self.assertEqual(self.chosen(route)[0], "v2")
+        promoted = model_route("iris", [("v1", 0), ("v2", 100)], strategy="blue-green")
+        self.assertEqual(self.chosen(promoted)[:2], ("v1", "v2"))
+
+    def test_shadow_candidate_is_a_mirror_and_baseline_the_serving_version(self):
+        route = model_route("iris", [("v1", 100)], mirrors=["v2", "v3"], strategy="shadow")
+        self.assertEqual(self.chosen(route), ("v2", "v1", "shadow", "progressive"))
+        self.assertEqual(self.chosen(route, "v3"), ("v3", "v1", "shadow", "progressive"))
+
+    def test_single_switches_and_one_version_redeploys_in_place(self):
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100)], strategy="single")), ("v1", "", "single", "in-place"))
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)], strategy="single")), ("v2", "v1", "single", "switch"))
+        # A redeploy of the version serving everything has nothing to compare with.
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), "v1"), ("v1", "", "canary", "in-place"))
+
+    def test_strategy_param_overrides_the_route_label(self):
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), strategy="blue-green")[2:], ("blue-green", "progressive"))
+        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), strategy="single")[3], "switch")
+
+    def test_refuses_unknown_versions_strategies_and_foreign_backends(self):
+        route = model_route("iris", [("v1", 90), ("v2", 10)])
+        with self.assertRaisesRegex(self.c.ChooseError, "v9 is not a backend.*versions: v1, v2"):
+            self.c.choose(route, "iris", "v9")
+        with self.assertRaisesRegex(self.c.ChooseError, "strategy 'rainbow'"):
+            self.c.choose(route, "iris", "", "rainbow")
+        unlabelled = {**route, "metadata": {"name": "x"}}
+        with self.assertRaisesRegex(self.c.ChooseError, "strategy ''"):
+            self.c.choose(unlabelled, "iris")
+        with self.assertRaisesRegex(self.c.ChooseError, "not a version of iris"):
+            self.c.choose(model_route("wine", [("v1", 100)]), "iris")
+        self.assertEqual(route["spec"]["rules"][0]["backendRefs"][1]["weight"], 10, "input untouched")
+
+
 class Deploy(unittest.TestCase):
     d = load("deploy", "deploy.py")
     env = {"MODEL": "iris", "VERSION": "v2", "IMAGE": "repo/model-server:c@sha256:0", "REPLICAS": "2", "GPU": "0",
@@ -125,6 +182,14 @@ class Report(unittest.TestCase):
         [(_, s)] = self.r.samples({**self.base, "EVENT": "deploy", "STATUS": "Failed", "STARTED_AT": "1500"}, 1600.0)
         self.assertEqual(s, [("result", {"namespace": "iris-v2"}, 0)])
 
+    def test_trigger_time_in_rfc3339(self):
+        env = {**self.base, "EVENT": "deploy", "STATUS": "Completed", "STARTED_AT": "1500"}
+        for t in ("1970-01-01T00:16:40Z", "1970-01-01T01:16:40+01:00", "1970-01-01T00:16:40.000Z"):
+            [(_, s)] = self.r.samples({**env, "TRIGGER_TIME": t}, 1600.0)
+            self.assertEqual(s[1], ("lead", {"namespace": "iris-v2"}, 600.0), t)
+        [(_, s)] = self.r.samples({**env, "TRIGGER_TIME": "yesterday"}, 1600.0)
+        self.assertEqual(s[1][2], 100.0, "an unreadable trigger time falls back to the run's start")
+
     def test_training_and_rollback(self):
         out = self.r.samples({**self.base, "EVENT": "train", "STATUS": "Succeeded", "TRAIN_ACCURACY": "0.99", "EVAL_ACCURACY": "0.95", "DATASET_VERSION": "d1"}, 0)
         self.assertEqual([n for n, _, _ in out[0][1]], ["train_acc", "eval_acc", "dataset"])
@@ -181,6 +246,17 @@ class Store(unittest.TestCase):
             self.assertEqual(store.upload_dir(s3, "b", d, "models/iris/v2"), ["models/iris/v2/model.joblib"])
             with self.assertRaisesRegex(store.StoreError, "immutable"):
                 store.upload_dir(s3, "b", d, "models/iris/v2/")
+
+    def test_newest_key_under_a_prefix(self):
+        class Listing:
+            def list_objects_v2(self, Bucket, Prefix, ContinuationToken=None):
+                pages = {None: {"Contents": [{"Key": "iris/a.csv", "LastModified": 2}, {"Key": "iris/", "LastModified": 9}],
+                                "IsTruncated": True, "NextContinuationToken": "p2"},
+                         "p2": {"Contents": [{"Key": "iris/b.csv", "LastModified": 3}, {"Key": "iris/c.csv", "LastModified": 1}], "IsTruncated": False}}
+                return pages[ContinuationToken]
+        self.assertEqual(store.newest_key(Listing(), "b", "iris/"), "iris/b.csv")
+        with self.assertRaisesRegex(store.StoreError, "nothing under"):
+            store.newest_key(FakeS3(), "b", "wine/")
 
     def test_prefix_and_settings(self):
         for bad in ("", "/models/x", "models/*", "models/../x"):

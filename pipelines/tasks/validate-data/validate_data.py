@@ -75,9 +75,12 @@ def fetch_dataset(spec, dest, model_src):
         import store
         client = store.client_from_env()
         bucket = store.bucket_for("datasets")
-        store.download(client, bucket, name, dest)
-        return store.object_version(client, bucket, name)
-    raise ValueError(f"DATASET {spec!r} must be builtin:<name> or store:<key>")
+        # store:<prefix>/ (what a push or an alert asks for): the newest object under the model's prefix.
+        key = store.newest_key(client, bucket, store.normalise_prefix(name)) if name.endswith("/") else name
+        print(f"dataset: s3://{bucket}/{key}")
+        store.download(client, bucket, key, dest)
+        return store.object_version(client, bucket, key)
+    raise ValueError(f"DATASET {spec!r} must be builtin:<name>, store:<key> or store:<prefix>/")
 
 
 def main():
