@@ -5,13 +5,16 @@ Configured from the environment (the `pipeline-settings` ConfigMap): STORE_KIND 
 DATASETS_BUCKET, STORE_ENDPOINT (s3-compatible only), STORE_REGION. Credentials come from the pod's workload
 identity (IRSA web-identity token) or, where a platform hands out keys, from AWS_* variables; never from here.
 
-Model artifacts are immutable: `upload_dir(..., immutable=True)` refuses a prefix that already holds objects.
+Model artifacts are immutable: `upload_dir(..., immutable=True)` refuses a prefix that already holds objects. Each
+registration of a model version is one build, `models/<model>/<version>/<build id>/`, so a version slot can be
+retrained any number of times without overwriting anything; `@latest/` in a key names the newest build.
 
 CLI:  store.py download <models|datasets> <key-or-prefix> <dest>
       store.py upload <models|datasets> <src-dir> <prefix> [--immutable]
 """
 import argparse
 import os
+import time
 import sys
 
 S3_KINDS = ("s3", "s3-compatible")
@@ -89,8 +92,34 @@ def newest_key(client, bucket, prefix):
     return newest["Key"]
 
 
+LATEST = "@latest"
+
+
+def build_id(commit="", now=None):
+    """Id of one registration of a model version: UTC time, sortable, and the source commit when known."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
+    short = "".join(c for c in commit[:7] if c.isalnum())
+    return f"{stamp}-{short}" if short else stamp
+
+
+def resolve_latest(client, bucket, key):
+    """Replaces a `@latest/` segment with the newest build under the prefix before it (build ids sort by time):
+    `models/iris/v1/@latest/metrics.json` -> `models/iris/v1/20261123T221500Z-abc1234/metrics.json`."""
+    marker = f"{LATEST}/"
+    i = key.find(marker)
+    if i < 0 or (i > 0 and key[i - 1] != "/"):
+        return key
+    slot, rest = key[:i], key[i + len(marker):]
+    builds = sorted({k[len(slot):].split("/", 1)[0] for k in list_keys(client, bucket, slot) if "/" in k[len(slot):]})
+    if not builds:
+        raise StoreError(f"no build under s3://{bucket}/{slot}")
+    return f"{slot}{builds[-1]}/{rest}"
+
+
 def download(client, bucket, key_or_prefix, dest):
-    """Downloads one object to the file `dest`, or every object under a prefix (ending in /) into the directory `dest`."""
+    """Downloads one object to the file `dest`, or every object under a prefix (ending in /) into the directory `dest`.
+    A `@latest` segment stands for the newest build of a model version (see resolve_latest)."""
+    key_or_prefix = resolve_latest(client, bucket, key_or_prefix)
     if not key_or_prefix.endswith("/"):
         os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
         client.download_file(bucket, key_or_prefix, dest)

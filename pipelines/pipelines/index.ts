@@ -38,6 +38,7 @@ const P = {
     replicas: { name: "replicas", description: "Model-server replicas.", default: "1" },
     gpu: { name: "gpu", description: "GPUs per model-server replica.", default: "0" },
     podLabels: { name: "pod-labels", description: "Extra pod labels for the platform's workload identity (JSON).", default: "{}" },
+    build: { name: "build", description: "Build of the version to deploy (models/<model>/<version>/<build>/); empty: its newest.", default: "" },
     /** train-and-deploy: a trigger does not know the version; the standby slot is chosen from the route. */
     chosenVersion: { name: "version", description: "Version to train and deploy; empty: the configured version with the least live traffic (standby slot).", default: "" },
     strategy: { name: "strategy", description: "single, canary, blue-green or shadow; empty: the model's traffic.strategy (its route's label).", default: "" },
@@ -108,12 +109,12 @@ function trainTasks(name: PipelineName, src: TrainSource = FROM_PARAMS): Pipelin
 }
 
 /** deploy, smoke-test, then the traffic move (after choose-versions, which must be among the run's tasks). */
-function deployTasks(name: PipelineName, after: string[], image: string, version: string): PipelineTask[] {
+function deployTasks(name: PipelineName, after: string[], image: string, version: string, build: string): PipelineTask[] {
     const rolloutIs = (r: string) => [{ input: chosen("rollout"), operator: "in" as const, values: [r] }];
     return [
         {
             name: "deploy", taskRef: { name: "deploy" }, runAfter: after,
-            params: [...stage(name, version), { name: "image", value: image }, ...passParams(["replicas", "gpu", "pod-labels"])],
+            params: [...stage(name, version), { name: "image", value: image }, { name: "build", value: build }, ...passParams(["replicas", "gpu", "pod-labels"])],
         },
         { name: "smoke-test", taskRef: { name: "smoke-test" }, runAfter: ["deploy"], params: stage(name, version) },
         {
@@ -168,12 +169,12 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
         [P.model, P.version, P.mode(), P.gitUrl, P.gitRevision, P.sourceDir, P.dataset, P.productionVersion, P.threshold(d.accuracyThreshold), P.tolerance(d.accuracyTolerance)],
         trainTasks("train"), [trainingReport("train")]),
     () => pipeline("deploy", "Builds the model-server image, deploys a registered version into its namespace, smoke-tests it and promotes it per the strategy (rolling back on a failed analysis).",
-        [P.model, P.version, P.mode(), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.replicas, P.gpu, P.podLabels, P.strategy],
+        [P.model, P.version, P.mode(), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.replicas, P.gpu, P.podLabels, P.build, P.strategy],
         [
             { name: "fetch-source", taskRef: { name: "fetch-source" }, params: passParams(["git-url", "git-revision", "source-dir"]), workspaces: SOURCE_WS },
             chooseVersions(),
             build("deploy", ["fetch-source"]),
-            ...deployTasks("deploy", ["build-image", CHOOSE], taskResult("build-image", "image"), param("version")),
+            ...deployTasks("deploy", ["build-image", CHOOSE], taskResult("build-image", "image"), param("version"), param("build")),
         ],
         [deliveryReport()]),
     (d) => pipeline("train-and-deploy", "The full automated delivery (what triggers start): choose the version slot, train (with its gates) and register, build the server image, deploy, smoke-test and promote.",
@@ -183,7 +184,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
             chooseVersions(),
             ...trainTasks("train-and-deploy", FROM_CHOICE),
             build("train-and-deploy", ["fetch-source", CHOOSE], chosen("version")),
-            ...deployTasks("train-and-deploy", ["register", "build-image"], taskResult("build-image", "image"), chosen("version")),
+            ...deployTasks("train-and-deploy", ["register", "build-image"], taskResult("build-image", "image"), chosen("version"), taskResult("register", "build")),
         ],
         [deliveryReport(chosen("version")), trainingReport("deploy", chosen("version"))]),
     () => pipeline("rollback", "Sends a model's traffic back to the previous version after checking it still answers.",

@@ -4,11 +4,12 @@
 Applies (server-side apply, as the deployer) a Deployment, a HorizontalPodAutoscaler and a PodDisruptionBudget.
 The Service and ServiceAccount `model-server` already exist (Pulumi creates them with the namespace), and the
 monitoring stack's PodMonitor scrapes every model server's `metrics` port, so no ServiceMonitor is needed.
-The pod's init container copies models/<model>/<version>/ from the store (read-only identity of `model-server`).
+The pod's init container copies the build models/<model>/<version>/<BUILD>/ from the store (read-only identity of
+`model-server`); without BUILD, the version's newest build (`@latest`) as the pod starts.
 What the platform's identity needs on the pod (labels, and the store credentials Secret as envFrom where the platform
 has no token identity) comes from the namespace's ConfigMap `model-server-deploy`, which Pulumi writes.
 
-Env: MODEL, VERSION, IMAGE, REPLICAS, GPU, POD_LABELS (JSON), MAX_REPLICAS_FACTOR, store settings (STORE_*,
+Env: MODEL, VERSION, IMAGE, BUILD, REPLICAS, GPU, POD_LABELS (JSON), MAX_REPLICAS_FACTOR, store settings (STORE_*,
 MODELS_BUCKET), GPU_NODE_SELECTOR and GPU_TOLERATIONS (JSON), HTTP_PORT, METRICS_PORT, ROLLOUT_TIMEOUT.
 """
 import json
@@ -58,7 +59,7 @@ def manifests(env, identity=None):
         "initContainers": [{
             "name": "fetch-model",
             "image": env["IMAGE"],
-            "command": ["python", "/app/store.py", "download", "models", f"models/{model}/{version}/", "/model"],
+            "command": ["python", "/app/store.py", "download", "models", f"models/{model}/{version}/{env.get('BUILD') or '@latest'}/", "/model"],
             "env": store_env,
             "envFrom": identity["env_from"],
             "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},

@@ -9,6 +9,7 @@ export const DEPLOY: TaskDefinition = {
     stage: "deploy",
     params: [
         { name: "image", description: "Model-server image (with digest)." },
+        { name: "build", description: "Build of the version to serve (models/<model>/<version>/<build>/); empty: its newest, resolved when each pod starts.", default: "" },
         { name: "replicas", description: "Replicas (the HPA's minimum; maximum is 3x).", default: "1" },
         { name: "gpu", description: "GPUs per replica (0: CPU only).", default: "0" },
         { name: "pod-labels", description: "Extra pod labels the platform's workload identity needs (JSON object).", default: "{}" },
@@ -17,6 +18,7 @@ export const DEPLOY: TaskDefinition = {
         { name: "MODEL", value: param("model") },
         { name: "VERSION", value: param("version") },
         { name: "IMAGE", value: param("image") },
+        { name: "BUILD", value: param("build") },
         { name: "REPLICAS", value: param("replicas") },
         { name: "GPU", value: param("gpu") },
         { name: "POD_LABELS", value: param("pod-labels") },

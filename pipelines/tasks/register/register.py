@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Registers a trained model: an immutable upload of WORK/model to models/<model>/<version>/ with a model card.
+"""Registers a trained model: an immutable upload of WORK/model to models/<model>/<version>/<build>/ with a model card.
 
-Env: WORK, MODEL, VERSION, COMMIT, GIT_URL, DATASET_VERSION, PIPELINE_RUN, MODE, STARTED_AT, RESULT_URI.
-The upload refuses a version that already exists (model versions are immutable; the store keeps no delete right).
+Env: WORK, MODEL, VERSION, COMMIT, GIT_URL, DATASET_VERSION, PIPELINE_RUN, MODE, STARTED_AT, RESULT_URI, RESULT_BUILD.
+Each registration is a new build of the version slot (id: UTC time and commit); the upload refuses a build prefix
+that already exists (artifacts are immutable; the store keeps no delete right).
 """
 import json
 import os
@@ -40,10 +41,11 @@ def main():
     import store
     e = os.environ
     model_dir = os.path.join(e["WORK"], "model")
-    card = model_card(model_dir, e)
+    build = store.build_id(e.get("COMMIT", ""))
+    card = {**model_card(model_dir, e), "build": build}
     with open(os.path.join(model_dir, "model-card.json"), "w") as f:
         json.dump(card, f, indent=2, sort_keys=True)
-    prefix = f"models/{e['MODEL']}/{e['VERSION']}/"
+    prefix = f"models/{e['MODEL']}/{e['VERSION']}/{build}/"
     bucket = store.bucket_for("models")
     try:
         keys = store.upload_dir(store.client_from_env(), bucket, model_dir, prefix, immutable=True)
@@ -53,6 +55,9 @@ def main():
     print("\n".join(keys))
     with open(e["RESULT_URI"], "w") as f:
         f.write(f"s3://{bucket}/{prefix}")
+    if e.get("RESULT_BUILD"):
+        with open(e["RESULT_BUILD"], "w") as f:
+            f.write(build)
     return 0
 
 

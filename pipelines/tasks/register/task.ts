@@ -3,7 +3,7 @@ import { param, resultPath } from "../../tekton";
 
 export const REGISTER: TaskDefinition = {
     name: "register",
-    description: "Uploads the evaluated model to models/<model>/<version>/ (refusing an existing version) with a model card JSON.",
+    description: "Uploads the evaluated model as a new build, models/<model>/<version>/<build>/, with a model card JSON (builds are immutable).",
     role: "trainer",
     stage: "register",
     params: [
@@ -13,7 +13,10 @@ export const REGISTER: TaskDefinition = {
         { name: "dataset-version", description: "Version id of the training data." },
         { name: "started-at", description: "Unix time the run started.", default: "" },
     ],
-    results: [{ name: "uri", description: "Store URI of the registered version." }],
+    results: [
+        { name: "uri", description: "Store URI of the registered build." },
+        { name: "build", description: "Id of the registered build (UTC time and commit)." },
+    ],
     workspaces: [SOURCE_WORKSPACE_DECL],
     steps: [pythonStep(__dirname, "register", "register.py", [
         { name: "MODEL", value: param("model") },
@@ -25,5 +28,6 @@ export const REGISTER: TaskDefinition = {
         { name: "STARTED_AT", value: param("started-at") },
         { name: "PIPELINE_RUN", value: "$(context.pipelineRun.name)" },
         { name: "RESULT_URI", value: resultPath("uri") },
+        { name: "RESULT_BUILD", value: resultPath("build") },
     ])],
 };

@@ -131,7 +131,9 @@ class Deploy(unittest.TestCase):
         self.assertEqual(pod["metadata"]["labels"]["app.kubernetes.io/name"], "model-server")
         spec = pod["spec"]
         self.assertEqual(spec["serviceAccountName"], "model-server")
-        self.assertEqual(spec["initContainers"][0]["command"][-2:], ["models/iris/v2/", "/model"])
+        self.assertEqual(spec["initContainers"][0]["command"][-2:], ["models/iris/v2/@latest/", "/model"])
+        pinned = self.d.manifests({**self.env, "BUILD": "20261123T101500Z-abc1234"})[0]["spec"]["template"]["spec"]
+        self.assertEqual(pinned["initContainers"][0]["command"][-2], "models/iris/v2/20261123T101500Z-abc1234/")
         self.assertTrue(spec["securityContext"]["runAsNonRoot"])
         self.assertNotIn("nodeSelector", spec)
         self.assertEqual(objs[1]["spec"]["minReplicas"], 2)
@@ -246,6 +248,21 @@ class Store(unittest.TestCase):
             self.assertEqual(store.upload_dir(s3, "b", d, "models/iris/v2"), ["models/iris/v2/model.joblib"])
             with self.assertRaisesRegex(store.StoreError, "immutable"):
                 store.upload_dir(s3, "b", d, "models/iris/v2/")
+
+    def test_builds_retrain_a_version_slot_without_overwriting(self):
+        self.assertEqual(store.build_id("abc1234def", now=0), "19700101T000000Z-abc1234")
+        self.assertEqual(store.build_id("", now=60), "19700101T000100Z")
+        with tempfile.TemporaryDirectory() as d:
+            open(os.path.join(d, "metrics.json"), "w").write("{}")
+            s3 = FakeS3()
+            first = store.upload_dir(s3, "b", d, f"models/iris/v2/{store.build_id('aaa', now=0)}/")
+            second = store.upload_dir(s3, "b", d, f"models/iris/v2/{store.build_id('bbb', now=3600)}/")
+            self.assertNotEqual(first, second)
+        self.assertEqual(store.resolve_latest(s3, "b", "models/iris/v2/@latest/metrics.json"), second[0])
+        self.assertEqual(store.resolve_latest(s3, "b", "models/iris/v2/@latest/"), "models/iris/v2/19700101T010000Z-bbb/")
+        self.assertEqual(store.resolve_latest(s3, "b", "models/iris/v2/x@latest/m.json"), "models/iris/v2/x@latest/m.json")
+        with self.assertRaisesRegex(store.StoreError, "no build under"):
+            store.resolve_latest(s3, "b", "models/iris/v9/@latest/")
 
     def test_newest_key_under_a_prefix(self):
         class Listing:

@@ -100,7 +100,7 @@ def main():
     if prod:
         import store
         ref = os.path.join(data_dir, "production-reference.csv")
-        store.download(store.client_from_env(), store.bucket_for("models"), f"models/{e['MODEL']}/{prod}/reference.csv", ref)
+        store.download(store.client_from_env(), store.bucket_for("models"), f"models/{e['MODEL']}/{prod}/@latest/reference.csv", ref)
         report = os.path.join(data_dir, "drift.json")
         subprocess.run([sys.executable, os.path.join(e["MODEL_SRC"], "drift.py"), "--reference", ref, "--data", train_csv,
                         "--alpha", e.get("DRIFT_ALPHA", "0.05"), "--bonferroni", "--out", report], check=True)
