@@ -30,7 +30,7 @@ export interface Platform {
     readonly imageRegistry: ImageRegistry;
     /**
      * Where changes to the datasets store can be read from inside the cluster (the dataset-change trigger's
-     * consumer forwards them to the EventListener), or null where this platform does not provide them yet.
+     * consumer forwards them to the EventListener), or null where this platform provides none.
      */
     readonly datasetChanges: DatasetChangeSource | null;
     /** GPU node pools as built, for the outputs and for dashboards. */
@@ -83,20 +83,47 @@ export type StoreEgress =
     | { readonly kind: "in-cluster"; readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
 
 /**
- * A feed of object events of the datasets store, in the shape of S3's EventBridge events ("Object Created",
- * detail.object.key) once the consumer has read them. Each platform provides its own:
+ * A feed of object events of the datasets store. Each platform provides its own; the in-cluster consumer
+ * (components/k8s/triggers.ts, one per kind) reads it and posts every object creation to the EventListener in
+ * the shape of S3's EventBridge "Object Created" event, the one shape the dataset trigger accepts:
  * - `sqs`: S3 → EventBridge rule → SQS queue, long-polled by the consumer with its own identity (AWS);
- * - `event-grid` and `seaweedfs-filer` (Azure Event Grid, SeaweedFS filer notifications) are planned.
+ * - `event-grid`: the storage account's Event Grid system topic → BlobCreated in the datasets container → a
+ *   Storage Queue, polled by the consumer with its own workload identity (Azure);
+ * - `seaweedfs-filer`: the in-cluster SeaweedFS filer's metadata event stream, tailed by the consumer; no cloud
+ *   identity (existing clusters).
  */
-export type DatasetChangeSource = {
-    readonly kind: "sqs";
-    /** URL of the queue the consumer polls. */
-    readonly queueUrl: pulumi.Output<string>;
-    /** Region of the queue. */
-    readonly region: string;
-    /** How the consumer reaches the queue, for egress NetworkPolicies. */
-    readonly egress: { readonly kind: "external-https"; readonly port: 443 };
-};
+export type DatasetChangeSource =
+    | {
+        readonly kind: "sqs";
+        /** URL of the queue the consumer polls. */
+        readonly queueUrl: pulumi.Output<string>;
+        /** Region of the queue. */
+        readonly region: string;
+        /** How the consumer reaches the queue, for egress NetworkPolicies. */
+        readonly egress: { readonly kind: "external-https"; readonly port: 443 };
+    }
+    | {
+        readonly kind: "event-grid";
+        /** URL of the Storage Queue the consumer polls (https://<account>.queue.core.windows.net/<queue>). */
+        readonly queueUrl: pulumi.Output<string>;
+        /** Name of the blob container whose creations are delivered (the datasets container). */
+        readonly container: pulumi.Output<string>;
+        /** How the consumer reaches the queue and Entra ID, for egress NetworkPolicies. */
+        readonly egress: { readonly kind: "external-https"; readonly port: 443 };
+    }
+    | {
+        readonly kind: "seaweedfs-filer";
+        /** The filer's address as `weed filer.meta.tail -filer` takes it (host:http port; gRPC is port + 10000). */
+        readonly filerAddress: string;
+        /** Filer path of the buckets (the S3 gateway's buckets folder). */
+        readonly bucketsPath: string;
+        /** Name of the datasets bucket. */
+        readonly bucket: string;
+        /** The filer's pods and gRPC port, for egress NetworkPolicies. */
+        readonly egress: { readonly kind: "in-cluster"; readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
+    };
+
+export type DatasetChangeKind = DatasetChangeSource["kind"];
 
 export interface ImageRegistry {
     /** Repository URL model-server images are pushed to (e.g. <account>.dkr.ecr.<region>.amazonaws.com/<repo>). */

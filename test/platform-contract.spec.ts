@@ -12,7 +12,8 @@ import { IRSA_ROLE_ARN_ANNOTATION } from "../components/aws/workload-identity";
 import { AKS_SPOT_TAINT } from "../components/azure/gpu-node-pool";
 import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_USE_LABEL } from "../components/azure/workload-identity";
 import { DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS, PIPELINES_NAMESPACE } from "../components/k8s/constants";
-import { DATASET_CONSUMER } from "../components/k8s/triggers";
+import { DATASET_CONSUMER, DATASET_CONSUMERS, DATASET_CONSUMER_SCRIPTS } from "../components/k8s/triggers";
+import { IMAGES } from "../infra/versions";
 import { ARTIFACT_STORE_POLICY } from "../components/k8s/model-version-namespace";
 import type { Platform, WorkloadIdentityBinding } from "../components/platform";
 import { SYSTEM_NODE_LABELS } from "../components/scheduling";
@@ -152,14 +153,22 @@ function withoutPlatformSettings(type: string, inputs: any): any {
 }
 
 /**
- * The dataset-change consumer exists where the platform provides a dataset change source (Platform.datasetChanges)
- * and runs what that source needs; its presence is the one difference the contract allows (a test below
- * checks it exists exactly where the platform has a source).
+ * The dataset-change consumer runs what its platform's dataset change source needs (Platform.datasetChanges: one
+ * consumer per kind, DATASET_CONSUMERS): its objects are the one difference the contract allows by name. A test
+ * below checks every cloud has exactly the consumer of its own kind.
  */
 const DATASET_CONSUMER_OBJECTS = [
     `kubernetes:apps/v1:Deployment/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.name}`,
     `kubernetes:core/v1:ServiceAccount/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.name}`,
+    `kubernetes:networking.k8s.io/v1:NetworkPolicy/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.name}-egress`,
+    `kubernetes:core/v1:ConfigMap/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER_SCRIPTS.configMap}`,
 ];
+/** The source kind each cloud provides, and its consumer's containers and images. */
+const DATASET_SOURCE_OF: Record<CloudName, { kind: string; containers: [string, string][] }> = {
+    aws: { kind: "sqs", containers: [["forward", IMAGES.awsCli]] },
+    azure: { kind: "event-grid", containers: [["forward", IMAGES.python]] },
+    existing: { kind: "seaweedfs-filer", containers: [["tail", IMAGES.seaweedfs], ["forward", IMAGES.python]] },
+};
 
 /** Kubernetes objects of the plan that the platform component did not create itself, keyed by kind/namespace/name. */
 function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): Map<string, unknown> {
@@ -256,10 +265,15 @@ describe("Platform contract (aws, azure, existing)", function () {
         assertSameObjects(byCloud);
     });
 
-    it("the dataset consumer runs exactly where the platform has a dataset change source (AWS for now)", () => {
+    it("every cloud has a dataset change source and runs the consumer of its kind", () => {
         for (const [cloud, plan] of plans) {
             const found = plan.resources.filter((r) => DATASET_CONSUMER_OBJECTS.includes(`${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`));
-            assert.equal(found.length, cloud === "aws" ? DATASET_CONSUMER_OBJECTS.length : 0, cloud);
+            const { kind, containers } = DATASET_SOURCE_OF[cloud];
+            // The scripts ConfigMap only where the consumer runs a script.
+            const scripts = DATASET_CONSUMERS[kind as keyof typeof DATASET_CONSUMERS].scripts;
+            assert.equal(found.length, DATASET_CONSUMER_OBJECTS.length - (scripts ? 0 : 1), cloud);
+            const dep = found.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.inputs as any;
+            assert.deepEqual(dep.spec.template.spec.containers.map((c: any) => [c.name, c.image]), containers, cloud);
         }
     });
 

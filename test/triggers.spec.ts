@@ -1,10 +1,13 @@
 import * as assert from "node:assert/strict";
 import { ROUTE_UPDATER_RULES } from "../components/k8s/tekton";
-import { DATASET_CONSUMER, WEBHOOK_GATEWAY } from "../components/k8s/triggers";
+import { AZURE_ROLES } from "../components/azure/roles";
+import { DATASET_EVENTS_DEAD_LETTER_CONTAINER, DATASET_EVENTS_QUEUE } from "../components/azure/dataset-events";
+import { DATASET_CONSUMER, DATASET_CONSUMER_SCRIPTS, WEBHOOK_GATEWAY, datasetConsumerScripts } from "../components/k8s/triggers";
+import { IMAGES } from "../infra/versions";
 import { PROMOTION_SCRIPTS_CONFIGMAP, promotionScripts } from "../pipelines/promotion/task";
 import { GIT_WEBHOOK_PATH, GIT_WEBHOOK_SECRET, SOURCE_HEADER } from "../pipelines/triggers/triggers";
 import type { Plan } from "../tools/mock-runtime";
-import { findResource, jsonInput, planStack, resourcesOfType } from "./harness";
+import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "./harness";
 import { objectsOfKind, schemaErrors } from "./k8s-objects";
 import { lint, templateProblems } from "./tekton-wiring";
 
@@ -111,5 +114,111 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         const binding = one("RoleBinding", "pipelines-route-updater", "gateway");
         assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "deployer", namespace: "pipelines" }]);
         assert.equal(resourcesOfType(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").filter((r) => JSON.stringify(r.inputs).includes("deployer")).length, 0, "nothing cluster-wide for the deployer");
+    });
+});
+
+describe("Dataset changes on Azure and existing clusters (example stacks)", () => {
+    const consumerOf = (plan: Plan) => {
+        const found = objectsOfKind(plan, "Deployment", "pipelines").filter((o) => o.metadata.name === DATASET_CONSUMER.name);
+        assert.equal(found.length, 1, "one consumer");
+        return found[0];
+    };
+    const egressOf = (plan: Plan) => objectsOfKind(plan, "NetworkPolicy", "pipelines").filter((o) => o.metadata.name === `${DATASET_CONSUMER.name}-egress`);
+    const pinned = new Set<string>(Object.values(IMAGES));
+
+    describe("Azure: Event Grid → Storage Queue", () => {
+        let plan: Plan;
+        before(async () => {
+            plan = await planStack("azure-example");
+        });
+
+        it("subscribes the storage account's system topic to BlobCreated in the datasets container only, into the queue", () => {
+            const topic = findResource(plan, "azure-native:eventgrid:SystemTopic", "azure-dataset-events-topic").inputs as any;
+            assert.equal(topic.topicType, "Microsoft.Storage.StorageAccounts");
+            assert.match(topic.source, /\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]+$/);
+            assert.deepEqual(topic.identity, { type: "SystemAssigned" });
+            const sub = findResource(plan, "azure-native:eventgrid:SystemTopicEventSubscription", "azure-dataset-events-subscription").inputs as any;
+            assert.deepEqual(sub.filter, { includedEventTypes: ["Microsoft.Storage.BlobCreated"], subjectBeginsWith: "/blobServices/default/containers/datasets/", isSubjectCaseSensitive: true });
+            assert.equal(sub.deliveryWithResourceIdentity.destination.endpointType, "StorageQueue");
+            assert.equal(sub.deliveryWithResourceIdentity.destination.queueName, DATASET_EVENTS_QUEUE);
+            assert.deepEqual(sub.deadLetterWithResourceIdentity.deadLetterDestination.blobContainerName, DATASET_EVENTS_DEAD_LETTER_CONTAINER);
+            assert.deepEqual(sub.retryPolicy, { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 });
+            const deadLetters = findResource(plan, "azure-native:storage:BlobContainer", "azure-dataset-events-deadletter").inputs as any;
+            assert.equal(deadLetters.publicAccess, "None");
+        });
+
+        it("Event Grid's identity may only send to the queue and write dead letters", () => {
+            const events = findResource(plan, "mlops-testbed:azure:DatasetEvents", "azure-dataset-events");
+            const assigned = descendantsOf(plan, events.urn).filter((r) => r.type === "azure-native:authorization:RoleAssignment").map((r) => r.inputs as any);
+            assert.equal(new Set(assigned.map((a) => a.principalId)).size, 1, "one principal: the topic's identity");
+            assert.deepEqual(assigned.map((a) => [a.scope.replace(/^.*\/storageAccounts\/[a-z0-9]+/, "<account>"), a.roleDefinitionId.split("/").pop()]), [
+                ["<account>/queueServices/default/queues/dataset-events", AZURE_ROLES.storageQueueDataMessageSender],
+                [`<account>/blobServices/default/containers/${DATASET_EVENTS_DEAD_LETTER_CONTAINER}`, AZURE_ROLES.storageBlobDataContributor],
+            ]);
+        });
+
+        it("the consumer's identity has one role, Storage Queue Data Message Processor, scoped to the queue", () => {
+            const queueId = `${findResource(plan, "azure-native:storage:StorageAccount", "azure-store-account").inputs.accountName}/queueServices/default/queues/${DATASET_EVENTS_QUEUE}`;
+            const identity = findResource(plan, "mlops-testbed:azure:WorkloadIdentity", "azure-triggers-dataset-events");
+            const assigned = descendantsOf(plan, identity.urn).filter((r) => r.type === "azure-native:authorization:RoleAssignment");
+            assert.deepEqual(assigned.map((r) => [String((r.inputs as any).scope).replace(/^.*\/storageAccounts\//, ""), String((r.inputs as any).roleDefinitionId).split("/").pop()]), [[queueId, AZURE_ROLES.storageQueueDataMessageProcessor]]);
+            const federation = descendantsOf(plan, identity.urn).find((r) => r.type === "azure-native:managedidentity:FederatedIdentityCredential")!;
+            assert.equal((federation.inputs as any).subject, "system:serviceaccount:pipelines:dataset-events");
+        });
+
+        it("the consumer polls the queue with a pinned image and its workload identity, and may only reach HTTPS outside, DNS and the listener", () => {
+            const dep = consumerOf(plan);
+            const [c] = dep.spec.template.spec.containers;
+            assert.ok(pinned.has(c.image), c.image);
+            assert.equal(c.image, IMAGES.python);
+            assert.equal(dep.spec.template.metadata.labels["azure.workload.identity/use"], "true");
+            const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+            assert.match(env.QUEUE_URL, new RegExp(`^https://[a-z0-9]+\\.queue\\.core\\.windows\\.net/${DATASET_EVENTS_QUEUE}$`));
+            assert.equal(env.DATASETS_CONTAINER, "datasets");
+            assert.deepEqual(c.command.slice(-1), [`${DATASET_CONSUMER_SCRIPTS.mountPath}/event_grid.py`]);
+            const cm = objectsOfKind(plan, "ConfigMap", "pipelines").find((o) => o.metadata.name === DATASET_CONSUMER_SCRIPTS.configMap);
+            assert.deepEqual(cm?.data, datasetConsumerScripts());
+            const [policy] = egressOf(plan);
+            assert.deepEqual(policy.spec.egress[1].ports, [{ protocol: "TCP", port: 443 }]);
+            assert.equal(policy.spec.egress.length, 3);
+        });
+    });
+
+    describe("existing cluster: SeaweedFS filer metadata events", () => {
+        let plan: Plan;
+        before(async () => {
+            plan = await planStack("existing-example");
+        });
+
+        it("tails the filer under the datasets bucket with the pinned SeaweedFS image and forwards with the pinned Python", async () => {
+            const dep = consumerOf(plan);
+            const containers = dep.spec.template.spec.containers;
+            assert.deepEqual(containers.map((c: any) => [c.name, c.image]), [["tail", IMAGES.seaweedfs], ["forward", IMAGES.python]]);
+            const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+            assert.equal(env(containers[0]).FILER, "seaweedfs-filer.object-store.svc.cluster.local:8888");
+            assert.equal(env(containers[0]).PATH_PREFIX, "/buckets/datasets/");
+            assert.match(containers[0].command[2], /weed filer\.meta\.tail -filer="\$FILER" -pathPrefix="\$PATH_PREFIX"/);
+            assert.equal(env(containers[0]).EVENTS_FIFO, env(containers[1]).EVENTS_FIFO);
+            assert.equal(await schemaErrors(dep), "");
+        });
+
+        it("has no cloud or store identity, and reaches only the filer's gRPC port, DNS and the listener", () => {
+            assert.equal(resourcesOfType(plan, "mlops-testbed:existing:StoreIdentity").filter((r) => r.name.includes("dataset-events")).length, 0);
+            const sa = objectsOfKind(plan, "ServiceAccount", "pipelines").find((o) => o.metadata.name === DATASET_CONSUMER.name);
+            assert.equal(sa?.metadata.annotations, undefined);
+            assert.equal(consumerOf(plan).spec.template.spec.containers.some((c: any) => c.envFrom), false);
+            const [policy] = egressOf(plan);
+            assert.deepEqual(policy.spec.policyTypes, ["Egress"]);
+            assert.deepEqual(policy.spec.egress.map((r: any) => r.ports), [
+                [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+                [{ protocol: "TCP", port: 18888 }],
+                [{ protocol: "TCP", port: 8080 }],
+            ]);
+            assert.deepEqual(policy.spec.egress[1].to, [{
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "object-store" } },
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "seaweedfs", "app.kubernetes.io/component": "filer" } },
+            }]);
+            assert.deepEqual(policy.spec.egress[2].to, [{ podSelector: { matchLabels: { eventlistener: "mlops-testbed" } } }]);
+        });
     });
 });

@@ -203,6 +203,18 @@ export const COMPUTED: Record<string, Computed> = {
         const container = inputs.containerName ?? `${name}-example`;
         return { name: container, id: azureId(inputs, "Microsoft.Storage", `storageAccounts/${inputs.accountName}/blobServices/default/containers/${container}`) };
     },
+    "azure-native:storage:Queue": (name, inputs) => {
+        const queue = inputs.queueName ?? `${name}-example`;
+        return { name: queue, id: azureId(inputs, "Microsoft.Storage", `storageAccounts/${inputs.accountName}/queueServices/default/queues/${queue}`) };
+    },
+    "azure-native:eventgrid:SystemTopic": (name, inputs) => {
+        const topic = inputs.systemTopicName ?? `${name}-example`;
+        return {
+            name: topic,
+            id: azureId(inputs, "Microsoft.EventGrid", `systemTopics/${topic}`),
+            identity: { ...inputs.identity, principalId: mockGuid(`${name}-principal`), tenantId: MOCK_TENANT },
+        };
+    },
     "azure-native:containerregistry:Registry": (name, inputs) => {
         const registry = inputs.registryName ?? `${name}example`;
         return { name: registry, id: azureId(inputs, "Microsoft.ContainerRegistry", `registries/${registry}`), loginServer: `${registry}.azurecr.io` };

@@ -7,6 +7,7 @@ import type { TestbedConfig } from "../../infra/config";
 import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
 import type {
     ArtifactStore,
+    DatasetChangeSource,
     GpuNodePoolSummary,
     GpuScheduling,
     ImageRegistry,
@@ -17,6 +18,7 @@ import type {
 } from "../platform";
 import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../scheduling";
 import { AzureArtifactStore } from "./artifact-store";
+import { AzureDatasetEvents } from "./dataset-events";
 import { AksCluster } from "./cluster";
 import { AKS_SPOT_TAINT, AksGpuNodePool } from "./gpu-node-pool";
 import { AzureNetwork } from "./network";
@@ -47,15 +49,15 @@ export function azureGpuScheduling(hasSpotPools: boolean): GpuScheduling {
 
 /**
  * The Azure platform: resource group, VNet, AKS with system and GPU node pools, a storage account with the
- * `models` and `datasets` containers, ACR and workload identity.
+ * `models` and `datasets` containers, ACR, workload identity, and the datasets container's BlobCreated events
+ * (Event Grid into a Storage Queue) for the dataset-change trigger.
  *
  * GPU enablement: AKS installs the NVIDIA driver on GPU nodes (`gpuProfile.driver: Install`, the default of
  * `azure.gpuDriver`) but not the device plugin, so the testbed installs the same NVIDIA device plugin as on
  * AWS. With `gpuDriver: None` it installs neither; the NVIDIA GPU Operator you bring provides both.
  */
 export class AzurePlatform extends pulumi.ComponentResource implements Platform {
-    /** Azure Event Grid: not built yet. */
-    readonly datasetChanges = null;
+    readonly datasetChanges: DatasetChangeSource;
     readonly cloud = "azure" as const;
     readonly region: string;
     readonly clusterName: pulumi.Output<string>;
@@ -73,6 +75,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
     private readonly subscriptionId: pulumi.Output<string>;
     private readonly store: AzureArtifactStore;
     private readonly registry: AzureImageRegistry;
+    private readonly datasetEvents: AzureDatasetEvents;
     private readonly tags: Record<string, string>;
     private readonly platformName: string;
 
@@ -182,6 +185,22 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             endpoint: this.store.blobEndpoint,
             egress: { kind: "external-https", port: 443 },
         };
+        this.datasetEvents = new AzureDatasetEvents(`${name}-dataset-events`, {
+            resourceGroupName: group.name,
+            location,
+            accountName: this.store.accountName,
+            accountId: this.store.accountId,
+            container: this.store.containers.datasets.name,
+            subscriptionId: client.subscriptionId,
+            tags: args.tags,
+            protection: config.artifactStores.protection,
+        }, parent);
+        this.datasetChanges = {
+            kind: "event-grid",
+            queueUrl: this.datasetEvents.queueUrl,
+            container: this.store.containers.datasets.name,
+            egress: { kind: "external-https", port: 443 },
+        };
         this.registry = new AzureImageRegistry(`${name}-registry`, {
             resourceGroupName: group.name,
             location,
@@ -209,6 +228,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             subscriptionId: this.subscriptionId,
             grants: args.grants.map((g) => ({ ...g, containerId: this.store.containers[g.store].id })),
             pushRegistryId: args.registryPush ? this.registry.registryId : undefined,
+            consumeQueueId: args.consumeDatasetChanges ? this.datasetEvents.queueId : undefined,
             tags: this.tags,
         }, { parent: this, ...opts });
         return {

@@ -55,6 +55,8 @@ export interface AzureWorkloadIdentityArgs {
     readonly grants: readonly (StoreGrant & { readonly containerId: pulumi.Input<string> })[];
     /** Registry the identity may push to, or undefined. */
     readonly pushRegistryId?: pulumi.Input<string>;
+    /** Storage Queue whose messages the identity may read and delete (the dataset change queue), or undefined. */
+    readonly consumeQueueId?: pulumi.Input<string>;
     readonly tags: Record<string, string>;
 }
 
@@ -62,7 +64,7 @@ export interface AzureWorkloadIdentityArgs {
  * A user-assigned managed identity for one Kubernetes service account (AKS workload identity): its federated
  * credential trusts exactly `system:serviceaccount:<namespace>:<name>` from the cluster's issuer, and its only
  * permissions are role assignments on the granted containers (with an ABAC condition per prefix) and,
- * optionally, AcrPush on the registry.
+ * optionally, AcrPush on the registry and Storage Queue Data Message Processor on one queue.
  */
 export class AzureWorkloadIdentity extends pulumi.ComponentResource {
     readonly clientId: pulumi.Output<string>;
@@ -103,6 +105,15 @@ export class AzureWorkloadIdentity extends pulumi.ComponentResource {
                 principalId: identity.principalId,
                 principalType: "ServicePrincipal",
                 description: pulumi.interpolate`push model-server images for ${args.namespace}/${args.serviceAccount}`,
+            }, parent);
+        }
+        if (args.consumeQueueId) {
+            new authorization.RoleAssignment(`${name}-queue-consume`, {
+                scope: args.consumeQueueId,
+                roleDefinitionId: role("storageQueueDataMessageProcessor"),
+                principalId: identity.principalId,
+                principalType: "ServicePrincipal",
+                description: pulumi.interpolate`read and delete dataset change messages for ${args.namespace}/${args.serviceAccount}`,
             }, parent);
         }
         this.clientId = identity.clientId;

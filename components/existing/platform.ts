@@ -5,6 +5,7 @@ import { CONFIG_NAMESPACE } from "../../infra/schema/issues";
 import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
 import type {
     ArtifactStore,
+    DatasetChangeSource,
     GpuNodePoolSummary,
     GpuScheduling,
     ImageRegistry,
@@ -13,7 +14,17 @@ import type {
     WorkloadIdentityArgs,
     WorkloadIdentityBinding,
 } from "../platform";
-import { STORE_ENDPOINT, STORE_NAMESPACE, STORE_S3_POD_LABELS, STORE_S3_PORT, SeaweedfsStore } from "./seaweedfs";
+import {
+    STORE_BUCKETS_PATH,
+    STORE_ENDPOINT,
+    STORE_FILER_ADDRESS,
+    STORE_FILER_GRPC_PORT,
+    STORE_FILER_POD_LABELS,
+    STORE_NAMESPACE,
+    STORE_S3_POD_LABELS,
+    STORE_S3_PORT,
+    SeaweedfsStore,
+} from "./seaweedfs";
 import { StoreIdentity } from "./store-identity";
 
 type ExistingConfig = NonNullable<TestbedConfig["existing"]>;
@@ -48,7 +59,13 @@ export function kubeconfigFromConfig(): pulumi.Output<string> {
  */
 export class ExistingPlatform extends pulumi.ComponentResource implements Platform {
     /** SeaweedFS filer notifications: not built yet. */
-    readonly datasetChanges = null;
+    readonly datasetChanges: DatasetChangeSource = {
+        kind: "seaweedfs-filer",
+        filerAddress: STORE_FILER_ADDRESS,
+        bucketsPath: STORE_BUCKETS_PATH,
+        bucket: "datasets",
+        egress: { kind: "in-cluster", namespace: STORE_NAMESPACE, podLabels: { ...STORE_FILER_POD_LABELS }, port: STORE_FILER_GRPC_PORT },
+    };
     readonly cloud = "existing" as const;
     readonly region = null;
     readonly clusterName: pulumi.Output<string>;

@@ -11,6 +11,14 @@ export const STORE_NAMESPACE = "object-store";
 export const STORE_RELEASE = "seaweedfs";
 export const STORE_S3_PORT = 8333;
 export const STORE_S3_POD_LABELS = { "app.kubernetes.io/name": "seaweedfs", "app.kubernetes.io/component": "s3" } as const;
+export const STORE_FILER_POD_LABELS = { "app.kubernetes.io/name": "seaweedfs", "app.kubernetes.io/component": "filer" } as const;
+/** The filer's HTTP port (the chart's default); its gRPC port, which metadata subscribers use, is 10000 above. */
+export const STORE_FILER_PORT = 8888;
+export const STORE_FILER_GRPC_PORT = STORE_FILER_PORT + 10000;
+/** The filer's address as `weed` clients take it (the chart's filer Service). */
+export const STORE_FILER_ADDRESS = `${STORE_RELEASE}-filer.${STORE_NAMESPACE}.svc.cluster.local:${STORE_FILER_PORT}`;
+/** Where the S3 gateway keeps its buckets on the filer. */
+export const STORE_BUCKETS_PATH = "/buckets";
 export const STORE_ENDPOINT = `http://${STORE_RELEASE}-s3.${STORE_NAMESPACE}.svc.cluster.local:${STORE_S3_PORT}`;
 /** Secret (in the store namespace) holding the S3 gateway's static identities; the chart reads it by this key. */
 export const STORE_CONFIG_SECRET = "seaweedfs-s3-config";

@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -14,7 +16,8 @@ import {
 } from "../../pipelines/triggers/triggers";
 import { IMAGES } from "../../infra/versions";
 import type { Pipeline, TaskLike } from "../../pipelines/tekton";
-import type { DatasetChangeSource, Platform } from "../platform";
+import type { DatasetChangeKind, DatasetChangeSource, Platform } from "../platform";
+import { CLUSTER_PRIVATE_RANGES } from "./model-version-namespace";
 import { GATEWAY_CLASS } from "./model-routing";
 import { EVENT_LISTENER, EVENT_LISTENER_URL, GATEWAY_NAMESPACE, MONITORING_NAMESPACE, PART_OF, PIPELINES_NAMESPACE } from "./constants";
 
@@ -104,6 +107,152 @@ export function sqsConsumerScript(): string {
         "  fi",
         "done",
     ].join("\n");
+}
+
+type Container = k8s.types.input.core.v1.Container;
+type Volume = k8s.types.input.core.v1.Volume;
+type EgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+type SourceOf<K extends DatasetChangeKind> = Extract<DatasetChangeSource, { kind: K }>;
+
+/** The consumer's scripts (components/k8s/dataset-events/), shipped in a ConfigMap read at plan time. */
+export const DATASET_CONSUMER_SCRIPTS = {
+    configMap: "dataset-events-scripts",
+    dir: path.join(__dirname, "dataset-events"),
+    mountPath: "/opt/dataset-events",
+    files: ["common.py", "event_grid.py", "seaweedfs_filer.py"],
+} as const;
+
+/** The ConfigMap data of the consumer's scripts, as read from the repository. */
+export function datasetConsumerScripts(): Record<string, string> {
+    return Object.fromEntries(DATASET_CONSUMER_SCRIPTS.files.map((f) => [f, fs.readFileSync(path.join(DATASET_CONSUMER_SCRIPTS.dir, f), "utf8")]));
+}
+
+/** Where the filer-tail container writes the filer's events and the forwarder reads them (a FIFO in an emptyDir). */
+const FILER_EVENTS = { volume: "events", mountPath: "/events", fifo: "/events/filer-meta" } as const;
+
+const listenerEnv = [{ name: "LISTENER_URL", value: EVENT_LISTENER_URL }, { name: "HOME", value: "/tmp" }];
+const containerBase = {
+    resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+};
+const tmpMount = { name: "tmp", mountPath: "/tmp" };
+const scriptsMount = { name: "scripts", mountPath: DATASET_CONSUMER_SCRIPTS.mountPath, readOnly: true };
+const scriptsVolume: Volume = { name: "scripts", configMap: { name: DATASET_CONSUMER_SCRIPTS.configMap } };
+const python = (script: string) => ["python", "-u", `${DATASET_CONSUMER_SCRIPTS.mountPath}/${script}`];
+
+/** The egress rule to a dataset change source: HTTPS outside the cluster, or in-cluster pods on a port. */
+function sourceEgress(egress: DatasetChangeSource["egress"]): EgressRule {
+    return egress.kind === "external-https"
+        ? { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...CLUSTER_PRIVATE_RANGES] } }], ports: [{ protocol: "TCP", port: egress.port }] }
+        : { to: [{ namespaceSelector: nsSelector(egress.namespace), podSelector: { matchLabels: { ...egress.podLabels } } }], ports: [{ protocol: "TCP", port: egress.port }] };
+}
+
+/** How the consumer of one kind of dataset change source runs. */
+export interface DatasetConsumerSpec<K extends DatasetChangeKind> {
+    /** Whether the consumer gets a cloud identity through the platform's bindWorkloadIdentity (consumeDatasetChanges). */
+    readonly identity: boolean;
+    /** Whether its pod mounts the scripts ConfigMap. */
+    readonly scripts: boolean;
+    /** The pod's containers and volumes (besides the shared /tmp). */
+    readonly pod: (source: SourceOf<K>) => { containers: Container[]; volumes: Volume[] };
+}
+
+/**
+ * The consumer per kind of source. Each reads its platform's events and posts each object creation to the
+ * EventListener in the S3 EventBridge "Object Created" shape the dataset trigger accepts.
+ */
+export const DATASET_CONSUMERS = {
+    sqs: {
+        identity: true,
+        scripts: false,
+        pod: (source) => ({
+            containers: [{
+                name: "forward",
+                image: IMAGES.awsCli,
+                command: ["/bin/sh", "-c", sqsConsumerScript()],
+                env: [{ name: "QUEUE_URL", value: source.queueUrl }, { name: "AWS_REGION", value: source.region }, ...listenerEnv],
+                ...containerBase,
+                volumeMounts: [tmpMount],
+            }],
+            volumes: [],
+        }),
+    },
+    "event-grid": {
+        identity: true,
+        scripts: true,
+        pod: (source) => ({
+            containers: [{
+                name: "forward",
+                image: IMAGES.python,
+                command: python("event_grid.py"),
+                env: [{ name: "QUEUE_URL", value: source.queueUrl }, { name: "DATASETS_CONTAINER", value: source.container }, ...listenerEnv],
+                ...containerBase,
+                volumeMounts: [tmpMount, scriptsMount],
+            }],
+            volumes: [scriptsVolume],
+        }),
+    },
+    "seaweedfs-filer": {
+        identity: false,
+        scripts: true,
+        pod: (source) => {
+            const events = { name: FILER_EVENTS.volume, mountPath: FILER_EVENTS.mountPath };
+            return {
+                containers: [
+                    {
+                        // Waits for the forwarder's FIFO, then streams the filer's metadata events under the bucket into it.
+                        name: "tail",
+                        image: IMAGES.seaweedfs,
+                        command: ["/bin/sh", "-c", `while [ ! -p "$EVENTS_FIFO" ]; do sleep 1; done; exec weed filer.meta.tail -filer="$FILER" -pathPrefix="$PATH_PREFIX" > "$EVENTS_FIFO"`],
+                        env: [
+                            { name: "FILER", value: source.filerAddress },
+                            { name: "PATH_PREFIX", value: `${source.bucketsPath}/${source.bucket}/` },
+                            { name: "EVENTS_FIFO", value: FILER_EVENTS.fifo },
+                            { name: "HOME", value: "/tmp" },
+                        ],
+                        ...containerBase,
+                        volumeMounts: [tmpMount, events],
+                    },
+                    {
+                        name: "forward",
+                        image: IMAGES.python,
+                        command: python("seaweedfs_filer.py"),
+                        env: [
+                            { name: "EVENTS_FIFO", value: FILER_EVENTS.fifo },
+                            { name: "BUCKETS_PATH", value: source.bucketsPath },
+                            { name: "DATASETS_BUCKET", value: source.bucket },
+                            ...listenerEnv,
+                        ],
+                        ...containerBase,
+                        volumeMounts: [tmpMount, scriptsMount, events],
+                    },
+                ],
+                volumes: [scriptsVolume, { name: FILER_EVENTS.volume, emptyDir: {} }],
+            };
+        },
+    },
+} as const satisfies { readonly [K in DatasetChangeKind]: DatasetConsumerSpec<K> };
+
+/** The consumer of a source: its kind's entry of DATASET_CONSUMERS. */
+export function datasetConsumerFor<K extends DatasetChangeKind>(source: SourceOf<K>): DatasetConsumerSpec<K> {
+    // Indexing by a generic key loses the correlation with the source's type; the `satisfies` above guarantees it.
+    return DATASET_CONSUMERS[source.kind as K] as unknown as DatasetConsumerSpec<K>;
+}
+
+/** Egress of the consumer's pods: DNS, its source, the EventListener. Nothing else. */
+export function datasetConsumerNetworkPolicySpec(source: DatasetChangeSource): k8s.types.input.networking.v1.NetworkPolicySpec {
+    return {
+        podSelector: { matchLabels: { ...DATASET_CONSUMER.podLabels } },
+        policyTypes: ["Egress"],
+        egress: [
+            {
+                to: [{ namespaceSelector: nsSelector("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+            },
+            sourceEgress(source.egress),
+            { to: [{ podSelector: { matchLabels: { ...LISTENER_POD_LABELS } } }], ports: [{ protocol: "TCP", port: EVENT_LISTENER.port }] },
+        ],
+    };
 }
 
 /**
@@ -226,43 +375,44 @@ export class PipelineTriggers extends pulumi.ComponentResource {
 
     private datasetConsumer(name: string, platform: Platform, source: DatasetChangeSource, k8sOpts: pulumi.CustomResourceOptions) {
         const labels = { "app.kubernetes.io/part-of": PART_OF, ...DATASET_CONSUMER.podLabels };
-        const identity = platform.bindWorkloadIdentity(`${name}-dataset-events`, {
-            namespace: PIPELINES_NAMESPACE,
-            serviceAccount: DATASET_CONSUMER.name,
-            grants: [],
-            consumeDatasetChanges: true,
-        });
+        const consumer = datasetConsumerFor(source);
+        const identity = consumer.identity
+            ? platform.bindWorkloadIdentity(`${name}-dataset-events`, {
+                namespace: PIPELINES_NAMESPACE,
+                serviceAccount: DATASET_CONSUMER.name,
+                grants: [],
+                consumeDatasetChanges: true,
+            })
+            : null;
         const sa = new k8s.core.v1.ServiceAccount(`${name}-dataset-events-sa`, {
-            metadata: { name: DATASET_CONSUMER.name, namespace: PIPELINES_NAMESPACE, labels, annotations: identity.serviceAccountAnnotations },
+            metadata: { name: DATASET_CONSUMER.name, namespace: PIPELINES_NAMESPACE, labels, ...(identity ? { annotations: identity.serviceAccountAnnotations } : {}) },
             automountServiceAccountToken: false,
         }, k8sOpts);
+        if (consumer.scripts) {
+            new k8s.core.v1.ConfigMap(`${name}-dataset-events-scripts`, {
+                metadata: { name: DATASET_CONSUMER_SCRIPTS.configMap, namespace: PIPELINES_NAMESPACE, labels },
+                data: datasetConsumerScripts(),
+            }, k8sOpts);
+        }
+        new k8s.networking.v1.NetworkPolicy(`${name}-dataset-events-egress`, {
+            metadata: { name: `${DATASET_CONSUMER.name}-egress`, namespace: PIPELINES_NAMESPACE, labels },
+            spec: datasetConsumerNetworkPolicySpec(source),
+        }, k8sOpts);
+        const pod = consumer.pod(source);
         new k8s.apps.v1.Deployment(`${name}-dataset-events`, {
             metadata: { name: DATASET_CONSUMER.name, namespace: PIPELINES_NAMESPACE, labels },
             spec: {
                 replicas: 1,
                 selector: { matchLabels: { ...DATASET_CONSUMER.podLabels } },
                 template: {
-                    metadata: { labels: { ...labels, ...identity.podLabels } },
+                    metadata: { labels: { ...labels, ...(identity?.podLabels ?? {}) } },
                     spec: {
                         serviceAccountName: sa.metadata.name,
                         nodeSelector: { ...platform.systemScheduling.nodeSelector },
                         tolerations: [...platform.systemScheduling.tolerations],
                         securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
-                        containers: [{
-                            name: "forward",
-                            image: IMAGES.awsCli,
-                            command: ["/bin/sh", "-c", sqsConsumerScript()],
-                            env: [
-                                { name: "QUEUE_URL", value: source.queueUrl },
-                                { name: "AWS_REGION", value: source.region },
-                                { name: "LISTENER_URL", value: EVENT_LISTENER_URL },
-                                { name: "HOME", value: "/tmp" },
-                            ],
-                            resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-                            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                        }],
-                        volumes: [{ name: "tmp", emptyDir: {} }],
+                        containers: pod.containers,
+                        volumes: [{ name: "tmp", emptyDir: {} }, ...pod.volumes],
                     },
                 },
             },

@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { alertmanagerConfig } from "../../components/k8s/monitoring";
 import { EVENT_LISTENER, EVENT_LISTENER_URL } from "../../components/k8s/constants";
+import { DATASET_CONSUMER_SCRIPTS } from "../../components/k8s/triggers";
 import { evalCel, parseCel } from "../../test/cel";
 import { fire, githubSignature, resolveBinding, type Request } from "../../test/tekton-triggers";
 import { lint, runProblems, templateProblems } from "../../test/tekton-wiring";
@@ -126,6 +128,54 @@ describe("triggers", () => {
             assert.deepEqual(fire(listener, objects, json(JSON.stringify(other)), secrets), []);
             const outside = { body: sample("eventbridge-object-created.json"), headers: { [SOURCE_HEADER.name.toLowerCase()]: SOURCE_HEADER.value } };
             assert.deepEqual(fire(listener, objects, outside, secrets), []);
+        });
+    });
+
+    describe("dataset change on Azure and existing clusters (the consumers' translations)", () => {
+        /** Runs a consumer script's own translate() (Debian python3) on a sample and returns what it would post. */
+        const translated = (script: string, call: string, sampleName: string): string => {
+            const code = `import json, sys; sys.path.insert(0, sys.argv[1]); import ${script} as m; ` +
+                `raw = open(sys.argv[2]).read(); print(json.dumps(${call}))`;
+            const run = spawnSync("/usr/bin/python3", ["-c", code, DATASET_CONSUMER_SCRIPTS.dir, path.join(__dirname, "samples", sampleName)], {
+                encoding: "utf8",
+                timeout: 60_000,
+                env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+            });
+            assert.ifError(run.error);
+            assert.equal(run.status, 0, run.stderr);
+            return run.stdout.trim();
+        };
+        const eventbridge = () => paramsOf(fire(listener, objects, json(sample("eventbridge-object-created.json")), secrets)[0]);
+
+        it("an Event Grid BlobCreated event, translated, starts the same run as S3's Object Created", () => {
+            const body = translated("event_grid", "m.translate(json.loads(raw), 'datasets')", "event-grid-blob-created.json");
+            const fired = fire(listener, objects, json(body), secrets);
+            assert.deepEqual(fired.map((f) => f.trigger), ["iris-dataset-change"]);
+            assert.deepEqual(paramsOf(fired[0]), eventbridge());
+        });
+
+        it("a SeaweedFS filer.meta.tail line, translated, starts the same run as S3's Object Created", () => {
+            const body = translated("seaweedfs_filer", "m.translate(json.loads(raw.splitlines()[0]), '/buckets', 'datasets')", "seaweedfs-filer-meta-tail.jsonl");
+            const fired = fire(listener, objects, json(body), secrets);
+            assert.deepEqual(fired.map((f) => f.trigger), ["iris-dataset-change"]);
+            assert.deepEqual(paramsOf(fired[0]), eventbridge());
+        });
+
+        it("what the translations ignore is null, which the consumers never post", () => {
+            assert.equal(translated("event_grid", "m.translate(json.loads(raw), 'models')", "event-grid-blob-created.json"), "null");
+            assert.equal(translated("seaweedfs_filer", "m.translate(json.loads(raw.splitlines()[0]), '/buckets', 'models')", "seaweedfs-filer-meta-tail.jsonl"), "null");
+        });
+
+        it("the consumers' scripts pass their Python tests (translations, times, queue messages, filer paths)", () => {
+            const run = spawnSync("/usr/bin/python3", ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
+                cwd: DATASET_CONSUMER_SCRIPTS.dir,
+                encoding: "utf8",
+                timeout: 120_000,
+                env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+            });
+            assert.ifError(run.error);
+            assert.equal(run.status, 0, `${run.stderr}\n${run.stdout}`);
+            assert.match(run.stderr, /^Ran [1-9]\d* tests?/m);
         });
     });
 

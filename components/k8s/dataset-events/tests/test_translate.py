@@ -1,0 +1,142 @@
+import base64
+import copy
+import importlib.util
+import json
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLES = os.path.join(HERE, "..", "..", "..", "pipelines", "triggers", "samples")
+sys.path.insert(0, HERE)
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, f"{name}.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+event_grid = load("event_grid")
+filer = load("seaweedfs_filer")
+common = load("common")
+
+
+def sample(name):
+    with open(os.path.join(SAMPLES, name)) as f:
+        return f.read()
+
+
+# What the S3 EventBridge sample carries that the trigger reads: the same for every platform.
+EXPECTED = {
+    "source": "aws.s3",
+    "detail-type": "Object Created",
+    "time": "2026-11-23T09:20:11Z",
+    "detail": {"bucket": {"name": "datasets"}, "object": {"key": "iris/2026-11-23/train.csv"}},
+}
+
+
+class Times(unittest.TestCase):
+    def test_any_fraction_and_offset_to_utc_seconds(self):
+        self.assertEqual(common.rfc3339_seconds("2026-11-23T09:20:11.4587463Z"), "2026-11-23T09:20:11Z")
+        self.assertEqual(common.rfc3339_seconds("2026-11-23T10:20:11+01:00"), "2026-11-23T09:20:11Z")
+        self.assertEqual(common.rfc3339_seconds("2026-11-23T09:20:11Z"), "2026-11-23T09:20:11Z")
+        with self.assertRaises(ValueError):
+            common.rfc3339_seconds("23/11/2026")
+
+
+class EventGrid(unittest.TestCase):
+    def event(self):
+        return json.loads(sample("event-grid-blob-created.json"))
+
+    def test_blob_created_in_datasets_is_object_created(self):
+        self.assertEqual(event_grid.translate(self.event(), "datasets"), EXPECTED)
+
+    def test_queue_message_is_base64_of_the_event(self):
+        text = base64.b64encode(sample("event-grid-blob-created.json").encode()).decode()
+        self.assertEqual(event_grid.translate(event_grid.decode_message(text), "datasets"), EXPECTED)
+
+    def test_other_types_containers_and_the_container_itself_are_ignored(self):
+        deleted = self.event()
+        deleted["eventType"] = "Microsoft.Storage.BlobDeleted"
+        self.assertIsNone(event_grid.translate(deleted, "datasets"))
+        models = self.event()
+        models["subject"] = "/blobServices/default/containers/models/blobs/iris/v1/model.pkl"
+        self.assertIsNone(event_grid.translate(models, "datasets"))
+        similar = self.event()
+        similar["subject"] = "/blobServices/default/containers/datasets-old/blobs/iris/a.csv"
+        self.assertIsNone(event_grid.translate(similar, "datasets"))
+        empty = self.event()
+        empty["subject"] = "/blobServices/default/containers/datasets/blobs/"
+        self.assertIsNone(event_grid.translate(empty, "datasets"))
+
+    def test_get_messages_xml(self):
+        xml = (
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList><QueueMessage>"
+            "<MessageId>5974b586-0df3-4e2d-ad0c-18e3892bfca2</MessageId><InsertionTime>Mon, 23 Nov 2026 09:20:12 GMT</InsertionTime>"
+            "<ExpirationTime>Mon, 30 Nov 2026 09:20:12 GMT</ExpirationTime><PopReceipt>AgAAAAMAAAAAAAAA+1/2=</PopReceipt>"
+            "<TimeNextVisible>Mon, 23 Nov 2026 09:21:12 GMT</TimeNextVisible><DequeueCount>2</DequeueCount>"
+            "<MessageText>eyJhIjoxfQ==</MessageText></QueueMessage></QueueMessagesList>"
+        )
+        self.assertEqual(event_grid.parse_messages(xml), [{
+            "id": "5974b586-0df3-4e2d-ad0c-18e3892bfca2", "pop_receipt": "AgAAAAMAAAAAAAAA+1/2=", "dequeue_count": 2, "text": "eyJhIjoxfQ==",
+        }])
+        self.assertEqual(event_grid.parse_messages("<QueueMessagesList />"), [])
+
+
+class SeaweedfsFiler(unittest.TestCase):
+    def event(self):
+        return json.loads(sample("seaweedfs-filer-meta-tail.jsonl").splitlines()[0])
+
+    def test_new_version_of_an_object_is_object_created(self):
+        self.assertEqual(filer.translate(self.event(), "/buckets", "datasets"), EXPECTED)
+
+    def test_unversioned_create_and_move_in(self):
+        plain = self.event()
+        plain["directory"] = plain["eventNotification"]["newParentPath"] = "/buckets/datasets/iris/2026-11-23"
+        plain["eventNotification"]["newEntry"]["name"] = "train.csv"
+        self.assertEqual(filer.translate(plain, "/buckets", "datasets"), EXPECTED)
+        moved = copy.deepcopy(plain)
+        moved["directory"] = "/buckets/datasets/.uploads/abc"
+        moved["eventNotification"]["oldEntry"] = {**plain["eventNotification"]["newEntry"], "name": "0001_abc.part"}
+        self.assertEqual(filer.translate(moved, "/buckets", "datasets"), EXPECTED)
+
+    def test_overwrite_counts_only_when_the_content_changed(self):
+        e = self.event()
+        new = e["eventNotification"]["newEntry"]
+        e["eventNotification"]["oldEntry"] = copy.deepcopy(new)
+        self.assertIsNone(filer.translate(e, "/buckets", "datasets"), "attribute-only update")
+        e["eventNotification"]["oldEntry"]["attributes"]["md5"] = "b2xkIGNvbnRlbnQgaGFzaA=="
+        e["eventNotification"]["oldEntry"]["chunks"][0]["fileId"] = "2,0abc"
+        self.assertEqual(filer.translate(e, "/buckets", "datasets"), EXPECTED)
+
+    def test_deletions_directories_uploads_and_other_buckets_are_ignored(self):
+        deleted = self.event()
+        deleted["eventNotification"] = {"oldEntry": deleted["eventNotification"]["newEntry"]}
+        self.assertIsNone(filer.translate(deleted, "/buckets", "datasets"))
+        directory = self.event()
+        directory["eventNotification"]["newEntry"] = {"name": "2026-11-24", "isDirectory": True}
+        self.assertIsNone(filer.translate(directory, "/buckets", "datasets"))
+        part = self.event()
+        part["directory"] = part["eventNotification"]["newParentPath"] = "/buckets/datasets/.uploads/abc"
+        self.assertIsNone(filer.translate(part, "/buckets", "datasets"))
+        models = self.event()
+        models["directory"] = models["eventNotification"]["newParentPath"] = "/buckets/models/iris/v1/model.pkl.versions"
+        self.assertIsNone(filer.translate(models, "/buckets", "datasets"))
+        similar = self.event()
+        similar["directory"] = similar["eventNotification"]["newParentPath"] = "/buckets/datasets-old/iris"
+        self.assertIsNone(filer.translate(similar, "/buckets", "datasets"))
+
+    def test_object_keys(self):
+        b = "/buckets/datasets"
+        self.assertEqual(filer.object_key(f"{b}/iris/a.csv", b), "iris/a.csv")
+        self.assertEqual(filer.object_key(f"{b}/iris/a.csv.versions/v_01", b), "iris/a.csv")
+        self.assertIsNone(filer.object_key(f"{b}/iris/a.csv.versions", b))
+        self.assertIsNone(filer.object_key(f"{b}/.uploads/x/0001.part", b))
+        self.assertIsNone(filer.object_key(f"{b}/iris/", b))
+        self.assertIsNone(filer.object_key("/buckets/other/iris/a.csv", b))
+
+
+if __name__ == "__main__":
+    unittest.main()
