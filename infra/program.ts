@@ -72,6 +72,7 @@ export async function program(): Promise<StackOutputs> {
         },
         sourceRepository: config.pipelines.sourceRepository,
         dependsOn: pipelinesReady,
+        gatewayReady: [models.routing],
     });
     return stackOutputs(platform, {
         modelNamespaces: models.namespaces,

@@ -22,6 +22,24 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         return found[0];
     };
 
+    it("the webhook's Gateway, proxies and load balancer wait for the model gateway, not for the Tekton install", () => {
+        // A component in dependsOn stands for its resources: the gateway namespace is one of the model routing's.
+        const routing = findResource(plan, "kubernetes:core/v1:Namespace", "model-routing-ns");
+        const tektonInstall = findResource(plan, "kubernetes:yaml/v2:ConfigFile", "tekton-pipelines");
+        for (const [type, name] of [
+            ["kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", "triggers-webhook-proxy"],
+            ["kubernetes:gateway.networking.k8s.io/v1:Gateway", "triggers-webhook-gateway"],
+            ["kubernetes:core/v1:Service", "triggers-webhook-public"],
+        ] as const) {
+            const r = findResource(plan, type, name);
+            assert.ok(r.dependsOn.includes(routing.urn), `${name} waits for the model gateway`);
+            assert.ok(!r.dependsOn.includes(tektonInstall.urn), `${name} does not wait for the Tekton install`);
+        }
+        // The route to the listener does wait for it.
+        const route = findResource(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "triggers-git-webhook-route");
+        assert.ok(route.dependsOn.includes(tektonInstall.urn));
+    });
+
     it("the EventListener has the three triggers of every configured model", () => {
         const el = one("EventListener", "mlops-testbed", "pipelines");
         assert.deepEqual(el.spec.triggers.map((t: any) => t.name), ["iris", "digits"].flatMap((m) => [`${m}-git-push`, `${m}-dataset-change`, `${m}-retrain-alert`]));

@@ -32,6 +32,12 @@ export interface PipelineTriggersArgs {
     readonly sourceRepository?: string;
     /** What must exist first: the Tekton Triggers install (CRDs, interceptors) and the pipelines namespace. */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What the webhook Gateway, its proxies and their public Service need: the model gateway (Envoy Gateway, its
+     * CRDs, the GatewayClass, the `gateway` namespace), not the Tekton install; so the load balancer is provisioned
+     * while Tekton installs.
+     */
+    readonly gatewayReady: pulumi.Input<pulumi.Resource>[];
 }
 
 /** The Gateway that takes GitHub's webhook from outside, and its proxies' Service names. */
@@ -323,7 +329,7 @@ export class PipelineTriggers extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, k8sOpts);
+        }, { ...k8sOpts, dependsOn: args.gatewayReady });
         const gateway = new k8s.apiextensions.CustomResource(`${name}-webhook-gateway`, {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "Gateway",
@@ -338,7 +344,7 @@ export class PipelineTriggers extends pulumi.ComponentResource {
                     allowedRoutes: { namespaces: { from: "Same" }, kinds: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute" }] },
                 }],
             },
-        }, { ...k8sOpts, dependsOn: [...args.dependsOn, proxy] });
+        }, { ...k8sOpts, dependsOn: [...args.gatewayReady, proxy] });
         new k8s.apiextensions.CustomResource(`${name}-webhook-grant`, {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "ReferenceGrant",
@@ -361,7 +367,7 @@ export class PipelineTriggers extends pulumi.ComponentResource {
                 selector: { ...WEBHOOK_GATEWAY.proxyPodLabels },
                 ports: [{ name: "http", port: 80, targetPort: WEBHOOK_GATEWAY.port, protocol: "TCP" }],
             },
-        }, { ...k8sOpts, dependsOn: [...args.dependsOn, gateway] });
+        }, { ...k8sOpts, dependsOn: [...args.gatewayReady, gateway] });
 
         if (args.platform.datasetChanges) this.datasetConsumer(name, args.platform, args.platform.datasetChanges, k8sOpts);
 

@@ -108,6 +108,8 @@ export const PREFIX_ESTIMATES = [
     ["azure-native:keyvault:", { low: 5, typical: 15, high: 40, source: "aks-guide" }],
     ["azure-native:operationalinsights:", { low: 10, typical: 30, high: 60, source: "aks-guide" }],
     ["azure-native:insights:", { low: 2, typical: 5, high: 15, source: "aks-guide" }],
+    ["azure-native:monitor:", { low: 2, typical: 5, high: 15, source: "aks-guide" }],
+    ["azure-native:eventgrid:", { low: 10, typical: 30, high: 90, source: "aks-guide" }],
 ] as const satisfies readonly (readonly [string, CreateTimeEstimate])[];
 
 export const DEFAULT_ESTIMATE: CreateTimeEstimate = { low: 2, typical: 5, high: 15, source: "api-call" };
