@@ -3,7 +3,7 @@ import { parseRawConfig } from "../infra/config";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
 import { devicePluginValues } from "../components/k8s/nvidia-device-plugin";
 import { SECRET_PLACEHOLDER, type Plan } from "../tools/mock-runtime";
-import { referenceValues, unknownValueKeys } from "./chart-values";
+import { chartValues, unknownValueKeys } from "./reference";
 import type { CloudName } from "../infra/schema/platform";
 import { listStacks, loadStack } from "../tools/stack";
 import { findResource, planStack, resourcesOfType } from "./harness";
@@ -93,13 +93,13 @@ describe("whole program: outputs", () => {
 describe("helm values against the pinned charts", () => {
     it("the NVIDIA device plugin values are all keys of chart 0.20.0", () => {
         const values = findResource(plans.dev, "kubernetes:helm.sh/v3:Release", "aws-nvidia-release").inputs.values;
-        assert.deepEqual(unknownValueKeys(values, referenceValues("nvidia-device-plugin-0.20.0")), []);
+        assert.deepEqual(unknownValueKeys(values, [chartValues("nvidia-device-plugin-0.20.0")]), []);
     });
 
     it("the checker catches a key the chart does not have", () => {
         const values = { ...devicePluginValues({ resourceName: "nvidia.com/gpu", nodeLabel: { key: "a", value: "b" }, nodeSelector: {}, tolerations: [] }), devicePlugn: { enabled: true } };
-        assert.deepEqual(unknownValueKeys(values, referenceValues("nvidia-device-plugin-0.20.0")), ["devicePlugn"]);
-        assert.deepEqual(unknownValueKeys({ gfd: { enabld: true } }, referenceValues("nvidia-device-plugin-0.20.0")), ["gfd.enabld"]);
+        assert.deepEqual(unknownValueKeys(values, [chartValues("nvidia-device-plugin-0.20.0")]), ["devicePlugn"]);
+        assert.deepEqual(unknownValueKeys({ gfd: { enabld: true } }, [chartValues("nvidia-device-plugin-0.20.0")]), ["gfd.enabld"]);
     });
 });
 

@@ -15,9 +15,14 @@ export function referenceFile(...parts: string[]): string {
     return file;
 }
 
+/** A pinned chart's values.yaml as text (for what it documents only in comments). */
+export function chartValuesText(referenceDir: string): string {
+    return fs.readFileSync(referenceFile("charts", referenceDir, "values.yaml"), "utf8");
+}
+
 /** A pinned chart's values.yaml, parsed. */
 export function chartValues(referenceDir: string): Record<string, unknown> {
-    return parse(fs.readFileSync(referenceFile("charts", referenceDir, "values.yaml"), "utf8")) as Record<string, unknown>;
+    return parse(chartValuesText(referenceDir)) as Record<string, unknown>;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
