@@ -26,12 +26,16 @@ describe("record-manual-delivery", () => {
         }
         assert.deepEqual(received, [{
             method: "PUT",
-            url: "/metrics/job/mlops-delivery/model/iris/version/v3/mode/manual/part/delivery",
+            url: "/metrics/job/mlops-delivery/task/deploy-new-version/run/manual-20261102t090000z/model/iris/version/v3/mode/manual/part/delivery",
             body: [
                 "# TYPE mlops_delivery_result gauge",
                 'mlops_delivery_result{namespace="iris-v3"} 1',
                 "# TYPE mlops_deploy_lead_time_seconds gauge",
                 'mlops_deploy_lead_time_seconds{namespace="iris-v3"} 2730',
+                "# TYPE mlops_delivery_rollbacks gauge",
+                'mlops_delivery_rollbacks{namespace="iris-v3"} 0',
+                "# TYPE mlops_delivery_end_timestamp_seconds gauge",
+                `mlops_delivery_end_timestamp_seconds{namespace="iris-v3"} ${Date.parse("2026-11-02T09:45:30Z") / 1000}`,
                 "",
             ].join("\n"),
         }]);
@@ -40,8 +44,21 @@ describe("record-manual-delivery", () => {
     it("records a failed delivery without a lead time, and finishes now by default", () => {
         const d = parseArgs(["--model", "iris", "--version", "v3", "--started", "1000", "--result", "failure"], 1600);
         assert.equal(d.finished, 1600);
-        assert.equal(exposition(d), '# TYPE mlops_delivery_result gauge\nmlops_delivery_result{namespace="iris-v3"} 0\n');
-        assert.equal(groupUrl({ ...d, pushgateway: "http://pg:9091/" }), "http://pg:9091/metrics/job/mlops-delivery/model/iris/version/v3/mode/manual/part/delivery");
+        assert.equal(exposition(d), [
+            '# TYPE mlops_delivery_result gauge\nmlops_delivery_result{namespace="iris-v3"} 0',
+            '# TYPE mlops_delivery_rollbacks gauge\nmlops_delivery_rollbacks{namespace="iris-v3"} 0',
+            '# TYPE mlops_delivery_end_timestamp_seconds gauge\nmlops_delivery_end_timestamp_seconds{namespace="iris-v3"} 1600\n',
+        ].join("\n"));
+        assert.equal(groupUrl({ ...d, pushgateway: "http://pg:9091/" }), "http://pg:9091/metrics/job/mlops-delivery/task/deploy-new-version/run/manual-19700101t001640z/model/iris/version/v3/mode/manual/part/delivery");
+    });
+
+    it("records a recovering task's time to recover and its rollback, under the given run id", () => {
+        const d = parseArgs(["--model", "iris", "--version", "v2", "--started", "1000", "--finished", "1090", "--task", "rollback-bad-version", "--run", "study1-ana"], 0);
+        assert.match(groupUrl(d), /\/task\/rollback-bad-version\/run\/study1-ana\//);
+        const body = exposition(d);
+        assert.match(body, /^mlops_recovery_time_seconds\{namespace="iris-v2"\} 90$/m);
+        assert.match(body, /^mlops_delivery_rollbacks\{namespace="iris-v2"\} 1$/m);
+        assert.doesNotMatch(body, /mlops_deploy_lead_time_seconds/);
     });
 
     it("refuses bad arguments with a message naming the flag", () => {
@@ -52,6 +69,8 @@ describe("record-manual-delivery", () => {
             [["--model", "iris", "--version", "v3", "--started", "10", "--finished", "5"], /before --started/],
             [["--model", "iris", "--version", "v3", "--started", "1", "--result", "maybe"], /success or failure/],
             [["--colour", "red"], /unknown argument --colour/],
+            [["--model", "iris", "--version", "v3", "--started", "1", "--task", "deploy"], /--task must be one of deploy-new-version, /],
+            [["--model", "iris", "--version", "v3", "--started", "1", "--run", "Run 1"], /--run must be a DNS label/],
         ];
         for (const [argv, message] of bad) assert.throws(() => parseArgs(argv, 100), (e: unknown) => e instanceof UsageError && message.test(e.message), argv.join(" "));
     });

@@ -3,12 +3,14 @@
  * mode=manual, so the three delivery modes land on the same dashboard:
  *
  *   npm run record-manual-delivery -- --model iris --version v3 --started 2026-11-02T09:15:00Z [--result success|failure]
- *        [--finished <time, default now>] [--pushgateway http://localhost:9091]
+ *        [--finished <time, default now>] [--task <study task, default deploy-new-version>] [--run <id>]
+ *        [--pushgateway http://localhost:9091]
  *
- * Reach the Pushgateway first: kubectl -n monitoring port-forward svc/pushgateway-prometheus-pushgateway 9091:9091
+ * Reach the Pushgateway first: the port-forward command in the README (svc/pushgateway-prometheus-pushgateway).
  * Exit codes: 0 pushed, 2 bad arguments, 1 the push failed.
  */
 import { METRICS } from "../dashboards/metric-contract";
+import { STUDY_TASKS, TASK_IDS } from "../experiments/tasks";
 
 export interface ManualDelivery {
     model: string;
@@ -18,6 +20,10 @@ export interface ManualDelivery {
     /** Unix seconds when the version served. */
     finished: number;
     succeeded: boolean;
+    /** Standardized study task performed (experiments/tasks.ts). */
+    task: string;
+    /** Run id, unique per run: the Pushgateway group, so runs never overwrite each other. */
+    run: string;
     pushgateway: string;
 }
 
@@ -36,7 +42,7 @@ export function parseArgs(argv: readonly string[], now: number): ManualDelivery 
     const given: Record<string, string> = {};
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
-        if (!["--model", "--version", "--started", "--finished", "--result", "--pushgateway"].includes(flag)) throw new UsageError(`unknown argument ${flag}`);
+        if (!["--model", "--version", "--started", "--finished", "--result", "--task", "--run", "--pushgateway"].includes(flag)) throw new UsageError(`unknown argument ${flag}`);
         const value = argv[++i];
         if (value === undefined) throw new UsageError(`${flag} needs a value`);
         given[flag] = value;
@@ -48,21 +54,31 @@ export function parseArgs(argv: readonly string[], now: number): ManualDelivery 
     const started = parseTime("--started", given["--started"]);
     const finished = given["--finished"] ? parseTime("--finished", given["--finished"]) : now;
     if (finished < started) throw new UsageError("--finished is before --started");
-    return { model: given["--model"], version: given["--version"], started, finished, succeeded: result === "success", pushgateway: given["--pushgateway"] ?? "http://localhost:9091" };
+    const task = given["--task"] ?? "deploy-new-version";
+    if (!TASK_IDS.includes(task)) throw new UsageError(`--task must be one of ${TASK_IDS.join(", ")}, got "${task}"`);
+    const run = given["--run"] ?? `manual-${new Date(started * 1000).toISOString().replace(/[-:]|\.\d+/g, "").toLowerCase()}`;
+    if (!DNS_LABEL.test(run)) throw new UsageError(`--run must be a DNS label (letters, digits, -), got "${run}"`);
+    return { model: given["--model"], version: given["--version"], started, finished, succeeded: result === "success", task, run, pushgateway: given["--pushgateway"] ?? "http://localhost:9091" };
 }
 
-/** URL of the delivery group: the same grouping the pipelines' report step uses, with mode=manual. */
+/** URL of the run's delivery group: the same grouping the pipelines' report step uses (task, run, ...), with mode=manual. */
 export function groupUrl(d: ManualDelivery): string {
     const seg = (k: string, v: string) => `/${k}/${encodeURIComponent(v)}`;
-    return `${d.pushgateway.replace(/\/$/, "")}/metrics/job/${JOB}${seg("model", d.model)}${seg("version", d.version)}${seg("mode", "manual")}${seg("part", "delivery")}`;
+    const grouping = [["task", d.task], ["run", d.run], ["model", d.model], ["version", d.version], ["mode", "manual"], ["part", "delivery"]];
+    return `${d.pushgateway.replace(/\/$/, "")}/metrics/job/${JOB}${grouping.map(([k, v]) => seg(k, v)).join("")}`;
 }
 
-/** The exposition pushed: delivery result, and the lead time when the delivery succeeded. */
+/**
+ * The exposition pushed, as the pipelines' report step pushes it: the result, the lead time when the delivery
+ * succeeded (the time to recover instead, for a task that recovers), the rollbacks and the end time.
+ */
 export function exposition(d: ManualDelivery): string {
     const labels = `{namespace="${d.model}-${d.version}"}`;
-    const lines = [`# TYPE ${METRICS.deliveryResult.name} gauge`, `${METRICS.deliveryResult.name}${labels} ${d.succeeded ? 1 : 0}`];
-    if (d.succeeded) lines.push(`# TYPE ${METRICS.deployLeadTime.name} gauge`, `${METRICS.deployLeadTime.name}${labels} ${d.finished - d.started}`);
-    return lines.join("\n") + "\n";
+    const recovers = STUDY_TASKS.find((t) => t.id === d.task)?.recovers ?? false;
+    const samples: [string, number][] = [[METRICS.deliveryResult.name, d.succeeded ? 1 : 0]];
+    if (d.succeeded) samples.push([recovers ? METRICS.recoveryTime.name : METRICS.deployLeadTime.name, d.finished - d.started]);
+    samples.push([METRICS.deliveryRollbacks.name, recovers && d.succeeded ? 1 : 0], [METRICS.deliveryEnd.name, d.finished]);
+    return samples.flatMap(([name, value]) => [`# TYPE ${name} gauge`, `${name}${labels} ${value}`]).join("\n") + "\n";
 }
 
 export async function push(d: ManualDelivery): Promise<void> {
@@ -76,7 +92,7 @@ async function main(): Promise<number> {
         d = parseArgs(process.argv.slice(2), Date.now() / 1000);
     } catch (err) {
         if (err instanceof UsageError) {
-            process.stderr.write(`${err.message}\nusage: npm run record-manual-delivery -- --model <m> --version <v> --started <time> [--finished <time>] [--result success|failure] [--pushgateway <url>]\n`);
+            process.stderr.write(`${err.message}\nusage: npm run record-manual-delivery -- --model <m> --version <v> --started <time> [--finished <time>] [--result success|failure] [--task <study task>] [--run <id>] [--pushgateway <url>]\n`);
             return 2;
         }
         throw err;

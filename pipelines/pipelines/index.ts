@@ -10,6 +10,7 @@ import { DELIVERY_MODES } from "../../dashboards/metric-contract";
 import { PROMOTE_TASK } from "../promotion/task";
 import { ROLLOUTS } from "../tasks/choose-versions/task";
 import type { ParamSpec, Pipeline, PipelineTask } from "../tekton";
+import { TASK_IDS } from "../../experiments/tasks";
 import { param, passParams, taskResult } from "../tekton";
 
 /** Defaults the stack's config gives the pipelines' params. */
@@ -41,6 +42,11 @@ const P = {
     build: { name: "build", description: "Build of the version to deploy (models/<model>/<version>/<build>/); empty: its newest.", default: "" },
     /** train-and-deploy: a trigger does not know the version; the standby slot is chosen from the route. */
     chosenVersion: { name: "version", description: "Version to train and deploy; empty: the configured version with the least live traffic (standby slot).", default: "" },
+    /** The standardized study task a delivery run performs (experiments/tasks.ts); its runs are counted per task. */
+    studyTask: (id: string) => {
+        if (!TASK_IDS.includes(id)) throw new Error(`${id} is not a study task (experiments/tasks.ts): ${TASK_IDS.join(", ")}`);
+        return { name: "study-task", description: `Study task this run performs: ${TASK_IDS.join(", ")}.`, default: id };
+    },
     strategy: { name: "strategy", description: "single, canary, blue-green or shadow; empty: the model's traffic.strategy (its route's label).", default: "" },
 } satisfies Record<string, ParamSpec | ((...a: never[]) => ParamSpec)>;
 
@@ -146,7 +152,8 @@ function report(event: "train" | "deploy" | "rollback", extra: { name: string; v
         name: taskName, taskRef: { name: "report" },
         params: [
             { name: "event", value: event }, { name: "status", value: "$(tasks.status)" },
-            ...passParams(["model"]), { name: "version", value: version }, ...passParams(["mode"]), ...extra,
+            ...passParams(["model"]), { name: "version", value: version }, ...passParams(["mode"]),
+            ...(event === "train" ? [] : passParams(["study-task"])), ...extra,
         ],
     };
 }
@@ -169,7 +176,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
         [P.model, P.version, P.mode(), P.gitUrl, P.gitRevision, P.sourceDir, P.dataset, P.productionVersion, P.threshold(d.accuracyThreshold), P.tolerance(d.accuracyTolerance)],
         trainTasks("train"), [trainingReport("train")]),
     () => pipeline("deploy", "Builds the model-server image, deploys a registered version into its namespace, smoke-tests it and promotes it per the strategy (rolling back on a failed analysis).",
-        [P.model, P.version, P.mode(), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.replicas, P.gpu, P.podLabels, P.build, P.strategy],
+        [P.model, P.version, P.mode(), P.studyTask("deploy-new-version"), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.replicas, P.gpu, P.podLabels, P.build, P.strategy],
         [
             { name: "fetch-source", taskRef: { name: "fetch-source" }, params: passParams(["git-url", "git-revision", "source-dir"]), workspaces: SOURCE_WS },
             chooseVersions(),
@@ -178,7 +185,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
         ],
         [deliveryReport()]),
     (d) => pipeline("train-and-deploy", "The full automated delivery (what triggers start): choose the version slot, train (with its gates) and register, build the server image, deploy, smoke-test and promote.",
-        [P.model, P.chosenVersion, P.mode(), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.dataset,
+        [P.model, P.chosenVersion, P.mode(), P.studyTask("deploy-new-version"), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.dataset,
             P.threshold(d.accuracyThreshold), P.tolerance(d.accuracyTolerance), P.replicas, P.gpu, P.podLabels, P.strategy],
         [
             chooseVersions(),
@@ -189,14 +196,14 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
         [deliveryReport(chosen("version")), trainingReport("deploy", chosen("version"))]),
     () => pipeline("rollback", "Sends a model's traffic back to the previous version after checking it still answers.",
         [P.model, { name: "version", description: "The version to roll back to (serving before)." },
-            { name: "from-version", description: "The version traffic moves away from." }, P.mode()],
+            { name: "from-version", description: "The version traffic moves away from." }, P.mode(), P.studyTask("rollback-bad-version")],
         [
             { name: "smoke-test", taskRef: { name: "smoke-test" }, params: stage("rollback") },
             { name: "route", taskRef: { name: "route" }, runAfter: ["smoke-test"], params: [...stage("rollback"), { name: "strategy", value: "single" }] },
         ],
         [report("rollback", passParams(["from-version"]))], false),
     () => pipeline("simplified", "The simplified delivery: one stage trains and uploads (no validation, no gate), then deploys with an existing server image and routes all traffic at once (no analysis).",
-        [P.model, P.version, P.mode("simplified"), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir,
+        [P.model, P.version, P.mode("simplified"), P.studyTask("deploy-new-version"), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir,
             { name: "image", description: "Model-server image built by an earlier deploy run (the server loads each version from the store)." },
             P.replicas, P.gpu, P.podLabels],
         [

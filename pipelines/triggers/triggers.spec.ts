@@ -70,6 +70,7 @@ describe("triggers", () => {
                 "source-dir": "models/iris",
                 dataset: "store:iris/",
                 "trigger-time": "2026-11-23T10:15:40+01:00",
+                "study-task": "deploy-new-version",
             });
             assert.equal(run.metadata.labels["mlops-testbed/trigger"], "git-push");
         });
@@ -116,6 +117,7 @@ describe("triggers", () => {
                 "source-dir": "models/iris",
                 dataset: "store:iris/2026-11-23/train.csv",
                 "trigger-time": "2026-11-23T09:20:11Z",
+                "study-task": "retrain-changed-data",
             });
         });
 
@@ -190,6 +192,7 @@ describe("triggers", () => {
                 "source-dir": "models/iris",
                 dataset: "store:iris/",
                 "trigger-time": "2026-11-23T08:50:30.123Z",
+                "study-task": "retrain-changed-data",
             });
             assert.equal(fired[0].resources[0].metadata.labels["mlops-testbed/trigger"], "ModelDataDrift");
         });

@@ -56,6 +56,7 @@ export function templateParams(sourceRepository: string) {
         { name: "dataset", description: "store:<key> of the new data, or store:<model>/ for the newest object under the model's prefix." },
         { name: "trigger", description: "What started the delivery: git-push, dataset-change or the alert's name (a label of the run)." },
         { name: "trigger-time", description: "When it happened (RFC 3339): the start of the deploy lead time." },
+        { name: "study-task", description: "Study task the run performs (experiments/tasks.ts): a push deploys a new version, new data or an alert retrains.", default: "deploy-new-version" },
     ];
 }
 
@@ -93,8 +94,8 @@ export function triggerBindings() {
             p("trigger", "git-push"),
             p("trigger-time", "$(body.head_commit.timestamp)"),
         ]),
-        binding(BINDINGS.dataset, [p("dataset", datasetObject("$(body.detail.object.key)")), p("trigger", "dataset-change"), p("trigger-time", "$(body.time)")]),
-        binding(BINDINGS.alert, [p("trigger", "$(body.commonLabels.alertname)"), p("trigger-time", "$(body.alerts[0].startsAt)")]),
+        binding(BINDINGS.dataset, [p("dataset", datasetObject("$(body.detail.object.key)")), p("trigger", "dataset-change"), p("trigger-time", "$(body.time)"), p("study-task", "retrain-changed-data")]),
+        binding(BINDINGS.alert, [p("trigger", "$(body.commonLabels.alertname)"), p("trigger-time", "$(body.alerts[0].startsAt)"), p("study-task", "retrain-changed-data")]),
     ];
 }
 
@@ -118,6 +119,7 @@ export function trainAndDeployTemplate(pipeline: Pipeline, tasks: readonly TaskL
             "source-dir": modelSourceDir(tt("model")),
             dataset: tt("dataset"),
             "trigger-time": tt("trigger-time"),
+            "study-task": tt("study-task"),
         },
     });
     return {

@@ -5,10 +5,14 @@ EVENT train:    training and evaluation accuracy, dataset info.
 EVENT deploy:   delivery result (1 when the run succeeded), and on success the deploy lead time: now minus
                 TRIGGER_TIME (Unix seconds or RFC 3339, set by whatever started the run) or, without one, STARTED_AT.
                 Accuracies and dataset info too when the run trained.
-EVENT rollback: last-rollback timestamp of FROM_VERSION, and the delivery result of VERSION.
+EVENT rollback: last-rollback timestamp of FROM_VERSION, and the delivery result of VERSION, with the time to
+                recover (now minus TRIGGER_TIME or STARTED_AT) on success.
+Deploy and rollback runs are runs of a standardized study task (STUDY_TASK, experiments/tasks.ts): their delivery
+group carries the contract's run labels (task, run = RUN, the PipelineRun's name), so runs never overwrite each
+other, and adds the run's end time and its rollbacks; `npm run report` counts and compares runs by these.
 
 Env: EVENT, STATUS (Tekton's $(tasks.status): Succeeded, Completed, Failed, None), MODEL, VERSION, FROM_VERSION,
-MODE, TRIGGER_TIME, STARTED_AT, TRAIN_ACCURACY, EVAL_ACCURACY, DATASET_VERSION, PUSHGATEWAY_URL.
+MODE, STUDY_TASK, RUN, TRIGGER_TIME, STARTED_AT, TRAIN_ACCURACY, EVAL_ACCURACY, DATASET_VERSION, PUSHGATEWAY_URL.
 """
 import datetime
 import os
@@ -52,11 +56,17 @@ def samples(env, now):
             s.insert(0, (metrics.metric_name("trainingAccuracy", env), d, train_acc))
         out.append((group(version, "training"), s))
     if event in ("deploy", "rollback"):
-        s = [(metrics.metric_name("deliveryResult", env), ns(version), 1 if ok else 0)]
+        name = lambda key: metrics.metric_name(key, env)  # noqa: E731
         start = _time(env.get("TRIGGER_TIME")) or _num(env.get("STARTED_AT"))
+        rolled_back = event == "rollback" and ok
+        s = [(name("deliveryResult"), ns(version), 1 if ok else 0)]
         if event == "deploy" and ok and start is not None:
-            s.append((metrics.metric_name("deployLeadTime", env), ns(version), max(0.0, now - start)))
-        out.append((group(version, "delivery"), s))
+            s.append((name("deployLeadTime"), ns(version), max(0.0, now - start)))
+        if rolled_back and start is not None:
+            s.append((name("recoveryTime"), ns(version), max(0.0, now - start)))
+        s += [(name("deliveryRollbacks"), ns(version), 1 if rolled_back else 0), (name("deliveryEnd"), ns(version), now)]
+        run = [("task", env["STUDY_TASK"]), ("run", env["RUN"])]
+        out.append((run + group(version, "delivery"), s))
     if event == "rollback" and ok and env.get("FROM_VERSION"):
         out.append((group(env["FROM_VERSION"], "rollback"), [(metrics.metric_name("lastRollback", env), ns(env["FROM_VERSION"]), now)]))
     return out

@@ -16,7 +16,8 @@ import store
 METRIC_ENV = {"MLOPS_METRIC_DEPLOY_LEAD_TIME": "lead", "MLOPS_METRIC_DELIVERY_RESULT": "result",
               "MLOPS_METRIC_TRAINING_ACCURACY": "train_acc", "MLOPS_METRIC_EVALUATION_ACCURACY": "eval_acc",
               "MLOPS_METRIC_DATASET_INFO": "dataset", "MLOPS_METRIC_LAST_ROLLBACK": "rollback",
-              "MLOPS_METRIC_STAGE_DURATION": "stage"}
+              "MLOPS_METRIC_STAGE_DURATION": "stage", "MLOPS_METRIC_RECOVERY_TIME": "recovery",
+              "MLOPS_METRIC_DELIVERY_ROLLBACKS": "rollbacks", "MLOPS_METRIC_DELIVERY_END": "end"}
 
 
 class ValidateData(unittest.TestCase):
@@ -173,16 +174,18 @@ class Smoke(unittest.TestCase):
 
 class Report(unittest.TestCase):
     r = load("report", "report.py")
-    base = {**METRIC_ENV, "MODEL": "iris", "VERSION": "v2", "MODE": "automated"}
+    base = {**METRIC_ENV, "MODEL": "iris", "VERSION": "v2", "MODE": "automated", "STUDY_TASK": "deploy-new-version", "RUN": "deploy-x7k2p"}
+    ns = {"namespace": "iris-v2"}
 
     def test_deploy_success_pushes_lead_time_from_trigger(self):
         groups = dict((tuple(g), s) for g, s in self.r.samples({**self.base, "EVENT": "deploy", "STATUS": "Succeeded", "TRIGGER_TIME": "1000", "STARTED_AT": "1500"}, 1600.0))
-        delivery = groups[(("model", "iris"), ("version", "v2"), ("mode", "automated"), ("part", "delivery"))]
-        self.assertEqual(delivery, [("result", {"namespace": "iris-v2"}, 1), ("lead", {"namespace": "iris-v2"}, 600.0)])
+        # One group per run of a study task, so runs never overwrite each other.
+        delivery = groups[(("task", "deploy-new-version"), ("run", "deploy-x7k2p"), ("model", "iris"), ("version", "v2"), ("mode", "automated"), ("part", "delivery"))]
+        self.assertEqual(delivery, [("result", self.ns, 1), ("lead", self.ns, 600.0), ("rollbacks", self.ns, 0), ("end", self.ns, 1600.0)])
 
     def test_failed_deploy_has_result_zero_and_no_lead_time(self):
         [(_, s)] = self.r.samples({**self.base, "EVENT": "deploy", "STATUS": "Failed", "STARTED_AT": "1500"}, 1600.0)
-        self.assertEqual(s, [("result", {"namespace": "iris-v2"}, 0)])
+        self.assertEqual(s, [("result", self.ns, 0), ("rollbacks", self.ns, 0), ("end", self.ns, 1600.0)])
 
     def test_trigger_time_in_rfc3339(self):
         env = {**self.base, "EVENT": "deploy", "STATUS": "Completed", "STARTED_AT": "1500"}
@@ -195,8 +198,10 @@ class Report(unittest.TestCase):
     def test_training_and_rollback(self):
         out = self.r.samples({**self.base, "EVENT": "train", "STATUS": "Succeeded", "TRAIN_ACCURACY": "0.99", "EVAL_ACCURACY": "0.95", "DATASET_VERSION": "d1"}, 0)
         self.assertEqual([n for n, _, _ in out[0][1]], ["train_acc", "eval_acc", "dataset"])
-        out = self.r.samples({**self.base, "EVENT": "rollback", "STATUS": "Succeeded", "FROM_VERSION": "v3"}, 42.0)
+        out = self.r.samples({**self.base, "EVENT": "rollback", "STATUS": "Succeeded", "FROM_VERSION": "v3", "STUDY_TASK": "rollback-bad-version", "TRIGGER_TIME": "30"}, 42.0)
         self.assertEqual(out[-1], ([("model", "iris"), ("version", "v3"), ("mode", "automated"), ("part", "rollback")], [("rollback", {"namespace": "iris-v3"}, 42.0)]))
+        self.assertEqual(out[0][0][:2], [("task", "rollback-bad-version"), ("run", "deploy-x7k2p")])
+        self.assertEqual(out[0][1], [("result", self.ns, 1), ("recovery", self.ns, 12.0), ("rollbacks", self.ns, 1), ("end", self.ns, 42.0)])
 
 
 class Register(unittest.TestCase):
