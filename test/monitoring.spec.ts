@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../components/aws/node-groups";
 import { AKS_SPOT_TAINT } from "../components/azure/gpu-node-pool";
-import { DASHBOARD_LABEL, EVENT_LISTENER_URL, MONITORING_NAMESPACE } from "../components/k8s/constants";
+import { DASHBOARD_LABEL, EVENT_LISTENER_URL, MONITORING_NAMESPACE, PUSHGATEWAY_URL } from "../components/k8s/constants";
 import * as fs from "node:fs";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -11,7 +11,6 @@ import {
     GRAFANA_ADMIN_SECRET,
     modelServerPodMonitor,
     PUSHGATEWAY_CLEANUP,
-    PUSHGATEWAY_URL,
 } from "../components/k8s/monitoring";
 import { DASHBOARD_FOLDER } from "../dashboards";
 import { CHARTS, IMAGES, SUBCHARTS } from "../infra/versions";

@@ -9,6 +9,7 @@
  * Reach the Pushgateway first: the port-forward command in the README (svc/pushgateway-prometheus-pushgateway).
  * Exit codes: 0 pushed, 2 bad arguments, 1 the push failed.
  */
+import { MONITORING_SERVICES } from "../components/k8s/constants";
 import { METRICS } from "../dashboards/metric-contract";
 import { STUDY_TASKS, TASK_IDS } from "../experiments/tasks";
 
@@ -31,6 +32,9 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const JOB = "mlops-delivery";
 
 export class UsageError extends Error {}
+
+/** The local end of the Pushgateway's port-forward (`portForwardCommand(MONITORING_SERVICES.pushgateway)`). */
+const DEFAULT_PUSHGATEWAY = `http://localhost:${MONITORING_SERVICES.pushgateway.localPort}`;
 
 function parseTime(flag: string, text: string): number {
     const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Date.parse(text) / 1000;
@@ -58,7 +62,7 @@ export function parseArgs(argv: readonly string[], now: number): ManualDelivery 
     if (!TASK_IDS.includes(task)) throw new UsageError(`--task must be one of ${TASK_IDS.join(", ")}, got "${task}"`);
     const run = given["--run"] ?? `manual-${new Date(started * 1000).toISOString().replace(/[-:]|\.\d+/g, "").toLowerCase()}`;
     if (!DNS_LABEL.test(run)) throw new UsageError(`--run must be a DNS label (letters, digits, -), got "${run}"`);
-    return { model: given["--model"], version: given["--version"], started, finished, succeeded: result === "success", task, run, pushgateway: given["--pushgateway"] ?? "http://localhost:9091" };
+    return { model: given["--model"], version: given["--version"], started, finished, succeeded: result === "success", task, run, pushgateway: given["--pushgateway"] ?? DEFAULT_PUSHGATEWAY };
 }
 
 /** URL of the run's delivery group: the same grouping the pipelines' report step uses (task, run, ...), with mode=manual. */

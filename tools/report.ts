@@ -8,7 +8,7 @@
  * 3 Prometheus unreachable or refused a query, 1 anything else. Errors are one line on stderr.
  */
 import { spawnSync } from "node:child_process";
-import { MONITORING_NAMESPACE } from "../components/k8s/constants";
+import { MONITORING_SERVICES, portForwardCommand } from "../components/k8s/constants";
 import { FORMATS, render, type Format, type Report } from "./report/format";
 import { COMPARISON_COLUMNS, QUALITY_COLUMNS, comparisonQueries, comparisonTable, qualityQueries, qualityTable, type VectorSample, type Window } from "./report/queries";
 
@@ -27,8 +27,8 @@ export interface ReportArgs {
 const USAGE = "usage: npm run report -- [--prometheus <url>] [--stack <name>] [--since <duration|date>] [--until <date>] [--format markdown|csv|json]";
 
 /** Where Prometheus is when nothing says otherwise: the local end of the stack output prometheusUrl's port-forward. */
-export const DEFAULT_PROMETHEUS = "http://localhost:9090";
-const PORT_FORWARD_HINT = `kubectl --namespace ${MONITORING_NAMESPACE} port-forward svc/kps-prometheus 9090:9090`;
+export const DEFAULT_PROMETHEUS = `http://localhost:${MONITORING_SERVICES.prometheus.localPort}`;
+const PORT_FORWARD_HINT = portForwardCommand(MONITORING_SERVICES.prometheus);
 
 export function parseArgs(argv: string[]): ReportArgs {
     const args: ReportArgs = { since: "30d", format: "markdown" };

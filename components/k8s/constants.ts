@@ -79,3 +79,25 @@ export const MODEL_GATEWAY = {
         "gateway.envoyproxy.io/owning-gateway-namespace": GATEWAY_NAMESPACE,
     },
 } as const;
+
+/** Helm release names; they fix the Service names the outputs and the datasource refer to. */
+export const MONITORING_RELEASES = { stack: "kps", pushgateway: "pushgateway", dcgm: "dcgm-exporter" } as const;
+
+/** Services of the stack (kube-prometheus-stack `fullnameOverride: kps`; Grafana is `<release>-grafana`). */
+export const MONITORING_SERVICES = {
+    grafana: { name: `${MONITORING_RELEASES.stack}-grafana`, port: 80, localPort: 3000 },
+    prometheus: { name: `${MONITORING_RELEASES.stack}-prometheus`, port: 9090, localPort: 9090 },
+    alertmanager: { name: `${MONITORING_RELEASES.stack}-alertmanager`, port: 9093, localPort: 9093 },
+    pushgateway: { name: `${MONITORING_RELEASES.pushgateway}-prometheus-pushgateway`, port: 9091, localPort: 9091 },
+} as const;
+
+/** In-cluster URL of Prometheus' query API (the promotion analysis reads it). */
+export const PROMETHEUS_URL = `http://${MONITORING_SERVICES.prometheus.name}.${MONITORING_NAMESPACE}.svc.cluster.local:${MONITORING_SERVICES.prometheus.port}`;
+
+/** In-cluster URL batch steps push their metrics to. */
+export const PUSHGATEWAY_URL = `http://${MONITORING_SERVICES.pushgateway.name}.${MONITORING_NAMESPACE}.svc.cluster.local:${MONITORING_SERVICES.pushgateway.port}`;
+
+/** How to reach a monitoring UI or API from a workstation: the port-forward command (then http://localhost:<localPort>). */
+export function portForwardCommand(svc: { name: string; port: number; localPort: number }): string {
+    return `kubectl --namespace ${MONITORING_NAMESPACE} port-forward svc/${svc.name} ${svc.localPort}:${svc.port}`;
+}

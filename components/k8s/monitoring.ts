@@ -9,7 +9,16 @@ import { RETRAIN_LABEL, prometheusRuleSpecs } from "../../dashboards/rules";
 import { CHARTS, IMAGES } from "../../infra/versions";
 import type { MonitoringConfig } from "../../infra/schema/monitoring";
 import type { GpuScheduling, Scheduling } from "../platform";
-import { DASHBOARD_LABEL, EVENT_LISTENER_URL, MONITORING_NAMESPACE, PART_OF } from "./constants";
+import {
+    DASHBOARD_LABEL,
+    EVENT_LISTENER_URL,
+    MONITORING_NAMESPACE,
+    MONITORING_RELEASES,
+    MONITORING_SERVICES,
+    PART_OF,
+    portForwardCommand,
+    PUSHGATEWAY_URL,
+} from "./constants";
 
 export interface MonitoringArgs {
     /** Retention, volume sizes, scrape interval, alert thresholds (the stack's `monitoring` config). */
@@ -22,23 +31,6 @@ export interface MonitoringArgs {
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** Helm release names; they fix the Service names the outputs and the datasource refer to. */
-export const RELEASES = { stack: "kps", pushgateway: "pushgateway", dcgm: "dcgm-exporter" } as const;
-
-/** Services of the stack (kube-prometheus-stack `fullnameOverride: kps`; Grafana is `<release>-grafana`). */
-export const SERVICES = {
-    grafana: { name: `${RELEASES.stack}-grafana`, port: 80, localPort: 3000 },
-    prometheus: { name: `${RELEASES.stack}-prometheus`, port: 9090, localPort: 9090 },
-    alertmanager: { name: `${RELEASES.stack}-alertmanager`, port: 9093, localPort: 9093 },
-    pushgateway: { name: `${RELEASES.pushgateway}-prometheus-pushgateway`, port: 9091, localPort: 9091 },
-} as const;
-
-/** In-cluster URL of Prometheus' query API (the promotion analysis reads it). */
-export const PROMETHEUS_URL = `http://${SERVICES.prometheus.name}.${MONITORING_NAMESPACE}.svc.cluster.local:${SERVICES.prometheus.port}`;
-
-/** In-cluster URL batch steps push their metrics to. */
-export const PUSHGATEWAY_URL = `http://${SERVICES.pushgateway.name}.${MONITORING_NAMESPACE}.svc.cluster.local:${SERVICES.pushgateway.port}`;
-
 /** Secret holding the Grafana admin credentials; the chart reads it through `grafana.admin.existingSecret`. */
 export const GRAFANA_ADMIN_SECRET = { name: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password", user: "admin" } as const;
 
@@ -47,11 +39,6 @@ export const DASHBOARD_FOLDER_ANNOTATION = "grafana_folder";
 
 /** Names of the Alertmanager receivers. */
 export const RECEIVERS = { default: "null", retrain: "retrain-pipeline" } as const;
-
-/** How to reach a UI from a workstation: the port-forward command (then open http://localhost:<localPort>). */
-function portForward(svc: { name: string; port: number; localPort: number }): string {
-    return `kubectl --namespace ${MONITORING_NAMESPACE} port-forward svc/${svc.name} ${svc.localPort}:${svc.port}`;
-}
 
 const req = (cpu: string, memory: string, memoryLimit?: string) => ({
     requests: { cpu, memory },
@@ -100,7 +87,7 @@ export function kubePrometheusStackValues(config: MonitoringConfig, system: Sche
     const place = placement(system);
     const allNamespaces = {};
     return {
-        fullnameOverride: RELEASES.stack,
+        fullnameOverride: MONITORING_RELEASES.stack,
         // Managed control planes (EKS, AKS) do not expose these to scrape.
         kubeControllerManager: { enabled: false },
         kubeScheduler: { enabled: false },
@@ -339,11 +326,11 @@ export class Monitoring extends pulumi.ComponentResource {
                 values,
             }, { ...parent, dependsOn });
 
-        this.stack = release("stack", CHARTS.kubePrometheusStack, RELEASES.stack, kubePrometheusStackValues(args.config, args.systemScheduling), [this.namespace, adminSecret]);
+        this.stack = release("stack", CHARTS.kubePrometheusStack, MONITORING_RELEASES.stack, kubePrometheusStackValues(args.config, args.systemScheduling), [this.namespace, adminSecret]);
         // Both install ServiceMonitors, whose CRD the stack brings.
         const afterCrds = [this.namespace, this.stack];
-        this.pushgateway = release("pushgateway", CHARTS.prometheusPushgateway, RELEASES.pushgateway, pushgatewayValues(args.systemScheduling), afterCrds);
-        this.dcgmExporter = release("dcgm", CHARTS.dcgmExporter, RELEASES.dcgm, dcgmExporterValues(args.gpuScheduling), afterCrds);
+        this.pushgateway = release("pushgateway", CHARTS.prometheusPushgateway, MONITORING_RELEASES.pushgateway, pushgatewayValues(args.systemScheduling), afterCrds);
+        this.dcgmExporter = release("dcgm", CHARTS.dcgmExporter, MONITORING_RELEASES.dcgm, dcgmExporterValues(args.gpuScheduling), afterCrds);
 
         const rendered = renderDashboards();
         for (const d of rendered) new k8s.core.v1.ConfigMap(`${name}-dashboard-${d.uid}`, dashboardConfigMapManifest(d), inNamespace);
@@ -360,9 +347,9 @@ export class Monitoring extends pulumi.ComponentResource {
         }, inNamespace);
         new k8s.batch.v1.CronJob(`${name}-pushgateway-cleanup`, pushgatewayCleanupCronJob(args.config.pushgatewayKeepDays, args.systemScheduling), { ...parent, dependsOn: [this.namespace, this.pushgateway] });
 
-        this.grafanaUrl = portForward(SERVICES.grafana);
-        this.prometheusUrl = portForward(SERVICES.prometheus);
-        this.alertmanagerUrl = portForward(SERVICES.alertmanager);
+        this.grafanaUrl = portForwardCommand(MONITORING_SERVICES.grafana);
+        this.prometheusUrl = portForwardCommand(MONITORING_SERVICES.prometheus);
+        this.alertmanagerUrl = portForwardCommand(MONITORING_SERVICES.alertmanager);
         this.pushgatewayUrl = PUSHGATEWAY_URL;
 
         this.registerOutputs({

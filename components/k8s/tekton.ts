@@ -8,7 +8,7 @@ import type { PipelinesConfig } from "../../infra/schema/pipelines";
 import { IMAGES, TEKTON } from "../../infra/versions";
 import type { Platform, StoreGrant } from "../platform";
 import { GATEWAY_NAMESPACE, MONITORING_NAMESPACE, PART_OF, PIPELINES_NAMESPACE, PIPELINE_SERVICE_ACCOUNTS } from "./constants";
-import { PUSHGATEWAY_URL } from "./monitoring";
+import { PUSHGATEWAY_URL } from "./constants";
 
 export interface TektonArgs {
     /** The stack's `pipelines` config: run retention and the gate's defaults. */

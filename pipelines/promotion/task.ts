@@ -9,7 +9,7 @@ import * as path from "node:path";
 import ts from "typescript";
 import { METRICS } from "../../dashboards/metric-contract";
 import { GATEWAY_NAMESPACE, MODEL_LABEL_KEYS, PART_OF, PIPELINE_SERVICE_ACCOUNTS, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
-import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../components/k8s/monitoring";
+import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../components/k8s/constants";
 import type { AlertThresholds } from "../../infra/schema/monitoring";
 import type { PromotionConfig } from "../../infra/schema/pipelines";
 import { IMAGES } from "../../infra/versions";
