@@ -206,7 +206,7 @@ describe("Model-version namespaces on an existing cluster", function () {
             const settings = resourcesOfType(plan, "kubernetes:core/v1:ConfigMap")
                 .find((r) => (r.inputs as any).metadata.namespace === namespace && (r.inputs as any).metadata.name === DEPLOY_SETTINGS.configMap);
             assert.ok(settings, `${namespace} has ${DEPLOY_SETTINGS.configMap}`);
-            assert.deepEqual(JSON.parse((settings.inputs as any).data[DEPLOY_SETTINGS.keys.envFrom]), [{ secretRef: { name } }]);
+            assert.deepEqual(JSON.parse((settings.inputs as any).data[DEPLOY_SETTINGS.keys.podEnvFrom]), [{ secretRef: { name } }]);
         });
     }
 

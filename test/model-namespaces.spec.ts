@@ -110,7 +110,7 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
             const A = NAMESPACE_ANNOTATIONS;
             const a = ns.metadata.annotations!;
             assert.deepEqual(cms[0].data, {
-                [K.replicas]: a[A.replicas], [K.gpu]: a[A.gpu], [K.artifactPrefix]: a[A.artifactPrefix], [K.podLabels]: a[A.podLabels], [K.envFrom]: a[A.podEnvFrom],
+                [K.replicas]: a[A.replicas], [K.gpu]: a[A.gpu], [K.artifactPrefix]: a[A.artifactPrefix], [K.podLabels]: a[A.podLabels], [K.podEnvFrom]: a[A.podEnvFrom],
             });
         }
         const readsConfigMaps = DEPLOYER_RULES.some((r) => (r.apiGroups as string[] | undefined)?.includes("") && (r.resources as string[]).includes("configmaps") && (r.verbs as string[]).includes("get"));

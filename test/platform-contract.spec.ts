@@ -134,7 +134,7 @@ function withoutStorePeers(type: string, inputs: any): any {
 function withoutIdentitySettings(type: string, inputs: any): any {
     if (type !== "kubernetes:core/v1:ConfigMap" || inputs?.metadata?.name !== DEPLOY_SETTINGS.configMap) return inputs;
     const data = { ...inputs.data };
-    for (const k of [DEPLOY_SETTINGS.keys.podLabels, DEPLOY_SETTINGS.keys.envFrom]) {
+    for (const k of [DEPLOY_SETTINGS.keys.podLabels, DEPLOY_SETTINGS.keys.podEnvFrom]) {
         assert.ok(k in data, `${DEPLOY_SETTINGS.configMap} lacks ${k}`);
         data[k] = "<identity>";
     }

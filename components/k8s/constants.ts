@@ -39,26 +39,22 @@ export const MODEL_SERVER = {
 } as const;
 
 /**
- * Annotations on every model-version namespace that tell the deploy pipeline how to roll out the model server:
- * replicas, GPUs per replica, the artifact prefix it may read, and what the cloud identity needs on the pods
- * (labels as a JSON object, `envFrom` entries as a JSON list).
- */
-export const NAMESPACE_ANNOTATIONS = {
-    replicas: "mlops-testbed/replicas",
-    gpu: "mlops-testbed/gpu",
-    artifactPrefix: "mlops-testbed/artifact-prefix",
-    podLabels: "mlops-testbed/pod-labels",
-    podEnvFrom: "mlops-testbed/pod-env-from",
-} as const;
-
-/**
- * ConfigMap in every model-version namespace with what the deploy step needs to roll out the server there: the
- * same values as NAMESPACE_ANNOTATIONS, readable by the pipelines' deployer (which may not read Namespaces).
+ * What the deploy step needs to roll out a version's model server: replicas, GPUs per replica, the artifact prefix
+ * it may read, and what the cloud identity needs on the pods (labels as a JSON object, `envFrom` entries as a JSON
+ * list). Written into the ConfigMap `configMap` of every model-version namespace under these keys (the pipelines'
+ * deployer may read ConfigMaps there but not Namespaces), and shown on the Namespace as NAMESPACE_ANNOTATIONS.
  */
 export const DEPLOY_SETTINGS = {
     configMap: "model-server-deploy",
-    keys: { replicas: "replicas", gpu: "gpu", artifactPrefix: "artifact-prefix", podLabels: "pod-labels", envFrom: "env-from" },
+    keys: { replicas: "replicas", gpu: "gpu", artifactPrefix: "artifact-prefix", podLabels: "pod-labels", podEnvFrom: "pod-env-from" },
 } as const;
+
+type DeploySettingKey = keyof typeof DEPLOY_SETTINGS.keys;
+
+/** The deploy settings as annotations on the Namespace: `mlops-testbed/<key>`. */
+export const NAMESPACE_ANNOTATIONS = Object.fromEntries(
+    Object.entries(DEPLOY_SETTINGS.keys).map(([k, key]) => [k, `mlops-testbed/${key}`]),
+) as { readonly [K in DeploySettingKey]: `mlops-testbed/${(typeof DEPLOY_SETTINGS.keys)[K]}` };
 
 /** Kubernetes label keys naming the model and version of a namespace and everything in it. */
 export const MODEL_LABEL_KEYS = { model: "mlops-testbed/model", version: "mlops-testbed/version" } as const;

@@ -166,7 +166,15 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
         const binding = platform.bindWorkloadIdentity(`${name}-identity`, { namespace: bindingNamespace, serviceAccount: MODEL_SERVER.serviceAccount, grants: [grant] });
         this.identity = binding.identity;
 
-        const envFrom = podEnvFrom(binding);
+        const deploySettings: Record<keyof typeof DEPLOY_SETTINGS.keys, pulumi.Input<string>> = {
+            replicas: String(version.replicas),
+            gpu: String(version.gpu),
+            artifactPrefix: prefix,
+            podLabels: JSON.stringify(binding.podLabels),
+            podEnvFrom: podEnvFrom(binding),
+        };
+        const keyed = (keys: Record<keyof typeof DEPLOY_SETTINGS.keys, string>) =>
+            Object.fromEntries(Object.entries(deploySettings).map(([k, v]) => [keys[k as keyof typeof keys], v]));
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
             metadata: {
                 name: ns,
@@ -178,13 +186,7 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
                 // What the deploy pipeline needs to roll out this version's server.
-                annotations: {
-                    [NAMESPACE_ANNOTATIONS.replicas]: String(version.replicas),
-                    [NAMESPACE_ANNOTATIONS.gpu]: String(version.gpu),
-                    [NAMESPACE_ANNOTATIONS.artifactPrefix]: prefix,
-                    [NAMESPACE_ANNOTATIONS.podLabels]: JSON.stringify(binding.podLabels),
-                    [NAMESPACE_ANNOTATIONS.podEnvFrom]: envFrom,
-                },
+                annotations: keyed(NAMESPACE_ANNOTATIONS),
             },
         }, k8sOpts);
         const nsName = this.namespace.metadata.name;
@@ -220,17 +222,7 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
             },
         }, k8sOpts);
 
-        const K = DEPLOY_SETTINGS.keys;
-        new k8s.core.v1.ConfigMap(`${name}-deploy-settings`, {
-            metadata: meta(DEPLOY_SETTINGS.configMap),
-            data: {
-                [K.replicas]: String(version.replicas),
-                [K.gpu]: String(version.gpu),
-                [K.artifactPrefix]: prefix,
-                [K.podLabels]: JSON.stringify(binding.podLabels),
-                [K.envFrom]: envFrom,
-            },
-        }, k8sOpts);
+        new k8s.core.v1.ConfigMap(`${name}-deploy-settings`, { metadata: meta(DEPLOY_SETTINGS.configMap), data: keyed(DEPLOY_SETTINGS.keys) }, k8sOpts);
 
         const deployer = PIPELINE_SERVICE_ACCOUNTS.deployer;
         const role = new k8s.rbac.v1.Role(`${name}-deployer-role`, { metadata: meta("pipelines-deployer"), rules: DEPLOYER_RULES }, k8sOpts);

@@ -31,9 +31,9 @@ SETTINGS_CONFIGMAP = "model-server-deploy"
 def identity_settings(configmap):
     """Pod labels and envFrom entries from the namespace's deploy-settings ConfigMap data."""
     data = (configmap or {}).get("data") or {}
-    labels, env_from = json.loads(data.get("pod-labels") or "{}"), json.loads(data.get("env-from") or "[]")
+    labels, env_from = json.loads(data.get("pod-labels") or "{}"), json.loads(data.get("pod-env-from") or "[]")
     if not isinstance(labels, dict) or not isinstance(env_from, list):
-        raise ValueError(f"{SETTINGS_CONFIGMAP}: pod-labels must be a JSON object and env-from a JSON list")
+        raise ValueError(f"{SETTINGS_CONFIGMAP}: pod-labels must be a JSON object and pod-env-from a JSON list")
     return {"pod_labels": labels, "env_from": env_from}
 
 

@@ -143,7 +143,7 @@ class Deploy(unittest.TestCase):
 
     def test_identity_from_the_namespace_settings(self):
         cm = {"data": {"pod-labels": '{"azure.workload.identity/use": "true"}',
-                       "env-from": '[{"secretRef": {"name": "model-server-store-credentials"}}]'}}
+                       "pod-env-from": '[{"secretRef": {"name": "model-server-store-credentials"}}]'}}
         objs = self.d.manifests(self.env, self.d.identity_settings(cm))
         pod = objs[0]["spec"]["template"]
         self.assertEqual(pod["metadata"]["labels"]["azure.workload.identity/use"], "true")
@@ -152,8 +152,8 @@ class Deploy(unittest.TestCase):
         self.assertEqual(fetch["envFrom"], [{"secretRef": {"name": "model-server-store-credentials"}}])
         self.assertNotIn("envFrom", pod["spec"]["containers"][0])
         self.assertEqual(self.d.identity_settings({"data": {}}), {"pod_labels": {}, "env_from": []})
-        with self.assertRaisesRegex(ValueError, "env-from a JSON list"):
-            self.d.identity_settings({"data": {"env-from": "{}"}})
+        with self.assertRaisesRegex(ValueError, "pod-env-from a JSON list"):
+            self.d.identity_settings({"data": {"pod-env-from": "{}"}})
 
     def test_gpu_and_zero_replicas(self):
         objs = self.d.manifests({**self.env, "GPU": "1", "REPLICAS": "0"})
