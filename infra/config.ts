@@ -149,6 +149,16 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
     return Object.fromEntries(entries);
 }
 
+/**
+ * Validates a stack's config as the Pulumi CLI hands it over (full keys to strings, and the full keys set as
+ * secrets): what a tool that reads a stack file without running the program (pipelinerun, bench) must use, so a
+ * stack with a secret kubeconfig validates as it does under `pulumi up`.
+ */
+export function validateStackConfig(config: Record<string, string>, secretKeys: readonly string[]) {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return validateConfig(parseRawConfig(config), { secretKeys: secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)) });
+}
+
 /** How a validation run learns which keys were set as secrets (`pulumi config set --secret`). */
 export interface ValidateOptions {
     /** Short keys (e.g. "kubeconfig") whose values are secret config. */

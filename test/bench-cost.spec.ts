@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseRawConfig, validateConfig } from "../infra/config";
+import { validateStackConfig } from "../infra/config";
 import { type CostInputs, costInputs, monthlyCost, type NodePool, quantityGiB, runningNodes } from "../tools/bench/cost";
 import { ASSUMED_STORAGE_GB, AWS_PRICES, HOURS_PER_MONTH, SPOT_PRICE_FACTOR } from "../tools/bench/prices";
 import { loadStack } from "../tools/stack";
@@ -65,7 +65,7 @@ describe("bench cost", () => {
     for (const stack of ["dev", "prod"]) {
         it(`derives the ${stack} inputs from its plan and config, and prices every instance type it uses`, async () => {
             const plan = await planStack(stack);
-            const config = validateConfig(parseRawConfig(loadStack(stack).config)).config!;
+            const config = validateStackConfig(loadStack(stack).config, loadStack(stack).secretKeys).config!;
             const inputs = costInputs(plan.resources, config);
             assert.equal(inputs.region, config.aws!.region);
             assert.equal(inputs.clusters, 1);

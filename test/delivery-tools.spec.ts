@@ -2,7 +2,12 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { parse } from "yaml";
-import { buildRun } from "../tools/pipelinerun";
+import { existingGpuScheduling } from "../components/existing/platform";
+import { azureGpuScheduling } from "../components/azure/platform";
+import { awsGpuScheduling } from "../components/aws/platform";
+import { validateStackConfig } from "../infra/config";
+import { buildRun, GPU_SCHEDULING } from "../tools/pipelinerun";
+import { loadStack } from "../tools/stack";
 import { exposition, groupUrl, parseArgs, push, UsageError } from "../tools/record-manual-delivery";
 
 describe("record-manual-delivery", () => {
@@ -85,5 +90,15 @@ describe("pipelinerun", () => {
         assert.equal(run.spec.taskRunSpecs.find((s: any) => s.pipelineTaskName === "deploy").serviceAccountName, "deployer");
         assert.throws(() => buildRun(["nope"]), /one of train, deploy/);
         assert.throws(() => buildRun(["rollback", "--param", "model=iris"]), /needs --param version=/);
+    });
+
+    it("places GPU training where the stack's platform puts GPU pods, on every cloud", () => {
+        const config = (stack: string) => validateStackConfig(loadStack(stack).config, loadStack(stack).secretKeys).config!;
+        const existing = config("existing-example");
+        assert.deepEqual(GPU_SCHEDULING.existing(existing), existingGpuScheduling(existing.existing!.gpu));
+        assert.deepEqual(GPU_SCHEDULING.azure(config("azure-example")), azureGpuScheduling(config("azure-example").gpuNodePools.some((p) => p.capacityType === "spot")));
+        assert.deepEqual(GPU_SCHEDULING.aws(config("dev")), awsGpuScheduling());
+        const relabelled = { ...existing, existing: { ...existing.existing!, gpu: { ...existing.existing!.gpu, nodeLabel: { key: "accelerator", value: "t4" } } } };
+        assert.deepEqual(GPU_SCHEDULING.existing(relabelled).nodeSelector, { accelerator: "t4" }, "an existing cluster's own GPU label, not AWS's");
     });
 });

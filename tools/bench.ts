@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseRawConfig, validateConfig } from "../infra/config";
+import { parseRawConfig, validateStackConfig } from "../infra/config";
 import { program } from "../infra/program";
 import { criticalPath, type CriticalPathReport } from "./bench/critical-path";
 import { costInputs, monthlyCost, type MonthlyCost } from "./bench/cost";
@@ -143,7 +143,7 @@ async function analyseStacks() {
         try {
             const raw = parseRawConfig(s.config);
             if (raw.cloud !== "aws") throw new Error(`cloud ${String(raw.cloud)}: only AWS stacks have a price table`);
-            const validated = validateConfig(raw);
+            const validated = validateStackConfig(s.config, s.secretKeys);
             if (!validated.config) throw new Error(`invalid config: ${validated.issues.map((i) => i.key).join(", ")}`);
             const inputs = costInputs(resources, validated.config);
             const firstGpu = inputs.pools.find((p) => p.gpu);

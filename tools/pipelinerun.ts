@@ -7,8 +7,13 @@
  * the stack's config, training runs on GPU nodes. Exit codes: 0 printed, 2 bad arguments or config.
  */
 import { stringify } from "yaml";
-import { GPU_TAINT } from "../components/aws/node-groups";
-import { formatIssues, parseRawConfig, validateConfig } from "../infra/config";
+import { awsGpuScheduling } from "../components/aws/platform";
+import { azureGpuScheduling } from "../components/azure/platform";
+import { existingGpuScheduling } from "../components/existing/platform";
+import type { GpuScheduling } from "../components/platform";
+import type { TestbedConfig } from "../infra/config";
+import type { CloudName } from "../infra/schema/platform";
+import { formatIssues, validateStackConfig } from "../infra/config";
 import { allTasks, PIPELINE_NAMES, renderPipelines } from "../pipelines";
 import { pipelineRun, RunError } from "../pipelines/runs";
 import { loadStack } from "./stack";
@@ -27,22 +32,24 @@ export function buildRun(argv: readonly string[]): string {
         } else throw new RunError(`unknown argument ${rest[i]}`);
     }
     const s = loadStack(stack);
-    const result = validateConfig(parseRawConfig(s.config));
+    const result = validateStackConfig(s.config, s.secretKeys);
     if (!result.config) throw new RunError(formatIssues(result.issues));
     const config = result.config;
     const pipeline = renderPipelines(config.pipelines).find((p) => p.metadata.name === name)!;
-    // The GPU nodes' label and taint (components/aws/node-groups.ts), the same the Platform's gpuScheduling carries.
     const run = pipelineRun(pipeline, allTasks({ promotion: config.pipelines.promotion, alerts: config.monitoring.alerts }), {
         params,
         trainingGpus: config.pipelines.trainingGpus,
-        gpuScheduling: {
-            nodeSelector: { "nvidia.com/gpu.present": "true" },
-            tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
-            resourceName: "nvidia.com/gpu",
-        },
+        gpuScheduling: GPU_SCHEDULING[config.cloud](config),
     });
     return stringify(run, { lineWidth: 0 });
 }
+
+/** The stack's GPU scheduling, as its platform describes it, without building the platform. */
+export const GPU_SCHEDULING: Record<CloudName, (config: TestbedConfig) => GpuScheduling> = {
+    aws: () => awsGpuScheduling(),
+    azure: (c) => azureGpuScheduling(c.gpuNodePools.some((p) => p.capacityType === "spot")),
+    existing: (c) => existingGpuScheduling(c.existing!.gpu),
+};
 
 if (require.main === module) {
     try {

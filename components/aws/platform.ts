@@ -35,6 +35,16 @@ export interface AwsPlatformArgs {
     readonly tags: Record<string, string>;
 }
 
+/** Where GPU pods go on EKS: the GPU node label, tolerating the GPU taint. */
+export function awsGpuScheduling(): GpuScheduling {
+    return {
+        resourceName: "nvidia.com/gpu",
+        nodeLabel: { key: "nvidia.com/gpu.present", value: "true" },
+        nodeSelector: { "nvidia.com/gpu.present": "true" },
+        tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+    };
+}
+
 /** EKS access-entry policy that grants cluster-admin. */
 const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
@@ -152,12 +162,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             name: poolName, instanceTypes, capacityType, minSize, maxSize,
         }));
 
-        this.gpuScheduling = {
-            resourceName: "nvidia.com/gpu",
-            nodeLabel: { key: "nvidia.com/gpu.present", value: "true" },
-            nodeSelector: { "nvidia.com/gpu.present": "true" },
-            tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
-        };
+        this.gpuScheduling = awsGpuScheduling();
         this.systemScheduling = { nodeSelector: { ...SYSTEM_NODE_LABELS }, tolerations: [] };
 
         // The device plugin is a DaemonSet on GPU nodes only: ready with zero nodes, so it needs the API, not the
