@@ -1,0 +1,328 @@
+/**
+ * The cluster tier (`npm run test:cluster`): real upstream Kubernetes judges every stack's cluster layer. For each
+ * stack a fresh control plane (tools/cluster) gets the add-ons' CRDs from their Go modules, the stack's node pools as
+ * kwok nodes, and every Kubernetes object of the stack's offline plan, in dependency order, by server-side apply;
+ * then the real components decide the negative cases and the pipelines' API-facing steps run with their own tokens.
+ * Not part of `npm test` (it builds and starts a control plane); see docs/local-cluster.md.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { V1Pod, V1Toleration } from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import { MODEL_LABEL_KEYS, PIPELINE_SERVICE_ACCOUNTS, PIPELINES_NAMESPACE, GATEWAY_NAMESPACE } from "../../components/k8s/constants";
+import { validateStackConfig, type TestbedConfig } from "../../infra/config";
+import { addNodes, build, installCrds, start, stop, type Cluster } from "../../tools/cluster/control-plane";
+import { UNAVAILABLE_CRDS } from "../../tools/cluster/crds";
+import { Kube, apiMessage, waitFor } from "../../tools/cluster/kube";
+import { nodePools, type NodePool } from "../../tools/cluster/nodes";
+import { planObjects, planStack, type PlannedObject, type Skipped, type StackPlan } from "../../tools/cluster/plan-objects";
+import { figures, recordBuild, renderReport } from "../../tools/cluster/report";
+import { loadStack } from "../../tools/stack";
+
+const STACKS = ["dev", "prod", "azure-example", "existing-example"] as const;
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-cluster-"));
+const skippedByStack = new Map<string, Skipped[]>();
+
+function stackConfig(stack: string): TestbedConfig {
+    const { config, secretKeys } = loadStack(stack);
+    const v = validateStackConfig(config, secretKeys);
+    if (!v.config) throw new Error(`${stack}: invalid config: ${JSON.stringify(v.issues)}`);
+    return v.config;
+}
+
+/** The identity a service account's token authenticates as. */
+function saUser(namespace: string, name: string) {
+    return { user: `system:serviceaccount:${namespace}:${name}`, groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"] };
+}
+
+interface Access {
+    verb: string;
+    resource: string;
+    group?: string;
+    namespace?: string;
+    subresource?: string;
+}
+
+async function allowed(kube: Kube, who: { user: string; groups: string[] }, a: Access): Promise<boolean> {
+    const res = await kube.authorization.createSubjectAccessReview({
+        body: {
+            apiVersion: "authorization.k8s.io/v1",
+            kind: "SubjectAccessReview",
+            spec: { user: who.user, groups: who.groups, resourceAttributes: { verb: a.verb, resource: a.resource, group: a.group ?? "", namespace: a.namespace, subresource: a.subresource } },
+        },
+    });
+    return res.status?.allowed === true;
+}
+
+const fmt = (a: Access) => `${a.verb} ${a.group ? `${a.group}/` : ""}${a.resource}${a.subresource ? `/${a.subresource}` : ""}${a.namespace ? ` in ${a.namespace}` : " cluster-wide"}`;
+
+/** A Kube client authenticated with a bearer token (a service account's TokenRequest token). */
+function tokenClient(cluster: Cluster, token: string): Promise<Kube> {
+    const file = path.join(cluster.state, `token-${Math.random().toString(36).slice(2)}.kubeconfig`);
+    fs.writeFileSync(
+        file,
+        JSON.stringify({
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "local", cluster: { server: `https://${cluster.ip}:443`, "certificate-authority": cluster.caFile } }],
+            users: [{ name: "sa", user: { token } }],
+            contexts: [{ name: "sa", context: { cluster: "local", user: "sa" } }],
+            "current-context": "sa",
+        }),
+    );
+    return Kube.connect(file);
+}
+
+async function saToken(kube: Kube, namespace: string, name: string): Promise<string> {
+    const res = await kube.core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+    return res.status!.token;
+}
+
+/** Asserts that a call is refused by the API with `code` and a message matching `pattern`. */
+async function refused(call: Promise<unknown>, code: number, pattern: RegExp): Promise<string> {
+    try {
+        await call;
+    } catch (e) {
+        const msg = apiMessage(e);
+        assert.ok(msg.startsWith(`${code} `), `expected ${code}, got: ${msg}`);
+        assert.match(msg, pattern);
+        return msg;
+    }
+    assert.fail(`expected a ${code} refusal matching ${pattern}, but the API accepted it`);
+}
+
+/** A pod that passes Pod Security `restricted`, with the given requests. */
+function restrictedPod(namespace: string, name: string, extra: { gpus?: number; scheduling?: { nodeSelector: Record<string, string>; tolerations: V1Toleration[] } } = {}): V1Pod {
+    const limits: Record<string, string> = { memory: "64Mi" };
+    if (extra.gpus) limits["nvidia.com/gpu"] = String(extra.gpus);
+    return {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace },
+        spec: {
+            automountServiceAccountToken: false,
+            securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [
+                {
+                    name: "main",
+                    image: "registry.k8s.io/pause:3.10",
+                    resources: { requests: { cpu: "10m", memory: "64Mi" }, limits },
+                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
+                },
+            ],
+            ...(extra.scheduling ? { nodeSelector: extra.scheduling.nodeSelector, tolerations: extra.scheduling.tolerations } : {}),
+        },
+    };
+}
+
+before(function () {
+    this.timeout(90 * 60_000);
+    const b = build();
+    recordBuild(b.lines, b.seconds);
+});
+
+after(() => {
+    console.log(renderReport());
+    for (const [stack, skipped] of skippedByStack) {
+        if (skipped.length === 0) continue;
+        console.log(`\n${stack}: ${skipped.length} planned objects not applied:`);
+        const byReason = new Map<string, string[]>();
+        for (const s of skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.object]);
+        for (const [reason, objects] of byReason) console.log(`  ${objects.length} (${reason}): ${objects.join(", ")}`);
+    }
+    console.log(`\nCRDs not available from the Go module proxy:\n${UNAVAILABLE_CRDS.map((u) => `  ${u.name}: ${u.error}`).join("\n")}`);
+    fs.rmSync(WORK, { recursive: true, force: true });
+});
+
+for (const stack of STACKS) {
+    describe(`stack ${stack} on a real control plane`, function () {
+        this.timeout(10 * 60_000);
+        const f = figures(stack);
+        let plan: StackPlan;
+        let cluster: Cluster | undefined;
+        let objects: PlannedObject[];
+        let pools: NodePool[];
+        let modelNamespaces: { name: string; model: string; version: string; gpu: number }[];
+
+        before(async function () {
+            plan = planStack(stack, path.join(WORK, "plan"));
+            const p = planObjects(plan);
+            objects = p.apply;
+            skippedByStack.set(stack, p.skipped);
+            f.objectsSkipped = p.skipped.length;
+            pools = nodePools(plan.cloud, plan.resources, stackConfig(stack));
+            modelNamespaces = objects
+                .filter((o) => o.object.kind === "Namespace" && o.object.metadata.labels?.[MODEL_LABEL_KEYS.model])
+                .map((o) => ({
+                    name: o.object.metadata.name,
+                    model: o.object.metadata.labels[MODEL_LABEL_KEYS.model],
+                    version: o.object.metadata.labels[MODEL_LABEL_KEYS.version],
+                    gpu: Number(o.object.metadata.annotations?.["mlops-testbed/gpu"] ?? 0),
+                }));
+            cluster = await start(path.join(WORK, stack));
+            f.startSeconds = cluster.startSeconds;
+            const t0 = Date.now();
+            const crds = await installCrds(cluster.admin);
+            f.crdSeconds = (Date.now() - t0) / 1000;
+            f.crds = crds.reduce((n, c) => n + c.crds, 0);
+            f.nodes = (await addNodes(cluster.admin, pools)).length;
+        });
+
+        after(() => {
+            if (cluster) stop(cluster.state);
+        });
+
+        afterEach(function () {
+            if (this.currentTest?.state === "passed") f.checksPassed++;
+            else if (this.currentTest?.state === "failed") f.checksFailed++;
+        });
+
+        it("accepts every planned object, in the plan's dependency order, by server-side apply and without a warning", async () => {
+            const t0 = Date.now();
+            const problems: string[] = [];
+            for (const o of objects) {
+                try {
+                    await cluster!.admin.apply(o.object as any);
+                    f.objectsApplied++;
+                } catch (e) {
+                    problems.push((e as Error).message);
+                }
+            }
+            f.applySeconds = (Date.now() - t0) / 1000;
+            assert.deepEqual(problems, [], `${problems.length} of ${objects.length} objects refused or warned about`);
+            assert.ok(objects.length > 50, `only ${objects.length} objects planned`);
+        });
+
+        it("runs the nodes as the platform builds them: GPU nodes with the GPU label, taint and nvidia.com/gpu, the system pool without", async () => {
+            const nodes = await cluster!.admin.list<any>("v1", "Node");
+            const gpuPools = pools.filter((p) => p.role === "gpu");
+            assert.ok(gpuPools.length > 0, "a stack without GPU pools");
+            for (const pool of pools) {
+                const mine = nodes.filter((n) => Object.entries(pool.labels).every(([k, v]) => n.metadata.labels?.[k] === v) && n.metadata.name.startsWith(pool.name.replace(/[^a-z0-9-]/g, "-")));
+                assert.equal(mine.length, pool.nodes, `${pool.name}: ${mine.length} nodes, expected ${pool.nodes}`);
+                for (const n of mine) {
+                    assert.ok(n.status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"), `${n.metadata.name} not Ready`);
+                    assert.equal(n.status.allocatable["nvidia.com/gpu"], pool.role === "gpu" ? String(pool.gpusPerNode) : undefined);
+                    const hasGpuTaint = (n.spec.taints ?? []).some((t: any) => t.key === "nvidia.com/gpu" && t.effect === "NoSchedule");
+                    assert.equal(hasGpuTaint, pool.role === "gpu", `${n.metadata.name}: GPU taint`);
+                }
+            }
+        });
+
+        it("schedules the plan's Deployments on system nodes, where kwok reports their pods Running and Ready", async () => {
+            const deployments = objects.filter((o) => o.object.kind === "Deployment");
+            for (const d of deployments) {
+                const ns = d.object.metadata.namespace;
+                const want = d.object.spec.replicas ?? 1;
+                const selector = Object.entries<string>(d.object.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(",");
+                const pods = await waitFor(`${ns}/${d.object.metadata.name}: ${want} pods Running and Ready`, 120_000, async () => {
+                    const pods = await cluster!.admin.list<any>("v1", "Pod", ns, selector);
+                    const ready = pods.filter((p) => p.status?.phase === "Running" && p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+                    return ready.length === want ? ready : undefined;
+                });
+                for (const p of pods) {
+                    const node = await cluster!.admin.read<any>("v1", "Node", p.spec.nodeName);
+                    assert.ok(!(node.spec.taints ?? []).some((t: any) => t.key === "nvidia.com/gpu"), `${p.metadata.name} landed on GPU node ${node.metadata.name}`);
+                }
+            }
+        });
+
+        it("refuses, by Pod Security admission, a pod that breaks `restricted` in every model namespace (and admits a restricted one)", async () => {
+            assert.ok(modelNamespaces.length > 0);
+            const core = cluster!.admin.core;
+            for (const ns of modelNamespaces) {
+                const bad: V1Pod = {
+                    apiVersion: "v1",
+                    kind: "Pod",
+                    metadata: { name: "breaks-restricted", namespace: ns.name },
+                    spec: { containers: [{ name: "main", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "64Mi" } } }] },
+                };
+                await refused(core.createNamespacedPod({ namespace: ns.name, body: bad }), 403, /violates PodSecurity "restricted:latest"/);
+                await core.createNamespacedPod({ namespace: ns.name, body: restrictedPod(ns.name, "is-restricted"), dryRun: "All" });
+            }
+        });
+
+        it("lets the deployer manage model servers and routes, and nothing else: no Secrets, no other namespace (SubjectAccessReview)", async () => {
+            const sa = PIPELINE_SERVICE_ACCOUNTS.deployer;
+            const who = saUser(sa.namespace, sa.name);
+            const mayDo: Access[] = modelNamespaces.flatMap((ns) => [
+                { verb: "patch", group: "apps", resource: "deployments", namespace: ns.name },
+                { verb: "get", resource: "configmaps", namespace: ns.name },
+                { verb: "list", resource: "pods", namespace: ns.name },
+            ]);
+            mayDo.push({ verb: "update", group: "gateway.networking.k8s.io", resource: "httproutes", namespace: GATEWAY_NAMESPACE });
+            const mayNot: Access[] = [
+                ...modelNamespaces.flatMap((ns) => [
+                    { verb: "get", resource: "secrets", namespace: ns.name },
+                    { verb: "list", resource: "secrets", namespace: ns.name },
+                    { verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: ns.name },
+                    { verb: "create", resource: "pods", subresource: "exec", namespace: ns.name },
+                    { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns.name },
+                    { verb: "patch", resource: "namespaces", namespace: ns.name },
+                ]),
+                ...["monitoring", PIPELINES_NAMESPACE, GATEWAY_NAMESPACE, "kube-system", "default"].flatMap((ns) => [
+                    { verb: "create", group: "apps", resource: "deployments", namespace: ns },
+                    { verb: "get", resource: "secrets", namespace: ns },
+                ]),
+                { verb: "list", resource: "namespaces" },
+                { verb: "create", resource: "namespaces" },
+                { verb: "list", resource: "secrets" },
+                { verb: "delete", group: "gateway.networking.k8s.io", resource: "httproutes", namespace: GATEWAY_NAMESPACE },
+                { verb: "patch", group: "gateway.networking.k8s.io", resource: "gateways", namespace: GATEWAY_NAMESPACE },
+            ];
+            const wrongYes = [];
+            for (const a of mayNot) if (await allowed(cluster!.admin, who, a)) wrongYes.push(fmt(a));
+            const wrongNo = [];
+            for (const a of mayDo) if (!(await allowed(cluster!.admin, who, a))) wrongNo.push(fmt(a));
+            assert.deepEqual({ allowedButShouldNotBe: wrongYes, deniedButNeeded: wrongNo }, { allowedButShouldNotBe: [], deniedButNeeded: [] });
+        });
+
+        it("refuses the deployer's own token a Secret in a model namespace and a Deployment outside them", async () => {
+            const sa = PIPELINE_SERVICE_ACCOUNTS.deployer;
+            const deployer = await tokenClient(cluster!, await saToken(cluster!.admin, sa.namespace, sa.name));
+            const ns = modelNamespaces[0].name;
+            await refused(deployer.list("v1", "Secret", ns), 403, /cannot list resource "secrets"/);
+            await refused(deployer.list("apps/v1", "Deployment", "monitoring"), 403, /cannot list resource "deployments"/);
+            // A positive control with the same token: it reads what its Role grants.
+            assert.ok((await deployer.list("v1", "ConfigMap", ns)).length > 0);
+        });
+
+        it("gives a model server's service account no API access and no mounted token", async () => {
+            for (const ns of modelNamespaces) {
+                const sa = await cluster!.admin.read<any>("v1", "ServiceAccount", "model-server", ns.name);
+                assert.equal(sa.automountServiceAccountToken, false, `${ns.name}/model-server mounts a token`);
+                const who = saUser(ns.name, "model-server");
+                for (const a of [
+                    { verb: "get", resource: "pods", namespace: ns.name },
+                    { verb: "list", resource: "configmaps", namespace: ns.name },
+                    { verb: "get", resource: "secrets", namespace: ns.name },
+                    { verb: "list", group: "gateway.networking.k8s.io", resource: "httproutes", namespace: GATEWAY_NAMESPACE },
+                    { verb: "list", resource: "namespaces" },
+                ] as Access[]) {
+                    assert.equal(await allowed(cluster!.admin, who, a), false, `${who.user} may ${fmt(a)}`);
+                }
+            }
+            const ns = modelNamespaces[0].name;
+            const server = await tokenClient(cluster!, await saToken(cluster!.admin, ns, "model-server"));
+            await refused(server.list("v1", "Pod", ns), 403, /cannot list resource "pods"/);
+        });
+
+        it("refuses, by ResourceQuota, a GPU pod beyond the model namespace's GPU quota", async () => {
+            const core = cluster!.admin.core;
+            const settings = await cluster!.admin.read<any>("v1", "ConfigMap", "pipeline-settings", PIPELINES_NAMESPACE);
+            const scheduling = { nodeSelector: JSON.parse(settings.data.GPU_NODE_SELECTOR), tolerations: JSON.parse(settings.data.GPU_TOLERATIONS) };
+            for (const ns of modelNamespaces) {
+                const quota = await cluster!.admin.read<any>("v1", "ResourceQuota", "model-version", ns.name);
+                const gpus = Number(quota.spec.hard["requests.nvidia.com/gpu"]);
+                assert.ok(Number.isInteger(gpus), `${ns.name}: quota without requests.nvidia.com/gpu`);
+                await refused(
+                    core.createNamespacedPod({ namespace: ns.name, body: restrictedPod(ns.name, "too-many-gpus", { gpus: gpus + 1, scheduling }) }),
+                    403,
+                    /exceeded quota: model-version, requested: requests.nvidia.com\/gpu=/,
+                );
+                if (gpus > 0) await core.createNamespacedPod({ namespace: ns.name, body: restrictedPod(ns.name, "within-quota", { gpus, scheduling }), dryRun: "All" });
+            }
+        });
+    });
+}

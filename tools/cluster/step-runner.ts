@@ -1,0 +1,252 @@
+/**
+ * Runs one step of a rendered Tekton Task on this machine the way its pod would run it: the step's script or
+ * command with the Task's params substituted (Tekton's `$(params.x)`, `$(results.x.path)`), its env and envFrom
+ * (read from the cluster, as the kubelet reads them), its volumes mounted at their paths, and the service account's
+ * token, CA and namespace at /var/run/secrets/kubernetes.io/serviceaccount, with `kubernetes.default.svc` resolving
+ * to the API server and KUBERNETES_SERVICE_HOST/PORT set as the kubelet sets them. The token comes from TokenRequest
+ * for the Task's service account, so the real authorizer decides what the step may do.
+ *
+ * The step runs in a private mount namespace (`unshare --mount`, as root) so those paths exist for it alone. What
+ * differs from a pod: the interpreters are this machine's (Debian's python3 with the library's pinned packages in
+ * a venv, Node from PATH) instead of the step's image, and the step runs as root.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Kube } from "./kube";
+
+export const SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
+export const RESULTS_DIR = "/tekton/results";
+
+export interface TaskObject {
+    metadata: { name: string; labels?: Record<string, string> };
+    spec: {
+        params?: { name: string; default?: string }[];
+        results?: { name: string }[];
+        stepTemplate?: StepSpec;
+        steps: StepSpec[];
+        volumes?: { name: string; configMap?: { name: string }; emptyDir?: object; secret?: { secretName: string } }[];
+    };
+}
+
+interface EnvVar {
+    name: string;
+    value?: string;
+    valueFrom?: { fieldRef?: { fieldPath: string }; configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } };
+}
+
+interface StepSpec {
+    name?: string;
+    script?: string;
+    command?: string[];
+    args?: string[];
+    env?: EnvVar[];
+    envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+    volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+    workingDir?: string;
+}
+
+export interface StepRun {
+    /** The rendered Task. */
+    readonly task: TaskObject;
+    /** Name of the step to run. */
+    readonly step: string;
+    readonly params: Readonly<Record<string, string>>;
+    /** Namespace the TaskRun's pod would run in. */
+    readonly namespace: string;
+    /** Service account the run builder assigns (the Task's role label). */
+    readonly serviceAccount: string;
+    /** Address the in-cluster API name resolves to (the API server listens on 443 there). */
+    readonly apiServerIp: string;
+    /** CA bundle of the API server. */
+    readonly caFile: string;
+    /** Directory with `python3` (a venv with the library's packages) to put first on PATH. */
+    readonly pythonBin: string;
+    /** Extra host names and the loopback addresses they resolve to (a stand-in for cluster DNS of real services). */
+    readonly hosts?: Readonly<Record<string, string>>;
+    readonly timeoutMs?: number;
+}
+
+export interface StepResult {
+    readonly exitCode: number;
+    readonly stdout: string;
+    readonly stderr: string;
+    /** Task results the step wrote. */
+    readonly results: Record<string, string>;
+    readonly env: Record<string, string>;
+}
+
+/** Substitutes `$(params.<name>)` and `$(results.<name>.path)` as Tekton does; fails on an unknown param. */
+export function substitute(text: string, params: Readonly<Record<string, string>>): string {
+    return text
+        .replace(/\$\(params\.([A-Za-z0-9_.-]+)\)/g, (_, name: string) => {
+            if (!(name in params)) throw new Error(`$(params.${name}) has no value`);
+            return params[name];
+        })
+        .replace(/\$\(results\.([A-Za-z0-9_-]+)\.path\)/g, (_, name: string) => `${RESULTS_DIR}/${name}`);
+}
+
+/** The Task's params with their defaults, then the given ones; fails on an unknown or missing param. */
+export function resolveParams(task: TaskObject, given: Readonly<Record<string, string>>): Record<string, string> {
+    const declared = new Map((task.spec.params ?? []).map((p) => [p.name, p]));
+    const unknown = Object.keys(given).filter((k) => !declared.has(k));
+    if (unknown.length > 0) throw new Error(`task ${task.metadata.name} declares no param ${unknown.join(", ")}`);
+    const out: Record<string, string> = {};
+    for (const [name, p] of declared) {
+        const v = given[name] ?? p.default;
+        if (v === undefined) throw new Error(`task ${task.metadata.name}: param ${name} has no value and no default`);
+        out[name] = v;
+    }
+    return out;
+}
+
+async function envOf(kube: Kube, run: StepRun, step: StepSpec, params: Record<string, string>): Promise<Record<string, string>> {
+    const tpl = run.task.spec.stepTemplate ?? {};
+    const env: Record<string, string> = {};
+    for (const from of [...(tpl.envFrom ?? []), ...(step.envFrom ?? [])]) {
+        if (from.configMapRef) Object.assign(env, (await kube.read<any>("v1", "ConfigMap", from.configMapRef.name, run.namespace)).data ?? {});
+        if (from.secretRef) {
+            const data: Record<string, string> = (await kube.read<any>("v1", "Secret", from.secretRef.name, run.namespace)).data ?? {};
+            for (const [k, v] of Object.entries(data)) env[k] = Buffer.from(v, "base64").toString("utf8");
+        }
+    }
+    // The step's env overrides the template's, as Tekton merges them.
+    const vars = new Map<string, EnvVar>();
+    for (const e of [...(tpl.env ?? []), ...(step.env ?? [])]) vars.set(e.name, e);
+    for (const e of vars.values()) {
+        if (e.value !== undefined) env[e.name] = substitute(e.value, params);
+        else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = run.namespace;
+        else throw new Error(`env ${e.name}: valueFrom ${JSON.stringify(e.valueFrom)} is not supported by the step runner`);
+    }
+    return env;
+}
+
+/** Writes a volume's content into dir (a ConfigMap's keys as files; an emptyDir stays empty). */
+async function materialize(kube: Kube, run: StepRun, volumeName: string, dir: string): Promise<void> {
+    const v = (run.task.spec.volumes ?? []).find((x) => x.name === volumeName);
+    if (!v) throw new Error(`volume ${volumeName} is not declared by task ${run.task.metadata.name}`);
+    fs.mkdirSync(dir, { recursive: true });
+    if (v.configMap) {
+        const cm = await kube.read<any>("v1", "ConfigMap", v.configMap.name, run.namespace);
+        for (const [k, content] of Object.entries<string>(cm.data ?? {})) fs.writeFileSync(path.join(dir, k), content);
+    } else if (!v.emptyDir) {
+        throw new Error(`volume ${volumeName}: only configMap and emptyDir volumes are supported by the step runner`);
+    }
+}
+
+/** A token for the service account (TokenRequest), as the kubelet projects it into the pod. */
+export async function serviceAccountToken(kube: Kube, namespace: string, serviceAccount: string, seconds = 3600): Promise<string> {
+    const res = await kube.core.createNamespacedServiceAccountToken({
+        name: serviceAccount,
+        namespace,
+        body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: [], expirationSeconds: seconds } },
+    });
+    if (!res.status?.token) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
+    return res.status.token;
+}
+
+/** Runs the step; resolves with its exit code, output and results (never rejects for a failing step). */
+export async function runStep(kube: Kube, run: StepRun): Promise<StepResult> {
+    const step = run.task.spec.steps.find((s) => s.name === run.step);
+    if (!step) throw new Error(`task ${run.task.metadata.name} has no step ${run.step}`);
+    const params = resolveParams(run.task, run.params);
+    const env = await envOf(kube, run, step, params);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `step-${run.task.metadata.name}-`));
+    const mounts: [string, string][] = [];
+
+    const sa = path.join(root, "serviceaccount");
+    fs.mkdirSync(sa);
+    fs.writeFileSync(path.join(sa, "token"), await serviceAccountToken(kube, run.namespace, run.serviceAccount));
+    fs.copyFileSync(run.caFile, path.join(sa, "ca.crt"));
+    fs.writeFileSync(path.join(sa, "namespace"), run.namespace);
+    mounts.push([sa, SA_MOUNT]);
+
+    const results = path.join(root, "results");
+    fs.mkdirSync(results);
+    mounts.push([results, RESULTS_DIR]);
+
+    const tpl = run.task.spec.stepTemplate ?? {};
+    for (const m of [...(tpl.volumeMounts ?? []), ...(step.volumeMounts ?? [])]) {
+        const dir = path.join(root, "volumes", m.name);
+        if (!fs.existsSync(dir)) await materialize(kube, run, m.name, dir);
+        mounts.push([dir, m.mountPath]);
+    }
+
+    const hosts = path.join(root, "hosts");
+    const names = { [run.apiServerIp]: ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"] } as Record<string, string[]>;
+    for (const [name, ip] of Object.entries(run.hosts ?? {})) (names[ip] ??= []).push(name);
+    fs.writeFileSync(hosts, ["127.0.0.1 localhost", ...Object.entries(names).map(([ip, n]) => `${ip} ${n.join(" ")}`)].join("\n") + "\n");
+    mounts.push([hosts, "/etc/hosts"]);
+
+    let argv: string[];
+    if (step.script !== undefined) {
+        const script = path.join(root, "script");
+        fs.writeFileSync(script, substitute(step.script, params), { mode: 0o755 });
+        argv = [script];
+    } else if (step.command) {
+        argv = [...step.command, ...(step.args ?? [])].map((a) => substitute(a, params));
+    } else {
+        throw new Error(`step ${run.step} has neither script nor command`);
+    }
+
+    // Bind mounts onto paths that may not exist on this machine: create the mount points inside the namespace's
+    // private tmpfs-free view is not possible, so missing parents are created first (and removed after).
+    const created: string[] = [];
+    for (const [, target] of mounts) {
+        const isFile = target === "/etc/hosts";
+        if (isFile) continue;
+        let p = target;
+        const toCreate: string[] = [];
+        while (!fs.existsSync(p)) {
+            toCreate.unshift(p);
+            p = path.dirname(p);
+        }
+        for (const dir of toCreate) {
+            fs.mkdirSync(dir);
+            created.unshift(dir);
+        }
+    }
+    const mountScript = mounts.map(([src, target]) => `mount --bind ${shellQuote(src)} ${shellQuote(target)}`).join(" && ");
+    const fullEnv: Record<string, string> = {
+        PATH: `${run.pythonBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+        HOME: root,
+        KUBERNETES_SERVICE_HOST: run.apiServerIp,
+        KUBERNETES_SERVICE_PORT: "443",
+        KUBERNETES_SERVICE_PORT_HTTPS: "443",
+        ...env,
+    };
+    try {
+        const { code, stdout, stderr } = await spawnCollect(
+            "unshare",
+            ["--mount", "--propagation", "private", "sh", "-c", `${mountScript} && exec "$@"`, "step", ...argv],
+            { env: fullEnv, cwd: step.workingDir ? substitute(step.workingDir, params) : root, timeoutMs: run.timeoutMs ?? 300_000 },
+        );
+        const out: Record<string, string> = {};
+        for (const f of fs.readdirSync(results)) out[f] = fs.readFileSync(path.join(results, f), "utf8");
+        return { exitCode: code, stdout, stderr, results: out, env };
+    } finally {
+        for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(root, { recursive: true, force: true });
+    }
+}
+
+function shellQuote(s: string): string {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function spawnCollect(cmd: string, args: string[], opts: { env: Record<string, string>; cwd: string; timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
+        child.on("error", reject);
+        child.on("close", (code, signal) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal === "SIGKILL" ? `${stderr}\n(killed after ${opts.timeoutMs / 1000} s)` : stderr });
+        });
+    });
+}
