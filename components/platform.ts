@@ -44,7 +44,11 @@ export interface Platform {
      * Binds a Kubernetes service account to a cloud identity allowed only the given store access. The cluster
      * layer puts the returned annotations and labels on the service account and pods.
      */
-    bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding;
+    bindWorkloadIdentity(
+        name: string,
+        args: WorkloadIdentityArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ): WorkloadIdentityBinding;
 }
 
 export interface Scheduling {
@@ -80,7 +84,12 @@ export interface ArtifactStore {
 
 export type StoreEgress =
     | { readonly kind: "external-https"; readonly port: 443 }
-    | { readonly kind: "in-cluster"; readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
+    | {
+          readonly kind: "in-cluster";
+          readonly namespace: string;
+          readonly podLabels: Readonly<Record<string, string>>;
+          readonly port: number;
+      };
 
 /**
  * A feed of object events of the datasets store. Each platform provides its own; the in-cluster consumer
@@ -94,34 +103,39 @@ export type StoreEgress =
  */
 export type DatasetChangeSource =
     | {
-        readonly kind: "sqs";
-        /** URL of the queue the consumer polls. */
-        readonly queueUrl: pulumi.Output<string>;
-        /** Region of the queue. */
-        readonly region: string;
-        /** How the consumer reaches the queue, for egress NetworkPolicies. */
-        readonly egress: { readonly kind: "external-https"; readonly port: 443 };
-    }
+          readonly kind: "sqs";
+          /** URL of the queue the consumer polls. */
+          readonly queueUrl: pulumi.Output<string>;
+          /** Region of the queue. */
+          readonly region: string;
+          /** How the consumer reaches the queue, for egress NetworkPolicies. */
+          readonly egress: { readonly kind: "external-https"; readonly port: 443 };
+      }
     | {
-        readonly kind: "event-grid";
-        /** URL of the Storage Queue the consumer polls (https://<account>.queue.core.windows.net/<queue>). */
-        readonly queueUrl: pulumi.Output<string>;
-        /** Name of the blob container whose creations are delivered (the datasets container). */
-        readonly container: pulumi.Output<string>;
-        /** How the consumer reaches the queue and Entra ID, for egress NetworkPolicies. */
-        readonly egress: { readonly kind: "external-https"; readonly port: 443 };
-    }
+          readonly kind: "event-grid";
+          /** URL of the Storage Queue the consumer polls (https://<account>.queue.core.windows.net/<queue>). */
+          readonly queueUrl: pulumi.Output<string>;
+          /** Name of the blob container whose creations are delivered (the datasets container). */
+          readonly container: pulumi.Output<string>;
+          /** How the consumer reaches the queue and Entra ID, for egress NetworkPolicies. */
+          readonly egress: { readonly kind: "external-https"; readonly port: 443 };
+      }
     | {
-        readonly kind: "seaweedfs-filer";
-        /** The filer's address as `weed filer.meta.tail -filer` takes it (host:http port; gRPC is port + 10000). */
-        readonly filerAddress: string;
-        /** Filer path of the buckets (the S3 gateway's buckets folder). */
-        readonly bucketsPath: string;
-        /** Name of the datasets bucket. */
-        readonly bucket: string;
-        /** The filer's pods and gRPC port, for egress NetworkPolicies. */
-        readonly egress: { readonly kind: "in-cluster"; readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
-    };
+          readonly kind: "seaweedfs-filer";
+          /** The filer's address as `weed filer.meta.tail -filer` takes it (host:http port; gRPC is port + 10000). */
+          readonly filerAddress: string;
+          /** Filer path of the buckets (the S3 gateway's buckets folder). */
+          readonly bucketsPath: string;
+          /** Name of the datasets bucket. */
+          readonly bucket: string;
+          /** The filer's pods and gRPC port, for egress NetworkPolicies. */
+          readonly egress: {
+              readonly kind: "in-cluster";
+              readonly namespace: string;
+              readonly podLabels: Readonly<Record<string, string>>;
+              readonly port: number;
+          };
+      };
 
 export type DatasetChangeKind = DatasetChangeSource["kind"];
 

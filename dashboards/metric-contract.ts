@@ -27,7 +27,10 @@ export type DeliveryMode = (typeof DELIVERY_MODES)[number];
 export const RUN_LABELS = ["mode", "task", "run"] as const;
 
 /** Pod label (key and value) that marks a model server for scraping: the one its Service selects. */
-export const MODEL_SERVER_POD_LABEL = { key: "app.kubernetes.io/name", value: MODEL_SERVER.podLabels["app.kubernetes.io/name"] } as const;
+export const MODEL_SERVER_POD_LABEL = {
+    key: "app.kubernetes.io/name",
+    value: MODEL_SERVER.podLabels["app.kubernetes.io/name"],
+} as const;
 /** Name of the container port model servers expose metrics on. */
 export const MODEL_SERVER_METRICS_PORT_NAME = "metrics";
 

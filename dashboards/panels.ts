@@ -45,8 +45,25 @@ function targets(queries: readonly Query[], instant = false): cog.Builder<cog.Da
     });
 }
 
-function common<B extends { title(t: string): B; unit(u: string): B; description(d: string): B; datasource(d: typeof DATASOURCE): B; span(w: number): B; height(h: number): B; min(n: number): B; max(n: number): B }>(b: B, p: PanelSpec, defaults: { w: number; h: number }): B {
-    let out = b.title(p.title).unit(p.unit).description(p.description).datasource(DATASOURCE).span(p.width ?? defaults.w).height(p.height ?? defaults.h);
+function common<
+    B extends {
+        title(t: string): B;
+        unit(u: string): B;
+        description(d: string): B;
+        datasource(d: typeof DATASOURCE): B;
+        span(w: number): B;
+        height(h: number): B;
+        min(n: number): B;
+        max(n: number): B;
+    },
+>(b: B, p: PanelSpec, defaults: { w: number; h: number }): B {
+    let out = b
+        .title(p.title)
+        .unit(p.unit)
+        .description(p.description)
+        .datasource(DATASOURCE)
+        .span(p.width ?? defaults.w)
+        .height(p.height ?? defaults.h);
     if (p.min !== undefined) out = out.min(p.min);
     if (p.max !== undefined) out = out.max(p.max);
     return out;
@@ -69,7 +86,12 @@ export function row(title: string): dashboard.RowBuilder {
 }
 
 /** A query variable over label values (Grafana's `label_values(<selector>, <label>)`). */
-export function labelVariable(name: string, label: string, selector: string, opts: { multi?: boolean; description: string }): dashboard.QueryVariableBuilder {
+export function labelVariable(
+    name: string,
+    label: string,
+    selector: string,
+    opts: { multi?: boolean; description: string },
+): dashboard.QueryVariableBuilder {
     const query = `label_values(${selector}, ${label})`;
     const v = new dashboard.QueryVariableBuilder(name)
         .label(name)

@@ -38,9 +38,18 @@ export const STUDY_TASKS: readonly StudyTask[] = [
         title: "Deploy a new model version",
         goal: "A changed model (code or parameters) goes from commit to serving as a new version.",
         modes: {
-            automated: { start: automatedStart("git push of the model change"), end: "the new version serves traffic and its smoke test passed" },
-            simplified: { start: "the person runs the simplified pipeline for the commit", end: "the new version serves traffic and its smoke test passed" },
-            manual: { start: "the person starts the runbook for the commit", end: "the person confirms the new version serves (runbook smoke test)" },
+            automated: {
+                start: automatedStart("git push of the model change"),
+                end: "the new version serves traffic and its smoke test passed",
+            },
+            simplified: {
+                start: "the person runs the simplified pipeline for the commit",
+                end: "the new version serves traffic and its smoke test passed",
+            },
+            manual: {
+                start: "the person starts the runbook for the commit",
+                end: "the person confirms the new version serves (runbook smoke test)",
+            },
         },
         recordedBy: "deployLeadTime",
         recovers: false,
@@ -50,9 +59,18 @@ export const STUDY_TASKS: readonly StudyTask[] = [
         title: "Retrain on changed data",
         goal: "A new dataset version (or a drift alert) leads to a retrained, evaluated version serving.",
         modes: {
-            automated: { start: automatedStart("new data in the datasets store or a ModelDataDrift alert"), end: "the retrained version passed the evaluation gate and serves" },
-            simplified: { start: "the person runs the simplified retrain for the new data", end: "the retrained version passed the evaluation gate and serves" },
-            manual: { start: "the person starts the retrain runbook for the new data", end: "the person confirms the retrained version is evaluated and serving" },
+            automated: {
+                start: automatedStart("new data in the datasets store or a ModelDataDrift alert"),
+                end: "the retrained version passed the evaluation gate and serves",
+            },
+            simplified: {
+                start: "the person runs the simplified retrain for the new data",
+                end: "the retrained version passed the evaluation gate and serves",
+            },
+            manual: {
+                start: "the person starts the retrain runbook for the new data",
+                end: "the person confirms the retrained version is evaluated and serving",
+            },
         },
         recordedBy: "deployLeadTime",
         recovers: false,
@@ -62,9 +80,18 @@ export const STUDY_TASKS: readonly StudyTask[] = [
         title: "Roll back a bad version",
         goal: "A serving version turns out bad (accuracy or error alert); traffic goes back to the previous version.",
         modes: {
-            automated: { start: "the alert that marks the version bad fires (ModelAccuracyLow or ModelErrorRateHigh)", end: "100% of traffic on the previous version" },
-            simplified: { start: "the person runs the rollback command after the alert", end: "100% of traffic on the previous version" },
-            manual: { start: "the person acknowledges the alert and starts the rollback runbook", end: "the person confirms 100% of traffic on the previous version" },
+            automated: {
+                start: "the alert that marks the version bad fires (ModelAccuracyLow or ModelErrorRateHigh)",
+                end: "100% of traffic on the previous version",
+            },
+            simplified: {
+                start: "the person runs the rollback command after the alert",
+                end: "100% of traffic on the previous version",
+            },
+            manual: {
+                start: "the person acknowledges the alert and starts the rollback runbook",
+                end: "the person confirms 100% of traffic on the previous version",
+            },
         },
         recordedBy: "recoveryTime",
         recovers: true,
@@ -74,9 +101,18 @@ export const STUDY_TASKS: readonly StudyTask[] = [
         title: "Run N versions side by side",
         goal: "N versions of one model serve at once (canary, blue-green or shadow split) for comparison.",
         modes: {
-            automated: { start: automatedStart("git push of the route change naming N versions"), end: "all N versions ready and the route carries the requested split" },
-            simplified: { start: "the person runs the simplified pipeline with N versions", end: "all N versions ready and the route carries the requested split" },
-            manual: { start: "the person starts the side-by-side runbook", end: "the person confirms all N versions serve with the requested split" },
+            automated: {
+                start: automatedStart("git push of the route change naming N versions"),
+                end: "all N versions ready and the route carries the requested split",
+            },
+            simplified: {
+                start: "the person runs the simplified pipeline with N versions",
+                end: "all N versions ready and the route carries the requested split",
+            },
+            manual: {
+                start: "the person starts the side-by-side runbook",
+                end: "the person confirms all N versions serve with the requested split",
+            },
         },
         recordedBy: "deployLeadTime",
         recovers: false,
@@ -86,9 +122,18 @@ export const STUDY_TASKS: readonly StudyTask[] = [
         title: "Recover from a failed deployment",
         goal: "A deployment of a broken version (bad image or model file) fails; service is restored.",
         modes: {
-            automated: { start: automatedStart("git push of the broken version"), end: "a good version serves again (the pipeline rolled back or redeployed)" },
-            simplified: { start: "the person runs the simplified pipeline with the broken version", end: "a good version serves again" },
-            manual: { start: "the person starts the runbook with the broken version", end: "the person confirms a good version serves again" },
+            automated: {
+                start: automatedStart("git push of the broken version"),
+                end: "a good version serves again (the pipeline rolled back or redeployed)",
+            },
+            simplified: {
+                start: "the person runs the simplified pipeline with the broken version",
+                end: "a good version serves again",
+            },
+            manual: {
+                start: "the person starts the runbook with the broken version",
+                end: "the person confirms a good version serves again",
+            },
         },
         recordedBy: "recoveryTime",
         recovers: true,

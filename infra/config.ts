@@ -21,7 +21,6 @@ import {
     registrySchema,
 } from "./schema/platform";
 
-
 /** The whole stack configuration. Every top-level key is documented in the README. */
 export const configSchema = z.strictObject({
     cloud: cloudSchema,
@@ -49,7 +48,6 @@ export type TestbedConfig = z.infer<typeof configSchema>;
 export type GpuNodePoolConfig = TestbedConfig["gpuNodePools"][number];
 export type { ModelConfig } from "./schema/models";
 
-
 /** Raised for invalid configuration; `pulumi up` prints its message without a stack trace. */
 export class ConfigError extends pulumi.RunError {
     constructor(readonly issues: readonly ConfigIssue[]) {
@@ -66,7 +64,6 @@ export function formatIssues(issues: readonly ConfigIssue[]): string {
     const noun = issues.length === 1 ? "problem" : "problems";
     return `Invalid configuration: ${issues.length} ${noun} found. Fix these keys in Pulumi.<stack>.yaml:\n${lines.join("\n")}`;
 }
-
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
     let cur: unknown = raw;
@@ -156,7 +153,9 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
  */
 export function validateStackConfig(config: Record<string, string>, secretKeys: readonly string[]) {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    return validateConfig(parseRawConfig(config), { secretKeys: secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)) });
+    return validateConfig(parseRawConfig(config), {
+        secretKeys: secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+    });
 }
 
 /** How a validation run learns which keys were set as secrets (`pulumi config set --secret`). */
@@ -176,12 +175,17 @@ export function validateConfig(
     raw: Record<string, unknown>,
     options: ValidateOptions = {},
 ): { config: TestbedConfig; issues: [] } | { config?: undefined; issues: ConfigIssue[] } {
-    const plaintext = SECRET_ONLY_KEYS.filter((k) => raw[k] !== undefined && !(options.secretKeys ?? []).includes(k)).map((k) => ({
+    const plaintext = SECRET_ONLY_KEYS.filter(
+        (k) => raw[k] !== undefined && !(options.secretKeys ?? []).includes(k),
+    ).map((k) => ({
         key: keyPath([k]),
         message: `holds credentials and must be a secret: pulumi config set --secret ${k} < path/to/file (the value is not shown here)`,
     }));
     const parsed = configSchema.safeParse(raw);
-    const issues: ConfigIssue[] = [...plaintext, ...(parsed.success ? [] : zodIssues(parsed.error, raw).map(hideSecretValue))];
+    const issues: ConfigIssue[] = [
+        ...plaintext,
+        ...(parsed.success ? [] : zodIssues(parsed.error, raw).map(hideSecretValue)),
+    ];
     // zod's records drop a "__proto__" key silently (strict objects report it): refuse it wherever it is.
     issues.push(...prototypeKeyIssues(raw).filter((p) => !issues.some((i) => i.key === p.key)));
     // Cloud rules read the raw values, so they report alongside schema problems rather than after them.
@@ -208,15 +212,21 @@ function prototypeKeyIssues(value: unknown, path: PropertyKey[] = []): ConfigIss
     if (value === null || typeof value !== "object") return [];
     const issues: ConfigIssue[] = [];
     if (Object.prototype.hasOwnProperty.call(value, "__proto__")) {
-        issues.push({ key: keyPath([...path, "__proto__"]), message: "unknown key; __proto__ is never a valid name here" });
+        issues.push({
+            key: keyPath([...path, "__proto__"]),
+            message: "unknown key; __proto__ is never a valid name here",
+        });
     }
-    for (const [k, v] of Object.entries(value)) issues.push(...prototypeKeyIssues(v, [...path, Array.isArray(value) ? Number(k) : k]));
+    for (const [k, v] of Object.entries(value))
+        issues.push(...prototypeKeyIssues(v, [...path, Array.isArray(value) ? Number(k) : k]));
     return issues;
 }
 
 /** Never echo a secret key's value in a message. */
 function hideSecretValue(issue: ConfigIssue): ConfigIssue {
-    return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k])) ? { key: issue.key, message: issue.message } : issue;
+    return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k]))
+        ? { key: issue.key, message: issue.message }
+        : issue;
 }
 
 /** One line per problem: a value failing several checks that share a message (e.g. -1.5 for a whole number >= 0) is reported once. */

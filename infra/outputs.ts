@@ -68,10 +68,26 @@ export const OUTPUT_KEYS = [
 ] as const satisfies readonly (keyof StackOutputs)[];
 
 /** Keys whose values are always secrets. */
-export const SECRET_OUTPUT_KEYS = ["kubeconfig", "grafanaAdminPassword", "gitWebhookSecret"] as const satisfies readonly (keyof StackOutputs)[];
+export const SECRET_OUTPUT_KEYS = [
+    "kubeconfig",
+    "grafanaAdminPassword",
+    "gitWebhookSecret",
+] as const satisfies readonly (keyof StackOutputs)[];
 
 /** What the cluster layer contributes; everything not given is null. */
-export type ClusterLayerOutputs = Partial<Omit<StackOutputs, "cloud" | "region" | "clusterName" | "kubeconfig" | "oidcIssuer" | "gpuNodePools" | "artifactStore" | "imageRegistry">>;
+export type ClusterLayerOutputs = Partial<
+    Omit<
+        StackOutputs,
+        | "cloud"
+        | "region"
+        | "clusterName"
+        | "kubeconfig"
+        | "oidcIssuer"
+        | "gpuNodePools"
+        | "artifactStore"
+        | "imageRegistry"
+    >
+>;
 
 export function stackOutputs(platform: Platform, layer: ClusterLayerOutputs = {}): StackOutputs {
     const store = platform.artifactStore;
@@ -82,13 +98,15 @@ export function stackOutputs(platform: Platform, layer: ClusterLayerOutputs = {}
         kubeconfig: pulumi.secret(platform.kubeconfig),
         oidcIssuer: platform.oidcIssuer,
         gpuNodePools: platform.gpuNodePools.map((p) => ({ ...p, instanceTypes: [...p.instanceTypes] })),
-        artifactStore: pulumi.all([store.modelsBucket, store.datasetsBucket, store.endpoint]).apply(([modelsBucket, datasetsBucket, endpoint]) => ({
-            kind: store.kind,
-            modelsBucket,
-            datasetsBucket,
-            region: store.region,
-            endpoint: endpoint ?? null,
-        })),
+        artifactStore: pulumi
+            .all([store.modelsBucket, store.datasetsBucket, store.endpoint])
+            .apply(([modelsBucket, datasetsBucket, endpoint]) => ({
+                kind: store.kind,
+                modelsBucket,
+                datasetsBucket,
+                region: store.region,
+                endpoint: endpoint ?? null,
+            })),
         imageRegistry: platform.imageRegistry.repositoryUrl,
         modelNamespaces: layer.modelNamespaces ?? null,
         modelEndpoints: layer.modelEndpoints ?? null,

@@ -24,9 +24,17 @@ interface PlatformContext {
 /** Cloud → platform factory: adding a cloud means one new entry here and nothing in the cluster layer. */
 export const PLATFORMS: Record<CloudName, (ctx: PlatformContext) => Platform> = {
     aws: ({ config, project, stack }) =>
-        new AwsPlatform("aws", { config, clusterName: `${project}-${stack}`, tags: { project, stack, "managed-by": "pulumi" } }),
+        new AwsPlatform("aws", {
+            config,
+            clusterName: `${project}-${stack}`,
+            tags: { project, stack, "managed-by": "pulumi" },
+        }),
     azure: ({ config, project, stack }) =>
-        new AzurePlatform("azure", { config, clusterName: `${project}-${stack}`, tags: { project, stack, "managed-by": "pulumi" } }),
+        new AzurePlatform("azure", {
+            config,
+            clusterName: `${project}-${stack}`,
+            tags: { project, stack, "managed-by": "pulumi" },
+        }),
     existing: ({ config }) => new ExistingPlatform("existing", { config, kubeconfig: kubeconfigFromConfig() }),
 };
 
@@ -38,20 +46,28 @@ export async function program(): Promise<StackOutputs> {
     const config = loadConfig();
     const ctx: PlatformContext = { config, project: pulumi.getProject(), stack: pulumi.getStack() };
     const platform = PLATFORMS[config.cloud](ctx);
-    const monitoring = new Monitoring("monitoring", {
-        config: config.monitoring,
-        systemScheduling: platform.systemScheduling,
-        gpuScheduling: platform.gpuScheduling,
-        dependsOn: platform.clusterReady,
-    }, { providers: [platform.k8sProvider] });
+    const monitoring = new Monitoring(
+        "monitoring",
+        {
+            config: config.monitoring,
+            systemScheduling: platform.systemScheduling,
+            gpuScheduling: platform.gpuScheduling,
+            dependsOn: platform.clusterReady,
+        },
+        { providers: [platform.k8sProvider] },
+    );
     const models = modelLayer(config, platform);
-    const tekton = new Tekton("tekton", {
-        config: config.pipelines,
-        platform,
-        dependsOn: platform.clusterReady,
-        monitoringReady: [monitoring.stack],
-        gatewayReady: [models.routing],
-    }, { providers: [platform.k8sProvider] });
+    const tekton = new Tekton(
+        "tekton",
+        {
+            config: config.pipelines,
+            platform,
+            dependsOn: platform.clusterReady,
+            monitoringReady: [monitoring.stack],
+            gatewayReady: [models.routing],
+        },
+        { providers: [platform.k8sProvider] },
+    );
     // The promote Task and the triggers need the Tekton install (CRDs, interceptors, the pipelines namespace) and the
     // gateway (its CRDs and GatewayClass carry the webhook route).
     const pipelinesReady = [tekton, tekton.pipelinesInstall, models.routing];

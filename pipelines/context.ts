@@ -6,7 +6,17 @@
 import { PIPELINE_SERVICE_ACCOUNTS } from "../components/k8s/constants";
 import { METRICS, type MetricKey } from "../dashboards/metric-contract";
 import { IMAGES } from "../infra/versions";
-import { readScript, type ComputeResources, type EnvFromSource, type EnvVar, type Step, type StepTemplate, type Task, type Volume, type VolumeMount } from "./tekton";
+import {
+    readScript,
+    type ComputeResources,
+    type EnvFromSource,
+    type EnvVar,
+    type Step,
+    type StepTemplate,
+    type Task,
+    type Volume,
+    type VolumeMount,
+} from "./tekton";
 
 /** ConfigMap in the pipelines namespace with the cluster's settings (keys below), read by every step through envFrom. */
 export const SETTINGS_CONFIGMAP = "pipeline-settings";
@@ -88,35 +98,37 @@ export function stepTemplate(role: PipelineRole, credentials: CredentialsSecrets
 export const pythonPath = (sourcePath: string) => `${LIB_PATH}:${sourcePath}/.deps`;
 
 function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
-    const script = name === "stage-start"
-        ? `#!/usr/bin/env python3\nimport time\nopen("/stage/start", "w").write(repr(time.time()))\n`
-        : [
-            "#!/usr/bin/env python3",
-            "import os, sys",
-            `sys.path.insert(0, ${JSON.stringify(LIB_PATH)})`,
-            "import metrics",
-            "start = float(open('/stage/start').read())",
-            "e = os.environ",
-            "labels = {'namespace': e['MODEL_NAMESPACE'], 'pipeline': e['PIPELINE'], 'stage': e['STAGE']}",
-            "grouping = [('model', e['MODEL']), ('version', e['VERSION']), ('mode', e['MODE']), ('pipeline', e['PIPELINE']), ('stage', e['STAGE'])]",
-            "metrics.push(e['PUSHGATEWAY_URL'], grouping, [(metrics.metric_name('stageDuration'), labels, metrics.now() - start)])",
-            "",
-        ].join("\n");
+    const script =
+        name === "stage-start"
+            ? `#!/usr/bin/env python3\nimport time\nopen("/stage/start", "w").write(repr(time.time()))\n`
+            : [
+                  "#!/usr/bin/env python3",
+                  "import os, sys",
+                  `sys.path.insert(0, ${JSON.stringify(LIB_PATH)})`,
+                  "import metrics",
+                  "start = float(open('/stage/start').read())",
+                  "e = os.environ",
+                  "labels = {'namespace': e['MODEL_NAMESPACE'], 'pipeline': e['PIPELINE'], 'stage': e['STAGE']}",
+                  "grouping = [('model', e['MODEL']), ('version', e['VERSION']), ('mode', e['MODE']), ('pipeline', e['PIPELINE']), ('stage', e['STAGE'])]",
+                  "metrics.push(e['PUSHGATEWAY_URL'], grouping, [(metrics.metric_name('stageDuration'), labels, metrics.now() - start)])",
+                  "",
+              ].join("\n");
     return {
         name,
         image: IMAGES.python,
         script,
         computeResources: RESOURCES.tiny,
-        env: name === "stage-push"
-            ? [
-                { name: "MODEL", value: "$(params.model)" },
-                { name: "VERSION", value: "$(params.version)" },
-                { name: "MODEL_NAMESPACE", value: "$(params.model)-$(params.version)" },
-                { name: "MODE", value: "$(params.mode)" },
-                { name: "PIPELINE", value: "$(params.pipeline)" },
-                { name: "STAGE", value: stage },
-            ]
-            : undefined,
+        env:
+            name === "stage-push"
+                ? [
+                      { name: "MODEL", value: "$(params.model)" },
+                      { name: "VERSION", value: "$(params.version)" },
+                      { name: "MODEL_NAMESPACE", value: "$(params.model)-$(params.version)" },
+                      { name: "MODE", value: "$(params.mode)" },
+                      { name: "PIPELINE", value: "$(params.pipeline)" },
+                      { name: "STAGE", value: stage },
+                  ]
+                : undefined,
     };
 }
 
@@ -124,8 +136,16 @@ function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
 export const STAGE_PARAMS = [
     { name: "model", description: "Model name (a DNS label)." },
     { name: "version", description: "Model version (a DNS label); the version namespace is <model>-<version>." },
-    { name: "mode", description: "Delivery mode of the metric contract: automated, simplified or manual.", default: "automated" },
-    { name: "pipeline", description: "Name of the pipeline running this task, for the stage metric.", default: "manual" },
+    {
+        name: "mode",
+        description: "Delivery mode of the metric contract: automated, simplified or manual.",
+        default: "automated",
+    },
+    {
+        name: "pipeline",
+        description: "Name of the pipeline running this task, for the stage metric.",
+        default: "manual",
+    },
 ] as const;
 
 export interface TaskDefinition {
@@ -146,7 +166,10 @@ export interface TaskDefinition {
 /** Renders a Task: labels, step template, library and stage volumes, and the stage timer around its steps. */
 export function renderTask(def: TaskDefinition, credentials: CredentialsSecrets = {}): Task {
     const timed = def.stage !== undefined;
-    const params = [...(timed ? STAGE_PARAMS.filter((p) => !(def.params ?? []).some((q) => q.name === p.name)) : []), ...(def.params ?? [])];
+    const params = [
+        ...(timed ? STAGE_PARAMS.filter((p) => !(def.params ?? []).some((q) => q.name === p.name)) : []),
+        ...(def.params ?? []),
+    ];
     return {
         apiVersion: "tekton.dev/v1",
         kind: "Task",
@@ -165,7 +188,9 @@ export function renderTask(def: TaskDefinition, credentials: CredentialsSecrets 
             results: def.results,
             workspaces: def.workspaces,
             stepTemplate: stepTemplate(def.role, credentials),
-            steps: timed ? [stageStep("stage-start", def.stage!), ...def.steps, stageStep("stage-push", def.stage!)] : def.steps,
+            steps: timed
+                ? [stageStep("stage-start", def.stage!), ...def.steps, stageStep("stage-push", def.stage!)]
+                : def.steps,
             volumes: [LIB_VOLUME, STAGE_VOLUME, ...(def.volumes ?? [])],
         },
     };
@@ -176,11 +201,24 @@ export const SOURCE_WORKSPACE = "source";
 export const SOURCE_PATH = "$(workspaces.source.path)";
 export const MODEL_SRC = "$(workspaces.source.path)/repo/$(params.source-dir)";
 /** The source-dir param of Tasks that run the model's scripts. */
-export const SOURCE_DIR_PARAM = { name: "source-dir", description: "Directory of the model in the repository.", default: "pipelines/workload" } as const;
-export const SOURCE_WORKSPACE_DECL = { name: SOURCE_WORKSPACE, description: "The source fetched by fetch-source (repo/, .deps/) and the run's data and model (data/, model/)." } as const;
+export const SOURCE_DIR_PARAM = {
+    name: "source-dir",
+    description: "Directory of the model in the repository.",
+    default: "pipelines/workload",
+} as const;
+export const SOURCE_WORKSPACE_DECL = {
+    name: SOURCE_WORKSPACE,
+    description: "The source fetched by fetch-source (repo/, .deps/) and the run's data and model (data/, model/).",
+} as const;
 
 /** A Python step running a script next to its Task, with the library and the source's packages importable. */
-export function pythonStep(dir: string, name: string, file: string, env: readonly EnvVar[], computeResources: ComputeResources = RESOURCES.python): Step {
+export function pythonStep(
+    dir: string,
+    name: string,
+    file: string,
+    env: readonly EnvVar[],
+    computeResources: ComputeResources = RESOURCES.python,
+): Step {
     return {
         name,
         image: IMAGES.python,
@@ -196,6 +234,18 @@ export function pythonStep(dir: string, name: string, file: string, env: readonl
 }
 
 /** A Python step that needs only the standard library and the pipeline library (no source workspace). */
-export function libStep(dir: string, name: string, file: string, env: readonly EnvVar[], computeResources: ComputeResources = RESOURCES.small): Step {
-    return { name, image: IMAGES.python, script: readScript(dir, file), computeResources, env: [{ name: "PYTHONPATH", value: LIB_PATH }, ...env] };
+export function libStep(
+    dir: string,
+    name: string,
+    file: string,
+    env: readonly EnvVar[],
+    computeResources: ComputeResources = RESOURCES.small,
+): Step {
+    return {
+        name,
+        image: IMAGES.python,
+        script: readScript(dir, file),
+        computeResources,
+        env: [{ name: "PYTHONPATH", value: LIB_PATH }, ...env],
+    };
 }

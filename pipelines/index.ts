@@ -23,7 +23,18 @@ import { VALIDATE_DATA } from "./tasks/validate-data/task";
 import type { Pipeline, Task, TaskLike } from "./tekton";
 
 export const TASK_DEFINITIONS: readonly TaskDefinition[] = [
-    FETCH_SOURCE, CHOOSE_VERSIONS, VALIDATE_DATA, TRAIN, EVALUATE, REGISTER, BUILD_IMAGE, DEPLOY, SMOKE_TEST, ROUTE, REPORT, QUICK_TRAIN,
+    FETCH_SOURCE,
+    CHOOSE_VERSIONS,
+    VALIDATE_DATA,
+    TRAIN,
+    EVALUATE,
+    REGISTER,
+    BUILD_IMAGE,
+    DEPLOY,
+    SMOKE_TEST,
+    ROUTE,
+    REPORT,
+    QUICK_TRAIN,
 ];
 
 export function renderTasks(credentials: CredentialsSecrets = {}): Task[] {

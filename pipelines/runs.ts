@@ -25,13 +25,22 @@ export function pipelineRun(pipeline: Pipeline, tasks: readonly TaskLike[], opts
     const byName = new Map(tasks.map((t) => [t.metadata.name, t]));
     const declared = new Set((pipeline.spec.params ?? []).map((p) => p.name));
     const unknown = Object.keys(opts.params).filter((k) => !declared.has(k));
-    if (unknown.length > 0) throw new RunError(`pipeline ${pipeline.metadata.name} has no param ${unknown.join(", ")}; params: ${[...declared].join(", ")}`);
-    const missing = (pipeline.spec.params ?? []).filter((p) => p.default === undefined && opts.params[p.name] === undefined).map((p) => p.name);
-    if (missing.length > 0) throw new RunError(`pipeline ${pipeline.metadata.name} needs --param ${missing.map((m) => `${m}=...`).join(" --param ")}`);
+    if (unknown.length > 0)
+        throw new RunError(
+            `pipeline ${pipeline.metadata.name} has no param ${unknown.join(", ")}; params: ${[...declared].join(", ")}`,
+        );
+    const missing = (pipeline.spec.params ?? [])
+        .filter((p) => p.default === undefined && opts.params[p.name] === undefined)
+        .map((p) => p.name);
+    if (missing.length > 0)
+        throw new RunError(
+            `pipeline ${pipeline.metadata.name} needs --param ${missing.map((m) => `${m}=...`).join(" --param ")}`,
+        );
 
     const specs: TaskRunSpec[] = [...pipeline.spec.tasks, ...(pipeline.spec.finally ?? [])].map((pt) => {
         const task = byName.get(pt.taskRef.name);
-        if (!task) throw new RunError(`pipeline ${pipeline.metadata.name} uses task ${pt.taskRef.name}, which is not defined`);
+        if (!task)
+            throw new RunError(`pipeline ${pipeline.metadata.name} uses task ${pt.taskRef.name}, which is not defined`);
         const sa = task.metadata.labels?.[ROLE_LABEL] ?? PIPELINE_SERVICE_ACCOUNTS.trainer.name;
         const gpuStep = task.metadata.annotations?.[GPU_STEP_LABEL];
         if (opts.trainingGpus > 0 && task.metadata.labels?.[GPU_CAPABLE_LABEL] === "true" && gpuStep) {
@@ -39,8 +48,22 @@ export function pipelineRun(pipeline: Pipeline, tasks: readonly TaskLike[], opts
             return {
                 pipelineTaskName: pt.name,
                 serviceAccountName: sa,
-                podTemplate: { nodeSelector: { ...opts.gpuScheduling.nodeSelector }, tolerations: opts.gpuScheduling.tolerations.map((t) => ({ ...t })) },
-                stepSpecs: [{ name: gpuStep, computeResources: { requests: { ...base.requests }, limits: { ...(base.limits ?? {}), [opts.gpuScheduling.resourceName]: String(opts.trainingGpus) } } }],
+                podTemplate: {
+                    nodeSelector: { ...opts.gpuScheduling.nodeSelector },
+                    tolerations: opts.gpuScheduling.tolerations.map((t) => ({ ...t })),
+                },
+                stepSpecs: [
+                    {
+                        name: gpuStep,
+                        computeResources: {
+                            requests: { ...base.requests },
+                            limits: {
+                                ...(base.limits ?? {}),
+                                [opts.gpuScheduling.resourceName]: String(opts.trainingGpus),
+                            },
+                        },
+                    },
+                ],
             };
         }
         return { pipelineTaskName: pt.name, serviceAccountName: sa };
@@ -49,18 +72,38 @@ export function pipelineRun(pipeline: Pipeline, tasks: readonly TaskLike[], opts
     // The tasks of a run share one ReadWriteOnce volume, so Tekton's affinity assistant keeps them on one node: a
     // run that trains on a GPU runs wholly on a GPU node (the assistant takes the run's pod template).
     const onGpu = specs.some((s) => s.stepSpecs !== undefined);
-    const gpuPlacement = { nodeSelector: { ...opts.gpuScheduling.nodeSelector }, tolerations: opts.gpuScheduling.tolerations.map((t) => ({ ...t })) };
+    const gpuPlacement = {
+        nodeSelector: { ...opts.gpuScheduling.nodeSelector },
+        tolerations: opts.gpuScheduling.tolerations.map((t) => ({ ...t })),
+    };
     return {
         apiVersion: "tekton.dev/v1",
         kind: "PipelineRun",
-        metadata: { generateName: `${pipeline.metadata.name}-`, namespace: PIPELINES_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlops-testbed" } },
+        metadata: {
+            generateName: `${pipeline.metadata.name}-`,
+            namespace: PIPELINES_NAMESPACE,
+            labels: { "app.kubernetes.io/part-of": "mlops-testbed" },
+        },
         spec: {
             pipelineRef: { name: pipeline.metadata.name },
             params: Object.entries(opts.params).map(([name, value]) => ({ name, value })),
             workspaces: usesWorkspace
-                ? [{ name: "source", volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: opts.workspaceSize ?? "2Gi" } } } } }]
+                ? [
+                      {
+                          name: "source",
+                          volumeClaimTemplate: {
+                              spec: {
+                                  accessModes: ["ReadWriteOnce"],
+                                  resources: { requests: { storage: opts.workspaceSize ?? "2Gi" } },
+                              },
+                          },
+                      },
+                  ]
                 : [],
-            taskRunTemplate: { serviceAccountName: PIPELINE_SERVICE_ACCOUNTS.trainer.name, ...(onGpu ? { podTemplate: gpuPlacement } : {}) },
+            taskRunTemplate: {
+                serviceAccountName: PIPELINE_SERVICE_ACCOUNTS.trainer.name,
+                ...(onGpu ? { podTemplate: gpuPlacement } : {}),
+            },
             taskRunSpecs: specs,
         },
     };

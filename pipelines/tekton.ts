@@ -178,7 +178,11 @@ export interface TaskRunSpec {
 export interface PipelineRun {
     readonly apiVersion: typeof TEKTON_API_VERSION;
     readonly kind: "PipelineRun";
-    readonly metadata: { readonly generateName: string; readonly namespace: string; readonly labels?: Readonly<Record<string, string>> };
+    readonly metadata: {
+        readonly generateName: string;
+        readonly namespace: string;
+        readonly labels?: Readonly<Record<string, string>>;
+    };
     readonly spec: {
         readonly pipelineRef: { readonly name: string };
         readonly params: readonly Param[];

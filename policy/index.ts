@@ -5,7 +5,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { POLICIES } from "./policies";
 
 new PolicyPack("mlops-testbed", {
-    description: "Guardrails of the mlops-testbed program: stores, clusters, model-version namespaces, workloads, production protection and secrets.",
+    description:
+        "Guardrails of the mlops-testbed program: stores, clusters, model-version namespaces, workloads, production protection and secrets.",
     enforcementLevel: "mandatory",
     policies: POLICIES,
 });

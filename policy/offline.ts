@@ -53,7 +53,9 @@ export interface PolicyRun {
 }
 
 /** Per-policy config as `--policy-pack-config` gives it: an enforcement level and the policy's own properties. */
-export type PackConfig = Readonly<Record<string, Readonly<Record<string, unknown>> & { enforcementLevel?: EnforcementLevel }>>;
+export type PackConfig = Readonly<
+    Record<string, Readonly<Record<string, unknown>> & { enforcementLevel?: EnforcementLevel }>
+>;
 
 export const STACK_RESOURCE_TYPE = "pulumi:pulumi:Stack";
 
@@ -113,17 +115,23 @@ function options(r: AnalyzedResource): PolicyResourceOptions {
 }
 
 /** What `isType` compares: the type token a resource class carries (as @pulumi/policy reads it). */
-const isTypeFn = (type: string) => (resourceClass: unknown) => (resourceClass as { __pulumiType?: string }).__pulumiType === type;
+const isTypeFn = (type: string) => (resourceClass: unknown) =>
+    (resourceClass as { __pulumiType?: string }).__pulumiType === type;
 
-function providerOf(r: AnalyzedResource, byUrn: ReadonlyMap<string, AnalyzedResource>): PolicyProviderResource | undefined {
+function providerOf(
+    r: AnalyzedResource,
+    byUrn: ReadonlyMap<string, AnalyzedResource>,
+): PolicyProviderResource | undefined {
     if (!r.provider) return undefined;
     const urn = r.provider.slice(0, r.provider.lastIndexOf("::"));
     const p = byUrn.get(urn);
     return p ? { type: p.type, props: p.props, urn: p.urn, name: p.name } : undefined;
 }
 
-const isResourcePolicy = (p: Policies[number]): p is ResourceValidationPolicy => "validateResource" in p && p.validateResource !== undefined;
-const isStackPolicy = (p: Policies[number]): p is StackValidationPolicy => "validateStack" in p && typeof (p as StackValidationPolicy).validateStack === "function";
+const isResourcePolicy = (p: Policies[number]): p is ResourceValidationPolicy =>
+    "validateResource" in p && p.validateResource !== undefined;
+const isStackPolicy = (p: Policies[number]): p is StackValidationPolicy =>
+    "validateStack" in p && typeof (p as StackValidationPolicy).validateStack === "function";
 
 /** CrossGuard's view of the whole stack: resources linked to their parents and dependencies. */
 function policyResources(resources: readonly AnalyzedResource[]): PolicyResource[] {
@@ -149,7 +157,9 @@ function policyResources(resources: readonly AnalyzedResource[]): PolicyResource
         if (parent) pr.parent = parent;
         pr.dependencies = r.dependencies.map((d) => out.get(d)).filter((d): d is PolicyResource => d !== undefined);
         for (const [k, deps] of Object.entries(r.propertyDependencies)) {
-            pr.propertyDependencies[k] = deps.map((d) => out.get(d)).filter((d): d is PolicyResource => d !== undefined);
+            pr.propertyDependencies[k] = deps
+                .map((d) => out.get(d))
+                .filter((d): d is PolicyResource => d !== undefined);
         }
         const provider = providerOf(r, byUrn);
         if (provider) pr.provider = provider;
@@ -162,7 +172,11 @@ function policyResources(resources: readonly AnalyzedResource[]): PolicyResource
  * resource policy, then the whole set through every stack policy. Policies disabled in `config` are skipped.
  * An exception from a policy propagates (a real preview would fail with it too).
  */
-export async function runPolicies(resources: readonly AnalyzedResource[], policies: Policies = POLICIES, config: PackConfig = {}): Promise<PolicyRun> {
+export async function runPolicies(
+    resources: readonly AnalyzedResource[],
+    policies: Policies = POLICIES,
+    config: PackConfig = {},
+): Promise<PolicyRun> {
     const violations: Violation[] = [];
     const skipped: PolicyRun["notApplicable"] = [];
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -182,7 +196,8 @@ export async function runPolicies(resources: readonly AnalyzedResource[], polici
                     opts: options(r),
                     stackTags: new Map(),
                     isType: isTypeFn(r.type),
-                    asType: ((cls: unknown) => (isTypeFn(r.type)(cls) ? r.props : undefined)) as ResourceValidationArgs["asType"],
+                    asType: ((cls: unknown) =>
+                        isTypeFn(r.type)(cls) ? r.props : undefined) as ResourceValidationArgs["asType"],
                     getConfig,
                     notApplicable,
                 };
@@ -202,7 +217,9 @@ export async function runPolicies(resources: readonly AnalyzedResource[], polici
             stackView ??= policyResources(resources);
             const args: StackValidationArgs = { resources: stackView, stackTags: new Map(), getConfig, notApplicable };
             try {
-                await p.validateStack(args, (message, urn) => violations.push({ policy: p.name, urn: urn ?? "", message }));
+                await p.validateStack(args, (message, urn) =>
+                    violations.push({ policy: p.name, urn: urn ?? "", message }),
+                );
             } catch (err) {
                 if (!(err instanceof NotApplicable)) throw err;
                 skipped.push({ policy: p.name, urn: "", reason: err.reason });

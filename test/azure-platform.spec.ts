@@ -39,10 +39,17 @@ describe("Azure platform (AKS)", function () {
         const i = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks").inputs as any;
         const vault = findResource(plan, "azure-native:keyvault:Vault", "azure-cluster-kms-vault").inputs as any;
         const key = findResource(plan, "azure-native:keyvault:Key", "azure-cluster-kms-key").inputs as any;
-        assert.deepEqual(i.securityProfile.azureKeyVaultKms, { enabled: true, keyId: `https://${vault.vaultName}.vault.azure.net/keys/${key.keyName}/EXAMPLE0123456789`, keyVaultNetworkAccess: "Public" });
+        assert.deepEqual(i.securityProfile.azureKeyVaultKms, {
+            enabled: true,
+            keyId: `https://${vault.vaultName}.vault.azure.net/keys/${key.keyName}/EXAMPLE0123456789`,
+            keyVaultNetworkAccess: "Public",
+        });
         assert.match(vault.vaultName, /^kv-[a-z0-9-]{1,14}-[a-z0-9]{6}$/);
         assert.ok(vault.vaultName.length <= 24);
-        assert.deepEqual([vault.properties.enableRbacAuthorization, vault.properties.enablePurgeProtection], [true, true]);
+        assert.deepEqual(
+            [vault.properties.enableRbacAuthorization, vault.properties.enablePurgeProtection],
+            [true, true],
+        );
         const use = findResource(plan, ROLE_ASSIGNMENT, "azure-cluster-kms-crypto-user");
         assert.match(String(use.inputs.roleDefinitionId), new RegExp(`${AZURE_ROLES.keyVaultCryptoUser}$`));
         assert.match(String(use.inputs.scope), /vaults\//);
@@ -52,7 +59,10 @@ describe("Azure platform (AKS)", function () {
 
     it("sends the control-plane logs of cluster.logTypes, audit included, to a Log Analytics workspace", async () => {
         const setting = resourcesOfType(plan, "azure-native:monitor:DiagnosticSetting")[0]?.inputs as any;
-        assert.deepEqual(setting?.logs.map((l: any) => l.category), ["kube-apiserver", "kube-audit", "guard", "kube-controller-manager", "kube-scheduler"]);
+        assert.deepEqual(
+            setting?.logs.map((l: any) => l.category),
+            ["kube-apiserver", "kube-audit", "guard", "kube-controller-manager", "kube-scheduler"],
+        );
         assert.match(setting.resourceUri, /managedClusters\/mlops-testbed-azure-example$/);
         assert.match(setting.workspaceId, /workspaces\/mlops-testbed-azure-example-logs$/);
         const cluster = JSON.parse(String(loadStack(STACK).config["mlops-testbed:cluster"]));
@@ -100,7 +110,8 @@ describe("Azure platform (AKS)", function () {
         assert.equal(resourcesOfType(plan, "mlops-testbed:k8s:NvidiaDevicePlugin").length, 1);
         const none = await planStack(STACK, { azure: { location: "westeurope", gpuDriver: "None" } });
         assert.equal(resourcesOfType(none, "mlops-testbed:k8s:NvidiaDevicePlugin").length, 0);
-        for (const p of resourcesOfType(none, AGENT_POOL)) assert.deepEqual((p.inputs as any).gpuProfile, { driver: "None" });
+        for (const p of resourcesOfType(none, AGENT_POOL))
+            assert.deepEqual((p.inputs as any).gpuProfile, { driver: "None" });
     });
 
     it("storage account: StorageV2, HTTPS only, TLS 1.2, no public blob access, no shared keys", () => {
@@ -116,21 +127,32 @@ describe("Azure platform (AKS)", function () {
     });
 
     it("blob versioning and soft delete; lifecycle expires old versions; private models and datasets containers", () => {
-        const svc = findResource(plan, "azure-native:storage:BlobServiceProperties", "azure-store-blob-service").inputs as any;
+        const svc = findResource(plan, "azure-native:storage:BlobServiceProperties", "azure-store-blob-service")
+            .inputs as any;
         assert.equal(svc.isVersioningEnabled, true);
         assert.deepEqual(svc.deleteRetentionPolicy, { enabled: true, days: 7 });
         assert.deepEqual(svc.containerDeleteRetentionPolicy, { enabled: true, days: 7 });
-        const policy = findResource(plan, "azure-native:storage:ManagementPolicy", "azure-store-lifecycle").inputs as any;
+        const policy = findResource(plan, "azure-native:storage:ManagementPolicy", "azure-store-lifecycle")
+            .inputs as any;
         assert.equal(policy.policy.rules[0].definition.actions.version.delete.daysAfterCreationGreaterThan, 7);
         // The store's containers (the dataset events' dead-letter container is checked in test/triggers.spec.ts).
-        const containers = resourcesOfType(plan, "azure-native:storage:BlobContainer").filter((c) => c.name.startsWith("azure-store-")).map((c) => c.inputs as any);
+        const containers = resourcesOfType(plan, "azure-native:storage:BlobContainer")
+            .filter((c) => c.name.startsWith("azure-store-"))
+            .map((c) => c.inputs as any);
         assert.deepEqual(containers.map((c) => c.containerName).sort(), ["datasets", "models"]);
         for (const c of containers) assert.equal(c.publicAccess, "None");
     });
 
     it("stores and registry are disposable in the example and protected and retained when protection is protected", async () => {
         const stateful = (p: typeof plan) =>
-            p.resources.filter((r) => ["azure-native:storage:StorageAccount", "azure-native:storage:BlobContainer", "azure-native:containerregistry:Registry"].includes(r.type) && !r.name.startsWith("azure-dataset-events-"));
+            p.resources.filter(
+                (r) =>
+                    [
+                        "azure-native:storage:StorageAccount",
+                        "azure-native:storage:BlobContainer",
+                        "azure-native:containerregistry:Registry",
+                    ].includes(r.type) && !r.name.startsWith("azure-dataset-events-"),
+            );
         for (const r of stateful(plan)) assert.equal(r.protect, false, r.name);
         const prod = await planStack(STACK, { artifactStores: { protection: "protected", noncurrentVersionDays: 90 } });
         const found = stateful(prod);
@@ -156,13 +178,21 @@ describe("Azure platform (AKS)", function () {
         assert.equal(plan.outputs.region, "westeurope");
         assert.equal(plan.outputs.kubeconfig, "[secret]");
         assert.equal(plan.outputs.oidcIssuer, "[computed]");
-        assert.deepEqual(plan.outputs.artifactStore, { kind: "azure-blob", modelsBucket: "models", datasetsBucket: "datasets", region: "westeurope", endpoint: "[computed]" });
+        assert.deepEqual(plan.outputs.artifactStore, {
+            kind: "azure-blob",
+            modelsBucket: "models",
+            datasetsBucket: "datasets",
+            region: "westeurope",
+            endpoint: "[computed]",
+        });
         const provider = resourcesOfType(plan, "pulumi:providers:kubernetes")[0];
         assert.deepEqual(provider.secretInputs, ["kubeconfig"]);
     });
 
     it("the kubeconfig logs in non-interactively with the Azure CLI identity (kubelogin)", () => {
-        const raw = Buffer.from("users:\n- name: u\n  user:\n    exec:\n      command: kubelogin\n      args: [get-token, --login, devicecode]\n").toString("base64");
+        const raw = Buffer.from(
+            "users:\n- name: u\n  user:\n    exec:\n      command: kubelogin\n      args: [get-token, --login, devicecode]\n",
+        ).toString("base64");
         assert.match(aksKubeconfig(raw), /- get-token\n\s+- --login\n\s+- azurecli/);
     });
 });
@@ -190,8 +220,13 @@ describe("Azure workload identity", function () {
     });
 
     it("each federated credential pins exactly system:serviceaccount:<ns>:<sa> from the cluster's issuer", () => {
-        const creds = resourcesOfType(plan, "azure-native:managedidentity:FederatedIdentityCredential").map((c) => c.inputs as any);
-        assert.deepEqual(creds.map((c) => c.subject).sort(), ["system:serviceaccount:iris-v1:model-server", "system:serviceaccount:pipelines:trainer"]);
+        const creds = resourcesOfType(plan, "azure-native:managedidentity:FederatedIdentityCredential").map(
+            (c) => c.inputs as any,
+        );
+        assert.deepEqual(creds.map((c) => c.subject).sort(), [
+            "system:serviceaccount:iris-v1:model-server",
+            "system:serviceaccount:pipelines:trainer",
+        ]);
         for (const c of creds) {
             assert.deepEqual(c.audiences, ["api://AzureADTokenExchange"]);
             assert.match(c.issuer, /^https:\/\/westeurope\.oic\.prod-aks\.azure\.com\//);
@@ -203,19 +238,35 @@ describe("Azure workload identity", function () {
         assert.match(grant.scope, /\/blobServices\/default\/containers\/models$/);
         assert.match(grant.roleDefinitionId, new RegExp(`${AZURE_ROLES.storageBlobDataReader}$`));
         assert.equal(grant.conditionVersion, "2.0");
-        assert.ok(grant.condition.includes("@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'iris/v1/'"));
-        assert.ok(grant.condition.includes("@Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix] StringStartsWith 'iris/v1/'"));
+        assert.ok(
+            grant.condition.includes(
+                "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'iris/v1/'",
+            ),
+        );
+        assert.ok(
+            grant.condition.includes(
+                "@Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix] StringStartsWith 'iris/v1/'",
+            ),
+        );
 
         const datasets = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-grant-0").inputs as any;
         assert.match(datasets.scope, /\/containers\/datasets$/);
         assert.equal(datasets.condition, undefined, "a whole-container read needs no condition");
         const write = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-grant-1").inputs as any;
         assert.match(write.roleDefinitionId, new RegExp(`${AZURE_ROLES.storageBlobDataContributor}$`));
-        assert.ok(write.condition.includes("!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})"));
+        assert.ok(
+            write.condition.includes(
+                "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})",
+            ),
+        );
         const push = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-registry-push").inputs as any;
         assert.match(push.roleDefinitionId, new RegExp(`${AZURE_ROLES.acrPush}$`));
         assert.match(push.scope, /registries\//);
-        assert.equal(resourcesOfType(plan, ROLE_ASSIGNMENT).filter((r) => r.name.startsWith("azure-iris-v1-server")).length, 1, "no registry push unless asked");
+        assert.equal(
+            resourcesOfType(plan, ROLE_ASSIGNMENT).filter((r) => r.name.startsWith("azure-iris-v1-server")).length,
+            1,
+            "no registry push unless asked",
+        );
     });
 
     it("the binding gives the client-id annotation and the workload identity pod label", async () => {
@@ -227,9 +278,16 @@ describe("Azure workload identity", function () {
 
     it("conditions: write never reads objects back; prefixes are checked", () => {
         const write = blobGrantCondition({ store: "models", prefix: "a/", access: "write" })!;
-        assert.ok(write.includes("!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})"));
+        assert.ok(
+            write.includes(
+                "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})",
+            ),
+        );
         assert.equal(blobGrantCondition({ store: "models", prefix: "", access: "read" }), undefined);
-        assert.throws(() => blobGrantCondition({ store: "models", prefix: "a", access: "read" }), /must be "" or end with "\/"/);
+        assert.throws(
+            () => blobGrantCondition({ store: "models", prefix: "a", access: "read" }),
+            /must be "" or end with "\/"/,
+        );
         assert.throws(() => blobGrantCondition({ store: "models", prefix: "a'/", access: "read" }));
     });
 });
@@ -238,9 +296,21 @@ describe("Azure configuration", function () {
     it("refuses what AKS cannot build, naming each key", async () => {
         const issues = await planConfigIssues(STACK, {
             gpuNodePools: [
-                { name: "mixed", instanceTypes: ["Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3"], capacityType: "spot", minSize: 0, maxSize: 1 },
+                {
+                    name: "mixed",
+                    instanceTypes: ["Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3"],
+                    capacityType: "spot",
+                    minSize: 0,
+                    maxSize: 1,
+                },
                 { name: "cpu", instanceTypes: ["Standard_D4s_v5"], capacityType: "on-demand", minSize: 0, maxSize: 1 },
-                { name: "a-very-long-pool-name", instanceTypes: ["g5.xlarge"], capacityType: "on-demand", minSize: 0, maxSize: 1 },
+                {
+                    name: "a-very-long-pool-name",
+                    instanceTypes: ["g5.xlarge"],
+                    capacityType: "on-demand",
+                    minSize: 0,
+                    maxSize: 1,
+                },
             ],
             cluster: { systemNodes: { instanceTypes: ["m6i.large"] } },
         });
@@ -254,7 +324,10 @@ describe("Azure configuration", function () {
 
     it("needs the azure section and a valid location", async () => {
         const missing = await planConfigIssues(STACK, { azure: undefined });
-        assert.deepEqual(missing.map((i) => i.key), ["mlops-testbed:azure"]);
+        assert.deepEqual(
+            missing.map((i) => i.key),
+            ["mlops-testbed:azure"],
+        );
         const bad = await planConfigIssues(STACK, { azure: { location: "West Europe" } });
         assert.equal(bad[0].key, "mlops-testbed:azure.location");
     });
@@ -264,19 +337,31 @@ describe("Azure configuration", function () {
             network: { availabilityZones: 9 },
             gpuNodePools: [{ name: "t4", instanceTypes: ["g5.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 }],
         });
-        assert.deepEqual(issues.map((i) => i.key).sort(), ["mlops-testbed:gpuNodePools[0].instanceTypes[0]", "mlops-testbed:network.availabilityZones"]);
+        assert.deepEqual(issues.map((i) => i.key).sort(), [
+            "mlops-testbed:gpuNodePools[0].instanceTypes[0]",
+            "mlops-testbed:network.availabilityZones",
+        ]);
     });
 
     it("needs an Azure VM size for the system pool: the default is an EC2 type", async () => {
         const issues = await planConfigIssues(STACK, { cluster: { kubernetesVersion: "1.34" } });
-        assert.deepEqual(issues.map((i) => i.key), ["mlops-testbed:cluster.systemNodes.instanceTypes"]);
+        assert.deepEqual(
+            issues.map((i) => i.key),
+            ["mlops-testbed:cluster.systemNodes.instanceTypes"],
+        );
         assert.match(issues[0].message, /required when cloud is azure.*Standard_D4s_v5/);
     });
 
     it("refuses AWS admin role ARNs on Azure", async () => {
         const issues = await planConfigIssues(STACK, {
-            cluster: { systemNodes: { instanceTypes: ["Standard_D4s_v5"] }, adminRoleArns: ["arn:aws:iam::123456789012:role/ci"] },
+            cluster: {
+                systemNodes: { instanceTypes: ["Standard_D4s_v5"] },
+                adminRoleArns: ["arn:aws:iam::123456789012:role/ci"],
+            },
         });
-        assert.match(issues.find((i) => i.key === "mlops-testbed:cluster.adminRoleArns")!.message, /azure.adminPrincipalIds/);
+        assert.match(
+            issues.find((i) => i.key === "mlops-testbed:cluster.adminRoleArns")!.message,
+            /azure.adminPrincipalIds/,
+        );
     });
 });

@@ -13,7 +13,17 @@ import { CREATE_TIME_ESTIMATES, estimateFor } from "../tools/bench/estimates";
 import { planStack } from "./harness";
 
 function res(name: string, over: Partial<GraphResource> = {}): GraphResource {
-    return { urn: name, name, type: "test:index:Thing", custom: true, parent: null, dependsOn: [], propertyDependencies: {}, provider: null, ...over };
+    return {
+        urn: name,
+        name,
+        type: "test:index:Thing",
+        custom: true,
+        parent: null,
+        dependsOn: [],
+        propertyDependencies: {},
+        provider: null,
+        ...over,
+    };
 }
 
 /** Durations by name, 0 for anything not listed. */
@@ -30,7 +40,10 @@ describe("bench critical path", () => {
         ];
         const s = schedule(rs, durations({ vpc: 3, subnet: 2, cluster: 600, release: 90 }));
         assert.equal(s.total, 695);
-        assert.deepEqual(s.path.map((p) => p.name), ["vpc", "subnet", "cluster", "release"]);
+        assert.deepEqual(
+            s.path.map((p) => p.name),
+            ["vpc", "subnet", "cluster", "release"],
+        );
         assert.equal(s.timings.get("release")!.start, 605);
     });
 
@@ -46,16 +59,27 @@ describe("bench critical path", () => {
         assert.equal(s.timings.get("ng")!.start, 600);
         assert.equal(s.timings.get("group")!.finish, 841);
         assert.equal(s.total, 851);
-        assert.deepEqual(s.path.map((p) => p.name), ["cluster", "ng", "tag", "after"]);
+        assert.deepEqual(
+            s.path.map((p) => p.name),
+            ["cluster", "ng", "tag", "after"],
+        );
     });
 
     it("ignores references to resources outside the plan and to the resource's own ancestors", () => {
-        const byUrn = new Map([res("parent", { custom: false }), res("child", { parent: "parent", dependsOn: ["parent", "elsewhere"] })].map((r) => [r.urn, r] as const));
+        const byUrn = new Map(
+            [
+                res("parent", { custom: false }),
+                res("child", { parent: "parent", dependsOn: ["parent", "elsewhere"] }),
+            ].map((r) => [r.urn, r] as const),
+        );
         assert.deepEqual(dependenciesOf(byUrn.get("child")!, byUrn), []);
     });
 
     it("reads the provider URN out of a provider reference", () => {
-        assert.equal(providerUrn("urn:pulumi:dev::p::pulumi:providers:aws::aws::0b5c-id"), "urn:pulumi:dev::p::pulumi:providers:aws::aws");
+        assert.equal(
+            providerUrn("urn:pulumi:dev::p::pulumi:providers:aws::aws::0b5c-id"),
+            "urn:pulumi:dev::p::pulumi:providers:aws::aws",
+        );
         assert.equal(providerUrn(null), null);
     });
 
@@ -80,7 +104,9 @@ describe("bench critical path", () => {
         const t = CREATE_TIME_ESTIMATES;
         assert.equal(
             floorSeconds(rs, "typical"),
-            t["eks:index:Cluster"].typical + t["aws:eks/nodeGroup:NodeGroup"].typical + t["kubernetes:helm.sh/v3:Release"].typical,
+            t["eks:index:Cluster"].typical +
+                t["aws:eks/nodeGroup:NodeGroup"].typical +
+                t["kubernetes:helm.sh/v3:Release"].typical,
         );
         assert.equal(floorSeconds([res("bucket")], "typical"), 0);
     });
@@ -91,15 +117,29 @@ describe("bench critical path", () => {
             assert.ok(e.source.length > 0, type);
         }
         assert.equal(estimateFor({ type: "mlops-testbed:x:Component", custom: false }).estimate.typical, 0);
-        assert.equal(estimateFor({ type: "kubernetes:core/v1:Service", custom: true, inputs: { spec: { type: "LoadBalancer" } } }).estimate.typical, 120);
+        assert.equal(
+            estimateFor({
+                type: "kubernetes:core/v1:Service",
+                custom: true,
+                inputs: { spec: { type: "LoadBalancer" } },
+            }).estimate.typical,
+            120,
+        );
     });
 
     /** Random DAGs: node i may depend on, and be parented by, nodes before it; parents are components. */
     const dags = fc
-        .array(fc.record({ duration: fc.integer({ min: 0, max: 600 }), deps: fc.array(fc.nat(), { maxLength: 4 }), parent: fc.option(fc.nat(), { nil: undefined }) }), {
-            minLength: 1,
-            maxLength: 40,
-        })
+        .array(
+            fc.record({
+                duration: fc.integer({ min: 0, max: 600 }),
+                deps: fc.array(fc.nat(), { maxLength: 4 }),
+                parent: fc.option(fc.nat(), { nil: undefined }),
+            }),
+            {
+                minLength: 1,
+                maxLength: 40,
+            },
+        )
         .map((nodes) => {
             const isParent = new Set<number>();
             const parents = nodes.map((n, i) => (i > 0 && n.parent !== undefined ? n.parent % i : undefined));
@@ -140,7 +180,8 @@ describe("bench critical path", () => {
                 const s = schedule(rs, durations(d));
                 for (const r of rs) {
                     const t = s.timings.get(r.urn)!;
-                    for (const dep of r.dependsOn) assert.ok(t.start >= s.timings.get(dep)!.finish, `${r.urn} after ${dep}`);
+                    for (const dep of r.dependsOn)
+                        assert.ok(t.start >= s.timings.get(dep)!.finish, `${r.urn} after ${dep}`);
                     if (r.parent) assert.ok(t.start >= s.timings.get(r.parent)!.start);
                 }
             }),

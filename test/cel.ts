@@ -11,7 +11,11 @@ type Env = Readonly<Record<string, Value>>;
 
 class CelError extends Error {}
 
-interface Token { kind: "num" | "str" | "id" | "op"; text: string; value?: Value }
+interface Token {
+    kind: "num" | "str" | "id" | "op";
+    text: string;
+    value?: Value;
+}
 
 const OPS = ["&&", "||", "==", "!=", "<=", ">=", "!", "<", ">", "(", ")", "[", "]", ".", ",", "+"];
 
@@ -20,12 +24,21 @@ function tokenize(src: string): Token[] {
     let i = 0;
     while (i < src.length) {
         const ch = src[i];
-        if (/\s/.test(ch)) { i++; continue; }
+        if (/\s/.test(ch)) {
+            i++;
+            continue;
+        }
         if (ch === "'" || ch === '"') {
             let j = i + 1;
             let s = "";
             while (j < src.length && src[j] !== ch) {
-                if (src[j] === "\\") { s += src[j + 1]; j += 2; } else { s += src[j]; j++; }
+                if (src[j] === "\\") {
+                    s += src[j + 1];
+                    j += 2;
+                } else {
+                    s += src[j];
+                    j++;
+                }
             }
             if (j >= src.length) throw new CelError(`unterminated string at ${i}`);
             out.push({ kind: "str", text: src.slice(i, j + 1), value: s });
@@ -33,9 +46,17 @@ function tokenize(src: string): Token[] {
             continue;
         }
         const num = /^\d+(\.\d+)?/.exec(src.slice(i));
-        if (num) { out.push({ kind: "num", text: num[0], value: Number(num[0]) }); i += num[0].length; continue; }
+        if (num) {
+            out.push({ kind: "num", text: num[0], value: Number(num[0]) });
+            i += num[0].length;
+            continue;
+        }
         const id = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i));
-        if (id) { out.push({ kind: "id", text: id[0] }); i += id[0].length; continue; }
+        if (id) {
+            out.push({ kind: "id", text: id[0] });
+            i += id[0].length;
+            continue;
+        }
         const op = OPS.find((o) => src.startsWith(o, i));
         if (!op) throw new CelError(`unexpected character ${ch} at ${i}`);
         out.push({ kind: "op", text: op });
@@ -65,16 +86,23 @@ function parse(src: string): Node {
         if (!isOp(text)) throw new CelError(`expected ${text} at token ${p} (${peek()?.text ?? "end"})`);
         p++;
     };
-    const binary = (next: () => Node, ops: string[]): (() => Node) => () => {
-        let a = next();
-        for (;;) {
-            const t = peek();
-            const op = t && ((t.kind === "op" && ops.includes(t.text)) || (t.kind === "id" && t.text === "in" && ops.includes("in"))) ? t.text : null;
-            if (!op) return a;
-            p++;
-            a = { t: "bin", op, a, b: next() };
-        }
-    };
+    const binary =
+        (next: () => Node, ops: string[]): (() => Node) =>
+        () => {
+            let a = next();
+            for (;;) {
+                const t = peek();
+                const op =
+                    t &&
+                    ((t.kind === "op" && ops.includes(t.text)) ||
+                        (t.kind === "id" && t.text === "in" && ops.includes("in")))
+                        ? t.text
+                        : null;
+                if (!op) return a;
+                p++;
+                a = { t: "bin", op, a, b: next() };
+            }
+        };
     const primary = (): Node => {
         const t = toks[p++];
         if (!t) throw new CelError("unexpected end");
@@ -82,18 +110,32 @@ function parse(src: string): Node {
         if (t.kind === "id") {
             if (t.text === "true" || t.text === "false") return { t: "lit", v: t.text === "true" };
             if (t.text === "null") return { t: "lit", v: null };
-            if (isOp("(")) { p++; const args = list(")"); return { t: "call", fn: t.text, target: null, args }; }
+            if (isOp("(")) {
+                p++;
+                const args = list(")");
+                return { t: "call", fn: t.text, target: null, args };
+            }
             return { t: "id", name: t.text };
         }
-        if (t.text === "(") { const e = or(); expect(")"); return e; }
+        if (t.text === "(") {
+            const e = or();
+            expect(")");
+            return e;
+        }
         throw new CelError(`unexpected ${t.text}`);
     };
     const list = (close: string): Node[] => {
         const args: Node[] = [];
-        if (isOp(close)) { p++; return args; }
+        if (isOp(close)) {
+            p++;
+            return args;
+        }
         for (;;) {
             args.push(or());
-            if (isOp(close)) { p++; return args; }
+            if (isOp(close)) {
+                p++;
+                return args;
+            }
             expect(",");
         }
     };
@@ -109,7 +151,8 @@ function parse(src: string): Node {
                     const args = list(")");
                     if (MACROS.has(name.text)) {
                         const [v, body] = args;
-                        if (args.length !== 2 || v.t !== "id") throw new CelError(`${name.text}() takes a variable and an expression`);
+                        if (args.length !== 2 || v.t !== "id")
+                            throw new CelError(`${name.text}() takes a variable and an expression`);
                         e = { t: "macro", fn: name.text, target: e, v: v.name, body };
                     } else e = { t: "call", fn: name.text, target: e, args };
                 } else e = { t: "sel", of: e, field: name.text };
@@ -185,18 +228,28 @@ function evaluate(n: Node, env: Env): Value {
             }
             const target = evaluate(n.target, env);
             switch (n.fn) {
-                case "startsWith": return str(target, "target").startsWith(str(args[0], "argument"));
-                case "endsWith": return str(target, "target").endsWith(str(args[0], "argument"));
-                case "contains": return str(target, "target").includes(str(args[0], "argument"));
-                case "size": return size(target);
-                default: throw new CelError(`unknown method ${n.fn}`);
+                case "startsWith":
+                    return str(target, "target").startsWith(str(args[0], "argument"));
+                case "endsWith":
+                    return str(target, "target").endsWith(str(args[0], "argument"));
+                case "contains":
+                    return str(target, "target").includes(str(args[0], "argument"));
+                case "size":
+                    return size(target);
+                default:
+                    throw new CelError(`unknown method ${n.fn}`);
             }
         }
         case "bin": {
             if (n.op === "&&" || n.op === "||") {
                 const decisive = n.op === "||";
                 let left: boolean | CelError;
-                try { left = bool(evaluate(n.a, env), `left of ${n.op}`); } catch (e) { if (!(e instanceof CelError)) throw e; left = e; }
+                try {
+                    left = bool(evaluate(n.a, env), `left of ${n.op}`);
+                } catch (e) {
+                    if (!(e instanceof CelError)) throw e;
+                    left = e;
+                }
                 if (left === decisive) return decisive;
                 const right = bool(evaluate(n.b, env), `right of ${n.op}`);
                 if (right === decisive) return decisive;
@@ -206,8 +259,10 @@ function evaluate(n: Node, env: Env): Value {
             const a = evaluate(n.a, env);
             const b = evaluate(n.b, env);
             switch (n.op) {
-                case "==": return equal(a, b);
-                case "!=": return !equal(a, b);
+                case "==":
+                    return equal(a, b);
+                case "!=":
+                    return !equal(a, b);
                 case "in":
                     if (Array.isArray(b)) return b.some((x) => equal(x, a));
                     if (isMap(b)) return typeof a === "string" && a in b;
@@ -217,7 +272,8 @@ function evaluate(n: Node, env: Env): Value {
                     if (typeof a === "number" && typeof b === "number") return a + b;
                     return [...list(a, "left of +"), ...list(b, "right of +")];
                 default: {
-                    if (typeof a !== typeof b || (typeof a !== "number" && typeof a !== "string")) throw new CelError(`no such overload: ${n.op}`);
+                    if (typeof a !== typeof b || (typeof a !== "number" && typeof a !== "string"))
+                        throw new CelError(`no such overload: ${n.op}`);
                     const x = a as number | string;
                     const y = b as number | string;
                     return n.op === "<" ? x < y : n.op === "<=" ? x <= y : n.op === ">" ? x > y : x >= y;

@@ -32,7 +32,13 @@ describe("dashboards", () => {
     it("has the five dashboards with unique uids", () => {
         assert.deepEqual(
             rendered.map((d) => d.title),
-            ["Testbed overview", "GPU fleet (DCGM)", "Model versions side by side", "CI/CD pipelines", "Experiment comparison"],
+            [
+                "Testbed overview",
+                "GPU fleet (DCGM)",
+                "Model versions side by side",
+                "CI/CD pipelines",
+                "Experiment comparison",
+            ],
         );
         assert.equal(new Set(rendered.map((d) => d.uid)).size, DASHBOARDS.length);
         for (const d of rendered) assert.equal(d.model.uid, d.uid);
@@ -51,11 +57,16 @@ describe("dashboards", () => {
             }
         }
         assert.deepEqual(problems, []);
-        assert.ok(rendered.every((d) => panelsOf(d.model).length >= 6), "each dashboard has at least six panels");
+        assert.ok(
+            rendered.every((d) => panelsOf(d.model).length >= 6),
+            "each dashboard has at least six panels",
+        );
     });
 
     it("queries the datasource uid kube-prometheus-stack provisions", () => {
-        const values = chartValues(CHARTS.kubePrometheusStack.referenceDir) as { grafana: { sidecar: { datasources: { uid: string } } } };
+        const values = chartValues(CHARTS.kubePrometheusStack.referenceDir) as {
+            grafana: { sidecar: { datasources: { uid: string } } };
+        };
         assert.equal(values.grafana.sidecar.datasources.uid, DATASOURCE.uid);
     });
 
@@ -65,7 +76,8 @@ describe("dashboards", () => {
         for (const d of rendered) {
             for (const p of panelsOf(d.model)) {
                 for (const t of p.targets ?? []) {
-                    for (const msg of checkExpression(substituteGrafanaVariables(t.expr!), catalog)) problems.push(`${d.uid} / ${p.title}: ${msg}\n    ${t.expr}`);
+                    for (const msg of checkExpression(substituteGrafanaVariables(t.expr!), catalog))
+                        problems.push(`${d.uid} / ${p.title}: ${msg}\n    ${t.expr}`);
                 }
             }
             for (const v of d.model.templating?.list ?? []) {
@@ -74,25 +86,38 @@ describe("dashboards", () => {
                     problems.push(`${d.uid}: variable ${v.name} is not a label_values() query`);
                     continue;
                 }
-                for (const msg of checkExpression(substituteGrafanaVariables(m[1]), catalog)) problems.push(`${d.uid}: variable ${v.name}: ${msg}`);
+                for (const msg of checkExpression(substituteGrafanaVariables(m[1]), catalog))
+                    problems.push(`${d.uid}: variable ${v.name}: ${msg}`);
             }
         }
         assert.deepEqual(problems, []);
     });
 
     it("a misspelt metric in a dashboard query fails the check", () => {
-        const problems = checkExpression(substituteGrafanaVariables(`sum by (node) (DCGM_FI_DEV_GPU_UTILIZATION{node=~"$node"})`), metricCatalog());
+        const problems = checkExpression(
+            substituteGrafanaVariables(`sum by (node) (DCGM_FI_DEV_GPU_UTILIZATION{node=~"$node"})`),
+            metricCatalog(),
+        );
         assert.deepEqual(problems, ["metric DCGM_FI_DEV_GPU_UTILIZATION is exported by nothing the testbed deploys"]);
         assert.notDeepEqual(checkExpression("sum(rate(container_cpu_usage_seconds_total[5m]", metricCatalog()), []);
-        assert.notDeepEqual(checkExpression("sum(container_cpu_usage_seconds_total[5m])", metricCatalog()), [], "a type error is reported");
+        assert.notDeepEqual(
+            checkExpression("sum(container_cpu_usage_seconds_total[5m])", metricCatalog()),
+            [],
+            "a type error is reported",
+        );
     });
 
     it("substitutes Grafana variables before parsing", () => {
         assert.equal(
-            substituteGrafanaVariables(`rate(x{model="$model", version=~"\${versions:regex}"}[$__rate_interval]) > time() - $__range_s`),
+            substituteGrafanaVariables(
+                `rate(x{model="$model", version=~"\${versions:regex}"}[$__rate_interval]) > time() - $__range_s`,
+            ),
             `rate(x{model="variable_value", version=~"variable_value"}[5m]) > time() - 3600`,
         );
-        assert.deepEqual(metricNames(`label_replace(a, "m", "$1", "l", "(.+)") / on (x) {__name__="b"}`).sort(), ["a", "b"]);
+        assert.deepEqual(metricNames(`label_replace(a, "m", "$1", "l", "(.+)") / on (x) {__name__="b"}`).sort(), [
+            "a",
+            "b",
+        ]);
     });
 
     it("model versions dashboard compares the chosen versions of one model", () => {
@@ -100,13 +125,17 @@ describe("dashboards", () => {
         const vars = Object.fromEntries((d.templating?.list ?? []).map((v) => [v.name, v]));
         assert.ok(vars.model && !vars.model.multi, "a single-valued model variable");
         assert.ok(vars.versions?.multi, "a multi-valued versions variable");
-        for (const p of panelsOf(d)) for (const t of p.targets ?? []) assert.match(t.expr!, /\$versions/, `${p.title} filters on $versions`);
+        for (const p of panelsOf(d))
+            for (const t of p.targets ?? []) assert.match(t.expr!, /\$versions/, `${p.title} filters on $versions`);
     });
 
     it("experiment comparison and pipelines dashboards break results down by delivery mode", () => {
         for (const uid of ["mlops-experiments", "mlops-pipelines"]) {
             const d = rendered.find((x) => x.uid === uid)!.model;
-            assert.ok(panelsOf(d).some((p) => p.targets?.some((t) => /mode/.test(t.expr!))), `${uid} has a per-mode panel`);
+            assert.ok(
+                panelsOf(d).some((p) => p.targets?.some((t) => /mode/.test(t.expr!))),
+                `${uid} has a per-mode panel`,
+            );
         }
     });
 });

@@ -1,5 +1,10 @@
 import * as assert from "node:assert/strict";
-import { STORE_CONFIG_KEY, STORE_CONFIG_SECRET, seaweedfsActions, seaweedfsValues } from "../components/existing/seaweedfs";
+import {
+    STORE_CONFIG_KEY,
+    STORE_CONFIG_SECRET,
+    seaweedfsActions,
+    seaweedfsValues,
+} from "../components/existing/seaweedfs";
 import { credentialsSecretName } from "../components/existing/store-identity";
 import { DEPLOY_SETTINGS, MODEL_SERVER, NAMESPACE_ANNOTATIONS } from "../components/k8s/constants";
 import type { WorkloadIdentityBinding } from "../components/platform";
@@ -20,7 +25,8 @@ function assertNoGeneratedCredentialInClear(plan: Plan): void {
     assert.ok(passwords.length >= 2);
     const everything = JSON.stringify({ resources: plan.resources, outputs: plan.outputs, raw: plan.rawOutputs });
     for (const p of passwords) {
-        const value = COMPUTED[p.type](p.name, p.inputs, { region: "", project: plan.project, stack: plan.stack }).result as string;
+        const value = COMPUTED[p.type](p.name, p.inputs, { region: "", project: plan.project, stack: plan.stack })
+            .result as string;
         assert.ok(!everything.includes(value), `${p.name}'s generated value appears in clear in the plan`);
     }
 }
@@ -76,11 +82,21 @@ describe("Existing-cluster platform", function () {
         const unknown = unknownValueKeys(set, [chartValues(CHARTS.seaweedfs.referenceDir)]);
         // s3.createBuckets is documented only as a commented example in values.yaml (under the top-level s3 key).
         const s3Section = text.slice(text.indexOf("\ns3:\n"), text.indexOf("\nsftp:\n"));
-        assert.ok(/#\s+createBuckets:/.test(s3Section) && /#\s+versioning: Enabled/.test(s3Section), "createBuckets is documented for s3");
+        assert.ok(
+            /#\s+createBuckets:/.test(s3Section) && /#\s+versioning: Enabled/.test(s3Section),
+            "createBuckets is documented for s3",
+        );
         assert.deepEqual(unknown, ["s3.createBuckets"]);
-        assert.ok(s3Section.includes(`should have a secret key called ${STORE_CONFIG_KEY}`), "our Secret uses the key the chart reads");
+        assert.ok(
+            s3Section.includes(`should have a secret key called ${STORE_CONFIG_KEY}`),
+            "our Secret uses the key the chart reads",
+        );
         // The same check over a non-default configuration.
-        const custom = seaweedfsValues({ storageClass: "fast", storeSize: "200Gi", nodeSelector: { "node-role": "infra" } });
+        const custom = seaweedfsValues({
+            storageClass: "fast",
+            storeSize: "200Gi",
+            nodeSelector: { "node-role": "infra" },
+        });
         assert.deepEqual(unknownValueKeys(custom, [chartValues(CHARTS.seaweedfs.referenceDir)]), ["s3.createBuckets"]);
         assert.equal(custom.master.nodeSelector, "node-role: infra", "the chart templates nodeSelector from a string");
     });
@@ -102,10 +118,23 @@ describe("Existing-cluster platform", function () {
 
     it("the store's namespace and release are protected and retained only when artifactStores.protection is protected", async () => {
         const stateful = (p: Plan) =>
-            [findResource(p, "kubernetes:core/v1:Namespace", "existing-store-namespace"), findResource(p, RELEASE, "existing-store-release")].map((r) => [r.protect, r.retainOnDelete]);
-        assert.deepEqual(stateful(plan), [[false, false], [false, false]], "the example is disposable");
+            [
+                findResource(p, "kubernetes:core/v1:Namespace", "existing-store-namespace"),
+                findResource(p, RELEASE, "existing-store-release"),
+            ].map((r) => [r.protect, r.retainOnDelete]);
+        assert.deepEqual(
+            stateful(plan),
+            [
+                [false, false],
+                [false, false],
+            ],
+            "the example is disposable",
+        );
         const prod = await planStack(STACK, { artifactStores: { protection: "protected" } });
-        assert.deepEqual(stateful(prod), [[true, true], [true, true]]);
+        assert.deepEqual(stateful(prod), [
+            [true, true],
+            [true, true],
+        ]);
     });
 
     it("store credentials are generated and never in plaintext", () => {
@@ -114,16 +143,26 @@ describe("Existing-cluster platform", function () {
     });
 
     it("GPU scheduling follows the configured node label and taints", async () => {
-        const custom = await planPlatform(STACK, {
-            existing: {
-                imageRegistry: "registry.example.com/mlops/model-server",
-                gpu: { nodeLabel: { key: "accelerator", value: "nvidia" }, taints: [{ key: "gpu", effect: "NoExecute" }] },
+        const custom = await planPlatform(
+            STACK,
+            {
+                existing: {
+                    imageRegistry: "registry.example.com/mlops/model-server",
+                    gpu: {
+                        nodeLabel: { key: "accelerator", value: "nvidia" },
+                        taints: [{ key: "gpu", effect: "NoExecute" }],
+                    },
+                },
             },
-        }, () => {});
+            () => {},
+        );
         assert.deepEqual(custom.platform.gpuScheduling.nodeSelector, { accelerator: "nvidia" });
-        assert.deepEqual(custom.platform.gpuScheduling.tolerations, [{ key: "gpu", operator: "Exists", effect: "NoExecute" }]);
+        assert.deepEqual(custom.platform.gpuScheduling.tolerations, [
+            { key: "gpu", operator: "Exists", effect: "NoExecute" },
+        ]);
         const plugin = findResource(custom.plan, RELEASE, "existing-nvidia-release").inputs as any;
-        const term = plugin.values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
+        const term =
+            plugin.values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
         assert.deepEqual(term.matchExpressions, [{ key: "accelerator", operator: "In", values: ["nvidia"] }]);
         const noPlugin = await planStack(STACK, {
             existing: { imageRegistry: "localhost:5001/model-server", gpu: { installDevicePlugin: false } },
@@ -146,7 +185,10 @@ describe("Existing-cluster workload identity (per-service-account S3 keys)", fun
     });
 
     it("limits the identity to the granted prefixes (SeaweedFS actions)", () => {
-        assert.deepEqual(seaweedfsActions([{ store: "models", prefix: "iris/v1/", access: "read" }]), ["Read:models/iris/v1/*", "List:models/iris/v1/*"]);
+        assert.deepEqual(seaweedfsActions([{ store: "models", prefix: "iris/v1/", access: "read" }]), [
+            "Read:models/iris/v1/*",
+            "List:models/iris/v1/*",
+        ]);
         assert.deepEqual(seaweedfsActions([{ store: "datasets", prefix: "", access: "read-write" }]), [
             "Read:datasets",
             "Write:datasets",
@@ -191,30 +233,48 @@ describe("Model-version namespaces on an existing cluster", function () {
 
     for (const { namespace } of VERSIONS) {
         it(`${namespace}: the store credentials Secret is in the namespace, after it, and named in its pod-env-from annotation`, () => {
-            const ns = resourcesOfType(plan, "kubernetes:core/v1:Namespace").find((r) => (r.inputs as any).metadata.name === namespace);
+            const ns = resourcesOfType(plan, "kubernetes:core/v1:Namespace").find(
+                (r) => (r.inputs as any).metadata.name === namespace,
+            );
             assert.ok(ns, namespace);
-            const secrets = resourcesOfType(plan, SECRET).filter((r) => (r.inputs as any).metadata.namespace === namespace);
+            const secrets = resourcesOfType(plan, SECRET).filter(
+                (r) => (r.inputs as any).metadata.namespace === namespace,
+            );
             assert.equal(secrets.length, 1, `one credentials Secret in ${namespace}`);
             const [secret] = secrets;
             const name = (secret.inputs as any).metadata.name;
             assert.equal(name, credentialsSecretName(MODEL_SERVER.serviceAccount));
             assert.deepEqual(secret.secretInputs, ["stringData"]);
             assert.ok(secret.propertyDependencies.metadata?.includes(ns.urn), "the Secret waits for its namespace");
-            assert.deepEqual(JSON.parse((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podEnvFrom]), [{ secretRef: { name } }]);
+            assert.deepEqual(JSON.parse((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podEnvFrom]), [
+                { secretRef: { name } },
+            ]);
             assert.equal((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podLabels], "{}");
             // The deploy step reads it from the namespace's settings ConfigMap and puts it on the model fetcher.
-            const settings = resourcesOfType(plan, "kubernetes:core/v1:ConfigMap")
-                .find((r) => (r.inputs as any).metadata.namespace === namespace && (r.inputs as any).metadata.name === DEPLOY_SETTINGS.configMap);
+            const settings = resourcesOfType(plan, "kubernetes:core/v1:ConfigMap").find(
+                (r) =>
+                    (r.inputs as any).metadata.namespace === namespace &&
+                    (r.inputs as any).metadata.name === DEPLOY_SETTINGS.configMap,
+            );
             assert.ok(settings, `${namespace} has ${DEPLOY_SETTINGS.configMap}`);
-            assert.deepEqual(JSON.parse((settings.inputs as any).data[DEPLOY_SETTINGS.keys.podEnvFrom]), [{ secretRef: { name } }]);
+            assert.deepEqual(JSON.parse((settings.inputs as any).data[DEPLOY_SETTINGS.keys.podEnvFrom]), [
+                { secretRef: { name } },
+            ]);
         });
     }
 
     it("each version's identity reads only its own model prefix", () => {
         for (const { model, version, namespace } of VERSIONS) {
-            const job = findResource(plan, "kubernetes:batch/v1:Job", `existing-model-${model}-${version}-identity-configure`).inputs as any;
+            const job = findResource(
+                plan,
+                "kubernetes:batch/v1:Job",
+                `existing-model-${model}-${version}-identity-configure`,
+            ).inputs as any;
             const env = job.spec.template.spec.containers[0].env as any[];
-            assert.equal(env.find((e) => e.name === "S3_ACTIONS").value, `Read:models/models/${model}/${version}/*,List:models/models/${model}/${version}/*`);
+            assert.equal(
+                env.find((e) => e.name === "S3_ACTIONS").value,
+                `Read:models/models/${model}/${version}/*,List:models/models/${model}/${version}/*`,
+            );
             assert.equal(env.find((e) => e.name === "S3_USER").value, `wl-${namespace}-${MODEL_SERVER.serviceAccount}`);
         }
     });
@@ -239,22 +299,48 @@ describe("Existing-cluster configuration", function () {
         const issues = await planConfigIssues(STACK, {
             kubeconfig: undefined,
             existing: undefined,
-            gpuNodePools: [{ name: "t4", instanceTypes: ["g4dn.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 }],
+            gpuNodePools: [
+                { name: "t4", instanceTypes: ["g4dn.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 },
+            ],
         });
-        assert.deepEqual(issues.map((i) => i.key).sort(), ["mlops-testbed:existing", "mlops-testbed:gpuNodePools", "mlops-testbed:kubeconfig"]);
+        assert.deepEqual(issues.map((i) => i.key).sort(), [
+            "mlops-testbed:existing",
+            "mlops-testbed:gpuNodePools",
+            "mlops-testbed:kubeconfig",
+        ]);
         assert.match(issues.find((i) => i.key === "mlops-testbed:gpuNodePools")!.message, /existing\.gpu/);
     });
 
     it("reports existing-cluster rules alongside schema problems, in one pass", async () => {
         const issues = await planConfigIssues(STACK, {
-            existing: { imageRegistry: "localhost:5001/model-server", storeSize: "lots", gpu: { taints: [{ key: "gpu", effect: "NoSchedule" }, { key: "gpu", effect: "NoSchedule" }] } },
-            gpuNodePools: [{ name: "t4", instanceTypes: ["g4dn.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 }],
+            existing: {
+                imageRegistry: "localhost:5001/model-server",
+                storeSize: "lots",
+                gpu: {
+                    taints: [
+                        { key: "gpu", effect: "NoSchedule" },
+                        { key: "gpu", effect: "NoSchedule" },
+                    ],
+                },
+            },
+            gpuNodePools: [
+                { name: "t4", instanceTypes: ["g4dn.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 },
+            ],
         });
-        assert.deepEqual(issues.map((i) => i.key).sort(), ["mlops-testbed:existing.gpu.taints[1]", "mlops-testbed:existing.storeSize", "mlops-testbed:gpuNodePools"]);
+        assert.deepEqual(issues.map((i) => i.key).sort(), [
+            "mlops-testbed:existing.gpu.taints[1]",
+            "mlops-testbed:existing.storeSize",
+            "mlops-testbed:gpuNodePools",
+        ]);
     });
 
     it("checks the image registry and store size", async () => {
-        const issues = await planConfigIssues(STACK, { existing: { imageRegistry: "https://registry.example.com/x:latest", storeSize: "lots" } });
-        assert.deepEqual(issues.map((i) => i.key).sort(), ["mlops-testbed:existing.imageRegistry", "mlops-testbed:existing.storeSize"]);
+        const issues = await planConfigIssues(STACK, {
+            existing: { imageRegistry: "https://registry.example.com/x:latest", storeSize: "lots" },
+        });
+        assert.deepEqual(issues.map((i) => i.key).sort(), [
+            "mlops-testbed:existing.imageRegistry",
+            "mlops-testbed:existing.storeSize",
+        ]);
     });
 });

@@ -9,7 +9,12 @@ import { toManifest } from "../tools/plan";
 export interface K8sObject {
     apiVersion: string;
     kind: string;
-    metadata: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    metadata: {
+        name?: string;
+        namespace?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+    };
     [key: string]: any;
 }
 

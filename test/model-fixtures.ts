@@ -23,7 +23,9 @@ export const MODELS = [
 ];
 
 /** Every (model, version, namespace) of MODELS. */
-export const VERSIONS = MODELS.flatMap((m) => m.versions.map((v) => ({ model: m.name, version: v.name, namespace: `${m.name}-${v.name}` })));
+export const VERSIONS = MODELS.flatMap((m) =>
+    m.versions.map((v) => ({ model: m.name, version: v.name, namespace: `${m.name}-${v.name}` })),
+);
 
 /**
  * `models` at the scale the schema allows: `models` models of `versions` versions, strategies in turn (canary,
@@ -35,11 +37,23 @@ export function extremeModels(models = 50, versions = 10): Record<string, unknow
         const names = Array.from({ length: versions }, (_, v) => `v${v}`);
         const strategy = strategies[m % strategies.length];
         const traffic =
-            strategy === "canary" ? { strategy, weights: Object.fromEntries(names.map((n, i) => [n, Math.floor(100 / versions) + (i === 0 ? 100 % versions : 0)])) }
-            : strategy === "blue-green" ? { strategy, weights: { [names[0]]: 100 } }
-            : strategy === "shadow" ? { strategy, shadowOf: names[0] }
-            : { strategy, weights: { [names[versions - 1]]: 100 } };
-        return { name: `model-${String(m).padStart(2, "0")}-${"x".repeat(20)}`, versions: names.map((name) => ({ name, replicas: 2, gpu: m % 2 })), traffic };
+            strategy === "canary"
+                ? {
+                      strategy,
+                      weights: Object.fromEntries(
+                          names.map((n, i) => [n, Math.floor(100 / versions) + (i === 0 ? 100 % versions : 0)]),
+                      ),
+                  }
+                : strategy === "blue-green"
+                  ? { strategy, weights: { [names[0]]: 100 } }
+                  : strategy === "shadow"
+                    ? { strategy, shadowOf: names[0] }
+                    : { strategy, weights: { [names[versions - 1]]: 100 } };
+        return {
+            name: `model-${String(m).padStart(2, "0")}-${"x".repeat(20)}`,
+            versions: names.map((name) => ({ name, replicas: 2, gpu: m % 2 })),
+            traffic,
+        };
     });
 }
 

@@ -3,8 +3,8 @@ import { modelSchema, quotaDefaultsSchema, trafficWeights, validateModels } from
 import { issueAt, planConfigIssues } from "./harness";
 
 /** Plans dev with the given models and returns the issues (planConfigIssues asserts nothing was registered). */
-const issuesFor = (models: unknown[], extra: Record<string, unknown> = {}) => planConfigIssues("dev", { models, ...extra });
-
+const issuesFor = (models: unknown[], extra: Record<string, unknown> = {}) =>
+    planConfigIssues("dev", { models, ...extra });
 
 const v = (...names: string[]) => names.map((name) => ({ name }));
 
@@ -23,7 +23,11 @@ describe("models config: bad names and weights are refused before anything is re
     it("refuses a model with no versions, or more than a route can hold", async () => {
         const issues = await issuesFor([
             { name: "empty", versions: [] },
-            { name: "many", versions: v(...Array.from({ length: 17 }, (_, i) => `v${i}`)), traffic: { strategy: "canary", weights: { v0: 100 } } },
+            {
+                name: "many",
+                versions: v(...Array.from({ length: 17 }, (_, i) => `v${i}`)),
+                traffic: { strategy: "canary", weights: { v0: 100 } },
+            },
         ]);
         issueAt(issues, "mlops-testbed:models[0].versions", /at least one version/);
         issueAt(issues, "mlops-testbed:models[1].versions", /at most 16 versions/);
@@ -39,14 +43,24 @@ describe("models config: bad names and weights are refused before anything is re
         ]);
         issueAt(issues, "mlops-testbed:models[0].versions[1].name", /duplicate version name/);
         issueAt(issues, "mlops-testbed:models[1].name", /duplicate model name/);
-        issueAt(issues, "mlops-testbed:models[3].versions[0].name", /namespace "a-b-c" collides with model\/version a-b\/c/);
+        issueAt(
+            issues,
+            "mlops-testbed:models[3].versions[0].name",
+            /namespace "a-b-c" collides with model\/version a-b\/c/,
+        );
         issueAt(issues, "mlops-testbed:models[4].versions[0].name", /namespace "kube-system" is reserved/);
     });
 
     it("refuses weights that do not sum to 100 or name unknown versions", async () => {
-        const issues = await issuesFor([{ name: "iris", versions: v("v1", "v2"), traffic: { strategy: "canary", weights: { v1: 90, v3: 20 } } }]);
+        const issues = await issuesFor([
+            { name: "iris", versions: v("v1", "v2"), traffic: { strategy: "canary", weights: { v1: 90, v3: 20 } } },
+        ]);
         issueAt(issues, "mlops-testbed:models[0].traffic.weights", /must sum to 100 \(they sum to 110\)/);
-        issueAt(issues, "mlops-testbed:models[0].traffic.weights.v3", /names no version of model "iris"; its versions: v1, v2/);
+        issueAt(
+            issues,
+            "mlops-testbed:models[0].traffic.weights.v3",
+            /names no version of model "iris"; its versions: v1, v2/,
+        );
     });
 
     it("refuses weights out of range and unknown strategies", async () => {
@@ -55,7 +69,11 @@ describe("models config: bad names and weights are refused before anything is re
             { name: "digits", versions: v("v1"), traffic: { strategy: "a-b-test" } },
         ]);
         issueAt(issues, "mlops-testbed:models[0].traffic.weights.v1", /whole number from 0 to 100/);
-        issueAt(issues, "mlops-testbed:models[1].traffic.strategy", /must be one of single, canary, blue-green, shadow/);
+        issueAt(
+            issues,
+            "mlops-testbed:models[1].traffic.strategy",
+            /must be one of single, canary, blue-green, shadow/,
+        );
     });
 
     it("requires weights for canary and blue-green, with at least two versions", async () => {
@@ -75,7 +93,11 @@ describe("models config: bad names and weights are refused before anything is re
         ]);
         issueAt(issues, "mlops-testbed:models[0].traffic.weights", /blue-green sends all traffic to one version/);
         issueAt(issues, "mlops-testbed:models[1].traffic.weights", /single sends all traffic to one version/);
-        issueAt(issues, "mlops-testbed:models[2].traffic.weights", /must name the serving one: weights: \{ <version>: 100 \}/);
+        issueAt(
+            issues,
+            "mlops-testbed:models[2].traffic.weights",
+            /must name the serving one: weights: \{ <version>: 100 \}/,
+        );
     });
 
     it("requires an existing shadowOf for shadow, and refuses it elsewhere", async () => {
@@ -83,8 +105,16 @@ describe("models config: bad names and weights are refused before anything is re
             { name: "iris", versions: v("v1", "v2"), traffic: { strategy: "shadow" } },
             { name: "digits", versions: v("v1", "v2"), traffic: { strategy: "shadow", shadowOf: "v9" } },
             { name: "churn", versions: v("v1"), traffic: { strategy: "shadow", shadowOf: "v1" } },
-            { name: "fraud", versions: v("v1", "v2"), traffic: { strategy: "canary", weights: { v1: 50, v2: 50 }, shadowOf: "v1" } },
-            { name: "spam", versions: v("v1", "v2"), traffic: { strategy: "shadow", shadowOf: "v1", weights: { v1: 100 } } },
+            {
+                name: "fraud",
+                versions: v("v1", "v2"),
+                traffic: { strategy: "canary", weights: { v1: 50, v2: 50 }, shadowOf: "v1" },
+            },
+            {
+                name: "spam",
+                versions: v("v1", "v2"),
+                traffic: { strategy: "shadow", shadowOf: "v1", weights: { v1: 100 } },
+            },
         ]);
         issueAt(issues, "mlops-testbed:models[0].traffic.shadowOf", /is required for strategy shadow/);
         issueAt(issues, "mlops-testbed:models[1].traffic.shadowOf", /names no version of model "digits"/);
@@ -94,14 +124,35 @@ describe("models config: bad names and weights are refused before anything is re
     });
 
     it("refuses replicas × GPUs beyond the namespace quota", async () => {
-        const issues = await issuesFor([{ name: "iris", versions: [{ name: "v1", replicas: 3, gpu: 1 }, { name: "v2", replicas: 12 }], traffic: { strategy: "canary", weights: { v1: 50, v2: 50 } } }]);
-        issueAt(issues, "mlops-testbed:models[0].versions[0].gpu", /3 replicas × 1 GPU exceed the namespace GPU quota of 1; raise versions\[0\]\.quota\.gpu/);
-        issueAt(issues, "mlops-testbed:models[0].versions[1].replicas", /12 replicas exceed the namespace pod quota of 10/);
+        const issues = await issuesFor([
+            {
+                name: "iris",
+                versions: [
+                    { name: "v1", replicas: 3, gpu: 1 },
+                    { name: "v2", replicas: 12 },
+                ],
+                traffic: { strategy: "canary", weights: { v1: 50, v2: 50 } },
+            },
+        ]);
+        issueAt(
+            issues,
+            "mlops-testbed:models[0].versions[0].gpu",
+            /3 replicas × 1 GPU exceed the namespace GPU quota of 1; raise versions\[0\]\.quota\.gpu/,
+        );
+        issueAt(
+            issues,
+            "mlops-testbed:models[0].versions[1].replicas",
+            /12 replicas exceed the namespace pod quota of 10/,
+        );
     });
 
     it("refuses unknown keys with the allowed ones named", async () => {
         const issues = await issuesFor([{ name: "iris", versions: [{ name: "v1", gpus: 1 }], trafic: {} }]);
-        issueAt(issues, "mlops-testbed:models[0].versions[0].gpus", /unknown key; allowed keys here: name, replicas, gpu, quota/);
+        issueAt(
+            issues,
+            "mlops-testbed:models[0].versions[0].gpus",
+            /unknown key; allowed keys here: name, replicas, gpu, quota/,
+        );
         issueAt(issues, "mlops-testbed:models[0].trafic", /unknown key; allowed keys here: name, versions, traffic/);
     });
 
@@ -114,7 +165,11 @@ describe("models config: bad names and weights are refused before anything is re
     });
 
     it("accepts the stack files' examples", () => {
-        const iris = modelSchema.parse({ name: "iris", versions: v("v1", "v2"), traffic: { strategy: "canary", weights: { v1: 90, v2: 10 } } });
+        const iris = modelSchema.parse({
+            name: "iris",
+            versions: v("v1", "v2"),
+            traffic: { strategy: "canary", weights: { v1: 90, v2: 10 } },
+        });
         assert.deepEqual(validateModels([iris], quotaDefaultsSchema.parse({})), []);
         assert.deepEqual(trafficWeights(iris), { v1: 90, v2: 10 });
     });

@@ -13,10 +13,21 @@ import { MODELS } from "./model-fixtures";
 import { ipToInt } from "../components/aws/subnets";
 
 type Labels = Record<string, string>;
-interface Pod { kind: "pod"; namespace: string; labels: Labels; ip: string }
-interface External { kind: "external"; ip: string }
+interface Pod {
+    kind: "pod";
+    namespace: string;
+    labels: Labels;
+    ip: string;
+}
+interface External {
+    kind: "external";
+    ip: string;
+}
 type Endpoint = Pod | External;
-interface Policy { namespace: string; spec: any }
+interface Policy {
+    namespace: string;
+    spec: any;
+}
 
 function matchesSelector(selector: any, labels: Labels): boolean {
     if (!selector) return true;
@@ -24,11 +35,17 @@ function matchesSelector(selector: any, labels: Labels): boolean {
     for (const e of selector.matchExpressions ?? []) {
         const has = e.key in labels;
         const ok =
-            e.operator === "In" ? has && e.values.includes(labels[e.key])
-            : e.operator === "NotIn" ? !has || !e.values.includes(labels[e.key])
-            : e.operator === "Exists" ? has
-            : e.operator === "DoesNotExist" ? !has
-            : (() => { throw new Error(`operator ${e.operator}`); })();
+            e.operator === "In"
+                ? has && e.values.includes(labels[e.key])
+                : e.operator === "NotIn"
+                  ? !has || !e.values.includes(labels[e.key])
+                  : e.operator === "Exists"
+                    ? has
+                    : e.operator === "DoesNotExist"
+                      ? !has
+                      : (() => {
+                            throw new Error(`operator ${e.operator}`);
+                        })();
         if (!ok) return false;
     }
     return true;
@@ -50,18 +67,36 @@ function peerMatches(peer: any, policyNs: string, ep: Endpoint): boolean {
         return inCidr(ep.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c: string) => inCidr(ep.ip, c));
     }
     if (ep.kind !== "pod") return false;
-    const nsOk = peer.namespaceSelector ? matchesSelector(peer.namespaceSelector, nsLabels(ep.namespace)) : ep.namespace === policyNs;
+    const nsOk = peer.namespaceSelector
+        ? matchesSelector(peer.namespaceSelector, nsLabels(ep.namespace))
+        : ep.namespace === policyNs;
     const podOk = peer.podSelector ? matchesSelector(peer.podSelector, ep.labels) : true;
     return nsOk && podOk;
 }
 
 function portMatches(ports: any[] | undefined, port: number, protocol: string): boolean {
     if (!ports || ports.length === 0) return true;
-    return ports.some((p) => (p.protocol ?? "TCP") === protocol && (p.port === undefined || (p.endPort ? port >= p.port && port <= p.endPort : p.port === port)));
+    return ports.some(
+        (p) =>
+            (p.protocol ?? "TCP") === protocol &&
+            (p.port === undefined || (p.endPort ? port >= p.port && port <= p.endPort : p.port === port)),
+    );
 }
 
-function allowedDirection(policies: Policy[], pod: Pod, dir: "Ingress" | "Egress", other: Endpoint, port: number, protocol: string): boolean {
-    const selecting = policies.filter((p) => p.namespace === pod.namespace && matchesSelector(p.spec.podSelector, pod.labels) && (p.spec.policyTypes ?? ["Ingress"]).includes(dir));
+function allowedDirection(
+    policies: Policy[],
+    pod: Pod,
+    dir: "Ingress" | "Egress",
+    other: Endpoint,
+    port: number,
+    protocol: string,
+): boolean {
+    const selecting = policies.filter(
+        (p) =>
+            p.namespace === pod.namespace &&
+            matchesSelector(p.spec.podSelector, pod.labels) &&
+            (p.spec.policyTypes ?? ["Ingress"]).includes(dir),
+    );
     if (selecting.length === 0) return true;
     const rulesKey = dir === "Ingress" ? "ingress" : "egress";
     const peersKey = dir === "Ingress" ? "from" : "to";
@@ -84,14 +119,21 @@ export function flowAllowed(policies: Policy[], src: Endpoint, dst: Endpoint, po
 const pod = (namespace: string, labels: Labels = {}, ip = "10.20.5.5"): Pod => ({ kind: "pod", namespace, labels, ip });
 const ext = (ip: string): External => ({ kind: "external", ip });
 const server = (ns: string) => pod(ns, { "app.kubernetes.io/name": "model-server" }, "10.20.9.9");
-const envoy = pod("gateway", { "gateway.envoyproxy.io/owning-gateway-name": "models", "gateway.envoyproxy.io/owning-gateway-namespace": "gateway", "app.kubernetes.io/name": "envoy" });
+const envoy = pod("gateway", {
+    "gateway.envoyproxy.io/owning-gateway-name": "models",
+    "gateway.envoyproxy.io/owning-gateway-namespace": "gateway",
+    "app.kubernetes.io/name": "envoy",
+});
 const prometheus = pod("monitoring", { "app.kubernetes.io/name": "prometheus" });
 const smokeTest = pod("pipelines", { "tekton.dev/task": "smoke-test" });
 const kubeDns = pod("kube-system", { "k8s-app": "kube-dns" });
 const listener = pod("pipelines", { eventlistener: "mlops-testbed", "app.kubernetes.io/managed-by": "EventListener" });
 const alertmanager = pod("monitoring", { "app.kubernetes.io/name": "alertmanager" });
 const datasetConsumer = pod("pipelines", { "app.kubernetes.io/name": "dataset-events" });
-const webhookEnvoy = pod("gateway", { "gateway.envoyproxy.io/owning-gateway-name": "webhooks", "gateway.envoyproxy.io/owning-gateway-namespace": "gateway" });
+const webhookEnvoy = pod("gateway", {
+    "gateway.envoyproxy.io/owning-gateway-name": "webhooks",
+    "gateway.envoyproxy.io/owning-gateway-namespace": "gateway",
+});
 
 /** [description, from, to, port, protocol, expected]. */
 const FLOWS: [string, Endpoint, Endpoint, number, string, boolean][] = [
@@ -100,18 +142,39 @@ const FLOWS: [string, Endpoint, Endpoint, number, string, boolean][] = [
     ["the gateway's Envoy proxy serves traffic", envoy, server("iris-v1"), 8080, "TCP", true],
     ["the gateway's Envoy proxy mirrors to a shadow", envoy, server("fraud-v3"), 8080, "TCP", true],
     ["the gateway's Envoy proxy cannot scrape metrics", envoy, server("iris-v1"), 9090, "TCP", false],
-    ["another pod in the gateway namespace is refused", pod("gateway", { "app.kubernetes.io/name": "envoy-gateway" }), server("iris-v1"), 8080, "TCP", false],
+    [
+        "another pod in the gateway namespace is refused",
+        pod("gateway", { "app.kubernetes.io/name": "envoy-gateway" }),
+        server("iris-v1"),
+        8080,
+        "TCP",
+        false,
+    ],
     ["pipelines smoke-test the serving port", smokeTest, server("iris-v2"), 8080, "TCP", true],
     ["pipelines cannot reach other ports", smokeTest, server("iris-v2"), 22, "TCP", false],
     ["another version of the same model is refused", server("iris-v2"), server("iris-v1"), 8080, "TCP", false],
     ["another model's version is refused", server("digits-v1"), server("iris-v1"), 8080, "TCP", false],
     ["another model cannot scrape metrics", server("churn-blue"), server("iris-v1"), 9090, "TCP", false],
-    ["pods in the same version namespace do not talk to each other", pod("iris-v1", { app: "debug" }), server("iris-v1"), 8080, "TCP", false],
+    [
+        "pods in the same version namespace do not talk to each other",
+        pod("iris-v1", { app: "debug" }),
+        server("iris-v1"),
+        8080,
+        "TCP",
+        false,
+    ],
     ["the default namespace is refused", pod("default"), server("iris-v1"), 8080, "TCP", false],
     ["the internet is refused", ext("203.0.113.7"), server("iris-v1"), 8080, "TCP", false],
     ["DNS over UDP to kube-dns", server("iris-v1"), kubeDns, 53, "UDP", true],
     ["DNS over TCP to kube-dns", server("iris-v1"), kubeDns, 53, "TCP", true],
-    ["port 53 to anything else in kube-system is refused", server("iris-v1"), pod("kube-system", { "k8s-app": "metrics-server" }), 53, "UDP", false],
+    [
+        "port 53 to anything else in kube-system is refused",
+        server("iris-v1"),
+        pod("kube-system", { "k8s-app": "metrics-server" }),
+        53,
+        "UDP",
+        false,
+    ],
     ["HTTPS to the cloud artifact store (S3)", server("iris-v1"), ext("52.218.16.10"), 443, "TCP", true],
     ["plain HTTP to the internet is refused", server("iris-v1"), ext("52.218.16.10"), 80, "TCP", false],
     ["the instance metadata service is refused", server("iris-v1"), ext("169.254.169.254"), 80, "TCP", false],
@@ -122,7 +185,14 @@ const FLOWS: [string, Endpoint, Endpoint, number, string, boolean][] = [
     ["a version cannot reach monitoring", server("iris-v1"), prometheus, 9090, "TCP", false],
     ["Alertmanager posts retrain alerts to the EventListener", alertmanager, listener, 8080, "TCP", true],
     ["the dataset consumer forwards events to the EventListener", datasetConsumer, listener, 8080, "TCP", true],
-    ["the webhook gateway's proxy forwards GitHub's push to the EventListener", webhookEnvoy, listener, 8080, "TCP", true],
+    [
+        "the webhook gateway's proxy forwards GitHub's push to the EventListener",
+        webhookEnvoy,
+        listener,
+        8080,
+        "TCP",
+        true,
+    ],
     ["Prometheus cannot post to the EventListener", prometheus, listener, 8080, "TCP", false],
     ["the model gateway's proxy cannot reach the EventListener", envoy, listener, 8080, "TCP", false],
     ["a model version cannot start pipelines", server("iris-v1"), listener, 8080, "TCP", false],
@@ -135,12 +205,18 @@ describe("NetworkPolicies of model-version namespaces (evaluated flows)", () => 
     let policies: Policy[];
     before(async () => {
         plan = await planStack("dev", { models: MODELS });
-        policies = objectsOfKind(plan, "NetworkPolicy").map((o: K8sObject) => ({ namespace: o.metadata.namespace!, spec: o.spec }));
+        policies = objectsOfKind(plan, "NetworkPolicy").map((o: K8sObject) => ({
+            namespace: o.metadata.namespace!,
+            spec: o.spec,
+        }));
     });
 
     it("renders the policies of every version namespace and of the pipelines' EventListener", () => {
         const namespaces = new Set(policies.map((p) => p.namespace));
-        assert.deepEqual([...namespaces].sort(), [...MODELS.flatMap((m) => m.versions.map((v) => `${m.name}-${v.name}`)), "pipelines"].sort());
+        assert.deepEqual(
+            [...namespaces].sort(),
+            [...MODELS.flatMap((m) => m.versions.map((v) => `${m.name}-${v.name}`)), "pipelines"].sort(),
+        );
     });
 
     for (const [what, from, to, port, protocol, expected] of FLOWS) {
@@ -150,19 +226,35 @@ describe("NetworkPolicies of model-version namespaces (evaluated flows)", () => 
     }
 
     it("the evaluator is not vacuous: one allow-all ingress policy would open cross-version traffic", () => {
-        const opened = [...policies, { namespace: "iris-v1", spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] } }];
+        const opened = [
+            ...policies,
+            { namespace: "iris-v1", spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] } },
+        ];
         assert.equal(flowAllowed(policies, server("iris-v2"), server("iris-v1"), 8080, "TCP"), false);
         assert.equal(flowAllowed(opened, pod("default"), server("iris-v1"), 8080, "TCP"), true);
     });
 
     describe("with an in-cluster artifact store (existing clusters)", () => {
-        const store = { kind: "in-cluster" as const, namespace: "artifact-store", podLabels: { "app.kubernetes.io/name": "seaweedfs" }, port: 8333 };
-        const inCluster: Policy[] = Object.values(networkPolicySpecs(store)).map((spec) => ({ namespace: "iris-v1", spec }));
+        const store = {
+            kind: "in-cluster" as const,
+            namespace: "artifact-store",
+            podLabels: { "app.kubernetes.io/name": "seaweedfs" },
+            port: 8333,
+        };
+        const inCluster: Policy[] = Object.values(networkPolicySpecs(store)).map((spec) => ({
+            namespace: "iris-v1",
+            spec,
+        }));
         const s3 = pod("artifact-store", { "app.kubernetes.io/name": "seaweedfs" });
         const table: [string, Endpoint, number, boolean][] = [
             ["the store's S3 port", s3, 8333, true],
             ["another port of the store", s3, 9333, false],
-            ["another pod of the store's namespace", pod("artifact-store", { "app.kubernetes.io/name": "filer" }), 8333, false],
+            [
+                "another pod of the store's namespace",
+                pod("artifact-store", { "app.kubernetes.io/name": "filer" }),
+                8333,
+                false,
+            ],
             ["HTTPS to the internet", ext("52.218.16.10"), 443, false],
         ];
         for (const [what, to, port, expected] of table) {

@@ -10,7 +10,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IRSA_ROLE_ARN_ANNOTATION } from "../components/aws/workload-identity";
 import { AKS_SPOT_TAINT } from "../components/azure/gpu-node-pool";
-import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_USE_LABEL } from "../components/azure/workload-identity";
+import {
+    WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+    WORKLOAD_IDENTITY_USE_LABEL,
+} from "../components/azure/workload-identity";
 import { DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS, PIPELINES_NAMESPACE } from "../components/k8s/constants";
 import { DATASET_CONSUMER, DATASET_CONSUMERS, DATASET_CONSUMER_SCRIPTS } from "../components/k8s/triggers";
 import { IMAGES } from "../infra/versions";
@@ -29,7 +32,13 @@ import { planPlatform } from "./platform-harness";
 const STACKS: Record<CloudName, string> = { aws: "dev", azure: "azure-example", existing: "existing-example" };
 
 const CLUSTER_LAYER_CONFIG = {
-    models: [{ name: "iris", versions: [{ name: "v1" }, { name: "v2", gpu: 1 }], traffic: { strategy: "canary", weights: { v1: 90, v2: 10 } } }],
+    models: [
+        {
+            name: "iris",
+            versions: [{ name: "v1" }, { name: "v2", gpu: 1 }],
+            traffic: { strategy: "canary", weights: { v1: 90, v2: 10 } },
+        },
+    ],
     quotaDefaults: { cpu: "4", memory: "16Gi", gpu: 1, pods: 10, storage: "20Gi" },
     monitoring: { retention: "7d", storageSize: "20Gi" },
     pipelines: { keepRuns: 20 },
@@ -63,7 +72,10 @@ const IDENTITY_ANNOTATION_KEYS: ReadonlySet<string> = new Set([
 const IDENTITY_LABEL_KEYS: ReadonlySet<string> = new Set([WORKLOAD_IDENTITY_USE_LABEL]);
 
 /** Env entries (by name) whose value is a storage endpoint or bucket name: what the fixture layer passes its server. */
-const STORAGE_ENV: Readonly<Record<string, string>> = { STORE_ENDPOINT: "<store-endpoint>", MODELS_BUCKET: "<models-bucket>" };
+const STORAGE_ENV: Readonly<Record<string, string>> = {
+    STORE_ENDPOINT: "<store-endpoint>",
+    MODELS_BUCKET: "<models-bucket>",
+};
 /** What the artifact-store NetworkPolicy's egress peers and ports become: the store's address is the platform's. */
 const STORE_PEERS = "<artifact-store peers>";
 
@@ -76,12 +88,18 @@ interface CloudFacts {
 
 async function factsOf(plan: Plan, bindings: readonly WorkloadIdentityBinding[]): Promise<CloudFacts> {
     const registry = plan.rawOutputs.imageRegistry;
-    const facts: CloudFacts = { imageRegistry: typeof registry === "string" && registry !== "" ? registry : null, credentialsSecrets: new Set() };
+    const facts: CloudFacts = {
+        imageRegistry: typeof registry === "string" && registry !== "" ? registry : null,
+        credentialsSecrets: new Set(),
+    };
     for (const b of bindings) {
         const annotations = await new Promise<Record<string, string>>((r) => b.serviceAccountAnnotations.apply(r));
-        for (const k of Object.keys(annotations)) assert.ok(IDENTITY_ANNOTATION_KEYS.has(k), `binding annotation ${k} is not a known identity annotation`);
-        for (const k of Object.keys(b.podLabels)) assert.ok(IDENTITY_LABEL_KEYS.has(k), `binding pod label ${k} is not a known identity label`);
-        if (b.credentialsSecret) facts.credentialsSecrets.add(await new Promise<string>((r) => b.credentialsSecret!.apply(r)));
+        for (const k of Object.keys(annotations))
+            assert.ok(IDENTITY_ANNOTATION_KEYS.has(k), `binding annotation ${k} is not a known identity annotation`);
+        for (const k of Object.keys(b.podLabels))
+            assert.ok(IDENTITY_LABEL_KEYS.has(k), `binding pod label ${k} is not a known identity label`);
+        if (b.credentialsSecret)
+            facts.credentialsSecrets.add(await new Promise<string>((r) => b.credentialsSecret!.apply(r)));
     }
     // Credentials Secrets the platform created for the program's own bindings (e.g. the pipelines' service accounts).
     const platform = plan.resources.find((r) => /^mlops-testbed:[a-z]+:Platform$/.test(r.type));
@@ -97,14 +115,18 @@ async function factsOf(plan: Plan, bindings: readonly WorkloadIdentityBinding[])
 /** A Kubernetes object with every allowed cloud-specific difference taken out, by key or field; empty maps and lists dropped. */
 function normalize(value: unknown, facts: CloudFacts, key = ""): unknown {
     if (typeof value === "string") {
-        if (key === "image" && facts.imageRegistry && value.startsWith(facts.imageRegistry)) return `<image-registry>${value.slice(facts.imageRegistry.length)}`;
+        if (key === "image" && facts.imageRegistry && value.startsWith(facts.imageRegistry))
+            return `<image-registry>${value.slice(facts.imageRegistry.length)}`;
         return value;
     }
     if (Array.isArray(value)) {
         let items = value;
         if (key === "tolerations") items = items.filter((t) => !CLOUD_TAINT_KEYS.includes(t?.key));
         if (key === "envFrom") items = items.filter((e) => !facts.credentialsSecrets.has(e?.secretRef?.name));
-        if (key === "env") items = items.map((e) => (e && STORAGE_ENV[e.name] !== undefined ? { name: e.name, value: STORAGE_ENV[e.name] } : e));
+        if (key === "env")
+            items = items.map((e) =>
+                e && STORAGE_ENV[e.name] !== undefined ? { name: e.name, value: STORAGE_ENV[e.name] } : e,
+            );
         const out = items.map((v) => normalize(v, facts)).filter((v) => v !== undefined);
         return out.length > 0 ? out : undefined;
     }
@@ -123,10 +145,16 @@ function normalize(value: unknown, facts: CloudFacts, key = ""): unknown {
 
 /** The artifact-store NetworkPolicy with its egress peers and ports (the platform's store address) replaced. */
 function withoutStorePeers(type: string, inputs: any): any {
-    if (type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy" || inputs?.metadata?.name !== ARTIFACT_STORE_POLICY) return inputs;
+    if (type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy" || inputs?.metadata?.name !== ARTIFACT_STORE_POLICY)
+        return inputs;
     const egress = (inputs.spec?.egress ?? []) as Record<string, unknown>[];
     assert.ok(egress.length > 0, `${ARTIFACT_STORE_POLICY} has no egress rule`);
-    for (const rule of egress) assert.deepEqual(Object.keys(rule).sort(), ["ports", "to"], `${ARTIFACT_STORE_POLICY}: a rule with more than peers and ports`);
+    for (const rule of egress)
+        assert.deepEqual(
+            Object.keys(rule).sort(),
+            ["ports", "to"],
+            `${ARTIFACT_STORE_POLICY}: a rule with more than peers and ports`,
+        );
     return { ...inputs, spec: { ...inputs.spec, egress: egress.map(() => ({ to: STORE_PEERS, ports: STORE_PEERS })) } };
 }
 
@@ -167,7 +195,13 @@ const DATASET_CONSUMER_OBJECTS = [
 const DATASET_SOURCE_OF: Record<CloudName, { kind: string; containers: [string, string][] }> = {
     aws: { kind: "sqs", containers: [["forward", IMAGES.awsCli]] },
     azure: { kind: "event-grid", containers: [["forward", IMAGES.python]] },
-    existing: { kind: "seaweedfs-filer", containers: [["tail", IMAGES.seaweedfs], ["forward", IMAGES.python]] },
+    existing: {
+        kind: "seaweedfs-filer",
+        containers: [
+            ["tail", IMAGES.seaweedfs],
+            ["forward", IMAGES.python],
+        ],
+    },
 };
 
 /** Kubernetes objects of the plan that the platform component did not create itself, keyed by kind/namespace/name. */
@@ -175,12 +209,24 @@ function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): M
     const platform = plan.resources.find((r) => r.type === `mlops-testbed:${cloud}:Platform`);
     assert.ok(platform, `no ${cloud} platform component in the plan`);
     const own = new Set(descendantsOf(plan, platform.urn).map((r) => r.urn));
-    const consumer = plan.resources.filter((r) => DATASET_CONSUMER_OBJECTS.includes(`${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`));
+    const consumer = plan.resources.filter((r) =>
+        DATASET_CONSUMER_OBJECTS.includes(
+            `${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`,
+        ),
+    );
     for (const r of consumer) own.add(r.urn);
     const out = new Map<string, unknown>();
-    for (const r of plan.resources.filter((x: PlannedResource) => x.custom && x.type.startsWith("kubernetes:") && !own.has(x.urn))) {
+    for (const r of plan.resources.filter(
+        (x: PlannedResource) => x.custom && x.type.startsWith("kubernetes:") && !own.has(x.urn),
+    )) {
         const meta = (r.inputs as any).metadata ?? {};
-        out.set(`${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`, normalize(withoutIdentitySettings(r.type, withoutPlatformSettings(r.type, withoutStorePeers(r.type, r.inputs))), facts));
+        out.set(
+            `${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`,
+            normalize(
+                withoutIdentitySettings(r.type, withoutPlatformSettings(r.type, withoutStorePeers(r.type, r.inputs))),
+                facts,
+            ),
+        );
     }
     return out;
 }
@@ -188,8 +234,13 @@ function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): M
 function assertSameObjects(byCloud: Map<CloudName, Map<string, unknown>>): void {
     const [first, ...rest] = [...byCloud.entries()];
     for (const [cloud, objects] of rest) {
-        assert.deepEqual([...objects.keys()].sort(), [...first[1].keys()].sort(), `${cloud} and ${first[0]} create different Kubernetes objects`);
-        for (const [id, obj] of objects) assert.deepEqual(obj, first[1].get(id), `${id} differs between ${cloud} and ${first[0]}`);
+        assert.deepEqual(
+            [...objects.keys()].sort(),
+            [...first[1].keys()].sort(),
+            `${cloud} and ${first[0]} create different Kubernetes objects`,
+        );
+        for (const [id, obj] of objects)
+            assert.deepEqual(obj, first[1].get(id), `${id} differs between ${cloud} and ${first[0]}`);
     }
 }
 
@@ -206,41 +257,58 @@ function fixtureClusterLayer(platform: Platform): WorkloadIdentityBinding[] {
         serviceAccount: "model-server",
         grants: [{ store: "models", prefix: "iris/v2/", access: "read" }],
     });
-    new k8s.core.v1.ServiceAccount("fixture-sa", {
-        metadata: { name: "model-server", namespace: ns.metadata.name, annotations: binding.serviceAccountAnnotations },
-    }, opts);
+    new k8s.core.v1.ServiceAccount(
+        "fixture-sa",
+        {
+            metadata: {
+                name: "model-server",
+                namespace: ns.metadata.name,
+                annotations: binding.serviceAccountAnnotations,
+            },
+        },
+        opts,
+    );
     const gpu = platform.gpuScheduling;
-    new k8s.apps.v1.Deployment("fixture-server", {
-        metadata: { name: "model-server", namespace: ns.metadata.name },
-        spec: {
-            selector: { matchLabels: { app: "model-server" } },
-            template: {
-                metadata: { labels: { app: "model-server", ...binding.podLabels } },
-                spec: {
-                    serviceAccountName: "model-server",
-                    nodeSelector: { ...gpu.nodeSelector },
-                    tolerations: [...gpu.tolerations],
-                    containers: [{
-                        name: "server",
-                        image: pulumi.interpolate`${platform.imageRegistry.repositoryUrl}:iris-v2`,
-                        env: [
-                            { name: "STORE_ENDPOINT", value: platform.artifactStore.endpoint ?? "" },
-                            { name: "MODELS_BUCKET", value: platform.artifactStore.modelsBucket },
+    new k8s.apps.v1.Deployment(
+        "fixture-server",
+        {
+            metadata: { name: "model-server", namespace: ns.metadata.name },
+            spec: {
+                selector: { matchLabels: { app: "model-server" } },
+                template: {
+                    metadata: { labels: { app: "model-server", ...binding.podLabels } },
+                    spec: {
+                        serviceAccountName: "model-server",
+                        nodeSelector: { ...gpu.nodeSelector },
+                        tolerations: [...gpu.tolerations],
+                        containers: [
+                            {
+                                name: "server",
+                                image: pulumi.interpolate`${platform.imageRegistry.repositoryUrl}:iris-v2`,
+                                env: [
+                                    { name: "STORE_ENDPOINT", value: platform.artifactStore.endpoint ?? "" },
+                                    { name: "MODELS_BUCKET", value: platform.artifactStore.modelsBucket },
+                                ],
+                                envFrom: binding.credentialsSecret
+                                    ? [{ secretRef: { name: binding.credentialsSecret } }]
+                                    : [],
+                                resources: { limits: { [gpu.resourceName]: "1" } },
+                            },
                         ],
-                        envFrom: binding.credentialsSecret ? [{ secretRef: { name: binding.credentialsSecret } }] : [],
-                        resources: { limits: { [gpu.resourceName]: "1" } },
-                    }],
+                    },
                 },
             },
         },
-    }, opts);
+        opts,
+    );
     return [binding];
 }
 
 describe("Platform contract (aws, azure, existing)", function () {
     const plans = new Map<CloudName, Plan>();
     before(async () => {
-        for (const [cloud, stack] of Object.entries(STACKS) as [CloudName, string][]) plans.set(cloud, await planStack(stack, overridesFor(cloud)));
+        for (const [cloud, stack] of Object.entries(STACKS) as [CloudName, string][])
+            plans.set(cloud, await planStack(stack, overridesFor(cloud)));
     });
 
     it("each stack file plans its cloud", () => {
@@ -250,7 +318,11 @@ describe("Platform contract (aws, azure, existing)", function () {
     it("every cloud exports exactly the documented output keys, secrets as secrets", () => {
         for (const [cloud, plan] of plans) {
             assert.deepEqual(Object.keys(plan.outputs), [...OUTPUT_KEYS], cloud);
-            assert.deepEqual(Object.keys(plan.outputs.artifactStore as object).sort(), ["datasetsBucket", "endpoint", "kind", "modelsBucket", "region"], cloud);
+            assert.deepEqual(
+                Object.keys(plan.outputs.artifactStore as object).sort(),
+                ["datasetsBucket", "endpoint", "kind", "modelsBucket", "region"],
+                cloud,
+            );
             for (const key of SECRET_OUTPUT_KEYS) {
                 const v = plan.outputs[key];
                 assert.ok(v === null || v === "[secret]", `${cloud}.${key} must be null or a secret`);
@@ -261,19 +333,28 @@ describe("Platform contract (aws, azure, existing)", function () {
 
     it("the cluster layer's Kubernetes objects are the same on every cloud", async () => {
         const byCloud = new Map<CloudName, Map<string, unknown>>();
-        for (const [cloud, plan] of plans) byCloud.set(cloud, clusterLayerObjects(plan, cloud, await factsOf(plan, [])));
+        for (const [cloud, plan] of plans)
+            byCloud.set(cloud, clusterLayerObjects(plan, cloud, await factsOf(plan, [])));
         assertSameObjects(byCloud);
     });
 
     it("every cloud has a dataset change source and runs the consumer of its kind", () => {
         for (const [cloud, plan] of plans) {
-            const found = plan.resources.filter((r) => DATASET_CONSUMER_OBJECTS.includes(`${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`));
+            const found = plan.resources.filter((r) =>
+                DATASET_CONSUMER_OBJECTS.includes(
+                    `${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`,
+                ),
+            );
             const { kind, containers } = DATASET_SOURCE_OF[cloud];
             // The scripts ConfigMap only where the consumer runs a script.
             const scripts = DATASET_CONSUMERS[kind as keyof typeof DATASET_CONSUMERS].scripts;
             assert.equal(found.length, DATASET_CONSUMER_OBJECTS.length - (scripts ? 0 : 1), cloud);
             const dep = found.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.inputs as any;
-            assert.deepEqual(dep.spec.template.spec.containers.map((c: any) => [c.name, c.image]), containers, cloud);
+            assert.deepEqual(
+                dep.spec.template.spec.containers.map((c: any) => [c.name, c.image]),
+                containers,
+                cloud,
+            );
         }
     });
 
@@ -292,32 +373,76 @@ describe("Platform contract (aws, azure, existing)", function () {
     });
 
     it("the comparison takes out identity and storage by key and field, and nothing else", () => {
-        const facts: CloudFacts = { imageRegistry: "registry.example.com/model-server", credentialsSecrets: new Set(["creds"]) };
-        const a = normalize({
-            metadata: { annotations: { [IRSA_ROLE_ARN_ANNOTATION]: "x", [NAMESPACE_ANNOTATIONS.podLabels]: "{}" } },
-            spec: { tolerations: [{ key: "nvidia.com/gpu" }], containers: [{ image: "registry.example.com/model-server:v1", env: [{ name: "STORE_ENDPOINT", value: "" }] }] },
-        }, facts);
-        const b = normalize({
-            metadata: { annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: "y", [NAMESPACE_ANNOTATIONS.podLabels]: "{\"a\":\"b\"}" }, labels: { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } },
-            spec: {
-                tolerations: [{ key: "nvidia.com/gpu" }, { key: AKS_SPOT_TAINT.key }],
-                containers: [{ image: "registry.example.com/model-server:v1", env: [{ name: "STORE_ENDPOINT", value: "http://s3.local" }], envFrom: [{ secretRef: { name: "creds" } }] }],
+        const facts: CloudFacts = {
+            imageRegistry: "registry.example.com/model-server",
+            credentialsSecrets: new Set(["creds"]),
+        };
+        const a = normalize(
+            {
+                metadata: { annotations: { [IRSA_ROLE_ARN_ANNOTATION]: "x", [NAMESPACE_ANNOTATIONS.podLabels]: "{}" } },
+                spec: {
+                    tolerations: [{ key: "nvidia.com/gpu" }],
+                    containers: [
+                        { image: "registry.example.com/model-server:v1", env: [{ name: "STORE_ENDPOINT", value: "" }] },
+                    ],
+                },
             },
-        }, facts);
+            facts,
+        );
+        const b = normalize(
+            {
+                metadata: {
+                    annotations: {
+                        [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: "y",
+                        [NAMESPACE_ANNOTATIONS.podLabels]: '{"a":"b"}',
+                    },
+                    labels: { [WORKLOAD_IDENTITY_USE_LABEL]: "true" },
+                },
+                spec: {
+                    tolerations: [{ key: "nvidia.com/gpu" }, { key: AKS_SPOT_TAINT.key }],
+                    containers: [
+                        {
+                            image: "registry.example.com/model-server:v1",
+                            env: [{ name: "STORE_ENDPOINT", value: "http://s3.local" }],
+                            envFrom: [{ secretRef: { name: "creds" } }],
+                        },
+                    ],
+                },
+            },
+            facts,
+        );
         assert.deepEqual(a, b);
         // Not loosened: other tolerations, node selectors, other annotations, and a value that happens to equal a
         // bucket name ("models", also the gateway's name) all still count.
         assert.notDeepEqual(a, normalize({ spec: { tolerations: [{ key: "other" }] } }, facts));
-        assert.notDeepEqual(normalize({ spec: { nodeSelector: { "mlops-testbed/node-role": "system" } } }, facts), normalize({ spec: {} }, facts));
-        assert.notDeepEqual(normalize({ metadata: { annotations: { other: "1" } } }, facts), normalize({ metadata: { annotations: { other: "2" } } }, facts));
+        assert.notDeepEqual(
+            normalize({ spec: { nodeSelector: { "mlops-testbed/node-role": "system" } } }, facts),
+            normalize({ spec: {} }, facts),
+        );
+        assert.notDeepEqual(
+            normalize({ metadata: { annotations: { other: "1" } } }, facts),
+            normalize({ metadata: { annotations: { other: "2" } } }, facts),
+        );
         assert.deepEqual(normalize({ metadata: { name: "models" } }, facts), { metadata: { name: "models" } });
-        assert.notDeepEqual(normalize({ env: [{ name: "OTHER", value: "a" }] }, facts), normalize({ env: [{ name: "OTHER", value: "b" }] }, facts));
+        assert.notDeepEqual(
+            normalize({ env: [{ name: "OTHER", value: "a" }] }, facts),
+            normalize({ env: [{ name: "OTHER", value: "b" }] }, facts),
+        );
     });
 
     it("only the artifact-store NetworkPolicy's egress peers are the platform's", () => {
         const type = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-        const policy = (name: string, cidr: string) => ({ metadata: { name }, spec: { egress: [{ to: [{ ipBlock: { cidr } }], ports: [{ port: 443 }] }] } });
-        assert.deepEqual(withoutStorePeers(type, policy(ARTIFACT_STORE_POLICY, "0.0.0.0/0")), withoutStorePeers(type, policy(ARTIFACT_STORE_POLICY, "10.0.0.0/8")));
-        assert.notDeepEqual(withoutStorePeers(type, policy("allow-dns", "0.0.0.0/0")), withoutStorePeers(type, policy("allow-dns", "10.0.0.0/8")));
+        const policy = (name: string, cidr: string) => ({
+            metadata: { name },
+            spec: { egress: [{ to: [{ ipBlock: { cidr } }], ports: [{ port: 443 }] }] },
+        });
+        assert.deepEqual(
+            withoutStorePeers(type, policy(ARTIFACT_STORE_POLICY, "0.0.0.0/0")),
+            withoutStorePeers(type, policy(ARTIFACT_STORE_POLICY, "10.0.0.0/8")),
+        );
+        assert.notDeepEqual(
+            withoutStorePeers(type, policy("allow-dns", "0.0.0.0/0")),
+            withoutStorePeers(type, policy("allow-dns", "10.0.0.0/8")),
+        );
     });
 });

@@ -6,7 +6,14 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { analyzedResources, checkPlan, formatViolations, runPolicies, type AnalyzedResource, type Violation } from "../policy/offline";
+import {
+    analyzedResources,
+    checkPlan,
+    formatViolations,
+    runPolicies,
+    type AnalyzedResource,
+    type Violation,
+} from "../policy/offline";
 import { POLICIES } from "../policy/policies";
 import type { Plan } from "../tools/mock-runtime";
 import { listStacks, loadStack, PROJECT_ROOT } from "../tools/stack";
@@ -28,7 +35,10 @@ describe("policy pack: every stack's plan", () => {
     for (const stack of STACKS) {
         it(`${stack}: zero violations`, async () => {
             const run = await checkPlan(plans[stack]);
-            assert.ok(plans[stack].resources.length > 50, `${stack} planned ${plans[stack].resources.length} resources`);
+            assert.ok(
+                plans[stack].resources.length > 50,
+                `${stack} planned ${plans[stack].resources.length} resources`,
+            );
             assert.deepEqual(run.violations, [], `${stack}:\n${formatViolations(run.violations)}`);
         });
     }
@@ -36,7 +46,12 @@ describe("policy pack: every stack's plan", () => {
     for (const stack of STACKS.filter((s) => s.endsWith("-example"))) {
         it(`${stack}: zero violations held to production rules (protected stores, restricted API endpoint)`, async () => {
             const cluster = JSON.parse(loadStack(stack).config["mlops-testbed:cluster"] ?? "{}");
-            const overrides = { artifactStores: { protection: "protected", noncurrentVersionDays: 90 }, ...("endpointAccess" in cluster ? { cluster: { ...cluster, publicAccessCidrs: ["203.0.113.0/24"] } } : {}) };
+            const overrides = {
+                artifactStores: { protection: "protected", noncurrentVersionDays: 90 },
+                ...("endpointAccess" in cluster
+                    ? { cluster: { ...cluster, publicAccessCidrs: ["203.0.113.0/24"] } }
+                    : {}),
+            };
             const production = { productionStacks: [stack] };
             const run = await checkPlan(await planStack(stack, overrides), POLICIES, {
                 "production-stateful-protected": production,
@@ -50,15 +65,22 @@ describe("policy pack: every stack's plan", () => {
         const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
         const start = readme.indexOf("## Policy pack");
         const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
-        assert.deepEqual([...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]), POLICIES.map((p) => p.name));
+        assert.deepEqual(
+            [...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]),
+            POLICIES.map((p) => p.name),
+        );
     });
 
     it("npm run policy reports the stack and exits 0 when nothing is violated", function () {
         this.timeout(120_000);
-        const out = execFileSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "tools/policy.ts"), "--stack", "dev", "--markdown"], {
-            encoding: "utf8",
-            env: { ...process.env, NODE_OPTIONS: "" },
-        });
+        const out = execFileSync(
+            process.execPath,
+            ["--import", "tsx", path.join(PROJECT_ROOT, "tools/policy.ts"), "--stack", "dev", "--markdown"],
+            {
+                encoding: "utf8",
+                env: { ...process.env, NODE_OPTIONS: "" },
+            },
+        );
         assert.match(out, new RegExp(`^### Policy pack \\(${POLICIES.length} mandatory policies\\)`, "m"));
         assert.match(out, /^\| dev \| \d+ \| 0 \|$/m);
     });
@@ -82,7 +104,13 @@ function badDeployment(stack: string): AnalyzedResource {
         name: "bad",
         props: {
             metadata: { name: "bad", namespace: "default" },
-            spec: { template: { spec: { containers: [{ name: "app", image: "nginx", resources: { limits: { "nvidia.com/gpu": 1 } } }] } } },
+            spec: {
+                template: {
+                    spec: {
+                        containers: [{ name: "app", image: "nginx", resources: { limits: { "nvidia.com/gpu": 1 } } }],
+                    },
+                },
+            },
         },
         protect: false,
         ignoreChanges: [],
@@ -95,7 +123,13 @@ function badDeployment(stack: string): AnalyzedResource {
 function brokenDev(plan: Plan): AnalyzedResource[] {
     return [
         ...analyzedResources(plan)
-            .filter((r) => !(r.type === "aws:s3/bucketVersioning:BucketVersioning" && r.name === "aws-store-models-versioning"))
+            .filter(
+                (r) =>
+                    !(
+                        r.type === "aws:s3/bucketVersioning:BucketVersioning" &&
+                        r.name === "aws-store-models-versioning"
+                    ),
+            )
             .map((r) => (r.name === "aws-nvidia-release" ? { ...r, props: { ...r.props, version: "^0.20" } } : r)),
         badDeployment("dev"),
     ];
@@ -116,8 +150,14 @@ describe("policy pack: served as `pulumi preview --policy-pack policy` runs it",
     it("type-checks, starts and lists exactly the pack's policies, all mandatory", async () => {
         const info = await server.info();
         assert.equal(info.name, "mlops-testbed");
-        assert.deepEqual(info.policies.map((p) => p.name), POLICIES.map((p) => p.name));
-        assert.ok(info.policies.every((p) => p.enforcementLevel === "mandatory"), JSON.stringify(info.policies));
+        assert.deepEqual(
+            info.policies.map((p) => p.name),
+            POLICIES.map((p) => p.name),
+        );
+        assert.ok(
+            info.policies.every((p) => p.enforcementLevel === "mandatory"),
+            JSON.stringify(info.policies),
+        );
     });
 
     it("finds nothing in the dev plan, resource by resource and as a stack", async () => {
@@ -135,10 +175,19 @@ describe("policy pack: served as `pulumi preview --policy-pack policy` runs it",
         served.push(...(await server.analyzeStack(resources)));
         assert.deepEqual(served.map(key).sort(), offline.violations.map(key).sort(), server.stderr());
         for (const v of offline.violations) {
-            assert.ok(served.some((s) => key(s) === key(v) && s.message.endsWith(v.message)), `served message for ${key(v)}`);
+            assert.ok(
+                served.some((s) => key(s) === key(v) && s.message.endsWith(v.message)),
+                `served message for ${key(v)}`,
+            );
         }
         const policies = new Set(offline.violations.map((v) => v.policy));
-        for (const p of ["storage-versioned", "helm-charts-pinned", "images-pinned", "pod-resource-requests", "gpu-workloads-tolerate-gpu-taint"]) {
+        for (const p of [
+            "storage-versioned",
+            "helm-charts-pinned",
+            "images-pinned",
+            "pod-resource-requests",
+            "gpu-workloads-tolerate-gpu-taint",
+        ]) {
             assert.ok(policies.has(p), `${p} should fire: ${formatViolations(offline.violations)}`);
         }
     });

@@ -25,7 +25,11 @@ const RUN_POLICY_PACK = pulumiRequire.resolve("./cmd/run-policy-pack");
 const LEVELS = ["advisory", "mandatory", "disabled", "remediate"];
 
 export interface PolicyServer {
-    readonly info: () => Promise<{ name: string; version: string; policies: { name: string; enforcementLevel: string }[] }>;
+    readonly info: () => Promise<{
+        name: string;
+        version: string;
+        policies: { name: string; enforcementLevel: string }[];
+    }>;
     readonly analyze: (r: AnalyzedResource) => Promise<Violation[]>;
     readonly analyzeStack: (resources: readonly AnalyzedResource[]) => Promise<Violation[]>;
     readonly stop: () => void;
@@ -34,7 +38,9 @@ export interface PolicyServer {
 }
 
 function unary<Req, Res>(client: any, method: string, request: Req): Promise<Res> {
-    return new Promise((resolve, reject) => client[method](request, (err: Error | null, res: Res) => (err ? reject(err) : resolve(res))));
+    return new Promise((resolve, reject) =>
+        client[method](request, (err: Error | null, res: Res) => (err ? reject(err) : resolve(res))),
+    );
 }
 
 function options(r: AnalyzedResource) {
@@ -74,7 +80,14 @@ function toProto(r: AnalyzedResource, byUrn: ReadonlyMap<string, AnalyzedResourc
 }
 
 const diagnostics = (res: any): Violation[] =>
-    res.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), urn: d.getUrn(), message: d.getMessage(), level: LEVELS[d.getEnforcementlevel()] }));
+    res
+        .getDiagnosticsList()
+        .map((d: any) => ({
+            policy: d.getPolicyname(),
+            urn: d.getUrn(),
+            message: d.getMessage(),
+            level: LEVELS[d.getEnforcementlevel()],
+        }));
 
 /** Starts the pack as Pulumi would and connects to it; rejects if it does not serve within `timeoutMs`. */
 export async function startPolicyServer(timeoutMs = 90_000): Promise<PolicyServer> {
@@ -87,7 +100,10 @@ export async function startPolicyServer(timeoutMs = 90_000): Promise<PolicyServe
     child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
     const port = await new Promise<number>((resolve, reject) => {
         let out = "";
-        const timer = setTimeout(() => reject(new Error(`policy pack did not start in ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+            () => reject(new Error(`policy pack did not start in ${timeoutMs} ms:\n${stderr}`)),
+            timeoutMs,
+        );
         child.stdout!.on("data", (b: Buffer) => {
             out += b.toString();
             const m = /^(\d+)\s*$/m.exec(out);
@@ -108,7 +124,9 @@ export async function startPolicyServer(timeoutMs = 90_000): Promise<PolicyServe
             return {
                 name: res.getName(),
                 version: res.getVersion(),
-                policies: res.getPoliciesList().map((p: any) => ({ name: p.getName(), enforcementLevel: LEVELS[p.getEnforcementlevel()] })),
+                policies: res
+                    .getPoliciesList()
+                    .map((p: any) => ({ name: p.getName(), enforcementLevel: LEVELS[p.getEnforcementlevel()] })),
             };
         },
         analyze: async (r) => {

@@ -11,7 +11,12 @@ import { findResource, planStack, resourcesOfType } from "./harness";
 const plans: Record<string, Plan> = {};
 
 /** Every stack file of the project and the cloud it plans. */
-const STACK_CLOUDS: Record<string, CloudName> = { dev: "aws", prod: "aws", "azure-example": "azure", "existing-example": "existing" };
+const STACK_CLOUDS: Record<string, CloudName> = {
+    dev: "aws",
+    prod: "aws",
+    "azure-example": "azure",
+    "existing-example": "existing",
+};
 
 before(async () => {
     for (const stack of Object.keys(STACK_CLOUDS)) plans[stack] = await planStack(stack);
@@ -41,7 +46,11 @@ for (const [stack, cloud] of Object.entries(STACK_CLOUDS)) {
                 // Random values depend on no ambient account, region or cluster.
                 if (r.type.startsWith("random:")) continue;
                 assert.ok(r.provider, `${r.type} ${r.name} has no explicit provider`);
-                assert.doesNotMatch(r.provider!, /::default(_[0-9_]+)?::/, `${r.type} ${r.name} uses a default provider`);
+                assert.doesNotMatch(
+                    r.provider!,
+                    /::default(_[0-9_]+)?::/,
+                    `${r.type} ${r.name} uses a default provider`,
+                );
             }
         });
 
@@ -70,7 +79,8 @@ for (const [stack, cloud] of Object.entries(STACK_CLOUDS)) {
             const byUrn = new Map(plans[stack].resources.map((r) => [r.urn, r]));
             for (const r of plans[stack].resources) {
                 const parent = r.parent ? byUrn.get(r.parent) : undefined;
-                if (parent && parent.type.startsWith("mlops-testbed:")) assert.ok(r.name.startsWith(`${parent.name}-`), `${r.name} under ${parent.name}`);
+                if (parent && parent.type.startsWith("mlops-testbed:"))
+                    assert.ok(r.name.startsWith(`${parent.name}-`), `${r.name} under ${parent.name}`);
             }
         });
     });
@@ -82,8 +92,22 @@ describe("whole program: outputs", () => {
         assert.equal(o.cloud, "aws");
         assert.equal(o.region, "eu-west-1");
         assert.equal(o.clusterName, "mlops-testbed-dev");
-        assert.deepEqual(o.gpuNodePools, [{ name: "t4", instanceTypes: ["g4dn.xlarge", "g4dn.2xlarge"], capacityType: "spot", minSize: 0, maxSize: 2 }]);
-        assert.deepEqual(Object.keys(o.artifactStore), ["kind", "modelsBucket", "datasetsBucket", "region", "endpoint"]);
+        assert.deepEqual(o.gpuNodePools, [
+            {
+                name: "t4",
+                instanceTypes: ["g4dn.xlarge", "g4dn.2xlarge"],
+                capacityType: "spot",
+                minSize: 0,
+                maxSize: 2,
+            },
+        ]);
+        assert.deepEqual(Object.keys(o.artifactStore), [
+            "kind",
+            "modelsBucket",
+            "datasetsBucket",
+            "region",
+            "endpoint",
+        ]);
         assert.equal(o.artifactStore.kind, "s3");
         assert.equal(o.artifactStore.endpoint, null);
         assert.equal(o.artifactStore.modelsBucket, "[computed]");
@@ -97,9 +121,19 @@ describe("helm values against the pinned charts", () => {
     });
 
     it("the checker catches a key the chart does not have", () => {
-        const values = { ...devicePluginValues({ resourceName: "nvidia.com/gpu", nodeLabel: { key: "a", value: "b" }, nodeSelector: {}, tolerations: [] }), devicePlugn: { enabled: true } };
+        const values = {
+            ...devicePluginValues({
+                resourceName: "nvidia.com/gpu",
+                nodeLabel: { key: "a", value: "b" },
+                nodeSelector: {},
+                tolerations: [],
+            }),
+            devicePlugn: { enabled: true },
+        };
         assert.deepEqual(unknownValueKeys(values, [chartValues("nvidia-device-plugin-0.20.0")]), ["devicePlugn"]);
-        assert.deepEqual(unknownValueKeys({ gfd: { enabld: true } }, [chartValues("nvidia-device-plugin-0.20.0")]), ["gfd.enabld"]);
+        assert.deepEqual(unknownValueKeys({ gfd: { enabld: true } }, [chartValues("nvidia-device-plugin-0.20.0")]), [
+            "gfd.enabld",
+        ]);
     });
 });
 
@@ -109,13 +143,18 @@ describe("whole program: dev and prod switch cloud by config alone", () => {
         const { config, secretKeys } = loadStack(example);
         const raw = parseRawConfig(config);
         // A secret value stays a secret (the offline plan only sees that it is one).
-        return Object.fromEntries(keys.map((k) => [k, secretKeys.includes(`mlops-testbed:${k}`) ? { secure: "AAABAPLACEHOLDER" } : raw[k]]));
+        return Object.fromEntries(
+            keys.map((k) => [k, secretKeys.includes(`mlops-testbed:${k}`) ? { secure: "AAABAPLACEHOLDER" } : raw[k]]),
+        );
     };
     const SWITCHES: Record<"azure" | "existing", Record<string, unknown>> = {
         azure: cloudKeys("azure-example", ["cloud", "azure", "cluster", "gpuNodePools"]),
         existing: { ...cloudKeys("existing-example", ["cloud", "kubeconfig", "existing"]), gpuNodePools: undefined },
     };
-    const modelLayer = (plan: Plan) => ({ namespaces: plan.outputs.modelNamespaces, endpoints: plan.outputs.modelEndpoints });
+    const modelLayer = (plan: Plan) => ({
+        namespaces: plan.outputs.modelNamespaces,
+        endpoints: plan.outputs.modelEndpoints,
+    });
 
     for (const stack of ["dev", "prod"]) {
         for (const [cloud, overrides] of Object.entries(SWITCHES)) {

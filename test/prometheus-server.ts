@@ -32,9 +32,30 @@ export function backfillOpenMetrics(dir: string, openMetrics: string, tsdb: stri
 }
 
 /** Evaluates the recording rules in `ruleFiles` over [start, end] against a running server; blocks go to `outDir`. */
-export function backfillRules(url: string, ruleFiles: string[], start: number, end: number, outDir: string, cwd: string): void {
+export function backfillRules(
+    url: string,
+    ruleFiles: string[],
+    start: number,
+    end: number,
+    outDir: string,
+    cwd: string,
+): void {
     fs.mkdirSync(outDir, { recursive: true });
-    const r = promtool(["tsdb", "create-blocks-from", "rules", "--quiet", `--url=${url}`, `--start=${start}`, `--end=${end}`, `--output-dir=${outDir}`, "--eval-interval=60s", ...ruleFiles], cwd);
+    const r = promtool(
+        [
+            "tsdb",
+            "create-blocks-from",
+            "rules",
+            "--quiet",
+            `--url=${url}`,
+            `--start=${start}`,
+            `--end=${end}`,
+            `--output-dir=${outDir}`,
+            "--eval-interval=60s",
+            ...ruleFiles,
+        ],
+        cwd,
+    );
     if (r.status !== 0) throw new Error(`promtool tsdb create-blocks-from rules failed:\n${r.output}`);
 }
 
@@ -57,7 +78,10 @@ export interface RunningPrometheus {
 /** Starts /usr/bin/prometheus on 127.0.0.1:<free port> over `tsdb`; resolves once /-/ready answers 200. */
 export async function startPrometheus(dir: string, tsdb: string): Promise<RunningPrometheus> {
     const which = spawnSync("prometheus", ["--version"], { encoding: "utf8" });
-    if (which.error) throw new Error("prometheus is not on PATH: install Debian's prometheus package (bash tools/install-debian-packages.sh)");
+    if (which.error)
+        throw new Error(
+            "prometheus is not on PATH: install Debian's prometheus package (bash tools/install-debian-packages.sh)",
+        );
     const config = path.join(dir, "prometheus.yml");
     fs.writeFileSync(config, "global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\n");
     const port = await freePort();
@@ -88,7 +112,8 @@ export async function startPrometheus(dir: string, tsdb: string): Promise<Runnin
     };
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-        if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode} before it was ready:\n${stderr}`);
+        if (child.exitCode !== null)
+            throw new Error(`prometheus exited with ${child.exitCode} before it was ready:\n${stderr}`);
         try {
             const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
             if (res.status === 200) return { url, stop };

@@ -28,15 +28,18 @@ const GRAFANA_BUILTINS: Record<string, string> = {
 
 /** Replaces Grafana variables ($__range, $model, ${versions:regex}) by plain values (`values`, else a placeholder). */
 export function substituteGrafanaVariables(expr: string, values: Readonly<Record<string, string>> = {}): string {
-    return expr.replace(/\$\{([A-Za-z_]\w*)(?::\w+)?\}|\$([A-Za-z_]\w*)/g, (_m, braced: string | undefined, bare: string | undefined) => {
-        const name = (braced ?? bare)!;
-        if (name.startsWith("__")) {
-            const v = GRAFANA_BUILTINS[name];
-            if (v === undefined) throw new Error(`unknown Grafana built-in variable $${name} in ${expr}`);
-            return v;
-        }
-        return values[name] ?? "variable_value";
-    });
+    return expr.replace(
+        /\$\{([A-Za-z_]\w*)(?::\w+)?\}|\$([A-Za-z_]\w*)/g,
+        (_m, braced: string | undefined, bare: string | undefined) => {
+            const name = (braced ?? bare)!;
+            if (name.startsWith("__")) {
+                const v = GRAFANA_BUILTINS[name];
+                if (v === undefined) throw new Error(`unknown Grafana built-in variable $${name} in ${expr}`);
+                return v;
+            }
+            return values[name] ?? "variable_value";
+        },
+    );
 }
 
 /** Syntax errors (lezer error nodes), as "at <offset>: <text>". */
@@ -44,7 +47,10 @@ export function syntaxErrors(expr: string): string[] {
     const errors: string[] = [];
     parser.parse(expr).iterate({
         enter(n) {
-            if (n.type.isError) errors.push(`syntax error at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 10), n.to + 10))}`);
+            if (n.type.isError)
+                errors.push(
+                    `syntax error at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 10), n.to + 10))}`,
+                );
         },
     });
     return errors;
@@ -76,7 +82,8 @@ export function metricNames(expr: string): string[] {
             if (n.name === "UnquotedLabelMatcher") {
                 const label = n.node.getChild("LabelName");
                 const value = n.node.getChild("StringLiteral");
-                if (label && value && expr.slice(label.from, label.to) === "__name__") names.add(expr.slice(value.from + 1, value.to - 1));
+                if (label && value && expr.slice(label.from, label.to) === "__name__")
+                    names.add(expr.slice(value.from + 1, value.to - 1));
             }
         },
     });
@@ -138,5 +145,10 @@ export function metricCatalog(): Set<string> {
 export function checkExpression(expr: string, catalog: Set<string>): string[] {
     const syntax = syntaxErrors(expr);
     if (syntax.length > 0) return syntax;
-    return [...typeErrors(expr), ...metricNames(expr).filter((m) => !catalog.has(m)).map((m) => `metric ${m} is exported by nothing the testbed deploys`)];
+    return [
+        ...typeErrors(expr),
+        ...metricNames(expr)
+            .filter((m) => !catalog.has(m))
+            .map((m) => `metric ${m} is exported by nothing the testbed deploys`),
+    ];
 }

@@ -10,7 +10,10 @@ export function promtool(args: string[], cwd?: string): { status: number; output
     const r = spawnSync("promtool", args, { cwd, encoding: "utf8" });
     if (r.error) {
         const code = (r.error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") throw new Error("promtool is not on PATH: install Debian's prometheus package (apt-get install -y prometheus); .ci/run does");
+        if (code === "ENOENT")
+            throw new Error(
+                "promtool is not on PATH: install Debian's prometheus package (apt-get install -y prometheus); .ci/run does",
+            );
         throw r.error;
     }
     return { status: r.status ?? 1, output: `${r.stdout}${r.stderr}` };

@@ -11,7 +11,8 @@ export const REFERENCE_ROOT = path.resolve(PROJECT_ROOT, "..", "shared", "refere
 
 export function referenceFile(...parts: string[]): string {
     const file = path.join(REFERENCE_ROOT, ...parts);
-    if (!fs.existsSync(file)) throw new Error(`reference file ${file} is missing: the tests read ../shared/reference/ beside the checkout`);
+    if (!fs.existsSync(file))
+        throw new Error(`reference file ${file} is missing: the tests read ../shared/reference/ beside the checkout`);
     return file;
 }
 
@@ -32,12 +33,20 @@ const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof
  * subchart's own values.yaml) do not have. Inside a reference value that is an empty map, null or a list the
  * structure is free-form and not checked; so are the `open` paths (dot-joined, e.g. "alertmanager.config").
  */
-export function unknownValueKeys(values: unknown, refs: readonly unknown[], open: readonly string[] = [], at = ""): string[] {
+export function unknownValueKeys(
+    values: unknown,
+    refs: readonly unknown[],
+    open: readonly string[] = [],
+    at = "",
+): string[] {
     if (!isMap(values)) return [];
     const problems: string[] = [];
     for (const [key, value] of Object.entries(values)) {
         const keyPath = at ? `${at}.${key}` : key;
-        const found = refs.filter(isMap).filter((r) => key in r).map((r) => r[key]);
+        const found = refs
+            .filter(isMap)
+            .filter((r) => key in r)
+            .map((r) => r[key]);
         if (found.length === 0) {
             problems.push(keyPath);
             continue;
@@ -55,7 +64,12 @@ export function unknownValueKeys(values: unknown, refs: readonly unknown[], open
 }
 
 /** Checks values against a pinned chart and its subcharts (values under their own key). */
-export function unknownChartKeys(values: Record<string, unknown>, chart: { referenceDir: string | null }, subcharts: Readonly<Record<string, string>> = {}, open: readonly string[] = []): string[] {
+export function unknownChartKeys(
+    values: Record<string, unknown>,
+    chart: { referenceDir: string | null },
+    subcharts: Readonly<Record<string, string>> = {},
+    open: readonly string[] = [],
+): string[] {
     if (!chart.referenceDir) throw new Error("this chart has no reference values.yaml to check against");
     const root = chartValues(chart.referenceDir);
     const problems: string[] = [];

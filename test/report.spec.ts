@@ -3,7 +3,13 @@ import { STUDY_TASKS } from "../experiments/tasks";
 import { DELIVERY_MODES } from "../dashboards/metric-contract";
 import { DEFAULT_PROMETHEUS, UsageError, main, parseArgs, parseWindow, resolvePrometheus } from "../tools/report";
 import { formatDuration, renderCsv } from "../tools/report/format";
-import { COMPARISON_COLUMNS, comparisonQueries, comparisonTable, qualityTable, type VectorSample } from "../tools/report/queries";
+import {
+    COMPARISON_COLUMNS,
+    comparisonQueries,
+    comparisonTable,
+    qualityTable,
+    type VectorSample,
+} from "../tools/report/queries";
 import { checkExpression, metricCatalog } from "./promql";
 
 const sample = (metric: Record<string, string>, value: string): VectorSample => ({ metric, value: [0, value] });
@@ -11,8 +17,15 @@ const W = { since: 1_000_000, until: 1_086_400 };
 
 describe("npm run report: arguments and pure query logic", () => {
     it("parses the options and refuses bad ones with a usage error", () => {
-        assert.deepEqual(parseArgs(["--prometheus", "http://p:9090", "--since=7d", "--format", "csv"]), { prometheus: "http://p:9090", since: "7d", format: "csv" });
-        assert.throws(() => parseArgs(["--format", "html"]), (e: Error) => e instanceof UsageError && /markdown, csv, json/.test(e.message));
+        assert.deepEqual(parseArgs(["--prometheus", "http://p:9090", "--since=7d", "--format", "csv"]), {
+            prometheus: "http://p:9090",
+            since: "7d",
+            format: "csv",
+        });
+        assert.throws(
+            () => parseArgs(["--format", "html"]),
+            (e: Error) => e instanceof UsageError && /markdown, csv, json/.test(e.message),
+        );
         assert.throws(() => parseArgs(["--prometheus", "localhost:9090"]), UsageError);
         assert.throws(() => parseArgs(["--since"]), UsageError);
         assert.throws(() => parseArgs(["--bogus"]), /unknown argument --bogus/);
@@ -35,10 +48,22 @@ describe("npm run report: arguments and pure query logic", () => {
 
     it("finds Prometheus from the flag, the stack's port-forward output, or the default", () => {
         const never = () => assert.fail("stack outputs are not read");
-        assert.equal(resolvePrometheus({ prometheus: "http://p:9090/", since: "1d", format: "json" }, never).url, "http://p:9090");
-        const fromStack = resolvePrometheus({ stack: "dev", since: "1d", format: "json" }, () => "kubectl --namespace monitoring port-forward svc/kps-prometheus 19090:9090");
-        assert.deepEqual(fromStack, { url: "http://localhost:19090", hint: "start the port-forward first: kubectl --namespace monitoring port-forward svc/kps-prometheus 19090:9090" });
-        assert.throws(() => resolvePrometheus({ stack: "dev", since: "1d", format: "json" }, () => null), /no prometheusUrl output/);
+        assert.equal(
+            resolvePrometheus({ prometheus: "http://p:9090/", since: "1d", format: "json" }, never).url,
+            "http://p:9090",
+        );
+        const fromStack = resolvePrometheus(
+            { stack: "dev", since: "1d", format: "json" },
+            () => "kubectl --namespace monitoring port-forward svc/kps-prometheus 19090:9090",
+        );
+        assert.deepEqual(fromStack, {
+            url: "http://localhost:19090",
+            hint: "start the port-forward first: kubectl --namespace monitoring port-forward svc/kps-prometheus 19090:9090",
+        });
+        assert.throws(
+            () => resolvePrometheus({ stack: "dev", since: "1d", format: "json" }, () => null),
+            /no prometheusUrl output/,
+        );
         const dflt = resolvePrometheus({ since: "1d", format: "json" }, never);
         assert.equal(dflt.url, DEFAULT_PROMETHEUS);
         assert.match(dflt.hint, /port-forward svc\/kps-prometheus 9090:9090/);
@@ -53,18 +78,29 @@ describe("npm run report: arguments and pure query logic", () => {
 
     it("every query parses, type-checks and names only contract metrics", () => {
         const catalog = metricCatalog();
-        const problems = Object.entries(comparisonQueries(W)).flatMap(([k, q]) => checkExpression(q, catalog).map((p) => `${k}: ${p}`));
+        const problems = Object.entries(comparisonQueries(W)).flatMap(([k, q]) =>
+            checkExpression(q, catalog).map((p) => `${k}: ${p}`),
+        );
         assert.deepEqual(problems, []);
         assert.match(comparisonQueries(W).runs, /\[86400s\]/);
         assert.match(comparisonQueries(W).runs, />= 1000000\)/, "runs are selected by their end time");
     });
 
     it("lists every task and mode, marks missing cells, and n/a where a task does not recover", () => {
-        const empty = Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, [] as VectorSample[]])) as Record<(typeof COMPARISON_COLUMNS)[number], VectorSample[]>;
+        const empty = Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, [] as VectorSample[]])) as Record<
+            (typeof COMPARISON_COLUMNS)[number],
+            VectorSample[]
+        >;
         const rows = comparisonTable({
             ...empty,
-            runs: [sample({ task: "deploy-new-version", mode: "manual" }, "2"), sample({ task: "custom", mode: "manual" }, "1")],
-            leadTimeP50: [sample({ task: "deploy-new-version", mode: "manual" }, "120"), sample({ task: "custom", mode: "manual" }, "NaN")],
+            runs: [
+                sample({ task: "deploy-new-version", mode: "manual" }, "2"),
+                sample({ task: "custom", mode: "manual" }, "1"),
+            ],
+            leadTimeP50: [
+                sample({ task: "deploy-new-version", mode: "manual" }, "120"),
+                sample({ task: "custom", mode: "manual" }, "NaN"),
+            ],
         });
         assert.equal(rows.length, STUDY_TASKS.length * DELIVERY_MODES.length + 1);
         const manual = rows.find((r) => r.task === "deploy-new-version" && r.mode === "manual")!;
@@ -73,7 +109,10 @@ describe("npm run report: arguments and pure query logic", () => {
         assert.equal(manual.cells.failureRate, "no data");
         assert.equal(manual.cells.timeToRecoverP50, "n/a");
         const custom = rows.at(-1)!;
-        assert.deepEqual([custom.task, custom.cells.leadTimeP50, custom.cells.timeToRecoverP50], ["custom", "no data", "no data"]);
+        assert.deepEqual(
+            [custom.task, custom.cells.leadTimeP50, custom.cells.timeToRecoverP50],
+            ["custom", "no data", "no data"],
+        );
         assert.equal(rows.find((r) => r.task === "rollback-bad-version")!.cells.timeToRecoverP50, "no data");
     });
 
@@ -83,13 +122,28 @@ describe("npm run report: arguments and pure query logic", () => {
             latencyP95: [],
             errorRate: [],
             drift: [],
-            deliveredBy: [sample({ model: "m", version: "v9", mode: "manual" }, "1"), sample({ model: "m", version: "v9", mode: "automated" }, "1")],
+            deliveredBy: [
+                sample({ model: "m", version: "v9", mode: "manual" }, "1"),
+                sample({ model: "m", version: "v9", mode: "automated" }, "1"),
+            ],
         });
-        assert.deepEqual(rows.map((r) => [r.version, r.mode, r.cells.accuracy, r.cells.drift]), [["v9", "automated+manual", 0.8, "no data"], ["v10", "", 0.9, "no data"]]);
-        assert.match(renderCsv({ window: W, comparison: [], quality: rows }), /^model,version,mode,accuracy_ratio,latencyP95_seconds,errorRate_ratio,drift_score\nm,v9,automated\+manual,0\.8,no data,no data,no data$/m);
+        assert.deepEqual(
+            rows.map((r) => [r.version, r.mode, r.cells.accuracy, r.cells.drift]),
+            [
+                ["v9", "automated+manual", 0.8, "no data"],
+                ["v10", "", 0.9, "no data"],
+            ],
+        );
+        assert.match(
+            renderCsv({ window: W, comparison: [], quality: rows }),
+            /^model,version,mode,accuracy_ratio,latencyP95_seconds,errorRate_ratio,drift_score\nm,v9,automated\+manual,0\.8,no data,no data,no data$/m,
+        );
     });
 
     it("formats durations", () => {
-        assert.deepEqual([formatDuration(0.25), formatDuration(45), formatDuration(573), formatDuration(7020), formatDuration(9000)], ["0.3 s", "45 s", "9 min 33 s", "1 h 57 min", "2 h 30 min"]);
+        assert.deepEqual(
+            [formatDuration(0.25), formatDuration(45), formatDuration(573), formatDuration(7020), formatDuration(9000)],
+            ["0.3 s", "45 s", "9 min 33 s", "1 h 57 min", "2 h 30 min"],
+        );
     });
 });

@@ -24,7 +24,9 @@ describe("Prometheus rules", () => {
 
     it("every expression parses, type-checks and names only exported metrics", () => {
         const catalog = metricCatalog();
-        const problems = ruleExpressions(DEFAULTS).flatMap(({ where, expr }) => checkExpression(expr, catalog).map((p) => `${where}: ${p}`));
+        const problems = ruleExpressions(DEFAULTS).flatMap(({ where, expr }) =>
+            checkExpression(expr, catalog).map((p) => `${where}: ${p}`),
+        );
         assert.deepEqual(problems, []);
     });
 
@@ -43,18 +45,38 @@ describe("Prometheus rules", () => {
     });
 
     it("every alert has a firing and a not-firing promtool case", () => {
-        const doc = parse(fs.readFileSync(TEST_FILE, "utf8")) as { tests: { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[] };
+        const doc = parse(fs.readFileSync(TEST_FILE, "utf8")) as {
+            tests: { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[];
+        };
         const cases = doc.tests.flatMap((t) => t.alert_rule_test ?? []);
         for (const alert of alertGroups(DEFAULTS).flatMap((g) => g.rules.map((r) => r.alert))) {
             const mine = cases.filter((c) => c.alertname === alert);
-            assert.ok(mine.some((c) => (c.exp_alerts ?? []).length > 0), `${alert} has no firing case in ${path.basename(TEST_FILE)}`);
-            assert.ok(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${alert} has no not-firing case in ${path.basename(TEST_FILE)}`);
+            assert.ok(
+                mine.some((c) => (c.exp_alerts ?? []).length > 0),
+                `${alert} has no firing case in ${path.basename(TEST_FILE)}`,
+            );
+            assert.ok(
+                mine.some((c) => (c.exp_alerts ?? []).length === 0),
+                `${alert} has no not-firing case in ${path.basename(TEST_FILE)}`,
+            );
         }
     });
 
     it("takes thresholds from config", () => {
-        const t = alertThresholdsSchema.parse({ accuracyMin: 0.77, driftMax: 0.42, latencyP95Seconds: 1.5, errorRatioMax: 0.02, quotaUsedRatio: 0.8, gpuIdleFor: "2h", pipelineFailuresPerHour: 3 });
-        const byName = new Map(alertGroups(t).flatMap((g) => g.rules).map((r) => [r.alert, r]));
+        const t = alertThresholdsSchema.parse({
+            accuracyMin: 0.77,
+            driftMax: 0.42,
+            latencyP95Seconds: 1.5,
+            errorRatioMax: 0.02,
+            quotaUsedRatio: 0.8,
+            gpuIdleFor: "2h",
+            pipelineFailuresPerHour: 3,
+        });
+        const byName = new Map(
+            alertGroups(t)
+                .flatMap((g) => g.rules)
+                .map((r) => [r.alert, r]),
+        );
         assert.match(byName.get("ModelAccuracyLow")!.expr, /< 0\.77$/);
         assert.match(byName.get("ModelDataDrift")!.expr, /> 0\.42$/);
         assert.match(byName.get("ModelLatencyHigh")!.expr, /> 1\.5$/);
@@ -66,7 +88,10 @@ describe("Prometheus rules", () => {
 
     it("labels drift and accuracy alerts for the retrain receiver, which posts to the EventListener", () => {
         const rules = alertGroups(DEFAULTS).flatMap((g) => g.rules);
-        const retrain = rules.filter((r) => r.labels[RETRAIN_LABEL.key] === RETRAIN_LABEL.value).map((r) => r.alert).sort();
+        const retrain = rules
+            .filter((r) => r.labels[RETRAIN_LABEL.key] === RETRAIN_LABEL.value)
+            .map((r) => r.alert)
+            .sort();
         assert.deepEqual(retrain, ["ModelAccuracyLow", "ModelDataDrift"]);
         const am = alertmanagerConfig();
         const route = am.route.routes.find((r) => r.receiver === RECEIVERS.retrain);

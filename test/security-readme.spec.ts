@@ -23,7 +23,12 @@ function rows(first: RegExp): string[][] {
     return section
         .split("\n")
         .filter((l) => l.startsWith("| ") && first.test(l.split("|")[1].trim()))
-        .map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
+        .map((l) =>
+            l
+                .split("|")
+                .slice(1, -1)
+                .map((c) => c.trim()),
+        );
 }
 const code = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
@@ -32,24 +37,34 @@ let plan: Plan;
 let modelNamespaces: string[];
 before(async () => {
     plan = await planStack("dev");
-    modelNamespaces = Object.values(plan.outputs.modelNamespaces as Record<string, Record<string, string>>).flatMap((v) => Object.values(v));
+    modelNamespaces = Object.values(plan.outputs.modelNamespaces as Record<string, Record<string, string>>).flatMap(
+        (v) => Object.values(v),
+    );
 });
 
 /** `<model>-<version>` for a model-version namespace, and the model's prefix in a store path. */
 function generic(text: string): string {
     let out = text;
-    for (const [model, versions] of Object.entries(plan.outputs.modelNamespaces as Record<string, Record<string, string>>)) {
+    for (const [model, versions] of Object.entries(
+        plan.outputs.modelNamespaces as Record<string, Record<string, string>>,
+    )) {
         for (const [version, ns] of Object.entries(versions)) {
-            out = out.replace(new RegExp(`(^|[^\\w-])${ns}/`, "g"), "$1<model>-<version>/").replace(`/${model}/${version}/`, "/<model>/<version>/");
+            out = out
+                .replace(new RegExp(`(^|[^\\w-])${ns}/`, "g"), "$1<model>-<version>/")
+                .replace(`/${model}/${version}/`, "/<model>/<version>/");
         }
     }
     return out.replace(new RegExp(String(plan.outputs.clusterName), "g"), "<cluster>");
 }
 
 function peer(p: any): string {
-    if (p.ipBlock) return `${p.ipBlock.cidr}${p.ipBlock.except?.length ? ` except ${p.ipBlock.except.join(", ")}` : ""}`;
+    if (p.ipBlock)
+        return `${p.ipBlock.cidr}${p.ipBlock.except?.length ? ` except ${p.ipBlock.except.join(", ")}` : ""}`;
     const ns = p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
-    const pods = Object.entries(p.podSelector?.matchLabels ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(",");
+    const pods = Object.entries(p.podSelector?.matchLabels ?? {})
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
     return [ns ? `namespace ${ns}` : "this namespace", pods ? `pods ${pods}` : ""].filter(Boolean).join(", ");
 }
 
@@ -58,14 +73,19 @@ describe("README security: network isolation of model versions", () => {
         for (const ns of modelNamespaces) {
             const derived: string[] = [];
             for (const np of objectsOfKind(plan, "NetworkPolicy", ns)) {
-                for (const [direction, rules, peers] of [["ingress", np.spec.ingress, "from"], ["egress", np.spec.egress, "to"]] as const) {
+                for (const [direction, rules, peers] of [
+                    ["ingress", np.spec.ingress, "from"],
+                    ["egress", np.spec.egress, "to"],
+                ] as const) {
                     for (const rule of rules ?? []) {
                         const ports = (rule.ports ?? []).map((p: any) => `${p.protocol ?? "TCP"} ${p.port}`).join(", ");
                         for (const p of rule[peers] ?? []) derived.push(`${direction} | ${peer(p)} | ${ports}`);
                     }
                 }
             }
-            const documented = rows(/^(ingress|egress)$/).map(([dir, p, ports]) => `${dir} | ${code(p)[0]} | ${code(ports)[0]}`);
+            const documented = rows(/^(ingress|egress)$/).map(
+                ([dir, p, ports]) => `${dir} | ${code(p)[0]} | ${code(ports)[0]}`,
+            );
             assert.deepEqual(sorted(derived), sorted(documented), ns);
         }
     });
@@ -81,12 +101,19 @@ describe("README security: network isolation of model versions", () => {
 
 /** IRSA roles: service account → what its inline policy allows beyond reads and implied KMS use. */
 function identityGrants(): string[] {
-    const buckets = new Map(resourcesOfType(plan, "aws:s3/bucket:Bucket").map((b) => [String(COMPUTED["aws:s3/bucket:Bucket"](b.name, b.inputs, { region: "", project: "", stack: "" }).arn), String((b.inputs.tags as any).purpose)]));
+    const buckets = new Map(
+        resourcesOfType(plan, "aws:s3/bucket:Bucket").map((b) => [
+            String(COMPUTED["aws:s3/bucket:Bucket"](b.name, b.inputs, { region: "", project: "", stack: "" }).arn),
+            String((b.inputs.tags as any).purpose),
+        ]),
+    );
     const policies = resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy");
     const out: string[] = [];
     for (const role of resourcesOfType(plan, "aws:iam/role:Role")) {
         const trust = jsonInput(role, "assumeRolePolicy");
-        const sub = trust.Statement.flatMap((s: any) => Object.entries(s.Condition?.StringEquals ?? {})).find(([k]: [string, unknown]) => k.endsWith(":sub"))?.[1] as string | undefined;
+        const sub = trust.Statement.flatMap((s: any) => Object.entries(s.Condition?.StringEquals ?? {})).find(
+            ([k]: [string, unknown]) => k.endsWith(":sub"),
+        )?.[1] as string | undefined;
         if (!sub) continue;
         const account = generic(sub.replace(/^system:serviceaccount:([^:]+):(.+)$/, "$1/$2"));
         const policy = policies.find((p: PlannedResource) => p.parent === role.parent);
@@ -99,12 +126,16 @@ function identityGrants(): string[] {
                 const write = actions.some((a) => a.startsWith("s3:Put"));
                 assert.ok(!actions.includes("s3:DeleteObject") && !actions.includes("s3:*"), `${account} may delete`);
                 const prefix = generic(`/${object[2]}`).slice(1);
-                out.push(`${account} | ${read && write ? "read-write" : write ? "write" : "read"} ${buckets.get(object[1])}:${prefix === "" ? "*" : prefix}`);
+                out.push(
+                    `${account} | ${read && write ? "read-write" : write ? "write" : "read"} ${buckets.get(object[1])}:${prefix === "" ? "*" : prefix}`,
+                );
                 continue;
             }
             const changes = actions.filter((a) => !/^[a-z0-9]+:(Describe|Get|List)/.test(a) && !a.startsWith("kms:"));
             if (changes.length === 0) continue;
-            const condition = Object.entries(s.Condition?.StringEquals ?? {}).map(([k, v]) => ` where ${k}=${v}`).join("");
+            const condition = Object.entries(s.Condition?.StringEquals ?? {})
+                .map(([k, v]) => ` where ${k}=${v}`)
+                .join("");
             // The plan's invented ARNs name the Pulumi resource (`<name>-EXAMPLE`): the README names resources that way.
             const resource = String(s.Resource)
                 .replace(/^arn:aws:ecr:[^:]*:\d+:repository\//, "repository ")
@@ -118,13 +149,19 @@ function identityGrants(): string[] {
 
 describe("README security: who may read or write what", () => {
     it("lists exactly the cloud permissions of every service account's identity", () => {
-        const documented = rows(/^`[^`]+\/[^`]+`$/).filter((r) => r.length === 2).map(([sa, may]) => `${code(sa)[0]} | ${code(may)[0]}`);
+        const documented = rows(/^`[^`]+\/[^`]+`$/)
+            .filter((r) => r.length === 2)
+            .map(([sa, may]) => `${code(sa)[0]} | ${code(may)[0]}`);
         assert.deepEqual(sorted(identityGrants()), sorted(documented));
     });
 
     it("names exactly the managed policies of the node role", () => {
-        const attached = resourcesOfType(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => String(a.inputs.policyArn).split("/").pop()!);
-        const sentence = /Nodes run as one EC2 role with the AWS managed policies ([^.]+)\./.exec(section.replace(/\n/g, " "));
+        const attached = resourcesOfType(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) =>
+            String(a.inputs.policyArn).split("/").pop()!,
+        );
+        const sentence = /Nodes run as one EC2 role with the AWS managed policies ([^.]+)\./.exec(
+            section.replace(/\n/g, " "),
+        );
         assert.ok(sentence, "README names the node role's policies");
         assert.deepEqual(sorted(attached), sorted(code(sentence[1])));
     });
@@ -134,13 +171,29 @@ describe("README security: who may read or write what", () => {
         assert.ok(row, "README has the deployer row");
         for (const ns of modelNamespaces) {
             const bindings = objectsOfKind(plan, "RoleBinding", ns);
-            assert.deepEqual(bindings.flatMap((b) => b.subjects.map((s: any) => `${s.namespace}/${s.name}`)), [code(row[0])[0]], ns);
-            const rules = objectsOfKind(plan, "Role", ns).flatMap((r) => r.rules as { resources: string[]; verbs: string[] }[]);
-            const change = rules.filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v))).flatMap((r) => r.resources);
-            const read = rules.filter((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))).flatMap((r) => r.resources);
+            assert.deepEqual(
+                bindings.flatMap((b) => b.subjects.map((s: any) => `${s.namespace}/${s.name}`)),
+                [code(row[0])[0]],
+                ns,
+            );
+            const rules = objectsOfKind(plan, "Role", ns).flatMap(
+                (r) => r.rules as { resources: string[]; verbs: string[] }[],
+            );
+            const change = rules
+                .filter((r) => r.verbs.some((v) => !["get", "list", "watch"].includes(v)))
+                .flatMap((r) => r.resources);
+            const read = rules
+                .filter((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v)))
+                .flatMap((r) => r.resources);
             assert.deepEqual(sorted(change), sorted(code(row[2])), `${ns} may change`);
             assert.deepEqual(sorted(read), sorted(code(row[3])), `${ns} may read`);
-            assert.ok(![...change, ...read].some((r) => r === "secrets" || r.startsWith("roles") || r.startsWith("rolebindings") || r === "pods/exec"), ns);
+            assert.ok(
+                ![...change, ...read].some(
+                    (r) =>
+                        r === "secrets" || r.startsWith("roles") || r.startsWith("rolebindings") || r === "pods/exec",
+                ),
+                ns,
+            );
         }
     });
 
@@ -149,8 +202,13 @@ describe("README security: who may read or write what", () => {
         const eks = resourcesOfType(plan, "eks:index:Cluster")[0];
         assert.deepEqual(eks.inputs.accessEntries, {}, "the dev stack names no admin role");
         const arn = "arn:aws:iam::123456789012:role/ci-deploy";
-        const withAdmin = await planStack("dev", { cluster: { ...JSON.parse(loadStack("dev").config["mlops-testbed:cluster"]), adminRoleArns: [arn] } });
+        const withAdmin = await planStack("dev", {
+            cluster: { ...JSON.parse(loadStack("dev").config["mlops-testbed:cluster"]), adminRoleArns: [arn] },
+        });
         const entries = resourcesOfType(withAdmin, "eks:index:Cluster")[0].inputs.accessEntries as Record<string, any>;
-        assert.deepEqual(Object.values(entries).map((e) => e.principalArn), [arn]);
+        assert.deepEqual(
+            Object.values(entries).map((e) => e.principalArn),
+            [arn],
+        );
     });
 });

@@ -33,7 +33,14 @@ export interface FixtureRun {
     recoverySeconds?: number;
 }
 
-const run = (task: string, mode: string, n: number, endMin: number, versions: FixtureRun["versions"], res: Partial<FixtureRun> = {}): FixtureRun => ({
+const run = (
+    task: string,
+    mode: string,
+    n: number,
+    endMin: number,
+    versions: FixtureRun["versions"],
+    res: Partial<FixtureRun> = {},
+): FixtureRun => ({
     task,
     mode,
     run: `${task}-${mode}-${n}`,
@@ -57,23 +64,66 @@ export const RUNS: FixtureRun[] = [
     run("deploy-new-version", "automated", 4, 100, [failed("v5", 600)], { gpuSeconds: 3600, rollbacks: 1 }),
     run("deploy-new-version", "simplified", 1, 75, [ok("v6", 900)], { cpuSeconds: 3600, gpuSeconds: 3600 }),
     run("deploy-new-version", "simplified", 2, 95, [ok("v7", 1500)], { cpuSeconds: 3600, gpuSeconds: 3600 }),
-    run("deploy-new-version", "manual", 1, 85, [ok("v8", 3600)], { cpuSeconds: 5400, gpuSeconds: 7200, memoryGibSeconds: 7200 }),
-    run("deploy-new-version", "manual", 2, 110, [failed("v9", 5400)], { cpuSeconds: 5400, gpuSeconds: 7200, memoryGibSeconds: 7200 }),
-    run("deploy-new-version", "manual", 3, 150, [ok("v10", 7200)], { cpuSeconds: 5400, gpuSeconds: 7200, memoryGibSeconds: 7200 }),
+    run("deploy-new-version", "manual", 1, 85, [ok("v8", 3600)], {
+        cpuSeconds: 5400,
+        gpuSeconds: 7200,
+        memoryGibSeconds: 7200,
+    }),
+    run("deploy-new-version", "manual", 2, 110, [failed("v9", 5400)], {
+        cpuSeconds: 5400,
+        gpuSeconds: 7200,
+        memoryGibSeconds: 7200,
+    }),
+    run("deploy-new-version", "manual", 3, 150, [ok("v10", 7200)], {
+        cpuSeconds: 5400,
+        gpuSeconds: 7200,
+        memoryGibSeconds: 7200,
+    }),
     run("retrain-changed-data", "automated", 1, 120, [ok("v11", 1200)], { cpuSeconds: 7200, gpuSeconds: 5400 }),
     run("retrain-changed-data", "automated", 2, 130, [ok("v12", 1800)], { cpuSeconds: 7200, gpuSeconds: 9000 }),
     run("retrain-changed-data", "manual", 1, 140, [ok("v13", 9000)], { cpuSeconds: 10800, gpuSeconds: 14400 }),
-    run("rollback-bad-version", "automated", 1, 125, [ok("v2", 120)], { cpuSeconds: 60, memoryGibSeconds: 360, rollbacks: 1, recoverySeconds: 120 }),
-    run("rollback-bad-version", "automated", 2, 135, [ok("v3", 180)], { cpuSeconds: 60, memoryGibSeconds: 360, rollbacks: 1, recoverySeconds: 180 }),
-    run("rollback-bad-version", "manual", 1, 145, [ok("v8", 1500)], { cpuSeconds: 300, memoryGibSeconds: 360, rollbacks: 1, recoverySeconds: 1500 }),
+    run("rollback-bad-version", "automated", 1, 125, [ok("v2", 120)], {
+        cpuSeconds: 60,
+        memoryGibSeconds: 360,
+        rollbacks: 1,
+        recoverySeconds: 120,
+    }),
+    run("rollback-bad-version", "automated", 2, 135, [ok("v3", 180)], {
+        cpuSeconds: 60,
+        memoryGibSeconds: 360,
+        rollbacks: 1,
+        recoverySeconds: 180,
+    }),
+    run("rollback-bad-version", "manual", 1, 145, [ok("v8", 1500)], {
+        cpuSeconds: 300,
+        memoryGibSeconds: 360,
+        rollbacks: 1,
+        recoverySeconds: 1500,
+    }),
     run("side-by-side", "automated", 1, 160, [ok("v2", 400), ok("v3", 500), ok("v4", 600)], { cpuSeconds: 900 }),
-    run("recover-failed-deployment", "automated", 1, 165, [ok("v4", 240)], { cpuSeconds: 600, rollbacks: 1, recoverySeconds: 240 }),
+    run("recover-failed-deployment", "automated", 1, 165, [ok("v4", 240)], {
+        cpuSeconds: 600,
+        rollbacks: 1,
+        recoverySeconds: 240,
+    }),
     run("recover-failed-deployment", "manual", 1, 170, [failed("v10", 3000)], { cpuSeconds: 1200, rollbacks: 0 }),
 ];
 
 /** Held-out evaluation accuracy of each delivered version. */
 export const EVALUATION_ACCURACY: Record<string, number> = {
-    v1: 0.9, v2: 0.95, v3: 0.96, v4: 0.94, v5: 0.7, v6: 0.93, v7: 0.95, v8: 0.92, v9: 0.6, v10: 0.9, v11: 0.97, v12: 0.99, v13: 0.96,
+    v1: 0.9,
+    v2: 0.95,
+    v3: 0.96,
+    v4: 0.94,
+    v5: 0.7,
+    v6: 0.93,
+    v7: 0.95,
+    v8: 0.92,
+    v9: 0.6,
+    v10: 0.9,
+    v11: 0.97,
+    v12: 0.99,
+    v13: 0.96,
 };
 
 const LATENCY_BUCKETS = METRICS.requestDuration.buckets;
@@ -91,9 +141,23 @@ export interface Serving {
 
 export const SERVING: Serving[] = [
     // p95 latency 0.25 + (0.95 - 0.9) / 0.1 x 0.25 = 375 ms; error rate 2 / 100.
-    { version: "v2", okPerMinute: 98, errorsPerMinute: 2, latencyShare: { 0.005: 0, 0.01: 0, 0.025: 0, 0.05: 0.5, 0.1: 0.8, 0.25: 0.9, 0.5: 1 }, accuracy: 0.94, drift: { petal_length: 0.05, sepal_width: 0.12 } },
+    {
+        version: "v2",
+        okPerMinute: 98,
+        errorsPerMinute: 2,
+        latencyShare: { 0.005: 0, 0.01: 0, 0.025: 0, 0.05: 0.5, 0.1: 0.8, 0.25: 0.9, 0.5: 1 },
+        accuracy: 0.94,
+        drift: { petal_length: 0.05, sepal_width: 0.12 },
+    },
     // p95 latency 0.5 + (0.95 - 0.9) / 0.1 x 0.5 = 750 ms; error rate 10 / 100; accuracy and drift over the alert thresholds.
-    { version: "v8", okPerMinute: 90, errorsPerMinute: 10, latencyShare: { 0.005: 0, 0.01: 0, 0.025: 0, 0.05: 0.2, 0.1: 0.6, 0.25: 0.8, 0.5: 0.9, 1: 1 }, accuracy: 0.87, drift: { petal_length: 0.41, sepal_width: 0.2 } },
+    {
+        version: "v8",
+        okPerMinute: 90,
+        errorsPerMinute: 10,
+        latencyShare: { 0.005: 0, 0.01: 0, 0.025: 0, 0.05: 0.2, 0.1: 0.6, 0.25: 0.8, 0.5: 0.9, 1: 1 },
+        accuracy: 0.87,
+        drift: { petal_length: 0.41, sepal_width: 0.2 },
+    },
 ];
 
 type Labels = Record<string, string>;
@@ -106,34 +170,67 @@ interface Series {
 
 const ns = (version: string) => `${MODEL}-${version}`;
 const MINUTES = SPAN / STEP;
-const gauge = (value: number, fromMin = 0) => (m: number) => (m >= fromMin ? value : undefined);
+const gauge =
+    (value: number, fromMin = 0) =>
+    (m: number) =>
+        m >= fromMin ? value : undefined;
 const counter = (perMinute: number) => (m: number) => perMinute * m;
 
 function runSeries(): Series[] {
     const out: Series[] = [];
     for (const r of RUNS) {
-        const base = (version: string): Labels => ({ model: MODEL, version, namespace: ns(version), mode: r.mode, task: r.task, run: r.run });
+        const base = (version: string): Labels => ({
+            model: MODEL,
+            version,
+            namespace: ns(version),
+            mode: r.mode,
+            task: r.task,
+            run: r.run,
+        });
         const first = base(r.versions[0].version);
         for (const v of r.versions) {
             out.push({ name: METRICS.deployLeadTime.name, labels: base(v.version), at: gauge(v.leadTime, r.endMin) });
             out.push({ name: METRICS.deliveryResult.name, labels: base(v.version), at: gauge(v.result, r.endMin) });
-            out.push({ name: METRICS.deliveryEnd.name, labels: base(v.version), at: gauge(T0 + r.endMin * 60, r.endMin) });
-            out.push({ name: METRICS.stageDuration.name, labels: { ...base(v.version), pipeline: "deliver", stage: "deploy" }, at: gauge(v.leadTime / 2, r.endMin) });
+            out.push({
+                name: METRICS.deliveryEnd.name,
+                labels: base(v.version),
+                at: gauge(T0 + r.endMin * 60, r.endMin),
+            });
+            out.push({
+                name: METRICS.stageDuration.name,
+                labels: { ...base(v.version), pipeline: "deliver", stage: "deploy" },
+                at: gauge(v.leadTime / 2, r.endMin),
+            });
         }
         // Resources and rollbacks are pushed once per run.
         out.push({ name: METRICS.deliveryCpuSeconds.name, labels: first, at: gauge(r.cpuSeconds, r.endMin) });
         out.push({ name: METRICS.deliveryGpuSeconds.name, labels: first, at: gauge(r.gpuSeconds, r.endMin) });
-        out.push({ name: METRICS.deliveryMemoryByteSeconds.name, labels: first, at: gauge(r.memoryGibSeconds * GIB, r.endMin) });
+        out.push({
+            name: METRICS.deliveryMemoryByteSeconds.name,
+            labels: first,
+            at: gauge(r.memoryGibSeconds * GIB, r.endMin),
+        });
         out.push({ name: METRICS.deliveryRollbacks.name, labels: first, at: gauge(r.rollbacks, r.endMin) });
-        if (r.recoverySeconds !== undefined) out.push({ name: METRICS.recoveryTime.name, labels: first, at: gauge(r.recoverySeconds, r.endMin) });
+        if (r.recoverySeconds !== undefined)
+            out.push({ name: METRICS.recoveryTime.name, labels: first, at: gauge(r.recoverySeconds, r.endMin) });
         if (r.rollbacks > 0) {
             const { task: _t, run: _r, ...versionLabels } = first;
-            out.push({ name: METRICS.lastRollback.name, labels: versionLabels, at: gauge(T0 + r.endMin * 60, r.endMin) });
+            out.push({
+                name: METRICS.lastRollback.name,
+                labels: versionLabels,
+                at: gauge(T0 + r.endMin * 60, r.endMin),
+            });
         }
     }
     const modeOf = new Map(RUNS.flatMap((r) => r.versions.map((v) => [v.version, r.mode] as const)));
     for (const [version, accuracy] of Object.entries(EVALUATION_ACCURACY)) {
-        const labels = { model: MODEL, version, namespace: ns(version), dataset_version: "d1", mode: modeOf.get(version)! };
+        const labels = {
+            model: MODEL,
+            version,
+            namespace: ns(version),
+            dataset_version: "d1",
+            mode: modeOf.get(version)!,
+        };
         out.push({ name: METRICS.evaluationAccuracy.name, labels, at: gauge(accuracy, 10) });
         out.push({ name: METRICS.trainingAccuracy.name, labels, at: gauge(Math.min(1, accuracy + 0.02), 10) });
         out.push({ name: METRICS.datasetInfo.name, labels, at: gauge(1, 10) });
@@ -149,13 +246,23 @@ function servingSeries(): Series[] {
         out.push({ name: METRICS.requests.name, labels: { ...mvn, code: "200" }, at: counter(s.okPerMinute) });
         out.push({ name: METRICS.requests.name, labels: { ...mvn, code: "500" }, at: counter(s.errorsPerMinute) });
         out.push({ name: METRICS.requestErrors.name, labels: mvn, at: counter(s.errorsPerMinute) });
-        for (const le of LATENCY_BUCKETS) out.push({ name: `${METRICS.requestDuration.name}_bucket`, labels: { ...mvn, le: String(le) }, at: counter(total * (s.latencyShare[le] ?? 1)) });
-        out.push({ name: `${METRICS.requestDuration.name}_bucket`, labels: { ...mvn, le: "+Inf" }, at: counter(total) });
+        for (const le of LATENCY_BUCKETS)
+            out.push({
+                name: `${METRICS.requestDuration.name}_bucket`,
+                labels: { ...mvn, le: String(le) },
+                at: counter(total * (s.latencyShare[le] ?? 1)),
+            });
+        out.push({
+            name: `${METRICS.requestDuration.name}_bucket`,
+            labels: { ...mvn, le: "+Inf" },
+            at: counter(total),
+        });
         out.push({ name: `${METRICS.requestDuration.name}_count`, labels: mvn, at: counter(total) });
         out.push({ name: `${METRICS.requestDuration.name}_sum`, labels: mvn, at: counter(total * 0.1) });
         out.push({ name: METRICS.predictionAccuracy.name, labels: mvn, at: gauge(s.accuracy) });
         out.push({ name: METRICS.feedback.name, labels: mvn, at: counter(5) });
-        for (const [feature, score] of Object.entries(s.drift)) out.push({ name: METRICS.dataDrift.name, labels: { ...mvn, feature }, at: gauge(score) });
+        for (const [feature, score] of Object.entries(s.drift))
+            out.push({ name: METRICS.dataDrift.name, labels: { ...mvn, feature }, at: gauge(score) });
     }
     return out;
 }
@@ -169,7 +276,11 @@ function clusterSeries(): Series[] {
     for (const node of nodes) {
         const gpu = node.startsWith("gpu");
         out.push({ name: "kube_node_info", labels: { node }, at: gauge(1) });
-        for (const [resource, unit, value] of [["cpu", "core", 4], ["memory", "byte", 16 * GIB], ["nvidia_com_gpu", "integer", gpu ? 1 : 0]] as const) {
+        for (const [resource, unit, value] of [
+            ["cpu", "core", 4],
+            ["memory", "byte", 16 * GIB],
+            ["nvidia_com_gpu", "integer", gpu ? 1 : 0],
+        ] as const) {
             out.push({ name: "kube_node_status_capacity", labels: { node, resource, unit }, at: gauge(value) });
             out.push({ name: "kube_node_status_allocatable", labels: { node, resource, unit }, at: gauge(value) });
         }
@@ -185,28 +296,81 @@ function clusterSeries(): Series[] {
         const node = GPU_NODES[0];
         out.push({
             name: "kube_namespace_labels",
-            labels: { namespace, [kubeStateLabel(NAMESPACE_LABELS.model)]: MODEL, [kubeStateLabel(NAMESPACE_LABELS.version)]: s.version },
+            labels: {
+                namespace,
+                [kubeStateLabel(NAMESPACE_LABELS.model)]: MODEL,
+                [kubeStateLabel(NAMESPACE_LABELS.version)]: s.version,
+            },
             at: gauge(1),
         });
         out.push({ name: "kube_pod_status_phase", labels: { namespace, pod, phase: "Running" }, at: gauge(1) });
-        for (const [resource, unit, value] of [["cpu", "core", 1], ["memory", "byte", 2 * GIB], ["nvidia_com_gpu", "integer", i === 0 ? 1 : 0]] as const) {
-            out.push({ name: "kube_pod_container_resource_requests", labels: { namespace, pod, container: "server", node, resource, unit }, at: gauge(value) });
+        for (const [resource, unit, value] of [
+            ["cpu", "core", 1],
+            ["memory", "byte", 2 * GIB],
+            ["nvidia_com_gpu", "integer", i === 0 ? 1 : 0],
+        ] as const) {
+            out.push({
+                name: "kube_pod_container_resource_requests",
+                labels: { namespace, pod, container: "server", node, resource, unit },
+                at: gauge(value),
+            });
         }
-        out.push({ name: "kube_pod_container_status_restarts_total", labels: { namespace, pod, container: "server" }, at: counter(i === 1 ? 0.1 : 0) });
+        out.push({
+            name: "kube_pod_container_status_restarts_total",
+            labels: { namespace, pod, container: "server" },
+            at: counter(i === 1 ? 0.1 : 0),
+        });
         // The second version's server crash-loops (ModelPodCrashLooping fires).
-        out.push({ name: "kube_pod_container_status_waiting_reason", labels: { namespace, pod, container: "server", reason: "CrashLoopBackOff" }, at: gauge(i === 1 ? 1 : 0) });
-        out.push({ name: "container_cpu_usage_seconds_total", labels: { namespace, pod, container: "server", image: "registry/model-server:1" }, at: counter(30) });
-        out.push({ name: "container_memory_working_set_bytes", labels: { namespace, pod, container: "server", image: "registry/model-server:1" }, at: gauge(GIB) });
-        for (const [resource, hard, used] of [["requests.cpu", 2, 1], ["requests.memory", 8 * GIB, 2 * GIB], ["pods", 10, i === 1 ? 10 : 1]] as const) {
+        out.push({
+            name: "kube_pod_container_status_waiting_reason",
+            labels: { namespace, pod, container: "server", reason: "CrashLoopBackOff" },
+            at: gauge(i === 1 ? 1 : 0),
+        });
+        out.push({
+            name: "container_cpu_usage_seconds_total",
+            labels: { namespace, pod, container: "server", image: "registry/model-server:1" },
+            at: counter(30),
+        });
+        out.push({
+            name: "container_memory_working_set_bytes",
+            labels: { namespace, pod, container: "server", image: "registry/model-server:1" },
+            at: gauge(GIB),
+        });
+        for (const [resource, hard, used] of [
+            ["requests.cpu", 2, 1],
+            ["requests.memory", 8 * GIB, 2 * GIB],
+            ["pods", 10, i === 1 ? 10 : 1],
+        ] as const) {
             // The second version uses all its pods quota (ModelQuotaNearlyExhausted fires).
-            out.push({ name: "kube_resourcequota", labels: { namespace, resourcequota: "model-version", resource, type: "hard" }, at: gauge(hard) });
-            out.push({ name: "kube_resourcequota", labels: { namespace, resourcequota: "model-version", resource, type: "used" }, at: gauge(used) });
+            out.push({
+                name: "kube_resourcequota",
+                labels: { namespace, resourcequota: "model-version", resource, type: "hard" },
+                at: gauge(hard),
+            });
+            out.push({
+                name: "kube_resourcequota",
+                labels: { namespace, resourcequota: "model-version", resource, type: "used" },
+                at: gauge(used),
+            });
         }
     });
     // One GPU busy serving the first version; the other node's GPU idle (GpuNodeIdle fires).
     GPU_NODES.forEach((node, i) => {
         const busy = i === 0;
-        const labels: Labels = { gpu: "0", UUID: `GPU-${i}`, Hostname: node, node, modelName: "Tesla T4", ...(busy ? { namespace: ns(SERVING[0].version), pod: `model-server-${SERVING[0].version}-0`, container: "server" } : {}) };
+        const labels: Labels = {
+            gpu: "0",
+            UUID: `GPU-${i}`,
+            Hostname: node,
+            node,
+            modelName: "Tesla T4",
+            ...(busy
+                ? {
+                      namespace: ns(SERVING[0].version),
+                      pod: `model-server-${SERVING[0].version}-0`,
+                      container: "server",
+                  }
+                : {}),
+        };
         out.push({ name: "DCGM_FI_DEV_GPU_UTIL", labels, at: gauge(busy ? 60 : 0) });
         out.push({ name: "DCGM_FI_DEV_FB_USED", labels, at: gauge(busy ? 4096 : 0) });
         out.push({ name: "DCGM_FI_DEV_FB_FREE", labels, at: gauge(busy ? 11264 : 15360) });
@@ -216,17 +380,42 @@ function clusterSeries(): Series[] {
     });
     const tekton = { namespace: "pipelines" };
     for (const pipeline of ["deliver", "retrain"]) {
-        out.push({ name: "tekton_pipelines_controller_pipelinerun_total", labels: { ...tekton, pipeline, status: "success" }, at: counter(0.1) });
+        out.push({
+            name: "tekton_pipelines_controller_pipelinerun_total",
+            labels: { ...tekton, pipeline, status: "success" },
+            at: counter(0.1),
+        });
         // deliver has failed runs (PipelineRunsFailing fires).
-        out.push({ name: "tekton_pipelines_controller_pipelinerun_total", labels: { ...tekton, pipeline, status: "failed" }, at: counter(pipeline === "deliver" ? 0.05 : 0) });
+        out.push({
+            name: "tekton_pipelines_controller_pipelinerun_total",
+            labels: { ...tekton, pipeline, status: "failed" },
+            at: counter(pipeline === "deliver" ? 0.05 : 0),
+        });
         for (const le of ["60", "300", "900", "+Inf"]) {
             const share = { "60": 0.1, "300": 0.6, "900": 1, "+Inf": 1 }[le]!;
-            out.push({ name: "tekton_pipelines_controller_pipelinerun_duration_seconds_bucket", labels: { ...tekton, pipeline, status: "success", le }, at: counter(0.1 * share) });
-            out.push({ name: "tekton_pipelines_controller_pipelinerun_taskrun_duration_seconds_bucket", labels: { ...tekton, pipeline, task: "train", status: "success", le }, at: counter(0.1 * share) });
+            out.push({
+                name: "tekton_pipelines_controller_pipelinerun_duration_seconds_bucket",
+                labels: { ...tekton, pipeline, status: "success", le },
+                at: counter(0.1 * share),
+            });
+            out.push({
+                name: "tekton_pipelines_controller_pipelinerun_taskrun_duration_seconds_bucket",
+                labels: { ...tekton, pipeline, task: "train", status: "success", le },
+                at: counter(0.1 * share),
+            });
         }
     }
-    for (const name of ["running_pipelineruns", "running_taskruns", "running_taskruns_throttled_by_quota", "running_taskruns_throttled_by_node"]) {
-        out.push({ name: `tekton_pipelines_controller_${name}`, labels: {}, at: gauge(name === "running_pipelineruns" ? 1 : name === "running_taskruns" ? 2 : 0) });
+    for (const name of [
+        "running_pipelineruns",
+        "running_taskruns",
+        "running_taskruns_throttled_by_quota",
+        "running_taskruns_throttled_by_node",
+    ]) {
+        out.push({
+            name: `tekton_pipelines_controller_${name}`,
+            labels: {},
+            at: gauge(name === "running_pipelineruns" ? 1 : name === "running_taskruns" ? 2 : 0),
+        });
     }
     return out;
 }

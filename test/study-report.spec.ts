@@ -12,18 +12,33 @@ import { RECORDED, ruleExpressions } from "../dashboards/rules";
 import { alertThresholdsSchema } from "../infra/schema/monitoring";
 import { PROJECT_ROOT } from "../tools/stack";
 import { instantQuery, main } from "../tools/report";
-import { backfillOpenMetrics, backfillRules, freePort, moveBlocks, startPrometheus, type RunningPrometheus } from "./prometheus-server";
+import {
+    backfillOpenMetrics,
+    backfillRules,
+    freePort,
+    moveBlocks,
+    startPrometheus,
+    type RunningPrometheus,
+} from "./prometheus-server";
 import { substituteGrafanaVariables } from "./promql";
 import { writeRuleFiles } from "./promtool";
 import { GPU_NODES, MODEL, SERVING, T0, T_END, WINDOW, fixtureOpenMetrics } from "./study-fixture";
 
 const DEFAULTS = alertThresholdsSchema.parse({});
-const WINDOW_ARGS = ["--since", new Date(WINDOW.since * 1000).toISOString(), "--until", new Date(WINDOW.until * 1000).toISOString()];
+const WINDOW_ARGS = [
+    "--since",
+    new Date(WINDOW.since * 1000).toISOString(),
+    "--until",
+    new Date(WINDOW.until * 1000).toISOString(),
+];
 
 /** The README's example report: the fenced block after the marker line. */
 function readmeExample(): string {
     const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const m = /<!-- report example: npm run report -- --since 2025-01-06T01:00:00Z --until 2025-01-06T03:00:00Z -->\n```text\n([\s\S]*?)```/.exec(readme);
+    const m =
+        /<!-- report example: npm run report -- --since 2025-01-06T01:00:00Z --until 2025-01-06T03:00:00Z -->\n```text\n([\s\S]*?)```/.exec(
+            readme,
+        );
     assert.ok(m, "README has the example report block");
     return m[1];
 }
@@ -58,44 +73,129 @@ describe("study report and expressions on a real Prometheus", function () {
     it("prints the comparison figures the fixture implies", async () => {
         const r = await report(...WINDOW_ARGS, "--format", "json");
         assert.equal(r.code, 0, r.stderr);
-        const doc = JSON.parse(r.stdout) as { comparison: Record<string, unknown>[]; quality: Record<string, unknown>[] };
+        const doc = JSON.parse(r.stdout) as {
+            comparison: Record<string, unknown>[];
+            quality: Record<string, unknown>[];
+        };
         const row = (task: string, mode: string) => {
             const found = doc.comparison.find((x) => x.task === task && x.mode === mode);
             assert.ok(found, `${task} ${mode}`);
-            return Object.fromEntries(Object.entries(found).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * 1e6) / 1e6 : v]));
+            return Object.fromEntries(
+                Object.entries(found).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * 1e6) / 1e6 : v]),
+            );
         };
         assert.equal(doc.comparison.length, 15, "five tasks x three modes");
         // Four runs ended in the window (the fifth before it): lead times 300, 360, 420, 600 s, one failed and rolled back.
         assert.deepEqual(row("deploy-new-version", "automated"), {
-            task: "deploy-new-version", mode: "automated", runs: 4, leadTimeP50: 390, leadTimeP95: 573, failureRate: 0.25, rollbacks: 1,
-            timeToRecoverP50: "n/a", accuracyReached: 0.95, cpuHoursPerRun: 0.5, gpuHoursPerRun: 1, memoryGibHoursPerRun: 1,
+            task: "deploy-new-version",
+            mode: "automated",
+            runs: 4,
+            leadTimeP50: 390,
+            leadTimeP95: 573,
+            failureRate: 0.25,
+            rollbacks: 1,
+            timeToRecoverP50: "n/a",
+            accuracyReached: 0.95,
+            cpuHoursPerRun: 0.5,
+            gpuHoursPerRun: 1,
+            memoryGibHoursPerRun: 1,
         });
         assert.deepEqual(row("deploy-new-version", "manual"), {
-            task: "deploy-new-version", mode: "manual", runs: 3, leadTimeP50: 5400, leadTimeP95: 7020, failureRate: 0.333333, rollbacks: 0,
-            timeToRecoverP50: "n/a", accuracyReached: 0.91, cpuHoursPerRun: 1.5, gpuHoursPerRun: 2, memoryGibHoursPerRun: 2,
+            task: "deploy-new-version",
+            mode: "manual",
+            runs: 3,
+            leadTimeP50: 5400,
+            leadTimeP95: 7020,
+            failureRate: 0.333333,
+            rollbacks: 0,
+            timeToRecoverP50: "n/a",
+            accuracyReached: 0.91,
+            cpuHoursPerRun: 1.5,
+            gpuHoursPerRun: 2,
+            memoryGibHoursPerRun: 2,
         });
         assert.deepEqual(row("rollback-bad-version", "automated"), {
-            task: "rollback-bad-version", mode: "automated", runs: 2, leadTimeP50: 150, leadTimeP95: 177, failureRate: 0, rollbacks: 2,
-            timeToRecoverP50: 150, accuracyReached: 0.955, cpuHoursPerRun: 0.016667, gpuHoursPerRun: 0, memoryGibHoursPerRun: 0.1,
+            task: "rollback-bad-version",
+            mode: "automated",
+            runs: 2,
+            leadTimeP50: 150,
+            leadTimeP95: 177,
+            failureRate: 0,
+            rollbacks: 2,
+            timeToRecoverP50: 150,
+            accuracyReached: 0.955,
+            cpuHoursPerRun: 0.016667,
+            gpuHoursPerRun: 0,
+            memoryGibHoursPerRun: 0.1,
         });
         // One run delivering three versions: its lead time is the slowest version's.
         assert.deepEqual(row("side-by-side", "automated"), {
-            task: "side-by-side", mode: "automated", runs: 1, leadTimeP50: 600, leadTimeP95: 600, failureRate: 0, rollbacks: 0,
-            timeToRecoverP50: "n/a", accuracyReached: 0.95, cpuHoursPerRun: 0.25, gpuHoursPerRun: 0, memoryGibHoursPerRun: 1,
+            task: "side-by-side",
+            mode: "automated",
+            runs: 1,
+            leadTimeP50: 600,
+            leadTimeP95: 600,
+            failureRate: 0,
+            rollbacks: 0,
+            timeToRecoverP50: "n/a",
+            accuracyReached: 0.95,
+            cpuHoursPerRun: 0.25,
+            gpuHoursPerRun: 0,
+            memoryGibHoursPerRun: 1,
         });
         // The only run failed: no accuracy reached, no recovery.
         assert.deepEqual(row("recover-failed-deployment", "manual"), {
-            task: "recover-failed-deployment", mode: "manual", runs: 1, leadTimeP50: 3000, leadTimeP95: 3000, failureRate: 1, rollbacks: 0,
-            timeToRecoverP50: null, accuracyReached: null, cpuHoursPerRun: 0.333333, gpuHoursPerRun: 0, memoryGibHoursPerRun: 1,
+            task: "recover-failed-deployment",
+            mode: "manual",
+            runs: 1,
+            leadTimeP50: 3000,
+            leadTimeP95: 3000,
+            failureRate: 1,
+            rollbacks: 0,
+            timeToRecoverP50: null,
+            accuracyReached: null,
+            cpuHoursPerRun: 0.333333,
+            gpuHoursPerRun: 0,
+            memoryGibHoursPerRun: 1,
         });
         assert.deepEqual(row("side-by-side", "manual"), {
-            task: "side-by-side", mode: "manual", runs: 0, leadTimeP50: null, leadTimeP95: null, failureRate: null, rollbacks: null,
-            timeToRecoverP50: "n/a", accuracyReached: null, cpuHoursPerRun: null, gpuHoursPerRun: null, memoryGibHoursPerRun: null,
+            task: "side-by-side",
+            mode: "manual",
+            runs: 0,
+            leadTimeP50: null,
+            leadTimeP95: null,
+            failureRate: null,
+            rollbacks: null,
+            timeToRecoverP50: "n/a",
+            accuracyReached: null,
+            cpuHoursPerRun: null,
+            gpuHoursPerRun: null,
+            memoryGibHoursPerRun: null,
         });
-        const quality = doc.quality.map((q) => Object.fromEntries(Object.entries(q).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * 1e6) / 1e6 : v])));
+        const quality = doc.quality.map((q) =>
+            Object.fromEntries(
+                Object.entries(q).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * 1e6) / 1e6 : v]),
+            ),
+        );
         assert.deepEqual(quality, [
-            { model: "iris", version: "v2", mode: "automated", accuracy: 0.94, latencyP95: 0.375, errorRate: 0.02, drift: 0.12 },
-            { model: "iris", version: "v8", mode: "manual", accuracy: 0.87, latencyP95: 0.75, errorRate: 0.1, drift: 0.41 },
+            {
+                model: "iris",
+                version: "v2",
+                mode: "automated",
+                accuracy: 0.94,
+                latencyP95: 0.375,
+                errorRate: 0.02,
+                drift: 0.12,
+            },
+            {
+                model: "iris",
+                version: "v8",
+                mode: "manual",
+                accuracy: 0.87,
+                latencyP95: 0.75,
+                errorRate: 0.1,
+                drift: 0.41,
+            },
         ]);
     });
 
@@ -117,7 +217,10 @@ describe("study report and expressions on a real Prometheus", function () {
     it("shows no data, with a note, for a window without runs", async () => {
         const r = await report("--since", "2024-01-01T00:00:00Z", "--until", "2024-01-02T00:00:00Z");
         assert.equal(r.code, 0);
-        assert.match(r.stderr, /^Prometheus at .* has no task runs and no model-server metrics in this window: every cell is "no data"\.\n$/);
+        assert.match(
+            r.stderr,
+            /^Prometheus at .* has no task runs and no model-server metrics in this window: every cell is "no data"\.\n$/,
+        );
         assert.match(r.stdout, /\| deploy-new-version \| automated \| 0 \| no data \| no data \|/);
         assert.match(r.stdout, /\(no data: no model server exported metrics in the window\)/);
     });
@@ -127,11 +230,19 @@ describe("study report and expressions on a real Prometheus", function () {
         const r = await main(["--prometheus", `http://127.0.0.1:${port}`, ...WINDOW_ARGS]);
         assert.equal(r.code, 3);
         assert.equal(r.stdout, "");
-        assert.match(r.stderr, new RegExp(`^cannot reach Prometheus at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); check the URL\\n$`));
+        assert.match(
+            r.stderr,
+            new RegExp(
+                `^cannot reach Prometheus at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\); check the URL\\n$`,
+            ),
+        );
     });
 
     it("reports a query Prometheus refuses in one line with exit code 3", async () => {
-        await assert.rejects(instantQuery(prom!.url, "sum(rate(x))", T_END, "hint"), /^Error: Prometheus at .* refused a query \(bad_data: .*\): sum\(rate\(x\)\)$/);
+        await assert.rejects(
+            instantQuery(prom!.url, "sum(rate(x))", T_END, "hint"),
+            /^Error: Prometheus at .* refused a query \(bad_data: .*\): sum\(rate\(x\)\)$/,
+        );
     });
 
     /** Evaluates `expr` at the fixture's end; returns the problem, or undefined when it returns data. */
@@ -169,10 +280,18 @@ describe("study report and expressions on a real Prometheus", function () {
         const problems: string[] = [];
         let n = 0;
         for (const d of renderDashboards()) {
-            const model = JSON.parse(d.json) as { panels: { type: string; title?: string; targets?: { expr?: string }[] }[]; templating?: { list?: { name: string; definition?: string }[] } };
+            const model = JSON.parse(d.json) as {
+                panels: { type: string; title?: string; targets?: { expr?: string }[] }[];
+                templating?: { list?: { name: string; definition?: string }[] };
+            };
             const exprs = [
-                ...model.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr! }))),
-                ...(model.templating?.list ?? []).map((v) => ({ where: `${d.uid}: variable ${v.name}`, expr: /^label_values\((.+),\s*\w+\)$/.exec(v.definition ?? "")?.[1] ?? `invalid(${v.definition})` })),
+                ...model.panels.flatMap((p) =>
+                    (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr! })),
+                ),
+                ...(model.templating?.list ?? []).map((v) => ({
+                    where: `${d.uid}: variable ${v.name}`,
+                    expr: /^label_values\((.+),\s*\w+\)$/.exec(v.definition ?? "")?.[1] ?? `invalid(${v.definition})`,
+                })),
             ];
             for (const { where, expr } of exprs) {
                 n++;

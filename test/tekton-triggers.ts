@@ -17,7 +17,10 @@ type Obj = Record<string, any>;
 
 /** Go's textproto canonical header key: X-GITHUB-event → X-Github-Event. */
 export function canonicalHeader(name: string): string {
-    return name.split("-").map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join("-");
+    return name
+        .split("-")
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())
+        .join("-");
 }
 
 /** GitHub's X-Hub-Signature-256 of a body. */
@@ -42,7 +45,12 @@ export function resolveBinding(value: string, event: Obj): string {
     return value.replace(/\$\(((?:body|header|extensions)(?:[.[][^)]*)?)\)/g, (_, p: string) => resolvePath(p, event));
 }
 
-function intercept(interceptor: Obj, req: Request, event: Obj, secrets: Readonly<Record<string, Record<string, string>>>): boolean {
+function intercept(
+    interceptor: Obj,
+    req: Request,
+    event: Obj,
+    secrets: Readonly<Record<string, Record<string, string>>>,
+): boolean {
     const params = Object.fromEntries(((interceptor.params ?? []) as Obj[]).map((p) => [p.name, p.value]));
     switch (interceptor.ref?.name) {
         case "github": {
@@ -76,7 +84,8 @@ function substitute(node: unknown, params: Readonly<Record<string, string>>): un
         });
     }
     if (Array.isArray(node)) return node.map((n) => substitute(n, params));
-    if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, substitute(v, params)]));
+    if (node && typeof node === "object")
+        return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, substitute(v, params)]));
     return node;
 }
 
@@ -120,7 +129,10 @@ export function fire(
             else if ("default" in p) params[p.name] = p.default;
             else throw new Error(`trigger ${t.name}: template param ${p.name} has no value and no default`);
         }
-        out.push({ trigger: t.name, resources: tt.spec.resourcetemplates.map((r: Obj) => substitute(r, params) as Obj) });
+        out.push({
+            trigger: t.name,
+            resources: tt.spec.resourcetemplates.map((r: Obj) => substitute(r, params) as Obj),
+        });
     }
     return out;
 }

@@ -20,9 +20,18 @@ export interface LintProblem {
 export async function lint(objects: readonly object[]): Promise<LintProblem[]> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tekton-lint-"));
     process.env.TL_CACHE_DIR = path.join(dir, "cache");
-    objects.forEach((o, i) => fs.writeFileSync(path.join(dir, `${String(i).padStart(3, "0")}.yaml`), stringify(o, { lineWidth: 0 })));
+    objects.forEach((o, i) =>
+        fs.writeFileSync(path.join(dir, `${String(i).padStart(3, "0")}.yaml`), stringify(o, { lineWidth: 0 })),
+    );
     const { Config, Linter } = await import("@ibm/tekton-lint");
-    const cfg = new Config({ config: dir, _: [path.join(dir, "*.yaml")], format: "json", quiet: true, "max-warnings": -1, "refresh-cache": false });
+    const cfg = new Config({
+        config: dir,
+        _: [path.join(dir, "*.yaml")],
+        format: "json",
+        quiet: true,
+        "max-warnings": -1,
+        "refresh-cache": false,
+    });
     const problems = await Linter.run(cfg);
     fs.rmSync(dir, { recursive: true, force: true });
     return problems.map((p: any) => ({ message: p.message, level: p.level, rule: p.rule }));
@@ -42,9 +51,11 @@ export function runProblems(run: Obj, pipelines: readonly Obj[]): string[] {
     const given = (run.spec.params ?? []).map((p: Obj) => p.name as string);
     for (const g of given) if (!declared.has(g)) out.push(`passes ${g}, which ${name} does not declare`);
     for (const g of new Set(given)) if (given.filter((x: string) => x === g).length > 1) out.push(`passes ${g} twice`);
-    for (const [n, spec] of declared) if (spec.default === undefined && !given.includes(n)) out.push(`misses ${name}'s required param ${n}`);
+    for (const [n, spec] of declared)
+        if (spec.default === undefined && !given.includes(n)) out.push(`misses ${name}'s required param ${n}`);
     const bound = new Set((run.spec.workspaces ?? []).map((w: Obj) => w.name));
-    for (const w of pipeline.spec.workspaces ?? []) if (!w.optional && !bound.has(w.name)) out.push(`binds no workspace ${w.name}`);
+    for (const w of pipeline.spec.workspaces ?? [])
+        if (!w.optional && !bound.has(w.name)) out.push(`binds no workspace ${w.name}`);
     const tasks = new Set([...pipeline.spec.tasks, ...(pipeline.spec.finally ?? [])].map((t: Obj) => t.name));
     const specs = new Map<string, Obj>((run.spec.taskRunSpecs ?? []).map((s: Obj) => [s.pipelineTaskName, s]));
     for (const s of specs.keys()) if (!tasks.has(s)) out.push(`has a taskRunSpec for ${s}, which ${name} does not run`);

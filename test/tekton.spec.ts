@@ -4,7 +4,15 @@ import { controllerServiceMonitor, OBSERVABILITY } from "../components/k8s/tekto
 import { PIPELINE_NAMES } from "../pipelines";
 import { TEKTON } from "../infra/versions";
 import type { Plan } from "../tools/mock-runtime";
-import { descendantsOf, findResource, issueAt, jsonInput, planConfigIssues, planStack, resourcesOfType } from "./harness";
+import {
+    descendantsOf,
+    findResource,
+    issueAt,
+    jsonInput,
+    planConfigIssues,
+    planStack,
+    resourcesOfType,
+} from "./harness";
 import { objectsOfKind, schemaErrors } from "./k8s-objects";
 import { tektonMetricNames } from "./reference";
 
@@ -27,13 +35,21 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const component = findResource(plan, "mlops-testbed:k8s:Tekton", "tekton");
         const children = descendantsOf(plan, component.urn);
         const files = resourcesOfType(plan, T.configFile);
-        assert.deepEqual(files.map((f) => f.inputs.file), [...TEKTON.pipelines.manifests, ...TEKTON.triggers.manifests]);
+        assert.deepEqual(
+            files.map((f) => f.inputs.file),
+            [...TEKTON.pipelines.manifests, ...TEKTON.triggers.manifests],
+        );
         for (const f of files) {
             assert.ok(children.includes(f));
-            assert.ok(String(f.inputs.file).includes(`/previous/${f.name.includes("triggers") ? TEKTON.triggers.version : TEKTON.pipelines.version}/`));
+            assert.ok(
+                String(f.inputs.file).includes(
+                    `/previous/${f.name.includes("triggers") ? TEKTON.triggers.version : TEKTON.pipelines.version}/`,
+                ),
+            );
         }
         const pipelines = findResource(plan, T.configFile, "tekton-pipelines");
-        for (const t of files.filter((f) => f !== pipelines)) assert.ok(t.dependsOn.includes(pipelines.urn), "Triggers after Pipelines (its CRDs)");
+        for (const t of files.filter((f) => f !== pipelines))
+            assert.ok(t.dependsOn.includes(pipelines.urn), "Triggers after Pipelines (its CRDs)");
     });
 
     it("patches config-observability for per-pipeline and per-task duration histograms, after the install", () => {
@@ -48,12 +64,18 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const meta = patch.inputs.metadata as Record<string, any>;
         assert.equal(meta.name, "config-observability");
         assert.equal(meta.namespace, TEKTON.pipelines.namespace);
-        assert.equal(meta.annotations["mlops-testbed/tekton-version"], TEKTON.pipelines.version, "an upgrade re-applies the patch");
+        assert.equal(
+            meta.annotations["mlops-testbed/tekton-version"],
+            TEKTON.pipelines.version,
+            "an upgrade re-applies the patch",
+        );
         assert.ok(patch.dependsOn.includes(findResource(plan, T.configFile, "tekton-pipelines").urn));
     });
 
     it("scrapes the controller's metrics port with a valid ServiceMonitor, after the monitoring stack", async () => {
-        const [sm] = objectsOfKind(plan, "ServiceMonitor").filter((o) => o.metadata.name === "tekton-pipelines-controller");
+        const [sm] = objectsOfKind(plan, "ServiceMonitor").filter(
+            (o) => o.metadata.name === "tekton-pipelines-controller",
+        );
         assert.ok(sm);
         assert.equal(await schemaErrors(sm), "");
         assert.deepEqual(sm.spec.namespaceSelector, { matchNames: ["tekton-pipelines"] });
@@ -70,7 +92,14 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         assert.equal(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "baseline");
         const sas = objectsOfKind(plan, "ServiceAccount", PIPELINES_NAMESPACE);
         // dataset-events and triggers belong to the triggers (test/triggers.spec.ts).
-        assert.deepEqual(sas.map((s) => s.metadata.name).sort(), ["builder", "dataset-events", "deployer", "run-pruner", "trainer", "triggers"]);
+        assert.deepEqual(sas.map((s) => s.metadata.name).sort(), [
+            "builder",
+            "dataset-events",
+            "deployer",
+            "run-pruner",
+            "trainer",
+            "triggers",
+        ]);
         const sa = (n: string) => sas.find((s) => s.metadata.name === n)!;
         assert.match(sa("trainer").metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", /^arn:aws:iam::/);
         assert.match(sa("builder").metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", /^arn:aws:iam::/);
@@ -86,7 +115,10 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const datasets = objects.find((s: any) => /datasets/.test(s.Resource));
         const models = objects.find((s: any) => /models/.test(s.Resource));
         assert.match(models.Resource, /\/models\/\*$/);
-        assert.ok(datasets.Action.every((a: string) => /^s3:Get/.test(a)), "datasets read-only");
+        assert.ok(
+            datasets.Action.every((a: string) => /^s3:Get/.test(a)),
+            "datasets read-only",
+        );
         assert.ok(models.Action.includes("s3:PutObject") && models.Action.includes("s3:GetObject"));
         assert.ok(!JSON.stringify(doc).includes("s3:DeleteObject"));
         assert.ok(!JSON.stringify(doc).includes("ecr:"), "the trainer cannot push images");
@@ -102,11 +134,27 @@ describe("Tekton install, service accounts and pipeline objects", () => {
     });
 
     it("lets the deployer update routes in the gateway namespace only, and nothing cluster-wide", () => {
-        const role = objectsOfKind(plan, "Role", GATEWAY_NAMESPACE).find((r) => r.metadata.name === "pipelines-route-updater")!;
-        assert.deepEqual(role.rules, [{ apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "watch", "update", "patch"] }]);
-        const binding = objectsOfKind(plan, "RoleBinding", GATEWAY_NAMESPACE).find((r) => r.metadata.name === "pipelines-route-updater")!;
-        assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "deployer", namespace: PIPELINES_NAMESPACE }]);
-        for (const kind of ["ClusterRoleBinding", "ClusterRole"]) assert.deepEqual(objectsOfKind(plan, kind).filter((o) => JSON.stringify(o).includes("deployer")), []);
+        const role = objectsOfKind(plan, "Role", GATEWAY_NAMESPACE).find(
+            (r) => r.metadata.name === "pipelines-route-updater",
+        )!;
+        assert.deepEqual(role.rules, [
+            {
+                apiGroups: ["gateway.networking.k8s.io"],
+                resources: ["httproutes"],
+                verbs: ["get", "list", "watch", "update", "patch"],
+            },
+        ]);
+        const binding = objectsOfKind(plan, "RoleBinding", GATEWAY_NAMESPACE).find(
+            (r) => r.metadata.name === "pipelines-route-updater",
+        )!;
+        assert.deepEqual(binding.subjects, [
+            { kind: "ServiceAccount", name: "deployer", namespace: PIPELINES_NAMESPACE },
+        ]);
+        for (const kind of ["ClusterRoleBinding", "ClusterRole"])
+            assert.deepEqual(
+                objectsOfKind(plan, kind).filter((o) => JSON.stringify(o).includes("deployer")),
+                [],
+            );
     });
 
     it("applies every Task and Pipeline as tekton.dev/v1 objects in the pipelines namespace, after the install", () => {
@@ -119,8 +167,11 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         assert.equal(tasks.length, 13);
         // Every task a pipeline references is applied (promote by the Promotion component).
         const applied = new Set(tasks.map((t) => t.metadata.name));
-        for (const p of pipelines) for (const pt of [...p.spec.tasks, ...(p.spec.finally ?? [])]) assert.ok(applied.has(pt.taskRef.name), `${p.metadata.name}/${pt.name} → ${pt.taskRef.name}`);
-        for (const r of resourcesOfType(plan, "kubernetes:tekton.dev/v1:Task")) assert.ok(r.dependsOn.includes(install.urn));
+        for (const p of pipelines)
+            for (const pt of [...p.spec.tasks, ...(p.spec.finally ?? [])])
+                assert.ok(applied.has(pt.taskRef.name), `${p.metadata.name}/${pt.name} → ${pt.taskRef.name}`);
+        for (const r of resourcesOfType(plan, "kubernetes:tekton.dev/v1:Task"))
+            assert.ok(r.dependsOn.includes(install.urn));
         const train = pipelines.find((p) => p.metadata.name === "train")!;
         const param = (n: string) => train.spec.params.find((p: any) => p.name === n).default;
         assert.equal(param("threshold"), "0.9");
@@ -128,12 +179,21 @@ describe("Tekton install, service accounts and pipeline objects", () => {
     });
 
     it("fills the settings ConfigMap from the platform and prunes runs beyond keepRuns", () => {
-        const settings = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find((c) => c.metadata.name === "pipeline-settings")!;
+        const settings = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find(
+            (c) => c.metadata.name === "pipeline-settings",
+        )!;
         assert.equal(settings.data.STORE_KIND, "s3");
         assert.match(settings.data.PUSHGATEWAY_URL, /^http:\/\/pushgateway-prometheus-pushgateway\.monitoring\.svc/);
-        assert.deepEqual(JSON.parse(settings.data.GPU_TOLERATIONS), [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+        assert.deepEqual(JSON.parse(settings.data.GPU_TOLERATIONS), [
+            { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+        ]);
         const cron = objectsOfKind(plan, "CronJob", PIPELINES_NAMESPACE)[0];
-        assert.ok(cron.spec.jobTemplate.spec.template.spec.containers[0].env.some((e: any) => e.name === "KEEP_RUNS" && e.value === "20"), "dev keeps 20 runs");
+        assert.ok(
+            cron.spec.jobTemplate.spec.template.spec.containers[0].env.some(
+                (e: any) => e.name === "KEEP_RUNS" && e.value === "20",
+            ),
+            "dev keeps 20 runs",
+        );
     });
 
     it("outputs the pipelines namespace and pipeline names", () => {
@@ -145,7 +205,10 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const custom = await planStack("dev", { pipelines: { accuracyThreshold: 0.8, accuracyTolerance: 0.05 } });
         const train = objectsOfKind(custom, "Pipeline", PIPELINES_NAMESPACE).find((p) => p.metadata.name === "train")!;
         assert.equal(train.spec.params.find((p: any) => p.name === "threshold").default, "0.8");
-        const issues = await planConfigIssues("dev", { pipelines: { accuracyThreshold: 1.5, trainingGpus: 2 }, gpuNodePools: [] });
+        const issues = await planConfigIssues("dev", {
+            pipelines: { accuracyThreshold: 1.5, trainingGpus: 2 },
+            gpuNodePools: [],
+        });
         issueAt(issues, "mlops-testbed:pipelines.accuracyThreshold", /from 0 to 1/);
         const gpu = await planConfigIssues("dev", { pipelines: { trainingGpus: 2 }, gpuNodePools: [] });
         issueAt(gpu, "mlops-testbed:pipelines.trainingGpus", /needs a GPU node pool/);

@@ -2,7 +2,12 @@ import * as assert from "node:assert/strict";
 import { ROUTE_UPDATER_RULES } from "../components/k8s/tekton";
 import { AZURE_ROLES } from "../components/azure/roles";
 import { DATASET_EVENTS_DEAD_LETTER_CONTAINER, DATASET_EVENTS_QUEUE } from "../components/azure/dataset-events";
-import { DATASET_CONSUMER, DATASET_CONSUMER_SCRIPTS, WEBHOOK_GATEWAY, datasetConsumerScripts } from "../components/k8s/triggers";
+import {
+    DATASET_CONSUMER,
+    DATASET_CONSUMER_SCRIPTS,
+    WEBHOOK_GATEWAY,
+    datasetConsumerScripts,
+} from "../components/k8s/triggers";
 import { IMAGES } from "../infra/versions";
 import { PROMOTION_SCRIPTS_CONFIGMAP, promotionScripts } from "../pipelines/promotion/task";
 import { GIT_WEBHOOK_PATH, GIT_WEBHOOK_SECRET, SOURCE_HEADER } from "../pipelines/triggers/triggers";
@@ -36,16 +41,31 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
             assert.ok(!r.dependsOn.includes(tektonInstall.urn), `${name} does not wait for the Tekton install`);
         }
         // The route to the listener does wait for it.
-        const route = findResource(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "triggers-git-webhook-route");
+        const route = findResource(
+            plan,
+            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+            "triggers-git-webhook-route",
+        );
         assert.ok(route.dependsOn.includes(tektonInstall.urn));
     });
 
     it("the EventListener has the three triggers of every configured model", () => {
         const el = one("EventListener", "mlops-testbed", "pipelines");
-        assert.deepEqual(el.spec.triggers.map((t: any) => t.name), ["iris", "digits"].flatMap((m) => [`${m}-git-push`, `${m}-dataset-change`, `${m}-retrain-alert`]));
+        assert.deepEqual(
+            el.spec.triggers.map((t: any) => t.name),
+            ["iris", "digits"].flatMap((m) => [`${m}-git-push`, `${m}-dataset-change`, `${m}-retrain-alert`]),
+        );
         assert.equal(el.spec.serviceAccountName, "triggers");
-        assert.deepEqual(objectsOfKind(plan, "TriggerBinding", "pipelines").map((b) => b.metadata.name).sort(), ["dataset-change", "git-push", "retrain-alert"]);
-        assert.equal(one("TriggerTemplate", "train-and-deploy", "pipelines").spec.resourcetemplates[0].kind, "PipelineRun");
+        assert.deepEqual(
+            objectsOfKind(plan, "TriggerBinding", "pipelines")
+                .map((b) => b.metadata.name)
+                .sort(),
+            ["dataset-change", "git-push", "retrain-alert"],
+        );
+        assert.equal(
+            one("TriggerTemplate", "train-and-deploy", "pipelines").spec.resourcetemplates[0].kind,
+            "PipelineRun",
+        );
     });
 
     it("the planned triggers objects, promote Task and pipelines pass tekton-lint and the template's run the wiring checks", async () => {
@@ -54,8 +74,14 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         assert.deepEqual(templateProblems(template, pipelines), []);
         const run = template.spec.resourcetemplates[0];
         assert.equal(run.spec.params.find((p: any) => p.name === "git-url").value, "$(tt.params.git-url)");
-        assert.equal(template.spec.params.find((p: any) => p.name === "git-url").default, "https://github.com/example-org/models.git", "pipelines.sourceRepository");
-        const triggerObjects = ["TriggerBinding", "TriggerTemplate", "EventListener"].flatMap((k) => objectsOfKind(plan, k, "pipelines"));
+        assert.equal(
+            template.spec.params.find((p: any) => p.name === "git-url").default,
+            "https://github.com/example-org/models.git",
+            "pipelines.sourceRepository",
+        );
+        const triggerObjects = ["TriggerBinding", "TriggerTemplate", "EventListener"].flatMap((k) =>
+            objectsOfKind(plan, k, "pipelines"),
+        );
         assert.equal(triggerObjects.length, 5);
         const problems = await lint([...objectsOfKind(plan, "Task", "pipelines"), ...pipelines, ...triggerObjects]);
         assert.deepEqual(problems, []);
@@ -64,7 +90,10 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
     it("without pipelines.sourceRepository only a push starts a delivery", async () => {
         const bare = await planStack("dev", { pipelines: { keepRuns: 20 } });
         const el = objectsOfKind(bare, "EventListener", "pipelines")[0];
-        assert.deepEqual(el.spec.triggers.map((t: any) => t.name), ["iris-git-push", "digits-git-push"]);
+        assert.deepEqual(
+            el.spec.triggers.map((t: any) => t.name),
+            ["iris-git-push", "digits-git-push"],
+        );
     });
 
     it("generates the webhook's HMAC key, keeps it in a Secret and exports it only as a secret", () => {
@@ -78,22 +107,43 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
 
     it("exposes exactly POST /hooks/git to the outside, stamped with the source header, through its own gateway", async () => {
         const gw = one("Gateway", WEBHOOK_GATEWAY.name, "gateway");
-        assert.deepEqual(gw.spec.infrastructure.parametersRef, { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: WEBHOOK_GATEWAY.proxyConfig });
-        assert.equal(one("EnvoyProxy", WEBHOOK_GATEWAY.proxyConfig, "gateway").spec.provider.kubernetes.envoyService.type, "ClusterIP");
+        assert.deepEqual(gw.spec.infrastructure.parametersRef, {
+            group: "gateway.envoyproxy.io",
+            kind: "EnvoyProxy",
+            name: WEBHOOK_GATEWAY.proxyConfig,
+        });
+        assert.equal(
+            one("EnvoyProxy", WEBHOOK_GATEWAY.proxyConfig, "gateway").spec.provider.kubernetes.envoyService.type,
+            "ClusterIP",
+        );
         const route = one("HTTPRoute", "git-webhook", "gateway");
-        assert.deepEqual(route.spec.parentRefs.map((p: any) => p.name), [WEBHOOK_GATEWAY.name]);
+        assert.deepEqual(
+            route.spec.parentRefs.map((p: any) => p.name),
+            [WEBHOOK_GATEWAY.name],
+        );
         const [rule] = route.spec.rules;
         assert.deepEqual(rule.matches, [{ path: { type: "Exact", value: GIT_WEBHOOK_PATH }, method: "POST" }]);
-        assert.deepEqual(rule.filters[0].requestHeaderModifier.set, [{ name: SOURCE_HEADER.name, value: SOURCE_HEADER.value }]);
+        assert.deepEqual(rule.filters[0].requestHeaderModifier.set, [
+            { name: SOURCE_HEADER.name, value: SOURCE_HEADER.value },
+        ]);
         assert.deepEqual(rule.backendRefs, [{ name: "el-mlops-testbed", namespace: "pipelines", port: 8080 }]);
         const grant = one("ReferenceGrant", "allow-git-webhook-route", "pipelines");
         assert.deepEqual(grant.spec.to, [{ group: "", kind: "Service", name: "el-mlops-testbed" }]);
         const lb = one("Service", WEBHOOK_GATEWAY.publicServiceName, "gateway");
         assert.equal(lb.spec.type, "LoadBalancer");
         assert.deepEqual(lb.spec.selector, WEBHOOK_GATEWAY.proxyPodLabels);
-        assert.deepEqual(lb.spec.ports.map((p: any) => p.targetPort), [WEBHOOK_GATEWAY.port]);
-        const publicServices = objectsOfKind(plan, "Service").filter((s) => s.spec?.type === "LoadBalancer" || s.spec?.type === "NodePort");
-        assert.deepEqual(publicServices.map((s) => s.metadata.name), [WEBHOOK_GATEWAY.publicServiceName], "nothing else is exposed");
+        assert.deepEqual(
+            lb.spec.ports.map((p: any) => p.targetPort),
+            [WEBHOOK_GATEWAY.port],
+        );
+        const publicServices = objectsOfKind(plan, "Service").filter(
+            (s) => s.spec?.type === "LoadBalancer" || s.spec?.type === "NodePort",
+        );
+        assert.deepEqual(
+            publicServices.map((s) => s.metadata.name),
+            [WEBHOOK_GATEWAY.publicServiceName],
+            "nothing else is exposed",
+        );
         assert.deepEqual((await Promise.all([gw, route, grant].map(schemaErrors))).filter(Boolean), []);
     });
 
@@ -105,20 +155,41 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         // The mock engine names a bucket `<resource name>-example`.
         findResource(plan, "aws:s3/bucket:Bucket", "aws-store-datasets-bucket");
         assert.deepEqual(pattern.detail.bucket.name, ["aws-store-datasets-bucket-example"]);
-        const policy = jsonInput(findResource(plan, "aws:sqs/queuePolicy:QueuePolicy", "aws-dataset-events-policy"), "policy");
-        assert.deepEqual(policy.Statement.map((s: any) => [s.Principal.Service, s.Action, Object.keys(s.Condition.ArnEquals)]), [["events.amazonaws.com", "sqs:SendMessage", ["aws:SourceArn"]]]);
+        const policy = jsonInput(
+            findResource(plan, "aws:sqs/queuePolicy:QueuePolicy", "aws-dataset-events-policy"),
+            "policy",
+        );
+        assert.deepEqual(
+            policy.Statement.map((s: any) => [s.Principal.Service, s.Action, Object.keys(s.Condition.ArnEquals)]),
+            [["events.amazonaws.com", "sqs:SendMessage", ["aws:SourceArn"]]],
+        );
         const target = findResource(plan, "aws:cloudwatch/eventTarget:EventTarget", "aws-dataset-events-target");
         assert.ok(target.inputs.arn, "the target is the queue");
-        assert.ok(findResource(plan, "aws:sqs/queue:Queue", "aws-dataset-events-queue").inputs.redrivePolicy, "dead-letters what cannot be forwarded");
+        assert.ok(
+            findResource(plan, "aws:sqs/queue:Queue", "aws-dataset-events-queue").inputs.redrivePolicy,
+            "dead-letters what cannot be forwarded",
+        );
     });
 
     it("AWS: the consumer's identity may only read and delete from that queue", () => {
-        const role = jsonInput(findResource(plan, "aws:iam/rolePolicy:RolePolicy", "aws-triggers-dataset-events-policy"), "policy");
-        assert.deepEqual(role.Statement.map((s: any) => s.Action), [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]]);
-        const trust = jsonInput(findResource(plan, "aws:iam/role:Role", "aws-triggers-dataset-events-role"), "assumeRolePolicy");
+        const role = jsonInput(
+            findResource(plan, "aws:iam/rolePolicy:RolePolicy", "aws-triggers-dataset-events-policy"),
+            "policy",
+        );
+        assert.deepEqual(
+            role.Statement.map((s: any) => s.Action),
+            [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]],
+        );
+        const trust = jsonInput(
+            findResource(plan, "aws:iam/role:Role", "aws-triggers-dataset-events-role"),
+            "assumeRolePolicy",
+        );
         assert.match(JSON.stringify(trust), /system:serviceaccount:pipelines:dataset-events/);
         const dep = one("Deployment", DATASET_CONSUMER.name, "pipelines");
-        assert.deepEqual(dep.spec.template.metadata.labels["app.kubernetes.io/name"], DATASET_CONSUMER.podLabels["app.kubernetes.io/name"]);
+        assert.deepEqual(
+            dep.spec.template.metadata.labels["app.kubernetes.io/name"],
+            DATASET_CONSUMER.podLabels["app.kubernetes.io/name"],
+        );
         const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
         assert.equal(env.LISTENER_URL, "http://el-mlops-testbed.pipelines.svc.cluster.local:8080");
     });
@@ -127,21 +198,34 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         assert.deepEqual(one("ConfigMap", PROMOTION_SCRIPTS_CONFIGMAP, "pipelines").data, promotionScripts());
         assert.equal(one("Task", "promote", "pipelines").spec.steps[0].volumeMounts[0].mountPath, "/promotion");
         // The step lists and patches routes: the deployer's route-updater Role allows that in the gateway namespace.
-        const verbs = ROUTE_UPDATER_RULES.filter((r) => (r.resources as string[]).includes("httproutes")).flatMap((r) => r.verbs as string[]);
+        const verbs = ROUTE_UPDATER_RULES.filter((r) => (r.resources as string[]).includes("httproutes")).flatMap(
+            (r) => r.verbs as string[],
+        );
         for (const v of ["get", "list", "patch"]) assert.ok(verbs.includes(v), v);
         const binding = one("RoleBinding", "pipelines-route-updater", "gateway");
         assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "deployer", namespace: "pipelines" }]);
-        assert.equal(resourcesOfType(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").filter((r) => JSON.stringify(r.inputs).includes("deployer")).length, 0, "nothing cluster-wide for the deployer");
+        assert.equal(
+            resourcesOfType(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").filter((r) =>
+                JSON.stringify(r.inputs).includes("deployer"),
+            ).length,
+            0,
+            "nothing cluster-wide for the deployer",
+        );
     });
 });
 
 describe("Dataset changes on Azure and existing clusters (example stacks)", () => {
     const consumerOf = (plan: Plan) => {
-        const found = objectsOfKind(plan, "Deployment", "pipelines").filter((o) => o.metadata.name === DATASET_CONSUMER.name);
+        const found = objectsOfKind(plan, "Deployment", "pipelines").filter(
+            (o) => o.metadata.name === DATASET_CONSUMER.name,
+        );
         assert.equal(found.length, 1, "one consumer");
         return found[0];
     };
-    const egressOf = (plan: Plan) => objectsOfKind(plan, "NetworkPolicy", "pipelines").filter((o) => o.metadata.name === `${DATASET_CONSUMER.name}-egress`);
+    const egressOf = (plan: Plan) =>
+        objectsOfKind(plan, "NetworkPolicy", "pipelines").filter(
+            (o) => o.metadata.name === `${DATASET_CONSUMER.name}-egress`,
+        );
     const pinned = new Set<string>(Object.values(IMAGES));
 
     describe("Azure: Event Grid → Storage Queue", () => {
@@ -151,36 +235,82 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
         });
 
         it("subscribes the storage account's system topic to BlobCreated in the datasets container only, into the queue", () => {
-            const topic = findResource(plan, "azure-native:eventgrid:SystemTopic", "azure-dataset-events-topic").inputs as any;
+            const topic = findResource(plan, "azure-native:eventgrid:SystemTopic", "azure-dataset-events-topic")
+                .inputs as any;
             assert.equal(topic.topicType, "Microsoft.Storage.StorageAccounts");
             assert.match(topic.source, /\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]+$/);
             assert.deepEqual(topic.identity, { type: "SystemAssigned" });
-            const sub = findResource(plan, "azure-native:eventgrid:SystemTopicEventSubscription", "azure-dataset-events-subscription").inputs as any;
-            assert.deepEqual(sub.filter, { includedEventTypes: ["Microsoft.Storage.BlobCreated"], subjectBeginsWith: "/blobServices/default/containers/datasets/", isSubjectCaseSensitive: true });
+            const sub = findResource(
+                plan,
+                "azure-native:eventgrid:SystemTopicEventSubscription",
+                "azure-dataset-events-subscription",
+            ).inputs as any;
+            assert.deepEqual(sub.filter, {
+                includedEventTypes: ["Microsoft.Storage.BlobCreated"],
+                subjectBeginsWith: "/blobServices/default/containers/datasets/",
+                isSubjectCaseSensitive: true,
+            });
             assert.equal(sub.deliveryWithResourceIdentity.destination.endpointType, "StorageQueue");
             assert.equal(sub.deliveryWithResourceIdentity.destination.queueName, DATASET_EVENTS_QUEUE);
-            assert.deepEqual(sub.deadLetterWithResourceIdentity.deadLetterDestination.blobContainerName, DATASET_EVENTS_DEAD_LETTER_CONTAINER);
+            assert.deepEqual(
+                sub.deadLetterWithResourceIdentity.deadLetterDestination.blobContainerName,
+                DATASET_EVENTS_DEAD_LETTER_CONTAINER,
+            );
             assert.deepEqual(sub.retryPolicy, { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 });
-            const deadLetters = findResource(plan, "azure-native:storage:BlobContainer", "azure-dataset-events-deadletter").inputs as any;
+            const deadLetters = findResource(
+                plan,
+                "azure-native:storage:BlobContainer",
+                "azure-dataset-events-deadletter",
+            ).inputs as any;
             assert.equal(deadLetters.publicAccess, "None");
         });
 
         it("Event Grid's identity may only send to the queue and write dead letters", () => {
             const events = findResource(plan, "mlops-testbed:azure:DatasetEvents", "azure-dataset-events");
-            const assigned = descendantsOf(plan, events.urn).filter((r) => r.type === "azure-native:authorization:RoleAssignment").map((r) => r.inputs as any);
+            const assigned = descendantsOf(plan, events.urn)
+                .filter((r) => r.type === "azure-native:authorization:RoleAssignment")
+                .map((r) => r.inputs as any);
             assert.equal(new Set(assigned.map((a) => a.principalId)).size, 1, "one principal: the topic's identity");
-            assert.deepEqual(assigned.map((a) => [a.scope.replace(/^.*\/storageAccounts\/[a-z0-9]+/, "<account>"), a.roleDefinitionId.split("/").pop()]), [
-                ["<account>/queueServices/default/queues/dataset-events", AZURE_ROLES.storageQueueDataMessageSender],
-                [`<account>/blobServices/default/containers/${DATASET_EVENTS_DEAD_LETTER_CONTAINER}`, AZURE_ROLES.storageBlobDataContributor],
-            ]);
+            assert.deepEqual(
+                assigned.map((a) => [
+                    a.scope.replace(/^.*\/storageAccounts\/[a-z0-9]+/, "<account>"),
+                    a.roleDefinitionId.split("/").pop(),
+                ]),
+                [
+                    [
+                        "<account>/queueServices/default/queues/dataset-events",
+                        AZURE_ROLES.storageQueueDataMessageSender,
+                    ],
+                    [
+                        `<account>/blobServices/default/containers/${DATASET_EVENTS_DEAD_LETTER_CONTAINER}`,
+                        AZURE_ROLES.storageBlobDataContributor,
+                    ],
+                ],
+            );
         });
 
         it("the consumer's identity has one role, Storage Queue Data Message Processor, scoped to the queue", () => {
             const queueId = `${findResource(plan, "azure-native:storage:StorageAccount", "azure-store-account").inputs.accountName}/queueServices/default/queues/${DATASET_EVENTS_QUEUE}`;
-            const identity = findResource(plan, "mlops-testbed:azure:WorkloadIdentity", "azure-triggers-dataset-events");
-            const assigned = descendantsOf(plan, identity.urn).filter((r) => r.type === "azure-native:authorization:RoleAssignment");
-            assert.deepEqual(assigned.map((r) => [String((r.inputs as any).scope).replace(/^.*\/storageAccounts\//, ""), String((r.inputs as any).roleDefinitionId).split("/").pop()]), [[queueId, AZURE_ROLES.storageQueueDataMessageProcessor]]);
-            const federation = descendantsOf(plan, identity.urn).find((r) => r.type === "azure-native:managedidentity:FederatedIdentityCredential")!;
+            const identity = findResource(
+                plan,
+                "mlops-testbed:azure:WorkloadIdentity",
+                "azure-triggers-dataset-events",
+            );
+            const assigned = descendantsOf(plan, identity.urn).filter(
+                (r) => r.type === "azure-native:authorization:RoleAssignment",
+            );
+            assert.deepEqual(
+                assigned.map((r) => [
+                    String((r.inputs as any).scope).replace(/^.*\/storageAccounts\//, ""),
+                    String((r.inputs as any).roleDefinitionId)
+                        .split("/")
+                        .pop(),
+                ]),
+                [[queueId, AZURE_ROLES.storageQueueDataMessageProcessor]],
+            );
+            const federation = descendantsOf(plan, identity.urn).find(
+                (r) => r.type === "azure-native:managedidentity:FederatedIdentityCredential",
+            )!;
             assert.equal((federation.inputs as any).subject, "system:serviceaccount:pipelines:dataset-events");
         });
 
@@ -191,10 +321,15 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             assert.equal(c.image, IMAGES.python);
             assert.equal(dep.spec.template.metadata.labels["azure.workload.identity/use"], "true");
             const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
-            assert.match(env.QUEUE_URL, new RegExp(`^https://[a-z0-9]+\\.queue\\.core\\.windows\\.net/${DATASET_EVENTS_QUEUE}$`));
+            assert.match(
+                env.QUEUE_URL,
+                new RegExp(`^https://[a-z0-9]+\\.queue\\.core\\.windows\\.net/${DATASET_EVENTS_QUEUE}$`),
+            );
             assert.equal(env.DATASETS_CONTAINER, "datasets");
             assert.deepEqual(c.command.slice(-1), [`${DATASET_CONSUMER_SCRIPTS.mountPath}/event_grid.py`]);
-            const cm = objectsOfKind(plan, "ConfigMap", "pipelines").find((o) => o.metadata.name === DATASET_CONSUMER_SCRIPTS.configMap);
+            const cm = objectsOfKind(plan, "ConfigMap", "pipelines").find(
+                (o) => o.metadata.name === DATASET_CONSUMER_SCRIPTS.configMap,
+            );
             assert.deepEqual(cm?.data, datasetConsumerScripts());
             const [policy] = egressOf(plan);
             assert.deepEqual(policy.spec.egress[1].ports, [{ protocol: "TCP", port: 443 }]);
@@ -211,32 +346,63 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
         it("tails the filer under the datasets bucket with the pinned SeaweedFS image and forwards with the pinned Python", async () => {
             const dep = consumerOf(plan);
             const containers = dep.spec.template.spec.containers;
-            assert.deepEqual(containers.map((c: any) => [c.name, c.image]), [["tail", IMAGES.seaweedfs], ["forward", IMAGES.python]]);
+            assert.deepEqual(
+                containers.map((c: any) => [c.name, c.image]),
+                [
+                    ["tail", IMAGES.seaweedfs],
+                    ["forward", IMAGES.python],
+                ],
+            );
             const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
             assert.equal(env(containers[0]).FILER, "seaweedfs-filer.object-store.svc.cluster.local:8888");
             assert.equal(env(containers[0]).PATH_PREFIX, "/buckets/datasets/");
-            assert.match(containers[0].command[2], /weed filer\.meta\.tail -filer="\$FILER" -pathPrefix="\$PATH_PREFIX"/);
+            assert.match(
+                containers[0].command[2],
+                /weed filer\.meta\.tail -filer="\$FILER" -pathPrefix="\$PATH_PREFIX"/,
+            );
             assert.equal(env(containers[0]).EVENTS_FIFO, env(containers[1]).EVENTS_FIFO);
             assert.equal(await schemaErrors(dep), "");
         });
 
         it("has no cloud or store identity, and reaches only the filer's gRPC port, DNS and the listener", () => {
-            assert.equal(resourcesOfType(plan, "mlops-testbed:existing:StoreIdentity").filter((r) => r.name.includes("dataset-events")).length, 0);
-            const sa = objectsOfKind(plan, "ServiceAccount", "pipelines").find((o) => o.metadata.name === DATASET_CONSUMER.name);
+            assert.equal(
+                resourcesOfType(plan, "mlops-testbed:existing:StoreIdentity").filter((r) =>
+                    r.name.includes("dataset-events"),
+                ).length,
+                0,
+            );
+            const sa = objectsOfKind(plan, "ServiceAccount", "pipelines").find(
+                (o) => o.metadata.name === DATASET_CONSUMER.name,
+            );
             assert.equal(sa?.metadata.annotations, undefined);
-            assert.equal(consumerOf(plan).spec.template.spec.containers.some((c: any) => c.envFrom), false);
+            assert.equal(
+                consumerOf(plan).spec.template.spec.containers.some((c: any) => c.envFrom),
+                false,
+            );
             const [policy] = egressOf(plan);
             assert.deepEqual(policy.spec.policyTypes, ["Egress"]);
-            assert.deepEqual(policy.spec.egress.map((r: any) => r.ports), [
-                [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-                [{ protocol: "TCP", port: 18888 }],
-                [{ protocol: "TCP", port: 8080 }],
+            assert.deepEqual(
+                policy.spec.egress.map((r: any) => r.ports),
+                [
+                    [
+                        { protocol: "UDP", port: 53 },
+                        { protocol: "TCP", port: 53 },
+                    ],
+                    [{ protocol: "TCP", port: 18888 }],
+                    [{ protocol: "TCP", port: 8080 }],
+                ],
+            );
+            assert.deepEqual(policy.spec.egress[1].to, [
+                {
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "object-store" } },
+                    podSelector: {
+                        matchLabels: { "app.kubernetes.io/name": "seaweedfs", "app.kubernetes.io/component": "filer" },
+                    },
+                },
             ]);
-            assert.deepEqual(policy.spec.egress[1].to, [{
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "object-store" } },
-                podSelector: { matchLabels: { "app.kubernetes.io/name": "seaweedfs", "app.kubernetes.io/component": "filer" } },
-            }]);
-            assert.deepEqual(policy.spec.egress[2].to, [{ podSelector: { matchLabels: { eventlistener: "mlops-testbed" } } }]);
+            assert.deepEqual(policy.spec.egress[2].to, [
+                { podSelector: { matchLabels: { eventlistener: "mlops-testbed" } } },
+            ]);
         });
     });
 });

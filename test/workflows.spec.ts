@@ -42,7 +42,11 @@ const environment = (job: Job) => (typeof job.environment === "string" ? job.env
 
 /** The job that runs `command` with the Pulumi action on `stack` (a literal or the matrix). */
 function pulumiJobs(wf: Workflow, command: string): [string, Job, Step][] {
-    return Object.entries(wf.jobs).flatMap(([id, job]) => uses(job, "pulumi/actions").filter((s) => s.with?.command === command).map((s): [string, Job, Step] => [id, job, s]));
+    return Object.entries(wf.jobs).flatMap(([id, job]) =>
+        uses(job, "pulumi/actions")
+            .filter((s) => s.with?.command === command)
+            .map((s): [string, Job, Step] => [id, job, s]),
+    );
 }
 
 function assertOidc(id: string, job: Job) {
@@ -50,7 +54,8 @@ function assertOidc(id: string, job: Job) {
     const [aws] = uses(job, "aws-actions/configure-aws-credentials");
     assert.ok(aws, `${id} configures AWS credentials`);
     assert.match(String(aws.with?.["role-to-assume"]), /^\$\{\{ vars\.[A-Z_]+ \}\}$/, `${id} assumes a role`);
-    for (const key of ["aws-access-key-id", "aws-secret-access-key", "aws-session-token"]) assert.ok(!(key in (aws.with ?? {})), `${id}: no ${key}`);
+    for (const key of ["aws-access-key-id", "aws-secret-access-key", "aws-session-token"])
+        assert.ok(!(key in (aws.with ?? {})), `${id}: no ${key}`);
     assert.equal(uses(job, "pulumi/auth-actions").length, 1, `${id} gets its Pulumi token through OIDC`);
 }
 
@@ -91,16 +96,22 @@ describe("workflows: pull requests", () => {
         assert.equal(step.with?.["comment-on-pr"], true);
         assert.equal(job.permissions?.["pull-requests"], "write");
         assert.match(runs(job), /^npm ci\b/m);
-        assert.match(String(job.if), /head\.repo\.full_name == github\.repository/, "no preview for forks, which get no credentials");
+        assert.match(
+            String(job.if),
+            /head\.repo\.full_name == github\.repository/,
+            "no preview for forks, which get no credentials",
+        );
         assertOidc(id, job);
     });
 
     it("points the pack at a real policy pack directory, whose dependencies are the project's own", () => {
-        for (const f of ["PulumiPolicy.yaml", "package.json", "tsconfig.json", "index.ts"]) assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "policy", f)), f);
+        for (const f of ["PulumiPolicy.yaml", "package.json", "tsconfig.json", "index.ts"])
+            assert.ok(fs.existsSync(path.join(PROJECT_ROOT, "policy", f)), f);
         const root = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8"));
         const pack = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "policy", "package.json"), "utf8"));
         const all = { ...root.dependencies, ...root.devDependencies };
-        for (const [name, version] of Object.entries(pack.dependencies)) assert.equal(version, all[name], `policy/package.json ${name}`);
+        for (const [name, version] of Object.entries(pack.dependencies))
+            assert.equal(version, all[name], `policy/package.json ${name}`);
         assert.ok(pack.version, "a policy pack needs a version");
     });
 });
@@ -118,7 +129,10 @@ describe("workflows: deployment", () => {
         const dev = ups.find(([, , s]) => String(s.with?.["stack-name"]).endsWith("/dev"));
         const prod = ups.find(([, , s]) => String(s.with?.["stack-name"]).endsWith("/prod"));
         assert.ok(dev && prod, "pulumi up of dev and of prod");
-        assert.ok(needs(dev[1]).some((n) => /^npm test$/m.test(runs(wf.jobs[n]))), "dev deploys after the tests");
+        assert.ok(
+            needs(dev[1]).some((n) => /^npm test$/m.test(runs(wf.jobs[n]))),
+            "dev deploys after the tests",
+        );
         assert.ok(needs(prod[1]).includes(dev[0]), "prod deploys after dev");
         assert.equal(environment(prod[1]), "production", "prod waits for the production environment's reviewers");
         for (const [id, job, step] of [dev, prod]) {
@@ -137,16 +151,23 @@ describe("workflows: supply chain and documentation", () => {
 
     it("pins every action to a full commit, with its version in a comment", () => {
         for (const f of files) {
-            const lines = text(f).split("\n").filter((l) => /^\s*(- )?uses:/.test(l));
+            const lines = text(f)
+                .split("\n")
+                .filter((l) => /^\s*(- )?uses:/.test(l));
             assert.ok(lines.length > 0, f);
-            for (const l of lines) assert.match(l, /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${f}: ${l.trim()}`);
+            for (const l of lines)
+                assert.match(l, /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${f}: ${l.trim()}`);
         }
     });
 
     it("reads no secret but the automatic GITHUB_TOKEN", () => {
         for (const f of files) {
             const secrets = [...text(f).matchAll(/\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
-            assert.deepEqual([...new Set(secrets)].filter((s) => s !== "GITHUB_TOKEN"), [], f);
+            assert.deepEqual(
+                [...new Set(secrets)].filter((s) => s !== "GITHUB_TOKEN"),
+                [],
+                f,
+            );
         }
     });
 
@@ -155,7 +176,9 @@ describe("workflows: supply chain and documentation", () => {
         assert.ok(start >= 0);
         const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
         const documented = new Set([...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
-        const used = new Set(files.flatMap((f) => [...text(f).matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1])));
+        const used = new Set(
+            files.flatMap((f) => [...text(f).matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1])),
+        );
         assert.deepEqual([...documented].sort(), [...used].sort());
         for (const f of files) {
             for (const job of Object.values(load(f).jobs)) {

@@ -65,7 +65,11 @@ function planCases(): PlanCase[] {
     return [
         { label: "dev", stack: "dev", modelVersions: null },
         { label: "prod", stack: "prod", modelVersions: null },
-        ...MODEL_VERSION_COUNTS.map((n) => ({ label: `${SCALING_STACK} + ${n} model versions`, stack: SCALING_STACK, modelVersions: n })),
+        ...MODEL_VERSION_COUNTS.map((n) => ({
+            label: `${SCALING_STACK} + ${n} model versions`,
+            stack: SCALING_STACK,
+            modelVersions: n,
+        })),
     ];
 }
 
@@ -79,7 +83,11 @@ function measurePlanSpeed(repeat: number) {
     for (let round_ = 0; round_ < repeat; round_++) {
         // Interleaved rounds, so a slow moment of the machine spreads over every case instead of hitting one.
         sdkRuns.push(runChild("sdk-load-child.ts", modules));
-        cases.forEach((c, i) => planRuns[i].push(runChild("plan-child.ts", [c.stack, c.modelVersions === null ? "-" : String(c.modelVersions)])));
+        cases.forEach((c, i) =>
+            planRuns[i].push(
+                runChild("plan-child.ts", [c.stack, c.modelVersions === null ? "-" : String(c.modelVersions)]),
+            ),
+        );
         process.stderr.write(`bench: plan speed round ${round_ + 1}/${repeat} done\n`);
     }
     const sdkWall = median(sdkRuns.map((r) => r.wallMs));
@@ -111,7 +119,10 @@ function measurePlanSpeed(repeat: number) {
     const baseline = runs.find((r) => r.modelVersions === 0)!;
     const perVersion = runs
         .filter((r) => r.modelVersions !== null && r.modelVersions > 0)
-        .map((r) => ({ modelVersions: r.modelVersions!, resourcesPerVersion: round((r.resources - baseline.resources) / r.modelVersions!, 3) }));
+        .map((r) => ({
+            modelVersions: r.modelVersions!,
+            resourcesPerVersion: round((r.resources - baseline.resources) / r.modelVersions!, 3),
+        }));
     return {
         sdkLoad: {
             wallMs: round(sdkWall),
@@ -161,7 +172,11 @@ async function analyseStacks() {
 function table(headers: string[], rows: (string | number)[][], rightAlign: boolean[] = []): string {
     const cells = [headers, ...rows.map((r) => r.map(String))];
     const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-    const line = (r: string[]) => r.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+    const line = (r: string[]) =>
+        r
+            .map((c, i) => (rightAlign[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+            .join("  ")
+            .trimEnd();
     return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
 }
 
@@ -180,12 +195,25 @@ async function main(): Promise<void> {
     const { paths, costs } = await analyseStacks();
 
     const out: string[] = [];
-    out.push(`1. Plan speed and scaling (median of ${repeat} processes each; "x SDK" = ratio to a process that only loads the SDK modules the program imports)`);
+    out.push(
+        `1. Plan speed and scaling (median of ${repeat} processes each; "x SDK" = ratio to a process that only loads the SDK modules the program imports)`,
+    );
     out.push(
         table(
             ["run", "resources", "wall", "x SDK", "CPU", "x SDK", "import+run", "peak RSS", "x SDK", "per version"],
             [
-                ["SDK load only", "-", `${speed.sdkLoad.wallMs} ms`, "1.00", `${speed.sdkLoad.cpuMs} ms`, "1.00", `${speed.sdkLoad.loadMs} ms`, `${speed.sdkLoad.maxRssMB} MB`, "1.00", ""],
+                [
+                    "SDK load only",
+                    "-",
+                    `${speed.sdkLoad.wallMs} ms`,
+                    "1.00",
+                    `${speed.sdkLoad.cpuMs} ms`,
+                    "1.00",
+                    `${speed.sdkLoad.loadMs} ms`,
+                    `${speed.sdkLoad.maxRssMB} MB`,
+                    "1.00",
+                    "",
+                ],
                 ...speed.runs.map((r) => [
                     r.label,
                     r.resources,
@@ -196,16 +224,21 @@ async function main(): Promise<void> {
                     `${r.importMs}+${r.runMs} ms`,
                     `${r.maxRssMB} MB`,
                     r.rssRatio.toFixed(2),
-                    speed.resourcesPerModelVersion.find((p) => p.modelVersions === r.modelVersions)?.resourcesPerVersion ?? "",
+                    speed.resourcesPerModelVersion.find((p) => p.modelVersions === r.modelVersions)
+                        ?.resourcesPerVersion ?? "",
                 ]),
             ],
             [false, true, true, true, true, true, true, true, true, true],
         ),
     );
     if (Math.max(loadBefore, loadAfter) > os.cpus().length) {
-        out.push(`note: load average ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)} on ${os.cpus().length} CPUs; wall times are inflated by other work, compare the CPU ratios`);
+        out.push(
+            `note: load average ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)} on ${os.cpus().length} CPUs; wall times are inflated by other work, compare the CPU ratios`,
+        );
     }
-    out.push(`resources per model version ${speed.perVersionConstant ? "constant" : "NOT constant"}: ${speed.resourcesPerModelVersion.map((p) => p.resourcesPerVersion).join(", ")}`);
+    out.push(
+        `resources per model version ${speed.perVersionConstant ? "constant" : "NOT constant"}: ${speed.resourcesPerModelVersion.map((p) => p.resourcesPerVersion).join(", ")}`,
+    );
     out.push("");
 
     out.push("2. Deployment critical path (estimated `pulumi up` from the dependency graph; typical, low-high)");
@@ -234,11 +267,16 @@ async function main(): Promise<void> {
                     `without that edge the estimate would drop ${Math.round(c.savedSeconds)}s (needless only if nothing real needs the order)`,
             );
         }
-        if (r.unknownTypes.length > 0) out.push(`  ${stack}: no create-time estimate for ${r.unknownTypes.join(", ")} (took the default; add to tools/bench/estimates.ts)`);
+        if (r.unknownTypes.length > 0)
+            out.push(
+                `  ${stack}: no create-time estimate for ${r.unknownTypes.join(", ")} (took the default; add to tools/bench/estimates.ts)`,
+            );
     }
     out.push("");
 
-    out.push(`3. Monthly cost (USD, ${HOURS_PER_MONTH} h; spot = ${SPOT_PRICE_FACTOR} x on-demand; prices: ${PRICES_AS_OF})`);
+    out.push(
+        `3. Monthly cost (USD, ${HOURS_PER_MONTH} h; spot = ${SPOT_PRICE_FACTOR} x on-demand; prices: ${PRICES_AS_OF})`,
+    );
     const costRows: (string | number)[][] = [];
     for (const [stack, c] of Object.entries(costs)) {
         if ("error" in c) {
@@ -246,7 +284,10 @@ async function main(): Promise<void> {
             continue;
         }
         const [idle, ...busy] = c.scenarios;
-        const top = idle.lines.filter((l) => l.monthly > 0).sort((a, b) => b.monthly - a.monthly).slice(0, 3);
+        const top = idle.lines
+            .filter((l) => l.monthly > 0)
+            .sort((a, b) => b.monthly - a.monthly)
+            .slice(0, 3);
         costRows.push([
             stack,
             c.region,
@@ -256,8 +297,13 @@ async function main(): Promise<void> {
         ]);
     }
     out.push(table(["stack", "region", "idle", "GPU nodes busy all month", "largest idle items"], costRows));
-    const anyCost = Object.values(costs).find((c): c is { region: string; scenarios: MonthlyCost[] } => !("error" in c));
-    if (anyCost) out.push(`  not in the totals: ${anyCost.scenarios[0].perGB.map((p) => `${p.item} ($${p.usdPerGB}/GB in ${anyCost.region})`).join("; ")}; internet egress; LB capacity units`);
+    const anyCost = Object.values(costs).find(
+        (c): c is { region: string; scenarios: MonthlyCost[] } => !("error" in c),
+    );
+    if (anyCost)
+        out.push(
+            `  not in the totals: ${anyCost.scenarios[0].perGB.map((p) => `${p.item} ($${p.usdPerGB}/GB in ${anyCost.region})`).join("; ")}; internet egress; LB capacity units`,
+        );
     process.stdout.write(`${out.join("\n")}\n`);
 
     const results = {
@@ -287,11 +333,17 @@ async function main(): Promise<void> {
                         : {
                               region: c.region,
                               idleMonthly: round(c.scenarios[0].total, 2),
-                              busy: c.scenarios.slice(1).map((s) => ({ gpuNodes: s.busyGpuNodes, monthly: round(s.total, 2) })),
+                              busy: c.scenarios
+                                  .slice(1)
+                                  .map((s) => ({ gpuNodes: s.busyGpuNodes, monthly: round(s.total, 2) })),
                               scenarios: c.scenarios.map((s) => ({
                                   busyGpuNodes: s.busyGpuNodes,
                                   monthly: round(s.total, 2),
-                                  lines: s.lines.map((l) => ({ ...l, unitPrice: l.unitPrice, monthly: round(l.monthly, 2) })),
+                                  lines: s.lines.map((l) => ({
+                                      ...l,
+                                      unitPrice: l.unitPrice,
+                                      monthly: round(l.monthly, 2),
+                                  })),
                                   perGB: s.perGB,
                               })),
                           },
@@ -308,12 +360,13 @@ async function main(): Promise<void> {
 /** JSON replacer: seconds in the critical-path report to 0.1 s, totals and ratios to 0.01. */
 function roundTimes(key: string, value: unknown): unknown {
     if (typeof value !== "number") return value;
-    if (["start", "finish", "duration", "savedSeconds", "serialSeconds", "parallelism"].includes(key)) return round(value, 1);
+    if (["start", "finish", "duration", "savedSeconds", "serialSeconds", "parallelism"].includes(key))
+        return round(value, 1);
     if (["low", "typical", "high"].includes(key)) return round(value, 2);
     return value;
 }
 
 main().catch((err) => {
-    process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
 });

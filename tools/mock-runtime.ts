@@ -66,7 +66,12 @@ export const INVOKES: Record<string, InvokeHandler> = {
         zoneIds: [1, 2, 3, 4].map((n) => `${region.slice(0, 3)}${region.split("-").pop()}-az${n}`),
         id: region,
     }),
-    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/example`, userId: "EXAMPLE", id: MOCK_ACCOUNT }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+        accountId: MOCK_ACCOUNT,
+        arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/example`,
+        userId: "EXAMPLE",
+        id: MOCK_ACCOUNT,
+    }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
     "azure-native:authorization:getClientConfig": () => ({
         clientId: mockGuid("deployer-client"),
@@ -97,7 +102,9 @@ export const INVOKES: Record<string, InvokeHandler> = {
             "    exec:",
             "      apiVersion: client.authentication.k8s.io/v1beta1",
             "      command: kubelogin",
-            "      args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630, --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, " + MOCK_TENANT + ", --login, devicecode]",
+            "      args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630, --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, " +
+                MOCK_TENANT +
+                ", --login, devicecode]",
         ].join("\n");
         return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
     },
@@ -114,15 +121,30 @@ function azureId(inputs: Record<string, any>, provider: string, path: string): s
     return `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${inputs.resourceGroupName ?? "rg-example"}/providers/${provider}/${path}`;
 }
 
-type Computed = (name: string, inputs: Record<string, any>, ctx: { region: string; project: string; stack: string }) => Record<string, unknown>;
+type Computed = (
+    name: string,
+    inputs: Record<string, any>,
+    ctx: { region: string; project: string; stack: string },
+) => Record<string, unknown>;
 
-const awsArn = (service: string, resource: string, region: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
+const awsArn = (service: string, resource: string, region: string) =>
+    `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
 
 /** Deploy-time attributes per resource type; types not listed get an id (and, for AWS, an ARN). */
 export const COMPUTED: Record<string, Computed> = {
-    "aws:s3/bucket:Bucket": (name) => ({ bucket: `${name}-example`, arn: `arn:aws:s3:::${name}-example`, id: `${name}-example` }),
-    "aws:iam/role:Role": (name, inputs) => ({ name: inputs.name ?? `${name}-example`, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${inputs.name ?? `${name}-example`}` }),
-    "aws:kms/key:Key": (name, _i, { region }) => ({ keyId: `${name}-EXAMPLE`, arn: awsArn("kms", `key/${name}-EXAMPLE`, region) }),
+    "aws:s3/bucket:Bucket": (name) => ({
+        bucket: `${name}-example`,
+        arn: `arn:aws:s3:::${name}-example`,
+        id: `${name}-example`,
+    }),
+    "aws:iam/role:Role": (name, inputs) => ({
+        name: inputs.name ?? `${name}-example`,
+        arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${inputs.name ?? `${name}-example`}`,
+    }),
+    "aws:kms/key:Key": (name, _i, { region }) => ({
+        keyId: `${name}-EXAMPLE`,
+        arn: awsArn("kms", `key/${name}-EXAMPLE`, region),
+    }),
     "aws:ecr/repository:Repository": (name, inputs, { region }) => ({
         repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${inputs.name ?? name}`,
         arn: awsArn("ecr", `repository/${inputs.name ?? name}`, region),
@@ -137,10 +159,29 @@ export const COMPUTED: Record<string, Computed> = {
         const kubeconfig = {
             apiVersion: "v1",
             kind: "Config",
-            clusters: [{ name: "kubernetes", cluster: { server: `https://EXAMPLE.gr7.${region}.eks.amazonaws.com`, "certificate-authority-data": "EXAMPLE" } }],
+            clusters: [
+                {
+                    name: "kubernetes",
+                    cluster: {
+                        server: `https://EXAMPLE.gr7.${region}.eks.amazonaws.com`,
+                        "certificate-authority-data": "EXAMPLE",
+                    },
+                },
+            ],
             contexts: [{ name: "aws", context: { cluster: "kubernetes", user: "aws" } }],
             "current-context": "aws",
-            users: [{ name: "aws", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", inputs.name] } } }],
+            users: [
+                {
+                    name: "aws",
+                    user: {
+                        exec: {
+                            apiVersion: "client.authentication.k8s.io/v1beta1",
+                            command: "aws",
+                            args: ["eks", "get-token", "--cluster-name", inputs.name],
+                        },
+                    },
+                },
+            ],
         };
         return {
             kubeconfigJson: JSON.stringify(kubeconfig),
@@ -162,7 +203,10 @@ export const COMPUTED: Record<string, Computed> = {
     },
     "azure-native:network:Subnet": (name, inputs) => {
         const subnet = inputs.subnetName ?? `${name}-example`;
-        return { name: subnet, id: azureId(inputs, "Microsoft.Network", `virtualNetworks/${inputs.virtualNetworkName}/subnets/${subnet}`) };
+        return {
+            name: subnet,
+            id: azureId(inputs, "Microsoft.Network", `virtualNetworks/${inputs.virtualNetworkName}/subnets/${subnet}`),
+        };
     },
     "azure-native:managedidentity:UserAssignedIdentity": (name, inputs) => {
         const identity = inputs.resourceName ?? `${name}-example`;
@@ -181,31 +225,59 @@ export const COMPUTED: Record<string, Computed> = {
             name: cluster,
             id: azureId(inputs, "Microsoft.ContainerService", `managedClusters/${cluster}`),
             fqdn: `${cluster}-EXAMPLE.hcp.${location}.azmk8s.io`,
-            oidcIssuerProfile: { enabled: true, issuerURL: `https://${location}.oic.prod-aks.azure.com/${MOCK_TENANT}/${mockGuid(`${name}-issuer`)}/` },
+            oidcIssuerProfile: {
+                enabled: true,
+                issuerURL: `https://${location}.oic.prod-aks.azure.com/${MOCK_TENANT}/${mockGuid(`${name}-issuer`)}/`,
+            },
             identityProfile: {
-                kubeletidentity: { clientId: mockGuid(`${name}-kubelet-client`), objectId: mockGuid(`${name}-kubelet`), resourceId: `${name}-kubelet-EXAMPLE` },
+                kubeletidentity: {
+                    clientId: mockGuid(`${name}-kubelet-client`),
+                    objectId: mockGuid(`${name}-kubelet`),
+                    resourceId: `${name}-kubelet-EXAMPLE`,
+                },
             },
         };
     },
     "azure-native:containerservice:AgentPool": (name, inputs) => ({
         name: inputs.agentPoolName ?? name,
-        id: azureId(inputs, "Microsoft.ContainerService", `managedClusters/${inputs.resourceName}/agentPools/${inputs.agentPoolName ?? name}`),
+        id: azureId(
+            inputs,
+            "Microsoft.ContainerService",
+            `managedClusters/${inputs.resourceName}/agentPools/${inputs.agentPoolName ?? name}`,
+        ),
     }),
     "azure-native:storage:StorageAccount": (name, inputs) => {
         const account = inputs.accountName ?? `${name}example`;
         return {
             name: account,
             id: azureId(inputs, "Microsoft.Storage", `storageAccounts/${account}`),
-            primaryEndpoints: { blob: `https://${account}.blob.core.windows.net/`, dfs: `https://${account}.dfs.core.windows.net/` },
+            primaryEndpoints: {
+                blob: `https://${account}.blob.core.windows.net/`,
+                dfs: `https://${account}.dfs.core.windows.net/`,
+            },
         };
     },
     "azure-native:storage:BlobContainer": (name, inputs) => {
         const container = inputs.containerName ?? `${name}-example`;
-        return { name: container, id: azureId(inputs, "Microsoft.Storage", `storageAccounts/${inputs.accountName}/blobServices/default/containers/${container}`) };
+        return {
+            name: container,
+            id: azureId(
+                inputs,
+                "Microsoft.Storage",
+                `storageAccounts/${inputs.accountName}/blobServices/default/containers/${container}`,
+            ),
+        };
     },
     "azure-native:storage:Queue": (name, inputs) => {
         const queue = inputs.queueName ?? `${name}-example`;
-        return { name: queue, id: azureId(inputs, "Microsoft.Storage", `storageAccounts/${inputs.accountName}/queueServices/default/queues/${queue}`) };
+        return {
+            name: queue,
+            id: azureId(
+                inputs,
+                "Microsoft.Storage",
+                `storageAccounts/${inputs.accountName}/queueServices/default/queues/${queue}`,
+            ),
+        };
     },
     "azure-native:eventgrid:SystemTopic": (name, inputs) => {
         const topic = inputs.systemTopicName ?? `${name}-example`;
@@ -217,27 +289,53 @@ export const COMPUTED: Record<string, Computed> = {
     },
     "azure-native:containerregistry:Registry": (name, inputs) => {
         const registry = inputs.registryName ?? `${name}example`;
-        return { name: registry, id: azureId(inputs, "Microsoft.ContainerRegistry", `registries/${registry}`), loginServer: `${registry}.azurecr.io` };
+        return {
+            name: registry,
+            id: azureId(inputs, "Microsoft.ContainerRegistry", `registries/${registry}`),
+            loginServer: `${registry}.azurecr.io`,
+        };
     },
     "azure-native:keyvault:Vault": (name, inputs) => {
         const vault = inputs.vaultName ?? `${name}-example`;
-        return { name: vault, id: azureId(inputs, "Microsoft.KeyVault", `vaults/${vault}`), properties: { ...inputs.properties, vaultUri: `https://${vault}.vault.azure.net/` } };
+        return {
+            name: vault,
+            id: azureId(inputs, "Microsoft.KeyVault", `vaults/${vault}`),
+            properties: { ...inputs.properties, vaultUri: `https://${vault}.vault.azure.net/` },
+        };
     },
     "azure-native:keyvault:Key": (name, inputs) => {
         const key = inputs.keyName ?? name;
         const keyUri = `https://${inputs.vaultName}.vault.azure.net/keys/${key}`;
-        return { name: key, id: azureId(inputs, "Microsoft.KeyVault", `vaults/${inputs.vaultName}/keys/${key}`), keyUri, keyUriWithVersion: `${keyUri}/EXAMPLE0123456789` };
+        return {
+            name: key,
+            id: azureId(inputs, "Microsoft.KeyVault", `vaults/${inputs.vaultName}/keys/${key}`),
+            keyUri,
+            keyUriWithVersion: `${keyUri}/EXAMPLE0123456789`,
+        };
     },
     "azure-native:operationalinsights:Workspace": (name, inputs) => {
         const workspace = inputs.workspaceName ?? `${name}-example`;
-        return { name: workspace, id: azureId(inputs, "Microsoft.OperationalInsights", `workspaces/${workspace}`), customerId: mockGuid(`${name}-workspace`) };
+        return {
+            name: workspace,
+            id: azureId(inputs, "Microsoft.OperationalInsights", `workspaces/${workspace}`),
+            customerId: mockGuid(`${name}-workspace`),
+        };
     },
     "azure-native:authorization:RoleAssignment": (name, inputs) => {
         const guid = mockGuid(`${name}-assignment`);
         return { name: guid, id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${guid}` };
     },
-    "random:index/randomString:RandomString": (name, inputs) => ({ result: createHash("sha256").update(name).digest("hex").replace(/[^a-z]/g, "").padEnd(64, "x").slice(0, inputs.length ?? 8) }),
-    "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: `${name}-EXAMPLE-${"x".repeat(Math.max(0, (inputs.length ?? 16) - name.length - 9))}` }),
+    "random:index/randomString:RandomString": (name, inputs) => ({
+        result: createHash("sha256")
+            .update(name)
+            .digest("hex")
+            .replace(/[^a-z]/g, "")
+            .padEnd(64, "x")
+            .slice(0, inputs.length ?? 8),
+    }),
+    "random:index/randomPassword:RandomPassword": (name, inputs) => ({
+        result: `${name}-EXAMPLE-${"x".repeat(Math.max(0, (inputs.length ?? 16) - name.length - 9))}`,
+    }),
     "random:index/randomBytes:RandomBytes": (name) => ({ hex: `${name}EXAMPLE`, base64: `${name}EXAMPLE` }),
     "random:index/randomId:RandomId": (name) => ({ hex: `${name}EXAMPLE`, b64Url: `${name}EXAMPLE` }),
 };
@@ -246,7 +344,8 @@ export const COMPUTED: Record<string, Computed> = {
 export function toPlain(value: unknown, secretPaths?: { path: string; out: string[] }): unknown {
     if (value === null || value === undefined) return value ?? null;
     if (value === rpc.unknownValue) return COMPUTED_PLACEHOLDER;
-    if (Array.isArray(value)) return value.map((v, i) => toPlain(v, secretPaths && { ...secretPaths, path: `${secretPaths.path}[${i}]` }));
+    if (Array.isArray(value))
+        return value.map((v, i) => toPlain(v, secretPaths && { ...secretPaths, path: `${secretPaths.path}[${i}]` }));
     if (typeof value === "object") {
         const obj = value as Record<string, unknown>;
         const sig = obj[rpc.specialSigKey];
@@ -255,10 +354,14 @@ export function toPlain(value: unknown, secretPaths?: { path: string; out: strin
             return SECRET_PLACEHOLDER;
         }
         if (sig === rpc.specialResourceSig) return obj["urn"];
-        if (sig === rpc.specialOutputValueSig) return "value" in obj ? toPlain(obj["value"], secretPaths) : COMPUTED_PLACEHOLDER;
+        if (sig === rpc.specialOutputValueSig)
+            return "value" in obj ? toPlain(obj["value"], secretPaths) : COMPUTED_PLACEHOLDER;
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(obj)) {
-            out[k] = toPlain(v, secretPaths && { ...secretPaths, path: secretPaths.path ? `${secretPaths.path}.${k}` : k });
+            out[k] = toPlain(
+                v,
+                secretPaths && { ...secretPaths, path: secretPaths.path ? `${secretPaths.path}.${k}` : k },
+            );
         }
         return out;
     }
@@ -277,10 +380,16 @@ class PlanMocks implements pulumi.runtime.Mocks {
     constructor(private readonly ctx: { region: string; project: string; stack: string }) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-        const computed: Record<string, unknown> = { ...(COMPUTED[args.type]?.(args.name, args.inputs, this.ctx) ?? {}) };
+        const computed: Record<string, unknown> = {
+            ...(COMPUTED[args.type]?.(args.name, args.inputs, this.ctx) ?? {}),
+        };
         if (args.type.startsWith("aws:") && !("arn" in computed)) {
             const service = args.type.split(":")[1].split("/")[0];
-            computed.arn = awsArn(service, `${args.type.split(":")[2].toLowerCase()}/${args.name}-EXAMPLE`, this.ctx.region);
+            computed.arn = awsArn(
+                service,
+                `${args.type.split(":")[2].toLowerCase()}/${args.name}-EXAMPLE`,
+                this.ctx.region,
+            );
         }
         if (args.type.startsWith("kubernetes:") && args.inputs.metadata && !args.inputs.metadata.name) {
             computed.metadata = { ...args.inputs.metadata, name: `${args.name}-example` };
@@ -317,7 +426,10 @@ function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, innerResponse: any) => void) => {
         const secretInputs: string[] = [];
-        const inputs = toPlain(rpc.deserializeProperties(req.getObject(), true), { path: "", out: secretInputs }) as Record<string, unknown>;
+        const inputs = toPlain(rpc.deserializeProperties(req.getObject(), true), {
+            path: "",
+            out: secretInputs,
+        }) as Record<string, unknown>;
         const propertyDependencies: Record<string, string[]> = {};
         req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
             propertyDependencies[key] = deps.getUrnsList();
@@ -376,7 +488,10 @@ async function settle(value: unknown): Promise<{ value: unknown; secret: boolean
     }
     if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
         const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await settle(v)] as const));
-        return { value: Object.fromEntries(entries.map(([k, s]) => [k, s.value])), secret: entries.some(([, s]) => s.secret) };
+        return {
+            value: Object.fromEntries(entries.map(([k, s]) => [k, s.value])),
+            secret: entries.some(([, s]) => s.secret),
+        };
     }
     return { value, secret: false };
 }
@@ -387,7 +502,8 @@ function markComputed(value: unknown, invented: Set<string>): unknown {
         return value;
     }
     if (Array.isArray(value)) return value.map((v) => markComputed(v, invented));
-    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markComputed(v, invented)]));
+    if (value && typeof value === "object")
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markComputed(v, invented)]));
     return value;
 }
 
@@ -416,5 +532,12 @@ export async function runProgram(program: () => Promise<Record<string, unknown>>
         rawOutputs[key] = settled.secret ? SECRET_PLACEHOLDER : (settled.value ?? null);
         outputs[key] = settled.secret ? SECRET_PLACEHOLDER : markComputed(settled.value ?? null, mocks.invented);
     }
-    return { project: opts.project, stack: opts.stack, resources: planned, invokes: mocks.invokes, outputs, rawOutputs };
+    return {
+        project: opts.project,
+        stack: opts.stack,
+        resources: planned,
+        invokes: mocks.invokes,
+        outputs,
+        rawOutputs,
+    };
 }

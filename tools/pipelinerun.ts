@@ -20,7 +20,8 @@ import { loadStack } from "./stack";
 
 export function buildRun(argv: readonly string[]): string {
     const [name, ...rest] = argv;
-    if (!name || !(PIPELINE_NAMES as readonly string[]).includes(name)) throw new RunError(`first argument: one of ${PIPELINE_NAMES.join(", ")}`);
+    if (!name || !(PIPELINE_NAMES as readonly string[]).includes(name))
+        throw new RunError(`first argument: one of ${PIPELINE_NAMES.join(", ")}`);
     let stack = "dev";
     const params: Record<string, string> = {};
     for (let i = 0; i < rest.length; i++) {
@@ -36,11 +37,15 @@ export function buildRun(argv: readonly string[]): string {
     if (!result.config) throw new RunError(formatIssues(result.issues));
     const config = result.config;
     const pipeline = renderPipelines(config.pipelines).find((p) => p.metadata.name === name)!;
-    const run = pipelineRun(pipeline, allTasks({ promotion: config.pipelines.promotion, alerts: config.monitoring.alerts }), {
-        params,
-        trainingGpus: config.pipelines.trainingGpus,
-        gpuScheduling: GPU_SCHEDULING[config.cloud](config),
-    });
+    const run = pipelineRun(
+        pipeline,
+        allTasks({ promotion: config.pipelines.promotion, alerts: config.monitoring.alerts }),
+        {
+            params,
+            trainingGpus: config.pipelines.trainingGpus,
+            gpuScheduling: GPU_SCHEDULING[config.cloud](config),
+        },
+    );
     return stringify(run, { lineWidth: 0 });
 }
 

@@ -23,7 +23,12 @@ export interface PlanArgs {
 }
 
 export function parseArgs(argv: string[]): PlanArgs {
-    const args: PlanArgs = { stack: "dev", outDir: path.join(PROJECT_ROOT, "out"), quiet: false, projectDir: PROJECT_ROOT };
+    const args: PlanArgs = {
+        stack: "dev",
+        outDir: path.join(PROJECT_ROOT, "out"),
+        quiet: false,
+        projectDir: PROJECT_ROOT,
+    };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const value = () => {
@@ -36,7 +41,10 @@ export function parseArgs(argv: string[]): PlanArgs {
         else if (a === "--out") args.outDir = path.resolve(value());
         else if (a === "--quiet") args.quiet = true;
         else if (a === "--project-dir") args.projectDir = path.resolve(value());
-        else throw new UsageError(`unknown argument ${a}; usage: npm run plan -- [--stack <name>] [--out <dir>] [--project-dir <dir>] [--quiet]`);
+        else
+            throw new UsageError(
+                `unknown argument ${a}; usage: npm run plan -- [--stack <name>] [--out <dir>] [--project-dir <dir>] [--quiet]`,
+            );
     }
     return args;
 }
@@ -48,7 +56,8 @@ export function toManifest(r: PlannedResource): Record<string, unknown> | undefi
     const m = /^kubernetes:([^:]+):([^:]+)$/.exec(r.type);
     if (!m || !r.custom) return undefined;
     const [, groupVersion, kind] = m;
-    if (groupVersion.startsWith("helm.sh/") || groupVersion === "kustomize" || groupVersion.startsWith("yaml")) return undefined;
+    if (groupVersion.startsWith("helm.sh/") || groupVersion === "kustomize" || groupVersion.startsWith("yaml"))
+        return undefined;
     const apiVersion = groupVersion.startsWith("core/") ? groupVersion.slice("core/".length) : groupVersion;
     const { apiVersion: _a, kind: _k, ...rest } = r.inputs as Record<string, unknown>;
     return { apiVersion, kind, ...rest };
@@ -67,7 +76,8 @@ export function dashboardsOf(plan: Plan): { file: string; json: string }[] {
         if (r.type !== "kubernetes:core/v1:ConfigMap") continue;
         const inputs = r.inputs as { metadata?: { labels?: Record<string, string> }; data?: Record<string, string> };
         if (inputs.metadata?.labels?.[DASHBOARD_LABEL.key] !== DASHBOARD_LABEL.value) continue;
-        for (const [key, json] of Object.entries(inputs.data ?? {})) if (key.endsWith(".json")) out.push({ file: key, json });
+        for (const [key, json] of Object.entries(inputs.data ?? {}))
+            if (key.endsWith(".json")) out.push({ file: key, json });
     }
     return out;
 }
@@ -100,9 +110,11 @@ export function writePlan(plan: Plan, cloud: string, outDir: string): string {
     fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(doc, null, 2) + "\n");
     for (const r of plan.resources) {
         const obj = toManifest(r);
-        if (obj) fs.writeFileSync(path.join(dir, "manifests", manifestFileName(obj, r)), stringify(obj, { lineWidth: 0 }));
+        if (obj)
+            fs.writeFileSync(path.join(dir, "manifests", manifestFileName(obj, r)), stringify(obj, { lineWidth: 0 }));
     }
-    for (const d of dashboardsOf(plan)) fs.writeFileSync(path.join(dir, "dashboards", d.file), JSON.stringify(JSON.parse(d.json), null, 2) + "\n");
+    for (const d of dashboardsOf(plan))
+        fs.writeFileSync(path.join(dir, "dashboards", d.file), JSON.stringify(JSON.parse(d.json), null, 2) + "\n");
     return dir;
 }
 
@@ -118,8 +130,14 @@ export function renderTree(plan: Plan): string[] {
         const list = [...(children.get(parent) ?? [])].sort((a, b) => a.name.localeCompare(b.name));
         list.forEach((r, i) => {
             const last = i === list.length - 1;
-            const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained" : "", r.ignoreChanges.length ? `ignores ${r.ignoreChanges.join(",")}` : ""].filter(Boolean);
-            lines.push(`${prefix}${last ? "└─ " : "├─ "}${r.type}  ${r.name}${flags.length ? `  [${flags.join("; ")}]` : ""}`);
+            const flags = [
+                r.protect ? "protected" : "",
+                r.retainOnDelete ? "retained" : "",
+                r.ignoreChanges.length ? `ignores ${r.ignoreChanges.join(",")}` : "",
+            ].filter(Boolean);
+            lines.push(
+                `${prefix}${last ? "└─ " : "├─ "}${r.type}  ${r.name}${flags.length ? `  [${flags.join("; ")}]` : ""}`,
+            );
             walk(r.urn, prefix + (last ? "   " : "│  "));
         });
     };
@@ -138,7 +156,10 @@ async function main(): Promise<number> {
     try {
         args = parseArgs(process.argv.slice(2));
         const stacks = listStacks(args.projectDir);
-        if (!stacks.includes(args.stack)) throw new UsageError(`no stack "${args.stack}": Pulumi.${args.stack}.yaml does not exist; stacks: ${stacks.join(", ")}`);
+        if (!stacks.includes(args.stack))
+            throw new UsageError(
+                `no stack "${args.stack}": Pulumi.${args.stack}.yaml does not exist; stacks: ${stacks.join(", ")}`,
+            );
     } catch (err) {
         if (err instanceof UsageError) {
             process.stderr.write(`${err.message}\n`);
@@ -160,7 +181,9 @@ async function main(): Promise<number> {
     const cloud = String(plan.outputs.cloud ?? "unknown");
     const dir = writePlan(plan, cloud, args.outDir);
     const out: string[] = [];
-    out.push(`Offline plan of stack "${plan.stack}" (project ${plan.project}, cloud ${cloud}): what \`pulumi up\` would create.`);
+    out.push(
+        `Offline plan of stack "${plan.stack}" (project ${plan.project}, cloud ${cloud}): what \`pulumi up\` would create.`,
+    );
     out.push("Rendered under Pulumi's mock runtime from this stack's config: no credentials, no cloud calls.");
     out.push("");
     if (!args.quiet) {
@@ -173,7 +196,9 @@ async function main(): Promise<number> {
     out.push("Stack outputs ([computed] = known only after deployment, [secret] = stored encrypted):");
     for (const [key, value] of Object.entries(plan.outputs)) out.push(`  ${key}: ${JSON.stringify(value)}`);
     out.push("");
-    out.push(`Desired state written to ${path.relative(process.cwd(), dir) || dir}/ (plan.json, manifests/, dashboards/).`);
+    out.push(
+        `Desired state written to ${path.relative(process.cwd(), dir) || dir}/ (plan.json, manifests/, dashboards/).`,
+    );
     process.stdout.write(out.join("\n") + "\n");
     return 0;
 }
@@ -182,7 +207,7 @@ if (require.main === module) {
     main().then(
         (code) => process.exit(code),
         (err) => {
-            process.stderr.write(`plan failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+            process.stderr.write(`plan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
             process.exit(1);
         },
     );

@@ -33,7 +33,8 @@ function parseArgs(argv: string[]): Args {
         else if (a === "--markdown") args.markdown = true;
         else throw new UsageError(`unknown argument ${a}; usage: npm run policy -- [--stack <name>]... [--markdown]`);
     }
-    for (const s of args.stacks) if (!all.includes(s)) throw new UsageError(`no stack "${s}"; stacks: ${all.join(", ")}`);
+    for (const s of args.stacks)
+        if (!all.includes(s)) throw new UsageError(`no stack "${s}"; stacks: ${all.join(", ")}`);
     if (args.stacks.length === 0) args.stacks = all;
     return args;
 }
@@ -56,7 +57,9 @@ function render(results: StackResult[], markdown: boolean): string {
         }
     } else {
         for (const r of results) {
-            out.push(`Stack ${r.stack}: ${r.resources} resources, ${POLICIES.length} policies, ${r.violations.length} violation${r.violations.length === 1 ? "" : "s"}.`);
+            out.push(
+                `Stack ${r.stack}: ${r.resources} resources, ${POLICIES.length} policies, ${r.violations.length} violation${r.violations.length === 1 ? "" : "s"}.`,
+            );
             for (const v of r.violations) out.push(`  [${v.policy}] ${v.message}`);
         }
     }
@@ -75,7 +78,10 @@ async function main(): Promise<number> {
     const results: StackResult[] = [];
     for (const stack of args.stacks) {
         try {
-            const plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, loadStack(stack));
+            const plan = await runProgram(
+                program as unknown as () => Promise<Record<string, unknown>>,
+                loadStack(stack),
+            );
             results.push({ stack, resources: plan.resources.length, violations: (await checkPlan(plan)).violations });
         } catch (err) {
             if (!(err instanceof ConfigError)) throw err;
@@ -91,7 +97,9 @@ if (require.main === module) {
     main().then(
         (code) => process.exit(code),
         (err) => {
-            process.stderr.write(`policy check failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+            process.stderr.write(
+                `policy check failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+            );
             process.exit(1);
         },
     );

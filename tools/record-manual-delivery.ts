@@ -46,29 +46,66 @@ export function parseArgs(argv: readonly string[], now: number): ManualDelivery 
     const given: Record<string, string> = {};
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
-        if (!["--model", "--version", "--started", "--finished", "--result", "--task", "--run", "--pushgateway"].includes(flag)) throw new UsageError(`unknown argument ${flag}`);
+        if (
+            ![
+                "--model",
+                "--version",
+                "--started",
+                "--finished",
+                "--result",
+                "--task",
+                "--run",
+                "--pushgateway",
+            ].includes(flag)
+        )
+            throw new UsageError(`unknown argument ${flag}`);
         const value = argv[++i];
         if (value === undefined) throw new UsageError(`${flag} needs a value`);
         given[flag] = value;
     }
-    for (const required of ["--model", "--version", "--started"]) if (!given[required]) throw new UsageError(`${required} is required`);
-    for (const f of ["--model", "--version"]) if (!DNS_LABEL.test(given[f])) throw new UsageError(`${f} must be a DNS label like in mlops-testbed:models, got "${given[f]}"`);
+    for (const required of ["--model", "--version", "--started"])
+        if (!given[required]) throw new UsageError(`${required} is required`);
+    for (const f of ["--model", "--version"])
+        if (!DNS_LABEL.test(given[f]))
+            throw new UsageError(`${f} must be a DNS label like in mlops-testbed:models, got "${given[f]}"`);
     const result = given["--result"] ?? "success";
-    if (result !== "success" && result !== "failure") throw new UsageError(`--result must be success or failure, got "${result}"`);
+    if (result !== "success" && result !== "failure")
+        throw new UsageError(`--result must be success or failure, got "${result}"`);
     const started = parseTime("--started", given["--started"]);
     const finished = given["--finished"] ? parseTime("--finished", given["--finished"]) : now;
     if (finished < started) throw new UsageError("--finished is before --started");
     const task = given["--task"] ?? "deploy-new-version";
     if (!TASK_IDS.includes(task)) throw new UsageError(`--task must be one of ${TASK_IDS.join(", ")}, got "${task}"`);
-    const run = given["--run"] ?? `manual-${new Date(started * 1000).toISOString().replace(/[-:]|\.\d+/g, "").toLowerCase()}`;
+    const run =
+        given["--run"] ??
+        `manual-${new Date(started * 1000)
+            .toISOString()
+            .replace(/[-:]|\.\d+/g, "")
+            .toLowerCase()}`;
     if (!DNS_LABEL.test(run)) throw new UsageError(`--run must be a DNS label (letters, digits, -), got "${run}"`);
-    return { model: given["--model"], version: given["--version"], started, finished, succeeded: result === "success", task, run, pushgateway: given["--pushgateway"] ?? DEFAULT_PUSHGATEWAY };
+    return {
+        model: given["--model"],
+        version: given["--version"],
+        started,
+        finished,
+        succeeded: result === "success",
+        task,
+        run,
+        pushgateway: given["--pushgateway"] ?? DEFAULT_PUSHGATEWAY,
+    };
 }
 
 /** URL of the run's delivery group: the same grouping the pipelines' report step uses (task, run, ...), with mode=manual. */
 export function groupUrl(d: ManualDelivery): string {
     const seg = (k: string, v: string) => `/${k}/${encodeURIComponent(v)}`;
-    const grouping = [["task", d.task], ["run", d.run], ["model", d.model], ["version", d.version], ["mode", "manual"], ["part", "delivery"]];
+    const grouping = [
+        ["task", d.task],
+        ["run", d.run],
+        ["model", d.model],
+        ["version", d.version],
+        ["mode", "manual"],
+        ["part", "delivery"],
+    ];
     return `${d.pushgateway.replace(/\/$/, "")}/metrics/job/${JOB}${grouping.map(([k, v]) => seg(k, v)).join("")}`;
 }
 
@@ -80,14 +117,23 @@ export function exposition(d: ManualDelivery): string {
     const labels = `{namespace="${d.model}-${d.version}"}`;
     const recovers = STUDY_TASKS.find((t) => t.id === d.task)?.recovers ?? false;
     const samples: [string, number][] = [[METRICS.deliveryResult.name, d.succeeded ? 1 : 0]];
-    if (d.succeeded) samples.push([recovers ? METRICS.recoveryTime.name : METRICS.deployLeadTime.name, d.finished - d.started]);
-    samples.push([METRICS.deliveryRollbacks.name, recovers && d.succeeded ? 1 : 0], [METRICS.deliveryEnd.name, d.finished]);
+    if (d.succeeded)
+        samples.push([recovers ? METRICS.recoveryTime.name : METRICS.deployLeadTime.name, d.finished - d.started]);
+    samples.push(
+        [METRICS.deliveryRollbacks.name, recovers && d.succeeded ? 1 : 0],
+        [METRICS.deliveryEnd.name, d.finished],
+    );
     return samples.flatMap(([name, value]) => [`# TYPE ${name} gauge`, `${name}${labels} ${value}`]).join("\n") + "\n";
 }
 
 export async function push(d: ManualDelivery): Promise<void> {
-    const res = await fetch(groupUrl(d), { method: "PUT", body: exposition(d), headers: { "Content-Type": "text/plain; version=0.0.4" } });
-    if (res.status !== 200 && res.status !== 202) throw new Error(`the Pushgateway answered ${res.status}: ${await res.text()}`);
+    const res = await fetch(groupUrl(d), {
+        method: "PUT",
+        body: exposition(d),
+        headers: { "Content-Type": "text/plain; version=0.0.4" },
+    });
+    if (res.status !== 200 && res.status !== 202)
+        throw new Error(`the Pushgateway answered ${res.status}: ${await res.text()}`);
 }
 
 async function main(): Promise<number> {
@@ -96,7 +142,9 @@ async function main(): Promise<number> {
         d = parseArgs(process.argv.slice(2), Date.now() / 1000);
     } catch (err) {
         if (err instanceof UsageError) {
-            process.stderr.write(`${err.message}\nusage: npm run record-manual-delivery -- --model <m> --version <v> --started <time> [--finished <time>] [--result success|failure] [--task <study task>] [--run <id>] [--pushgateway <url>]\n`);
+            process.stderr.write(
+                `${err.message}\nusage: npm run record-manual-delivery -- --model <m> --version <v> --started <time> [--finished <time>] [--result success|failure] [--task <study task>] [--run <id>] [--pushgateway <url>]\n`,
+            );
             return 2;
         }
         throw err;
@@ -107,7 +155,9 @@ async function main(): Promise<number> {
         process.stderr.write(`${(err as Error).message}\n`);
         return 1;
     }
-    process.stdout.write(`recorded manual delivery of ${d.model} ${d.version}: ${d.succeeded ? `lead time ${d.finished - d.started} s` : "failed"}\n`);
+    process.stdout.write(
+        `recorded manual delivery of ${d.model} ${d.version}: ${d.succeeded ? `lead time ${d.finished - d.started} s` : "failed"}\n`,
+    );
     return 0;
 }
 

@@ -10,7 +10,16 @@
 import { spawnSync } from "node:child_process";
 import { MONITORING_SERVICES, portForwardCommand } from "../components/k8s/constants";
 import { FORMATS, render, type Format, type Report } from "./report/format";
-import { COMPARISON_COLUMNS, QUALITY_COLUMNS, comparisonQueries, comparisonTable, qualityQueries, qualityTable, type VectorSample, type Window } from "./report/queries";
+import {
+    COMPARISON_COLUMNS,
+    QUALITY_COLUMNS,
+    comparisonQueries,
+    comparisonTable,
+    qualityQueries,
+    qualityTable,
+    type VectorSample,
+    type Window,
+} from "./report/queries";
 
 export class UsageError extends Error {}
 export class PrometheusError extends Error {}
@@ -24,7 +33,8 @@ export interface ReportArgs {
     format: Format;
 }
 
-const USAGE = "usage: npm run report -- [--prometheus <url>] [--stack <name>] [--since <duration|date>] [--until <date>] [--format markdown|csv|json]";
+const USAGE =
+    "usage: npm run report -- [--prometheus <url>] [--stack <name>] [--since <duration|date>] [--until <date>] [--format markdown|csv|json]";
 
 /** Where Prometheus is when nothing says otherwise: the local end of the stack output prometheusUrl's port-forward. */
 export const DEFAULT_PROMETHEUS = `http://localhost:${MONITORING_SERVICES.prometheus.localPort}`;
@@ -39,7 +49,8 @@ export function parseArgs(argv: string[]): ReportArgs {
         if (a.startsWith("--") && eq > 0) [a, inline] = [a.slice(0, eq), a.slice(eq + 1)];
         const value = () => {
             const v = inline ?? argv[++i];
-            if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${a} needs a value; ${USAGE}`);
+            if (v === undefined || v === "" || (inline === undefined && v.startsWith("--")))
+                throw new UsageError(`${a} needs a value; ${USAGE}`);
             return v;
         };
         if (a === "--prometheus") args.prometheus = value();
@@ -48,11 +59,13 @@ export function parseArgs(argv: string[]): ReportArgs {
         else if (a === "--until") args.until = value();
         else if (a === "--format") {
             const f = value();
-            if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, not "${f}"`);
+            if (!(FORMATS as readonly string[]).includes(f))
+                throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, not "${f}"`);
             args.format = f as Format;
         } else throw new UsageError(`unknown argument ${a}; ${USAGE}`);
     }
-    if (args.prometheus !== undefined && !/^https?:\/\/[^/]/.test(args.prometheus)) throw new UsageError(`--prometheus must be an http(s) URL, not "${args.prometheus}"`);
+    if (args.prometheus !== undefined && !/^https?:\/\/[^/]/.test(args.prometheus))
+        throw new UsageError(`--prometheus must be an http(s) URL, not "${args.prometheus}"`);
     return args;
 }
 
@@ -62,7 +75,10 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w
 export function parseTime(text: string, what: string): number {
     if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
     const t = Date.parse(text);
-    if (Number.isNaN(t)) throw new UsageError(`${what} "${text}" is neither a date (2025-01-31, 2025-01-31T12:00:00Z), Unix seconds nor (for --since) a duration like 7d`);
+    if (Number.isNaN(t))
+        throw new UsageError(
+            `${what} "${text}" is neither a date (2025-01-31, 2025-01-31T12:00:00Z), Unix seconds nor (for --since) a duration like 7d`,
+        );
     return t / 1000;
 }
 
@@ -71,34 +87,64 @@ export function parseWindow(since: string, until: string | undefined, now: numbe
     const end = until === undefined ? now : parseTime(until, "--until");
     const d = /^(\d+)([smhdwy])$/.exec(since);
     const start = d ? end - Number(d[1]) * UNIT_SECONDS[d[2]] : parseTime(since, "--since");
-    if (!(start < end)) throw new UsageError(`--since (${new Date(start * 1000).toISOString()}) must be before --until (${new Date(end * 1000).toISOString()})`);
+    if (!(start < end))
+        throw new UsageError(
+            `--since (${new Date(start * 1000).toISOString()}) must be before --until (${new Date(end * 1000).toISOString()})`,
+        );
     return { since: start, until: end };
 }
 
 /** The Prometheus URL to query and the hint to print when it is unreachable. */
-export function resolvePrometheus(args: ReportArgs, stackOutput: (stack: string) => string | null): { url: string; hint: string } {
+export function resolvePrometheus(
+    args: ReportArgs,
+    stackOutput: (stack: string) => string | null,
+): { url: string; hint: string } {
     if (args.prometheus) return { url: args.prometheus.replace(/\/+$/, ""), hint: "check the URL" };
     if (args.stack) {
         const value = stackOutput(args.stack);
-        if (!value) throw new UsageError(`stack ${args.stack} has no prometheusUrl output (monitoring not deployed?); pass --prometheus <url>`);
-        if (/^https?:\/\//.test(value)) return { url: value.replace(/\/+$/, ""), hint: "check the stack's prometheusUrl" };
+        if (!value)
+            throw new UsageError(
+                `stack ${args.stack} has no prometheusUrl output (monitoring not deployed?); pass --prometheus <url>`,
+            );
+        if (/^https?:\/\//.test(value))
+            return { url: value.replace(/\/+$/, ""), hint: "check the stack's prometheusUrl" };
         const port = / (\d+):\d+\s*$/.exec(value)?.[1];
-        if (!port) throw new UsageError(`cannot read a URL or a port-forward from prometheusUrl "${value}"; pass --prometheus <url>`);
+        if (!port)
+            throw new UsageError(
+                `cannot read a URL or a port-forward from prometheusUrl "${value}"; pass --prometheus <url>`,
+            );
         return { url: `http://localhost:${port}`, hint: `start the port-forward first: ${value}` };
     }
-    return { url: DEFAULT_PROMETHEUS, hint: `start the port-forward first (${PORT_FORWARD_HINT}, the stack output prometheusUrl) or pass --prometheus <url>` };
+    return {
+        url: DEFAULT_PROMETHEUS,
+        hint: `start the port-forward first (${PORT_FORWARD_HINT}, the stack output prometheusUrl) or pass --prometheus <url>`,
+    };
 }
 
 /** The stack output prometheusUrl, read with the Pulumi CLI. */
 function pulumiStackOutput(stack: string): string | null {
-    const r = spawnSync("pulumi", ["stack", "output", "prometheusUrl", "--json", "--stack", stack], { encoding: "utf8" });
-    if (r.error) throw new UsageError(`cannot read the outputs of stack ${stack}: the pulumi CLI is not available (${(r.error as NodeJS.ErrnoException).code}); pass --prometheus <url>`);
-    if (r.status !== 0) throw new UsageError(`cannot read the outputs of stack ${stack}: ${(r.stderr || r.stdout).trim().split("\n")[0]}`);
+    const r = spawnSync("pulumi", ["stack", "output", "prometheusUrl", "--json", "--stack", stack], {
+        encoding: "utf8",
+    });
+    if (r.error)
+        throw new UsageError(
+            `cannot read the outputs of stack ${stack}: the pulumi CLI is not available (${(r.error as NodeJS.ErrnoException).code}); pass --prometheus <url>`,
+        );
+    if (r.status !== 0)
+        throw new UsageError(
+            `cannot read the outputs of stack ${stack}: ${(r.stderr || r.stdout).trim().split("\n")[0]}`,
+        );
     return JSON.parse(r.stdout) as string | null;
 }
 
 /** Runs one instant query; failures become a one-line PrometheusError. */
-export async function instantQuery(url: string, expr: string, time: number, hint: string, timeoutMs = 30_000): Promise<VectorSample[]> {
+export async function instantQuery(
+    url: string,
+    expr: string,
+    time: number,
+    hint: string,
+    timeoutMs = 30_000,
+): Promise<VectorSample[]> {
     let res: Response;
     try {
         res = await fetch(`${url}/api/v1/query`, {
@@ -109,22 +155,41 @@ export async function instantQuery(url: string, expr: string, time: number, hint
         });
     } catch (err) {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        const why = (err as Error).name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : cause?.code ?? cause?.message ?? (err as Error).message;
+        const why =
+            (err as Error).name === "TimeoutError"
+                ? `no answer within ${timeoutMs / 1000} s`
+                : (cause?.code ?? cause?.message ?? (err as Error).message);
         throw new PrometheusError(`cannot reach Prometheus at ${url} (${why}); ${hint}`);
     }
     const text = await res.text();
-    let body: { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: VectorSample[] } };
+    let body: {
+        status?: string;
+        error?: string;
+        errorType?: string;
+        data?: { resultType?: string; result?: VectorSample[] };
+    };
     try {
         body = JSON.parse(text);
     } catch {
-        throw new PrometheusError(`${url} did not answer like Prometheus (HTTP ${res.status}, not JSON): is it the Prometheus server?`);
+        throw new PrometheusError(
+            `${url} did not answer like Prometheus (HTTP ${res.status}, not JSON): is it the Prometheus server?`,
+        );
     }
-    if (body.status !== "success") throw new PrometheusError(`Prometheus at ${url} refused a query (${body.errorType ?? `HTTP ${res.status}`}: ${body.error ?? "no message"}): ${expr}`);
-    if (body.data?.resultType !== "vector") throw new PrometheusError(`Prometheus at ${url} answered a ${body.data?.resultType} where a vector was expected: ${expr}`);
+    if (body.status !== "success")
+        throw new PrometheusError(
+            `Prometheus at ${url} refused a query (${body.errorType ?? `HTTP ${res.status}`}: ${body.error ?? "no message"}): ${expr}`,
+        );
+    if (body.data?.resultType !== "vector")
+        throw new PrometheusError(
+            `Prometheus at ${url} answered a ${body.data?.resultType} where a vector was expected: ${expr}`,
+        );
     return body.data.result ?? [];
 }
 
-async function runAll<K extends string>(queries: Record<K, string>, run: (expr: string) => Promise<VectorSample[]>): Promise<Record<K, VectorSample[]>> {
+async function runAll<K extends string>(
+    queries: Record<K, string>,
+    run: (expr: string) => Promise<VectorSample[]>,
+): Promise<Record<K, VectorSample[]>> {
     const entries = Object.entries(queries) as [K, string][];
     const out = {} as Record<K, VectorSample[]>;
     for (const [k, expr] of entries) out[k] = await run(expr);
@@ -139,7 +204,10 @@ export async function buildReport(url: string, window: Window, hint: string): Pr
     return { window, comparison, quality };
 }
 
-export async function main(argv: string[], now = Date.now() / 1000): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function main(
+    argv: string[],
+    now = Date.now() / 1000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
     if (argv.includes("--help") || argv.includes("-h")) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
     try {
         const args = parseArgs(argv);
@@ -147,7 +215,9 @@ export async function main(argv: string[], now = Date.now() / 1000): Promise<{ c
         const { url, hint } = resolvePrometheus(args, pulumiStackOutput);
         const report = await buildReport(url, window, hint);
         const empty = report.comparison.every((r) => r.cells.runs === 0) && report.quality.length === 0;
-        const note = empty ? `Prometheus at ${url} has no task runs and no model-server metrics in this window: every cell is "no data".\n` : "";
+        const note = empty
+            ? `Prometheus at ${url} has no task runs and no model-server metrics in this window: every cell is "no data".\n`
+            : "";
         return { code: 0, stdout: render(report, args.format), stderr: note };
     } catch (err) {
         if (err instanceof UsageError) return { code: 2, stdout: "", stderr: `${err.message}\n` };

@@ -29,11 +29,20 @@ export function listStacks(root = PROJECT_ROOT): string[] {
 }
 
 /** Turns a parsed config map into Pulumi's string form; `{ secure: ... }` values become secret keys. */
-export function toPulumiConfig(values: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[] } {
+export function toPulumiConfig(values: Record<string, unknown>): {
+    config: Record<string, string>;
+    secretKeys: string[];
+} {
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries(values)) {
-        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
+        if (
+            value &&
+            typeof value === "object" &&
+            !Array.isArray(value) &&
+            "secure" in value &&
+            Object.keys(value).length === 1
+        ) {
             // Encrypted with the stack's key: unreadable offline, so the plan sees a placeholder secret.
             config[key] = "[secret]";
             secretKeys.push(key);

@@ -29,45 +29,83 @@ export class SecureBucket extends pulumi.ComponentResource {
     constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:SecureBucket", name, {}, opts);
         const stateful = statefulOptions(args.protection, this);
-        const bucket = new s3.Bucket(`${name}-bucket`, {
-            forceDestroy: args.protection === "disposable",
-            tags: { ...args.tags, purpose: args.purpose },
-        }, stateful);
-        const versioning = new s3.BucketVersioning(`${name}-versioning`, {
-            bucket: bucket.id,
-            versioningConfiguration: { status: "Enabled" },
-        }, stateful);
-        new s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
-            bucket: bucket.id,
-            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }],
-        }, stateful);
-        const publicAccess = new s3.BucketPublicAccessBlock(`${name}-public-access`, {
-            bucket: bucket.id,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        }, stateful);
-        new s3.BucketOwnershipControls(`${name}-ownership`, {
-            bucket: bucket.id,
-            rule: { objectOwnership: "BucketOwnerEnforced" },
-        }, stateful);
-        new s3.BucketPolicy(`${name}-tls-only`, {
-            bucket: bucket.id,
-            policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyPolicy(arn))),
-        }, { ...stateful, dependsOn: [publicAccess] });
-        new s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
-            bucket: bucket.id,
-            rules: [
-                {
-                    id: "expire-noncurrent-versions",
-                    status: "Enabled",
-                    filter: { prefix: "" },
-                    noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays },
-                },
-                { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
-            ],
-        }, { ...stateful, dependsOn: [versioning] });
+        const bucket = new s3.Bucket(
+            `${name}-bucket`,
+            {
+                forceDestroy: args.protection === "disposable",
+                tags: { ...args.tags, purpose: args.purpose },
+            },
+            stateful,
+        );
+        const versioning = new s3.BucketVersioning(
+            `${name}-versioning`,
+            {
+                bucket: bucket.id,
+                versioningConfiguration: { status: "Enabled" },
+            },
+            stateful,
+        );
+        new s3.BucketServerSideEncryptionConfiguration(
+            `${name}-sse`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+                        bucketKeyEnabled: true,
+                    },
+                ],
+            },
+            stateful,
+        );
+        const publicAccess = new s3.BucketPublicAccessBlock(
+            `${name}-public-access`,
+            {
+                bucket: bucket.id,
+                blockPublicAcls: true,
+                blockPublicPolicy: true,
+                ignorePublicAcls: true,
+                restrictPublicBuckets: true,
+            },
+            stateful,
+        );
+        new s3.BucketOwnershipControls(
+            `${name}-ownership`,
+            {
+                bucket: bucket.id,
+                rule: { objectOwnership: "BucketOwnerEnforced" },
+            },
+            stateful,
+        );
+        new s3.BucketPolicy(
+            `${name}-tls-only`,
+            {
+                bucket: bucket.id,
+                policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyPolicy(arn))),
+            },
+            { ...stateful, dependsOn: [publicAccess] },
+        );
+        new s3.BucketLifecycleConfiguration(
+            `${name}-lifecycle`,
+            {
+                bucket: bucket.id,
+                rules: [
+                    {
+                        id: "expire-noncurrent-versions",
+                        status: "Enabled",
+                        filter: { prefix: "" },
+                        noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays },
+                    },
+                    {
+                        id: "abort-incomplete-uploads",
+                        status: "Enabled",
+                        filter: { prefix: "" },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                    },
+                ],
+            },
+            { ...stateful, dependsOn: [versioning] },
+        );
         if (args.eventBridge) {
             new s3.BucketNotification(`${name}-events`, { bucket: bucket.id, eventbridge: true }, stateful);
         }
@@ -108,15 +146,32 @@ export class AwsArtifactStore extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsArtifactStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:ArtifactStore", name, {}, opts);
-        const key = new kms.Key(`${name}-key`, {
-            description: "Encrypts the testbed's model and dataset buckets",
-            enableKeyRotation: true,
-            deletionWindowInDays: args.protection === "protected" ? 30 : 7,
+        const key = new kms.Key(
+            `${name}-key`,
+            {
+                description: "Encrypts the testbed's model and dataset buckets",
+                enableKeyRotation: true,
+                deletionWindowInDays: args.protection === "protected" ? 30 : 7,
+                tags: args.tags,
+            },
+            statefulOptions(args.protection, this),
+        );
+        const common = {
+            kmsKeyArn: key.arn,
+            noncurrentVersionDays: args.noncurrentVersionDays,
+            protection: args.protection,
             tags: args.tags,
-        }, statefulOptions(args.protection, this));
-        const common = { kmsKeyArn: key.arn, noncurrentVersionDays: args.noncurrentVersionDays, protection: args.protection, tags: args.tags };
-        this.models = new SecureBucket(`${name}-models`, { ...common, purpose: "models", eventBridge: false }, { parent: this });
-        this.datasets = new SecureBucket(`${name}-datasets`, { ...common, purpose: "datasets", eventBridge: true }, { parent: this });
+        };
+        this.models = new SecureBucket(
+            `${name}-models`,
+            { ...common, purpose: "models", eventBridge: false },
+            { parent: this },
+        );
+        this.datasets = new SecureBucket(
+            `${name}-datasets`,
+            { ...common, purpose: "datasets", eventBridge: true },
+            { parent: this },
+        );
         this.kmsKeyArn = key.arn;
         this.registerOutputs({ kmsKeyArn: this.kmsKeyArn });
     }

@@ -92,23 +92,31 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterAutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:ClusterAutoscaler", name, {}, opts);
-        const role = new IrsaRole(`${name}-identity`, {
-            namespace: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace,
-            serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
-            oidcProviderArn: args.oidcProviderArn,
-            oidcIssuer: args.oidcIssuer,
-            statements: clusterAutoscalerStatements(args.clusterName),
-            tags: args.tags,
-        }, { parent: this });
+        const role = new IrsaRole(
+            `${name}-identity`,
+            {
+                namespace: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace,
+                serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.name,
+                oidcProviderArn: args.oidcProviderArn,
+                oidcIssuer: args.oidcIssuer,
+                statements: clusterAutoscalerStatements(args.clusterName),
+                tags: args.tags,
+            },
+            { parent: this },
+        );
         const chart = CHARTS.clusterAutoscaler;
-        new k8s.helm.v3.Release(`${name}-release`, {
-            name: "cluster-autoscaler",
-            chart: chart.chart,
-            version: chart.version,
-            repositoryOpts: { repo: chart.repo },
-            namespace: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace,
-            values: clusterAutoscalerValues(args, role.roleArn),
-        }, { parent: this });
+        new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: "cluster-autoscaler",
+                chart: chart.chart,
+                version: chart.version,
+                repositoryOpts: { repo: chart.repo },
+                namespace: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT.namespace,
+                values: clusterAutoscalerValues(args, role.roleArn),
+            },
+            { parent: this },
+        );
         this.roleArn = role.roleArn;
         this.registerOutputs({ roleArn: this.roleArn });
     }

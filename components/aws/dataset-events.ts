@@ -17,20 +17,29 @@ export function objectCreatedPattern(bucketName: string) {
 export function queuePolicy(queueArn: string, ruleArn: string) {
     return {
         Version: "2012-10-17",
-        Statement: [{
-            Sid: "EventBridgeRuleOnly",
-            Effect: "Allow",
-            Principal: { Service: "events.amazonaws.com" },
-            Action: "sqs:SendMessage",
-            Resource: queueArn,
-            Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
-        }],
+        Statement: [
+            {
+                Sid: "EventBridgeRuleOnly",
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "sqs:SendMessage",
+                Resource: queueArn,
+                Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+            },
+        ],
     };
 }
 
 /** What a consumer identity may do on the queue: read, delete what it read, nothing else. */
 export function consumerStatements(queueArn: string) {
-    return [{ Sid: "ConsumeDatasetChanges", Effect: "Allow" as const, Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [queueArn] }];
+    return [
+        {
+            Sid: "ConsumeDatasetChanges",
+            Effect: "Allow" as const,
+            Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            Resource: [queueArn],
+        },
+    ];
 }
 
 /**
@@ -45,24 +54,40 @@ export class AwsDatasetEvents extends pulumi.ComponentResource {
     constructor(name: string, args: DatasetEventsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:DatasetEvents", name, {}, opts);
         const parent = { parent: this };
-        const dlq = new sqs.Queue(`${name}-dlq`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 86400, tags: args.tags }, parent);
-        const queue = new sqs.Queue(`${name}-queue`, {
-            sqsManagedSseEnabled: true,
-            messageRetentionSeconds: 4 * 86400,
-            visibilityTimeoutSeconds: 60,
-            receiveWaitTimeSeconds: 20,
-            redrivePolicy: dlq.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 5 })),
-            tags: args.tags,
-        }, parent);
-        const rule = new cloudwatch.EventRule(`${name}-rule`, {
-            description: "Object creations in the datasets bucket, for the dataset-change trigger",
-            eventPattern: pulumi.output(args.bucketName).apply((b) => JSON.stringify(objectCreatedPattern(b))),
-            tags: args.tags,
-        }, parent);
-        new sqs.QueuePolicy(`${name}-policy`, {
-            queueUrl: queue.url,
-            policy: pulumi.all([queue.arn, rule.arn]).apply(([q, r]) => JSON.stringify(queuePolicy(q, r))),
-        }, parent);
+        const dlq = new sqs.Queue(
+            `${name}-dlq`,
+            { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 86400, tags: args.tags },
+            parent,
+        );
+        const queue = new sqs.Queue(
+            `${name}-queue`,
+            {
+                sqsManagedSseEnabled: true,
+                messageRetentionSeconds: 4 * 86400,
+                visibilityTimeoutSeconds: 60,
+                receiveWaitTimeSeconds: 20,
+                redrivePolicy: dlq.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 5 })),
+                tags: args.tags,
+            },
+            parent,
+        );
+        const rule = new cloudwatch.EventRule(
+            `${name}-rule`,
+            {
+                description: "Object creations in the datasets bucket, for the dataset-change trigger",
+                eventPattern: pulumi.output(args.bucketName).apply((b) => JSON.stringify(objectCreatedPattern(b))),
+                tags: args.tags,
+            },
+            parent,
+        );
+        new sqs.QueuePolicy(
+            `${name}-policy`,
+            {
+                queueUrl: queue.url,
+                policy: pulumi.all([queue.arn, rule.arn]).apply(([q, r]) => JSON.stringify(queuePolicy(q, r))),
+            },
+            parent,
+        );
         new cloudwatch.EventTarget(`${name}-target`, { rule: rule.name, arn: queue.arn }, parent);
         this.queueUrl = queue.url;
         this.queueArn = queue.arn;

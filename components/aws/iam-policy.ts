@@ -19,7 +19,14 @@ export interface PolicyDocument {
 const OBJECT_ACTIONS: Record<AccessMode, string[]> = {
     read: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"],
     write: ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"],
-    "read-write": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"],
+    "read-write": [
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetObjectTagging",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:AbortMultipartUpload",
+    ],
 };
 
 const KMS_ACTIONS: Record<AccessMode, string[]> = {
@@ -32,14 +39,25 @@ const KMS_ACTIONS: Record<AccessMode, string[]> = {
  * Least-privilege S3 statements for store grants: object actions only under each prefix, listing only
  * under each prefix, never s3:DeleteObject (artifacts are immutable; versioning keeps history).
  */
-export function s3GrantStatements(grants: readonly StoreGrant[], bucketArns: Readonly<Record<StoreName, string>>, kmsKeyArn: string): PolicyStatement[] {
+export function s3GrantStatements(
+    grants: readonly StoreGrant[],
+    bucketArns: Readonly<Record<StoreName, string>>,
+    kmsKeyArn: string,
+): PolicyStatement[] {
     const statements: PolicyStatement[] = [];
     grants.forEach((g, i) => {
         if (g.prefix.startsWith("/") || (g.prefix !== "" && !g.prefix.endsWith("/")) || g.prefix.includes("*")) {
-            throw new Error(`store prefix "${g.prefix}" must be "" or end with "/", without a leading "/" or wildcards`);
+            throw new Error(
+                `store prefix "${g.prefix}" must be "" or end with "/", without a leading "/" or wildcards`,
+            );
         }
         const bucket = bucketArns[g.store];
-        statements.push({ Sid: `Objects${i}`, Effect: "Allow", Action: OBJECT_ACTIONS[g.access], Resource: `${bucket}/${g.prefix}*` });
+        statements.push({
+            Sid: `Objects${i}`,
+            Effect: "Allow",
+            Action: OBJECT_ACTIONS[g.access],
+            Resource: `${bucket}/${g.prefix}*`,
+        });
         statements.push({
             Sid: `List${i}`,
             Effect: "Allow",
@@ -50,7 +68,8 @@ export function s3GrantStatements(grants: readonly StoreGrant[], bucketArns: Rea
     });
     const modes = new Set(grants.map((g) => g.access));
     const kmsActions = [...new Set([...modes].flatMap((m) => KMS_ACTIONS[m]))].sort();
-    if (kmsActions.length > 0) statements.push({ Sid: "StoreKey", Effect: "Allow", Action: kmsActions, Resource: kmsKeyArn });
+    if (kmsActions.length > 0)
+        statements.push({ Sid: "StoreKey", Effect: "Allow", Action: kmsActions, Resource: kmsKeyArn });
     return statements;
 }
 
@@ -76,7 +95,12 @@ export function ecrPushStatements(repositoryArn: string): PolicyStatement[] {
 }
 
 /** Trust policy that lets exactly one Kubernetes service account assume a role through the cluster's OIDC provider. */
-export function irsaTrustPolicy(oidcProviderArn: string, oidcIssuer: string, namespace: string, serviceAccount: string): PolicyDocument {
+export function irsaTrustPolicy(
+    oidcProviderArn: string,
+    oidcIssuer: string,
+    namespace: string,
+    serviceAccount: string,
+): PolicyDocument {
     const issuer = oidcIssuer.replace(/^https:\/\//, "");
     return {
         Version: "2012-10-17",

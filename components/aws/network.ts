@@ -35,56 +35,103 @@ export class AwsNetwork extends pulumi.ComponentResource {
         const zones = getAvailabilityZonesOutput({ state: "available" }, parent).names;
         const clusterTag = { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" };
 
-        const vpc = new aws.Vpc(`${name}-vpc`, {
-            cidrBlock: args.cidr,
-            enableDnsHostnames: true,
-            enableDnsSupport: true,
-            tags: { ...args.tags, Name: `${name}-vpc` },
-        }, parent);
-        const igw = new aws.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { ...args.tags, Name: `${name}-igw` } }, parent);
-        const publicRoutes = new aws.RouteTable(`${name}-public-rt`, {
-            vpcId: vpc.id,
-            routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
-            tags: { ...args.tags, Name: `${name}-public` },
-        }, parent);
+        const vpc = new aws.Vpc(
+            `${name}-vpc`,
+            {
+                cidrBlock: args.cidr,
+                enableDnsHostnames: true,
+                enableDnsSupport: true,
+                tags: { ...args.tags, Name: `${name}-vpc` },
+            },
+            parent,
+        );
+        const igw = new aws.InternetGateway(
+            `${name}-igw`,
+            { vpcId: vpc.id, tags: { ...args.tags, Name: `${name}-igw` } },
+            parent,
+        );
+        const publicRoutes = new aws.RouteTable(
+            `${name}-public-rt`,
+            {
+                vpcId: vpc.id,
+                routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+                tags: { ...args.tags, Name: `${name}-public` },
+            },
+            parent,
+        );
 
         const publicSubnets = plan.publicCidrs.map((cidr, i) => {
-            const subnet = new aws.Subnet(`${name}-public-${i}`, {
-                vpcId: vpc.id,
-                cidrBlock: cidr,
-                availabilityZone: zones[i],
-                mapPublicIpOnLaunch: false,
-                tags: { ...args.tags, ...clusterTag, Name: `${name}-public-${i}`, "kubernetes.io/role/elb": "1" },
-            }, parent);
-            new aws.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, parent);
+            const subnet = new aws.Subnet(
+                `${name}-public-${i}`,
+                {
+                    vpcId: vpc.id,
+                    cidrBlock: cidr,
+                    availabilityZone: zones[i],
+                    mapPublicIpOnLaunch: false,
+                    tags: { ...args.tags, ...clusterTag, Name: `${name}-public-${i}`, "kubernetes.io/role/elb": "1" },
+                },
+                parent,
+            );
+            new aws.RouteTableAssociation(
+                `${name}-public-${i}`,
+                { subnetId: subnet.id, routeTableId: publicRoutes.id },
+                parent,
+            );
             return subnet;
         });
 
         this.natGatewayCount = args.natGateways === "single" ? 1 : args.availabilityZones;
         const natGateways = Array.from({ length: this.natGatewayCount }, (_, i) => {
-            const eip = new aws.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: { ...args.tags, Name: `${name}-nat-${i}` } }, parent);
-            return new aws.NatGateway(`${name}-nat-${i}`, {
-                allocationId: eip.id,
-                subnetId: publicSubnets[i].id,
-                tags: { ...args.tags, Name: `${name}-nat-${i}` },
-            }, { parent: this, dependsOn: [igw] });
+            const eip = new aws.Eip(
+                `${name}-nat-${i}`,
+                { domain: "vpc", tags: { ...args.tags, Name: `${name}-nat-${i}` } },
+                parent,
+            );
+            return new aws.NatGateway(
+                `${name}-nat-${i}`,
+                {
+                    allocationId: eip.id,
+                    subnetId: publicSubnets[i].id,
+                    tags: { ...args.tags, Name: `${name}-nat-${i}` },
+                },
+                { parent: this, dependsOn: [igw] },
+            );
         });
 
         const privateEgress: pulumi.Resource[] = [];
         const privateSubnets = plan.privateCidrs.map((cidr, i) => {
-            const subnet = new aws.Subnet(`${name}-private-${i}`, {
-                vpcId: vpc.id,
-                cidrBlock: cidr,
-                availabilityZone: zones[i],
-                tags: { ...args.tags, ...clusterTag, Name: `${name}-private-${i}`, "kubernetes.io/role/internal-elb": "1" },
-            }, parent);
+            const subnet = new aws.Subnet(
+                `${name}-private-${i}`,
+                {
+                    vpcId: vpc.id,
+                    cidrBlock: cidr,
+                    availabilityZone: zones[i],
+                    tags: {
+                        ...args.tags,
+                        ...clusterTag,
+                        Name: `${name}-private-${i}`,
+                        "kubernetes.io/role/internal-elb": "1",
+                    },
+                },
+                parent,
+            );
             const nat = natGateways[Math.min(i, natGateways.length - 1)];
-            const routes = new aws.RouteTable(`${name}-private-rt-${i}`, {
-                vpcId: vpc.id,
-                routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
-                tags: { ...args.tags, Name: `${name}-private-${i}` },
-            }, parent);
-            privateEgress.push(new aws.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: routes.id }, parent));
+            const routes = new aws.RouteTable(
+                `${name}-private-rt-${i}`,
+                {
+                    vpcId: vpc.id,
+                    routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
+                    tags: { ...args.tags, Name: `${name}-private-${i}` },
+                },
+                parent,
+            );
+            privateEgress.push(
+                new aws.RouteTableAssociation(
+                    `${name}-private-${i}`,
+                    { subnetId: subnet.id, routeTableId: routes.id },
+                    parent,
+                ),
+            );
             return subnet;
         });
 
@@ -92,6 +139,10 @@ export class AwsNetwork extends pulumi.ComponentResource {
         this.vpcId = vpc.id;
         this.publicSubnetIds = publicSubnets.map((s) => s.id);
         this.privateSubnetIds = privateSubnets.map((s) => s.id);
-        this.registerOutputs({ vpcId: this.vpcId, publicSubnetIds: this.publicSubnetIds, privateSubnetIds: this.privateSubnetIds });
+        this.registerOutputs({
+            vpcId: this.vpcId,
+            publicSubnetIds: this.publicSubnetIds,
+            privateSubnetIds: this.privateSubnetIds,
+        });
     }
 }

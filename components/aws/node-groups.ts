@@ -6,18 +6,26 @@ import { AWS_GPU_FAMILIES, gpuFamilyOf } from "./instance-types";
 
 export { GPU_NODE_LABELS, GPU_TAINT, SYSTEM_NODE_LABELS } from "../scheduling";
 
-const EKS_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", NoExecute: "NO_EXECUTE", PreferNoSchedule: "PREFER_NO_SCHEDULE" } as const;
+const EKS_TAINT_EFFECT = {
+    NoSchedule: "NO_SCHEDULE",
+    NoExecute: "NO_EXECUTE",
+    PreferNoSchedule: "PREFER_NO_SCHEDULE",
+} as const;
 const EKS_CAPACITY_TYPE = { spot: "SPOT", "on-demand": "ON_DEMAND" } as const;
 
 /** Worker node role shared by all managed node groups (EKS creates their access entries). */
 export function createNodeRole(name: string, tags: Record<string, string>, parent: pulumi.Resource): iam.Role {
-    const role = new iam.Role(`${name}-node-role`, {
-        assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-        tags,
-    }, { parent });
+    const role = new iam.Role(
+        `${name}-node-role`,
+        {
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            tags,
+        },
+        { parent },
+    );
     const managed = {
         worker: "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
         cni: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -57,30 +65,40 @@ export class ManagedNodeGroup extends pulumi.ComponentResource {
 
     constructor(name: string, args: ManagedNodeGroupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:ManagedNodeGroup", name, {}, opts);
-        this.nodeGroup = new eksApi.NodeGroup(`${name}-ng`, {
-            clusterName: args.clusterName,
-            nodeRoleArn: args.nodeRoleArn,
-            subnetIds: args.subnetIds,
-            instanceTypes: [...args.instanceTypes],
-            capacityType: EKS_CAPACITY_TYPE[args.capacityType],
-            amiType: args.amiType,
-            diskSize: args.diskSizeGiB,
-            scalingConfig: { minSize: args.minSize, maxSize: args.maxSize, desiredSize: args.desiredSize },
-            updateConfig: { maxUnavailable: 1 },
-            labels: args.labels,
-            taints: args.taints.map((t) => ({ key: t.key, value: t.value, effect: EKS_TAINT_EFFECT[t.effect] })),
-            tags: args.tags,
-        }, { parent: this, ignoreChanges: ["scalingConfig.desiredSize"] });
+        this.nodeGroup = new eksApi.NodeGroup(
+            `${name}-ng`,
+            {
+                clusterName: args.clusterName,
+                nodeRoleArn: args.nodeRoleArn,
+                subnetIds: args.subnetIds,
+                instanceTypes: [...args.instanceTypes],
+                capacityType: EKS_CAPACITY_TYPE[args.capacityType],
+                amiType: args.amiType,
+                diskSize: args.diskSizeGiB,
+                scalingConfig: { minSize: args.minSize, maxSize: args.maxSize, desiredSize: args.desiredSize },
+                updateConfig: { maxUnavailable: 1 },
+                labels: args.labels,
+                taints: args.taints.map((t) => ({ key: t.key, value: t.value, effect: EKS_TAINT_EFFECT[t.effect] })),
+                tags: args.tags,
+            },
+            { parent: this, ignoreChanges: ["scalingConfig.desiredSize"] },
+        );
 
         const asgName = this.nodeGroup.resources.apply((r) => r?.[0]?.autoscalingGroups?.[0]?.name ?? "");
         const hints: Record<string, string> = {};
-        for (const [k, v] of Object.entries(args.labels)) hints[`k8s.io/cluster-autoscaler/node-template/label/${k}`] = v;
-        for (const t of args.taints) hints[`k8s.io/cluster-autoscaler/node-template/taint/${t.key}`] = `${t.value}:${t.effect}`;
+        for (const [k, v] of Object.entries(args.labels))
+            hints[`k8s.io/cluster-autoscaler/node-template/label/${k}`] = v;
+        for (const t of args.taints)
+            hints[`k8s.io/cluster-autoscaler/node-template/taint/${t.key}`] = `${t.value}:${t.effect}`;
         Object.entries(hints).forEach(([key, value], i) => {
-            new autoscaling.Tag(`${name}-asg-hint-${i}`, {
-                autoscalingGroupName: asgName,
-                tag: { key, value, propagateAtLaunch: false },
-            }, { parent: this });
+            new autoscaling.Tag(
+                `${name}-asg-hint-${i}`,
+                {
+                    autoscalingGroupName: asgName,
+                    tag: { key, value, propagateAtLaunch: false },
+                },
+                { parent: this },
+            );
         });
         this.nodeGroupName = this.nodeGroup.nodeGroupName;
         this.registerOutputs({ nodeGroupName: this.nodeGroupName });

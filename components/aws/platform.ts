@@ -22,7 +22,14 @@ import { AwsDatasetEvents, consumerStatements } from "./dataset-events";
 import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { ecrPushStatements, s3GrantStatements } from "./iam-policy";
 import { AwsNetwork } from "./network";
-import { GPU_NODE_LABELS, GPU_TAINT, ManagedNodeGroup, SYSTEM_NODE_LABELS, createNodeRole, gpuAmiType } from "./node-groups";
+import {
+    GPU_NODE_LABELS,
+    GPU_TAINT,
+    ManagedNodeGroup,
+    SYSTEM_NODE_LABELS,
+    createNodeRole,
+    gpuAmiType,
+} from "./node-groups";
 import { AwsImageRegistry } from "./registry";
 import { IrsaRole } from "./workload-identity";
 
@@ -73,118 +80,169 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
         if (!config.aws) throw new Error("AwsPlatform needs the aws config section (validated before this point)");
-        const awsProvider = new aws.Provider(`${name}-aws`, { region: config.aws.region as aws.ProviderArgs["region"], defaultTags: { tags: args.tags } }, opts?.parent ? { parent: opts.parent } : {});
+        const awsProvider = new aws.Provider(
+            `${name}-aws`,
+            { region: config.aws.region as aws.ProviderArgs["region"], defaultTags: { tags: args.tags } },
+            opts?.parent ? { parent: opts.parent } : {},
+        );
         super("mlops-testbed:aws:Platform", name, {}, { ...opts, providers: [awsProvider] });
         this.region = config.aws.region;
         this.platformName = name;
         const parent = { parent: this };
 
-        const network = new AwsNetwork(`${name}-network`, {
-            cidr: config.network.cidr,
-            availabilityZones: config.network.availabilityZones,
-            natGateways: config.network.natGateways,
-            clusterName: args.clusterName,
-            tags: {},
-        }, parent);
+        const network = new AwsNetwork(
+            `${name}-network`,
+            {
+                cidr: config.network.cidr,
+                availabilityZones: config.network.availabilityZones,
+                natGateways: config.network.natGateways,
+                clusterName: args.clusterName,
+                tags: {},
+            },
+            parent,
+        );
 
-        const secretsKey = new kms.Key(`${name}-secrets-key`, {
-            description: `Envelope encryption of Kubernetes secrets in ${args.clusterName}`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-        }, parent);
+        const secretsKey = new kms.Key(
+            `${name}-secrets-key`,
+            {
+                description: `Envelope encryption of Kubernetes secrets in ${args.clusterName}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+            },
+            parent,
+        );
 
         const access = config.cluster.endpointAccess;
-        const cluster = new eks.Cluster(`${name}-eks`, {
-            name: args.clusterName,
-            version: config.cluster.kubernetesVersion,
-            vpcId: network.vpcId,
-            publicSubnetIds: network.publicSubnetIds,
-            privateSubnetIds: network.privateSubnetIds,
-            endpointPrivateAccess: access !== "public",
-            endpointPublicAccess: access !== "private",
-            publicAccessCidrs: access === "private" ? undefined : config.cluster.publicAccessCidrs,
-            authenticationMode: eks.AuthenticationMode.Api,
-            accessEntries: Object.fromEntries(
-                config.cluster.adminRoleArns.map((arn, i) => [
-                    `admin-${i}`,
-                    { principalArn: arn, accessPolicies: { admin: { policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: "cluster" } } } },
-                ]),
-            ),
-            createOidcProvider: true,
-            enabledClusterLogTypes: config.cluster.logTypes,
-            encryptionConfigKeyArn: secretsKey.arn,
-            skipDefaultNodeGroup: true,
-            nodeAssociatePublicIpAddress: false,
-        }, parent);
+        const cluster = new eks.Cluster(
+            `${name}-eks`,
+            {
+                name: args.clusterName,
+                version: config.cluster.kubernetesVersion,
+                vpcId: network.vpcId,
+                publicSubnetIds: network.publicSubnetIds,
+                privateSubnetIds: network.privateSubnetIds,
+                endpointPrivateAccess: access !== "public",
+                endpointPublicAccess: access !== "private",
+                publicAccessCidrs: access === "private" ? undefined : config.cluster.publicAccessCidrs,
+                authenticationMode: eks.AuthenticationMode.Api,
+                accessEntries: Object.fromEntries(
+                    config.cluster.adminRoleArns.map((arn, i) => [
+                        `admin-${i}`,
+                        {
+                            principalArn: arn,
+                            accessPolicies: {
+                                admin: { policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: "cluster" } },
+                            },
+                        },
+                    ]),
+                ),
+                createOidcProvider: true,
+                enabledClusterLogTypes: config.cluster.logTypes,
+                encryptionConfigKeyArn: secretsKey.arn,
+                skipDefaultNodeGroup: true,
+                nodeAssociatePublicIpAddress: false,
+            },
+            parent,
+        );
 
         this.clusterName = pulumi.output(args.clusterName);
         this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
         this.oidcIssuer = cluster.oidcProviderUrl;
         this.oidcProviderArn = cluster.oidcProviderArn;
-        this.k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, parent);
+        this.k8sProvider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            parent,
+        );
 
         const nodeRole = createNodeRole(name, {}, this);
         const system = config.cluster.systemNodes;
-        const systemNodes = new ManagedNodeGroup(`${name}-system`, {
-            clusterName: args.clusterName,
-            nodeRoleArn: nodeRole.arn,
-            subnetIds: network.privateSubnetIds,
-            instanceTypes: system.instanceTypes,
-            capacityType: "on-demand",
-            amiType: "AL2023_x86_64_STANDARD",
-            minSize: system.minSize,
-            maxSize: system.maxSize,
-            desiredSize: system.desiredSize,
-            diskSizeGiB: system.diskSizeGiB,
-            labels: { ...SYSTEM_NODE_LABELS },
-            taints: [],
-            tags: {},
-        }, { parent: this, dependsOn: [cluster, ...network.privateEgress] });
-
-        for (const pool of config.gpuNodePools) {
-            new ManagedNodeGroup(`${name}-gpu-${pool.name}`, {
+        const systemNodes = new ManagedNodeGroup(
+            `${name}-system`,
+            {
                 clusterName: args.clusterName,
                 nodeRoleArn: nodeRole.arn,
                 subnetIds: network.privateSubnetIds,
-                instanceTypes: pool.instanceTypes,
-                capacityType: pool.capacityType,
-                amiType: gpuAmiType(pool.instanceTypes),
-                minSize: pool.minSize,
-                maxSize: pool.maxSize,
-                desiredSize: pool.minSize,
-                diskSizeGiB: pool.diskSizeGiB,
-                labels: { ...pool.labels, ...GPU_NODE_LABELS, "mlops-testbed/gpu-pool": pool.name },
-                taints: [GPU_TAINT],
+                instanceTypes: system.instanceTypes,
+                capacityType: "on-demand",
+                amiType: "AL2023_x86_64_STANDARD",
+                minSize: system.minSize,
+                maxSize: system.maxSize,
+                desiredSize: system.desiredSize,
+                diskSizeGiB: system.diskSizeGiB,
+                labels: { ...SYSTEM_NODE_LABELS },
+                taints: [],
                 tags: {},
-            }, { parent: this, dependsOn: [cluster, ...network.privateEgress] });
+            },
+            { parent: this, dependsOn: [cluster, ...network.privateEgress] },
+        );
+
+        for (const pool of config.gpuNodePools) {
+            new ManagedNodeGroup(
+                `${name}-gpu-${pool.name}`,
+                {
+                    clusterName: args.clusterName,
+                    nodeRoleArn: nodeRole.arn,
+                    subnetIds: network.privateSubnetIds,
+                    instanceTypes: pool.instanceTypes,
+                    capacityType: pool.capacityType,
+                    amiType: gpuAmiType(pool.instanceTypes),
+                    minSize: pool.minSize,
+                    maxSize: pool.maxSize,
+                    desiredSize: pool.minSize,
+                    diskSizeGiB: pool.diskSizeGiB,
+                    labels: { ...pool.labels, ...GPU_NODE_LABELS, "mlops-testbed/gpu-pool": pool.name },
+                    taints: [GPU_TAINT],
+                    tags: {},
+                },
+                { parent: this, dependsOn: [cluster, ...network.privateEgress] },
+            );
         }
-        this.gpuNodePools = config.gpuNodePools.map(({ name: poolName, instanceTypes, capacityType, minSize, maxSize }) => ({
-            name: poolName, instanceTypes, capacityType, minSize, maxSize,
-        }));
+        this.gpuNodePools = config.gpuNodePools.map(
+            ({ name: poolName, instanceTypes, capacityType, minSize, maxSize }) => ({
+                name: poolName,
+                instanceTypes,
+                capacityType,
+                minSize,
+                maxSize,
+            }),
+        );
 
         this.gpuScheduling = awsGpuScheduling();
         this.systemScheduling = { nodeSelector: { ...SYSTEM_NODE_LABELS }, tolerations: [] };
 
         // The device plugin is a DaemonSet on GPU nodes only: ready with zero nodes, so it needs the API, not the
         // system nodes. The autoscaler's pod runs on a system node, so its release waits for them.
-        new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, { parent: this, providers: [this.k8sProvider] });
+        new NvidiaDevicePlugin(
+            `${name}-nvidia`,
+            { gpuScheduling: this.gpuScheduling, namespace: "kube-system" },
+            { parent: this, providers: [this.k8sProvider] },
+        );
         const k8sChildren = { parent: this, providers: [this.k8sProvider], dependsOn: [systemNodes] };
-        new ClusterAutoscaler(`${name}-autoscaler`, {
-            clusterName: args.clusterName,
-            region: config.aws.region,
-            kubernetesVersion: config.cluster.kubernetesVersion,
-            oidcProviderArn: this.oidcProviderArn,
-            oidcIssuer: this.oidcIssuer,
-            scaleDownUnneededMinutes: config.cluster.scaleDownUnneededMinutes,
-            systemScheduling: this.systemScheduling,
-            tags: {},
-        }, k8sChildren);
+        new ClusterAutoscaler(
+            `${name}-autoscaler`,
+            {
+                clusterName: args.clusterName,
+                region: config.aws.region,
+                kubernetesVersion: config.cluster.kubernetesVersion,
+                oidcProviderArn: this.oidcProviderArn,
+                oidcIssuer: this.oidcIssuer,
+                scaleDownUnneededMinutes: config.cluster.scaleDownUnneededMinutes,
+                systemScheduling: this.systemScheduling,
+                tags: {},
+            },
+            k8sChildren,
+        );
 
-        this.store = new AwsArtifactStore(`${name}-store`, {
-            protection: config.artifactStores.protection,
-            noncurrentVersionDays: config.artifactStores.noncurrentVersionDays,
-            tags: {},
-        }, parent);
+        this.store = new AwsArtifactStore(
+            `${name}-store`,
+            {
+                protection: config.artifactStores.protection,
+                noncurrentVersionDays: config.artifactStores.noncurrentVersionDays,
+                tags: {},
+            },
+            parent,
+        );
         this.artifactStore = {
             kind: "s3",
             modelsBucket: this.store.models.bucketName,
@@ -193,38 +251,68 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             endpoint: null,
             egress: { kind: "external-https", port: 443 },
         };
-        this.datasetEvents = new AwsDatasetEvents(`${name}-dataset-events`, { bucketName: this.store.datasets.bucketName, tags: {} }, parent);
-        this.datasetChanges = { kind: "sqs", queueUrl: this.datasetEvents.queueUrl, region: config.aws.region, egress: { kind: "external-https", port: 443 } };
-        this.registry = new AwsImageRegistry(`${name}-registry`, {
-            repositoryName: `${args.clusterName}/model-server`,
-            protection: config.artifactStores.protection,
-            keepImages: config.registry.keepImages,
-            untaggedDays: config.registry.untaggedDays,
-            tags: {},
-        }, parent);
+        this.datasetEvents = new AwsDatasetEvents(
+            `${name}-dataset-events`,
+            { bucketName: this.store.datasets.bucketName, tags: {} },
+            parent,
+        );
+        this.datasetChanges = {
+            kind: "sqs",
+            queueUrl: this.datasetEvents.queueUrl,
+            region: config.aws.region,
+            egress: { kind: "external-https", port: 443 },
+        };
+        this.registry = new AwsImageRegistry(
+            `${name}-registry`,
+            {
+                repositoryName: `${args.clusterName}/model-server`,
+                protection: config.artifactStores.protection,
+                keepImages: config.registry.keepImages,
+                untaggedDays: config.registry.untaggedDays,
+                tags: {},
+            },
+            parent,
+        );
         this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl };
         this.clusterReady = [systemNodes];
 
         this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
     }
 
-    bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding {
-        const buckets: Record<StoreName, pulumi.Output<string>> = { models: this.store.models.bucketArn, datasets: this.store.datasets.bucketArn };
+    bindWorkloadIdentity(
+        name: string,
+        args: WorkloadIdentityArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ): WorkloadIdentityBinding {
+        const buckets: Record<StoreName, pulumi.Output<string>> = {
+            models: this.store.models.bucketArn,
+            datasets: this.store.datasets.bucketArn,
+        };
         const statements = pulumi
-            .all([buckets.models, buckets.datasets, this.store.kmsKeyArn, this.registry.repositoryArn, this.datasetEvents.queueArn])
+            .all([
+                buckets.models,
+                buckets.datasets,
+                this.store.kmsKeyArn,
+                this.registry.repositoryArn,
+                this.datasetEvents.queueArn,
+            ])
             .apply(([models, datasets, key, repo, queue]) => [
                 ...s3GrantStatements(args.grants, { models, datasets }, key),
                 ...(args.registryPush ? ecrPushStatements(repo) : []),
                 ...(args.consumeDatasetChanges ? consumerStatements(queue) : []),
             ]);
         // Parented to the platform (the cloud owns the identity), so named after it.
-        const role = new IrsaRole(`${this.platformName}-${name}`, {
-            namespace: args.namespace,
-            serviceAccount: args.serviceAccount,
-            oidcProviderArn: this.oidcProviderArn,
-            oidcIssuer: this.oidcIssuer,
-            statements,
-        }, { parent: this, ...opts });
+        const role = new IrsaRole(
+            `${this.platformName}-${name}`,
+            {
+                namespace: args.namespace,
+                serviceAccount: args.serviceAccount,
+                oidcProviderArn: this.oidcProviderArn,
+                oidcIssuer: this.oidcIssuer,
+                statements,
+            },
+            { parent: this, ...opts },
+        );
         return { serviceAccountAnnotations: role.serviceAccountAnnotations, podLabels: {}, identity: role.roleArn };
     }
 }

@@ -20,18 +20,26 @@ export class AwsImageRegistry extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:ImageRegistry", name, {}, opts);
-        const repo = new ecr.Repository(`${name}-repo`, {
-            name: args.repositoryName,
-            imageTagMutability: "IMMUTABLE",
-            imageScanningConfiguration: { scanOnPush: true },
-            encryptionConfigurations: [{ encryptionType: "KMS" }],
-            forceDelete: args.protection === "disposable",
-            tags: args.tags,
-        }, statefulOptions(args.protection, this));
-        new ecr.LifecyclePolicy(`${name}-lifecycle`, {
-            repository: repo.name,
-            policy: JSON.stringify(registryLifecyclePolicy(args.keepImages, args.untaggedDays)),
-        }, { parent: this });
+        const repo = new ecr.Repository(
+            `${name}-repo`,
+            {
+                name: args.repositoryName,
+                imageTagMutability: "IMMUTABLE",
+                imageScanningConfiguration: { scanOnPush: true },
+                encryptionConfigurations: [{ encryptionType: "KMS" }],
+                forceDelete: args.protection === "disposable",
+                tags: args.tags,
+            },
+            statefulOptions(args.protection, this),
+        );
+        new ecr.LifecyclePolicy(
+            `${name}-lifecycle`,
+            {
+                repository: repo.name,
+                policy: JSON.stringify(registryLifecyclePolicy(args.keepImages, args.untaggedDays)),
+            },
+            { parent: this },
+        );
         this.repositoryUrl = repo.repositoryUrl;
         this.repositoryArn = repo.arn;
         this.registerOutputs({ repositoryUrl: this.repositoryUrl });
@@ -44,7 +52,12 @@ export function registryLifecyclePolicy(keepImages: number, untaggedDays: number
             {
                 rulePriority: 1,
                 description: `expire untagged images after ${untaggedDays} days`,
-                selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedDays },
+                selection: {
+                    tagStatus: "untagged",
+                    countType: "sinceImagePushed",
+                    countUnit: "days",
+                    countNumber: untaggedDays,
+                },
                 action: { type: "expire" },
             },
             {

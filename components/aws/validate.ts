@@ -9,7 +9,10 @@ import { AWS_GPU_FAMILIES, gpuFamilyOf, isInstanceTypeName } from "./instance-ty
 export function validateAwsConfig(raw: Record<string, unknown>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     if (raw.aws === undefined) {
-        issues.push({ key: keyPath(["aws"]), message: "is required when cloud is aws: set aws.region, e.g. { region: eu-west-1 }" });
+        issues.push({
+            key: keyPath(["aws"]),
+            message: "is required when cloud is aws: set aws.region, e.g. { region: eu-west-1 }",
+        });
     }
     const families = Object.keys(AWS_GPU_FAMILIES).join(", ");
     asArray(raw.gpuNodePools).forEach((poolValue, pi) => {
@@ -31,7 +34,8 @@ export function validateAwsConfig(raw: Record<string, unknown>): ConfigIssue[] {
         if (arches.size > 1) {
             issues.push({
                 key: keyPath(["gpuNodePools", pi, "instanceTypes"]),
-                message: "mixes x86_64 and arm64 GPU families; a node group runs one AMI type, so split them into two pools",
+                message:
+                    "mixes x86_64 and arm64 GPU families; a node group runs one AMI type, so split them into two pools",
                 value: types,
             });
         }
@@ -41,13 +45,21 @@ export function validateAwsConfig(raw: Record<string, unknown>): ConfigIssue[] {
     if (typeof version === "string" && /^1\.\d+$/.test(version) && !(version in CLUSTER_AUTOSCALER_IMAGE_TAGS)) {
         issues.push({
             key: keyPath(["cluster", "kubernetesVersion"]),
-            message: `has no pinned cluster-autoscaler image on EKS; use one of ${Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS).map((v) => `"${v}"`).join(", ")}`,
+            message: `has no pinned cluster-autoscaler image on EKS; use one of ${Object.keys(
+                CLUSTER_AUTOSCALER_IMAGE_TAGS,
+            )
+                .map((v) => `"${v}"`)
+                .join(", ")}`,
             value: version,
         });
     }
     asArray(asRecord(asRecord(raw.cluster).systemNodes).instanceTypes).forEach((t, ti) => {
         if (typeof t === "string" && !isInstanceTypeName(t)) {
-            issues.push({ key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]), message: "is not an EC2 instance type name such as m6i.large", value: t });
+            issues.push({
+                key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]),
+                message: "is not an EC2 instance type name such as m6i.large",
+                value: t,
+            });
         }
     });
     return issues;

@@ -34,18 +34,30 @@ export class IrsaRole extends pulumi.ComponentResource {
         const trust = pulumi
             .all([args.oidcProviderArn, args.oidcIssuer, args.namespace, args.serviceAccount])
             .apply(([arn, issuer, ns, sa]) => JSON.stringify(irsaTrustPolicy(arn, issuer, ns, sa)));
-        const role = new iam.Role(`${name}-role`, {
-            assumeRolePolicy: trust,
-            description: pulumi.interpolate`IRSA role for ${args.namespace}/${args.serviceAccount}`,
-            maxSessionDuration: 3600,
-            tags: args.tags,
-        }, { parent: this });
-        new iam.RolePolicy(`${name}-policy`, {
-            role: role.name,
-            policy: pulumi.output(args.statements).apply((statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements })),
-        }, { parent: this });
+        const role = new iam.Role(
+            `${name}-role`,
+            {
+                assumeRolePolicy: trust,
+                description: pulumi.interpolate`IRSA role for ${args.namespace}/${args.serviceAccount}`,
+                maxSessionDuration: 3600,
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+        new iam.RolePolicy(
+            `${name}-policy`,
+            {
+                role: role.name,
+                policy: pulumi
+                    .output(args.statements)
+                    .apply((statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements })),
+            },
+            { parent: this },
+        );
         this.roleArn = role.arn;
-        this.serviceAccountAnnotations = role.arn.apply((arn): Record<string, string> => ({ [IRSA_ROLE_ARN_ANNOTATION]: arn }));
+        this.serviceAccountAnnotations = role.arn.apply((arn): Record<string, string> => ({
+            [IRSA_ROLE_ARN_ANNOTATION]: arn,
+        }));
         this.registerOutputs({ roleArn: this.roleArn });
     }
 }

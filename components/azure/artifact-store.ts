@@ -20,7 +20,10 @@ export interface AzureArtifactStoreArgs {
 
 /** Storage account name: 3-24 lowercase letters and digits, globally unique. */
 export function storageAccountName(prefix: string, suffix: string): string {
-    return `${prefix.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 24 - suffix.length)}${suffix}`;
+    return `${prefix
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, "")
+        .slice(0, 24 - suffix.length)}${suffix}`;
 }
 
 /**
@@ -38,57 +41,79 @@ export class AzureArtifactStore extends pulumi.ComponentResource {
     constructor(name: string, args: AzureArtifactStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:azure:ArtifactStore", name, {}, opts);
         const stateful = statefulOptions(args.protection, this);
-        const suffix = new random.RandomString(`${name}-suffix`, { length: 6, special: false, upper: false }, { parent: this });
-        const account = new storage.StorageAccount(`${name}-account`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            accountName: suffix.result.apply((s) => storageAccountName(args.namePrefix, s)),
-            kind: "StorageV2",
-            sku: { name: args.protection === "protected" ? "Standard_ZRS" : "Standard_LRS" },
-            accessTier: "Hot",
-            enableHttpsTrafficOnly: true,
-            minimumTlsVersion: "TLS1_2",
-            allowBlobPublicAccess: false,
-            allowSharedKeyAccess: false,
-            defaultToOAuthAuthentication: true,
-            allowCrossTenantReplication: false,
-            tags: args.tags,
-        }, stateful);
-        const days = Math.min(args.noncurrentVersionDays, AZURE_MAX_RETENTION_DAYS);
-        const blobService = new storage.BlobServiceProperties(`${name}-blob-service`, {
-            resourceGroupName: args.resourceGroupName,
-            accountName: account.name,
-            blobServicesName: "default",
-            isVersioningEnabled: true,
-            deleteRetentionPolicy: { enabled: true, days },
-            containerDeleteRetentionPolicy: { enabled: true, days },
-            changeFeed: { enabled: true, retentionInDays: days },
-        }, stateful);
-        new storage.ManagementPolicy(`${name}-lifecycle`, {
-            resourceGroupName: args.resourceGroupName,
-            accountName: account.name,
-            managementPolicyName: "default",
-            policy: {
-                rules: [
-                    {
-                        name: "expire-noncurrent-versions",
-                        enabled: true,
-                        type: "Lifecycle",
-                        definition: {
-                            filters: { blobTypes: ["blockBlob"] },
-                            actions: { version: { delete: { daysAfterCreationGreaterThan: args.noncurrentVersionDays } } },
-                        },
-                    },
-                ],
+        const suffix = new random.RandomString(
+            `${name}-suffix`,
+            { length: 6, special: false, upper: false },
+            { parent: this },
+        );
+        const account = new storage.StorageAccount(
+            `${name}-account`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                accountName: suffix.result.apply((s) => storageAccountName(args.namePrefix, s)),
+                kind: "StorageV2",
+                sku: { name: args.protection === "protected" ? "Standard_ZRS" : "Standard_LRS" },
+                accessTier: "Hot",
+                enableHttpsTrafficOnly: true,
+                minimumTlsVersion: "TLS1_2",
+                allowBlobPublicAccess: false,
+                allowSharedKeyAccess: false,
+                defaultToOAuthAuthentication: true,
+                allowCrossTenantReplication: false,
+                tags: args.tags,
             },
-        }, { parent: this, dependsOn: [blobService] });
-        const container = (store: StoreName) =>
-            new storage.BlobContainer(`${name}-${store}`, {
+            stateful,
+        );
+        const days = Math.min(args.noncurrentVersionDays, AZURE_MAX_RETENTION_DAYS);
+        const blobService = new storage.BlobServiceProperties(
+            `${name}-blob-service`,
+            {
                 resourceGroupName: args.resourceGroupName,
                 accountName: account.name,
-                containerName: store,
-                publicAccess: "None",
-            }, { ...stateful, dependsOn: [blobService] });
+                blobServicesName: "default",
+                isVersioningEnabled: true,
+                deleteRetentionPolicy: { enabled: true, days },
+                containerDeleteRetentionPolicy: { enabled: true, days },
+                changeFeed: { enabled: true, retentionInDays: days },
+            },
+            stateful,
+        );
+        new storage.ManagementPolicy(
+            `${name}-lifecycle`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                accountName: account.name,
+                managementPolicyName: "default",
+                policy: {
+                    rules: [
+                        {
+                            name: "expire-noncurrent-versions",
+                            enabled: true,
+                            type: "Lifecycle",
+                            definition: {
+                                filters: { blobTypes: ["blockBlob"] },
+                                actions: {
+                                    version: { delete: { daysAfterCreationGreaterThan: args.noncurrentVersionDays } },
+                                },
+                            },
+                        },
+                    ],
+                },
+            },
+            { parent: this, dependsOn: [blobService] },
+        );
+        const container = (store: StoreName) =>
+            new storage.BlobContainer(
+                `${name}-${store}`,
+                {
+                    resourceGroupName: args.resourceGroupName,
+                    accountName: account.name,
+                    containerName: store,
+                    publicAccess: "None",
+                },
+                { ...stateful, dependsOn: [blobService] },
+            );
         this.containers = { models: container("models"), datasets: container("datasets") };
         this.accountName = account.name;
         this.accountId = account.id;

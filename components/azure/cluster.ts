@@ -41,7 +41,10 @@ export interface AksClusterArgs {
 }
 
 /** API server access: a private cluster, or a public endpoint limited to the given ranges (none for 0.0.0.0/0). */
-export function apiServerAccess(access: AksClusterArgs["endpointAccess"], cidrs: readonly string[]): containerservice.ManagedClusterArgs["apiServerAccessProfile"] {
+export function apiServerAccess(
+    access: AksClusterArgs["endpointAccess"],
+    cidrs: readonly string[],
+): containerservice.ManagedClusterArgs["apiServerAccessProfile"] {
     if (access === "private") return { enablePrivateCluster: true };
     const ranges = cidrs.filter((c) => c !== "0.0.0.0/0");
     return { enablePrivateCluster: false, ...(ranges.length > 0 ? { authorizedIPRanges: ranges } : {}) };
@@ -82,144 +85,203 @@ export class AksCluster extends pulumi.ComponentResource {
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:azure:AksCluster", name, {}, opts);
         const parent = { parent: this };
-        const controlPlane = new managedidentity.UserAssignedIdentity(`${name}-identity`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            tags: args.tags,
-        }, parent);
-        const vnetAccess = new authorization.RoleAssignment(`${name}-network-contributor`, {
-            scope: args.vnetId,
-            roleDefinitionId: pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, "networkContributor")),
-            principalId: controlPlane.principalId,
-            principalType: "ServicePrincipal",
-            description: `AKS control plane of ${args.clusterName} manages load balancers in its virtual network`,
-        }, parent);
+        const controlPlane = new managedidentity.UserAssignedIdentity(
+            `${name}-identity`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                tags: args.tags,
+            },
+            parent,
+        );
+        const vnetAccess = new authorization.RoleAssignment(
+            `${name}-network-contributor`,
+            {
+                scope: args.vnetId,
+                roleDefinitionId: pulumi
+                    .output(args.subscriptionId)
+                    .apply((s) => roleDefinitionId(s, "networkContributor")),
+                principalId: controlPlane.principalId,
+                principalType: "ServicePrincipal",
+                description: `AKS control plane of ${args.clusterName} manages load balancers in its virtual network`,
+            },
+            parent,
+        );
 
         // Secrets encryption (KMS): a vault of the cluster's own, its key, and the control plane allowed to use it.
-        const vaultSuffix = new random.RandomString(`${name}-kms-suffix`, { length: 6, special: false, upper: false }, parent);
-        const vault = new keyvault.Vault(`${name}-kms-vault`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            vaultName: vaultSuffix.result.apply((sfx) => `kv-${args.clusterName.replace(/[^A-Za-z0-9-]/g, "").slice(0, 14)}-${sfx}`),
-            properties: {
-                tenantId: args.tenantId,
-                sku: { family: "A", name: "standard" },
-                enableRbacAuthorization: true,
-                enableSoftDelete: true,
-                softDeleteRetentionInDays: 90,
-                enablePurgeProtection: true,
+        const vaultSuffix = new random.RandomString(
+            `${name}-kms-suffix`,
+            { length: 6, special: false, upper: false },
+            parent,
+        );
+        const vault = new keyvault.Vault(
+            `${name}-kms-vault`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                vaultName: vaultSuffix.result.apply(
+                    (sfx) => `kv-${args.clusterName.replace(/[^A-Za-z0-9-]/g, "").slice(0, 14)}-${sfx}`,
+                ),
+                properties: {
+                    tenantId: args.tenantId,
+                    sku: { family: "A", name: "standard" },
+                    enableRbacAuthorization: true,
+                    enableSoftDelete: true,
+                    softDeleteRetentionInDays: 90,
+                    enablePurgeProtection: true,
+                },
+                tags: args.tags,
             },
-            tags: args.tags,
-        }, parent);
-        const secretsKey = new keyvault.Key(`${name}-kms-key`, {
-            resourceGroupName: args.resourceGroupName,
-            vaultName: vault.name,
-            keyName: "kubernetes-secrets",
-            properties: { kty: "RSA", keySize: 2048, keyOps: ["encrypt", "decrypt", "wrapKey", "unwrapKey"] },
-        }, parent);
-        const kmsAccess = new authorization.RoleAssignment(`${name}-kms-crypto-user`, {
-            scope: vault.id,
-            roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, "keyVaultCryptoUser")),
-            principalId: controlPlane.principalId,
-            principalType: "ServicePrincipal",
-            description: `AKS control plane of ${args.clusterName} encrypts Kubernetes Secrets with the vault's key`,
-        }, parent);
+            parent,
+        );
+        const secretsKey = new keyvault.Key(
+            `${name}-kms-key`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                vaultName: vault.name,
+                keyName: "kubernetes-secrets",
+                properties: { kty: "RSA", keySize: 2048, keyOps: ["encrypt", "decrypt", "wrapKey", "unwrapKey"] },
+            },
+            parent,
+        );
+        const kmsAccess = new authorization.RoleAssignment(
+            `${name}-kms-crypto-user`,
+            {
+                scope: vault.id,
+                roleDefinitionId: pulumi
+                    .output(args.subscriptionId)
+                    .apply((sub) => roleDefinitionId(sub, "keyVaultCryptoUser")),
+                principalId: controlPlane.principalId,
+                principalType: "ServicePrincipal",
+                description: `AKS control plane of ${args.clusterName} encrypts Kubernetes Secrets with the vault's key`,
+            },
+            parent,
+        );
 
         const s = args.system;
-        this.cluster = new containerservice.ManagedCluster(`${name}-aks`, {
-            resourceGroupName: args.resourceGroupName,
-            resourceName: args.clusterName,
-            location: args.location,
-            dnsPrefix: args.clusterName,
-            kubernetesVersion: args.kubernetesVersion,
-            identity: { type: "UserAssigned", userAssignedIdentities: [controlPlane.id] },
-            enableRBAC: true,
-            aadProfile: { managed: true, enableAzureRBAC: true },
-            disableLocalAccounts: true,
-            oidcIssuerProfile: { enabled: true },
-            securityProfile: {
-                workloadIdentity: { enabled: true },
-                imageCleaner: { enabled: true, intervalHours: 48 },
-                azureKeyVaultKms: { enabled: true, keyId: secretsKey.keyUriWithVersion, keyVaultNetworkAccess: "Public" },
-            },
-            networkProfile: {
-                networkPlugin: "azure",
-                networkPluginMode: "overlay",
-                networkDataplane: "cilium",
-                networkPolicy: "cilium",
-                podCidr: AKS_POD_CIDR,
-                serviceCidr: AKS_SERVICE_CIDR,
-                dnsServiceIP: AKS_DNS_SERVICE_IP,
-                loadBalancerSku: "standard",
-                outboundType: "loadBalancer",
-            },
-            apiServerAccessProfile: apiServerAccess(args.endpointAccess, args.publicAccessCidrs),
-            agentPoolProfiles: [
-                {
-                    name: AKS_SYSTEM_POOL_NAME,
-                    mode: "System",
-                    type: "VirtualMachineScaleSets",
-                    osType: "Linux",
-                    osSKU: "AzureLinux",
-                    vmSize: s.vmSize,
-                    osDiskSizeGB: s.diskSizeGiB,
-                    vnetSubnetID: args.nodesSubnetId,
-                    availabilityZones: args.availabilityZones,
-                    enableAutoScaling: true,
-                    minCount: s.minSize,
-                    maxCount: s.maxSize,
-                    count: s.desiredSize,
-                    nodeLabels: { ...SYSTEM_NODE_LABELS },
-                    orchestratorVersion: args.kubernetesVersion,
+        this.cluster = new containerservice.ManagedCluster(
+            `${name}-aks`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                resourceName: args.clusterName,
+                location: args.location,
+                dnsPrefix: args.clusterName,
+                kubernetesVersion: args.kubernetesVersion,
+                identity: { type: "UserAssigned", userAssignedIdentities: [controlPlane.id] },
+                enableRBAC: true,
+                aadProfile: { managed: true, enableAzureRBAC: true },
+                disableLocalAccounts: true,
+                oidcIssuerProfile: { enabled: true },
+                securityProfile: {
+                    workloadIdentity: { enabled: true },
+                    imageCleaner: { enabled: true, intervalHours: 48 },
+                    azureKeyVaultKms: {
+                        enabled: true,
+                        keyId: secretsKey.keyUriWithVersion,
+                        keyVaultNetworkAccess: "Public",
+                    },
                 },
-            ],
-            autoScalerProfile: {
-                scaleDownUnneededTime: `${args.scaleDownUnneededMinutes}m`,
-                scaleDownDelayAfterAdd: "5m",
-                expander: "least-waste",
-                balanceSimilarNodeGroups: "true",
-                skipNodesWithSystemPods: "false",
+                networkProfile: {
+                    networkPlugin: "azure",
+                    networkPluginMode: "overlay",
+                    networkDataplane: "cilium",
+                    networkPolicy: "cilium",
+                    podCidr: AKS_POD_CIDR,
+                    serviceCidr: AKS_SERVICE_CIDR,
+                    dnsServiceIP: AKS_DNS_SERVICE_IP,
+                    loadBalancerSku: "standard",
+                    outboundType: "loadBalancer",
+                },
+                apiServerAccessProfile: apiServerAccess(args.endpointAccess, args.publicAccessCidrs),
+                agentPoolProfiles: [
+                    {
+                        name: AKS_SYSTEM_POOL_NAME,
+                        mode: "System",
+                        type: "VirtualMachineScaleSets",
+                        osType: "Linux",
+                        osSKU: "AzureLinux",
+                        vmSize: s.vmSize,
+                        osDiskSizeGB: s.diskSizeGiB,
+                        vnetSubnetID: args.nodesSubnetId,
+                        availabilityZones: args.availabilityZones,
+                        enableAutoScaling: true,
+                        minCount: s.minSize,
+                        maxCount: s.maxSize,
+                        count: s.desiredSize,
+                        nodeLabels: { ...SYSTEM_NODE_LABELS },
+                        orchestratorVersion: args.kubernetesVersion,
+                    },
+                ],
+                autoScalerProfile: {
+                    scaleDownUnneededTime: `${args.scaleDownUnneededMinutes}m`,
+                    scaleDownDelayAfterAdd: "5m",
+                    expander: "least-waste",
+                    balanceSimilarNodeGroups: "true",
+                    skipNodesWithSystemPods: "false",
+                },
+                autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+                tags: args.tags,
             },
-            autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
-            tags: args.tags,
-        }, { parent: this, dependsOn: [vnetAccess, kmsAccess], ignoreChanges: ["agentPoolProfiles[0].count"] });
+            { parent: this, dependsOn: [vnetAccess, kmsAccess], ignoreChanges: ["agentPoolProfiles[0].count"] },
+        );
 
         const categories = args.logTypes.map((t) => AKS_LOG_CATEGORIES[t]).filter((c): c is string => c !== undefined);
         if (categories.length > 0) {
-            const workspace = new operationalinsights.Workspace(`${name}-logs`, {
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                workspaceName: `${args.clusterName}-logs`,
-                sku: { name: "PerGB2018" },
-                retentionInDays: AKS_LOG_RETENTION_DAYS,
-                tags: args.tags,
-            }, parent);
-            new monitor.DiagnosticSetting(`${name}-control-plane-logs`, {
-                name: "control-plane-logs",
-                resourceUri: this.cluster.id,
-                workspaceId: workspace.id,
-                logs: categories.map((category) => ({ category, enabled: true })),
-            }, parent);
+            const workspace = new operationalinsights.Workspace(
+                `${name}-logs`,
+                {
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    workspaceName: `${args.clusterName}-logs`,
+                    sku: { name: "PerGB2018" },
+                    retentionInDays: AKS_LOG_RETENTION_DAYS,
+                    tags: args.tags,
+                },
+                parent,
+            );
+            new monitor.DiagnosticSetting(
+                `${name}-control-plane-logs`,
+                {
+                    name: "control-plane-logs",
+                    resourceUri: this.cluster.id,
+                    workspaceId: workspace.id,
+                    logs: categories.map((category) => ({ category, enabled: true })),
+                },
+                parent,
+            );
         }
 
         this.clusterId = this.cluster.id;
         this.oidcIssuer = this.cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
         this.kubeletObjectId = this.cluster.identityProfile.apply((p) => p?.["kubeletidentity"]?.objectId ?? "");
-        const credentials = containerservice.listManagedClusterUserCredentialsOutput({
-            resourceGroupName: args.resourceGroupName,
-            resourceName: this.cluster.name,
-            format: "exec",
-        }, parent);
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+            {
+                resourceGroupName: args.resourceGroupName,
+                resourceName: this.cluster.name,
+                format: "exec",
+            },
+            parent,
+        );
         this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply((k) => aksKubeconfig(k[0].value)));
 
         const admins = [pulumi.output(args.deployerObjectId), ...args.adminPrincipalIds.map((id) => pulumi.output(id))];
-        this.adminAssignments = admins.map((principalId, i) =>
-            new authorization.RoleAssignment(`${name}-admin-${i}`, {
-                scope: this.cluster.id,
-                roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, "aksRbacClusterAdmin")),
-                principalId,
-                description: i === 0 ? "Whoever runs pulumi up administers the cluster it builds" : "Cluster admin from azure.adminPrincipalIds",
-            }, parent),
+        this.adminAssignments = admins.map(
+            (principalId, i) =>
+                new authorization.RoleAssignment(
+                    `${name}-admin-${i}`,
+                    {
+                        scope: this.cluster.id,
+                        roleDefinitionId: pulumi
+                            .output(args.subscriptionId)
+                            .apply((sub) => roleDefinitionId(sub, "aksRbacClusterAdmin")),
+                        principalId,
+                        description:
+                            i === 0
+                                ? "Whoever runs pulumi up administers the cluster it builds"
+                                : "Cluster admin from azure.adminPrincipalIds",
+                    },
+                    parent,
+                ),
         );
         this.registerOutputs({ clusterId: this.clusterId, oidcIssuer: this.oidcIssuer });
     }

@@ -54,65 +54,93 @@ export class AzureDatasetEvents extends pulumi.ComponentResource {
     constructor(name: string, args: AzureDatasetEventsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:azure:DatasetEvents", name, {}, opts);
         const parent = { parent: this };
-        const queue = new storage.Queue(`${name}-queue`, {
-            resourceGroupName: args.resourceGroupName,
-            accountName: args.accountName,
-            queueName: DATASET_EVENTS_QUEUE,
-        }, parent);
-        const deadLetters = new storage.BlobContainer(`${name}-deadletter`, {
-            resourceGroupName: args.resourceGroupName,
-            accountName: args.accountName,
-            containerName: DATASET_EVENTS_DEAD_LETTER_CONTAINER,
-            publicAccess: "None",
-        }, statefulOptions(args.protection, this));
-        const topic = new eventgrid.SystemTopic(`${name}-topic`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            source: args.accountId,
-            topicType: "Microsoft.Storage.StorageAccounts",
-            identity: { type: "SystemAssigned" },
-            tags: args.tags,
-        }, parent);
+        const queue = new storage.Queue(
+            `${name}-queue`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                accountName: args.accountName,
+                queueName: DATASET_EVENTS_QUEUE,
+            },
+            parent,
+        );
+        const deadLetters = new storage.BlobContainer(
+            `${name}-deadletter`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                accountName: args.accountName,
+                containerName: DATASET_EVENTS_DEAD_LETTER_CONTAINER,
+                publicAccess: "None",
+            },
+            statefulOptions(args.protection, this),
+        );
+        const topic = new eventgrid.SystemTopic(
+            `${name}-topic`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                source: args.accountId,
+                topicType: "Microsoft.Storage.StorageAccounts",
+                identity: { type: "SystemAssigned" },
+                tags: args.tags,
+            },
+            parent,
+        );
         const topicPrincipal = topic.identity.apply((i) => {
             if (!i?.principalId) throw new Error("the Event Grid system topic has no system-assigned identity");
             return i.principalId;
         });
         const role = (r: AzureRole) => pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, r));
-        const send = new authorization.RoleAssignment(`${name}-topic-send`, {
-            scope: queue.id,
-            roleDefinitionId: role("storageQueueDataMessageSender"),
-            principalId: topicPrincipal,
-            principalType: "ServicePrincipal",
-            description: "Event Grid delivers dataset changes to the dataset-events queue",
-        }, parent);
-        const deadLetter = new authorization.RoleAssignment(`${name}-topic-deadletter`, {
-            scope: deadLetters.id,
-            roleDefinitionId: role("storageBlobDataContributor"),
-            principalId: topicPrincipal,
-            principalType: "ServicePrincipal",
-            description: "Event Grid writes undeliverable dataset changes to their dead-letter container",
-        }, parent);
-        new eventgrid.SystemTopicEventSubscription(`${name}-subscription`, {
-            resourceGroupName: args.resourceGroupName,
-            systemTopicName: topic.name,
-            eventSubscriptionName: "datasets-blob-created",
-            eventDeliverySchema: "EventGridSchema",
-            filter: pulumi.output(args.container).apply(blobCreatedFilter),
-            deliveryWithResourceIdentity: {
-                identity: { type: "SystemAssigned" },
-                destination: {
-                    endpointType: "StorageQueue",
-                    resourceId: args.accountId,
-                    queueName: DATASET_EVENTS_QUEUE,
-                    queueMessageTimeToLiveInSeconds: DATASET_EVENTS_MESSAGE_TTL_SECONDS,
+        const send = new authorization.RoleAssignment(
+            `${name}-topic-send`,
+            {
+                scope: queue.id,
+                roleDefinitionId: role("storageQueueDataMessageSender"),
+                principalId: topicPrincipal,
+                principalType: "ServicePrincipal",
+                description: "Event Grid delivers dataset changes to the dataset-events queue",
+            },
+            parent,
+        );
+        const deadLetter = new authorization.RoleAssignment(
+            `${name}-topic-deadletter`,
+            {
+                scope: deadLetters.id,
+                roleDefinitionId: role("storageBlobDataContributor"),
+                principalId: topicPrincipal,
+                principalType: "ServicePrincipal",
+                description: "Event Grid writes undeliverable dataset changes to their dead-letter container",
+            },
+            parent,
+        );
+        new eventgrid.SystemTopicEventSubscription(
+            `${name}-subscription`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                systemTopicName: topic.name,
+                eventSubscriptionName: "datasets-blob-created",
+                eventDeliverySchema: "EventGridSchema",
+                filter: pulumi.output(args.container).apply(blobCreatedFilter),
+                deliveryWithResourceIdentity: {
+                    identity: { type: "SystemAssigned" },
+                    destination: {
+                        endpointType: "StorageQueue",
+                        resourceId: args.accountId,
+                        queueName: DATASET_EVENTS_QUEUE,
+                        queueMessageTimeToLiveInSeconds: DATASET_EVENTS_MESSAGE_TTL_SECONDS,
+                    },
                 },
+                deadLetterWithResourceIdentity: {
+                    identity: { type: "SystemAssigned" },
+                    deadLetterDestination: {
+                        endpointType: "StorageBlob",
+                        resourceId: args.accountId,
+                        blobContainerName: DATASET_EVENTS_DEAD_LETTER_CONTAINER,
+                    },
+                },
+                retryPolicy: { ...DATASET_EVENTS_RETRY },
             },
-            deadLetterWithResourceIdentity: {
-                identity: { type: "SystemAssigned" },
-                deadLetterDestination: { endpointType: "StorageBlob", resourceId: args.accountId, blobContainerName: DATASET_EVENTS_DEAD_LETTER_CONTAINER },
-            },
-            retryPolicy: { ...DATASET_EVENTS_RETRY },
-        }, { parent: this, dependsOn: [queue, deadLetters, send, deadLetter] });
+            { parent: this, dependsOn: [queue, deadLetters, send, deadLetter] },
+        );
         this.queueId = queue.id;
         this.queueUrl = pulumi.interpolate`https://${args.accountName}.queue.core.windows.net/${DATASET_EVENTS_QUEUE}`;
         this.registerOutputs({ queueUrl: this.queueUrl });

@@ -4,7 +4,11 @@ import { GPU_NODE_LABELS, GPU_POOL_LABEL, GPU_TAINT } from "../scheduling";
 import { aksPoolName } from "./vm-sizes";
 
 /** The taint AKS puts on every Spot node; pods must tolerate it to land on a Spot pool. */
-export const AKS_SPOT_TAINT = { key: "kubernetes.azure.com/scalesetpriority", value: "spot", effect: "NoSchedule" } as const;
+export const AKS_SPOT_TAINT = {
+    key: "kubernetes.azure.com/scalesetpriority",
+    value: "spot",
+    effect: "NoSchedule",
+} as const;
 
 /** `key=value:Effect`, the taint syntax of the AKS API. */
 export function aksTaint(t: { key: string; value: string; effect: string }): string {
@@ -70,7 +74,10 @@ export class AksGpuNodePool extends pulumi.ComponentResource {
 
     constructor(name: string, args: AksGpuNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:azure:GpuNodePool", name, {}, opts);
-        this.agentPool = new containerservice.AgentPool(`${name}-pool`, gpuAgentPoolArgs(args), { parent: this, ignoreChanges: ["count"] });
+        this.agentPool = new containerservice.AgentPool(`${name}-pool`, gpuAgentPoolArgs(args), {
+            parent: this,
+            ignoreChanges: ["count"],
+        });
         this.registerOutputs({ agentPoolName: this.agentPool.name });
     }
 }

@@ -6,7 +6,10 @@ import { parse, stringify } from "yaml";
  * mode so the k8s provider and CI run non-interactively with the credentials of `az login`
  * (`azurecli`, or `workloadidentity` in federated CI).
  */
-export function aksKubeconfig(base64Kubeconfig: string, loginMode: "azurecli" | "workloadidentity" = "azurecli"): string {
+export function aksKubeconfig(
+    base64Kubeconfig: string,
+    loginMode: "azurecli" | "workloadidentity" = "azurecli",
+): string {
     const doc = parse(Buffer.from(base64Kubeconfig, "base64").toString("utf8")) as {
         users?: { user?: { exec?: { args?: string[] } } }[];
     };

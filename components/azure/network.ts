@@ -37,29 +37,45 @@ export class AzureNetwork extends pulumi.ComponentResource {
     constructor(name: string, args: AzureNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:azure:Network", name, {}, opts);
         const plan = planAzureSubnets(args.cidr);
-        const vnet = new network.VirtualNetwork(`${name}-vnet`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            addressSpace: { addressPrefixes: [args.cidr] },
-            tags: args.tags,
-        }, { parent: this, ignoreChanges: ["subnets"] });
-        const nodes = new network.Subnet(`${name}-nodes`, {
-            resourceGroupName: args.resourceGroupName,
-            virtualNetworkName: vnet.name,
-            subnetName: "nodes",
-            addressPrefix: plan.nodesCidr,
-            defaultOutboundAccess: false,
-        }, { parent: this });
-        const services = new network.Subnet(`${name}-services`, {
-            resourceGroupName: args.resourceGroupName,
-            virtualNetworkName: vnet.name,
-            subnetName: "services",
-            addressPrefix: plan.servicesCidr,
-            defaultOutboundAccess: false,
-        }, { parent: this, dependsOn: [nodes] });
+        const vnet = new network.VirtualNetwork(
+            `${name}-vnet`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                addressSpace: { addressPrefixes: [args.cidr] },
+                tags: args.tags,
+            },
+            { parent: this, ignoreChanges: ["subnets"] },
+        );
+        const nodes = new network.Subnet(
+            `${name}-nodes`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                virtualNetworkName: vnet.name,
+                subnetName: "nodes",
+                addressPrefix: plan.nodesCidr,
+                defaultOutboundAccess: false,
+            },
+            { parent: this },
+        );
+        const services = new network.Subnet(
+            `${name}-services`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                virtualNetworkName: vnet.name,
+                subnetName: "services",
+                addressPrefix: plan.servicesCidr,
+                defaultOutboundAccess: false,
+            },
+            { parent: this, dependsOn: [nodes] },
+        );
         this.vnetId = vnet.id;
         this.nodesSubnetId = nodes.id;
         this.servicesSubnetId = services.id;
-        this.registerOutputs({ vnetId: this.vnetId, nodesSubnetId: this.nodesSubnetId, servicesSubnetId: this.servicesSubnetId });
+        this.registerOutputs({
+            vnetId: this.vnetId,
+            nodesSubnetId: this.nodesSubnetId,
+            servicesSubnetId: this.servicesSubnetId,
+        });
     }
 }

@@ -42,7 +42,16 @@ export function azureGpuScheduling(hasSpotPools: boolean): GpuScheduling {
         nodeSelector: { "nvidia.com/gpu.present": "true" },
         tolerations: [
             { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect },
-            ...(hasSpotPools ? [{ key: AKS_SPOT_TAINT.key, operator: "Equal", value: AKS_SPOT_TAINT.value, effect: AKS_SPOT_TAINT.effect }] : []),
+            ...(hasSpotPools
+                ? [
+                      {
+                          key: AKS_SPOT_TAINT.key,
+                          operator: "Equal",
+                          value: AKS_SPOT_TAINT.value,
+                          effect: AKS_SPOT_TAINT.effect,
+                      },
+                  ]
+                : []),
         ],
     };
 }
@@ -81,9 +90,14 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
 
     constructor(name: string, args: AzurePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
-        if (!config.azure) throw new Error("AzurePlatform needs the azure config section (validated before this point)");
+        if (!config.azure)
+            throw new Error("AzurePlatform needs the azure config section (validated before this point)");
         const location = config.azure.location;
-        const azureProvider = new azure.Provider(`${name}-azure`, { location }, opts?.parent ? { parent: opts.parent } : {});
+        const azureProvider = new azure.Provider(
+            `${name}-azure`,
+            { location },
+            opts?.parent ? { parent: opts.parent } : {},
+        );
         super("mlops-testbed:azure:Platform", name, {}, { ...opts, providers: [azureProvider] });
         this.platformName = name;
         this.region = location;
@@ -92,67 +106,99 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
         const client = getClientConfigOutput(parent);
         this.subscriptionId = client.subscriptionId;
 
-        const group = new resources.ResourceGroup(`${name}-rg`, {
-            resourceGroupName: `rg-${args.clusterName}`,
-            location,
-            tags: args.tags,
-        }, parent);
+        const group = new resources.ResourceGroup(
+            `${name}-rg`,
+            {
+                resourceGroupName: `rg-${args.clusterName}`,
+                location,
+                tags: args.tags,
+            },
+            parent,
+        );
         this.resourceGroupName = group.name;
         const zones = Array.from({ length: config.network.availabilityZones }, (_, i) => String(i + 1));
 
-        const network = new AzureNetwork(`${name}-network`, {
-            resourceGroupName: group.name,
-            location,
-            cidr: config.network.cidr,
-            tags: args.tags,
-        }, parent);
+        const network = new AzureNetwork(
+            `${name}-network`,
+            {
+                resourceGroupName: group.name,
+                location,
+                cidr: config.network.cidr,
+                tags: args.tags,
+            },
+            parent,
+        );
 
         const system = config.cluster.systemNodes;
-        const aks = new AksCluster(`${name}-cluster`, {
-            resourceGroupName: group.name,
-            location,
-            clusterName: args.clusterName,
-            kubernetesVersion: config.cluster.kubernetesVersion,
-            vnetId: network.vnetId,
-            nodesSubnetId: network.nodesSubnetId,
-            availabilityZones: zones,
-            endpointAccess: config.cluster.endpointAccess,
-            publicAccessCidrs: config.cluster.publicAccessCidrs,
-            system: { vmSize: system.instanceTypes[0], minSize: system.minSize, maxSize: system.maxSize, desiredSize: system.desiredSize, diskSizeGiB: system.diskSizeGiB },
-            scaleDownUnneededMinutes: config.cluster.scaleDownUnneededMinutes,
-            subscriptionId: client.subscriptionId,
-            deployerObjectId: client.objectId,
-            tenantId: client.tenantId,
-            logTypes: config.cluster.logTypes,
-            adminPrincipalIds: config.azure.adminPrincipalIds,
-            tags: args.tags,
-        }, parent);
+        const aks = new AksCluster(
+            `${name}-cluster`,
+            {
+                resourceGroupName: group.name,
+                location,
+                clusterName: args.clusterName,
+                kubernetesVersion: config.cluster.kubernetesVersion,
+                vnetId: network.vnetId,
+                nodesSubnetId: network.nodesSubnetId,
+                availabilityZones: zones,
+                endpointAccess: config.cluster.endpointAccess,
+                publicAccessCidrs: config.cluster.publicAccessCidrs,
+                system: {
+                    vmSize: system.instanceTypes[0],
+                    minSize: system.minSize,
+                    maxSize: system.maxSize,
+                    desiredSize: system.desiredSize,
+                    diskSizeGiB: system.diskSizeGiB,
+                },
+                scaleDownUnneededMinutes: config.cluster.scaleDownUnneededMinutes,
+                subscriptionId: client.subscriptionId,
+                deployerObjectId: client.objectId,
+                tenantId: client.tenantId,
+                logTypes: config.cluster.logTypes,
+                adminPrincipalIds: config.azure.adminPrincipalIds,
+                tags: args.tags,
+            },
+            parent,
+        );
         this.clusterName = aks.cluster.name;
         this.kubeconfig = aks.kubeconfig;
         this.oidcIssuer = aks.oidcIssuer;
-        this.k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: aks.adminAssignments });
+        this.k8sProvider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            { parent: this, dependsOn: aks.adminAssignments },
+        );
 
         for (const pool of config.gpuNodePools) {
-            new AksGpuNodePool(`${name}-gpu-${pool.name}`, {
-                resourceGroupName: group.name,
-                clusterName: aks.cluster.name,
-                poolName: pool.name,
-                vmSize: pool.instanceTypes[0],
-                capacityType: pool.capacityType,
-                minSize: pool.minSize,
-                maxSize: pool.maxSize,
-                diskSizeGiB: pool.diskSizeGiB,
-                labels: pool.labels,
-                kubernetesVersion: config.cluster.kubernetesVersion,
-                subnetId: network.nodesSubnetId,
-                availabilityZones: zones,
-                gpuDriver: config.azure!.gpuDriver,
-                tags: args.tags,
-            }, parent);
+            new AksGpuNodePool(
+                `${name}-gpu-${pool.name}`,
+                {
+                    resourceGroupName: group.name,
+                    clusterName: aks.cluster.name,
+                    poolName: pool.name,
+                    vmSize: pool.instanceTypes[0],
+                    capacityType: pool.capacityType,
+                    minSize: pool.minSize,
+                    maxSize: pool.maxSize,
+                    diskSizeGiB: pool.diskSizeGiB,
+                    labels: pool.labels,
+                    kubernetesVersion: config.cluster.kubernetesVersion,
+                    subnetId: network.nodesSubnetId,
+                    availabilityZones: zones,
+                    gpuDriver: config.azure!.gpuDriver,
+                    tags: args.tags,
+                },
+                parent,
+            );
         }
-        this.gpuNodePools = config.gpuNodePools.map(({ name: poolName, instanceTypes, capacityType, minSize, maxSize }) => ({
-            name: poolName, instanceTypes, capacityType, minSize, maxSize,
-        }));
+        this.gpuNodePools = config.gpuNodePools.map(
+            ({ name: poolName, instanceTypes, capacityType, minSize, maxSize }) => ({
+                name: poolName,
+                instanceTypes,
+                capacityType,
+                minSize,
+                maxSize,
+            }),
+        );
         this.gpuScheduling = azureGpuScheduling(config.gpuNodePools.some((p) => p.capacityType === "spot"));
         this.systemScheduling = { nodeSelector: { ...SYSTEM_NODE_LABELS }, tolerations: [] };
 
@@ -161,22 +207,30 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
         // DaemonSet on GPU nodes only (ready with none), so neither is waited for.
         this.clusterReady = [aks.cluster, ...aks.adminAssignments];
         if (config.azure.gpuDriver === "Install") {
-            new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, {
-                parent: this,
-                providers: [this.k8sProvider],
-                dependsOn: this.clusterReady,
-            });
+            new NvidiaDevicePlugin(
+                `${name}-nvidia`,
+                { gpuScheduling: this.gpuScheduling, namespace: "kube-system" },
+                {
+                    parent: this,
+                    providers: [this.k8sProvider],
+                    dependsOn: this.clusterReady,
+                },
+            );
         }
 
         const prefix = args.clusterName.replace(/[^a-z0-9]/g, "");
-        this.store = new AzureArtifactStore(`${name}-store`, {
-            resourceGroupName: group.name,
-            location,
-            namePrefix: `st${prefix}`.slice(0, 18),
-            protection: config.artifactStores.protection,
-            noncurrentVersionDays: config.artifactStores.noncurrentVersionDays,
-            tags: args.tags,
-        }, parent);
+        this.store = new AzureArtifactStore(
+            `${name}-store`,
+            {
+                resourceGroupName: group.name,
+                location,
+                namePrefix: `st${prefix}`.slice(0, 18),
+                protection: config.artifactStores.protection,
+                noncurrentVersionDays: config.artifactStores.noncurrentVersionDays,
+                tags: args.tags,
+            },
+            parent,
+        );
         this.artifactStore = {
             kind: "azure-blob",
             modelsBucket: this.store.containers.models.name,
@@ -185,52 +239,68 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             endpoint: this.store.blobEndpoint,
             egress: { kind: "external-https", port: 443 },
         };
-        this.datasetEvents = new AzureDatasetEvents(`${name}-dataset-events`, {
-            resourceGroupName: group.name,
-            location,
-            accountName: this.store.accountName,
-            accountId: this.store.accountId,
-            container: this.store.containers.datasets.name,
-            subscriptionId: client.subscriptionId,
-            tags: args.tags,
-            protection: config.artifactStores.protection,
-        }, parent);
+        this.datasetEvents = new AzureDatasetEvents(
+            `${name}-dataset-events`,
+            {
+                resourceGroupName: group.name,
+                location,
+                accountName: this.store.accountName,
+                accountId: this.store.accountId,
+                container: this.store.containers.datasets.name,
+                subscriptionId: client.subscriptionId,
+                tags: args.tags,
+                protection: config.artifactStores.protection,
+            },
+            parent,
+        );
         this.datasetChanges = {
             kind: "event-grid",
             queueUrl: this.datasetEvents.queueUrl,
             container: this.store.containers.datasets.name,
             egress: { kind: "external-https", port: 443 },
         };
-        this.registry = new AzureImageRegistry(`${name}-registry`, {
-            resourceGroupName: group.name,
-            location,
-            namePrefix: `acr${prefix}`,
-            repository: "model-server",
-            protection: config.artifactStores.protection,
-            untaggedDays: config.registry.untaggedDays,
-            kubeletObjectId: aks.kubeletObjectId,
-            subscriptionId: client.subscriptionId,
-            tags: args.tags,
-        }, parent);
+        this.registry = new AzureImageRegistry(
+            `${name}-registry`,
+            {
+                resourceGroupName: group.name,
+                location,
+                namePrefix: `acr${prefix}`,
+                repository: "model-server",
+                protection: config.artifactStores.protection,
+                untaggedDays: config.registry.untaggedDays,
+                kubeletObjectId: aks.kubeletObjectId,
+                subscriptionId: client.subscriptionId,
+                tags: args.tags,
+            },
+            parent,
+        );
         this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl };
 
         this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
     }
 
-    bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding {
+    bindWorkloadIdentity(
+        name: string,
+        args: WorkloadIdentityArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ): WorkloadIdentityBinding {
         // Parented to the platform (the cloud owns the identity), so named after it.
-        const identity = new AzureWorkloadIdentity(`${this.platformName}-${name}`, {
-            resourceGroupName: this.resourceGroupName,
-            location: this.region,
-            namespace: args.namespace,
-            serviceAccount: args.serviceAccount,
-            oidcIssuer: this.oidcIssuer,
-            subscriptionId: this.subscriptionId,
-            grants: args.grants.map((g) => ({ ...g, containerId: this.store.containers[g.store].id })),
-            pushRegistryId: args.registryPush ? this.registry.registryId : undefined,
-            consumeQueueId: args.consumeDatasetChanges ? this.datasetEvents.queueId : undefined,
-            tags: this.tags,
-        }, { parent: this, ...opts });
+        const identity = new AzureWorkloadIdentity(
+            `${this.platformName}-${name}`,
+            {
+                resourceGroupName: this.resourceGroupName,
+                location: this.region,
+                namespace: args.namespace,
+                serviceAccount: args.serviceAccount,
+                oidcIssuer: this.oidcIssuer,
+                subscriptionId: this.subscriptionId,
+                grants: args.grants.map((g) => ({ ...g, containerId: this.store.containers[g.store].id })),
+                pushRegistryId: args.registryPush ? this.registry.registryId : undefined,
+                consumeQueueId: args.consumeDatasetChanges ? this.datasetEvents.queueId : undefined,
+                tags: this.tags,
+            },
+            { parent: this, ...opts },
+        );
         return {
             serviceAccountAnnotations: identity.serviceAccountAnnotations,
             podLabels: { [WORKLOAD_IDENTITY_USE_LABEL]: "true" },

@@ -31,24 +31,42 @@ export class AzureImageRegistry extends pulumi.ComponentResource {
 
     constructor(name: string, args: AzureImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:azure:ImageRegistry", name, {}, opts);
-        const suffix = new random.RandomString(`${name}-suffix`, { length: 6, special: false, upper: false }, { parent: this });
-        const registry = new containerregistry.Registry(`${name}-acr`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            registryName: suffix.result.apply((s) => `${args.namePrefix.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 44)}${s}`),
-            sku: { name: "Premium" },
-            adminUserEnabled: false,
-            anonymousPullEnabled: false,
-            policies: { retentionPolicy: { status: "enabled", days: args.untaggedDays } },
-            tags: args.tags,
-        }, statefulOptions(args.protection, this));
-        new authorization.RoleAssignment(`${name}-kubelet-pull`, {
-            scope: registry.id,
-            roleDefinitionId: pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, "acrPull")),
-            principalId: args.kubeletObjectId,
-            principalType: "ServicePrincipal",
-            description: "AKS nodes pull model-server images",
-        }, { parent: this });
+        const suffix = new random.RandomString(
+            `${name}-suffix`,
+            { length: 6, special: false, upper: false },
+            { parent: this },
+        );
+        const registry = new containerregistry.Registry(
+            `${name}-acr`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                registryName: suffix.result.apply(
+                    (s) =>
+                        `${args.namePrefix
+                            .toLowerCase()
+                            .replace(/[^a-z0-9]/g, "")
+                            .slice(0, 44)}${s}`,
+                ),
+                sku: { name: "Premium" },
+                adminUserEnabled: false,
+                anonymousPullEnabled: false,
+                policies: { retentionPolicy: { status: "enabled", days: args.untaggedDays } },
+                tags: args.tags,
+            },
+            statefulOptions(args.protection, this),
+        );
+        new authorization.RoleAssignment(
+            `${name}-kubelet-pull`,
+            {
+                scope: registry.id,
+                roleDefinitionId: pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, "acrPull")),
+                principalId: args.kubeletObjectId,
+                principalType: "ServicePrincipal",
+                description: "AKS nodes pull model-server images",
+            },
+            { parent: this },
+        );
         this.registryId = registry.id;
         this.repositoryUrl = pulumi.interpolate`${registry.loginServer}/${args.repository}`;
         this.registerOutputs({ repositoryUrl: this.repositoryUrl });

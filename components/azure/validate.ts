@@ -1,5 +1,12 @@
 import { type ConfigIssue, keyPath, rawArray, rawRecord } from "../../infra/schema/issues";
-import { AKS_SYSTEM_POOL_NAME, AZURE_GPU_VM_SIZES, aksPoolName, isAksPoolName, isAzureGpuVmSize, isAzureVmSizeName } from "./vm-sizes";
+import {
+    AKS_SYSTEM_POOL_NAME,
+    AZURE_GPU_VM_SIZES,
+    aksPoolName,
+    isAksPoolName,
+    isAzureGpuVmSize,
+    isAzureVmSizeName,
+} from "./vm-sizes";
 
 /**
  * Azure-specific configuration rules: they need the Azure tables, so they live with the Azure platform. They
@@ -8,7 +15,10 @@ import { AKS_SYSTEM_POOL_NAME, AZURE_GPU_VM_SIZES, aksPoolName, isAksPoolName, i
 export function validateAzureConfig(raw: Record<string, unknown>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     if (raw.azure === undefined) {
-        issues.push({ key: keyPath(["azure"]), message: "is required when cloud is azure: set azure.location, e.g. { location: westeurope }" });
+        issues.push({
+            key: keyPath(["azure"]),
+            message: "is required when cloud is azure: set azure.location, e.g. { location: westeurope }",
+        });
     }
     const examples = Object.keys(AZURE_GPU_VM_SIZES).slice(0, 3).join(", ");
     const aksNames = new Map<string, string>();
@@ -53,13 +63,18 @@ export function validateAzureConfig(raw: Record<string, unknown>): ConfigIssue[]
     if (systemValue === undefined) {
         issues.push({
             key: keyPath(["cluster", "systemNodes", "instanceTypes"]),
-            message: "is required when cloud is azure (the default, m6i.large, is an EC2 type): give one Azure VM size, e.g. [Standard_D4s_v5]",
+            message:
+                "is required when cloud is azure (the default, m6i.large, is an EC2 type): give one Azure VM size, e.g. [Standard_D4s_v5]",
         });
     }
     const system = rawArray(systemValue);
     system.forEach((t, ti) => {
         if (typeof t === "string" && !isAzureVmSizeName(t)) {
-            issues.push({ key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]), message: "is not an Azure VM size such as Standard_D4s_v5", value: t });
+            issues.push({
+                key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]),
+                message: "is not an Azure VM size such as Standard_D4s_v5",
+                value: t,
+            });
         }
     });
     if (system.length > 1) {
@@ -73,7 +88,8 @@ export function validateAzureConfig(raw: Record<string, unknown>): ConfigIssue[]
     if (adminRoleArns.length > 0) {
         issues.push({
             key: keyPath(["cluster", "adminRoleArns"]),
-            message: "names AWS IAM roles and does not apply on Azure; grant cluster admins with azure.adminPrincipalIds",
+            message:
+                "names AWS IAM roles and does not apply on Azure; grant cluster admins with azure.adminPrincipalIds",
             value: adminRoleArns,
         });
     }

@@ -28,13 +28,18 @@ export function blobRole(access: AccessMode): AzureRole {
 export function blobGrantCondition(grant: StoreGrant): string | undefined {
     const { prefix, access } = grant;
     if (prefix.startsWith("/") || (prefix !== "" && !prefix.endsWith("/")) || /[*'\\]/.test(prefix)) {
-        throw new Error(`store prefix "${prefix}" must be "" or end with "/", without a leading "/", quotes or wildcards`);
+        throw new Error(
+            `store prefix "${prefix}" must be "" or end with "/", without a leading "/", quotes or wildcards`,
+        );
     }
     const clauses: string[] = [];
     if (access !== "read") clauses.push(`(\n  !(${act("delete")})\n)`);
     if (access === "write") clauses.push(`(\n  !(${READ_OBJECT})\n)`);
     if (prefix !== "") {
-        const objectActions = [...(access !== "write" ? [READ_OBJECT] : []), ...(access !== "read" ? WRITE_ACTIONS : [])];
+        const objectActions = [
+            ...(access !== "write" ? [READ_OBJECT] : []),
+            ...(access !== "read" ? WRITE_ACTIONS : []),
+        ];
         clauses.push(
             `(\n  ${objectActions.map((a) => `!(${a})`).join("\n  AND ")}\n  OR @Resource[${BLOBS}:path] StringStartsWith '${prefix}'\n)`,
             `(\n  !(${LIST})\n  OR @Request[${BLOBS}:prefix] StringStartsWith '${prefix}'\n)`,
@@ -74,51 +79,73 @@ export class AzureWorkloadIdentity extends pulumi.ComponentResource {
     constructor(name: string, args: AzureWorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:azure:WorkloadIdentity", name, {}, opts);
         const parent = { parent: this };
-        const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            tags: args.tags,
-        }, parent);
-        new managedidentity.FederatedIdentityCredential(`${name}-federation`, {
-            resourceGroupName: args.resourceGroupName,
-            resourceName: identity.name,
-            issuer: args.oidcIssuer,
-            subject: pulumi.interpolate`system:serviceaccount:${args.namespace}:${args.serviceAccount}`,
-            audiences: [WORKLOAD_IDENTITY_AUDIENCE],
-        }, parent);
+        const identity = new managedidentity.UserAssignedIdentity(
+            `${name}-identity`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                tags: args.tags,
+            },
+            parent,
+        );
+        new managedidentity.FederatedIdentityCredential(
+            `${name}-federation`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                resourceName: identity.name,
+                issuer: args.oidcIssuer,
+                subject: pulumi.interpolate`system:serviceaccount:${args.namespace}:${args.serviceAccount}`,
+                audiences: [WORKLOAD_IDENTITY_AUDIENCE],
+            },
+            parent,
+        );
         const role = (r: AzureRole) => pulumi.output(args.subscriptionId).apply((s) => roleDefinitionId(s, r));
         args.grants.forEach((grant, i) => {
             const condition = blobGrantCondition(grant);
-            new authorization.RoleAssignment(`${name}-grant-${i}`, {
-                scope: grant.containerId,
-                roleDefinitionId: role(blobRole(grant.access)),
-                principalId: identity.principalId,
-                principalType: "ServicePrincipal",
-                description: pulumi.interpolate`${grant.access} ${grant.store}/${grant.prefix} for ${args.namespace}/${args.serviceAccount}`,
-                ...(condition ? { condition, conditionVersion: "2.0" } : {}),
-            }, parent);
+            new authorization.RoleAssignment(
+                `${name}-grant-${i}`,
+                {
+                    scope: grant.containerId,
+                    roleDefinitionId: role(blobRole(grant.access)),
+                    principalId: identity.principalId,
+                    principalType: "ServicePrincipal",
+                    description: pulumi.interpolate`${grant.access} ${grant.store}/${grant.prefix} for ${args.namespace}/${args.serviceAccount}`,
+                    ...(condition ? { condition, conditionVersion: "2.0" } : {}),
+                },
+                parent,
+            );
         });
         if (args.pushRegistryId) {
-            new authorization.RoleAssignment(`${name}-registry-push`, {
-                scope: args.pushRegistryId,
-                roleDefinitionId: role("acrPush"),
-                principalId: identity.principalId,
-                principalType: "ServicePrincipal",
-                description: pulumi.interpolate`push model-server images for ${args.namespace}/${args.serviceAccount}`,
-            }, parent);
+            new authorization.RoleAssignment(
+                `${name}-registry-push`,
+                {
+                    scope: args.pushRegistryId,
+                    roleDefinitionId: role("acrPush"),
+                    principalId: identity.principalId,
+                    principalType: "ServicePrincipal",
+                    description: pulumi.interpolate`push model-server images for ${args.namespace}/${args.serviceAccount}`,
+                },
+                parent,
+            );
         }
         if (args.consumeQueueId) {
-            new authorization.RoleAssignment(`${name}-queue-consume`, {
-                scope: args.consumeQueueId,
-                roleDefinitionId: role("storageQueueDataMessageProcessor"),
-                principalId: identity.principalId,
-                principalType: "ServicePrincipal",
-                description: pulumi.interpolate`read and delete dataset change messages for ${args.namespace}/${args.serviceAccount}`,
-            }, parent);
+            new authorization.RoleAssignment(
+                `${name}-queue-consume`,
+                {
+                    scope: args.consumeQueueId,
+                    roleDefinitionId: role("storageQueueDataMessageProcessor"),
+                    principalId: identity.principalId,
+                    principalType: "ServicePrincipal",
+                    description: pulumi.interpolate`read and delete dataset change messages for ${args.namespace}/${args.serviceAccount}`,
+                },
+                parent,
+            );
         }
         this.clientId = identity.clientId;
         this.principalId = identity.principalId;
-        this.serviceAccountAnnotations = identity.clientId.apply((id): Record<string, string> => ({ [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: id }));
+        this.serviceAccountAnnotations = identity.clientId.apply((id): Record<string, string> => ({
+            [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: id,
+        }));
         this.registerOutputs({ clientId: this.clientId });
     }
 }

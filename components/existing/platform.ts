@@ -64,7 +64,12 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
         filerAddress: STORE_FILER_ADDRESS,
         bucketsPath: STORE_BUCKETS_PATH,
         bucket: "datasets",
-        egress: { kind: "in-cluster", namespace: STORE_NAMESPACE, podLabels: { ...STORE_FILER_POD_LABELS }, port: STORE_FILER_GRPC_PORT },
+        egress: {
+            kind: "in-cluster",
+            namespace: STORE_NAMESPACE,
+            podLabels: { ...STORE_FILER_POD_LABELS },
+            port: STORE_FILER_GRPC_PORT,
+        },
     };
     readonly cloud = "existing" as const;
     readonly region = null;
@@ -86,45 +91,71 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
         super("mlops-testbed:existing:Platform", name, {}, opts);
         this.platformName = name;
         const existing = args.config.existing;
-        if (!existing) throw new Error("ExistingPlatform needs the existing config section (validated before this point)");
+        if (!existing)
+            throw new Error("ExistingPlatform needs the existing config section (validated before this point)");
         this.clusterName = pulumi.output(existing.clusterName);
         this.kubeconfig = pulumi.secret(args.kubeconfig);
-        this.k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+        this.k8sProvider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            { parent: this },
+        );
         this.gpuScheduling = existingGpuScheduling(existing.gpu);
         this.systemScheduling = { nodeSelector: { ...existing.systemNodeSelector }, tolerations: [] };
         const k8sChildren = { parent: this, providers: [this.k8sProvider] };
 
-        this.store = new SeaweedfsStore(`${name}-store`, {
-            storageClass: existing.storageClass,
-            storeSize: existing.storeSize,
-            nodeSelector: existing.systemNodeSelector,
-            protection: args.config.artifactStores.protection,
-        }, k8sChildren);
+        this.store = new SeaweedfsStore(
+            `${name}-store`,
+            {
+                storageClass: existing.storageClass,
+                storeSize: existing.storeSize,
+                nodeSelector: existing.systemNodeSelector,
+                protection: args.config.artifactStores.protection,
+            },
+            k8sChildren,
+        );
         this.artifactStore = {
             kind: "s3-compatible",
             modelsBucket: pulumi.output("models"),
             datasetsBucket: pulumi.output("datasets"),
             region: null,
             endpoint: pulumi.output(STORE_ENDPOINT),
-            egress: { kind: "in-cluster", namespace: STORE_NAMESPACE, podLabels: { ...STORE_S3_POD_LABELS }, port: STORE_S3_PORT },
+            egress: {
+                kind: "in-cluster",
+                namespace: STORE_NAMESPACE,
+                podLabels: { ...STORE_S3_POD_LABELS },
+                port: STORE_S3_PORT,
+            },
         };
         this.imageRegistry = { repositoryUrl: pulumi.output(existing.imageRegistry) };
         if (existing.gpu.installDevicePlugin) {
-            new NvidiaDevicePlugin(`${name}-nvidia`, { gpuScheduling: this.gpuScheduling, namespace: "kube-system" }, k8sChildren);
+            new NvidiaDevicePlugin(
+                `${name}-nvidia`,
+                { gpuScheduling: this.gpuScheduling, namespace: "kube-system" },
+                k8sChildren,
+            );
         }
         // The nodes exist already; the store is waited for only by what uses it (the store identities).
         this.clusterReady = [];
         this.registerOutputs({ clusterName: this.clusterName });
     }
 
-    bindWorkloadIdentity(name: string, args: WorkloadIdentityArgs, opts?: pulumi.ComponentResourceOptions): WorkloadIdentityBinding {
+    bindWorkloadIdentity(
+        name: string,
+        args: WorkloadIdentityArgs,
+        opts?: pulumi.ComponentResourceOptions,
+    ): WorkloadIdentityBinding {
         // Parented to the platform (the cloud owns the identity), so named after it.
-        const identity = new StoreIdentity(`${this.platformName}-${name}`, {
-            namespace: args.namespace,
-            serviceAccount: args.serviceAccount,
-            grants: args.grants,
-            storeReady: [this.store.release],
-        }, { parent: this, providers: [this.k8sProvider], ...opts });
+        const identity = new StoreIdentity(
+            `${this.platformName}-${name}`,
+            {
+                namespace: args.namespace,
+                serviceAccount: args.serviceAccount,
+                grants: args.grants,
+                storeReady: [this.store.release],
+            },
+            { parent: this, providers: [this.k8sProvider], ...opts },
+        );
         // registryPush: the configured registry's credentials are outside this program (docker config secret).
         return {
             serviceAccountAnnotations: pulumi.output<Record<string, string>>({}),

@@ -10,8 +10,14 @@ import { statefulOptions, type StoreProtection } from "../stateful";
 export const STORE_NAMESPACE = "object-store";
 export const STORE_RELEASE = "seaweedfs";
 export const STORE_S3_PORT = 8333;
-export const STORE_S3_POD_LABELS = { "app.kubernetes.io/name": "seaweedfs", "app.kubernetes.io/component": "s3" } as const;
-export const STORE_FILER_POD_LABELS = { "app.kubernetes.io/name": "seaweedfs", "app.kubernetes.io/component": "filer" } as const;
+export const STORE_S3_POD_LABELS = {
+    "app.kubernetes.io/name": "seaweedfs",
+    "app.kubernetes.io/component": "s3",
+} as const;
+export const STORE_FILER_POD_LABELS = {
+    "app.kubernetes.io/name": "seaweedfs",
+    "app.kubernetes.io/component": "filer",
+} as const;
 /** The filer's HTTP port (the chart's default); its gRPC port, which metadata subscribers use, is 10000 above. */
 export const STORE_FILER_PORT = 8888;
 export const STORE_FILER_GRPC_PORT = STORE_FILER_PORT + 10000;
@@ -33,11 +39,17 @@ export const STORE_BUCKETS: readonly StoreName[] = ["models", "datasets"];
  * AWS and Azure (bucket versioning still keeps every overwritten or deleted version).
  */
 export function seaweedfsActions(grants: readonly StoreGrant[]): string[] {
-    const actionsFor: Record<AccessMode, string[]> = { read: ["Read", "List"], write: ["Write", "Tagging", "List"], "read-write": ["Read", "Write", "Tagging", "List"] };
+    const actionsFor: Record<AccessMode, string[]> = {
+        read: ["Read", "List"],
+        write: ["Write", "Tagging", "List"],
+        "read-write": ["Read", "Write", "Tagging", "List"],
+    };
     const out = new Set<string>();
     for (const g of grants) {
         if (g.prefix.startsWith("/") || (g.prefix !== "" && !g.prefix.endsWith("/")) || /[*?,\s]/.test(g.prefix)) {
-            throw new Error(`store prefix "${g.prefix}" must be "" or end with "/", without a leading "/", commas, spaces or wildcards`);
+            throw new Error(
+                `store prefix "${g.prefix}" must be "" or end with "/", without a leading "/", commas, spaces or wildcards`,
+            );
         }
         const target = g.prefix === "" ? g.store : `${g.store}/${g.prefix}*`;
         for (const a of actionsFor[g.access]) out.add(`${a}:${target}`);
@@ -68,7 +80,9 @@ export function seaweedfsValues(args: SeaweedfsValuesArgs) {
         master: { replicas: 1, data: pvc("1Gi"), logs: { type: "emptyDir" }, nodeSelector },
         volume: {
             replicas: 1,
-            dataDirs: [{ name: "data1", type: "persistentVolumeClaim", size: args.storeSize, storageClass, maxVolumes: 0 }],
+            dataDirs: [
+                { name: "data1", type: "persistentVolumeClaim", size: args.storeSize, storageClass, maxVolumes: 0 },
+            ],
             nodeSelector,
         },
         filer: { replicas: 1, data: pvc("10Gi"), logs: { type: "emptyDir" }, nodeSelector },
@@ -106,34 +120,74 @@ export class SeaweedfsStore extends pulumi.ComponentResource {
         super("mlops-testbed:existing:SeaweedfsStore", name, {}, opts);
         const parent = { parent: this };
         // Deleting the namespace would delete the volumes' claims with it: it is as stateful as the release.
-        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: STORE_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlops-testbed", "pod-security.kubernetes.io/enforce": "baseline" } },
-        }, statefulOptions(args.protection, this));
-        const accessKey = new random.RandomPassword(`${name}-admin-access-key`, { length: 20, special: false, lower: false }, parent);
-        const secretKey = new random.RandomPassword(`${name}-admin-secret-key`, { length: 40, special: false }, parent);
-        const config = pulumi.all([accessKey.result, secretKey.result]).apply(([ak, sk]) =>
-            JSON.stringify({ identities: [{ name: "testbed-admin", credentials: [{ accessKey: ak, secretKey: sk }], actions: ["Admin", "Read", "List", "Tagging", "Write"] }] }),
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: {
+                    name: STORE_NAMESPACE,
+                    labels: {
+                        "app.kubernetes.io/part-of": "mlops-testbed",
+                        "pod-security.kubernetes.io/enforce": "baseline",
+                    },
+                },
+            },
+            statefulOptions(args.protection, this),
         );
-        const configSecret = new k8s.core.v1.Secret(`${name}-s3-config`, {
-            metadata: { name: STORE_CONFIG_SECRET, namespace: this.namespace.metadata.name },
-            type: "Opaque",
-            stringData: { [STORE_CONFIG_KEY]: pulumi.secret(config) },
-        }, parent);
-        new k8s.core.v1.Secret(`${name}-admin-credentials`, {
-            metadata: { name: "seaweedfs-admin-credentials", namespace: this.namespace.metadata.name },
-            type: "Opaque",
-            stringData: { AWS_ACCESS_KEY_ID: pulumi.secret(accessKey.result), AWS_SECRET_ACCESS_KEY: pulumi.secret(secretKey.result), AWS_ENDPOINT_URL_S3: STORE_ENDPOINT },
-        }, parent);
+        const accessKey = new random.RandomPassword(
+            `${name}-admin-access-key`,
+            { length: 20, special: false, lower: false },
+            parent,
+        );
+        const secretKey = new random.RandomPassword(`${name}-admin-secret-key`, { length: 40, special: false }, parent);
+        const config = pulumi
+            .all([accessKey.result, secretKey.result])
+            .apply(([ak, sk]) =>
+                JSON.stringify({
+                    identities: [
+                        {
+                            name: "testbed-admin",
+                            credentials: [{ accessKey: ak, secretKey: sk }],
+                            actions: ["Admin", "Read", "List", "Tagging", "Write"],
+                        },
+                    ],
+                }),
+            );
+        const configSecret = new k8s.core.v1.Secret(
+            `${name}-s3-config`,
+            {
+                metadata: { name: STORE_CONFIG_SECRET, namespace: this.namespace.metadata.name },
+                type: "Opaque",
+                stringData: { [STORE_CONFIG_KEY]: pulumi.secret(config) },
+            },
+            parent,
+        );
+        new k8s.core.v1.Secret(
+            `${name}-admin-credentials`,
+            {
+                metadata: { name: "seaweedfs-admin-credentials", namespace: this.namespace.metadata.name },
+                type: "Opaque",
+                stringData: {
+                    AWS_ACCESS_KEY_ID: pulumi.secret(accessKey.result),
+                    AWS_SECRET_ACCESS_KEY: pulumi.secret(secretKey.result),
+                    AWS_ENDPOINT_URL_S3: STORE_ENDPOINT,
+                },
+            },
+            parent,
+        );
         const chart = CHARTS.seaweedfs;
-        this.release = new k8s.helm.v3.Release(`${name}-release`, {
-            name: STORE_RELEASE,
-            chart: chart.chart,
-            version: chart.version,
-            repositoryOpts: { repo: chart.repo },
-            namespace: this.namespace.metadata.name,
-            values: seaweedfsValues(args),
-            waitForJobs: true,
-        }, { ...statefulOptions(args.protection, this), dependsOn: [configSecret] });
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: STORE_RELEASE,
+                chart: chart.chart,
+                version: chart.version,
+                repositoryOpts: { repo: chart.repo },
+                namespace: this.namespace.metadata.name,
+                values: seaweedfsValues(args),
+                waitForJobs: true,
+            },
+            { ...statefulOptions(args.protection, this), dependsOn: [configSecret] },
+        );
         this.registerOutputs({});
     }
 }

@@ -40,51 +40,96 @@ export class StoreIdentity extends pulumi.ComponentResource {
     constructor(name: string, args: StoreIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:existing:StoreIdentity", name, {}, opts);
         const parent = { parent: this };
-        const accessKey = new random.RandomPassword(`${name}-access-key`, { length: 20, special: false, lower: false }, parent);
+        const accessKey = new random.RandomPassword(
+            `${name}-access-key`,
+            { length: 20, special: false, lower: false },
+            parent,
+        );
         const secretKey = new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, parent);
         const actions = seaweedfsActions(args.grants).join(",");
         this.userName = pulumi.interpolate`wl-${args.namespace}-${args.serviceAccount}`;
-        const keys = { AWS_ACCESS_KEY_ID: pulumi.secret(accessKey.result), AWS_SECRET_ACCESS_KEY: pulumi.secret(secretKey.result) };
-        const storeSide = new k8s.core.v1.Secret(`${name}-store-side`, {
-            metadata: { namespace: STORE_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlops-testbed" } },
-            type: "Opaque",
-            stringData: keys,
-        }, { parent: this, dependsOn: args.storeReady });
+        const keys = {
+            AWS_ACCESS_KEY_ID: pulumi.secret(accessKey.result),
+            AWS_SECRET_ACCESS_KEY: pulumi.secret(secretKey.result),
+        };
+        const storeSide = new k8s.core.v1.Secret(
+            `${name}-store-side`,
+            {
+                metadata: { namespace: STORE_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlops-testbed" } },
+                type: "Opaque",
+                stringData: keys,
+            },
+            { parent: this, dependsOn: args.storeReady },
+        );
         // The name, not the Secret's output, is what the binding hands out: known before the Secret exists, so the
         // namespace holding it may record it (the Secret itself waits for the namespace through args.namespace).
         this.credentialsSecret = pulumi.output(args.serviceAccount).apply(credentialsSecretName);
-        new k8s.core.v1.Secret(`${name}-credentials`, {
-            metadata: { name: this.credentialsSecret, namespace: args.namespace, labels: { "app.kubernetes.io/part-of": "mlops-testbed" } },
-            type: "Opaque",
-            stringData: { ...keys, AWS_ENDPOINT_URL_S3: STORE_ENDPOINT, AWS_REGION: "us-east-1" },
-        }, parent);
-        new k8s.batch.v1.Job(`${name}-configure`, {
-            metadata: { namespace: STORE_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlops-testbed" } },
-            spec: {
-                backoffLimit: 6,
-                template: {
-                    spec: {
-                        restartPolicy: "OnFailure",
-                        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-                        containers: [
-                            {
-                                name: "configure",
-                                image: IMAGES.seaweedfs,
-                                command: ["/bin/sh", "-ec", IDENTITY_SCRIPT],
-                                env: [
-                                    { name: "S3_USER", value: this.userName },
-                                    { name: "S3_ACTIONS", value: actions },
-                                    { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: storeSide.metadata.name, key: "AWS_ACCESS_KEY_ID" } } },
-                                    { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: storeSide.metadata.name, key: "AWS_SECRET_ACCESS_KEY" } } },
-                                ],
-                                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-                            },
-                        ],
+        new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+                metadata: {
+                    name: this.credentialsSecret,
+                    namespace: args.namespace,
+                    labels: { "app.kubernetes.io/part-of": "mlops-testbed" },
+                },
+                type: "Opaque",
+                stringData: { ...keys, AWS_ENDPOINT_URL_S3: STORE_ENDPOINT, AWS_REGION: "us-east-1" },
+            },
+            parent,
+        );
+        new k8s.batch.v1.Job(
+            `${name}-configure`,
+            {
+                metadata: { namespace: STORE_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlops-testbed" } },
+                spec: {
+                    backoffLimit: 6,
+                    template: {
+                        spec: {
+                            restartPolicy: "OnFailure",
+                            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                            containers: [
+                                {
+                                    name: "configure",
+                                    image: IMAGES.seaweedfs,
+                                    command: ["/bin/sh", "-ec", IDENTITY_SCRIPT],
+                                    env: [
+                                        { name: "S3_USER", value: this.userName },
+                                        { name: "S3_ACTIONS", value: actions },
+                                        {
+                                            name: "AWS_ACCESS_KEY_ID",
+                                            valueFrom: {
+                                                secretKeyRef: {
+                                                    name: storeSide.metadata.name,
+                                                    key: "AWS_ACCESS_KEY_ID",
+                                                },
+                                            },
+                                        },
+                                        {
+                                            name: "AWS_SECRET_ACCESS_KEY",
+                                            valueFrom: {
+                                                secretKeyRef: {
+                                                    name: storeSide.metadata.name,
+                                                    key: "AWS_SECRET_ACCESS_KEY",
+                                                },
+                                            },
+                                        },
+                                    ],
+                                    securityContext: {
+                                        allowPrivilegeEscalation: false,
+                                        capabilities: { drop: ["ALL"] },
+                                    },
+                                    resources: {
+                                        requests: { cpu: "50m", memory: "64Mi" },
+                                        limits: { memory: "256Mi" },
+                                    },
+                                },
+                            ],
+                        },
                     },
                 },
             },
-        }, { parent: this, dependsOn: args.storeReady });
+            { parent: this, dependsOn: args.storeReady },
+        );
         this.registerOutputs({ userName: this.userName, credentialsSecret: this.credentialsSecret });
     }
 }

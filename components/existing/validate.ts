@@ -9,7 +9,8 @@ export function validateExistingConfig(raw: Record<string, unknown>): ConfigIssu
     if (raw.existing === undefined) {
         issues.push({
             key: keyPath(["existing"]),
-            message: "is required when cloud is existing: set at least existing.imageRegistry, e.g. { imageRegistry: localhost:5001/model-server }",
+            message:
+                "is required when cloud is existing: set at least existing.imageRegistry, e.g. { imageRegistry: localhost:5001/model-server }",
         });
     }
     if (raw.kubeconfig === undefined) {
@@ -22,7 +23,8 @@ export function validateExistingConfig(raw: Record<string, unknown>): ConfigIssu
     if (pools.length > 0) {
         issues.push({
             key: keyPath(["gpuNodePools"]),
-            message: "an existing cluster brings its own nodes, so no pools are created; remove gpuNodePools and describe the GPU nodes under existing.gpu (nodeLabel, taints)",
+            message:
+                "an existing cluster brings its own nodes, so no pools are created; remove gpuNodePools and describe the GPU nodes under existing.gpu (nodeLabel, taints)",
             value: pools.map((p) => rawRecord(p).name),
         });
     }
@@ -31,7 +33,8 @@ export function validateExistingConfig(raw: Record<string, unknown>): ConfigIssu
         const t = rawRecord(value);
         if (typeof t.key !== "string" || typeof t.effect !== "string") return; // the schema reports it
         const id = `${t.key}:${t.effect}`;
-        if (seen.has(id)) issues.push({ key: keyPath(["existing", "gpu", "taints", i]), message: `duplicate taint ${id}`, value: t });
+        if (seen.has(id))
+            issues.push({ key: keyPath(["existing", "gpu", "taints", i]), message: `duplicate taint ${id}`, value: t });
         seen.add(id);
     });
     return issues;

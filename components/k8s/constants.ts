@@ -46,7 +46,13 @@ export const MODEL_SERVER = {
  */
 export const DEPLOY_SETTINGS = {
     configMap: "model-server-deploy",
-    keys: { replicas: "replicas", gpu: "gpu", artifactPrefix: "artifact-prefix", podLabels: "pod-labels", podEnvFrom: "pod-env-from" },
+    keys: {
+        replicas: "replicas",
+        gpu: "gpu",
+        artifactPrefix: "artifact-prefix",
+        podLabels: "pod-labels",
+        podEnvFrom: "pod-env-from",
+    },
 } as const;
 
 type DeploySettingKey = keyof typeof DEPLOY_SETTINGS.keys;

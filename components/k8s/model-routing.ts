@@ -4,7 +4,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { type ModelConfig, modelNamespaceName, shadowVersions, trafficWeights } from "../../infra/schema/models";
 import { CHARTS } from "../../infra/versions";
 import type { Scheduling } from "../platform";
-import { GATEWAY_NAMESPACE, MODEL_GATEWAY, MODEL_LABEL_KEYS, MODEL_SERVER, MODEL_SERVER_PORTS, PART_OF, TRAFFIC_STRATEGY_LABEL } from "./constants";
+import {
+    GATEWAY_NAMESPACE,
+    MODEL_GATEWAY,
+    MODEL_LABEL_KEYS,
+    MODEL_SERVER,
+    MODEL_SERVER_PORTS,
+    PART_OF,
+    TRAFFIC_STRATEGY_LABEL,
+} from "./constants";
 
 export interface ModelRoutingArgs {
     /** The validated `models` config: versions and traffic strategy per model. */
@@ -22,7 +30,10 @@ export interface ModelRoutingArgs {
 }
 
 /** GatewayClass of the model gateway, handled by Envoy Gateway's controller. */
-export const GATEWAY_CLASS = { name: "mlops-testbed-models", controllerName: "gateway.envoyproxy.io/gatewayclass-controller" } as const;
+export const GATEWAY_CLASS = {
+    name: "mlops-testbed-models",
+    controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
+} as const;
 /** EnvoyProxy resource that pins the proxies' Service name, replicas and scheduling. */
 export const ENVOY_PROXY_CONFIG = "models-proxy";
 /** Name of the ReferenceGrant in every version namespace that admits routes from the gateway namespace. */
@@ -39,7 +50,10 @@ export function modelEndpoint(model: string): string {
 }
 
 /** Pod placement (node selector and tolerations) as the chart values and the EnvoyProxy spec both take it. */
-const placement = (scheduling: Scheduling) => ({ nodeSelector: { ...scheduling.nodeSelector }, tolerations: [...scheduling.tolerations] });
+const placement = (scheduling: Scheduling) => ({
+    nodeSelector: { ...scheduling.nodeSelector },
+    tolerations: [...scheduling.tolerations],
+});
 
 /** Helm values for Envoy Gateway: controller and certgen job on system nodes. Every key exists in the chart's values.yaml. */
 export function envoyGatewayValues(scheduling: Scheduling) {
@@ -65,15 +79,25 @@ export function routeSpec(model: ModelConfig) {
     const shadows = new Set(shadowVersions(model));
     const serving = model.versions.map((v) => v.name).filter((v) => !shadows.has(v));
     return {
-        parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: MODEL_GATEWAY.name, sectionName: "http" }],
-        rules: [{
-            matches: [{ path: { type: "PathPrefix", value: modelPathPrefix(model.name) } }],
-            filters: [
-                { type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } },
-                ...[...shadows].map((v) => ({ type: "RequestMirror", requestMirror: { backendRef: backendRef(model.name, v) } })),
-            ],
-            backendRefs: serving.map((v) => ({ ...backendRef(model.name, v), weight: weights[v] })),
-        }],
+        parentRefs: [
+            { group: "gateway.networking.k8s.io", kind: "Gateway", name: MODEL_GATEWAY.name, sectionName: "http" },
+        ],
+        rules: [
+            {
+                matches: [{ path: { type: "PathPrefix", value: modelPathPrefix(model.name) } }],
+                filters: [
+                    {
+                        type: "URLRewrite",
+                        urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } },
+                    },
+                    ...[...shadows].map((v) => ({
+                        type: "RequestMirror",
+                        requestMirror: { backendRef: backendRef(model.name, v) },
+                    })),
+                ],
+                backendRefs: serving.map((v) => ({ ...backendRef(model.name, v), weight: weights[v] })),
+            },
+        ],
     };
 }
 
@@ -90,7 +114,10 @@ export function routeName(model: ModelConfig): string {
     // Everything the route object holds except the weights: its labels (strategy) and its spec.
     const shape = {
         strategy: model.traffic.strategy,
-        spec: { ...spec, rules: spec.rules.map((r) => ({ ...r, backendRefs: r.backendRefs.map(({ weight: _w, ...ref }) => ref) })) },
+        spec: {
+            ...spec,
+            rules: spec.rules.map((r) => ({ ...r, backendRefs: r.backendRefs.map(({ weight: _w, ...ref }) => ref) })),
+        },
     };
     return `${model.name}-${createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 8)}`;
 }
@@ -111,73 +138,103 @@ export class ModelRouting extends pulumi.ComponentResource {
         const k8sOpts = { parent: this, provider: args.k8sProvider };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: {
-                name: GATEWAY_NAMESPACE,
-                labels: {
-                    ...labels,
-                    // Envoy Gateway's pods meet `restricted` since v1.9; enforce baseline and report anything stricter would refuse.
-                    "pod-security.kubernetes.io/enforce": "baseline",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
-                },
-            },
-        }, k8sOpts);
-
-        const chart = CHARTS.envoyGateway;
-        const release = new k8s.helm.v3.Release(`${name}-envoy-gateway`, {
-            name: "envoy-gateway",
-            chart: chart.chart,
-            version: chart.version,
-            namespace: ns.metadata.name,
-            createNamespace: false,
-            values: envoyGatewayValues(args.scheduling),
-        }, { ...k8sOpts, dependsOn: args.dependsOn });
-        const afterCrds = { ...k8sOpts, dependsOn: [release] };
-
-        const proxy = new k8s.apiextensions.CustomResource(`${name}-proxy-config`, {
-            apiVersion: "gateway.envoyproxy.io/v1alpha1",
-            kind: "EnvoyProxy",
-            metadata: { name: ENVOY_PROXY_CONFIG, namespace: ns.metadata.name, labels },
-            spec: {
-                provider: {
-                    type: "Kubernetes",
-                    kubernetes: {
-                        envoyDeployment: {
-                            replicas: args.proxyReplicas,
-                            pod: placement(args.scheduling),
-                        },
-                        // A fixed name gives every model a stable in-cluster URL (modelEndpoints).
-                        envoyService: { name: MODEL_GATEWAY.serviceName, type: "ClusterIP" },
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: {
+                    name: GATEWAY_NAMESPACE,
+                    labels: {
+                        ...labels,
+                        // Envoy Gateway's pods meet `restricted` since v1.9; enforce baseline and report anything stricter would refuse.
+                        "pod-security.kubernetes.io/enforce": "baseline",
+                        "pod-security.kubernetes.io/audit": "restricted",
+                        "pod-security.kubernetes.io/warn": "restricted",
                     },
                 },
             },
-        }, afterCrds);
+            k8sOpts,
+        );
 
-        const gatewayClass = new k8s.apiextensions.CustomResource(`${name}-class`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "GatewayClass",
-            metadata: { name: GATEWAY_CLASS.name, labels },
-            spec: {
-                controllerName: GATEWAY_CLASS.controllerName,
-                parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: ENVOY_PROXY_CONFIG, namespace: GATEWAY_NAMESPACE },
+        const chart = CHARTS.envoyGateway;
+        const release = new k8s.helm.v3.Release(
+            `${name}-envoy-gateway`,
+            {
+                name: "envoy-gateway",
+                chart: chart.chart,
+                version: chart.version,
+                namespace: ns.metadata.name,
+                createNamespace: false,
+                values: envoyGatewayValues(args.scheduling),
             },
-        }, { ...afterCrds, dependsOn: [release, proxy] });
+            { ...k8sOpts, dependsOn: args.dependsOn },
+        );
+        const afterCrds = { ...k8sOpts, dependsOn: [release] };
 
-        this.gateway = new k8s.apiextensions.CustomResource(`${name}-gateway`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "Gateway",
-            metadata: { name: MODEL_GATEWAY.name, namespace: ns.metadata.name, labels },
-            spec: {
-                gatewayClassName: gatewayClass.metadata.name,
-                listeners: [{
-                    name: "http",
-                    protocol: "HTTP",
-                    port: MODEL_GATEWAY.port,
-                    allowedRoutes: { namespaces: { from: "Same" }, kinds: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute" }] },
-                }],
+        const proxy = new k8s.apiextensions.CustomResource(
+            `${name}-proxy-config`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "EnvoyProxy",
+                metadata: { name: ENVOY_PROXY_CONFIG, namespace: ns.metadata.name, labels },
+                spec: {
+                    provider: {
+                        type: "Kubernetes",
+                        kubernetes: {
+                            envoyDeployment: {
+                                replicas: args.proxyReplicas,
+                                pod: placement(args.scheduling),
+                            },
+                            // A fixed name gives every model a stable in-cluster URL (modelEndpoints).
+                            envoyService: { name: MODEL_GATEWAY.serviceName, type: "ClusterIP" },
+                        },
+                    },
+                },
             },
-        }, afterCrds);
+            afterCrds,
+        );
+
+        const gatewayClass = new k8s.apiextensions.CustomResource(
+            `${name}-class`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "GatewayClass",
+                metadata: { name: GATEWAY_CLASS.name, labels },
+                spec: {
+                    controllerName: GATEWAY_CLASS.controllerName,
+                    parametersRef: {
+                        group: "gateway.envoyproxy.io",
+                        kind: "EnvoyProxy",
+                        name: ENVOY_PROXY_CONFIG,
+                        namespace: GATEWAY_NAMESPACE,
+                    },
+                },
+            },
+            { ...afterCrds, dependsOn: [release, proxy] },
+        );
+
+        this.gateway = new k8s.apiextensions.CustomResource(
+            `${name}-gateway`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "Gateway",
+                metadata: { name: MODEL_GATEWAY.name, namespace: ns.metadata.name, labels },
+                spec: {
+                    gatewayClassName: gatewayClass.metadata.name,
+                    listeners: [
+                        {
+                            name: "http",
+                            protocol: "HTTP",
+                            port: MODEL_GATEWAY.port,
+                            allowedRoutes: {
+                                namespaces: { from: "Same" },
+                                kinds: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute" }],
+                            },
+                        },
+                    ],
+                },
+            },
+            afterCrds,
+        );
 
         this.endpoints = {};
         for (const model of args.models) {
@@ -185,38 +242,56 @@ export class ModelRouting extends pulumi.ComponentResource {
             const grants = model.versions.map((v) => {
                 const versionNs = versionNamespaces[v.name];
                 if (!versionNs) throw new Error(`ModelRouting: no namespace given for ${model.name}/${v.name}`);
-                return new k8s.apiextensions.CustomResource(`${name}-${model.name}-${v.name}-grant`, {
-                    apiVersion: "gateway.networking.k8s.io/v1",
-                    kind: "ReferenceGrant",
-                    metadata: {
-                        name: REFERENCE_GRANT_NAME,
-                        namespace: modelNamespaceName(model.name, v.name),
-                        labels: { ...labels, [MODEL_LABEL_KEYS.model]: model.name, [MODEL_LABEL_KEYS.version]: v.name },
+                return new k8s.apiextensions.CustomResource(
+                    `${name}-${model.name}-${v.name}-grant`,
+                    {
+                        apiVersion: "gateway.networking.k8s.io/v1",
+                        kind: "ReferenceGrant",
+                        metadata: {
+                            name: REFERENCE_GRANT_NAME,
+                            namespace: modelNamespaceName(model.name, v.name),
+                            labels: {
+                                ...labels,
+                                [MODEL_LABEL_KEYS.model]: model.name,
+                                [MODEL_LABEL_KEYS.version]: v.name,
+                            },
+                        },
+                        spec: {
+                            from: [
+                                { group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: GATEWAY_NAMESPACE },
+                            ],
+                            to: [{ group: "", kind: "Service", name: MODEL_SERVER.name }],
+                        },
                     },
-                    spec: {
-                        from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: GATEWAY_NAMESPACE }],
-                        to: [{ group: "", kind: "Service", name: MODEL_SERVER.name }],
-                    },
-                }, { ...k8sOpts, dependsOn: [release, versionNs] });
+                    { ...k8sOpts, dependsOn: [release, versionNs] },
+                );
             });
             const route = routeName(model);
             // The logical name carries the shape hash too: a new shape is a new resource created from config (a
             // replacement would inherit the ignored old rules), and the old route is deleted after it.
-            new k8s.apiextensions.CustomResource(`${name}-route-${route}`, {
-                apiVersion: "gateway.networking.k8s.io/v1",
-                kind: "HTTPRoute",
-                metadata: {
-                    name: route,
-                    namespace: ns.metadata.name,
-                    labels: { ...labels, [MODEL_LABEL_KEYS.model]: model.name, [TRAFFIC_STRATEGY_LABEL]: model.traffic.strategy },
+            new k8s.apiextensions.CustomResource(
+                `${name}-route-${route}`,
+                {
+                    apiVersion: "gateway.networking.k8s.io/v1",
+                    kind: "HTTPRoute",
+                    metadata: {
+                        name: route,
+                        namespace: ns.metadata.name,
+                        labels: {
+                            ...labels,
+                            [MODEL_LABEL_KEYS.model]: model.name,
+                            [TRAFFIC_STRATEGY_LABEL]: model.traffic.strategy,
+                        },
+                    },
+                    spec: routeSpec(model),
                 },
-                spec: routeSpec(model),
-            }, {
-                ...k8sOpts,
-                dependsOn: [this.gateway, ...grants],
-                // Weights are the pipelines' after creation: never reset them on `pulumi up` (see routeName).
-                ignoreChanges: ["spec.rules"],
-            });
+                {
+                    ...k8sOpts,
+                    dependsOn: [this.gateway, ...grants],
+                    // Weights are the pipelines' after creation: never reset them on `pulumi up` (see routeName).
+                    ignoreChanges: ["spec.rules"],
+                },
+            );
             this.endpoints[model.name] = modelEndpoint(model.name);
         }
 

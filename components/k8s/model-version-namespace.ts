@@ -28,7 +28,13 @@ export interface ModelVersionNamespaceArgs {
 }
 
 /** Address ranges that are never the artifact store when it is a cloud service: private, link-local (IMDS), CGNAT. */
-export const CLUSTER_PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] as const;
+export const CLUSTER_PRIVATE_RANGES = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "100.64.0.0/10",
+] as const;
 
 /** Key prefix in the models store that a version's model server may read: `models/<model>/<version>/`. */
 export function modelArtifactPrefix(model: string, version: string): string {
@@ -37,7 +43,10 @@ export function modelArtifactPrefix(model: string, version: string): string {
 
 /** The ResourceQuota `hard` map of a version: its overrides over the stack defaults. */
 export function quotaHard(version: ModelVersionConfig, defaults: QuotaDefaults): Record<string, string> {
-    const q = { ...defaults, ...Object.fromEntries(Object.entries(version.quota).filter(([, v]) => v !== undefined)) } as QuotaDefaults;
+    const q = {
+        ...defaults,
+        ...Object.fromEntries(Object.entries(version.quota).filter(([, v]) => v !== undefined)),
+    } as QuotaDefaults;
     return {
         "requests.cpu": q.cpu,
         "requests.memory": q.memory,
@@ -69,39 +78,74 @@ type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 export function networkPolicySpecs(egress: StoreEgress): Record<string, NetworkPolicySpec> {
     const store: k8s.types.input.networking.v1.NetworkPolicyEgressRule =
         egress.kind === "external-https"
-            ? { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...CLUSTER_PRIVATE_RANGES] } }], ports: [{ protocol: "TCP", port: egress.port }] }
+            ? {
+                  to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...CLUSTER_PRIVATE_RANGES] } }],
+                  ports: [{ protocol: "TCP", port: egress.port }],
+              }
             : {
-                to: [{ namespaceSelector: nsSelector(egress.namespace), podSelector: { matchLabels: { ...egress.podLabels } } }],
-                ports: [{ protocol: "TCP", port: egress.port }],
-            };
+                  to: [
+                      {
+                          namespaceSelector: nsSelector(egress.namespace),
+                          podSelector: { matchLabels: { ...egress.podLabels } },
+                      },
+                  ],
+                  ports: [{ protocol: "TCP", port: egress.port }],
+              };
     return {
         "default-deny": { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
         "allow-dns": {
             podSelector: {},
             policyTypes: ["Egress"],
-            egress: [{
-                to: [{ namespaceSelector: nsSelector("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-            }],
+            egress: [
+                {
+                    to: [
+                        {
+                            namespaceSelector: nsSelector("kube-system"),
+                            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                        },
+                    ],
+                    ports: [
+                        { protocol: "UDP", port: 53 },
+                        { protocol: "TCP", port: 53 },
+                    ],
+                },
+            ],
         },
         [ARTIFACT_STORE_POLICY]: { podSelector: {}, policyTypes: ["Egress"], egress: [store] },
         "allow-metrics-from-monitoring": {
             podSelector: {},
             policyTypes: ["Ingress"],
-            ingress: [{ from: [{ namespaceSelector: nsSelector(MONITORING_NAMESPACE) }], ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.metrics }] }],
+            ingress: [
+                {
+                    from: [{ namespaceSelector: nsSelector(MONITORING_NAMESPACE) }],
+                    ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.metrics }],
+                },
+            ],
         },
         "allow-serving-from-gateway": {
             podSelector: {},
             policyTypes: ["Ingress"],
-            ingress: [{
-                from: [{ namespaceSelector: nsSelector(GATEWAY_NAMESPACE), podSelector: { matchLabels: { ...MODEL_GATEWAY.proxyPodLabels } } }],
-                ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.http }],
-            }],
+            ingress: [
+                {
+                    from: [
+                        {
+                            namespaceSelector: nsSelector(GATEWAY_NAMESPACE),
+                            podSelector: { matchLabels: { ...MODEL_GATEWAY.proxyPodLabels } },
+                        },
+                    ],
+                    ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.http }],
+                },
+            ],
         },
         "allow-smoke-tests-from-pipelines": {
             podSelector: {},
             policyTypes: ["Ingress"],
-            ingress: [{ from: [{ namespaceSelector: nsSelector(PIPELINES_NAMESPACE) }], ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.http }] }],
+            ingress: [
+                {
+                    from: [{ namespaceSelector: nsSelector(PIPELINES_NAMESPACE) }],
+                    ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.http }],
+                },
+            ],
         },
     };
 }
@@ -114,13 +158,33 @@ export function networkPolicySpecs(egress: StoreEgress): Record<string, NetworkP
  * pods/exec. Read-only on pods, ReplicaSets and events so a rollout can be watched.
  */
 export const DEPLOYER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: ["apps"], resources: ["deployments", "deployments/scale"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+    {
+        apiGroups: ["apps"],
+        resources: ["deployments", "deployments/scale"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
     { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
-    { apiGroups: [""], resources: ["services", "configmaps"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+    {
+        apiGroups: [""],
+        resources: ["services", "configmaps"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
     { apiGroups: [""], resources: ["pods", "pods/log", "events"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
-    { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
-    { apiGroups: ["monitoring.coreos.com"], resources: ["servicemonitors", "podmonitors"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+    {
+        apiGroups: ["autoscaling"],
+        resources: ["horizontalpodautoscalers"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {
+        apiGroups: ["policy"],
+        resources: ["poddisruptionbudgets"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {
+        apiGroups: ["monitoring.coreos.com"],
+        resources: ["servicemonitors", "podmonitors"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
 ];
 
 /**
@@ -156,14 +220,22 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
         const ns = modelNamespaceName(model, version.name);
         this.namespaceName = ns;
         const k8sOpts = { parent: this, provider: platform.k8sProvider };
-        const labels = { "app.kubernetes.io/part-of": PART_OF, [MODEL_LABEL_KEYS.model]: model, [MODEL_LABEL_KEYS.version]: version.name };
+        const labels = {
+            "app.kubernetes.io/part-of": PART_OF,
+            [MODEL_LABEL_KEYS.model]: model,
+            [MODEL_LABEL_KEYS.version]: version.name,
+        };
 
         const prefix = modelArtifactPrefix(model, version.name);
         const grant: StoreGrant = { store: "models", prefix, access: "read" };
         // The binding may put objects in the namespace (an existing cluster's credentials Secret), so it takes the
         // name from the Namespace resource: resolved below, once the Namespace exists, and waited for.
         const [bindingNamespace, setBindingNamespace] = pulumi.deferredOutput<string>();
-        const binding = platform.bindWorkloadIdentity(`${name}-identity`, { namespace: bindingNamespace, serviceAccount: MODEL_SERVER.serviceAccount, grants: [grant] });
+        const binding = platform.bindWorkloadIdentity(`${name}-identity`, {
+            namespace: bindingNamespace,
+            serviceAccount: MODEL_SERVER.serviceAccount,
+            grants: [grant],
+        });
         this.identity = binding.identity;
 
         const deploySettings: Record<keyof typeof DEPLOY_SETTINGS.keys, pulumi.Input<string>> = {
@@ -175,62 +247,112 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
         };
         const keyed = (keys: Record<keyof typeof DEPLOY_SETTINGS.keys, string>) =>
             Object.fromEntries(Object.entries(deploySettings).map(([k, v]) => [keys[k as keyof typeof keys], v]));
-        this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: {
-                name: ns,
-                labels: {
-                    ...labels,
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                    "pod-security.kubernetes.io/audit": "restricted",
-                    "pod-security.kubernetes.io/warn": "restricted",
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: {
+                    name: ns,
+                    labels: {
+                        ...labels,
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                        "pod-security.kubernetes.io/enforce-version": "latest",
+                        "pod-security.kubernetes.io/audit": "restricted",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                    },
+                    // What the deploy pipeline needs to roll out this version's server.
+                    annotations: keyed(NAMESPACE_ANNOTATIONS),
                 },
-                // What the deploy pipeline needs to roll out this version's server.
-                annotations: keyed(NAMESPACE_ANNOTATIONS),
             },
-        }, k8sOpts);
+            k8sOpts,
+        );
         const nsName = this.namespace.metadata.name;
         setBindingNamespace(nsName);
         const meta = (objName: string) => ({ name: objName, namespace: nsName, labels });
 
-        new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: meta("model-version"), spec: { hard: quotaHard(version, args.quotaDefaults) } }, k8sOpts);
-        new k8s.core.v1.LimitRange(`${name}-limits`, {
-            metadata: meta("container-defaults"),
-            spec: { limits: [{ type: "Container", defaultRequest: { ...CONTAINER_DEFAULTS.defaultRequest }, default: { ...CONTAINER_DEFAULTS.default } }] },
-        }, k8sOpts);
+        new k8s.core.v1.ResourceQuota(
+            `${name}-quota`,
+            { metadata: meta("model-version"), spec: { hard: quotaHard(version, args.quotaDefaults) } },
+            k8sOpts,
+        );
+        new k8s.core.v1.LimitRange(
+            `${name}-limits`,
+            {
+                metadata: meta("container-defaults"),
+                spec: {
+                    limits: [
+                        {
+                            type: "Container",
+                            defaultRequest: { ...CONTAINER_DEFAULTS.defaultRequest },
+                            default: { ...CONTAINER_DEFAULTS.default },
+                        },
+                    ],
+                },
+            },
+            k8sOpts,
+        );
 
         for (const [policy, spec] of Object.entries(networkPolicySpecs(platform.artifactStore.egress))) {
             new k8s.networking.v1.NetworkPolicy(`${name}-${policy}`, { metadata: meta(policy), spec }, k8sOpts);
         }
 
-        new k8s.core.v1.ServiceAccount(`${name}-sa`, {
-            metadata: { ...meta(MODEL_SERVER.serviceAccount), annotations: binding.serviceAccountAnnotations },
-            // The server never talks to the Kubernetes API; cloud credentials come from the identity webhook's own
-            // token, or from the credentials Secret where the platform has no token identity.
-            automountServiceAccountToken: false,
-        }, k8sOpts);
-
-        this.service = new k8s.core.v1.Service(`${name}-svc`, {
-            metadata: { ...meta(MODEL_SERVER.name), labels: { ...labels, ...MODEL_SERVER.podLabels } },
-            spec: {
-                type: "ClusterIP",
-                selector: { ...MODEL_SERVER.podLabels },
-                ports: [
-                    { name: "http", port: MODEL_SERVER_PORTS.http, targetPort: MODEL_SERVER_PORTS.http, protocol: "TCP" },
-                    { name: "metrics", port: MODEL_SERVER_PORTS.metrics, targetPort: MODEL_SERVER_PORTS.metrics, protocol: "TCP" },
-                ],
+        new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            {
+                metadata: { ...meta(MODEL_SERVER.serviceAccount), annotations: binding.serviceAccountAnnotations },
+                // The server never talks to the Kubernetes API; cloud credentials come from the identity webhook's own
+                // token, or from the credentials Secret where the platform has no token identity.
+                automountServiceAccountToken: false,
             },
-        }, k8sOpts);
+            k8sOpts,
+        );
 
-        new k8s.core.v1.ConfigMap(`${name}-deploy-settings`, { metadata: meta(DEPLOY_SETTINGS.configMap), data: keyed(DEPLOY_SETTINGS.keys) }, k8sOpts);
+        this.service = new k8s.core.v1.Service(
+            `${name}-svc`,
+            {
+                metadata: { ...meta(MODEL_SERVER.name), labels: { ...labels, ...MODEL_SERVER.podLabels } },
+                spec: {
+                    type: "ClusterIP",
+                    selector: { ...MODEL_SERVER.podLabels },
+                    ports: [
+                        {
+                            name: "http",
+                            port: MODEL_SERVER_PORTS.http,
+                            targetPort: MODEL_SERVER_PORTS.http,
+                            protocol: "TCP",
+                        },
+                        {
+                            name: "metrics",
+                            port: MODEL_SERVER_PORTS.metrics,
+                            targetPort: MODEL_SERVER_PORTS.metrics,
+                            protocol: "TCP",
+                        },
+                    ],
+                },
+            },
+            k8sOpts,
+        );
+
+        new k8s.core.v1.ConfigMap(
+            `${name}-deploy-settings`,
+            { metadata: meta(DEPLOY_SETTINGS.configMap), data: keyed(DEPLOY_SETTINGS.keys) },
+            k8sOpts,
+        );
 
         const deployer = PIPELINE_SERVICE_ACCOUNTS.deployer;
-        const role = new k8s.rbac.v1.Role(`${name}-deployer-role`, { metadata: meta("pipelines-deployer"), rules: DEPLOYER_RULES }, k8sOpts);
-        new k8s.rbac.v1.RoleBinding(`${name}-deployer-binding`, {
-            metadata: meta("pipelines-deployer"),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: deployer.name, namespace: deployer.namespace }],
-        }, k8sOpts);
+        const role = new k8s.rbac.v1.Role(
+            `${name}-deployer-role`,
+            { metadata: meta("pipelines-deployer"), rules: DEPLOYER_RULES },
+            k8sOpts,
+        );
+        new k8s.rbac.v1.RoleBinding(
+            `${name}-deployer-binding`,
+            {
+                metadata: meta("pipelines-deployer"),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: deployer.name, namespace: deployer.namespace }],
+            },
+            k8sOpts,
+        );
 
         this.registerOutputs({ namespace: nsName, identity: this.identity });
     }

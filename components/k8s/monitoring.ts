@@ -4,7 +4,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DASHBOARD_FOLDER, renderDashboards, type DashboardMeta } from "../../dashboards";
-import { MODEL_SERVER_METRICS_PORT_NAME, MODEL_SERVER_POD_LABEL, NAMESPACE_LABELS } from "../../dashboards/metric-contract";
+import {
+    MODEL_SERVER_METRICS_PORT_NAME,
+    MODEL_SERVER_POD_LABEL,
+    NAMESPACE_LABELS,
+} from "../../dashboards/metric-contract";
 import { RETRAIN_LABEL, prometheusRuleSpecs } from "../../dashboards/rules";
 import { CHARTS, IMAGES } from "../../infra/versions";
 import type { MonitoringConfig } from "../../infra/schema/monitoring";
@@ -32,7 +36,12 @@ export interface MonitoringArgs {
 }
 
 /** Secret holding the Grafana admin credentials; the chart reads it through `grafana.admin.existingSecret`. */
-export const GRAFANA_ADMIN_SECRET = { name: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password", user: "admin" } as const;
+export const GRAFANA_ADMIN_SECRET = {
+    name: "grafana-admin",
+    userKey: "admin-user",
+    passwordKey: "admin-password",
+    user: "admin",
+} as const;
 
 /** ConfigMap annotation the Grafana sidecar reads to file a dashboard into a folder. */
 export const DASHBOARD_FOLDER_ANNOTATION = "grafana_folder";
@@ -75,7 +84,10 @@ export function alertmanagerConfig() {
         },
         receivers: [
             { name: RECEIVERS.default },
-            { name: RECEIVERS.retrain, webhook_configs: [{ url: EVENT_LISTENER_URL, send_resolved: false, max_alerts: 0 }] },
+            {
+                name: RECEIVERS.retrain,
+                webhook_configs: [{ url: EVENT_LISTENER_URL, send_resolved: false, max_alerts: 0 }],
+            },
         ],
         inhibit_rules: [],
         templates: ["/etc/alertmanager/config/*.tmpl"],
@@ -108,7 +120,12 @@ export function kubePrometheusStackValues(config: MonitoringConfig, system: Sche
                 evaluationInterval: config.scrapeInterval,
                 resources: req(config.prometheusResources.cpu, config.prometheusResources.memory),
                 storageSpec: {
-                    volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: config.storageSize } } } },
+                    volumeClaimTemplate: {
+                        spec: {
+                            accessModes: ["ReadWriteOnce"],
+                            resources: { requests: { storage: config.storageSize } },
+                        },
+                    },
                 },
                 // Select ServiceMonitors, PodMonitors and PrometheusRules from every namespace, whatever their labels.
                 serviceMonitorSelectorNilUsesHelmValues: false,
@@ -126,14 +143,23 @@ export function kubePrometheusStackValues(config: MonitoringConfig, system: Sche
                 ...place,
                 resources: req("20m", "64Mi", "256Mi"),
                 storage: {
-                    volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: config.alertmanagerStorageSize } } } },
+                    volumeClaimTemplate: {
+                        spec: {
+                            accessModes: ["ReadWriteOnce"],
+                            resources: { requests: { storage: config.alertmanagerStorageSize } },
+                        },
+                    },
                 },
             },
         },
         grafana: {
             ...place,
             resources: req("100m", "256Mi", "512Mi"),
-            admin: { existingSecret: GRAFANA_ADMIN_SECRET.name, userKey: GRAFANA_ADMIN_SECRET.userKey, passwordKey: GRAFANA_ADMIN_SECRET.passwordKey },
+            admin: {
+                existingSecret: GRAFANA_ADMIN_SECRET.name,
+                userKey: GRAFANA_ADMIN_SECRET.userKey,
+                passwordKey: GRAFANA_ADMIN_SECRET.passwordKey,
+            },
             sidecar: {
                 resources: req("10m", "64Mi", "128Mi"),
                 dashboards: {
@@ -145,7 +171,10 @@ export function kubePrometheusStackValues(config: MonitoringConfig, system: Sche
                     provider: { foldersFromFilesStructure: true, allowUiUpdates: false },
                 },
             },
-            "grafana.ini": { analytics: { check_for_updates: false, reporting_enabled: false }, users: { allow_sign_up: false } },
+            "grafana.ini": {
+                analytics: { check_for_updates: false, reporting_enabled: false },
+                users: { allow_sign_up: false },
+            },
         },
         "kube-state-metrics": {
             ...place,
@@ -182,7 +211,10 @@ export function dcgmExporterValues(gpu: GpuScheduling) {
         resources: req("100m", "128Mi", "512Mi"),
         kubernetes: {
             enablePodLabels: true,
-            podLabelAllowlistRegex: ["^app\\.kubernetes\\.io/(name|version|component)$", ...Object.values(NAMESPACE_LABELS).map((k) => `^${escapeRegex(k)}$`)],
+            podLabelAllowlistRegex: [
+                "^app\\.kubernetes\\.io/(name|version|component)$",
+                ...Object.values(NAMESPACE_LABELS).map((k) => `^${escapeRegex(k)}$`),
+            ],
             rbac: { create: true },
         },
         serviceMonitor: {
@@ -216,7 +248,11 @@ export function modelServerPodMonitor() {
     return {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PodMonitor",
-        metadata: { name: "model-servers", namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+        metadata: {
+            name: "model-servers",
+            namespace: MONITORING_NAMESPACE,
+            labels: { "app.kubernetes.io/part-of": PART_OF },
+        },
         spec: {
             namespaceSelector: { any: true },
             selector: { matchLabels: { [MODEL_SERVER_POD_LABEL.key]: MODEL_SERVER_POD_LABEL.value } },
@@ -238,7 +274,11 @@ export const PUSHGATEWAY_CLEANUP = {
  */
 export function pushgatewayCleanupCronJob(keepDays: number, system: Scheduling) {
     return {
-        metadata: { name: PUSHGATEWAY_CLEANUP.name, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+        metadata: {
+            name: PUSHGATEWAY_CLEANUP.name,
+            namespace: MONITORING_NAMESPACE,
+            labels: { "app.kubernetes.io/part-of": PART_OF },
+        },
         spec: {
             schedule: "23 3 * * *",
             concurrencyPolicy: "Forbid",
@@ -248,22 +288,43 @@ export function pushgatewayCleanupCronJob(keepDays: number, system: Scheduling) 
                 spec: {
                     backoffLimit: 2,
                     template: {
-                        metadata: { labels: { "app.kubernetes.io/name": PUSHGATEWAY_CLEANUP.name, "app.kubernetes.io/part-of": PART_OF } },
+                        metadata: {
+                            labels: {
+                                "app.kubernetes.io/name": PUSHGATEWAY_CLEANUP.name,
+                                "app.kubernetes.io/part-of": PART_OF,
+                            },
+                        },
                         spec: {
                             restartPolicy: "Never",
                             automountServiceAccountToken: false,
                             ...placement(system),
-                            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: 65532,
+                                runAsGroup: 65532,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
                             volumes: [{ name: "script", configMap: { name: PUSHGATEWAY_CLEANUP.name } }],
-                            containers: [{
-                                name: "cleanup",
-                                image: IMAGES.python,
-                                command: ["python", `${PUSHGATEWAY_CLEANUP.mountPath}/cleanup.py`],
-                                env: [{ name: "PUSHGATEWAY_URL", value: PUSHGATEWAY_URL }, { name: "KEEP_DAYS", value: String(keepDays) }],
-                                volumeMounts: [{ name: "script", mountPath: PUSHGATEWAY_CLEANUP.mountPath, readOnly: true }],
-                                resources: req("10m", "32Mi", "128Mi"),
-                                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                            }],
+                            containers: [
+                                {
+                                    name: "cleanup",
+                                    image: IMAGES.python,
+                                    command: ["python", `${PUSHGATEWAY_CLEANUP.mountPath}/cleanup.py`],
+                                    env: [
+                                        { name: "PUSHGATEWAY_URL", value: PUSHGATEWAY_URL },
+                                        { name: "KEEP_DAYS", value: String(keepDays) },
+                                    ],
+                                    volumeMounts: [
+                                        { name: "script", mountPath: PUSHGATEWAY_CLEANUP.mountPath, readOnly: true },
+                                    ],
+                                    resources: req("10m", "32Mi", "128Mi"),
+                                    securityContext: {
+                                        allowPrivilegeEscalation: false,
+                                        readOnlyRootFilesystem: true,
+                                        capabilities: { drop: ["ALL"] },
+                                    },
+                                },
+                            ],
                         },
                     },
                 },
@@ -276,7 +337,11 @@ export function prometheusRuleManifests(config: MonitoringConfig) {
     return prometheusRuleSpecs(config.alerts).map((spec) => ({
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PrometheusRule",
-        metadata: { name: spec.name, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+        metadata: {
+            name: spec.name,
+            namespace: MONITORING_NAMESPACE,
+            labels: { "app.kubernetes.io/part-of": PART_OF },
+        },
         spec: { groups: spec.groups.map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r })) })) },
     }));
 }
@@ -302,50 +367,112 @@ export class Monitoring extends pulumi.ComponentResource {
         super("mlops-testbed:k8s:Monitoring", name, {}, opts);
         const parent = { parent: this };
 
-        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
-        }, { ...parent, dependsOn: args.dependsOn });
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+            },
+            { ...parent, dependsOn: args.dependsOn },
+        );
         const inNamespace = { ...parent, dependsOn: [this.namespace] };
 
         const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, parent);
         this.grafanaAdminPassword = pulumi.secret(password.result);
-        const adminSecret = new k8s.core.v1.Secret(`${name}-grafana-admin`, {
-            metadata: { name: GRAFANA_ADMIN_SECRET.name, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
-            type: "Opaque",
-            stringData: { [GRAFANA_ADMIN_SECRET.userKey]: GRAFANA_ADMIN_SECRET.user, [GRAFANA_ADMIN_SECRET.passwordKey]: this.grafanaAdminPassword },
-        }, inNamespace);
+        const adminSecret = new k8s.core.v1.Secret(
+            `${name}-grafana-admin`,
+            {
+                metadata: {
+                    name: GRAFANA_ADMIN_SECRET.name,
+                    namespace: MONITORING_NAMESPACE,
+                    labels: { "app.kubernetes.io/part-of": PART_OF },
+                },
+                type: "Opaque",
+                stringData: {
+                    [GRAFANA_ADMIN_SECRET.userKey]: GRAFANA_ADMIN_SECRET.user,
+                    [GRAFANA_ADMIN_SECRET.passwordKey]: this.grafanaAdminPassword,
+                },
+            },
+            inNamespace,
+        );
 
-        const release = (part: string, chart: (typeof CHARTS)["kubePrometheusStack" | "prometheusPushgateway" | "dcgmExporter"], releaseName: string, values: object, dependsOn: pulumi.Resource[]) =>
-            new k8s.helm.v3.Release(`${name}-${part}`, {
-                name: releaseName,
-                chart: chart.chart,
-                version: chart.version,
-                repositoryOpts: { repo: chart.repo },
-                namespace: MONITORING_NAMESPACE,
-                createNamespace: false,
-                values,
-            }, { ...parent, dependsOn });
+        const release = (
+            part: string,
+            chart: (typeof CHARTS)["kubePrometheusStack" | "prometheusPushgateway" | "dcgmExporter"],
+            releaseName: string,
+            values: object,
+            dependsOn: pulumi.Resource[],
+        ) =>
+            new k8s.helm.v3.Release(
+                `${name}-${part}`,
+                {
+                    name: releaseName,
+                    chart: chart.chart,
+                    version: chart.version,
+                    repositoryOpts: { repo: chart.repo },
+                    namespace: MONITORING_NAMESPACE,
+                    createNamespace: false,
+                    values,
+                },
+                { ...parent, dependsOn },
+            );
 
-        this.stack = release("stack", CHARTS.kubePrometheusStack, MONITORING_RELEASES.stack, kubePrometheusStackValues(args.config, args.systemScheduling), [this.namespace, adminSecret]);
+        this.stack = release(
+            "stack",
+            CHARTS.kubePrometheusStack,
+            MONITORING_RELEASES.stack,
+            kubePrometheusStackValues(args.config, args.systemScheduling),
+            [this.namespace, adminSecret],
+        );
         // Both install ServiceMonitors, whose CRD the stack brings.
         const afterCrds = [this.namespace, this.stack];
-        this.pushgateway = release("pushgateway", CHARTS.prometheusPushgateway, MONITORING_RELEASES.pushgateway, pushgatewayValues(args.systemScheduling), afterCrds);
-        this.dcgmExporter = release("dcgm", CHARTS.dcgmExporter, MONITORING_RELEASES.dcgm, dcgmExporterValues(args.gpuScheduling), afterCrds);
+        this.pushgateway = release(
+            "pushgateway",
+            CHARTS.prometheusPushgateway,
+            MONITORING_RELEASES.pushgateway,
+            pushgatewayValues(args.systemScheduling),
+            afterCrds,
+        );
+        this.dcgmExporter = release(
+            "dcgm",
+            CHARTS.dcgmExporter,
+            MONITORING_RELEASES.dcgm,
+            dcgmExporterValues(args.gpuScheduling),
+            afterCrds,
+        );
 
         const rendered = renderDashboards();
-        for (const d of rendered) new k8s.core.v1.ConfigMap(`${name}-dashboard-${d.uid}`, dashboardConfigMapManifest(d), inNamespace);
+        for (const d of rendered)
+            new k8s.core.v1.ConfigMap(`${name}-dashboard-${d.uid}`, dashboardConfigMapManifest(d), inNamespace);
         this.dashboards = rendered.map(({ uid, title }) => ({ uid, title }));
 
         for (const rule of prometheusRuleManifests(args.config)) {
-            new k8s.apiextensions.CustomResource(`${name}-rules-${rule.metadata.name}`, rule, { ...parent, dependsOn: afterCrds });
+            new k8s.apiextensions.CustomResource(`${name}-rules-${rule.metadata.name}`, rule, {
+                ...parent,
+                dependsOn: afterCrds,
+            });
         }
-        new k8s.apiextensions.CustomResource(`${name}-model-servers`, modelServerPodMonitor(), { ...parent, dependsOn: afterCrds });
+        new k8s.apiextensions.CustomResource(`${name}-model-servers`, modelServerPodMonitor(), {
+            ...parent,
+            dependsOn: afterCrds,
+        });
 
-        new k8s.core.v1.ConfigMap(`${name}-pushgateway-cleanup`, {
-            metadata: { name: PUSHGATEWAY_CLEANUP.name, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
-            data: { "cleanup.py": fs.readFileSync(PUSHGATEWAY_CLEANUP.script, "utf8") },
-        }, inNamespace);
-        new k8s.batch.v1.CronJob(`${name}-pushgateway-cleanup`, pushgatewayCleanupCronJob(args.config.pushgatewayKeepDays, args.systemScheduling), { ...parent, dependsOn: [this.namespace, this.pushgateway] });
+        new k8s.core.v1.ConfigMap(
+            `${name}-pushgateway-cleanup`,
+            {
+                metadata: {
+                    name: PUSHGATEWAY_CLEANUP.name,
+                    namespace: MONITORING_NAMESPACE,
+                    labels: { "app.kubernetes.io/part-of": PART_OF },
+                },
+                data: { "cleanup.py": fs.readFileSync(PUSHGATEWAY_CLEANUP.script, "utf8") },
+            },
+            inNamespace,
+        );
+        new k8s.batch.v1.CronJob(
+            `${name}-pushgateway-cleanup`,
+            pushgatewayCleanupCronJob(args.config.pushgatewayKeepDays, args.systemScheduling),
+            { ...parent, dependsOn: [this.namespace, this.pushgateway] },
+        );
 
         this.grafanaUrl = portForwardCommand(MONITORING_SERVICES.grafana);
         this.prometheusUrl = portForwardCommand(MONITORING_SERVICES.prometheus);

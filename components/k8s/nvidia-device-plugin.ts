@@ -17,7 +17,13 @@ export function devicePluginValues(gpu: GpuScheduling) {
         affinity: {
             nodeAffinity: {
                 requiredDuringSchedulingIgnoredDuringExecution: {
-                    nodeSelectorTerms: [{ matchExpressions: [{ key: gpu.nodeLabel.key, operator: "In", values: [gpu.nodeLabel.value] }] }],
+                    nodeSelectorTerms: [
+                        {
+                            matchExpressions: [
+                                { key: gpu.nodeLabel.key, operator: "In", values: [gpu.nodeLabel.value] },
+                            ],
+                        },
+                    ],
                 },
             },
         },
@@ -39,14 +45,18 @@ export class NvidiaDevicePlugin extends pulumi.ComponentResource {
     constructor(name: string, args: NvidiaDevicePluginArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:k8s:NvidiaDevicePlugin", name, {}, opts);
         const chart = CHARTS.nvidiaDevicePlugin;
-        this.release = new k8s.helm.v3.Release(`${name}-release`, {
-            name: "nvidia-device-plugin",
-            chart: chart.chart,
-            version: chart.version,
-            repositoryOpts: { repo: chart.repo },
-            namespace: args.namespace,
-            values: devicePluginValues(args.gpuScheduling),
-        }, { parent: this });
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                name: "nvidia-device-plugin",
+                chart: chart.chart,
+                version: chart.version,
+                repositoryOpts: { repo: chart.repo },
+                namespace: args.namespace,
+                values: devicePluginValues(args.gpuScheduling),
+            },
+            { parent: this },
+        );
         this.registerOutputs({});
     }
 }

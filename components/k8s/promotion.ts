@@ -26,15 +26,26 @@ export class Promotion extends pulumi.ComponentResource {
         super("mlops-testbed:k8s:Promotion", name, {}, opts);
         const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
-        const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
-            metadata: { name: PROMOTION_SCRIPTS_CONFIGMAP, namespace: PIPELINES_NAMESPACE, labels },
-            data: promotionScripts(),
-        }, k8sOpts);
+        const scripts = new k8s.core.v1.ConfigMap(
+            `${name}-scripts`,
+            {
+                metadata: { name: PROMOTION_SCRIPTS_CONFIGMAP, namespace: PIPELINES_NAMESPACE, labels },
+                data: promotionScripts(),
+            },
+            k8sOpts,
+        );
         const task = promoteTask(args.promotion, args.alerts);
-        new k8s.apiextensions.CustomResource(`${name}-task`, { ...task, metadata: { ...task.metadata, labels: { ...task.metadata.labels, ...labels } } } as k8s.apiextensions.CustomResourceArgs, {
-            ...k8sOpts,
-            dependsOn: [...args.dependsOn, scripts],
-        });
+        new k8s.apiextensions.CustomResource(
+            `${name}-task`,
+            {
+                ...task,
+                metadata: { ...task.metadata, labels: { ...task.metadata.labels, ...labels } },
+            } as k8s.apiextensions.CustomResourceArgs,
+            {
+                ...k8sOpts,
+                dependsOn: [...args.dependsOn, scripts],
+            },
+        );
         this.taskName = task.metadata.name;
         this.registerOutputs({ taskName: this.taskName });
     }

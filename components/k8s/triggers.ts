@@ -19,7 +19,14 @@ import type { Pipeline, TaskLike } from "../../pipelines/tekton";
 import type { DatasetChangeKind, DatasetChangeSource, Platform } from "../platform";
 import { CLUSTER_PRIVATE_RANGES } from "./model-version-namespace";
 import { GATEWAY_CLASS } from "./model-routing";
-import { EVENT_LISTENER, EVENT_LISTENER_URL, GATEWAY_NAMESPACE, MONITORING_NAMESPACE, PART_OF, PIPELINES_NAMESPACE } from "./constants";
+import {
+    EVENT_LISTENER,
+    EVENT_LISTENER_URL,
+    GATEWAY_NAMESPACE,
+    MONITORING_NAMESPACE,
+    PART_OF,
+    PIPELINES_NAMESPACE,
+} from "./constants";
 
 export interface PipelineTriggersArgs {
     /** Names of the configured models; each gets its git, dataset and alert trigger. */
@@ -58,7 +65,10 @@ export const WEBHOOK_GATEWAY = {
 } as const;
 
 /** The consumer that forwards dataset change events to the EventListener. */
-export const DATASET_CONSUMER = { name: "dataset-events", podLabels: { "app.kubernetes.io/name": "dataset-events" } } as const;
+export const DATASET_CONSUMER = {
+    name: "dataset-events",
+    podLabels: { "app.kubernetes.io/name": "dataset-events" },
+} as const;
 
 /** Alertmanager's pods (kube-prometheus-stack). */
 const ALERTMANAGER_POD_LABELS = { "app.kubernetes.io/name": "alertmanager" } as const;
@@ -70,29 +80,46 @@ export function listenerNetworkPolicySpec(): k8s.types.input.networking.v1.Netwo
     return {
         podSelector: { matchLabels: { ...LISTENER_POD_LABELS } },
         policyTypes: ["Ingress"],
-        ingress: [{
-            from: [
-                { namespaceSelector: nsSelector(MONITORING_NAMESPACE), podSelector: { matchLabels: { ...ALERTMANAGER_POD_LABELS } } },
-                { podSelector: { matchLabels: { ...DATASET_CONSUMER.podLabels } } },
-                { namespaceSelector: nsSelector(GATEWAY_NAMESPACE), podSelector: { matchLabels: { ...WEBHOOK_GATEWAY.proxyPodLabels } } },
-            ],
-            ports: [{ protocol: "TCP", port: EVENT_LISTENER.port }],
-        }],
+        ingress: [
+            {
+                from: [
+                    {
+                        namespaceSelector: nsSelector(MONITORING_NAMESPACE),
+                        podSelector: { matchLabels: { ...ALERTMANAGER_POD_LABELS } },
+                    },
+                    { podSelector: { matchLabels: { ...DATASET_CONSUMER.podLabels } } },
+                    {
+                        namespaceSelector: nsSelector(GATEWAY_NAMESPACE),
+                        podSelector: { matchLabels: { ...WEBHOOK_GATEWAY.proxyPodLabels } },
+                    },
+                ],
+                ports: [{ protocol: "TCP", port: EVENT_LISTENER.port }],
+            },
+        ],
     };
 }
 
 /** The route of GitHub's webhook: exactly POST /hooks/git, stamped with SOURCE_HEADER, to the EventListener. */
 export function gitWebhookRouteSpec() {
     return {
-        parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: WEBHOOK_GATEWAY.name, sectionName: "http" }],
-        rules: [{
-            matches: [{ path: { type: "Exact", value: GIT_WEBHOOK_PATH }, method: "POST" }],
-            filters: [
-                { type: "RequestHeaderModifier", requestHeaderModifier: { set: [{ name: SOURCE_HEADER.name, value: SOURCE_HEADER.value }] } },
-                { type: "URLRewrite", urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: "/" } } },
-            ],
-            backendRefs: [{ name: `el-${EVENT_LISTENER.name}`, namespace: PIPELINES_NAMESPACE, port: EVENT_LISTENER.port }],
-        }],
+        parentRefs: [
+            { group: "gateway.networking.k8s.io", kind: "Gateway", name: WEBHOOK_GATEWAY.name, sectionName: "http" },
+        ],
+        rules: [
+            {
+                matches: [{ path: { type: "Exact", value: GIT_WEBHOOK_PATH }, method: "POST" }],
+                filters: [
+                    {
+                        type: "RequestHeaderModifier",
+                        requestHeaderModifier: { set: [{ name: SOURCE_HEADER.name, value: SOURCE_HEADER.value }] },
+                    },
+                    { type: "URLRewrite", urlRewrite: { path: { type: "ReplaceFullPath", replaceFullPath: "/" } } },
+                ],
+                backendRefs: [
+                    { name: `el-${EVENT_LISTENER.name}`, namespace: PIPELINES_NAMESPACE, port: EVENT_LISTENER.port },
+                ],
+            },
+        ],
     };
 }
 
@@ -130,13 +157,21 @@ export const DATASET_CONSUMER_SCRIPTS = {
 
 /** The ConfigMap data of the consumer's scripts, as read from the repository. */
 export function datasetConsumerScripts(): Record<string, string> {
-    return Object.fromEntries(DATASET_CONSUMER_SCRIPTS.files.map((f) => [f, fs.readFileSync(path.join(DATASET_CONSUMER_SCRIPTS.dir, f), "utf8")]));
+    return Object.fromEntries(
+        DATASET_CONSUMER_SCRIPTS.files.map((f) => [
+            f,
+            fs.readFileSync(path.join(DATASET_CONSUMER_SCRIPTS.dir, f), "utf8"),
+        ]),
+    );
 }
 
 /** Where the filer-tail container writes the filer's events and the forwarder reads them (a FIFO in an emptyDir). */
 const FILER_EVENTS = { volume: "events", mountPath: "/events", fifo: "/events/filer-meta" } as const;
 
-const listenerEnv = [{ name: "LISTENER_URL", value: EVENT_LISTENER_URL }, { name: "HOME", value: "/tmp" }];
+const listenerEnv = [
+    { name: "LISTENER_URL", value: EVENT_LISTENER_URL },
+    { name: "HOME", value: "/tmp" },
+];
 const containerBase = {
     resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
@@ -149,8 +184,19 @@ const python = (script: string) => ["python", "-u", `${DATASET_CONSUMER_SCRIPTS.
 /** The egress rule to a dataset change source: HTTPS outside the cluster, or in-cluster pods on a port. */
 function sourceEgress(egress: DatasetChangeSource["egress"]): EgressRule {
     return egress.kind === "external-https"
-        ? { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...CLUSTER_PRIVATE_RANGES] } }], ports: [{ protocol: "TCP", port: egress.port }] }
-        : { to: [{ namespaceSelector: nsSelector(egress.namespace), podSelector: { matchLabels: { ...egress.podLabels } } }], ports: [{ protocol: "TCP", port: egress.port }] };
+        ? {
+              to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...CLUSTER_PRIVATE_RANGES] } }],
+              ports: [{ protocol: "TCP", port: egress.port }],
+          }
+        : {
+              to: [
+                  {
+                      namespaceSelector: nsSelector(egress.namespace),
+                      podSelector: { matchLabels: { ...egress.podLabels } },
+                  },
+              ],
+              ports: [{ protocol: "TCP", port: egress.port }],
+          };
 }
 
 /** How the consumer of one kind of dataset change source runs. */
@@ -172,14 +218,20 @@ export const DATASET_CONSUMERS = {
         identity: true,
         scripts: false,
         pod: (source) => ({
-            containers: [{
-                name: "forward",
-                image: IMAGES.awsCli,
-                command: ["/bin/sh", "-c", sqsConsumerScript()],
-                env: [{ name: "QUEUE_URL", value: source.queueUrl }, { name: "AWS_REGION", value: source.region }, ...listenerEnv],
-                ...containerBase,
-                volumeMounts: [tmpMount],
-            }],
+            containers: [
+                {
+                    name: "forward",
+                    image: IMAGES.awsCli,
+                    command: ["/bin/sh", "-c", sqsConsumerScript()],
+                    env: [
+                        { name: "QUEUE_URL", value: source.queueUrl },
+                        { name: "AWS_REGION", value: source.region },
+                        ...listenerEnv,
+                    ],
+                    ...containerBase,
+                    volumeMounts: [tmpMount],
+                },
+            ],
             volumes: [],
         }),
     },
@@ -187,14 +239,20 @@ export const DATASET_CONSUMERS = {
         identity: true,
         scripts: true,
         pod: (source) => ({
-            containers: [{
-                name: "forward",
-                image: IMAGES.python,
-                command: python("event_grid.py"),
-                env: [{ name: "QUEUE_URL", value: source.queueUrl }, { name: "DATASETS_CONTAINER", value: source.container }, ...listenerEnv],
-                ...containerBase,
-                volumeMounts: [tmpMount, scriptsMount],
-            }],
+            containers: [
+                {
+                    name: "forward",
+                    image: IMAGES.python,
+                    command: python("event_grid.py"),
+                    env: [
+                        { name: "QUEUE_URL", value: source.queueUrl },
+                        { name: "DATASETS_CONTAINER", value: source.container },
+                        ...listenerEnv,
+                    ],
+                    ...containerBase,
+                    volumeMounts: [tmpMount, scriptsMount],
+                },
+            ],
             volumes: [scriptsVolume],
         }),
     },
@@ -209,7 +267,11 @@ export const DATASET_CONSUMERS = {
                         // Waits for the forwarder's FIFO, then streams the filer's metadata events under the bucket into it.
                         name: "tail",
                         image: IMAGES.seaweedfs,
-                        command: ["/bin/sh", "-c", `while [ ! -p "$EVENTS_FIFO" ]; do sleep 1; done; exec weed filer.meta.tail -filer="$FILER" -pathPrefix="$PATH_PREFIX" > "$EVENTS_FIFO"`],
+                        command: [
+                            "/bin/sh",
+                            "-c",
+                            `while [ ! -p "$EVENTS_FIFO" ]; do sleep 1; done; exec weed filer.meta.tail -filer="$FILER" -pathPrefix="$PATH_PREFIX" > "$EVENTS_FIFO"`,
+                        ],
                         env: [
                             { name: "FILER", value: source.filerAddress },
                             { name: "PATH_PREFIX", value: `${source.bucketsPath}/${source.bucket}/` },
@@ -246,17 +308,30 @@ export function datasetConsumerFor<K extends DatasetChangeKind>(source: SourceOf
 }
 
 /** Egress of the consumer's pods: DNS, its source, the EventListener. Nothing else. */
-export function datasetConsumerNetworkPolicySpec(source: DatasetChangeSource): k8s.types.input.networking.v1.NetworkPolicySpec {
+export function datasetConsumerNetworkPolicySpec(
+    source: DatasetChangeSource,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
         podSelector: { matchLabels: { ...DATASET_CONSUMER.podLabels } },
         policyTypes: ["Egress"],
         egress: [
             {
-                to: [{ namespaceSelector: nsSelector("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+                to: [
+                    {
+                        namespaceSelector: nsSelector("kube-system"),
+                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                ],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
             },
             sourceEgress(source.egress),
-            { to: [{ podSelector: { matchLabels: { ...LISTENER_POD_LABELS } } }], ports: [{ protocol: "TCP", port: EVENT_LISTENER.port }] },
+            {
+                to: [{ podSelector: { matchLabels: { ...LISTENER_POD_LABELS } } }],
+                ports: [{ protocol: "TCP", port: EVENT_LISTENER.port }],
+            },
         ],
     };
 }
@@ -279,97 +354,179 @@ export class PipelineTriggers extends pulumi.ComponentResource {
         const meta = (n: string, namespace: string = PIPELINES_NAMESPACE) => ({ name: n, namespace, labels });
         const scheduling = args.platform.systemScheduling;
 
-        const secret = new random.RandomPassword(`${name}-git-secret`, { length: 40, special: false }, { parent: this });
-        new k8s.core.v1.Secret(`${name}-git-webhook`, {
-            metadata: meta(GIT_WEBHOOK_SECRET.name),
-            type: "Opaque",
-            stringData: { [GIT_WEBHOOK_SECRET.key]: secret.result },
-        }, k8sOpts);
+        const secret = new random.RandomPassword(
+            `${name}-git-secret`,
+            { length: 40, special: false },
+            { parent: this },
+        );
+        new k8s.core.v1.Secret(
+            `${name}-git-webhook`,
+            {
+                metadata: meta(GIT_WEBHOOK_SECRET.name),
+                type: "Opaque",
+                stringData: { [GIT_WEBHOOK_SECRET.key]: secret.result },
+            },
+            k8sOpts,
+        );
 
         // The listener's identity: Tekton Triggers' own roles for EventListeners, nothing more.
         new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: meta(LISTENER_SERVICE_ACCOUNT) }, k8sOpts);
         const subjects = [{ kind: "ServiceAccount", name: LISTENER_SERVICE_ACCOUNT, namespace: PIPELINES_NAMESPACE }];
-        new k8s.rbac.v1.RoleBinding(`${name}-listener-roles`, {
-            metadata: meta("triggers-eventlistener"),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "tekton-triggers-eventlistener-roles" },
-            subjects,
-        }, k8sOpts);
-        new k8s.rbac.v1.ClusterRoleBinding(`${name}-listener-clusterroles`, {
-            metadata: { name: "mlops-testbed-triggers-eventlistener", labels },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "tekton-triggers-eventlistener-clusterroles" },
-            subjects,
-        }, k8sOpts);
+        new k8s.rbac.v1.RoleBinding(
+            `${name}-listener-roles`,
+            {
+                metadata: meta("triggers-eventlistener"),
+                roleRef: {
+                    apiGroup: "rbac.authorization.k8s.io",
+                    kind: "ClusterRole",
+                    name: "tekton-triggers-eventlistener-roles",
+                },
+                subjects,
+            },
+            k8sOpts,
+        );
+        new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-listener-clusterroles`,
+            {
+                metadata: { name: "mlops-testbed-triggers-eventlistener", labels },
+                roleRef: {
+                    apiGroup: "rbac.authorization.k8s.io",
+                    kind: "ClusterRole",
+                    name: "tekton-triggers-eventlistener-clusterroles",
+                },
+                subjects,
+            },
+            k8sOpts,
+        );
 
         const trig = (kind: string, spec: { metadata: { name: string } } & Record<string, unknown>) =>
-            new k8s.apiextensions.CustomResource(`${name}-${kind}-${spec.metadata.name}`, spec as k8s.apiextensions.CustomResourceArgs, k8sOpts);
+            new k8s.apiextensions.CustomResource(
+                `${name}-${kind}-${spec.metadata.name}`,
+                spec as k8s.apiextensions.CustomResourceArgs,
+                k8sOpts,
+            );
         const bindings = triggerBindings().map((b) => trig("binding", b));
-        const template = trig("template", trainAndDeployTemplate(args.run.pipeline, args.run.tasks, {
-            trainingGpus: args.run.trainingGpus,
-            gpuScheduling: args.platform.gpuScheduling,
-        }, args.sourceRepository ?? ""));
+        const template = trig(
+            "template",
+            trainAndDeployTemplate(
+                args.run.pipeline,
+                args.run.tasks,
+                {
+                    trainingGpus: args.run.trainingGpus,
+                    gpuScheduling: args.platform.gpuScheduling,
+                },
+                args.sourceRepository ?? "",
+            ),
+        );
         // Without a configured repository only a push (which names its repository) can start a delivery.
         const kinds = args.sourceRepository ? TRIGGER_KINDS : TRIGGER_KINDS.filter((k) => k === "git");
-        const listener = new k8s.apiextensions.CustomResource(`${name}-listener`, eventListener(args.models, scheduling, kinds) as k8s.apiextensions.CustomResourceArgs, {
-            ...k8sOpts,
-            dependsOn: [...args.dependsOn, ...bindings, template],
-        });
-        new k8s.networking.v1.NetworkPolicy(`${name}-listener-ingress`, { metadata: meta("eventlistener-ingress"), spec: listenerNetworkPolicySpec() }, k8sOpts);
+        const listener = new k8s.apiextensions.CustomResource(
+            `${name}-listener`,
+            eventListener(args.models, scheduling, kinds) as k8s.apiextensions.CustomResourceArgs,
+            {
+                ...k8sOpts,
+                dependsOn: [...args.dependsOn, ...bindings, template],
+            },
+        );
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-listener-ingress`,
+            { metadata: meta("eventlistener-ingress"), spec: listenerNetworkPolicySpec() },
+            k8sOpts,
+        );
 
         // The webhook gateway: its own proxies (internal Service), one route, and our public Service in front.
-        const proxy = new k8s.apiextensions.CustomResource(`${name}-webhook-proxy`, {
-            apiVersion: "gateway.envoyproxy.io/v1alpha1",
-            kind: "EnvoyProxy",
-            metadata: meta(WEBHOOK_GATEWAY.proxyConfig, GATEWAY_NAMESPACE),
-            spec: {
-                provider: {
-                    type: "Kubernetes",
-                    kubernetes: {
-                        envoyDeployment: { replicas: 1, pod: { nodeSelector: { ...scheduling.nodeSelector }, tolerations: [...scheduling.tolerations] } },
-                        envoyService: { name: WEBHOOK_GATEWAY.internalServiceName, type: "ClusterIP" },
+        const proxy = new k8s.apiextensions.CustomResource(
+            `${name}-webhook-proxy`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "EnvoyProxy",
+                metadata: meta(WEBHOOK_GATEWAY.proxyConfig, GATEWAY_NAMESPACE),
+                spec: {
+                    provider: {
+                        type: "Kubernetes",
+                        kubernetes: {
+                            envoyDeployment: {
+                                replicas: 1,
+                                pod: {
+                                    nodeSelector: { ...scheduling.nodeSelector },
+                                    tolerations: [...scheduling.tolerations],
+                                },
+                            },
+                            envoyService: { name: WEBHOOK_GATEWAY.internalServiceName, type: "ClusterIP" },
+                        },
                     },
                 },
             },
-        }, { ...k8sOpts, dependsOn: args.gatewayReady });
-        const gateway = new k8s.apiextensions.CustomResource(`${name}-webhook-gateway`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "Gateway",
-            metadata: meta(WEBHOOK_GATEWAY.name, GATEWAY_NAMESPACE),
-            spec: {
-                gatewayClassName: GATEWAY_CLASS.name,
-                infrastructure: { parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: WEBHOOK_GATEWAY.proxyConfig } },
-                listeners: [{
-                    name: "http",
-                    protocol: "HTTP",
-                    port: WEBHOOK_GATEWAY.port,
-                    allowedRoutes: { namespaces: { from: "Same" }, kinds: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute" }] },
-                }],
+            { ...k8sOpts, dependsOn: args.gatewayReady },
+        );
+        const gateway = new k8s.apiextensions.CustomResource(
+            `${name}-webhook-gateway`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "Gateway",
+                metadata: meta(WEBHOOK_GATEWAY.name, GATEWAY_NAMESPACE),
+                spec: {
+                    gatewayClassName: GATEWAY_CLASS.name,
+                    infrastructure: {
+                        parametersRef: {
+                            group: "gateway.envoyproxy.io",
+                            kind: "EnvoyProxy",
+                            name: WEBHOOK_GATEWAY.proxyConfig,
+                        },
+                    },
+                    listeners: [
+                        {
+                            name: "http",
+                            protocol: "HTTP",
+                            port: WEBHOOK_GATEWAY.port,
+                            allowedRoutes: {
+                                namespaces: { from: "Same" },
+                                kinds: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute" }],
+                            },
+                        },
+                    ],
+                },
             },
-        }, { ...k8sOpts, dependsOn: [...args.gatewayReady, proxy] });
-        new k8s.apiextensions.CustomResource(`${name}-webhook-grant`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "ReferenceGrant",
-            metadata: meta("allow-git-webhook-route"),
-            spec: {
-                from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: GATEWAY_NAMESPACE }],
-                to: [{ group: "", kind: "Service", name: `el-${EVENT_LISTENER.name}` }],
+            { ...k8sOpts, dependsOn: [...args.gatewayReady, proxy] },
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-webhook-grant`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "ReferenceGrant",
+                metadata: meta("allow-git-webhook-route"),
+                spec: {
+                    from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: GATEWAY_NAMESPACE }],
+                    to: [{ group: "", kind: "Service", name: `el-${EVENT_LISTENER.name}` }],
+                },
             },
-        }, k8sOpts);
-        new k8s.apiextensions.CustomResource(`${name}-git-webhook-route`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: meta("git-webhook", GATEWAY_NAMESPACE),
-            spec: gitWebhookRouteSpec(),
-        }, { ...k8sOpts, dependsOn: [...args.dependsOn, gateway, listener] });
-        const publicSvc = new k8s.core.v1.Service(`${name}-webhook-public`, {
-            metadata: meta(WEBHOOK_GATEWAY.publicServiceName, GATEWAY_NAMESPACE),
-            spec: {
-                type: "LoadBalancer",
-                selector: { ...WEBHOOK_GATEWAY.proxyPodLabels },
-                ports: [{ name: "http", port: 80, targetPort: WEBHOOK_GATEWAY.port, protocol: "TCP" }],
+            k8sOpts,
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-git-webhook-route`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: meta("git-webhook", GATEWAY_NAMESPACE),
+                spec: gitWebhookRouteSpec(),
             },
-        }, { ...k8sOpts, dependsOn: [...args.gatewayReady, gateway] });
+            { ...k8sOpts, dependsOn: [...args.dependsOn, gateway, listener] },
+        );
+        const publicSvc = new k8s.core.v1.Service(
+            `${name}-webhook-public`,
+            {
+                metadata: meta(WEBHOOK_GATEWAY.publicServiceName, GATEWAY_NAMESPACE),
+                spec: {
+                    type: "LoadBalancer",
+                    selector: { ...WEBHOOK_GATEWAY.proxyPodLabels },
+                    ports: [{ name: "http", port: 80, targetPort: WEBHOOK_GATEWAY.port, protocol: "TCP" }],
+                },
+            },
+            { ...k8sOpts, dependsOn: [...args.gatewayReady, gateway] },
+        );
 
-        if (args.platform.datasetChanges) this.datasetConsumer(name, args.platform, args.platform.datasetChanges, k8sOpts);
+        if (args.platform.datasetChanges)
+            this.datasetConsumer(name, args.platform, args.platform.datasetChanges, k8sOpts);
 
         this.gitWebhookUrl = publicSvc.status.apply((s) => {
             const ingress = s?.loadBalancer?.ingress?.[0];
@@ -379,49 +536,79 @@ export class PipelineTriggers extends pulumi.ComponentResource {
         this.registerOutputs({ gitWebhookUrl: this.gitWebhookUrl });
     }
 
-    private datasetConsumer(name: string, platform: Platform, source: DatasetChangeSource, k8sOpts: pulumi.CustomResourceOptions) {
+    private datasetConsumer(
+        name: string,
+        platform: Platform,
+        source: DatasetChangeSource,
+        k8sOpts: pulumi.CustomResourceOptions,
+    ) {
         const labels = { "app.kubernetes.io/part-of": PART_OF, ...DATASET_CONSUMER.podLabels };
         const consumer = datasetConsumerFor(source);
         const identity = consumer.identity
             ? platform.bindWorkloadIdentity(`${name}-dataset-events`, {
-                namespace: PIPELINES_NAMESPACE,
-                serviceAccount: DATASET_CONSUMER.name,
-                grants: [],
-                consumeDatasetChanges: true,
-            })
+                  namespace: PIPELINES_NAMESPACE,
+                  serviceAccount: DATASET_CONSUMER.name,
+                  grants: [],
+                  consumeDatasetChanges: true,
+              })
             : null;
-        const sa = new k8s.core.v1.ServiceAccount(`${name}-dataset-events-sa`, {
-            metadata: { name: DATASET_CONSUMER.name, namespace: PIPELINES_NAMESPACE, labels, ...(identity ? { annotations: identity.serviceAccountAnnotations } : {}) },
-            automountServiceAccountToken: false,
-        }, k8sOpts);
+        const sa = new k8s.core.v1.ServiceAccount(
+            `${name}-dataset-events-sa`,
+            {
+                metadata: {
+                    name: DATASET_CONSUMER.name,
+                    namespace: PIPELINES_NAMESPACE,
+                    labels,
+                    ...(identity ? { annotations: identity.serviceAccountAnnotations } : {}),
+                },
+                automountServiceAccountToken: false,
+            },
+            k8sOpts,
+        );
         if (consumer.scripts) {
-            new k8s.core.v1.ConfigMap(`${name}-dataset-events-scripts`, {
-                metadata: { name: DATASET_CONSUMER_SCRIPTS.configMap, namespace: PIPELINES_NAMESPACE, labels },
-                data: datasetConsumerScripts(),
-            }, k8sOpts);
+            new k8s.core.v1.ConfigMap(
+                `${name}-dataset-events-scripts`,
+                {
+                    metadata: { name: DATASET_CONSUMER_SCRIPTS.configMap, namespace: PIPELINES_NAMESPACE, labels },
+                    data: datasetConsumerScripts(),
+                },
+                k8sOpts,
+            );
         }
-        new k8s.networking.v1.NetworkPolicy(`${name}-dataset-events-egress`, {
-            metadata: { name: `${DATASET_CONSUMER.name}-egress`, namespace: PIPELINES_NAMESPACE, labels },
-            spec: datasetConsumerNetworkPolicySpec(source),
-        }, k8sOpts);
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-dataset-events-egress`,
+            {
+                metadata: { name: `${DATASET_CONSUMER.name}-egress`, namespace: PIPELINES_NAMESPACE, labels },
+                spec: datasetConsumerNetworkPolicySpec(source),
+            },
+            k8sOpts,
+        );
         const pod = consumer.pod(source);
-        new k8s.apps.v1.Deployment(`${name}-dataset-events`, {
-            metadata: { name: DATASET_CONSUMER.name, namespace: PIPELINES_NAMESPACE, labels },
-            spec: {
-                replicas: 1,
-                selector: { matchLabels: { ...DATASET_CONSUMER.podLabels } },
-                template: {
-                    metadata: { labels: { ...labels, ...(identity?.podLabels ?? {}) } },
-                    spec: {
-                        serviceAccountName: sa.metadata.name,
-                        nodeSelector: { ...platform.systemScheduling.nodeSelector },
-                        tolerations: [...platform.systemScheduling.tolerations],
-                        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
-                        containers: pod.containers,
-                        volumes: [{ name: "tmp", emptyDir: {} }, ...pod.volumes],
+        new k8s.apps.v1.Deployment(
+            `${name}-dataset-events`,
+            {
+                metadata: { name: DATASET_CONSUMER.name, namespace: PIPELINES_NAMESPACE, labels },
+                spec: {
+                    replicas: 1,
+                    selector: { matchLabels: { ...DATASET_CONSUMER.podLabels } },
+                    template: {
+                        metadata: { labels: { ...labels, ...(identity?.podLabels ?? {}) } },
+                        spec: {
+                            serviceAccountName: sa.metadata.name,
+                            nodeSelector: { ...platform.systemScheduling.nodeSelector },
+                            tolerations: [...platform.systemScheduling.tolerations],
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: 1000,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            containers: pod.containers,
+                            volumes: [{ name: "tmp", emptyDir: {} }, ...pod.volumes],
+                        },
                     },
                 },
             },
-        }, k8sOpts);
+            k8sOpts,
+        );
     }
 }

@@ -89,10 +89,19 @@ export function recordingGroups(thresholds: AlertThresholds): RuleGroup<Recordin
                         `max by (namespace, model, version) (label_replace(label_replace(kube_namespace_labels{${ksmModel}!=""}, ` +
                         `"model", "$1", "${ksmModel}", "(.+)"), "version", "$1", "${ksmVersion}", "(.+)"))`,
                 },
-                { record: RECORDED.namespaceCpu, expr: `sum by (namespace) (rate(container_cpu_usage_seconds_total{container!="", image!=""}[5m]))` },
-                { record: RECORDED.namespaceMemory, expr: `sum by (namespace) (container_memory_working_set_bytes{container!="", image!=""})` },
+                {
+                    record: RECORDED.namespaceCpu,
+                    expr: `sum by (namespace) (rate(container_cpu_usage_seconds_total{container!="", image!=""}[5m]))`,
+                },
+                {
+                    record: RECORDED.namespaceMemory,
+                    expr: `sum by (namespace) (container_memory_working_set_bytes{container!="", image!=""})`,
+                },
                 { record: RECORDED.namespaceGpuUtil, expr: `avg by (namespace) (DCGM_FI_DEV_GPU_UTIL{namespace!=""})` },
-                { record: RECORDED.namespaceGpuMemory, expr: `sum by (namespace) (DCGM_FI_DEV_FB_USED{namespace!=""})` },
+                {
+                    record: RECORDED.namespaceGpuMemory,
+                    expr: `sum by (namespace) (DCGM_FI_DEV_FB_USED{namespace!=""})`,
+                },
                 {
                     record: RECORDED.quotaUsed,
                     expr: `max by (namespace, resource) (kube_resourcequota{type="used"} / ignoring (type) (kube_resourcequota{type="hard"} > 0))`,
@@ -118,7 +127,10 @@ export function recordingGroups(thresholds: AlertThresholds): RuleGroup<Recordin
                         `sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_total{status="success"}[1d])) ` +
                         `/ sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_total[1d]) > 0)`,
                 },
-                { record: RECORDED.pipelineRunsPerDay, expr: `sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_total[1d]))` },
+                {
+                    record: RECORDED.pipelineRunsPerDay,
+                    expr: `sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_total[1d]))`,
+                },
                 { record: RECORDED.leadTimeByMode, expr: `avg by (mode) (${METRICS.deployLeadTime.name})` },
                 { record: RECORDED.failureRatioByMode, expr: `1 - avg by (mode) (${METRICS.deliveryResult.name})` },
                 { record: RECORDED.cpuSecondsByMode, expr: `avg by (mode) (${METRICS.deliveryCpuSeconds.name})` },
@@ -150,7 +162,8 @@ export function alertGroups(t: AlertThresholds): RuleGroup<AlertingRule>[] {
                     for: t.servingFor,
                     labels: retrain(),
                     annotations: {
-                        summary: "{{ $labels.model }}/{{ $labels.version }} accuracy is {{ $value | humanizePercentage }}",
+                        summary:
+                            "{{ $labels.model }}/{{ $labels.version }} accuracy is {{ $value | humanizePercentage }}",
                         description: `Live accuracy against labelled feedback of {{ $labels.model }} version {{ $labels.version }} (namespace {{ $labels.namespace }}) is under ${t.accuracyMin}; a retrain is requested.`,
                     },
                 },
@@ -170,7 +183,8 @@ export function alertGroups(t: AlertThresholds): RuleGroup<AlertingRule>[] {
                     for: t.servingFor,
                     labels: { severity: "warning" },
                     annotations: {
-                        summary: "{{ $labels.model }}/{{ $labels.version }} p95 latency is {{ $value | humanizeDuration }}",
+                        summary:
+                            "{{ $labels.model }}/{{ $labels.version }} p95 latency is {{ $value | humanizeDuration }}",
                         description: `p95 request latency of {{ $labels.model }} version {{ $labels.version }} is over its objective of ${t.latencyP95Seconds}s.`,
                     },
                 },
@@ -180,7 +194,8 @@ export function alertGroups(t: AlertThresholds): RuleGroup<AlertingRule>[] {
                     for: t.servingFor,
                     labels: { severity: "critical" },
                     annotations: {
-                        summary: "{{ $labels.model }}/{{ $labels.version }} fails {{ $value | humanizePercentage }} of requests",
+                        summary:
+                            "{{ $labels.model }}/{{ $labels.version }} fails {{ $value | humanizePercentage }} of requests",
                         description: `More than ${t.errorRatioMax * 100}% of requests to {{ $labels.model }} version {{ $labels.version }} fail.`,
                     },
                 },
@@ -195,12 +210,16 @@ export function alertGroups(t: AlertThresholds): RuleGroup<AlertingRule>[] {
                 },
                 {
                     alert: "ModelPodCrashLooping",
-                    expr: withModelVersion(`max by (namespace, pod, container) (kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"})`) + " > 0",
+                    expr:
+                        withModelVersion(
+                            `max by (namespace, pod, container) (kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"})`,
+                        ) + " > 0",
                     for: "5m",
                     labels: { severity: "critical" },
                     annotations: {
                         summary: "{{ $labels.model }}/{{ $labels.version }} pod {{ $labels.pod }} is crash-looping",
-                        description: "Container {{ $labels.container }} of pod {{ $labels.pod }} in {{ $labels.namespace }} has been in CrashLoopBackOff for 5 minutes.",
+                        description:
+                            "Container {{ $labels.container }} of pod {{ $labels.pod }} in {{ $labels.namespace }} has been in CrashLoopBackOff for 5 minutes.",
                     },
                 },
                 {
@@ -209,7 +228,8 @@ export function alertGroups(t: AlertThresholds): RuleGroup<AlertingRule>[] {
                     for: "15m",
                     labels: { severity: "warning" },
                     annotations: {
-                        summary: "{{ $labels.namespace }} uses {{ $value | humanizePercentage }} of its {{ $labels.resource }} quota",
+                        summary:
+                            "{{ $labels.namespace }} uses {{ $value | humanizePercentage }} of its {{ $labels.resource }} quota",
                         description: `Namespace {{ $labels.namespace }} ({{ $labels.model }}/{{ $labels.version }}) uses more than ${t.quotaUsedRatio * 100}% of its ${"{{ $labels.resource }}"} quota; new pods may not schedule.`,
                     },
                 },
@@ -219,7 +239,9 @@ export function alertGroups(t: AlertThresholds): RuleGroup<AlertingRule>[] {
 }
 
 /** The PrometheusRule specs: recording rules and alerts in separate objects. */
-export function prometheusRuleSpecs(t: AlertThresholds): { name: string; groups: RuleGroup<RecordingRule | AlertingRule>[] }[] {
+export function prometheusRuleSpecs(
+    t: AlertThresholds,
+): { name: string; groups: RuleGroup<RecordingRule | AlertingRule>[] }[] {
     return [
         { name: "mlops-testbed-recording", groups: recordingGroups(t) },
         { name: "mlops-testbed-alerts", groups: alertGroups(t) },
@@ -229,6 +251,11 @@ export function prometheusRuleSpecs(t: AlertThresholds): { name: string; groups:
 /** Every PromQL expression of every rule, with where it comes from (for the tests). */
 export function ruleExpressions(t: AlertThresholds): { where: string; expr: string }[] {
     return prometheusRuleSpecs(t).flatMap((spec) =>
-        spec.groups.flatMap((g) => g.rules.map((r) => ({ where: `${spec.name}/${g.name}/${"record" in r ? r.record : r.alert}`, expr: r.expr }))),
+        spec.groups.flatMap((g) =>
+            g.rules.map((r) => ({
+                where: `${spec.name}/${g.name}/${"record" in r ? r.record : r.alert}`,
+                expr: r.expr,
+            })),
+        ),
     );
 }

@@ -27,15 +27,15 @@ export const ipv4Cidr = z
 
 /** Kubernetes quantity (e.g. `500m`, `4`, `16Gi`). */
 export const quantity = z
-    .string({ error: "must be a Kubernetes quantity string such as \"500m\", \"4\" or \"16Gi\"" })
+    .string({ error: 'must be a Kubernetes quantity string such as "500m", "4" or "16Gi"' })
     .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, {
-        error: "must be a Kubernetes quantity such as \"500m\", \"4\" or \"16Gi\"",
+        error: 'must be a Kubernetes quantity such as "500m", "4" or "16Gi"',
     });
 
 /** Prometheus duration (e.g. `15d`, `12h`). */
 export const promDuration = z
-    .string({ error: "must be a Prometheus duration such as \"15d\" or \"12h\"" })
-    .regex(/^[0-9]+(ms|s|m|h|d|w|y)$/, { error: "must be a Prometheus duration such as \"15d\" or \"12h\"" });
+    .string({ error: 'must be a Prometheus duration such as "15d" or "12h"' })
+    .regex(/^[0-9]+(ms|s|m|h|d|w|y)$/, { error: 'must be a Prometheus duration such as "15d" or "12h"' });
 
 export const labelMap = z.record(
     z.string().regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {

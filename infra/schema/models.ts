@@ -47,7 +47,9 @@ export const modelSchema = z.strictObject({
     versions: z
         .array(modelVersionSchema)
         .min(1, { error: "needs at least one version" })
-        .max(MAX_VERSIONS_PER_MODEL, { error: `at most ${MAX_VERSIONS_PER_MODEL} versions per model (a Gateway API route holds at most 16 backends); remove retired versions` }),
+        .max(MAX_VERSIONS_PER_MODEL, {
+            error: `at most ${MAX_VERSIONS_PER_MODEL} versions per model (a Gateway API route holds at most 16 backends); remove retired versions`,
+        }),
     traffic: trafficSchema.default({ strategy: "single" }),
 });
 
@@ -73,7 +75,13 @@ export type ModelVersionConfig = z.infer<typeof modelVersionSchema>;
 export type QuotaDefaults = z.infer<typeof quotaDefaultsSchema>;
 
 /** Namespaces a model version must never land in (system and testbed namespaces with a dash). */
-export const RESERVED_NAMESPACES: readonly string[] = ["default", "envoy-gateway-system", "tekton-pipelines", "tekton-pipelines-resolvers", "cert-manager"];
+export const RESERVED_NAMESPACES: readonly string[] = [
+    "default",
+    "envoy-gateway-system",
+    "tekton-pipelines",
+    "tekton-pipelines-resolvers",
+    "cert-manager",
+];
 
 /** Namespace of one model version: `<model>-<version>`. */
 export function modelNamespaceName(model: string, version: string): string {
@@ -108,13 +116,22 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
     const modelNames = new Set<string>();
     models.forEach((m, mi) => {
         const mk = (...p: PropertyKey[]) => keyPath(["models", mi, ...p]);
-        if (modelNames.has(m.name)) issues.push({ key: mk("name"), message: "duplicate model name; model names must be unique", value: m.name });
+        if (modelNames.has(m.name))
+            issues.push({
+                key: mk("name"),
+                message: "duplicate model name; model names must be unique",
+                value: m.name,
+            });
         modelNames.add(m.name);
         const versionNames = m.versions.map((v) => v.name);
         const list = versionNames.join(", ");
         m.versions.forEach((v, vi) => {
             if (versionNames.indexOf(v.name) !== vi) {
-                issues.push({ key: mk("versions", vi, "name"), message: `duplicate version name within model "${m.name}"; version names must be unique per model`, value: v.name });
+                issues.push({
+                    key: mk("versions", vi, "name"),
+                    message: `duplicate version name within model "${m.name}"; version names must be unique per model`,
+                    value: v.name,
+                });
             }
             const ns = modelNamespaceName(m.name, v.name);
             if (ns.length > 63) {
@@ -163,41 +180,91 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
         if (t.weights) {
             for (const name of Object.keys(t.weights)) {
                 if (!versionNames.includes(name)) {
-                    issues.push({ key: `${tk("weights")}.${name}`, message: `names no version of model "${m.name}"; its versions: ${list}`, value: t.weights[name] });
+                    issues.push({
+                        key: `${tk("weights")}.${name}`,
+                        message: `names no version of model "${m.name}"; its versions: ${list}`,
+                        value: t.weights[name],
+                    });
                 }
             }
             const sum = Object.values(t.weights).reduce((a, b) => a + b, 0);
-            if (sum !== 100) issues.push({ key: tk("weights"), message: `weights are percent of live traffic and must sum to 100 (they sum to ${sum})`, value: t.weights });
+            if (sum !== 100)
+                issues.push({
+                    key: tk("weights"),
+                    message: `weights are percent of live traffic and must sum to 100 (they sum to ${sum})`,
+                    value: t.weights,
+                });
         }
         const serving = t.weights ? Object.values(t.weights).filter((w) => w > 0).length : 0;
         switch (t.strategy) {
             case "single":
                 if (serving > 1) {
-                    issues.push({ key: tk("weights"), message: "strategy single sends all traffic to one version; give one version 100, or use canary to split", value: t.weights });
+                    issues.push({
+                        key: tk("weights"),
+                        message:
+                            "strategy single sends all traffic to one version; give one version 100, or use canary to split",
+                        value: t.weights,
+                    });
                 } else if (!t.weights && m.versions.length > 1) {
-                    issues.push({ key: tk("weights"), message: `strategy single with ${m.versions.length} versions must name the serving one: weights: { <version>: 100 }; versions: ${list}` });
+                    issues.push({
+                        key: tk("weights"),
+                        message: `strategy single with ${m.versions.length} versions must name the serving one: weights: { <version>: 100 }; versions: ${list}`,
+                    });
                 }
                 break;
             case "canary":
             case "blue-green":
                 if (m.versions.length < 2) {
-                    issues.push({ key: mk("versions"), message: `strategy ${t.strategy} needs at least two versions; use single for one` });
+                    issues.push({
+                        key: mk("versions"),
+                        message: `strategy ${t.strategy} needs at least two versions; use single for one`,
+                    });
                 }
                 if (!t.weights) {
-                    issues.push({ key: tk("weights"), message: `is required for strategy ${t.strategy}: percent of live traffic per version, summing to 100, e.g. { v1: 90, v2: 10 }` });
+                    issues.push({
+                        key: tk("weights"),
+                        message: `is required for strategy ${t.strategy}: percent of live traffic per version, summing to 100, e.g. { v1: 90, v2: 10 }`,
+                    });
                 } else if (t.strategy === "blue-green" && serving > 1) {
-                    issues.push({ key: tk("weights"), message: "strategy blue-green sends all traffic to one version (100) while the other stands by (0); use canary to split", value: t.weights });
+                    issues.push({
+                        key: tk("weights"),
+                        message:
+                            "strategy blue-green sends all traffic to one version (100) while the other stands by (0); use canary to split",
+                        value: t.weights,
+                    });
                 }
                 break;
             case "shadow":
-                if (!t.shadowOf) issues.push({ key: tk("shadowOf"), message: `is required for strategy shadow: the version serving live traffic, whose requests are mirrored to the others; versions: ${list}` });
-                else if (!versionNames.includes(t.shadowOf)) issues.push({ key: tk("shadowOf"), message: `names no version of model "${m.name}"; its versions: ${list}`, value: t.shadowOf });
-                if (t.weights) issues.push({ key: tk("weights"), message: "does not apply to strategy shadow: shadowOf serves all live traffic; remove weights", value: t.weights });
-                if (m.versions.length < 2) issues.push({ key: mk("versions"), message: "strategy shadow needs at least two versions: the serving one and its shadow" });
+                if (!t.shadowOf)
+                    issues.push({
+                        key: tk("shadowOf"),
+                        message: `is required for strategy shadow: the version serving live traffic, whose requests are mirrored to the others; versions: ${list}`,
+                    });
+                else if (!versionNames.includes(t.shadowOf))
+                    issues.push({
+                        key: tk("shadowOf"),
+                        message: `names no version of model "${m.name}"; its versions: ${list}`,
+                        value: t.shadowOf,
+                    });
+                if (t.weights)
+                    issues.push({
+                        key: tk("weights"),
+                        message: "does not apply to strategy shadow: shadowOf serves all live traffic; remove weights",
+                        value: t.weights,
+                    });
+                if (m.versions.length < 2)
+                    issues.push({
+                        key: mk("versions"),
+                        message: "strategy shadow needs at least two versions: the serving one and its shadow",
+                    });
                 break;
         }
         if (t.strategy !== "shadow" && t.shadowOf !== undefined) {
-            issues.push({ key: tk("shadowOf"), message: `only applies to strategy shadow (strategy is ${t.strategy}); remove it`, value: t.shadowOf });
+            issues.push({
+                key: tk("shadowOf"),
+                message: `only applies to strategy shadow (strategy is ${t.strategy}); remove it`,
+                value: t.shadowOf,
+            });
         }
     });
     return issues;

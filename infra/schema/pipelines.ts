@@ -24,7 +24,8 @@ export const promotionSchema = z.strictObject({
         .array(wholeNumber("canarySteps[]", 1, 100))
         .default([10, 25, 50, 100])
         .superRefine((steps, ctx) => {
-            for (const p of stepProblems("canary", steps)) ctx.addIssue({ code: "custom", message: `${p}, e.g. [10, 25, 50, 100]` });
+            for (const p of stepProblems("canary", steps))
+                ctx.addIssue({ code: "custom", message: `${p}, e.g. [10, 25, 50, 100]` });
         }),
     /** Seconds between a change of weights and its analysis; the analysis reads 5-minute rates, so 300 or more. */
     analysisIntervalSeconds: wholeNumber("analysisIntervalSeconds", 30, 3600).default(300),
@@ -64,7 +65,9 @@ export const pipelinesSchema = z.strictObject({
      */
     sourceRepository: z
         .string({ error: "sourceRepository must be a git URL, e.g. https://github.com/example-org/models.git" })
-        .regex(/^(https:\/\/|ssh:\/\/|git@)\S+$/, { error: "sourceRepository must be a git URL (https://, ssh:// or git@), e.g. https://github.com/example-org/models.git" })
+        .regex(/^(https:\/\/|ssh:\/\/|git@)\S+$/, {
+            error: "sourceRepository must be a git URL (https://, ssh:// or git@), e.g. https://github.com/example-org/models.git",
+        })
         .optional(),
     /** How the deploy pipeline steps traffic to a new version and when it rolls back. */
     promotion: promotionSchema.default(promotionSchema.parse({})),

@@ -19,7 +19,10 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 export const systemNodesSchema = z
     .strictObject({
         /** CPU instance types for the system node group (monitoring, Tekton, gateway, autoscaler). */
-        instanceTypes: z.array(z.string().min(1)).min(1, { error: "needs at least one instance type" }).default(["m6i.large"]),
+        instanceTypes: z
+            .array(z.string().min(1))
+            .min(1, { error: "needs at least one instance type" })
+            .default(["m6i.large"]),
         minSize: wholeNumber("minSize", 1, 100).default(2),
         maxSize: wholeNumber("maxSize", 1, 100).default(4),
         desiredSize: wholeNumber("desiredSize", 1, 100).default(2),
@@ -27,7 +30,11 @@ export const systemNodesSchema = z
     })
     .superRefine((v, ctx) => {
         if (v.minSize > v.maxSize) {
-            ctx.addIssue({ code: "custom", path: ["maxSize"], message: `maxSize (${v.maxSize}) must be >= minSize (${v.minSize})` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["maxSize"],
+                message: `maxSize (${v.maxSize}) must be >= minSize (${v.minSize})`,
+            });
         }
         if (v.desiredSize < v.minSize || v.desiredSize > v.maxSize) {
             ctx.addIssue({
@@ -42,8 +49,10 @@ export const clusterSchema = z
     .strictObject({
         /** Kubernetes minor version of the control plane, e.g. "1.34". */
         kubernetesVersion: z
-            .string({ error: "must be a Kubernetes minor version string such as \"1.34\" (quote it in YAML)" })
-            .regex(/^1\.(2[89]|3\d)$/, { error: "must be a Kubernetes minor version from \"1.28\" to \"1.39\", quoted in YAML" })
+            .string({ error: 'must be a Kubernetes minor version string such as "1.34" (quote it in YAML)' })
+            .regex(/^1\.(2[89]|3\d)$/, {
+                error: 'must be a Kubernetes minor version from "1.28" to "1.39", quoted in YAML',
+            })
             .default("1.34"),
         /** Where the Kubernetes API is reachable from. */
         endpointAccess: z
@@ -57,9 +66,21 @@ export const clusterSchema = z
             .default([...CONTROL_PLANE_LOG_TYPES]),
         /** IAM role (AWS) ARNs granted cluster-admin through access entries, e.g. the CI deploy role. */
         adminRoleArns: z
-            .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)" }))
+            .array(
+                z
+                    .string()
+                    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, {
+                        error: "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+                    }),
+            )
             .default([]),
-        systemNodes: systemNodesSchema.default({ instanceTypes: ["m6i.large"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
+        systemNodes: systemNodesSchema.default({
+            instanceTypes: ["m6i.large"],
+            minSize: 2,
+            maxSize: 4,
+            desiredSize: 2,
+            diskSizeGiB: 50,
+        }),
         /** How long a node must be unneeded before the autoscaler removes it (minutes). */
         scaleDownUnneededMinutes: wholeNumber("scaleDownUnneededMinutes", 1, 1440).default(10),
     })
@@ -68,7 +89,8 @@ export const clusterSchema = z
             ctx.addIssue({
                 code: "custom",
                 path: ["publicAccessCidrs"],
-                message: "publicAccessCidrs only applies when endpointAccess is public or public-and-private; remove it or change endpointAccess",
+                message:
+                    "publicAccessCidrs only applies when endpointAccess is public or public-and-private; remove it or change endpointAccess",
             });
         }
     });
@@ -78,7 +100,9 @@ export const NAT_GATEWAYS = ["single", "one-per-az"] as const;
 export const networkSchema = z.strictObject({
     /** CIDR block of the VPC / virtual network; subnets are carved from it. */
     cidr: ipv4Cidr
-        .refine((c) => Number(c.split("/")[1]) <= 20, { error: "must be a /20 or larger block (e.g. 10.0.0.0/16) to hold the subnets" })
+        .refine((c) => Number(c.split("/")[1]) <= 20, {
+            error: "must be a /20 or larger block (e.g. 10.0.0.0/16) to hold the subnets",
+        })
         .default("10.0.0.0/16"),
     /** Number of availability zones to spread subnets and nodes over. */
     availabilityZones: wholeNumber("availabilityZones", 2, 4).default(2),
@@ -92,7 +116,9 @@ export const gpuNodePoolSchema = z
     .strictObject({
         name: dnsLabel(32),
         /** GPU instance types (AWS) or VM sizes (Azure); several types widen spot capacity. */
-        instanceTypes: z.array(z.string({ error: "must be an instance type name" }).min(1)).min(1, { error: "needs at least one instance type" }),
+        instanceTypes: z
+            .array(z.string({ error: "must be an instance type name" }).min(1))
+            .min(1, { error: "needs at least one instance type" }),
         capacityType: z.enum(CAPACITY_TYPES, { error: `must be one of ${CAPACITY_TYPES.join(", ")}` }),
         /** 0 lets the pool scale to zero when no GPU pod is pending. */
         minSize: wholeNumber("minSize", 0, 1000),
@@ -103,7 +129,11 @@ export const gpuNodePoolSchema = z
     })
     .superRefine((v, ctx) => {
         if (v.minSize > v.maxSize) {
-            ctx.addIssue({ code: "custom", path: ["maxSize"], message: `maxSize (${v.maxSize}) must be >= minSize (${v.minSize})` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["maxSize"],
+                message: `maxSize (${v.maxSize}) must be >= minSize (${v.minSize})`,
+            });
         }
     });
 
@@ -114,7 +144,12 @@ export const gpuNodePoolsSchema = z
     .superRefine((pools, ctx) => {
         const seen = new Set<string>();
         pools.forEach((p, i) => {
-            if (seen.has(p.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `duplicate pool name "${p.name}"; names must be unique` });
+            if (seen.has(p.name))
+                ctx.addIssue({
+                    code: "custom",
+                    path: [i, "name"],
+                    message: `duplicate pool name "${p.name}"; names must be unique`,
+                });
             seen.add(p.name);
         });
     });
@@ -126,7 +161,9 @@ export const artifactStoresSchema = z.strictObject({
      * `protected`: stores and the registry are protected and retained if the stack is destroyed (use in prod).
      * `disposable`: `pulumi destroy` deletes them with their contents (use in dev).
      */
-    protection: z.enum(STORE_PROTECTION, { error: `must be one of ${STORE_PROTECTION.join(", ")}` }).default("protected"),
+    protection: z
+        .enum(STORE_PROTECTION, { error: `must be one of ${STORE_PROTECTION.join(", ")}` })
+        .default("protected"),
     /** Days an overwritten or deleted object version is kept before it expires. */
     noncurrentVersionDays: wholeNumber("noncurrentVersionDays", 1, 3650).default(30),
 });
@@ -145,17 +182,23 @@ export const azureSchema = z.strictObject({
     /** Azure region (location) every Azure resource is created in, e.g. westeurope (explicit provider). */
     location: z
         .string({ error: "must be an Azure location such as westeurope" })
-        .regex(/^[a-z][a-z0-9]+$/, { error: "must be an Azure location name such as westeurope or eastus2 (lowercase, no spaces)" }),
+        .regex(/^[a-z][a-z0-9]+$/, {
+            error: "must be an Azure location name such as westeurope or eastus2 (lowercase, no spaces)",
+        }),
     /**
      * Microsoft Entra object ids (users, groups, service principals) granted "Azure Kubernetes Service RBAC
      * Cluster Admin" on the cluster. The identity running `pulumi up` always gets it.
      */
-    adminPrincipalIds: z.array(z.string().regex(UUID, { error: "must be a Microsoft Entra object id (a GUID)" })).default([]),
+    adminPrincipalIds: z
+        .array(z.string().regex(UUID, { error: "must be a Microsoft Entra object id (a GUID)" }))
+        .default([]),
     /**
      * `Install`: AKS installs the NVIDIA driver on GPU nodes and the testbed installs the NVIDIA device plugin.
      * `None`: neither; bring the NVIDIA GPU Operator yourself.
      */
-    gpuDriver: z.enum(AZURE_GPU_DRIVERS, { error: `must be one of ${AZURE_GPU_DRIVERS.join(", ")}` }).default("Install"),
+    gpuDriver: z
+        .enum(AZURE_GPU_DRIVERS, { error: `must be one of ${AZURE_GPU_DRIVERS.join(", ")}` })
+        .default("Install"),
 });
 
 export const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
@@ -169,7 +212,9 @@ export const nodeTaintSchema = z.strictObject({
 export const existingSchema = z.strictObject({
     /** Repository model-server images are pushed to, e.g. registry.example.com/mlops/model-server or localhost:5001/model-server. */
     imageRegistry: z
-        .string({ error: "is required: the image repository model-server images are pushed to, e.g. registry.example.com/mlops/model-server" })
+        .string({
+            error: "is required: the image repository model-server images are pushed to, e.g. registry.example.com/mlops/model-server",
+        })
         .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)+$/, {
             error: "must be an image repository without tag, e.g. registry.example.com/mlops/model-server or localhost:5001/model-server",
         }),
@@ -178,7 +223,9 @@ export const existingSchema = z.strictObject({
     /** Where GPU workloads go on this cluster: the label every GPU node carries and the taints GPU nodes have. */
     gpu: z
         .strictObject({
-            nodeLabel: z.strictObject({ key: z.string().min(1), value: z.string() }).default({ key: "nvidia.com/gpu.present", value: "true" }),
+            nodeLabel: z
+                .strictObject({ key: z.string().min(1), value: z.string() })
+                .default({ key: "nvidia.com/gpu.present", value: "true" }),
             taints: z.array(nodeTaintSchema).default([{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }]),
             /** Install the NVIDIA device plugin (false when the GPU Operator or the distribution already runs one). */
             installDevicePlugin: z.boolean({ error: "must be true or false" }).default(true),
@@ -205,6 +252,8 @@ export const existingSchema = z.strictObject({
  * set, and the platform reads the value itself as a secret.
  */
 export const kubeconfigSchema = z
-    .string({ error: "must be the kubeconfig text, set with: pulumi config set --secret kubeconfig < path/to/kubeconfig" })
+    .string({
+        error: "must be the kubeconfig text, set with: pulumi config set --secret kubeconfig < path/to/kubeconfig",
+    })
     .min(1, { error: "is empty; set it with: pulumi config set --secret kubeconfig < path/to/kubeconfig" })
     .transform(() => "[secret]" as const);

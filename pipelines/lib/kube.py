@@ -2,6 +2,7 @@
 """A minimal in-cluster Kubernetes API client (standard library only) for pipeline steps that run as the deployer:
 server-side apply, get, list, replace and a rollout wait. Uses the pod's service-account token and CA.
 """
+
 import json
 import os
 import ssl
@@ -47,8 +48,16 @@ class Client:
     def request(self, method, path, body=None, content_type="application/json", query=None):
         url = self.server + path + (("?" + urllib.parse.urlencode(query)) if query else "")
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Accept": "application/json", "Content-Type": content_type})
+        req = urllib.request.Request(
+            url,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Accept": "application/json",
+                "Content-Type": content_type,
+            },
+        )
         try:
             with urllib.request.urlopen(req, context=self.context, timeout=30) as resp:
                 return json.loads(resp.read() or b"{}")
@@ -59,7 +68,9 @@ class Client:
         """Server-side apply of one object (this field manager owns what it sets)."""
         meta = obj["metadata"]
         path = object_path(obj["apiVersion"], obj["kind"], meta["namespace"], meta["name"])
-        return self.request("PATCH", path, obj, "application/apply-patch+yaml", {"fieldManager": FIELD_MANAGER, "force": "true"})
+        return self.request(
+            "PATCH", path, obj, "application/apply-patch+yaml", {"fieldManager": FIELD_MANAGER, "force": "true"}
+        )
 
     def get(self, api_version, kind, namespace, name):
         return self.request("GET", object_path(api_version, kind, namespace, name))
@@ -69,7 +80,9 @@ class Client:
         return self.request("GET", object_path(api_version, kind, namespace), query=query)["items"]
 
     def delete(self, api_version, kind, namespace, name):
-        return self.request("DELETE", object_path(api_version, kind, namespace, name), query={"propagationPolicy": "Background"})
+        return self.request(
+            "DELETE", object_path(api_version, kind, namespace, name), query={"propagationPolicy": "Background"}
+        )
 
     def replace(self, obj):
         meta = obj["metadata"]
@@ -90,7 +103,9 @@ def rolled_out(deployment):
     """Whether a Deployment's latest spec is fully rolled out and available. A pure function."""
     spec, status = deployment.get("spec", {}), deployment.get("status", {})
     want = spec.get("replicas", 1)
-    return (status.get("observedGeneration", 0) >= deployment["metadata"].get("generation", 0)
-            and status.get("updatedReplicas", 0) == want
-            and status.get("availableReplicas", 0) == want
-            and status.get("replicas", 0) == want)
+    return (
+        status.get("observedGeneration", 0) >= deployment["metadata"].get("generation", 0)
+        and status.get("updatedReplicas", 0) == want
+        and status.get("availableReplicas", 0) == want
+        and status.get("replicas", 0) == want
+    )

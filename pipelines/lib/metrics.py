@@ -7,6 +7,7 @@ contract (MLOPS_METRIC_<KEY>, e.g. MLOPS_METRIC_DEPLOY_LEAD_TIME). PUSHGATEWAY_U
 Every push is grouped by job, model, version and mode (the URL path); the body carries the `namespace` label and
 any extra labels, so a later push of another stage or model version never replaces this one.
 """
+
 import os
 import re
 import time
@@ -53,8 +54,12 @@ def group_url(base, grouping):
 
 def push(base_url, grouping, samples, timeout=10):
     """PUTs the samples as the whole group (replacing what that group held)."""
-    req = urllib.request.Request(group_url(base_url, grouping), data=exposition(samples).encode(), method="PUT",
-                                 headers={"Content-Type": "text/plain; version=0.0.4"})
+    req = urllib.request.Request(
+        group_url(base_url, grouping),
+        data=exposition(samples).encode(),
+        method="PUT",
+        headers={"Content-Type": "text/plain; version=0.0.4"},
+    )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         if resp.status not in (200, 202):
             raise RuntimeError(f"Pushgateway answered {resp.status}")

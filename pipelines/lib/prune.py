@@ -2,6 +2,7 @@
 """Deletes finished PipelineRuns beyond the newest KEEP_RUNS per pipeline in NAMESPACE (their TaskRuns and pods
 go with them). Runs hourly from the run-pruner CronJob.
 """
+
 import os
 import sys
 
@@ -23,6 +24,7 @@ def to_delete(runs, keep):
 
 def main():
     import kube
+
     ns, keep = os.environ["NAMESPACE"], int(os.environ["KEEP_RUNS"])
     client = kube.Client()
     for name in to_delete(client.list("tekton.dev/v1", "PipelineRun", ns), keep):

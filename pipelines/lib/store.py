@@ -12,10 +12,11 @@ retrained any number of times without overwriting anything; `@latest/` in a key 
 CLI:  store.py download <models|datasets> <key-or-prefix> <dest>
       store.py upload <models|datasets> <src-dir> <prefix> [--immutable]
 """
+
 import argparse
 import os
-import time
 import sys
+import time
 
 S3_KINDS = ("s3", "s3-compatible")
 
@@ -82,7 +83,9 @@ def newest_key(client, bucket, prefix):
             kwargs["ContinuationToken"] = token
         page = client.list_objects_v2(**kwargs)
         for o in page.get("Contents", []):
-            if not o["Key"].endswith("/") and (newest is None or (o["LastModified"], o["Key"]) > (newest["LastModified"], newest["Key"])):
+            if not o["Key"].endswith("/") and (
+                newest is None or (o["LastModified"], o["Key"]) > (newest["LastModified"], newest["Key"])
+            ):
                 newest = o
         if not page.get("IsTruncated"):
             break
@@ -109,8 +112,8 @@ def resolve_latest(client, bucket, key):
     i = key.find(marker)
     if i < 0 or (i > 0 and key[i - 1] != "/"):
         return key
-    slot, rest = key[:i], key[i + len(marker):]
-    builds = sorted({k[len(slot):].split("/", 1)[0] for k in list_keys(client, bucket, slot) if "/" in k[len(slot):]})
+    slot, rest = key[:i], key[i + len(marker) :]
+    builds = sorted({k[len(slot) :].split("/", 1)[0] for k in list_keys(client, bucket, slot) if "/" in k[len(slot) :]})
     if not builds:
         raise StoreError(f"no build under s3://{bucket}/{slot}")
     return f"{slot}{builds[-1]}/{rest}"
@@ -129,7 +132,7 @@ def download(client, bucket, key_or_prefix, dest):
         raise StoreError(f"nothing under s3://{bucket}/{key_or_prefix}")
     written = []
     for key in keys:
-        rel = key[len(key_or_prefix):]
+        rel = key[len(key_or_prefix) :]
         if not rel or rel.endswith("/"):
             continue
         path = os.path.join(dest, rel)

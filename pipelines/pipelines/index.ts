@@ -26,28 +26,82 @@ export type PipelineName = (typeof PIPELINE_NAMES)[number];
 
 const P = {
     model: { name: "model", description: "Model name, as in mlops-testbed:models." },
-    version: { name: "version", description: "Version to train or deploy, as in mlops-testbed:models; namespace <model>-<version>." },
-    mode: (d = "automated") => ({ name: "mode", description: `How the version is delivered (metric label): ${DELIVERY_MODES.join(", ")}.`, default: d }),
-    triggerTime: { name: "trigger-time", description: "Time of the trigger (push, new data, alert), Unix seconds or RFC 3339; empty: the run's start.", default: "" },
+    version: {
+        name: "version",
+        description: "Version to train or deploy, as in mlops-testbed:models; namespace <model>-<version>.",
+    },
+    mode: (d = "automated") => ({
+        name: "mode",
+        description: `How the version is delivered (metric label): ${DELIVERY_MODES.join(", ")}.`,
+        default: d,
+    }),
+    triggerTime: {
+        name: "trigger-time",
+        description: "Time of the trigger (push, new data, alert), Unix seconds or RFC 3339; empty: the run's start.",
+        default: "",
+    },
     gitUrl: { name: "git-url", description: "Repository of the model's source." },
     gitRevision: { name: "git-revision", description: "Branch, tag or commit.", default: "main" },
-    sourceDir: { name: "source-dir", description: "Directory of the model in the repository.", default: "pipelines/workload" },
-    dataset: { name: "dataset", description: "builtin:<name>, store:<key in the datasets store>, or store:<prefix>/ for the newest object under it.", default: "builtin:iris" },
-    productionVersion: { name: "production-version", description: "Version serving now (drift reference and accuracy baseline); empty: none.", default: "" },
-    threshold: (d: number) => ({ name: "threshold", description: "Lowest accepted evaluation accuracy (0-1).", default: String(d) }),
-    tolerance: (d: number) => ({ name: "tolerance", description: "Largest accepted accuracy drop below production (0-1).", default: String(d) }),
+    sourceDir: {
+        name: "source-dir",
+        description: "Directory of the model in the repository.",
+        default: "pipelines/workload",
+    },
+    dataset: {
+        name: "dataset",
+        description:
+            "builtin:<name>, store:<key in the datasets store>, or store:<prefix>/ for the newest object under it.",
+        default: "builtin:iris",
+    },
+    productionVersion: {
+        name: "production-version",
+        description: "Version serving now (drift reference and accuracy baseline); empty: none.",
+        default: "",
+    },
+    threshold: (d: number) => ({
+        name: "threshold",
+        description: "Lowest accepted evaluation accuracy (0-1).",
+        default: String(d),
+    }),
+    tolerance: (d: number) => ({
+        name: "tolerance",
+        description: "Largest accepted accuracy drop below production (0-1).",
+        default: String(d),
+    }),
     replicas: { name: "replicas", description: "Model-server replicas.", default: "1" },
     gpu: { name: "gpu", description: "GPUs per model-server replica.", default: "0" },
-    podLabels: { name: "pod-labels", description: "Extra pod labels for the platform's workload identity (JSON).", default: "{}" },
-    build: { name: "build", description: "Build of the version to deploy (models/<model>/<version>/<build>/); empty: its newest.", default: "" },
+    podLabels: {
+        name: "pod-labels",
+        description: "Extra pod labels for the platform's workload identity (JSON).",
+        default: "{}",
+    },
+    build: {
+        name: "build",
+        description: "Build of the version to deploy (models/<model>/<version>/<build>/); empty: its newest.",
+        default: "",
+    },
     /** train-and-deploy: a trigger does not know the version; the standby slot is chosen from the route. */
-    chosenVersion: { name: "version", description: "Version to train and deploy; empty: the configured version with the least live traffic (standby slot).", default: "" },
+    chosenVersion: {
+        name: "version",
+        description:
+            "Version to train and deploy; empty: the configured version with the least live traffic (standby slot).",
+        default: "",
+    },
     /** The standardized study task a delivery run performs (experiments/tasks.ts); its runs are counted per task. */
     studyTask: (id: string) => {
-        if (!TASK_IDS.includes(id)) throw new Error(`${id} is not a study task (experiments/tasks.ts): ${TASK_IDS.join(", ")}`);
-        return { name: "study-task", description: `Study task this run performs: ${TASK_IDS.join(", ")}.`, default: id };
+        if (!TASK_IDS.includes(id))
+            throw new Error(`${id} is not a study task (experiments/tasks.ts): ${TASK_IDS.join(", ")}`);
+        return {
+            name: "study-task",
+            description: `Study task this run performs: ${TASK_IDS.join(", ")}.`,
+            default: id,
+        };
     },
-    strategy: { name: "strategy", description: "single, canary, blue-green or shadow; empty: the model's traffic.strategy (its route's label).", default: "" },
+    strategy: {
+        name: "strategy",
+        description: "single, canary, blue-green or shadow; empty: the model's traffic.strategy (its route's label).",
+        default: "",
+    },
 } satisfies Record<string, ParamSpec | ((...a: never[]) => ParamSpec)>;
 
 const SOURCE_WS = [{ name: "source", workspace: "source" }];
@@ -55,13 +109,27 @@ const CHOOSE = "choose-versions";
 const chosen = (result: "version" | "baseline" | "strategy" | "rollout") => taskResult(CHOOSE, result);
 /** The params of a timed task; `version` is the pipeline's param or, where the pipeline chooses it, choose-versions' result. */
 const stage = (pipeline: string, version = param("version")) => [
-    ...passParams(["model"]), { name: "version", value: version }, ...passParams(["mode"]), { name: "pipeline", value: pipeline },
+    ...passParams(["model"]),
+    { name: "version", value: version },
+    ...passParams(["mode"]),
+    { name: "pipeline", value: pipeline },
 ];
 
 /** Reads the model's route: the version to deliver (asked for or the standby slot), the baseline, strategy and rollout. */
-const chooseVersions = (): PipelineTask => ({ name: CHOOSE, taskRef: { name: CHOOSE }, params: passParams(["model", "version", "strategy"]) });
+const chooseVersions = (): PipelineTask => ({
+    name: CHOOSE,
+    taskRef: { name: CHOOSE },
+    params: passParams(["model", "version", "strategy"]),
+});
 
-function pipeline(name: PipelineName, description: string, params: ParamSpec[], tasks: PipelineTask[], fin: PipelineTask[], workspace = true): Pipeline {
+function pipeline(
+    name: PipelineName,
+    description: string,
+    params: ParamSpec[],
+    tasks: PipelineTask[],
+    fin: PipelineTask[],
+    workspace = true,
+): Pipeline {
     return {
         apiVersion: "tekton.dev/v1",
         kind: "Pipeline",
@@ -69,7 +137,9 @@ function pipeline(name: PipelineName, description: string, params: ParamSpec[], 
         spec: {
             description,
             params,
-            workspaces: workspace ? [{ name: "source", description: "Scratch volume for the source, data and model of one run." }] : undefined,
+            workspaces: workspace
+                ? [{ name: "source", description: "Scratch volume for the source, data and model of one run." }]
+                : undefined,
             tasks,
             finally: fin,
         },
@@ -83,29 +153,51 @@ interface TrainSource {
     /** Tasks validate-data must also run after. */
     readonly after: readonly string[];
 }
-const FROM_PARAMS: TrainSource = { version: param("version"), productionVersion: param("production-version"), after: [] };
+const FROM_PARAMS: TrainSource = {
+    version: param("version"),
+    productionVersion: param("production-version"),
+    after: [],
+};
 const FROM_CHOICE: TrainSource = { version: chosen("version"), productionVersion: chosen("baseline"), after: [CHOOSE] };
 
 function trainTasks(name: PipelineName, src: TrainSource = FROM_PARAMS): PipelineTask[] {
     const production = { name: "production-version", value: src.productionVersion };
     return [
-        { name: "fetch-source", taskRef: { name: "fetch-source" }, params: passParams(["git-url", "git-revision", "source-dir"]), workspaces: SOURCE_WS },
         {
-            name: "validate-data", taskRef: { name: "validate-data" }, runAfter: ["fetch-source", ...src.after], workspaces: SOURCE_WS,
+            name: "fetch-source",
+            taskRef: { name: "fetch-source" },
+            params: passParams(["git-url", "git-revision", "source-dir"]),
+            workspaces: SOURCE_WS,
+        },
+        {
+            name: "validate-data",
+            taskRef: { name: "validate-data" },
+            runAfter: ["fetch-source", ...src.after],
+            workspaces: SOURCE_WS,
             params: [...stage(name, src.version), ...passParams(["source-dir", "dataset"]), production],
         },
         {
-            name: "train", taskRef: { name: "train" }, runAfter: ["validate-data"], workspaces: SOURCE_WS,
+            name: "train",
+            taskRef: { name: "train" },
+            runAfter: ["validate-data"],
+            workspaces: SOURCE_WS,
             params: [...stage(name, src.version), ...passParams(["source-dir"])],
         },
         {
-            name: "evaluate", taskRef: { name: "evaluate" }, runAfter: ["train"], workspaces: SOURCE_WS,
+            name: "evaluate",
+            taskRef: { name: "evaluate" },
+            runAfter: ["train"],
+            workspaces: SOURCE_WS,
             params: [...stage(name, src.version), ...passParams(["source-dir", "threshold", "tolerance"]), production],
         },
         {
-            name: "register", taskRef: { name: "register" }, runAfter: ["evaluate"], workspaces: SOURCE_WS,
+            name: "register",
+            taskRef: { name: "register" },
+            runAfter: ["evaluate"],
+            workspaces: SOURCE_WS,
             params: [
-                ...stage(name, src.version), ...passParams(["source-dir", "git-url"]),
+                ...stage(name, src.version),
+                ...passParams(["source-dir", "git-url"]),
                 { name: "commit", value: taskResult("fetch-source", "commit") },
                 { name: "dataset-version", value: taskResult("validate-data", "dataset-version") },
                 { name: "started-at", value: taskResult("fetch-source", "started-at") },
@@ -115,17 +207,33 @@ function trainTasks(name: PipelineName, src: TrainSource = FROM_PARAMS): Pipelin
 }
 
 /** deploy, smoke-test, then the traffic move (after choose-versions, which must be among the run's tasks). */
-function deployTasks(name: PipelineName, after: string[], image: string, version: string, build: string): PipelineTask[] {
+function deployTasks(
+    name: PipelineName,
+    after: string[],
+    image: string,
+    version: string,
+    build: string,
+): PipelineTask[] {
     const rolloutIs = (r: string) => [{ input: chosen("rollout"), operator: "in" as const, values: [r] }];
     return [
         {
-            name: "deploy", taskRef: { name: "deploy" }, runAfter: after,
-            params: [...stage(name, version), { name: "image", value: image }, { name: "build", value: build }, ...passParams(["replicas", "gpu", "pod-labels"])],
+            name: "deploy",
+            taskRef: { name: "deploy" },
+            runAfter: after,
+            params: [
+                ...stage(name, version),
+                { name: "image", value: image },
+                { name: "build", value: build },
+                ...passParams(["replicas", "gpu", "pod-labels"]),
+            ],
         },
         { name: "smoke-test", taskRef: { name: "smoke-test" }, runAfter: ["deploy"], params: stage(name, version) },
         {
             // Fails on a failed analysis after rolling back (weights to the baseline, rollback metric pushed).
-            name: PROMOTE_TASK, taskRef: { name: PROMOTE_TASK }, runAfter: ["smoke-test", CHOOSE], when: rolloutIs(ROLLOUTS.progressive),
+            name: PROMOTE_TASK,
+            taskRef: { name: PROMOTE_TASK },
+            runAfter: ["smoke-test", CHOOSE],
+            when: rolloutIs(ROLLOUTS.progressive),
             params: [
                 ...passParams(["model"]),
                 { name: "candidate-version", value: version },
@@ -135,85 +243,238 @@ function deployTasks(name: PipelineName, after: string[], image: string, version
             ],
         },
         {
-            name: "route", taskRef: { name: "route" }, runAfter: ["smoke-test", CHOOSE], when: rolloutIs(ROLLOUTS.switch),
+            name: "route",
+            taskRef: { name: "route" },
+            runAfter: ["smoke-test", CHOOSE],
+            when: rolloutIs(ROLLOUTS.switch),
             params: [...stage(name, version), { name: "strategy", value: "single" }],
         },
     ];
 }
 
 const build = (name: PipelineName, after: string[], version = param("version")): PipelineTask => ({
-    name: "build-image", taskRef: { name: "build-image" }, runAfter: after, workspaces: SOURCE_WS,
-    params: [...stage(name, version), ...passParams(["source-dir"]), { name: "commit", value: taskResult("fetch-source", "commit") }],
+    name: "build-image",
+    taskRef: { name: "build-image" },
+    runAfter: after,
+    workspaces: SOURCE_WS,
+    params: [
+        ...stage(name, version),
+        ...passParams(["source-dir"]),
+        { name: "commit", value: taskResult("fetch-source", "commit") },
+    ],
 });
 
 /** The finally task that reports the outcome; `training` adds the accuracies (skipped when training did not finish). */
-function report(event: "train" | "deploy" | "rollback", extra: { name: string; value: string }[] = [], taskName = "report", version = param("version")): PipelineTask {
+function report(
+    event: "train" | "deploy" | "rollback",
+    extra: { name: string; value: string }[] = [],
+    taskName = "report",
+    version = param("version"),
+): PipelineTask {
     return {
-        name: taskName, taskRef: { name: "report" },
+        name: taskName,
+        taskRef: { name: "report" },
         params: [
-            { name: "event", value: event }, { name: "status", value: "$(tasks.status)" },
-            ...passParams(["model"]), { name: "version", value: version }, ...passParams(["mode"]),
-            ...(event === "train" ? [] : passParams(["study-task"])), ...extra,
+            { name: "event", value: event },
+            { name: "status", value: "$(tasks.status)" },
+            ...passParams(["model"]),
+            { name: "version", value: version },
+            ...passParams(["mode"]),
+            ...(event === "train" ? [] : passParams(["study-task"])),
+            ...extra,
         ],
     };
 }
 
 const trainingReport = (event: "train" | "deploy", version = param("version")) =>
-    report(event, [
-        { name: "train-accuracy", value: taskResult("train", "train-accuracy") },
-        { name: "eval-accuracy", value: taskResult("evaluate", "accuracy") },
-        { name: "dataset-version", value: taskResult("validate-data", "dataset-version") },
-    ], "report-training", version);
+    report(
+        event,
+        [
+            { name: "train-accuracy", value: taskResult("train", "train-accuracy") },
+            { name: "eval-accuracy", value: taskResult("evaluate", "accuracy") },
+            { name: "dataset-version", value: taskResult("validate-data", "dataset-version") },
+        ],
+        "report-training",
+        version,
+    );
 
 /** The delivery's outcome: Failed when any task failed, a promotion rolled back included. */
-const deliveryReport = (version = param("version")) => report("deploy", [
-    { name: "trigger-time", value: param("trigger-time") },
-    { name: "started-at", value: taskResult("fetch-source", "started-at") },
-], "report", version);
+const deliveryReport = (version = param("version")) =>
+    report(
+        "deploy",
+        [
+            { name: "trigger-time", value: param("trigger-time") },
+            { name: "started-at", value: taskResult("fetch-source", "started-at") },
+        ],
+        "report",
+        version,
+    );
 
 export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[] = [
-    (d) => pipeline("train", "Fetches the source, validates the data (schema, drift), trains, evaluates against the gate and registers the model version.",
-        [P.model, P.version, P.mode(), P.gitUrl, P.gitRevision, P.sourceDir, P.dataset, P.productionVersion, P.threshold(d.accuracyThreshold), P.tolerance(d.accuracyTolerance)],
-        trainTasks("train"), [trainingReport("train")]),
-    () => pipeline("deploy", "Builds the model-server image, deploys a registered version into its namespace, smoke-tests it and promotes it per the strategy (rolling back on a failed analysis).",
-        [P.model, P.version, P.mode(), P.studyTask("deploy-new-version"), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.replicas, P.gpu, P.podLabels, P.build, P.strategy],
-        [
-            { name: "fetch-source", taskRef: { name: "fetch-source" }, params: passParams(["git-url", "git-revision", "source-dir"]), workspaces: SOURCE_WS },
-            chooseVersions(),
-            build("deploy", ["fetch-source"]),
-            ...deployTasks("deploy", ["build-image", CHOOSE], taskResult("build-image", "image"), param("version"), param("build")),
-        ],
-        [deliveryReport()]),
-    (d) => pipeline("train-and-deploy", "The full automated delivery (what triggers start): choose the version slot, train (with its gates) and register, build the server image, deploy, smoke-test and promote.",
-        [P.model, P.chosenVersion, P.mode(), P.studyTask("deploy-new-version"), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir, P.dataset,
-            P.threshold(d.accuracyThreshold), P.tolerance(d.accuracyTolerance), P.replicas, P.gpu, P.podLabels, P.strategy],
-        [
-            chooseVersions(),
-            ...trainTasks("train-and-deploy", FROM_CHOICE),
-            build("train-and-deploy", ["fetch-source", CHOOSE], chosen("version")),
-            ...deployTasks("train-and-deploy", ["register", "build-image"], taskResult("build-image", "image"), chosen("version"), taskResult("register", "build")),
-        ],
-        [deliveryReport(chosen("version")), trainingReport("deploy", chosen("version"))]),
-    () => pipeline("rollback", "Sends a model's traffic back to the previous version after checking it still answers.",
-        [P.model, { name: "version", description: "The version to roll back to (serving before)." },
-            { name: "from-version", description: "The version traffic moves away from." }, P.mode(), P.studyTask("rollback-bad-version")],
-        [
-            { name: "smoke-test", taskRef: { name: "smoke-test" }, params: stage("rollback") },
-            { name: "route", taskRef: { name: "route" }, runAfter: ["smoke-test"], params: [...stage("rollback"), { name: "strategy", value: "single" }] },
-        ],
-        [report("rollback", passParams(["from-version"]))], false),
-    () => pipeline("simplified", "The simplified delivery: one stage trains and uploads (no validation, no gate), then deploys with an existing server image and routes all traffic at once (no analysis).",
-        [P.model, P.version, P.mode("simplified"), P.studyTask("deploy-new-version"), P.triggerTime, P.gitUrl, P.gitRevision, P.sourceDir,
-            { name: "image", description: "Model-server image built by an earlier deploy run (the server loads each version from the store)." },
-            P.replicas, P.gpu, P.podLabels],
-        [
-            { name: "fetch-source", taskRef: { name: "fetch-source" }, params: passParams(["git-url", "git-revision", "source-dir"]), workspaces: SOURCE_WS },
-            { name: "quick-train", taskRef: { name: "quick-train" }, runAfter: ["fetch-source"], workspaces: SOURCE_WS, params: [...stage("simplified"), ...passParams(["source-dir"])] },
-            {
-                name: "deploy", taskRef: { name: "deploy" }, runAfter: ["quick-train"],
-                params: [...stage("simplified"), ...passParams(["image", "replicas", "gpu", "pod-labels"])],
-            },
-            { name: "route", taskRef: { name: "route" }, runAfter: ["deploy"], params: [...stage("simplified"), { name: "strategy", value: "single" }] },
-        ],
-        [deliveryReport()]),
+    (d) =>
+        pipeline(
+            "train",
+            "Fetches the source, validates the data (schema, drift), trains, evaluates against the gate and registers the model version.",
+            [
+                P.model,
+                P.version,
+                P.mode(),
+                P.gitUrl,
+                P.gitRevision,
+                P.sourceDir,
+                P.dataset,
+                P.productionVersion,
+                P.threshold(d.accuracyThreshold),
+                P.tolerance(d.accuracyTolerance),
+            ],
+            trainTasks("train"),
+            [trainingReport("train")],
+        ),
+    () =>
+        pipeline(
+            "deploy",
+            "Builds the model-server image, deploys a registered version into its namespace, smoke-tests it and promotes it per the strategy (rolling back on a failed analysis).",
+            [
+                P.model,
+                P.version,
+                P.mode(),
+                P.studyTask("deploy-new-version"),
+                P.triggerTime,
+                P.gitUrl,
+                P.gitRevision,
+                P.sourceDir,
+                P.replicas,
+                P.gpu,
+                P.podLabels,
+                P.build,
+                P.strategy,
+            ],
+            [
+                {
+                    name: "fetch-source",
+                    taskRef: { name: "fetch-source" },
+                    params: passParams(["git-url", "git-revision", "source-dir"]),
+                    workspaces: SOURCE_WS,
+                },
+                chooseVersions(),
+                build("deploy", ["fetch-source"]),
+                ...deployTasks(
+                    "deploy",
+                    ["build-image", CHOOSE],
+                    taskResult("build-image", "image"),
+                    param("version"),
+                    param("build"),
+                ),
+            ],
+            [deliveryReport()],
+        ),
+    (d) =>
+        pipeline(
+            "train-and-deploy",
+            "The full automated delivery (what triggers start): choose the version slot, train (with its gates) and register, build the server image, deploy, smoke-test and promote.",
+            [
+                P.model,
+                P.chosenVersion,
+                P.mode(),
+                P.studyTask("deploy-new-version"),
+                P.triggerTime,
+                P.gitUrl,
+                P.gitRevision,
+                P.sourceDir,
+                P.dataset,
+                P.threshold(d.accuracyThreshold),
+                P.tolerance(d.accuracyTolerance),
+                P.replicas,
+                P.gpu,
+                P.podLabels,
+                P.strategy,
+            ],
+            [
+                chooseVersions(),
+                ...trainTasks("train-and-deploy", FROM_CHOICE),
+                build("train-and-deploy", ["fetch-source", CHOOSE], chosen("version")),
+                ...deployTasks(
+                    "train-and-deploy",
+                    ["register", "build-image"],
+                    taskResult("build-image", "image"),
+                    chosen("version"),
+                    taskResult("register", "build"),
+                ),
+            ],
+            [deliveryReport(chosen("version")), trainingReport("deploy", chosen("version"))],
+        ),
+    () =>
+        pipeline(
+            "rollback",
+            "Sends a model's traffic back to the previous version after checking it still answers.",
+            [
+                P.model,
+                { name: "version", description: "The version to roll back to (serving before)." },
+                { name: "from-version", description: "The version traffic moves away from." },
+                P.mode(),
+                P.studyTask("rollback-bad-version"),
+            ],
+            [
+                { name: "smoke-test", taskRef: { name: "smoke-test" }, params: stage("rollback") },
+                {
+                    name: "route",
+                    taskRef: { name: "route" },
+                    runAfter: ["smoke-test"],
+                    params: [...stage("rollback"), { name: "strategy", value: "single" }],
+                },
+            ],
+            [report("rollback", passParams(["from-version"]))],
+            false,
+        ),
+    () =>
+        pipeline(
+            "simplified",
+            "The simplified delivery: one stage trains and uploads (no validation, no gate), then deploys with an existing server image and routes all traffic at once (no analysis).",
+            [
+                P.model,
+                P.version,
+                P.mode("simplified"),
+                P.studyTask("deploy-new-version"),
+                P.triggerTime,
+                P.gitUrl,
+                P.gitRevision,
+                P.sourceDir,
+                {
+                    name: "image",
+                    description:
+                        "Model-server image built by an earlier deploy run (the server loads each version from the store).",
+                },
+                P.replicas,
+                P.gpu,
+                P.podLabels,
+            ],
+            [
+                {
+                    name: "fetch-source",
+                    taskRef: { name: "fetch-source" },
+                    params: passParams(["git-url", "git-revision", "source-dir"]),
+                    workspaces: SOURCE_WS,
+                },
+                {
+                    name: "quick-train",
+                    taskRef: { name: "quick-train" },
+                    runAfter: ["fetch-source"],
+                    workspaces: SOURCE_WS,
+                    params: [...stage("simplified"), ...passParams(["source-dir"])],
+                },
+                {
+                    name: "deploy",
+                    taskRef: { name: "deploy" },
+                    runAfter: ["quick-train"],
+                    params: [...stage("simplified"), ...passParams(["image", "replicas", "gpu", "pod-labels"])],
+                },
+                {
+                    name: "route",
+                    taskRef: { name: "route" },
+                    runAfter: ["deploy"],
+                    params: [...stage("simplified"), { name: "strategy", value: "single" }],
+                },
+            ],
+            [deliveryReport()],
+        ),
 ];

@@ -28,10 +28,20 @@ const baseline: VersionSample = { requestRate: 20, errorRatio: 0.002, latencyP95
 const empty: VersionSample = { requestRate: null, errorRatio: null, latencyP95: null, accuracy: null };
 const CANARY = [10, 25, 50, 100];
 
-const start = (strategy: Strategy, steps = stepsFor(strategy, CANARY, 3)): PromotionState => ({ strategy, steps, step: 0, missing: 0 });
+const start = (strategy: Strategy, steps = stepsFor(strategy, CANARY, 3)): PromotionState => ({
+    strategy,
+    steps,
+    step: 0,
+    missing: 0,
+});
 
 /** Runs a rollout over a series of candidate samples until a terminal decision (or the series ends). */
-function run(state: PromotionState, series: readonly VersionSample[], base: VersionSample = baseline, t = T): Decision[] {
+function run(
+    state: PromotionState,
+    series: readonly VersionSample[],
+    base: VersionSample = baseline,
+    t = T,
+): Decision[] {
     const out: Decision[] = [];
     let s = state;
     for (const sample of series) {
@@ -47,15 +57,24 @@ describe("promotion decision", () => {
     describe("canary over metric series", () => {
         it("steps 10 → 25 → 50 → 100 and promotes when every analysis passes", () => {
             const ds = run(start("canary"), Array(10).fill(healthy));
-            assert.deepEqual(ds.map((d) => d.action), ["advance", "advance", "advance", "promote"]);
-            assert.deepEqual(ds.map((d) => d.weights.candidate), [25, 50, 100, 100]);
+            assert.deepEqual(
+                ds.map((d) => d.action),
+                ["advance", "advance", "advance", "promote"],
+            );
+            assert.deepEqual(
+                ds.map((d) => d.weights.candidate),
+                [25, 50, 100, 100],
+            );
             assert.ok(ds.every((d) => d.weights.candidate + d.weights.baseline === 100));
         });
 
         it("rolls back at the step where the error ratio breaks, with the reason", () => {
             const bad = { ...healthy, errorRatio: 0.2 };
             const ds = run(start("canary"), [healthy, bad, healthy]);
-            assert.deepEqual(ds.map((d) => d.action), ["advance", "rollback"]);
+            assert.deepEqual(
+                ds.map((d) => d.action),
+                ["advance", "rollback"],
+            );
             assert.deepEqual(ds[1].weights, { candidate: 0, baseline: 100 });
             assert.match(ds[1].reason, /canary step 2\/4 \(candidate 25%\): error ratio 0\.2 over 0\.05/);
         });
@@ -91,14 +110,26 @@ describe("promotion decision", () => {
         it("holds (weights unchanged) while data is missing, then rolls back past the limit", () => {
             const s = { ...start("canary"), step: 1 };
             const ds = run(s, [empty, empty, empty, empty, healthy]);
-            assert.deepEqual(ds.map((d) => d.action), ["hold", "hold", "hold", "rollback"]);
-            assert.deepEqual(ds.slice(0, 3).map((d) => d.weights.candidate), [25, 25, 25]);
-            assert.match(ds[3].reason, /4 analyses in a row without data \(no request rate, no error ratio, no p95 latency\); limit 3/);
+            assert.deepEqual(
+                ds.map((d) => d.action),
+                ["hold", "hold", "hold", "rollback"],
+            );
+            assert.deepEqual(
+                ds.slice(0, 3).map((d) => d.weights.candidate),
+                [25, 25, 25],
+            );
+            assert.match(
+                ds[3].reason,
+                /4 analyses in a row without data \(no request rate, no error ratio, no p95 latency\); limit 3/,
+            );
         });
 
         it("resets the count once an analysis has data", () => {
             const ds = run(start("canary"), [empty, empty, healthy, empty, empty, healthy, healthy, healthy]);
-            assert.deepEqual(ds.map((d) => d.action), ["hold", "hold", "advance", "hold", "hold", "advance", "advance", "promote"]);
+            assert.deepEqual(
+                ds.map((d) => d.action),
+                ["hold", "hold", "advance", "hold", "hold", "advance", "advance", "promote"],
+            );
         });
 
         it("counts too little traffic and NaN as missing", () => {
@@ -120,19 +151,34 @@ describe("promotion decision", () => {
     describe("blue-green", () => {
         it("analyses at 0 %, switches all traffic at once, confirms, and promotes", () => {
             const ds = run(start("blue-green"), [healthy, healthy, healthy]);
-            assert.deepEqual(ds.map((d) => [d.action, d.weights.candidate]), [["advance", 100], ["promote", 100]]);
+            assert.deepEqual(
+                ds.map((d) => [d.action, d.weights.candidate]),
+                [
+                    ["advance", 100],
+                    ["promote", 100],
+                ],
+            );
         });
 
         it("rolls back instantly to the warm baseline when the analysis after the switch fails", () => {
             const ds = run(start("blue-green"), [healthy, { ...healthy, errorRatio: 0.5 }]);
-            assert.deepEqual(ds.map((d) => [d.action, d.weights.candidate, d.weights.baseline]), [["advance", 100, 0], ["rollback", 0, 100]]);
+            assert.deepEqual(
+                ds.map((d) => [d.action, d.weights.candidate, d.weights.baseline]),
+                [
+                    ["advance", 100, 0],
+                    ["rollback", 0, 100],
+                ],
+            );
         });
     });
 
     describe("shadow", () => {
         it("never gives the candidate live traffic and promotes after its analyses pass", () => {
             const ds = run(start("shadow"), [healthy, healthy, healthy, healthy]);
-            assert.deepEqual(ds.map((d) => d.action), ["advance", "advance", "promote"]);
+            assert.deepEqual(
+                ds.map((d) => d.action),
+                ["advance", "advance", "promote"],
+            );
             assert.ok(ds.every((d) => d.weights.candidate === 0));
             assert.match(ds[2].reason, /serves no traffic/);
         });
@@ -152,14 +198,22 @@ describe("promotion decision", () => {
             assert.match(stepProblems("canary", [0, 100]).join(), /first canary weight must be above 0/);
             assert.match(stepProblems("shadow", [0, 10]).join(), /never serves/);
             assert.match(stepProblems("blue-green", [0, 50, 100]).join(), /\[0, 100\]/);
-            assert.throws(() => decide(start("canary", [10, 50]), healthy, baseline, T), /invalid canary steps \[10, 50\]/);
+            assert.throws(
+                () => decide(start("canary", [10, 50]), healthy, baseline, T),
+                /invalid canary steps \[10, 50\]/,
+            );
             assert.throws(() => decide({ ...start("canary"), step: 4 }, healthy, baseline, T), /outside the 4 steps/);
         });
     });
 
     describe("properties", () => {
         const value = (max: number) => fc.option(fc.double({ min: 0, max, noNaN: true }), { nil: null });
-        const sample = fc.record({ requestRate: value(50), errorRatio: value(1), latencyP95: value(3), accuracy: value(1) });
+        const sample = fc.record({
+            requestRate: value(50),
+            errorRatio: value(1),
+            latencyP95: value(3),
+            accuracy: value(1),
+        });
         const canarySteps = fc
             .uniqueArray(fc.integer({ min: 1, max: 99 }), { maxLength: 5 })
             .map((ws) => [...ws.sort((a, b) => a - b), 100]);
@@ -181,75 +235,118 @@ describe("promotion decision", () => {
         });
 
         it("weights always split 100 between candidate and baseline; a shadow never gets any", () => {
-            fc.assert(fc.property(state, sample, sample, thresholds, (s, c, b, t) => {
-                const d = decide(s, c, b, t);
-                assert.equal(d.weights.candidate + d.weights.baseline, 100);
-                if (s.strategy === "shadow") assert.equal(d.weights.candidate, 0);
-            }));
+            fc.assert(
+                fc.property(state, sample, sample, thresholds, (s, c, b, t) => {
+                    const d = decide(s, c, b, t);
+                    assert.equal(d.weights.candidate + d.weights.baseline, 100);
+                    if (s.strategy === "shadow") assert.equal(d.weights.candidate, 0);
+                }),
+            );
         });
 
         it("never moves forward on a candidate that breaks an absolute threshold or lacks data", () => {
-            fc.assert(fc.property(state, sample, sample, thresholds, (s, c, b, t) => {
-                const d = decide(s, c, b, t);
-                const lacks = c.requestRate === null || c.requestRate < t.minRequestRate || c.errorRatio === null || c.latencyP95 === null || (t.requireAccuracy && c.accuracy === null);
-                const breaks = (c.errorRatio ?? 0) > t.errorRatioMax || (c.latencyP95 ?? 0) > t.latencyP95MaxSeconds || (c.accuracy !== null && c.accuracy < t.accuracyMin);
-                if (lacks || breaks) assert.ok(d.action === "hold" || d.action === "rollback", `${d.action}: ${d.reason}`);
-                if (!lacks && breaks) assert.equal(d.action, "rollback");
-            }));
+            fc.assert(
+                fc.property(state, sample, sample, thresholds, (s, c, b, t) => {
+                    const d = decide(s, c, b, t);
+                    const lacks =
+                        c.requestRate === null ||
+                        c.requestRate < t.minRequestRate ||
+                        c.errorRatio === null ||
+                        c.latencyP95 === null ||
+                        (t.requireAccuracy && c.accuracy === null);
+                    const breaks =
+                        (c.errorRatio ?? 0) > t.errorRatioMax ||
+                        (c.latencyP95 ?? 0) > t.latencyP95MaxSeconds ||
+                        (c.accuracy !== null && c.accuracy < t.accuracyMin);
+                    if (lacks || breaks)
+                        assert.ok(d.action === "hold" || d.action === "rollback", `${d.action}: ${d.reason}`);
+                    if (!lacks && breaks) assert.equal(d.action, "rollback");
+                }),
+            );
         });
 
         it("missing data holds exactly up to the limit and rolls back past it", () => {
-            fc.assert(fc.property(state, thresholds, (s, t) => {
-                const d = decide(s, empty, baseline, t);
-                assert.equal(d.next.missing, s.missing + 1);
-                assert.equal(d.action, s.missing + 1 > t.maxMissingAnalyses ? "rollback" : "hold");
-                if (d.action === "hold") assert.deepEqual(d.weights.candidate, s.steps[s.step]);
-            }));
+            fc.assert(
+                fc.property(state, thresholds, (s, t) => {
+                    const d = decide(s, empty, baseline, t);
+                    assert.equal(d.next.missing, s.missing + 1);
+                    assert.equal(d.action, s.missing + 1 > t.maxMissingAnalyses ? "rollback" : "hold");
+                    if (d.action === "hold") assert.deepEqual(d.weights.candidate, s.steps[s.step]);
+                }),
+            );
         });
 
         it("a rollback always returns all traffic to the baseline; an advance moves exactly one step on", () => {
-            fc.assert(fc.property(state, sample, sample, thresholds, (s, c, b, t) => {
-                const d = decide(s, c, b, t);
-                if (d.action === "rollback") assert.deepEqual(d.weights, { candidate: 0, baseline: 100 });
-                if (d.action === "advance") {
-                    assert.equal(d.next.step, s.step + 1);
-                    assert.equal(d.weights.candidate, s.steps[s.step + 1]);
-                    assert.ok(d.weights.candidate >= s.steps[s.step]);
-                }
-                if (d.action === "promote") assert.equal(s.step, s.steps.length - 1);
-            }));
+            fc.assert(
+                fc.property(state, sample, sample, thresholds, (s, c, b, t) => {
+                    const d = decide(s, c, b, t);
+                    if (d.action === "rollback") assert.deepEqual(d.weights, { candidate: 0, baseline: 100 });
+                    if (d.action === "advance") {
+                        assert.equal(d.next.step, s.step + 1);
+                        assert.equal(d.weights.candidate, s.steps[s.step + 1]);
+                        assert.ok(d.weights.candidate >= s.steps[s.step]);
+                    }
+                    if (d.action === "promote") assert.equal(s.step, s.steps.length - 1);
+                }),
+            );
         });
 
         it("a candidate that is no worse on every metric than one that passed also passes", () => {
-            fc.assert(fc.property(state, sample, sample, thresholds, fc.double({ min: 0, max: 1, noNaN: true }), (s, c, b, t, k) => {
-                const d = decide(s, c, b, t);
-                if (d.action !== "advance" && d.action !== "promote") return;
-                const better: VersionSample = {
-                    requestRate: c.requestRate === null ? null : c.requestRate * (1 + k),
-                    errorRatio: c.errorRatio === null ? null : c.errorRatio * k,
-                    latencyP95: c.latencyP95 === null ? null : c.latencyP95 * k,
-                    accuracy: c.accuracy === null ? null : c.accuracy + (1 - c.accuracy) * k,
-                };
-                assert.equal(decide(s, better, b, t).action, d.action);
-            }));
+            fc.assert(
+                fc.property(
+                    state,
+                    sample,
+                    sample,
+                    thresholds,
+                    fc.double({ min: 0, max: 1, noNaN: true }),
+                    (s, c, b, t, k) => {
+                        const d = decide(s, c, b, t);
+                        if (d.action !== "advance" && d.action !== "promote") return;
+                        const better: VersionSample = {
+                            requestRate: c.requestRate === null ? null : c.requestRate * (1 + k),
+                            errorRatio: c.errorRatio === null ? null : c.errorRatio * k,
+                            latencyP95: c.latencyP95 === null ? null : c.latencyP95 * k,
+                            accuracy: c.accuracy === null ? null : c.accuracy + (1 - c.accuracy) * k,
+                        };
+                        assert.equal(decide(s, better, b, t).action, d.action);
+                    },
+                ),
+            );
         });
 
         it("with always-healthy analyses every strategy promotes after exactly its steps, visiting them in order", () => {
-            fc.assert(fc.property(fc.constantFrom(...STRATEGIES), canarySteps, fc.integer({ min: 1, max: 5 }), (strategy, canary, shadows) => {
-                const steps = stepsFor(strategy, canary, shadows);
-                const ds = run({ strategy, steps, step: 0, missing: 0 }, Array(steps.length + 2).fill(healthy), baseline, T);
-                assert.equal(ds.length, steps.length);
-                assert.equal(ds[ds.length - 1].action, "promote");
-                assert.deepEqual(ds.map((d) => d.weights.candidate), [...steps.slice(1), steps[steps.length - 1]]);
-            }));
+            fc.assert(
+                fc.property(
+                    fc.constantFrom(...STRATEGIES),
+                    canarySteps,
+                    fc.integer({ min: 1, max: 5 }),
+                    (strategy, canary, shadows) => {
+                        const steps = stepsFor(strategy, canary, shadows);
+                        const ds = run(
+                            { strategy, steps, step: 0, missing: 0 },
+                            Array(steps.length + 2).fill(healthy),
+                            baseline,
+                            T,
+                        );
+                        assert.equal(ds.length, steps.length);
+                        assert.equal(ds[ds.length - 1].action, "promote");
+                        assert.deepEqual(
+                            ds.map((d) => d.weights.candidate),
+                            [...steps.slice(1), steps[steps.length - 1]],
+                        );
+                    },
+                ),
+            );
         });
 
         it("is pure: the same inputs give the same decision and the state is not changed", () => {
-            fc.assert(fc.property(state, sample, sample, thresholds, (s, c, b, t) => {
-                const copy = structuredClone(s);
-                assert.deepEqual(decide(s, c, b, t), decide(s, c, b, t));
-                assert.deepEqual(s, copy);
-            }));
+            fc.assert(
+                fc.property(state, sample, sample, thresholds, (s, c, b, t) => {
+                    const copy = structuredClone(s);
+                    assert.deepEqual(decide(s, c, b, t), decide(s, c, b, t));
+                    assert.deepEqual(s, copy);
+                }),
+            );
         });
     });
 });

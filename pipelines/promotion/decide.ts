@@ -106,14 +106,17 @@ export function stepsFor(strategy: Strategy, canarySteps: readonly number[], sha
 export function stepProblems(strategy: Strategy, steps: readonly number[]): string[] {
     const problems: string[] = [];
     if (steps.length === 0) problems.push("needs at least one step");
-    if (steps.some((w) => !Number.isInteger(w) || w < 0 || w > 100)) problems.push("weights must be whole percents from 0 to 100");
+    if (steps.some((w) => !Number.isInteger(w) || w < 0 || w > 100))
+        problems.push("weights must be whole percents from 0 to 100");
     if (strategy === "canary") {
         if (steps.some((w, i) => i > 0 && w <= steps[i - 1])) problems.push("canary weights must rise strictly");
         if (steps.length > 0 && steps[steps.length - 1] !== 100) problems.push("the last canary weight must be 100");
         if (steps.length > 0 && steps[0] === 0) problems.push("the first canary weight must be above 0");
     }
-    if (strategy === "shadow" && steps.some((w) => w !== 0)) problems.push("a shadow never serves: every weight must be 0");
-    if (strategy === "blue-green" && (steps.length !== 2 || steps[0] !== 0 || steps[1] !== 100)) problems.push("blue-green steps are [0, 100]");
+    if (strategy === "shadow" && steps.some((w) => w !== 0))
+        problems.push("a shadow never serves: every weight must be 0");
+    if (strategy === "blue-green" && (steps.length !== 2 || steps[0] !== 0 || steps[1] !== 100))
+        problems.push("blue-green steps are [0, 100]");
     return problems;
 }
 
@@ -126,7 +129,8 @@ const present = (x: number | null | undefined): x is number => typeof x === "num
 export function missingData(candidate: VersionSample, t: PromotionThresholds): string[] {
     const out: string[] = [];
     if (!present(candidate.requestRate)) out.push("no request rate");
-    else if (candidate.requestRate < t.minRequestRate) out.push(`request rate ${fmt(candidate.requestRate)}/s under ${fmt(t.minRequestRate)}/s`);
+    else if (candidate.requestRate < t.minRequestRate)
+        out.push(`request rate ${fmt(candidate.requestRate)}/s under ${fmt(t.minRequestRate)}/s`);
     if (!present(candidate.errorRatio)) out.push("no error ratio");
     if (!present(candidate.latencyP95)) out.push("no p95 latency");
     if (t.requireAccuracy && !present(candidate.accuracy)) out.push("no accuracy (no labelled feedback)");
@@ -142,9 +146,12 @@ export function violations(candidate: VersionSample, baseline: VersionSample, t:
         out.push(`error ratio ${fmt(c.errorRatio)} over ${fmt(t.errorRatioMax)}`);
     }
     if (present(c.latencyP95)) {
-        if (c.latencyP95 > t.latencyP95MaxSeconds) out.push(`p95 latency ${fmt(c.latencyP95)}s over ${fmt(t.latencyP95MaxSeconds)}s`);
+        if (c.latencyP95 > t.latencyP95MaxSeconds)
+            out.push(`p95 latency ${fmt(c.latencyP95)}s over ${fmt(t.latencyP95MaxSeconds)}s`);
         if (present(b.latencyP95) && b.latencyP95 > 0 && c.latencyP95 > b.latencyP95 * t.latencyRegressionMax) {
-            out.push(`p95 latency ${fmt(c.latencyP95)}s over ${fmt(t.latencyRegressionMax)} x baseline ${fmt(b.latencyP95)}s`);
+            out.push(
+                `p95 latency ${fmt(c.latencyP95)}s over ${fmt(t.latencyRegressionMax)} x baseline ${fmt(b.latencyP95)}s`,
+            );
         }
     }
     if (present(c.accuracy)) {
@@ -161,9 +168,15 @@ export function violations(candidate: VersionSample, baseline: VersionSample, t:
  * @param state where the rollout stands (the weights of state.step are in place and were analysed)
  * @param candidate the new version's sample; baseline the version it replaces (or, for shadow, mirrors)
  */
-export function decide(state: PromotionState, candidate: VersionSample, baseline: VersionSample, t: PromotionThresholds): Decision {
+export function decide(
+    state: PromotionState,
+    candidate: VersionSample,
+    baseline: VersionSample,
+    t: PromotionThresholds,
+): Decision {
     const problems = stepProblems(state.strategy, state.steps);
-    if (problems.length > 0) throw new Error(`invalid ${state.strategy} steps [${state.steps.join(", ")}]: ${problems.join("; ")}`);
+    if (problems.length > 0)
+        throw new Error(`invalid ${state.strategy} steps [${state.steps.join(", ")}]: ${problems.join("; ")}`);
     if (!Number.isInteger(state.step) || state.step < 0 || state.step >= state.steps.length) {
         throw new Error(`step ${state.step} is outside the ${state.steps.length} steps`);
     }
@@ -175,9 +188,19 @@ export function decide(state: PromotionState, candidate: VersionSample, baseline
         const count = state.missing + 1;
         const next = { ...state, missing: count };
         if (count > t.maxMissingAnalyses) {
-            return { action: "rollback", weights: BASELINE_ONLY, next, reason: `${where}: ${count} analyses in a row without data (${missing.join(", ")}); limit ${t.maxMissingAnalyses}` };
+            return {
+                action: "rollback",
+                weights: BASELINE_ONLY,
+                next,
+                reason: `${where}: ${count} analyses in a row without data (${missing.join(", ")}); limit ${t.maxMissingAnalyses}`,
+            };
         }
-        return { action: "hold", weights: current, next, reason: `${where}: holding, ${missing.join(", ")} (${count} of ${t.maxMissingAnalyses} tolerated)` };
+        return {
+            action: "hold",
+            weights: current,
+            next,
+            reason: `${where}: holding, ${missing.join(", ")} (${count} of ${t.maxMissingAnalyses} tolerated)`,
+        };
     }
 
     const broken = violations(candidate, baseline, t);
@@ -186,7 +209,10 @@ export function decide(state: PromotionState, candidate: VersionSample, baseline
         return { action: "rollback", weights: BASELINE_ONLY, next: settled, reason: `${where}: ${broken.join("; ")}` };
     }
     if (state.step === state.steps.length - 1) {
-        const verdict = state.strategy === "shadow" ? "shadow comparison passed; it serves no traffic" : "candidate serves all traffic";
+        const verdict =
+            state.strategy === "shadow"
+                ? "shadow comparison passed; it serves no traffic"
+                : "candidate serves all traffic";
         return { action: "promote", weights: current, next: settled, reason: `${where}: analysis passed, ${verdict}` };
     }
     const nextStep = state.step + 1;

@@ -9,7 +9,18 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import * as https from "node:https";
-import { type Decision, type PromotionState, type PromotionThresholds, STRATEGIES, type Strategy, type VersionSample, type Weights, decide, stepProblems, stepsFor } from "./decide";
+import {
+    type Decision,
+    type PromotionState,
+    type PromotionThresholds,
+    STRATEGIES,
+    type Strategy,
+    type VersionSample,
+    type Weights,
+    decide,
+    stepProblems,
+    stepsFor,
+} from "./decide";
 
 /** Replaced with a version's namespace in every query template. */
 export const NAMESPACE_PLACEHOLDER = "__NAMESPACE__";
@@ -51,7 +62,12 @@ export interface StepIo {
     now(): number;
 }
 
-const SAMPLE_FIELDS = ["requestRate", "errorRatio", "latencyP95", "accuracy"] as const satisfies readonly (keyof VersionSample)[];
+const SAMPLE_FIELDS = [
+    "requestRate",
+    "errorRatio",
+    "latencyP95",
+    "accuracy",
+] as const satisfies readonly (keyof VersionSample)[];
 
 export function forNamespace(template: string, namespace: string): string {
     return template.split(NAMESPACE_PLACEHOLDER).join(namespace);
@@ -74,10 +90,15 @@ export async function runPromotion(cfg: StepConfig, io: StepIo): Promise<Decisio
     const moves = cfg.strategy !== "shadow";
     let state: PromotionState = { strategy: cfg.strategy, steps: cfg.steps, step: 0, missing: 0 };
     if (moves) await io.setWeights(weightsByNamespace(cfg, { candidate: cfg.steps[0], baseline: 100 - cfg.steps[0] }));
-    io.log(`${cfg.model}: ${cfg.strategy} of ${cfg.candidate.version} against ${cfg.baseline.version}, steps [${cfg.steps.join(", ")}]`);
+    io.log(
+        `${cfg.model}: ${cfg.strategy} of ${cfg.candidate.version} against ${cfg.baseline.version}, steps [${cfg.steps.join(", ")}]`,
+    );
     for (;;) {
         await io.sleep(cfg.intervalSeconds);
-        const [candidate, baseline] = await Promise.all([sample(cfg, io, cfg.candidate.namespace), sample(cfg, io, cfg.baseline.namespace)]);
+        const [candidate, baseline] = await Promise.all([
+            sample(cfg, io, cfg.candidate.namespace),
+            sample(cfg, io, cfg.baseline.namespace),
+        ]);
         const d = decide(state, candidate, baseline, cfg.thresholds);
         io.log(`${d.action}: ${d.reason}`);
         // promote keeps the last step's weights (100 for canary and blue-green), so only these two move traffic.
@@ -95,7 +116,8 @@ export async function runPromotion(cfg: StepConfig, io: StepIo): Promise<Decisio
 
 /** The value of an instant-vector query's only series, or null when there is none (or it is not a number). */
 export function queryValue(body: unknown): number | null {
-    const data = (body as { status?: string; data?: { resultType?: string; result?: { value?: [number, string] }[] } }) ?? {};
+    const data =
+        (body as { status?: string; data?: { resultType?: string; result?: { value?: [number, string] }[] } }) ?? {};
     if (data.status !== "success") throw new Error(`Prometheus query failed: ${JSON.stringify(body).slice(0, 300)}`);
     const result = data.data?.result ?? [];
     if (result.length === 0) return null;
@@ -104,14 +126,24 @@ export function queryValue(body: unknown): number | null {
     return Number.isFinite(v) ? v : null;
 }
 
-interface BackendRef { namespace?: string; weight?: number; [k: string]: unknown }
-interface RouteRule { backendRefs?: BackendRef[]; [k: string]: unknown }
+interface BackendRef {
+    namespace?: string;
+    weight?: number;
+    [k: string]: unknown;
+}
+interface RouteRule {
+    backendRefs?: BackendRef[];
+    [k: string]: unknown;
+}
 
 /**
  * A route's rules with the given weight on each backend whose namespace is listed and 0 on every other one
  * (other versions of the model stop serving). Fails when a listed namespace has no backend on the route.
  */
-export function rulesWithWeights(rules: readonly RouteRule[], byNamespace: Readonly<Record<string, number>>): RouteRule[] {
+export function rulesWithWeights(
+    rules: readonly RouteRule[],
+    byNamespace: Readonly<Record<string, number>>,
+): RouteRule[] {
     const seen = new Set<string>();
     const out = rules.map((rule) => ({
         ...rule,
@@ -122,7 +154,10 @@ export function rulesWithWeights(rules: readonly RouteRule[], byNamespace: Reado
         }),
     }));
     const absent = Object.keys(byNamespace).filter((ns) => !seen.has(ns));
-    if (absent.length > 0) throw new Error(`the route has no backend in ${absent.join(", ")}; add the version to the model's config (models[].versions) and run pulumi up`);
+    if (absent.length > 0)
+        throw new Error(
+            `the route has no backend in ${absent.join(", ")}; add the version to the model's config (models[].versions) and run pulumi up`,
+        );
     return out;
 }
 
@@ -144,7 +179,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): StepConfig {
         return v;
     };
     const strategy = need("STRATEGY") as Strategy;
-    if (!STRATEGIES.includes(strategy)) throw new Error(`STRATEGY ${strategy} has no progressive promotion; one of ${STRATEGIES.join(", ")}`);
+    if (!STRATEGIES.includes(strategy))
+        throw new Error(`STRATEGY ${strategy} has no progressive promotion; one of ${STRATEGIES.join(", ")}`);
     return {
         prometheusUrl: need("PROMETHEUS_URL"),
         pushgatewayUrl: need("PUSHGATEWAY_URL"),
@@ -170,12 +206,27 @@ function kubeRequest(method: string, path: string, body?: unknown, contentType =
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
         const req = https.request(
-            { host: "kubernetes.default.svc", port: 443, method, path, ca, headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(payload ? { "Content-Type": contentType } : {}) } },
+            {
+                host: "kubernetes.default.svc",
+                port: 443,
+                method,
+                path,
+                ca,
+                headers: {
+                    Authorization: `Bearer ${token}`,
+                    Accept: "application/json",
+                    ...(payload ? { "Content-Type": contentType } : {}),
+                },
+            },
             (res) => {
                 let text = "";
                 res.setEncoding("utf8");
                 res.on("data", (c: string) => (text += c));
-                res.on("end", () => ((res.statusCode ?? 500) < 300 ? resolve(JSON.parse(text)) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`))));
+                res.on("end", () =>
+                    (res.statusCode ?? 500) < 300
+                        ? resolve(JSON.parse(text))
+                        : reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`)),
+                );
             },
         );
         req.on("error", reject);
@@ -192,14 +243,25 @@ function realIo(cfg: StepConfig): StepIo {
             return queryValue(await res.json());
         },
         async setWeights(byNamespace) {
-            const list = (await kubeRequest("GET", `${routes}?labelSelector=${encodeURIComponent(`${cfg.route.modelLabelKey}=${cfg.model}`)}`)) as {
+            const list = (await kubeRequest(
+                "GET",
+                `${routes}?labelSelector=${encodeURIComponent(`${cfg.route.modelLabelKey}=${cfg.model}`)}`,
+            )) as {
                 items: { metadata: { name: string; resourceVersion: string }; spec: { rules: RouteRule[] } }[];
             };
-            if (list.items.length === 0) throw new Error(`no HTTPRoute labelled ${cfg.route.modelLabelKey}=${cfg.model} in ${cfg.route.namespace}`);
+            if (list.items.length === 0)
+                throw new Error(
+                    `no HTTPRoute labelled ${cfg.route.modelLabelKey}=${cfg.model} in ${cfg.route.namespace}`,
+                );
             for (const route of list.items) {
                 const rules = rulesWithWeights(route.spec.rules, byNamespace);
                 // resourceVersion makes the patch fail rather than overwrite a concurrent change.
-                await kubeRequest("PATCH", `${routes}/${route.metadata.name}`, { metadata: { resourceVersion: route.metadata.resourceVersion }, spec: { rules } }, "application/merge-patch+json");
+                await kubeRequest(
+                    "PATCH",
+                    `${routes}/${route.metadata.name}`,
+                    { metadata: { resourceVersion: route.metadata.resourceVersion }, spec: { rules } },
+                    "application/merge-patch+json",
+                );
             }
         },
         async pushRollback(ts) {

@@ -8,7 +8,13 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import ts from "typescript";
 import { METRICS } from "../../dashboards/metric-contract";
-import { GATEWAY_NAMESPACE, MODEL_LABEL_KEYS, PART_OF, PIPELINE_SERVICE_ACCOUNTS, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
+import {
+    GATEWAY_NAMESPACE,
+    MODEL_LABEL_KEYS,
+    PART_OF,
+    PIPELINE_SERVICE_ACCOUNTS,
+    PIPELINES_NAMESPACE,
+} from "../../components/k8s/constants";
 import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../components/k8s/constants";
 import type { AlertThresholds } from "../../infra/schema/monitoring";
 import type { PromotionConfig } from "../../infra/schema/pipelines";
@@ -31,12 +37,19 @@ export function promotionScripts(): Record<string, string> {
         Object.entries(SOURCES).map(([js, src]) => {
             const source = readFileSync(path.join(__dirname, src), "utf8");
             const out = ts.transpileModule(source, {
-                compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, removeComments: false },
+                compilerOptions: {
+                    module: ts.ModuleKind.CommonJS,
+                    target: ts.ScriptTarget.ES2022,
+                    esModuleInterop: true,
+                    removeComments: false,
+                },
                 fileName: src,
                 reportDiagnostics: true,
             });
             if (out.diagnostics && out.diagnostics.length > 0) {
-                throw new Error(`${src}: ${out.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; ")}`);
+                throw new Error(
+                    `${src}: ${out.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; ")}`,
+                );
             }
             return [js, out.outputText];
         }),
@@ -57,7 +70,12 @@ export function promotionThresholds(p: PromotionConfig, alerts: AlertThresholds)
     };
 }
 
-const param = (name: string, description: string, def?: string): ParamSpec => ({ name, type: "string", description, ...(def !== undefined ? { default: def } : {}) });
+const param = (name: string, description: string, def?: string): ParamSpec => ({
+    name,
+    type: "string",
+    description,
+    ...(def !== undefined ? { default: def } : {}),
+});
 
 /** The `promote` Task (Tekton v1). Runs as the deployer, which may patch the model routes and nothing else of the gateway. */
 export function promoteTask(p: PromotionConfig, alerts: AlertThresholds) {
@@ -92,7 +110,11 @@ export function promoteTask(p: PromotionConfig, alerts: AlertThresholds) {
                 {
                     name: "promote",
                     image: IMAGES.node,
-                    command: ["node", "-e", `require("${PROMOTION_SCRIPTS_DIR}/step.js").main().catch((e) => { console.error(e); process.exit(2); });`],
+                    command: [
+                        "node",
+                        "-e",
+                        `require("${PROMOTION_SCRIPTS_DIR}/step.js").main().catch((e) => { console.error(e); process.exit(2); });`,
+                    ],
                     env: [
                         env("PROMETHEUS_URL", PROMETHEUS_URL),
                         env("PUSHGATEWAY_URL", PUSHGATEWAY_URL),

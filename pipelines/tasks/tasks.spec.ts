@@ -6,10 +6,21 @@ import * as path from "node:path";
 const PYTHON = "/usr/bin/python3";
 const TASKS = __dirname;
 const LIB = path.join(TASKS, "..", "lib");
-const scripts = (ext: string) =>
-    [...fs.readdirSync(TASKS).filter((d) => fs.statSync(path.join(TASKS, d)).isDirectory() && d !== "tests" && d !== "__pycache__")
-        .flatMap((d) => fs.readdirSync(path.join(TASKS, d)).filter((f) => f.endsWith(ext)).map((f) => path.join(TASKS, d, f))),
-    ...fs.readdirSync(LIB).filter((f) => f.endsWith(ext)).map((f) => path.join(LIB, f))];
+const scripts = (ext: string) => [
+    ...fs
+        .readdirSync(TASKS)
+        .filter((d) => fs.statSync(path.join(TASKS, d)).isDirectory() && d !== "tests" && d !== "__pycache__")
+        .flatMap((d) =>
+            fs
+                .readdirSync(path.join(TASKS, d))
+                .filter((f) => f.endsWith(ext))
+                .map((f) => path.join(TASKS, d, f)),
+        ),
+    ...fs
+        .readdirSync(LIB)
+        .filter((f) => f.endsWith(ext))
+        .map((f) => path.join(LIB, f)),
+];
 
 describe("step scripts", function () {
     this.timeout(120_000);
@@ -27,13 +38,20 @@ describe("step scripts", function () {
     it("every Python script compiles", () => {
         const files = scripts(".py");
         assert.ok(files.length >= 10);
-        const run = spawnSync(PYTHON, ["-c", "import sys\nfor f in sys.argv[1:]: compile(open(f).read(), f, 'exec')", ...files], { encoding: "utf8" });
+        const run = spawnSync(
+            PYTHON,
+            ["-c", "import sys\nfor f in sys.argv[1:]: compile(open(f).read(), f, 'exec')", ...files],
+            { encoding: "utf8" },
+        );
         assert.equal(run.status, 0, run.stderr);
     });
 
     it("pass their unittest suite (validation, route, deploy objects, report, store, Pushgateway push, prune, clone)", () => {
         const run = spawnSync(PYTHON, ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
-            cwd: TASKS, encoding: "utf8", timeout: 110_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+            cwd: TASKS,
+            encoding: "utf8",
+            timeout: 110_000,
+            env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
         });
         assert.ifError(run.error);
         assert.equal(run.status, 0, run.stderr);

@@ -30,35 +30,54 @@ const listener = eventListener(MODELS, { nodeSelector: { role: "system" }, toler
 const REPO = "https://github.com/example-org/models.git";
 const pipelines = renderPipelines({ accuracyThreshold: 0.9, accuracyTolerance: 0.02 });
 const tasks = allTasks({ promotion: promotionSchema.parse({}), alerts: alertThresholdsSchema.parse({}) });
-const GPU = { nodeSelector: { gpu: "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }], resourceName: "nvidia.com/gpu" as const };
+const GPU = {
+    nodeSelector: { gpu: "true" },
+    tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+    resourceName: "nvidia.com/gpu" as const,
+};
 const tadPipeline = pipelines.find((p) => p.metadata.name === TRAIN_AND_DEPLOY)!;
 const template = trainAndDeployTemplate(tadPipeline, tasks, { trainingGpus: 0, gpuScheduling: GPU }, REPO);
 const objects = { bindings: triggerBindings(), templates: [template] };
 
 const gitPush = (body = sample("github-push.json"), extra: Record<string, string> = {}): Request => ({
     body,
-    headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-hub-signature-256": githubSignature(body, SECRET), ...extra },
+    headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        "x-hub-signature-256": githubSignature(body, SECRET),
+        ...extra,
+    },
 });
 const json = (body: string): Request => ({ body, headers: { "content-type": "application/json" } });
-const paramsOf = (f: { resources: any[] }) => Object.fromEntries(f.resources[0].spec.params.map((p: any) => [p.name, p.value]));
+const paramsOf = (f: { resources: any[] }) =>
+    Object.fromEntries(f.resources[0].spec.params.map((p: any) => [p.name, p.value]));
 
 describe("triggers", () => {
     it("the listener is the one Alertmanager posts to", () => {
         assert.equal(listener.metadata.name, EVENT_LISTENER.name);
         assert.equal(listener.metadata.namespace, EVENT_LISTENER.namespace);
-        const urls = alertmanagerConfig().receivers.flatMap((r: any) => (r.webhook_configs ?? []).map((w: any) => w.url));
+        const urls = alertmanagerConfig().receivers.flatMap((r: any) =>
+            (r.webhook_configs ?? []).map((w: any) => w.url),
+        );
         assert.deepEqual(urls, [EVENT_LISTENER_URL]);
     });
 
     it("has a git, dataset and alert trigger per model, each with a CEL filter in the supported subset", () => {
-        assert.deepEqual(listener.spec.triggers.map((t) => t.name), MODELS.flatMap((m) => ["git-push", "dataset-change", "retrain-alert"].map((k) => `${m}-${k}`)));
+        assert.deepEqual(
+            listener.spec.triggers.map((t) => t.name),
+            MODELS.flatMap((m) => ["git-push", "dataset-change", "retrain-alert"].map((k) => `${m}-${k}`)),
+        );
         for (const m of MODELS) for (const k of TRIGGER_KINDS) parseCel(celFilter(k, m));
     });
 
     describe("git push (GitHub webhook, HMAC checked)", () => {
         it("starts train-and-deploy for the model whose files changed, at the pushed commit", () => {
             const fired = fire(listener, objects, gitPush(), secrets);
-            assert.deepEqual(fired.map((f) => f.trigger), ["iris-git-push"]);
+            assert.deepEqual(
+                fired.map((f) => f.trigger),
+                ["iris-git-push"],
+            );
             const run = fired[0].resources[0];
             assert.equal(run.kind, "PipelineRun");
             assert.equal(run.spec.pipelineRef.name, TRAIN_AND_DEPLOY);
@@ -89,12 +108,23 @@ describe("triggers", () => {
             const branch = JSON.parse(sample("github-push.json"));
             branch.ref = "refs/heads/feature";
             assert.deepEqual(fire(listener, objects, gitPush(JSON.stringify(branch)), secrets), []);
-            assert.deepEqual(fire(listener, objects, gitPush(undefined, { "x-github-event": "pull_request" }), secrets), []);
+            assert.deepEqual(
+                fire(listener, objects, gitPush(undefined, { "x-github-event": "pull_request" }), secrets),
+                [],
+            );
         });
 
         it("refuses a bad or missing signature", () => {
             const req = gitPush();
-            assert.deepEqual(fire(listener, objects, { ...req, headers: { ...req.headers, "x-hub-signature-256": githubSignature(req.body, "wrong") } }, secrets), []);
+            assert.deepEqual(
+                fire(
+                    listener,
+                    objects,
+                    { ...req, headers: { ...req.headers, "x-hub-signature-256": githubSignature(req.body, "wrong") } },
+                    secrets,
+                ),
+                [],
+            );
             const { "x-hub-signature-256": _s, ...unsigned } = req.headers;
             assert.deepEqual(fire(listener, objects, { ...req, headers: unsigned }, secrets), []);
         });
@@ -109,7 +139,10 @@ describe("triggers", () => {
     describe("dataset change (S3 Object Created via EventBridge)", () => {
         it("retrains the model whose data changed, naming the object", () => {
             const fired = fire(listener, objects, json(sample("eventbridge-object-created.json")), secrets);
-            assert.deepEqual(fired.map((f) => f.trigger), ["iris-dataset-change"]);
+            assert.deepEqual(
+                fired.map((f) => f.trigger),
+                ["iris-dataset-change"],
+            );
             assert.deepEqual(paramsOf(fired[0]), {
                 model: "iris",
                 "git-url": REPO,
@@ -128,7 +161,10 @@ describe("triggers", () => {
             const other = JSON.parse(sample("eventbridge-object-created.json"));
             other.detail.object.key = "shared/readme.txt";
             assert.deepEqual(fire(listener, objects, json(JSON.stringify(other)), secrets), []);
-            const outside = { body: sample("eventbridge-object-created.json"), headers: { [SOURCE_HEADER.name.toLowerCase()]: SOURCE_HEADER.value } };
+            const outside = {
+                body: sample("eventbridge-object-created.json"),
+                headers: { [SOURCE_HEADER.name.toLowerCase()]: SOURCE_HEADER.value },
+            };
             assert.deepEqual(fire(listener, objects, outside, secrets), []);
         });
     });
@@ -136,36 +172,66 @@ describe("triggers", () => {
     describe("dataset change on Azure and existing clusters (the consumers' translations)", () => {
         /** Runs a consumer script's own translate() (Debian python3) on a sample and returns what it would post. */
         const translated = (script: string, call: string, sampleName: string): string => {
-            const code = `import json, sys; sys.path.insert(0, sys.argv[1]); import ${script} as m; ` +
+            const code =
+                `import json, sys; sys.path.insert(0, sys.argv[1]); import ${script} as m; ` +
                 `raw = open(sys.argv[2]).read(); print(json.dumps(${call}))`;
-            const run = spawnSync("/usr/bin/python3", ["-c", code, DATASET_CONSUMER_SCRIPTS.dir, path.join(__dirname, "samples", sampleName)], {
-                encoding: "utf8",
-                timeout: 60_000,
-                env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-            });
+            const run = spawnSync(
+                "/usr/bin/python3",
+                ["-c", code, DATASET_CONSUMER_SCRIPTS.dir, path.join(__dirname, "samples", sampleName)],
+                {
+                    encoding: "utf8",
+                    timeout: 60_000,
+                    env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+                },
+            );
             assert.ifError(run.error);
             assert.equal(run.status, 0, run.stderr);
             return run.stdout.trim();
         };
-        const eventbridge = () => paramsOf(fire(listener, objects, json(sample("eventbridge-object-created.json")), secrets)[0]);
+        const eventbridge = () =>
+            paramsOf(fire(listener, objects, json(sample("eventbridge-object-created.json")), secrets)[0]);
 
         it("an Event Grid BlobCreated event, translated, starts the same run as S3's Object Created", () => {
-            const body = translated("event_grid", "m.translate(json.loads(raw), 'datasets')", "event-grid-blob-created.json");
+            const body = translated(
+                "event_grid",
+                "m.translate(json.loads(raw), 'datasets')",
+                "event-grid-blob-created.json",
+            );
             const fired = fire(listener, objects, json(body), secrets);
-            assert.deepEqual(fired.map((f) => f.trigger), ["iris-dataset-change"]);
+            assert.deepEqual(
+                fired.map((f) => f.trigger),
+                ["iris-dataset-change"],
+            );
             assert.deepEqual(paramsOf(fired[0]), eventbridge());
         });
 
         it("a SeaweedFS filer.meta.tail line, translated, starts the same run as S3's Object Created", () => {
-            const body = translated("seaweedfs_filer", "m.translate(json.loads(raw.splitlines()[0]), '/buckets', 'datasets')", "seaweedfs-filer-meta-tail.jsonl");
+            const body = translated(
+                "seaweedfs_filer",
+                "m.translate(json.loads(raw.splitlines()[0]), '/buckets', 'datasets')",
+                "seaweedfs-filer-meta-tail.jsonl",
+            );
             const fired = fire(listener, objects, json(body), secrets);
-            assert.deepEqual(fired.map((f) => f.trigger), ["iris-dataset-change"]);
+            assert.deepEqual(
+                fired.map((f) => f.trigger),
+                ["iris-dataset-change"],
+            );
             assert.deepEqual(paramsOf(fired[0]), eventbridge());
         });
 
         it("what the translations ignore is null, which the consumers never post", () => {
-            assert.equal(translated("event_grid", "m.translate(json.loads(raw), 'models')", "event-grid-blob-created.json"), "null");
-            assert.equal(translated("seaweedfs_filer", "m.translate(json.loads(raw.splitlines()[0]), '/buckets', 'models')", "seaweedfs-filer-meta-tail.jsonl"), "null");
+            assert.equal(
+                translated("event_grid", "m.translate(json.loads(raw), 'models')", "event-grid-blob-created.json"),
+                "null",
+            );
+            assert.equal(
+                translated(
+                    "seaweedfs_filer",
+                    "m.translate(json.loads(raw.splitlines()[0]), '/buckets', 'models')",
+                    "seaweedfs-filer-meta-tail.jsonl",
+                ),
+                "null",
+            );
         });
 
         it("the consumers' scripts pass their Python tests (translations, times, queue messages, filer paths)", () => {
@@ -184,7 +250,10 @@ describe("triggers", () => {
     describe("retrain alert (Alertmanager webhook)", () => {
         it("retrains the alerted model on the latest data", () => {
             const fired = fire(listener, objects, json(sample("alertmanager-webhook.json")), secrets);
-            assert.deepEqual(fired.map((f) => f.trigger), ["iris-retrain-alert"]);
+            assert.deepEqual(
+                fired.map((f) => f.trigger),
+                ["iris-retrain-alert"],
+            );
             assert.deepEqual(paramsOf(fired[0]), {
                 model: "iris",
                 "git-url": REPO,
@@ -216,7 +285,10 @@ describe("triggers", () => {
             ...fire(listener, objects, json(sample("alertmanager-webhook.json")), secrets),
             ...fire(listener, objects, json(sample("github-push.json")), secrets),
         ];
-        assert.deepEqual(fired.map((f) => f.trigger), ["iris-git-push", "iris-dataset-change", "iris-retrain-alert"]);
+        assert.deepEqual(
+            fired.map((f) => f.trigger),
+            ["iris-git-push", "iris-dataset-change", "iris-retrain-alert"],
+        );
     });
 
     describe("wiring: every trigger creates a valid train-and-deploy run", function () {
@@ -240,7 +312,18 @@ describe("triggers", () => {
                 ...template,
                 spec: {
                     params: [...template.spec.params, { name: "unused", description: "x" }],
-                    resourcetemplates: [{ ...run, spec: { ...run.spec, params: [...run.spec.params.filter((p: any) => p.name !== "model"), { name: "dataset-key", value: "$(tt.params.nope)" }] } }],
+                    resourcetemplates: [
+                        {
+                            ...run,
+                            spec: {
+                                ...run.spec,
+                                params: [
+                                    ...run.spec.params.filter((p: any) => p.name !== "model"),
+                                    { name: "dataset-key", value: "$(tt.params.nope)" },
+                                ],
+                            },
+                        },
+                    ],
                 },
             };
             assert.deepEqual(templateProblems(broken, pipelines), [
@@ -258,7 +341,9 @@ describe("triggers", () => {
                 const run = f.resources[0];
                 assert.deepEqual(runProblems(run, pipelines), [], f.trigger);
                 assert.doesNotMatch(JSON.stringify(run), /\$\(tt\./, "every template param substituted");
-                const sa = Object.fromEntries(run.spec.taskRunSpecs.map((t: any) => [t.pipelineTaskName, t.serviceAccountName]));
+                const sa = Object.fromEntries(
+                    run.spec.taskRunSpecs.map((t: any) => [t.pipelineTaskName, t.serviceAccountName]),
+                );
                 assert.equal(sa["choose-versions"], "deployer");
                 assert.equal(sa.promote, "deployer");
                 assert.equal(sa.train, "trainer");
@@ -268,22 +353,55 @@ describe("triggers", () => {
         });
 
         it("GPU training: the run a trigger creates puts training on GPU nodes", () => {
-            const gpuTemplate = trainAndDeployTemplate(tadPipeline, tasks, { trainingGpus: 1, gpuScheduling: GPU }, REPO);
-            const [f] = fire(listener, { ...objects, templates: [gpuTemplate] }, json(sample("alertmanager-webhook.json")), secrets);
+            const gpuTemplate = trainAndDeployTemplate(
+                tadPipeline,
+                tasks,
+                { trainingGpus: 1, gpuScheduling: GPU },
+                REPO,
+            );
+            const [f] = fire(
+                listener,
+                { ...objects, templates: [gpuTemplate] },
+                json(sample("alertmanager-webhook.json")),
+                secrets,
+            );
             const train = f.resources[0].spec.taskRunSpecs.find((t: any) => t.pipelineTaskName === "train");
             assert.deepEqual(train.podTemplate.nodeSelector, GPU.nodeSelector);
         });
 
         it("is clean under @ibm/tekton-lint: the triggers objects with the Pipelines and Tasks, and the runs they create", async () => {
-            const created = firedRuns().map((f) => ({ ...f.resources[0], metadata: { ...f.resources[0].metadata, name: `${f.trigger}-run` } }));
-            assert.deepEqual(await lint([...tasks, ...pipelines, ...triggerBindings(), template, listener, ...created]), []);
+            const created = firedRuns().map((f) => ({
+                ...f.resources[0],
+                metadata: { ...f.resources[0].metadata, name: `${f.trigger}-run` },
+            }));
+            assert.deepEqual(
+                await lint([...tasks, ...pipelines, ...triggerBindings(), template, listener, ...created]),
+                [],
+            );
         });
 
         it("tekton-lint reads the Triggers kinds: a template param train-and-deploy does not declare is reported", async () => {
             const run = template.spec.resourcetemplates[0];
-            const broken = { ...template, spec: { ...template.spec, resourcetemplates: [{ ...run, spec: { ...run.spec, params: [...run.spec.params, { name: "colour", value: "$(tt.params.trigger)" }] } }] } };
+            const broken = {
+                ...template,
+                spec: {
+                    ...template.spec,
+                    resourcetemplates: [
+                        {
+                            ...run,
+                            spec: {
+                                ...run.spec,
+                                params: [...run.spec.params, { name: "colour", value: "$(tt.params.trigger)" }],
+                            },
+                        },
+                    ],
+                },
+            };
             const problems = await lint([...tasks, ...pipelines, broken]);
-            assert.ok(problems.some((p) => /colour/.test(p.message)), JSON.stringify(problems));
+            assert.ok(
+                problems.some((p) => /colour/.test(p.message)),
+                JSON.stringify(problems),
+            );
         });
     });
 

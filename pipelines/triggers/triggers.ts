@@ -53,10 +53,23 @@ export function templateParams(sourceRepository: string) {
         { name: "model", description: "Model to train and deploy." },
         { name: "git-url", description: "Repository to build from.", default: sourceRepository },
         { name: "git-revision", description: "Commit or branch to build.", default: GIT_BRANCH },
-        { name: "dataset", description: "store:<key> of the new data, or store:<model>/ for the newest object under the model's prefix." },
-        { name: "trigger", description: "What started the delivery: git-push, dataset-change or the alert's name (a label of the run)." },
+        {
+            name: "dataset",
+            description:
+                "store:<key> of the new data, or store:<model>/ for the newest object under the model's prefix.",
+        },
+        {
+            name: "trigger",
+            description:
+                "What started the delivery: git-push, dataset-change or the alert's name (a label of the run).",
+        },
         { name: "trigger-time", description: "When it happened (RFC 3339): the start of the deploy lead time." },
-        { name: "study-task", description: "Study task the run performs (experiments/tasks.ts): a push deploys a new version, new data or an alert retrains.", default: "deploy-new-version" },
+        {
+            name: "study-task",
+            description:
+                "Study task the run performs (experiments/tasks.ts): a push deploys a new version, new data or an alert retrains.",
+            default: "deploy-new-version",
+        },
     ];
 }
 
@@ -72,12 +85,16 @@ export function celFilter(kind: TriggerKind, model: string): string {
     switch (kind) {
         case "git": {
             const p = quote(modelSourcePrefix(model));
-            return `body.ref == ${quote(`refs/heads/${GIT_BRANCH}`)} && body.commits.exists(c, ` +
-                `c.added.exists(p, p.startsWith(${p})) || c.modified.exists(p, p.startsWith(${p})) || c.removed.exists(p, p.startsWith(${p})))`;
+            return (
+                `body.ref == ${quote(`refs/heads/${GIT_BRANCH}`)} && body.commits.exists(c, ` +
+                `c.added.exists(p, p.startsWith(${p})) || c.modified.exists(p, p.startsWith(${p})) || c.removed.exists(p, p.startsWith(${p})))`
+            );
         }
         case "dataset":
-            return `${IN_CLUSTER_ONLY} && body.source == 'aws.s3' && body['detail-type'] == 'Object Created' && ` +
-                `body.detail.object.key.startsWith(${quote(modelDatasetPrefix(model))})`;
+            return (
+                `${IN_CLUSTER_ONLY} && body.source == 'aws.s3' && body['detail-type'] == 'Object Created' && ` +
+                `body.detail.object.key.startsWith(${quote(modelDatasetPrefix(model))})`
+            );
         case "alert":
             return `${IN_CLUSTER_ONLY} && body.status == 'firing' && body.commonLabels.model == ${quote(model)}`;
     }
@@ -86,7 +103,12 @@ export function celFilter(kind: TriggerKind, model: string): string {
 /** The TriggerBindings: where each kind of payload keeps the template's params (the model is bound per trigger). */
 export function triggerBindings() {
     const p = (name: string, value: string) => ({ name, value });
-    const binding = (name: string, params: { name: string; value: string }[]) => ({ apiVersion: TRIGGERS_API, kind: "TriggerBinding", metadata: meta(name), spec: { params } });
+    const binding = (name: string, params: { name: string; value: string }[]) => ({
+        apiVersion: TRIGGERS_API,
+        kind: "TriggerBinding",
+        metadata: meta(name),
+        spec: { params },
+    });
     return [
         binding(BINDINGS.git, [
             p("git-url", "$(body.repository.clone_url)"),
@@ -94,8 +116,17 @@ export function triggerBindings() {
             p("trigger", "git-push"),
             p("trigger-time", "$(body.head_commit.timestamp)"),
         ]),
-        binding(BINDINGS.dataset, [p("dataset", datasetObject("$(body.detail.object.key)")), p("trigger", "dataset-change"), p("trigger-time", "$(body.time)"), p("study-task", "retrain-changed-data")]),
-        binding(BINDINGS.alert, [p("trigger", "$(body.commonLabels.alertname)"), p("trigger-time", "$(body.alerts[0].startsAt)"), p("study-task", "retrain-changed-data")]),
+        binding(BINDINGS.dataset, [
+            p("dataset", datasetObject("$(body.detail.object.key)")),
+            p("trigger", "dataset-change"),
+            p("trigger-time", "$(body.time)"),
+            p("study-task", "retrain-changed-data"),
+        ]),
+        binding(BINDINGS.alert, [
+            p("trigger", "$(body.commonLabels.alertname)"),
+            p("trigger-time", "$(body.alerts[0].startsAt)"),
+            p("study-task", "retrain-changed-data"),
+        ]),
     ];
 }
 
@@ -107,8 +138,14 @@ export type TemplateRunOptions = Pick<RunOptions, "trainingGpus" | "gpuSchedulin
  * role's service account, the source workspace, GPU placement) with `$(tt.params.*)` as param values, so the
  * builder's checks (only declared params, every required one) hold for every run a trigger creates.
  */
-export function trainAndDeployTemplate(pipeline: Pipeline, tasks: readonly TaskLike[], opts: TemplateRunOptions, sourceRepository: string) {
-    if (pipeline.metadata.name !== TRAIN_AND_DEPLOY) throw new Error(`the triggers start ${TRAIN_AND_DEPLOY}, not ${pipeline.metadata.name}`);
+export function trainAndDeployTemplate(
+    pipeline: Pipeline,
+    tasks: readonly TaskLike[],
+    opts: TemplateRunOptions,
+    sourceRepository: string,
+) {
+    if (pipeline.metadata.name !== TRAIN_AND_DEPLOY)
+        throw new Error(`the triggers start ${TRAIN_AND_DEPLOY}, not ${pipeline.metadata.name}`);
     const tt = (name: string) => `$(tt.params.${name})`;
     const run: PipelineRun = pipelineRun(pipeline, tasks, {
         ...opts,
@@ -128,14 +165,20 @@ export function trainAndDeployTemplate(pipeline: Pipeline, tasks: readonly TaskL
         metadata: meta(TRAIN_AND_DEPLOY),
         spec: {
             params: templateParams(sourceRepository),
-            resourcetemplates: [{
-                ...run,
-                metadata: {
-                    generateName: `${tt("model")}-${TRAIN_AND_DEPLOY}-`,
-                    namespace: run.metadata.namespace,
-                    labels: { ...run.metadata.labels, [MODEL_LABEL_KEYS.model]: tt("model"), "mlops-testbed/trigger": tt("trigger") },
+            resourcetemplates: [
+                {
+                    ...run,
+                    metadata: {
+                        generateName: `${tt("model")}-${TRAIN_AND_DEPLOY}-`,
+                        namespace: run.metadata.namespace,
+                        labels: {
+                            ...run.metadata.labels,
+                            [MODEL_LABEL_KEYS.model]: tt("model"),
+                            "mlops-testbed/trigger": tt("trigger"),
+                        },
+                    },
                 },
-            }],
+            ],
         },
     };
 }
@@ -148,12 +191,19 @@ export function trigger(kind: TriggerKind, model: string) {
             name: "verify-github-signature",
             ref: { name: "github", kind: "ClusterInterceptor" },
             params: [
-                { name: "secretRef", value: { secretName: GIT_WEBHOOK_SECRET.name, secretKey: GIT_WEBHOOK_SECRET.key } },
+                {
+                    name: "secretRef",
+                    value: { secretName: GIT_WEBHOOK_SECRET.name, secretKey: GIT_WEBHOOK_SECRET.key },
+                },
                 { name: "eventTypes", value: ["push"] },
             ],
         });
     }
-    interceptors.push({ name: "filter", ref: { name: "cel", kind: "ClusterInterceptor" }, params: [{ name: "filter", value: celFilter(kind, model) }] });
+    interceptors.push({
+        name: "filter",
+        ref: { name: "cel", kind: "ClusterInterceptor" },
+        params: [{ name: "filter", value: celFilter(kind, model) }],
+    });
     // A push or an alert retrains on the newest data under the model's prefix; a dataset event names its object.
     const dataset = kind === "dataset" ? [] : [{ name: "dataset", value: latestDataset(model) }];
     return {
@@ -179,7 +229,14 @@ export function eventListener(
             triggers: models.flatMap((m) => kinds.map((k) => trigger(k, m))),
             resources: {
                 kubernetesResource: {
-                    spec: { template: { spec: { nodeSelector: { ...scheduling.nodeSelector }, tolerations: [...scheduling.tolerations] } } },
+                    spec: {
+                        template: {
+                            spec: {
+                                nodeSelector: { ...scheduling.nodeSelector },
+                                tolerations: [...scheduling.tolerations],
+                            },
+                        },
+                    },
                 },
             },
         },

@@ -105,7 +105,13 @@ def feature_stats(X, features):
             "std": float(col.std(ddof=1)) if col.size > 1 else 0.0,
             "min": float(col.min()),
             "max": float(col.max()),
-            "quantiles": {"p05": float(q[0]), "p25": float(q[1]), "p50": float(q[2]), "p75": float(q[3]), "p95": float(q[4])},
+            "quantiles": {
+                "p05": float(q[0]),
+                "p25": float(q[1]),
+                "p50": float(q[2]),
+                "p75": float(q[3]),
+                "p95": float(q[4]),
+            },
         }
     return out
 
@@ -114,8 +120,13 @@ def main(argv=None):
     p = argparse.ArgumentParser(description="Export a scikit-learn bundled dataset to CSV (optionally changed).")
     p.add_argument("--dataset", default="iris", choices=BUILTIN)
     p.add_argument("--out", required=True, help="CSV file to write")
-    p.add_argument("--shift", action="append", default=[], metavar="FEATURE=DELTA",
-                   help="add DELTA to every value of FEATURE (repeatable), to simulate drift")
+    p.add_argument(
+        "--shift",
+        action="append",
+        default=[],
+        metavar="FEATURE=DELTA",
+        help="add DELTA to every value of FEATURE (repeatable), to simulate drift",
+    )
     p.add_argument("--sample", type=int, default=0, help="keep a random sample of N rows (0 = all)")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)

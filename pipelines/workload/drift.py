@@ -13,9 +13,8 @@ import json
 import os
 import sys
 
-from scipy.stats import ks_2samp
-
 import data as ds
+from scipy.stats import ks_2samp
 from train import REFERENCE_FILE
 
 
@@ -28,12 +27,23 @@ def ks_report(ref_X, ref_features, new_X, new_features, alpha=0.05, bonferroni=F
     features = {}
     for j, name in enumerate(ref_features):
         res = ks_2samp(ref_X[:, j], new_X[:, new_features.index(name)])
-        features[name] = {"statistic": float(res.statistic), "p_value": float(res.pvalue),
-                          "drifted": bool(res.pvalue < level)}
+        features[name] = {
+            "statistic": float(res.statistic),
+            "p_value": float(res.pvalue),
+            "drifted": bool(res.pvalue < level),
+        }
     drifted = [n for n, r in features.items() if r["drifted"]]
-    return {"test": "ks_2samp", "alpha": alpha, "bonferroni": bonferroni, "level": level,
-            "n_reference": int(len(ref_X)), "n_current": int(len(new_X)),
-            "drifted": bool(drifted), "drifted_features": drifted, "features": features}
+    return {
+        "test": "ks_2samp",
+        "alpha": alpha,
+        "bonferroni": bonferroni,
+        "level": level,
+        "n_reference": int(len(ref_X)),
+        "n_current": int(len(new_X)),
+        "drifted": bool(drifted),
+        "drifted_features": drifted,
+        "features": features,
+    }
 
 
 def main(argv=None):

@@ -12,11 +12,10 @@ import json
 import os
 import sys
 
+import data as ds
 import joblib
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
-
-import data as ds
 from train import HOLDOUT_FILE, MODEL_FILE, PARAMS_FILE
 
 METRICS_FILE = "metrics.json"
@@ -50,7 +49,8 @@ def gate(accuracy, threshold=0.0, baseline_accuracy=None, tolerance=0.0):
     if baseline_accuracy is not None and accuracy < baseline_accuracy - tolerance:
         reasons.append(
             f"accuracy {accuracy:.4f} is worse than the baseline {baseline_accuracy:.4f} "
-            f"by {baseline_accuracy - accuracy:.4f}, more than the tolerance {tolerance:.4f}")
+            f"by {baseline_accuracy - accuracy:.4f}, more than the tolerance {tolerance:.4f}"
+        )
     return reasons
 
 
@@ -77,8 +77,13 @@ def main(argv=None):
         print(f"evaluate: error: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
     reasons = gate(metrics["accuracy"], a.threshold, baseline, a.tolerance)
-    metrics["gate"] = {"passed": not reasons, "reasons": reasons, "threshold": a.threshold,
-                       "baseline_accuracy": baseline, "tolerance": a.tolerance}
+    metrics["gate"] = {
+        "passed": not reasons,
+        "reasons": reasons,
+        "threshold": a.threshold,
+        "baseline_accuracy": baseline,
+        "tolerance": a.tolerance,
+    }
     out = a.out or os.path.join(a.model_dir, METRICS_FILE)
     with open(out, "w") as f:
         json.dump(metrics, f, indent=2, sort_keys=True)

@@ -25,13 +25,12 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import data as ds
 import joblib
+import metric_names as mn
 import numpy as np
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from scipy.stats import ks_2samp
-
-import data as ds
-import metric_names as mn
 from train import MODEL_FILE, PARAMS_FILE, REFERENCE_FILE
 
 MAX_BODY = 1 << 20  # bytes
@@ -50,8 +49,16 @@ def _labels_from_env(env=None):
 class ModelService:
     """The model, its prediction memory, feedback accuracy, drift window and metrics (one registry per service)."""
 
-    def __init__(self, model_dir, labels=None, registry=None, feedback_window=1000, drift_window=500,
-                 drift_min_samples=30, memory=10000):
+    def __init__(
+        self,
+        model_dir,
+        labels=None,
+        registry=None,
+        feedback_window=1000,
+        drift_window=500,
+        drift_min_samples=30,
+        memory=10000,
+    ):
         self.model = joblib.load(os.path.join(model_dir, MODEL_FILE))
         with open(os.path.join(model_dir, PARAMS_FILE)) as f:
             self.params = json.load(f)
@@ -70,11 +77,17 @@ class ModelService:
         names = list(mn.MODEL_LABELS)
         r = self.registry
         self.requests = Counter(mn.REQUESTS_TOTAL, mn.REQUESTS_HELP, mn.REQUESTS_LABELS, registry=r)
-        self.duration = Histogram(mn.REQUEST_DURATION, mn.REQUEST_DURATION_HELP, mn.REQUEST_DURATION_LABELS,
-                                  buckets=mn.REQUEST_DURATION_BUCKETS, registry=r)
+        self.duration = Histogram(
+            mn.REQUEST_DURATION,
+            mn.REQUEST_DURATION_HELP,
+            mn.REQUEST_DURATION_LABELS,
+            buckets=mn.REQUEST_DURATION_BUCKETS,
+            registry=r,
+        )
         self.errors = Counter(mn.REQUEST_ERRORS_TOTAL, mn.REQUEST_ERRORS_HELP, mn.REQUEST_ERRORS_LABELS, registry=r)
-        self.accuracy = Gauge(mn.PREDICTION_ACCURACY, mn.PREDICTION_ACCURACY_HELP, mn.PREDICTION_ACCURACY_LABELS,
-                              registry=r)
+        self.accuracy = Gauge(
+            mn.PREDICTION_ACCURACY, mn.PREDICTION_ACCURACY_HELP, mn.PREDICTION_ACCURACY_LABELS, registry=r
+        )
         self.feedback = Counter(mn.FEEDBACK_TOTAL, mn.FEEDBACK_HELP, mn.FEEDBACK_LABELS, registry=r)
         self.drift = Gauge(mn.FEATURE_DRIFT_SCORE, mn.FEATURE_DRIFT_HELP, mn.FEATURE_DRIFT_LABELS, registry=r)
         lv = [self.labels[k] for k in names]
@@ -202,8 +215,15 @@ def _handler(service, access_log=True):
 
         def do_GET(self):
             if self.path == "/healthz":
-                self._send(200, {"status": "ok", "model": service.labels["model"],
-                                 "version": service.labels["version"], "features": service.features})
+                self._send(
+                    200,
+                    {
+                        "status": "ok",
+                        "model": service.labels["model"],
+                        "version": service.labels["version"],
+                        "features": service.features,
+                    },
+                )
             else:
                 self._send(404, {"error": f"no route GET {self.path}"})
 
@@ -305,8 +325,16 @@ def main(argv=None):
     if not a.model_dir:
         p.error("--model-dir (or MODEL_DIR) is required")
     server = ModelServer(a.model_dir, a.host, a.port, a.metrics_port).start()
-    print(json.dumps({"listening": f"{a.host}:{server.port}", "metrics": f"{a.host}:{server.metrics_port}",
-                      **server.service.labels}), flush=True)
+    print(
+        json.dumps(
+            {
+                "listening": f"{a.host}:{server.port}",
+                "metrics": f"{a.host}:{server.metrics_port}",
+                **server.service.labels,
+            }
+        ),
+        flush=True,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -17,6 +17,7 @@ import os
 import sys
 import time
 
+import data as ds
 import joblib
 import numpy as np
 import sklearn
@@ -25,8 +26,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-
-import data as ds
 
 MODEL_FILE = "model.joblib"
 PARAMS_FILE = "params.json"
@@ -47,8 +46,9 @@ def build_model(kind, seed, c=1.0, n_estimators=100, max_depth=None):
     return est, hyper
 
 
-def train(out, data=None, dataset="iris", model="logreg", seed=42, test_size=0.25, c=1.0, n_estimators=100,
-          max_depth=None):
+def train(
+    out, data=None, dataset="iris", model="logreg", seed=42, test_size=0.25, c=1.0, n_estimators=100, max_depth=None
+):
     """Train and write the artefacts; returns the params dict."""
     started = time.time()
     if data:
@@ -105,13 +105,31 @@ def main(argv=None):
     if not 0 < a.test_size < 1:
         p.error("--test-size must be between 0 and 1")
     try:
-        params = train(a.out, data=a.data, dataset=a.dataset, model=a.model, seed=a.seed, test_size=a.test_size,
-                       c=a.c, n_estimators=a.n_estimators, max_depth=a.max_depth)
+        params = train(
+            a.out,
+            data=a.data,
+            dataset=a.dataset,
+            model=a.model,
+            seed=a.seed,
+            test_size=a.test_size,
+            c=a.c,
+            n_estimators=a.n_estimators,
+            max_depth=a.max_depth,
+        )
     except (OSError, ValueError) as e:
         print(f"train: error: {e}", file=sys.stderr)
         return 2
-    print(json.dumps({"out": a.out, "model": params["model"], "train_accuracy": params["train_accuracy"],
-                      "n_train": params["n_train"], "n_holdout": params["n_holdout"]}))
+    print(
+        json.dumps(
+            {
+                "out": a.out,
+                "model": params["model"],
+                "train_accuracy": params["train_accuracy"],
+                "n_train": params["n_train"],
+                "n_holdout": params["n_holdout"],
+            }
+        )
+    )
     return 0
 
 

@@ -19,18 +19,29 @@ describe("reference workload (Python, Debian packages)", function () {
     this.timeout(300_000);
 
     it("has Debian's python3 with every module the workload imports", () => {
-        const probe = spawnSync(PYTHON, ["-c", `
+        const probe = spawnSync(
+            PYTHON,
+            [
+                "-c",
+                `
 import importlib, sys
 missing = []
 for m in sys.argv[1:]:
     try: importlib.import_module(m)
     except ImportError: missing.append(m)
 print(" ".join(missing))
-sys.exit(1 if missing else 0)`, ...Object.keys(MODULES)], { encoding: "utf8", timeout: 120_000 });
+sys.exit(1 if missing else 0)`,
+                ...Object.keys(MODULES),
+            ],
+            { encoding: "utf8", timeout: 120_000 },
+        );
         assert.ifError(probe.error); // ENOENT: /usr/bin/python3 is not installed
         const missing = probe.stdout.trim().split(/\s+/).filter(Boolean);
-        assert.equal(probe.status, 0,
-            `missing Python modules ${missing.join(", ")}: apt-get install ${missing.map((m) => MODULES[m]).join(" ")}\n${probe.stderr}`);
+        assert.equal(
+            probe.status,
+            0,
+            `missing Python modules ${missing.join(", ")}: apt-get install ${missing.map((m) => MODULES[m]).join(" ")}\n${probe.stderr}`,
+        );
     });
 
     it("passes its unittest suite (train, evaluate gate, drift, server and metrics)", () => {
@@ -41,7 +52,11 @@ sys.exit(1 if missing else 0)`, ...Object.keys(MODULES)], { encoding: "utf8", ti
             env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
         });
         assert.ifError(run.error);
-        assert.equal(run.status, 0, `python3 -m unittest failed in ${path.relative(process.cwd(), WORKLOAD)}:\n${run.stderr}\n${run.stdout}`);
+        assert.equal(
+            run.status,
+            0,
+            `python3 -m unittest failed in ${path.relative(process.cwd(), WORKLOAD)}:\n${run.stderr}\n${run.stdout}`,
+        );
         assert.match(run.stderr, /^OK/m);
     });
 
@@ -55,19 +70,31 @@ sys.exit(1 if missing else 0)`, ...Object.keys(MODULES)], { encoding: "utf8", ti
             feedback: ["FEEDBACK_TOTAL", "FEEDBACK"],
             dataDrift: ["FEATURE_DRIFT_SCORE", "FEATURE_DRIFT"],
         };
-        const dump = spawnSync(PYTHON, ["-c", `
+        const dump = spawnSync(
+            PYTHON,
+            [
+                "-c",
+                `
 import json, sys, metric_names as mn
 pairs = json.loads(sys.argv[1])
 out = {key: {"name": getattr(mn, const), "labels": list(getattr(mn, p + "_LABELS")), "help": getattr(mn, p + "_HELP"),
              "buckets": list(getattr(mn, p + "_BUCKETS", ()))} for key, (const, p) in pairs.items()}
-print(json.dumps({"metrics": out, "series": list(mn.SERIES_NAMES)}))`, JSON.stringify(PYTHON_NAMES)], { cwd: WORKLOAD, encoding: "utf8", timeout: 60_000 });
+print(json.dumps({"metrics": out, "series": list(mn.SERIES_NAMES)}))`,
+                JSON.stringify(PYTHON_NAMES),
+            ],
+            { cwd: WORKLOAD, encoding: "utf8", timeout: 60_000 },
+        );
         assert.equal(dump.status, 0, dump.stderr);
         const python = JSON.parse(dump.stdout) as {
             metrics: Record<string, { name: string; labels: string[]; help: string; buckets: number[] }>;
             series: string[];
         };
         const serverMetrics = (Object.keys(METRICS) as MetricKey[]).filter((k) => METRICS[k].source === "model-server");
-        assert.deepEqual([...serverMetrics].sort(), Object.keys(PYTHON_NAMES).sort(), "every model-server metric of the contract has a Python constant");
+        assert.deepEqual(
+            [...serverMetrics].sort(),
+            Object.keys(PYTHON_NAMES).sort(),
+            "every model-server metric of the contract has a Python constant",
+        );
         const expectedSeries: string[] = [];
         for (const key of serverMetrics) {
             const spec = METRICS[key];
@@ -76,7 +103,9 @@ print(json.dumps({"metrics": out, "series": list(mn.SERIES_NAMES)}))`, JSON.stri
             assert.deepEqual(py.labels, [...spec.labels], `${key}: labels`);
             assert.equal(py.help, spec.help, `${key}: help`);
             assert.deepEqual(py.buckets, "buckets" in spec ? [...spec.buckets] : [], `${key}: buckets`);
-            expectedSeries.push(...(spec.type === "histogram" ? ["_bucket", "_sum", "_count"].map((s) => spec.name + s) : [spec.name]));
+            expectedSeries.push(
+                ...(spec.type === "histogram" ? ["_bucket", "_sum", "_count"].map((s) => spec.name + s) : [spec.name]),
+            );
         }
         assert.deepEqual([...python.series].sort(), expectedSeries.sort());
     });

@@ -2,7 +2,18 @@
 import { isRecord } from "./resources";
 
 /** Tags that move: an image under one of them changes without any change to the program. */
-export const FLOATING_TAGS: readonly string[] = ["latest", "main", "master", "stable", "edge", "nightly", "dev", "develop", "head", "canary"];
+export const FLOATING_TAGS: readonly string[] = [
+    "latest",
+    "main",
+    "master",
+    "stable",
+    "edge",
+    "nightly",
+    "dev",
+    "develop",
+    "head",
+    "canary",
+];
 
 /**
  * Why an image reference is not pinned, or undefined when it is: a digest (`@sha256:...`) or a tag that is not

@@ -35,7 +35,14 @@ export interface PodSpecView {
     readonly scheduling: Scheduling | undefined;
 }
 
-const CONTROLLERS = new Set(["apps:Deployment", "apps:StatefulSet", "apps:DaemonSet", "apps:ReplicaSet", ":ReplicationController", "batch:Job"]);
+const CONTROLLERS = new Set([
+    "apps:Deployment",
+    "apps:StatefulSet",
+    "apps:DaemonSet",
+    "apps:ReplicaSet",
+    ":ReplicationController",
+    "batch:Job",
+]);
 
 function resourcesOf(r: unknown): { requests: Record<string, unknown>; limits: Record<string, unknown> } {
     const res = isRecord(r) ? r : {};
@@ -63,23 +70,29 @@ function schedulingOf(spec: Record<string, any>): Scheduling {
 
 function podSpec(kind: string, where: string, spec: unknown): PodSpecView[] {
     if (!isRecord(spec)) return [];
-    return [{
-        where,
-        kind,
-        containers: [
-            ...asArray(spec.initContainers).map((c) => container("initContainer", c)),
-            ...asArray(spec.containers).map((c) => container("container", c)),
-            ...asArray(spec.ephemeralContainers).map((c) => container("ephemeralContainer", c)),
-        ],
-        scheduling: schedulingOf(spec),
-    }];
+    return [
+        {
+            where,
+            kind,
+            containers: [
+                ...asArray(spec.initContainers).map((c) => container("initContainer", c)),
+                ...asArray(spec.containers).map((c) => container("container", c)),
+                ...asArray(spec.ephemeralContainers).map((c) => container("ephemeralContainer", c)),
+            ],
+            scheduling: schedulingOf(spec),
+        },
+    ];
 }
 
 /** Tekton step or sidecar: `computeResources` (v1) or `resources` (v1beta1), over the Task's `stepTemplate`. */
 function tektonContainer(role: "step" | "sidecar", c: any, template: any): ContainerView {
     const own = resourcesOf(c?.computeResources ?? c?.resources);
-    const base = role === "step" ? resourcesOf(template?.computeResources ?? template?.resources) : { requests: {}, limits: {} };
-    const sc = { ...(role === "step" && isRecord(template?.securityContext) ? template.securityContext : {}), ...(isRecord(c?.securityContext) ? c.securityContext : {}) };
+    const base =
+        role === "step" ? resourcesOf(template?.computeResources ?? template?.resources) : { requests: {}, limits: {} };
+    const sc = {
+        ...(role === "step" && isRecord(template?.securityContext) ? template.securityContext : {}),
+        ...(isRecord(c?.securityContext) ? c.securityContext : {}),
+    };
     return {
         role,
         name: String(c?.name ?? "?"),
@@ -93,15 +106,17 @@ function tektonContainer(role: "step" | "sidecar", c: any, template: any): Conta
 
 function taskSpec(kind: string, where: string, spec: unknown, scheduling: Scheduling | undefined): PodSpecView[] {
     if (!isRecord(spec)) return [];
-    return [{
-        where,
-        kind,
-        containers: [
-            ...asArray(spec.steps).map((s) => tektonContainer("step", s, spec.stepTemplate)),
-            ...asArray(spec.sidecars).map((s) => tektonContainer("sidecar", s, spec.stepTemplate)),
-        ],
-        scheduling,
-    }];
+    return [
+        {
+            where,
+            kind,
+            containers: [
+                ...asArray(spec.steps).map((s) => tektonContainer("step", s, spec.stepTemplate)),
+                ...asArray(spec.sidecars).map((s) => tektonContainer("sidecar", s, spec.stepTemplate)),
+            ],
+            scheduling,
+        },
+    ];
 }
 
 function podTemplateScheduling(podTemplate: unknown): Scheduling | undefined {
@@ -109,11 +124,20 @@ function podTemplateScheduling(podTemplate: unknown): Scheduling | undefined {
 }
 
 /** Embedded task specs of a pipeline spec; `scheduling` gives each pipeline task's placement (run objects only). */
-function pipelineSpec(kind: string, where: string, spec: unknown, scheduling: (task: string) => Scheduling | undefined): PodSpecView[] {
+function pipelineSpec(
+    kind: string,
+    where: string,
+    spec: unknown,
+    scheduling: (task: string) => Scheduling | undefined,
+): PodSpecView[] {
     if (!isRecord(spec)) return [];
     const out: PodSpecView[] = [];
     for (const list of ["tasks", "finally"] as const) {
-        asArray(spec[list]).forEach((t, i) => out.push(...taskSpec(kind, `${where}.${list}[${i}].taskSpec`, t?.taskSpec, scheduling(String(t?.name ?? "")))));
+        asArray(spec[list]).forEach((t, i) =>
+            out.push(
+                ...taskSpec(kind, `${where}.${list}[${i}].taskSpec`, t?.taskSpec, scheduling(String(t?.name ?? ""))),
+            ),
+        );
     }
     return out;
 }
@@ -127,22 +151,39 @@ export function podSpecsOf(type: string, props: Record<string, any>): PodSpecVie
     if (key === ":Pod") return podSpec(k.kind, "spec", props.spec);
     if (CONTROLLERS.has(key)) return podSpec(k.kind, "spec.template.spec", spec.template?.spec);
     if (key === ":PodTemplate") return podSpec(k.kind, "template.spec", props.template?.spec);
-    if (key === "batch:CronJob") return podSpec(k.kind, "spec.jobTemplate.spec.template.spec", spec.jobTemplate?.spec?.template?.spec);
+    if (key === "batch:CronJob")
+        return podSpec(k.kind, "spec.jobTemplate.spec.template.spec", spec.jobTemplate?.spec?.template?.spec);
     if (key === "tekton.dev:Task" || key === "tekton.dev:ClusterTask") return taskSpec(k.kind, "spec", spec, undefined);
     if (key === "tekton.dev:Pipeline") return pipelineSpec(k.kind, "spec", spec, () => undefined);
-    if (key === "tekton.dev:TaskRun") return taskSpec(k.kind, "spec.taskSpec", spec.taskSpec, podTemplateScheduling(spec.podTemplate) ?? schedulingOf({}));
+    if (key === "tekton.dev:TaskRun")
+        return taskSpec(
+            k.kind,
+            "spec.taskSpec",
+            spec.taskSpec,
+            podTemplateScheduling(spec.podTemplate) ?? schedulingOf({}),
+        );
     if (key === "tekton.dev:PipelineRun") {
         const common = spec.taskRunTemplate?.podTemplate ?? spec.podTemplate;
-        const perTask = new Map<string, unknown>(asArray(spec.taskRunSpecs).map((s) => [String(s?.pipelineTaskName), s?.podTemplate]));
-        return pipelineSpec(k.kind, "spec.pipelineSpec", spec.pipelineSpec, (task) => podTemplateScheduling(perTask.get(task) ?? common) ?? schedulingOf({}));
+        const perTask = new Map<string, unknown>(
+            asArray(spec.taskRunSpecs).map((s) => [String(s?.pipelineTaskName), s?.podTemplate]),
+        );
+        return pipelineSpec(
+            k.kind,
+            "spec.pipelineSpec",
+            spec.pipelineSpec,
+            (task) => podTemplateScheduling(perTask.get(task) ?? common) ?? schedulingOf({}),
+        );
     }
     if (key === "triggers.tekton.dev:TriggerTemplate") {
         return asArray(spec.resourcetemplates).flatMap((t, i) =>
             isRecord(t) && typeof t.apiVersion === "string" && typeof t.kind === "string"
-                ? podSpecsOf(`kubernetes:${t.apiVersion.includes("/") ? t.apiVersion : `core/${t.apiVersion}`}:${t.kind}`, t).map((v) => ({
-                    ...v,
-                    where: `spec.resourcetemplates[${i}].${v.where}`,
-                }))
+                ? podSpecsOf(
+                      `kubernetes:${t.apiVersion.includes("/") ? t.apiVersion : `core/${t.apiVersion}`}:${t.kind}`,
+                      t,
+                  ).map((v) => ({
+                      ...v,
+                      where: `spec.resourcetemplates[${i}].${v.where}`,
+                  }))
                 : [],
         );
     }

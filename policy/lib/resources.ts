@@ -31,8 +31,15 @@ export function isProduction(urn: string, config: { productionStacks?: string[] 
 }
 
 /** Resources of the given types whose `property` input depends on `target` (e.g. the versioning of a bucket). */
-export function configuredBy(resources: readonly PolicyResource[], target: PolicyResource, types: readonly string[], property: string): PolicyResource[] {
-    return resources.filter((r) => types.includes(r.type) && (r.propertyDependencies[property] ?? []).some((d) => d.urn === target.urn));
+export function configuredBy(
+    resources: readonly PolicyResource[],
+    target: PolicyResource,
+    types: readonly string[],
+    property: string,
+): PolicyResource[] {
+    return resources.filter(
+        (r) => types.includes(r.type) && (r.propertyDependencies[property] ?? []).some((d) => d.urn === target.urn),
+    );
 }
 
 /** Plain-object check for values read from resource properties. */
@@ -63,7 +70,11 @@ export function objectRef(props: Record<string, any>): string {
 }
 
 /** Helm release types whose `values` and chart `version` the policies read. */
-export const HELM_RELEASE_TYPES: readonly string[] = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"];
+export const HELM_RELEASE_TYPES: readonly string[] = [
+    "kubernetes:helm.sh/v3:Release",
+    "kubernetes:helm.sh/v3:Chart",
+    "kubernetes:helm.sh/v4:Chart",
+];
 
 /** Chart name of a Helm release or chart resource (the last path segment of an OCI reference). */
 export function chartName(props: Record<string, any>): string {

@@ -11,12 +11,80 @@
 import { isRecord } from "./resources";
 
 /** Key names (case and separators ignored) that are credentials even though they end in "key". */
-const CREDENTIAL_KEYS = ["apikey", "accesskey", "secretkey", "privatekey", "secretaccesskey", "accesskeyid", "signingkey", "sessionkey", "encryptionkey", "sshkey", "authkey", "masterkey", "accountkey", "sharedkey"];
-const CREDENTIAL_WORDS = ["password", "passwd", "passphrase", "secret", "token", "credential", "apikey", "accesskey", "privatekey", "clientsecret"];
+const CREDENTIAL_KEYS = [
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "secretaccesskey",
+    "accesskeyid",
+    "signingkey",
+    "sessionkey",
+    "encryptionkey",
+    "sshkey",
+    "authkey",
+    "masterkey",
+    "accountkey",
+    "sharedkey",
+];
+const CREDENTIAL_WORDS = [
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "clientsecret",
+];
 /** Endings of keys that name where a credential is (a Secret, a key inside it, a file) or describe it, not the credential. */
-const REFERENCE_ENDINGS = ["name", "names", "ref", "file", "path", "dir", "mount", "enabled", "enable", "length", "ttl", "seconds", "minutes", "days", "expiry", "expiration", "duration", "version", "audience", "type", "url", "uri", "endpoint", "header", "namespace", "selector", "template", "policy", "provider", "id"];
+const REFERENCE_ENDINGS = [
+    "name",
+    "names",
+    "ref",
+    "file",
+    "path",
+    "dir",
+    "mount",
+    "enabled",
+    "enable",
+    "length",
+    "ttl",
+    "seconds",
+    "minutes",
+    "days",
+    "expiry",
+    "expiration",
+    "duration",
+    "version",
+    "audience",
+    "type",
+    "url",
+    "uri",
+    "endpoint",
+    "header",
+    "namespace",
+    "selector",
+    "template",
+    "policy",
+    "provider",
+    "id",
+];
 /** `<word>Key` names the key inside a Secret holding the value (e.g. Grafana's `passwordKey`). */
-const REFERENCE_KEY_PREFIXES = ["password", "passwd", "token", "user", "username", "cert", "ca", "tls", "secret", "admin"];
+const REFERENCE_KEY_PREFIXES = [
+    "password",
+    "passwd",
+    "token",
+    "user",
+    "username",
+    "cert",
+    "ca",
+    "tls",
+    "secret",
+    "admin",
+];
 
 function normalise(key: string): string {
     return key.toLowerCase().replace(/[^a-z0-9]/g, "");
@@ -42,9 +110,15 @@ const SECRET_PATTERNS: readonly { readonly name: string; readonly re: RegExp }[]
     { name: "a URL with a password", re: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"']+:[^\s@/"'$]+@/i },
     { name: "a storage account key", re: /\bAccountKey=[A-Za-z0-9+/]{20,}={0,2}/ },
     { name: "a shared access signature", re: /[?&]sig=[A-Za-z0-9%+/]{20,}/ },
-    { name: "a kubeconfig with static credentials", re: /\b(client-key-data|client-certificate-data)\b|\btoken["']?:\s*["']?[A-Za-z0-9._-]{20,}/ },
+    {
+        name: "a kubeconfig with static credentials",
+        re: /\b(client-key-data|client-certificate-data)\b|\btoken["']?:\s*["']?[A-Za-z0-9._-]{20,}/,
+    },
     // A literal: quoted, or a bare word ending the statement (not an expression such as page.get("...") or $VAR).
-    { name: "an assignment of a password or token", re: /(?<![A-Za-z0-9])(password|passwd|pwd|secret|token|api[_-]?key)["']?\s*[=:]\s*(["'](?!\$|\{\{|<)[^"'\s]{8,}["']|(?!\$|\{\{|<)[\w\-+/=!@#%^&*~.]{8,}(?=$|[\s,;]))/im },
+    {
+        name: "an assignment of a password or token",
+        re: /(?<![A-Za-z0-9])(password|passwd|pwd|secret|token|api[_-]?key)["']?\s*[=:]\s*(["'](?!\$|\{\{|<)[^"'\s]{8,}["']|(?!\$|\{\{|<)[\w\-+/=!@#%^&*~.]{8,}(?=$|[\s,;]))/im,
+    },
 ];
 
 /** The kind of credential a string looks like, or undefined. */
@@ -79,7 +153,10 @@ export function secretsIn(value: unknown, path: string): SecretFinding[] {
             return;
         }
         if (key !== undefined && isCredentialKey(key) && isLiteral(v)) {
-            out.push({ path: p, reason: `"${key}" names a credential and holds a literal value; reference a Secret instead` });
+            out.push({
+                path: p,
+                reason: `"${key}" names a credential and holds a literal value; reference a Secret instead`,
+            });
             return;
         }
         const looks = secretLookingValue(v);
@@ -95,7 +172,10 @@ export function secretEnv(env: readonly any[]): SecretFinding[] {
     env.forEach((e, i) => {
         if (!isRecord(e) || typeof e.name !== "string") return;
         if (isCredentialKey(e.name) && isLiteral(e.value)) {
-            out.push({ path: `env[${i}]`, reason: `${e.name} is a credential given as a literal value; use valueFrom.secretKeyRef` });
+            out.push({
+                path: `env[${i}]`,
+                reason: `${e.name} is a credential given as a literal value; use valueFrom.secretKeyRef`,
+            });
             return;
         }
         const looks = secretLookingValue(e.value);

@@ -7,7 +7,12 @@
  * component with the program's inputs and never runs the component's code, so both forms are read; a component
  * without inputs is left to its child.
  */
-import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type {
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 import { asArray, configuredBy, isProduction, isRecord, PRODUCTION_CONFIG_SCHEMA } from "../lib/resources";
 
 export const EKS_COMPONENT = "eks:index:Cluster";
@@ -39,17 +44,33 @@ function clusterSettings(type: string, props: Record<string, any>): ClusterSetti
             // `in`, not a read: a key created in the same update is unknown during preview, yet named.
             secretsEncryption: "encryptionConfigKeyArn" in props,
             logTypes: asArray(props.enabledClusterLogTypes).map(String),
-            publicCidrs: publicAccess ? (props.publicAccessCidrs === undefined ? ["0.0.0.0/0"] : asArray(props.publicAccessCidrs).map(String)) : undefined,
+            publicCidrs: publicAccess
+                ? props.publicAccessCidrs === undefined
+                    ? ["0.0.0.0/0"]
+                    : asArray(props.publicAccessCidrs).map(String)
+                : undefined,
         };
     }
     if (type === EKS_CLUSTER) {
-        const enc = asArray(props.encryptionConfig ? (Array.isArray(props.encryptionConfig) ? props.encryptionConfig : [props.encryptionConfig]) : []);
+        const enc = asArray(
+            props.encryptionConfig
+                ? Array.isArray(props.encryptionConfig)
+                    ? props.encryptionConfig
+                    : [props.encryptionConfig]
+                : [],
+        );
         const vpc = isRecord(props.vpcConfig) ? props.vpcConfig : {};
         const publicAccess = vpc.endpointPublicAccess ?? true;
         return {
-            secretsEncryption: enc.some((e) => asArray(e?.resources).includes("secrets") && isRecord(e?.provider) && "keyArn" in e.provider),
+            secretsEncryption: enc.some(
+                (e) => asArray(e?.resources).includes("secrets") && isRecord(e?.provider) && "keyArn" in e.provider,
+            ),
             logTypes: asArray(props.enabledClusterLogTypes).map(String),
-            publicCidrs: publicAccess ? (vpc.publicAccessCidrs === undefined ? ["0.0.0.0/0"] : asArray(vpc.publicAccessCidrs).map(String)) : undefined,
+            publicCidrs: publicAccess
+                ? vpc.publicAccessCidrs === undefined
+                    ? ["0.0.0.0/0"]
+                    : asArray(vpc.publicAccessCidrs).map(String)
+                : undefined,
         };
     }
     if (type === AKS_CLUSTER) {
@@ -58,7 +79,12 @@ function clusterSettings(type: string, props: Record<string, any>): ClusterSetti
         return {
             secretsEncryption: isRecord(kms) && kms.enabled === true && "keyId" in kms,
             logTypes: undefined,
-            publicCidrs: api.enablePrivateCluster === true ? undefined : (api.authorizedIPRanges === undefined ? ["0.0.0.0/0"] : asArray(api.authorizedIPRanges).map(String)),
+            publicCidrs:
+                api.enablePrivateCluster === true
+                    ? undefined
+                    : api.authorizedIPRanges === undefined
+                      ? ["0.0.0.0/0"]
+                      : asArray(api.authorizedIPRanges).map(String),
         };
     }
     return undefined;
@@ -73,12 +99,15 @@ function settingsOrSkip(args: ResourceValidationArgs): ClusterSettings | undefin
 
 export const clusterSecretsEncryption: ResourceValidationPolicy = {
     name: "cluster-secrets-encryption",
-    description: "Kubernetes Secrets are envelope-encrypted with a customer-managed key (EKS encryptionConfig on secrets; AKS Key Vault KMS).",
+    description:
+        "Kubernetes Secrets are envelope-encrypted with a customer-managed key (EKS encryptionConfig on secrets; AKS Key Vault KMS).",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         const s = settingsOrSkip(args);
         if (s && !s.secretsEncryption) {
-            reportViolation(`${args.type} ${args.name} does not encrypt Kubernetes Secrets with a customer-managed key (EKS: encryptionConfigKeyArn / encryptionConfig for "secrets"; AKS: securityProfile.azureKeyVaultKms).`);
+            reportViolation(
+                `${args.type} ${args.name} does not encrypt Kubernetes Secrets with a customer-managed key (EKS: encryptionConfigKeyArn / encryptionConfig for "secrets"; AKS: securityProfile.azureKeyVaultKms).`,
+            );
         }
     },
 };
@@ -92,20 +121,30 @@ function descendsFrom(r: PolicyResource, ancestor: PolicyResource): boolean {
 /** Audit logs: EKS sends the "audit" control-plane log; AKS has a diagnostic setting that keeps kube-audit. */
 function auditProblem(cluster: PolicyResource, resources: readonly PolicyResource[]): string | undefined {
     // After deployment a component's properties are its outputs, not its inputs: judge the cluster it created.
-    if (cluster.type === EKS_COMPONENT && resources.some((r) => r.type === EKS_CLUSTER && descendsFrom(r, cluster))) return undefined;
+    if (cluster.type === EKS_COMPONENT && resources.some((r) => r.type === EKS_CLUSTER && descendsFrom(r, cluster)))
+        return undefined;
     const s = clusterSettings(cluster.type, cluster.props);
     if (!s) return undefined;
     if (cluster.type === AKS_CLUSTER) {
         const settings = configuredBy(resources, cluster, AZURE_DIAGNOSTIC_SETTING, "resourceUri");
-        const keeps = settings.some((d) => asArray(d.props.logs).some((l) => l?.enabled === true && (AKS_AUDIT_CATEGORIES.includes(l.category) || AKS_AUDIT_GROUPS.includes(l.categoryGroup))));
+        const keeps = settings.some((d) =>
+            asArray(d.props.logs).some(
+                (l) =>
+                    l?.enabled === true &&
+                    (AKS_AUDIT_CATEGORIES.includes(l.category) || AKS_AUDIT_GROUPS.includes(l.categoryGroup)),
+            ),
+        );
         return keeps ? undefined : "has no diagnostic setting that keeps the kube-audit logs";
     }
-    return s.logTypes?.includes("audit") ? undefined : `does not send the "audit" control-plane log (enabledClusterLogTypes: ${JSON.stringify(s.logTypes ?? [])})`;
+    return s.logTypes?.includes("audit")
+        ? undefined
+        : `does not send the "audit" control-plane log (enabledClusterLogTypes: ${JSON.stringify(s.logTypes ?? [])})`;
 }
 
 export const clusterAuditLogging: StackValidationPolicy = {
     name: "cluster-audit-logging",
-    description: "Kubernetes API audit logs are kept: EKS enables the audit control-plane log; AKS has a diagnostic setting for kube-audit.",
+    description:
+        "Kubernetes API audit logs are kept: EKS enables the audit control-plane log; AKS has a diagnostic setting for kube-audit.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         for (const r of args.resources) {
@@ -118,7 +157,8 @@ export const clusterAuditLogging: StackValidationPolicy = {
 
 export const clusterEndpointRestrictedInProduction: ResourceValidationPolicy = {
     name: "cluster-endpoint-restricted-in-production",
-    description: "In production stacks the Kubernetes API is private, or public only to listed address ranges, never to 0.0.0.0/0.",
+    description:
+        "In production stacks the Kubernetes API is private, or public only to listed address ranges, never to 0.0.0.0/0.",
     enforcementLevel: "mandatory",
     configSchema: PRODUCTION_CONFIG_SCHEMA,
     validateResource: (args, reportViolation) => {
@@ -126,7 +166,9 @@ export const clusterEndpointRestrictedInProduction: ResourceValidationPolicy = {
         if (!s || !isProduction(args.urn, args.getConfig<{ productionStacks?: string[] }>())) return;
         if (s.publicCidrs === undefined) return;
         if (s.publicCidrs.length === 0 || s.publicCidrs.some((c) => OPEN_CIDRS.includes(c))) {
-            reportViolation(`${args.type} ${args.name} exposes the Kubernetes API to the whole internet in a production stack (${JSON.stringify(s.publicCidrs)}); make it private or list your address ranges (cluster.publicAccessCidrs).`);
+            reportViolation(
+                `${args.type} ${args.name} exposes the Kubernetes API to the whole internet in a production stack (${JSON.stringify(s.publicCidrs)}); make it private or list your address ranges (cluster.publicAccessCidrs).`,
+            );
         }
     },
 };

@@ -8,7 +8,12 @@ import { MODEL_LABEL_KEYS } from "../../components/k8s/constants";
 import { asArray, isRecord, kubernetesKind } from "../lib/resources";
 
 /** Resource names the quota must cap, as alternatives (`requests.cpu` or the `cpu` shorthand). */
-const QUOTA_KEYS: readonly (readonly string[])[] = [["requests.cpu", "cpu"], ["requests.memory", "memory"], ["requests.nvidia.com/gpu"], ["pods"]];
+const QUOTA_KEYS: readonly (readonly string[])[] = [
+    ["requests.cpu", "cpu"],
+    ["requests.memory", "memory"],
+    ["requests.nvidia.com/gpu"],
+    ["pods"],
+];
 const PSA_ENFORCE = "pod-security.kubernetes.io/enforce";
 
 interface ModelNamespace {
@@ -23,7 +28,12 @@ function kindOf(r: PolicyResource): string | undefined {
 
 function modelNamespaces(resources: readonly PolicyResource[]): ModelNamespace[] {
     return resources
-        .filter((r) => kindOf(r) === "Namespace" && isRecord(r.props.metadata?.labels) && MODEL_LABEL_KEYS.model in r.props.metadata.labels)
+        .filter(
+            (r) =>
+                kindOf(r) === "Namespace" &&
+                isRecord(r.props.metadata?.labels) &&
+                MODEL_LABEL_KEYS.model in r.props.metadata.labels,
+        )
         .map((r) => ({ name: String(r.props.metadata.name), resource: r }));
 }
 
@@ -49,7 +59,11 @@ export function isGpuResourceName(name: string): boolean {
     return /(^|\/)gpu$/.test(name) || /\.com\/gpu/.test(name);
 }
 
-function namespacePolicy(name: string, description: string, check: (ns: ModelNamespace, objectsIn: ObjectIndex) => string[]): StackValidationPolicy {
+function namespacePolicy(
+    name: string,
+    description: string,
+    check: (ns: ModelNamespace, objectsIn: ObjectIndex) => string[],
+): StackValidationPolicy {
     return {
         name,
         description,
@@ -57,7 +71,8 @@ function namespacePolicy(name: string, description: string, check: (ns: ModelNam
         validateStack: (args, reportViolation: ReportViolation) => {
             const objectsIn = indexObjects(args.resources);
             for (const ns of modelNamespaces(args.resources)) {
-                for (const problem of check(ns, objectsIn)) reportViolation(`model-version namespace ${ns.name}: ${problem}`, ns.resource.urn);
+                for (const problem of check(ns, objectsIn))
+                    reportViolation(`model-version namespace ${ns.name}: ${problem}`, ns.resource.urn);
             }
         },
     };
@@ -69,7 +84,10 @@ export const modelNamespaceQuota = namespacePolicy(
     (ns, objectsIn) => {
         const quotas = objectsIn("ResourceQuota", ns.name);
         if (quotas.length === 0) return ["has no ResourceQuota"];
-        const hard = Object.assign({}, ...quotas.map((q) => (isRecord(q.props.spec?.hard) ? q.props.spec.hard : {}))) as Record<string, unknown>;
+        const hard = Object.assign(
+            {},
+            ...quotas.map((q) => (isRecord(q.props.spec?.hard) ? q.props.spec.hard : {})),
+        ) as Record<string, unknown>;
         const missing = QUOTA_KEYS.filter((alternatives) => !alternatives.some((k) => k in hard)).map((a) => a[0]);
         return missing.length > 0 ? [`its ResourceQuota does not cap ${missing.join(", ")}`] : [];
     },
@@ -82,12 +100,21 @@ export const modelNamespaceLimitRange = namespacePolicy(
         const ranges = objectsIn("LimitRange", ns.name);
         const problems: string[] = [];
         const items = ranges.flatMap((r) => asArray(r.props.spec?.limits).map((item) => ({ range: r, item })));
-        const defaults = items.some(({ item }) => item?.type === "Container" && isRecord(item.defaultRequest) && "cpu" in item.defaultRequest && "memory" in item.defaultRequest);
+        const defaults = items.some(
+            ({ item }) =>
+                item?.type === "Container" &&
+                isRecord(item.defaultRequest) &&
+                "cpu" in item.defaultRequest &&
+                "memory" in item.defaultRequest,
+        );
         if (!defaults) problems.push("has no LimitRange giving containers default CPU and memory requests");
         for (const { range, item } of items) {
             for (const field of ["default", "defaultRequest", "max", "min", "maxLimitRequestRatio"]) {
                 const gpus = isRecord(item?.[field]) ? Object.keys(item[field]).filter(isGpuResourceName) : [];
-                if (gpus.length > 0) problems.push(`LimitRange ${range.props.metadata?.name ?? range.name} sets ${field} for ${gpus.join(", ")}`);
+                if (gpus.length > 0)
+                    problems.push(
+                        `LimitRange ${range.props.metadata?.name ?? range.name} sets ${field} for ${gpus.join(", ")}`,
+                    );
             }
         }
         return problems;
@@ -98,7 +125,10 @@ export const modelNamespaceLimitRange = namespacePolicy(
 function deniesAll(policy: PolicyResource, direction: "Ingress" | "Egress"): boolean {
     const spec = isRecord(policy.props.spec) ? policy.props.spec : {};
     const selector = isRecord(spec.podSelector) ? spec.podSelector : undefined;
-    const selectsAll = selector !== undefined && Object.keys(selector.matchLabels ?? {}).length === 0 && asArray(selector.matchExpressions).length === 0;
+    const selectsAll =
+        selector !== undefined &&
+        Object.keys(selector.matchLabels ?? {}).length === 0 &&
+        asArray(selector.matchExpressions).length === 0;
     const rules = asArray(direction === "Ingress" ? spec.ingress : spec.egress);
     return selectsAll && asArray(spec.policyTypes).includes(direction) && rules.length === 0;
 }
@@ -110,7 +140,10 @@ export const modelNamespaceDefaultDeny = namespacePolicy(
         const policies = objectsIn("NetworkPolicy", ns.name);
         return (["Ingress", "Egress"] as const)
             .filter((dir) => !policies.some((p) => deniesAll(p, dir)))
-            .map((dir) => `has no default-deny ${dir.toLowerCase()} NetworkPolicy (podSelector {}, policyTypes [${dir}], no rules)`);
+            .map(
+                (dir) =>
+                    `has no default-deny ${dir.toLowerCase()} NetworkPolicy (podSelector {}, policyTypes [${dir}], no rules)`,
+            );
     },
 );
 
@@ -119,8 +152,15 @@ export const modelNamespacePsaRestricted = namespacePolicy(
     "Every model-version namespace enforces Pod Security Admission level restricted.",
     (ns) => {
         const level = ns.resource.props.metadata?.labels?.[PSA_ENFORCE];
-        return level === "restricted" ? [] : [`enforces Pod Security level ${level ?? "none"} (label ${PSA_ENFORCE}: restricted)`];
+        return level === "restricted"
+            ? []
+            : [`enforces Pod Security level ${level ?? "none"} (label ${PSA_ENFORCE}: restricted)`];
     },
 );
 
-export const modelNamespacePolicies = [modelNamespaceQuota, modelNamespaceLimitRange, modelNamespaceDefaultDeny, modelNamespacePsaRestricted];
+export const modelNamespacePolicies = [
+    modelNamespaceQuota,
+    modelNamespaceLimitRange,
+    modelNamespaceDefaultDeny,
+    modelNamespacePsaRestricted,
+];

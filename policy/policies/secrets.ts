@@ -25,23 +25,37 @@ function findings(r: PolicyResource): SecretFinding[] {
         const declared = new Set<string>(SECRET_OUTPUT_KEYS);
         return Object.entries(r.props).flatMap(([key, value]): SecretFinding[] => {
             if (declared.has(key) || value === null || value === undefined) return [];
-            if (isCredentialKey(key)) return [{ path: `outputs.${key}`, reason: "names a credential but is not a declared secret output (infra/outputs.ts SECRET_OUTPUT_KEYS)" }];
+            if (isCredentialKey(key))
+                return [
+                    {
+                        path: `outputs.${key}`,
+                        reason: "names a credential but is not a declared secret output (infra/outputs.ts SECRET_OUTPUT_KEYS)",
+                    },
+                ];
             const looks = secretLookingValue(typeof value === "string" ? value : JSON.stringify(value));
             return looks ? [{ path: `outputs.${key}`, reason: `holds what looks like ${looks}` }] : [];
         });
     }
     return podSpecsOf(r.type, r.props).flatMap((v) =>
-        v.containers.flatMap((c) => secretEnv(c.env).map((f) => ({ path: `${v.where} ${c.role} ${c.name} ${f.path}`, reason: f.reason }))),
+        v.containers.flatMap((c) =>
+            secretEnv(c.env).map((f) => ({ path: `${v.where} ${c.role} ${c.name} ${f.path}`, reason: f.reason })),
+        ),
     );
 }
 
 export const noPlaintextSecrets: StackValidationPolicy = {
     name: "no-plaintext-secrets",
-    description: "No credential in plain text: not in ConfigMaps, Helm values or literal container environment variables (reference a Secret), nor in stack outputs not declared secret.",
+    description:
+        "No credential in plain text: not in ConfigMaps, Helm values or literal container environment variables (reference a Secret), nor in stack outputs not declared secret.",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         for (const r of args.resources) {
-            const what = r.type === STACK_TYPE ? "stack outputs" : isRecord(r.props.metadata) ? `${r.type} ${objectRef(r.props)}` : `${r.type} ${r.name}`;
+            const what =
+                r.type === STACK_TYPE
+                    ? "stack outputs"
+                    : isRecord(r.props.metadata)
+                      ? `${r.type} ${objectRef(r.props)}`
+                      : `${r.type} ${r.name}`;
             for (const f of findings(r)) reportViolation(`${what}: ${f.path} ${f.reason}.`, r.urn);
         }
     },

@@ -30,7 +30,14 @@ export const STATEFUL_TYPES: readonly string[] = [
 const KEY_TYPES: readonly string[] = ["aws:kms/key:Key", "azure-native:keyvault:Key"];
 
 /** Properties by which a resource configures a store (a bucket's encryption names it in `bucket`). */
-const STORE_REFERENCES: readonly string[] = ["bucket", "accountName", "repository", "registryName", "vaultName", "fileSystemId"];
+const STORE_REFERENCES: readonly string[] = [
+    "bucket",
+    "accountName",
+    "repository",
+    "registryName",
+    "vaultName",
+    "fileSystemId",
+];
 
 /**
  * Keys a store depends on: the store itself names the key, or a resource that configures the store (through one
@@ -40,7 +47,9 @@ function storeKeys(resources: readonly PolicyResource[]): Set<string> {
     const stateful = new Set(resources.filter((r) => STATEFUL_TYPES.includes(r.type)).map((r) => r.urn));
     const keys = new Set<string>();
     for (const r of resources) {
-        const configuresStore = STORE_REFERENCES.some((p) => (r.propertyDependencies[p] ?? []).some((d) => stateful.has(d.urn)));
+        const configuresStore = STORE_REFERENCES.some((p) =>
+            (r.propertyDependencies[p] ?? []).some((d) => stateful.has(d.urn)),
+        );
         if (!stateful.has(r.urn) && !configuresStore) continue;
         for (const d of Object.values(r.propertyDependencies).flat()) if (KEY_TYPES.includes(d.type)) keys.add(d.urn);
     }
@@ -49,7 +58,8 @@ function storeKeys(resources: readonly PolicyResource[]): Set<string> {
 
 export const productionStatefulProtected: StackValidationPolicy = {
     name: "production-stateful-protected",
-    description: "In production stacks every resource that holds data, and every key that encrypts a store, is protected (artifactStores.protection: protected).",
+    description:
+        "In production stacks every resource that holds data, and every key that encrypts a store, is protected (artifactStores.protection: protected).",
     enforcementLevel: "mandatory",
     configSchema: PRODUCTION_CONFIG_SCHEMA,
     validateStack: (args, reportViolation) => {
@@ -57,8 +67,13 @@ export const productionStatefulProtected: StackValidationPolicy = {
         const keys = storeKeys(args.resources);
         for (const r of args.resources) {
             if (!isProduction(r.urn, config)) continue;
-            const what = STATEFUL_TYPES.includes(r.type) ? "holds data" : keys.has(r.urn) ? "encrypts a store" : undefined;
-            if (what && !r.opts.protect) reportViolation(`${r.type} ${r.name} ${what} in a production stack but is not protected.`, r.urn);
+            const what = STATEFUL_TYPES.includes(r.type)
+                ? "holds data"
+                : keys.has(r.urn)
+                  ? "encrypts a store"
+                  : undefined;
+            if (what && !r.opts.protect)
+                reportViolation(`${r.type} ${r.name} ${what} in a production stack but is not protected.`, r.urn);
         }
     },
 };

@@ -8,7 +8,10 @@ import type { PolicyResource, ReportViolation, StackValidationPolicy } from "@pu
 import { asArray, configuredBy, isRecord } from "../lib/resources";
 
 export const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"] as const;
-const S3_SSE = ["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"];
+const S3_SSE = [
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+];
 const S3_VERSIONING = ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"];
 const S3_PUBLIC_ACCESS_BLOCK = ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"];
 const S3_ACL = ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"];
@@ -33,7 +36,8 @@ function storePolicy(name: string, description: string, checks: Partial<Record<s
             for (const r of args.resources) {
                 const check = checks[r.type];
                 if (!check) continue;
-                for (const problem of check(r, args.resources)) reportViolation(`${r.type} ${r.name}: ${problem}`, r.urn);
+                for (const problem of check(r, args.resources))
+                    reportViolation(`${r.type} ${r.name}: ${problem}`, r.urn);
             }
         },
     };
@@ -50,31 +54,52 @@ function s3Statements(policyJson: unknown): any[] {
 }
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
-const isEveryone = (principal: unknown) => principal === "*" || (isRecord(principal) && list(principal.AWS).includes("*"));
+const isEveryone = (principal: unknown) =>
+    principal === "*" || (isRecord(principal) && list(principal.AWS).includes("*"));
 
 const s3Encrypted: Check = (bucket, resources) => {
-    const inline = asArray(bucket.props.serverSideEncryptionConfiguration?.rule ? [bucket.props.serverSideEncryptionConfiguration.rule] : []);
-    const rules = [...inline, ...configuredBy(resources, bucket, S3_SSE, "bucket").flatMap((c) => asArray(c.props.rules))];
+    const inline = asArray(
+        bucket.props.serverSideEncryptionConfiguration?.rule
+            ? [bucket.props.serverSideEncryptionConfiguration.rule]
+            : [],
+    );
+    const rules = [
+        ...inline,
+        ...configuredBy(resources, bucket, S3_SSE, "bucket").flatMap((c) => asArray(c.props.rules)),
+    ];
     const kms = rules.some((r) => KMS_ALGORITHMS.includes(r?.applyServerSideEncryptionByDefault?.sseAlgorithm));
-    return kms ? [] : ["has no default encryption with a KMS key (add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms)"];
+    return kms
+        ? []
+        : [
+              "has no default encryption with a KMS key (add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms)",
+          ];
 };
 
 const s3Versioned: Check = (bucket, resources) => {
     const inline = bucket.props.versioning?.enabled === true;
-    const configured = configuredBy(resources, bucket, S3_VERSIONING, "bucket").some((v) => v.props.versioningConfiguration?.status === "Enabled");
+    const configured = configuredBy(resources, bucket, S3_VERSIONING, "bucket").some(
+        (v) => v.props.versioningConfiguration?.status === "Enabled",
+    );
     return inline || configured ? [] : ["is not versioned (add a BucketVersioning with status Enabled)"];
 };
 
 const s3NotPublic: Check = (bucket, resources) => {
     const problems: string[] = [];
     const block = configuredBy(resources, bucket, S3_PUBLIC_ACCESS_BLOCK, "bucket");
-    const full = block.some((b) => ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => b.props[k] === true));
-    if (!full) problems.push("does not block public access (add a BucketPublicAccessBlock with all four settings true)");
+    const full = block.some((b) =>
+        ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every(
+            (k) => b.props[k] === true,
+        ),
+    );
+    if (!full)
+        problems.push("does not block public access (add a BucketPublicAccessBlock with all four settings true)");
     const acls = [bucket.props.acl, ...configuredBy(resources, bucket, S3_ACL, "bucket").map((a) => a.props.acl)];
-    for (const acl of acls) if (typeof acl === "string" && PUBLIC_ACLS.includes(acl)) problems.push(`has the public ACL ${acl}`);
+    for (const acl of acls)
+        if (typeof acl === "string" && PUBLIC_ACLS.includes(acl)) problems.push(`has the public ACL ${acl}`);
     for (const p of configuredBy(resources, bucket, S3_POLICY, "bucket")) {
         for (const s of s3Statements(p.props.policy)) {
-            if (s?.Effect === "Allow" && isEveryone(s.Principal) && !s.Condition) problems.push(`bucket policy ${p.name} allows everyone (Principal "*") without a condition`);
+            if (s?.Effect === "Allow" && isEveryone(s.Principal) && !s.Condition)
+                problems.push(`bucket policy ${p.name} allows everyone (Principal "*") without a condition`);
         }
     }
     return problems;
@@ -85,13 +110,25 @@ function deniesInsecureTransport(s: any): boolean {
     const insecure = list(s?.Condition?.Bool?.["aws:SecureTransport"]).map(String).includes("false");
     const actions = list(s?.Action).map(String);
     const resources = list(s?.Resource).map(String);
-    return s?.Effect === "Deny" && isEveryone(s.Principal) && insecure && (actions.includes("s3:*") || actions.includes("*"))
-        && resources.some((r) => r.endsWith("/*")) && resources.some((r) => !r.endsWith("/*"));
+    return (
+        s?.Effect === "Deny" &&
+        isEveryone(s.Principal) &&
+        insecure &&
+        (actions.includes("s3:*") || actions.includes("*")) &&
+        resources.some((r) => r.endsWith("/*")) &&
+        resources.some((r) => !r.endsWith("/*"))
+    );
 }
 
 const s3TlsOnly: Check = (bucket, resources) => {
-    const ok = configuredBy(resources, bucket, S3_POLICY, "bucket").some((p) => s3Statements(p.props.policy).some(deniesInsecureTransport));
-    return ok ? [] : ["accepts requests without TLS (add a bucket policy denying s3:* on the bucket and its objects when aws:SecureTransport is false)"];
+    const ok = configuredBy(resources, bucket, S3_POLICY, "bucket").some((p) =>
+        s3Statements(p.props.policy).some(deniesInsecureTransport),
+    );
+    return ok
+        ? []
+        : [
+              "accepts requests without TLS (add a bucket policy denying s3:* on the bucket and its objects when aws:SecureTransport is false)",
+          ];
 };
 
 const azureEncrypted: Check = (account) => {
@@ -101,22 +138,32 @@ const azureEncrypted: Check = (account) => {
 };
 
 const azureVersioned: Check = (account, resources) => {
-    const ok = configuredBy(resources, account, AZURE_BLOB_SERVICE, "accountName").some((s) => s.props.isVersioningEnabled === true);
+    const ok = configuredBy(resources, account, AZURE_BLOB_SERVICE, "accountName").some(
+        (s) => s.props.isVersioningEnabled === true,
+    );
     return ok ? [] : ["has no blob versioning (add BlobServiceProperties with isVersioningEnabled true)"];
 };
 
 const azureAccountNotPublic: Check = (account) =>
-    account.props.allowBlobPublicAccess === false ? [] : ["does not forbid anonymous blob access (set allowBlobPublicAccess false)"];
+    account.props.allowBlobPublicAccess === false
+        ? []
+        : ["does not forbid anonymous blob access (set allowBlobPublicAccess false)"];
 
 const azureContainerNotPublic: Check = (container) => {
     const access = container.props.publicAccess;
-    return access === undefined || access === "None" ? [] : [`allows anonymous access (publicAccess ${access}); use None`];
+    return access === undefined || access === "None"
+        ? []
+        : [`allows anonymous access (publicAccess ${access}); use None`];
 };
 
 const azureTlsOnly: Check = (account) => {
     const problems: string[] = [];
-    if (account.props.enableHttpsTrafficOnly !== true) problems.push("accepts plain HTTP (set enableHttpsTrafficOnly true)");
-    if (!TLS_VERSIONS.includes(account.props.minimumTlsVersion)) problems.push(`accepts TLS older than 1.2 (minimumTlsVersion ${account.props.minimumTlsVersion ?? "unset"}; set TLS1_2)`);
+    if (account.props.enableHttpsTrafficOnly !== true)
+        problems.push("accepts plain HTTP (set enableHttpsTrafficOnly true)");
+    if (!TLS_VERSIONS.includes(account.props.minimumTlsVersion))
+        problems.push(
+            `accepts TLS older than 1.2 (minimumTlsVersion ${account.props.minimumTlsVersion ?? "unset"}; set TLS1_2)`,
+        );
     return problems;
 };
 
@@ -137,7 +184,11 @@ export const storageVersioned = storePolicy(
 export const storageNotPublic = storePolicy(
     "storage-not-public",
     "Object stores are closed to anonymous access: S3 public access fully blocked, no public ACL or open bucket policy; Azure accounts and containers forbid anonymous blob access.",
-    { ...forS3(s3NotPublic), [AZURE_STORAGE_ACCOUNT]: azureAccountNotPublic, [AZURE_BLOB_CONTAINER]: azureContainerNotPublic },
+    {
+        ...forS3(s3NotPublic),
+        [AZURE_STORAGE_ACCOUNT]: azureAccountNotPublic,
+        [AZURE_BLOB_CONTAINER]: azureContainerNotPublic,
+    },
 );
 
 export const storageTlsOnly = storePolicy(

@@ -25,7 +25,8 @@ export const DEFAULT_PRIVILEGED_DAEMONSETS: readonly string[] = [
 /** Charts whose privileged pods are system DaemonSets of that list (their values may set privileged). */
 export const DEFAULT_PRIVILEGED_CHARTS: readonly string[] = ["nvidia-device-plugin", "dcgm-exporter"];
 
-const where = (v: PodSpecView, c?: { role: string; name: string }) => `${v.kind} ${v.where}${c ? ` ${c.role} ${c.name}` : ""}`;
+const where = (v: PodSpecView, c?: { role: string; name: string }) =>
+    `${v.kind} ${v.where}${c ? ` ${c.role} ${c.name}` : ""}`;
 
 function helmValues(args: ResourceValidationArgs): Record<string, unknown> | undefined {
     return HELM_RELEASE_TYPES.includes(args.type) && isRecord(args.props.values) ? args.props.values : undefined;
@@ -33,7 +34,8 @@ function helmValues(args: ResourceValidationArgs): Record<string, unknown> | und
 
 export const imagesPinned: ResourceValidationPolicy = {
     name: "images-pinned",
-    description: "Every container image is pinned to a tag (not latest or another moving tag) or a digest, in pod specs, Tekton steps and Helm values.",
+    description:
+        "Every container image is pinned to a tag (not latest or another moving tag) or a digest, in pod specs, Tekton steps and Helm values.",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         for (const v of podSpecsOf(args.type, args.props)) {
@@ -44,18 +46,22 @@ export const imagesPinned: ResourceValidationPolicy = {
             }
         }
         const values = helmValues(args);
-        for (const p of values ? valuesImageProblems(values) : []) reportViolation(`${args.type} ${args.name}: ${p.path} ${p.reason}.`);
+        for (const p of values ? valuesImageProblems(values) : [])
+            reportViolation(`${args.type} ${args.name}: ${p.path} ${p.reason}.`);
     },
 };
 
 export const helmChartsPinned: ResourceValidationPolicy = {
     name: "helm-charts-pinned",
-    description: "Every Helm chart is installed at an exact version (the chart version pins the images it defaults to).",
+    description:
+        "Every Helm chart is installed at an exact version (the chart version pins the images it defaults to).",
     enforcementLevel: "mandatory",
     validateResource: (args, reportViolation) => {
         if (!HELM_RELEASE_TYPES.includes(args.type)) return;
         if (!isExactChartVersion(args.props.version)) {
-            reportViolation(`${args.type} ${args.name}: chart ${args.props.chart} has no exact version (version ${JSON.stringify(args.props.version ?? null)}).`);
+            reportViolation(
+                `${args.type} ${args.name}: chart ${args.props.chart} has no exact version (version ${JSON.stringify(args.props.version ?? null)}).`,
+            );
         }
     },
 };
@@ -66,7 +72,12 @@ interface PrivilegeConfig {
 }
 
 const globMatch = (pattern: string, value: string) =>
-    new RegExp(`^${pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(value);
+    new RegExp(
+        `^${pattern
+            .split("*")
+            .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+            .join(".*")}$`,
+    ).test(value);
 
 /** Why a container is privileged: privileged mode, or the capabilities that amount to it. */
 function privilegeOf(sc: Record<string, any>): string | undefined {
@@ -80,17 +91,30 @@ function privilegeOf(sc: Record<string, any>): string | undefined {
 function privilegedValuePaths(values: unknown, path = "values"): string[] {
     if (Array.isArray(values)) return values.flatMap((v, i) => privilegedValuePaths(v, `${path}[${i}]`));
     if (!isRecord(values)) return [];
-    return Object.entries(values).flatMap(([k, v]) => (k === "privileged" && v === true ? [`${path}.${k}`] : privilegedValuePaths(v, `${path}.${k}`)));
+    return Object.entries(values).flatMap(([k, v]) =>
+        k === "privileged" && v === true ? [`${path}.${k}`] : privilegedValuePaths(v, `${path}.${k}`),
+    );
 }
 
 export const noPrivilegedContainers: ResourceValidationPolicy = {
     name: "no-privileged-containers",
-    description: "No container runs privileged (or with ALL / SYS_ADMIN capabilities) except in the allowlisted system DaemonSets and their charts.",
+    description:
+        "No container runs privileged (or with ALL / SYS_ADMIN capabilities) except in the allowlisted system DaemonSets and their charts.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
-            privilegedDaemonSets: { type: "array", items: { type: "string" }, default: [...DEFAULT_PRIVILEGED_DAEMONSETS], description: "namespace/name of DaemonSets allowed privileged containers; * matches any characters." },
-            privilegedCharts: { type: "array", items: { type: "string" }, default: [...DEFAULT_PRIVILEGED_CHARTS], description: "Charts whose values may set privileged (they install those DaemonSets)." },
+            privilegedDaemonSets: {
+                type: "array",
+                items: { type: "string" },
+                default: [...DEFAULT_PRIVILEGED_DAEMONSETS],
+                description: "namespace/name of DaemonSets allowed privileged containers; * matches any characters.",
+            },
+            privilegedCharts: {
+                type: "array",
+                items: { type: "string" },
+                default: [...DEFAULT_PRIVILEGED_CHARTS],
+                description: "Charts whose values may set privileged (they install those DaemonSets).",
+            },
         },
     },
     validateResource: (args, reportViolation) => {
@@ -98,18 +122,27 @@ export const noPrivilegedContainers: ResourceValidationPolicy = {
         const daemonSets = config.privilegedDaemonSets ?? DEFAULT_PRIVILEGED_DAEMONSETS;
         const charts = config.privilegedCharts ?? DEFAULT_PRIVILEGED_CHARTS;
         const k = kubernetesKind(args.type);
-        const allowed = k?.group === "apps" && k.kind === "DaemonSet" && daemonSets.some((p) => globMatch(p, objectRef(args.props)));
+        const allowed =
+            k?.group === "apps" &&
+            k.kind === "DaemonSet" &&
+            daemonSets.some((p) => globMatch(p, objectRef(args.props)));
         if (!allowed) {
             for (const v of podSpecsOf(args.type, args.props)) {
                 for (const c of v.containers) {
                     const why = privilegeOf(c.securityContext);
-                    if (why) reportViolation(`${args.type} ${objectRef(args.props)}: ${where(v, c)} is privileged (${why}); only allowlisted system DaemonSets may be.`);
+                    if (why)
+                        reportViolation(
+                            `${args.type} ${objectRef(args.props)}: ${where(v, c)} is privileged (${why}); only allowlisted system DaemonSets may be.`,
+                        );
                 }
             }
         }
         const values = helmValues(args);
         if (values && !charts.includes(chartName(args.props))) {
-            for (const p of privilegedValuePaths(values)) reportViolation(`${args.type} ${args.name}: ${p} makes a container of chart ${args.props.chart} privileged; it is not an allowlisted system chart.`);
+            for (const p of privilegedValuePaths(values))
+                reportViolation(
+                    `${args.type} ${args.name}: ${p} makes a container of chart ${args.props.chart} privileged; it is not an allowlisted system chart.`,
+                );
         }
     },
 };
@@ -121,8 +154,13 @@ export const podResourceRequests: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         for (const v of podSpecsOf(args.type, args.props)) {
             for (const c of v.containers) {
-                const missing = ["cpu", "memory"].filter((r) => c.requests[r] === undefined || c.requests[r] === null || c.requests[r] === "");
-                if (missing.length > 0) reportViolation(`${args.type} ${objectRef(args.props)}: ${where(v, c)} has no ${missing.join(" or ")} request.`);
+                const missing = ["cpu", "memory"].filter(
+                    (r) => c.requests[r] === undefined || c.requests[r] === null || c.requests[r] === "",
+                );
+                if (missing.length > 0)
+                    reportViolation(
+                        `${args.type} ${objectRef(args.props)}: ${where(v, c)} has no ${missing.join(" or ")} request.`,
+                    );
             }
         }
     },
@@ -133,7 +171,12 @@ export function toleratesGpuTaint(t: any): boolean {
     if (!isRecord(t)) return false;
     const effectOk = t.effect === undefined || t.effect === "" || t.effect === GPU_TAINT.effect;
     if (t.operator === "Exists") return effectOk && (t.key === undefined || t.key === "" || t.key === GPU_TAINT.key);
-    return effectOk && t.key === GPU_TAINT.key && (t.operator === undefined || t.operator === "Equal") && t.value === GPU_TAINT.value;
+    return (
+        effectOk &&
+        t.key === GPU_TAINT.key &&
+        (t.operator === undefined || t.operator === "Equal") &&
+        t.value === GPU_TAINT.value
+    );
 }
 
 /** Whether a node affinity (required or preferred) asks for GPU nodes: the GPU label with In or Exists. */
@@ -143,14 +186,23 @@ function affinityWantsGpuNodes(affinity: unknown): boolean {
         ...asArray(node.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms),
         ...asArray(node.preferredDuringSchedulingIgnoredDuringExecution).map((p) => p?.preference),
     ];
-    return terms.some((t) => asArray(t?.matchExpressions).some((e) => e?.key === GPU_NODE_LABEL && (e.operator === "Exists" || (e.operator === "In" && asArray(e.values).includes("true")))));
+    return terms.some((t) =>
+        asArray(t?.matchExpressions).some(
+            (e) =>
+                e?.key === GPU_NODE_LABEL &&
+                (e.operator === "Exists" || (e.operator === "In" && asArray(e.values).includes("true"))),
+        ),
+    );
 }
 
 /** Why a pod goes to GPU nodes (it requests GPUs or selects GPU nodes), or undefined. */
 function gpuReason(v: PodSpecView, s: Scheduling): string | undefined {
-    const gpu = v.containers.flatMap((c) => [...Object.keys(c.requests), ...Object.keys(c.limits)]).find(isGpuResourceName);
+    const gpu = v.containers
+        .flatMap((c) => [...Object.keys(c.requests), ...Object.keys(c.limits)])
+        .find(isGpuResourceName);
     if (gpu) return `requests ${gpu}`;
-    if (GPU_NODE_LABEL in s.nodeSelector || affinityWantsGpuNodes(s.affinity)) return `selects GPU nodes (${GPU_NODE_LABEL})`;
+    if (GPU_NODE_LABEL in s.nodeSelector || affinityWantsGpuNodes(s.affinity))
+        return `selects GPU nodes (${GPU_NODE_LABEL})`;
     return undefined;
 }
 
@@ -160,8 +212,13 @@ function untoleratedGpuValues(values: unknown, path = "values"): string[] {
     if (!isRecord(values)) return [];
     const out: string[] = [];
     const resources = isRecord(values.resources) ? values.resources : {};
-    const gpuResources = [resources.limits, resources.requests].some((r) => isRecord(r) && Object.keys(r).some(isGpuResourceName));
-    const targetsGpu = (isRecord(values.nodeSelector) && GPU_NODE_LABEL in values.nodeSelector) || affinityWantsGpuNodes(values.affinity) || gpuResources;
+    const gpuResources = [resources.limits, resources.requests].some(
+        (r) => isRecord(r) && Object.keys(r).some(isGpuResourceName),
+    );
+    const targetsGpu =
+        (isRecord(values.nodeSelector) && GPU_NODE_LABEL in values.nodeSelector) ||
+        affinityWantsGpuNodes(values.affinity) ||
+        gpuResources;
     if (targetsGpu && !asArray(values.tolerations).some(toleratesGpuTaint)) out.push(path);
     for (const [k, v] of Object.entries(values)) out.push(...untoleratedGpuValues(v, `${path}.${k}`));
     return out;
@@ -176,14 +233,24 @@ export const gpuWorkloadsTolerateTaint: ResourceValidationPolicy = {
             if (!v.scheduling) continue; // a Tekton definition: the run's pod template carries the tolerations
             const reason = gpuReason(v, v.scheduling);
             if (reason && !v.scheduling.tolerations.some(toleratesGpuTaint)) {
-                reportViolation(`${args.type} ${objectRef(args.props)}: ${where(v)} ${reason} but does not tolerate the GPU taint ${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect}.`);
+                reportViolation(
+                    `${args.type} ${objectRef(args.props)}: ${where(v)} ${reason} but does not tolerate the GPU taint ${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect}.`,
+                );
             }
         }
         const values = helmValues(args);
         for (const p of values ? untoleratedGpuValues(values) : []) {
-            reportViolation(`${args.type} ${args.name}: ${p} places pods on GPU nodes without tolerating the GPU taint ${GPU_TAINT.key}.`);
+            reportViolation(
+                `${args.type} ${args.name}: ${p} places pods on GPU nodes without tolerating the GPU taint ${GPU_TAINT.key}.`,
+            );
         }
     },
 };
 
-export const workloadPolicies = [imagesPinned, helmChartsPinned, noPrivilegedContainers, podResourceRequests, gpuWorkloadsTolerateTaint];
+export const workloadPolicies = [
+    imagesPinned,
+    helmChartsPinned,
+    noPrivilegedContainers,
+    podResourceRequests,
+    gpuWorkloadsTolerateTaint,
+];

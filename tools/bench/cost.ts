@@ -67,11 +67,16 @@ export function quantityGiB(q: string): number {
     if (!m) throw new Error(`not a storage quantity: ${JSON.stringify(q)}`);
     const n = Number(m[1]);
     const unit = m[2];
-    const bytes = !unit ? n : unit in BINARY ? n * BINARY[unit as keyof typeof BINARY] : n * DECIMAL[unit as keyof typeof DECIMAL];
+    const bytes = !unit
+        ? n
+        : unit in BINARY
+          ? n * BINARY[unit as keyof typeof BINARY]
+          : n * DECIMAL[unit as keyof typeof DECIMAL];
     return bytes / 2 ** 30;
 }
 
-const count = (resources: readonly CostResource[], ...types: string[]) => resources.filter((r) => types.includes(r.type)).length;
+const count = (resources: readonly CostResource[], ...types: string[]) =>
+    resources.filter((r) => types.includes(r.type)).length;
 
 /** Node groups as the plan registers them (`aws:eks/nodeGroup:NodeGroup`); GPU pools carry the GPU node label. */
 export function nodePoolsOf(resources: readonly CostResource[]): NodePool[] {
@@ -105,14 +110,18 @@ export function nodePoolsOf(resources: readonly CostResource[]): NodePool[] {
 /** Load balancers the plan creates directly: AWS ELBs and Kubernetes Services of type LoadBalancer. */
 export function loadBalancersOf(resources: readonly CostResource[]): number {
     return resources.filter((r) => {
-        if (r.type === "aws:lb/loadBalancer:LoadBalancer" || r.type === "aws:alb/loadBalancer:LoadBalancer") return true;
+        if (r.type === "aws:lb/loadBalancer:LoadBalancer" || r.type === "aws:alb/loadBalancer:LoadBalancer")
+            return true;
         if (r.type !== "kubernetes:core/v1:Service") return false;
         return (r.inputs["spec"] as { type?: string } | undefined)?.type === "LoadBalancer";
     }).length;
 }
 
 /** The cost inputs of an AWS stack: counts and node groups from the plan, region and volume size from config. */
-export function costInputs(resources: readonly CostResource[], config: { aws?: { region: string }; monitoring: { storageSize: string } }): CostInputs {
+export function costInputs(
+    resources: readonly CostResource[],
+    config: { aws?: { region: string }; monitoring: { storageSize: string } },
+): CostInputs {
     if (!config.aws) throw new Error("no aws.region in the config: only AWS stacks have a price table");
     return {
         region: config.aws.region,
@@ -128,14 +137,24 @@ export function costInputs(resources: readonly CostResource[], config: { aws?: {
 
 export function regionPrices(region: string): RegionPrices {
     const prices = (AWS_PRICES as Record<string, RegionPrices>)[region];
-    if (!prices) throw new Error(`no prices for region ${region}; add it to AWS_PRICES in tools/bench/prices.ts (have: ${Object.keys(AWS_PRICES).join(", ")})`);
+    if (!prices)
+        throw new Error(
+            `no prices for region ${region}; add it to AWS_PRICES in tools/bench/prices.ts (have: ${Object.keys(AWS_PRICES).join(", ")})`,
+        );
     return prices;
 }
 
-export function instanceHourPrice(prices: RegionPrices, region: string, instanceType: string, capacityType: NodePool["capacityType"]): number {
+export function instanceHourPrice(
+    prices: RegionPrices,
+    region: string,
+    instanceType: string,
+    capacityType: NodePool["capacityType"],
+): number {
     const onDemand = prices.instanceHour[instanceType];
     if (onDemand === undefined) {
-        throw new Error(`no price for ${instanceType} in ${region}; add it to AWS_PRICES["${region}"].instanceHour in tools/bench/prices.ts`);
+        throw new Error(
+            `no price for ${instanceType} in ${region}; add it to AWS_PRICES["${region}"].instanceHour in tools/bench/prices.ts`,
+        );
     }
     return capacityType === "spot" ? onDemand * SPOT_PRICE_FACTOR : onDemand;
 }
@@ -143,7 +162,9 @@ export function instanceHourPrice(prices: RegionPrices, region: string, instance
 /** Nodes each pool runs: system pools at desiredSize, GPU pools at minSize, the first GPU pool at least `busyGpuNodes`. */
 export function runningNodes(pools: readonly NodePool[], busyGpuNodes: number): number[] {
     const firstGpu = pools.findIndex((p) => p.gpu);
-    return pools.map((p, i) => (!p.gpu ? p.desiredSize : i === firstGpu ? Math.max(p.minSize, busyGpuNodes) : p.minSize));
+    return pools.map((p, i) =>
+        !p.gpu ? p.desiredSize : i === firstGpu ? Math.max(p.minSize, busyGpuNodes) : p.minSize,
+    );
 }
 
 /**
@@ -151,11 +172,19 @@ export function runningNodes(pools: readonly NodePool[], busyGpuNodes: number): 
  * its minSize). Throws, naming the table to extend, when a region or instance type has no price.
  */
 export function monthlyCost(inputs: CostInputs, busyGpuNodes: number): MonthlyCost {
-    if (!Number.isInteger(busyGpuNodes) || busyGpuNodes < 0) throw new Error(`busyGpuNodes must be a whole number >= 0 (got ${busyGpuNodes})`);
+    if (!Number.isInteger(busyGpuNodes) || busyGpuNodes < 0)
+        throw new Error(`busyGpuNodes must be a whole number >= 0 (got ${busyGpuNodes})`);
     const p = regionPrices(inputs.region);
     const lines: CostLine[] = [];
     const hourly = (item: string, quantity: number, unit: string, unitPrice: number) =>
-        lines.push({ item, quantity, unit, unitPrice, monthly: quantity * unitPrice * HOURS_PER_MONTH, assumed: false });
+        lines.push({
+            item,
+            quantity,
+            unit,
+            unitPrice,
+            monthly: quantity * unitPrice * HOURS_PER_MONTH,
+            assumed: false,
+        });
     const monthly = (item: string, quantity: number, unit: string, unitPrice: number, assumed = false) =>
         lines.push({ item, quantity, unit, unitPrice, monthly: quantity * unitPrice, assumed });
 

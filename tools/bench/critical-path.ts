@@ -13,7 +13,13 @@
  *
  * Pure functions over plain data; no Pulumi runtime needed.
  */
-import { CREATE_TIME_ESTIMATES, type EstimateProfile, ESTIMATE_PROFILES, estimateFor, type EstimatedResource } from "./estimates";
+import {
+    CREATE_TIME_ESTIMATES,
+    type EstimateProfile,
+    ESTIMATE_PROFILES,
+    estimateFor,
+    type EstimatedResource,
+} from "./estimates";
 
 /** What the graph needs of a planned resource (a subset of tools/mock-runtime's PlannedResource). */
 export interface GraphResource extends EstimatedResource {
@@ -107,13 +113,19 @@ export const durationFromTable =
  * Earliest start and finish of every resource. `without` drops dependency edges (resource URN → URNs it should
  * no longer wait for), for what-if questions. Throws on a dependency cycle, naming it.
  */
-export function schedule(resources: readonly GraphResource[], durationOf: DurationOf, without: ReadonlyMap<string, ReadonlySet<string>> = new Map()): Schedule {
+export function schedule(
+    resources: readonly GraphResource[],
+    durationOf: DurationOf,
+    without: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+): Schedule {
     const byUrn = new Map(resources.map((r) => [r.urn, r] as const));
     const children = new Map<string, string[]>();
     for (const r of resources) {
         if (r.parent && byUrn.has(r.parent)) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
     }
-    const deps = new Map(resources.map((r) => [r.urn, dependenciesOf(r, byUrn).filter((d) => !without.get(r.urn)?.has(d))] as const));
+    const deps = new Map(
+        resources.map((r) => [r.urn, dependenciesOf(r, byUrn).filter((d) => !without.get(r.urn)?.has(d))] as const),
+    );
 
     const starts = new Map<string, { at: number; cause: Timing["startCause"] }>();
     const finishes = new Map<string, { at: number; cause: Timing["finishCause"] }>();
@@ -136,14 +148,18 @@ export function schedule(resources: readonly GraphResource[], durationOf: Durati
             const r = byUrn.get(urn)!;
             const needs =
                 kind === "S"
-                    ? [...(r.parent && byUrn.has(r.parent) ? [`S:${r.parent}`] : []), ...deps.get(urn)!.map((d) => `F:${d}`)]
+                    ? [
+                          ...(r.parent && byUrn.has(r.parent) ? [`S:${r.parent}`] : []),
+                          ...deps.get(urn)!.map((d) => `F:${d}`),
+                      ]
                     : [`S:${urn}`, ...(children.get(urn) ?? []).map((c) => `F:${c}`)];
             const pending = needs.filter((n) => (n[0] === "S" ? !starts.has(n.slice(2)) : !finishes.has(n.slice(2))));
             if (pending.length > 0) {
                 if (visiting.has(ev)) throw new Error(`dependency cycle through ${urn}`);
                 visiting.add(ev);
                 for (const p of pending) {
-                    if (visiting.has(p)) throw new Error(`dependency cycle: ${p.slice(2)} and ${urn} wait for each other`);
+                    if (visiting.has(p))
+                        throw new Error(`dependency cycle: ${p.slice(2)} and ${urn} wait for each other`);
                     stack.push(p);
                 }
                 continue;
@@ -195,7 +211,13 @@ export function schedule(resources: readonly GraphResource[], durationOf: Durati
     for (const r of resources) {
         const s = starts.get(r.urn)!;
         const f = finishes.get(r.urn)!;
-        timings.set(r.urn, { start: s.at, finish: f.at, duration: durationOf(r), startCause: s.cause, finishCause: f.cause });
+        timings.set(r.urn, {
+            start: s.at,
+            finish: f.at,
+            duration: durationOf(r),
+            startCause: s.cause,
+            finishCause: f.cause,
+        });
     }
 
     const path: PathStep[] = [];
@@ -209,10 +231,22 @@ export function schedule(resources: readonly GraphResource[], durationOf: Durati
                 continue;
             }
             const r = byUrn.get(urn)!;
-            if (t.duration > 0) path.push({ urn, type: r.type, name: r.name, start: t.start, finish: t.start + t.duration, duration: t.duration });
+            if (t.duration > 0)
+                path.push({
+                    urn,
+                    type: r.type,
+                    name: r.name,
+                    start: t.start,
+                    finish: t.start + t.duration,
+                    duration: t.duration,
+                });
             cur = `S:${urn}`;
         } else {
-            cur = t.startCause ? (t.startCause.kind === "parent" ? `S:${t.startCause.urn}` : `F:${t.startCause.urn}`) : null;
+            cur = t.startCause
+                ? t.startCause.kind === "parent"
+                    ? `S:${t.startCause.urn}`
+                    : `F:${t.startCause.urn}`
+                : null;
         }
     }
     path.reverse();
@@ -265,10 +299,20 @@ export interface CriticalPathReport {
 }
 
 export function criticalPath(resources: readonly GraphResource[]): CriticalPathReport {
-    const runs = Object.fromEntries(ESTIMATE_PROFILES.map((p) => [p, schedule(resources, durationFromTable(p))])) as Record<EstimateProfile, Schedule>;
-    const totals = Object.fromEntries(ESTIMATE_PROFILES.map((p) => [p, runs[p].total])) as Record<EstimateProfile, number>;
-    const floors = Object.fromEntries(ESTIMATE_PROFILES.map((p) => [p, floorSeconds(resources, p)])) as Record<EstimateProfile, number>;
-    const ratios = Object.fromEntries(ESTIMATE_PROFILES.map((p) => [p, floors[p] > 0 ? totals[p] / floors[p] : null])) as Record<EstimateProfile, number | null>;
+    const runs = Object.fromEntries(
+        ESTIMATE_PROFILES.map((p) => [p, schedule(resources, durationFromTable(p))]),
+    ) as Record<EstimateProfile, Schedule>;
+    const totals = Object.fromEntries(ESTIMATE_PROFILES.map((p) => [p, runs[p].total])) as Record<
+        EstimateProfile,
+        number
+    >;
+    const floors = Object.fromEntries(ESTIMATE_PROFILES.map((p) => [p, floorSeconds(resources, p)])) as Record<
+        EstimateProfile,
+        number
+    >;
+    const ratios = Object.fromEntries(
+        ESTIMATE_PROFILES.map((p) => [p, floors[p] > 0 ? totals[p] / floors[p] : null]),
+    ) as Record<EstimateProfile, number | null>;
     const typical = durationFromTable("typical");
     const serialSeconds = resources.reduce((s, r) => s + typical(r), 0);
 

@@ -32,7 +32,16 @@ export interface CreateTimeEstimate {
     /** Seconds, a slow but normal day. */
     readonly high: number;
     /** Key of the source in this file's header. */
-    readonly source: "eks-guide" | "pulumi-eks" | "tf-timeouts" | "helm-await" | "k8s-await" | "api-call" | "local" | "aks-guide" | "sqs";
+    readonly source:
+        | "eks-guide"
+        | "pulumi-eks"
+        | "tf-timeouts"
+        | "helm-await"
+        | "k8s-await"
+        | "api-call"
+        | "local"
+        | "aks-guide"
+        | "sqs";
 }
 
 export const ESTIMATE_PROFILES = ["low", "typical", "high"] as const;

@@ -30,7 +30,8 @@ export interface PlanChildResult {
 /** Absolute paths of the files under node_modules that the program's own files require directly. */
 export function programSdkModules(): string[] {
     const own = (f: string) =>
-        f.startsWith(PROJECT_ROOT + path.sep) && !f.includes(`${path.sep}node_modules${path.sep}`) &&
+        f.startsWith(PROJECT_ROOT + path.sep) &&
+        !f.includes(`${path.sep}node_modules${path.sep}`) &&
         !["tools", "test"].includes(path.relative(PROJECT_ROOT, f).split(path.sep)[0]);
     const out = new Set<string>();
     for (const m of Object.values(require.cache)) {
@@ -49,7 +50,10 @@ async function main(): Promise<void> {
     const { program } = require("../../infra/program") as typeof import("../../infra/program");
     const t1 = performance.now();
     const overrides = modelVersions === null ? {} : { models: modelVersionsOverride(modelVersions) };
-    const plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, loadStack(stack, overrides));
+    const plan = await runProgram(
+        program as unknown as () => Promise<Record<string, unknown>>,
+        loadStack(stack, overrides),
+    );
     const t2 = performance.now();
     const result: PlanChildResult = {
         stack,
@@ -65,6 +69,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-    process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
 });

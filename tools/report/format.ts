@@ -1,5 +1,14 @@
 /** Renders the study report's tables as Markdown, CSV or JSON. Pure. */
-import { COMPARISON_COLUMNS, QUALITY_COLUMNS, type Cell, type ComparisonColumn, type ComparisonRow, type QualityColumn, type QualityRow, type Window } from "./queries";
+import {
+    COMPARISON_COLUMNS,
+    QUALITY_COLUMNS,
+    type Cell,
+    type ComparisonColumn,
+    type ComparisonRow,
+    type QualityColumn,
+    type QualityRow,
+    type Window,
+} from "./queries";
 
 export const FORMATS = ["markdown", "csv", "json"] as const;
 export type Format = (typeof FORMATS)[number];
@@ -23,7 +32,12 @@ const COMPARISON_HEADERS: Record<ComparisonColumn, string> = {
     gpuHoursPerRun: "GPU-hours/run",
     memoryGibHoursPerRun: "memory GiB-hours/run",
 };
-const QUALITY_HEADERS: Record<QualityColumn, string> = { accuracy: "accuracy", latencyP95: "p95 latency", errorRate: "error rate", drift: "drift" };
+const QUALITY_HEADERS: Record<QualityColumn, string> = {
+    accuracy: "accuracy",
+    latencyP95: "p95 latency",
+    errorRate: "error rate",
+    drift: "drift",
+};
 
 /** CSV and JSON carry plain numbers in these units. */
 const UNITS: Record<ComparisonColumn | QualityColumn, string> = {
@@ -85,14 +99,20 @@ function display(column: ComparisonColumn | QualityColumn, cell: Cell): string {
 
 function markdownTable(headers: string[], rows: string[][]): string[] {
     const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-    return [line(headers), line(headers.map((_, i) => (i < 2 || (headers[i] === "mode") ? "---" : "---:"))), ...rows.map(line)];
+    return [
+        line(headers),
+        line(headers.map((_, i) => (i < 2 || headers[i] === "mode" ? "---" : "---:"))),
+        ...rows.map(line),
+    ];
 }
 
 const isoMinute = (t: number) => new Date(t * 1000).toISOString().replace(/:\d\d\.\d{3}Z$/, "Z");
 
 export function renderMarkdown(r: Report): string {
     const out: string[] = [];
-    out.push(`Task runs that ended between ${isoMinute(r.window.since)} and ${isoMinute(r.window.until)}, per task and delivery mode:`);
+    out.push(
+        `Task runs that ended between ${isoMinute(r.window.since)} and ${isoMinute(r.window.until)}, per task and delivery mode:`,
+    );
     out.push("");
     out.push(
         ...markdownTable(
@@ -108,7 +128,12 @@ export function renderMarkdown(r: Report): string {
         out.push(
             ...markdownTable(
                 ["model", "version", "mode", ...QUALITY_COLUMNS.map((c) => QUALITY_HEADERS[c])],
-                r.quality.map((row) => [row.model, row.version, row.mode || "no data", ...QUALITY_COLUMNS.map((c) => display(c, row.cells[c]))]),
+                r.quality.map((row) => [
+                    row.model,
+                    row.version,
+                    row.mode || "no data",
+                    ...QUALITY_COLUMNS.map((c) => display(c, row.cells[c])),
+                ]),
             ),
         );
     return out.join("\n") + "\n";
@@ -125,10 +150,14 @@ const raw = (cell: Cell) => (typeof cell === "number" ? String(cell) : cell);
 export function renderCsv(r: Report): string {
     const lines = [
         ["task", "mode", ...COMPARISON_COLUMNS.map(header)].join(","),
-        ...r.comparison.map((row) => [row.task, row.mode, ...COMPARISON_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(",")),
+        ...r.comparison.map((row) =>
+            [row.task, row.mode, ...COMPARISON_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(","),
+        ),
         "",
         ["model", "version", "mode", ...QUALITY_COLUMNS.map(header)].join(","),
-        ...r.quality.map((row) => [row.model, row.version, row.mode, ...QUALITY_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(",")),
+        ...r.quality.map((row) =>
+            [row.model, row.version, row.mode, ...QUALITY_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(","),
+        ),
     ];
     return lines.join("\n") + "\n";
 }
@@ -140,8 +169,17 @@ export function renderJson(r: Report): string {
         since: new Date(r.window.since * 1000).toISOString(),
         until: new Date(r.window.until * 1000).toISOString(),
         units: UNITS,
-        comparison: r.comparison.map((row) => ({ task: row.task, mode: row.mode, ...Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, cell(row.cells[c])])) })),
-        quality: r.quality.map((row) => ({ model: row.model, version: row.version, mode: row.mode || null, ...Object.fromEntries(QUALITY_COLUMNS.map((c) => [c, cell(row.cells[c])])) })),
+        comparison: r.comparison.map((row) => ({
+            task: row.task,
+            mode: row.mode,
+            ...Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, cell(row.cells[c])])),
+        })),
+        quality: r.quality.map((row) => ({
+            model: row.model,
+            version: row.version,
+            mode: row.mode || null,
+            ...Object.fromEntries(QUALITY_COLUMNS.map((c) => [c, cell(row.cells[c])])),
+        })),
     };
     return JSON.stringify(doc, null, 2) + "\n";
 }

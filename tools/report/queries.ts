@@ -54,7 +54,8 @@ export type ComparisonColumn = (typeof COMPARISON_COLUMNS)[number];
 export function comparisonQueries(w: Window): Record<ComparisonColumn, string> {
     const r = range(w);
     const lead = perRun("max", METRICS.deployLeadTime.name, w);
-    const hours = (metric: string, divisor: number) => `avg by (${TASK_MODE}) (${perRun("sum", metric, w)}) / ${divisor}`;
+    const hours = (metric: string, divisor: number) =>
+        `avg by (${TASK_MODE}) (${perRun("sum", metric, w)}) / ${divisor}`;
     return {
         runs: `count by (${TASK_MODE}) (${perRun("min", METRICS.deliveryResult.name, w)})`,
         leadTimeP50: `quantile by (${TASK_MODE}) (0.5, ${lead})`,
@@ -131,10 +132,16 @@ function index(samples: readonly VectorSample[], keys: readonly string[]): Map<s
  * then rows for tasks or modes found in the data that the study does not define.
  */
 export function comparisonTable(results: Readonly<Record<ComparisonColumn, readonly VectorSample[]>>): ComparisonRow[] {
-    const byColumn = Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, index(results[c], ["task", "mode"])])) as Record<ComparisonColumn, Map<string, number>>;
-    const pairs: [string, string][] = STUDY_TASKS.flatMap((t) => DELIVERY_MODES.map((m): [string, string] => [t.id, m]));
+    const byColumn = Object.fromEntries(
+        COMPARISON_COLUMNS.map((c) => [c, index(results[c], ["task", "mode"])]),
+    ) as Record<ComparisonColumn, Map<string, number>>;
+    const pairs: [string, string][] = STUDY_TASKS.flatMap((t) =>
+        DELIVERY_MODES.map((m): [string, string] => [t.id, m]),
+    );
     const known = new Set(pairs.map(([t, m]) => `${t}\u0000${m}`));
-    const extra = [...new Set(COMPARISON_COLUMNS.flatMap((c) => [...byColumn[c].keys()]))].filter((k) => !known.has(k)).sort();
+    const extra = [...new Set(COMPARISON_COLUMNS.flatMap((c) => [...byColumn[c].keys()]))]
+        .filter((k) => !known.has(k))
+        .sort();
     for (const k of extra) pairs.push(k.split("\u0000") as [string, string]);
     return pairs.map(([task, mode]) => {
         const key = `${task}\u0000${mode}`;
@@ -144,7 +151,7 @@ export function comparisonTable(results: Readonly<Record<ComparisonColumn, reado
             COMPARISON_COLUMNS.map((c): [ComparisonColumn, Cell] => {
                 if (c === "runs") return [c, runs];
                 if (c === "timeToRecoverP50" && def && !def.recovers) return [c, "n/a"];
-                return [c, runs > 0 ? byColumn[c].get(key) ?? "no data" : "no data"];
+                return [c, runs > 0 ? (byColumn[c].get(key) ?? "no data") : "no data"];
             }),
         ) as Record<ComparisonColumn, Cell>;
         return { task, mode, cells };
@@ -152,19 +159,27 @@ export function comparisonTable(results: Readonly<Record<ComparisonColumn, reado
 }
 
 /** The per-version quality table: one row per model version with any quality figure, sorted by model and version. */
-export function qualityTable(results: Readonly<Record<QualityColumn | "deliveredBy", readonly VectorSample[]>>): QualityRow[] {
-    const byColumn = Object.fromEntries(QUALITY_COLUMNS.map((c) => [c, index(results[c], ["model", "version"])])) as Record<QualityColumn, Map<string, number>>;
+export function qualityTable(
+    results: Readonly<Record<QualityColumn | "deliveredBy", readonly VectorSample[]>>,
+): QualityRow[] {
+    const byColumn = Object.fromEntries(
+        QUALITY_COLUMNS.map((c) => [c, index(results[c], ["model", "version"])]),
+    ) as Record<QualityColumn, Map<string, number>>;
     const modes = new Map<string, string[]>();
     for (const s of results.deliveredBy) {
         const key = `${s.metric.model ?? ""}\u0000${s.metric.version ?? ""}`;
         modes.set(key, [...(modes.get(key) ?? []), s.metric.mode ?? ""]);
     }
     const order = (m: string) => (DELIVERY_MODES as readonly string[]).indexOf(m);
-    const keys = [...new Set(QUALITY_COLUMNS.flatMap((c) => [...byColumn[c].keys()]))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    const keys = [...new Set(QUALITY_COLUMNS.flatMap((c) => [...byColumn[c].keys()]))].sort((a, b) =>
+        a.localeCompare(b, "en", { numeric: true }),
+    );
     return keys.map((key) => {
         const [model, version] = key.split("\u0000");
         const mode = (modes.get(key) ?? []).sort((a, b) => order(a) - order(b)).join("+");
-        const cells = Object.fromEntries(QUALITY_COLUMNS.map((c): [QualityColumn, Cell] => [c, byColumn[c].get(key) ?? "no data"])) as Record<QualityColumn, Cell>;
+        const cells = Object.fromEntries(
+            QUALITY_COLUMNS.map((c): [QualityColumn, Cell] => [c, byColumn[c].get(key) ?? "no data"]),
+        ) as Record<QualityColumn, Cell>;
         return { model, version, mode, cells };
     });
 }

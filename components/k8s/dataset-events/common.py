@@ -3,6 +3,7 @@
 The dataset trigger's CEL filter reads `source`, `detail-type` and `detail.object.key`; its binding reads
 `detail.object.key` and `time`. `detail.bucket.name` names the store. Nothing else is sent.
 """
+
 import datetime
 import json
 import re
@@ -30,12 +31,14 @@ def rfc3339_seconds(value):
         if not m:
             raise ValueError(f"not an RFC 3339 time: {value!r}")
         value = datetime.datetime.fromisoformat(m.group(1) + ("+00:00" if m.group(3) == "Z" else m.group(3)))
-    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def post(url, event, timeout=10):
     """POST one event to the EventListener; True when it took it (2xx)."""
-    req = urllib.request.Request(url, data=json.dumps(event).encode(), headers={"Content-Type": "application/json"}, method="POST")
+    req = urllib.request.Request(
+        url, data=json.dumps(event).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return 200 <= resp.status < 300

@@ -5,6 +5,7 @@ file is exchanged with Entra ID for a Storage token; the identity may only proce
 Env: QUEUE_URL (https://<account>.queue.core.windows.net/<queue>), LISTENER_URL, and what the workload-identity
 webhook injects (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST).
 """
+
 import base64
 import json
 import os
@@ -37,7 +38,7 @@ def translate(event, container):
     subject = event.get("subject", "")
     if not subject.startswith(prefix) or subject == prefix:
         return None
-    return object_created(container, subject[len(prefix):], rfc3339_seconds(event["eventTime"]))
+    return object_created(container, subject[len(prefix) :], rfc3339_seconds(event["eventTime"]))
 
 
 def decode_message(text):
@@ -71,14 +72,18 @@ class Token:
         with open(env["AZURE_FEDERATED_TOKEN_FILE"]) as f:
             assertion = f.read().strip()
         authority = env.get("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/").rstrip("/")
-        body = urllib.parse.urlencode({
-            "client_id": env["AZURE_CLIENT_ID"],
-            "grant_type": "client_credentials",
-            "scope": STORAGE_SCOPE,
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-        }).encode()
-        req = urllib.request.Request(f"{authority}/{env['AZURE_TENANT_ID']}/oauth2/v2.0/token", data=body, method="POST")
+        body = urllib.parse.urlencode(
+            {
+                "client_id": env["AZURE_CLIENT_ID"],
+                "grant_type": "client_credentials",
+                "scope": STORAGE_SCOPE,
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion,
+            }
+        ).encode()
+        req = urllib.request.Request(
+            f"{authority}/{env['AZURE_TENANT_ID']}/oauth2/v2.0/token", data=body, method="POST"
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             data = json.load(resp)
         self.value, self.expires = data["access_token"], time.time() + int(data.get("expires_in", 3600))
@@ -86,17 +91,25 @@ class Token:
 
 
 def queue_request(token, method, url):
-    req = urllib.request.Request(url, method=method, headers={"Authorization": f"Bearer {token.get()}", "x-ms-version": QUEUE_API_VERSION})
+    req = urllib.request.Request(
+        url, method=method, headers={"Authorization": f"Bearer {token.get()}", "x-ms-version": QUEUE_API_VERSION}
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return resp.read().decode("utf-8")
 
 
 def run(env):
-    queue, listener, container = env["QUEUE_URL"].rstrip("/"), env["LISTENER_URL"], env.get("DATASETS_CONTAINER", "datasets")
+    queue, listener, container = (
+        env["QUEUE_URL"].rstrip("/"),
+        env["LISTENER_URL"],
+        env.get("DATASETS_CONTAINER", "datasets"),
+    )
     token = Token(env)
     while True:
         try:
-            messages = parse_messages(queue_request(token, "GET", f"{queue}/messages?numofmessages=1&visibilitytimeout={VISIBILITY_SECONDS}"))
+            messages = parse_messages(
+                queue_request(token, "GET", f"{queue}/messages?numofmessages=1&visibilitytimeout={VISIBILITY_SECONDS}")
+            )
         except OSError as err:
             log(f"queue read failed: {err}")
             time.sleep(IDLE_SECONDS)

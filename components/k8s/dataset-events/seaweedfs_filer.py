@@ -4,6 +4,7 @@ the tail container writes) and forwards each object created in the datasets buck
 
 Env: EVENTS_FIFO (the pipe), BUCKETS_PATH (/buckets), DATASETS_BUCKET (datasets), LISTENER_URL.
 """
+
 import datetime
 import json
 import os
@@ -28,7 +29,7 @@ def object_key(path, bucket_dir):
     """Filer path -> S3 key in the bucket, or None for the gateway's own entries and paths outside the bucket."""
     if not path.startswith(bucket_dir + "/"):
         return None
-    parts = path[len(bucket_dir) + 1:].split("/")
+    parts = path[len(bucket_dir) + 1 :].split("/")
     if not parts[-1] or parts[0] == UPLOADS_DIR:
         return None
     if len(parts) >= 2 and parts[-2].endswith(VERSIONS_SUFFIX) and parts[-1].startswith("v_"):
@@ -59,7 +60,11 @@ def translate(event, buckets_path, bucket):
     key = object_key(path, f"{buckets_path.rstrip('/')}/{bucket}")
     if key is None:
         return None
-    return object_created(bucket, key, rfc3339_seconds(datetime.datetime.fromtimestamp(int(event["tsNs"]) // 10**9, tz=datetime.timezone.utc)))
+    return object_created(
+        bucket,
+        key,
+        rfc3339_seconds(datetime.datetime.fromtimestamp(int(event["tsNs"]) // 10**9, tz=datetime.UTC)),
+    )
 
 
 def lines(fifo):
@@ -75,7 +80,11 @@ def lines(fifo):
 
 
 def run(env):
-    listener, buckets, bucket = env["LISTENER_URL"], env.get("BUCKETS_PATH", "/buckets"), env.get("DATASETS_BUCKET", "datasets")
+    listener, buckets, bucket = (
+        env["LISTENER_URL"],
+        env.get("BUCKETS_PATH", "/buckets"),
+        env.get("DATASETS_BUCKET", "datasets"),
+    )
     for line in lines(env["EVENTS_FIFO"]):
         line = line.strip()
         if not line.startswith("{"):
@@ -91,7 +100,7 @@ def run(env):
         for attempt in range(5):
             if post(listener, event):
                 break
-            time.sleep(2 ** attempt)
+            time.sleep(2**attempt)
         else:
             log(f"lost dataset change {event['detail']['object']['key']}")
 

@@ -6,6 +6,7 @@ their history after the group is gone, for its own retention. Runs as a daily Cr
 
 Env: PUSHGATEWAY_URL (e.g. http://pushgateway:9091), KEEP_DAYS (whole days, > 0).
 """
+
 import base64
 import json
 import os

@@ -5,6 +5,7 @@ and registry credentials for the push.
 
 Env: WORK, MODEL_SRC, LIB, BASE_IMAGE, IMAGE_REPOSITORY, COMMIT, CONTEXT (build context dir), AUTH_FILE.
 """
+
 import base64
 import json
 import os
@@ -17,16 +18,18 @@ ECR_HOST = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com$")
 
 def containerfile(base_image):
     """The serving image: the pinned Python runtime, packages, model code and loader, run as a non-root user."""
-    return "\n".join([
-        f"FROM {base_image}",
-        "COPY deps /opt/deps",
-        "COPY app /app",
-        "ENV PYTHONPATH=/opt/deps:/app PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1",
-        "USER 65532:65532",
-        "WORKDIR /app",
-        'ENTRYPOINT ["python", "/app/server.py"]',
-        "",
-    ])
+    return "\n".join(
+        [
+            f"FROM {base_image}",
+            "COPY deps /opt/deps",
+            "COPY app /app",
+            "ENV PYTHONPATH=/opt/deps:/app PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1",
+            "USER 65532:65532",
+            "WORKDIR /app",
+            'ENTRYPOINT ["python", "/app/server.py"]',
+            "",
+        ]
+    )
 
 
 def registry_host(repository):
@@ -50,7 +53,9 @@ def main():
     ctx = e["CONTEXT"]
     shutil.rmtree(ctx, ignore_errors=True)
     shutil.copytree(os.path.join(e["WORK"], ".deps"), os.path.join(ctx, "deps"))
-    shutil.copytree(e["MODEL_SRC"], os.path.join(ctx, "app"), ignore=shutil.ignore_patterns("tests", "__pycache__", "*.spec.ts"))
+    shutil.copytree(
+        e["MODEL_SRC"], os.path.join(ctx, "app"), ignore=shutil.ignore_patterns("tests", "__pycache__", "*.spec.ts")
+    )
     shutil.copy(os.path.join(e["LIB"], "store.py"), os.path.join(ctx, "app", "store.py"))
     with open(os.path.join(ctx, "Containerfile"), "w") as f:
         f.write(containerfile(e["BASE_IMAGE"]))
@@ -59,6 +64,7 @@ def main():
     config = {"auths": {}}
     if region:
         import boto3
+
         data = boto3.client("ecr", region_name=region).get_authorization_token()["authorizationData"][0]
         config = auth_config(host, data["authorizationToken"])
     with open(e["AUTH_FILE"], "w") as f:

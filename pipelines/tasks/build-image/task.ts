@@ -1,5 +1,12 @@
 import { IMAGES } from "../../../infra/versions";
-import { LIB_PATH, pythonStep, RESOURCES, SOURCE_DIR_PARAM, SOURCE_WORKSPACE_DECL, type TaskDefinition } from "../../context";
+import {
+    LIB_PATH,
+    pythonStep,
+    RESOURCES,
+    SOURCE_DIR_PARAM,
+    SOURCE_WORKSPACE_DECL,
+    type TaskDefinition,
+} from "../../context";
 import { param, readScript, resultPath } from "../../tekton";
 
 const CONTEXT = "$(workspaces.source.path)/image";
@@ -7,7 +14,8 @@ const AUTH_FILE = "/stage/auth.json";
 
 export const BUILD_IMAGE: TaskDefinition = {
     name: "build-image",
-    description: "Builds the model-server image (pinned Python runtime, the model's pinned packages and code; the model itself is loaded from the store) and pushes it to the registry.",
+    description:
+        "Builds the model-server image (pinned Python runtime, the model's pinned packages and code; the model itself is loaded from the store) and pushes it to the registry.",
     role: "builder",
     stage: "build",
     params: [SOURCE_DIR_PARAM, { name: "commit", description: "Source commit; the image tag." }],

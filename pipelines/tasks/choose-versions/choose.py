@@ -15,6 +15,7 @@ them; the deployer cannot), so a retrain reuses a configured version: the standb
 Env: MODEL, VERSION (empty: choose), STRATEGY (empty: the route's), GATEWAY_NAMESPACE, MODEL_LABEL, STRATEGY_LABEL,
 SERVICE_NAME, RESULT_VERSION, RESULT_BASELINE, RESULT_STRATEGY, RESULT_ROLLOUT (result file paths).
 """
+
 import os
 import sys
 
@@ -35,7 +36,7 @@ def live_weights(route, model, service_name="model-server"):
         ns = ref.get("namespace", "")
         if ref.get("name") != service_name or not ns.startswith(prefix) or len(ns) == len(prefix):
             raise ChooseError(f"backend {ns}/{ref.get('name')} of the route of {model} is not a version of {model}")
-        return ns[len(prefix):]
+        return ns[len(prefix) :]
 
     for rule in route["spec"].get("rules", []):
         for ref in rule.get("backendRefs", []):
@@ -50,17 +51,23 @@ def live_weights(route, model, service_name="model-server"):
     return list(out.items())
 
 
-def choose(route, model, version="", strategy="", strategy_label="mlops-testbed/traffic-strategy", service_name="model-server"):
+def choose(
+    route, model, version="", strategy="", strategy_label="mlops-testbed/traffic-strategy", service_name="model-server"
+):
     """{version, baseline, strategy, rollout} for a delivery of `model`. A pure function; raises ChooseError."""
     strategy = strategy or route["metadata"].get("labels", {}).get(strategy_label, "")
     if strategy not in STRATEGIES:
-        raise ChooseError(f"strategy {strategy!r}: one of {', '.join(STRATEGIES)} (param strategy, or the route's {strategy_label} label)")
+        raise ChooseError(
+            f"strategy {strategy!r}: one of {', '.join(STRATEGIES)} (param strategy, or the route's {strategy_label} label)"
+        )
     weights = live_weights(route, model, service_name)
     names = [v for v, _ in weights]
     if version:
         if version not in names:
-            raise ChooseError(f"version {version} is not a backend of the route of {model} (versions: {', '.join(names)}): "
-                              "add it to mlops-testbed:models and run pulumi up")
+            raise ChooseError(
+                f"version {version} is not a backend of the route of {model} (versions: {', '.join(names)}): "
+                "add it to mlops-testbed:models and run pulumi up"
+            )
         candidate = version
     else:
         serving = max(weights, key=lambda vw: vw[1])[0] if len(weights) > 1 else None
@@ -78,23 +85,38 @@ def choose(route, model, version="", strategy="", strategy_label="mlops-testbed/
 
 def main():
     import kube
+
     e = os.environ
     model = e["MODEL"]
     client = kube.Client()
-    routes = client.list("gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], f"{e['MODEL_LABEL']}={model}")
+    routes = client.list(
+        "gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], f"{e['MODEL_LABEL']}={model}"
+    )
     if len(routes) != 1:
         # Two routes exist briefly while pulumi up replaces a route whose shape changed; try again after it.
-        print(f"choose-versions: {len(routes)} HTTPRoutes labelled {e['MODEL_LABEL']}={model} in {e['GATEWAY_NAMESPACE']}; expected one", file=sys.stderr)
+        print(
+            f"choose-versions: {len(routes)} HTTPRoutes labelled {e['MODEL_LABEL']}={model} in {e['GATEWAY_NAMESPACE']}; expected one",
+            file=sys.stderr,
+        )
         return 1
     try:
-        chosen = choose(routes[0], model, e.get("VERSION", ""), e.get("STRATEGY", ""), e["STRATEGY_LABEL"], e.get("SERVICE_NAME", "model-server"))
+        chosen = choose(
+            routes[0],
+            model,
+            e.get("VERSION", ""),
+            e.get("STRATEGY", ""),
+            e["STRATEGY_LABEL"],
+            e.get("SERVICE_NAME", "model-server"),
+        )
     except ChooseError as err:
         print(f"choose-versions: {err}", file=sys.stderr)
         return 1
     for key in ("version", "baseline", "strategy", "rollout"):
         with open(e[f"RESULT_{key.upper()}"], "w") as f:
             f.write(chosen[key])
-    print(f"{model}: deliver {chosen['version']} ({chosen['rollout']}, {chosen['strategy']}) against baseline {chosen['baseline'] or '(none)'}")
+    print(
+        f"{model}: deliver {chosen['version']} ({chosen['rollout']}, {chosen['strategy']}) against baseline {chosen['baseline'] or '(none)'}"
+    )
     return 0
 
 

@@ -1,4 +1,9 @@
-import { GATEWAY_NAMESPACE, MODEL_LABEL_KEYS, MODEL_SERVER, TRAFFIC_STRATEGY_LABEL } from "../../../components/k8s/constants";
+import {
+    GATEWAY_NAMESPACE,
+    MODEL_LABEL_KEYS,
+    MODEL_SERVER,
+    TRAFFIC_STRATEGY_LABEL,
+} from "../../../components/k8s/constants";
 import { libStep, type TaskDefinition } from "../../context";
 import { param, resultPath } from "../../tekton";
 
@@ -12,30 +17,46 @@ export const ROLLOUTS = { progressive: "progressive", switch: "switch", inPlace:
  */
 export const CHOOSE_VERSIONS: TaskDefinition = {
     name: "choose-versions",
-    description: "Chooses the version to deliver (asked for, or the configured version with the least traffic), the baseline serving most, the strategy and the rollout, from the model's HTTPRoute.",
+    description:
+        "Chooses the version to deliver (asked for, or the configured version with the least traffic), the baseline serving most, the strategy and the rollout, from the model's HTTPRoute.",
     role: "deployer",
     params: [
         { name: "model", description: "Model name." },
-        { name: "version", description: "Version to deliver; empty: the configured version with the least live traffic (the standby slot).", default: "" },
-        { name: "strategy", description: "single, canary, blue-green or shadow; empty: the model's traffic.strategy (its route's label).", default: "" },
+        {
+            name: "version",
+            description:
+                "Version to deliver; empty: the configured version with the least live traffic (the standby slot).",
+            default: "",
+        },
+        {
+            name: "strategy",
+            description:
+                "single, canary, blue-green or shadow; empty: the model's traffic.strategy (its route's label).",
+            default: "",
+        },
     ],
     results: [
         { name: "version", description: "The version to deploy (its namespace is <model>-<version>)." },
         { name: "baseline", description: "The version serving most of the other traffic; empty: none." },
         { name: "strategy", description: "The traffic strategy of this delivery." },
-        { name: "rollout", description: "progressive (promote), switch (route all at once) or in-place (nothing to move)." },
+        {
+            name: "rollout",
+            description: "progressive (promote), switch (route all at once) or in-place (nothing to move).",
+        },
     ],
-    steps: [libStep(__dirname, "choose", "choose.py", [
-        { name: "MODEL", value: param("model") },
-        { name: "VERSION", value: param("version") },
-        { name: "STRATEGY", value: param("strategy") },
-        { name: "GATEWAY_NAMESPACE", value: GATEWAY_NAMESPACE },
-        { name: "MODEL_LABEL", value: MODEL_LABEL_KEYS.model },
-        { name: "STRATEGY_LABEL", value: TRAFFIC_STRATEGY_LABEL },
-        { name: "SERVICE_NAME", value: MODEL_SERVER.name },
-        { name: "RESULT_VERSION", value: resultPath("version") },
-        { name: "RESULT_BASELINE", value: resultPath("baseline") },
-        { name: "RESULT_STRATEGY", value: resultPath("strategy") },
-        { name: "RESULT_ROLLOUT", value: resultPath("rollout") },
-    ])],
+    steps: [
+        libStep(__dirname, "choose", "choose.py", [
+            { name: "MODEL", value: param("model") },
+            { name: "VERSION", value: param("version") },
+            { name: "STRATEGY", value: param("strategy") },
+            { name: "GATEWAY_NAMESPACE", value: GATEWAY_NAMESPACE },
+            { name: "MODEL_LABEL", value: MODEL_LABEL_KEYS.model },
+            { name: "STRATEGY_LABEL", value: TRAFFIC_STRATEGY_LABEL },
+            { name: "SERVICE_NAME", value: MODEL_SERVER.name },
+            { name: "RESULT_VERSION", value: resultPath("version") },
+            { name: "RESULT_BASELINE", value: resultPath("baseline") },
+            { name: "RESULT_STRATEGY", value: resultPath("strategy") },
+            { name: "RESULT_ROLLOUT", value: resultPath("rollout") },
+        ]),
+    ],
 };

@@ -12,6 +12,7 @@ has no token identity) comes from the namespace's ConfigMap `model-server-deploy
 Env: MODEL, VERSION, IMAGE, BUILD, REPLICAS, GPU, POD_LABELS (JSON), MAX_REPLICAS_FACTOR, store settings (STORE_*,
 MODELS_BUCKET), GPU_NODE_SELECTOR and GPU_TOLERATIONS (JSON), HTTP_PORT, METRICS_PORT, ROLLOUT_TIMEOUT.
 """
+
 import json
 import os
 import sys
@@ -44,8 +45,13 @@ def manifests(env, identity=None):
     ns = f"{model}-{version}"
     replicas, gpu = int(env.get("REPLICAS", "1")), int(env.get("GPU", "0"))
     http, metrics_port = int(env.get("HTTP_PORT", "8080")), int(env.get("METRICS_PORT", "9090"))
-    labels = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/version": version, "app.kubernetes.io/part-of": "mlops-testbed",
-              "mlops-testbed/model": model, "mlops-testbed/version": version}
+    labels = {
+        "app.kubernetes.io/name": NAME,
+        "app.kubernetes.io/version": version,
+        "app.kubernetes.io/part-of": "mlops-testbed",
+        "mlops-testbed/model": model,
+        "mlops-testbed/version": version,
+    }
     pod_labels = {**json.loads(env.get("POD_LABELS") or "{}"), **identity["pod_labels"], **labels}
     selector = {"app.kubernetes.io/name": NAME}
     store_env = [{"name": k, "value": env[k]} for k in STORE_ENV if env.get(k)]
@@ -54,58 +60,109 @@ def manifests(env, identity=None):
         resources["limits"]["nvidia.com/gpu"] = str(gpu)
     pod_spec = {
         "serviceAccountName": NAME,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "runAsGroup": 65532,
+            "fsGroup": 65532,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
         "volumes": [{"name": "model", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
-        "initContainers": [{
-            "name": "fetch-model",
-            "image": env["IMAGE"],
-            "command": ["python", "/app/store.py", "download", "models", f"models/{model}/{version}/{env.get('BUILD') or '@latest'}/", "/model"],
-            "env": store_env,
-            "envFrom": identity["env_from"],
-            "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-            "securityContext": RESTRICTED,
-            "volumeMounts": [{"name": "model", "mountPath": "/model"}, {"name": "tmp", "mountPath": "/tmp"}],
-        }],
-        "containers": [{
-            "name": NAME,
-            "image": env["IMAGE"],
-            "args": ["--model-dir", "/model", "--port", str(http), "--metrics-port", str(metrics_port)],
-            "env": [{"name": "MODEL_NAME", "value": model}, {"name": "MODEL_VERSION", "value": version},
-                    {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
-            "ports": [{"name": "http", "containerPort": http}, {"name": "metrics", "containerPort": metrics_port}],
-            "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 5},
-            "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 20, "failureThreshold": 3},
-            "resources": resources,
-            "securityContext": RESTRICTED,
-            "volumeMounts": [{"name": "model", "mountPath": "/model", "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}],
-        }],
+        "initContainers": [
+            {
+                "name": "fetch-model",
+                "image": env["IMAGE"],
+                "command": [
+                    "python",
+                    "/app/store.py",
+                    "download",
+                    "models",
+                    f"models/{model}/{version}/{env.get('BUILD') or '@latest'}/",
+                    "/model",
+                ],
+                "env": store_env,
+                "envFrom": identity["env_from"],
+                "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+                "securityContext": RESTRICTED,
+                "volumeMounts": [{"name": "model", "mountPath": "/model"}, {"name": "tmp", "mountPath": "/tmp"}],
+            }
+        ],
+        "containers": [
+            {
+                "name": NAME,
+                "image": env["IMAGE"],
+                "args": ["--model-dir", "/model", "--port", str(http), "--metrics-port", str(metrics_port)],
+                "env": [
+                    {"name": "MODEL_NAME", "value": model},
+                    {"name": "MODEL_VERSION", "value": version},
+                    {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+                ],
+                "ports": [{"name": "http", "containerPort": http}, {"name": "metrics", "containerPort": metrics_port}],
+                "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 5},
+                "livenessProbe": {
+                    "httpGet": {"path": "/healthz", "port": "http"},
+                    "periodSeconds": 20,
+                    "failureThreshold": 3,
+                },
+                "resources": resources,
+                "securityContext": RESTRICTED,
+                "volumeMounts": [
+                    {"name": "model", "mountPath": "/model", "readOnly": True},
+                    {"name": "tmp", "mountPath": "/tmp"},
+                ],
+            }
+        ],
     }
     if gpu > 0:
         pod_spec["nodeSelector"] = json.loads(env.get("GPU_NODE_SELECTOR") or "{}")
         pod_spec["tolerations"] = json.loads(env.get("GPU_TOLERATIONS") or "[]")
     meta = lambda: {"name": NAME, "namespace": ns, "labels": dict(labels)}  # noqa: E731
-    objects = [{
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(),
-        "spec": {"replicas": replicas, "selector": {"matchLabels": selector},
-                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-                 "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec}},
-    }]
+    objects = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta(),
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": selector},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
+            },
+        }
+    ]
     if replicas > 0:
-        objects.append({
-            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(),
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
-                     "minReplicas": replicas, "maxReplicas": replicas * int(env.get("MAX_REPLICAS_FACTOR", "3")),
-                     "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
-        })
-        objects.append({
-            "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta(),
-            "spec": {"selector": {"matchLabels": selector}, "maxUnavailable": 1},
-        })
+        objects.append(
+            {
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": meta(),
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
+                    "minReplicas": replicas,
+                    "maxReplicas": replicas * int(env.get("MAX_REPLICAS_FACTOR", "3")),
+                    "metrics": [
+                        {
+                            "type": "Resource",
+                            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                        }
+                    ],
+                },
+            }
+        )
+        objects.append(
+            {
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": meta(),
+                "spec": {"selector": {"matchLabels": selector}, "maxUnavailable": 1},
+            }
+        )
     return objects
 
 
 def main():
     import kube
+
     e = os.environ
     client = kube.Client()
     ns = f"{e['MODEL']}-{e['VERSION']}"

@@ -4,16 +4,25 @@ import { param, readScript, resultPath, workspacePath } from "../../tekton";
 
 export const FETCH_SOURCE: TaskDefinition = {
     name: "fetch-source",
-    description: "Clones one revision of the model's git repository into the source workspace and installs its pinned Python packages.",
+    description:
+        "Clones one revision of the model's git repository into the source workspace and installs its pinned Python packages.",
     role: "trainer",
     params: [
         { name: "git-url", description: "Repository URL of the model's source." },
         { name: "git-revision", description: "Branch, tag or commit to check out.", default: "main" },
-        { name: "source-dir", description: "Directory of the model (train.py, evaluate.py, server.py, requirements.txt) in the repository.", default: "pipelines/workload" },
+        {
+            name: "source-dir",
+            description:
+                "Directory of the model (train.py, evaluate.py, server.py, requirements.txt) in the repository.",
+            default: "pipelines/workload",
+        },
     ],
     results: [
         { name: "commit", description: "The commit checked out." },
-        { name: "started-at", description: "Unix time the run started fetching (the lead-time start when no trigger time is given)." },
+        {
+            name: "started-at",
+            description: "Unix time the run started fetching (the lead-time start when no trigger time is given).",
+        },
     ],
     workspaces: [{ name: "source", description: "Receives the repository (repo/) and its Python packages (.deps/)." }],
     steps: [

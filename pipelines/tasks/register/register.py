@@ -5,6 +5,7 @@ Env: WORK, MODEL, VERSION, COMMIT, GIT_URL, DATASET_VERSION, PIPELINE_RUN, MODE,
 Each registration is a new build of the version slot (id: UTC time and commit); the upload refuses a build prefix
 that already exists (artifacts are immutable; the store keeps no delete right).
 """
+
 import json
 import os
 import sys
@@ -24,10 +25,19 @@ def model_card(model_dir, env, now=None):
         "version": env["VERSION"],
         "source": {"git_url": env.get("GIT_URL", ""), "git_commit": env["COMMIT"]},
         "dataset": {"version": env["DATASET_VERSION"], "source": params.get("data")},
-        "parameters": {k: params[k] for k in ("model", "hyperparameters", "seed", "test_size", "features", "classes") if k in params},
-        "metrics": {"train_accuracy": params.get("train_accuracy"), **{k: metrics[k] for k in ("accuracy", "f1_macro", "f1_weighted", "n") if k in metrics}},
+        "parameters": {
+            k: params[k]
+            for k in ("model", "hyperparameters", "seed", "test_size", "features", "classes")
+            if k in params
+        },
+        "metrics": {
+            "train_accuracy": params.get("train_accuracy"),
+            **{k: metrics[k] for k in ("accuracy", "f1_macro", "f1_weighted", "n") if k in metrics},
+        },
         "timestamps": {
-            "run_started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(started))) if started.isdigit() else None,
+            "run_started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(started)))
+            if started.isdigit()
+            else None,
             "trained": params.get("trained_at"),
             "registered": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
         },
@@ -39,6 +49,7 @@ def model_card(model_dir, env, now=None):
 
 def main():
     import store
+
     e = os.environ
     model_dir = os.path.join(e["WORK"], "model")
     build = store.build_id(e.get("COMMIT", ""))

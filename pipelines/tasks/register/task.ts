@@ -3,7 +3,8 @@ import { param, resultPath } from "../../tekton";
 
 export const REGISTER: TaskDefinition = {
     name: "register",
-    description: "Uploads the evaluated model as a new build, models/<model>/<version>/<build>/, with a model card JSON (builds are immutable).",
+    description:
+        "Uploads the evaluated model as a new build, models/<model>/<version>/<build>/, with a model card JSON (builds are immutable).",
     role: "trainer",
     stage: "register",
     params: [
@@ -18,16 +19,18 @@ export const REGISTER: TaskDefinition = {
         { name: "build", description: "Id of the registered build (UTC time and commit)." },
     ],
     workspaces: [SOURCE_WORKSPACE_DECL],
-    steps: [pythonStep(__dirname, "register", "register.py", [
-        { name: "MODEL", value: param("model") },
-        { name: "VERSION", value: param("version") },
-        { name: "MODE", value: param("mode") },
-        { name: "COMMIT", value: param("commit") },
-        { name: "GIT_URL", value: param("git-url") },
-        { name: "DATASET_VERSION", value: param("dataset-version") },
-        { name: "STARTED_AT", value: param("started-at") },
-        { name: "PIPELINE_RUN", value: "$(context.pipelineRun.name)" },
-        { name: "RESULT_URI", value: resultPath("uri") },
-        { name: "RESULT_BUILD", value: resultPath("build") },
-    ])],
+    steps: [
+        pythonStep(__dirname, "register", "register.py", [
+            { name: "MODEL", value: param("model") },
+            { name: "VERSION", value: param("version") },
+            { name: "MODE", value: param("mode") },
+            { name: "COMMIT", value: param("commit") },
+            { name: "GIT_URL", value: param("git-url") },
+            { name: "DATASET_VERSION", value: param("dataset-version") },
+            { name: "STARTED_AT", value: param("started-at") },
+            { name: "PIPELINE_RUN", value: "$(context.pipelineRun.name)" },
+            { name: "RESULT_URI", value: resultPath("uri") },
+            { name: "RESULT_BUILD", value: resultPath("build") },
+        ]),
+    ],
 };

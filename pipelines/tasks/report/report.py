@@ -14,6 +14,7 @@ other, and adds the run's end time and its rollbacks; `npm run report` counts an
 Env: EVENT, STATUS (Tekton's $(tasks.status): Succeeded, Completed, Failed, None), MODEL, VERSION, FROM_VERSION,
 MODE, STUDY_TASK, RUN, TRIGGER_TIME, STARTED_AT, TRAIN_ACCURACY, EVAL_ACCURACY, DATASET_VERSION, PUSHGATEWAY_URL.
 """
+
 import datetime
 import os
 import sys
@@ -48,10 +49,17 @@ def samples(env, now):
     ns = lambda v: {"namespace": f"{model}-{v}"}  # noqa: E731
     group = lambda v, part: [("model", model), ("version", v), ("mode", mode), ("part", part)]  # noqa: E731
     out = []
-    train_acc, eval_acc, dataset = _num(env.get("TRAIN_ACCURACY")), _num(env.get("EVAL_ACCURACY")), env.get("DATASET_VERSION", "")
+    train_acc, eval_acc, dataset = (
+        _num(env.get("TRAIN_ACCURACY")),
+        _num(env.get("EVAL_ACCURACY")),
+        env.get("DATASET_VERSION", ""),
+    )
     if event in ("train", "deploy") and dataset and eval_acc is not None:
         d = {**ns(version), "dataset_version": dataset}
-        s = [(metrics.metric_name("evaluationAccuracy", env), d, eval_acc), (metrics.metric_name("datasetInfo", env), d, 1)]
+        s = [
+            (metrics.metric_name("evaluationAccuracy", env), d, eval_acc),
+            (metrics.metric_name("datasetInfo", env), d, 1),
+        ]
         if train_acc is not None:
             s.insert(0, (metrics.metric_name("trainingAccuracy", env), d, train_acc))
         out.append((group(version, "training"), s))
@@ -64,11 +72,19 @@ def samples(env, now):
             s.append((name("deployLeadTime"), ns(version), max(0.0, now - start)))
         if rolled_back and start is not None:
             s.append((name("recoveryTime"), ns(version), max(0.0, now - start)))
-        s += [(name("deliveryRollbacks"), ns(version), 1 if rolled_back else 0), (name("deliveryEnd"), ns(version), now)]
+        s += [
+            (name("deliveryRollbacks"), ns(version), 1 if rolled_back else 0),
+            (name("deliveryEnd"), ns(version), now),
+        ]
         run = [("task", env["STUDY_TASK"]), ("run", env["RUN"])]
         out.append((run + group(version, "delivery"), s))
     if event == "rollback" and ok and env.get("FROM_VERSION"):
-        out.append((group(env["FROM_VERSION"], "rollback"), [(metrics.metric_name("lastRollback", env), ns(env["FROM_VERSION"]), now)]))
+        out.append(
+            (
+                group(env["FROM_VERSION"], "rollback"),
+                [(metrics.metric_name("lastRollback", env), ns(env["FROM_VERSION"]), now)],
+            )
+        )
     return out
 
 

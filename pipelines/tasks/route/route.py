@@ -8,6 +8,7 @@ promotion) are separate promotion tasks; this task refuses them instead of guess
 
 Env: MODEL, VERSION, STRATEGY, GATEWAY_NAMESPACE, MODEL_LABEL, SERVICE_NAME.
 """
+
 import os
 import sys
 
@@ -33,19 +34,27 @@ def switch_to(route, model, version, service_name="model-server"):
             refs.append({**ref, "weight": 100 if is_target else 0})
         new["spec"]["rules"].append({**rule, "backendRefs": refs})
     if not found:
-        raise RouteError(f"version {version} is not a backend of the route of {model}: add it to mlops-testbed:models and run pulumi up")
+        raise RouteError(
+            f"version {version} is not a backend of the route of {model}: add it to mlops-testbed:models and run pulumi up"
+        )
     return new
 
 
 def main():
     import kube
+
     e = os.environ
     model, version, strategy = e["MODEL"], e["VERSION"], e["STRATEGY"]
     if strategy not in SWITCH_STRATEGIES:
-        print(f"route: strategy {strategy!r} is progressive; this task switches traffic for {', '.join(SWITCH_STRATEGIES)} only", file=sys.stderr)
+        print(
+            f"route: strategy {strategy!r} is progressive; this task switches traffic for {', '.join(SWITCH_STRATEGIES)} only",
+            file=sys.stderr,
+        )
         return 1
     client = kube.Client()
-    routes = client.list("gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], f"{e['MODEL_LABEL']}={model}")
+    routes = client.list(
+        "gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], f"{e['MODEL_LABEL']}={model}"
+    )
     if not routes:
         print(f"route: no HTTPRoute labelled {e['MODEL_LABEL']}={model} in {e['GATEWAY_NAMESPACE']}", file=sys.stderr)
         return 1

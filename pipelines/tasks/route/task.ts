@@ -11,13 +11,21 @@ export const ROUTE: TaskDefinition = {
     description: "Sends all of a model's live traffic to one version by setting the weights of its HTTPRoute.",
     role: "deployer",
     stage: "route",
-    params: [{ name: "strategy", description: "Traffic strategy: single or blue-green (switch all traffic).", default: "single" }],
-    steps: [libStep(__dirname, "route", "route.py", [
-        { name: "MODEL", value: param("model") },
-        { name: "VERSION", value: param("version") },
-        { name: "STRATEGY", value: param("strategy") },
-        { name: "GATEWAY_NAMESPACE", value: GATEWAY_NAMESPACE },
-        { name: "MODEL_LABEL", value: MODEL_LABEL_KEYS.model },
-        { name: "SERVICE_NAME", value: MODEL_SERVER.name },
-    ])],
+    params: [
+        {
+            name: "strategy",
+            description: "Traffic strategy: single or blue-green (switch all traffic).",
+            default: "single",
+        },
+    ],
+    steps: [
+        libStep(__dirname, "route", "route.py", [
+            { name: "MODEL", value: param("model") },
+            { name: "VERSION", value: param("version") },
+            { name: "STRATEGY", value: param("strategy") },
+            { name: "GATEWAY_NAMESPACE", value: GATEWAY_NAMESPACE },
+            { name: "MODEL_LABEL", value: MODEL_LABEL_KEYS.model },
+            { name: "SERVICE_NAME", value: MODEL_SERVER.name },
+        ]),
+    ],
 };

@@ -3,6 +3,7 @@
 prediction per instance from the expected version. Env: URL (http://model-server.<ns>.svc...:8080), VERSION,
 INSTANCES (JSON list), ATTEMPTS, INTERVAL.
 """
+
 import json
 import os
 import sys
@@ -37,8 +38,12 @@ def main():
     else:
         print(f"{url}/healthz never answered", file=sys.stderr)
         return 1
-    req = urllib.request.Request(url + "/predict", data=json.dumps({"instances": instances}).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+    req = urllib.request.Request(
+        url + "/predict",
+        data=json.dumps({"instances": instances}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         answer = json.loads(r.read())
     problems = check_prediction(answer, instances, version)

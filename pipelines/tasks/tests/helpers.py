@@ -1,4 +1,5 @@
 """Imports a step script by path (the scripts live in per-task folders, not a package)."""
+
 import importlib.util
 import os
 import sys

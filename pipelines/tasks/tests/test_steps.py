@@ -6,18 +6,25 @@ import threading
 import unittest
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from tests.helpers import TASKS, load
+from tests.helpers import TASKS, load  # isort: skip  (puts pipelines/lib on sys.path first)
 
-import kube
-import metrics
-import prune
-import store
+import kube  # noqa: E402
+import metrics  # noqa: E402
+import prune  # noqa: E402
+import store  # noqa: E402
 
-METRIC_ENV = {"MLOPS_METRIC_DEPLOY_LEAD_TIME": "lead", "MLOPS_METRIC_DELIVERY_RESULT": "result",
-              "MLOPS_METRIC_TRAINING_ACCURACY": "train_acc", "MLOPS_METRIC_EVALUATION_ACCURACY": "eval_acc",
-              "MLOPS_METRIC_DATASET_INFO": "dataset", "MLOPS_METRIC_LAST_ROLLBACK": "rollback",
-              "MLOPS_METRIC_STAGE_DURATION": "stage", "MLOPS_METRIC_RECOVERY_TIME": "recovery",
-              "MLOPS_METRIC_DELIVERY_ROLLBACKS": "rollbacks", "MLOPS_METRIC_DELIVERY_END": "end"}
+METRIC_ENV = {
+    "MLOPS_METRIC_DEPLOY_LEAD_TIME": "lead",
+    "MLOPS_METRIC_DELIVERY_RESULT": "result",
+    "MLOPS_METRIC_TRAINING_ACCURACY": "train_acc",
+    "MLOPS_METRIC_EVALUATION_ACCURACY": "eval_acc",
+    "MLOPS_METRIC_DATASET_INFO": "dataset",
+    "MLOPS_METRIC_LAST_ROLLBACK": "rollback",
+    "MLOPS_METRIC_STAGE_DURATION": "stage",
+    "MLOPS_METRIC_RECOVERY_TIME": "recovery",
+    "MLOPS_METRIC_DELIVERY_ROLLBACKS": "rollbacks",
+    "MLOPS_METRIC_DELIVERY_END": "end",
+}
 
 
 class ValidateData(unittest.TestCase):
@@ -44,9 +51,19 @@ class ValidateData(unittest.TestCase):
 
 class Route(unittest.TestCase):
     r = load("route", "route.py")
-    route = {"metadata": {"name": "iris-abc"}, "spec": {"rules": [{"backendRefs": [
-        {"name": "model-server", "namespace": "iris-v1", "port": 8080, "weight": 90},
-        {"name": "model-server", "namespace": "iris-v2", "port": 8080, "weight": 10}]}]}}
+    route = {
+        "metadata": {"name": "iris-abc"},
+        "spec": {
+            "rules": [
+                {
+                    "backendRefs": [
+                        {"name": "model-server", "namespace": "iris-v1", "port": 8080, "weight": 90},
+                        {"name": "model-server", "namespace": "iris-v2", "port": 8080, "weight": 10},
+                    ]
+                }
+            ]
+        },
+    }
 
     def test_switch(self):
         out = self.r.switch_to(self.route, "iris", "v2")
@@ -64,9 +81,16 @@ class Route(unittest.TestCase):
 def model_route(model, weights, mirrors=(), strategy="canary"):
     """A model's HTTPRoute as components/k8s/model-routing.ts renders it."""
     ref = lambda v: {"name": "model-server", "namespace": f"{model}-{v}", "port": 8080}
-    filters = [{"type": "URLRewrite"}] + [{"type": "RequestMirror", "requestMirror": {"backendRef": ref(v)}} for v in mirrors]
-    return {"metadata": {"name": f"{model}-0a1b2c3d", "labels": {"mlops-testbed/model": model, "mlops-testbed/traffic-strategy": strategy}},
-            "spec": {"rules": [{"filters": filters, "backendRefs": [{**ref(v), "weight": w} for v, w in weights]}]}}
+    filters = [{"type": "URLRewrite"}] + [
+        {"type": "RequestMirror", "requestMirror": {"backendRef": ref(v)}} for v in mirrors
+    ]
+    return {
+        "metadata": {
+            "name": f"{model}-0a1b2c3d",
+            "labels": {"mlops-testbed/model": model, "mlops-testbed/traffic-strategy": strategy},
+        },
+        "spec": {"rules": [{"filters": filters, "backendRefs": [{**ref(v), "weight": w} for v, w in weights]}]},
+    }
 
 
 class ChooseVersions(unittest.TestCase):
@@ -77,11 +101,20 @@ class ChooseVersions(unittest.TestCase):
         return (out["version"], out["baseline"], out["strategy"], out["rollout"])
 
     def test_retrain_goes_to_the_standby_slot_and_compares_with_the_serving_one(self):
-        self.assertEqual(self.chosen(model_route("iris", [("v1", 90), ("v2", 10)])), ("v2", "v1", "canary", "progressive"))
-        self.assertEqual(self.chosen(model_route("iris", [("v1", 0), ("v2", 100)], strategy="blue-green")), ("v1", "v2", "blue-green", "progressive"))
+        self.assertEqual(
+            self.chosen(model_route("iris", [("v1", 90), ("v2", 10)])), ("v2", "v1", "canary", "progressive")
+        )
+        self.assertEqual(
+            self.chosen(model_route("iris", [("v1", 0), ("v2", 100)], strategy="blue-green")),
+            ("v1", "v2", "blue-green", "progressive"),
+        )
         # Three versions: the least served, first on the route among equals; never the one serving most.
-        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0), ("v3", 0)])), ("v2", "v1", "canary", "progressive"))
-        self.assertEqual(self.chosen(model_route("iris", [("v1", 50), ("v2", 50)])), ("v2", "v1", "canary", "progressive"))
+        self.assertEqual(
+            self.chosen(model_route("iris", [("v1", 100), ("v2", 0), ("v3", 0)])), ("v2", "v1", "canary", "progressive")
+        )
+        self.assertEqual(
+            self.chosen(model_route("iris", [("v1", 50), ("v2", 50)])), ("v2", "v1", "canary", "progressive")
+        )
 
     def test_promotion_then_rollback_alternate_the_slots(self):
         route = model_route("iris", [("v1", 100), ("v2", 0)], strategy="blue-green")
@@ -95,13 +128,23 @@ class ChooseVersions(unittest.TestCase):
         self.assertEqual(self.chosen(route, "v3"), ("v3", "v1", "shadow", "progressive"))
 
     def test_single_switches_and_one_version_redeploys_in_place(self):
-        self.assertEqual(self.chosen(model_route("iris", [("v1", 100)], strategy="single")), ("v1", "", "single", "in-place"))
-        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)], strategy="single")), ("v2", "v1", "single", "switch"))
+        self.assertEqual(
+            self.chosen(model_route("iris", [("v1", 100)], strategy="single")), ("v1", "", "single", "in-place")
+        )
+        self.assertEqual(
+            self.chosen(model_route("iris", [("v1", 100), ("v2", 0)], strategy="single")),
+            ("v2", "v1", "single", "switch"),
+        )
         # A redeploy of the version serving everything has nothing to compare with.
-        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), "v1"), ("v1", "", "canary", "in-place"))
+        self.assertEqual(
+            self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), "v1"), ("v1", "", "canary", "in-place")
+        )
 
     def test_strategy_param_overrides_the_route_label(self):
-        self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), strategy="blue-green")[2:], ("blue-green", "progressive"))
+        self.assertEqual(
+            self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), strategy="blue-green")[2:],
+            ("blue-green", "progressive"),
+        )
         self.assertEqual(self.chosen(model_route("iris", [("v1", 100), ("v2", 0)]), strategy="single")[3], "switch")
 
     def test_refuses_unknown_versions_strategies_and_foreign_backends(self):
@@ -120,9 +163,18 @@ class ChooseVersions(unittest.TestCase):
 
 class Deploy(unittest.TestCase):
     d = load("deploy", "deploy.py")
-    env = {"MODEL": "iris", "VERSION": "v2", "IMAGE": "repo/model-server:c@sha256:0", "REPLICAS": "2", "GPU": "0",
-           "STORE_KIND": "s3", "MODELS_BUCKET": "models-b", "STORE_REGION": "eu-west-1",
-           "GPU_NODE_SELECTOR": '{"gpu": "true"}', "GPU_TOLERATIONS": '[{"key": "nvidia.com/gpu", "operator": "Exists"}]'}
+    env = {
+        "MODEL": "iris",
+        "VERSION": "v2",
+        "IMAGE": "repo/model-server:c@sha256:0",
+        "REPLICAS": "2",
+        "GPU": "0",
+        "STORE_KIND": "s3",
+        "MODELS_BUCKET": "models-b",
+        "STORE_REGION": "eu-west-1",
+        "GPU_NODE_SELECTOR": '{"gpu": "true"}',
+        "GPU_TOLERATIONS": '[{"key": "nvidia.com/gpu", "operator": "Exists"}]',
+    }
 
     def test_objects(self):
         objs = self.d.manifests(self.env)
@@ -142,8 +194,12 @@ class Deploy(unittest.TestCase):
         self.assertEqual(ports, {"http": 8080, "metrics": 9090})
 
     def test_identity_from_the_namespace_settings(self):
-        cm = {"data": {"pod-labels": '{"azure.workload.identity/use": "true"}',
-                       "pod-env-from": '[{"secretRef": {"name": "model-server-store-credentials"}}]'}}
+        cm = {
+            "data": {
+                "pod-labels": '{"azure.workload.identity/use": "true"}',
+                "pod-env-from": '[{"secretRef": {"name": "model-server-store-credentials"}}]',
+            }
+        }
         objs = self.d.manifests(self.env, self.d.identity_settings(cm))
         pod = objs[0]["spec"]["template"]
         self.assertEqual(pod["metadata"]["labels"]["azure.workload.identity/use"], "true")
@@ -174,14 +230,39 @@ class Smoke(unittest.TestCase):
 
 class Report(unittest.TestCase):
     r = load("report", "report.py")
-    base = {**METRIC_ENV, "MODEL": "iris", "VERSION": "v2", "MODE": "automated", "STUDY_TASK": "deploy-new-version", "RUN": "deploy-x7k2p"}
+    base = {
+        **METRIC_ENV,
+        "MODEL": "iris",
+        "VERSION": "v2",
+        "MODE": "automated",
+        "STUDY_TASK": "deploy-new-version",
+        "RUN": "deploy-x7k2p",
+    }
     ns = {"namespace": "iris-v2"}
 
     def test_deploy_success_pushes_lead_time_from_trigger(self):
-        groups = dict((tuple(g), s) for g, s in self.r.samples({**self.base, "EVENT": "deploy", "STATUS": "Succeeded", "TRIGGER_TIME": "1000", "STARTED_AT": "1500"}, 1600.0))
+        groups = dict(
+            (tuple(g), s)
+            for g, s in self.r.samples(
+                {**self.base, "EVENT": "deploy", "STATUS": "Succeeded", "TRIGGER_TIME": "1000", "STARTED_AT": "1500"},
+                1600.0,
+            )
+        )
         # One group per run of a study task, so runs never overwrite each other.
-        delivery = groups[(("task", "deploy-new-version"), ("run", "deploy-x7k2p"), ("model", "iris"), ("version", "v2"), ("mode", "automated"), ("part", "delivery"))]
-        self.assertEqual(delivery, [("result", self.ns, 1), ("lead", self.ns, 600.0), ("rollbacks", self.ns, 0), ("end", self.ns, 1600.0)])
+        delivery = groups[
+            (
+                ("task", "deploy-new-version"),
+                ("run", "deploy-x7k2p"),
+                ("model", "iris"),
+                ("version", "v2"),
+                ("mode", "automated"),
+                ("part", "delivery"),
+            )
+        ]
+        self.assertEqual(
+            delivery,
+            [("result", self.ns, 1), ("lead", self.ns, 600.0), ("rollbacks", self.ns, 0), ("end", self.ns, 1600.0)],
+        )
 
     def test_failed_deploy_has_result_zero_and_no_lead_time(self):
         [(_, s)] = self.r.samples({**self.base, "EVENT": "deploy", "STATUS": "Failed", "STARTED_AT": "1500"}, 1600.0)
@@ -196,12 +277,41 @@ class Report(unittest.TestCase):
         self.assertEqual(s[1][2], 100.0, "an unreadable trigger time falls back to the run's start")
 
     def test_training_and_rollback(self):
-        out = self.r.samples({**self.base, "EVENT": "train", "STATUS": "Succeeded", "TRAIN_ACCURACY": "0.99", "EVAL_ACCURACY": "0.95", "DATASET_VERSION": "d1"}, 0)
+        out = self.r.samples(
+            {
+                **self.base,
+                "EVENT": "train",
+                "STATUS": "Succeeded",
+                "TRAIN_ACCURACY": "0.99",
+                "EVAL_ACCURACY": "0.95",
+                "DATASET_VERSION": "d1",
+            },
+            0,
+        )
         self.assertEqual([n for n, _, _ in out[0][1]], ["train_acc", "eval_acc", "dataset"])
-        out = self.r.samples({**self.base, "EVENT": "rollback", "STATUS": "Succeeded", "FROM_VERSION": "v3", "STUDY_TASK": "rollback-bad-version", "TRIGGER_TIME": "30"}, 42.0)
-        self.assertEqual(out[-1], ([("model", "iris"), ("version", "v3"), ("mode", "automated"), ("part", "rollback")], [("rollback", {"namespace": "iris-v3"}, 42.0)]))
+        out = self.r.samples(
+            {
+                **self.base,
+                "EVENT": "rollback",
+                "STATUS": "Succeeded",
+                "FROM_VERSION": "v3",
+                "STUDY_TASK": "rollback-bad-version",
+                "TRIGGER_TIME": "30",
+            },
+            42.0,
+        )
+        self.assertEqual(
+            out[-1],
+            (
+                [("model", "iris"), ("version", "v3"), ("mode", "automated"), ("part", "rollback")],
+                [("rollback", {"namespace": "iris-v3"}, 42.0)],
+            ),
+        )
         self.assertEqual(out[0][0][:2], [("task", "rollback-bad-version"), ("run", "deploy-x7k2p")])
-        self.assertEqual(out[0][1], [("result", self.ns, 1), ("recovery", self.ns, 12.0), ("rollbacks", self.ns, 1), ("end", self.ns, 42.0)])
+        self.assertEqual(
+            out[0][1],
+            [("result", self.ns, 1), ("recovery", self.ns, 12.0), ("rollbacks", self.ns, 1), ("end", self.ns, 42.0)],
+        )
 
 
 class Register(unittest.TestCase):
@@ -209,9 +319,30 @@ class Register(unittest.TestCase):
 
     def test_model_card(self):
         with tempfile.TemporaryDirectory() as d:
-            json.dump({"model": "logreg", "seed": 42, "features": ["a"], "train_accuracy": 1.0, "trained_at": "t", "data": "x.csv"}, open(os.path.join(d, "params.json"), "w"))
+            json.dump(
+                {
+                    "model": "logreg",
+                    "seed": 42,
+                    "features": ["a"],
+                    "train_accuracy": 1.0,
+                    "trained_at": "t",
+                    "data": "x.csv",
+                },
+                open(os.path.join(d, "params.json"), "w"),
+            )
             json.dump({"accuracy": 0.9, "n": 10}, open(os.path.join(d, "metrics.json"), "w"))
-            card = self.r.model_card(d, {"MODEL": "iris", "VERSION": "v2", "COMMIT": "abc", "DATASET_VERSION": "dv", "PIPELINE_RUN": "run-1", "STARTED_AT": "0"}, now=60)
+            card = self.r.model_card(
+                d,
+                {
+                    "MODEL": "iris",
+                    "VERSION": "v2",
+                    "COMMIT": "abc",
+                    "DATASET_VERSION": "dv",
+                    "PIPELINE_RUN": "run-1",
+                    "STARTED_AT": "0",
+                },
+                now=60,
+            )
         self.assertEqual(card["source"]["git_commit"], "abc")
         self.assertEqual(card["dataset"]["version"], "dv")
         self.assertEqual(card["metrics"], {"train_accuracy": 1.0, "accuracy": 0.9, "n": 10})
@@ -264,18 +395,34 @@ class Store(unittest.TestCase):
             second = store.upload_dir(s3, "b", d, f"models/iris/v2/{store.build_id('bbb', now=3600)}/")
             self.assertNotEqual(first, second)
         self.assertEqual(store.resolve_latest(s3, "b", "models/iris/v2/@latest/metrics.json"), second[0])
-        self.assertEqual(store.resolve_latest(s3, "b", "models/iris/v2/@latest/"), "models/iris/v2/19700101T010000Z-bbb/")
-        self.assertEqual(store.resolve_latest(s3, "b", "models/iris/v2/x@latest/m.json"), "models/iris/v2/x@latest/m.json")
+        self.assertEqual(
+            store.resolve_latest(s3, "b", "models/iris/v2/@latest/"), "models/iris/v2/19700101T010000Z-bbb/"
+        )
+        self.assertEqual(
+            store.resolve_latest(s3, "b", "models/iris/v2/x@latest/m.json"), "models/iris/v2/x@latest/m.json"
+        )
         with self.assertRaisesRegex(store.StoreError, "no build under"):
             store.resolve_latest(s3, "b", "models/iris/v9/@latest/")
 
     def test_newest_key_under_a_prefix(self):
         class Listing:
             def list_objects_v2(self, Bucket, Prefix, ContinuationToken=None):
-                pages = {None: {"Contents": [{"Key": "iris/a.csv", "LastModified": 2}, {"Key": "iris/", "LastModified": 9}],
-                                "IsTruncated": True, "NextContinuationToken": "p2"},
-                         "p2": {"Contents": [{"Key": "iris/b.csv", "LastModified": 3}, {"Key": "iris/c.csv", "LastModified": 1}], "IsTruncated": False}}
+                pages = {
+                    None: {
+                        "Contents": [{"Key": "iris/a.csv", "LastModified": 2}, {"Key": "iris/", "LastModified": 9}],
+                        "IsTruncated": True,
+                        "NextContinuationToken": "p2",
+                    },
+                    "p2": {
+                        "Contents": [
+                            {"Key": "iris/b.csv", "LastModified": 3},
+                            {"Key": "iris/c.csv", "LastModified": 1},
+                        ],
+                        "IsTruncated": False,
+                    },
+                }
                 return pages[ContinuationToken]
+
         self.assertEqual(store.newest_key(Listing(), "b", "iris/"), "iris/b.csv")
         with self.assertRaisesRegex(store.StoreError, "nothing under"):
             store.newest_key(FakeS3(), "b", "wine/")
@@ -304,11 +451,21 @@ class Pushgateway(unittest.TestCase):
 
         server = HTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.handle_request, daemon=True).start()
-        metrics.push(f"http://127.0.0.1:{server.server_port}", [("model", "iris"), ("version", "v 2")],
-                     [("lead", {"namespace": "iris-v2", "x": 'a"b'}, 12)])
+        metrics.push(
+            f"http://127.0.0.1:{server.server_port}",
+            [("model", "iris"), ("version", "v 2")],
+            [("lead", {"namespace": "iris-v2", "x": 'a"b'}, 12)],
+        )
         server.server_close()
-        self.assertEqual(received, [("/metrics/job/mlops-delivery/model/iris/version/v%202",
-                                     '# TYPE lead gauge\nlead{namespace="iris-v2",x="a\\"b"} 12.0\n')])
+        self.assertEqual(
+            received,
+            [
+                (
+                    "/metrics/job/mlops-delivery/model/iris/version/v%202",
+                    '# TYPE lead gauge\nlead{namespace="iris-v2",x="a\\"b"} 12.0\n',
+                )
+            ],
+        )
 
     def test_metric_names_come_from_the_environment(self):
         self.assertEqual(metrics.metric_name("deployLeadTime", METRIC_ENV), "lead")
@@ -318,17 +475,29 @@ class Pushgateway(unittest.TestCase):
 
 class KubeAndPrune(unittest.TestCase):
     def test_rolled_out(self):
-        d = {"metadata": {"generation": 2}, "spec": {"replicas": 2},
-             "status": {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 2, "replicas": 2}}
+        d = {
+            "metadata": {"generation": 2},
+            "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "updatedReplicas": 2, "availableReplicas": 2, "replicas": 2},
+        }
         self.assertTrue(kube.rolled_out(d))
         self.assertFalse(kube.rolled_out({**d, "status": {**d["status"], "replicas": 3}}))
-        self.assertEqual(kube.object_path("apps/v1", "Deployment", "ns", "x"), "/apis/apps/v1/namespaces/ns/deployments/x")
+        self.assertEqual(
+            kube.object_path("apps/v1", "Deployment", "ns", "x"), "/apis/apps/v1/namespaces/ns/deployments/x"
+        )
 
     def test_prune_keeps_newest_finished_per_pipeline(self):
-        run = lambda n, p, t, done=True: {"metadata": {"name": n, "labels": {"tekton.dev/pipeline": p}, "creationTimestamp": t},  # noqa: E731
-                                          "status": {"completionTime": t} if done else {}}
-        runs = [run("a1", "a", "2026-01-01"), run("a2", "a", "2026-01-02"), run("a3", "a", "2026-01-03"),
-                run("a4", "a", "2026-01-04", done=False), run("b1", "b", "2026-01-01")]
+        run = lambda n, p, t, done=True: {
+            "metadata": {"name": n, "labels": {"tekton.dev/pipeline": p}, "creationTimestamp": t},  # noqa: E731
+            "status": {"completionTime": t} if done else {},
+        }
+        runs = [
+            run("a1", "a", "2026-01-01"),
+            run("a2", "a", "2026-01-02"),
+            run("a3", "a", "2026-01-03"),
+            run("a4", "a", "2026-01-04", done=False),
+            run("b1", "b", "2026-01-01"),
+        ]
         self.assertEqual(prune.to_delete(runs, 2), ["a1"])
         self.assertEqual(prune.to_delete(runs, 1), ["a1", "a2"])
 
@@ -337,15 +506,25 @@ class FetchSource(unittest.TestCase):
     def test_clone_checks_out_the_revision_and_records_the_commit(self):
         with tempfile.TemporaryDirectory() as d:
             repo = os.path.join(d, "origin")
-            git = lambda *a: subprocess.run(["git", "-C", repo, *a], check=True, capture_output=True, text=True).stdout.strip()  # noqa: E731
+            git = lambda *a: subprocess.run(
+                ["git", "-C", repo, *a], check=True, capture_output=True, text=True
+            ).stdout.strip()  # noqa: E731
             os.makedirs(repo)
             git("init", "-q", "-b", "main")
             open(os.path.join(repo, "f.txt"), "w").write("x")
             git("add", "f.txt")
             git("-c", "user.email=a@b", "-c", "user.name=n", "commit", "-qm", "c")
-            env = {**os.environ, "GIT_URL": repo, "GIT_REVISION": "main", "DEST": os.path.join(d, "ws"),
-                   "RESULT_COMMIT": os.path.join(d, "commit"), "RESULT_STARTED_AT": os.path.join(d, "started")}
-            subprocess.run(["sh", os.path.join(TASKS, "fetch-source", "clone.sh")], env=env, check=True, capture_output=True)
+            env = {
+                **os.environ,
+                "GIT_URL": repo,
+                "GIT_REVISION": "main",
+                "DEST": os.path.join(d, "ws"),
+                "RESULT_COMMIT": os.path.join(d, "commit"),
+                "RESULT_STARTED_AT": os.path.join(d, "started"),
+            }
+            subprocess.run(
+                ["sh", os.path.join(TASKS, "fetch-source", "clone.sh")], env=env, check=True, capture_output=True
+            )
             self.assertEqual(open(env["RESULT_COMMIT"]).read(), git("rev-parse", "HEAD"))
             self.assertTrue(open(env["RESULT_STARTED_AT"]).read().strip().isdigit())
             self.assertTrue(os.path.exists(os.path.join(d, "ws", "repo", "f.txt")))

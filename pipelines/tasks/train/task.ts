@@ -14,9 +14,17 @@ export const TRAIN: TaskDefinition = {
     ],
     results: [{ name: "train-accuracy", description: "Accuracy on the training split." }],
     workspaces: [SOURCE_WORKSPACE_DECL],
-    steps: [pythonStep(__dirname, "train", "train.sh", [
-        { name: "MODEL_KIND", value: param("model-kind") },
-        { name: "SEED", value: param("seed") },
-        { name: "RESULT_TRAIN_ACCURACY", value: resultPath("train-accuracy") },
-    ], RESOURCES.training)],
+    steps: [
+        pythonStep(
+            __dirname,
+            "train",
+            "train.sh",
+            [
+                { name: "MODEL_KIND", value: param("model-kind") },
+                { name: "SEED", value: param("seed") },
+                { name: "RESULT_TRAIN_ACCURACY", value: resultPath("train-accuracy") },
+            ],
+            RESOURCES.training,
+        ),
+    ],
 };

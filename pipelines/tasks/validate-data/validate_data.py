@@ -6,6 +6,7 @@ Env: WORK (source workspace), MODEL_SRC (the model's directory), DATASET (`built
 datasets store>`), MODEL, PRODUCTION_VERSION (empty: no drift test), DRIFT_ALPHA, FAIL_ON_DRIFT (true|false),
 MIN_ROWS, RESULT_DATASET_VERSION, RESULT_DRIFT. Writes WORK/data/train.csv for the train task.
 """
+
 import csv
 import hashlib
 import json
@@ -69,10 +70,13 @@ def fetch_dataset(spec, dest, model_src):
     """Writes the dataset to dest and returns its version id."""
     kind, _, name = spec.partition(":")
     if kind == "builtin" and name:
-        subprocess.run([sys.executable, os.path.join(model_src, "data.py"), "--dataset", name, "--out", dest], check=True)
+        subprocess.run(
+            [sys.executable, os.path.join(model_src, "data.py"), "--dataset", name, "--out", dest], check=True
+        )
         return f"builtin-{name}-{sha256(dest)[:12]}"
     if kind == "store" and name:
         import store
+
         client = store.client_from_env()
         bucket = store.bucket_for("datasets")
         # store:<prefix>/ (what a push or an alert asks for): the newest object under the model's prefix.
@@ -99,14 +103,36 @@ def main():
     prod = e.get("PRODUCTION_VERSION", "")
     if prod:
         import store
+
         ref = os.path.join(data_dir, "production-reference.csv")
-        store.download(store.client_from_env(), store.bucket_for("models"), f"models/{e['MODEL']}/{prod}/@latest/reference.csv", ref)
+        store.download(
+            store.client_from_env(),
+            store.bucket_for("models"),
+            f"models/{e['MODEL']}/{prod}/@latest/reference.csv",
+            ref,
+        )
         report = os.path.join(data_dir, "drift.json")
-        subprocess.run([sys.executable, os.path.join(e["MODEL_SRC"], "drift.py"), "--reference", ref, "--data", train_csv,
-                        "--alpha", e.get("DRIFT_ALPHA", "0.05"), "--bonferroni", "--out", report], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                os.path.join(e["MODEL_SRC"], "drift.py"),
+                "--reference",
+                ref,
+                "--data",
+                train_csv,
+                "--alpha",
+                e.get("DRIFT_ALPHA", "0.05"),
+                "--bonferroni",
+                "--out",
+                report,
+            ],
+            check=True,
+        )
         with open(report) as f:
             drift = dict(json.load(f), tested=True)
-        print(f"drift against {prod}: {'drifted ' + ', '.join(drift['drifted_features']) if drift['drifted'] else 'none'}")
+        print(
+            f"drift against {prod}: {'drifted ' + ', '.join(drift['drifted_features']) if drift['drifted'] else 'none'}"
+        )
     with open(e["RESULT_DATASET_VERSION"], "w") as f:
         f.write(version)
     with open(e["RESULT_DRIFT"], "w") as f:

@@ -26,8 +26,13 @@ def run(script, *args):
 
 def run_process(script, *args, timeout=120):
     """Run pipelines/workload/<script> as a real process with this interpreter, as the pipelines will."""
-    return subprocess.run([sys.executable, os.path.join(WORKLOAD, script), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, cwd=os.path.dirname(WORKLOAD))
+    return subprocess.run(
+        [sys.executable, os.path.join(WORKLOAD, script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=os.path.dirname(WORKLOAD),
+    )
 
 
 def trained_model(testcase, *extra):

@@ -2,10 +2,10 @@ import json
 import os
 import unittest
 
-import numpy as np
-
 import data as ds
+import numpy as np
 from drift import ks_report
+
 from tests.helpers import run, trained_model
 
 
@@ -37,8 +37,14 @@ class DriftTest(unittest.TestCase):
         self.assertEqual((report["n_reference"], report["n_current"]), (112, 38))
 
     def test_fail_on_drift_exit_codes(self):
-        r = run("drift.py", "--reference", os.path.join(self.out, "reference.csv"), "--data", self.shifted,
-                "--fail-on-drift")
+        r = run(
+            "drift.py",
+            "--reference",
+            os.path.join(self.out, "reference.csv"),
+            "--data",
+            self.shifted,
+            "--fail-on-drift",
+        )
         self.assertEqual(r.returncode, 1)
         self.assertIn("drift detected in petal_length_cm", r.stderr)
         r = run("drift.py", "--reference", self.out, "--data", self.same, "--fail-on-drift")

@@ -2,10 +2,10 @@ import json
 import os
 import unittest
 
-import numpy as np
-
 import data as ds
+import numpy as np
 from evaluate import gate
+
 from tests.helpers import run, trained_model
 
 
@@ -56,12 +56,14 @@ class EvaluateCliTest(unittest.TestCase):
         with open(baseline, "w") as f:
             json.dump({"accuracy": min(1.0, acc + 0.05)}, f)
         out = os.path.join(self.tmp, "m.json")
-        worse = run("evaluate.py", "--model-dir", self.out, "--out", out, "--baseline-metrics", baseline,
-                    "--tolerance", "0.01")
+        worse = run(
+            "evaluate.py", "--model-dir", self.out, "--out", out, "--baseline-metrics", baseline, "--tolerance", "0.01"
+        )
         self.assertEqual(worse.returncode, 1, worse.stderr)
         self.assertIn("worse than the baseline", worse.stderr)
-        ok = run("evaluate.py", "--model-dir", self.out, "--out", out, "--baseline-metrics", baseline,
-                 "--tolerance", "0.1")
+        ok = run(
+            "evaluate.py", "--model-dir", self.out, "--out", out, "--baseline-metrics", baseline, "--tolerance", "0.1"
+        )
         self.assertEqual(ok.returncode, 0, ok.stderr)
         self.assertEqual(self.metrics(out)["gate"]["baseline_accuracy"], min(1.0, acc + 0.05))
 

@@ -6,11 +6,11 @@ import unittest
 import urllib.error
 import urllib.request
 
-from prometheus_client.parser import text_string_to_metric_families
-
 import data as ds
 import metric_names as mn
+from prometheus_client.parser import text_string_to_metric_families
 from server import ModelServer
+
 from tests.helpers import WORKLOAD, trained_model
 
 LABELS = {"model": "iris", "version": "v7", "namespace": "model-iris-v7"}
@@ -48,8 +48,10 @@ class ServerTest(unittest.TestCase):
         self.server.stop()
 
     def test_healthz(self):
-        self.assertEqual(call(self.api + "/healthz"), (200, {"status": "ok", "model": "iris", "version": "v7",
-                                                              "features": self.features}))
+        self.assertEqual(
+            call(self.api + "/healthz"),
+            (200, {"status": "ok", "model": "iris", "version": "v7", "features": self.features}),
+        )
         self.assertEqual(call(self.api + "/nope")[0], 404)
 
     def test_predict_lists_and_objects(self):
@@ -109,8 +111,9 @@ class ServerTest(unittest.TestCase):
         shifted = self.X.copy()
         shifted[:, self.features.index("petal_width_cm")] += 5.0
         self.assertEqual(call(self.api + "/predict", {"instances": shifted.tolist()})[0], 200)
-        drift = {s.labels["feature"]: s.value for s in samples(self.server.metrics_port)
-                 if s.name == mn.FEATURE_DRIFT_SCORE}
+        drift = {
+            s.labels["feature"]: s.value for s in samples(self.server.metrics_port) if s.name == mn.FEATURE_DRIFT_SCORE
+        }
         self.assertEqual(drift["petal_width_cm"], 1.0)
         self.assertLess(drift["sepal_width_cm"], 0.5)
 
@@ -132,9 +135,23 @@ class ServerProcessTest(unittest.TestCase):
     def setUp(self):
         env = dict(os.environ, MODEL_NAME="iris", MODEL_VERSION="v1", POD_NAMESPACE="model-iris-v1")
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(WORKLOAD, "server.py"), "--model-dir", self.model_dir, "--host",
-             "127.0.0.1", "--port", "0", "--metrics-port", "0"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                sys.executable,
+                os.path.join(WORKLOAD, "server.py"),
+                "--model-dir",
+                self.model_dir,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--metrics-port",
+                "0",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
 
     def tearDown(self):
         self.proc.terminate()
@@ -147,6 +164,7 @@ class ServerProcessTest(unittest.TestCase):
 
     def test_serves_with_env_labels(self):
         import select
+
         ready, _, _ = select.select([self.proc.stdout], [], [], 60)
         self.assertTrue(ready, "server.py printed no start-up line within 60 s")
         info = json.loads(self.proc.stdout.readline())
@@ -156,8 +174,10 @@ class ServerProcessTest(unittest.TestCase):
         self.assertEqual(call(api + "/predict", {"instances": [[5.1, 3.5, 1.4, 0.2]]})[1]["predictions"], [0])
         port = int(info["metrics"].rsplit(":", 1)[1])
         req = [s for s in samples(port) if s.name == mn.REQUESTS_TOTAL]
-        self.assertEqual([(s.labels, s.value) for s in req],
-                         [({"model": "iris", "version": "v1", "namespace": "model-iris-v1", "code": "200"}, 1.0)])
+        self.assertEqual(
+            [(s.labels, s.value) for s in req],
+            [({"model": "iris", "version": "v1", "namespace": "model-iris-v1", "code": "200"}, 1.0)],
+        )
         self.proc.terminate()
         self.assertEqual(self.proc.wait(timeout=10), 0)
 

@@ -2,9 +2,9 @@ import json
 import os
 import unittest
 
+import data as ds
 import joblib
 
-import data as ds
 from tests.helpers import run, trained_model
 
 

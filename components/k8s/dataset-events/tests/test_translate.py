@@ -73,15 +73,23 @@ class EventGrid(unittest.TestCase):
 
     def test_get_messages_xml(self):
         xml = (
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><QueueMessagesList><QueueMessage>"
+            '<?xml version="1.0" encoding="utf-8"?><QueueMessagesList><QueueMessage>'
             "<MessageId>5974b586-0df3-4e2d-ad0c-18e3892bfca2</MessageId><InsertionTime>Mon, 23 Nov 2026 09:20:12 GMT</InsertionTime>"
             "<ExpirationTime>Mon, 30 Nov 2026 09:20:12 GMT</ExpirationTime><PopReceipt>AgAAAAMAAAAAAAAA+1/2=</PopReceipt>"
             "<TimeNextVisible>Mon, 23 Nov 2026 09:21:12 GMT</TimeNextVisible><DequeueCount>2</DequeueCount>"
             "<MessageText>eyJhIjoxfQ==</MessageText></QueueMessage></QueueMessagesList>"
         )
-        self.assertEqual(event_grid.parse_messages(xml), [{
-            "id": "5974b586-0df3-4e2d-ad0c-18e3892bfca2", "pop_receipt": "AgAAAAMAAAAAAAAA+1/2=", "dequeue_count": 2, "text": "eyJhIjoxfQ==",
-        }])
+        self.assertEqual(
+            event_grid.parse_messages(xml),
+            [
+                {
+                    "id": "5974b586-0df3-4e2d-ad0c-18e3892bfca2",
+                    "pop_receipt": "AgAAAAMAAAAAAAAA+1/2=",
+                    "dequeue_count": 2,
+                    "text": "eyJhIjoxfQ==",
+                }
+            ],
+        )
         self.assertEqual(event_grid.parse_messages("<QueueMessagesList />"), [])
 
 
@@ -122,7 +130,9 @@ class SeaweedfsFiler(unittest.TestCase):
         part["directory"] = part["eventNotification"]["newParentPath"] = "/buckets/datasets/.uploads/abc"
         self.assertIsNone(filer.translate(part, "/buckets", "datasets"))
         models = self.event()
-        models["directory"] = models["eventNotification"]["newParentPath"] = "/buckets/models/iris/v1/model.pkl.versions"
+        models["directory"] = models["eventNotification"]["newParentPath"] = (
+            "/buckets/models/iris/v1/model.pkl.versions"
+        )
         self.assertIsNone(filer.translate(models, "/buckets", "datasets"))
         similar = self.event()
         similar["directory"] = similar["eventNotification"]["newParentPath"] = "/buckets/datasets-old/iris"

@@ -40,8 +40,13 @@ class Cleanup(unittest.TestCase):
 
     def test_main_deletes_the_stale_groups(self):
         calls = []
-        body = {"status": "success", "data": [group({"job": "delivery", "run": "r1"}, NOW - 40 * DAY),
-                                              group({"job": "delivery", "run": "r2"}, NOW - DAY)]}
+        body = {
+            "status": "success",
+            "data": [
+                group({"job": "delivery", "run": "r1"}, NOW - 40 * DAY),
+                group({"job": "delivery", "run": "r2"}, NOW - DAY),
+            ],
+        }
 
         def http(method, url):
             calls.append((method, url))
@@ -49,8 +54,13 @@ class Cleanup(unittest.TestCase):
 
         code = cleanup.main({"PUSHGATEWAY_URL": "http://pg:9091/", "KEEP_DAYS": "30"}, now=NOW, http=http)
         self.assertEqual(code, 0)
-        self.assertEqual(calls, [("GET", "http://pg:9091/api/v1/metrics"),
-                                 ("DELETE", f"http://pg:9091/metrics/job@base64/{b64('delivery')}/run@base64/{b64('r1')}")])
+        self.assertEqual(
+            calls,
+            [
+                ("GET", "http://pg:9091/api/v1/metrics"),
+                ("DELETE", f"http://pg:9091/metrics/job@base64/{b64('delivery')}/run@base64/{b64('r1')}"),
+            ],
+        )
 
     def test_refuses_a_non_positive_keep(self):
         self.assertEqual(cleanup.main({"PUSHGATEWAY_URL": "http://pg:9091", "KEEP_DAYS": "0"}, now=NOW, http=None), 2)
