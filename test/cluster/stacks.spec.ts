@@ -10,13 +10,24 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { V1Pod, V1Toleration } from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import { MODEL_LABEL_KEYS, PIPELINE_SERVICE_ACCOUNTS, PIPELINES_NAMESPACE, GATEWAY_NAMESPACE } from "../../components/k8s/constants";
+import {
+    MODEL_LABEL_KEYS,
+    PIPELINE_SERVICE_ACCOUNTS,
+    PIPELINES_NAMESPACE,
+    GATEWAY_NAMESPACE,
+} from "../../components/k8s/constants";
 import { validateStackConfig, type TestbedConfig } from "../../infra/config";
 import { addNodes, build, installCrds, start, stop, type Cluster } from "../../tools/cluster/control-plane";
 import { UNAVAILABLE_CRDS } from "../../tools/cluster/crds";
 import { Kube, apiMessage, waitFor } from "../../tools/cluster/kube";
 import { nodePools, type NodePool } from "../../tools/cluster/nodes";
-import { planObjects, planStack, type PlannedObject, type Skipped, type StackPlan } from "../../tools/cluster/plan-objects";
+import {
+    planObjects,
+    planStack,
+    type PlannedObject,
+    type Skipped,
+    type StackPlan,
+} from "../../tools/cluster/plan-objects";
 import { figures, recordBuild, renderReport } from "../../tools/cluster/report";
 import { loadStack } from "../../tools/stack";
 
@@ -33,7 +44,10 @@ function stackConfig(stack: string): TestbedConfig {
 
 /** The identity a service account's token authenticates as. */
 function saUser(namespace: string, name: string) {
-    return { user: `system:serviceaccount:${namespace}:${name}`, groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"] };
+    return {
+        user: `system:serviceaccount:${namespace}:${name}`,
+        groups: ["system:serviceaccounts", `system:serviceaccounts:${namespace}`, "system:authenticated"],
+    };
 }
 
 interface Access {
@@ -49,13 +63,24 @@ async function allowed(kube: Kube, who: { user: string; groups: string[] }, a: A
         body: {
             apiVersion: "authorization.k8s.io/v1",
             kind: "SubjectAccessReview",
-            spec: { user: who.user, groups: who.groups, resourceAttributes: { verb: a.verb, resource: a.resource, group: a.group ?? "", namespace: a.namespace, subresource: a.subresource } },
+            spec: {
+                user: who.user,
+                groups: who.groups,
+                resourceAttributes: {
+                    verb: a.verb,
+                    resource: a.resource,
+                    group: a.group ?? "",
+                    namespace: a.namespace,
+                    subresource: a.subresource,
+                },
+            },
         },
     });
     return res.status?.allowed === true;
 }
 
-const fmt = (a: Access) => `${a.verb} ${a.group ? `${a.group}/` : ""}${a.resource}${a.subresource ? `/${a.subresource}` : ""}${a.namespace ? ` in ${a.namespace}` : " cluster-wide"}`;
+const fmt = (a: Access) =>
+    `${a.verb} ${a.group ? `${a.group}/` : ""}${a.resource}${a.subresource ? `/${a.subresource}` : ""}${a.namespace ? ` in ${a.namespace}` : " cluster-wide"}`;
 
 /** A Kube client authenticated with a bearer token (a service account's TokenRequest token). */
 function tokenClient(cluster: Cluster, token: string): Promise<Kube> {
@@ -65,7 +90,12 @@ function tokenClient(cluster: Cluster, token: string): Promise<Kube> {
         JSON.stringify({
             apiVersion: "v1",
             kind: "Config",
-            clusters: [{ name: "local", cluster: { server: `https://${cluster.ip}:443`, "certificate-authority": cluster.caFile } }],
+            clusters: [
+                {
+                    name: "local",
+                    cluster: { server: `https://${cluster.ip}:443`, "certificate-authority": cluster.caFile },
+                },
+            ],
             users: [{ name: "sa", user: { token } }],
             contexts: [{ name: "sa", context: { cluster: "local", user: "sa" } }],
             "current-context": "sa",
@@ -75,7 +105,11 @@ function tokenClient(cluster: Cluster, token: string): Promise<Kube> {
 }
 
 async function saToken(kube: Kube, namespace: string, name: string): Promise<string> {
-    const res = await kube.core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 600 } } });
+    const res = await kube.core.createNamespacedServiceAccountToken({
+        name,
+        namespace,
+        body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
     return res.status!.token;
 }
 
@@ -93,7 +127,11 @@ async function refused(call: Promise<unknown>, code: number, pattern: RegExp): P
 }
 
 /** A pod that passes Pod Security `restricted`, with the given requests. */
-function restrictedPod(namespace: string, name: string, extra: { gpus?: number; scheduling?: { nodeSelector: Record<string, string>; tolerations: V1Toleration[] } } = {}): V1Pod {
+function restrictedPod(
+    namespace: string,
+    name: string,
+    extra: { gpus?: number; scheduling?: { nodeSelector: Record<string, string>; tolerations: V1Toleration[] } } = {},
+): V1Pod {
     const limits: Record<string, string> = { memory: "64Mi" };
     if (extra.gpus) limits["nvidia.com/gpu"] = String(extra.gpus);
     return {
@@ -108,10 +146,16 @@ function restrictedPod(namespace: string, name: string, extra: { gpus?: number; 
                     name: "main",
                     image: "registry.k8s.io/pause:3.10",
                     resources: { requests: { cpu: "10m", memory: "64Mi" }, limits },
-                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
+                    securityContext: {
+                        allowPrivilegeEscalation: false,
+                        capabilities: { drop: ["ALL"] },
+                        readOnlyRootFilesystem: true,
+                    },
                 },
             ],
-            ...(extra.scheduling ? { nodeSelector: extra.scheduling.nodeSelector, tolerations: extra.scheduling.tolerations } : {}),
+            ...(extra.scheduling
+                ? { nodeSelector: extra.scheduling.nodeSelector, tolerations: extra.scheduling.tolerations }
+                : {}),
         },
     };
 }
@@ -131,7 +175,9 @@ after(() => {
         for (const s of skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.object]);
         for (const [reason, objects] of byReason) console.log(`  ${objects.length} (${reason}): ${objects.join(", ")}`);
     }
-    console.log(`\nCRDs not available from the Go module proxy:\n${UNAVAILABLE_CRDS.map((u) => `  ${u.name}: ${u.error}`).join("\n")}`);
+    console.log(
+        `\nCRDs not available from the Go module proxy:\n${UNAVAILABLE_CRDS.map((u) => `  ${u.name}: ${u.error}`).join("\n")}`,
+    );
     fs.rmSync(WORK, { recursive: true, force: true });
 });
 
@@ -199,12 +245,24 @@ for (const stack of STACKS) {
             const gpuPools = pools.filter((p) => p.role === "gpu");
             assert.ok(gpuPools.length > 0, "a stack without GPU pools");
             for (const pool of pools) {
-                const mine = nodes.filter((n) => Object.entries(pool.labels).every(([k, v]) => n.metadata.labels?.[k] === v) && n.metadata.name.startsWith(pool.name.replace(/[^a-z0-9-]/g, "-")));
+                const mine = nodes.filter(
+                    (n) =>
+                        Object.entries(pool.labels).every(([k, v]) => n.metadata.labels?.[k] === v) &&
+                        n.metadata.name.startsWith(pool.name.replace(/[^a-z0-9-]/g, "-")),
+                );
                 assert.equal(mine.length, pool.nodes, `${pool.name}: ${mine.length} nodes, expected ${pool.nodes}`);
                 for (const n of mine) {
-                    assert.ok(n.status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"), `${n.metadata.name} not Ready`);
-                    assert.equal(n.status.allocatable["nvidia.com/gpu"], pool.role === "gpu" ? String(pool.gpusPerNode) : undefined);
-                    const hasGpuTaint = (n.spec.taints ?? []).some((t: any) => t.key === "nvidia.com/gpu" && t.effect === "NoSchedule");
+                    assert.ok(
+                        n.status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"),
+                        `${n.metadata.name} not Ready`,
+                    );
+                    assert.equal(
+                        n.status.allocatable["nvidia.com/gpu"],
+                        pool.role === "gpu" ? String(pool.gpusPerNode) : undefined,
+                    );
+                    const hasGpuTaint = (n.spec.taints ?? []).some(
+                        (t: any) => t.key === "nvidia.com/gpu" && t.effect === "NoSchedule",
+                    );
                     assert.equal(hasGpuTaint, pool.role === "gpu", `${n.metadata.name}: GPU taint`);
                 }
             }
@@ -215,15 +273,28 @@ for (const stack of STACKS) {
             for (const d of deployments) {
                 const ns = d.object.metadata.namespace;
                 const want = d.object.spec.replicas ?? 1;
-                const selector = Object.entries<string>(d.object.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(",");
-                const pods = await waitFor(`${ns}/${d.object.metadata.name}: ${want} pods Running and Ready`, 120_000, async () => {
-                    const pods = await cluster!.admin.list<any>("v1", "Pod", ns, selector);
-                    const ready = pods.filter((p) => p.status?.phase === "Running" && p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
-                    return ready.length === want ? ready : undefined;
-                });
+                const selector = Object.entries<string>(d.object.spec.selector.matchLabels)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(",");
+                const pods = await waitFor(
+                    `${ns}/${d.object.metadata.name}: ${want} pods Running and Ready`,
+                    120_000,
+                    async () => {
+                        const pods = await cluster!.admin.list<any>("v1", "Pod", ns, selector);
+                        const ready = pods.filter(
+                            (p) =>
+                                p.status?.phase === "Running" &&
+                                p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+                        );
+                        return ready.length === want ? ready : undefined;
+                    },
+                );
                 for (const p of pods) {
                     const node = await cluster!.admin.read<any>("v1", "Node", p.spec.nodeName);
-                    assert.ok(!(node.spec.taints ?? []).some((t: any) => t.key === "nvidia.com/gpu"), `${p.metadata.name} landed on GPU node ${node.metadata.name}`);
+                    assert.ok(
+                        !(node.spec.taints ?? []).some((t: any) => t.key === "nvidia.com/gpu"),
+                        `${p.metadata.name} landed on GPU node ${node.metadata.name}`,
+                    );
                 }
             }
         });
@@ -236,10 +307,26 @@ for (const stack of STACKS) {
                     apiVersion: "v1",
                     kind: "Pod",
                     metadata: { name: "breaks-restricted", namespace: ns.name },
-                    spec: { containers: [{ name: "main", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "64Mi" } } }] },
+                    spec: {
+                        containers: [
+                            {
+                                name: "main",
+                                image: "registry.k8s.io/pause:3.10",
+                                resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "64Mi" } },
+                            },
+                        ],
+                    },
                 };
-                await refused(core.createNamespacedPod({ namespace: ns.name, body: bad }), 403, /violates PodSecurity "restricted:latest"/);
-                await core.createNamespacedPod({ namespace: ns.name, body: restrictedPod(ns.name, "is-restricted"), dryRun: "All" });
+                await refused(
+                    core.createNamespacedPod({ namespace: ns.name, body: bad }),
+                    403,
+                    /violates PodSecurity "restricted:latest"/,
+                );
+                await core.createNamespacedPod({
+                    namespace: ns.name,
+                    body: restrictedPod(ns.name, "is-restricted"),
+                    dryRun: "All",
+                });
             }
         });
 
@@ -251,12 +338,22 @@ for (const stack of STACKS) {
                 { verb: "get", resource: "configmaps", namespace: ns.name },
                 { verb: "list", resource: "pods", namespace: ns.name },
             ]);
-            mayDo.push({ verb: "update", group: "gateway.networking.k8s.io", resource: "httproutes", namespace: GATEWAY_NAMESPACE });
+            mayDo.push({
+                verb: "update",
+                group: "gateway.networking.k8s.io",
+                resource: "httproutes",
+                namespace: GATEWAY_NAMESPACE,
+            });
             const mayNot: Access[] = [
                 ...modelNamespaces.flatMap((ns) => [
                     { verb: "get", resource: "secrets", namespace: ns.name },
                     { verb: "list", resource: "secrets", namespace: ns.name },
-                    { verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: ns.name },
+                    {
+                        verb: "create",
+                        group: "rbac.authorization.k8s.io",
+                        resource: "rolebindings",
+                        namespace: ns.name,
+                    },
                     { verb: "create", resource: "pods", subresource: "exec", namespace: ns.name },
                     { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: ns.name },
                     { verb: "patch", resource: "namespaces", namespace: ns.name },
@@ -268,14 +365,27 @@ for (const stack of STACKS) {
                 { verb: "list", resource: "namespaces" },
                 { verb: "create", resource: "namespaces" },
                 { verb: "list", resource: "secrets" },
-                { verb: "delete", group: "gateway.networking.k8s.io", resource: "httproutes", namespace: GATEWAY_NAMESPACE },
-                { verb: "patch", group: "gateway.networking.k8s.io", resource: "gateways", namespace: GATEWAY_NAMESPACE },
+                {
+                    verb: "delete",
+                    group: "gateway.networking.k8s.io",
+                    resource: "httproutes",
+                    namespace: GATEWAY_NAMESPACE,
+                },
+                {
+                    verb: "patch",
+                    group: "gateway.networking.k8s.io",
+                    resource: "gateways",
+                    namespace: GATEWAY_NAMESPACE,
+                },
             ];
             const wrongYes = [];
             for (const a of mayNot) if (await allowed(cluster!.admin, who, a)) wrongYes.push(fmt(a));
             const wrongNo = [];
             for (const a of mayDo) if (!(await allowed(cluster!.admin, who, a))) wrongNo.push(fmt(a));
-            assert.deepEqual({ allowedButShouldNotBe: wrongYes, deniedButNeeded: wrongNo }, { allowedButShouldNotBe: [], deniedButNeeded: [] });
+            assert.deepEqual(
+                { allowedButShouldNotBe: wrongYes, deniedButNeeded: wrongNo },
+                { allowedButShouldNotBe: [], deniedButNeeded: [] },
+            );
         });
 
         it("refuses the deployer's own token a Secret in a model namespace and a Deployment outside them", async () => {
@@ -283,7 +393,11 @@ for (const stack of STACKS) {
             const deployer = await tokenClient(cluster!, await saToken(cluster!.admin, sa.namespace, sa.name));
             const ns = modelNamespaces[0].name;
             await refused(deployer.list("v1", "Secret", ns), 403, /cannot list resource "secrets"/);
-            await refused(deployer.list("apps/v1", "Deployment", "monitoring"), 403, /cannot list resource "deployments"/);
+            await refused(
+                deployer.list("apps/v1", "Deployment", "monitoring"),
+                403,
+                /cannot list resource "deployments"/,
+            );
             // A positive control with the same token: it reads what its Role grants.
             assert.ok((await deployer.list("v1", "ConfigMap", ns)).length > 0);
         });
@@ -297,7 +411,12 @@ for (const stack of STACKS) {
                     { verb: "get", resource: "pods", namespace: ns.name },
                     { verb: "list", resource: "configmaps", namespace: ns.name },
                     { verb: "get", resource: "secrets", namespace: ns.name },
-                    { verb: "list", group: "gateway.networking.k8s.io", resource: "httproutes", namespace: GATEWAY_NAMESPACE },
+                    {
+                        verb: "list",
+                        group: "gateway.networking.k8s.io",
+                        resource: "httproutes",
+                        namespace: GATEWAY_NAMESPACE,
+                    },
                     { verb: "list", resource: "namespaces" },
                 ] as Access[]) {
                     assert.equal(await allowed(cluster!.admin, who, a), false, `${who.user} may ${fmt(a)}`);
@@ -310,18 +429,34 @@ for (const stack of STACKS) {
 
         it("refuses, by ResourceQuota, a GPU pod beyond the model namespace's GPU quota", async () => {
             const core = cluster!.admin.core;
-            const settings = await cluster!.admin.read<any>("v1", "ConfigMap", "pipeline-settings", PIPELINES_NAMESPACE);
-            const scheduling = { nodeSelector: JSON.parse(settings.data.GPU_NODE_SELECTOR), tolerations: JSON.parse(settings.data.GPU_TOLERATIONS) };
+            const settings = await cluster!.admin.read<any>(
+                "v1",
+                "ConfigMap",
+                "pipeline-settings",
+                PIPELINES_NAMESPACE,
+            );
+            const scheduling = {
+                nodeSelector: JSON.parse(settings.data.GPU_NODE_SELECTOR),
+                tolerations: JSON.parse(settings.data.GPU_TOLERATIONS),
+            };
             for (const ns of modelNamespaces) {
                 const quota = await cluster!.admin.read<any>("v1", "ResourceQuota", "model-version", ns.name);
                 const gpus = Number(quota.spec.hard["requests.nvidia.com/gpu"]);
                 assert.ok(Number.isInteger(gpus), `${ns.name}: quota without requests.nvidia.com/gpu`);
                 await refused(
-                    core.createNamespacedPod({ namespace: ns.name, body: restrictedPod(ns.name, "too-many-gpus", { gpus: gpus + 1, scheduling }) }),
+                    core.createNamespacedPod({
+                        namespace: ns.name,
+                        body: restrictedPod(ns.name, "too-many-gpus", { gpus: gpus + 1, scheduling }),
+                    }),
                     403,
                     /exceeded quota: model-version, requested: requests.nvidia.com\/gpu=/,
                 );
-                if (gpus > 0) await core.createNamespacedPod({ namespace: ns.name, body: restrictedPod(ns.name, "within-quota", { gpus, scheduling }), dryRun: "All" });
+                if (gpus > 0)
+                    await core.createNamespacedPod({
+                        namespace: ns.name,
+                        body: restrictedPod(ns.name, "within-quota", { gpus, scheduling }),
+                        dryRun: "All",
+                    });
             }
         });
     });

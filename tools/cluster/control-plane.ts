@@ -21,8 +21,17 @@ export interface BuildReport {
 /** Runs build.sh (a no-op when the cache has the binaries). */
 export function build(): BuildReport {
     const start = Date.now();
-    const out = execFileSync("bash", [path.join(HERE, "build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-    return { lines: out.trim().split("\n").filter((l) => l.startsWith("build:")), seconds: (Date.now() - start) / 1000 };
+    const out = execFileSync("bash", [path.join(HERE, "build.sh")], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    return {
+        lines: out
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith("build:")),
+        seconds: (Date.now() - start) / 1000,
+    };
 }
 
 export interface Cluster {
@@ -39,10 +48,20 @@ export interface Cluster {
 export async function start(state: string): Promise<Cluster> {
     fs.mkdirSync(state, { recursive: true });
     const t0 = Date.now();
-    execFileSync("bash", [path.join(HERE, "cluster.sh"), "start", state], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, MLOPS_CLUSTER_IP: CLUSTER_IP } });
+    execFileSync("bash", [path.join(HERE, "cluster.sh"), "start", state], {
+        stdio: ["ignore", "ignore", "inherit"],
+        env: { ...process.env, MLOPS_CLUSTER_IP: CLUSTER_IP },
+    });
     const startSeconds = (Date.now() - t0) / 1000;
     const adminKubeconfig = path.join(state, "admin.kubeconfig");
-    return { state, admin: await Kube.connect(adminKubeconfig), adminKubeconfig, caFile: path.join(state, "pki", "ca.crt"), ip: CLUSTER_IP, startSeconds };
+    return {
+        state,
+        admin: await Kube.connect(adminKubeconfig),
+        adminKubeconfig,
+        caFile: path.join(state, "pki", "ca.crt"),
+        ip: CLUSTER_IP,
+        startSeconds,
+    };
 }
 
 /** Stops the components `start` launched, by their recorded PIDs. */
@@ -65,7 +84,11 @@ export async function installCrds(kube: Kube): Promise<{ source: string; module:
 async function waitEstablished(kube: Kube, crd: Crd): Promise<void> {
     await waitFor(`CRD ${crd.metadata.name} Established`, 60_000, async () => {
         const c = await kube.read<any>("apiextensions.k8s.io/v1", "CustomResourceDefinition", crd.metadata.name);
-        return c.status?.conditions?.some((x: { type: string; status: string }) => x.type === "Established" && x.status === "True") ? true : undefined;
+        return c.status?.conditions?.some(
+            (x: { type: string; status: string }) => x.type === "Established" && x.status === "True",
+        )
+            ? true
+            : undefined;
     });
 }
 
@@ -77,7 +100,11 @@ export async function addNodes(kube: Kube, pools: readonly NodePool[]): Promise<
     for (const n of nodes) {
         await waitFor(`node ${n.metadata.name} Ready`, 60_000, async () => {
             const node = await kube.read<any>("v1", "Node", n.metadata.name);
-            return node.status?.conditions?.some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True") ? true : undefined;
+            return node.status?.conditions?.some(
+                (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
+            )
+                ? true
+                : undefined;
         });
     }
     return nodes.map((n) => n.metadata.name);

@@ -91,7 +91,10 @@ export function crdsOf(source: CrdSource): Crd[] {
     const crds: Crd[] = [];
     for (const sub of source.dirs) {
         const full = path.join(dir, sub);
-        for (const file of fs.readdirSync(full).filter((f) => f.endsWith(".yaml")).sort()) {
+        for (const file of fs
+            .readdirSync(full)
+            .filter((f) => f.endsWith(".yaml"))
+            .sort()) {
             for (const doc of parseAllDocuments(fs.readFileSync(path.join(full, file), "utf8"))) {
                 const obj = doc.toJS() as Crd | null;
                 if (obj?.kind === "CustomResourceDefinition") crds.push(obj);

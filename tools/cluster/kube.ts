@@ -31,7 +31,10 @@ export class Kube {
     /** Warnings of responses since the last take(). */
     private warnings: string[] = [];
 
-    private constructor(readonly k8s: typeof K8s, kubeconfigPath: string) {
+    private constructor(
+        readonly k8s: typeof K8s,
+        kubeconfigPath: string,
+    ) {
         this.kc = new k8s.KubeConfig();
         this.kc.loadFromFile(kubeconfigPath);
         const cluster = this.kc.getCurrentCluster();
@@ -43,7 +46,11 @@ export class Kube {
                 return ctx;
             },
         };
-        const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: this.kc }, promiseMiddleware: [collect] });
+        const config = k8s.createConfiguration({
+            baseServer: new k8s.ServerConfiguration(cluster.server, {}),
+            authMethods: { default: this.kc },
+            promiseMiddleware: [collect],
+        });
         this.objects = new k8s.KubernetesObjectApi(config);
     }
 
@@ -72,7 +79,14 @@ export class Kube {
         this.takeWarnings();
         let result: T;
         try {
-            result = await this.objects.patch(obj, undefined, undefined, fieldManager, true, this.k8s.PatchStrategy.ServerSideApply);
+            result = await this.objects.patch(
+                obj,
+                undefined,
+                undefined,
+                fieldManager,
+                true,
+                this.k8s.PatchStrategy.ServerSideApply,
+            );
         } catch (e) {
             throw new Error(`${describe(obj)}: ${apiMessage(e)}`);
         }
@@ -81,12 +95,31 @@ export class Kube {
         return result;
     }
 
-    async read<T extends KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
+    async read<T extends KubernetesObject>(
+        apiVersion: string,
+        kind: string,
+        name: string,
+        namespace?: string,
+    ): Promise<T> {
         return (await this.objects.read({ apiVersion, kind, metadata: { name, namespace } })) as T;
     }
 
-    async list<T extends KubernetesObject>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<T[]> {
-        const res = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    async list<T extends KubernetesObject>(
+        apiVersion: string,
+        kind: string,
+        namespace?: string,
+        labelSelector?: string,
+    ): Promise<T[]> {
+        const res = await this.objects.list(
+            apiVersion,
+            kind,
+            namespace,
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            labelSelector,
+        );
         return res.items as T[];
     }
 
@@ -128,7 +161,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs` with `what`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 500): Promise<T> {
+export async function waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    check: () => Promise<T | undefined>,
+    intervalMs = 500,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     for (;;) {
@@ -138,7 +176,8 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
         } catch (e) {
             last = e;
         }
-        if (Date.now() > deadline) throw new Error(`${what}: not after ${timeoutMs / 1000} s${last ? ` (${apiMessage(last)})` : ""}`);
+        if (Date.now() > deadline)
+            throw new Error(`${what}: not after ${timeoutMs / 1000} s${last ? ` (${apiMessage(last)})` : ""}`);
         await sleep(intervalMs);
     }
 }

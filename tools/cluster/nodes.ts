@@ -56,11 +56,16 @@ export const EC2_GPUS_PER_INSTANCE: Readonly<Record<string, number>> = {
     "g5.12xlarge": 4,
 };
 
-const EKS_TAINT_EFFECTS = { NO_SCHEDULE: "NoSchedule", NO_EXECUTE: "NoExecute", PREFER_NO_SCHEDULE: "PreferNoSchedule" } as const;
+const EKS_TAINT_EFFECTS = {
+    NO_SCHEDULE: "NoSchedule",
+    NO_EXECUTE: "NoExecute",
+    PREFER_NO_SCHEDULE: "PreferNoSchedule",
+} as const;
 
 function ec2Gpus(instanceType: string): number {
     const n = EC2_GPUS_PER_INSTANCE[instanceType];
-    if (n === undefined) throw new Error(`GPUs per ${instanceType} unknown: add it to EC2_GPUS_PER_INSTANCE (tools/cluster/nodes.ts)`);
+    if (n === undefined)
+        throw new Error(`GPUs per ${instanceType} unknown: add it to EC2_GPUS_PER_INSTANCE (tools/cluster/nodes.ts)`);
     return n;
 }
 
@@ -76,11 +81,13 @@ function eksPools(resources: readonly PlanResource[]): NodePool[] {
         .filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")
         .map((r) => {
             const i = r.inputs;
-            const taints: Taint[] = (i.taints ?? []).map((t: { key: string; value?: string; effect: keyof typeof EKS_TAINT_EFFECTS }) => ({
-                key: t.key,
-                value: t.value,
-                effect: EKS_TAINT_EFFECTS[t.effect],
-            }));
+            const taints: Taint[] = (i.taints ?? []).map(
+                (t: { key: string; value?: string; effect: keyof typeof EKS_TAINT_EFFECTS }) => ({
+                    key: t.key,
+                    value: t.value,
+                    effect: EKS_TAINT_EFFECTS[t.effect],
+                }),
+            );
             const labels: Record<string, string> = i.labels ?? {};
             const gpu = taints.some((t) => t.key === "nvidia.com/gpu");
             const instanceType: string = i.instanceTypes[0];
@@ -115,7 +122,8 @@ function aksPools(resources: readonly PlanResource[]): NodePool[] {
         });
     };
     for (const r of resources) {
-        if (r.type === "azure-native:containerservice:ManagedCluster") for (const p of r.inputs.agentPoolProfiles ?? []) add(`${r.name}/${p.name}`, p);
+        if (r.type === "azure-native:containerservice:ManagedCluster")
+            for (const p of r.inputs.agentPoolProfiles ?? []) add(`${r.name}/${p.name}`, p);
         if (r.type === "azure-native:containerservice:AgentPool") add(r.name, r.inputs);
     }
     return pools;
@@ -129,12 +137,24 @@ function existingPools(config: TestbedConfig): NodePool[] {
     const e = config.existing;
     if (!e) throw new Error("an existing-cluster stack without an existing section");
     return [
-        { name: "existing-system", role: "system", labels: { ...e.systemNodeSelector }, taints: [], nodes: 2, gpusPerNode: 0, instanceType: "existing" },
+        {
+            name: "existing-system",
+            role: "system",
+            labels: { ...e.systemNodeSelector },
+            taints: [],
+            nodes: 2,
+            gpusPerNode: 0,
+            instanceType: "existing",
+        },
         {
             name: "existing-gpu",
             role: "gpu",
             labels: { [e.gpu.nodeLabel.key]: e.gpu.nodeLabel.value },
-            taints: e.gpu.taints.map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect })),
+            taints: e.gpu.taints.map((t) => ({
+                key: t.key,
+                ...(t.value !== undefined ? { value: t.value } : {}),
+                effect: t.effect,
+            })),
             nodes: 2,
             gpusPerNode: 1,
             instanceType: "existing",
@@ -144,7 +164,8 @@ function existingPools(config: TestbedConfig): NodePool[] {
 
 /** The node pools of a stack, from its plan (AWS, Azure) or its config (existing). */
 export function nodePools(cloud: string, resources: readonly PlanResource[], config: TestbedConfig): NodePool[] {
-    const pools = cloud === "aws" ? eksPools(resources) : cloud === "azure" ? aksPools(resources) : existingPools(config);
+    const pools =
+        cloud === "aws" ? eksPools(resources) : cloud === "azure" ? aksPools(resources) : existingPools(config);
     if (!pools.some((p) => p.role === "system")) throw new Error(`${cloud}: no system pool found`);
     return pools;
 }
@@ -154,14 +175,22 @@ export function nodeObjects(pools: readonly NodePool[]): Record<string, any>[] {
     return pools.flatMap((pool) =>
         Array.from({ length: pool.nodes }, (_, i) => {
             const name = `${pool.name.replace(/[^a-z0-9-]/g, "-")}-${i}`;
-            const capacity: Record<string, string> = { cpu: "4", memory: "16Gi", pods: "110", "ephemeral-storage": "100Gi" };
+            const capacity: Record<string, string> = {
+                cpu: "4",
+                memory: "16Gi",
+                pods: "110",
+                "ephemeral-storage": "100Gi",
+            };
             if (pool.gpusPerNode > 0) capacity["nvidia.com/gpu"] = String(pool.gpusPerNode);
             return {
                 apiVersion: "v1",
                 kind: "Node",
                 metadata: {
                     name,
-                    annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value, "node.alpha.kubernetes.io/ttl": "0" },
+                    annotations: {
+                        [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value,
+                        "node.alpha.kubernetes.io/ttl": "0",
+                    },
                     labels: {
                         ...pool.labels,
                         "kubernetes.io/hostname": name,
@@ -171,7 +200,13 @@ export function nodeObjects(pools: readonly NodePool[]): Record<string, any>[] {
                         type: "kwok",
                     },
                 },
-                spec: { taints: pool.taints.map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect })) },
+                spec: {
+                    taints: pool.taints.map((t) => ({
+                        key: t.key,
+                        ...(t.value !== undefined ? { value: t.value } : {}),
+                        effect: t.effect,
+                    })),
+                },
                 status: { capacity, allocatable: capacity },
             };
         }),

@@ -20,9 +20,15 @@ export interface StackPlan {
 
 /** Runs `npm run plan -- --stack <stack> --out <outDir> --quiet`, as a user would, and reads what it wrote. */
 export function planStack(stack: string, outDir: string): StackPlan {
-    execFileSync("npm", ["run", "--silent", "plan", "--", "--stack", stack, "--out", outDir, "--quiet"], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npm", ["run", "--silent", "plan", "--", "--stack", stack, "--out", outDir, "--quiet"], {
+        cwd: PROJECT_ROOT,
+        stdio: ["ignore", "ignore", "inherit"],
+    });
     const dir = path.join(outDir, stack);
-    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as { cloud: string; resources: PlanResource[] };
+    const plan = JSON.parse(fs.readFileSync(path.join(dir, "plan.json"), "utf8")) as {
+        cloud: string;
+        resources: PlanResource[];
+    };
     return { stack, cloud: plan.cloud, resources: plan.resources, dir };
 }
 
@@ -41,7 +47,8 @@ export interface PlannedObject {
 
 const SKIP_REASONS = {
     crd: "its CRD (Tekton) is not served by the Go module proxy, so the API has no such kind",
-    configMapPatch: "a Pulumi ConfigMapPatch of the Tekton release's config-observability ConfigMap; the release manifest is a URL and its module is not served, so the ConfigMap it patches does not exist",
+    configMapPatch:
+        "a Pulumi ConfigMapPatch of the Tekton release's config-observability ConfigMap; the release manifest is a URL and its module is not served, so the ConfigMap it patches does not exist",
 } as const;
 
 function groupOf(apiVersion: string): string {
@@ -51,14 +58,18 @@ function groupOf(apiVersion: string): string {
 /** The manifest files the plan wrote, by `<namespace>__<kind>__<name>`, read back as objects. */
 function manifests(dir: string): Map<string, Record<string, any>> {
     const out = new Map<string, Record<string, any>>();
-    for (const f of fs.readdirSync(path.join(dir, "manifests"))) out.set(f, parse(fs.readFileSync(path.join(dir, "manifests", f), "utf8")));
+    for (const f of fs.readdirSync(path.join(dir, "manifests")))
+        out.set(f, parse(fs.readFileSync(path.join(dir, "manifests", f), "utf8")));
     return out;
 }
 
 /** The plan's file name of a resource's object, as tools/plan.ts names it. */
 function fileName(obj: Record<string, any>, r: PlanResource): string {
     const ns = obj.metadata?.namespace ?? "_cluster";
-    return `${ns}__${String(obj.kind).toLowerCase()}__${obj.metadata?.name ?? r.name}.yaml`.replace(/[^A-Za-z0-9_.-]/g, "-");
+    return `${ns}__${String(obj.kind).toLowerCase()}__${obj.metadata?.name ?? r.name}.yaml`.replace(
+        /[^A-Za-z0-9_.-]/g,
+        "-",
+    );
 }
 
 /**

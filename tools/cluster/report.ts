@@ -34,11 +34,21 @@ export function recordBuild(lines: string[], seconds: number): void {
 const s = (n: number | undefined) => (n === undefined ? "-" : `${n.toFixed(1)} s`);
 
 export function renderReport(): string {
-    const out = ["", "Local control plane (tools/cluster):", ...buildLines.map((l) => `  ${l}`), `  build step took ${buildSeconds.toFixed(1)} s in this run`, ""];
-    out.push("| stack | objects applied | not applied | CRDs | nodes | steps run | checks passed | checks failed | start | CRDs in | apply |");
+    const out = [
+        "",
+        "Local control plane (tools/cluster):",
+        ...buildLines.map((l) => `  ${l}`),
+        `  build step took ${buildSeconds.toFixed(1)} s in this run`,
+        "",
+    ];
+    out.push(
+        "| stack | objects applied | not applied | CRDs | nodes | steps run | checks passed | checks failed | start | CRDs in | apply |",
+    );
     out.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const [stack, f] of stacks) {
-        out.push(`| ${stack} | ${f.objectsApplied} | ${f.objectsSkipped} | ${f.crds} | ${f.nodes} | ${f.stepsRun} | ${f.checksPassed} | ${f.checksFailed} | ${s(f.startSeconds)} | ${s(f.crdSeconds)} | ${s(f.applySeconds)} |`);
+        out.push(
+            `| ${stack} | ${f.objectsApplied} | ${f.objectsSkipped} | ${f.crds} | ${f.nodes} | ${f.stepsRun} | ${f.checksPassed} | ${f.checksFailed} | ${s(f.startSeconds)} | ${s(f.crdSeconds)} | ${s(f.applySeconds)} |`,
+        );
     }
     return out.join("\n");
 }

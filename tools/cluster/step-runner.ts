@@ -33,7 +33,11 @@ export interface TaskObject {
 interface EnvVar {
     name: string;
     value?: string;
-    valueFrom?: { fieldRef?: { fieldPath: string }; configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } };
+    valueFrom?: {
+        fieldRef?: { fieldPath: string };
+        configMapKeyRef?: { name: string; key: string };
+        secretKeyRef?: { name: string; key: string };
+    };
 }
 
 interface StepSpec {
@@ -101,13 +105,23 @@ export function resolveParams(task: TaskObject, given: Readonly<Record<string, s
     return out;
 }
 
-async function envOf(kube: Kube, run: StepRun, step: StepSpec, params: Record<string, string>): Promise<Record<string, string>> {
+async function envOf(
+    kube: Kube,
+    run: StepRun,
+    step: StepSpec,
+    params: Record<string, string>,
+): Promise<Record<string, string>> {
     const tpl = run.task.spec.stepTemplate ?? {};
     const env: Record<string, string> = {};
     for (const from of [...(tpl.envFrom ?? []), ...(step.envFrom ?? [])]) {
-        if (from.configMapRef) Object.assign(env, (await kube.read<any>("v1", "ConfigMap", from.configMapRef.name, run.namespace)).data ?? {});
+        if (from.configMapRef)
+            Object.assign(
+                env,
+                (await kube.read<any>("v1", "ConfigMap", from.configMapRef.name, run.namespace)).data ?? {},
+            );
         if (from.secretRef) {
-            const data: Record<string, string> = (await kube.read<any>("v1", "Secret", from.secretRef.name, run.namespace)).data ?? {};
+            const data: Record<string, string> =
+                (await kube.read<any>("v1", "Secret", from.secretRef.name, run.namespace)).data ?? {};
             for (const [k, v] of Object.entries(data)) env[k] = Buffer.from(v, "base64").toString("utf8");
         }
     }
@@ -117,7 +131,10 @@ async function envOf(kube: Kube, run: StepRun, step: StepSpec, params: Record<st
     for (const e of vars.values()) {
         if (e.value !== undefined) env[e.name] = substitute(e.value, params);
         else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = run.namespace;
-        else throw new Error(`env ${e.name}: valueFrom ${JSON.stringify(e.valueFrom)} is not supported by the step runner`);
+        else
+            throw new Error(
+                `env ${e.name}: valueFrom ${JSON.stringify(e.valueFrom)} is not supported by the step runner`,
+            );
     }
     return env;
 }
@@ -136,11 +153,20 @@ async function materialize(kube: Kube, run: StepRun, volumeName: string, dir: st
 }
 
 /** A token for the service account (TokenRequest), as the kubelet projects it into the pod. */
-export async function serviceAccountToken(kube: Kube, namespace: string, serviceAccount: string, seconds = 3600): Promise<string> {
+export async function serviceAccountToken(
+    kube: Kube,
+    namespace: string,
+    serviceAccount: string,
+    seconds = 3600,
+): Promise<string> {
     const res = await kube.core.createNamespacedServiceAccountToken({
         name: serviceAccount,
         namespace,
-        body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: [], expirationSeconds: seconds } },
+        body: {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenRequest",
+            spec: { audiences: [], expirationSeconds: seconds },
+        },
     });
     if (!res.status?.token) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
     return res.status.token;
@@ -174,9 +200,19 @@ export async function runStep(kube: Kube, run: StepRun): Promise<StepResult> {
     }
 
     const hosts = path.join(root, "hosts");
-    const names = { [run.apiServerIp]: ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"] } as Record<string, string[]>;
+    const names = {
+        [run.apiServerIp]: [
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local",
+        ],
+    } as Record<string, string[]>;
     for (const [name, ip] of Object.entries(run.hosts ?? {})) (names[ip] ??= []).push(name);
-    fs.writeFileSync(hosts, ["127.0.0.1 localhost", ...Object.entries(names).map(([ip, n]) => `${ip} ${n.join(" ")}`)].join("\n") + "\n");
+    fs.writeFileSync(
+        hosts,
+        ["127.0.0.1 localhost", ...Object.entries(names).map(([ip, n]) => `${ip} ${n.join(" ")}`)].join("\n") + "\n",
+    );
     mounts.push([hosts, "/etc/hosts"]);
 
     let argv: string[];
@@ -207,7 +243,9 @@ export async function runStep(kube: Kube, run: StepRun): Promise<StepResult> {
             created.unshift(dir);
         }
     }
-    const mountScript = mounts.map(([src, target]) => `mount --bind ${shellQuote(src)} ${shellQuote(target)}`).join(" && ");
+    const mountScript = mounts
+        .map(([src, target]) => `mount --bind ${shellQuote(src)} ${shellQuote(target)}`)
+        .join(" && ");
     const fullEnv: Record<string, string> = {
         PATH: `${run.pythonBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
         HOME: root,
@@ -220,7 +258,11 @@ export async function runStep(kube: Kube, run: StepRun): Promise<StepResult> {
         const { code, stdout, stderr } = await spawnCollect(
             "unshare",
             ["--mount", "--propagation", "private", "sh", "-c", `${mountScript} && exec "$@"`, "step", ...argv],
-            { env: fullEnv, cwd: step.workingDir ? substitute(step.workingDir, params) : root, timeoutMs: run.timeoutMs ?? 300_000 },
+            {
+                env: fullEnv,
+                cwd: step.workingDir ? substitute(step.workingDir, params) : root,
+                timeoutMs: run.timeoutMs ?? 300_000,
+            },
         );
         const out: Record<string, string> = {};
         for (const f of fs.readdirSync(results)) out[f] = fs.readFileSync(path.join(results, f), "utf8");
@@ -235,7 +277,11 @@ function shellQuote(s: string): string {
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function spawnCollect(cmd: string, args: string[], opts: { env: Record<string, string>; cwd: string; timeoutMs: number }): Promise<{ code: number; stdout: string; stderr: string }> {
+function spawnCollect(
+    cmd: string,
+    args: string[],
+    opts: { env: Record<string, string>; cwd: string; timeoutMs: number },
+): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
         const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
@@ -246,7 +292,11 @@ function spawnCollect(cmd: string, args: string[], opts: { env: Record<string, s
         child.on("error", reject);
         child.on("close", (code, signal) => {
             clearTimeout(timer);
-            resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal === "SIGKILL" ? `${stderr}\n(killed after ${opts.timeoutMs / 1000} s)` : stderr });
+            resolve({
+                code: code ?? (signal ? 128 : 1),
+                stdout,
+                stderr: signal === "SIGKILL" ? `${stderr}\n(killed after ${opts.timeoutMs / 1000} s)` : stderr,
+            });
         });
     });
 }
