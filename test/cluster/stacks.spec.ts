@@ -9,6 +9,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import type { V1Pod, V1Toleration } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import {
     MODEL_LABEL_KEYS,
@@ -24,12 +25,18 @@ import { nodePools, type NodePool } from "../../tools/cluster/nodes";
 import {
     planObjects,
     planStack,
+    stackVariant,
     type PlannedObject,
     type Skipped,
     type StackPlan,
 } from "../../tools/cluster/plan-objects";
 import { figures, recordBuild, renderReport } from "../../tools/cluster/report";
-import { loadStack } from "../../tools/stack";
+import { startMonitoring, pushGauges, type Monitoring } from "../../tools/cluster/monitoring";
+import { stepsFor, type Strategy } from "../../pipelines/promotion/decide";
+import { RECORDED } from "../../dashboards/rules";
+import { runStep, stepPython, type StepResult, type TaskObject } from "../../tools/cluster/step-runner";
+import { PROJECT_ROOT, loadStack } from "../../tools/stack";
+import { ROLE_LABEL } from "../../pipelines/context";
 
 const STACKS = ["dev", "prod", "azure-example", "existing-example"] as const;
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-cluster-"));
@@ -458,6 +465,337 @@ for (const stack of STACKS) {
                         dryRun: "All",
                     });
             }
+        });
+
+        describe("pipeline steps, run as their Tasks render them with the Task's service account", () => {
+            let python: string;
+            let cpu: (typeof modelNamespaces)[number];
+            let gpu: (typeof modelNamespaces)[number];
+            let imageRepository: string;
+
+            before(async () => {
+                python = stepPython(PROJECT_ROOT);
+                cpu = modelNamespaces.find((n) => n.gpu === 0)!;
+                gpu = modelNamespaces.find((n) => n.gpu > 0)!;
+                assert.ok(cpu && gpu, `${stack} needs a CPU and a GPU model version`);
+                const settings = await cluster!.admin.read<any>(
+                    "v1",
+                    "ConfigMap",
+                    "pipeline-settings",
+                    PIPELINES_NAMESPACE,
+                );
+                imageRepository = settings.data.IMAGE_REPOSITORY;
+            });
+
+            const task = (name: string): TaskObject => {
+                const o = objectsOfPlan().find((x) => x.kind === "Task" && x.metadata.name === name);
+                if (!o) throw new Error(`the plan has no Task ${name}`);
+                return o as TaskObject;
+            };
+            const objectsOfPlan = () => planTasks;
+            let planTasks: any[] = [];
+            before(() => {
+                planTasks = fs
+                    .readdirSync(path.join(plan.dir, "manifests"))
+                    .filter((f) => f.startsWith(`${PIPELINES_NAMESPACE}__task__`))
+                    .map((f) => parseYaml(fs.readFileSync(path.join(plan.dir, "manifests", f), "utf8")));
+            });
+
+            async function step(
+                taskName: string,
+                stepName: string,
+                params: Record<string, string>,
+                opts: { task?: TaskObject; hosts?: Record<string, string> } = {},
+            ): Promise<StepResult> {
+                const t = opts.task ?? task(taskName);
+                const serviceAccount = t.metadata.labels?.[ROLE_LABEL];
+                assert.ok(serviceAccount, `Task ${taskName} names no service account`);
+                const r = await runStep(cluster!.admin, {
+                    task: t,
+                    step: stepName,
+                    params,
+                    namespace: PIPELINES_NAMESPACE,
+                    serviceAccount,
+                    apiServerIp: cluster!.ip,
+                    caFile: cluster!.caFile,
+                    pythonBin: python,
+                    hosts: opts.hosts,
+                    timeoutMs: 240_000,
+                });
+                f.stepsRun++;
+                return r;
+            }
+            const ok = (r: StepResult, what: string) =>
+                assert.equal(r.exitCode, 0, `${what} exited ${r.exitCode}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+            const image = (tag: string) => `${imageRepository}@sha256:${tag.padEnd(64, "0")}`;
+            const deployParams = (ns: (typeof modelNamespaces)[number], tag: string) => {
+                const a = objects.find((o) => o.object.kind === "Namespace" && o.object.metadata.name === ns.name)!
+                    .object.metadata.annotations;
+                return {
+                    model: ns.model,
+                    version: ns.version,
+                    image: image(tag),
+                    replicas: a["mlops-testbed/replicas"],
+                    gpu: a["mlops-testbed/gpu"],
+                };
+            };
+
+            async function serverPods(ns: string): Promise<any[]> {
+                return cluster!.admin.list<any>("v1", "Pod", ns, "app.kubernetes.io/name=model-server");
+            }
+
+            it("deploy rolls out a CPU version: pods Running and Ready, none on a GPU node", async () => {
+                ok(await step("deploy", "deploy", deployParams(cpu, "c1")), `deploy ${cpu.name}`);
+                for (const p of await serverPods(cpu.name)) {
+                    assert.equal(p.status.phase, "Running");
+                    const node = await cluster!.admin.read<any>("v1", "Node", p.spec.nodeName);
+                    assert.notEqual(
+                        node.metadata.labels["nvidia.com/gpu.present"],
+                        "true",
+                        `${p.metadata.name} on a GPU node`,
+                    );
+                }
+            });
+
+            it("deploy rolls out a GPU version: its pods only on GPU nodes, within the namespace's GPU quota", async () => {
+                ok(await step("deploy", "deploy", deployParams(gpu, "g1")), `deploy ${gpu.name}`);
+                const pods = await serverPods(gpu.name);
+                assert.ok(pods.length > 0);
+                for (const p of pods) {
+                    const node = await cluster!.admin.read<any>("v1", "Node", p.spec.nodeName);
+                    assert.ok(
+                        Number(node.status.allocatable["nvidia.com/gpu"]) > 0,
+                        `${p.metadata.name} on ${node.metadata.name}, which has no GPU`,
+                    );
+                }
+                const quota = await cluster!.admin.read<any>("v1", "ResourceQuota", "model-version", gpu.name);
+                assert.ok(
+                    Number(quota.status.used["requests.nvidia.com/gpu"]) <=
+                        Number(quota.status.hard["requests.nvidia.com/gpu"]),
+                );
+            });
+
+            it("a second deploy into the GPU version, at full GPU quota, completes with the new image", async () => {
+                const quota = await cluster!.admin.read<any>("v1", "ResourceQuota", "model-version", gpu.name);
+                assert.equal(
+                    quota.status.used["requests.nvidia.com/gpu"],
+                    quota.status.hard["requests.nvidia.com/gpu"],
+                    "the GPU quota is not full before the second deploy",
+                );
+                ok(await step("deploy", "deploy", deployParams(gpu, "g2")), `second deploy ${gpu.name}`);
+                const pods = await serverPods(gpu.name);
+                assert.ok(
+                    pods.length > 0 &&
+                        pods.every((p) => p.spec.containers[0].image === image("g2") && p.status.phase === "Running"),
+                );
+            });
+
+            it("choose-versions reads the model's live route: the standby slot, the serving baseline and the route's strategy", async () => {
+                const r = await step("choose-versions", "choose", { model: gpu.model });
+                ok(r, "choose-versions");
+                const route = (
+                    await cluster!.admin.list<any>(
+                        "gateway.networking.k8s.io/v1",
+                        "HTTPRoute",
+                        GATEWAY_NAMESPACE,
+                        `${MODEL_LABEL_KEYS.model}=${gpu.model}`,
+                    )
+                )[0];
+                const weights = route.spec.rules[0].backendRefs.map(
+                    (b: any) => [b.namespace.slice(gpu.model.length + 1), b.weight ?? 1] as const,
+                );
+                const least = [...weights].sort((a, b) => a[1] - b[1])[0][0];
+                const most = [...weights].sort((a, b) => b[1] - a[1])[0][0];
+                assert.deepEqual(
+                    { version: r.results.version, baseline: r.results.baseline, strategy: r.results.strategy },
+                    {
+                        version: least,
+                        baseline: most,
+                        strategy: route.metadata.labels["mlops-testbed/traffic-strategy"],
+                    },
+                );
+            });
+
+            it("route switches all traffic to a version on the real HTTPRoute, and the rollback pipeline's route restores the previous one", async () => {
+                const other = modelNamespaces.find((n) => n.model === gpu.model && n.name !== gpu.name)!;
+                assert.ok(other, `${gpu.model} has one version`);
+                const weightsOf = async () => {
+                    const route = (
+                        await cluster!.admin.list<any>(
+                            "gateway.networking.k8s.io/v1",
+                            "HTTPRoute",
+                            GATEWAY_NAMESPACE,
+                            `${MODEL_LABEL_KEYS.model}=${gpu.model}`,
+                        )
+                    )[0];
+                    return Object.fromEntries(route.spec.rules[0].backendRefs.map((b: any) => [b.namespace, b.weight]));
+                };
+                ok(
+                    await step("route", "route", { model: gpu.model, version: gpu.version, strategy: "single" }),
+                    "route",
+                );
+                assert.deepEqual(await weightsOf(), { [gpu.name]: 100, [other.name]: 0 });
+                ok(
+                    await step("route", "route", {
+                        model: gpu.model,
+                        version: other.version,
+                        strategy: "single",
+                        pipeline: "rollback",
+                    }),
+                    "rollback route",
+                );
+                assert.deepEqual(await weightsOf(), { [gpu.name]: 0, [other.name]: 100 });
+            });
+
+            describe("promote, against a real Prometheus and Pushgateway on loopback", () => {
+                const PROMOTE_INTERVAL_SECONDS = 30;
+                let monitoring: Monitoring | undefined;
+                let promoteTask: TaskObject;
+
+                before(async () => {
+                    monitoring = await startMonitoring(
+                        path.join(WORK, stack, "monitoring"),
+                        "127.0.0.16",
+                        "127.0.0.17",
+                    );
+                    // The analysis interval is a stack setting (300 s by default): the same stack planned with the
+                    // schema's minimum renders the Task the test runs, and only that env value differs.
+                    const dir = stackVariant(stack, path.join(WORK, `${stack}-fast-promotion`), {
+                        pipelines: { promotion: { analysisIntervalSeconds: PROMOTE_INTERVAL_SECONDS } },
+                    });
+                    const variant = planStack(stack, path.join(WORK, "plan-fast-promotion"), dir);
+                    promoteTask = parseYaml(
+                        fs.readFileSync(
+                            path.join(variant.dir, "manifests", `${PIPELINES_NAMESPACE}__task__promote.yaml`),
+                            "utf8",
+                        ),
+                    );
+                    const envOf = (t: TaskObject) =>
+                        Object.fromEntries(t.spec.steps[0].env!.map((e) => [e.name, e.value]));
+                    const applied = envOf(task("promote"));
+                    const changed = Object.keys(applied).filter((k) => applied[k] !== envOf(promoteTask)[k]);
+                    assert.deepEqual(changed, ["INTERVAL_SECONDS"]);
+                });
+                after(async () => {
+                    await monitoring?.stop();
+                });
+
+                const promoteEnv = () =>
+                    Object.fromEntries(promoteTask.spec.steps[0].env!.map((e) => [e.name, e.value!]));
+
+                async function routeWeights(model: string): Promise<Record<string, number>> {
+                    const route = (
+                        await cluster!.admin.list<any>(
+                            "gateway.networking.k8s.io/v1",
+                            "HTTPRoute",
+                            GATEWAY_NAMESPACE,
+                            `${MODEL_LABEL_KEYS.model}=${model}`,
+                        )
+                    )[0];
+                    return Object.fromEntries(route.spec.rules[0].backendRefs.map((b: any) => [b.namespace, b.weight]));
+                }
+
+                /** Version samples as the recording rules would have them, pushed where Prometheus scrapes them. */
+                async function serve(
+                    samples: Record<string, { rate: number; errors: number; p95: number }>,
+                ): Promise<void> {
+                    const lines = Object.entries(samples).flatMap(([ns, s]) => {
+                        const labels = `{model="${gpu.model}",version="${ns.slice(gpu.model.length + 1)}",namespace="${ns}"}`;
+                        return [
+                            `${RECORDED.requestRate}${labels} ${s.rate}`,
+                            `${RECORDED.errorRatio}${labels} ${s.errors}`,
+                            `${RECORDED.latencyP95}${labels} ${s.p95}`,
+                        ];
+                    });
+                    await pushGauges(monitoring!.pushgateway, "analysis-fixture", lines);
+                    const q = encodeURIComponent(`sum(${RECORDED.errorRatio})`);
+                    const want = Object.values(samples).reduce((n, s) => n + s.errors, 0);
+                    await waitFor("Prometheus has scraped the samples", 30_000, async () => {
+                        const body = (await (
+                            await fetch(`${monitoring!.prometheus}/api/v1/query?query=${q}`)
+                        ).json()) as any;
+                        const v = body.data?.result?.[0]?.value?.[1];
+                        return v !== undefined && Math.abs(Number(v) - want) < 1e-9 ? true : undefined;
+                    });
+                }
+
+                /** choose-versions, then promote with its results (as the deploy pipeline wires them), watching the route. */
+                async function promote(): Promise<{ result: StepResult; seen: number[]; strategy: Strategy }> {
+                    const chosen = await step("choose-versions", "choose", { model: gpu.model });
+                    ok(chosen, "choose-versions");
+                    const { version, baseline, strategy, rollout } = chosen.results;
+                    assert.equal(rollout, "progressive", `${gpu.model}: rollout ${rollout}`);
+                    const candidateNs = `${gpu.model}-${version}`;
+                    const seen: number[] = [];
+                    let done = false;
+                    const watching = (async () => {
+                        while (!done) {
+                            const w = (await routeWeights(gpu.model))[candidateNs];
+                            if (seen[seen.length - 1] !== w) seen.push(w);
+                            await new Promise((r) => setTimeout(r, 500));
+                        }
+                    })();
+                    const result = await step(
+                        "promote",
+                        "promote",
+                        { model: gpu.model, "candidate-version": version, "baseline-version": baseline, strategy },
+                        { task: promoteTask, hosts: monitoring!.hosts },
+                    ).finally(() => (done = true));
+                    await watching;
+                    return { result, seen, strategy: strategy as Strategy };
+                }
+
+                const stepsOf = (strategy: Strategy) =>
+                    stepsFor(strategy, JSON.parse(promoteEnv().CANARY_STEPS), Number(promoteEnv().SHADOW_ANALYSES));
+
+                it("a failing analysis: the route moves to the first step, then rolls back to the baseline", async () => {
+                    const before = await routeWeights(gpu.model);
+                    const [candidate] = Object.entries(before).sort((a, b) => a[1] - b[1])[0];
+                    const baseline = Object.keys(before).find((k) => k !== candidate)!;
+                    await serve({
+                        [candidate]: { rate: 1, errors: 0.5, p95: 0.1 },
+                        [baseline]: { rate: 1, errors: 0, p95: 0.1 },
+                    });
+                    const { result, seen, strategy } = await promote();
+                    assert.equal(
+                        result.exitCode,
+                        1,
+                        `promote exited ${result.exitCode}\n${result.stdout}\n${result.stderr}`,
+                    );
+                    assert.equal(result.results.decision, "rollback");
+                    const first = stepsOf(strategy)[0];
+                    assert.ok(
+                        seen.includes(first),
+                        `the route never carried the first step (${first}%): ${seen.join(" -> ")}`,
+                    );
+                    assert.deepEqual(await routeWeights(gpu.model), { [candidate]: 0, [baseline]: 100 });
+                    const pushed = await (await fetch(`${monitoring!.pushgateway}/metrics`)).text();
+                    assert.match(
+                        pushed,
+                        new RegExp(`mlops_last_rollback_timestamp_seconds\\{[^}]*namespace="${candidate}"`),
+                    );
+                });
+
+                it("passing analyses: the candidate steps through every weight on the real HTTPRoute to 100", async () => {
+                    const before = await routeWeights(gpu.model);
+                    const [candidate] = Object.entries(before).sort((a, b) => a[1] - b[1])[0];
+                    const baseline = Object.keys(before).find((k) => k !== candidate)!;
+                    await serve({
+                        [candidate]: { rate: 1, errors: 0, p95: 0.1 },
+                        [baseline]: { rate: 1, errors: 0, p95: 0.1 },
+                    });
+                    const { result, seen, strategy } = await promote();
+                    assert.equal(
+                        result.exitCode,
+                        0,
+                        `promote exited ${result.exitCode}\n${result.stdout}\n${result.stderr}`,
+                    );
+                    assert.equal(result.results.decision, "promote");
+                    for (const w of stepsOf(strategy))
+                        assert.ok(seen.includes(w), `the route never carried ${w}%: ${seen.join(" -> ")}`);
+                    assert.deepEqual(await routeWeights(gpu.model), { [candidate]: 100, [baseline]: 0 });
+                });
+            });
         });
     });
 }

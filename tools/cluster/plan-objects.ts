@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { SECRET_PLACEHOLDER } from "../mock-runtime";
 import { PROJECT_ROOT } from "../stack";
 import { GROUPS_WITHOUT_CRDS } from "./crds";
@@ -18,9 +18,13 @@ export interface StackPlan {
     readonly dir: string;
 }
 
-/** Runs `npm run plan -- --stack <stack> --out <outDir> --quiet`, as a user would, and reads what it wrote. */
-export function planStack(stack: string, outDir: string): StackPlan {
-    execFileSync("npm", ["run", "--silent", "plan", "--", "--stack", stack, "--out", outDir, "--quiet"], {
+/**
+ * Runs `npm run plan -- --stack <stack> --out <outDir> --quiet`, as a user would, and reads what it wrote;
+ * `projectDir` plans a stack file from another directory (`--project-dir`).
+ */
+export function planStack(stack: string, outDir: string, projectDir?: string): StackPlan {
+    const extra = projectDir ? ["--project-dir", projectDir] : [];
+    execFileSync("npm", ["run", "--silent", "plan", "--", "--stack", stack, "--out", outDir, "--quiet", ...extra], {
         cwd: PROJECT_ROOT,
         stdio: ["ignore", "ignore", "inherit"],
     });
@@ -139,4 +143,29 @@ export function resolvePlaceholders(obj: Record<string, any>, r: PlanResource): 
     const left = JSON.stringify(out).includes(`"${SECRET_PLACEHOLDER}"`);
     if (left) throw new Error(`${r.urn}: a secret placeholder outside a Secret's data`);
     return out;
+}
+
+/**
+ * A copy of the project's Pulumi.yaml and a stack file with some `mlops-testbed:` keys changed (nested objects are
+ * merged), in a new directory for `planStack(..., projectDir)`.
+ */
+export function stackVariant(stack: string, dir: string, change: Record<string, Record<string, unknown>>): string {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const doc = parse(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, any>;
+    };
+    const merge = (a: Record<string, any>, b: Record<string, any>): Record<string, any> =>
+        Object.fromEntries(
+            [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [
+                k,
+                b[k] && typeof b[k] === "object" && !Array.isArray(b[k]) && a[k] && typeof a[k] === "object"
+                    ? merge(a[k], b[k])
+                    : (b[k] ?? a[k]),
+            ]),
+        );
+    for (const [key, value] of Object.entries(change))
+        doc.config[`mlops-testbed:${key}`] = merge(doc.config[`mlops-testbed:${key}`] ?? {}, value);
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(doc));
+    return dir;
 }

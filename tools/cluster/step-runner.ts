@@ -10,7 +10,8 @@
  * differs from a pod: the interpreters are this machine's (Debian's python3 with the library's pinned packages in
  * a venv, Node from PATH) instead of the step's image, and the step runs as root.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -299,4 +300,29 @@ function spawnCollect(
             });
         });
     });
+}
+
+/**
+ * A venv with the pipeline library's pinned packages (pipelines/lib/requirements.txt), created once per machine in
+ * the cache beside the builds, keyed by the requirements' hash. Returns its bin directory.
+ */
+export function stepPython(projectRoot: string): string {
+    const requirements = path.join(projectRoot, "pipelines", "lib", "requirements.txt");
+    const hash = createHash("sha256").update(fs.readFileSync(requirements)).digest("hex").slice(0, 16);
+    const cache =
+        process.env.MLOPS_TESTBED_CACHE ??
+        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "mlops-testbed");
+    const dir = path.join(cache, `step-python-${hash}`);
+    const stamp = path.join(dir, ".built");
+    if (!fs.existsSync(stamp)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        execFileSync("python3", ["-m", "venv", dir], { stdio: "inherit" });
+        execFileSync(
+            path.join(dir, "bin", "pip"),
+            ["install", "--quiet", "--disable-pip-version-check", "-r", requirements],
+            { stdio: "inherit" },
+        );
+        fs.writeFileSync(stamp, hash);
+    }
+    return path.join(dir, "bin");
 }
