@@ -345,6 +345,7 @@ export class Tekton extends pulumi.ComponentResource {
                                                 runAsNonRoot: true,
                                                 runAsUser: 65532,
                                                 capabilities: { drop: ["ALL"] },
+                                                seccompProfile: { type: "RuntimeDefault" },
                                             },
                                         },
                                     ],
