@@ -10,7 +10,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { V1Pod, V1Toleration } from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import {
     MODEL_LABEL_KEYS,
     PIPELINE_SERVICE_ACCOUNTS,
@@ -20,7 +19,7 @@ import {
 import { validateStackConfig, type TestbedConfig } from "../../infra/config";
 import { addNodes, build, installCrds, start, stop, type Cluster } from "../../tools/cluster/control-plane";
 import { UNAVAILABLE_CRDS } from "../../tools/cluster/crds";
-import { Kube, apiMessage, waitFor } from "../../tools/cluster/kube";
+import { Kube, apiMessage, waitFor, type KubernetesObject } from "../../tools/cluster/kube";
 import { nodePools, type NodePool } from "../../tools/cluster/nodes";
 import {
     planObjects,
@@ -137,8 +136,8 @@ async function refused(call: Promise<unknown>, code: number, pattern: RegExp): P
 function restrictedPod(
     namespace: string,
     name: string,
-    extra: { gpus?: number; scheduling?: { nodeSelector: Record<string, string>; tolerations: V1Toleration[] } } = {},
-): V1Pod {
+    extra: { gpus?: number; scheduling?: { nodeSelector: Record<string, string>; tolerations: object[] } } = {},
+): KubernetesObject {
     const limits: Record<string, string> = { memory: "64Mi" };
     if (extra.gpus) limits["nvidia.com/gpu"] = String(extra.gpus);
     return {
@@ -308,9 +307,8 @@ for (const stack of STACKS) {
 
         it("refuses, by Pod Security admission, a pod that breaks `restricted` in every model namespace (and admits a restricted one)", async () => {
             assert.ok(modelNamespaces.length > 0);
-            const core = cluster!.admin.core;
             for (const ns of modelNamespaces) {
-                const bad: V1Pod = {
+                const bad: KubernetesObject = {
                     apiVersion: "v1",
                     kind: "Pod",
                     metadata: { name: "breaks-restricted", namespace: ns.name },
@@ -324,16 +322,8 @@ for (const stack of STACKS) {
                         ],
                     },
                 };
-                await refused(
-                    core.createNamespacedPod({ namespace: ns.name, body: bad }),
-                    403,
-                    /violates PodSecurity "restricted:latest"/,
-                );
-                await core.createNamespacedPod({
-                    namespace: ns.name,
-                    body: restrictedPod(ns.name, "is-restricted"),
-                    dryRun: "All",
-                });
+                await refused(cluster!.admin.create(bad), 403, /violates PodSecurity "restricted:latest"/);
+                await cluster!.admin.create(restrictedPod(ns.name, "is-restricted"), true);
             }
         });
 
@@ -435,7 +425,6 @@ for (const stack of STACKS) {
         });
 
         it("refuses, by ResourceQuota, a GPU pod beyond the model namespace's GPU quota", async () => {
-            const core = cluster!.admin.core;
             const settings = await cluster!.admin.read<any>(
                 "v1",
                 "ConfigMap",
@@ -451,19 +440,12 @@ for (const stack of STACKS) {
                 const gpus = Number(quota.spec.hard["requests.nvidia.com/gpu"]);
                 assert.ok(Number.isInteger(gpus), `${ns.name}: quota without requests.nvidia.com/gpu`);
                 await refused(
-                    core.createNamespacedPod({
-                        namespace: ns.name,
-                        body: restrictedPod(ns.name, "too-many-gpus", { gpus: gpus + 1, scheduling }),
-                    }),
+                    cluster!.admin.create(restrictedPod(ns.name, "too-many-gpus", { gpus: gpus + 1, scheduling })),
                     403,
                     /exceeded quota: model-version, requested: requests.nvidia.com\/gpu=/,
                 );
                 if (gpus > 0)
-                    await core.createNamespacedPod({
-                        namespace: ns.name,
-                        body: restrictedPod(ns.name, "within-quota", { gpus, scheduling }),
-                        dryRun: "All",
-                    });
+                    await cluster!.admin.create(restrictedPod(ns.name, "within-quota", { gpus, scheduling }), true);
             }
         });
 

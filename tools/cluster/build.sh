@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 
 export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0
+command -v go > /dev/null || { echo "build: go is not on PATH (Go 1.25 or later is needed)" >&2; exit 1; }
 
 # The pins' fingerprint: a changed go.mod/go.sum (or kwok version) builds into a fresh folder state.
 pin_hash=$(cat "$here/kubernetes/go.mod" "$here/kubernetes/go.sum" | sha256sum | cut -c1-16)
@@ -42,6 +43,14 @@ build_kwok() {
     local start=$SECONDS
     # kwok's own go.mod decides its dependencies: nothing of ours is mixed in.
     GOCACHE=$out.gocache GOBIN=$out.tmp go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+    # The kwok binary has no built-in behaviour: its Stages say how nodes and pods progress. These are the release's
+    # own defaults (what kwokctl gives it): nodes initialize and heartbeat, pods become Ready, complete, delete.
+    local stages
+    stages=$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage
+    for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml \
+        pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+        printf -- '---\n' && cat "$stages/$f"
+    done > "$out.tmp/stages.yaml"
     mv "$out.tmp" "$out" && rm -rf "$out.gocache"
     echo "$KWOK_VERSION" > "$stamp"
     echo "build: kwok $KWOK_VERSION built in $((SECONDS - start)) s into $out"

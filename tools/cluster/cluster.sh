@@ -121,7 +121,7 @@ start() {
         --cluster-signing-cert-file "$state/pki/ca.crt" --cluster-signing-key-file "$state/pki/ca.key"
     launch kube-scheduler "$bin/kube-scheduler" \
         --kubeconfig "$state/scheduler.kubeconfig" --leader-elect=false --secure-port 0
-    launch kwok "$KWOK_DIR/kwok" --kubeconfig "$state/kwok.kubeconfig" \
+    launch kwok "$KWOK_DIR/kwok" --kubeconfig "$state/kwok.kubeconfig" --config "$KWOK_DIR/stages.yaml" \
         --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
         --server-address "$ip:10247" --node-ip "$ip" --cidr 10.244.0.0/16
     sleep 1

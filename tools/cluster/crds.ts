@@ -78,12 +78,12 @@ export function moduleDir(module: string, version: string): string {
     return info.Dir;
 }
 
-export interface Crd {
+export type Crd = {
     apiVersion: "apiextensions.k8s.io/v1";
     kind: "CustomResourceDefinition";
     metadata: { name: string; [k: string]: unknown };
     spec: { group: string; [k: string]: unknown };
-}
+};
 
 /** Every CRD of one source, parsed from the module's files. */
 export function crdsOf(source: CrdSource): Crd[] {
