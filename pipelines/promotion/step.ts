@@ -260,14 +260,14 @@ export function kubeConnection(env: NodeJS.ProcessEnv): KubeConnection {
         const cluster = cfg.clusters?.find((c) => c.name === ctx?.cluster)?.cluster;
         const user = cfg.users?.find((u) => u.name === ctx?.user)?.user;
         if (!ctx || !cluster || !user) throw new Error(`KUBECONFIG ${path}: no complete current context`);
-        const token = user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, "utf8").trim() : undefined);
-        if (!token) throw new Error(`KUBECONFIG ${path}: the current user has no token or tokenFile`);
+        const bearer = user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, "utf8").trim() : undefined);
+        if (!bearer) throw new Error(`KUBECONFIG ${path}: the current user has no token or tokenFile`);
         const ca = cluster["certificate-authority-data"]
             ? Buffer.from(cluster["certificate-authority-data"], "base64")
             : cluster["certificate-authority"]
               ? readFileSync(cluster["certificate-authority"])
               : undefined;
-        return { server: cluster.server, token, ca, insecure: cluster["insecure-skip-tls-verify"] === true };
+        return { server: cluster.server, token: bearer, ca, insecure: cluster["insecure-skip-tls-verify"] === true };
     }
     const host = env.KUBERNETES_SERVICE_HOST;
     const port = env.KUBERNETES_SERVICE_PORT;
