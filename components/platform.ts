@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudName } from "../infra/schema/platform";
+import type { CloudName, RegistryTls } from "../infra/schema/platform";
 
 /**
  * The only thing that crosses from a cloud platform (components/aws, components/azure, components/existing)
@@ -33,6 +33,19 @@ export interface Platform {
      * consumer forwards them to the EventListener), or null where this platform provides none.
      */
     readonly datasetChanges: DatasetChangeSource | null;
+    /**
+     * StorageClass every PersistentVolumeClaim of the cluster layer names (Prometheus, Alertmanager, the runs'
+     * workspaces): one that exists on this platform (the platform creates it, or the cloud ships it), or null for
+     * the cluster's default class (an existing cluster without `existing.storageClass`).
+     */
+    readonly storageClass: string | null;
+    /**
+     * Whether the cluster layer installs metrics-server (the pinned chart), which the model servers' HPAs need:
+     * not where the platform runs one (AKS); `kubeletInsecureTls` where kubelets serve self-signed certificates
+     * (kind).
+     */
+    readonly metricsServer:
+        { readonly install: false } | { readonly install: true; readonly kubeletInsecureTls: boolean };
     /** GPU node pools as built, for the outputs and for dashboards. */
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     /**
@@ -142,6 +155,8 @@ export type DatasetChangeKind = DatasetChangeSource["kind"];
 export interface ImageRegistry {
     /** Repository URL model-server images are pushed to (e.g. <account>.dkr.ecr.<region>.amazonaws.com/<repo>). */
     readonly repositoryUrl: pulumi.Output<string>;
+    /** How pushes reach the registry: cloud registries are always `verify`. */
+    readonly tls: RegistryTls;
 }
 
 export interface GpuNodePoolSummary {

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/platform";
 import { AzurePlatform } from "../components/azure/platform";
 import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/platform";
-import { ModelRouting } from "../components/k8s/model-routing";
+import { MetricsServer } from "../components/k8s/metrics-server";
+import { ModelRouting, routeName } from "../components/k8s/model-routing";
 import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
 import { Monitoring } from "../components/k8s/monitoring";
 import { Promotion } from "../components/k8s/promotion";
@@ -53,9 +54,21 @@ export async function program(): Promise<StackOutputs> {
             systemScheduling: platform.systemScheduling,
             gpuScheduling: platform.gpuScheduling,
             dependsOn: platform.clusterReady,
+            storageClass: platform.storageClass,
         },
         { providers: [platform.k8sProvider] },
     );
+    if (platform.metricsServer.install) {
+        new MetricsServer(
+            "metrics-server",
+            {
+                scheduling: platform.systemScheduling,
+                kubeletInsecureTls: platform.metricsServer.kubeletInsecureTls,
+                dependsOn: platform.clusterReady,
+            },
+            { providers: [platform.k8sProvider] },
+        );
+    }
     const models = modelLayer(config, platform);
     const tekton = new Tekton(
         "tekton",
@@ -65,6 +78,8 @@ export async function program(): Promise<StackOutputs> {
             dependsOn: platform.clusterReady,
             monitoringReady: [monitoring.stack],
             gatewayReady: [models.routing],
+            modelRoutes: Object.fromEntries(config.models.map((m) => [m.name, routeName(m)])),
+            storageClass: platform.storageClass,
         },
         { providers: [platform.k8sProvider] },
     );

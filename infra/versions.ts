@@ -43,6 +43,14 @@ export const CHARTS = {
         repo: null,
         referenceDir: null,
     },
+    metricsServer: {
+        // Upstream kubernetes-sigs chart; 3.13.0 (2025-07) ships metrics-server v0.8.0. HPAs need it on EKS and on
+        // existing clusters (AKS runs its own).
+        chart: "metrics-server",
+        version: "3.13.0",
+        repo: "https://kubernetes-sigs.github.io/metrics-server/",
+        referenceDir: null,
+    },
     seaweedfs: {
         chart: "seaweedfs",
         version: "4.44.0",
@@ -64,6 +72,16 @@ export const SUBCHARTS: Partial<Record<ChartName, Readonly<Record<string, string
         "prometheus-node-exporter": "prometheus-node-exporter-4.56.1",
     },
 };
+
+/**
+ * EKS add-ons the AWS platform installs, pinned (check `aws eks describe-addon-versions --addon-name <name>
+ * --kubernetes-version <minor>` when bumping the cluster's minor version).
+ * - aws-ebs-csi-driver: the EBS CSI driver every PersistentVolumeClaim on EKS needs (EKS 1.30+ ships no usable
+ *   default class); v1.56.0 supports Kubernetes 1.30-1.34.
+ */
+export const EKS_ADDONS = {
+    ebsCsiDriver: { name: "aws-ebs-csi-driver", version: "v1.56.0-eksbuild.1" },
+} as const;
 
 /**
  * cluster-autoscaler must match the Kubernetes minor version of the control plane; this table gives the

@@ -36,10 +36,14 @@ export const SETTINGS_KEYS = [
     "PUSHGATEWAY_URL",
     "GPU_NODE_SELECTOR",
     "GPU_TOLERATIONS",
+    "REGISTRY_TLS",
+    "MODEL_ROUTES",
 ] as const;
 export type SettingsKey = (typeof SETTINGS_KEYS)[number];
 /** Settings whose values the platform decides (store, registry, GPU scheduling): the same keys on every cloud. */
-export const PLATFORM_SETTINGS_KEYS: readonly SettingsKey[] = SETTINGS_KEYS.filter((k) => k !== "PUSHGATEWAY_URL");
+export const PLATFORM_SETTINGS_KEYS: readonly SettingsKey[] = SETTINGS_KEYS.filter(
+    (k) => k !== "PUSHGATEWAY_URL" && k !== "MODEL_ROUTES",
+);
 
 /** The pipelines' service accounts; every Task runs as one of them (the run builder assigns it). */
 export type PipelineRole = keyof typeof PIPELINE_SERVICE_ACCOUNTS;
@@ -231,6 +235,51 @@ export function pythonStep(
             ...env,
         ],
     };
+}
+
+/** Where the kube-client step installs the pinned Kubernetes client (pipelines/lib/requirements-kube.txt). */
+export const KUBE_CLIENT_PATH = "/opt/kube-client";
+/** The emptyDir the kube-client step fills; every Task with a kubeStep lists it in its volumes. */
+export const KUBE_CLIENT_VOLUME: Volume = { name: "kube-client", emptyDir: {} };
+const KUBE_CLIENT_MOUNT: VolumeMount = { name: KUBE_CLIENT_VOLUME.name, mountPath: KUBE_CLIENT_PATH };
+
+/**
+ * The step that installs the pinned Kubernetes client and its pinned dependencies (no resolver: --no-deps over the
+ * whole closure) into the kube-client volume, for the steps after it. The pipeline image stays the generic pinned
+ * Python runtime.
+ */
+export const KUBE_CLIENT_INSTALL = `python -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps --target ${KUBE_CLIENT_PATH} -r ${LIB_PATH}/requirements-kube.txt`;
+
+export function kubeClientStep(): Step {
+    return {
+        name: "kube-client",
+        image: IMAGES.python,
+        script: ["#!/bin/sh", "set -eu", KUBE_CLIENT_INSTALL, ""].join("\n"),
+        computeResources: RESOURCES.small,
+        volumeMounts: [KUBE_CLIENT_MOUNT],
+    };
+}
+
+/**
+ * A Python step that calls the Kubernetes API (pipelines/lib/kube.py), preceded by the kube-client step. The Task
+ * must list KUBE_CLIENT_VOLUME in its volumes.
+ */
+export function kubeStep(
+    dir: string,
+    name: string,
+    file: string,
+    env: readonly EnvVar[],
+    computeResources: ComputeResources = RESOURCES.small,
+): Step[] {
+    const step = libStep(dir, name, file, env, computeResources);
+    return [
+        kubeClientStep(),
+        {
+            ...step,
+            env: [{ name: "PYTHONPATH", value: `${LIB_PATH}:${KUBE_CLIENT_PATH}` }, ...(step.env ?? []).slice(1)],
+            volumeMounts: [KUBE_CLIENT_MOUNT],
+        },
+    ];
 }
 
 /** A Python step that needs only the standard library and the pipeline library (no source workspace). */

@@ -17,6 +17,8 @@ export interface RunOptions {
     readonly gpuScheduling: Pick<GpuScheduling, "nodeSelector" | "tolerations" | "resourceName">;
     /** Size of the per-run scratch volume. */
     readonly workspaceSize?: string;
+    /** StorageClass of the per-run scratch volume (the platform's); null or absent: the cluster's default. */
+    readonly storageClass?: string | null;
 }
 
 export class RunError extends Error {}
@@ -93,6 +95,7 @@ export function pipelineRun(pipeline: Pipeline, tasks: readonly TaskLike[], opts
                           name: "source",
                           volumeClaimTemplate: {
                               spec: {
+                                  ...(opts.storageClass ? { storageClassName: opts.storageClass } : {}),
                                   accessModes: ["ReadWriteOnce"],
                                   resources: { requests: { storage: opts.workspaceSize ?? "2Gi" } },
                               },

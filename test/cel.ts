@@ -220,10 +220,16 @@ function evaluate(n: Node, env: Env): Value {
             return items.filter(test);
         }
         case "call": {
+            if (n.target === null && n.fn === "has") {
+                // has(e.f): whether the map e has the key f (the macro tests presence; e itself must evaluate).
+                const [arg] = n.args;
+                if (n.args.length !== 1 || arg.t !== "sel") throw new CelError("has() takes one field selection");
+                const of = evaluate(arg.of, env);
+                return isMap(of) && arg.field in of;
+            }
             const args = n.args.map((a) => evaluate(a, env));
             if (n.target === null) {
                 if (n.fn === "size" && args.length === 1) return size(args[0]);
-                if (n.fn === "has") throw new CelError("has() is outside the supported subset");
                 throw new CelError(`unknown function ${n.fn}`);
             }
             const target = evaluate(n.target, env);

@@ -109,7 +109,7 @@ describe("Existing-cluster platform", function () {
             region: null,
             endpoint: "http://seaweedfs-s3.object-store.svc.cluster.local:8333",
         });
-        assert.equal(plan.outputs.imageRegistry, "localhost:5001/model-server");
+        assert.equal(plan.outputs.imageRegistry, "kind-registry:5000/model-server");
         assert.equal(plan.outputs.region, null);
         assert.equal(plan.outputs.oidcIssuer, null);
         assert.equal(plan.outputs.clusterName, "kind-mlops");
@@ -165,7 +165,7 @@ describe("Existing-cluster platform", function () {
             plugin.values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
         assert.deepEqual(term.matchExpressions, [{ key: "accelerator", operator: "In", values: ["nvidia"] }]);
         const noPlugin = await planStack(STACK, {
-            existing: { imageRegistry: "localhost:5001/model-server", gpu: { installDevicePlugin: false } },
+            existing: { imageRegistry: "kind-registry:5000/model-server", gpu: { installDevicePlugin: false } },
         });
         assert.equal(resourcesOfType(noPlugin, "mlops-testbed:k8s:NvidiaDevicePlugin").length, 0);
     });
@@ -314,7 +314,7 @@ describe("Existing-cluster configuration", function () {
     it("reports existing-cluster rules alongside schema problems, in one pass", async () => {
         const issues = await planConfigIssues(STACK, {
             existing: {
-                imageRegistry: "localhost:5001/model-server",
+                imageRegistry: "kind-registry:5000/model-server",
                 storeSize: "lots",
                 gpu: {
                     taints: [

@@ -3,6 +3,7 @@ import {
     DEPLOY_SETTINGS,
     MODEL_SERVER,
     MODEL_SERVER_PORTS,
+    MODEL_SERVER_RESOURCES,
     NAMESPACE_ANNOTATIONS,
     PIPELINE_SERVICE_ACCOUNTS,
 } from "../components/k8s/constants";
@@ -105,6 +106,10 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
         assert.deepEqual(ns.metadata.annotations, {
             "mlops-testbed/replicas": "1",
             "mlops-testbed/gpu": "1",
+            // A GPU version: no surge pod (the quota has GPUs for the replicas only), the HPA capped at them.
+            "mlops-testbed/max-replicas": "1",
+            "mlops-testbed/max-surge": "0",
+            "mlops-testbed/pod-resources": JSON.stringify(MODEL_SERVER_RESOURCES),
             "mlops-testbed/artifact-prefix": "models/iris/v2/",
             "mlops-testbed/pod-labels": "{}",
             "mlops-testbed/pod-env-from": "[]",
@@ -124,18 +129,22 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
             assert.deepEqual(cms[0].data, {
                 [K.replicas]: a[A.replicas],
                 [K.gpu]: a[A.gpu],
+                [K.maxReplicas]: a[A.maxReplicas],
+                [K.maxSurge]: a[A.maxSurge],
+                [K.podResources]: a[A.podResources],
                 [K.artifactPrefix]: a[A.artifactPrefix],
                 [K.podLabels]: a[A.podLabels],
                 [K.podEnvFrom]: a[A.podEnvFrom],
             });
         }
-        const readsConfigMaps = DEPLOYER_RULES.some(
+        const readsSettings = DEPLOYER_RULES.some(
             (r) =>
                 (r.apiGroups as string[] | undefined)?.includes("") &&
                 (r.resources as string[]).includes("configmaps") &&
-                (r.verbs as string[]).includes("get"),
+                (r.verbs as string[]).includes("get") &&
+                (r.resourceNames as string[] | undefined)?.includes(DEPLOY_SETTINGS.configMap),
         );
-        assert.ok(readsConfigMaps, "the deployer Role may get ConfigMaps in the namespace");
+        assert.ok(readsSettings, "the deployer Role may get the deploy-settings ConfigMap by name");
     });
 
     it("creates the model-server Service with the contract ports, selecting the model-server pods", () => {
@@ -240,30 +249,41 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
             );
         });
 
-        it("lets it manage Deployments, Services, HPAs, PDBs, ServiceMonitors and PodMonitors, and never Secrets or RBAC", () => {
+        it("lets it apply the model server (Deployment, HPA, PDB) by name and read its settings, nothing else", () => {
             const [role] = objectsOfKind(plan, "Role", "iris-v1");
-            const can = (group: string, resource: string, verb: string) =>
+            const can = (group: string, resource: string, verb: string, name: string) =>
                 role.rules.some(
-                    (r: any) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb),
+                    (r: any) =>
+                        r.apiGroups.includes(group) &&
+                        r.resources.includes(resource) &&
+                        r.verbs.includes(verb) &&
+                        (!r.resourceNames || r.resourceNames.includes(name)),
                 );
             for (const [g, res] of [
                 ["apps", "deployments"],
-                ["", "services"],
                 ["autoscaling", "horizontalpodautoscalers"],
                 ["policy", "poddisruptionbudgets"],
-                ["monitoring.coreos.com", "servicemonitors"],
-                ["monitoring.coreos.com", "podmonitors"],
             ]) {
-                for (const verb of ["create", "patch", "delete"]) assert.ok(can(g, res, verb), `${verb} ${g}/${res}`);
+                for (const verb of ["create", "patch"])
+                    assert.ok(can(g, res, verb, "model-server"), `${verb} ${g}/${res}`);
+                assert.ok(!can(g, res, "patch", "other"), `${g}/${res}: model-server only`);
+                assert.ok(!can(g, res, "delete", "model-server"), `${g}/${res}: no delete`);
             }
+            assert.ok(can("", "configmaps", "get", DEPLOY_SETTINGS.configMap));
             for (const [g, res] of [
+                ["", "services"],
+                ["", "configmaps"],
                 ["", "secrets"],
                 ["rbac.authorization.k8s.io", "roles"],
                 ["rbac.authorization.k8s.io", "rolebindings"],
                 ["", "serviceaccounts"],
                 ["", "pods/exec"],
+                ["monitoring.coreos.com", "servicemonitors"],
             ]) {
-                assert.ok(!can(g, res, "create") && !can(g, res, "get"), `must not touch ${g}/${res}`);
+                assert.ok(
+                    !can(g, res, "create", "x") && !can(g, res, "patch", "model-server"),
+                    `must not change ${g}/${res}`,
+                );
             }
             assert.ok(!JSON.stringify(role.rules).includes('"*"'), "no wildcards");
         });
@@ -371,9 +391,11 @@ describe("adding and removing a model version", () => {
             added.map((r) => r.type),
             ["kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"],
         );
+        // The route's name changes with its shape: the pipelines' settings (MODEL_ROUTES) and the route updater's
+        // resourceNames follow it; nothing else changes.
         assert.deepEqual(
-            changed.map((r) => r.urn),
-            [],
+            changed.map((r) => r.name),
+            ["tekton-settings", "tekton-route-updater"],
         );
     });
 
@@ -413,9 +435,11 @@ describe("adding and removing a model version", () => {
             [],
         );
         assert.ok(added.some((r) => r.type === "kubernetes:core/v1:Namespace"));
+        // The route's name changes with its shape: the pipelines' settings (MODEL_ROUTES) and the route updater's
+        // resourceNames follow it; nothing else changes.
         assert.deepEqual(
-            changed.map((r) => r.urn),
-            [],
+            changed.map((r) => r.name),
+            ["tekton-settings", "tekton-route-updater"],
         );
         const route = after4.resources.find(isIrisRoute)!;
         const refs = (route.inputs.spec as any).rules[0].backendRefs;

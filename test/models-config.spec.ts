@@ -142,7 +142,7 @@ describe("models config: bad names and weights are refused before anything is re
         issueAt(
             issues,
             "mlops-testbed:models[0].versions[1].replicas",
-            /12 replicas exceed the namespace pod quota of 10/,
+            /12 replicas × 1 pod exceed the namespace pod quota of 10/,
         );
     });
 

@@ -181,6 +181,26 @@ function withoutPlatformSettings(type: string, inputs: any): any {
 }
 
 /**
+ * The platform's storage class (Platform.storageClass) in every claim the cluster layer makes: the one field of
+ * volume claim templates allowed to differ (test/first-real-run.spec.ts checks each names its platform's class).
+ */
+function withoutStorageClass(inputs: unknown): unknown {
+    if (Array.isArray(inputs)) return inputs.map(withoutStorageClass);
+    if (!inputs || typeof inputs !== "object") return inputs;
+    return Object.fromEntries(
+        Object.entries(inputs)
+            .filter(([k]) => k !== "storageClassName")
+            .map(([k, v]) => [k, withoutStorageClass(v)]),
+    );
+}
+
+/**
+ * metrics-server is installed by the cluster layer only where the platform has none (Platform.metricsServer):
+ * present on EKS and existing clusters, absent on AKS (test/first-real-run.spec.ts checks which).
+ */
+const METRICS_SERVER_OBJECT = "kubernetes:helm.sh/v3:Release//metrics-server-release";
+
+/**
  * The dataset-change consumer runs what its platform's dataset change source needs (Platform.datasetChanges: one
  * consumer per kind, DATASET_CONSUMERS): its objects are the one difference the contract allows by name. A test
  * below checks every cloud has exactly the consumer of its own kind.
@@ -220,10 +240,17 @@ function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): M
         (x: PlannedResource) => x.custom && x.type.startsWith("kubernetes:") && !own.has(x.urn),
     )) {
         const meta = (r.inputs as any).metadata ?? {};
+        const key = `${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`;
+        if (key === METRICS_SERVER_OBJECT) continue;
         out.set(
-            `${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`,
+            key,
             normalize(
-                withoutIdentitySettings(r.type, withoutPlatformSettings(r.type, withoutStorePeers(r.type, r.inputs))),
+                withoutStorageClass(
+                    withoutIdentitySettings(
+                        r.type,
+                        withoutPlatformSettings(r.type, withoutStorePeers(r.type, r.inputs)),
+                    ),
+                ),
                 facts,
             ),
         );

@@ -36,7 +36,10 @@ describe("README stays true", () => {
             .split("\n")
             .map((l) => l.replace(/#.*$/, "").trim())
             .filter(Boolean);
-        assert.deepEqual(commands, ["bash tools/install-debian-packages.sh && npm ci && npm run plan", "npm test"]);
+        assert.deepEqual(commands, [
+            "bash tools/install-debian-packages.sh && bash tools/install-python-packages.sh && npm ci && npm run plan",
+            "npm test",
+        ]);
     });
 
     it("documents exactly the top-level config keys", () => {

@@ -137,11 +137,16 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const role = objectsOfKind(plan, "Role", GATEWAY_NAMESPACE).find(
             (r) => r.metadata.name === "pipelines-route-updater",
         )!;
+        // Read and patch, by name, the model routes the settings name (MODEL_ROUTES); no list, no other route.
+        const settings = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find(
+            (o) => o.metadata.name === "pipeline-settings",
+        )!;
         assert.deepEqual(role.rules, [
             {
                 apiGroups: ["gateway.networking.k8s.io"],
                 resources: ["httproutes"],
-                verbs: ["get", "list", "watch", "update", "patch"],
+                verbs: ["get", "patch"],
+                resourceNames: Object.values(JSON.parse(settings.data.MODEL_ROUTES) as Record<string, string>).sort(),
             },
         ]);
         const binding = objectsOfKind(plan, "RoleBinding", GATEWAY_NAMESPACE).find(

@@ -86,6 +86,16 @@ describe("workflows: pull requests", () => {
         assert.match(String(upload?.with?.path), /out\/$/);
     });
 
+    it("previews with a Pulumi token scoped to the preview team, never an organization token", () => {
+        const [[id, job]] = pulumiJobs(wf, "preview");
+        const [auth] = uses(job, "pulumi/auth-actions");
+        assert.equal(auth.with?.["requested-token-type"], "urn:pulumi:token-type:access_token:team", id);
+        assert.equal(auth.with?.scope, "team:${{ vars.PULUMI_PREVIEW_TEAM }}", id);
+        // The README says which OIDC policy narrows that token: pull_request events of this repository only.
+        assert.match(readme, /`PULUMI_PREVIEW_TEAM`/);
+        assert.match(readme, /event_name.*pull_request/s);
+    });
+
     it("previews dev and prod with the policy pack and comments on the pull request", () => {
         const previews = pulumiJobs(wf, "preview");
         assert.equal(previews.length, 1);

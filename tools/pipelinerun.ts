@@ -7,8 +7,8 @@
  * the stack's config, training runs on GPU nodes. Exit codes: 0 printed, 2 bad arguments or config.
  */
 import { stringify } from "yaml";
-import { awsGpuScheduling } from "../components/aws/platform";
-import { azureGpuScheduling } from "../components/azure/platform";
+import { AWS_STORAGE_CLASS, awsGpuScheduling } from "../components/aws/platform";
+import { AZURE_STORAGE_CLASS, azureGpuScheduling } from "../components/azure/platform";
 import { existingGpuScheduling } from "../components/existing/platform";
 import type { GpuScheduling } from "../components/platform";
 import type { TestbedConfig } from "../infra/config";
@@ -44,6 +44,7 @@ export function buildRun(argv: readonly string[]): string {
             params,
             trainingGpus: config.pipelines.trainingGpus,
             gpuScheduling: GPU_SCHEDULING[config.cloud](config),
+            storageClass: STORAGE_CLASS[config.cloud](config),
         },
     );
     return stringify(run, { lineWidth: 0 });
@@ -54,6 +55,13 @@ export const GPU_SCHEDULING: Record<CloudName, (config: TestbedConfig) => GpuSch
     aws: () => awsGpuScheduling(),
     azure: (c) => azureGpuScheduling(c.gpuNodePools.some((p) => p.capacityType === "spot")),
     existing: (c) => existingGpuScheduling(c.existing!.gpu),
+};
+
+/** The stack's storage class for the run's workspace, as its platform names it, without building the platform. */
+export const STORAGE_CLASS: Record<CloudName, (config: TestbedConfig) => string | null> = {
+    aws: () => AWS_STORAGE_CLASS,
+    azure: () => AZURE_STORAGE_CLASS,
+    existing: (c) => c.existing!.storageClass ?? null,
 };
 
 if (require.main === module) {

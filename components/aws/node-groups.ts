@@ -1,4 +1,5 @@
 import * as autoscaling from "@pulumi/aws/autoscaling";
+import * as ec2 from "@pulumi/aws/ec2";
 import * as eksApi from "@pulumi/aws/eks";
 import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
@@ -55,6 +56,20 @@ export interface ManagedNodeGroupArgs {
 }
 
 /**
+ * Instance metadata of every node: IMDSv2 only, and a hop limit of 1, so a packet from a pod (one hop more, through
+ * the pod's network namespace) never reaches it: pods cannot take the node role's credentials, even where a
+ * NetworkPolicy is missing.
+ */
+export const NODE_METADATA_OPTIONS = {
+    httpEndpoint: "enabled",
+    httpTokens: "required",
+    httpPutResponseHopLimit: 1,
+} as const;
+
+/** Root device of the EKS-optimized AL2023 images (standard and NVIDIA). */
+const ROOT_DEVICE = "/dev/xvda";
+
+/**
  * An EKS managed node group whose size the cluster autoscaler owns: `desiredSize` is ignored after creation so
  * `pulumi preview` stays clean while the autoscaler scales it. Scale-from-zero hints (labels, taints) are also
  * written as tags on the node group's Auto Scaling group, which the autoscaler reads when no node exists yet.
@@ -65,6 +80,27 @@ export class ManagedNodeGroup extends pulumi.ComponentResource {
 
     constructor(name: string, args: ManagedNodeGroupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:ManagedNodeGroup", name, {}, opts);
+        // A launch template only for what the node group itself cannot set: metadata options, and so the root
+        // volume (a node group with a launch template takes its disk from the template).
+        const template = new ec2.LaunchTemplate(
+            `${name}-lt`,
+            {
+                description: "Node metadata options (IMDSv2, hop limit 1) and encrypted gp3 root volume",
+                metadataOptions: { ...NODE_METADATA_OPTIONS },
+                blockDeviceMappings: [
+                    {
+                        deviceName: ROOT_DEVICE,
+                        ebs: {
+                            volumeSize: args.diskSizeGiB,
+                            volumeType: "gp3",
+                            encrypted: "true",
+                            deleteOnTermination: "true",
+                        },
+                    },
+                ],
+            },
+            { parent: this },
+        );
         this.nodeGroup = new eksApi.NodeGroup(
             `${name}-ng`,
             {
@@ -74,7 +110,7 @@ export class ManagedNodeGroup extends pulumi.ComponentResource {
                 instanceTypes: [...args.instanceTypes],
                 capacityType: EKS_CAPACITY_TYPE[args.capacityType],
                 amiType: args.amiType,
-                diskSize: args.diskSizeGiB,
+                launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
                 scalingConfig: { minSize: args.minSize, maxSize: args.maxSize, desiredSize: args.desiredSize },
                 updateConfig: { maxUnavailable: 1 },
                 labels: args.labels,

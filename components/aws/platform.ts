@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws/provider";
+import * as eksApi from "@pulumi/aws/eks";
 import * as kms from "@pulumi/aws/kms";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
@@ -32,6 +33,7 @@ import {
 } from "./node-groups";
 import { AwsImageRegistry } from "./registry";
 import { IrsaRole } from "./workload-identity";
+import { EKS_ADDONS } from "../../infra/versions";
 
 export interface AwsPlatformArgs {
     /** Validated stack configuration (cloud must be aws). */
@@ -52,6 +54,39 @@ export function awsGpuScheduling(): GpuScheduling {
     };
 }
 
+/** The default StorageClass the AWS platform creates: gp3, encrypted with the stack's volumes key (EBS CSI driver). */
+export const AWS_STORAGE_CLASS = "gp3-encrypted";
+
+/** The EBS CSI driver's controller service account (fixed by the EKS add-on), which its IRSA role trusts. */
+export const EBS_CSI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "ebs-csi-controller-sa" } as const;
+
+/**
+ * AWS managed policy of the EBS CSI driver. Used rather than a hand-written copy: AWS keeps it in step with what
+ * each driver release calls, and it is already narrow where it matters (it may create volumes and snapshots only
+ * with the driver's request tags, and delete only volumes and snapshots the driver tagged as its own).
+ */
+export const EBS_CSI_MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
+
+/**
+ * What the EBS CSI driver needs besides the managed policy: use of the stack's volumes key (the managed policy
+ * covers AWS managed keys only), grants only for AWS resources (EBS attaches volumes through a grant).
+ */
+export function ebsCsiKmsStatements(keyArn: string) {
+    return [
+        {
+            Effect: "Allow" as const,
+            Action: ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            Resource: [keyArn],
+            Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } },
+        },
+        {
+            Effect: "Allow" as const,
+            Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            Resource: [keyArn],
+        },
+    ];
+}
+
 /** EKS access-entry policy that grants cluster-admin. */
 const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
@@ -69,6 +104,9 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     readonly imageRegistry: ImageRegistry;
     readonly datasetChanges: DatasetChangeSource;
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
+    readonly storageClass = AWS_STORAGE_CLASS;
+    /** EKS ships no metrics-server. */
+    readonly metricsServer = { install: true, kubeletInsecureTls: false } as const;
     readonly clusterReady: pulumi.Resource[];
 
     private readonly oidcProviderArn: pulumi.Output<string>;
@@ -141,6 +179,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 encryptionConfigKeyArn: secretsKey.arn,
                 skipDefaultNodeGroup: true,
                 nodeAssociatePublicIpAddress: false,
+                // The VPC CNI's network policy agent: without it every NetworkPolicy the testbed renders is ignored.
+                vpcCniOptions: { enableNetworkPolicy: true },
             },
             parent,
         );
@@ -234,6 +274,57 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             k8sChildren,
         );
 
+        // Volumes: the EBS CSI driver (EKS add-on) with its own IRSA role, and the default StorageClass every claim
+        // of the cluster layer names, encrypted with the stack's volumes key.
+        const volumesKey = new kms.Key(
+            `${name}-volumes-key`,
+            {
+                description: `Encryption of the EBS volumes of ${args.clusterName}'s PersistentVolumeClaims`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+            },
+            parent,
+        );
+        const ebsCsiRole = new IrsaRole(
+            `${name}-ebs-csi`,
+            {
+                namespace: EBS_CSI_SERVICE_ACCOUNT.namespace,
+                serviceAccount: EBS_CSI_SERVICE_ACCOUNT.name,
+                oidcProviderArn: this.oidcProviderArn,
+                oidcIssuer: this.oidcIssuer,
+                statements: volumesKey.arn.apply(ebsCsiKmsStatements),
+                managedPolicyArns: [EBS_CSI_MANAGED_POLICY],
+            },
+            parent,
+        );
+        const ebsCsi = new eksApi.Addon(
+            `${name}-ebs-csi`,
+            {
+                clusterName: args.clusterName,
+                addonName: EKS_ADDONS.ebsCsiDriver.name,
+                addonVersion: EKS_ADDONS.ebsCsiDriver.version,
+                serviceAccountRoleArn: ebsCsiRole.roleArn,
+                resolveConflictsOnCreate: "OVERWRITE",
+                resolveConflictsOnUpdate: "OVERWRITE",
+            },
+            { parent: this, dependsOn: [systemNodes] },
+        );
+        const storageClass = new k8s.storage.v1.StorageClass(
+            `${name}-storage-class`,
+            {
+                metadata: {
+                    name: AWS_STORAGE_CLASS,
+                    annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+                },
+                provisioner: "ebs.csi.aws.com",
+                parameters: { type: "gp3", encrypted: "true", kmsKeyId: volumesKey.arn },
+                volumeBindingMode: "WaitForFirstConsumer",
+                reclaimPolicy: "Delete",
+                allowVolumeExpansion: true,
+            },
+            { parent: this, provider: this.k8sProvider, dependsOn: [ebsCsi] },
+        );
+
         this.store = new AwsArtifactStore(
             `${name}-store`,
             {
@@ -273,8 +364,9 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             },
             parent,
         );
-        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl };
-        this.clusterReady = [systemNodes];
+        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify" };
+        // Claims bind only once the driver and the class exist.
+        this.clusterReady = [systemNodes, storageClass];
 
         this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
     }

@@ -1,9 +1,24 @@
+import { createHash } from "node:crypto";
 import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy, type PolicyStatement } from "./iam-policy";
 
 /** ServiceAccount annotation that makes the EKS pod identity webhook inject a role's credentials. */
 export const IRSA_ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn";
+
+/** IAM's limit on a role name. */
+export const IAM_ROLE_NAME_MAX = 64;
+
+/**
+ * An explicit IAM role name for a role whose Pulumi name may be long (model and version names reach 30 characters
+ * each): the name, shortened to leave room, then `-` and 8 hex digits of a hash of project, stack and the full
+ * name, so roles of the same name in two stacks of one account never collide. At most IAM_ROLE_NAME_MAX characters.
+ */
+export function iamRoleName(name: string, project = pulumi.getProject(), stack = pulumi.getStack()): string {
+    const hash = createHash("sha256").update(`${project}/${stack}/${name}`).digest("hex").slice(0, 8);
+    const readable = name.replace(/[^\w+=,.@-]/g, "-").slice(0, IAM_ROLE_NAME_MAX - hash.length - 1);
+    return `${readable}-${hash}`;
+}
 
 export interface IrsaRoleArgs {
     /** Namespace of the Kubernetes service account allowed to assume the role. */
@@ -14,8 +29,10 @@ export interface IrsaRoleArgs {
     readonly oidcProviderArn: pulumi.Input<string>;
     /** The cluster's OIDC issuer (with or without https://). */
     readonly oidcIssuer: pulumi.Input<string>;
-    /** The role's only permissions. */
+    /** The role's only permissions (inline). */
     readonly statements: pulumi.Input<PolicyStatement[]>;
+    /** AWS managed policies attached besides (ARNs); none by default. */
+    readonly managedPolicyArns?: readonly string[];
     /** Tags for the role. */
     readonly tags?: Record<string, string>;
 }
@@ -37,6 +54,7 @@ export class IrsaRole extends pulumi.ComponentResource {
         const role = new iam.Role(
             `${name}-role`,
             {
+                name: iamRoleName(name),
                 assumeRolePolicy: trust,
                 description: pulumi.interpolate`IRSA role for ${args.namespace}/${args.serviceAccount}`,
                 maxSessionDuration: 3600,
@@ -54,6 +72,9 @@ export class IrsaRole extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        for (const [i, policyArn] of (args.managedPolicyArns ?? []).entries()) {
+            new iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, { parent: this });
+        }
         this.roleArn = role.arn;
         this.serviceAccountAnnotations = role.arn.apply((arn): Record<string, string> => ({
             [IRSA_ROLE_ARN_ANNOTATION]: arn,

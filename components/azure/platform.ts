@@ -65,6 +65,9 @@ export function azureGpuScheduling(hasSpotPools: boolean): GpuScheduling {
  * `azure.gpuDriver`) but not the device plugin, so the testbed installs the same NVIDIA device plugin as on
  * AWS. With `gpuDriver: None` it installs neither; the NVIDIA GPU Operator you bring provides both.
  */
+/** AKS's built-in CSI class for Azure Disks (the cluster's default too; named so every claim says which). */
+export const AZURE_STORAGE_CLASS = "managed-csi";
+
 export class AzurePlatform extends pulumi.ComponentResource implements Platform {
     readonly datasetChanges: DatasetChangeSource;
     readonly cloud = "azure" as const;
@@ -77,6 +80,9 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
     readonly systemScheduling: Scheduling;
     readonly artifactStore: ArtifactStore;
     readonly imageRegistry: ImageRegistry;
+    readonly storageClass = AZURE_STORAGE_CLASS;
+    /** AKS runs metrics-server itself. */
+    readonly metricsServer = { install: false } as const;
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     readonly clusterReady: pulumi.Resource[];
 
@@ -274,7 +280,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             },
             parent,
         );
-        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl };
+        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify" };
 
         this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
     }

@@ -57,6 +57,13 @@ export function kubeconfigFromConfig(): pulumi.Output<string> {
  * `datasets` buckets); images go to the configured registry; GPU scheduling follows the configured node label
  * and taints. Workload identity is per-service-account S3 keys scoped to bucket prefixes (see StoreIdentity).
  */
+/** What `existing.metricsServer` asks of the cluster layer. */
+const METRICS_SERVER_SETTINGS = {
+    install: { install: true, kubeletInsecureTls: false },
+    "install-kubelet-insecure-tls": { install: true, kubeletInsecureTls: true },
+    present: { install: false },
+} as const satisfies Record<string, Platform["metricsServer"]>;
+
 export class ExistingPlatform extends pulumi.ComponentResource implements Platform {
     /** SeaweedFS filer notifications: not built yet. */
     readonly datasetChanges: DatasetChangeSource = {
@@ -81,6 +88,8 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
     readonly systemScheduling: Scheduling;
     readonly artifactStore: ArtifactStore;
     readonly imageRegistry: ImageRegistry;
+    readonly storageClass: string | null;
+    readonly metricsServer: Platform["metricsServer"];
     readonly gpuNodePools: readonly GpuNodePoolSummary[] = [];
     readonly clusterReady: pulumi.Resource[];
 
@@ -127,7 +136,9 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
                 port: STORE_S3_PORT,
             },
         };
-        this.imageRegistry = { repositoryUrl: pulumi.output(existing.imageRegistry) };
+        this.imageRegistry = { repositoryUrl: pulumi.output(existing.imageRegistry), tls: existing.registryTls };
+        this.storageClass = existing.storageClass ?? null;
+        this.metricsServer = METRICS_SERVER_SETTINGS[existing.metricsServer];
         if (existing.gpu.installDevicePlugin) {
             new NvidiaDevicePlugin(
                 `${name}-nvidia`,

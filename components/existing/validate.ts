@@ -10,7 +10,7 @@ export function validateExistingConfig(raw: Record<string, unknown>): ConfigIssu
         issues.push({
             key: keyPath(["existing"]),
             message:
-                "is required when cloud is existing: set at least existing.imageRegistry, e.g. { imageRegistry: localhost:5001/model-server }",
+                "is required when cloud is existing: set at least existing.imageRegistry, e.g. { imageRegistry: registry.example.com/mlops/model-server }",
         });
     }
     if (raw.kubeconfig === undefined) {

@@ -39,16 +39,33 @@ export const MODEL_SERVER = {
 } as const;
 
 /**
- * What the deploy step needs to roll out a version's model server: replicas, GPUs per replica, the artifact prefix
- * it may read, and what the cloud identity needs on the pods (labels as a JSON object, `envFrom` entries as a JSON
- * list). Written into the ConfigMap `configMap` of every model-version namespace under these keys (the pipelines'
- * deployer may read ConfigMaps there but not Namespaces), and shown on the Namespace as NAMESPACE_ANNOTATIONS.
+ * Compute resources of a model-server pod: the server container and the init container that fetches the model.
+ * The deploy step takes them from the deploy settings (key `pod-resources`), and the HPA's maximum and config
+ * validation count them against the namespace quota, so the numbers live here only.
+ */
+export const MODEL_SERVER_RESOURCES = {
+    server: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
+    fetcher: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+} as const;
+
+/** How many times its replicas a version's HPA may scale to, before the namespace quota caps it. */
+export const HPA_MAX_REPLICAS_FACTOR = 3;
+
+/**
+ * What the deploy step needs to roll out a version's model server: replicas, GPUs per replica, the HPA's maximum and
+ * the rollout's surge (what the namespace quota admits), the pods' resources, the artifact prefix it may read, and
+ * what the cloud identity needs on the pods (labels as a JSON object, `envFrom` entries as a JSON list). Written
+ * into the ConfigMap `configMap` of every model-version namespace under these keys (the pipelines' deployer may read
+ * that one ConfigMap there and nothing else), and shown on the Namespace as NAMESPACE_ANNOTATIONS.
  */
 export const DEPLOY_SETTINGS = {
     configMap: "model-server-deploy",
     keys: {
         replicas: "replicas",
         gpu: "gpu",
+        maxReplicas: "max-replicas",
+        maxSurge: "max-surge",
+        podResources: "pod-resources",
         artifactPrefix: "artifact-prefix",
         podLabels: "pod-labels",
         podEnvFrom: "pod-env-from",
@@ -81,6 +98,15 @@ export const MODEL_GATEWAY = {
         "gateway.envoyproxy.io/owning-gateway-namespace": GATEWAY_NAMESPACE,
     },
 } as const;
+
+/** Labels of Prometheus' pods (kube-prometheus-stack's operator sets them); model namespaces admit scrapes from these only. */
+export const PROMETHEUS_POD_LABELS = { "app.kubernetes.io/name": "prometheus" } as const;
+
+/**
+ * Labels of the smoke test's pods: Tekton labels every TaskRun pod with the Task it runs. Model namespaces admit
+ * serving-port calls from the pipelines namespace for these pods only.
+ */
+export const SMOKE_TEST_POD_LABELS = { "tekton.dev/task": "smoke-test" } as const;
 
 /** Helm release names; they fix the Service names the outputs and the datasource refer to. */
 export const MONITORING_RELEASES = { stack: "kps", pushgateway: "pushgateway", dcgm: "dcgm-exporter" } as const;

@@ -1,6 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { modelNamespaceName, type ModelVersionConfig, type QuotaDefaults } from "../../infra/schema/models";
+import {
+    modelNamespaceName,
+    rolloutPlan,
+    versionQuota,
+    type ModelVersionConfig,
+    type QuotaDefaults,
+} from "../../infra/schema/models";
 import type { Platform, StoreEgress, StoreGrant, WorkloadIdentityBinding } from "../platform";
 import {
     GATEWAY_NAMESPACE,
@@ -13,7 +19,10 @@ import {
     PART_OF,
     PIPELINES_NAMESPACE,
     DEPLOY_SETTINGS,
+    MODEL_SERVER_RESOURCES,
     PIPELINE_SERVICE_ACCOUNTS,
+    PROMETHEUS_POD_LABELS,
+    SMOKE_TEST_POD_LABELS,
 } from "./constants";
 
 export interface ModelVersionNamespaceArgs {
@@ -43,10 +52,7 @@ export function modelArtifactPrefix(model: string, version: string): string {
 
 /** The ResourceQuota `hard` map of a version: its overrides over the stack defaults. */
 export function quotaHard(version: ModelVersionConfig, defaults: QuotaDefaults): Record<string, string> {
-    const q = {
-        ...defaults,
-        ...Object.fromEntries(Object.entries(version.quota).filter(([, v]) => v !== undefined)),
-    } as QuotaDefaults;
+    const q = versionQuota(version, defaults);
     return {
         "requests.cpu": q.cpu,
         "requests.memory": q.memory,
@@ -117,7 +123,13 @@ export function networkPolicySpecs(egress: StoreEgress): Record<string, NetworkP
             policyTypes: ["Ingress"],
             ingress: [
                 {
-                    from: [{ namespaceSelector: nsSelector(MONITORING_NAMESPACE) }],
+                    // Prometheus only: Grafana, Alertmanager and the exporters in monitoring have no business here.
+                    from: [
+                        {
+                            namespaceSelector: nsSelector(MONITORING_NAMESPACE),
+                            podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } },
+                        },
+                    ],
                     ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.metrics }],
                 },
             ],
@@ -142,7 +154,13 @@ export function networkPolicySpecs(egress: StoreEgress): Record<string, NetworkP
             policyTypes: ["Ingress"],
             ingress: [
                 {
-                    from: [{ namespaceSelector: nsSelector(PIPELINES_NAMESPACE) }],
+                    // The smoke test's pods only: trainer pods run the model repository's code and stay out.
+                    from: [
+                        {
+                            namespaceSelector: nsSelector(PIPELINES_NAMESPACE),
+                            podSelector: { matchLabels: { ...SMOKE_TEST_POD_LABELS } },
+                        },
+                    ],
                     ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.http }],
                 },
             ],
@@ -151,39 +169,32 @@ export function networkPolicySpecs(egress: StoreEgress): Record<string, NetworkP
 }
 
 /**
- * What the pipelines' deployer may do in a version namespace, and nothing more: roll out and scale the model
- * server (Deployments, Services, HPAs, PDBs), its scrape config (ServiceMonitor, PodMonitor) and its ConfigMaps
- * (model URI and server settings). No Secrets (the server reads the store through workload identity, or loads the
- * platform's credentials Secret through envFrom, which needs no read access), no RBAC, no ServiceAccounts, no
- * pods/exec. Read-only on pods, ReplicaSets and events so a rollout can be watched.
+ * What the pipelines' deployer may do in a version namespace: exactly what the deploy step calls, and nothing more
+ * (`test/step-rbac.spec.ts` runs the steps against a recording API and compares). It reads the one deploy-settings
+ * ConfigMap; it server-side applies the `model-server` Deployment, HPA and PDB (apply is authorized as `patch`, and
+ * as `create` too while the object does not exist yet) and reads the Deployment back until it is rolled out. No
+ * Services (a type LoadBalancer, NodePort or externalIPs), no other ConfigMaps (it cannot rewrite its own settings),
+ * no Secrets, no RBAC, no pods/exec, nothing cluster-wide.
  */
 export const DEPLOYER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: [DEPLOY_SETTINGS.configMap] },
     {
         apiGroups: ["apps"],
-        resources: ["deployments", "deployments/scale"],
-        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+        resources: ["deployments"],
+        verbs: ["get", "patch", "create"],
+        resourceNames: [MODEL_SERVER.name],
     },
-    { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
-    {
-        apiGroups: [""],
-        resources: ["services", "configmaps"],
-        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
-    },
-    { apiGroups: [""], resources: ["pods", "pods/log", "events"], verbs: ["get", "list", "watch"] },
     {
         apiGroups: ["autoscaling"],
         resources: ["horizontalpodautoscalers"],
-        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+        verbs: ["patch", "create"],
+        resourceNames: [MODEL_SERVER.name],
     },
     {
         apiGroups: ["policy"],
         resources: ["poddisruptionbudgets"],
-        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
-    },
-    {
-        apiGroups: ["monitoring.coreos.com"],
-        resources: ["servicemonitors", "podmonitors"],
-        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+        verbs: ["patch", "create"],
+        resourceNames: [MODEL_SERVER.name],
     },
 ];
 
@@ -238,9 +249,13 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
         });
         this.identity = binding.identity;
 
+        const rollout = rolloutPlan(version, args.quotaDefaults);
         const deploySettings: Record<keyof typeof DEPLOY_SETTINGS.keys, pulumi.Input<string>> = {
             replicas: String(version.replicas),
             gpu: String(version.gpu),
+            maxReplicas: String(rollout.maxReplicas),
+            maxSurge: String(rollout.maxSurge),
+            podResources: JSON.stringify(MODEL_SERVER_RESOURCES),
             artifactPrefix: prefix,
             podLabels: JSON.stringify(binding.podLabels),
             podEnvFrom: podEnvFrom(binding),

@@ -33,6 +33,8 @@ export interface MonitoringArgs {
     readonly gpuScheduling: GpuScheduling;
     /** Resources to wait for before installing (nodes able to run pods). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** StorageClass of the Prometheus and Alertmanager volumes (the platform's); null: the cluster's default. */
+    readonly storageClass?: string | null;
 }
 
 /** Secret holding the Grafana admin credentials; the chart reads it through `grafana.admin.existingSecret`. */
@@ -95,7 +97,12 @@ export function alertmanagerConfig() {
 }
 
 /** Helm values for kube-prometheus-stack. Every key exists in the pinned chart (checked by test/monitoring.spec.ts). */
-export function kubePrometheusStackValues(config: MonitoringConfig, system: Scheduling) {
+export function kubePrometheusStackValues(
+    config: MonitoringConfig,
+    system: Scheduling,
+    storageClass: string | null = null,
+) {
+    const storageClassName = storageClass === null ? {} : { storageClassName: storageClass };
     const place = placement(system);
     const allNamespaces = {};
     return {
@@ -122,6 +129,7 @@ export function kubePrometheusStackValues(config: MonitoringConfig, system: Sche
                 storageSpec: {
                     volumeClaimTemplate: {
                         spec: {
+                            ...storageClassName,
                             accessModes: ["ReadWriteOnce"],
                             resources: { requests: { storage: config.storageSize } },
                         },
@@ -145,6 +153,7 @@ export function kubePrometheusStackValues(config: MonitoringConfig, system: Sche
                 storage: {
                     volumeClaimTemplate: {
                         spec: {
+                            ...storageClassName,
                             accessModes: ["ReadWriteOnce"],
                             resources: { requests: { storage: config.alertmanagerStorageSize } },
                         },
@@ -420,7 +429,7 @@ export class Monitoring extends pulumi.ComponentResource {
             "stack",
             CHARTS.kubePrometheusStack,
             MONITORING_RELEASES.stack,
-            kubePrometheusStackValues(args.config, args.systemScheduling),
+            kubePrometheusStackValues(args.config, args.systemScheduling, args.storageClass ?? null),
             [this.namespace, adminSecret],
         );
         // Both install ServiceMonitors, whose CRD the stack brings.

@@ -3,6 +3,9 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    KUBE_CLIENT_INSTALL,
+    KUBE_CLIENT_PATH,
+    KUBE_CLIENT_VOLUME,
     LIB_CONFIGMAP,
     LIB_PATH,
     SETTINGS_CONFIGMAP,
@@ -41,6 +44,13 @@ export interface TektonArgs {
     readonly monitoringReady: pulumi.Input<pulumi.Resource>[];
     /** The gateway namespace, where the deployer may update model routes. */
     readonly gatewayReady: pulumi.Input<pulumi.Resource>[];
+    /**
+     * Name of each model's HTTPRoute (model → route name; `routeName` of model-routing.ts). The steps find a model's
+     * route here (setting MODEL_ROUTES), and the deployer may read and patch these routes and no other.
+     */
+    readonly modelRoutes: Readonly<Record<string, string>>;
+    /** Storage class of the runs' workspace claims (the platform's), or null for the cluster's default. */
+    readonly storageClass?: string | null;
 }
 
 /**
@@ -70,18 +80,26 @@ export const PIPELINE_GRANTS: Record<
     deployer: null,
 };
 
-/** What the deployer may do in the gateway namespace: read and update model routes (weights), nothing else. */
-export const ROUTE_UPDATER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    {
-        apiGroups: ["gateway.networking.k8s.io"],
-        resources: ["httproutes"],
-        verbs: ["get", "list", "watch", "update", "patch"],
-    },
-];
+/**
+ * What the deployer may do in the gateway namespace: read and patch (weights) the model routes by name, nothing
+ * else: not the webhook route, whose filter marks where dataset and alert events come from, and no list of routes.
+ * Without models, no rule at all (a rule with empty `resourceNames` would cover every route).
+ */
+export function routeUpdaterRules(routeNames: readonly string[]): k8s.types.input.rbac.v1.PolicyRule[] {
+    if (routeNames.length === 0) return [];
+    return [
+        {
+            apiGroups: ["gateway.networking.k8s.io"],
+            resources: ["httproutes"],
+            verbs: ["get", "patch"],
+            resourceNames: [...routeNames].sort(),
+        },
+    ];
+}
 
-/** What the run pruner may do in the pipelines namespace. */
+/** What the run pruner may do in the pipelines namespace: list runs and delete the old ones. */
 export const PRUNER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["get", "list", "delete"] },
+    { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["list", "delete"] },
 ];
 
 /** ServiceMonitor for the Tekton Pipelines controller's metrics (Service `tekton-pipelines-controller`, port 9090). */
@@ -228,7 +246,7 @@ export class Tekton extends pulumi.ComponentResource {
             `${name}-route-updater`,
             {
                 metadata: { name: "pipelines-route-updater", namespace: GATEWAY_NAMESPACE, labels },
-                rules: ROUTE_UPDATER_RULES,
+                rules: routeUpdaterRules(Object.values(args.modelRoutes)),
             },
             { ...parent, dependsOn: args.gatewayReady },
         );
@@ -255,6 +273,8 @@ export class Tekton extends pulumi.ComponentResource {
             PUSHGATEWAY_URL,
             GPU_NODE_SELECTOR: JSON.stringify(gpu.nodeSelector),
             GPU_TOLERATIONS: JSON.stringify(gpu.tolerations),
+            REGISTRY_TLS: platform.imageRegistry.tls,
+            MODEL_ROUTES: JSON.stringify(args.modelRoutes),
         };
         new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: meta(SETTINGS_CONFIGMAP), data: settings }, inNs);
         new k8s.core.v1.ConfigMap(`${name}-library`, { metadata: meta(LIB_CONFIGMAP), data: libraryFiles() }, inNs);
@@ -305,6 +325,28 @@ export class Tekton extends pulumi.ComponentResource {
             },
             inNs,
         );
+        // The pinned Kubernetes client, installed as the Tasks' kube-client step installs it.
+        const prunerSecurity = {
+            allowPrivilegeEscalation: false,
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            capabilities: { drop: ["ALL"] },
+            // The namespace warns at restricted (the cluster tier found the CronJob without it).
+            seccompProfile: { type: "RuntimeDefault" },
+        };
+        const prunerKubeClient = {
+            name: "kube-client",
+            image: IMAGES.python,
+            command: ["sh", "-c", KUBE_CLIENT_INSTALL],
+            // pip needs a writable home; the image's is root's and the pruner is not root.
+            env: [{ name: "HOME", value: "/tmp" }],
+            volumeMounts: [
+                { name: "lib", mountPath: LIB_PATH, readOnly: true },
+                { name: KUBE_CLIENT_VOLUME.name, mountPath: KUBE_CLIENT_PATH },
+            ],
+            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+            securityContext: prunerSecurity,
+        };
         new k8s.batch.v1.CronJob(
             `${name}-pruner`,
             {
@@ -324,7 +366,11 @@ export class Tekton extends pulumi.ComponentResource {
                                     restartPolicy: "Never",
                                     nodeSelector: { ...platform.systemScheduling.nodeSelector },
                                     tolerations: platform.systemScheduling.tolerations.map((t) => ({ ...t })),
-                                    volumes: [{ name: "lib", configMap: { name: LIB_CONFIGMAP } }],
+                                    volumes: [
+                                        { name: "lib", configMap: { name: LIB_CONFIGMAP } },
+                                        { ...KUBE_CLIENT_VOLUME },
+                                    ],
+                                    initContainers: [prunerKubeClient],
                                     containers: [
                                         {
                                             name: "prune",
@@ -333,20 +379,17 @@ export class Tekton extends pulumi.ComponentResource {
                                             env: [
                                                 { name: "NAMESPACE", value: PIPELINES_NAMESPACE },
                                                 { name: "KEEP_RUNS", value: String(config.keepRuns) },
-                                                { name: "PYTHONPATH", value: LIB_PATH },
+                                                { name: "PYTHONPATH", value: `${LIB_PATH}:${KUBE_CLIENT_PATH}` },
                                             ],
-                                            volumeMounts: [{ name: "lib", mountPath: LIB_PATH, readOnly: true }],
+                                            volumeMounts: [
+                                                { name: "lib", mountPath: LIB_PATH, readOnly: true },
+                                                { name: KUBE_CLIENT_VOLUME.name, mountPath: KUBE_CLIENT_PATH },
+                                            ],
                                             resources: {
                                                 requests: { cpu: "10m", memory: "32Mi" },
                                                 limits: { memory: "128Mi" },
                                             },
-                                            securityContext: {
-                                                allowPrivilegeEscalation: false,
-                                                runAsNonRoot: true,
-                                                runAsUser: 65532,
-                                                capabilities: { drop: ["ALL"] },
-                                                seccompProfile: { type: "RuntimeDefault" },
-                                            },
+                                            securityContext: prunerSecurity,
                                         },
                                     ],
                                 },

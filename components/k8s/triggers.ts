@@ -414,6 +414,7 @@ export class PipelineTriggers extends pulumi.ComponentResource {
                 {
                     trainingGpus: args.run.trainingGpus,
                     gpuScheduling: args.platform.gpuScheduling,
+                    storageClass: args.platform.storageClass,
                 },
                 args.sourceRepository ?? "",
             ),

@@ -45,3 +45,31 @@ export const labelMap = z.record(
         error: "label values must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
     }),
 );
+
+/** Multipliers of the Kubernetes quantity suffixes (decimal SI, binary, and milli). */
+const QUANTITY_SUFFIXES = {
+    "": 1,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+} as const;
+
+/**
+ * A quantity (as `quantity` accepts it) in thousandths of its unit, rounded: "250m" CPU is 250, "512Mi" memory is
+ * 536870912000. Integers, so that dividing a quota by a request counts whole pods exactly.
+ */
+export function quantityMilli(q: string): number {
+    const m = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q);
+    if (!m) throw new Error(`not a Kubernetes quantity: ${q}`);
+    return Math.round(Number(m[1]) * QUANTITY_SUFFIXES[(m[2] ?? "") as keyof typeof QUANTITY_SUFFIXES] * 1000);
+}

@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { dnsLabel, quantity, wholeNumber } from "./common";
+import {
+    GATEWAY_NAMESPACE,
+    HPA_MAX_REPLICAS_FACTOR,
+    MODEL_SERVER_RESOURCES,
+    MONITORING_NAMESPACE,
+    PIPELINES_NAMESPACE,
+} from "../../components/k8s/constants";
+import { STORE_NAMESPACE } from "../../components/existing/seaweedfs";
+import { TEKTON } from "../versions";
+import { dnsLabel, quantity, quantityMilli, wholeNumber } from "./common";
 import { type ConfigIssue, keyPath } from "./issues";
 
 export const TRAFFIC_STRATEGIES = ["single", "canary", "blue-green", "shadow"] as const;
@@ -74,14 +83,143 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type ModelVersionConfig = z.infer<typeof modelVersionSchema>;
 export type QuotaDefaults = z.infer<typeof quotaDefaultsSchema>;
 
-/** Namespaces a model version must never land in (system and testbed namespaces with a dash). */
+/**
+ * Namespaces a model version must never land in: every namespace the cluster layer or a platform creates or
+ * installs into (besides kube-*, refused separately). A model namespace always holds a dash (`<model>-<version>`),
+ * but the list is complete so that the message names them all.
+ */
 export const RESERVED_NAMESPACES: readonly string[] = [
     "default",
-    "envoy-gateway-system",
-    "tekton-pipelines",
+    MONITORING_NAMESPACE,
+    PIPELINES_NAMESPACE,
+    GATEWAY_NAMESPACE,
+    // Fixed by the pinned Tekton Pipelines and Triggers release manifests.
+    TEKTON.pipelines.namespace,
     "tekton-pipelines-resolvers",
+    // The in-cluster store of an existing cluster (SeaweedFS).
+    STORE_NAMESPACE,
+    // Envoy Gateway's default and cert-manager's, which users commonly install beside the testbed.
+    "envoy-gateway-system",
     "cert-manager",
 ];
+
+/** The ResourceQuota of a version: its overrides over the stack defaults. */
+export function versionQuota(version: ModelVersionConfig, defaults: QuotaDefaults): QuotaDefaults {
+    return {
+        ...defaults,
+        ...Object.fromEntries(Object.entries(version.quota).filter(([, v]) => v !== undefined)),
+    } as QuotaDefaults;
+}
+
+/** A quota dimension a model-server pod counts against, with the quota key that sets it. */
+interface QuotaDimension {
+    /** ResourceQuota key. */
+    readonly resource: "requests.cpu" | "requests.memory" | "limits.memory" | "requests.nvidia.com/gpu" | "pods";
+    /** Config key of the quota (`quota.<key>` or `quotaDefaults.<key>`). */
+    readonly key: keyof QuotaDefaults;
+    /** Per pod, in thousandths (GPUs and pods in thousandths too). */
+    readonly perPod: number;
+    /** The version's quota, in thousandths. */
+    readonly quota: number;
+    /** Per pod, as a person reads it. */
+    readonly perPodText: string;
+    /** The quota, as a person reads it. */
+    readonly quotaText: string;
+}
+
+const milliOf = (q: string | undefined) => (q === undefined ? 0 : quantityMilli(q));
+
+/**
+ * What one model-server pod of a version counts against the namespace quota. A pod's effective request (and limit)
+ * is the larger of its init container's and its containers' sum (here the server's), as the quota admission counts.
+ */
+export function podQuotaDimensions(version: ModelVersionConfig, defaults: QuotaDefaults): QuotaDimension[] {
+    const q = versionQuota(version, defaults);
+    const { server, fetcher } = MODEL_SERVER_RESOURCES;
+    const larger = (a: string, b: string) => (quantityMilli(a) >= quantityMilli(b) ? a : b);
+    const cpu = larger(server.requests.cpu, fetcher.requests.cpu);
+    const memory = larger(server.requests.memory, fetcher.requests.memory);
+    const memoryLimit = larger(server.limits.memory, fetcher.limits.memory);
+    const dims: QuotaDimension[] = [
+        {
+            resource: "requests.cpu",
+            key: "cpu",
+            perPod: milliOf(cpu),
+            quota: milliOf(q.cpu),
+            perPodText: `${cpu} CPU request`,
+            quotaText: `CPU request quota of ${q.cpu}`,
+        },
+        {
+            resource: "requests.memory",
+            key: "memory",
+            perPod: milliOf(memory),
+            quota: milliOf(q.memory),
+            perPodText: `${memory} memory request`,
+            quotaText: `memory request quota of ${q.memory}`,
+        },
+        {
+            resource: "limits.memory",
+            key: "memory",
+            perPod: milliOf(memoryLimit),
+            quota: milliOf(q.memory),
+            perPodText: `${memoryLimit} memory limit`,
+            quotaText: `memory limit quota of ${q.memory}`,
+        },
+        {
+            resource: "pods",
+            key: "pods",
+            perPod: 1000,
+            quota: q.pods * 1000,
+            perPodText: "1 pod",
+            quotaText: `pod quota of ${q.pods}`,
+        },
+    ];
+    if (version.gpu > 0)
+        dims.push({
+            resource: "requests.nvidia.com/gpu",
+            key: "gpu",
+            perPod: version.gpu * 1000,
+            quota: q.gpu * 1000,
+            perPodText: `${version.gpu} GPU`,
+            quotaText: `GPU quota of ${q.gpu}`,
+        });
+    return dims;
+}
+
+/** The most model-server pods a version's quota admits, and the quota dimension that limits them. */
+export function podsQuotaAdmits(
+    version: ModelVersionConfig,
+    defaults: QuotaDefaults,
+): { pods: number; limitedBy: QuotaDimension } {
+    const dims = podQuotaDimensions(version, defaults);
+    let best = { pods: Infinity, limitedBy: dims[0] };
+    for (const d of dims) {
+        const pods = Math.floor(d.quota / d.perPod);
+        if (pods < best.pods) best = { pods, limitedBy: d };
+    }
+    return best;
+}
+
+/**
+ * How a version rolls out and scales within its quota, for its deploy settings:
+ * - `maxSurge`: 0 for a GPU version (its quota is usually exactly replicas × GPUs, so a surge pod would wait for a GPU
+ *   the quota never admits, and on scale-from-zero pools it would also start a node), else 1 when the quota has room
+ *   for one pod more than `replicas` (else 0: replace one at a time);
+ * - `maxReplicas`: the HPA's maximum, HPA_MAX_REPLICAS_FACTOR × replicas capped by what the quota admits, minus the
+ *   surge pod's room, and never below replicas.
+ */
+export function rolloutPlan(
+    version: ModelVersionConfig,
+    defaults: QuotaDefaults,
+): { maxSurge: 0 | 1; maxReplicas: number } {
+    const { pods } = podsQuotaAdmits(version, defaults);
+    const maxSurge = version.gpu === 0 && pods >= version.replicas + 1 ? 1 : 0;
+    const maxReplicas = Math.max(
+        version.replicas,
+        Math.min(version.replicas * HPA_MAX_REPLICAS_FACTOR, pods - maxSurge),
+    );
+    return { maxSurge, maxReplicas };
+}
 
 /** Namespace of one model version: `<model>-<version>`. */
 export function modelNamespaceName(model: string, version: string): string {
@@ -157,21 +295,17 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
                 });
             }
             namespaces.set(ns, `${m.name}/${v.name}`);
-            const gpuQuota = v.quota.gpu ?? quotaDefaults.gpu;
-            if (v.replicas * v.gpu > gpuQuota) {
-                issues.push({
-                    key: mk("versions", vi, "gpu"),
-                    message: `${v.replicas} replicas × ${v.gpu} GPU exceed the namespace GPU quota of ${gpuQuota}; raise versions[${vi}].quota.gpu or quotaDefaults.gpu, or lower replicas/gpu`,
-                    value: v.gpu,
-                });
-            }
-            const podQuota = v.quota.pods ?? quotaDefaults.pods;
-            if (v.replicas > podQuota) {
-                issues.push({
-                    key: mk("versions", vi, "replicas"),
-                    message: `${v.replicas} replicas exceed the namespace pod quota of ${podQuota}; raise versions[${vi}].quota.pods or quotaDefaults.pods`,
-                    value: v.replicas,
-                });
+            if (v.replicas > 0) {
+                // Every quota dimension the replicas do not fit, so one run shows all of them.
+                for (const d of podQuotaDimensions(v, quotaDefaults)) {
+                    if (v.replicas * d.perPod <= d.quota) continue;
+                    const gpu = d.key === "gpu";
+                    issues.push({
+                        key: mk("versions", vi, gpu ? "gpu" : "replicas"),
+                        message: `${v.replicas} replicas × ${d.perPodText} exceed the namespace ${d.quotaText}; raise versions[${vi}].quota.${d.key} or quotaDefaults.${d.key}, or lower replicas${gpu ? "/gpu" : ""}`,
+                        value: gpu ? v.gpu : v.replicas,
+                    });
+                }
             }
         });
 

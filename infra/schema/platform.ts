@@ -1,6 +1,16 @@
 import { z } from "zod";
 import { dnsLabel, ipv4Cidr, labelMap, wholeNumber } from "./common";
 
+/**
+ * How the build step talks to the image registry: `verify` (HTTPS, certificate verified), `skip-verify` (HTTPS with
+ * a self-signed or private-CA certificate, not verified) or `http` (plain HTTP, e.g. kind's local registry).
+ */
+export const REGISTRY_TLS_MODES = ["verify", "skip-verify", "http"] as const;
+export type RegistryTls = (typeof REGISTRY_TLS_MODES)[number];
+
+/** What an existing cluster needs for metrics-server (`existing.metricsServer`). */
+export const METRICS_SERVER_MODES = ["install", "install-kubelet-insecure-tls", "present"] as const;
+
 export const CLOUDS = ["aws", "azure", "existing"] as const;
 export type CloudName = (typeof CLOUDS)[number];
 
@@ -67,11 +77,9 @@ export const clusterSchema = z
         /** IAM role (AWS) ARNs granted cluster-admin through access entries, e.g. the CI deploy role. */
         adminRoleArns: z
             .array(
-                z
-                    .string()
-                    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, {
-                        error: "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
-                    }),
+                z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, {
+                    error: "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+                }),
             )
             .default([]),
         systemNodes: systemNodesSchema.default({
@@ -180,11 +188,9 @@ export const AZURE_GPU_DRIVERS = ["Install", "None"] as const;
 
 export const azureSchema = z.strictObject({
     /** Azure region (location) every Azure resource is created in, e.g. westeurope (explicit provider). */
-    location: z
-        .string({ error: "must be an Azure location such as westeurope" })
-        .regex(/^[a-z][a-z0-9]+$/, {
-            error: "must be an Azure location name such as westeurope or eastus2 (lowercase, no spaces)",
-        }),
+    location: z.string({ error: "must be an Azure location such as westeurope" }).regex(/^[a-z][a-z0-9]+$/, {
+        error: "must be an Azure location name such as westeurope or eastus2 (lowercase, no spaces)",
+    }),
     /**
      * Microsoft Entra object ids (users, groups, service principals) granted "Azure Kubernetes Service RBAC
      * Cluster Admin" on the cluster. The identity running `pulumi up` always gets it.
@@ -210,13 +216,20 @@ export const nodeTaintSchema = z.strictObject({
 });
 
 export const existingSchema = z.strictObject({
-    /** Repository model-server images are pushed to, e.g. registry.example.com/mlops/model-server or localhost:5001/model-server. */
+    /**
+     * Repository model-server images are pushed to (by a build pod) and pulled from (by the nodes), e.g.
+     * registry.example.com/mlops/model-server, or kind's local registry at its in-cluster address,
+     * kind-registry:5000/model-server. Never localhost or a loopback address: inside a pod that is the pod.
+     */
     imageRegistry: z
         .string({
             error: "is required: the image repository model-server images are pushed to, e.g. registry.example.com/mlops/model-server",
         })
         .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)+$/, {
-            error: "must be an image repository without tag, e.g. registry.example.com/mlops/model-server or localhost:5001/model-server",
+            error: "must be an image repository without tag, e.g. registry.example.com/mlops/model-server or kind-registry:5000/model-server",
+        })
+        .refine((repo) => !/^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?\//.test(repo), {
+            error: "is a loopback address, which in the build pod is the pod itself: give the registry's address as pods and nodes reach it (kind's local registry: kind-registry:5000/model-server, with registryTls: http)",
         }),
     /** Display name of the cluster in the outputs (the kubeconfig's own names are not parsed). */
     clusterName: dnsLabel(63).default("existing"),
@@ -237,8 +250,25 @@ export const existingSchema = z.strictObject({
         }),
     /** Node labels system workloads (monitoring, Tekton, the store) are pinned to; {} schedules them anywhere. */
     systemNodeSelector: labelMap.default({}),
-    /** StorageClass of the in-cluster store's volumes; unset uses the cluster's default class. */
+    /**
+     * StorageClass of every volume the testbed claims (the store, Prometheus, Alertmanager, the runs' workspaces);
+     * unset uses the cluster's default class.
+     */
     storageClass: dnsLabel(253).optional(),
+    /**
+     * How the build step pushes to `imageRegistry`: verify (HTTPS, verified), skip-verify (HTTPS, self-signed or
+     * private CA) or http (plain HTTP, e.g. kind's local registry).
+     */
+    registryTls: z
+        .enum(REGISTRY_TLS_MODES, { error: `must be one of ${REGISTRY_TLS_MODES.join(", ")}` })
+        .default("verify"),
+    /**
+     * metrics-server, which the model servers' HPAs need: install (the pinned chart), install-kubelet-insecure-tls
+     * (kind and other clusters whose kubelets serve self-signed certificates), or present (the cluster runs one).
+     */
+    metricsServer: z
+        .enum(METRICS_SERVER_MODES, { error: `must be one of ${METRICS_SERVER_MODES.join(", ")}` })
+        .default("install"),
     /** Size of the in-cluster store's data volume. */
     storeSize: z
         .string()

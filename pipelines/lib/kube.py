@@ -1,92 +1,96 @@
 #!/usr/bin/env python3
-"""A minimal in-cluster Kubernetes API client (standard library only) for pipeline steps that run as the deployer:
-server-side apply, get, list, replace and a rollout wait. Uses the pod's service-account token and CA.
+"""Kubernetes API access of the pipeline steps, through the official client (`kubernetes`, pinned in
+requirements-kube.txt): server-side apply, get, list, merge patch and delete of any kind the API serves (the dynamic
+client finds it by discovery), and a rollout wait.
+
+Credentials as `kubernetes.config.load_config()` finds them: the file KUBECONFIG names (or ~/.kube/config) when it
+exists, else the pod's service-account token and CA (in-cluster). A step runs the same way in its Task's pod and
+on a workstation or a local control plane with a kubeconfig carrying the pipeline service account's token.
 """
 
-import json
 import os
-import ssl
+import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
-SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes import dynamic
+from kubernetes.client.exceptions import ApiException
+
 FIELD_MANAGER = "mlops-testbed-pipelines"
-
-#: apiVersion/kind -> (API path prefix, plural) for the kinds the pipelines manage.
-KINDS = {
-    ("apps/v1", "Deployment"): ("/apis/apps/v1", "deployments"),
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): ("/apis/autoscaling/v2", "horizontalpodautoscalers"),
-    ("policy/v1", "PodDisruptionBudget"): ("/apis/policy/v1", "poddisruptionbudgets"),
-    ("gateway.networking.k8s.io/v1", "HTTPRoute"): ("/apis/gateway.networking.k8s.io/v1", "httproutes"),
-    ("tekton.dev/v1", "PipelineRun"): ("/apis/tekton.dev/v1", "pipelineruns"),
-}
 
 
 class KubeError(Exception):
     pass
 
 
-def object_path(api_version, kind, namespace, name=None):
-    try:
-        prefix, plural = KINDS[(api_version, kind)]
-    except KeyError:
-        raise KubeError(f"unsupported kind {api_version}/{kind}") from None
-    path = f"{prefix}/namespaces/{namespace}/{plural}"
-    return f"{path}/{name}" if name else path
+def _error(action, err):
+    body = err.body.decode(errors="replace") if isinstance(err.body, bytes) else (err.body or "")
+    return KubeError(f"{action}: {err.status} {err.reason}: {body[:500]}")
 
 
 class Client:
-    def __init__(self, server=None, token=None, ca_file=None):
-        host = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
-        port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
-        self.server = server or f"https://{host}:{port}"
-        self.token = token if token is not None else open(os.path.join(SA_DIR, "token")).read().strip()
-        self.context = ssl.create_default_context(cafile=ca_file or os.path.join(SA_DIR, "ca.crt"))
+    """One connection to the API. `api_client` is a configured `kubernetes.client.ApiClient`; without one, connect()."""
 
-    def request(self, method, path, body=None, content_type="application/json", query=None):
-        url = self.server + path + (("?" + urllib.parse.urlencode(query)) if query else "")
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            url,
-            data=data,
-            method=method,
-            headers={
-                "Authorization": f"Bearer {self.token}",
-                "Accept": "application/json",
-                "Content-Type": content_type,
-            },
-        )
+    def __init__(self, api_client):
+        # Discovery is cached per process in a private temporary file: a step runs once, and a cache shared between
+        # runs (the client's default, in /tmp) could describe another cluster's API.
+        self._cache_dir = tempfile.TemporaryDirectory(prefix="kube-discovery-")
+        self.dynamic = dynamic.DynamicClient(api_client, cache_file=os.path.join(self._cache_dir.name, "cache.json"))
+
+    def resource(self, api_version, kind):
         try:
-            with urllib.request.urlopen(req, context=self.context, timeout=30) as resp:
-                return json.loads(resp.read() or b"{}")
-        except urllib.error.HTTPError as err:
-            raise KubeError(f"{method} {path}: {err.code} {err.read().decode(errors='replace')[:500]}") from None
+            return self.dynamic.resources.get(api_version=api_version, kind=kind)
+        except Exception as err:  # ResourceNotFoundError, ResourceNotUniqueError
+            raise KubeError(f"the API serves no {api_version} {kind}: {err}") from None
+
+    def _call(self, action, fn):
+        try:
+            result = fn()
+        except ApiException as err:
+            raise _error(action, err) from None
+        return result.to_dict() if hasattr(result, "to_dict") else result
 
     def apply(self, obj):
-        """Server-side apply of one object (this field manager owns what it sets)."""
+        """Server-side apply of one object (this field manager owns what it sets; conflicts are forced)."""
         meta = obj["metadata"]
-        path = object_path(obj["apiVersion"], obj["kind"], meta["namespace"], meta["name"])
-        return self.request(
-            "PATCH", path, obj, "application/apply-patch+yaml", {"fieldManager": FIELD_MANAGER, "force": "true"}
+        res = self.resource(obj["apiVersion"], obj["kind"])
+        return self._call(
+            f"apply {obj['kind']} {meta.get('namespace')}/{meta['name']}",
+            lambda: res.server_side_apply(
+                body=obj,
+                name=meta["name"],
+                namespace=meta.get("namespace"),
+                field_manager=FIELD_MANAGER,
+                force_conflicts=True,
+            ),
         )
 
     def get(self, api_version, kind, namespace, name):
-        return self.request("GET", object_path(api_version, kind, namespace, name))
+        res = self.resource(api_version, kind)
+        return self._call(f"get {kind} {namespace}/{name}", lambda: res.get(name=name, namespace=namespace))
 
-    def list(self, api_version, kind, namespace, label_selector=""):
-        query = {"labelSelector": label_selector} if label_selector else None
-        return self.request("GET", object_path(api_version, kind, namespace), query=query)["items"]
+    def list(self, api_version, kind, namespace, label_selector=None):
+        res = self.resource(api_version, kind)
+        found = self._call(
+            f"list {kind} in {namespace}", lambda: res.get(namespace=namespace, label_selector=label_selector)
+        )
+        return found.get("items") or []
 
-    def delete(self, api_version, kind, namespace, name):
-        return self.request(
-            "DELETE", object_path(api_version, kind, namespace, name), query={"propagationPolicy": "Background"}
+    def merge_patch(self, api_version, kind, namespace, name, patch):
+        """JSON merge patch (RFC 7386); put metadata.resourceVersion in it to fail on a concurrent change."""
+        res = self.resource(api_version, kind)
+        return self._call(
+            f"patch {kind} {namespace}/{name}",
+            lambda: res.patch(body=patch, name=name, namespace=namespace, content_type="application/merge-patch+json"),
         )
 
-    def replace(self, obj):
-        meta = obj["metadata"]
-        return self.request("PUT", object_path(obj["apiVersion"], obj["kind"], meta["namespace"], meta["name"]), obj)
+    def delete(self, api_version, kind, namespace, name):
+        res = self.resource(api_version, kind)
+        return self._call(
+            f"delete {kind} {namespace}/{name}",
+            lambda: res.delete(name=name, namespace=namespace, propagation_policy="Background"),
+        )
 
     def wait_rollout(self, namespace, name, timeout=600, interval=5):
         deadline = time.time() + timeout
@@ -99,9 +103,16 @@ class Client:
             time.sleep(interval)
 
 
+def connect():
+    """A Client with `kubernetes.config.load_config()` credentials: KUBECONFIG (or ~/.kube/config), else in-cluster."""
+    configuration = k8s_client.Configuration()
+    k8s_config.load_config(client_configuration=configuration)
+    return Client(k8s_client.ApiClient(configuration))
+
+
 def rolled_out(deployment):
     """Whether a Deployment's latest spec is fully rolled out and available. A pure function."""
-    spec, status = deployment.get("spec", {}), deployment.get("status", {})
+    spec, status = deployment.get("spec", {}), deployment.get("status") or {}
     want = spec.get("replicas", 1)
     return (
         status.get("observedGeneration", 0) >= deployment["metadata"].get("generation", 0)

@@ -26,7 +26,7 @@ def main():
     import kube
 
     ns, keep = os.environ["NAMESPACE"], int(os.environ["KEEP_RUNS"])
-    client = kube.Client()
+    client = kube.connect()
     for name in to_delete(client.list("tekton.dev/v1", "PipelineRun", ns), keep):
         client.delete("tekton.dev/v1", "PipelineRun", ns, name)
         print(f"deleted pipelinerun {name}")

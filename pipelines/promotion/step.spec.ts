@@ -1,46 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ALERTS, PROMOTION, loadShippedStep, taskEnv } from "../../test/promotion-harness";
 import { checkExpression, metricCatalog } from "../../test/promql";
-import { alertThresholdsSchema } from "../../infra/schema/monitoring";
-import { promotionSchema } from "../../infra/schema/pipelines";
 import type { VersionSample } from "./decide";
 import { sampleQueries } from "./queries";
 import type * as Step from "./step";
 import { PROMOTION_SCRIPTS_DIR, promoteTask, promotionScripts } from "./task";
-
-const PROMOTION = promotionSchema.parse({});
-const ALERTS = alertThresholdsSchema.parse({});
-
-/** The step exactly as shipped: the ConfigMap's files written out and required. */
-function loadShippedStep(dir: string): typeof Step {
-    for (const [file, text] of Object.entries(promotionScripts())) fs.writeFileSync(path.join(dir, file), text);
-    return createRequire(path.join(dir, "index.js"))(path.join(dir, "step.js")) as typeof Step;
-}
-
-/** The Task's step environment with its params put in, as Tekton would. */
-function taskEnv(params: Record<string, string>): NodeJS.ProcessEnv {
-    const step = promoteTask(PROMOTION, ALERTS).spec.steps[0];
-    const defaults = Object.fromEntries(
-        promoteTask(PROMOTION, ALERTS)
-            .spec.params.filter((p) => "default" in p)
-            .map((p) => [p.name, (p as { default: string }).default]),
-    );
-    const all = { ...defaults, ...params };
-    return Object.fromEntries(
-        step.env.map((e) => [
-            e.name,
-            e.value
-                .replace(/\$\(params\.([a-z-]+)\)/g, (_, k: string) => {
-                    assert.ok(k in all, `env ${e.name} uses param ${k}, which has no value`);
-                    return all[k];
-                })
-                .replace(/\$\(results\.([a-z-]+)\.path\)/g, "/tekton/results/$1"),
-        ]),
-    );
-}
 
 type Series = Record<string, readonly (Partial<VersionSample> | null)[]>;
 
@@ -90,7 +57,8 @@ describe("promotion step (as shipped in the promote Task)", () => {
         const requires = Object.values(promotionScripts()).flatMap((js) =>
             [...js.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]),
         );
-        assert.deepEqual([...new Set(requires)].sort(), ["./decide", "node:fs", "node:https"]);
+        // node:http only for a loopback test API (KUBECONFIG with an http:// server); in a cluster always https.
+        assert.deepEqual([...new Set(requires)].sort(), ["./decide", "node:fs", "node:http", "node:https"]);
     });
 
     it("reads its configuration from the Task's environment", () => {

@@ -8,6 +8,7 @@
  * Only node: built-ins and ./decide are imported at run time: nothing else is shipped.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import * as http from "node:http";
 import * as https from "node:https";
 import {
     type Decision,
@@ -46,8 +47,8 @@ export interface StepConfig {
     readonly thresholds: PromotionThresholds;
     /** PromQL per sample field, with NAMESPACE_PLACEHOLDER. */
     readonly queries: Readonly<Record<keyof VersionSample, string>>;
-    /** Where the model's HTTPRoute lives and the label that names its model. */
-    readonly route: { readonly namespace: string; readonly modelLabelKey: string };
+    /** Where the model's HTTPRoute lives and its name (the model's entry in the settings' MODEL_ROUTES). */
+    readonly route: { readonly namespace: string; readonly name: string };
     /** Metric name of the last-rollback timestamp (from the metric contract). */
     readonly rollbackMetric: string;
 }
@@ -193,27 +194,110 @@ export function configFromEnv(env: NodeJS.ProcessEnv): StepConfig {
         intervalSeconds: Number(need("INTERVAL_SECONDS")),
         thresholds: JSON.parse(need("THRESHOLDS")) as PromotionThresholds,
         queries: JSON.parse(need("QUERIES")) as StepConfig["queries"],
-        route: { namespace: need("ROUTE_NAMESPACE"), modelLabelKey: need("ROUTE_MODEL_LABEL") },
+        route: { namespace: need("ROUTE_NAMESPACE"), name: routeNameOf(need("MODEL_ROUTES"), need("MODEL")) },
         rollbackMetric: need("ROLLBACK_METRIC"),
     };
 }
 
+/** The name of a model's HTTPRoute from MODEL_ROUTES (JSON: model → route name). */
+export function routeNameOf(modelRoutes: string, model: string): string {
+    const routes = JSON.parse(modelRoutes) as Record<string, string>;
+    const name = routes[model];
+    if (!name)
+        throw new Error(
+            `model ${model} has no route (${Object.keys(routes).join(", ") || "no models"} have); add it to mlops-testbed:models and run pulumi up`,
+        );
+    return name;
+}
+
 const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-function kubeRequest(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<unknown> {
-    const token = readFileSync(`${SA_DIR}/token`, "utf8");
-    const ca = readFileSync(`${SA_DIR}/ca.crt`);
+/** Where and how the step reaches the Kubernetes API. */
+export interface KubeConnection {
+    /** Base URL of the API server (https:// in a cluster; http:// only for a loopback test server). */
+    readonly server: string;
+    /** Bearer token. */
+    readonly token: string;
+    /** CA bundle to verify the server with (PEM); absent: the system's. */
+    readonly ca?: Buffer | string;
+    /** Skip TLS verification (a kubeconfig's insecure-skip-tls-verify). */
+    readonly insecure?: boolean;
+}
+
+interface Kubeconfig {
+    "current-context"?: string;
+    contexts?: { name: string; context: { cluster: string; user: string } }[];
+    clusters?: {
+        name: string;
+        cluster: {
+            server: string;
+            "certificate-authority-data"?: string;
+            "certificate-authority"?: string;
+            "insecure-skip-tls-verify"?: boolean;
+        };
+    }[];
+    users?: { name: string; user: { token?: string; tokenFile?: string } }[];
+}
+
+/**
+ * How the step reaches the API, as client-go and `kubernetes.config.load_config()` decide: with KUBECONFIG set, its
+ * current context (the file in JSON, a valid kubeconfig form, since only Node's built-ins ship with the step:
+ * `kubectl config view --raw --minify -o json`; token or tokenFile credentials); else in-cluster, the pod's
+ * service-account token and CA and KUBERNETES_SERVICE_HOST/PORT.
+ */
+export function kubeConnection(env: NodeJS.ProcessEnv): KubeConnection {
+    const path = env.KUBECONFIG;
+    if (path) {
+        let cfg: Kubeconfig;
+        try {
+            cfg = JSON.parse(readFileSync(path, "utf8")) as Kubeconfig;
+        } catch (err) {
+            throw new Error(
+                `KUBECONFIG ${path}: the promotion step reads a JSON kubeconfig (kubectl config view --raw --minify -o json): ${(err as Error).message}`,
+            );
+        }
+        const ctx = cfg.contexts?.find((c) => c.name === cfg["current-context"])?.context;
+        const cluster = cfg.clusters?.find((c) => c.name === ctx?.cluster)?.cluster;
+        const user = cfg.users?.find((u) => u.name === ctx?.user)?.user;
+        if (!ctx || !cluster || !user) throw new Error(`KUBECONFIG ${path}: no complete current context`);
+        const bearer = user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, "utf8").trim() : undefined);
+        if (!bearer) throw new Error(`KUBECONFIG ${path}: the current user has no token or tokenFile`);
+        const ca = cluster["certificate-authority-data"]
+            ? Buffer.from(cluster["certificate-authority-data"], "base64")
+            : cluster["certificate-authority"]
+              ? readFileSync(cluster["certificate-authority"])
+              : undefined;
+        return { server: cluster.server, token: bearer, ca, insecure: cluster["insecure-skip-tls-verify"] === true };
+    }
+    const host = env.KUBERNETES_SERVICE_HOST;
+    const port = env.KUBERNETES_SERVICE_PORT;
+    if (!host || !port) throw new Error("not in a cluster (no KUBERNETES_SERVICE_HOST/PORT) and no KUBECONFIG");
+    return {
+        server: `https://${host.includes(":") ? `[${host}]` : host}:${port}`,
+        token: readFileSync(`${SA_DIR}/token`, "utf8").trim(),
+        ca: readFileSync(`${SA_DIR}/ca.crt`),
+    };
+}
+
+function kubeRequest(
+    conn: KubeConnection,
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+): Promise<unknown> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const url = new URL(path, conn.server);
+    const client = url.protocol === "http:" ? http : https;
     return new Promise((resolve, reject) => {
-        const req = https.request(
+        const req = client.request(
+            url,
             {
-                host: "kubernetes.default.svc",
-                port: 443,
                 method,
-                path,
-                ca,
+                ca: conn.ca,
+                rejectUnauthorized: !conn.insecure,
                 headers: {
-                    Authorization: `Bearer ${token}`,
+                    Authorization: `Bearer ${conn.token}`,
                     Accept: "application/json",
                     ...(payload ? { "Content-Type": contentType } : {}),
                 },
@@ -235,34 +319,27 @@ function kubeRequest(method: string, path: string, body?: unknown, contentType =
     });
 }
 
-function realIo(cfg: StepConfig): StepIo {
-    const routes = `/apis/gateway.networking.k8s.io/v1/namespaces/${cfg.route.namespace}/httproutes`;
+function realIo(cfg: StepConfig, conn: KubeConnection): StepIo {
+    const route = `/apis/gateway.networking.k8s.io/v1/namespaces/${cfg.route.namespace}/httproutes/${cfg.route.name}`;
     return {
         async query(promql) {
             const res = await fetch(`${cfg.prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
             return queryValue(await res.json());
         },
         async setWeights(byNamespace) {
-            const list = (await kubeRequest(
-                "GET",
-                `${routes}?labelSelector=${encodeURIComponent(`${cfg.route.modelLabelKey}=${cfg.model}`)}`,
-            )) as {
-                items: { metadata: { name: string; resourceVersion: string }; spec: { rules: RouteRule[] } }[];
+            const current = (await kubeRequest(conn, "GET", route)) as {
+                metadata: { resourceVersion: string };
+                spec: { rules: RouteRule[] };
             };
-            if (list.items.length === 0)
-                throw new Error(
-                    `no HTTPRoute labelled ${cfg.route.modelLabelKey}=${cfg.model} in ${cfg.route.namespace}`,
-                );
-            for (const route of list.items) {
-                const rules = rulesWithWeights(route.spec.rules, byNamespace);
-                // resourceVersion makes the patch fail rather than overwrite a concurrent change.
-                await kubeRequest(
-                    "PATCH",
-                    `${routes}/${route.metadata.name}`,
-                    { metadata: { resourceVersion: route.metadata.resourceVersion }, spec: { rules } },
-                    "application/merge-patch+json",
-                );
-            }
+            const rules = rulesWithWeights(current.spec.rules, byNamespace);
+            // resourceVersion makes the patch fail rather than overwrite a concurrent change.
+            await kubeRequest(
+                conn,
+                "PATCH",
+                route,
+                { metadata: { resourceVersion: current.metadata.resourceVersion }, spec: { rules } },
+                "application/merge-patch+json",
+            );
         },
         async pushRollback(ts) {
             const res = await fetch(`${cfg.pushgatewayUrl}${pushPath(cfg.model, cfg.candidate.version, cfg.mode)}`, {
@@ -281,7 +358,7 @@ function realIo(cfg: StepConfig): StepIo {
 /** Entry point of the step: runs the rollout, writes the decision and reason to the Task results, exits 1 on rollback. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const cfg = configFromEnv(env);
-    const d = await runPromotion(cfg, realIo(cfg));
+    const d = await runPromotion(cfg, realIo(cfg, kubeConnection(env)));
     if (env.RESULT_DECISION_PATH) writeFileSync(env.RESULT_DECISION_PATH, d.action);
     if (env.RESULT_REASON_PATH) writeFileSync(env.RESULT_REASON_PATH, d.reason);
     if (d.action === "rollback") process.exitCode = 1;

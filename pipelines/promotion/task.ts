@@ -10,7 +10,6 @@ import ts from "typescript";
 import { METRICS } from "../../dashboards/metric-contract";
 import {
     GATEWAY_NAMESPACE,
-    MODEL_LABEL_KEYS,
     PART_OF,
     PIPELINE_SERVICE_ACCOUNTS,
     PIPELINES_NAMESPACE,
@@ -19,7 +18,7 @@ import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../components/k8s/constants"
 import type { AlertThresholds } from "../../infra/schema/monitoring";
 import type { PromotionConfig } from "../../infra/schema/pipelines";
 import { IMAGES } from "../../infra/versions";
-import { ROLE_LABEL } from "../context";
+import { ROLE_LABEL, SETTINGS_CONFIGMAP } from "../context";
 import type { ParamSpec } from "../tekton";
 import type { PromotionThresholds } from "./decide";
 import { sampleQueries } from "./queries";
@@ -131,7 +130,11 @@ export function promoteTask(p: PromotionConfig, alerts: AlertThresholds) {
                         env("THRESHOLDS", JSON.stringify(promotionThresholds(p, alerts))),
                         env("QUERIES", JSON.stringify(sampleQueries())),
                         env("ROUTE_NAMESPACE", GATEWAY_NAMESPACE),
-                        env("ROUTE_MODEL_LABEL", MODEL_LABEL_KEYS.model),
+                        // The model's route name is in the pipelines' settings (the deployer may patch only those routes).
+                        {
+                            name: "MODEL_ROUTES",
+                            valueFrom: { configMapKeyRef: { name: SETTINGS_CONFIGMAP, key: "MODEL_ROUTES" } },
+                        },
                         env("ROLLBACK_METRIC", METRICS.lastRollback.name),
                         env("RESULT_DECISION_PATH", "$(results.decision.path)"),
                         env("RESULT_REASON_PATH", "$(results.reason.path)"),

@@ -3,7 +3,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const PYTHON = "/usr/bin/python3";
+/** The .venv interpreter (Debian's python3 with the pinned Kubernetes client; tools/install-python-packages.sh). */
+const PYTHON = path.join(__dirname, "..", "..", ".venv", "bin", "python");
 const TASKS = __dirname;
 const LIB = path.join(TASKS, "..", "lib");
 const scripts = (ext: string) => [

@@ -90,13 +90,20 @@ export function celFilter(kind: TriggerKind, model: string): string {
                 `c.added.exists(p, p.startsWith(${p})) || c.modified.exists(p, p.startsWith(${p})) || c.removed.exists(p, p.startsWith(${p})))`
             );
         }
+        // Every field is tested for presence before it is read: the listener evaluates every trigger's filter on every
+        // event, and reading a field another kind of event lacks is an interceptor error, logged each time.
         case "dataset":
             return (
-                `${IN_CLUSTER_ONLY} && body.source == 'aws.s3' && body['detail-type'] == 'Object Created' && ` +
+                `${IN_CLUSTER_ONLY} && has(body.source) && body.source == 'aws.s3' && ` +
+                `'detail-type' in body && body['detail-type'] == 'Object Created' && ` +
+                `has(body.detail) && has(body.detail.object) && has(body.detail.object.key) && ` +
                 `body.detail.object.key.startsWith(${quote(modelDatasetPrefix(model))})`
             );
         case "alert":
-            return `${IN_CLUSTER_ONLY} && body.status == 'firing' && body.commonLabels.model == ${quote(model)}`;
+            return (
+                `${IN_CLUSTER_ONLY} && has(body.status) && body.status == 'firing' && ` +
+                `has(body.commonLabels) && has(body.commonLabels.model) && body.commonLabels.model == ${quote(model)}`
+            );
     }
 }
 
@@ -131,7 +138,7 @@ export function triggerBindings() {
 }
 
 /** What the template's run needs besides the pipeline: its tasks (service accounts, GPU steps) and GPU placement. */
-export type TemplateRunOptions = Pick<RunOptions, "trainingGpus" | "gpuScheduling">;
+export type TemplateRunOptions = Pick<RunOptions, "trainingGpus" | "gpuScheduling" | "storageClass">;
 
 /**
  * The TriggerTemplate: a train-and-deploy PipelineRun for one model, built by the run builder (each task as its

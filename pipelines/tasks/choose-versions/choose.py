@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Chooses, from a model's HTTPRoute (in the gateway namespace, labelled mlops-testbed/model=<model>), which version a
-delivery deploys into and how traffic moves to it. Version namespaces come from the stack's config (Pulumi creates
-them; the deployer cannot), so a retrain reuses a configured version: the standby slot.
+"""Chooses, from a model's HTTPRoute (in the gateway namespace; its name is the model's entry in MODEL_ROUTES, from
+the pipelines' settings), which version a delivery deploys into and how traffic moves to it. Version namespaces come
+from the stack's config (Pulumi creates them; the deployer cannot), so a retrain reuses a configured version: the
+standby slot.
 
 - candidate: the VERSION asked for, or else the configured version with the least live traffic (a mirrored shadow
   counts as 0; ties go to the first on the route, never to the baseline);
@@ -12,10 +13,17 @@ them; the deployer cannot), so a retrain reuses a configured version: the standb
   sends all traffic to the candidate at once), or `in-place` (no baseline: the candidate already has all the
   traffic it will get, nothing to move).
 
-Env: MODEL, VERSION (empty: choose), STRATEGY (empty: the route's), GATEWAY_NAMESPACE, MODEL_LABEL, STRATEGY_LABEL,
-SERVICE_NAME, RESULT_VERSION, RESULT_BASELINE, RESULT_STRATEGY, RESULT_ROLLOUT (result file paths).
+Every result is written before anything can fail (the Task's first step runs this script with RESULTS_ONLY=1, before
+the client is installed): Tekton skips a `finally` task whose referenced result was never written, so without them a
+failed run would report nothing. Until a choice is made they hold the fallbacks: the version asked for (or `none`),
+no baseline, the strategy asked for, and rollout `none`.
+
+Env: MODEL, VERSION (empty: choose), STRATEGY (empty: the route's), GATEWAY_NAMESPACE, MODEL_ROUTES (JSON: model ->
+route name), STRATEGY_LABEL, SERVICE_NAME, RESULT_VERSION, RESULT_BASELINE, RESULT_STRATEGY, RESULT_ROLLOUT (result
+file paths), RESULTS_ONLY.
 """
 
+import json
 import os
 import sys
 
@@ -23,8 +31,29 @@ STRATEGIES = ("single", "canary", "blue-green", "shadow")
 PROGRESSIVE = ("canary", "blue-green", "shadow")
 
 
+#: The version and rollout results of a run that could not choose (no route, API error, unknown version).
+UNCHOSEN = "none"
+RESULTS = ("version", "baseline", "strategy", "rollout")
+
+
 class ChooseError(Exception):
     pass
+
+
+def fallback_results(env):
+    """The results a failed choice leaves: what the run asked for, else UNCHOSEN. A pure function."""
+    return {
+        "version": env.get("VERSION") or UNCHOSEN,
+        "baseline": "",
+        "strategy": env.get("STRATEGY", ""),
+        "rollout": UNCHOSEN,
+    }
+
+
+def write_results(env, results):
+    for key in RESULTS:
+        with open(env[f"RESULT_{key.upper()}"], "w") as f:
+            f.write(results[key])
 
 
 def live_weights(route, model, service_name="model-server"):
@@ -84,36 +113,34 @@ def choose(
 
 
 def main():
-    import kube
-
     e = os.environ
     model = e["MODEL"]
-    client = kube.Client()
-    routes = client.list(
-        "gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], f"{e['MODEL_LABEL']}={model}"
-    )
-    if len(routes) != 1:
-        # Two routes exist briefly while pulumi up replaces a route whose shape changed; try again after it.
-        print(
-            f"choose-versions: {len(routes)} HTTPRoutes labelled {e['MODEL_LABEL']}={model} in {e['GATEWAY_NAMESPACE']}; expected one",
-            file=sys.stderr,
-        )
-        return 1
+    write_results(e, fallback_results(e))
+    if e.get("RESULTS_ONLY") == "1":
+        return 0
+    import kube
+
     try:
+        routes = json.loads(e.get("MODEL_ROUTES") or "{}")
+        if model not in routes:
+            raise ChooseError(
+                f"model {model} has no route ({', '.join(sorted(routes)) or 'no models'} have): "
+                "add it to mlops-testbed:models and run pulumi up"
+            )
+        client = kube.connect()
+        route = client.get("gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], routes[model])
         chosen = choose(
-            routes[0],
+            route,
             model,
             e.get("VERSION", ""),
             e.get("STRATEGY", ""),
             e["STRATEGY_LABEL"],
             e.get("SERVICE_NAME", "model-server"),
         )
-    except ChooseError as err:
+    except (ChooseError, kube.KubeError) as err:
         print(f"choose-versions: {err}", file=sys.stderr)
         return 1
-    for key in ("version", "baseline", "strategy", "rollout"):
-        with open(e[f"RESULT_{key.upper()}"], "w") as f:
-            f.write(chosen[key])
+    write_results(e, chosen)
     print(
         f"{model}: deliver {chosen['version']} ({chosen['rollout']}, {chosen['strategy']}) against baseline {chosen['baseline'] or '(none)'}"
     )

@@ -1,14 +1,22 @@
-import {
-    GATEWAY_NAMESPACE,
-    MODEL_LABEL_KEYS,
-    MODEL_SERVER,
-    TRAFFIC_STRATEGY_LABEL,
-} from "../../../components/k8s/constants";
-import { libStep, type TaskDefinition } from "../../context";
+import { GATEWAY_NAMESPACE, MODEL_SERVER, TRAFFIC_STRATEGY_LABEL } from "../../../components/k8s/constants";
+import { KUBE_CLIENT_VOLUME, RESOURCES, kubeStep, libStep, type TaskDefinition } from "../../context";
 import { param, resultPath } from "../../tekton";
 
 /** Values of the `rollout` result: which task moves traffic to the new version (see choose.py). */
 export const ROLLOUTS = { progressive: "progressive", switch: "switch", inPlace: "in-place" } as const;
+
+const ENV = [
+    { name: "MODEL", value: param("model") },
+    { name: "VERSION", value: param("version") },
+    { name: "STRATEGY", value: param("strategy") },
+    { name: "GATEWAY_NAMESPACE", value: GATEWAY_NAMESPACE },
+    { name: "STRATEGY_LABEL", value: TRAFFIC_STRATEGY_LABEL },
+    { name: "SERVICE_NAME", value: MODEL_SERVER.name },
+    { name: "RESULT_VERSION", value: resultPath("version") },
+    { name: "RESULT_BASELINE", value: resultPath("baseline") },
+    { name: "RESULT_STRATEGY", value: resultPath("strategy") },
+    { name: "RESULT_ROLLOUT", value: resultPath("rollout") },
+];
 
 /**
  * Reads the model's HTTPRoute and chooses the version a delivery deploys into (the one asked for, or the standby
@@ -36,27 +44,32 @@ export const CHOOSE_VERSIONS: TaskDefinition = {
         },
     ],
     results: [
-        { name: "version", description: "The version to deploy (its namespace is <model>-<version>)." },
+        {
+            name: "version",
+            description:
+                "The version to deploy (its namespace is <model>-<version>); when no choice could be made, the version asked for or none.",
+        },
         { name: "baseline", description: "The version serving most of the other traffic; empty: none." },
         { name: "strategy", description: "The traffic strategy of this delivery." },
         {
             name: "rollout",
-            description: "progressive (promote), switch (route all at once) or in-place (nothing to move).",
+            description:
+                "progressive (promote), switch (route all at once), in-place (nothing to move), or none when no choice could be made.",
         },
     ],
+    // The first step writes every result before anything can fail (a finally task referencing an unwritten result
+    // is skipped, so a failed run would report nothing); the choose step overwrites them with its choice.
     steps: [
-        libStep(__dirname, "choose", "choose.py", [
-            { name: "MODEL", value: param("model") },
-            { name: "VERSION", value: param("version") },
-            { name: "STRATEGY", value: param("strategy") },
-            { name: "GATEWAY_NAMESPACE", value: GATEWAY_NAMESPACE },
-            { name: "MODEL_LABEL", value: MODEL_LABEL_KEYS.model },
-            { name: "STRATEGY_LABEL", value: TRAFFIC_STRATEGY_LABEL },
-            { name: "SERVICE_NAME", value: MODEL_SERVER.name },
-            { name: "RESULT_VERSION", value: resultPath("version") },
-            { name: "RESULT_BASELINE", value: resultPath("baseline") },
-            { name: "RESULT_STRATEGY", value: resultPath("strategy") },
-            { name: "RESULT_ROLLOUT", value: resultPath("rollout") },
-        ]),
+        {
+            ...libStep(
+                __dirname,
+                "results",
+                "choose.py",
+                [...ENV, { name: "RESULTS_ONLY", value: "1" }],
+                RESOURCES.tiny,
+            ),
+        },
+        ...kubeStep(__dirname, "choose", "choose.py", ENV),
     ],
+    volumes: [KUBE_CLIENT_VOLUME],
 };

@@ -6,15 +6,23 @@ The Service and ServiceAccount `model-server` already exist (Pulumi creates them
 monitoring stack's PodMonitor scrapes every model server's `metrics` port, so no ServiceMonitor is needed.
 The pod's init container copies the build models/<model>/<version>/<BUILD>/ from the store (read-only identity of
 `model-server`); without BUILD, the version's newest build (`@latest`) as the pod starts.
-What the platform's identity needs on the pod (labels, and the store credentials Secret as envFrom where the platform
-has no token identity) comes from the namespace's ConfigMap `model-server-deploy`, which Pulumi writes.
 
-Env: MODEL, VERSION, IMAGE, BUILD, REPLICAS, GPU, POD_LABELS (JSON), MAX_REPLICAS_FACTOR, store settings (STORE_*,
+Everything else comes from the version's deploy settings, the namespace's ConfigMap `model-server-deploy`, which
+Pulumi writes from the stack config: replicas and GPUs per replica, the HPA's maximum and the rollout's surge (both
+what the namespace quota admits), the pods' resources, and what the platform's identity needs on the pod (labels,
+and the store credentials Secret as envFrom where the platform has no token identity). REPLICAS and GPU override
+the settings only when set (non-empty).
+
+The image must be pinned by digest (`<repository>[:<tag>]@sha256:<64 hex>`): a tag can be moved to other code
+after it was tested, a digest cannot.
+
+Env: MODEL, VERSION, IMAGE, BUILD, REPLICAS, GPU (empty: the settings'), POD_LABELS (JSON), store settings (STORE_*,
 MODELS_BUCKET), GPU_NODE_SELECTOR and GPU_TOLERATIONS (JSON), HTTP_PORT, METRICS_PORT, ROLLOUT_TIMEOUT.
 """
 
 import json
 import os
+import re
 import sys
 
 NAME = "model-server"
@@ -24,26 +32,76 @@ RESTRICTED = {
     "capabilities": {"drop": ["ALL"]},
     "readOnlyRootFilesystem": True,
 }
-
-
 SETTINGS_CONFIGMAP = "model-server-deploy"
+#: An image reference pinned by digest: repository, optional tag, then @sha256: and 64 lowercase hex digits.
+PINNED_IMAGE = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
 
 
-def identity_settings(configmap):
-    """Pod labels and envFrom entries from the namespace's deploy-settings ConfigMap data."""
+class SettingsError(ValueError):
+    pass
+
+
+def image_problem(image):
+    """Why an image reference cannot be deployed, or None. A pure function."""
+    if PINNED_IMAGE.match(image or ""):
+        return None
+    return (
+        f"image {image!r} is not pinned by digest; give <repository>[:<tag>]@sha256:<digest> "
+        "(the build-image task's `image` result is one)"
+    )
+
+
+def deploy_settings(configmap):
+    """The version's deploy settings from the namespace's ConfigMap data. Raises SettingsError naming the key."""
     data = (configmap or {}).get("data") or {}
-    labels, env_from = json.loads(data.get("pod-labels") or "{}"), json.loads(data.get("pod-env-from") or "[]")
-    if not isinstance(labels, dict) or not isinstance(env_from, list):
-        raise ValueError(f"{SETTINGS_CONFIGMAP}: pod-labels must be a JSON object and pod-env-from a JSON list")
-    return {"pod_labels": labels, "env_from": env_from}
+
+    def parsed(key, kind, default):
+        raw = data.get(key)
+        if raw in (None, ""):
+            if default is None:
+                raise SettingsError(f"{SETTINGS_CONFIGMAP}: key {key} is missing; run pulumi up to write the settings")
+            return default
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise SettingsError(f"{SETTINGS_CONFIGMAP}: {key} is not JSON: {raw[:80]!r}") from None
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise SettingsError(f"{SETTINGS_CONFIGMAP}: {key} must be a JSON {kind.__name__}")
+        return value
+
+    out = {
+        "replicas": parsed("replicas", int, None),
+        "gpu": parsed("gpu", int, None),
+        "max_replicas": parsed("max-replicas", int, None),
+        "max_surge": parsed("max-surge", int, None),
+        "resources": parsed("pod-resources", dict, None),
+        "pod_labels": parsed("pod-labels", dict, {}),
+        "env_from": parsed("pod-env-from", list, []),
+    }
+    for container in ("server", "fetcher"):
+        if not isinstance(out["resources"].get(container), dict):
+            raise SettingsError(f"{SETTINGS_CONFIGMAP}: pod-resources needs the {container} container's resources")
+    return out
 
 
-def manifests(env, identity=None):
-    """The objects of one model version's server. A pure function of the settings and the namespace's identity."""
-    identity = identity or {"pod_labels": {}, "env_from": []}
+def _override(env, key, settings_value):
+    raw = env.get(key, "")
+    return int(raw) if raw != "" else settings_value
+
+
+def rolling_update(gpu, max_surge):
+    """The rollout: a GPU version replaces pods one at a time (its quota is replicas x GPUs, so a surge pod would
+    never be admitted); a CPU version surges by what the settings say the quota has room for (1, or 0 at the limit)."""
+    if gpu > 0 or max_surge < 1:
+        return {"maxSurge": 0, "maxUnavailable": 1}
+    return {"maxSurge": 1, "maxUnavailable": 0}
+
+
+def manifests(env, settings):
+    """The objects of one model version's server. A pure function of the environment and the deploy settings."""
     model, version = env["MODEL"], env["VERSION"]
     ns = f"{model}-{version}"
-    replicas, gpu = int(env.get("REPLICAS", "1")), int(env.get("GPU", "0"))
+    replicas, gpu = _override(env, "REPLICAS", settings["replicas"]), _override(env, "GPU", settings["gpu"])
     http, metrics_port = int(env.get("HTTP_PORT", "8080")), int(env.get("METRICS_PORT", "9090"))
     labels = {
         "app.kubernetes.io/name": NAME,
@@ -52,10 +110,11 @@ def manifests(env, identity=None):
         "mlops-testbed/model": model,
         "mlops-testbed/version": version,
     }
-    pod_labels = {**json.loads(env.get("POD_LABELS") or "{}"), **identity["pod_labels"], **labels}
+    pod_labels = {**json.loads(env.get("POD_LABELS") or "{}"), **settings["pod_labels"], **labels}
     selector = {"app.kubernetes.io/name": NAME}
     store_env = [{"name": k, "value": env[k]} for k in STORE_ENV if env.get(k)]
-    resources = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
+    server = settings["resources"]["server"]
+    resources = {"requests": dict(server.get("requests") or {}), "limits": dict(server.get("limits") or {})}
     if gpu > 0:
         resources["limits"]["nvidia.com/gpu"] = str(gpu)
     pod_spec = {
@@ -81,8 +140,8 @@ def manifests(env, identity=None):
                     "/model",
                 ],
                 "env": store_env,
-                "envFrom": identity["env_from"],
-                "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+                "envFrom": settings["env_from"],
+                "resources": settings["resources"]["fetcher"],
                 "securityContext": RESTRICTED,
                 "volumeMounts": [{"name": "model", "mountPath": "/model"}, {"name": "tmp", "mountPath": "/tmp"}],
             }
@@ -125,7 +184,7 @@ def manifests(env, identity=None):
             "spec": {
                 "replicas": replicas,
                 "selector": {"matchLabels": selector},
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": rolling_update(gpu, settings["max_surge"])},
                 "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
             },
         }
@@ -139,7 +198,8 @@ def manifests(env, identity=None):
                 "spec": {
                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
                     "minReplicas": replicas,
-                    "maxReplicas": replicas * int(env.get("MAX_REPLICAS_FACTOR", "3")),
+                    # What the quota admits (the settings'); never below the minimum, which an override may raise.
+                    "maxReplicas": max(replicas, settings["max_replicas"]),
                     "metrics": [
                         {
                             "type": "Resource",
@@ -161,16 +221,26 @@ def manifests(env, identity=None):
 
 
 def main():
+    e = os.environ
+    problem = image_problem(e.get("IMAGE", ""))
+    if problem:
+        print(f"deploy: {problem}", file=sys.stderr)
+        return 1
     import kube
 
-    e = os.environ
-    client = kube.Client()
+    client = kube.connect()
     ns = f"{e['MODEL']}-{e['VERSION']}"
-    identity = identity_settings(client.get("v1", "ConfigMap", ns, SETTINGS_CONFIGMAP))
-    for obj in manifests(e, identity):
+    try:
+        settings = deploy_settings(client.get("v1", "ConfigMap", ns, SETTINGS_CONFIGMAP))
+    except SettingsError as err:
+        print(f"deploy: {err}", file=sys.stderr)
+        return 1
+    for obj in manifests(e, settings):
         client.apply(obj)
         print(f"applied {obj['kind']} {obj['metadata']['namespace']}/{obj['metadata']['name']}")
-    client.wait_rollout(f"{e['MODEL']}-{e['VERSION']}", NAME, timeout=int(e.get("ROLLOUT_TIMEOUT", "600")))
+    client.wait_rollout(
+        ns, NAME, timeout=int(e.get("ROLLOUT_TIMEOUT", "600")), interval=float(e.get("ROLLOUT_POLL_SECONDS", "5"))
+    )
     print("rolled out")
     return 0
 

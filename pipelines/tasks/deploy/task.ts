@@ -1,23 +1,32 @@
 import { MODEL_SERVER_PORTS } from "../../../components/k8s/constants";
-import { libStep, type TaskDefinition } from "../../context";
+import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../context";
 import { param } from "../../tekton";
 
 export const DEPLOY: TaskDefinition = {
     name: "deploy",
     description:
-        "Rolls out the model version's server (Deployment, HPA, PDB) in its namespace and waits until it is available.",
+        "Rolls out the model version's server (Deployment, HPA, PDB) in its namespace, as its deploy settings say, and waits until it is available.",
     role: "deployer",
     stage: "deploy",
     params: [
-        { name: "image", description: "Model-server image (with digest)." },
+        { name: "image", description: "Model-server image, pinned by digest (<repository>[:<tag>]@sha256:<digest>)." },
         {
             name: "build",
             description:
                 "Build of the version to serve (models/<model>/<version>/<build>/); empty: its newest, resolved when each pod starts.",
             default: "",
         },
-        { name: "replicas", description: "Replicas (the HPA's minimum; maximum is 3x).", default: "1" },
-        { name: "gpu", description: "GPUs per replica (0: CPU only).", default: "0" },
+        {
+            name: "replicas",
+            description:
+                "Replicas (the HPA's minimum); empty: the version's deploy settings (model-server-deploy), from the stack config.",
+            default: "",
+        },
+        {
+            name: "gpu",
+            description: "GPUs per replica (0: CPU only); empty: the version's deploy settings.",
+            default: "",
+        },
         {
             name: "pod-labels",
             description: "Extra pod labels the platform's workload identity needs (JSON object).",
@@ -25,7 +34,7 @@ export const DEPLOY: TaskDefinition = {
         },
     ],
     steps: [
-        libStep(__dirname, "deploy", "deploy.py", [
+        ...kubeStep(__dirname, "deploy", "deploy.py", [
             { name: "MODEL", value: param("model") },
             { name: "VERSION", value: param("version") },
             { name: "IMAGE", value: param("image") },
@@ -37,4 +46,5 @@ export const DEPLOY: TaskDefinition = {
             { name: "METRICS_PORT", value: String(MODEL_SERVER_PORTS.metrics) },
         ]),
     ],
+    volumes: [KUBE_CLIENT_VOLUME],
 };

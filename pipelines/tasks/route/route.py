@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Sends a model's live traffic to one version: sets the backend weights of the model's HTTPRoute (in the gateway
-namespace, labelled mlops-testbed/model=<model>) to 100 for that version and 0 for the others.
+namespace; its name is the model's entry in MODEL_ROUTES, from the pipelines' settings) to 100 for that version and
+0 for the others, with a merge patch that fails rather than overwrite a concurrent change.
 
 This is the `route` boundary of the deploy pipeline: strategies `single` and `blue-green` switch all traffic at
 once (a blue-green switch and a rollback are the same operation). Progressive strategies (canary steps, shadow
 promotion) are separate promotion tasks; this task refuses them instead of guessing.
 
-Env: MODEL, VERSION, STRATEGY, GATEWAY_NAMESPACE, MODEL_LABEL, SERVICE_NAME.
+Env: MODEL, VERSION, STRATEGY, GATEWAY_NAMESPACE, MODEL_ROUTES (JSON: model -> route name), SERVICE_NAME.
 """
 
+import json
 import os
 import sys
 
@@ -17,6 +19,17 @@ SWITCH_STRATEGIES = ("single", "blue-green")
 
 class RouteError(Exception):
     pass
+
+
+def route_name(model_routes, model):
+    """The name of a model's HTTPRoute from MODEL_ROUTES (JSON object); raises RouteError for an unknown model."""
+    routes = json.loads(model_routes or "{}")
+    if model not in routes:
+        raise RouteError(
+            f"model {model} has no route ({', '.join(sorted(routes)) or 'no models'} have): "
+            "add it to mlops-testbed:models and run pulumi up"
+        )
+    return routes[model]
 
 
 def switch_to(route, model, version, service_name="model-server"):
@@ -41,8 +54,6 @@ def switch_to(route, model, version, service_name="model-server"):
 
 
 def main():
-    import kube
-
     e = os.environ
     model, version, strategy = e["MODEL"], e["VERSION"], e["STRATEGY"]
     if strategy not in SWITCH_STRATEGIES:
@@ -51,20 +62,23 @@ def main():
             file=sys.stderr,
         )
         return 1
-    client = kube.Client()
-    routes = client.list(
-        "gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], f"{e['MODEL_LABEL']}={model}"
-    )
-    if not routes:
-        print(f"route: no HTTPRoute labelled {e['MODEL_LABEL']}={model} in {e['GATEWAY_NAMESPACE']}", file=sys.stderr)
-        return 1
+    import kube
+
     try:
-        for route in routes:
-            client.replace(switch_to(route, model, version, e.get("SERVICE_NAME", "model-server")))
-            print(f"route {route['metadata']['name']}: all traffic to {version}")
-    except RouteError as err:
+        name = route_name(e.get("MODEL_ROUTES"), model)
+        client = kube.connect()
+        route = client.get("gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], name)
+        switched = switch_to(route, model, version, e.get("SERVICE_NAME", "model-server"))
+        # resourceVersion makes the patch fail rather than overwrite a change made since the read.
+        patch = {
+            "metadata": {"resourceVersion": route["metadata"]["resourceVersion"]},
+            "spec": {"rules": switched["spec"]["rules"]},
+        }
+        client.merge_patch("gateway.networking.k8s.io/v1", "HTTPRoute", e["GATEWAY_NAMESPACE"], name, patch)
+    except (RouteError, kube.KubeError) as err:
         print(f"route: {err}", file=sys.stderr)
         return 1
+    print(f"route {name}: all traffic to {version}")
     return 0
 
 

@@ -1,5 +1,5 @@
-import { GATEWAY_NAMESPACE, MODEL_LABEL_KEYS, MODEL_SERVER } from "../../../components/k8s/constants";
-import { libStep, type TaskDefinition } from "../../context";
+import { GATEWAY_NAMESPACE, MODEL_SERVER } from "../../../components/k8s/constants";
+import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../context";
 import { param } from "../../tekton";
 
 /**
@@ -19,13 +19,13 @@ export const ROUTE: TaskDefinition = {
         },
     ],
     steps: [
-        libStep(__dirname, "route", "route.py", [
+        ...kubeStep(__dirname, "route", "route.py", [
             { name: "MODEL", value: param("model") },
             { name: "VERSION", value: param("version") },
             { name: "STRATEGY", value: param("strategy") },
             { name: "GATEWAY_NAMESPACE", value: GATEWAY_NAMESPACE },
-            { name: "MODEL_LABEL", value: MODEL_LABEL_KEYS.model },
             { name: "SERVICE_NAME", value: MODEL_SERVER.name },
         ]),
     ],
+    volumes: [KUBE_CLIENT_VOLUME],
 };

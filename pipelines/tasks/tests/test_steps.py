@@ -166,18 +166,36 @@ class Deploy(unittest.TestCase):
     env = {
         "MODEL": "iris",
         "VERSION": "v2",
-        "IMAGE": "repo/model-server:c@sha256:0",
-        "REPLICAS": "2",
-        "GPU": "0",
+        "IMAGE": "repo/model-server:c@sha256:" + "0" * 64,
+        "REPLICAS": "",
+        "GPU": "",
         "STORE_KIND": "s3",
         "MODELS_BUCKET": "models-b",
         "STORE_REGION": "eu-west-1",
         "GPU_NODE_SELECTOR": '{"gpu": "true"}',
         "GPU_TOLERATIONS": '[{"key": "nvidia.com/gpu", "operator": "Exists"}]',
     }
+    resources = {
+        "server": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+        "fetcher": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    }
+    configmap = {
+        "data": {
+            "replicas": "2",
+            "gpu": "0",
+            "max-replicas": "5",
+            "max-surge": "1",
+            "pod-resources": json.dumps(resources),
+            "pod-labels": "{}",
+            "pod-env-from": "[]",
+        }
+    }
+
+    def settings(self, **data):
+        return self.d.deploy_settings({"data": {**self.configmap["data"], **data}})
 
     def test_objects(self):
-        objs = self.d.manifests(self.env)
+        objs = self.d.manifests(self.env, self.settings())
         self.assertEqual([o["kind"] for o in objs], ["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget"])
         self.assertTrue(all(o["metadata"]["namespace"] == "iris-v2" for o in objs))
         pod = objs[0]["spec"]["template"]
@@ -185,39 +203,69 @@ class Deploy(unittest.TestCase):
         spec = pod["spec"]
         self.assertEqual(spec["serviceAccountName"], "model-server")
         self.assertEqual(spec["initContainers"][0]["command"][-2:], ["models/iris/v2/@latest/", "/model"])
-        pinned = self.d.manifests({**self.env, "BUILD": "20261123T101500Z-abc1234"})[0]["spec"]["template"]["spec"]
-        self.assertEqual(pinned["initContainers"][0]["command"][-2], "models/iris/v2/20261123T101500Z-abc1234/")
+        self.assertEqual(spec["initContainers"][0]["resources"], self.resources["fetcher"])
+        pinned = self.d.manifests({**self.env, "BUILD": "20261123T101500Z-abc1234"}, self.settings())
+        self.assertEqual(
+            pinned[0]["spec"]["template"]["spec"]["initContainers"][0]["command"][-2],
+            "models/iris/v2/20261123T101500Z-abc1234/",
+        )
         self.assertTrue(spec["securityContext"]["runAsNonRoot"])
         self.assertNotIn("nodeSelector", spec)
-        self.assertEqual(objs[1]["spec"]["minReplicas"], 2)
+        self.assertEqual(objs[0]["spec"]["replicas"], 2, "replicas from the settings when the param is empty")
+        self.assertEqual(objs[0]["spec"]["strategy"]["rollingUpdate"], {"maxSurge": 1, "maxUnavailable": 0})
+        self.assertEqual((objs[1]["spec"]["minReplicas"], objs[1]["spec"]["maxReplicas"]), (2, 5))
+        self.assertEqual(spec["containers"][0]["resources"]["requests"], {"cpu": "250m", "memory": "512Mi"})
         ports = {p["name"]: p["containerPort"] for p in spec["containers"][0]["ports"]}
         self.assertEqual(ports, {"http": 8080, "metrics": 9090})
 
+    def test_params_override_the_settings_only_when_set(self):
+        objs = self.d.manifests({**self.env, "REPLICAS": "7"}, self.settings())
+        self.assertEqual(objs[0]["spec"]["replicas"], 7)
+        self.assertEqual(objs[1]["spec"]["maxReplicas"], 7, "the HPA maximum is never below its minimum")
+        gpu = self.d.manifests({**self.env, "GPU": "1"}, self.settings())[0]["spec"]
+        self.assertEqual(gpu["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], "1")
+        self.assertEqual(gpu["strategy"]["rollingUpdate"], {"maxSurge": 0, "maxUnavailable": 1})
+
+    def test_gpu_versions_and_quota_at_the_limit_replace_instead_of_surging(self):
+        gpu = self.d.manifests(self.env, self.settings(gpu="1", **{"max-surge": "0"}))[0]["spec"]
+        self.assertEqual(gpu["strategy"]["rollingUpdate"], {"maxSurge": 0, "maxUnavailable": 1})
+        full = self.d.manifests(self.env, self.settings(**{"max-surge": "0"}))[0]["spec"]
+        self.assertEqual(full["strategy"]["rollingUpdate"], {"maxSurge": 0, "maxUnavailable": 1})
+
     def test_identity_from_the_namespace_settings(self):
-        cm = {
-            "data": {
+        settings = self.settings(
+            **{
                 "pod-labels": '{"azure.workload.identity/use": "true"}',
                 "pod-env-from": '[{"secretRef": {"name": "model-server-store-credentials"}}]',
             }
-        }
-        objs = self.d.manifests(self.env, self.d.identity_settings(cm))
+        )
+        objs = self.d.manifests(self.env, settings)
         pod = objs[0]["spec"]["template"]
         self.assertEqual(pod["metadata"]["labels"]["azure.workload.identity/use"], "true")
         self.assertEqual(pod["metadata"]["labels"]["app.kubernetes.io/name"], "model-server")
         fetch = pod["spec"]["initContainers"][0]
         self.assertEqual(fetch["envFrom"], [{"secretRef": {"name": "model-server-store-credentials"}}])
         self.assertNotIn("envFrom", pod["spec"]["containers"][0])
-        self.assertEqual(self.d.identity_settings({"data": {}}), {"pod_labels": {}, "env_from": []})
-        with self.assertRaisesRegex(ValueError, "pod-env-from a JSON list"):
-            self.d.identity_settings({"data": {"pod-env-from": "{}"}})
+        with self.assertRaisesRegex(self.d.SettingsError, "pod-env-from must be a JSON list"):
+            self.settings(**{"pod-env-from": "{}"})
+        with self.assertRaisesRegex(self.d.SettingsError, "key max-replicas is missing; run pulumi up"):
+            self.d.deploy_settings({"data": {k: v for k, v in self.configmap["data"].items() if k != "max-replicas"}})
 
     def test_gpu_and_zero_replicas(self):
-        objs = self.d.manifests({**self.env, "GPU": "1", "REPLICAS": "0"})
+        objs = self.d.manifests({**self.env, "GPU": "1", "REPLICAS": "0"}, self.settings())
         self.assertEqual([o["kind"] for o in objs], ["Deployment"])
         spec = objs[0]["spec"]["template"]["spec"]
         self.assertEqual(spec["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], "1")
         self.assertEqual(spec["nodeSelector"], {"gpu": "true"})
         self.assertEqual(spec["tolerations"][0]["key"], "nvidia.com/gpu")
+
+    def test_only_images_pinned_by_digest(self):
+        self.assertIsNone(self.d.image_problem("repo/model-server:c@sha256:" + "0" * 64))
+        self.assertIsNone(
+            self.d.image_problem("123.dkr.ecr.eu-west-1.amazonaws.com/c/model-server@sha256:" + "ab" * 32)
+        )
+        for bad in ("repo/model-server:latest", "repo/model-server", "repo@sha256:abc", "", "repo@sha256:" + "G" * 64):
+            self.assertRegex(self.d.image_problem(bad), "not pinned by digest", bad)
 
 
 class Smoke(unittest.TestCase):
@@ -364,6 +412,52 @@ class BuildImage(unittest.TestCase):
         self.assertIsNone(self.b.ecr_region("registry.local:5000"))
         self.assertEqual(self.b.auth_config("h", "dTpw"), {"auths": {"h": {"auth": "dTpw"}}})
 
+    def test_push_verifies_tls_as_the_registry_setting_says(self):
+        """build-push.sh with a stand-in buildah that records its arguments and writes a digest."""
+        with tempfile.TemporaryDirectory() as d:
+            bindir = os.path.join(d, "bin")
+            os.makedirs(bindir)
+            fake = os.path.join(bindir, "buildah")
+            with open(fake, "w") as f:
+                f.write(
+                    "#!/bin/sh\n"
+                    'echo "$*" >> "$CALLS"\n'
+                    'case "$*" in *" push "*) printf sha256:%064d 0 > "$DIGEST_FILE";; esac\n'
+                )
+            os.chmod(fake, 0o755)
+
+            def push(tls):
+                calls = os.path.join(d, f"calls-{tls}")
+                env = {
+                    **os.environ,
+                    "PATH": f"{bindir}:{os.environ['PATH']}",
+                    "CALLS": calls,
+                    "DIGEST_FILE": os.path.join(d, "digest"),
+                    "CONTEXT": d,
+                    "AUTH_FILE": os.path.join(d, "auth.json"),
+                    "IMAGE_REPOSITORY": "kind-registry:5000/model-server",
+                    "COMMIT": "abc1234",
+                    "RESULT_IMAGE": os.path.join(d, "image"),
+                    "REGISTRY_TLS": tls,
+                }
+                run = subprocess.run(
+                    ["sh", os.path.join(TASKS, "build-image", "build-push.sh")], env=env, capture_output=True, text=True
+                )
+                lines = open(calls).read().splitlines() if os.path.exists(calls) else []
+                return run, lines
+
+            for tls, verify in (("verify", "true"), ("skip-verify", "false"), ("http", "false")):
+                run, (build, push_args) = push(tls)
+                self.assertEqual(run.returncode, 0, run.stderr)
+                self.assertNotIn("tls-verify", build, "the public base image is always verified")
+                self.assertIn(f"push --tls-verify={verify} ", push_args, tls)
+                with open(os.path.join(d, "image")) as f:
+                    self.assertEqual(f.read(), "kind-registry:5000/model-server:abc1234@sha256:" + "0" * 64)
+            run, lines = push("insecure")
+            self.assertEqual(run.returncode, 2)
+            self.assertIn("one of verify, skip-verify, http", run.stderr)
+            self.assertEqual(lines, [], "nothing built or pushed")
+
 
 class FakeS3:
     def __init__(self, keys=()):
@@ -482,9 +576,7 @@ class KubeAndPrune(unittest.TestCase):
         }
         self.assertTrue(kube.rolled_out(d))
         self.assertFalse(kube.rolled_out({**d, "status": {**d["status"], "replicas": 3}}))
-        self.assertEqual(
-            kube.object_path("apps/v1", "Deployment", "ns", "x"), "/apis/apps/v1/namespaces/ns/deployments/x"
-        )
+        self.assertFalse(kube.rolled_out({**d, "status": None}), "a Deployment the controller has not seen yet")
 
     def test_prune_keeps_newest_finished_per_pipeline(self):
         run = lambda n, p, t, done=True: {
