@@ -6,6 +6,7 @@
  * Not part of `npm test` (it builds and starts a control plane); see docs/local-cluster.md.
  */
 import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -33,13 +34,17 @@ import { figures, recordBuild, renderReport } from "../../tools/cluster/report";
 import { startMonitoring, pushGauges, type Monitoring } from "../../tools/cluster/monitoring";
 import { stepsFor, type Strategy } from "../../pipelines/promotion/decide";
 import { RECORDED } from "../../dashboards/rules";
-import { runStep, stepPython, type StepResult, type TaskObject } from "../../tools/cluster/step-runner";
-import { PROJECT_ROOT, loadStack } from "../../tools/stack";
+import { runTask, stepPython, type TaskResult, type TaskObject } from "../../tools/cluster/step-runner";
+import { loadStack } from "../../tools/stack";
 import { ROLE_LABEL } from "../../pipelines/context";
 
 const STACKS = ["dev", "prod", "azure-example", "existing-example"] as const;
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-cluster-"));
 const skippedByStack = new Map<string, Skipped[]>();
+/** The kube-client volume, filled once by the first Task that installs the client (see step()). */
+const KUBE_CLIENT_DIR = path.join(WORK, "kube-client");
+fs.mkdirSync(KUBE_CLIENT_DIR);
+let kubeClientFilled = false;
 
 function stackConfig(stack: string): TestbedConfig {
     const { config, secretKeys } = loadStack(stack);
@@ -58,6 +63,7 @@ function saUser(namespace: string, name: string) {
 
 interface Access {
     verb: string;
+    name?: string;
     resource: string;
     group?: string;
     namespace?: string;
@@ -78,6 +84,7 @@ async function allowed(kube: Kube, who: { user: string; groups: string[] }, a: A
                     group: a.group ?? "",
                     namespace: a.namespace,
                     subresource: a.subresource,
+                    name: a.name,
                 },
             },
         },
@@ -86,6 +93,7 @@ async function allowed(kube: Kube, who: { user: string; groups: string[] }, a: A
 }
 
 const fmt = (a: Access) =>
+    (a.name ? `${a.name}: ` : "") +
     `${a.verb} ${a.group ? `${a.group}/` : ""}${a.resource}${a.subresource ? `/${a.subresource}` : ""}${a.namespace ? ` in ${a.namespace}` : " cluster-wide"}`;
 
 /** A Kube client authenticated with a bearer token (a service account's TokenRequest token). */
@@ -330,19 +338,41 @@ for (const stack of STACKS) {
         it("lets the deployer manage model servers and routes, and nothing else: no Secrets, no other namespace (SubjectAccessReview)", async () => {
             const sa = PIPELINE_SERVICE_ACCOUNTS.deployer;
             const who = saUser(sa.namespace, sa.name);
-            const mayDo: Access[] = modelNamespaces.flatMap((ns) => [
-                { verb: "patch", group: "apps", resource: "deployments", namespace: ns.name },
-                { verb: "get", resource: "configmaps", namespace: ns.name },
-                { verb: "list", resource: "pods", namespace: ns.name },
-            ]);
-            mayDo.push({
-                verb: "update",
-                group: "gateway.networking.k8s.io",
-                resource: "httproutes",
-                namespace: GATEWAY_NAMESPACE,
-            });
+            // What the deploy, route and promote steps do: each by name (the Roles list resource names).
+            const modelRoutes = objects
+                .filter((o) => o.object.kind === "HTTPRoute" && o.object.metadata.labels?.[MODEL_LABEL_KEYS.model])
+                .map((o) => o.object.metadata.name as string);
+            const gw = "gateway.networking.k8s.io";
+            const mayDo: Access[] = [
+                ...modelNamespaces.flatMap((ns) => [
+                    { verb: "get", group: "apps", resource: "deployments", name: "model-server", namespace: ns.name },
+                    { verb: "patch", group: "apps", resource: "deployments", name: "model-server", namespace: ns.name },
+                    { verb: "get", resource: "configmaps", name: "model-server-deploy", namespace: ns.name },
+                    {
+                        verb: "patch",
+                        group: "autoscaling",
+                        resource: "horizontalpodautoscalers",
+                        name: "model-server",
+                        namespace: ns.name,
+                    },
+                    {
+                        verb: "patch",
+                        group: "policy",
+                        resource: "poddisruptionbudgets",
+                        name: "model-server",
+                        namespace: ns.name,
+                    },
+                ]),
+                ...modelRoutes.flatMap((name) => [
+                    { verb: "get", group: gw, resource: "httproutes", name, namespace: GATEWAY_NAMESPACE },
+                    { verb: "patch", group: gw, resource: "httproutes", name, namespace: GATEWAY_NAMESPACE },
+                ]),
+            ];
+            assert.ok(modelRoutes.length > 0);
             const mayNot: Access[] = [
                 ...modelNamespaces.flatMap((ns) => [
+                    { verb: "patch", group: "apps", resource: "deployments", name: "another", namespace: ns.name },
+                    { verb: "get", resource: "configmaps", name: "another", namespace: ns.name },
                     { verb: "get", resource: "secrets", namespace: ns.name },
                     { verb: "list", resource: "secrets", namespace: ns.name },
                     {
@@ -374,6 +404,7 @@ for (const stack of STACKS) {
                     resource: "gateways",
                     namespace: GATEWAY_NAMESPACE,
                 },
+                { verb: "patch", group: gw, resource: "httproutes", name: "git-webhook", namespace: GATEWAY_NAMESPACE },
             ];
             const wrongYes = [];
             for (const a of mayNot) if (await allowed(cluster!.admin, who, a)) wrongYes.push(fmt(a));
@@ -396,7 +427,11 @@ for (const stack of STACKS) {
                 /cannot list resource "deployments"/,
             );
             // A positive control with the same token: it reads what its Role grants.
-            assert.ok((await deployer.list("v1", "ConfigMap", ns)).length > 0);
+            assert.equal(
+                (await deployer.read("v1", "ConfigMap", "model-server-deploy", ns)).metadata.name,
+                "model-server-deploy",
+            );
+            await refused(deployer.list("v1", "ConfigMap", ns), 403, /cannot list resource "configmaps"/);
         });
 
         it("gives a model server's service account no API access and no mounted token", async () => {
@@ -454,9 +489,15 @@ for (const stack of STACKS) {
             let cpu: (typeof modelNamespaces)[number];
             let gpu: (typeof modelNamespaces)[number];
             let imageRepository: string;
+            after(async () => {
+                await monitoring?.stop();
+            });
 
+            let monitoring: Monitoring | undefined;
             before(async () => {
-                python = stepPython(PROJECT_ROOT);
+                python = stepPython();
+                // Timed Tasks push their stage duration to the Pushgateway, and promote queries Prometheus.
+                monitoring = await startMonitoring(path.join(WORK, stack, "monitoring"), "127.0.0.16", "127.0.0.17");
                 cpu = modelNamespaces.find((n) => n.gpu === 0)!;
                 gpu = modelNamespaces.find((n) => n.gpu > 0)!;
                 assert.ok(cpu && gpu, `${stack} needs a CPU and a GPU model version`);
@@ -483,51 +524,61 @@ for (const stack of STACKS) {
                     .map((f) => parseYaml(fs.readFileSync(path.join(plan.dir, "manifests", f), "utf8")));
             });
 
+            /**
+             * Runs a Task as rendered, every step in order, as its service account. The kube-client step (pip install
+             * of the pinned client into the Task's kube-client volume) runs for real in the first Task that has it; its
+             * volume is then reused by later Tasks, which skip the step, to spare the registry the same download.
+             */
             async function step(
                 taskName: string,
-                stepName: string,
                 params: Record<string, string>,
-                opts: { task?: TaskObject; hosts?: Record<string, string> } = {},
-            ): Promise<StepResult> {
+                opts: { task?: TaskObject; credentials?: "in-cluster" | "kubeconfig" } = {},
+            ): Promise<TaskResult> {
                 const t = opts.task ?? task(taskName);
                 const serviceAccount = t.metadata.labels?.[ROLE_LABEL];
                 assert.ok(serviceAccount, `Task ${taskName} names no service account`);
-                const r = await runStep(cluster!.admin, {
+                const hasKubeClient = t.spec.steps.some((x) => x.name === "kube-client");
+                const r = await runTask(cluster!.admin, {
                     task: t,
-                    step: stepName,
                     params,
                     namespace: PIPELINES_NAMESPACE,
                     serviceAccount,
                     apiServerIp: cluster!.ip,
                     caFile: cluster!.caFile,
                     pythonBin: python,
-                    hosts: opts.hosts,
+                    hosts: monitoring!.hosts,
+                    volumeDirs: hasKubeClient ? { "kube-client": KUBE_CLIENT_DIR } : {},
+                    skipSteps: hasKubeClient && kubeClientFilled ? ["kube-client"] : [],
+                    credentials: opts.credentials,
                     timeoutMs: 240_000,
                 });
-                f.stepsRun++;
+                if (hasKubeClient && r.steps.some((x) => x.step === "kube-client" && x.exitCode === 0))
+                    kubeClientFilled = true;
+                f.stepsRun += r.steps.length;
                 return r;
             }
-            const ok = (r: StepResult, what: string) =>
-                assert.equal(r.exitCode, 0, `${what} exited ${r.exitCode}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-            const image = (tag: string) => `${imageRepository}@sha256:${tag.padEnd(64, "0")}`;
-            const deployParams = (ns: (typeof modelNamespaces)[number], tag: string) => {
-                const a = objects.find((o) => o.object.kind === "Namespace" && o.object.metadata.name === ns.name)!
-                    .object.metadata.annotations;
-                return {
-                    model: ns.model,
-                    version: ns.version,
-                    image: image(tag),
-                    replicas: a["mlops-testbed/replicas"],
-                    gpu: a["mlops-testbed/gpu"],
-                };
-            };
+            const ok = (r: TaskResult, what: string) =>
+                assert.equal(
+                    r.exitCode,
+                    0,
+                    `${what}: step ${r.failedStep} exited ${r.exitCode}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
+                );
+            /** An image reference pinned by digest, as build-image's `image` result is. */
+            const image = (tag: string) =>
+                `${imageRepository}@sha256:${createHash("sha256").update(tag).digest("hex")}`;
+            /** The deploy Task's params as the deploy pipeline passes them by default: replicas and GPUs from the namespace's settings. */
+            const deployParams = (ns: (typeof modelNamespaces)[number], tag: string) => ({
+                model: ns.model,
+                version: ns.version,
+                image: image(tag),
+            });
 
             async function serverPods(ns: string): Promise<any[]> {
                 return cluster!.admin.list<any>("v1", "Pod", ns, "app.kubernetes.io/name=model-server");
             }
 
             it("deploy rolls out a CPU version: pods Running and Ready, none on a GPU node", async () => {
-                ok(await step("deploy", "deploy", deployParams(cpu, "c1")), `deploy ${cpu.name}`);
+                ok(await step("deploy", deployParams(cpu, "c1")), `deploy ${cpu.name}`);
                 for (const p of await serverPods(cpu.name)) {
                     assert.equal(p.status.phase, "Running");
                     const node = await cluster!.admin.read<any>("v1", "Node", p.spec.nodeName);
@@ -540,7 +591,7 @@ for (const stack of STACKS) {
             });
 
             it("deploy rolls out a GPU version: its pods only on GPU nodes, within the namespace's GPU quota", async () => {
-                ok(await step("deploy", "deploy", deployParams(gpu, "g1")), `deploy ${gpu.name}`);
+                ok(await step("deploy", deployParams(gpu, "g1")), `deploy ${gpu.name}`);
                 const pods = await serverPods(gpu.name);
                 assert.ok(pods.length > 0);
                 for (const p of pods) {
@@ -564,7 +615,7 @@ for (const stack of STACKS) {
                     quota.status.hard["requests.nvidia.com/gpu"],
                     "the GPU quota is not full before the second deploy",
                 );
-                ok(await step("deploy", "deploy", deployParams(gpu, "g2")), `second deploy ${gpu.name}`);
+                ok(await step("deploy", deployParams(gpu, "g2")), `second deploy ${gpu.name}`);
                 const pods = await serverPods(gpu.name);
                 assert.ok(
                     pods.length > 0 &&
@@ -572,66 +623,104 @@ for (const stack of STACKS) {
                 );
             });
 
-            it("choose-versions reads the model's live route: the standby slot, the serving baseline and the route's strategy", async () => {
-                const r = await step("choose-versions", "choose", { model: gpu.model });
-                ok(r, "choose-versions");
-                const route = (
-                    await cluster!.admin.list<any>(
-                        "gateway.networking.k8s.io/v1",
-                        "HTTPRoute",
-                        GATEWAY_NAMESPACE,
-                        `${MODEL_LABEL_KEYS.model}=${gpu.model}`,
-                    )
-                )[0];
-                const weights = route.spec.rules[0].backendRefs.map(
-                    (b: any) => [b.namespace.slice(gpu.model.length + 1), b.weight ?? 1] as const,
+            /** A model's route as the API has it: live weight per version namespace, mirrored ones at 0, in route order. */
+            async function liveRoute(model: string): Promise<{ strategy: string; weights: [string, number][] }> {
+                const routes = await cluster!.admin.list<any>(
+                    "gateway.networking.k8s.io/v1",
+                    "HTTPRoute",
+                    GATEWAY_NAMESPACE,
+                    `${MODEL_LABEL_KEYS.model}=${model}`,
                 );
-                const least = [...weights].sort((a, b) => a[1] - b[1])[0][0];
-                const most = [...weights].sort((a, b) => b[1] - a[1])[0][0];
+                assert.equal(routes.length, 1, `${model}: ${routes.length} routes`);
+                const weights = new Map<string, number>();
+                for (const rule of routes[0].spec.rules) {
+                    for (const b of rule.backendRefs ?? [])
+                        weights.set(b.namespace, (weights.get(b.namespace) ?? 0) + (b.weight ?? 1));
+                    for (const f of rule.filters ?? [])
+                        if (f.type === "RequestMirror")
+                            weights.set(
+                                f.requestMirror.backendRef.namespace,
+                                weights.get(f.requestMirror.backendRef.namespace) ?? 0,
+                            );
+                }
+                return { strategy: routes[0].metadata.labels["mlops-testbed/traffic-strategy"], weights: [...weights] };
+            }
+            const modelsWithRoutes = () => [...new Set(modelNamespaces.map((n) => n.model))];
+            /** The model whose traffic moves: canary if the stack has one, else blue-green (shadow never moves weights). */
+            async function movingModel(): Promise<string> {
+                const byStrategy = new Map<string, string>();
+                for (const m of modelsWithRoutes()) {
+                    const { strategy, weights } = await liveRoute(m);
+                    if (weights.length > 1 && !byStrategy.has(strategy)) byStrategy.set(strategy, m);
+                }
+                const m = byStrategy.get("canary") ?? byStrategy.get("blue-green");
+                assert.ok(m, `${stack} has no model with canary or blue-green traffic`);
+                return m;
+            }
+
+            it("choose-versions reads each model's live route: the least-served version as candidate, the most-served other as baseline, the route's strategy", async () => {
+                for (const model of modelsWithRoutes()) {
+                    const r = await step("choose-versions", { model });
+                    ok(r, `choose-versions ${model}`);
+                    const { strategy, weights } = await liveRoute(model);
+                    // The README's rule: least live traffic (mirrored = 0, ties to the first on the route); baseline the other serving most.
+                    const candidate = weights.reduce((a, b) => (b[1] < a[1] ? b : a));
+                    const others = weights.filter((w) => w !== candidate && w[1] > 0);
+                    const baseline = others.length > 0 ? others.reduce((a, b) => (b[1] > a[1] ? b : a))[0] : undefined;
+                    const v = (ns: string | undefined) => (ns ? ns.slice(model.length + 1) : "");
+                    assert.deepEqual(
+                        { version: r.results.version, baseline: r.results.baseline, strategy: r.results.strategy },
+                        { version: v(candidate[0]), baseline: v(baseline), strategy },
+                        model,
+                    );
+                }
+            });
+
+            it("choose-versions finds the API through KUBECONFIG too (a kubeconfig carrying the deployer's token), with the same choice", async () => {
+                const model = await movingModel();
+                const inCluster = await step("choose-versions", { model });
+                const workstation = await step("choose-versions", { model }, { credentials: "kubeconfig" });
+                ok(inCluster, "choose-versions in-cluster");
+                ok(workstation, "choose-versions with KUBECONFIG");
+                assert.deepEqual(workstation.results, inCluster.results);
+            });
+
+            it("deploy, as the deployer, is refused a namespace that is not a model version's (kube-system)", async () => {
+                const r = await step("deploy", { model: "kube", version: "system", image: image("x1") });
+                assert.notEqual(r.exitCode, 0, "deploy into kube-system succeeded");
+                assert.equal(r.failedStep, "deploy");
+                assert.match(r.stderr, /403|[Ff]orbidden/);
                 assert.deepEqual(
-                    { version: r.results.version, baseline: r.results.baseline, strategy: r.results.strategy },
-                    {
-                        version: least,
-                        baseline: most,
-                        strategy: route.metadata.labels["mlops-testbed/traffic-strategy"],
-                    },
+                    await cluster!.admin.list(
+                        "apps/v1",
+                        "Deployment",
+                        "kube-system",
+                        "app.kubernetes.io/name=model-server",
+                    ),
+                    [],
                 );
             });
 
             it("route switches all traffic to a version on the real HTTPRoute, and the rollback pipeline's route restores the previous one", async () => {
-                const other = modelNamespaces.find((n) => n.model === gpu.model && n.name !== gpu.name)!;
-                assert.ok(other, `${gpu.model} has one version`);
-                const weightsOf = async () => {
-                    const route = (
-                        await cluster!.admin.list<any>(
-                            "gateway.networking.k8s.io/v1",
-                            "HTTPRoute",
-                            GATEWAY_NAMESPACE,
-                            `${MODEL_LABEL_KEYS.model}=${gpu.model}`,
-                        )
-                    )[0];
-                    return Object.fromEntries(route.spec.rules[0].backendRefs.map((b: any) => [b.namespace, b.weight]));
-                };
+                const model = await movingModel();
+                const [[first], [second]] = (await liveRoute(model)).weights;
+                const v = (ns: string) => ns.slice(model.length + 1);
+                ok(await step("route", { model, version: v(second), strategy: "single" }), "route");
+                assert.deepEqual(Object.fromEntries((await liveRoute(model)).weights), { [first]: 0, [second]: 100 });
                 ok(
-                    await step("route", "route", { model: gpu.model, version: gpu.version, strategy: "single" }),
-                    "route",
-                );
-                assert.deepEqual(await weightsOf(), { [gpu.name]: 100, [other.name]: 0 });
-                ok(
-                    await step("route", "route", {
-                        model: gpu.model,
-                        version: other.version,
+                    await step("route", {
+                        model,
+                        version: v(first),
                         strategy: "single",
                         pipeline: "rollback",
                     }),
                     "rollback route",
                 );
-                assert.deepEqual(await weightsOf(), { [gpu.name]: 0, [other.name]: 100 });
+                assert.deepEqual(Object.fromEntries((await liveRoute(model)).weights), { [first]: 100, [second]: 0 });
             });
 
             describe("promote, against a real Prometheus and Pushgateway on loopback", () => {
                 const PROMOTE_INTERVAL_SECONDS = 30;
-                let monitoring: Monitoring | undefined;
                 let promoteTask: TaskObject;
 
                 before(async () => {
@@ -658,31 +747,18 @@ for (const stack of STACKS) {
                     const changed = Object.keys(applied).filter((k) => applied[k] !== envOf(promoteTask)[k]);
                     assert.deepEqual(changed, ["INTERVAL_SECONDS"]);
                 });
-                after(async () => {
-                    await monitoring?.stop();
-                });
-
                 const promoteEnv = () =>
                     Object.fromEntries(promoteTask.spec.steps[0].env!.map((e) => [e.name, e.value!]));
-
-                async function routeWeights(model: string): Promise<Record<string, number>> {
-                    const route = (
-                        await cluster!.admin.list<any>(
-                            "gateway.networking.k8s.io/v1",
-                            "HTTPRoute",
-                            GATEWAY_NAMESPACE,
-                            `${MODEL_LABEL_KEYS.model}=${model}`,
-                        )
-                    )[0];
-                    return Object.fromEntries(route.spec.rules[0].backendRefs.map((b: any) => [b.namespace, b.weight]));
-                }
+                const stepsOf = (strategy: Strategy) =>
+                    stepsFor(strategy, JSON.parse(promoteEnv().CANARY_STEPS), Number(promoteEnv().SHADOW_ANALYSES));
 
                 /** Version samples as the recording rules would have them, pushed where Prometheus scrapes them. */
                 async function serve(
+                    model: string,
                     samples: Record<string, { rate: number; errors: number; p95: number }>,
                 ): Promise<void> {
                     const lines = Object.entries(samples).flatMap(([ns, s]) => {
-                        const labels = `{model="${gpu.model}",version="${ns.slice(gpu.model.length + 1)}",namespace="${ns}"}`;
+                        const labels = `{model="${model}",version="${ns.slice(model.length + 1)}",namespace="${ns}"}`;
                         return [
                             `${RECORDED.requestRate}${labels} ${s.rate}`,
                             `${RECORDED.errorRatio}${labels} ${s.errors}`,
@@ -701,44 +777,41 @@ for (const stack of STACKS) {
                     });
                 }
 
-                /** choose-versions, then promote with its results (as the deploy pipeline wires them), watching the route. */
-                async function promote(): Promise<{ result: StepResult; seen: number[]; strategy: Strategy }> {
-                    const chosen = await step("choose-versions", "choose", { model: gpu.model });
+                /**
+                 * choose-versions, then promote with its results as the deploy pipeline wires them, with the candidate's
+                 * error ratio as given, watching the candidate's weight on the route while the step runs.
+                 */
+                async function promote(model: string, candidateErrors: number) {
+                    const chosen = await step("choose-versions", { model });
                     ok(chosen, "choose-versions");
                     const { version, baseline, strategy, rollout } = chosen.results;
-                    assert.equal(rollout, "progressive", `${gpu.model}: rollout ${rollout}`);
-                    const candidateNs = `${gpu.model}-${version}`;
+                    assert.equal(rollout, "progressive", `${model}: rollout ${rollout}`);
+                    const [candidateNs, baselineNs] = [`${model}-${version}`, `${model}-${baseline}`];
+                    await serve(model, {
+                        [candidateNs]: { rate: 1, errors: candidateErrors, p95: 0.1 },
+                        [baselineNs]: { rate: 1, errors: 0, p95: 0.1 },
+                    });
                     const seen: number[] = [];
                     let done = false;
                     const watching = (async () => {
                         while (!done) {
-                            const w = (await routeWeights(gpu.model))[candidateNs];
+                            const w = Object.fromEntries((await liveRoute(model)).weights)[candidateNs];
                             if (seen[seen.length - 1] !== w) seen.push(w);
                             await new Promise((r) => setTimeout(r, 500));
                         }
                     })();
                     const result = await step(
                         "promote",
-                        "promote",
-                        { model: gpu.model, "candidate-version": version, "baseline-version": baseline, strategy },
-                        { task: promoteTask, hosts: monitoring!.hosts },
+                        { model, "candidate-version": version, "baseline-version": baseline, strategy },
+                        { task: promoteTask },
                     ).finally(() => (done = true));
                     await watching;
-                    return { result, seen, strategy: strategy as Strategy };
+                    return { result, seen, strategy: strategy as Strategy, candidateNs, baselineNs };
                 }
 
-                const stepsOf = (strategy: Strategy) =>
-                    stepsFor(strategy, JSON.parse(promoteEnv().CANARY_STEPS), Number(promoteEnv().SHADOW_ANALYSES));
-
                 it("a failing analysis: the route moves to the first step, then rolls back to the baseline", async () => {
-                    const before = await routeWeights(gpu.model);
-                    const [candidate] = Object.entries(before).sort((a, b) => a[1] - b[1])[0];
-                    const baseline = Object.keys(before).find((k) => k !== candidate)!;
-                    await serve({
-                        [candidate]: { rate: 1, errors: 0.5, p95: 0.1 },
-                        [baseline]: { rate: 1, errors: 0, p95: 0.1 },
-                    });
-                    const { result, seen, strategy } = await promote();
+                    const model = await movingModel();
+                    const { result, seen, strategy, candidateNs, baselineNs } = await promote(model, 0.5);
                     assert.equal(
                         result.exitCode,
                         1,
@@ -750,23 +823,20 @@ for (const stack of STACKS) {
                         seen.includes(first),
                         `the route never carried the first step (${first}%): ${seen.join(" -> ")}`,
                     );
-                    assert.deepEqual(await routeWeights(gpu.model), { [candidate]: 0, [baseline]: 100 });
+                    assert.deepEqual(Object.fromEntries((await liveRoute(model)).weights), {
+                        [candidateNs]: 0,
+                        [baselineNs]: 100,
+                    });
                     const pushed = await (await fetch(`${monitoring!.pushgateway}/metrics`)).text();
                     assert.match(
                         pushed,
-                        new RegExp(`mlops_last_rollback_timestamp_seconds\\{[^}]*namespace="${candidate}"`),
+                        new RegExp(`mlops_last_rollback_timestamp_seconds\\{[^}]*namespace="${candidateNs}"`),
                     );
                 });
 
                 it("passing analyses: the candidate steps through every weight on the real HTTPRoute to 100", async () => {
-                    const before = await routeWeights(gpu.model);
-                    const [candidate] = Object.entries(before).sort((a, b) => a[1] - b[1])[0];
-                    const baseline = Object.keys(before).find((k) => k !== candidate)!;
-                    await serve({
-                        [candidate]: { rate: 1, errors: 0, p95: 0.1 },
-                        [baseline]: { rate: 1, errors: 0, p95: 0.1 },
-                    });
-                    const { result, seen, strategy } = await promote();
+                    const model = await movingModel();
+                    const { result, seen, strategy, candidateNs, baselineNs } = await promote(model, 0);
                     assert.equal(
                         result.exitCode,
                         0,
@@ -775,7 +845,10 @@ for (const stack of STACKS) {
                     assert.equal(result.results.decision, "promote");
                     for (const w of stepsOf(strategy))
                         assert.ok(seen.includes(w), `the route never carried ${w}%: ${seen.join(" -> ")}`);
-                    assert.deepEqual(await routeWeights(gpu.model), { [candidate]: 100, [baseline]: 0 });
+                    assert.deepEqual(Object.fromEntries((await liveRoute(model)).weights), {
+                        [candidateNs]: 100,
+                        [baselineNs]: 0,
+                    });
                 });
             });
         });

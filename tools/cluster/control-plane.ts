@@ -53,6 +53,8 @@ export async function start(state: string): Promise<Cluster> {
         env: { ...process.env, MLOPS_CLUSTER_IP: CLUSTER_IP },
     });
     const startSeconds = (Date.now() - t0) / 1000;
+    // Should the test process end without stop() (a crash, a timeout), the components it started end with it.
+    process.once("exit", () => stop(state));
     const adminKubeconfig = path.join(state, "admin.kubeconfig");
     return {
         state,

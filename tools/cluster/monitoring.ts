@@ -45,6 +45,9 @@ export async function startMonitoring(dir: string, pushgatewayIp: string, promet
     const pushgateway = `http://${pushgatewayIp}:${pg.port}`;
     const prometheus = `http://${prometheusIp}:${prom.port}`;
     const children: ChildProcess[] = [];
+    // Should the test process end without stop() (a crash, a timeout), its servers end with it.
+    const onExit = () => children.forEach((c) => c.exitCode === null && c.kill("SIGKILL"));
+    process.once("exit", onExit);
     const launch = (name: string, cmd: string, args: string[]) => {
         const log = path.join(dir, `${name}.log`);
         const out = fs.openSync(log, "w");
@@ -56,6 +59,7 @@ export async function startMonitoring(dir: string, pushgatewayIp: string, promet
         for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
         for (const c of children) for (let i = 0; i < 40 && c.exitCode === null; i++) await sleep(250);
         for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+        process.removeListener("exit", onExit);
     };
     try {
         const p = launch("pushgateway", "prometheus-pushgateway", [`--web.listen-address=${pushgatewayIp}:${pg.port}`]);

@@ -11,7 +11,6 @@
  * a venv, Node from PATH) instead of the step's image, and the step runs as root.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -52,11 +51,9 @@ interface StepSpec {
     workingDir?: string;
 }
 
-export interface StepRun {
+export interface TaskRun {
     /** The rendered Task. */
     readonly task: TaskObject;
-    /** Name of the step to run. */
-    readonly step: string;
     readonly params: Readonly<Record<string, string>>;
     /** Namespace the TaskRun's pod would run in. */
     readonly namespace: string;
@@ -66,20 +63,40 @@ export interface StepRun {
     readonly apiServerIp: string;
     /** CA bundle of the API server. */
     readonly caFile: string;
-    /** Directory with `python3` (a venv with the library's packages) to put first on PATH. */
+    /** Directory with `python` and `python3` (a bare venv, like the step image's runtime) to put first on PATH. */
     readonly pythonBin: string;
     /** Extra host names and the loopback addresses they resolve to (a stand-in for cluster DNS of real services). */
     readonly hosts?: Readonly<Record<string, string>>;
+    /** Host directories to use for named volumes instead of fresh empty ones. */
+    readonly volumeDirs?: Readonly<Record<string, string>>;
+    /** Steps not to run (their output is already in a volumeDirs directory). */
+    readonly skipSteps?: readonly string[];
+    /**
+     * How the steps find the API: `in-cluster` as in a pod (the token, CA and namespace at the service-account path,
+     * KUBERNETES_SERVICE_HOST/PORT), or `kubeconfig` as on a workstation (KUBECONFIG names a kubeconfig carrying the
+     * same token, and nothing is at the service-account path).
+     */
+    readonly credentials?: "in-cluster" | "kubeconfig";
     readonly timeoutMs?: number;
 }
 
-export interface StepResult {
+export interface StepOutcome {
+    readonly step: string;
     readonly exitCode: number;
     readonly stdout: string;
     readonly stderr: string;
-    /** Task results the step wrote. */
+}
+
+export interface TaskResult {
+    /** 0 when every step succeeded, else the exit code of the step that failed (the later ones do not run). */
+    readonly exitCode: number;
+    readonly failedStep?: string;
+    readonly steps: StepOutcome[];
+    /** Every step's output, in order, each headed by its name. */
+    readonly stdout: string;
+    readonly stderr: string;
+    /** Task results the steps wrote. */
     readonly results: Record<string, string>;
-    readonly env: Record<string, string>;
 }
 
 /** Substitutes `$(params.<name>)` and `$(results.<name>.path)` as Tekton does; fails on an unknown param. */
@@ -108,7 +125,7 @@ export function resolveParams(task: TaskObject, given: Readonly<Record<string, s
 
 async function envOf(
     kube: Kube,
-    run: StepRun,
+    run: TaskRun,
     step: StepSpec,
     params: Record<string, string>,
 ): Promise<Record<string, string>> {
@@ -132,7 +149,17 @@ async function envOf(
     for (const e of vars.values()) {
         if (e.value !== undefined) env[e.name] = substitute(e.value, params);
         else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = run.namespace;
-        else
+        else if (e.valueFrom?.configMapKeyRef) {
+            const { name, key } = e.valueFrom.configMapKeyRef;
+            const v = (await kube.read<any>("v1", "ConfigMap", name, run.namespace)).data?.[key];
+            if (v === undefined) throw new Error(`env ${e.name}: ConfigMap ${run.namespace}/${name} has no key ${key}`);
+            env[e.name] = v;
+        } else if (e.valueFrom?.secretKeyRef) {
+            const { name, key } = e.valueFrom.secretKeyRef;
+            const v = (await kube.read<any>("v1", "Secret", name, run.namespace)).data?.[key];
+            if (v === undefined) throw new Error(`env ${e.name}: Secret ${run.namespace}/${name} has no key ${key}`);
+            env[e.name] = Buffer.from(v, "base64").toString("utf8");
+        } else
             throw new Error(
                 `env ${e.name}: valueFrom ${JSON.stringify(e.valueFrom)} is not supported by the step runner`,
             );
@@ -141,7 +168,7 @@ async function envOf(
 }
 
 /** Writes a volume's content into dir (a ConfigMap's keys as files; an emptyDir stays empty). */
-async function materialize(kube: Kube, run: StepRun, volumeName: string, dir: string): Promise<void> {
+async function materialize(kube: Kube, run: TaskRun, volumeName: string, dir: string): Promise<void> {
     const v = (run.task.spec.volumes ?? []).find((x) => x.name === volumeName);
     if (!v) throw new Error(`volume ${volumeName} is not declared by task ${run.task.metadata.name}`);
     fs.mkdirSync(dir, { recursive: true });
@@ -173,101 +200,152 @@ export async function serviceAccountToken(
     return res.status.token;
 }
 
-/** Runs the step; resolves with its exit code, output and results (never rejects for a failing step). */
-export async function runStep(kube: Kube, run: StepRun): Promise<StepResult> {
-    const step = run.task.spec.steps.find((s) => s.name === run.step);
-    if (!step) throw new Error(`task ${run.task.metadata.name} has no step ${run.step}`);
-    const params = resolveParams(run.task, run.params);
-    const env = await envOf(kube, run, step, params);
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), `step-${run.task.metadata.name}-`));
-    const mounts: [string, string][] = [];
-
-    const sa = path.join(root, "serviceaccount");
-    fs.mkdirSync(sa);
-    fs.writeFileSync(path.join(sa, "token"), await serviceAccountToken(kube, run.namespace, run.serviceAccount));
-    fs.copyFileSync(run.caFile, path.join(sa, "ca.crt"));
-    fs.writeFileSync(path.join(sa, "namespace"), run.namespace);
-    mounts.push([sa, SA_MOUNT]);
-
-    const results = path.join(root, "results");
-    fs.mkdirSync(results);
-    mounts.push([results, RESULTS_DIR]);
-
-    const tpl = run.task.spec.stepTemplate ?? {};
-    for (const m of [...(tpl.volumeMounts ?? []), ...(step.volumeMounts ?? [])]) {
-        const dir = path.join(root, "volumes", m.name);
-        if (!fs.existsSync(dir)) await materialize(kube, run, m.name, dir);
-        mounts.push([dir, m.mountPath]);
-    }
-
-    const hosts = path.join(root, "hosts");
-    const names = {
-        [run.apiServerIp]: [
-            "kubernetes",
-            "kubernetes.default",
-            "kubernetes.default.svc",
-            "kubernetes.default.svc.cluster.local",
-        ],
-    } as Record<string, string[]>;
-    for (const [name, ip] of Object.entries(run.hosts ?? {})) (names[ip] ??= []).push(name);
-    fs.writeFileSync(
-        hosts,
-        ["127.0.0.1 localhost", ...Object.entries(names).map(([ip, n]) => `${ip} ${n.join(" ")}`)].join("\n") + "\n",
-    );
-    mounts.push([hosts, "/etc/hosts"]);
-
-    let argv: string[];
-    if (step.script !== undefined) {
-        const script = path.join(root, "script");
-        fs.writeFileSync(script, substitute(step.script, params), { mode: 0o755 });
-        argv = [script];
-    } else if (step.command) {
-        argv = [...step.command, ...(step.args ?? [])].map((a) => substitute(a, params));
-    } else {
-        throw new Error(`step ${run.step} has neither script nor command`);
-    }
-
-    // Bind mounts onto paths that may not exist on this machine: create the mount points inside the namespace's
-    // private tmpfs-free view is not possible, so missing parents are created first (and removed after).
+/** Where a step's mount targets that do not exist on this machine are created for the run (and removed after). */
+function createMountPoints(targets: readonly string[]): string[] {
     const created: string[] = [];
-    for (const [, target] of mounts) {
-        const isFile = target === "/etc/hosts";
-        if (isFile) continue;
+    for (const target of targets) {
         let p = target;
-        const toCreate: string[] = [];
+        const missing: string[] = [];
         while (!fs.existsSync(p)) {
-            toCreate.unshift(p);
+            missing.unshift(p);
             p = path.dirname(p);
         }
-        for (const dir of toCreate) {
+        for (const dir of missing) {
             fs.mkdirSync(dir);
             created.unshift(dir);
         }
     }
-    const mountScript = mounts
-        .map(([src, target]) => `mount --bind ${shellQuote(src)} ${shellQuote(target)}`)
-        .join(" && ");
-    const fullEnv: Record<string, string> = {
-        PATH: `${run.pythonBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-        HOME: root,
-        KUBERNETES_SERVICE_HOST: run.apiServerIp,
-        KUBERNETES_SERVICE_PORT: "443",
-        KUBERNETES_SERVICE_PORT_HTTPS: "443",
-        ...env,
-    };
+    return created;
+}
+
+/**
+ * Runs the Task's steps in order, as a TaskRun's pod would: volumes shared between the steps, the first failing step
+ * ends the run (the later ones do not run). Resolves with each step's exit code and output and the Task results;
+ * never rejects for a failing step.
+ */
+export async function runTask(kube: Kube, run: TaskRun): Promise<TaskResult> {
+    const params = resolveParams(run.task, run.params);
+    const credentials = run.credentials ?? "in-cluster";
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `task-${run.task.metadata.name}-`));
+    const created: string[] = [];
+    const outcomes: StepOutcome[] = [];
     try {
-        const { code, stdout, stderr } = await spawnCollect(
-            "unshare",
-            ["--mount", "--propagation", "private", "sh", "-c", `${mountScript} && exec "$@"`, "step", ...argv],
-            {
-                env: fullEnv,
-                cwd: step.workingDir ? substitute(step.workingDir, params) : root,
-                timeoutMs: run.timeoutMs ?? 300_000,
-            },
+        const token = await serviceAccountToken(kube, run.namespace, run.serviceAccount);
+        const sa = path.join(root, "serviceaccount");
+        fs.mkdirSync(sa);
+        fs.writeFileSync(path.join(sa, "token"), token);
+        fs.copyFileSync(run.caFile, path.join(sa, "ca.crt"));
+        fs.writeFileSync(path.join(sa, "namespace"), run.namespace);
+        const kubeconfig = path.join(root, "kubeconfig.json");
+        fs.writeFileSync(
+            kubeconfig,
+            JSON.stringify({
+                apiVersion: "v1",
+                kind: "Config",
+                clusters: [
+                    {
+                        name: "local",
+                        cluster: { server: `https://${run.apiServerIp}:443`, "certificate-authority": run.caFile },
+                    },
+                ],
+                users: [{ name: run.serviceAccount, user: { token } }],
+                contexts: [
+                    {
+                        name: "local",
+                        context: { cluster: "local", user: run.serviceAccount, namespace: run.namespace },
+                    },
+                ],
+                "current-context": "local",
+            }),
         );
+        const results = path.join(root, "results");
+        fs.mkdirSync(results);
+        const hosts = path.join(root, "hosts");
+        const names: Record<string, string[]> = {
+            [run.apiServerIp]: [
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local",
+            ],
+        };
+        for (const [name, ip] of Object.entries(run.hosts ?? {})) (names[ip] ??= []).push(name);
+        fs.writeFileSync(
+            hosts,
+            ["127.0.0.1 localhost", ...Object.entries(names).map(([ip, n]) => `${ip} ${n.join(" ")}`)].join("\n") +
+                "\n",
+        );
+
+        const volumeDir = async (name: string): Promise<string> => {
+            const given = run.volumeDirs?.[name];
+            if (given) return given;
+            const dir = path.join(root, "volumes", name);
+            if (!fs.existsSync(dir)) await materialize(kube, run, name, dir);
+            return dir;
+        };
+        const tpl = run.task.spec.stepTemplate ?? {};
+        for (const step of run.task.spec.steps) {
+            const name = step.name ?? "unnamed";
+            if (run.skipSteps?.includes(name)) continue;
+            const env = await envOf(kube, run, step, params);
+            const mounts: [string, string][] = [
+                [results, RESULTS_DIR],
+                [hosts, "/etc/hosts"],
+            ];
+            if (credentials === "in-cluster") mounts.push([sa, SA_MOUNT]);
+            for (const m of [...(tpl.volumeMounts ?? []), ...(step.volumeMounts ?? [])])
+                mounts.push([await volumeDir(m.name), m.mountPath]);
+            created.push(...createMountPoints(mounts.filter(([, t]) => t !== "/etc/hosts").map(([, t]) => t)));
+
+            let argv: string[];
+            if (step.script !== undefined) {
+                const script = path.join(root, `script-${name}`);
+                fs.writeFileSync(script, substitute(step.script, params), { mode: 0o755 });
+                argv = [script];
+            } else if (step.command) {
+                argv = [...step.command, ...(step.args ?? [])].map((a) => substitute(a, params));
+            } else {
+                throw new Error(`step ${name} has neither script nor command`);
+            }
+            const kubelet: Record<string, string> =
+                credentials === "in-cluster"
+                    ? {
+                          KUBERNETES_SERVICE_HOST: run.apiServerIp,
+                          KUBERNETES_SERVICE_PORT: "443",
+                          KUBERNETES_SERVICE_PORT_HTTPS: "443",
+                      }
+                    : { KUBECONFIG: kubeconfig };
+            const mountScript = mounts
+                .map(([src, target]) => `mount --bind ${shellQuote(src)} ${shellQuote(target)}`)
+                .join(" && ");
+            const { code, stdout, stderr } = await spawnCollect(
+                "unshare",
+                ["--mount", "--propagation", "private", "sh", "-c", `${mountScript} && exec "$@"`, name, ...argv],
+                {
+                    env: {
+                        PATH: `${run.pythonBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+                        HOME: root,
+                        ...kubelet,
+                        ...env,
+                    },
+                    cwd: step.workingDir ? substitute(step.workingDir, params) : root,
+                    timeoutMs: run.timeoutMs ?? 300_000,
+                },
+            );
+            outcomes.push({ step: name, exitCode: code, stdout, stderr });
+            if (code !== 0) break;
+        }
         const out: Record<string, string> = {};
         for (const f of fs.readdirSync(results)) out[f] = fs.readFileSync(path.join(results, f), "utf8");
-        return { exitCode: code, stdout, stderr, results: out, env };
+        const failed = outcomes.find((o) => o.exitCode !== 0);
+        return {
+            exitCode: failed?.exitCode ?? 0,
+            failedStep: failed?.step,
+            steps: outcomes,
+            stdout: outcomes.map((o) => `[${o.step}]\n${o.stdout}`).join("\n"),
+            stderr: outcomes.map((o) => `[${o.step}]\n${o.stderr}`).join("\n"),
+            results: out,
+        };
     } finally {
         for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
         fs.rmSync(root, { recursive: true, force: true });
@@ -303,26 +381,21 @@ function spawnCollect(
 }
 
 /**
- * A venv with the pipeline library's pinned packages (pipelines/lib/requirements.txt), created once per machine in
- * the cache beside the builds, keyed by the requirements' hash. Returns its bin directory.
+ * A bare venv (pip and nothing else, like the step image's Python runtime) created once per machine in the cache
+ * beside the builds; its bin directory gives the steps `python` and `python3`. The API-facing steps get the
+ * Kubernetes client from their Task's own kube-client step, as in the cluster.
  */
-export function stepPython(projectRoot: string): string {
-    const requirements = path.join(projectRoot, "pipelines", "lib", "requirements.txt");
-    const hash = createHash("sha256").update(fs.readFileSync(requirements)).digest("hex").slice(0, 16);
+export function stepPython(): string {
+    const version = execFileSync("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], {
+        encoding: "utf8",
+    }).trim();
     const cache =
         process.env.MLOPS_TESTBED_CACHE ??
         path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "mlops-testbed");
-    const dir = path.join(cache, `step-python-${hash}`);
-    const stamp = path.join(dir, ".built");
-    if (!fs.existsSync(stamp)) {
+    const dir = path.join(cache, `step-python-${version}`);
+    if (!fs.existsSync(path.join(dir, "bin", "python"))) {
         fs.rmSync(dir, { recursive: true, force: true });
         execFileSync("python3", ["-m", "venv", dir], { stdio: "inherit" });
-        execFileSync(
-            path.join(dir, "bin", "pip"),
-            ["install", "--quiet", "--disable-pip-version-check", "-r", requirements],
-            { stdio: "inherit" },
-        );
-        fs.writeFileSync(stamp, hash);
     }
     return path.join(dir, "bin");
 }
