@@ -192,7 +192,9 @@ after(() => {
     console.log(
         `\nCRDs not available from the Go module proxy:\n${UNAVAILABLE_CRDS.map((u) => `  ${u.name}: ${u.error}`).join("\n")}`,
     );
-    fs.rmSync(WORK, { recursive: true, force: true });
+    const failed = [...STACKS].some((st) => figures(st).checksFailed > 0);
+    if (failed) console.log(`\nLogs and state of the failed run kept in ${WORK}`);
+    else fs.rmSync(WORK, { recursive: true, force: true });
 });
 
 for (const stack of STACKS) {
@@ -724,11 +726,6 @@ for (const stack of STACKS) {
                 let promoteTask: TaskObject;
 
                 before(async () => {
-                    monitoring = await startMonitoring(
-                        path.join(WORK, stack, "monitoring"),
-                        "127.0.0.16",
-                        "127.0.0.17",
-                    );
                     // The analysis interval is a stack setting (300 s by default): the same stack planned with the
                     // schema's minimum renders the Task the test runs, and only that env value differs.
                     const dir = stackVariant(stack, path.join(WORK, `${stack}-fast-promotion`), {

@@ -90,6 +90,10 @@ start() {
     done
     [ -x "$KWOK_DIR/kwok" ] || { echo "cluster: $KWOK_DIR/kwok missing; run tools/cluster/build.sh first" >&2; exit 1; }
     if [ -d "$state/pids" ] && [ -n "$(ls -A "$state/pids" 2>/dev/null)" ]; then echo "cluster: $state already has running components; stop it first" >&2; exit 1; fi
+    # A control plane already listening there would pass the readiness checks for this one.
+    if curl -s -o /dev/null --max-time 2 "http://$ip:2381/health" || curl -sk -o /dev/null --max-time 2 "https://$ip:$api_port/"; then
+        echo "cluster: something already listens on $ip (etcd or an API server); stop it or set MLOPS_CLUSTER_IP" >&2; exit 1
+    fi
     mkdir -p "$state/logs" "$state/pids" "$state/etcd"
     [ -f "$state/pki/ca.crt" ] || generate_pki
 

@@ -52,6 +52,8 @@ export async function startMonitoring(dir: string, pushgatewayIp: string, promet
         const log = path.join(dir, `${name}.log`);
         const out = fs.openSync(log, "w");
         const child = spawn(cmd, args, { stdio: ["ignore", out, out] });
+        // A server left running must not keep the test process alive; stop() and the exit hook end it.
+        child.unref();
         children.push(child);
         return { child, log };
     };
@@ -61,6 +63,14 @@ export async function startMonitoring(dir: string, pushgatewayIp: string, promet
         for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
         process.removeListener("exit", onExit);
     };
+    // Another server already answering there would pass for ours: refuse to start over it.
+    for (const url of [`${pushgateway}/-/ready`, `${prometheus}/-/ready`]) {
+        const answered = await fetch(url).then(
+            () => true,
+            () => false,
+        );
+        if (answered) throw new Error(`${url} already answers: another Pushgateway or Prometheus runs there`);
+    }
     try {
         const p = launch("pushgateway", "prometheus-pushgateway", [`--web.listen-address=${pushgatewayIp}:${pg.port}`]);
         await ready(`${pushgateway}/-/ready`, "pushgateway", p.child, p.log);
