@@ -8,7 +8,7 @@ DEBIAN_PACKAGES=(
     python3 python3-numpy python3-scipy python3-sklearn python3-joblib python3-prometheus-client  # pipelines/workload
     python3-venv  # .venv of the pinned Kubernetes client (tools/install-python-packages.sh)
     prometheus  # promtool (rules checks and unit tests, TSDB backfill) and the server the report and expression tests start
-    openssl curl util-linux  # tools/cluster: certificates, readiness probes, unshare for the step runner
+    openssl curl util-linux prometheus-pushgateway  # tools/cluster: certificates, probes, unshare for the step runner, the promote step's Pushgateway
 )
 
 missing=()

@@ -1,14 +1,16 @@
 /**
- * Runs one step of a rendered Tekton Task on this machine the way its pod would run it: the step's script or
- * command with the Task's params substituted (Tekton's `$(params.x)`, `$(results.x.path)`), its env and envFrom
- * (read from the cluster, as the kubelet reads them), its volumes mounted at their paths, and the service account's
- * token, CA and namespace at /var/run/secrets/kubernetes.io/serviceaccount, with `kubernetes.default.svc` resolving
- * to the API server and KUBERNETES_SERVICE_HOST/PORT set as the kubelet sets them. The token comes from TokenRequest
- * for the Task's service account, so the real authorizer decides what the step may do.
+ * Runs a rendered Tekton Task on this machine the way its TaskRun's pod would: every step in order (the first
+ * failure ends the run), each step's script or command with the Task's params substituted (Tekton's `$(params.x)`,
+ * `$(results.x.path)`), its env and envFrom (read from the cluster, as the kubelet reads them), the Task's volumes
+ * shared between the steps and mounted at their paths, and the Task's service account's TokenRequest token, so the
+ * real authorizer decides what a step may do. In-cluster credentials put the token, CA and namespace at
+ * /var/run/secrets/kubernetes.io/serviceaccount and set KUBERNETES_SERVICE_HOST/PORT as the kubelet does, with
+ * `kubernetes.default.svc` resolving to the API server; `kubeconfig` credentials set KUBECONFIG instead.
  *
- * The step runs in a private mount namespace (`unshare --mount`, as root) so those paths exist for it alone. What
- * differs from a pod: the interpreters are this machine's (Debian's python3 with the library's pinned packages in
- * a venv, Node from PATH) instead of the step's image, and the step runs as root.
+ * Each step runs in a private mount namespace (`unshare --mount`, as root) so those paths exist for it alone. What
+ * differs from a pod: the interpreters are this machine's (a bare venv of the machine's python3, Node from PATH)
+ * instead of the step image's, the step runs as root, and in-cluster names of other services resolve to loopback
+ * servers the caller names (`hosts`).
  */
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
