@@ -13,10 +13,12 @@ import { ENGINE, cacheRoot, pieceBinary, pieceDir, type EnginePiece } from "../t
 import { engineEnv, projectFile } from "../tools/engine/harness";
 import { PROOF_CONFIG_NAMESPACE, PROOF_KEYS, proofProgram } from "../tools/engine/proof";
 import {
+    diagnostics,
     filesContaining,
     modelLayerUrns,
     outputOnlyPaths,
     stackConfig,
+    inputsChangedByProvider,
     stateBeyondPlan,
 } from "../tools/engine/test-engine";
 import { runProgram, type Plan } from "../tools/mock-runtime";
@@ -199,6 +201,48 @@ describe("engine state vs plan", () => {
             outputs: { metadata: { uid: n }, spec: { ports: [], clusterIP: "10.0.0.1" } },
         }));
         assert.deepEqual(stateBeyondPlan(plan, state), ["kubernetes:core/v1:Service: metadata, spec.clusterIP"]);
+    });
+
+    it("inputsChangedByProvider names dropped, added and changed inputs of Kubernetes objects only", () => {
+        const urn = (t: string, n: string) => `urn:pulumi:s::p::${t}::${n}`;
+        const secret = "kubernetes:core/v1:Secret";
+        const provider = "pulumi:providers:kubernetes";
+        const plan = {
+            resources: [
+                {
+                    urn: urn(secret, "a"),
+                    inputs: { metadata: { name: "a", annotations: {} }, stringData: { k: "v" }, type: "Opaque" },
+                },
+                { urn: urn(provider, "p"), inputs: {} },
+            ],
+        } as unknown as Pick<Plan, "resources">;
+        const state = [
+            {
+                urn: urn(secret, "a"),
+                type: secret,
+                custom: true,
+                inputs: { metadata: { name: "a" }, data: { k: "dg==" }, type: "opaque" },
+            },
+            { urn: urn(provider, "p"), type: provider, custom: true, inputs: { version: "4" } },
+        ];
+        assert.deepEqual(inputsChangedByProvider(plan, state), [
+            `${secret}: +data, -metadata.annotations, -stringData, ~type`,
+        ]);
+    });
+
+    it("diagnostics keeps the engine's Diagnostics section of a failed command, else the output's end", () => {
+        const out = [
+            "Previewing update (engine):",
+            " ~ a update",
+            "Diagnostics:",
+            "  a: error: boom",
+            "",
+            "Resources:",
+            "    1 errored",
+        ];
+        assert.equal(diagnostics(out.join("\n")), "Diagnostics:\n  a: error: boom");
+        const noSection = Array.from({ length: 20 }, (_, i) => `line ${i}`).join("\n");
+        assert.equal(diagnostics(noSection), Array.from({ length: 15 }, (_, i) => `line ${i + 5}`).join("\n"));
     });
 
     it("filesContaining finds a value in plaintext or base64, in nested files, and nothing else", () => {

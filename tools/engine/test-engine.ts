@@ -5,8 +5,8 @@
  * passphrase, whose stack file is the project's Pulumi.existing-example.yaml, and drives the program of
  * tools/engine/proof.ts (the model layer of the real program; see there why not all of it yet) through:
  *
- *   up → preview --expect-no-changes → add a model version (preview, up, re-preview) → remove it (preview, up)
- *   → destroy
+ *   up → preview --expect-no-changes → (on a cluster) refresh --expect-no-changes, preview → add a model version
+ *   (preview, up, re-preview) → remove it (preview, up) → destroy
  *
  * Each step must touch exactly what the offline plan of the same program predicts (creates of the new version's
  * objects, deletes of the removed version's, nothing else), every re-preview must be empty, and no secret may reach
@@ -151,11 +151,47 @@ export function stateBeyondPlan(plan: Pick<Plan, "resources">, stateResources: r
         .map(([type, paths]) => `${type}: ${[...paths].sort().join(", ")}`);
 }
 
+/**
+ * How the provider's Check changed the planned inputs before they were stored, by resource type: paths the plan had
+ * and the state's inputs lack (`-`), paths only the state's inputs have (`+`), values that differ (`~`).
+ * Kubernetes objects only: a provider's own inputs differ by design (the SDK adds its version).
+ */
+export function inputsChangedByProvider(
+    plan: Pick<Plan, "resources">,
+    stateResources: readonly StateResource[],
+): string[] {
+    const planned = new Map(plan.resources.map((r) => [r.urn, r]));
+    const byType = new Map<string, Set<string>>();
+    const walk = (state: unknown, want: unknown, p: string, out: Set<string>) => {
+        if (isObject(state) && isObject(want)) {
+            for (const k of new Set([...Object.keys(state), ...Object.keys(want)])) {
+                if (k.startsWith("__")) continue;
+                const q = p ? `${p}.${k}` : k;
+                if (!(k in state)) out.add(`-${q}`);
+                else if (!(k in want)) out.add(`+${q}`);
+                else walk(state[k], want[k], q, out);
+            }
+        } else if (JSON.stringify(state) !== JSON.stringify(want)) out.add(`~${p}`);
+    };
+    for (const r of stateResources) {
+        const p = planned.get(r.urn);
+        if (!p || !r.custom || !r.type.startsWith("kubernetes:")) continue;
+        const set = byType.get(r.type) ?? new Set<string>();
+        walk(r.inputs ?? {}, p.inputs, "", set);
+        byType.set(r.type, set);
+    }
+    return [...byType.entries()]
+        .filter(([, paths]) => paths.size > 0)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([type, paths]) => `${type}: ${[...paths].sort().join(", ")}`);
+}
+
 /** A resource of an exported deployment, as far as the checks read it. */
 export interface StateResource {
     readonly urn: string;
     readonly type: string;
     readonly custom?: boolean;
+    readonly inputs?: Record<string, unknown>;
     readonly outputs?: Record<string, unknown>;
 }
 
@@ -210,6 +246,15 @@ function renderedFiles(dir: string): string[] {
         : [];
 }
 
+/** The Diagnostics section of a failed CLI command's output (where the engine says what went wrong), else its end. */
+export function diagnostics(output: string): string {
+    const start = output.indexOf("Diagnostics:");
+    if (start < 0) return output.split("\n").slice(-15).join("\n");
+    const rest = output.slice(start);
+    const end = rest.search(/\n(Outputs|Resources):/);
+    return (end < 0 ? rest : rest.slice(0, end)).trim();
+}
+
 /** One row of the step table. */
 interface StepRow {
     step: string;
@@ -223,12 +268,12 @@ function countOf(counts: OpMap | undefined, op: keyof OpMap): number {
 
 function printRows(rows: readonly StepRow[]): void {
     console.log("");
-    console.log("step                                      seconds  create update delete same");
+    console.log(`${"step".padEnd(46)}seconds  create update delete same`);
     for (const r of rows) {
         const c = (op: keyof OpMap) => String(countOf(r.counts, op)).padStart(6);
         const same = String(countOf(r.counts, "same")).padStart(4);
         console.log(
-            `${r.step.padEnd(42)}${r.seconds.toFixed(1).padStart(7)} ${c("create")} ${c("update")} ${c("delete")} ${same}`,
+            `${r.step.padEnd(46)}${r.seconds.toFixed(1).padStart(7)} ${c("create")} ${c("update")} ${c("delete")} ${same}`,
         );
     }
 }
@@ -312,15 +357,15 @@ async function main(): Promise<number> {
                 e.resourcePreEvent?.metadata.op === op ? [e.resourcePreEvent.metadata.urn] : [],
             ),
         );
-    const noChanges = (name: string) => {
+    const noChanges = (name: string, after: string) => {
         const { onEvent } = logged();
         return timed(
-            "preview --expect-no-changes",
+            `preview --expect-no-changes (${after})`,
             () => stack.preview({ expectNoChanges: true, onEvent }),
             (r) => r.changeSummary,
         ).then(
             () => check(name, true),
-            (e: Error) => check(name, false, e.message.split("\n").slice(-15).join("\n")),
+            (e: Error) => check(name, false, diagnostics(e.message)),
         );
     };
     /** In cluster mode: which of the namespaces `expected`/`absent` the API server holds as expected. */
@@ -374,9 +419,26 @@ async function main(): Promise<number> {
         const beyond = stateBeyondPlan(plan, state ?? []);
         console.log(`what the engine's state holds beyond the planned inputs (besides ${SERVER_METADATA.join(", ")}):`);
         for (const line of beyond.length > 0 ? beyond : ["nothing"]) console.log(`  ${line}`);
+        const changed = inputsChangedByProvider(plan, state ?? []);
+        console.log(
+            "how the provider changed the planned inputs of Kubernetes objects (- dropped, + added, ~ changed):",
+        );
+        for (const line of changed.length > 0 ? changed : ["not at all"]) console.log(`  ${line}`);
 
-        // 2. the re-preview finds nothing to do
-        await noChanges("re-preview after up shows no changes");
+        // 2. the re-preview finds nothing to do, and neither does a refresh (what the server holds is what was applied)
+        await noChanges("re-preview after up shows no changes", "after up");
+        if (target.kind === "cluster") {
+            // Rendering has no live objects to read back: refresh is a cluster-only step.
+            await timed(
+                "refresh --expect-no-changes",
+                () => stack.refresh({ expectNoChanges: true, onEvent: logged().onEvent }),
+                (r) => r.summary.resourceChanges,
+            ).then(
+                () => check("refresh after up finds no drift", true),
+                (e: Error) => check("refresh after up finds no drift", false, diagnostics(e.message)),
+            );
+            await noChanges("re-preview after refresh shows no changes", "after refresh");
+        }
 
         // 3. add a model version: exactly its objects are created, nothing else changes
         setModels(projectDir, [ADDED]);
@@ -405,7 +467,7 @@ async function main(): Promise<number> {
             (r) => r.summary.resourceChanges,
         );
         await clusterHas(`after adding ${ADDED.version}`, [...baseNamespaces, addedNamespace], []);
-        await noChanges(`re-preview after adding ${ADDED.model}/${ADDED.version} shows no changes`);
+        await noChanges(`re-preview after adding ${ADDED.model}/${ADDED.version} shows no changes`, "after add");
 
         // 4. remove it again: exactly its objects are deleted
         setModels(projectDir, []);
