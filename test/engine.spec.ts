@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { program } from "../infra/program";
 import { ENGINE, cacheRoot, pieceBinary, pieceDir, type EnginePiece } from "../tools/engine/versions";
+import { parseArgs as parseBuildArgs } from "../tools/engine/build";
 import { engineEnv, projectFile } from "../tools/engine/harness";
 import { PROOF_CONFIG_NAMESPACE, PROOF_KEYS, proofProgram } from "../tools/engine/proof";
 import {
@@ -17,6 +18,7 @@ import {
     filesContaining,
     modelLayerUrns,
     outputOnlyPaths,
+    parseArgs as parseTestArgs,
     stackConfig,
     inputsChangedByProvider,
     stateBeyondPlan,
@@ -263,5 +265,21 @@ describe("engine state vs plan", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    it("the tools' arguments: a piece to build must be a known one, a value-taking flag needs its value", () => {
+        assert.deepEqual(parseBuildArgs(["--force", "--only", "kubernetes"]), { force: true, only: "kubernetes" });
+        assert.throws(
+            () => parseBuildArgs(["--only", "helm"]),
+            /--only needs one of cli, nodejsLanguageHost, kubernetes, random/,
+        );
+        assert.throws(() => parseBuildArgs(["--fast"]), /unknown argument --fast/);
+        assert.deepEqual(parseTestArgs(["--kubeconfig", "/k", "--keep"]), {
+            kubeconfig: "/k",
+            keep: true,
+            scratch: undefined,
+        });
+        assert.throws(() => parseTestArgs(["--kubeconfig", "--keep"]), /--kubeconfig needs a value/);
+        assert.throws(() => parseTestArgs(["--cloud"]), /unknown argument --cloud/);
     });
 });

@@ -194,7 +194,10 @@ export function buildEngine(
     options: { force?: boolean; only?: EnginePieceName; log?: (line: string) => void } = {},
 ): BuildOutcome[] {
     const log = options.log ?? ((line: string) => console.log(line));
-    const env = { ...process.env };
+    // The machine's own Go (no toolchain download) and no VCS stamping: the build sits inside this repository's
+    // checkout, whose commit says nothing about the upstream code being built.
+    const goflags = [process.env.GOFLAGS, "-buildvcs=false"].filter(Boolean).join(" ");
+    const env = { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: goflags };
     const outcomes: BuildOutcome[] = [];
     for (const name of Object.keys(ENGINE) as EnginePieceName[]) {
         if (options.only && options.only !== name) continue;
