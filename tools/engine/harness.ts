@@ -19,6 +19,7 @@ import {
     type Stack,
 } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
+import { PROJECT_ROOT } from "../stack";
 import { ENGINE, pieceBinary, pieceDir, type EnginePieceName } from "./versions";
 
 /** Resource providers a scratch project may wire in (built pieces only). */
@@ -81,6 +82,10 @@ export async function createScratchStack(args: ScratchStackArgs): Promise<Stack>
     for (const dir of ["home", "backend", "project"]) fs.mkdirSync(path.join(root, dir), { recursive: true });
     const workDir = path.join(root, "project");
     fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), projectFile(args.project, args.providers));
+    // A project directory has its node_modules: plugins started there resolve @pulumi/pulumi from it (the bundled
+    // dynamic-provider shim runs `require.resolve("@pulumi/pulumi/cmd/dynamic-provider")` in the project directory).
+    const modules = path.join(workDir, "node_modules");
+    if (!fs.existsSync(modules)) fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), modules, "dir");
     const passphrase = crypto.randomBytes(24).toString("base64url");
     const cliRoot = pieceDir("cli");
     if (!fs.existsSync(pieceBinary("cli")))
