@@ -5,6 +5,8 @@ import { s3GrantStatements } from "../components/aws/iam-policy";
 import { ipToInt, planSubnets } from "../components/aws/subnets";
 import type { Plan } from "../tools/mock-runtime";
 import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "./harness";
+import { CHARTS } from "../infra/versions";
+import { chartFactsOf, unknownValueKeys } from "./upstream-facts";
 
 const T = {
     nodeGroup: "aws:eks/nodeGroup:NodeGroup",
@@ -378,6 +380,7 @@ describe("aws: GPU enablement and autoscaling", () => {
             /^arn:aws:iam::\d{12}:role\//,
         );
         assert.deepEqual(values.nodeSelector, { "mlops-testbed/node-role": "system" });
+        assert.deepEqual(unknownValueKeys(values, [chartFactsOf(CHARTS.clusterAutoscaler).keys]), []);
     });
 
     it("the autoscaler may read node groups (scale from zero) and resize only this cluster's groups", () => {

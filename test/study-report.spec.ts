@@ -20,9 +20,9 @@ import {
     startPrometheus,
     type RunningPrometheus,
 } from "./prometheus-server";
-import { substituteGrafanaVariables } from "./promql";
+import { metricCatalog, seriesProblems, substituteGrafanaVariables } from "./promql";
 import { writeRuleFiles } from "./promtool";
-import { GPU_NODES, MODEL, SERVING, T0, T_END, WINDOW, fixtureOpenMetrics } from "./study-fixture";
+import { GPU_NODES, MODEL, SERVING, T0, T_END, WINDOW, fixtureOpenMetrics, fixtureSeries } from "./study-fixture";
 
 const DEFAULTS = alertThresholdsSchema.parse({});
 const WINDOW_ARGS = [
@@ -42,6 +42,14 @@ function readmeExample(): string {
     assert.ok(m, "README has the example report block");
     return m[1];
 }
+
+describe("the study fixture", () => {
+    it("uses only series and labels the exporters and the metric contract really emit", () => {
+        const catalog = metricCatalog();
+        const problems = fixtureSeries().flatMap((s) => seriesProblems(s.name, Object.keys(s.labels), catalog));
+        assert.deepEqual([...new Set(problems)], []);
+    });
+});
 
 describe("study report and expressions on a real Prometheus", function () {
     this.timeout(180_000);

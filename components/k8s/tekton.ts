@@ -45,7 +45,7 @@ export interface TektonArgs {
 
 /**
  * config-observability entries: run and task durations as histograms labelled by pipeline and task (the CI/CD
- * dashboard and rules need those labels; see ../shared/reference/README.md).
+ * dashboard and rules need those labels; test/facts/metrics/tekton-pipelines-controller-*.json lists them).
  */
 export const OBSERVABILITY = {
     "metrics.pipelinerun.level": "pipeline",
