@@ -6,7 +6,7 @@
  * resource templates. A failing interceptor or binding means the trigger does not fire.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { evalCel } from "./cel";
+import { evalCel, type CelInput } from "./cel";
 
 export interface Request {
     readonly body: string;
@@ -66,7 +66,7 @@ function intercept(
         }
         case "cel": {
             try {
-                return evalCel(params.filter as string, event) === true;
+                return evalCel(params.filter as string, event as CelInput) === true;
             } catch {
                 return false;
             }
