@@ -27,7 +27,7 @@ export function evalCel(expr: string, input: CelInput): unknown {
     try {
         return tekton.evaluate(expr, { requestURL: "/", extensions: {}, ...input });
     } catch (e) {
-        throw new Error(`cel: ${(e as Error).message}`);
+        throw new Error(`cel: ${(e as Error).message}`, { cause: e });
     }
 }
 
@@ -37,7 +37,7 @@ export function checkCel(expr: string): void {
     try {
         result = tekton.check(expr);
     } catch (e) {
-        throw new Error(`cel: ${(e as Error).message}`);
+        throw new Error(`cel: ${(e as Error).message}`, { cause: e });
     }
     if (!result.valid) throw new Error(`cel: ${result.error?.message ?? "does not type-check"}`);
     if (result.type !== "bool" && result.type !== "dyn")

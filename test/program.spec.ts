@@ -8,6 +8,7 @@ import { chartFactsOf, unknownValueKeys } from "./upstream-facts";
 import type { CloudName } from "../infra/schema/platform";
 import { listStacks, loadStack } from "../tools/stack";
 import { findResource, planStack, resourcesOfType } from "./harness";
+import type { Json } from "./json";
 
 const plans: Record<string, Plan> = {};
 
@@ -89,7 +90,7 @@ for (const [stack, cloud] of Object.entries(STACK_CLOUDS)) {
 
 describe("whole program: outputs", () => {
     it("dev outputs describe the cluster, pools and stores", () => {
-        const o = plans.dev.outputs as any;
+        const o = plans.dev.outputs as Json;
         assert.equal(o.cloud, "aws");
         assert.equal(o.region, "eu-west-1");
         assert.equal(o.clusterName, "mlops-testbed-dev");

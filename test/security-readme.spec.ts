@@ -10,6 +10,7 @@ import { COMPUTED, type Plan, type PlannedResource } from "../tools/mock-runtime
 import { loadStack, PROJECT_ROOT } from "../tools/stack";
 import { jsonInput, planStack, resourcesOfType } from "./harness";
 import { objectsOfKind } from "./k8s-objects";
+import type { Json } from "./json";
 
 const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
 const section = (() => {
@@ -57,7 +58,7 @@ function generic(text: string): string {
     return out.replace(new RegExp(String(plan.outputs.clusterName), "g"), "<cluster>");
 }
 
-function peer(p: any): string {
+function peer(p: Json): string {
     if (p.ipBlock)
         return `${p.ipBlock.cidr}${p.ipBlock.except?.length ? ` except ${p.ipBlock.except.join(", ")}` : ""}`;
     const ns = p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
@@ -78,7 +79,9 @@ describe("README security: network isolation of model versions", () => {
                     ["egress", np.spec.egress, "to"],
                 ] as const) {
                     for (const rule of rules ?? []) {
-                        const ports = (rule.ports ?? []).map((p: any) => `${p.protocol ?? "TCP"} ${p.port}`).join(", ");
+                        const ports = (rule.ports ?? [])
+                            .map((p: Json) => `${p.protocol ?? "TCP"} ${p.port}`)
+                            .join(", ");
                         for (const p of rule[peers] ?? []) derived.push(`${direction} | ${peer(p)} | ${ports}`);
                     }
                 }
@@ -104,14 +107,14 @@ function identityGrants(): string[] {
     const buckets = new Map(
         resourcesOfType(plan, "aws:s3/bucket:Bucket").map((b) => [
             String(COMPUTED["aws:s3/bucket:Bucket"](b.name, b.inputs, { region: "", project: "", stack: "" }).arn),
-            String((b.inputs.tags as any).purpose),
+            String((b.inputs.tags as Json).purpose),
         ]),
     );
     const policies = resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy");
     const out: string[] = [];
     for (const role of resourcesOfType(plan, "aws:iam/role:Role")) {
         const trust = jsonInput(role, "assumeRolePolicy");
-        const sub = trust.Statement.flatMap((s: any) => Object.entries(s.Condition?.StringEquals ?? {})).find(
+        const sub = trust.Statement.flatMap((s: Json) => Object.entries(s.Condition?.StringEquals ?? {})).find(
             ([k]: [string, unknown]) => k.endsWith(":sub"),
         )?.[1] as string | undefined;
         if (!sub) continue;
@@ -172,7 +175,7 @@ describe("README security: who may read or write what", () => {
         for (const ns of modelNamespaces) {
             const bindings = objectsOfKind(plan, "RoleBinding", ns);
             assert.deepEqual(
-                bindings.flatMap((b) => b.subjects.map((s: any) => `${s.namespace}/${s.name}`)),
+                bindings.flatMap((b) => b.subjects.map((s: Json) => `${s.namespace}/${s.name}`)),
                 [code(row[0])[0]],
                 ns,
             );
@@ -205,7 +208,7 @@ describe("README security: who may read or write what", () => {
         const withAdmin = await planStack("dev", {
             cluster: { ...JSON.parse(loadStack("dev").config["mlops-testbed:cluster"]), adminRoleArns: [arn] },
         });
-        const entries = resourcesOfType(withAdmin, "eks:index:Cluster")[0].inputs.accessEntries as Record<string, any>;
+        const entries = resourcesOfType(withAdmin, "eks:index:Cluster")[0].inputs.accessEntries as Record<string, Json>;
         assert.deepEqual(
             Object.values(entries).map((e) => e.principalArn),
             [arn],

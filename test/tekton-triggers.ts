@@ -7,13 +7,14 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { evalCel, type CelInput } from "./cel";
+import type { Json } from "./json";
 
 export interface Request {
     readonly body: string;
     readonly headers: Readonly<Record<string, string>>;
 }
 
-type Obj = Record<string, any>;
+type Obj = Record<string, Json>;
 
 /** Go's textproto canonical header key: X-GITHUB-event → X-Github-Event. */
 export function canonicalHeader(name: string): string {
@@ -31,7 +32,7 @@ export function githubSignature(body: string, secret: string): string {
 /** Value at a binding path such as `body.alerts[0].startsAt`; strings as they are, anything else as JSON. */
 export function resolvePath(path: string, root: Obj): string {
     const parts = path.match(/[^.[\]]+|\[\d+\]/g) ?? [];
-    let cur: any = root;
+    let cur: Json = root;
     for (const part of parts) {
         const key: string | number = part.startsWith("[") ? Number(part.slice(1, -1)) : part;
         if (cur === null || typeof cur !== "object" || !(key in cur)) throw new Error(`binding: no value at ${path}`);

@@ -15,6 +15,7 @@ import {
 } from "./harness";
 import { objectsOfKind, schemaErrors } from "./k8s-objects";
 import { metricFactsOf } from "./upstream-facts";
+import type { Json } from "./json";
 
 const T = {
     configFile: "kubernetes:yaml/v2:ConfigFile",
@@ -61,7 +62,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
             "metrics.taskrun.duration-type": "histogram",
         });
         assert.deepEqual(patch.inputs.data, { ...OBSERVABILITY });
-        const meta = patch.inputs.metadata as Record<string, any>;
+        const meta = patch.inputs.metadata as Record<string, Json>;
         assert.equal(meta.name, "config-observability");
         assert.equal(meta.namespace, TEKTON.pipelines.namespace);
         assert.equal(
@@ -112,10 +113,10 @@ describe("Tekton install, service accounts and pipeline objects", () => {
 
     it("scopes the trainer to reading datasets and reading/writing models/, never deleting", () => {
         const doc = jsonInput(findResource(plan, T.policy, "aws-pipelines-trainer-policy"), "policy");
-        const objects = doc.Statement.filter((s: any) => s.Sid.startsWith("Objects"));
+        const objects = doc.Statement.filter((s: Json) => s.Sid.startsWith("Objects"));
         assert.equal(objects.length, 2);
-        const datasets = objects.find((s: any) => /datasets/.test(s.Resource));
-        const models = objects.find((s: any) => /models/.test(s.Resource));
+        const datasets = objects.find((s: Json) => /datasets/.test(s.Resource));
+        const models = objects.find((s: Json) => /models/.test(s.Resource));
         assert.match(models.Resource, /\/models\/\*$/);
         assert.ok(
             datasets.Action.every((a: string) => /^s3:Get/.test(a)),
@@ -129,7 +130,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
     it("scopes the builder to pushing images, with no store access; the deployer gets no cloud role", () => {
         const doc = jsonInput(findResource(plan, T.policy, "aws-pipelines-builder-policy"), "policy");
         assert.ok(!JSON.stringify(doc).includes("s3:"));
-        assert.ok(doc.Statement.some((s: any) => s.Action.includes("ecr:PutImage")));
+        assert.ok(doc.Statement.some((s: Json) => s.Action.includes("ecr:PutImage")));
         assert.ok(!resourcesOfType(plan, T.role).some((r) => r.name.includes("deployer")));
         const trust = jsonInput(findResource(plan, T.role, "aws-pipelines-builder-role"), "assumeRolePolicy");
         assert.ok(JSON.stringify(trust).includes("system:serviceaccount:pipelines:builder"));
@@ -175,7 +176,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         for (const r of resourcesOfType(plan, "kubernetes:tekton.dev/v1:Task"))
             assert.ok(r.dependsOn.includes(install.urn));
         const train = pipelines.find((p) => p.metadata.name === "train")!;
-        const param = (n: string) => train.spec.params.find((p: any) => p.name === n).default;
+        const param = (n: string) => train.spec.params.find((p: Json) => p.name === n).default;
         assert.equal(param("threshold"), "0.9");
         assert.equal(param("tolerance"), "0.02");
     });
@@ -192,7 +193,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const cron = objectsOfKind(plan, "CronJob", PIPELINES_NAMESPACE)[0];
         assert.ok(
             cron.spec.jobTemplate.spec.template.spec.containers[0].env.some(
-                (e: any) => e.name === "KEEP_RUNS" && e.value === "20",
+                (e: Json) => e.name === "KEEP_RUNS" && e.value === "20",
             ),
             "dev keeps 20 runs",
         );
@@ -206,7 +207,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
     it("takes the gate defaults from config and refuses bad pipeline settings", async () => {
         const custom = await planStack("dev", { pipelines: { accuracyThreshold: 0.8, accuracyTolerance: 0.05 } });
         const train = objectsOfKind(custom, "Pipeline", PIPELINES_NAMESPACE).find((p) => p.metadata.name === "train")!;
-        assert.equal(train.spec.params.find((p: any) => p.name === "threshold").default, "0.8");
+        assert.equal(train.spec.params.find((p: Json) => p.name === "threshold").default, "0.8");
         const issues = await planConfigIssues("dev", {
             pipelines: { accuracyThreshold: 1.5, trainingGpus: 2 },
             gpuNodePools: [],

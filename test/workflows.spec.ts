@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { PROJECT_ROOT } from "../tools/stack";
+import type { Json } from "./json";
 
 const DIR = path.join(PROJECT_ROOT, ".github/workflows");
 const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
@@ -28,7 +29,7 @@ interface Job {
     steps: Step[];
 }
 interface Workflow {
-    on: Record<string, any>;
+    on: Record<string, Json>;
     permissions?: Record<string, string>;
     jobs: Record<string, Job>;
 }
@@ -120,7 +121,7 @@ describe("workflows: deployment", () => {
 
     it("runs on pushes to main, one deployment at a time", () => {
         assert.deepEqual(wf.on.push?.branches, ["main"]);
-        assert.equal((wf as any).concurrency?.["cancel-in-progress"], false);
+        assert.equal((wf as Json).concurrency?.["cancel-in-progress"], false);
     });
 
     it("runs pulumi up on dev after the tests, then on prod behind the production environment", () => {

@@ -14,6 +14,7 @@ import { program } from "../infra/program";
 import { DASHBOARD_LABEL } from "../components/k8s/constants";
 import { runProgram, type Plan, type PlannedResource } from "./mock-runtime";
 import { PROJECT_ROOT, listStacks, loadStack } from "./stack";
+import type { Json } from "./json";
 
 export interface PlanArgs {
     stack: string;
@@ -76,7 +77,7 @@ export function toManifest(r: PlannedResource): Record<string, unknown> | undefi
     return { apiVersion, kind, ...rest };
 }
 
-function manifestFileName(obj: Record<string, any>, r: PlannedResource): string {
+function manifestFileName(obj: Record<string, Json>, r: PlannedResource): string {
     const ns = obj.metadata?.namespace ?? "_cluster";
     const name = obj.metadata?.name ?? r.name;
     return `${ns}__${String(obj.kind).toLowerCase()}__${name}.yaml`.replace(/[^A-Za-z0-9_.-]/g, "-");

@@ -67,11 +67,9 @@ export const clusterSchema = z
         /** IAM role (AWS) ARNs granted cluster-admin through access entries, e.g. the CI deploy role. */
         adminRoleArns: z
             .array(
-                z
-                    .string()
-                    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, {
-                        error: "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
-                    }),
+                z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, {
+                    error: "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+                }),
             )
             .default([]),
         systemNodes: systemNodesSchema.default({
@@ -180,11 +178,9 @@ export const AZURE_GPU_DRIVERS = ["Install", "None"] as const;
 
 export const azureSchema = z.strictObject({
     /** Azure region (location) every Azure resource is created in, e.g. westeurope (explicit provider). */
-    location: z
-        .string({ error: "must be an Azure location such as westeurope" })
-        .regex(/^[a-z][a-z0-9]+$/, {
-            error: "must be an Azure location name such as westeurope or eastus2 (lowercase, no spaces)",
-        }),
+    location: z.string({ error: "must be an Azure location such as westeurope" }).regex(/^[a-z][a-z0-9]+$/, {
+        error: "must be an Azure location name such as westeurope or eastus2 (lowercase, no spaces)",
+    }),
     /**
      * Microsoft Entra object ids (users, groups, service principals) granted "Azure Kubernetes Service RBAC
      * Cluster Admin" on the cluster. The identity running `pulumi up` always gets it.

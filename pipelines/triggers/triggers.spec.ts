@@ -21,6 +21,7 @@ import {
     trainAndDeployTemplate,
     triggerBindings,
 } from "./triggers";
+import type { Json } from "../../test/json";
 
 const sample = (name: string) => readFileSync(path.join(__dirname, "samples", name), "utf8");
 const SECRET = "s3cr3t-hmac-key";
@@ -50,15 +51,15 @@ const gitPush = (body = sample("github-push.json"), extra: Record<string, string
     },
 });
 const json = (body: string): Request => ({ body, headers: { "content-type": "application/json" } });
-const paramsOf = (f: { resources: any[] }) =>
-    Object.fromEntries(f.resources[0].spec.params.map((p: any) => [p.name, p.value]));
+const paramsOf = (f: { resources: Json[] }) =>
+    Object.fromEntries(f.resources[0].spec.params.map((p: Json) => [p.name, p.value]));
 
 describe("triggers", () => {
     it("the listener is the one Alertmanager posts to", () => {
         assert.equal(listener.metadata.name, EVENT_LISTENER.name);
         assert.equal(listener.metadata.namespace, EVENT_LISTENER.namespace);
-        const urls = alertmanagerConfig().receivers.flatMap((r: any) =>
-            (r.webhook_configs ?? []).map((w: any) => w.url),
+        const urls = alertmanagerConfig().receivers.flatMap((r: Json) =>
+            (r.webhook_configs ?? []).map((w: Json) => w.url),
         );
         assert.deepEqual(urls, [EVENT_LISTENER_URL]);
     });
@@ -302,7 +303,7 @@ describe("triggers", () => {
         it("the template's PipelineRun names an existing Pipeline, passes only declared params and every required one", () => {
             assert.deepEqual(templateProblems(template, pipelines), []);
             // The run leaves version and strategy to the pipeline (choose-versions reads the route).
-            const names = template.spec.resourcetemplates[0].spec.params.map((p: any) => p.name);
+            const names = template.spec.resourcetemplates[0].spec.params.map((p: Json) => p.name);
             assert.ok(!names.includes("version") && !names.includes("strategy"));
         });
 
@@ -318,7 +319,7 @@ describe("triggers", () => {
                             spec: {
                                 ...run.spec,
                                 params: [
-                                    ...run.spec.params.filter((p: any) => p.name !== "model"),
+                                    ...run.spec.params.filter((p: Json) => p.name !== "model"),
                                     { name: "dataset-key", value: "$(tt.params.nope)" },
                                 ],
                             },
@@ -342,13 +343,13 @@ describe("triggers", () => {
                 assert.deepEqual(runProblems(run, pipelines), [], f.trigger);
                 assert.doesNotMatch(JSON.stringify(run), /\$\(tt\./, "every template param substituted");
                 const sa = Object.fromEntries(
-                    run.spec.taskRunSpecs.map((t: any) => [t.pipelineTaskName, t.serviceAccountName]),
+                    run.spec.taskRunSpecs.map((t: Json) => [t.pipelineTaskName, t.serviceAccountName]),
                 );
                 assert.equal(sa["choose-versions"], "deployer");
                 assert.equal(sa.promote, "deployer");
                 assert.equal(sa.train, "trainer");
                 assert.equal(sa["build-image"], "builder");
-                assert.ok(run.spec.workspaces.some((w: any) => w.name === "source" && w.volumeClaimTemplate));
+                assert.ok(run.spec.workspaces.some((w: Json) => w.name === "source" && w.volumeClaimTemplate));
             }
         });
 
@@ -365,7 +366,7 @@ describe("triggers", () => {
                 json(sample("alertmanager-webhook.json")),
                 secrets,
             );
-            const train = f.resources[0].spec.taskRunSpecs.find((t: any) => t.pipelineTaskName === "train");
+            const train = f.resources[0].spec.taskRunSpecs.find((t: Json) => t.pipelineTaskName === "train");
             assert.deepEqual(train.podTemplate.nodeSelector, GPU.nodeSelector);
         });
 
