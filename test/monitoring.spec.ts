@@ -8,7 +8,6 @@ import {
     PUSHGATEWAY_URL,
 } from "../components/k8s/constants";
 import * as fs from "node:fs";
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import {
     DASHBOARD_FOLDER_ANNOTATION,
@@ -24,6 +23,7 @@ import { schemaErrors, toObject } from "./k8s-objects";
 import { descendantsOf, findResource, planConfigIssues, planStack, resourcesOfType } from "./harness";
 import { unknownChartKeys } from "./upstream-facts";
 import type { Json } from "./json";
+import { assertUnittestPasses } from "./python";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -379,15 +379,7 @@ describe("monitoring", () => {
         });
 
         it("passes its Python tests (which groups are stale, how group paths are encoded, what is deleted)", () => {
-            const run = spawnSync("/usr/bin/python3", ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
-                cwd: path.dirname(PUSHGATEWAY_CLEANUP.script),
-                encoding: "utf8",
-                timeout: 120_000,
-                env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-            });
-            assert.ifError(run.error);
-            assert.equal(run.status, 0, `${run.stderr}\n${run.stdout}`);
-            assert.match(run.stderr, /^Ran [1-9]\d* tests?/m);
+            assertUnittestPasses(path.dirname(PUSHGATEWAY_CLEANUP.script));
         });
     });
 });

@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import { GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../components/k8s/constants";
 import { controllerServiceMonitor, OBSERVABILITY } from "../components/k8s/tekton";
 import { PIPELINE_NAMES } from "../pipelines";
+import { LIB_CONFIGMAP } from "../pipelines/context";
 import { TEKTON } from "../infra/versions";
 import type { Plan } from "../tools/mock-runtime";
 import {
@@ -29,6 +30,50 @@ describe("Tekton install, service accounts and pipeline objects", () => {
     let plan: Plan;
     before(async () => {
         plan = await planStack("dev");
+    });
+
+    it("ships the step library as the package its steps import: every module they name is in the ConfigMap, laid out", () => {
+        const lib = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find(
+            (c) => c.metadata.name === LIB_CONFIGMAP,
+        );
+        assert.ok(lib, "the library ConfigMap");
+        const keys = Object.keys((lib as Json).data);
+        const users = [
+            ...objectsOfKind(plan, "Task", PIPELINES_NAMESPACE),
+            ...objectsOfKind(plan, "CronJob", PIPELINES_NAMESPACE),
+        ];
+        const text = JSON.stringify(users);
+        const modules = new Set([
+            ...[...text.matchAll(/from mlops_steps import ([\w, ]+)/g)].flatMap((m) => m[1].split(/,\s*/)),
+            ...[...text.matchAll(/"mlops_steps\.(\w+)"/g)].map((m) => m[1]),
+            ...[...text.matchAll(/from mlops_steps\.(\w+) import/g)].map((m) => m[1]),
+        ]);
+        assert.deepEqual([...modules].sort(), ["datasets", "kube", "metrics", "prune", "store"]);
+        for (const m of modules) assert.ok(keys.includes(`mlops_steps.${m}.py`), `${m}.py is in the ConfigMap`);
+        // Every volume of the library lays the keys out as the package directory (and requirements.txt beside it).
+        const volumes: Json[] = [];
+        const walk = (o: Json): void => {
+            if (Array.isArray(o)) o.forEach(walk);
+            else if (o && typeof o === "object") {
+                if (o.configMap?.name === LIB_CONFIGMAP) volumes.push(o);
+                Object.values(o).forEach(walk);
+            }
+        };
+        for (const u of users.filter((x) => JSON.stringify(x).includes("mlops_steps"))) {
+            const before = volumes.length;
+            walk(u);
+            assert.ok(volumes.length > before, `${u.metadata.name} mounts the library`);
+        }
+        for (const v of volumes) {
+            const items = v.configMap.items as { key: string; path: string }[];
+            assert.deepEqual(items.map((i) => i.key).sort(), [...keys].sort());
+            for (const i of items)
+                assert.equal(
+                    i.path,
+                    i.key === "requirements.txt" ? i.key : i.key.replace(/^mlops_steps\./, "mlops_steps/"),
+                );
+        }
+        assert.ok(keys.includes("mlops_steps.__init__.py") && keys.includes("requirements.txt"));
     });
 
     it("installs Pipelines v1.15.x and the matching Triggers from their pinned release manifests, under the component", () => {

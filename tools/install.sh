@@ -28,3 +28,5 @@ for attempt in 1 2 3; do
     [ "$attempt" -eq 3 ] && exit 1
     echo "npm ci failed (attempt $attempt); retrying" >&2
 done
+
+bash tools/python-env.sh

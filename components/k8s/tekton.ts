@@ -1,11 +1,12 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
     LIB_CONFIGMAP,
+    LIB_PACKAGE,
     LIB_PATH,
     SETTINGS_CONFIGMAP,
+    libraryFiles,
+    libraryVolume,
     type CredentialsSecrets,
     type SettingsKey,
 } from "../../pipelines/context";
@@ -105,18 +106,6 @@ export function controllerServiceMonitor() {
             endpoints: [{ port: "http-metrics", path: "/metrics", interval: "30s", honorLabels: true }],
         },
     };
-}
-
-/** The files of pipelines/lib, as the data of the library ConfigMap. */
-export function libraryFiles(): Record<string, string> {
-    const dir = path.join(__dirname, "..", "..", "pipelines", "lib");
-    return Object.fromEntries(
-        fs
-            .readdirSync(dir)
-            .filter((f) => f.endsWith(".py") || f.endsWith(".txt"))
-            .sort()
-            .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]),
-    );
 }
 
 /**
@@ -257,6 +246,8 @@ export class Tekton extends pulumi.ComponentResource {
             GPU_TOLERATIONS: JSON.stringify(gpu.tolerations),
         };
         new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: meta(SETTINGS_CONFIGMAP), data: settings }, inNs);
+        const lib = libraryVolume("lib").configMap!;
+        const prunerLibrary = { name: "lib", configMap: { name: lib.name, items: [...(lib.items ?? [])] } };
         new k8s.core.v1.ConfigMap(`${name}-library`, { metadata: meta(LIB_CONFIGMAP), data: libraryFiles() }, inNs);
 
         const afterCrds = { ...parent, dependsOn: [this.namespace, this.pipelinesInstall] };
@@ -324,12 +315,12 @@ export class Tekton extends pulumi.ComponentResource {
                                     restartPolicy: "Never",
                                     nodeSelector: { ...platform.systemScheduling.nodeSelector },
                                     tolerations: platform.systemScheduling.tolerations.map((t) => ({ ...t })),
-                                    volumes: [{ name: "lib", configMap: { name: LIB_CONFIGMAP } }],
+                                    volumes: [prunerLibrary],
                                     containers: [
                                         {
                                             name: "prune",
                                             image: IMAGES.python,
-                                            command: ["python", `${LIB_PATH}/prune.py`],
+                                            command: ["python", "-m", `${LIB_PACKAGE}.prune`],
                                             env: [
                                                 { name: "NAMESPACE", value: PIPELINES_NAMESPACE },
                                                 { name: "KEEP_RUNS", value: String(config.keepRuns) },

@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { STEP_LIBRARY, assertUnittestPasses, runPython } from "../../test/python";
 
-const PYTHON = "/usr/bin/python3";
 const TASKS = __dirname;
-const LIB = path.join(TASKS, "..", "lib");
+const LIB = path.join(STEP_LIBRARY, "mlops_steps");
 const scripts = (ext: string) => [
     ...fs
         .readdirSync(TASKS)
@@ -38,23 +38,17 @@ describe("step scripts", function () {
     it("every Python script compiles", () => {
         const files = scripts(".py");
         assert.ok(files.length >= 10);
-        const run = spawnSync(
-            PYTHON,
+        const run = runPython(
             ["-c", "import sys\nfor f in sys.argv[1:]: compile(open(f).read(), f, 'exec')", ...files],
-            { encoding: "utf8" },
+            {
+                cwd: TASKS,
+            },
         );
         assert.equal(run.status, 0, run.stderr);
     });
 
     it("pass their unittest suite (validation, route, deploy objects, report, store, Pushgateway push, prune, clone)", () => {
-        const run = spawnSync(PYTHON, ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
-            cwd: TASKS,
-            encoding: "utf8",
-            timeout: 110_000,
-            env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-        });
-        assert.ifError(run.error);
-        assert.equal(run.status, 0, run.stderr);
-        assert.match(run.stderr, /Ran \d+ tests/);
+        // The step library on PYTHONPATH, as /opt/pipeline-lib is in the step pods.
+        assertUnittestPasses(TASKS, [STEP_LIBRARY]);
     });
 });

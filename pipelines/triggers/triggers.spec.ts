@@ -1,5 +1,4 @@
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { alertmanagerConfig } from "../../components/k8s/monitoring";
@@ -22,6 +21,7 @@ import {
     triggerBindings,
 } from "./triggers";
 import type { Json } from "../../test/json";
+import { assertUnittestPasses, runPython } from "../../test/python";
 
 const sample = (name: string) => readFileSync(path.join(__dirname, "samples", name), "utf8");
 const SECRET = "s3cr3t-hmac-key";
@@ -171,20 +171,15 @@ describe("triggers", () => {
     });
 
     describe("dataset change on Azure and existing clusters (the consumers' translations)", () => {
-        /** Runs a consumer script's own translate() (Debian python3) on a sample and returns what it would post. */
+        /** Runs a consumer script's own translate() on a sample and returns what it would post. */
         const translated = (script: string, call: string, sampleName: string): string => {
-            const code =
-                `import json, sys; sys.path.insert(0, sys.argv[1]); import ${script} as m; ` +
-                `raw = open(sys.argv[2]).read(); print(json.dumps(${call}))`;
-            const run = spawnSync(
-                "/usr/bin/python3",
-                ["-c", code, DATASET_CONSUMER_SCRIPTS.dir, path.join(__dirname, "samples", sampleName)],
-                {
-                    encoding: "utf8",
-                    timeout: 60_000,
-                    env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-                },
-            );
+            const code = `import json, sys; import ${script} as m; raw = open(sys.argv[1]).read(); print(json.dumps(${call}))`;
+            // The scripts' directory is the top level, as when the pod runs them from their mount.
+            const run = runPython(["-c", code, path.join(__dirname, "samples", sampleName)], {
+                cwd: DATASET_CONSUMER_SCRIPTS.dir,
+                pythonPath: [DATASET_CONSUMER_SCRIPTS.dir],
+                timeout: 60_000,
+            });
             assert.ifError(run.error);
             assert.equal(run.status, 0, run.stderr);
             return run.stdout.trim();
@@ -236,15 +231,7 @@ describe("triggers", () => {
         });
 
         it("the consumers' scripts pass their Python tests (translations, times, queue messages, filer paths)", () => {
-            const run = spawnSync("/usr/bin/python3", ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
-                cwd: DATASET_CONSUMER_SCRIPTS.dir,
-                encoding: "utf8",
-                timeout: 120_000,
-                env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-            });
-            assert.ifError(run.error);
-            assert.equal(run.status, 0, `${run.stderr}\n${run.stdout}`);
-            assert.match(run.stderr, /^Ran [1-9]\d* tests?/m);
+            assertUnittestPasses(DATASET_CONSUMER_SCRIPTS.dir);
         });
     });
 

@@ -58,7 +58,8 @@ def choose(
     strategy = strategy or route["metadata"].get("labels", {}).get(strategy_label, "")
     if strategy not in STRATEGIES:
         raise ChooseError(
-            f"strategy {strategy!r}: one of {', '.join(STRATEGIES)} (param strategy, or the route's {strategy_label} label)"
+            f"strategy {strategy!r}: one of {', '.join(STRATEGIES)} "
+            f"(param strategy, or the route's {strategy_label} label)"
         )
     weights = live_weights(route, model, service_name)
     names = [v for v, _ in weights]
@@ -84,7 +85,7 @@ def choose(
 
 
 def main():
-    import kube
+    from mlops_steps import kube
 
     e = os.environ
     model = e["MODEL"]
@@ -95,7 +96,8 @@ def main():
     if len(routes) != 1:
         # Two routes exist briefly while pulumi up replaces a route whose shape changed; try again after it.
         print(
-            f"choose-versions: {len(routes)} HTTPRoutes labelled {e['MODEL_LABEL']}={model} in {e['GATEWAY_NAMESPACE']}; expected one",
+            f"choose-versions: {len(routes)} HTTPRoutes labelled {e['MODEL_LABEL']}={model} "
+            f"in {e['GATEWAY_NAMESPACE']}; expected one",
             file=sys.stderr,
         )
         return 1
@@ -115,7 +117,8 @@ def main():
         with open(e[f"RESULT_{key.upper()}"], "w") as f:
             f.write(chosen[key])
     print(
-        f"{model}: deliver {chosen['version']} ({chosen['rollout']}, {chosen['strategy']}) against baseline {chosen['baseline'] or '(none)'}"
+        f"{model}: deliver {chosen['version']} ({chosen['rollout']}, {chosen['strategy']}) "
+        f"against baseline {chosen['baseline'] or '(none)'}"
     )
     return 0
 

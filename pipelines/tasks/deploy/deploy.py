@@ -161,7 +161,7 @@ def manifests(env, identity=None):
 
 
 def main():
-    import kube
+    from mlops_steps import kube
 
     e = os.environ
     client = kube.Client()

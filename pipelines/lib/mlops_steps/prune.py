@@ -23,7 +23,7 @@ def to_delete(runs, keep):
 
 
 def main():
-    import kube
+    from mlops_steps import kube
 
     ns, keep = os.environ["NAMESPACE"], int(os.environ["KEEP_RUNS"])
     client = kube.Client()
