@@ -27,7 +27,7 @@ import {
     registrySchema,
 } from "./schema/platform";
 
-/** The whole stack configuration. Every top-level key is documented in the README. */
+/** The whole stack configuration. Every top-level key is documented in docs/configuration.md. */
 export const configSchema = z.strictObject({
     cloud: cloudSchema,
     aws: awsSchema.optional(),

@@ -32,14 +32,14 @@ const WINDOW_ARGS = [
     new Date(WINDOW.until * 1000).toISOString(),
 ];
 
-/** The README's example report: the fenced block after the marker line. */
+/** docs/study.md's example report: the fenced block after the marker line. */
 function readmeExample(): string {
-    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "study.md"), "utf8");
     const m =
         /<!-- report example: npm run report -- --since 2025-01-06T01:00:00Z --until 2025-01-06T03:00:00Z -->\n```text\n([\s\S]*?)```/.exec(
             readme,
         );
-    assert.ok(m, "README has the example report block");
+    assert.ok(m, "docs/study.md has the example report block");
     return m[1];
 }
 

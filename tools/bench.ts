@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --repeat N]`: measures the program and prints three tables, then writes
- * bench/results.json (every field is documented in the README, "Benchmarks").
+ * bench/results.json (every field is documented in docs/benchmarks.md).
  *
  * 1. Plan speed and scaling: each offline plan (dev, prod, and dev with 0/1/10/50/100 model versions) runs in
  *    its own process, as does a baseline that only loads the SDK modules the program imports; wall time and

@@ -6,7 +6,7 @@
  *        [--finished <time, default now>] [--task <study task, default deploy-new-version>] [--run <id>]
  *        [--pushgateway http://localhost:9091]
  *
- * Reach the Pushgateway first: the port-forward command in the README (svc/pushgateway-prometheus-pushgateway).
+ * Reach the Pushgateway first with a port-forward (svc/pushgateway-prometheus-pushgateway).
  * Exit codes: 0 pushed, 2 bad arguments, 1 the push failed.
  */
 import { UsageError, runTool } from "./cli";
