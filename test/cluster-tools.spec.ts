@@ -8,12 +8,13 @@ import { nodeObjects, nodePools, parseTaint, type PlanResource } from "../tools/
 import { dependencyOrder, resolvePlaceholders } from "../tools/cluster/plan-objects";
 import { resolveParams, substitute, type TaskObject } from "../tools/cluster/step-runner";
 import type { TestbedConfig } from "../infra/config";
+import type { Json } from "../tools/json";
 
 const res = (
     name: string,
     dependsOn: string[] = [],
     type = "kubernetes:core/v1:ConfigMap",
-    inputs: Record<string, any> = {},
+    inputs: Record<string, Json> = {},
 ): PlanResource => ({
     urn: `urn:${name}`,
     type,

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import type { Json } from "./json";
 
 export const MOCK_ACCOUNT = "123456789012";
 /** Azure subscription and tenant of the offline plan. */
@@ -57,7 +58,7 @@ export interface Plan {
     rawOutputs: Record<string, unknown>;
 }
 
-export type InvokeHandler = (inputs: Record<string, any>, region: string) => Record<string, unknown>;
+export type InvokeHandler = (inputs: Record<string, Json>, region: string) => Record<string, unknown>;
 
 /** Invokes the program may make, answered like the cloud would. Anything else throws. */
 export const INVOKES: Record<string, InvokeHandler> = {
@@ -117,13 +118,13 @@ export function mockGuid(seed: string): string {
 }
 
 /** An Azure resource id in the mock subscription. */
-function azureId(inputs: Record<string, any>, provider: string, path: string): string {
+function azureId(inputs: Record<string, Json>, provider: string, path: string): string {
     return `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${inputs.resourceGroupName ?? "rg-example"}/providers/${provider}/${path}`;
 }
 
 type Computed = (
     name: string,
-    inputs: Record<string, any>,
+    inputs: Record<string, Json>,
     ctx: { region: string; project: string; stack: string },
 ) => Record<string, unknown>;
 
@@ -379,7 +380,7 @@ class PlanMocks implements pulumi.runtime.Mocks {
     readonly invokes: PlannedInvoke[] = [];
     constructor(private readonly ctx: { region: string; project: string; stack: string }) {}
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, Json> } {
         const computed: Record<string, unknown> = {
             ...(COMPUTED[args.type]?.(args.name, args.inputs, this.ctx) ?? {}),
         };
@@ -402,7 +403,7 @@ class PlanMocks implements pulumi.runtime.Mocks {
         return { id, state: { ...args.inputs, ...computed } };
     }
 
-    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    call(args: pulumi.runtime.MockCallArgs): Record<string, Json> {
         const handler = INVOKES[args.token];
         if (!handler) throw new Error(`unmocked invoke ${args.token}: add it to INVOKES in tools/mock-runtime.ts`);
         this.invokes.push({ token: args.token, inputs: toPlain(args.inputs) as Record<string, unknown> });
@@ -424,14 +425,14 @@ class PlanMocks implements pulumi.runtime.Mocks {
 function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
     const planned: PlannedResource[] = [];
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: any, innerResponse: any) => void) => {
+    monitor.registerResource = (req: Json, callback: (err: Json, innerResponse: Json) => void) => {
         const secretInputs: string[] = [];
         const inputs = toPlain(rpc.deserializeProperties(req.getObject(), true), {
             path: "",
             out: secretInputs,
         }) as Record<string, unknown>;
         const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+        req.getPropertydependenciesMap().forEach((deps: Json, key: string) => {
             propertyDependencies[key] = deps.getUrnsList();
         });
         const providers: Record<string, string> = {};
@@ -477,7 +478,7 @@ export interface RunOptions {
 async function settle(value: unknown): Promise<{ value: unknown; secret: boolean }> {
     if (pulumi.Output.isInstance(value)) {
         const o = value as pulumi.Output<unknown>;
-        const [inner, secret] = await Promise.all([(o as any).promise(true), (o as any).isSecret]);
+        const [inner, secret] = await Promise.all([(o as Json).promise(true), (o as Json).isSecret]);
         const nested = await settle(inner);
         return { value: nested.value, secret: secret || nested.secret };
     }

@@ -139,19 +139,17 @@ export class SeaweedfsStore extends pulumi.ComponentResource {
             parent,
         );
         const secretKey = new random.RandomPassword(`${name}-admin-secret-key`, { length: 40, special: false }, parent);
-        const config = pulumi
-            .all([accessKey.result, secretKey.result])
-            .apply(([ak, sk]) =>
-                JSON.stringify({
-                    identities: [
-                        {
-                            name: "testbed-admin",
-                            credentials: [{ accessKey: ak, secretKey: sk }],
-                            actions: ["Admin", "Read", "List", "Tagging", "Write"],
-                        },
-                    ],
-                }),
-            );
+        const config = pulumi.all([accessKey.result, secretKey.result]).apply(([ak, sk]) =>
+            JSON.stringify({
+                identities: [
+                    {
+                        name: "testbed-admin",
+                        credentials: [{ accessKey: ak, secretKey: sk }],
+                        actions: ["Admin", "Read", "List", "Tagging", "Write"],
+                    },
+                ],
+            }),
+        );
         const configSecret = new k8s.core.v1.Secret(
             `${name}-s3-config`,
             {

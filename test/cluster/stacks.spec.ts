@@ -37,6 +37,7 @@ import { RECORDED } from "../../dashboards/rules";
 import { runTask, stepPython, type TaskResult, type TaskObject } from "../../tools/cluster/step-runner";
 import { loadStack } from "../../tools/stack";
 import { ROLE_LABEL } from "../../pipelines/context";
+import type { Json } from "../../tools/json";
 
 const STACKS = ["dev", "prod", "azure-example", "existing-example"] as const;
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-cluster-"));
@@ -245,7 +246,7 @@ for (const stack of STACKS) {
             const problems: string[] = [];
             for (const o of objects) {
                 try {
-                    await cluster!.admin.apply(o.object as any);
+                    await cluster!.admin.apply(o.object as Json);
                     f.objectsApplied++;
                 } catch (e) {
                     problems.push((e as Error).message);
@@ -257,7 +258,7 @@ for (const stack of STACKS) {
         });
 
         it("runs the nodes as the platform builds them: GPU nodes with the GPU label, taint and nvidia.com/gpu, the system pool without", async () => {
-            const nodes = await cluster!.admin.list<any>("v1", "Node");
+            const nodes = await cluster!.admin.list<Json>("v1", "Node");
             const gpuPools = pools.filter((p) => p.role === "gpu");
             assert.ok(gpuPools.length > 0, "a stack without GPU pools");
             for (const pool of pools) {
@@ -269,7 +270,7 @@ for (const stack of STACKS) {
                 assert.equal(mine.length, pool.nodes, `${pool.name}: ${mine.length} nodes, expected ${pool.nodes}`);
                 for (const n of mine) {
                     assert.ok(
-                        n.status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"),
+                        n.status.conditions.some((c: Json) => c.type === "Ready" && c.status === "True"),
                         `${n.metadata.name} not Ready`,
                     );
                     assert.equal(
@@ -277,7 +278,7 @@ for (const stack of STACKS) {
                         pool.role === "gpu" ? String(pool.gpusPerNode) : undefined,
                     );
                     const hasGpuTaint = (n.spec.taints ?? []).some(
-                        (t: any) => t.key === "nvidia.com/gpu" && t.effect === "NoSchedule",
+                        (t: Json) => t.key === "nvidia.com/gpu" && t.effect === "NoSchedule",
                     );
                     assert.equal(hasGpuTaint, pool.role === "gpu", `${n.metadata.name}: GPU taint`);
                 }
@@ -296,19 +297,19 @@ for (const stack of STACKS) {
                     `${ns}/${d.object.metadata.name}: ${want} pods Running and Ready`,
                     120_000,
                     async () => {
-                        const pods = await cluster!.admin.list<any>("v1", "Pod", ns, selector);
+                        const pods = await cluster!.admin.list<Json>("v1", "Pod", ns, selector);
                         const ready = pods.filter(
                             (p) =>
                                 p.status?.phase === "Running" &&
-                                p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+                                p.status.conditions?.some((c: Json) => c.type === "Ready" && c.status === "True"),
                         );
                         return ready.length === want ? ready : undefined;
                     },
                 );
                 for (const p of pods) {
-                    const node = await cluster!.admin.read<any>("v1", "Node", p.spec.nodeName);
+                    const node = await cluster!.admin.read<Json>("v1", "Node", p.spec.nodeName);
                     assert.ok(
-                        !(node.spec.taints ?? []).some((t: any) => t.key === "nvidia.com/gpu"),
+                        !(node.spec.taints ?? []).some((t: Json) => t.key === "nvidia.com/gpu"),
                         `${p.metadata.name} landed on GPU node ${node.metadata.name}`,
                     );
                 }
@@ -438,7 +439,7 @@ for (const stack of STACKS) {
 
         it("gives a model server's service account no API access and no mounted token", async () => {
             for (const ns of modelNamespaces) {
-                const sa = await cluster!.admin.read<any>("v1", "ServiceAccount", "model-server", ns.name);
+                const sa = await cluster!.admin.read<Json>("v1", "ServiceAccount", "model-server", ns.name);
                 assert.equal(sa.automountServiceAccountToken, false, `${ns.name}/model-server mounts a token`);
                 const who = saUser(ns.name, "model-server");
                 for (const a of [
@@ -462,7 +463,7 @@ for (const stack of STACKS) {
         });
 
         it("refuses, by ResourceQuota, a GPU pod beyond the model namespace's GPU quota", async () => {
-            const settings = await cluster!.admin.read<any>(
+            const settings = await cluster!.admin.read<Json>(
                 "v1",
                 "ConfigMap",
                 "pipeline-settings",
@@ -473,7 +474,7 @@ for (const stack of STACKS) {
                 tolerations: JSON.parse(settings.data.GPU_TOLERATIONS),
             };
             for (const ns of modelNamespaces) {
-                const quota = await cluster!.admin.read<any>("v1", "ResourceQuota", "model-version", ns.name);
+                const quota = await cluster!.admin.read<Json>("v1", "ResourceQuota", "model-version", ns.name);
                 const gpus = Number(quota.spec.hard["requests.nvidia.com/gpu"]);
                 assert.ok(Number.isInteger(gpus), `${ns.name}: quota without requests.nvidia.com/gpu`);
                 await refused(
@@ -503,7 +504,7 @@ for (const stack of STACKS) {
                 cpu = modelNamespaces.find((n) => n.gpu === 0)!;
                 gpu = modelNamespaces.find((n) => n.gpu > 0)!;
                 assert.ok(cpu && gpu, `${stack} needs a CPU and a GPU model version`);
-                const settings = await cluster!.admin.read<any>(
+                const settings = await cluster!.admin.read<Json>(
                     "v1",
                     "ConfigMap",
                     "pipeline-settings",
@@ -518,7 +519,7 @@ for (const stack of STACKS) {
                 return o as TaskObject;
             };
             const objectsOfPlan = () => planTasks;
-            let planTasks: any[] = [];
+            let planTasks: Json[] = [];
             before(() => {
                 planTasks = fs
                     .readdirSync(path.join(plan.dir, "manifests"))
@@ -575,15 +576,15 @@ for (const stack of STACKS) {
                 image: image(tag),
             });
 
-            async function serverPods(ns: string): Promise<any[]> {
-                return cluster!.admin.list<any>("v1", "Pod", ns, "app.kubernetes.io/name=model-server");
+            async function serverPods(ns: string): Promise<Json[]> {
+                return cluster!.admin.list<Json>("v1", "Pod", ns, "app.kubernetes.io/name=model-server");
             }
 
             it("deploy rolls out a CPU version: pods Running and Ready, none on a GPU node", async () => {
                 ok(await step("deploy", deployParams(cpu, "c1")), `deploy ${cpu.name}`);
                 for (const p of await serverPods(cpu.name)) {
                     assert.equal(p.status.phase, "Running");
-                    const node = await cluster!.admin.read<any>("v1", "Node", p.spec.nodeName);
+                    const node = await cluster!.admin.read<Json>("v1", "Node", p.spec.nodeName);
                     assert.notEqual(
                         node.metadata.labels["nvidia.com/gpu.present"],
                         "true",
@@ -597,13 +598,13 @@ for (const stack of STACKS) {
                 const pods = await serverPods(gpu.name);
                 assert.ok(pods.length > 0);
                 for (const p of pods) {
-                    const node = await cluster!.admin.read<any>("v1", "Node", p.spec.nodeName);
+                    const node = await cluster!.admin.read<Json>("v1", "Node", p.spec.nodeName);
                     assert.ok(
                         Number(node.status.allocatable["nvidia.com/gpu"]) > 0,
                         `${p.metadata.name} on ${node.metadata.name}, which has no GPU`,
                     );
                 }
-                const quota = await cluster!.admin.read<any>("v1", "ResourceQuota", "model-version", gpu.name);
+                const quota = await cluster!.admin.read<Json>("v1", "ResourceQuota", "model-version", gpu.name);
                 assert.ok(
                     Number(quota.status.used["requests.nvidia.com/gpu"]) <=
                         Number(quota.status.hard["requests.nvidia.com/gpu"]),
@@ -611,7 +612,7 @@ for (const stack of STACKS) {
             });
 
             it("a second deploy into the GPU version, at full GPU quota, completes with the new image", async () => {
-                const quota = await cluster!.admin.read<any>("v1", "ResourceQuota", "model-version", gpu.name);
+                const quota = await cluster!.admin.read<Json>("v1", "ResourceQuota", "model-version", gpu.name);
                 assert.equal(
                     quota.status.used["requests.nvidia.com/gpu"],
                     quota.status.hard["requests.nvidia.com/gpu"],
@@ -627,7 +628,7 @@ for (const stack of STACKS) {
 
             /** A model's route as the API has it: live weight per version namespace, mirrored ones at 0, in route order. */
             async function liveRoute(model: string): Promise<{ strategy: string; weights: [string, number][] }> {
-                const routes = await cluster!.admin.list<any>(
+                const routes = await cluster!.admin.list<Json>(
                     "gateway.networking.k8s.io/v1",
                     "HTTPRoute",
                     GATEWAY_NAMESPACE,
@@ -768,7 +769,7 @@ for (const stack of STACKS) {
                     await waitFor("Prometheus has scraped the samples", 30_000, async () => {
                         const body = (await (
                             await fetch(`${monitoring!.prometheus}/api/v1/query?query=${q}`)
-                        ).json()) as any;
+                        ).json()) as Json;
                         const v = body.data?.result?.[0]?.value?.[1];
                         return v !== undefined && Math.abs(Number(v) - want) < 1e-9 ? true : undefined;
                     });

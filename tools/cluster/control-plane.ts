@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { CRD_SOURCES, crdsOf, type Crd } from "./crds";
 import { Kube, waitFor } from "./kube";
 import { nodeObjects, type NodePool } from "./nodes";
+import type { Json } from "../json";
 
 const HERE = __dirname;
 export const CLUSTER_IP = process.env.MLOPS_CLUSTER_IP ?? "127.0.0.15";
@@ -85,7 +86,7 @@ export async function installCrds(kube: Kube): Promise<{ source: string; module:
 
 async function waitEstablished(kube: Kube, crd: Crd): Promise<void> {
     await waitFor(`CRD ${crd.metadata.name} Established`, 60_000, async () => {
-        const c = await kube.read<any>("apiextensions.k8s.io/v1", "CustomResourceDefinition", crd.metadata.name);
+        const c = await kube.read<Json>("apiextensions.k8s.io/v1", "CustomResourceDefinition", crd.metadata.name);
         return c.status?.conditions?.some(
             (x: { type: string; status: string }) => x.type === "Established" && x.status === "True",
         )
@@ -98,10 +99,10 @@ async function waitEstablished(kube: Kube, crd: Crd): Promise<void> {
 export async function addNodes(kube: Kube, pools: readonly NodePool[]): Promise<string[]> {
     const nodes = nodeObjects(pools);
     // Nodes keep the status they are created with (the kubelet registers that way): capacity and allocatable.
-    for (const n of nodes) await kube.create(n as any);
+    for (const n of nodes) await kube.create(n as Json);
     for (const n of nodes) {
         await waitFor(`node ${n.metadata.name} Ready`, 60_000, async () => {
-            const node = await kube.read<any>("v1", "Node", n.metadata.name);
+            const node = await kube.read<Json>("v1", "Node", n.metadata.name);
             return node.status?.conditions?.some(
                 (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
             )

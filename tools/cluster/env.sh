@@ -1,4 +1,6 @@
-# Sourced by the cluster scripts: versions and where the builds live.
+# shellcheck shell=bash
+# Sourced by the cluster scripts (build.sh, cluster.sh): versions and where the builds live.
+# shellcheck disable=SC2034  # the variables are read by the scripts that source this file
 # The Kubernetes and etcd versions come from the pin module's go.mod, so they are stated once.
 cluster_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KUBERNETES_VERSION=$(awk '$1=="k8s.io/kubernetes" {print $2}' "$cluster_dir/kubernetes/go.mod")

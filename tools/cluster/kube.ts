@@ -5,6 +5,7 @@
  */
 import * as https from "node:https";
 import type * as K8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
+import type { Json } from "../json";
 
 /** The client library (an ES module, loaded once). */
 let loaded: typeof K8s | undefined;
@@ -89,7 +90,7 @@ export class Kube {
     }
 
     /** One request; resolves with the JSON answer, rejects with ApiError for a status of 300 or more. */
-    async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<any> {
+    async request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Json> {
         const opts: https.RequestOptions = {
             method,
             host: this.server.hostname,
@@ -114,7 +115,7 @@ export class Kube {
                     this.warnings.push(...warningMessages(Array.isArray(w) ? w.join(", ") : w));
                     const json = text ? safeJson(text) : {};
                     if ((res.statusCode ?? 500) >= 300)
-                        reject(new ApiError(res.statusCode ?? 500, json as any, `${method} ${path}`));
+                        reject(new ApiError(res.statusCode ?? 500, json as Json, `${method} ${path}`));
                     else resolve(json);
                 });
             });
@@ -159,18 +160,18 @@ export class Kube {
                 "application/apply-patch+yaml",
             );
         } catch (e) {
-            throw new Error(`${describe(obj)}: ${apiMessage(e)}`);
+            throw new Error(`${describe(obj)}: ${apiMessage(e)}`, { cause: e });
         }
         const warnings = this.takeWarnings();
         if (warnings.length > 0) throw new Error(`${describe(obj)}: accepted with warnings: ${warnings.join("; ")}`);
         return result;
     }
 
-    async read<T = any>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
+    async read<T = Json>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
         return this.request("GET", await this.path(apiVersion, kind, namespace, name));
     }
 
-    async list<T = any>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<T[]> {
+    async list<T = Json>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<T[]> {
         const q = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : "";
         return (await this.request("GET", `${await this.path(apiVersion, kind, namespace)}${q}`)).items;
     }

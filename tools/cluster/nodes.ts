@@ -6,6 +6,7 @@
  */
 import { AZURE_GPU_VM_SIZES, type AzureGpuVmSize } from "../../components/azure/vm-sizes";
 import type { TestbedConfig } from "../../infra/config";
+import type { Json } from "../json";
 
 /** The annotation kwok manages nodes by (cluster.sh starts kwok with this selector). */
 export const KWOK_NODE_ANNOTATION = { key: "kwok.x-k8s.io/node", value: "fake" } as const;
@@ -37,7 +38,7 @@ export interface PlanResource {
     readonly name: string;
     readonly parent?: string | null;
     readonly custom?: boolean;
-    readonly inputs: Record<string, any>;
+    readonly inputs: Record<string, Json>;
     readonly dependsOn: readonly string[];
 }
 
@@ -105,7 +106,7 @@ function eksPools(resources: readonly PlanResource[]): NodePool[] {
 
 function aksPools(resources: readonly PlanResource[]): NodePool[] {
     const pools: NodePool[] = [];
-    const add = (name: string, p: Record<string, any>) => {
+    const add = (name: string, p: Record<string, Json>) => {
         const taints = (p.nodeTaints ?? []).map(parseTaint);
         const gpu = taints.some((t: Taint) => t.key === "nvidia.com/gpu");
         const size = p.vmSize as string;
@@ -171,7 +172,7 @@ export function nodePools(cloud: string, resources: readonly PlanResource[], con
 }
 
 /** Node objects for kwok: one per simulated node, Ready once kwok takes it over. */
-export function nodeObjects(pools: readonly NodePool[]): Record<string, any>[] {
+export function nodeObjects(pools: readonly NodePool[]): Record<string, Json>[] {
     return pools.flatMap((pool) =>
         Array.from({ length: pool.nodes }, (_, i) => {
             const name = `${pool.name.replace(/[^a-z0-9-]/g, "-")}-${i}`;

@@ -10,6 +10,7 @@ import { SECRET_PLACEHOLDER } from "../mock-runtime";
 import { PROJECT_ROOT } from "../stack";
 import { GROUPS_WITHOUT_CRDS } from "./crds";
 import type { PlanResource } from "./nodes";
+import type { Json } from "../json";
 
 export interface StackPlan {
     readonly stack: string;
@@ -46,7 +47,7 @@ export interface PlannedObject {
     readonly urn: string;
     /** The manifest file the plan wrote. */
     readonly file: string;
-    readonly object: Record<string, any>;
+    readonly object: Record<string, Json>;
 }
 
 const SKIP_REASONS = {
@@ -60,15 +61,15 @@ function groupOf(apiVersion: string): string {
 }
 
 /** The manifest files the plan wrote, by `<namespace>__<kind>__<name>`, read back as objects. */
-function manifests(dir: string): Map<string, Record<string, any>> {
-    const out = new Map<string, Record<string, any>>();
+function manifests(dir: string): Map<string, Record<string, Json>> {
+    const out = new Map<string, Record<string, Json>>();
     for (const f of fs.readdirSync(path.join(dir, "manifests")))
         out.set(f, parse(fs.readFileSync(path.join(dir, "manifests", f), "utf8")));
     return out;
 }
 
 /** The plan's file name of a resource's object, as tools/plan.ts names it. */
-function fileName(obj: Record<string, any>, r: PlanResource): string {
+function fileName(obj: Record<string, Json>, r: PlanResource): string {
     const ns = obj.metadata?.namespace ?? "_cluster";
     return `${ns}__${String(obj.kind).toLowerCase()}__${obj.metadata?.name ?? r.name}.yaml`.replace(
         /[^A-Za-z0-9_.-]/g,
@@ -133,7 +134,7 @@ export function planObjects(plan: StackPlan): { apply: PlannedObject[]; skipped:
  * references to it use that), and the data of Secrets, which the plan never writes (their keys and values are
  * secret). Any other placeholder is an error.
  */
-export function resolvePlaceholders(obj: Record<string, any>, r: PlanResource): Record<string, any> {
+export function resolvePlaceholders(obj: Record<string, Json>, r: PlanResource): Record<string, Json> {
     const out = structuredClone(obj);
     out.metadata = { ...(out.metadata ?? {}) };
     if (!out.metadata.name) out.metadata.name = `${r.name}-example`;
@@ -153,9 +154,9 @@ export function stackVariant(stack: string, dir: string, change: Record<string, 
     fs.mkdirSync(dir, { recursive: true });
     fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     const doc = parse(fs.readFileSync(path.join(PROJECT_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-        config: Record<string, any>;
+        config: Record<string, Json>;
     };
-    const merge = (a: Record<string, any>, b: Record<string, any>): Record<string, any> =>
+    const merge = (a: Record<string, Json>, b: Record<string, Json>): Record<string, Json> =>
         Object.fromEntries(
             [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [
                 k,

@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Kube } from "./kube";
+import type { Json } from "../json";
 
 export const SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 export const RESULTS_DIR = "/tekton/results";
@@ -137,11 +138,11 @@ async function envOf(
         if (from.configMapRef)
             Object.assign(
                 env,
-                (await kube.read<any>("v1", "ConfigMap", from.configMapRef.name, run.namespace)).data ?? {},
+                (await kube.read<Json>("v1", "ConfigMap", from.configMapRef.name, run.namespace)).data ?? {},
             );
         if (from.secretRef) {
             const data: Record<string, string> =
-                (await kube.read<any>("v1", "Secret", from.secretRef.name, run.namespace)).data ?? {};
+                (await kube.read<Json>("v1", "Secret", from.secretRef.name, run.namespace)).data ?? {};
             for (const [k, v] of Object.entries(data)) env[k] = Buffer.from(v, "base64").toString("utf8");
         }
     }
@@ -153,12 +154,12 @@ async function envOf(
         else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = run.namespace;
         else if (e.valueFrom?.configMapKeyRef) {
             const { name, key } = e.valueFrom.configMapKeyRef;
-            const v = (await kube.read<any>("v1", "ConfigMap", name, run.namespace)).data?.[key];
+            const v = (await kube.read<Json>("v1", "ConfigMap", name, run.namespace)).data?.[key];
             if (v === undefined) throw new Error(`env ${e.name}: ConfigMap ${run.namespace}/${name} has no key ${key}`);
             env[e.name] = v;
         } else if (e.valueFrom?.secretKeyRef) {
             const { name, key } = e.valueFrom.secretKeyRef;
-            const v = (await kube.read<any>("v1", "Secret", name, run.namespace)).data?.[key];
+            const v = (await kube.read<Json>("v1", "Secret", name, run.namespace)).data?.[key];
             if (v === undefined) throw new Error(`env ${e.name}: Secret ${run.namespace}/${name} has no key ${key}`);
             env[e.name] = Buffer.from(v, "base64").toString("utf8");
         } else
@@ -175,7 +176,7 @@ async function materialize(kube: Kube, run: TaskRun, volumeName: string, dir: st
     if (!v) throw new Error(`volume ${volumeName} is not declared by task ${run.task.metadata.name}`);
     fs.mkdirSync(dir, { recursive: true });
     if (v.configMap) {
-        const cm = await kube.read<any>("v1", "ConfigMap", v.configMap.name, run.namespace);
+        const cm = await kube.read<Json>("v1", "ConfigMap", v.configMap.name, run.namespace);
         for (const [k, content] of Object.entries<string>(cm.data ?? {})) fs.writeFileSync(path.join(dir, k), content);
     } else if (!v.emptyDir) {
         throw new Error(`volume ${volumeName}: only configMap and emptyDir volumes are supported by the step runner`);

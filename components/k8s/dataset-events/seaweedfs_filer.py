@@ -8,11 +8,10 @@ Env: EVENTS_FIFO (the pipe), BUCKETS_PATH (/buckets), DATASETS_BUCKET (datasets)
 import datetime
 import json
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import log, object_created, post, rfc3339_seconds  # noqa: E402
+# A sibling module: Python puts the script's own directory (the scripts' mount) first on sys.path.
+from common import log, object_created, post, rfc3339_seconds
 
 # SeaweedFS's S3 gateway keeps multipart parts under <bucket>/.uploads/ and, in versioned buckets, each version of
 # <key> as <key>.versions/v_<version id>.

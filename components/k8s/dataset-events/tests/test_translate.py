@@ -1,26 +1,18 @@
+"""Tests of the dataset-change consumers. Run from their directory (`python -m unittest discover -s tests -t .`):
+it is the top level, as the scripts' mount is when the pod runs them, so they import by their own names."""
+
 import base64
 import copy
-import importlib.util
 import json
 import os
-import sys
 import unittest
+
+import common
+import event_grid
+import seaweedfs_filer as filer
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(HERE, "..", "..", "..", "pipelines", "triggers", "samples")
-sys.path.insert(0, HERE)
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-event_grid = load("event_grid")
-filer = load("seaweedfs_filer")
-common = load("common")
 
 
 def sample(name):
@@ -74,8 +66,10 @@ class EventGrid(unittest.TestCase):
     def test_get_messages_xml(self):
         xml = (
             '<?xml version="1.0" encoding="utf-8"?><QueueMessagesList><QueueMessage>'
-            "<MessageId>5974b586-0df3-4e2d-ad0c-18e3892bfca2</MessageId><InsertionTime>Mon, 23 Nov 2026 09:20:12 GMT</InsertionTime>"
-            "<ExpirationTime>Mon, 30 Nov 2026 09:20:12 GMT</ExpirationTime><PopReceipt>AgAAAAMAAAAAAAAA+1/2=</PopReceipt>"
+            "<MessageId>5974b586-0df3-4e2d-ad0c-18e3892bfca2</MessageId>"
+            "<InsertionTime>Mon, 23 Nov 2026 09:20:12 GMT</InsertionTime>"
+            "<ExpirationTime>Mon, 30 Nov 2026 09:20:12 GMT</ExpirationTime>"
+            "<PopReceipt>AgAAAAMAAAAAAAAA+1/2=</PopReceipt>"
             "<TimeNextVisible>Mon, 23 Nov 2026 09:21:12 GMT</TimeNextVisible><DequeueCount>2</DequeueCount>"
             "<MessageText>eyJhIjoxfQ==</MessageText></QueueMessage></QueueMessagesList>"
         )
