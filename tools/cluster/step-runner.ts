@@ -29,7 +29,12 @@ export interface TaskObject {
         results?: { name: string }[];
         stepTemplate?: StepSpec;
         steps: StepSpec[];
-        volumes?: { name: string; configMap?: { name: string }; emptyDir?: object; secret?: { secretName: string } }[];
+        volumes?: {
+            name: string;
+            configMap?: { name: string; items?: { key: string; path: string }[] };
+            emptyDir?: object;
+            secret?: { secretName: string };
+        }[];
     };
 }
 
@@ -177,7 +182,15 @@ async function materialize(kube: Kube, run: TaskRun, volumeName: string, dir: st
     fs.mkdirSync(dir, { recursive: true });
     if (v.configMap) {
         const cm = await kube.read<Json>("v1", "ConfigMap", v.configMap.name, run.namespace);
-        for (const [k, content] of Object.entries<string>(cm.data ?? {})) fs.writeFileSync(path.join(dir, k), content);
+        const data: Record<string, string> = cm.data ?? {};
+        // As the kubelet projects it: the listed keys at their paths, or every key as a file named after it.
+        const items = v.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+        for (const { key, path: rel } of items) {
+            if (data[key] === undefined)
+                throw new Error(`volume ${volumeName}: ConfigMap ${v.configMap.name} has no key ${key}`);
+            fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+            fs.writeFileSync(path.join(dir, rel), data[key]);
+        }
     } else if (!v.emptyDir) {
         throw new Error(`volume ${volumeName}: only configMap and emptyDir volumes are supported by the step runner`);
     }
