@@ -4,10 +4,10 @@ import { z } from "zod";
 import { validateAwsConfig } from "../components/aws/validate";
 import { validateAzureConfig } from "../components/azure/validate";
 import { validateExistingConfig } from "../components/existing/validate";
-import { modelGatewaySchema, modelsSchema, quotaDefaultsSchema, validateModels } from "./schema/models";
-import { monitoringSchema } from "./schema/monitoring";
-import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
-import { pipelinesSchema } from "./schema/pipelines";
+import { modelGatewaySchema, modelsSchema, quotaDefaultsSchema, validateModels } from "../contract/config/models";
+import { monitoringSchema } from "../contract/config/monitoring";
+import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "../contract/config/issues";
+import { pipelinesSchema } from "../contract/config/pipelines";
 import {
     artifactStoresSchema,
     awsSchema,
@@ -19,7 +19,7 @@ import {
     kubeconfigSchema,
     networkSchema,
     registrySchema,
-} from "./schema/platform";
+} from "../contract/config/platform";
 
 /** The whole stack configuration. Every top-level key is documented in the README. */
 export const configSchema = z.strictObject({
@@ -46,7 +46,7 @@ export type { ConfigIssue };
 
 export type TestbedConfig = z.infer<typeof configSchema>;
 export type GpuNodePoolConfig = TestbedConfig["gpuNodePools"][number];
-export type { ModelConfig } from "./schema/models";
+export type { ModelConfig } from "../contract/config/models";
 
 /** Raised for invalid configuration; `pulumi up` prints its message without a stack trace. */
 export class ConfigError extends pulumi.RunError {

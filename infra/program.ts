@@ -2,19 +2,19 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsPlatform } from "../components/aws/platform";
 import { AzurePlatform } from "../components/azure/platform";
 import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/platform";
-import { MetricsServer } from "../components/k8s/metrics-server";
-import { ModelRouting, routeName } from "../components/k8s/model-routing";
-import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
-import { Monitoring } from "../components/k8s/monitoring";
-import { Promotion } from "../components/k8s/promotion";
+import { MetricsServer } from "../components/models/metrics-server";
+import { ModelRouting, routeName } from "../components/models/model-routing";
+import { ModelVersionNamespace } from "../components/models/model-version-namespace";
+import { Monitoring } from "../monitoring/stack";
+import { Promotion } from "../pipelines/install/promotion";
 import { allTasks, renderPipelines } from "../pipelines";
 import { TRAIN_AND_DEPLOY } from "../pipelines/triggers/triggers";
-import { PipelineTriggers } from "../components/k8s/triggers";
-import { Tekton } from "../components/k8s/tekton";
-import type { Platform } from "../components/platform";
+import { PipelineTriggers } from "../pipelines/install/triggers";
+import { Tekton } from "../pipelines/install/tekton";
+import type { Platform } from "../contract/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
-import type { CloudName } from "./schema/platform";
+import type { CloudName } from "../contract/config/platform";
 
 interface PlatformContext {
     readonly config: TestbedConfig;

@@ -5,8 +5,8 @@
 import type { CredentialsSecrets, TaskDefinition } from "./context";
 import { renderTask } from "./context";
 import { PIPELINE_DEFINITIONS, type PipelineDefaults } from "./pipelines";
-import type { AlertThresholds } from "../infra/schema/monitoring";
-import type { PromotionConfig } from "../infra/schema/pipelines";
+import type { AlertThresholds } from "../contract/config/monitoring";
+import type { PromotionConfig } from "../contract/config/pipelines";
 import { promoteTask } from "./promotion/task";
 import { BUILD_IMAGE } from "./tasks/build-image/task";
 import { CHOOSE_VERSIONS } from "./tasks/choose-versions/task";

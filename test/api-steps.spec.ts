@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEPLOY_SETTINGS, GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../components/k8s/constants";
+import { DEPLOY_SETTINGS, GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../contract/names";
 import { allTasks } from "../pipelines";
 import { LIB_PATH, SETTINGS_CONFIGMAP } from "../pipelines/context";
 import type { Step, TaskLike } from "../pipelines/tekton";

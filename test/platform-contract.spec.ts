@@ -14,13 +14,13 @@ import {
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
     WORKLOAD_IDENTITY_USE_LABEL,
 } from "../components/azure/workload-identity";
-import { DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS, PIPELINES_NAMESPACE } from "../components/k8s/constants";
-import { DATASET_CONSUMER, DATASET_CONSUMERS, DATASET_CONSUMER_SCRIPTS } from "../components/k8s/triggers";
-import { IMAGES } from "../infra/versions";
-import { ARTIFACT_STORE_POLICY } from "../components/k8s/model-version-namespace";
-import type { Platform, WorkloadIdentityBinding } from "../components/platform";
-import { SYSTEM_NODE_LABELS } from "../components/scheduling";
-import type { CloudName } from "../infra/schema/platform";
+import { DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS, PIPELINES_NAMESPACE } from "../contract/names";
+import { DATASET_CONSUMER, DATASET_CONSUMERS, DATASET_CONSUMER_SCRIPTS } from "../pipelines/install/triggers";
+import { IMAGES } from "../contract/versions";
+import { ARTIFACT_STORE_POLICY } from "../components/models/model-version-namespace";
+import type { Platform, WorkloadIdentityBinding } from "../contract/platform";
+import { SYSTEM_NODE_LABELS } from "../contract/scheduling";
+import type { CloudName } from "../contract/config/platform";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
 import type { Plan, PlannedResource } from "../tools/mock-runtime";
 import { loadStack } from "../tools/stack";

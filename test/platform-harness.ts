@@ -3,7 +3,7 @@
  * Kubernetes objects with its provider and scheduling) before the real cluster layer exists.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Platform } from "../components/platform";
+import type { Platform } from "../contract/platform";
 import { loadConfig } from "../infra/config";
 import { stackOutputs } from "../infra/outputs";
 import { PLATFORMS } from "../infra/program";

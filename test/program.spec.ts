@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
 import { parseRawConfig } from "../infra/config";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
-import { devicePluginValues } from "../components/k8s/nvidia-device-plugin";
+import { devicePluginValues } from "../components/gpu/nvidia-device-plugin";
 import { SECRET_PLACEHOLDER, type Plan } from "../tools/mock-runtime";
 import { chartValues, unknownValueKeys } from "./reference";
-import type { CloudName } from "../infra/schema/platform";
+import type { CloudName } from "../contract/config/platform";
 import { listStacks, loadStack } from "../tools/stack";
 import { findResource, planStack, resourcesOfType } from "./harness";
 

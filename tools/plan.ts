@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { ConfigError } from "../infra/config";
 import { program } from "../infra/program";
-import { DASHBOARD_LABEL } from "../components/k8s/constants";
+import { DASHBOARD_LABEL } from "../contract/names";
 import { runProgram, type Plan, type PlannedResource } from "./mock-runtime";
 import { PROJECT_ROOT, listStacks, loadStack } from "./stack";
 

@@ -5,7 +5,7 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TestbedConfig } from "../../infra/config";
-import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
+import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
     ArtifactStore,
     DatasetChangeSource,
@@ -17,7 +17,7 @@ import type {
     StoreName,
     WorkloadIdentityArgs,
     WorkloadIdentityBinding,
-} from "../platform";
+} from "../../contract/platform";
 import { AwsArtifactStore } from "./artifact-store";
 import { AwsDatasetEvents, consumerStatements } from "./dataset-events";
 import { ClusterAutoscaler } from "./cluster-autoscaler";
@@ -33,7 +33,7 @@ import {
 } from "./node-groups";
 import { AwsImageRegistry } from "./registry";
 import { IrsaRole } from "./workload-identity";
-import { EKS_ADDONS } from "../../infra/versions";
+import { EKS_ADDONS } from "../../contract/versions";
 
 export interface AwsPlatformArgs {
     /** Validated stack configuration (cloud must be aws). */

@@ -2,7 +2,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as eventgrid from "@pulumi/azure-native/eventgrid";
 import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
-import { statefulOptions, type StoreProtection } from "../stateful";
+import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 import { type AzureRole, roleDefinitionId } from "./roles";
 
 export const BLOB_CREATED = "Microsoft.Storage.BlobCreated";

@@ -4,7 +4,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TestbedConfig } from "../../infra/config";
-import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
+import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
     ArtifactStore,
     DatasetChangeSource,
@@ -15,8 +15,8 @@ import type {
     Scheduling,
     WorkloadIdentityArgs,
     WorkloadIdentityBinding,
-} from "../platform";
-import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../scheduling";
+} from "../../contract/platform";
+import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../../contract/scheduling";
 import { AzureArtifactStore } from "./artifact-store";
 import { AzureDatasetEvents } from "./dataset-events";
 import { AksCluster } from "./cluster";

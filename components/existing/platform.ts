@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TestbedConfig } from "../../infra/config";
-import { CONFIG_NAMESPACE } from "../../infra/schema/issues";
-import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
+import { CONFIG_NAMESPACE } from "../../contract/config/issues";
+import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
     ArtifactStore,
     DatasetChangeSource,
@@ -13,7 +13,7 @@ import type {
     Scheduling,
     WorkloadIdentityArgs,
     WorkloadIdentityBinding,
-} from "../platform";
+} from "../../contract/platform";
 import {
     STORE_BUCKETS_PATH,
     STORE_ENDPOINT,

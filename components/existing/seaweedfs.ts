@@ -2,9 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
-import { CHARTS } from "../../infra/versions";
-import type { AccessMode, StoreGrant, StoreName } from "../platform";
-import { statefulOptions, type StoreProtection } from "../stateful";
+import { CHARTS } from "../../contract/versions";
+import type { AccessMode, StoreGrant, StoreName } from "../../contract/platform";
+import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 
 /** Where the in-cluster store runs and how it is reached. */
 export const STORE_NAMESPACE = "object-store";
@@ -139,19 +139,17 @@ export class SeaweedfsStore extends pulumi.ComponentResource {
             parent,
         );
         const secretKey = new random.RandomPassword(`${name}-admin-secret-key`, { length: 40, special: false }, parent);
-        const config = pulumi
-            .all([accessKey.result, secretKey.result])
-            .apply(([ak, sk]) =>
-                JSON.stringify({
-                    identities: [
-                        {
-                            name: "testbed-admin",
-                            credentials: [{ accessKey: ak, secretKey: sk }],
-                            actions: ["Admin", "Read", "List", "Tagging", "Write"],
-                        },
-                    ],
-                }),
-            );
+        const config = pulumi.all([accessKey.result, secretKey.result]).apply(([ak, sk]) =>
+            JSON.stringify({
+                identities: [
+                    {
+                        name: "testbed-admin",
+                        credentials: [{ accessKey: ak, secretKey: sk }],
+                        actions: ["Admin", "Read", "List", "Tagging", "Write"],
+                    },
+                ],
+            }),
+        );
         const configSecret = new k8s.core.v1.Secret(
             `${name}-s3-config`,
             {

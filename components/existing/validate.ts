@@ -1,4 +1,4 @@
-import { type ConfigIssue, keyPath, rawArray, rawRecord } from "../../infra/schema/issues";
+import { type ConfigIssue, keyPath, rawArray, rawRecord } from "../../contract/config/issues";
 
 /**
  * Rules for an existing cluster: it needs its kubeconfig and its own description, and builds no nodes. They read

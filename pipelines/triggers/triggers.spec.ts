@@ -2,14 +2,14 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { alertmanagerConfig } from "../../components/k8s/monitoring";
-import { EVENT_LISTENER, EVENT_LISTENER_URL } from "../../components/k8s/constants";
-import { DATASET_CONSUMER_SCRIPTS } from "../../components/k8s/triggers";
+import { alertmanagerConfig } from "../../monitoring/stack";
+import { EVENT_LISTENER, EVENT_LISTENER_URL } from "../../contract/names";
+import { DATASET_CONSUMER_SCRIPTS } from "../install/triggers";
 import { evalCel, parseCel } from "../../test/cel";
 import { fire, githubSignature, resolveBinding, type Request } from "../../test/tekton-triggers";
 import { lint, runProblems, templateProblems } from "../../test/tekton-wiring";
-import { alertThresholdsSchema } from "../../infra/schema/monitoring";
-import { promotionSchema } from "../../infra/schema/pipelines";
+import { alertThresholdsSchema } from "../../contract/config/monitoring";
+import { promotionSchema } from "../../contract/config/pipelines";
 import { allTasks, renderPipelines } from "../index";
 import {
     GIT_WEBHOOK_SECRET,

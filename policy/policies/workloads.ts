@@ -4,7 +4,7 @@
  * memory requests on every container, and GPU workloads tolerating the GPU nodes' taint.
  */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { GPU_NODE_LABELS, GPU_TAINT } from "../../components/scheduling";
+import { GPU_NODE_LABELS, GPU_TAINT } from "../../contract/scheduling";
 import { isExactChartVersion, unpinnedReason, valuesImageProblems } from "../lib/images";
 import { podSpecsOf, type PodSpecView, type Scheduling } from "../lib/pod-specs";
 import { asArray, chartName, HELM_RELEASE_TYPES, isRecord, kubernetesKind, objectRef } from "../lib/resources";

@@ -1,4 +1,4 @@
-import { IMAGES } from "../../../infra/versions";
+import { IMAGES } from "../../../contract/versions";
 import {
     LIB_PATH,
     pythonStep,

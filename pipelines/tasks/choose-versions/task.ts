@@ -1,4 +1,4 @@
-import { GATEWAY_NAMESPACE, MODEL_SERVER, TRAFFIC_STRATEGY_LABEL } from "../../../components/k8s/constants";
+import { GATEWAY_NAMESPACE, MODEL_SERVER, TRAFFIC_STRATEGY_LABEL } from "../../../contract/names";
 import { KUBE_CLIENT_VOLUME, RESOURCES, kubeStep, libStep, type TaskDefinition } from "../../context";
 import { param, resultPath } from "../../tekton";
 

@@ -1,4 +1,4 @@
-import { IMAGES } from "../../../infra/versions";
+import { IMAGES } from "../../../contract/versions";
 import { LIB_PATH, RESOURCES, type TaskDefinition } from "../../context";
 import { param, readScript, resultPath, workspacePath } from "../../tekton";
 

@@ -16,7 +16,7 @@ export const REPORT: TaskDefinition = {
         {
             name: "study-task",
             description:
-                "Standardized study task this run performs (experiments/tasks.ts), for deploy and rollback runs.",
+                "Standardized study task this run performs (contract/study-tasks.ts), for deploy and rollback runs.",
             default: "",
         },
         {

@@ -1,4 +1,4 @@
-import { GATEWAY_NAMESPACE, MODEL_SERVER } from "../../../components/k8s/constants";
+import { GATEWAY_NAMESPACE, MODEL_SERVER } from "../../../contract/names";
 import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../context";
 import { param } from "../../tekton";
 

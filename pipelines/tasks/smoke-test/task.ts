@@ -1,4 +1,4 @@
-import { MODEL_SERVER, MODEL_SERVER_PORTS } from "../../../components/k8s/constants";
+import { MODEL_SERVER, MODEL_SERVER_PORTS } from "../../../contract/names";
 import { libStep, type TaskDefinition } from "../../context";
 import { param } from "../../tekton";
 

@@ -79,7 +79,7 @@ class Route(unittest.TestCase):
 
 
 def model_route(model, weights, mirrors=(), strategy="canary"):
-    """A model's HTTPRoute as components/k8s/model-routing.ts renders it."""
+    """A model's HTTPRoute as components/models/model-routing.ts renders it."""
     ref = lambda v: {"name": "model-server", "namespace": f"{model}-{v}", "port": 8080}
     filters = [{"type": "URLRewrite"}] + [
         {"type": "RequestMirror", "requestMirror": {"backendRef": ref(v)}} for v in mirrors

@@ -1,0 +1,221 @@
+import * as assert from "node:assert/strict";
+import { GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../../contract/names";
+import { controllerServiceMonitor, OBSERVABILITY } from "./tekton";
+import { PIPELINE_NAMES } from "..";
+import { TEKTON } from "../../contract/versions";
+import type { Plan } from "../../tools/mock-runtime";
+import {
+    descendantsOf,
+    findResource,
+    issueAt,
+    jsonInput,
+    planConfigIssues,
+    planStack,
+    resourcesOfType,
+} from "../../test/harness";
+import { objectsOfKind, schemaErrors } from "../../test/k8s-objects";
+import { tektonMetricNames } from "../../test/reference";
+
+const T = {
+    configFile: "kubernetes:yaml/v2:ConfigFile",
+    patch: "kubernetes:core/v1:ConfigMapPatch",
+    sa: "kubernetes:core/v1:ServiceAccount",
+    policy: "aws:iam/rolePolicy:RolePolicy",
+    role: "aws:iam/role:Role",
+};
+
+describe("Tekton install, service accounts and pipeline objects", () => {
+    let plan: Plan;
+    before(async () => {
+        plan = await planStack("dev");
+    });
+
+    it("installs Pipelines v1.15.x and the matching Triggers from their pinned release manifests, under the component", () => {
+        assert.match(TEKTON.pipelines.version, /^v1\.15\.\d+$/, "the dashboards use Tekton v1.15's metric names");
+        const component = findResource(plan, "mlops-testbed:k8s:Tekton", "tekton");
+        const children = descendantsOf(plan, component.urn);
+        const files = resourcesOfType(plan, T.configFile);
+        assert.deepEqual(
+            files.map((f) => f.inputs.file),
+            [...TEKTON.pipelines.manifests, ...TEKTON.triggers.manifests],
+        );
+        for (const f of files) {
+            assert.ok(children.includes(f));
+            assert.ok(
+                String(f.inputs.file).includes(
+                    `/previous/${f.name.includes("triggers") ? TEKTON.triggers.version : TEKTON.pipelines.version}/`,
+                ),
+            );
+        }
+        const pipelines = findResource(plan, T.configFile, "tekton-pipelines");
+        for (const t of files.filter((f) => f !== pipelines))
+            assert.ok(t.dependsOn.includes(pipelines.urn), "Triggers after Pipelines (its CRDs)");
+    });
+
+    it("patches config-observability for per-pipeline and per-task duration histograms, after the install", () => {
+        const patch = findResource(plan, T.patch, "tekton-observability");
+        assert.deepEqual(patch.inputs.data, {
+            "metrics.pipelinerun.level": "pipeline",
+            "metrics.pipelinerun.duration-type": "histogram",
+            "metrics.taskrun.level": "task",
+            "metrics.taskrun.duration-type": "histogram",
+        });
+        assert.deepEqual(patch.inputs.data, { ...OBSERVABILITY });
+        const meta = patch.inputs.metadata as Record<string, any>;
+        assert.equal(meta.name, "config-observability");
+        assert.equal(meta.namespace, TEKTON.pipelines.namespace);
+        assert.equal(
+            meta.annotations["mlops-testbed/tekton-version"],
+            TEKTON.pipelines.version,
+            "an upgrade re-applies the patch",
+        );
+        assert.ok(patch.dependsOn.includes(findResource(plan, T.configFile, "tekton-pipelines").urn));
+    });
+
+    it("scrapes the controller's metrics port with a valid ServiceMonitor, after the monitoring stack", async () => {
+        const [sm] = objectsOfKind(plan, "ServiceMonitor").filter(
+            (o) => o.metadata.name === "tekton-pipelines-controller",
+        );
+        assert.ok(sm);
+        assert.equal(await schemaErrors(sm), "");
+        assert.deepEqual(sm.spec.namespaceSelector, { matchNames: ["tekton-pipelines"] });
+        assert.equal(sm.spec.endpoints[0].port, "http-metrics");
+        assert.deepEqual(sm, controllerServiceMonitor());
+        const r = findResource(plan, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "tekton-controller-metrics");
+        assert.ok(r.dependsOn.includes(findResource(plan, "kubernetes:helm.sh/v3:Release", "monitoring-stack").urn));
+        assert.ok(tektonMetricNames().includes("tekton_pipelines_controller_pipelinerun_duration_seconds_bucket"));
+    });
+
+    it("creates the pipelines namespace and the trainer, builder and deployer service accounts", () => {
+        const ns = objectsOfKind(plan, "Namespace").find((o) => o.metadata.name === PIPELINES_NAMESPACE);
+        assert.ok(ns);
+        assert.equal(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"], "baseline");
+        const sas = objectsOfKind(plan, "ServiceAccount", PIPELINES_NAMESPACE);
+        // dataset-events and triggers belong to the triggers (pipelines/install/triggers.spec.ts).
+        assert.deepEqual(sas.map((s) => s.metadata.name).sort(), [
+            "builder",
+            "dataset-events",
+            "deployer",
+            "run-pruner",
+            "trainer",
+            "triggers",
+        ]);
+        const sa = (n: string) => sas.find((s) => s.metadata.name === n)!;
+        assert.match(sa("trainer").metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", /^arn:aws:iam::/);
+        assert.match(sa("builder").metadata.annotations?.["eks.amazonaws.com/role-arn"] ?? "", /^arn:aws:iam::/);
+        assert.deepEqual(sa("deployer").metadata.annotations ?? {}, {}, "the deployer has no cloud identity");
+        assert.equal(sa("deployer").automountServiceAccountToken, true);
+        assert.equal(sa("trainer").automountServiceAccountToken, false);
+    });
+
+    it("scopes the trainer to reading datasets and reading/writing models/, never deleting", () => {
+        const doc = jsonInput(findResource(plan, T.policy, "aws-pipelines-trainer-policy"), "policy");
+        const objects = doc.Statement.filter((s: any) => s.Sid.startsWith("Objects"));
+        assert.equal(objects.length, 2);
+        const datasets = objects.find((s: any) => /datasets/.test(s.Resource));
+        const models = objects.find((s: any) => /models/.test(s.Resource));
+        assert.match(models.Resource, /\/models\/\*$/);
+        assert.ok(
+            datasets.Action.every((a: string) => /^s3:Get/.test(a)),
+            "datasets read-only",
+        );
+        assert.ok(models.Action.includes("s3:PutObject") && models.Action.includes("s3:GetObject"));
+        assert.ok(!JSON.stringify(doc).includes("s3:DeleteObject"));
+        assert.ok(!JSON.stringify(doc).includes("ecr:"), "the trainer cannot push images");
+    });
+
+    it("scopes the builder to pushing images, with no store access; the deployer gets no cloud role", () => {
+        const doc = jsonInput(findResource(plan, T.policy, "aws-pipelines-builder-policy"), "policy");
+        assert.ok(!JSON.stringify(doc).includes("s3:"));
+        assert.ok(doc.Statement.some((s: any) => s.Action.includes("ecr:PutImage")));
+        assert.ok(!resourcesOfType(plan, T.role).some((r) => r.name.includes("deployer")));
+        const trust = jsonInput(findResource(plan, T.role, "aws-pipelines-builder-role"), "assumeRolePolicy");
+        assert.ok(JSON.stringify(trust).includes("system:serviceaccount:pipelines:builder"));
+    });
+
+    it("lets the deployer update routes in the gateway namespace only, and nothing cluster-wide", () => {
+        const role = objectsOfKind(plan, "Role", GATEWAY_NAMESPACE).find(
+            (r) => r.metadata.name === "pipelines-route-updater",
+        )!;
+        // Read and patch, by name, the model routes the settings name (MODEL_ROUTES); no list, no other route.
+        const settings = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find(
+            (o) => o.metadata.name === "pipeline-settings",
+        )!;
+        assert.deepEqual(role.rules, [
+            {
+                apiGroups: ["gateway.networking.k8s.io"],
+                resources: ["httproutes"],
+                verbs: ["get", "patch"],
+                resourceNames: Object.values(JSON.parse(settings.data.MODEL_ROUTES) as Record<string, string>).sort(),
+            },
+        ]);
+        const binding = objectsOfKind(plan, "RoleBinding", GATEWAY_NAMESPACE).find(
+            (r) => r.metadata.name === "pipelines-route-updater",
+        )!;
+        assert.deepEqual(binding.subjects, [
+            { kind: "ServiceAccount", name: "deployer", namespace: PIPELINES_NAMESPACE },
+        ]);
+        for (const kind of ["ClusterRoleBinding", "ClusterRole"])
+            assert.deepEqual(
+                objectsOfKind(plan, kind).filter((o) => JSON.stringify(o).includes("deployer")),
+                [],
+            );
+    });
+
+    it("applies every Task and Pipeline as tekton.dev/v1 objects in the pipelines namespace, after the install", () => {
+        const install = findResource(plan, T.configFile, "tekton-pipelines");
+        const pipelines = objectsOfKind(plan, "Pipeline", PIPELINES_NAMESPACE);
+        assert.deepEqual(pipelines.map((p) => p.metadata.name).sort(), [...PIPELINE_NAMES].sort());
+        assert.ok(pipelines.every((p) => p.apiVersion === "tekton.dev/v1"));
+        // 12 from the Tekton component, and the promote Task (pipelines/install/triggers.spec.ts).
+        const tasks = objectsOfKind(plan, "Task", PIPELINES_NAMESPACE);
+        assert.equal(tasks.length, 13);
+        // Every task a pipeline references is applied (promote by the Promotion component).
+        const applied = new Set(tasks.map((t) => t.metadata.name));
+        for (const p of pipelines)
+            for (const pt of [...p.spec.tasks, ...(p.spec.finally ?? [])])
+                assert.ok(applied.has(pt.taskRef.name), `${p.metadata.name}/${pt.name} → ${pt.taskRef.name}`);
+        for (const r of resourcesOfType(plan, "kubernetes:tekton.dev/v1:Task"))
+            assert.ok(r.dependsOn.includes(install.urn));
+        const train = pipelines.find((p) => p.metadata.name === "train")!;
+        const param = (n: string) => train.spec.params.find((p: any) => p.name === n).default;
+        assert.equal(param("threshold"), "0.9");
+        assert.equal(param("tolerance"), "0.02");
+    });
+
+    it("fills the settings ConfigMap from the platform and prunes runs beyond keepRuns", () => {
+        const settings = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find(
+            (c) => c.metadata.name === "pipeline-settings",
+        )!;
+        assert.equal(settings.data.STORE_KIND, "s3");
+        assert.match(settings.data.PUSHGATEWAY_URL, /^http:\/\/pushgateway-prometheus-pushgateway\.monitoring\.svc/);
+        assert.deepEqual(JSON.parse(settings.data.GPU_TOLERATIONS), [
+            { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+        ]);
+        const cron = objectsOfKind(plan, "CronJob", PIPELINES_NAMESPACE)[0];
+        assert.ok(
+            cron.spec.jobTemplate.spec.template.spec.containers[0].env.some(
+                (e: any) => e.name === "KEEP_RUNS" && e.value === "20",
+            ),
+            "dev keeps 20 runs",
+        );
+    });
+
+    it("outputs the pipelines namespace and pipeline names", () => {
+        assert.equal(plan.outputs.pipelinesNamespace, PIPELINES_NAMESPACE);
+        assert.deepEqual(plan.outputs.pipelines, [...PIPELINE_NAMES]);
+    });
+
+    it("takes the gate defaults from config and refuses bad pipeline settings", async () => {
+        const custom = await planStack("dev", { pipelines: { accuracyThreshold: 0.8, accuracyTolerance: 0.05 } });
+        const train = objectsOfKind(custom, "Pipeline", PIPELINES_NAMESPACE).find((p) => p.metadata.name === "train")!;
+        assert.equal(train.spec.params.find((p: any) => p.name === "threshold").default, "0.8");
+        const issues = await planConfigIssues("dev", {
+            pipelines: { accuracyThreshold: 1.5, trainingGpus: 2 },
+            gpuNodePools: [],
+        });
+        issueAt(issues, "mlops-testbed:pipelines.accuracyThreshold", /from 0 to 1/);
+        const gpu = await planConfigIssues("dev", { pipelines: { trainingGpus: 2 }, gpuNodePools: [] });
+        issueAt(gpu, "mlops-testbed:pipelines.trainingGpus", /needs a GPU node pool/);
+    });
+});
