@@ -209,3 +209,25 @@ export function contractSeriesNames(): string[] {
         m.type === "histogram" ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
     );
 }
+
+/** Recording-rule names (monitoring/rules records them): dashboards, alerts and the promotion analysis refer to them by constant. */
+export const RECORDED = {
+    namespaceModelVersion: "namespace:mlops_model_version:info",
+    requestRate: "model_version:mlops_model_requests:rate5m",
+    errorRatio: "model_version:mlops_model_request_errors:ratio_rate5m",
+    latencyP50: "model_version:mlops_model_request_duration_seconds:p50_5m",
+    latencyP95: "model_version:mlops_model_request_duration_seconds:p95_5m",
+    latencyP99: "model_version:mlops_model_request_duration_seconds:p99_5m",
+    namespaceCpu: "namespace:mlops_cpu_usage_cores:rate5m",
+    namespaceMemory: "namespace:mlops_memory_working_set_bytes:sum",
+    namespaceGpuUtil: "namespace:mlops_gpu_utilization_percent:avg",
+    namespaceGpuMemory: "namespace:mlops_gpu_memory_used_mib:sum",
+    quotaUsed: "namespace:mlops_quota_used:ratio",
+    gpuIdle: "node_gpu:mlops_gpu_idle:bool",
+    pipelineSuccess: "pipeline:mlops_tekton_pipelinerun_success:ratio_1d",
+    pipelineRunsPerDay: "pipeline:mlops_tekton_pipelineruns:increase1d",
+    leadTimeByMode: "mode:mlops_deploy_lead_time_seconds:avg",
+    failureRatioByMode: "mode:mlops_delivery_failure:ratio",
+    cpuSecondsByMode: "mode:mlops_delivery_cpu_seconds:avg",
+    gpuSecondsByMode: "mode:mlops_delivery_gpu_seconds:avg",
+} as const;

@@ -9,6 +9,17 @@ export const PART_OF = "mlops-testbed";
 export const MONITORING_NAMESPACE = "monitoring";
 export const PIPELINES_NAMESPACE = "pipelines";
 export const GATEWAY_NAMESPACE = "gateway";
+/** Namespace of an artifact store a platform runs inside the cluster (SeaweedFS on an existing cluster). */
+export const STORE_NAMESPACE = "object-store";
+
+/** Address ranges that are never a cloud service: private, link-local (instance metadata), CGNAT. */
+export const CLUSTER_PRIVATE_RANGES = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "100.64.0.0/10",
+] as const;
 
 /** Service accounts of the pipelines (created by the Tekton component, referenced by RoleBindings elsewhere). */
 export const PIPELINE_SERVICE_ACCOUNTS = {
@@ -83,6 +94,12 @@ export const NAMESPACE_ANNOTATIONS = Object.fromEntries(
 export const MODEL_LABEL_KEYS = { model: "mlops-testbed/model", version: "mlops-testbed/version" } as const;
 /** Label on a model's HTTPRoute naming its configured `traffic.strategy` (the pipelines read it to pick how to promote). */
 export const TRAFFIC_STRATEGY_LABEL = "mlops-testbed/traffic-strategy";
+
+/** The GatewayClass of the model and webhook Gateways, served by Envoy Gateway's controller. */
+export const GATEWAY_CLASS = {
+    name: "mlops-testbed-models",
+    controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
+} as const;
 
 const MODEL_GATEWAY_NAME = "models";
 

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { validateAwsConfig } from "../components/aws/validate";
 import { validateAzureConfig } from "../components/azure/validate";
 import { validateExistingConfig } from "../components/existing/validate";
+import { validatePromotionConfig } from "../pipelines/promotion/config-rules";
 import { modelGatewaySchema, modelsSchema, quotaDefaultsSchema, validateModels } from "../contract/config/models";
 import { monitoringSchema } from "../contract/config/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "../contract/config/issues";
@@ -192,6 +193,7 @@ export function validateConfig(
     if (raw.cloud === "aws") issues.push(...validateAwsConfig(raw));
     if (raw.cloud === "azure") issues.push(...validateAzureConfig(raw));
     if (raw.cloud === "existing") issues.push(...validateExistingConfig(raw));
+    issues.push(...validatePromotionConfig(raw));
     if (parsed.success) {
         const config = parsed.data;
         issues.push(...validateModels(config.models, config.quotaDefaults));

@@ -8,8 +8,7 @@ import { LanguageType, promQLLanguage } from "@prometheus-io/codemirror-promql";
 // The type checker is not re-exported from the package root; this is the class its linter uses.
 import { Parser as PromQLChecker } from "@prometheus-io/codemirror-promql/dist/cjs/parser/parser.js";
 import type { LRParser } from "@lezer/lr";
-import { contractSeriesNames } from "../contract/metric-contract";
-import { RECORDED } from "../monitoring/rules";
+import { contractSeriesNames, RECORDED } from "../contract/metric-contract";
 import { dcgmMetricNames, tektonMetricNames } from "./reference";
 
 // lezer-promql is an ES module with a CommonJS build; the tests run as CommonJS, so load that build explicitly.

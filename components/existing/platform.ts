@@ -20,12 +20,12 @@ import {
     STORE_FILER_ADDRESS,
     STORE_FILER_GRPC_PORT,
     STORE_FILER_POD_LABELS,
-    STORE_NAMESPACE,
     STORE_S3_POD_LABELS,
     STORE_S3_PORT,
     SeaweedfsStore,
 } from "./seaweedfs";
 import { StoreIdentity } from "./store-identity";
+import { STORE_NAMESPACE } from "../../contract/names";
 
 type ExistingConfig = NonNullable<TestbedConfig["existing"]>;
 

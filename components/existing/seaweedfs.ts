@@ -4,10 +4,10 @@ import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import { CHARTS } from "../../contract/versions";
 import type { AccessMode, StoreGrant, StoreName } from "../../contract/platform";
+import { STORE_NAMESPACE } from "../../contract/names";
 import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 
 /** Where the in-cluster store runs and how it is reached. */
-export const STORE_NAMESPACE = "object-store";
 export const STORE_RELEASE = "seaweedfs";
 export const STORE_S3_PORT = 8333;
 export const STORE_S3_POD_LABELS = {

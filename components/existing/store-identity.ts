@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { IMAGES } from "../../contract/versions";
 import type { StoreGrant } from "../../contract/platform";
-import { STORE_ENDPOINT, STORE_NAMESPACE, STORE_RELEASE, seaweedfsActions } from "./seaweedfs";
+import { STORE_NAMESPACE } from "../../contract/names";
+import { STORE_ENDPOINT, STORE_RELEASE, seaweedfsActions } from "./seaweedfs";
 
 export interface StoreIdentityArgs {
     /** Namespace and name of the workload's service account. */

@@ -5,6 +5,7 @@ import { type ModelConfig, modelNamespaceName, shadowVersions, trafficWeights } 
 import { CHARTS } from "../../contract/versions";
 import type { Scheduling } from "../../contract/platform";
 import {
+    GATEWAY_CLASS,
     GATEWAY_NAMESPACE,
     MODEL_GATEWAY,
     MODEL_LABEL_KEYS,
@@ -30,10 +31,6 @@ export interface ModelRoutingArgs {
 }
 
 /** GatewayClass of the model gateway, handled by Envoy Gateway's controller. */
-export const GATEWAY_CLASS = {
-    name: "mlops-testbed-models",
-    controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
-} as const;
 /** EnvoyProxy resource that pins the proxies' Service name, replicas and scheduling. */
 export const ENVOY_PROXY_CONFIG = "models-proxy";
 /** Name of the ReferenceGrant in every version namespace that admits routes from the gateway namespace. */

@@ -9,6 +9,7 @@ import {
 } from "../../contract/config/models";
 import type { Platform, StoreEgress, StoreGrant, WorkloadIdentityBinding } from "../../contract/platform";
 import {
+    CLUSTER_PRIVATE_RANGES,
     GATEWAY_NAMESPACE,
     MODEL_GATEWAY,
     MODEL_LABEL_KEYS,
@@ -35,15 +36,6 @@ export interface ModelVersionNamespaceArgs {
     /** The only thing used from the cloud: the Kubernetes provider, the store's egress and workload identity. */
     readonly platform: Pick<Platform, "k8sProvider" | "artifactStore" | "bindWorkloadIdentity">;
 }
-
-/** Address ranges that are never the artifact store when it is a cloud service: private, link-local (IMDS), CGNAT. */
-export const CLUSTER_PRIVATE_RANGES = [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "169.254.0.0/16",
-    "100.64.0.0/10",
-] as const;
 
 /** Key prefix in the models store that a version's model server may read: `models/<model>/<version>/`. */
 export function modelArtifactPrefix(model: string, version: string): string {

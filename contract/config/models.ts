@@ -5,8 +5,8 @@ import {
     MODEL_SERVER_RESOURCES,
     MONITORING_NAMESPACE,
     PIPELINES_NAMESPACE,
+    STORE_NAMESPACE,
 } from "../names";
-import { STORE_NAMESPACE } from "../../components/existing/seaweedfs";
 import { TEKTON } from "../versions";
 import { dnsLabel, quantity, quantityMilli, wholeNumber } from "./common";
 import { type ConfigIssue, keyPath } from "./issues";

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { stepProblems } from "../../pipelines/promotion/decide";
 import { wholeNumber } from "./common";
 
 const share = (key: string) =>
@@ -19,14 +18,11 @@ const bounded = (key: string, max: number) =>
  * are the serving alerts' thresholds in `monitoring.alerts`; these settings say how to step and what to compare.
  */
 export const promotionSchema = z.strictObject({
-    /** Candidate weights (percent of live traffic) of a canary, one analysis at each; rising, ending at 100. */
-    canarySteps: z
-        .array(wholeNumber("canarySteps[]", 1, 100))
-        .default([10, 25, 50, 100])
-        .superRefine((steps, ctx) => {
-            for (const p of stepProblems("canary", steps))
-                ctx.addIssue({ code: "custom", message: `${p}, e.g. [10, 25, 50, 100]` });
-        }),
+    /**
+     * Candidate weights (percent of live traffic) of a canary, one analysis at each; rising, ending at 100 (checked
+     * against the promotion's own rules by pipelines/promotion/config-rules.ts).
+     */
+    canarySteps: z.array(wholeNumber("canarySteps[]", 1, 100)).default([10, 25, 50, 100]),
     /** Seconds between a change of weights and its analysis; the analysis reads 5-minute rates, so 300 or more. */
     analysisIntervalSeconds: wholeNumber("analysisIntervalSeconds", 30, 3600).default(300),
     /** Analyses of mirrored traffic a shadow must pass. */

@@ -1,6 +1,5 @@
 import type * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
-import { METRICS } from "../../contract/metric-contract";
-import { RECORDED } from "../rules";
+import { METRICS, RECORDED } from "../../contract/metric-contract";
 import { barGauge, newDashboard, row, timeSeries, type DashboardMeta } from "./panels";
 
 export const EXPERIMENTS: DashboardMeta = { uid: "mlops-experiments", title: "Experiment comparison" };

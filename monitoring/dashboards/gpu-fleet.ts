@@ -1,5 +1,6 @@
 import type * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
-import { RECORDED, withModelVersion } from "../rules";
+import { RECORDED } from "../../contract/metric-contract";
+import { withModelVersion } from "../rules";
 import { labelVariable, newDashboard, row, timeSeries, type DashboardMeta } from "./panels";
 
 export const GPU_FLEET: DashboardMeta = { uid: "mlops-gpu-fleet", title: "GPU fleet (DCGM)" };

@@ -1,6 +1,6 @@
 import type * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
-import { METRICS } from "../../contract/metric-contract";
-import { RECORDED, withModelVersion } from "../rules";
+import { METRICS, RECORDED } from "../../contract/metric-contract";
+import { withModelVersion } from "../rules";
 import { labelVariable, newDashboard, row, timeSeries, type DashboardMeta } from "./panels";
 
 export const MODEL_VERSIONS: DashboardMeta = { uid: "mlops-model-versions", title: "Model versions side by side" };

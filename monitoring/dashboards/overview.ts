@@ -1,5 +1,6 @@
 import type * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
-import { GPU_IDLE_INTERVAL_MINUTES, RECORDED } from "../rules";
+import { RECORDED } from "../../contract/metric-contract";
+import { GPU_IDLE_INTERVAL_MINUTES } from "../rules";
 import { newDashboard, row, statPanel, timeSeries, type DashboardMeta } from "./panels";
 
 export const OVERVIEW: DashboardMeta = { uid: "mlops-overview", title: "Testbed overview" };

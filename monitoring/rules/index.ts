@@ -3,7 +3,7 @@
  * stack config. The monitoring component turns each group set into a PrometheusRule; tests run `promtool` on them.
  */
 import type { AlertThresholds } from "../../contract/config/monitoring";
-import { METRICS, NAMESPACE_LABELS, kubeStateLabel } from "../../contract/metric-contract";
+import { METRICS, NAMESPACE_LABELS, RECORDED, kubeStateLabel } from "../../contract/metric-contract";
 
 export interface RecordingRule {
     readonly record: string;
@@ -29,27 +29,6 @@ export interface RuleGroup<R> {
 /** Alerts with this label go to the retrain receiver, which posts them to the pipelines' EventListener. */
 export const RETRAIN_LABEL = { key: "action", value: "retrain" } as const;
 
-/** Recording-rule names, so dashboards and alerts refer to them by constant rather than by retyped string. */
-export const RECORDED = {
-    namespaceModelVersion: "namespace:mlops_model_version:info",
-    requestRate: "model_version:mlops_model_requests:rate5m",
-    errorRatio: "model_version:mlops_model_request_errors:ratio_rate5m",
-    latencyP50: "model_version:mlops_model_request_duration_seconds:p50_5m",
-    latencyP95: "model_version:mlops_model_request_duration_seconds:p95_5m",
-    latencyP99: "model_version:mlops_model_request_duration_seconds:p99_5m",
-    namespaceCpu: "namespace:mlops_cpu_usage_cores:rate5m",
-    namespaceMemory: "namespace:mlops_memory_working_set_bytes:sum",
-    namespaceGpuUtil: "namespace:mlops_gpu_utilization_percent:avg",
-    namespaceGpuMemory: "namespace:mlops_gpu_memory_used_mib:sum",
-    quotaUsed: "namespace:mlops_quota_used:ratio",
-    gpuIdle: "node_gpu:mlops_gpu_idle:bool",
-    pipelineSuccess: "pipeline:mlops_tekton_pipelinerun_success:ratio_1d",
-    pipelineRunsPerDay: "pipeline:mlops_tekton_pipelineruns:increase1d",
-    leadTimeByMode: "mode:mlops_deploy_lead_time_seconds:avg",
-    failureRatioByMode: "mode:mlops_delivery_failure:ratio",
-    cpuSecondsByMode: "mode:mlops_delivery_cpu_seconds:avg",
-    gpuSecondsByMode: "mode:mlops_delivery_gpu_seconds:avg",
-} as const;
 
 /** Evaluation interval of the GPU idle group; idle GPU-hours = samples / (60 / minutes). */
 export const GPU_IDLE_INTERVAL_MINUTES = 1;

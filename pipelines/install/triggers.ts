@@ -17,11 +17,11 @@ import {
 import { IMAGES } from "../../contract/versions";
 import type { Pipeline, TaskLike } from "../tekton";
 import type { DatasetChangeKind, DatasetChangeSource, Platform } from "../../contract/platform";
-import { CLUSTER_PRIVATE_RANGES } from "../../components/models/model-version-namespace";
-import { GATEWAY_CLASS } from "../../components/models/model-routing";
 import {
+    CLUSTER_PRIVATE_RANGES,
     EVENT_LISTENER,
     EVENT_LISTENER_URL,
+    GATEWAY_CLASS,
     GATEWAY_NAMESPACE,
     MONITORING_NAMESPACE,
     PART_OF,
