@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudName, RegistryTls } from "./config/platform";
+import type { CloudName, RegistryTls } from "./clouds";
 
 /**
  * The only thing that crosses from a cloud platform (components/aws, components/azure, components/existing)

@@ -11,6 +11,9 @@ import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "../contract/config/
 import { pipelinesSchema } from "../contract/config/pipelines";
 import {
     artifactStoresSchema,
+    type AwsConfig,
+    type AzureConfig,
+    type ExistingConfig,
     awsSchema,
     azureSchema,
     cloudSchema,
@@ -45,8 +48,20 @@ export const configSchema = z.strictObject({
 export { CONFIG_NAMESPACE, keyPath };
 export type { ConfigIssue };
 
-export type TestbedConfig = z.infer<typeof configSchema>;
-export type GpuNodePoolConfig = TestbedConfig["gpuNodePools"][number];
+type ParsedConfig = z.infer<typeof configSchema>;
+type CommonConfig = Omit<ParsedConfig, "cloud" | "aws" | "azure" | "existing">;
+
+/**
+ * The validated configuration. Its cloud's section is always there: validation refuses a stack without it (the
+ * cloud rules), so each platform is handed its typed slice and checks nothing again.
+ */
+export type TestbedConfig =
+    | (CommonConfig & { readonly cloud: "aws"; readonly aws: AwsConfig })
+    | (CommonConfig & { readonly cloud: "azure"; readonly azure: AzureConfig })
+    | (CommonConfig & { readonly cloud: "existing"; readonly existing: ExistingConfig });
+/** The validated configuration of a stack on one cloud. */
+export type ConfigFor<C extends TestbedConfig["cloud"]> = Extract<TestbedConfig, { cloud: C }>;
+export type { GpuNodePoolConfig } from "../contract/config/platform";
 export type { ModelConfig } from "../contract/config/models";
 
 /** Raised for invalid configuration; `pulumi up` prints its message without a stack trace. */
@@ -204,7 +219,8 @@ export function validateConfig(
                 value: config.pipelines.trainingGpus,
             });
         }
-        if (issues.length === 0) return { config, issues: [] };
+        // No issue means the cloud rules found the cloud's section: the narrowed type holds.
+        if (issues.length === 0) return { config: config as TestbedConfig, issues: [] };
     }
     return { issues: dedupe(issues) };
 }

@@ -1,7 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AwsPlatform } from "../components/aws/platform";
-import { AzurePlatform } from "../components/azure/platform";
-import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/platform";
 import { MetricsServer } from "../components/models/metrics-server";
 import { ModelRouting, routeName } from "../components/models/model-routing";
 import { ModelVersionNamespace } from "../components/models/model-version-namespace";
@@ -14,30 +11,7 @@ import { Tekton } from "../pipelines/install/tekton";
 import type { Platform } from "../contract/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
-import type { CloudName } from "../contract/config/platform";
-
-interface PlatformContext {
-    readonly config: TestbedConfig;
-    readonly project: string;
-    readonly stack: string;
-}
-
-/** Cloud → platform factory: adding a cloud means one new entry here and nothing in the cluster layer. */
-export const PLATFORMS: Record<CloudName, (ctx: PlatformContext) => Platform> = {
-    aws: ({ config, project, stack }) =>
-        new AwsPlatform("aws", {
-            config,
-            clusterName: `${project}-${stack}`,
-            tags: { project, stack, "managed-by": "pulumi" },
-        }),
-    azure: ({ config, project, stack }) =>
-        new AzurePlatform("azure", {
-            config,
-            clusterName: `${project}-${stack}`,
-            tags: { project, stack, "managed-by": "pulumi" },
-        }),
-    existing: ({ config }) => new ExistingPlatform("existing", { config, kubeconfig: kubeconfigFromConfig() }),
-};
+import { platformEntry } from "./platforms";
 
 /**
  * The whole testbed: config → platform → cluster layer → outputs. `pulumi up` runs this, and so does the offline
@@ -45,8 +19,7 @@ export const PLATFORMS: Record<CloudName, (ctx: PlatformContext) => Platform> = 
  */
 export async function program(): Promise<StackOutputs> {
     const config = loadConfig();
-    const ctx: PlatformContext = { config, project: pulumi.getProject(), stack: pulumi.getStack() };
-    const platform = PLATFORMS[config.cloud](ctx);
+    const platform = platformEntry(config).create({ project: pulumi.getProject(), stack: pulumi.getStack() });
     const monitoring = new Monitoring(
         "monitoring",
         {

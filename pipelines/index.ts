@@ -2,8 +2,8 @@
  * Every Task and Pipeline of the testbed, rendered as Tekton v1 objects. The Tekton component applies them; the
  * tests lint and wire-check them; the run builder starts them.
  */
-import type { CredentialsSecrets, TaskDefinition } from "./context";
-import { renderTask } from "./context";
+import type { CredentialsSecrets, TaskDefinition } from "./core/context";
+import { renderTask } from "./core/context";
 import { PIPELINE_DEFINITIONS, type PipelineDefaults } from "./pipelines";
 import type { AlertThresholds } from "../contract/config/monitoring";
 import type { PromotionConfig } from "../contract/config/pipelines";
@@ -20,7 +20,7 @@ import { ROUTE } from "./tasks/route/task";
 import { SMOKE_TEST } from "./tasks/smoke-test/task";
 import { TRAIN } from "./tasks/train/task";
 import { VALIDATE_DATA } from "./tasks/validate-data/task";
-import type { Pipeline, Task, TaskLike } from "./tekton";
+import type { Pipeline, Task, TaskLike } from "./core/tekton";
 
 export const TASK_DEFINITIONS: readonly TaskDefinition[] = [
     FETCH_SOURCE,

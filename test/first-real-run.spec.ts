@@ -11,7 +11,7 @@ import { IAM_ROLE_NAME_MAX } from "../components/aws/workload-identity";
 import { AWS_STORAGE_CLASS, EBS_CSI_MANAGED_POLICY } from "../components/aws/platform";
 import { AZURE_STORAGE_CLASS } from "../components/azure/platform";
 import { DEPLOY_SETTINGS, PIPELINES_NAMESPACE } from "../contract/names";
-import { SETTINGS_CONFIGMAP } from "../pipelines/context";
+import { SETTINGS_CONFIGMAP } from "../pipelines/core/context";
 import type { Plan } from "../tools/mock-runtime";
 import { issueAt, jsonInput, planConfigIssues, planStack, resourcesOfType } from "./harness";
 import { kubernetesResources, objectsOfKind, toObject, type K8sObject } from "./k8s-objects";

@@ -10,7 +10,7 @@ import type { Plan } from "../tools/mock-runtime";
 import { planStack } from "./harness";
 import { type K8sObject, objectsOfKind } from "./k8s-objects";
 import { MODELS } from "./model-fixtures";
-import { ipToInt } from "../components/aws/subnets";
+import { ipToInt } from "../contract/ipv4";
 
 type Labels = Record<string, string>;
 interface Pod {

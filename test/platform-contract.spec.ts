@@ -20,11 +20,11 @@ import { IMAGES } from "../contract/versions";
 import { ARTIFACT_STORE_POLICY } from "../components/models/model-version-namespace";
 import type { Platform, WorkloadIdentityBinding } from "../contract/platform";
 import { SYSTEM_NODE_LABELS } from "../contract/scheduling";
-import type { CloudName } from "../contract/config/platform";
+import type { CloudName } from "../contract/clouds";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
 import type { Plan, PlannedResource } from "../tools/mock-runtime";
 import { loadStack } from "../tools/stack";
-import { PLATFORM_SETTINGS_KEYS, SETTINGS_CONFIGMAP } from "../pipelines/context";
+import { PLATFORM_SETTINGS_KEYS, SETTINGS_CONFIGMAP } from "../pipelines/core/context";
 import { descendantsOf, planStack } from "./harness";
 import { planPlatform } from "./platform-harness";
 

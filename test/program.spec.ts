@@ -4,7 +4,7 @@ import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
 import { devicePluginValues } from "../components/gpu/nvidia-device-plugin";
 import { SECRET_PLACEHOLDER, type Plan } from "../tools/mock-runtime";
 import { chartValues, unknownValueKeys } from "./reference";
-import type { CloudName } from "../contract/config/platform";
+import type { CloudName } from "../contract/clouds";
 import { listStacks, loadStack } from "../tools/stack";
 import { findResource, planStack, resourcesOfType } from "./harness";
 

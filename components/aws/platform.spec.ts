@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import { clusterAutoscalerStatements } from "./cluster-autoscaler";
 import { s3GrantStatements } from "./iam-policy";
-import { ipToInt, planSubnets } from "./subnets";
+import { ipToInt } from "../../contract/ipv4";
+import { planSubnets } from "./subnets";
 import type { Plan } from "../../tools/mock-runtime";
 import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "../../test/harness";
 

@@ -4,7 +4,7 @@ import * as kms from "@pulumi/aws/kms";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { TestbedConfig } from "../../infra/config";
+import type { AwsPlatformConfig } from "../../contract/config/platform";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
     ArtifactStore,
@@ -36,8 +36,8 @@ import { IrsaRole } from "./workload-identity";
 import { EKS_ADDONS } from "../../contract/versions";
 
 export interface AwsPlatformArgs {
-    /** Validated stack configuration (cloud must be aws). */
-    readonly config: TestbedConfig;
+    /** The stack's validated config as far as the AWS platform reads it. */
+    readonly config: AwsPlatformConfig;
     /** EKS cluster name; also names the registry repository. */
     readonly clusterName: string;
     /** Tags put on every AWS resource through the provider's default tags. */
@@ -117,7 +117,6 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
 
     constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
-        if (!config.aws) throw new Error("AwsPlatform needs the aws config section (validated before this point)");
         const awsProvider = new aws.Provider(
             `${name}-aws`,
             { region: config.aws.region as aws.ProviderArgs["region"], defaultTags: { tags: args.tags } },

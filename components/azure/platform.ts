@@ -3,7 +3,7 @@ import * as azure from "@pulumi/azure-native/provider";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { TestbedConfig } from "../../infra/config";
+import type { AzurePlatformConfig } from "../../contract/config/platform";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
     ArtifactStore,
@@ -26,8 +26,8 @@ import { AzureImageRegistry } from "./registry";
 import { AzureWorkloadIdentity, WORKLOAD_IDENTITY_USE_LABEL } from "./workload-identity";
 
 export interface AzurePlatformArgs {
-    /** Validated stack configuration (cloud must be azure). */
-    readonly config: TestbedConfig;
+    /** The stack's validated config as far as the Azure platform reads it. */
+    readonly config: AzurePlatformConfig;
     /** AKS cluster name; also names the resource group and prefixes the storage account and registry. */
     readonly clusterName: string;
     /** Tags put on every Azure resource that takes tags. */
@@ -96,8 +96,6 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
 
     constructor(name: string, args: AzurePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
-        if (!config.azure)
-            throw new Error("AzurePlatform needs the azure config section (validated before this point)");
         const location = config.azure.location;
         const azureProvider = new azure.Provider(
             `${name}-azure`,
@@ -190,7 +188,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
                     kubernetesVersion: config.cluster.kubernetesVersion,
                     subnetId: network.nodesSubnetId,
                     availabilityZones: zones,
-                    gpuDriver: config.azure!.gpuDriver,
+                    gpuDriver: config.azure.gpuDriver,
                     tags: args.tags,
                 },
                 parent,

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { TestbedConfig } from "../../infra/config";
+import type { ExistingConfig, ExistingPlatformConfig } from "../../contract/config/platform";
 import { CONFIG_NAMESPACE } from "../../contract/config/issues";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
@@ -27,11 +27,9 @@ import {
 import { StoreIdentity } from "./store-identity";
 import { STORE_NAMESPACE } from "../../contract/names";
 
-type ExistingConfig = NonNullable<TestbedConfig["existing"]>;
-
 export interface ExistingPlatformArgs {
-    /** Validated stack configuration (cloud must be existing). */
-    readonly config: TestbedConfig;
+    /** The stack's validated config as far as the existing-cluster platform reads it. */
+    readonly config: ExistingPlatformConfig;
     /** The cluster's kubeconfig, a secret (read from the `kubeconfig` config key). */
     readonly kubeconfig: pulumi.Input<string>;
 }
@@ -100,8 +98,6 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
         super("mlops-testbed:existing:Platform", name, {}, opts);
         this.platformName = name;
         const existing = args.config.existing;
-        if (!existing)
-            throw new Error("ExistingPlatform needs the existing config section (validated before this point)");
         this.clusterName = pulumi.output(existing.clusterName);
         this.kubeconfig = pulumi.secret(args.kubeconfig);
         this.k8sProvider = new k8s.Provider(

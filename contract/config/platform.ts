@@ -1,18 +1,9 @@
 import { z } from "zod";
+import { CLOUDS, REGISTRY_TLS_MODES } from "../clouds";
 import { dnsLabel, ipv4Cidr, labelMap, wholeNumber } from "./common";
-
-/**
- * How the build step talks to the image registry: `verify` (HTTPS, certificate verified), `skip-verify` (HTTPS with
- * a self-signed or private-CA certificate, not verified) or `http` (plain HTTP, e.g. kind's local registry).
- */
-export const REGISTRY_TLS_MODES = ["verify", "skip-verify", "http"] as const;
-export type RegistryTls = (typeof REGISTRY_TLS_MODES)[number];
 
 /** What an existing cluster needs for metrics-server (`existing.metricsServer`). */
 export const METRICS_SERVER_MODES = ["install", "install-kubelet-insecure-tls", "present"] as const;
-
-export const CLOUDS = ["aws", "azure", "existing"] as const;
-export type CloudName = (typeof CLOUDS)[number];
 
 export const cloudSchema = z.enum(CLOUDS, { error: `must be one of ${CLOUDS.join(", ")}` });
 
@@ -287,3 +278,38 @@ export const kubeconfigSchema = z
     })
     .min(1, { error: "is empty; set it with: pulumi config set --secret kubeconfig < path/to/kubeconfig" })
     .transform(() => "[secret]" as const);
+
+export type AwsConfig = z.infer<typeof awsSchema>;
+export type AzureConfig = z.infer<typeof azureSchema>;
+export type ExistingConfig = z.infer<typeof existingSchema>;
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type NetworkConfig = z.infer<typeof networkSchema>;
+export type GpuNodePoolConfig = z.infer<typeof gpuNodePoolSchema>;
+export type ArtifactStoresConfig = z.infer<typeof artifactStoresSchema>;
+export type RegistryConfig = z.infer<typeof registrySchema>;
+
+/** The slice of the validated config the AWS platform is built from: its own section and the sections it reads. */
+export interface AwsPlatformConfig {
+    readonly aws: AwsConfig;
+    readonly cluster: ClusterConfig;
+    readonly network: NetworkConfig;
+    readonly gpuNodePools: readonly GpuNodePoolConfig[];
+    readonly artifactStores: ArtifactStoresConfig;
+    readonly registry: RegistryConfig;
+}
+
+/** The slice of the validated config the Azure platform is built from. */
+export interface AzurePlatformConfig {
+    readonly azure: AzureConfig;
+    readonly cluster: ClusterConfig;
+    readonly network: NetworkConfig;
+    readonly gpuNodePools: readonly GpuNodePoolConfig[];
+    readonly artifactStores: ArtifactStoresConfig;
+    readonly registry: RegistryConfig;
+}
+
+/** The slice of the validated config the existing-cluster platform is built from (the kubeconfig is read as a secret). */
+export interface ExistingPlatformConfig {
+    readonly existing: ExistingConfig;
+    readonly artifactStores: ArtifactStoresConfig;
+}

@@ -11,7 +11,7 @@ import {
     SETTINGS_CONFIGMAP,
     type CredentialsSecrets,
     type SettingsKey,
-} from "../context";
+} from "../core/context";
 import { PIPELINE_NAMES, renderPipelines, renderTasks, type PipelineDefaults } from "..";
 import type { PipelinesConfig } from "../../contract/config/pipelines";
 import { IMAGES, TEKTON } from "../../contract/versions";
@@ -213,7 +213,7 @@ export class Tekton extends pulumi.ComponentResource {
 
         this.identities = {};
         // Platforms without token-based identity hand out a credentials Secret per service account; every step of
-        // that role's Tasks loads it (stepTemplate envFrom, pipelines/context.ts).
+        // that role's Tasks loads it (stepTemplate envFrom, pipelines/core/context.ts).
         const credentialOutputs: Partial<Record<keyof typeof PIPELINE_SERVICE_ACCOUNTS, pulumi.Output<string>>> = {};
         for (const [role, sa] of Object.entries(PIPELINE_SERVICE_ACCOUNTS) as [
             keyof typeof PIPELINE_SERVICE_ACCOUNTS,

@@ -15,7 +15,7 @@ import {
     triggerBindings,
 } from "../triggers/triggers";
 import { IMAGES } from "../../contract/versions";
-import type { Pipeline, TaskLike } from "../tekton";
+import type { Pipeline, TaskLike } from "../core/tekton";
 import type { DatasetChangeKind, DatasetChangeSource, Platform } from "../../contract/platform";
 import {
     CLUSTER_PRIVATE_RANGES,

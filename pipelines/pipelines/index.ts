@@ -9,9 +9,9 @@
 import { DELIVERY_MODES } from "../../contract/metric-contract";
 import { PROMOTE_TASK } from "../promotion/task";
 import { ROLLOUTS } from "../tasks/choose-versions/task";
-import type { ParamSpec, Pipeline, PipelineTask } from "../tekton";
+import type { ParamSpec, Pipeline, PipelineTask } from "../core/tekton";
 import { TASK_IDS } from "../../contract/study-tasks";
-import { param, passParams, taskResult } from "../tekton";
+import { param, passParams, taskResult } from "../core/tekton";
 
 /** Defaults the stack's config gives the pipelines' params. */
 export interface PipelineDefaults {

@@ -13,8 +13,8 @@ import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../contract/names";
 import type { AlertThresholds } from "../../contract/config/monitoring";
 import type { PromotionConfig } from "../../contract/config/pipelines";
 import { IMAGES } from "../../contract/versions";
-import { ROLE_LABEL, SETTINGS_CONFIGMAP } from "../context";
-import type { ParamSpec } from "../tekton";
+import { ROLE_LABEL, SETTINGS_CONFIGMAP } from "../core/context";
+import type { ParamSpec } from "../core/tekton";
 import type { PromotionThresholds } from "./decide";
 import { sampleQueries } from "./queries";
 

@@ -14,8 +14,8 @@
  * that carries it, so only the HMAC-checked git trigger can be reached from outside.
  */
 import { EVENT_LISTENER, MODEL_LABEL_KEYS, PIPELINES_NAMESPACE } from "../../contract/names";
-import { pipelineRun, type RunOptions } from "../runs";
-import type { Pipeline, PipelineRun, TaskLike } from "../tekton";
+import { pipelineRun, type RunOptions } from "../core/runs";
+import type { Pipeline, PipelineRun, TaskLike } from "../core/tekton";
 
 export const TRIGGERS_API = "triggers.tekton.dev/v1beta1";
 

@@ -1,5 +1,5 @@
-import { libStep, type TaskDefinition } from "../../context";
-import { param } from "../../tekton";
+import { libStep, type TaskDefinition } from "../../core/context";
+import { param } from "../../core/tekton";
 
 export const REPORT: TaskDefinition = {
     name: "report",

@@ -12,14 +12,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseRawConfig, validateStackConfig } from "../infra/config";
-import { program } from "../infra/program";
-import { criticalPath, type CriticalPathReport } from "./bench/critical-path";
-import { costInputs, monthlyCost, type MonthlyCost } from "./bench/cost";
-import type { PlanChildResult } from "./bench/plan-child";
-import { ASSUMED_STORAGE_GB, HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICE_FACTOR } from "./bench/prices";
-import { runProgram } from "./mock-runtime";
-import { listStacks, loadStack, PROJECT_ROOT } from "./stack";
+import { parseRawConfig, validateStackConfig } from "../../infra/config";
+import { program } from "../../infra/program";
+import { criticalPath, type CriticalPathReport } from "./critical-path";
+import { costInputs, monthlyCost, type MonthlyCost } from "./cost";
+import type { PlanChildResult } from "./plan-child";
+import { ASSUMED_STORAGE_GB, HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICE_FACTOR } from "./prices";
+import { runProgram } from "../mock-runtime";
+import { listStacks, loadStack, PROJECT_ROOT } from "../stack";
 
 /** Model-version counts of the scaling runs; 0 is the baseline the per-version figure subtracts. */
 export const MODEL_VERSION_COUNTS = [0, 1, 10, 50, 100] as const;
@@ -34,7 +34,7 @@ interface ChildRun {
 
 function runChild(script: string, args: string[]): ChildRun {
     const t0 = process.hrtime.bigint();
-    const res = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "bench", script), ...args], {
+    const res = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, script), ...args], {
         cwd: PROJECT_ROOT,
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,

@@ -3,9 +3,9 @@
  * pipeline library mounted into Python steps, the metric names of the contract, resource presets, and the steps
  * that time a stage and push its duration.
  */
-import { PIPELINE_SERVICE_ACCOUNTS } from "../contract/names";
-import { METRICS, type MetricKey } from "../contract/metric-contract";
-import { IMAGES } from "../contract/versions";
+import { PIPELINE_SERVICE_ACCOUNTS } from "../../contract/names";
+import { METRICS, type MetricKey } from "../../contract/metric-contract";
+import { IMAGES } from "../../contract/versions";
 import {
     readScript,
     type ComputeResources,

@@ -1,7 +1,7 @@
 /**
  * Typed Tekton v1 objects (only the fields the testbed uses) and the helpers that render them. Tasks, Pipelines and
  * PipelineRuns are plain data: the Tekton component applies them as custom resources, the tests lint and wire-check
- * them, and the run builder (pipelines/runs.ts) starts them.
+ * them, and the run builder (pipelines/core/runs.ts) starts them.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -3,8 +3,8 @@
  * scheduling for GPU-capable tasks when the run trains on GPUs. Used by `npm run pipelinerun` and by anything that
  * starts runs (triggers).
  */
-import { PIPELINES_NAMESPACE, PIPELINE_SERVICE_ACCOUNTS } from "../contract/names";
-import type { GpuScheduling } from "../contract/platform";
+import { PIPELINES_NAMESPACE, PIPELINE_SERVICE_ACCOUNTS } from "../../contract/names";
+import type { GpuScheduling } from "../../contract/platform";
 import { GPU_CAPABLE_LABEL, GPU_STEP_LABEL, RESOURCES, ROLE_LABEL } from "./context";
 import type { Pipeline, PipelineRun, TaskLike, TaskRunSpec } from "./tekton";
 
