@@ -32,6 +32,16 @@ export const PIPELINE_SERVICE_ACCOUNTS = {
 export const EVENT_LISTENER = { name: "mlops-testbed", namespace: PIPELINES_NAMESPACE, port: 8080 } as const;
 export const EVENT_LISTENER_URL = `http://el-${EVENT_LISTENER.name}.${EVENT_LISTENER.namespace}.svc.cluster.local:${EVENT_LISTENER.port}`;
 
+/**
+ * The pod that forwards the platform's dataset changes to the EventListener (Platform.datasetChanges says what runs
+ * in it): its name (Deployment and service account), pod labels, and where its scripts are shipped and mounted.
+ */
+export const DATASET_CONSUMER = {
+    name: "dataset-events",
+    podLabels: { "app.kubernetes.io/name": "dataset-events" },
+    scripts: { configMap: "dataset-events-scripts", mountPath: "/opt/dataset-events" },
+} as const;
+
 /** Ports of every model server (the reference one and any a user brings): serving and Prometheus metrics. */
 export const MODEL_SERVER_PORTS = { http: 8080, metrics: 9090 } as const;
 

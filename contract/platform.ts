@@ -5,7 +5,8 @@ import type { CloudName, RegistryTls } from "./clouds";
 /**
  * The only thing that crosses from a cloud platform (components/aws, components/azure, components/existing)
  * into the cloud-agnostic cluster layer (components/models, monitoring, pipelines). Adding a cloud means
- * implementing this interface, nothing else.
+ * implementing this interface, nothing else: the platform owns its runtime too (how the steps reach its store and
+ * registry, what reads its dataset changes).
  */
 export interface Platform {
     /** Which platform built the cluster. */
@@ -29,10 +30,10 @@ export interface Platform {
     /** Registry for model-server images. */
     readonly imageRegistry: ImageRegistry;
     /**
-     * Where changes to the datasets store can be read from inside the cluster (the dataset-change trigger's
-     * consumer forwards them to the EventListener), or null where this platform provides none.
+     * What the cluster layer runs to forward changes to the datasets store to the EventListener (the dataset-change
+     * trigger), or null where this platform provides none.
      */
-    readonly datasetChanges: DatasetChangeSource | null;
+    readonly datasetChanges: DatasetChangeConsumer | null;
     /**
      * StorageClass every PersistentVolumeClaim of the cluster layer names (Prometheus, Alertmanager, the runs'
      * workspaces): one that exists on this platform (the platform creates it, or the cloud ships it), or null for
@@ -88,15 +89,17 @@ export interface ArtifactStore {
     readonly region: string | null;
     /** Endpoint URL for S3-compatible clients, or null to use the cloud default. */
     readonly endpoint: pulumi.Output<string> | null;
-    /**
-     * CIDR blocks or in-cluster peers the store is reached through, for egress NetworkPolicies. A cloud store
-     * is reached over HTTPS (443) outside the cluster; an in-cluster store by namespace and port.
-     */
-    readonly egress: StoreEgress;
+    /** How the store is reached from pods, for egress NetworkPolicies. */
+    readonly egress: Egress;
 }
 
-export type StoreEgress =
-    | { readonly kind: "external-https"; readonly port: 443 }
+/** How a workload reaches a service outside its namespace, for its egress NetworkPolicy. */
+export type Egress =
+    /** Public addresses (outside the private, link-local and CGNAT ranges of CLUSTER_PRIVATE_RANGES) on a port. */
+    | { readonly kind: "public"; readonly port: number }
+    /** Listed address blocks on a port: a service on a network outside the cluster that is not public. */
+    | { readonly kind: "address-blocks"; readonly cidrs: readonly string[]; readonly port: number }
+    /** Pods in a namespace on a port: a service inside the cluster. */
     | {
           readonly kind: "in-cluster";
           readonly namespace: string;
@@ -105,52 +108,33 @@ export type StoreEgress =
       };
 
 /**
- * A feed of object events of the datasets store. Each platform provides its own; the in-cluster consumer
- * (pipelines/install/triggers.ts, one per kind) reads it and posts every object creation to the EventListener in
- * the shape of S3's EventBridge "Object Created" event, the one shape the dataset trigger accepts:
- * - `sqs`: S3 → EventBridge rule → SQS queue, long-polled by the consumer with its own identity (AWS);
- * - `event-grid`: the storage account's Event Grid system topic → BlobCreated in the datasets container → a
- *   Storage Queue, polled by the consumer with its own workload identity (Azure);
- * - `seaweedfs-filer`: the in-cluster SeaweedFS filer's metadata event stream, tailed by the consumer; no cloud
- *   identity (existing clusters).
+ * What the cluster layer runs to forward the platform's changes to the datasets store to the EventListener
+ * (pipelines/install/dataset-changes.ts): one pod of the platform's containers, in the pipelines namespace, as the
+ * service account DATASET_CONSUMER.name. Every container posts each object created in the datasets store to
+ * LISTENER_URL as S3's EventBridge "Object Created" event, the one shape the dataset trigger accepts
+ * (contract/dataset_change_event.py builds it).
+ *
+ * The cluster layer adds to every container: env LISTENER_URL (the EventListener) and HOME=/tmp; an emptyDir at
+ * /tmp and, when `scripts` has any, the scripts ConfigMap at DATASET_CONSUMER.scripts.mountPath (read-only, with
+ * dataset_change_event.py beside them); small default resources unless the container sets its own; and the pod's
+ * security: non-root (uid 1000), read-only root filesystem, no privilege escalation, no capabilities, no service
+ * account token. Its egress is DNS, `egress` and the EventListener, nothing else.
  */
-export type DatasetChangeSource =
-    | {
-          readonly kind: "sqs";
-          /** URL of the queue the consumer polls. */
-          readonly queueUrl: pulumi.Output<string>;
-          /** Region of the queue. */
-          readonly region: string;
-          /** How the consumer reaches the queue, for egress NetworkPolicies. */
-          readonly egress: { readonly kind: "external-https"; readonly port: 443 };
-      }
-    | {
-          readonly kind: "event-grid";
-          /** URL of the Storage Queue the consumer polls (https://<account>.queue.core.windows.net/<queue>). */
-          readonly queueUrl: pulumi.Output<string>;
-          /** Name of the blob container whose creations are delivered (the datasets container). */
-          readonly container: pulumi.Output<string>;
-          /** How the consumer reaches the queue and Entra ID, for egress NetworkPolicies. */
-          readonly egress: { readonly kind: "external-https"; readonly port: 443 };
-      }
-    | {
-          readonly kind: "seaweedfs-filer";
-          /** The filer's address as `weed filer.meta.tail -filer` takes it (host:http port; gRPC is port + 10000). */
-          readonly filerAddress: string;
-          /** Filer path of the buckets (the S3 gateway's buckets folder). */
-          readonly bucketsPath: string;
-          /** Name of the datasets bucket. */
-          readonly bucket: string;
-          /** The filer's pods and gRPC port, for egress NetworkPolicies. */
-          readonly egress: {
-              readonly kind: "in-cluster";
-              readonly namespace: string;
-              readonly podLabels: Readonly<Record<string, string>>;
-              readonly port: number;
-          };
-      };
-
-export type DatasetChangeKind = DatasetChangeSource["kind"];
+export interface DatasetChangeConsumer {
+    /** The pod's containers: images, commands and the env of the platform's source (queue URL, filer address...). */
+    readonly containers: readonly k8s.types.input.core.v1.Container[];
+    /** Volumes the containers mount besides /tmp and the scripts (e.g. a pipe between two containers). */
+    readonly volumes: readonly k8s.types.input.core.v1.Volume[];
+    /** Scripts the containers run, by file name, shipped in the consumer's ConfigMap; none: no ConfigMap. */
+    readonly scripts: Readonly<Record<string, string>>;
+    /** How the containers reach the platform's source of changes. */
+    readonly egress: Egress;
+    /**
+     * Whether the consumer needs a cloud identity: the cluster layer then binds its service account through
+     * bindWorkloadIdentity with `consumeDatasetChanges` and puts the binding's labels on the pod.
+     */
+    readonly identity: boolean;
+}
 
 export interface ImageRegistry {
     /** Repository URL model-server images are pushed to (e.g. <account>.dkr.ecr.<region>.amazonaws.com/<repo>). */

@@ -20,6 +20,9 @@ import { platformEntry } from "./platforms";
 export async function program(): Promise<StackOutputs> {
     const config = loadConfig();
     const platform = platformEntry(config).create({ project: pulumi.getProject(), stack: pulumi.getStack() });
+    // One convention: every cluster-layer component gets the platform's provider in its options; its children
+    // inherit it from their parent. Nothing takes a provider as an argument, and nothing uses an ambient kubeconfig.
+    const k8s = { providers: [platform.k8sProvider] };
     const monitoring = new Monitoring(
         "monitoring",
         {
@@ -29,7 +32,7 @@ export async function program(): Promise<StackOutputs> {
             dependsOn: platform.clusterReady,
             storageClass: platform.storageClass,
         },
-        { providers: [platform.k8sProvider] },
+        k8s,
     );
     if (platform.metricsServer.install) {
         new MetricsServer(
@@ -39,10 +42,10 @@ export async function program(): Promise<StackOutputs> {
                 kubeletInsecureTls: platform.metricsServer.kubeletInsecureTls,
                 dependsOn: platform.clusterReady,
             },
-            { providers: [platform.k8sProvider] },
+            k8s,
         );
     }
-    const models = modelLayer(config, platform);
+    const models = modelLayer(config, platform, k8s);
     const tekton = new Tekton(
         "tekton",
         {
@@ -54,30 +57,33 @@ export async function program(): Promise<StackOutputs> {
             modelRoutes: Object.fromEntries(config.models.map((m) => [m.name, routeName(m)])),
             storageClass: platform.storageClass,
         },
-        { providers: [platform.k8sProvider] },
+        k8s,
     );
     // The promote Task and the triggers need the Tekton install (CRDs, interceptors, the pipelines namespace) and the
     // gateway (its CRDs and GatewayClass carry the webhook route).
     const pipelinesReady = [tekton, tekton.pipelinesInstall, models.routing];
-    new Promotion("promotion", {
-        promotion: config.pipelines.promotion,
-        alerts: config.monitoring.alerts,
-        k8sProvider: platform.k8sProvider,
-        dependsOn: pipelinesReady,
-    });
+    new Promotion(
+        "promotion",
+        { promotion: config.pipelines.promotion, alerts: config.monitoring.alerts, dependsOn: pipelinesReady },
+        k8s,
+    );
     const promotionSettings = { promotion: config.pipelines.promotion, alerts: config.monitoring.alerts };
-    const triggers = new PipelineTriggers("triggers", {
-        models: config.models.map((m) => m.name),
-        platform,
-        run: {
-            pipeline: renderPipelines(config.pipelines).find((p) => p.metadata.name === TRAIN_AND_DEPLOY)!,
-            tasks: allTasks(promotionSettings),
-            trainingGpus: config.pipelines.trainingGpus,
+    const triggers = new PipelineTriggers(
+        "triggers",
+        {
+            models: config.models.map((m) => m.name),
+            platform,
+            run: {
+                pipeline: renderPipelines(config.pipelines).find((p) => p.metadata.name === TRAIN_AND_DEPLOY)!,
+                tasks: allTasks(promotionSettings),
+                trainingGpus: config.pipelines.trainingGpus,
+            },
+            sourceRepository: config.pipelines.sourceRepository,
+            dependsOn: pipelinesReady,
+            gatewayReady: [models.routing],
         },
-        sourceRepository: config.pipelines.sourceRepository,
-        dependsOn: pipelinesReady,
-        gatewayReady: [models.routing],
-    });
+        k8s,
+    );
     return stackOutputs(platform, {
         modelNamespaces: models.namespaces,
         modelEndpoints: models.endpoints,
@@ -94,27 +100,34 @@ export async function program(): Promise<StackOutputs> {
 }
 
 /** One isolated namespace per model version, and the gateway with one route per model. */
-function modelLayer(config: TestbedConfig, platform: Platform) {
+function modelLayer(config: TestbedConfig, platform: Platform, k8s: pulumi.ComponentResourceOptions) {
     const resources: Record<string, Record<string, ModelVersionNamespace>> = {};
     for (const model of config.models) {
         resources[model.name] = {};
         for (const version of model.versions) {
-            resources[model.name][version.name] = new ModelVersionNamespace(`model-${model.name}-${version.name}`, {
-                model: model.name,
-                version,
-                quotaDefaults: config.quotaDefaults,
-                platform,
-            });
+            resources[model.name][version.name] = new ModelVersionNamespace(
+                `model-${model.name}-${version.name}`,
+                {
+                    model: model.name,
+                    version,
+                    quotaDefaults: config.quotaDefaults,
+                    platform,
+                },
+                k8s,
+            );
         }
     }
-    const routing = new ModelRouting("model-routing", {
-        models: config.models,
-        namespaces: resources,
-        proxyReplicas: config.modelGateway.replicas,
-        scheduling: platform.systemScheduling,
-        k8sProvider: platform.k8sProvider,
-        dependsOn: platform.clusterReady,
-    });
+    const routing = new ModelRouting(
+        "model-routing",
+        {
+            models: config.models,
+            namespaces: resources,
+            proxyReplicas: config.modelGateway.replicas,
+            scheduling: platform.systemScheduling,
+            dependsOn: platform.clusterReady,
+        },
+        k8s,
+    );
     const namespaces = mapValues(resources, (versions) => mapValues(versions, (ns) => ns.namespaceName));
     return { namespaces, endpoints: routing.endpoints, routing };
 }

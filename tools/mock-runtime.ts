@@ -39,6 +39,8 @@ export interface PlannedResource {
     providers: Record<string, string>;
     /** Names of inputs that were secrets. */
     secretInputs: string[];
+    /** URNs this resource also answers to (its `aliases`, as the engine resolves them): where it lived before. */
+    aliases: string[];
 }
 
 export interface PlannedInvoke {
@@ -418,6 +420,32 @@ class PlanMocks implements pulumi.runtime.Mocks {
 }
 
 /**
+ * The URN an alias names, as the engine builds it: an alias URN as given, or a spec whose empty name and type stand
+ * for the resource's own, under the spec's parent (or none).
+ */
+function aliasUrn(alias: any, urn: string): string {
+    if (alias.hasUrn?.()) return alias.getUrn();
+    const spec = alias.getSpec();
+    const [, stackAndProject, rest] = /^urn:pulumi:(.+?::.+?)::(.+)$/.exec(urn)!;
+    const own = {
+        type: rest.slice(0, rest.lastIndexOf("::")).split("$").pop()!,
+        name: rest.slice(rest.lastIndexOf("::") + 2),
+    };
+    const type = spec.getType() || own.type;
+    const name = spec.getName() || own.name;
+    const parentUrn: string = spec.getNoparent() ? "" : spec.getParenturn();
+    // A URN's qualified type is its parent's own type (the last of the parent's chain), then its type.
+    const parentType = parentUrn
+        ? parentUrn
+              .replace(/^urn:pulumi:.+?::.+?::/, "")
+              .replace(/::[^:]*$/, "")
+              .split("$")
+              .pop()!
+        : "";
+    return `urn:pulumi:${stackAndProject}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
+}
+
+/**
  * Records every registration request the mock monitor receives, with the options plain mocks do not see
  * (protect, retainOnDelete, dependsOn, ignoreChanges, providers).
  */
@@ -454,10 +482,15 @@ function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
             provider: req.getProvider() || null,
             providers,
             secretInputs,
+            aliases: [],
         };
+        const aliasSpecs = (req.getAliasesList?.() ?? []) as any[];
         planned.push(record);
         return register(req, (err, response) => {
-            if (!err) record.urn = response.getUrn();
+            if (!err) {
+                record.urn = response.getUrn();
+                record.aliases = aliasSpecs.map((a) => aliasUrn(a, record.urn));
+            }
             callback(err, response);
         });
     };

@@ -8,7 +8,7 @@ import type { AwsPlatformConfig } from "../../contract/config/platform";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
     ArtifactStore,
-    DatasetChangeSource,
+    DatasetChangeConsumer,
     GpuNodePoolSummary,
     GpuScheduling,
     ImageRegistry,
@@ -19,7 +19,7 @@ import type {
     WorkloadIdentityBinding,
 } from "../../contract/platform";
 import { AwsArtifactStore } from "./artifact-store";
-import { AwsDatasetEvents, consumerStatements } from "./dataset-events";
+import { AwsDatasetEvents, consumerStatements, sqsConsumer } from "./dataset-events";
 import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { ecrPushStatements, s3GrantStatements } from "./iam-policy";
 import { AwsNetwork } from "./network";
@@ -102,7 +102,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     readonly systemScheduling: Scheduling;
     readonly artifactStore: ArtifactStore;
     readonly imageRegistry: ImageRegistry;
-    readonly datasetChanges: DatasetChangeSource;
+    readonly datasetChanges: DatasetChangeConsumer;
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     readonly storageClass = AWS_STORAGE_CLASS;
     /** EKS ships no metrics-server. */
@@ -339,19 +339,14 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             datasetsBucket: this.store.datasets.bucketName,
             region: config.aws.region,
             endpoint: null,
-            egress: { kind: "external-https", port: 443 },
+            egress: { kind: "public", port: 443 },
         };
         this.datasetEvents = new AwsDatasetEvents(
             `${name}-dataset-events`,
             { bucketName: this.store.datasets.bucketName, tags: {} },
             parent,
         );
-        this.datasetChanges = {
-            kind: "sqs",
-            queueUrl: this.datasetEvents.queueUrl,
-            region: config.aws.region,
-            egress: { kind: "external-https", port: 443 },
-        };
+        this.datasetChanges = sqsConsumer(this.datasetEvents.queueUrl, config.aws.region);
         this.registry = new AwsImageRegistry(
             `${name}-registry`,
             {

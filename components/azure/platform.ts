@@ -7,7 +7,7 @@ import type { AzurePlatformConfig } from "../../contract/config/platform";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
     ArtifactStore,
-    DatasetChangeSource,
+    DatasetChangeConsumer,
     GpuNodePoolSummary,
     GpuScheduling,
     ImageRegistry,
@@ -18,7 +18,7 @@ import type {
 } from "../../contract/platform";
 import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../../contract/scheduling";
 import { AzureArtifactStore } from "./artifact-store";
-import { AzureDatasetEvents } from "./dataset-events";
+import { AzureDatasetEvents, eventGridConsumer } from "./dataset-events";
 import { AksCluster } from "./cluster";
 import { AKS_SPOT_TAINT, AksGpuNodePool } from "./gpu-node-pool";
 import { AzureNetwork } from "./network";
@@ -69,7 +69,7 @@ export function azureGpuScheduling(hasSpotPools: boolean): GpuScheduling {
 export const AZURE_STORAGE_CLASS = "managed-csi";
 
 export class AzurePlatform extends pulumi.ComponentResource implements Platform {
-    readonly datasetChanges: DatasetChangeSource;
+    readonly datasetChanges: DatasetChangeConsumer;
     readonly cloud = "azure" as const;
     readonly region: string;
     readonly clusterName: pulumi.Output<string>;
@@ -241,7 +241,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             datasetsBucket: this.store.containers.datasets.name,
             region: location,
             endpoint: this.store.blobEndpoint,
-            egress: { kind: "external-https", port: 443 },
+            egress: { kind: "public", port: 443 },
         };
         this.datasetEvents = new AzureDatasetEvents(
             `${name}-dataset-events`,
@@ -257,12 +257,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             },
             parent,
         );
-        this.datasetChanges = {
-            kind: "event-grid",
-            queueUrl: this.datasetEvents.queueUrl,
-            container: this.store.containers.datasets.name,
-            egress: { kind: "external-https", port: 443 },
-        };
+        this.datasetChanges = eventGridConsumer(this.datasetEvents.queueUrl, this.store.containers.datasets.name);
         this.registry = new AzureImageRegistry(
             `${name}-registry`,
             {

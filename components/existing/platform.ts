@@ -5,7 +5,6 @@ import { CONFIG_NAMESPACE } from "../../contract/config/issues";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import type {
     ArtifactStore,
-    DatasetChangeSource,
     GpuNodePoolSummary,
     GpuScheduling,
     ImageRegistry,
@@ -14,16 +13,8 @@ import type {
     WorkloadIdentityArgs,
     WorkloadIdentityBinding,
 } from "../../contract/platform";
-import {
-    STORE_BUCKETS_PATH,
-    STORE_ENDPOINT,
-    STORE_FILER_ADDRESS,
-    STORE_FILER_GRPC_PORT,
-    STORE_FILER_POD_LABELS,
-    STORE_S3_POD_LABELS,
-    STORE_S3_PORT,
-    SeaweedfsStore,
-} from "./seaweedfs";
+import { STORE_ENDPOINT, STORE_S3_POD_LABELS, STORE_S3_PORT, SeaweedfsStore } from "./seaweedfs";
+import { filerConsumer } from "./dataset-events";
 import { StoreIdentity } from "./store-identity";
 import { STORE_NAMESPACE } from "../../contract/names";
 
@@ -63,19 +54,8 @@ const METRICS_SERVER_SETTINGS = {
 } as const satisfies Record<string, Platform["metricsServer"]>;
 
 export class ExistingPlatform extends pulumi.ComponentResource implements Platform {
-    /** SeaweedFS filer notifications: not built yet. */
-    readonly datasetChanges: DatasetChangeSource = {
-        kind: "seaweedfs-filer",
-        filerAddress: STORE_FILER_ADDRESS,
-        bucketsPath: STORE_BUCKETS_PATH,
-        bucket: "datasets",
-        egress: {
-            kind: "in-cluster",
-            namespace: STORE_NAMESPACE,
-            podLabels: { ...STORE_FILER_POD_LABELS },
-            port: STORE_FILER_GRPC_PORT,
-        },
-    };
+    /** The in-cluster store's filer metadata events under the datasets bucket. */
+    readonly datasetChanges = filerConsumer("datasets");
     readonly cloud = "existing" as const;
     readonly region = null;
     readonly clusterName: pulumi.Output<string>;

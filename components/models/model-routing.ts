@@ -24,13 +24,10 @@ export interface ModelRoutingArgs {
     readonly proxyReplicas: number;
     /** Where the gateway controller and proxies run (system nodes). */
     readonly scheduling: Scheduling;
-    /** The explicit Kubernetes provider. */
-    readonly k8sProvider: k8s.Provider;
     /** What must exist before the gateway is installed (nodes able to run pods). */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
-/** GatewayClass of the model gateway, handled by Envoy Gateway's controller. */
 /** EnvoyProxy resource that pins the proxies' Service name, replicas and scheduling. */
 export const ENVOY_PROXY_CONFIG = "models-proxy";
 /** Name of the ReferenceGrant in every version namespace that admits routes from the gateway namespace. */
@@ -132,7 +129,7 @@ export class ModelRouting extends pulumi.ComponentResource {
 
     constructor(name: string, args: ModelRoutingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:k8s:ModelRouting", name, {}, opts);
-        const k8sOpts = { parent: this, provider: args.k8sProvider };
+        const k8sOpts = { parent: this };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
 
         const ns = new k8s.core.v1.Namespace(

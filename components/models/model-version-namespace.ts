@@ -7,9 +7,9 @@ import {
     type ModelVersionConfig,
     type QuotaDefaults,
 } from "../../contract/config/models";
-import type { Platform, StoreEgress, StoreGrant, WorkloadIdentityBinding } from "../../contract/platform";
+import { egressRule, namespaceSelector as nsSelector } from "../../contract/egress";
+import type { Egress, Platform, StoreGrant, WorkloadIdentityBinding } from "../../contract/platform";
 import {
-    CLUSTER_PRIVATE_RANGES,
     GATEWAY_NAMESPACE,
     MODEL_GATEWAY,
     MODEL_LABEL_KEYS,
@@ -33,8 +33,8 @@ export interface ModelVersionNamespaceArgs {
     readonly version: ModelVersionConfig;
     /** The stack's ResourceQuota defaults; `version.quota` overrides single fields. */
     readonly quotaDefaults: QuotaDefaults;
-    /** The only thing used from the cloud: the Kubernetes provider, the store's egress and workload identity. */
-    readonly platform: Pick<Platform, "k8sProvider" | "artifactStore" | "bindWorkloadIdentity">;
+    /** The only thing used from the cloud: the store's egress and workload identity. */
+    readonly platform: Pick<Platform, "artifactStore" | "bindWorkloadIdentity">;
 }
 
 /** Key prefix in the models store that a version's model server may read: `models/<model>/<version>/`. */
@@ -64,8 +64,6 @@ export const CONTAINER_DEFAULTS = {
 /** The NetworkPolicy that lets a version namespace reach the artifact store: its peers are the platform's. */
 export const ARTIFACT_STORE_POLICY = "allow-artifact-store";
 
-const nsSelector = (name: string) => ({ matchLabels: { "kubernetes.io/metadata.name": name } });
-
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 
 /**
@@ -73,22 +71,8 @@ type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
  * metrics scrapes from monitoring, model traffic from the gateway's proxies and smoke tests from the pipelines.
  * No rule admits another model version's namespace.
  */
-export function networkPolicySpecs(egress: StoreEgress): Record<string, NetworkPolicySpec> {
-    const store: k8s.types.input.networking.v1.NetworkPolicyEgressRule =
-        egress.kind === "external-https"
-            ? {
-                  to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...CLUSTER_PRIVATE_RANGES] } }],
-                  ports: [{ protocol: "TCP", port: egress.port }],
-              }
-            : {
-                  to: [
-                      {
-                          namespaceSelector: nsSelector(egress.namespace),
-                          podSelector: { matchLabels: { ...egress.podLabels } },
-                      },
-                  ],
-                  ports: [{ protocol: "TCP", port: egress.port }],
-              };
+export function networkPolicySpecs(egress: Egress): Record<string, NetworkPolicySpec> {
+    const store = egressRule(egress);
     return {
         "default-deny": { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
         "allow-dns": {
@@ -222,7 +206,7 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
         const { model, version, platform } = args;
         const ns = modelNamespaceName(model, version.name);
         this.namespaceName = ns;
-        const k8sOpts = { parent: this, provider: platform.k8sProvider };
+        const k8sOpts = { parent: this };
         const labels = {
             "app.kubernetes.io/part-of": PART_OF,
             [MODEL_LABEL_KEYS.model]: model,

@@ -10,7 +10,6 @@ export interface PromotionArgs {
     readonly promotion: PromotionConfig;
     /** Serving objectives (`monitoring.alerts`): the absolute thresholds of every analysis. */
     readonly alerts: AlertThresholds;
-    readonly k8sProvider: k8s.Provider;
     /** The Tekton install and the pipelines namespace. */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -24,7 +23,7 @@ export class Promotion extends pulumi.ComponentResource {
 
     constructor(name: string, args: PromotionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:k8s:Promotion", name, {}, opts);
-        const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
+        const k8sOpts = { parent: this, dependsOn: args.dependsOn };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
         const scripts = new k8s.core.v1.ConfigMap(
             `${name}-scripts`,

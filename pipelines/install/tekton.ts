@@ -31,12 +31,7 @@ export interface TektonArgs {
     /** Provider, scheduling, store, registry and workload identity. */
     readonly platform: Pick<
         Platform,
-        | "k8sProvider"
-        | "systemScheduling"
-        | "gpuScheduling"
-        | "artifactStore"
-        | "imageRegistry"
-        | "bindWorkloadIdentity"
+        "systemScheduling" | "gpuScheduling" | "artifactStore" | "imageRegistry" | "bindWorkloadIdentity"
     >;
     /** Wait for these before installing (nodes able to run pods). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
@@ -152,7 +147,7 @@ export class Tekton extends pulumi.ComponentResource {
     constructor(name: string, args: TektonArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:k8s:Tekton", name, {}, opts);
         const { platform, config } = args;
-        const parent = { parent: this, provider: platform.k8sProvider };
+        const parent = { parent: this };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
 
         this.pipelinesInstall = new k8s.yaml.v2.ConfigFile(

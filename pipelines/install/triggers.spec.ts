@@ -1,7 +1,12 @@
 import * as assert from "node:assert/strict";
 import { AZURE_ROLES } from "../../components/azure/roles";
 import { DATASET_EVENTS_DEAD_LETTER_CONTAINER, DATASET_EVENTS_QUEUE } from "../../components/azure/dataset-events";
-import { DATASET_CONSUMER, DATASET_CONSUMER_SCRIPTS, WEBHOOK_GATEWAY, datasetConsumerScripts } from "./triggers";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EVENT_GRID_CONSUMER_SCRIPT } from "../../components/azure/dataset-events";
+import { FILER_CONSUMER_SCRIPT } from "../../components/existing/dataset-events";
+import { DATASET_CONSUMER } from "../../contract/names";
+import { WEBHOOK_GATEWAY } from "./webhook-gateway";
 import { IMAGES } from "../../contract/versions";
 import { PROMOTION_SCRIPTS_CONFIGMAP, promotionScripts } from "../promotion/task";
 import { GIT_WEBHOOK_PATH, GIT_WEBHOOK_SECRET, SOURCE_HEADER } from "../triggers/triggers";
@@ -21,6 +26,44 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         return found[0];
     };
 
+    it("the webhook gateway and the dataset consumer moved into components of their own without replacing anything", () => {
+        // Each object answers to the URN it had as a direct child of the triggers component (its alias), so a stack
+        // deployed before the move keeps them: above all the load balancer, whose address GitHub calls.
+        const before = (type: string, name: string) =>
+            `urn:pulumi:dev::mlops-testbed::mlops-testbed:k8s:PipelineTriggers$${type}::${name}`;
+        const moved: [string, string, string][] = [
+            [
+                "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",
+                "triggers-webhook-proxy",
+                "triggers-webhook-proxy",
+            ],
+            ["kubernetes:gateway.networking.k8s.io/v1:Gateway", "triggers-webhook-gateway", "triggers-webhook-gateway"],
+            ["kubernetes:core/v1:Service", "triggers-webhook-public", "triggers-webhook-public"],
+            [
+                "kubernetes:gateway.networking.k8s.io/v1:ReferenceGrant",
+                "triggers-webhook-grant",
+                "triggers-webhook-grant",
+            ],
+            [
+                "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
+                "triggers-webhook-route",
+                "triggers-git-webhook-route",
+            ],
+            ["kubernetes:core/v1:ServiceAccount", "triggers-dataset-events-sa", "triggers-dataset-events-sa"],
+            [
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+                "triggers-dataset-events-egress",
+                "triggers-dataset-events-egress",
+            ],
+            ["kubernetes:apps/v1:Deployment", "triggers-dataset-events-deployment", "triggers-dataset-events"],
+        ];
+        for (const [type, name, old] of moved) {
+            const r = findResource(plan, type, name);
+            assert.notEqual(r.urn, before(type, old), `${name} did move`);
+            assert.ok(r.aliases.includes(before(type, old)), `${name} answers to ${before(type, old)}: ${r.aliases}`);
+        }
+    });
+
     it("the webhook's Gateway, proxies and load balancer wait for the model gateway, not for the Tekton install", () => {
         // A component in dependsOn stands for its resources: the gateway namespace is one of the model routing's.
         const routing = findResource(plan, "kubernetes:core/v1:Namespace", "model-routing-ns");
@@ -35,11 +78,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
             assert.ok(!r.dependsOn.includes(tektonInstall.urn), `${name} does not wait for the Tekton install`);
         }
         // The route to the listener does wait for it.
-        const route = findResource(
-            plan,
-            "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute",
-            "triggers-git-webhook-route",
-        );
+        const route = findResource(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "triggers-webhook-route");
         assert.ok(route.dependsOn.includes(tektonInstall.urn));
     });
 
@@ -221,6 +260,12 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             (o) => o.metadata.name === `${DATASET_CONSUMER.name}-egress`,
         );
     const pinned = new Set<string>(Object.values(IMAGES));
+    const read = (file: string) => fs.readFileSync(file, "utf8");
+    const CONTRACT_HELPER = path.join(__dirname, "..", "..", "contract", "dataset_change_event.py");
+    const scriptsOf = (plan: Plan) =>
+        objectsOfKind(plan, "ConfigMap", "pipelines").find(
+            (o) => o.metadata.name === DATASET_CONSUMER.scripts.configMap,
+        )?.data;
 
     describe("Azure: Event Grid → Storage Queue", () => {
         let plan: Plan;
@@ -320,11 +365,17 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
                 new RegExp(`^https://[a-z0-9]+\\.queue\\.core\\.windows\\.net/${DATASET_EVENTS_QUEUE}$`),
             );
             assert.equal(env.DATASETS_CONTAINER, "datasets");
-            assert.deepEqual(c.command.slice(-1), [`${DATASET_CONSUMER_SCRIPTS.mountPath}/event_grid.py`]);
-            const cm = objectsOfKind(plan, "ConfigMap", "pipelines").find(
-                (o) => o.metadata.name === DATASET_CONSUMER_SCRIPTS.configMap,
+            assert.deepEqual(c.command.slice(-1), [`${DATASET_CONSUMER.scripts.mountPath}/event_grid.py`]);
+            assert.ok(
+                c.volumeMounts.some(
+                    (m: any) => m.mountPath === DATASET_CONSUMER.scripts.mountPath && m.readOnly === true,
+                ),
             );
-            assert.deepEqual(cm?.data, datasetConsumerScripts());
+            // The platform's script and the contract's helper it imports, as they are in the repository.
+            assert.deepEqual(scriptsOf(plan), {
+                "dataset_change_event.py": read(CONTRACT_HELPER),
+                "event_grid.py": read(EVENT_GRID_CONSUMER_SCRIPT),
+            });
             const [policy] = egressOf(plan);
             assert.deepEqual(policy.spec.egress[1].ports, [{ protocol: "TCP", port: 443 }]);
             assert.equal(policy.spec.egress.length, 3);
@@ -355,6 +406,18 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
                 /weed filer\.meta\.tail -filer="\$FILER" -pathPrefix="\$PATH_PREFIX"/,
             );
             assert.equal(env(containers[0]).EVENTS_FIFO, env(containers[1]).EVENTS_FIFO);
+            assert.equal(env(containers[1]).LISTENER_URL, "http://el-mlops-testbed.pipelines.svc.cluster.local:8080");
+            assert.deepEqual(containers[1].command, ["python", "-u", "/opt/dataset-events/seaweedfs_filer.py"]);
+            assert.deepEqual(scriptsOf(plan), {
+                "dataset_change_event.py": read(CONTRACT_HELPER),
+                "seaweedfs_filer.py": read(FILER_CONSUMER_SCRIPT),
+            });
+            for (const c of containers)
+                assert.deepEqual(c.securityContext, {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                });
             assert.equal(await schemaErrors(dep), "");
         });
 

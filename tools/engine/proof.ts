@@ -31,13 +31,12 @@ export type ProofTarget =
 const PLATFORM_NAME = "existing";
 
 /**
- * Stand-in platform: the Kubernetes provider, the in-cluster store's egress and, per binding, the credentials Secret
+ * Stand-in platform: the in-cluster store's egress and, per binding, the credentials Secret
  * under the name and with the metadata the existing platform gives it.
  */
 export function proofPlatform(provider: k8s.Provider): ModelVersionNamespaceArgs["platform"] {
     const keys = new pulumi.Config(PROOF_CONFIG_NAMESPACE);
     return {
-        k8sProvider: provider,
         artifactStore: {
             kind: "s3-compatible",
             modelsBucket: pulumi.output("models"),
@@ -97,12 +96,11 @@ export function proofProgram(target: ProofTarget): () => Promise<Record<string, 
         for (const model of config.models) {
             namespaces[model.name] = {};
             for (const version of model.versions) {
-                const ns = new ModelVersionNamespace(`model-${model.name}-${version.name}`, {
-                    model: model.name,
-                    version,
-                    quotaDefaults: config.quotaDefaults,
-                    platform,
-                });
+                const ns = new ModelVersionNamespace(
+                    `model-${model.name}-${version.name}`,
+                    { model: model.name, version, quotaDefaults: config.quotaDefaults, platform },
+                    { providers: [provider] },
+                );
                 namespaces[model.name][version.name] = ns.namespaceName;
             }
         }

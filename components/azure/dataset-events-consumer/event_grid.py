@@ -15,8 +15,9 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
+# dataset_change_event.py (contract/) is shipped beside this script in the consumer's ConfigMap.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import log, object_created, post, rfc3339_seconds  # noqa: E402
+from dataset_change_event import log, object_created, post, rfc3339_seconds  # noqa: E402
 
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 STORAGE_SCOPE = "https://storage.azure.com/.default"

@@ -11,8 +11,9 @@ import os
 import sys
 import time
 
+# dataset_change_event.py (contract/) is shipped beside this script in the consumer's ConfigMap.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import log, object_created, post, rfc3339_seconds  # noqa: E402
+from dataset_change_event import log, object_created, post, rfc3339_seconds  # noqa: E402
 
 # SeaweedFS's S3 gateway keeps multipart parts under <bucket>/.uploads/ and, in versioned buckets, each version of
 # <key> as <key>.versions/v_<version id>.
