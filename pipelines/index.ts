@@ -2,7 +2,7 @@
  * Every Task and Pipeline of the testbed, rendered as Tekton v1 objects. The Tekton component applies them; the
  * tests lint and wire-check them; the run builder starts them.
  */
-import type { CredentialsSecrets, TaskDefinition } from "./core/context";
+import type { CredentialsSecrets, PodLabelsByRole, TaskDefinition } from "./core/context";
 import { renderTask } from "./core/context";
 import { PIPELINE_DEFINITIONS, type PipelineDefaults } from "./pipelines";
 import type { AlertThresholds } from "../contract/config/monitoring";
@@ -37,8 +37,8 @@ export const TASK_DEFINITIONS: readonly TaskDefinition[] = [
     QUICK_TRAIN,
 ];
 
-export function renderTasks(credentials: CredentialsSecrets = {}): Task[] {
-    return TASK_DEFINITIONS.map((d) => renderTask(d, credentials));
+export function renderTasks(credentials: CredentialsSecrets = {}, podLabels: PodLabelsByRole = {}): Task[] {
+    return TASK_DEFINITIONS.map((d) => renderTask(d, credentials, podLabels));
 }
 
 /** The stack settings of the `promote` Task (built with its script ConfigMap by the Promotion component). */

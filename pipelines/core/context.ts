@@ -61,6 +61,14 @@ export const GPU_STEP_LABEL = "mlops-testbed/gpu-step";
  */
 export type CredentialsSecrets = Partial<Record<PipelineRole, string>>;
 
+/**
+ * Labels each role's pods need for their cloud identity (the Platform's binding: AKS workload identity's
+ * `azure.workload.identity/use`). They go on the role's Tasks: Tekton copies a Task's labels to its TaskRuns and a
+ * TaskRun's labels to its pod (v1.15: storeTaskSpecAndMergeMeta in the TaskRun reconciler, makeLabels in pkg/pod), so
+ * every run of the Task gets them, whoever starts it.
+ */
+export type PodLabelsByRole = Partial<Record<PipelineRole, Readonly<Record<string, string>>>>;
+
 /** Environment variable carrying the name of a contract metric: `deployLeadTime` -> MLOPS_METRIC_DEPLOY_LEAD_TIME. */
 export function metricEnvName(key: MetricKey): string {
     return `MLOPS_METRIC_${key.replace(/([A-Z])/g, "_$1").toUpperCase()}`;
@@ -168,7 +176,11 @@ export interface TaskDefinition {
 }
 
 /** Renders a Task: labels, step template, library and stage volumes, and the stage timer around its steps. */
-export function renderTask(def: TaskDefinition, credentials: CredentialsSecrets = {}): Task {
+export function renderTask(
+    def: TaskDefinition,
+    credentials: CredentialsSecrets = {},
+    podLabels: PodLabelsByRole = {},
+): Task {
     const timed = def.stage !== undefined;
     const params = [
         ...(timed ? STAGE_PARAMS.filter((p) => !(def.params ?? []).some((q) => q.name === p.name)) : []),
@@ -180,6 +192,7 @@ export function renderTask(def: TaskDefinition, credentials: CredentialsSecrets 
         metadata: {
             name: def.name,
             labels: {
+                ...podLabels[def.role],
                 "app.kubernetes.io/part-of": "mlops-testbed",
                 [ROLE_LABEL]: PIPELINE_SERVICE_ACCOUNTS[def.role].name,
                 ...(def.gpuStep ? { [GPU_CAPABLE_LABEL]: "true" } : {}),

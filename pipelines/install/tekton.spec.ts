@@ -1,5 +1,10 @@
 import * as assert from "node:assert/strict";
 import { GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../../contract/names";
+import {
+    WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+    WORKLOAD_IDENTITY_USE_LABEL,
+} from "../../components/azure/workload-identity";
+import { ROLE_LABEL } from "../core/context";
 import { controllerServiceMonitor, OBSERVABILITY } from "./tekton";
 import { PIPELINE_NAMES } from "..";
 import { TEKTON } from "../../contract/versions";
@@ -217,5 +222,47 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         issueAt(issues, "mlops-testbed:pipelines.accuracyThreshold", /from 0 to 1/);
         const gpu = await planConfigIssues("dev", { pipelines: { trainingGpus: 2 }, gpuNodePools: [] });
         issueAt(gpu, "mlops-testbed:pipelines.trainingGpus", /needs a GPU node pool/);
+    });
+});
+
+describe("Workload identity on the pipelines' pods (AKS)", () => {
+    const rolesOf = (plan: Plan) =>
+        objectsOfKind(plan, "Task", PIPELINES_NAMESPACE).map((t) => ({
+            task: t.metadata.name as string,
+            role: t.metadata.labels?.[ROLE_LABEL],
+            identityLabel: t.metadata.labels?.[WORKLOAD_IDENTITY_USE_LABEL],
+        }));
+
+    it("labels the trainer's and builder's Tasks, which Tekton copies to their pods; not the deployer's", async () => {
+        const tasks = rolesOf(await planStack("azure-example"));
+        assert.ok(tasks.length >= 13, "every Task, promote included");
+        for (const t of tasks) {
+            const needsIdentity = t.role === "trainer" || t.role === "builder";
+            assert.equal(t.identityLabel, needsIdentity ? "true" : undefined, `${t.task} (${t.role})`);
+        }
+        assert.ok(
+            tasks.some((t) => t.role === "builder" && t.identityLabel === "true"),
+            "build-image",
+        );
+        assert.ok(
+            tasks.some((t) => t.role === "deployer"),
+            "deployer Tasks exist and stay unlabelled",
+        );
+    });
+
+    it("the labelled roles' service accounts carry the client id the label makes AKS inject", async () => {
+        const plan = await planStack("azure-example");
+        const accounts = objectsOfKind(plan, "ServiceAccount", PIPELINES_NAMESPACE).filter((o) =>
+            ["trainer", "builder"].includes(o.metadata.name ?? ""),
+        );
+        assert.equal(accounts.length, 2);
+        for (const sa of accounts)
+            assert.ok(sa.metadata.annotations?.[WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION], sa.metadata.name);
+    });
+
+    it("adds no identity label where the platform needs none (AWS IRSA, existing clusters)", async () => {
+        for (const stack of ["dev", "existing-example"])
+            for (const t of rolesOf(await planStack(stack)))
+                assert.equal(t.identityLabel, undefined, `${stack}: ${t.task}`);
     });
 });

@@ -10,6 +10,7 @@ import {
     LIB_PATH,
     SETTINGS_CONFIGMAP,
     type CredentialsSecrets,
+    type PodLabelsByRole,
     type SettingsKey,
 } from "../core/context";
 import { PIPELINE_NAMES, renderPipelines, renderTasks, type PipelineDefaults } from "..";
@@ -210,6 +211,9 @@ export class Tekton extends pulumi.ComponentResource {
         // Platforms without token-based identity hand out a credentials Secret per service account; every step of
         // that role's Tasks loads it (stepTemplate envFrom, pipelines/core/context.ts).
         const credentialOutputs: Partial<Record<keyof typeof PIPELINE_SERVICE_ACCOUNTS, pulumi.Output<string>>> = {};
+        // Labels the identity needs on the role's pods (AKS workload identity) go on the role's Tasks, which Tekton
+        // copies to every TaskRun pod (PodLabelsByRole, pipelines/core/context.ts).
+        const podLabels: PodLabelsByRole = {};
         for (const [role, sa] of Object.entries(PIPELINE_SERVICE_ACCOUNTS) as [
             keyof typeof PIPELINE_SERVICE_ACCOUNTS,
             (typeof PIPELINE_SERVICE_ACCOUNTS)[keyof typeof PIPELINE_SERVICE_ACCOUNTS],
@@ -225,6 +229,7 @@ export class Tekton extends pulumi.ComponentResource {
                 : undefined;
             if (binding) this.identities[role] = binding.identity;
             if (binding?.credentialsSecret) credentialOutputs[role] = binding.credentialsSecret;
+            if (binding && Object.keys(binding.podLabels).length > 0) podLabels[role] = binding.podLabels;
             new k8s.core.v1.ServiceAccount(
                 `${name}-sa-${role}`,
                 {
@@ -278,8 +283,8 @@ export class Tekton extends pulumi.ComponentResource {
         const credentials: pulumi.Output<CredentialsSecrets> = pulumi.output(
             credentialOutputs,
         ) as pulumi.Output<CredentialsSecrets>;
-        for (const [i, plain] of renderTasks().entries()) {
-            const task = credentials.apply((c) => renderTasks(c)[i]);
+        for (const [i, plain] of renderTasks({}, podLabels).entries()) {
+            const task = credentials.apply((c) => renderTasks(c, podLabels)[i]);
             new k8s.apiextensions.CustomResource(
                 `${name}-task-${plain.metadata.name}`,
                 {
