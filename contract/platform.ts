@@ -47,6 +47,8 @@ export interface Platform {
      */
     readonly metricsServer:
         { readonly install: false } | { readonly install: true; readonly kubeletInsecureTls: boolean };
+    /** Which add-ons the cluster layer installs, and which it finds running (an existing cluster's `present`). */
+    readonly addons: ClusterAddons;
     /** GPU node pools as built, for the outputs and for dashboards. */
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     /**
@@ -64,6 +66,29 @@ export interface Platform {
         opts?: pulumi.ComponentResourceOptions,
     ): WorkloadIdentityBinding;
 }
+
+/**
+ * Add-ons of the cluster layer a cluster may already run. `install`: the cluster layer installs its pinned release.
+ * `present`: it uses what runs, as docs/existing-cluster.md describes (what each expects to find, and what the
+ * testbed still creates).
+ */
+export interface ClusterAddons {
+    /** The Prometheus Operator stack; present: the Prometheus and Alertmanager resources (in `monitoring`) to use. */
+    readonly monitoring:
+        | { readonly mode: "install" }
+        | { readonly mode: "present"; readonly prometheus: string; readonly alertmanager: string };
+    /** Envoy Gateway; present: the GatewayClass (served by it) the testbed's Gateways ask for. */
+    readonly gateway: { readonly mode: "install" } | { readonly mode: "present"; readonly gatewayClassName: string };
+    /** Tekton Pipelines and Triggers; present: the namespace of the Pipelines controller. */
+    readonly tekton: { readonly mode: "install" } | { readonly mode: "present"; readonly namespace: string };
+}
+
+/** Every add-on installed by the cluster layer: what a platform that builds its cluster returns. */
+export const ALL_ADDONS_INSTALLED: ClusterAddons = {
+    monitoring: { mode: "install" },
+    gateway: { mode: "install" },
+    tekton: { mode: "install" },
+};
 
 export interface Scheduling {
     readonly nodeSelector: Readonly<Record<string, string>>;

@@ -21,6 +21,7 @@ import {
     existingSchema,
     gpuNodePoolsSchema,
     kubeconfigSchema,
+    storeCredentialsSchema,
     networkSchema,
     registrySchema,
 } from "../contract/config/platform";
@@ -33,6 +34,8 @@ export const configSchema = z.strictObject({
     existing: existingSchema.optional(),
     /** Kubeconfig of an existing cluster; a secret config value, only recorded as "[secret]" here. */
     kubeconfig: kubeconfigSchema.optional(),
+    /** Keys of an existing cluster's external store; a secret config value, only recorded as "[secret]" here. */
+    storeCredentials: storeCredentialsSchema.optional(),
     cluster: clusterSchema.default(clusterSchema.parse({})),
     network: networkSchema.default(networkSchema.parse({})),
     gpuNodePools: gpuNodePoolsSchema,
@@ -180,8 +183,14 @@ export interface ValidateOptions {
     readonly secretKeys?: readonly string[];
 }
 
+/** How each secret-only key is set, for the message that refuses a plain value. */
+const SECRET_VALUE_HINT = {
+    kubeconfig: "< path/to/file",
+    storeCredentials: '\'{"accessKeyId": "...", "secretAccessKey": "..."}\'',
+} as const;
+
 /** Keys that hold credentials and are refused unless set with `pulumi config set --secret`. */
-export const SECRET_ONLY_KEYS = ["kubeconfig"] as const;
+export const SECRET_ONLY_KEYS = ["kubeconfig", "storeCredentials"] as const;
 
 /**
  * Validates a raw configuration object and returns the typed config with defaults, or every problem at once.
@@ -195,7 +204,7 @@ export function validateConfig(
         (k) => raw[k] !== undefined && !(options.secretKeys ?? []).includes(k),
     ).map((k) => ({
         key: keyPath([k]),
-        message: `holds credentials and must be a secret: pulumi config set --secret ${k} < path/to/file (the value is not shown here)`,
+        message: `holds credentials and must be a secret: pulumi config set --secret ${k} ${SECRET_VALUE_HINT[k]} (the value is not shown here)`,
     }));
     const parsed = configSchema.safeParse(raw);
     const issues: ConfigIssue[] = [
@@ -242,7 +251,7 @@ function prototypeKeyIssues(value: unknown, path: PropertyKey[] = []): ConfigIss
 
 /** Never echo a secret key's value in a message. */
 function hideSecretValue(issue: ConfigIssue): ConfigIssue {
-    return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k]))
+    return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k]) || issue.key.startsWith(`${keyPath([k])}.`))
         ? { key: issue.key, message: issue.message }
         : issue;
 }

@@ -4,7 +4,12 @@
  */
 import { AWS_STORAGE_CLASS, AwsPlatform, awsGpuScheduling } from "../components/aws/platform";
 import { AZURE_STORAGE_CLASS, AzurePlatform, azureGpuScheduling } from "../components/azure/platform";
-import { ExistingPlatform, existingGpuScheduling, kubeconfigFromConfig } from "../components/existing/platform";
+import {
+    ExistingPlatform,
+    existingGpuScheduling,
+    kubeconfigFromConfig,
+    storeKeysFromConfig,
+} from "../components/existing/platform";
 import type { CloudName } from "../contract/clouds";
 import type { GpuScheduling, Platform } from "../contract/platform";
 import type { ConfigFor, TestbedConfig } from "./config";
@@ -41,7 +46,13 @@ export const PLATFORMS: { readonly [C in CloudName]: PlatformEntry<C> } = {
         storageClass: () => AZURE_STORAGE_CLASS,
     },
     existing: {
-        create: (config) => new ExistingPlatform("existing", { config, kubeconfig: kubeconfigFromConfig() }),
+        create: (config) =>
+            new ExistingPlatform("existing", {
+                config,
+                kubeconfig: kubeconfigFromConfig(),
+                // Validation allows the secret storeCredentials only for an external store naming no Secret.
+                ...(config.storeCredentials !== undefined ? { storeKeys: storeKeysFromConfig() } : {}),
+            }),
         gpuScheduling: (config) => existingGpuScheduling(config.existing.gpu),
         storageClass: (config) => config.existing.storageClass ?? null,
     },

@@ -31,6 +31,7 @@ export async function program(): Promise<StackOutputs> {
             gpuScheduling: platform.gpuScheduling,
             dependsOn: platform.clusterReady,
             storageClass: platform.storageClass,
+            stack: platform.addons.monitoring,
         },
         k8s,
     );
@@ -52,16 +53,17 @@ export async function program(): Promise<StackOutputs> {
             config: config.pipelines,
             platform,
             dependsOn: platform.clusterReady,
-            monitoringReady: [monitoring.stack],
+            monitoringReady: monitoring.crdsReady,
             gatewayReady: [models.routing],
             modelRoutes: Object.fromEntries(config.models.map((m) => [m.name, routeName(m)])),
             storageClass: platform.storageClass,
+            tekton: platform.addons.tekton,
         },
         k8s,
     );
     // The promote Task and the triggers need the Tekton install (CRDs, interceptors, the pipelines namespace) and the
     // gateway (its CRDs and GatewayClass carry the webhook route).
-    const pipelinesReady = [tekton, tekton.pipelinesInstall, models.routing];
+    const pipelinesReady = [tekton, ...tekton.installs, models.routing];
     new Promotion(
         "promotion",
         { promotion: config.pipelines.promotion, alerts: config.monitoring.alerts, dependsOn: pipelinesReady },
@@ -124,6 +126,7 @@ function modelLayer(config: TestbedConfig, platform: Platform, k8s: pulumi.Compo
             namespaces: resources,
             proxyReplicas: config.modelGateway.replicas,
             scheduling: platform.systemScheduling,
+            gateway: platform.addons.gateway,
             dependsOn: platform.clusterReady,
         },
         k8s,

@@ -8,7 +8,7 @@ import { MODEL_SERVER_METRICS_PORT_NAME, MODEL_SERVER_POD_LABEL, NAMESPACE_LABEL
 import { RETRAIN_LABEL, prometheusRuleSpecs } from "./rules";
 import { CHARTS, IMAGES } from "../contract/versions";
 import type { MonitoringConfig } from "../contract/config/monitoring";
-import type { GpuScheduling, Scheduling } from "../contract/platform";
+import type { ClusterAddons, GpuScheduling, Scheduling } from "../contract/platform";
 import {
     DASHBOARD_LABEL,
     EVENT_LISTENER_URL,
@@ -31,6 +31,66 @@ export interface MonitoringArgs {
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
     /** StorageClass of the Prometheus and Alertmanager volumes (the platform's); null: the cluster's default. */
     readonly storageClass?: string | null;
+    /**
+     * The Prometheus Operator stack: `install` (kube-prometheus-stack, pinned) or `present` (its Prometheus and
+     * Alertmanager run in namespace `monitoring`; the testbed adds its own parts and bridges to them).
+     */
+    readonly stack: ClusterAddons["monitoring"];
+}
+
+/**
+ * For a present stack: Services under the names the cluster layer uses (MONITORING_SERVICES), selecting the pods the
+ * Prometheus Operator runs for the named Prometheus and Alertmanager resources (the operator labels them
+ * `app.kubernetes.io/name` and `app.kubernetes.io/instance`), so the promotion's queries, the port-forward
+ * commands and the NetworkPolicies work as with the installed stack.
+ */
+export function bridgeServices(present: { prometheus: string; alertmanager: string }) {
+    const service = (svc: { name: string; port: number }, app: string, instance: string) => ({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: svc.name, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+        spec: {
+            type: "ClusterIP",
+            selector: { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": instance },
+            ports: [{ name: "http-web", port: svc.port, targetPort: svc.port, protocol: "TCP" }],
+        },
+    });
+    return [
+        service(MONITORING_SERVICES.prometheus, "prometheus", present.prometheus),
+        service(MONITORING_SERVICES.alertmanager, "alertmanager", present.alertmanager),
+    ];
+}
+
+/**
+ * For a present stack: the retrain route as an AlertmanagerConfig (monitoring.coreos.com/v1alpha1), the same route
+ * alertmanagerConfig() gives the installed Alertmanager. The present Alertmanager must select it, and must not add
+ * the operator's namespace matcher (alertmanagerConfigMatcherStrategy None): the alerts carry the model's namespace.
+ */
+export function retrainAlertmanagerConfig() {
+    const route = alertmanagerConfig().route.routes[0];
+    return {
+        apiVersion: "monitoring.coreos.com/v1alpha1",
+        kind: "AlertmanagerConfig",
+        metadata: {
+            name: "mlops-testbed-retrain",
+            namespace: MONITORING_NAMESPACE,
+            labels: { "app.kubernetes.io/part-of": PART_OF },
+        },
+        spec: {
+            route: {
+                receiver: RECEIVERS.retrain,
+                matchers: [{ name: RETRAIN_LABEL.key, value: RETRAIN_LABEL.value, matchType: "=" }],
+                groupBy: [...route.group_by],
+                repeatInterval: route.repeat_interval,
+            },
+            receivers: [
+                {
+                    name: RECEIVERS.retrain,
+                    webhookConfigs: [{ url: EVENT_LISTENER_URL, sendResolved: false, maxAlerts: 0 }],
+                },
+            ],
+        },
+    };
 }
 
 /** Secret holding the Grafana admin credentials; the chart reads it through `grafana.admin.existingSecret`. */
@@ -357,13 +417,14 @@ export function prometheusRuleManifests(config: MonitoringConfig) {
  * dashboards and rules, and a PodMonitor for every model server.
  */
 export class Monitoring extends pulumi.ComponentResource {
-    readonly namespace: k8s.core.v1.Namespace;
-    readonly grafanaAdminPassword: pulumi.Output<string>;
-    readonly stack: k8s.helm.v3.Release;
+    /** What brings the Prometheus Operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule): wait for it. */
+    readonly crdsReady: pulumi.Resource[];
+    /** Grafana's admin password (generated), or null for a present stack (its Grafana is not the testbed's). */
+    readonly grafanaAdminPassword: pulumi.Output<string> | null;
     readonly pushgateway: k8s.helm.v3.Release;
     readonly dcgmExporter: k8s.helm.v3.Release;
     readonly dashboards: DashboardMeta[];
-    readonly grafanaUrl: string;
+    readonly grafanaUrl: string | null;
     readonly prometheusUrl: string;
     readonly alertmanagerUrl: string;
     readonly pushgatewayUrl: string;
@@ -372,33 +433,20 @@ export class Monitoring extends pulumi.ComponentResource {
         super("mlops-testbed:k8s:Monitoring", name, {}, opts);
         const parent = { parent: this };
 
-        this.namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            {
-                metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
-            },
-            { ...parent, dependsOn: args.dependsOn },
-        );
-        const inNamespace = { ...parent, dependsOn: [this.namespace] };
-
-        const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, parent);
-        this.grafanaAdminPassword = pulumi.secret(password.result);
-        const adminSecret = new k8s.core.v1.Secret(
-            `${name}-grafana-admin`,
-            {
-                metadata: {
-                    name: GRAFANA_ADMIN_SECRET.name,
-                    namespace: MONITORING_NAMESPACE,
-                    labels: { "app.kubernetes.io/part-of": PART_OF },
-                },
-                type: "Opaque",
-                stringData: {
-                    [GRAFANA_ADMIN_SECRET.userKey]: GRAFANA_ADMIN_SECRET.user,
-                    [GRAFANA_ADMIN_SECRET.passwordKey]: this.grafanaAdminPassword,
-                },
-            },
-            inNamespace,
-        );
+        const installed = args.stack.mode === "install";
+        // A present stack's namespace exists (the stack runs there): the testbed adds to it, never creates or deletes it.
+        const namespace: pulumi.Resource[] = installed
+            ? [
+                  new k8s.core.v1.Namespace(
+                      `${name}-namespace`,
+                      {
+                          metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+                      },
+                      { ...parent, dependsOn: args.dependsOn },
+                  ),
+              ]
+            : [];
+        const inNamespace = { ...parent, dependsOn: installed ? namespace : args.dependsOn };
 
         const release = (
             part: string,
@@ -421,15 +469,50 @@ export class Monitoring extends pulumi.ComponentResource {
                 { ...parent, dependsOn },
             );
 
-        this.stack = release(
-            "stack",
-            CHARTS.kubePrometheusStack,
-            MONITORING_RELEASES.stack,
-            kubePrometheusStackValues(args.config, args.systemScheduling, args.storageClass ?? null),
-            [this.namespace, adminSecret],
-        );
-        // Both install ServiceMonitors, whose CRD the stack brings.
-        const afterCrds = [this.namespace, this.stack];
+        if (installed) {
+            const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, parent);
+            this.grafanaAdminPassword = pulumi.secret(password.result);
+            const adminSecret = new k8s.core.v1.Secret(
+                `${name}-grafana-admin`,
+                {
+                    metadata: {
+                        name: GRAFANA_ADMIN_SECRET.name,
+                        namespace: MONITORING_NAMESPACE,
+                        labels: { "app.kubernetes.io/part-of": PART_OF },
+                    },
+                    type: "Opaque",
+                    stringData: {
+                        [GRAFANA_ADMIN_SECRET.userKey]: GRAFANA_ADMIN_SECRET.user,
+                        [GRAFANA_ADMIN_SECRET.passwordKey]: this.grafanaAdminPassword,
+                    },
+                },
+                inNamespace,
+            );
+            const stack = release(
+                "stack",
+                CHARTS.kubePrometheusStack,
+                MONITORING_RELEASES.stack,
+                kubePrometheusStackValues(args.config, args.systemScheduling, args.storageClass ?? null),
+                [...namespace, adminSecret],
+            );
+            this.crdsReady = [stack];
+        } else {
+            this.grafanaAdminPassword = null;
+            for (const svc of bridgeServices(args.stack))
+                new k8s.core.v1.Service(
+                    `${name}-bridge-${svc.metadata.name}`,
+                    { metadata: svc.metadata, spec: svc.spec },
+                    inNamespace,
+                );
+            new k8s.apiextensions.CustomResource(`${name}-retrain-route`, retrainAlertmanagerConfig(), inNamespace);
+            this.crdsReady = [];
+        }
+        // Both install ServiceMonitors, whose CRD the stack brings (or the present stack has).
+        const afterCrds = [
+            ...namespace,
+            ...this.crdsReady,
+            ...(installed ? [] : (args.dependsOn ?? [])),
+        ] as pulumi.Resource[];
         this.pushgateway = release(
             "pushgateway",
             CHARTS.prometheusPushgateway,
@@ -476,10 +559,11 @@ export class Monitoring extends pulumi.ComponentResource {
         new k8s.batch.v1.CronJob(
             `${name}-pushgateway-cleanup`,
             pushgatewayCleanupCronJob(args.config.pushgatewayKeepDays, args.systemScheduling),
-            { ...parent, dependsOn: [this.namespace, this.pushgateway] },
+            { ...parent, dependsOn: [...namespace, this.pushgateway] },
         );
 
-        this.grafanaUrl = portForwardCommand(MONITORING_SERVICES.grafana);
+        // A present stack's Grafana (if any) is not the testbed's: no URL to give.
+        this.grafanaUrl = installed ? portForwardCommand(MONITORING_SERVICES.grafana) : null;
         this.prometheusUrl = portForwardCommand(MONITORING_SERVICES.prometheus);
         this.alertmanagerUrl = portForwardCommand(MONITORING_SERVICES.alertmanager);
         this.pushgatewayUrl = PUSHGATEWAY_URL;

@@ -16,6 +16,7 @@ const STACK_CLOUDS: Record<string, CloudName> = {
     prod: "aws",
     "azure-example": "azure",
     "existing-example": "existing",
+    "existing-shared-example": "existing",
 };
 
 before(async () => {

@@ -43,6 +43,12 @@ export interface PlannedResource {
     aliases: string[];
 }
 
+export interface PlannedRead {
+    type: string;
+    name: string;
+    id: string;
+}
+
 export interface PlannedInvoke {
     token: string;
     inputs: Record<string, unknown>;
@@ -53,6 +59,8 @@ export interface Plan {
     stack: string;
     resources: PlannedResource[];
     invokes: PlannedInvoke[];
+    /** Existing resources the program reads (`Resource.get`): type, logical name and the id read. */
+    reads: PlannedRead[];
     /** Stack outputs with secrets as "[secret]" and deploy-time values as "[computed]". */
     outputs: Record<string, unknown>;
     /** Stack outputs with invented deploy-time values left in place (secrets still hidden). */
@@ -379,9 +387,15 @@ function collectStrings(value: unknown, into: Set<string>): void {
 class PlanMocks implements pulumi.runtime.Mocks {
     readonly invented = new Set<string>();
     readonly invokes: PlannedInvoke[] = [];
+    readonly reads: PlannedRead[] = [];
     constructor(private readonly ctx: { region: string; project: string; stack: string }) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        // A read of an existing resource (`get`): recorded, and answered with no state (nothing is known offline).
+        if (args.id) {
+            this.reads.push({ type: args.type, name: args.name, id: args.id });
+            return { id: args.id, state: {} };
+        }
         const computed: Record<string, unknown> = {
             ...(COMPUTED[args.type]?.(args.name, args.inputs, this.ctx) ?? {}),
         };
@@ -570,6 +584,7 @@ export async function runProgram(program: () => Promise<Record<string, unknown>>
         stack: opts.stack,
         resources: planned,
         invokes: mocks.invokes,
+        reads: mocks.reads,
         outputs,
         rawOutputs,
     };

@@ -6,17 +6,18 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsPlatformConfig } from "../../contract/config/platform";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
-import type {
-    ArtifactStore,
-    DatasetChangeConsumer,
-    GpuNodePoolSummary,
-    GpuScheduling,
-    ImageRegistry,
-    Platform,
-    Scheduling,
-    StoreName,
-    WorkloadIdentityArgs,
-    WorkloadIdentityBinding,
+import {
+    ALL_ADDONS_INSTALLED,
+    type ArtifactStore,
+    type DatasetChangeConsumer,
+    type GpuNodePoolSummary,
+    type GpuScheduling,
+    type ImageRegistry,
+    type Platform,
+    type Scheduling,
+    type StoreName,
+    type WorkloadIdentityArgs,
+    type WorkloadIdentityBinding,
 } from "../../contract/platform";
 import { AwsArtifactStore } from "./artifact-store";
 import { AwsDatasetEvents, consumerStatements, sqsConsumer } from "./dataset-events";
@@ -108,6 +109,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     /** EKS ships no metrics-server. */
     readonly metricsServer = { install: true, kubeletInsecureTls: false } as const;
     readonly clusterReady: pulumi.Resource[];
+    /** A new cluster has none of the add-ons: the cluster layer installs them all. */
+    readonly addons = ALL_ADDONS_INSTALLED;
 
     private readonly oidcProviderArn: pulumi.Output<string>;
     private readonly store: AwsArtifactStore;

@@ -5,16 +5,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { AzurePlatformConfig } from "../../contract/config/platform";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
-import type {
-    ArtifactStore,
-    DatasetChangeConsumer,
-    GpuNodePoolSummary,
-    GpuScheduling,
-    ImageRegistry,
-    Platform,
-    Scheduling,
-    WorkloadIdentityArgs,
-    WorkloadIdentityBinding,
+import {
+    ALL_ADDONS_INSTALLED,
+    type ArtifactStore,
+    type DatasetChangeConsumer,
+    type GpuNodePoolSummary,
+    type GpuScheduling,
+    type ImageRegistry,
+    type Platform,
+    type Scheduling,
+    type WorkloadIdentityArgs,
+    type WorkloadIdentityBinding,
 } from "../../contract/platform";
 import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../../contract/scheduling";
 import { AzureArtifactStore } from "./artifact-store";
@@ -85,6 +86,8 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
     readonly metricsServer = { install: false } as const;
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     readonly clusterReady: pulumi.Resource[];
+    /** A new cluster has none of the add-ons: the cluster layer installs them all. */
+    readonly addons = ALL_ADDONS_INSTALLED;
 
     private readonly resourceGroupName: pulumi.Output<string>;
     private readonly subscriptionId: pulumi.Output<string>;

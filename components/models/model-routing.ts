@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { type ModelConfig, modelNamespaceName, shadowVersions, trafficWeights } from "../../contract/config/models";
 import { CHARTS } from "../../contract/versions";
-import type { Scheduling } from "../../contract/platform";
+import type { ClusterAddons, Scheduling } from "../../contract/platform";
 import {
     GATEWAY_CLASS,
     GATEWAY_NAMESPACE,
@@ -24,6 +24,11 @@ export interface ModelRoutingArgs {
     readonly proxyReplicas: number;
     /** Where the gateway controller and proxies run (system nodes). */
     readonly scheduling: Scheduling;
+    /**
+     * The Gateway API implementation: `install` (the pinned Envoy Gateway release and the testbed's GatewayClass) or
+     * `present` (Envoy Gateway runs already; the Gateway asks for its GatewayClass and carries its proxy settings).
+     */
+    readonly gateway: ClusterAddons["gateway"];
     /** What must exist before the gateway is installed (nodes able to run pods). */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -150,18 +155,22 @@ export class ModelRouting extends pulumi.ComponentResource {
         );
 
         const chart = CHARTS.envoyGateway;
-        const release = new k8s.helm.v3.Release(
-            `${name}-envoy-gateway`,
-            {
-                name: "envoy-gateway",
-                chart: chart.chart,
-                version: chart.version,
-                namespace: ns.metadata.name,
-                createNamespace: false,
-                values: envoyGatewayValues(args.scheduling),
-            },
-            { ...k8sOpts, dependsOn: args.dependsOn },
-        );
+        // A present Envoy Gateway brings its CRDs and controller; the namespace is the testbed's either way.
+        const release =
+            args.gateway.mode === "install"
+                ? new k8s.helm.v3.Release(
+                      `${name}-envoy-gateway`,
+                      {
+                          name: "envoy-gateway",
+                          chart: chart.chart,
+                          version: chart.version,
+                          namespace: ns.metadata.name,
+                          createNamespace: false,
+                          values: envoyGatewayValues(args.scheduling),
+                      },
+                      { ...k8sOpts, dependsOn: args.dependsOn },
+                  )
+                : ns;
         const afterCrds = { ...k8sOpts, dependsOn: [release] };
 
         const proxy = new k8s.apiextensions.CustomResource(
@@ -187,24 +196,29 @@ export class ModelRouting extends pulumi.ComponentResource {
             afterCrds,
         );
 
-        const gatewayClass = new k8s.apiextensions.CustomResource(
-            `${name}-class`,
-            {
-                apiVersion: "gateway.networking.k8s.io/v1",
-                kind: "GatewayClass",
-                metadata: { name: GATEWAY_CLASS.name, labels },
-                spec: {
-                    controllerName: GATEWAY_CLASS.controllerName,
-                    parametersRef: {
-                        group: "gateway.envoyproxy.io",
-                        kind: "EnvoyProxy",
-                        name: ENVOY_PROXY_CONFIG,
-                        namespace: GATEWAY_NAMESPACE,
-                    },
-                },
-            },
-            { ...afterCrds, dependsOn: [release, proxy] },
-        );
+        // Installed: the testbed's GatewayClass carries the proxy settings. Present: the cluster's GatewayClass is
+        // shared, so the Gateway carries them itself (infrastructure.parametersRef).
+        const gatewayClassName =
+            args.gateway.mode === "install"
+                ? new k8s.apiextensions.CustomResource(
+                      `${name}-class`,
+                      {
+                          apiVersion: "gateway.networking.k8s.io/v1",
+                          kind: "GatewayClass",
+                          metadata: { name: GATEWAY_CLASS.name, labels },
+                          spec: {
+                              controllerName: GATEWAY_CLASS.controllerName,
+                              parametersRef: {
+                                  group: "gateway.envoyproxy.io",
+                                  kind: "EnvoyProxy",
+                                  name: ENVOY_PROXY_CONFIG,
+                                  namespace: GATEWAY_NAMESPACE,
+                              },
+                          },
+                      },
+                      { ...afterCrds, dependsOn: [release, proxy] },
+                  ).metadata.name
+                : pulumi.output(args.gateway.gatewayClassName);
 
         this.gateway = new k8s.apiextensions.CustomResource(
             `${name}-gateway`,
@@ -213,7 +227,18 @@ export class ModelRouting extends pulumi.ComponentResource {
                 kind: "Gateway",
                 metadata: { name: MODEL_GATEWAY.name, namespace: ns.metadata.name, labels },
                 spec: {
-                    gatewayClassName: gatewayClass.metadata.name,
+                    gatewayClassName,
+                    ...(args.gateway.mode === "present"
+                        ? {
+                              infrastructure: {
+                                  parametersRef: {
+                                      group: "gateway.envoyproxy.io",
+                                      kind: "EnvoyProxy",
+                                      name: ENVOY_PROXY_CONFIG,
+                                  },
+                              },
+                          }
+                        : {}),
                     listeners: [
                         {
                             name: "http",

@@ -1,6 +1,12 @@
 /** Config namespace of every key this program reads (`mlops-testbed:<key>` in the stack files). */
 export const CONFIG_NAMESPACE = "mlops-testbed";
 
+/**
+ * What an encrypted config value reads as where it cannot be decrypted (the offline plan and tools that read a
+ * stack file): schemas of secret keys accept it in place of a value they cannot see.
+ */
+export const UNREADABLE_SECRET = "[secret]";
+
 /** One problem in the configuration: the full key, what is wrong, and the value found. */
 export interface ConfigIssue {
     readonly key: string;

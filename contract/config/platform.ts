@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CLOUDS, REGISTRY_TLS_MODES } from "../clouds";
 import { dnsLabel, ipv4Cidr, labelMap, wholeNumber } from "./common";
+import { UNREADABLE_SECRET } from "./issues";
 
 /** What an existing cluster needs for metrics-server (`existing.metricsServer`). */
 export const METRICS_SERVER_MODES = ["install", "install-kubelet-insecure-tls", "present"] as const;
@@ -206,6 +207,101 @@ export const nodeTaintSchema = z.strictObject({
     effect: z.enum(TAINT_EFFECTS, { error: `must be one of ${TAINT_EFFECTS.join(", ")}` }),
 });
 
+export const STORE_KINDS = ["seaweedfs", "external"] as const;
+export const ADDON_MODES = ["install", "present"] as const;
+
+/** A Secret the cluster already has, by `<namespace>/<name>` or with the names of its two keys. */
+export const credentialsSecretSchema = z.preprocess(
+    (v) => {
+        if (typeof v !== "string") return v;
+        const [namespace, name, ...rest] = v.split("/");
+        return rest.length === 0 && name !== undefined ? { namespace, name } : v;
+    },
+    z.strictObject(
+        {
+            namespace: dnsLabel(63),
+            name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: "must be a Secret name" }),
+            /** Key of the Secret holding the access key id. */
+            accessKeyIdKey: z.string().min(1).default("AWS_ACCESS_KEY_ID"),
+            /** Key of the Secret holding the secret access key. */
+            secretAccessKeyKey: z.string().min(1).default("AWS_SECRET_ACCESS_KEY"),
+        },
+        {
+            error: "must be <namespace>/<name> of a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or { namespace, name, accessKeyIdKey, secretAccessKeyKey }",
+        },
+    ),
+);
+
+/**
+ * The existing cluster's artifact store. Fields other than `kind` belong to `external` only (checked with the other
+ * existing-cluster rules, which name each key).
+ */
+export const storeSchema = z.strictObject({
+    kind: z.enum(STORE_KINDS, { error: `must be one of ${STORE_KINDS.join(", ")}` }),
+    /** URL of the S3 API, e.g. https://s3.example.com or http://minio.minio.svc.cluster.local:9000 (path-style). */
+    endpoint: z
+        .string({ error: "must be the URL of the S3 API, e.g. https://s3.example.com" })
+        .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/, {
+            error: "must be an http(s) URL of the S3 API without a path, e.g. https://s3.example.com or http://10.0.0.5:9000",
+        })
+        .optional(),
+    /** Region the endpoint signs for (most S3-compatible stores accept us-east-1). */
+    region: z
+        .string()
+        .regex(/^[a-z0-9-]+$/, { error: "must be a region name such as us-east-1" })
+        .optional(),
+    /** The two buckets, which must exist (versioning on is recommended); the testbed never creates or deletes them. */
+    buckets: z
+        .strictObject({
+            models: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }),
+            datasets: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }),
+        })
+        .optional(),
+    /** The Secret with the store's keys, copied into each namespace whose workloads use the store. */
+    credentialsSecret: credentialsSecretSchema.optional(),
+    /**
+     * Where pods reach the endpoint, for their egress NetworkPolicies: address blocks, or pods inside the cluster.
+     * Unset: the endpoint's address when it is an IP, else public addresses (never private ranges) on its port.
+     */
+    egress: z
+        .strictObject({
+            cidrs: z.array(ipv4Cidr).min(1, { error: "needs at least one CIDR block" }).optional(),
+            namespace: dnsLabel(63).optional(),
+            podLabels: labelMap.optional(),
+        })
+        .optional(),
+});
+
+const addon = <T extends z.ZodRawShape>(presentFields: T) =>
+    z.strictObject({
+        mode: z.enum(ADDON_MODES, { error: `must be one of ${ADDON_MODES.join(", ")}` }),
+        ...presentFields,
+    });
+
+/**
+ * Add-ons the cluster may already run. `install` (default): the testbed installs its pinned release. `present`: the
+ * cluster has it, and the testbed uses it as described (fields other than `mode` belong to `present` only).
+ */
+export const addonsSchema = z.strictObject({
+    /** The Prometheus Operator stack (Prometheus, Alertmanager; Grafana optional) in namespace `monitoring`. */
+    monitoring: addon({
+        /** Name of the Prometheus resource (monitoring.coreos.com/v1) the testbed's rules and monitors feed. */
+        prometheus: dnsLabel(63).optional(),
+        /** Name of the Alertmanager resource that routes the retrain alerts. */
+        alertmanager: dnsLabel(63).optional(),
+    }).default({ mode: "install" }),
+    /** Envoy Gateway (the Gateway API implementation the model and webhook gateways use). */
+    gateway: addon({
+        /** The GatewayClass, served by Envoy Gateway, that the testbed's Gateways ask for. */
+        gatewayClassName: dnsLabel(253).optional(),
+    }).default({ mode: "install" }),
+    /** Tekton Pipelines and Triggers (with the core interceptors). */
+    tekton: addon({
+        /** Namespace of the Pipelines controller (tekton-pipelines; openshift-pipelines on OpenShift). */
+        namespace: dnsLabel(63).optional(),
+    }).default({ mode: "install" }),
+});
+
 export const existingSchema = z.strictObject({
     /**
      * Repository model-server images are pushed to (by a build pod) and pulled from (by the nodes), e.g.
@@ -260,11 +356,22 @@ export const existingSchema = z.strictObject({
     metricsServer: z
         .enum(METRICS_SERVER_MODES, { error: `must be one of ${METRICS_SERVER_MODES.join(", ")}` })
         .default("install"),
-    /** Size of the in-cluster store's data volume. */
+    /** Size of the in-cluster store's data volume (SeaweedFS only). */
     storeSize: z
         .string()
         .regex(/^[0-9]+(Mi|Gi|Ti)$/, { error: "must be a size such as 50Gi" })
         .default("50Gi"),
+    /**
+     * The artifact store: `seaweedfs` (default; the testbed installs it in the cluster) or `external`, an
+     * S3-compatible endpoint you run (MinIO, Ceph RGW, a cloud's S3 API...), with its buckets and credentials.
+     */
+    store: storeSchema.default({ kind: "seaweedfs" }),
+    /** Cluster add-ons the testbed installs, or finds already running (`present`); see docs on what present expects. */
+    addons: addonsSchema.default({
+        monitoring: { mode: "install" },
+        gateway: { mode: "install" },
+        tekton: { mode: "install" },
+    }),
 });
 
 /**
@@ -278,6 +385,25 @@ export const kubeconfigSchema = z
     })
     .min(1, { error: "is empty; set it with: pulumi config set --secret kubeconfig < path/to/kubeconfig" })
     .transform(() => "[secret]" as const);
+
+/**
+ * The keys of an existing cluster's external store (top-level key `storeCredentials`), when no Secret in the cluster
+ * holds them: a secret config value, `pulumi config set --secret storeCredentials '{"accessKeyId": ..., "secretAccessKey":
+ * ...}'`. The validated config only records that it is set; the platform reads the value itself as a secret.
+ */
+export const storeCredentialsSchema = z
+    .preprocess(
+        // Offline the encrypted value cannot be read: its shape is checked where it can (`pulumi up`).
+        (v) => (v === UNREADABLE_SECRET ? { accessKeyId: v, secretAccessKey: v } : v),
+        z.strictObject(
+            {
+                accessKeyId: z.string({ error: "must be the store's access key id" }).min(1),
+                secretAccessKey: z.string({ error: "must be the store's secret access key" }).min(1),
+            },
+            { error: 'must be {"accessKeyId": "...", "secretAccessKey": "..."}' },
+        ),
+    )
+    .transform(() => UNREADABLE_SECRET);
 
 export type AwsConfig = z.infer<typeof awsSchema>;
 export type AzureConfig = z.infer<typeof azureSchema>;

@@ -16,7 +16,7 @@ import {
 import { PIPELINE_NAMES, renderPipelines, renderTasks, type PipelineDefaults } from "..";
 import type { PipelinesConfig } from "../../contract/config/pipelines";
 import { IMAGES, TEKTON } from "../../contract/versions";
-import type { Platform, StoreGrant } from "../../contract/platform";
+import type { ClusterAddons, Platform, StoreGrant } from "../../contract/platform";
 import {
     GATEWAY_NAMESPACE,
     MONITORING_NAMESPACE,
@@ -47,6 +47,11 @@ export interface TektonArgs {
     readonly modelRoutes: Readonly<Record<string, string>>;
     /** Storage class of the runs' workspace claims (the platform's), or null for the cluster's default. */
     readonly storageClass?: string | null;
+    /**
+     * Tekton Pipelines and Triggers: `install` (the pinned release manifests) or `present` (they run already, the
+     * Pipelines controller in the given namespace).
+     */
+    readonly tekton: ClusterAddons["tekton"];
 }
 
 /**
@@ -99,7 +104,7 @@ export const PRUNER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
 ];
 
 /** ServiceMonitor for the Tekton Pipelines controller's metrics (Service `tekton-pipelines-controller`, port 9090). */
-export function controllerServiceMonitor() {
+export function controllerServiceMonitor(controllerNamespace: string = TEKTON.pipelines.namespace) {
     return {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "ServiceMonitor",
@@ -109,7 +114,7 @@ export function controllerServiceMonitor() {
             labels: { "app.kubernetes.io/part-of": PART_OF },
         },
         spec: {
-            namespaceSelector: { matchNames: [TEKTON.pipelines.namespace] },
+            namespaceSelector: { matchNames: [controllerNamespace] },
             selector: {
                 matchLabels: {
                     "app.kubernetes.io/name": "controller",
@@ -141,7 +146,8 @@ export function libraryFiles(): Record<string, string> {
  */
 export class Tekton extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
-    readonly pipelinesInstall: k8s.yaml.v2.ConfigFile;
+    /** The Pipelines and Triggers installs (their CRDs, interceptors and roles) to wait for: none when present. */
+    readonly installs: pulumi.Resource[];
     readonly pipelineNames: string[];
     readonly identities: Record<string, pulumi.Output<string>>;
 
@@ -151,19 +157,27 @@ export class Tekton extends pulumi.ComponentResource {
         const parent = { parent: this };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
 
-        this.pipelinesInstall = new k8s.yaml.v2.ConfigFile(
-            `${name}-pipelines`,
-            { file: TEKTON.pipelines.manifests[0] },
-            { ...parent, dependsOn: args.dependsOn },
-        );
-        const triggers = TEKTON.triggers.manifests.map(
-            (file, i) =>
-                new k8s.yaml.v2.ConfigFile(
-                    `${name}-triggers-${i === 0 ? "release" : "interceptors"}`,
-                    { file },
-                    { ...parent, dependsOn: [this.pipelinesInstall] },
-                ),
-        );
+        // Present: the cluster runs Pipelines and Triggers already (docs/existing-cluster.md says which versions).
+        const pipelinesInstall =
+            args.tekton.mode === "install"
+                ? new k8s.yaml.v2.ConfigFile(
+                      `${name}-pipelines`,
+                      { file: TEKTON.pipelines.manifests[0] },
+                      { ...parent, dependsOn: args.dependsOn },
+                  )
+                : undefined;
+        const triggers = pipelinesInstall
+            ? TEKTON.triggers.manifests.map(
+                  (file, i) =>
+                      new k8s.yaml.v2.ConfigFile(
+                          `${name}-triggers-${i === 0 ? "release" : "interceptors"}`,
+                          { file },
+                          { ...parent, dependsOn: [pipelinesInstall] },
+                      ),
+              )
+            : [];
+        this.installs = pipelinesInstall ? [pipelinesInstall] : [];
+        const controllerNamespace = args.tekton.mode === "present" ? args.tekton.namespace : TEKTON.pipelines.namespace;
 
         // The release ships config-observability with only `metrics-protocol` and `_example`; a server-side-apply
         // patch owns just the keys below, so re-applying the release (an upgrade) never removes them. The version
@@ -173,7 +187,7 @@ export class Tekton extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: "config-observability",
-                    namespace: TEKTON.pipelines.namespace,
+                    namespace: controllerNamespace,
                     annotations: {
                         "pulumi.com/patchForce": "true",
                         "mlops-testbed/tekton-version": TEKTON.pipelines.version,
@@ -181,13 +195,17 @@ export class Tekton extends pulumi.ComponentResource {
                 },
                 data: { ...OBSERVABILITY },
             },
-            { ...parent, dependsOn: [this.pipelinesInstall] },
+            { ...parent, dependsOn: pipelinesInstall ? [pipelinesInstall] : args.dependsOn },
         );
 
-        new k8s.apiextensions.CustomResource(`${name}-controller-metrics`, controllerServiceMonitor(), {
-            ...parent,
-            dependsOn: args.monitoringReady,
-        });
+        new k8s.apiextensions.CustomResource(
+            `${name}-controller-metrics`,
+            controllerServiceMonitor(controllerNamespace),
+            {
+                ...parent,
+                dependsOn: args.monitoringReady,
+            },
+        );
 
         this.namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
@@ -279,7 +297,7 @@ export class Tekton extends pulumi.ComponentResource {
         new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: meta(SETTINGS_CONFIGMAP), data: settings }, inNs);
         new k8s.core.v1.ConfigMap(`${name}-library`, { metadata: meta(LIB_CONFIGMAP), data: libraryFiles() }, inNs);
 
-        const afterCrds = { ...parent, dependsOn: [this.namespace, this.pipelinesInstall] };
+        const afterCrds = { ...parent, dependsOn: [this.namespace, ...this.installs] };
         const credentials: pulumi.Output<CredentialsSecrets> = pulumi.output(
             credentialOutputs,
         ) as pulumi.Output<CredentialsSecrets>;

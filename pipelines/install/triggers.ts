@@ -31,7 +31,7 @@ export interface PipelineTriggersArgs {
     /** The platform: system and GPU scheduling, storage class, dataset change consumer, workload identities. */
     readonly platform: Pick<
         Platform,
-        "systemScheduling" | "gpuScheduling" | "storageClass" | "datasetChanges" | "bindWorkloadIdentity"
+        "systemScheduling" | "gpuScheduling" | "storageClass" | "datasetChanges" | "bindWorkloadIdentity" | "addons"
     >;
     /** The train-and-deploy Pipeline every trigger starts, every Task it references, and GPUs per training run. */
     readonly run: { readonly pipeline: Pipeline; readonly tasks: readonly TaskLike[]; readonly trainingGpus: number };
@@ -176,7 +176,10 @@ export class PipelineTriggers extends pulumi.ComponentResource {
             `${name}-webhook`,
             {
                 scheduling,
-                gatewayClassName: GATEWAY_CLASS.name,
+                gatewayClassName:
+                    args.platform.addons.gateway.mode === "present"
+                        ? args.platform.addons.gateway.gatewayClassName
+                        : GATEWAY_CLASS.name,
                 gatewayReady: args.gatewayReady,
                 pipelinesReady: args.dependsOn,
                 listener,
