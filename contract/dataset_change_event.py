@@ -1,7 +1,8 @@
 """What every dataset-change consumer hands the EventListener: S3's EventBridge "Object Created" shape.
 
 Part of the contract between the platforms, whose consumer scripts import it, and the cluster layer, whose dataset
-trigger accepts this shape and which ships this file beside the platform's scripts (pipelines/install/dataset-changes.ts).
+trigger accepts this shape and which ships this file beside the platform's scripts
+(pipelines/install/dataset-changes.ts).
 
 The dataset trigger's CEL filter reads `source`, `detail-type` and `detail.object.key`; its binding reads
 `detail.object.key` and `time`. `detail.bucket.name` names the store. Nothing else is sent.

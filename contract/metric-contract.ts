@@ -1,7 +1,7 @@
 /**
  * The model metrics contract: the metric names, types and labels that model servers, training and evaluation
  * steps and the delivery tooling export, so dashboards and alerts work for any model a user brings. Dashboards,
- * Prometheus rules, the pipelines and the reference model server all import this module; the README documents it.
+ * Prometheus rules, the pipelines and the reference model server all import this module; docs/monitoring.md documents it.
  *
  * - Model servers expose `/metrics` on MODEL_SERVER_PORTS.metrics (port name `metrics`) and carry the pod label
  *   MODEL_SERVER_POD_LABEL; the monitoring stack's PodMonitor scrapes every such pod in every namespace.

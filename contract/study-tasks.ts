@@ -1,6 +1,6 @@
 /**
  * The standardized tasks of a study: what a person (or the pipelines) performs with each delivery mode so the
- * modes can be compared on the same work. Defined once here; the README's task table and `npm run report` read it.
+ * modes can be compared on the same work. Defined once here; the task table of docs/study.md and `npm run report` read it.
  *
  * Every run of a task, in every mode, pushes the contract's per-run metrics (labels `mode`, `task` = the task id,
  * `run` = a run id unique per run; see RUN_LABELS in contract/metric-contract.ts): lead time from the start event

@@ -1,39 +1,34 @@
 /**
  * Every chart, release and image the testbed installs in a cluster, pinned in one place. Bumping a version is
- * a one-line change here; the tests check the Helm values we set against the pinned chart's values.yaml
- * in ../shared/reference/charts/<chart>-<version>/ where that reference exists.
+ * a one-line change here plus `npm run facts` (docs/tests.md): the tests check the Helm values we set against the
+ * value keys of the pinned chart, committed in test/facts/charts/<chart>-<version>.json.
  */
 export const CHARTS = {
     nvidiaDevicePlugin: {
         chart: "nvidia-device-plugin",
         version: "0.20.0",
         repo: "https://nvidia.github.io/k8s-device-plugin",
-        referenceDir: "nvidia-device-plugin-0.20.0",
     },
     kubePrometheusStack: {
         chart: "kube-prometheus-stack",
         version: "88.5.3",
         repo: "https://prometheus-community.github.io/helm-charts",
-        referenceDir: "kube-prometheus-stack-88.5.3",
     },
     prometheusPushgateway: {
         chart: "prometheus-pushgateway",
         version: "3.8.0",
         repo: "https://prometheus-community.github.io/helm-charts",
-        referenceDir: "prometheus-pushgateway-3.8.0",
     },
     dcgmExporter: {
         chart: "dcgm-exporter",
         version: "4.8.2",
         repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
-        referenceDir: "dcgm-exporter-4.8.2",
     },
     clusterAutoscaler: {
         chart: "cluster-autoscaler",
         // 9.52.1 ships cluster-autoscaler 1.34.1, matching the default Kubernetes minor version.
         version: "9.52.1",
         repo: "https://kubernetes.github.io/autoscaler",
-        referenceDir: null,
     },
     envoyGateway: {
         // OCI chart: `chart` is the full reference and there is no Helm repo URL. v1.9.3 (2026-10-03) bundles
@@ -41,7 +36,8 @@ export const CHARTS = {
         chart: "oci://docker.io/envoyproxy/gateway-helm",
         version: "v1.9.3",
         repo: null,
-        referenceDir: null,
+        /** No values.yaml of v1.9.3 was available to derive facts from: its values are not key-checked. */
+        valuesFacts: false,
     },
     metricsServer: {
         // Upstream kubernetes-sigs chart; 3.13.0 (2025-07) ships metrics-server v0.8.0. HPAs need it on EKS and on
@@ -49,29 +45,53 @@ export const CHARTS = {
         chart: "metrics-server",
         version: "3.13.0",
         repo: "https://kubernetes-sigs.github.io/metrics-server/",
-        referenceDir: null,
     },
     seaweedfs: {
         chart: "seaweedfs",
         version: "4.44.0",
         repo: "https://seaweedfs.github.io/seaweedfs/helm",
-        referenceDir: "seaweedfs-4.44.0",
     },
 } as const;
 
 export type ChartName = keyof typeof CHARTS;
 
+/** A chart at a version (a pinned chart or a subchart it ships). */
+export interface ChartVersion {
+    readonly chart: string;
+    readonly version: string;
+}
+
 /**
- * Subcharts of a pinned chart whose values sit under their own key (`grafana:`, `kube-state-metrics:`, ...), with
- * the reference directory of each; the values-key test checks keys under them against both charts.
+ * Subcharts of a pinned chart whose values sit under their own key (`grafana:`, `kube-state-metrics:`, ...), at the
+ * version the parent pins; the values-key test checks keys under them against both charts.
  */
-export const SUBCHARTS: Partial<Record<ChartName, Readonly<Record<string, string>>>> = {
+export const SUBCHARTS: Partial<Record<ChartName, Readonly<Record<string, ChartVersion>>>> = {
     kubePrometheusStack: {
-        grafana: "grafana-12.11.1",
-        "kube-state-metrics": "kube-state-metrics-8.4.0",
-        "prometheus-node-exporter": "prometheus-node-exporter-4.56.1",
+        grafana: { chart: "grafana", version: "12.11.1" },
+        "kube-state-metrics": { chart: "kube-state-metrics", version: "8.4.0" },
+        "prometheus-node-exporter": { chart: "prometheus-node-exporter", version: "4.56.1" },
     },
 };
+
+/** Name of a chart version's facts file: the chart's base name and version (`kube-prometheus-stack-88.5.3`). */
+export const chartFactsName = (c: ChartVersion) => `${c.chart.split("/").pop()}-${c.version}`;
+
+/**
+ * Versions of the exporters whose series the dashboards and rules query, each with a facts file of series and
+ * labels in test/facts/metrics/<exporter>-<version>.json: dcgm-exporter and the Tekton controller as pinned here,
+ * kube-state-metrics and node-exporter as kube-prometheus-stack's subcharts ship them (app versions of charts 8.4.0
+ * and 4.56.1), the kubelet/cAdvisor at the default Kubernetes minor version.
+ */
+export const EXPORTERS = {
+    dcgmExporter: { exporter: "dcgm-exporter", version: "4.8.2" },
+    tektonPipelines: { exporter: "tekton-pipelines-controller", version: "v1.15.4" },
+    kubeStateMetrics: { exporter: "kube-state-metrics", version: "v2.20.0" },
+    nodeExporter: { exporter: "node-exporter", version: "v1.12.1" },
+    kubelet: { exporter: "kubelet", version: "1.34" },
+    /** Series Prometheus itself writes per target, as kube-prometheus-stack 88.5.3 runs it. */
+    prometheus: { exporter: "prometheus", version: "kps-88.5.3" },
+    pushgateway: { exporter: "pushgateway", version: "v1.11.3" },
+} as const;
 
 /**
  * EKS add-ons the AWS platform installs, pinned (check `aws eks describe-addon-versions --addon-name <name>
@@ -97,7 +117,7 @@ export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<string, string>> = {
 
 /**
  * Tekton release manifests, applied as they are published. Pipelines v1.15.x is the LTS line whose metric names the
- * dashboards and rules use (../shared/reference/metrics/tekton-pipelines-v1.15.txt); v1.15.4 (2026-10-22) is its
+ * dashboards and rules use (test/facts/metrics/tekton-pipelines-controller-v1.15.4.json); v1.15.4 (2026-10-22) is its
  * latest patch. Triggers v0.37.x is the release built against Pipelines v1.15; v0.37.2 (2026-10-22) its latest patch.
  */
 export const TEKTON = {
@@ -123,7 +143,8 @@ export const TEKTON = {
  *   the model-server image; packages come from pipelines/workload/requirements.txt, pinned.
  * - git: clone of the model's source.
  * - buildah: builds and pushes the model-server image without a Docker daemon (kaniko is archived).
- * Kubernetes objects are applied by Python steps through the API (pipelines/lib/kube.py), so no kubectl image.
+ * Kubernetes objects are applied by Python steps through the API (pipelines/lib/mlops_steps/kube.py), so no kubectl
+ * image.
  */
 export const IMAGES = {
     seaweedfs: "chrislusf/seaweedfs:4.44",

@@ -4,11 +4,17 @@ import { z } from "zod";
 import { validateAwsConfig } from "../components/aws/validate";
 import { validateAzureConfig } from "../components/azure/validate";
 import { validateExistingConfig } from "../components/existing/validate";
-import { validatePromotionConfig } from "../pipelines/promotion/config-rules";
-import { modelGatewaySchema, modelsSchema, quotaDefaultsSchema, validateModels } from "../contract/config/models";
+import {
+    modelGatewaySchema,
+    modelsSchema,
+    parseableModels,
+    quotaDefaultsSchema,
+    validateModels,
+} from "../contract/config/models";
 import { monitoringSchema } from "../contract/config/monitoring";
 import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "../contract/config/issues";
 import { pipelinesSchema } from "../contract/config/pipelines";
+import { validatePromotionConfig } from "../pipelines/promotion/config-rules";
 import {
     artifactStoresSchema,
     type AwsConfig,
@@ -26,7 +32,7 @@ import {
     registrySchema,
 } from "../contract/config/platform";
 
-/** The whole stack configuration. Every top-level key is documented in the README. */
+/** The whole stack configuration. Every top-level key is documented in docs/configuration.md. */
 export const configSchema = z.strictObject({
     cloud: cloudSchema,
     aws: awsSchema.optional(),
@@ -221,18 +227,36 @@ export function validateConfig(
     if (parsed.success) {
         const config = parsed.data;
         issues.push(...validateModels(config.models, config.quotaDefaults));
-        if (config.pipelines.trainingGpus > 0 && config.gpuNodePools.length === 0) {
-            issues.push({
-                key: keyPath(["pipelines", "trainingGpus"]),
-                message: "training on GPUs needs a GPU node pool: add one to gpuNodePools or set trainingGpus to 0",
-                value: config.pipelines.trainingGpus,
-            });
-        }
+        if (config.pipelines.trainingGpus > 0 && config.gpuNodePools.length === 0)
+            issues.push(trainingGpusIssue(config.pipelines.trainingGpus));
         // No issue means the cloud rules found the cloud's section: the narrowed type holds.
         if (issues.length === 0) return { config: config as TestbedConfig, issues: [] };
+    } else {
+        // Some field failed: still judge the cross-field rules on every section that parses, so a model with a bad
+        // name and bad weights reports both, and a typo elsewhere hides nothing here.
+        issues.push(...crossSectionIssues(raw));
     }
     return { issues: dedupe(issues) };
 }
+
+/** The cross-field rules over the sections of a config that did not parse as a whole, each section on its own. */
+function crossSectionIssues(raw: Record<string, unknown>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const models = parseableModels(raw.models);
+    const quota = quotaDefaultsSchema.safeParse(raw.quotaDefaults ?? {});
+    if (models && quota.success) issues.push(...validateModels(models, quota.data));
+    const pipelines = pipelinesSchema.safeParse(raw.pipelines ?? {});
+    const pools = gpuNodePoolsSchema.safeParse(raw.gpuNodePools);
+    if (pipelines.success && pools.success && pipelines.data.trainingGpus > 0 && pools.data.length === 0)
+        issues.push(trainingGpusIssue(pipelines.data.trainingGpus));
+    return issues;
+}
+
+const trainingGpusIssue = (value: number): ConfigIssue => ({
+    key: keyPath(["pipelines", "trainingGpus"]),
+    message: "training on GPUs needs a GPU node pool: add one to gpuNodePools or set trainingGpus to 0",
+    value,
+});
 
 /** Own `__proto__` keys anywhere in the raw config (YAML and JSON parsers make them own properties). */
 function prototypeKeyIssues(value: unknown, path: PropertyKey[] = []): ConfigIssue[] {

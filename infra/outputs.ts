@@ -4,7 +4,7 @@ import type { Platform } from "../contract/platform";
 /**
  * The stack outputs: a public API read by `pulumi stack output --json` and StackReferences. The same keys on
  * every cloud; a key that does not apply (or whose feature has not been built yet) is null, never missing.
- * Secrets are always wrapped as secrets. Documented in the README; change only by adding keys.
+ * Secrets are always wrapped as secrets. Documented in docs/outputs.md; change only by adding keys.
  */
 export interface StackOutputs {
     cloud: pulumi.Input<string>;
@@ -44,7 +44,7 @@ export interface ArtifactStoreOutput {
     endpoint: string | null;
 }
 
-/** Every output key, in the documented order; a test checks the README lists exactly these. */
+/** Every output key, in the documented order; a test checks docs/outputs.md lists exactly these. */
 export const OUTPUT_KEYS = [
     "cloud",
     "region",

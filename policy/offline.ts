@@ -21,6 +21,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { POLICIES } from "./policies";
+import type { Json } from "../contract/json";
 
 /** A resource as the engine describes it to a policy pack. */
 export interface AnalyzedResource {
@@ -30,7 +31,7 @@ export interface AnalyzedResource {
     /** URN of the parent, if any. */
     readonly parent?: string;
     /** Inputs (validateResource) and, offline, also what validateStack sees. */
-    readonly props: Record<string, any>;
+    readonly props: Record<string, Json>;
     readonly protect: boolean;
     readonly ignoreChanges: readonly string[];
     readonly dependencies: readonly string[];
@@ -91,7 +92,7 @@ export function analyzedResources(plan: OfflinePlan): AnalyzedResource[] {
         urn: stackUrn,
         type: STACK_RESOURCE_TYPE,
         name: stackName,
-        props: structuredClone(plan.outputs) as Record<string, any>,
+        props: structuredClone(plan.outputs) as Record<string, Json>,
         protect: false,
         ignoreChanges: [],
         dependencies: [],
@@ -104,7 +105,7 @@ export function analyzedResources(plan: OfflinePlan): AnalyzedResource[] {
             type: r.type,
             name: r.name,
             parent: r.parent ?? stackUrn,
-            props: structuredClone(r.inputs) as Record<string, any>,
+            props: structuredClone(r.inputs) as Record<string, Json>,
             protect: r.protect,
             ignoreChanges: r.ignoreChanges,
             dependencies: r.dependsOn,

@@ -1,6 +1,7 @@
 /**
  * The pipelines' API-facing steps run for real, offline: each step's main() (deploy, route, choose-versions and the
- * run pruner in Python with the pinned official client from .venv; promote in Node, the script as shipped) against
+ * run pruner in Python with the pinned official client of the project's Python environment, on PYTHONPATH as in the
+ * step pods; promote in Node, the script as shipped) against
  * the loopback Kubernetes API of test/kube-api.ts, which holds the objects the dev stack's plan renders (the
  * version's deploy settings, the model routes) and records every request. The environment is the one the Task
  * renders (its step env with params put in, and the pipelines' settings ConfigMap of the plan), except that the
@@ -17,16 +18,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEPLOY_SETTINGS, GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../contract/names";
 import { allTasks } from "../pipelines";
-import { LIB_PATH, SETTINGS_CONFIGMAP } from "../pipelines/core/context";
+import { KUBE_CLIENT_PATH, LIB_PATH, SETTINGS_CONFIGMAP } from "../pipelines/core/context";
 import type { Step, TaskLike } from "../pipelines/core/tekton";
 import type { Plan } from "../tools/mock-runtime";
 import { planStack } from "./harness";
 import { objectsOfKind, type K8sObject } from "./k8s-objects";
 import { type ApiCall, KubeApi } from "./kube-api";
 import { ALERTS, PROMOTION, loadShippedStep, taskEnv } from "./promotion-harness";
+import { STEP_LIBRARY, kubeClientPath, python } from "./python";
+import type { Json } from "./json";
 
-const ROOT = path.join(__dirname, "..");
-const PYTHON = path.join(ROOT, ".venv", "bin", "python");
 const PINNED = `registry.example/model-server:abc1234@sha256:${"a".repeat(64)}`;
 
 interface StepRun {
@@ -57,19 +58,33 @@ function stepEnv(
         assert.ok(e.value !== undefined, `${task.metadata.name}/${step.name}: env ${e.name} has a value`);
         env[e.name] = put(e.value);
     }
-    // The library and the client where this repository and .venv have them (the Task mounts them at LIB_PATH and
-    // KUBE_CLIENT_PATH).
-    assert.ok(env.PYTHONPATH?.split(":").includes(LIB_PATH), "the step imports the pipeline library");
-    env.PYTHONPATH = path.join(ROOT, "pipelines", "lib");
+    env.PYTHONPATH = localPythonPath(env.PYTHONPATH, `${task.metadata.name}/${step.name}`);
     // The deploy step polls the rollout every 5 s in a cluster; the loopback API answers at once.
     env.ROLLOUT_POLL_SECONDS = "0.05";
     return env;
 }
 
-/** Runs a Python step's script as the Task ships it, with the loopback API's kubeconfig. */
-function runPython(script: string, env: Record<string, string>, kubeconfig: string): Promise<StepRun> {
+/**
+ * A pod's PYTHONPATH with the library and the client where this repository and the Python environment have them (the
+ * Task mounts them at LIB_PATH and KUBE_CLIENT_PATH), entry for entry: a step whose PYTHONPATH lacks the client
+ * cannot import it here either.
+ */
+function localPythonPath(podPath: string | undefined, what: string): string {
+    const local: Record<string, string> = { [LIB_PATH]: STEP_LIBRARY, [KUBE_CLIENT_PATH]: kubeClientPath() };
+    const entries = podPath?.split(":") ?? [];
+    assert.ok(entries.includes(LIB_PATH), `${what}: the step imports the pipeline library`);
+    return entries
+        .map((e) => {
+            assert.ok(local[e], `${what}: PYTHONPATH entry ${e} is neither the library nor the client`);
+            return local[e];
+        })
+        .join(":");
+}
+
+/** Runs Python with `args` (a step's script as the Task ships it: -c <script>), with the loopback API's kubeconfig. */
+function runPython(args: readonly string[], env: Record<string, string>, kubeconfig: string): Promise<StepRun> {
     return new Promise((resolve, reject) => {
-        const child = spawn(PYTHON, ["-c", script], {
+        const child = spawn(python(), [...args], {
             env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir(), ...env, KUBECONFIG: kubeconfig },
         });
         let stdout = "";
@@ -117,7 +132,7 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
         let run: StepRun = { code: 0, stdout: "", stderr: "" };
         for (const step of t.spec.steps as readonly Step[]) {
             if (step.name === "kube-client" || step.name.startsWith("stage-")) continue;
-            run = await runPython(step.script!, stepEnv(t, step, params, settings, results), kubeconfig);
+            run = await runPython(["-c", step.script!], stepEnv(t, step, params, settings, results), kubeconfig);
             if (run.code !== 0) break;
         }
         callsBy[sa].push(...k.calls);
@@ -126,7 +141,6 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
     }
 
     before(async function () {
-        assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: run bash tools/install-python-packages.sh`);
         plan = await planStack("dev");
         tasks = allTasks({ promotion: PROMOTION, alerts: ALERTS });
         const settingsCm = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find(
@@ -320,7 +334,7 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
             assert.equal(run.code, 0, run.stderr);
             const after = k.object("gateway.networking.k8s.io/v1", "HTTPRoute", GATEWAY_NAMESPACE, routes.iris)!;
             const weights = Object.fromEntries(
-                after.spec.rules[0].backendRefs.map((b: any) => [b.namespace, b.weight]),
+                after.spec.rules[0].backendRefs.map((b: Json) => [b.namespace, b.weight]),
             );
             assert.deepEqual(weights, { "iris-v1": 0, "iris-v2": 100 });
             assert.notEqual(after.metadata.resourceVersion, before.metadata.resourceVersion);
@@ -372,7 +386,7 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
             assert.equal(fs.readFileSync(env.RESULT_DECISION_PATH, "utf8"), "promote");
             const route = k.object("gateway.networking.k8s.io/v1", "HTTPRoute", GATEWAY_NAMESPACE, routes.iris)!;
             const weights = Object.fromEntries(
-                route.spec.rules[0].backendRefs.map((b: any) => [b.namespace, b.weight]),
+                route.spec.rules[0].backendRefs.map((b: Json) => [b.namespace, b.weight]),
             );
             assert.deepEqual(weights, { "iris-v1": 0, "iris-v2": 100 });
             const calls = k.resourceCalls().map((c) => `${c.verb} ${c.name}`);
@@ -408,12 +422,15 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
                 (c) => c.metadata.name === "run-pruner",
             )!;
             const container = cron.spec.jobTemplate.spec.template.spec.containers[0];
-            const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+            const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
             assert.equal(env.KEEP_RUNS, "20");
             const results = fs.mkdtempSync(path.join(dir, "prune-"));
+            // The container's own command (python -m mlops_steps.prune) with its PYTHONPATH (library and client).
+            const [interpreter, ...args] = container.command as string[];
+            assert.equal(interpreter, "python");
             const run = await runPython(
-                fs.readFileSync(path.join(ROOT, "pipelines", "lib", "prune.py"), "utf8"),
-                { ...env, KEEP_RUNS: "1", PYTHONPATH: path.join(ROOT, "pipelines", "lib") },
+                args,
+                { ...env, KEEP_RUNS: "1", PYTHONPATH: localPythonPath(env.PYTHONPATH, "run-pruner") },
                 k.writeKubeconfig(results),
             );
             assert.equal(run.code, 0, run.stderr);
@@ -442,7 +459,7 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
         function grantsOf(sa: { namespace: string; name: string }): Grant[] {
             const subjectIs = (b: K8sObject) =>
                 (b.subjects ?? []).some(
-                    (s: any) => s.kind === "ServiceAccount" && s.name === sa.name && s.namespace === sa.namespace,
+                    (s: Json) => s.kind === "ServiceAccount" && s.name === sa.name && s.namespace === sa.namespace,
                 );
             const roles = objectsOfKind(plan, "Role");
             const clusterRoles = objectsOfKind(plan, "ClusterRole");

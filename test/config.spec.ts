@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -248,7 +248,7 @@ describe("config: bad configuration is refused before any resource is registered
             { key: "mlops-testbed:cloud", message: "must be one of aws, azure, existing", value: "gcp" },
         ]);
         assert.match(text, /^Invalid configuration: 1 problem found/);
-        assert.match(text, /  - mlops-testbed:cloud: must be one of aws, azure, existing \(got "gcp"\)/);
+        assert.match(text, / {2}- mlops-testbed:cloud: must be one of aws, azure, existing \(got "gcp"\)/);
     });
 });
 
@@ -261,34 +261,22 @@ describe("config: the plan command on bad config", () => {
             path.join(dir, "Pulumi.bad.yaml"),
             "config:\n  mlops-testbed:cloud: aws\n  mlops-testbed:aws:\n    region: eu-west-1\n  mlops-testbed:gpuNodePools:\n    - name: t4\n      instanceTypes: [m5.large]\n      capacityType: spot\n      minSize: 3\n      maxSize: 1\n",
         );
-        let status = 0;
-        let stderr = "";
-        let stdout = "";
-        try {
-            stdout = execFileSync(
-                process.execPath,
-                [
-                    "--import",
-                    "tsx",
-                    path.join(PROJECT_ROOT, "tools/plan.ts"),
-                    "--stack",
-                    "bad",
-                    "--project-dir",
-                    dir,
-                    "--out",
-                    path.join(dir, "out"),
-                ],
-                {
-                    encoding: "utf8",
-                    stdio: ["ignore", "pipe", "pipe"],
-                    env: { ...process.env, NODE_OPTIONS: "" },
-                },
-            );
-        } catch (err: any) {
-            status = err.status;
-            stderr = err.stderr;
-            stdout = err.stdout;
-        }
+        const run = spawnSync(
+            process.execPath,
+            [
+                "--import",
+                "tsx",
+                path.join(PROJECT_ROOT, "tools/plan.ts"),
+                "--stack",
+                "bad",
+                "--project-dir",
+                dir,
+                "--out",
+                path.join(dir, "out"),
+            ],
+            { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
+        );
+        const { status, stderr, stdout } = run;
         assert.equal(status, 2, `stdout: ${stdout}\nstderr: ${stderr}`);
         assert.match(stderr, /mlops-testbed:gpuNodePools\[0\]\.maxSize: maxSize \(1\) must be >= minSize \(3\)/);
         assert.match(stderr, /mlops-testbed:gpuNodePools\[0\]\.instanceTypes\[0\]: is not a GPU instance type/);

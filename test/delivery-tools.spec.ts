@@ -10,6 +10,7 @@ import { PLATFORMS } from "../infra/platforms";
 import { buildRun } from "../tools/pipelinerun";
 import { loadStack } from "../tools/stack";
 import { exposition, groupUrl, parseArgs, push, UsageError } from "../tools/record-manual-delivery";
+import type { Json } from "./json";
 
 describe("record-manual-delivery", () => {
     it("pushes the lead time and result with mode=manual, in the pipelines' grouping, to the Pushgateway", async () => {
@@ -148,7 +149,7 @@ describe("pipelinerun", () => {
         assert.equal(run.metadata.namespace, "pipelines");
         assert.deepEqual(run.spec.pipelineRef, { name: "train-and-deploy" });
         assert.equal(
-            run.spec.taskRunSpecs.find((s: any) => s.pipelineTaskName === "deploy").serviceAccountName,
+            run.spec.taskRunSpecs.find((s: Json) => s.pipelineTaskName === "deploy").serviceAccountName,
             "deployer",
         );
         assert.throws(() => buildRun(["nope"]), /one of train, deploy/);

@@ -8,6 +8,7 @@ import { checkPlan, formatViolations } from "../policy/offline";
 import type { Plan } from "../tools/mock-runtime";
 import { planStack, resourcesOfType } from "./harness";
 import { extremeModels, extremeOverrides } from "./model-fixtures";
+import type { Json } from "./json";
 
 describe("extreme but well-formed configuration plans: 50 models × 10 versions", function () {
     this.timeout(600_000);
@@ -25,12 +26,12 @@ describe("extreme but well-formed configuration plans: 50 models × 10 versions"
 
     it("creates 500 model-version namespaces and 50 model routes", () => {
         const namespaces = resourcesOfType(plan, "kubernetes:core/v1:Namespace").filter(
-            (r) => (r.inputs.metadata as any)?.labels?.["mlops-testbed/model"],
+            (r) => (r.inputs.metadata as Json)?.labels?.["mlops-testbed/model"],
         );
         assert.equal(namespaces.length, 500);
-        assert.equal(new Set(namespaces.map((r) => (r.inputs.metadata as any).name)).size, 500);
+        assert.equal(new Set(namespaces.map((r) => (r.inputs.metadata as Json).name)).size, 500);
         const modelRoutes = resourcesOfType(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").filter(
-            (r) => (r.inputs.metadata as any)?.labels?.["mlops-testbed/model"],
+            (r) => (r.inputs.metadata as Json)?.labels?.["mlops-testbed/model"],
         );
         assert.equal(modelRoutes.length, 50);
         assert.equal(Object.keys(plan.outputs.modelNamespaces as object).length, 50);

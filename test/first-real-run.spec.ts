@@ -15,6 +15,8 @@ import { SETTINGS_CONFIGMAP } from "../pipelines/core/context";
 import type { Plan } from "../tools/mock-runtime";
 import { issueAt, jsonInput, planConfigIssues, planStack, resourcesOfType } from "./harness";
 import { kubernetesResources, objectsOfKind, toObject, type K8sObject } from "./k8s-objects";
+import type { Json } from "./json";
+import { chartFactsOf, unknownValueKeys } from "./upstream-facts";
 
 const T = {
     eks: "eks:index:Cluster",
@@ -41,7 +43,7 @@ function claimClasses(plan: Plan): { where: string; storageClassName: string | u
         else if (v && typeof v === "object") {
             for (const [k, x] of Object.entries(v)) {
                 if (k === "volumeClaimTemplate")
-                    out.push({ where: `${where}.${k}`, storageClassName: (x as any)?.spec?.storageClassName });
+                    out.push({ where: `${where}.${k}`, storageClassName: (x as Json)?.spec?.storageClassName });
                 else walk(x, `${where}.${k}`);
             }
         }
@@ -53,7 +55,7 @@ function claimClasses(plan: Plan): { where: string; storageClassName: string | u
 describe("first real run: EKS network policy and node metadata (dev)", () => {
     it("the VPC CNI enforces NetworkPolicies", () => {
         const [eks] = resourcesOfType(plans.dev, T.eks);
-        assert.equal((eks.inputs.vpcCniOptions as any)?.enableNetworkPolicy, true);
+        assert.equal((eks.inputs.vpcCniOptions as Json)?.enableNetworkPolicy, true);
     });
 
     it("every node group launches with IMDSv2 and a hop limit of 1, its disk in the launch template", () => {
@@ -71,7 +73,7 @@ describe("first real run: EKS network policy and node metadata (dev)", () => {
                 httpTokens: "required",
                 httpPutResponseHopLimit: 1,
             });
-            const [root] = t.inputs.blockDeviceMappings as any[];
+            const [root] = t.inputs.blockDeviceMappings as Json[];
             assert.equal(root.ebs.encrypted, "true");
             assert.ok([50, 100].includes(root.ebs.volumeSize), `${t.name}: the pool's diskSizeGiB`);
         }
@@ -92,7 +94,7 @@ describe("first real run: every claim names a storage class that exists on its p
             [EBS_CSI_MANAGED_POLICY],
         );
         const inline = resourcesOfType(plans.dev, T.rolePolicy).find((p) => p.name.includes("ebs-csi"))!;
-        const statements = jsonInput(inline, "policy").Statement as any[];
+        const statements = jsonInput(inline, "policy").Statement as Json[];
         assert.ok(
             statements.every((s) => s.Action.every((a: string) => a.startsWith("kms:"))),
             "only KMS use",
@@ -148,10 +150,21 @@ describe("first real run: metrics-server where the platform has none", () => {
         }
         assert.equal(metricsServer(plans["azure-example"]).length, 0);
         // kind's kubelets serve self-signed certificates: the example says so.
-        assert.deepEqual((metricsServer(plans["existing-example"])[0].inputs.values as any).args, [
+        assert.deepEqual((metricsServer(plans["existing-example"])[0].inputs.values as Json).args, [
             "--kubelet-insecure-tls",
         ]);
-        assert.equal((metricsServer(plans.dev)[0].inputs.values as any).args, undefined);
+        assert.equal((metricsServer(plans.dev)[0].inputs.values as Json).args, undefined);
+    });
+
+    it("sets only Helm values that exist in the pinned chart (test/facts)", () => {
+        const keys = chartFactsOf(CHARTS.metricsServer).keys;
+        for (const stack of ["dev", "existing-example"]) {
+            const values = metricsServer(plans[stack])[0].inputs.values as Record<string, unknown>;
+            assert.ok(Object.keys(values).length >= 3, stack);
+            assert.deepEqual(unknownValueKeys(values, [keys]), [], stack);
+        }
+        // The check finds a misspelt key.
+        assert.deepEqual(unknownValueKeys({ tolerations: [], nodeSelectors: {} }, [keys]), ["nodeSelectors"]);
     });
 
     it("existing.metricsServer: present installs none", async () => {

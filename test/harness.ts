@@ -7,6 +7,7 @@ import { ConfigError, formatIssues, type ConfigIssue } from "../infra/config";
 import { program } from "../infra/program";
 import { runProgram, type Plan, type PlannedResource } from "../tools/mock-runtime";
 import { loadStack } from "../tools/stack";
+import type { Json } from "./json";
 
 /** Plans a stack file with optional whole-key overrides (short keys are in the mlops-testbed namespace). */
 export async function planStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Plan> {
@@ -17,15 +18,14 @@ export async function planStack(stack: string, overrides: Record<string, unknown
 /** Plans a stack expecting a ConfigError; returns its issues and asserts nothing was registered. */
 export async function planConfigIssues(stack: string, overrides: Record<string, unknown>): Promise<ConfigIssue[]> {
     const s = loadStack(stack, overrides);
-    let registered = -1;
+    let plan: Plan;
     try {
-        const plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, s);
-        registered = plan.resources.length;
+        plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, s);
     } catch (err) {
         if (err instanceof ConfigError) return [...err.issues];
         throw err;
     }
-    assert.fail(`expected a ConfigError, but the plan registered ${registered} resources`);
+    assert.fail(`expected a ConfigError, but the plan registered ${plan.resources.length} resources`);
 }
 
 export function resourcesOfType(plan: Plan, type: string): PlannedResource[] {
@@ -58,7 +58,7 @@ export function descendantsOf(plan: Plan, urn: string): PlannedResource[] {
 }
 
 /** Parses a JSON string input (IAM policies, bucket policies), failing clearly when it is not JSON. */
-export function jsonInput<T = any>(resource: PlannedResource, key: string): T {
+export function jsonInput<T = Json>(resource: PlannedResource, key: string): T {
     const raw = resource.inputs[key];
     assert.equal(typeof raw, "string", `${resource.name}.${key} should be a JSON string`);
     return JSON.parse(raw as string) as T;

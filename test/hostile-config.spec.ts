@@ -24,6 +24,7 @@ import { program } from "../infra/program";
 import { runProgram } from "../tools/mock-runtime";
 import { loadStack, toPulumiConfig } from "../tools/stack";
 import { extremeModels, extremeOverrides } from "./model-fixtures";
+import type { Json } from "./json";
 
 type Path = (string | number)[];
 type Raw = Record<string, unknown>;
@@ -45,7 +46,7 @@ function allPaths(value: unknown, prefix: Path = []): Path[] {
 }
 
 const valueAt = (root: unknown, path: Path): unknown =>
-    path.reduce<any>((cur, k) => (cur === null || typeof cur !== "object" ? undefined : cur[k]), root);
+    path.reduce<Json>((cur, k) => (cur === null || typeof cur !== "object" ? undefined : cur[k]), root);
 
 /** Sets (or with `undefined`, deletes) the value at a path of a deep copy; a path whose parent is gone is left alone. */
 function withValue(root: Raw, path: Path, value: unknown): Raw {
@@ -53,7 +54,7 @@ function withValue(root: Raw, path: Path, value: unknown): Raw {
     const parent = valueAt(copy, path.slice(0, -1));
     if (parent === null || typeof parent !== "object") return copy;
     const key = path[path.length - 1];
-    if (value === undefined) delete (parent as any)[key];
+    if (value === undefined) delete (parent as Json)[key];
     // defineProperty so that keys such as "__proto__" become own keys, as JSON.parse makes them.
     else Object.defineProperty(parent, key, { value, enumerable: true, writable: true, configurable: true });
     return copy;

@@ -5,6 +5,7 @@
  */
 import { SECRET_PLACEHOLDER, type Plan, type PlannedResource } from "../tools/mock-runtime";
 import { toManifest } from "../tools/plan";
+import type { Json } from "./json";
 
 export interface K8sObject {
     apiVersion: string;
@@ -15,7 +16,7 @@ export interface K8sObject {
         labels?: Record<string, string>;
         annotations?: Record<string, string>;
     };
-    [key: string]: any;
+    [key: string]: Json;
 }
 
 /** Resources of the plan that are Kubernetes objects: those the offline plan writes to manifests/. */
@@ -42,11 +43,11 @@ const PACKAGES: Record<string, string> = {
  */
 export const UNMODELLED_GROUPS = ["gateway.envoyproxy.io", "tekton.dev", "triggers.tekton.dev"] as const;
 
-async function modelClass(apiVersion: string, kind: string): Promise<any> {
+async function modelClass(apiVersion: string, kind: string): Promise<Json> {
     const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
     const pkg = PACKAGES[group] ?? "kubernetes-models";
     const path = group === "" ? `${pkg}/${version}` : `${pkg}/${group}/${version}`;
-    const mod = (await import(path)) as Record<string, any>;
+    const mod = (await import(path)) as Record<string, Json>;
     const cls = mod[kind];
     if (!cls) throw new Error(`${path} has no model for kind ${kind}`);
     return cls;

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
+import type { Json } from "./json";
 
 export interface ApiResource {
     readonly group: string;
@@ -55,11 +56,11 @@ export interface ApiCall {
     status: number;
 }
 
-type Obj = Record<string, any>;
+type Obj = Record<string, Json>;
 
 const key = (r: ApiResource, ns: string, name: string) => `${r.group}/${r.resource}/${ns}/${name}`;
 
-function mergePatch(target: any, patch: any): any {
+function mergePatch(target: Json, patch: Json): Json {
     if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
     const out = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
     for (const [k, v] of Object.entries(patch)) {

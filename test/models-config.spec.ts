@@ -15,6 +15,41 @@ describe("models config: bad names and weights are refused before anything is re
         issueAt(issues, "mlops-testbed:models[0].versions[0].name", /DNS-1123 label/);
     });
 
+    it("reports every problem at once, also cross-field rules of entries whose other fields fail", async () => {
+        const issues = await issuesFor(
+            [
+                // A bad model name and bad weights: both, not only the name.
+                {
+                    name: "Iris_1",
+                    versions: v("v1", "v2"),
+                    traffic: { strategy: "canary", weights: { v1: 90, v2: 20, v3: 0 } },
+                },
+                // A version whose replicas fail the schema, a duplicate version, and a shadow naming no version.
+                {
+                    name: "fraud",
+                    versions: [{ name: "v1", replicas: "many" }, { name: "v1" }],
+                    traffic: { strategy: "shadow", shadowOf: "v9" },
+                },
+                // Traffic that fails the schema: its own problem only, the strategy rules are not guessed at.
+                { name: "churn", versions: v("v1", "v2"), traffic: { strategy: "sideways", weights: { v1: 100 } } },
+            ],
+            { monitoring: { retention: "forever" }, pipelines: { trainingGpus: 1 }, gpuNodePools: [] },
+        );
+        const expected: [string, RegExp][] = [
+            ["mlops-testbed:models[0].name", /DNS-1123 label/],
+            ["mlops-testbed:models[0].traffic.weights", /must sum to 100 \(they sum to 110\)/],
+            ["mlops-testbed:models[0].traffic.weights.v3", /names no version of model "Iris_1"/],
+            ["mlops-testbed:models[1].versions[0].replicas", /whole number/],
+            ["mlops-testbed:models[1].versions[1].name", /duplicate version name/],
+            ["mlops-testbed:models[1].traffic.shadowOf", /names no version of model "fraud"/],
+            ["mlops-testbed:models[2].traffic.strategy", /must be one of single, canary, blue-green, shadow/],
+            ["mlops-testbed:monitoring.retention", /./],
+            ["mlops-testbed:pipelines.trainingGpus", /needs a GPU node pool/],
+        ];
+        for (const [key, message] of expected) issueAt(issues, key, message);
+        assert.equal(issues.length, expected.length, issues.map((i) => `${i.key}: ${i.message}`).join("\n"));
+    });
+
     it("refuses names longer than 30 characters", async () => {
         const issues = await issuesFor([{ name: "a".repeat(31), versions: v("v1") }]);
         issueAt(issues, "mlops-testbed:models[0].name", /at most 30 characters/);

@@ -10,6 +10,7 @@ import type { Plan } from "../tools/mock-runtime";
 import { planStack } from "./harness";
 import { type K8sObject, objectsOfKind } from "./k8s-objects";
 import { MODELS } from "./model-fixtures";
+import type { Json } from "./json";
 import { ipToInt } from "../contract/ipv4";
 
 type Labels = Record<string, string>;
@@ -26,10 +27,10 @@ interface External {
 type Endpoint = Pod | External;
 interface Policy {
     namespace: string;
-    spec: any;
+    spec: Json;
 }
 
-function matchesSelector(selector: any, labels: Labels): boolean {
+function matchesSelector(selector: Json, labels: Labels): boolean {
     if (!selector) return true;
     for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
     for (const e of selector.matchExpressions ?? []) {
@@ -60,7 +61,7 @@ function inCidr(ip: string, cidr: string): boolean {
 const nsLabels = (ns: string): Labels => ({ "kubernetes.io/metadata.name": ns });
 
 /** Whether a peer of a rule in a policy of `policyNs` matches the endpoint. */
-function peerMatches(peer: any, policyNs: string, ep: Endpoint): boolean {
+function peerMatches(peer: Json, policyNs: string, ep: Endpoint): boolean {
     if (peer.ipBlock) {
         // Kubernetes: ipBlock is for addresses outside the cluster; pod IPs are treated as not matching.
         if (ep.kind !== "external") return false;
@@ -74,7 +75,7 @@ function peerMatches(peer: any, policyNs: string, ep: Endpoint): boolean {
     return nsOk && podOk;
 }
 
-function portMatches(ports: any[] | undefined, port: number, protocol: string): boolean {
+function portMatches(ports: Json[] | undefined, port: number, protocol: string): boolean {
     if (!ports || ports.length === 0) return true;
     return ports.some(
         (p) =>
@@ -101,8 +102,8 @@ function allowedDirection(
     const rulesKey = dir === "Ingress" ? "ingress" : "egress";
     const peersKey = dir === "Ingress" ? "from" : "to";
     return selecting.some((p) =>
-        (p.spec[rulesKey] ?? []).some((rule: any) => {
-            const peers: any[] | undefined = rule[peersKey];
+        (p.spec[rulesKey] ?? []).some((rule: Json) => {
+            const peers: Json[] | undefined = rule[peersKey];
             const peerOk = !peers || peers.length === 0 || peers.some((peer) => peerMatches(peer, p.namespace, other));
             return peerOk && portMatches(rule.ports, port, protocol);
         }),

@@ -26,6 +26,7 @@ import { loadStack } from "../tools/stack";
 import { PLATFORM_SETTINGS_KEYS, SETTINGS_CONFIGMAP } from "../pipelines/core/context";
 import { descendantsOf, planStack } from "./harness";
 import { planPlatform } from "./platform-harness";
+import type { Json } from "./json";
 
 /** One stack file per cloud; the cluster-layer config below is laid over each. */
 const STACKS: Record<CloudName, string> = { aws: "dev", azure: "azure-example", existing: "existing-example" };
@@ -104,7 +105,7 @@ async function factsOf(plan: Plan, bindings: readonly WorkloadIdentityBinding[])
     const platform = plan.resources.find((r) => /^mlops-testbed:[a-z]+:Platform$/.test(r.type));
     if (platform) {
         for (const r of descendantsOf(plan, platform.urn)) {
-            const name = (r.inputs as any).metadata?.name;
+            const name = (r.inputs as Json).metadata?.name;
             if (r.type === "kubernetes:core/v1:Secret" && typeof name === "string") facts.credentialsSecrets.add(name);
         }
     }
@@ -143,7 +144,7 @@ function normalize(value: unknown, facts: CloudFacts, key = ""): unknown {
 }
 
 /** The artifact-store NetworkPolicy with its egress peers and ports (the platform's store address) replaced. */
-function withoutStorePeers(type: string, inputs: any): any {
+function withoutStorePeers(type: string, inputs: Json): Json {
     if (type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy" || inputs?.metadata?.name !== ARTIFACT_STORE_POLICY)
         return inputs;
     const egress = (inputs.spec?.egress ?? []) as Record<string, unknown>[];
@@ -158,7 +159,7 @@ function withoutStorePeers(type: string, inputs: any): any {
 }
 
 /** A model version's deploy-settings ConfigMap with the identity entries (pod labels, envFrom) replaced, by key. */
-function withoutIdentitySettings(type: string, inputs: any): any {
+function withoutIdentitySettings(type: string, inputs: Json): Json {
     if (type !== "kubernetes:core/v1:ConfigMap" || inputs?.metadata?.name !== DEPLOY_SETTINGS.configMap) return inputs;
     const data = { ...inputs.data };
     for (const k of [DEPLOY_SETTINGS.keys.podLabels, DEPLOY_SETTINGS.keys.podEnvFrom]) {
@@ -169,7 +170,7 @@ function withoutIdentitySettings(type: string, inputs: any): any {
 }
 
 /** The pipelines' settings ConfigMap with the values the platform decides replaced, key by key (the keys must match). */
-function withoutPlatformSettings(type: string, inputs: any): any {
+function withoutPlatformSettings(type: string, inputs: Json): Json {
     if (type !== "kubernetes:core/v1:ConfigMap" || inputs?.metadata?.name !== SETTINGS_CONFIGMAP) return inputs;
     const data = { ...inputs.data };
     for (const k of PLATFORM_SETTINGS_KEYS) {
@@ -230,7 +231,7 @@ function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): M
     const own = new Set(descendantsOf(plan, platform.urn).map((r) => r.urn));
     const consumer = plan.resources.filter((r) =>
         DATASET_CONSUMER_OBJECTS.includes(
-            `${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`,
+            `${r.type}/${(r.inputs as Json).metadata?.namespace}/${(r.inputs as Json).metadata?.name}`,
         ),
     );
     for (const r of consumer) own.add(r.urn);
@@ -238,7 +239,7 @@ function clusterLayerObjects(plan: Plan, cloud: CloudName, facts: CloudFacts): M
     for (const r of plan.resources.filter(
         (x: PlannedResource) => x.custom && x.type.startsWith("kubernetes:") && !own.has(x.urn),
     )) {
-        const meta = (r.inputs as any).metadata ?? {};
+        const meta = (r.inputs as Json).metadata ?? {};
         const key = `${r.type}/${meta.namespace ?? ""}/${meta.name ?? r.name}`;
         if (key === METRICS_SERVER_OBJECT) continue;
         out.set(
@@ -368,17 +369,17 @@ describe("Platform contract (aws, azure, existing)", function () {
         for (const [cloud, plan] of plans) {
             const found = plan.resources.filter((r) =>
                 DATASET_CONSUMER_OBJECTS.includes(
-                    `${r.type}/${(r.inputs as any).metadata?.namespace}/${(r.inputs as any).metadata?.name}`,
+                    `${r.type}/${(r.inputs as Json).metadata?.namespace}/${(r.inputs as Json).metadata?.name}`,
                 ),
             );
             const { containers, scripts } = DATASET_CONSUMER_OF[cloud];
             // The scripts ConfigMap only where the consumer runs a script.
             assert.equal(found.length, DATASET_CONSUMER_OBJECTS.length - (scripts.length > 0 ? 0 : 1), cloud);
-            const cm = found.find((r) => r.type === "kubernetes:core/v1:ConfigMap")?.inputs as any;
+            const cm = found.find((r) => r.type === "kubernetes:core/v1:ConfigMap")?.inputs as Json;
             assert.deepEqual(Object.keys(cm?.data ?? {}).sort(), scripts, cloud);
-            const dep = found.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.inputs as any;
+            const dep = found.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.inputs as Json;
             assert.deepEqual(
-                dep.spec.template.spec.containers.map((c: any) => [c.name, c.image]),
+                dep.spec.template.spec.containers.map((c: Json) => [c.name, c.image]),
                 containers,
                 cloud,
             );

@@ -18,6 +18,7 @@ import { POLICIES } from "../policy/policies";
 import { GPU_TAINT } from "../policy/policies/workloads";
 import { loadStack } from "../tools/stack";
 import { planStack } from "./harness";
+import type { Json } from "./json";
 
 type Resources = AnalyzedResource[];
 
@@ -25,7 +26,7 @@ function res(
     stack: string,
     type: string,
     name: string,
-    props: Record<string, any>,
+    props: Record<string, Json>,
     extra: Partial<AnalyzedResource> = {},
 ): AnalyzedResource {
     return {
@@ -53,7 +54,7 @@ const without = (rs: Resources, ...names: string[]): Resources => {
 };
 
 /** A copy of the resources where `name`'s properties are changed by `change` (on a deep copy). */
-function edit(rs: Resources, name: string, change: (props: Record<string, any>) => void): Resources {
+function edit(rs: Resources, name: string, change: (props: Record<string, Json>) => void): Resources {
     named(rs, name);
     return rs.map((r) => {
         if (r.name !== name) return r;
@@ -70,8 +71,8 @@ const stackConfig = (stack: string, key: string) => JSON.parse(loadStack(stack).
 const deployment = (
     stack: string,
     name: string,
-    container: Record<string, any>,
-    pod: Record<string, any> = {},
+    container: Record<string, Json>,
+    pod: Record<string, Json> = {},
     kind = "Deployment",
     namespace = "apps",
 ) =>
@@ -96,21 +97,21 @@ const deployment = (
 
 const gpuToleration = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect };
 
-const task = (stack: string, steps: any[], extra: Record<string, any> = {}) =>
+const task = (stack: string, steps: Json[], extra: Record<string, Json> = {}) =>
     res(stack, "kubernetes:tekton.dev/v1:Task", "train", {
         metadata: { name: "train", namespace: "pipelines" },
         spec: { steps, ...extra },
     });
 
-const helm = (stack: string, name: string, chart: string, values: Record<string, any>, version = "1.2.3") =>
+const helm = (stack: string, name: string, chart: string, values: Record<string, Json>, version = "1.2.3") =>
     res(stack, "kubernetes:helm.sh/v3:Release", name, { chart, version, name, namespace: "tools", values });
 
 /** An Azure store: account, blob service and container, linked as the program would link them. */
 function azureStore(
     stack: string,
-    account: Record<string, any> = {},
-    blobService: Record<string, any> = {},
-    container: Record<string, any> = {},
+    account: Record<string, Json> = {},
+    blobService: Record<string, Json> = {},
+    container: Record<string, Json> = {},
     opts: Partial<AnalyzedResource> = {},
 ): Resources {
     const acct = res(
@@ -148,7 +149,7 @@ function azureStore(
 }
 
 /** An AKS cluster with Key Vault KMS and, unless `audit` is false, a diagnostic setting keeping kube-audit. */
-function aks(stack: string, cluster: Record<string, any> = {}, audit: Record<string, any> | false = {}): Resources {
+function aks(stack: string, cluster: Record<string, Json> = {}, audit: Record<string, Json> | false = {}): Resources {
     const c = res(stack, "azure-native:containerservice:ManagedCluster", "aks", {
         kubernetesVersion: "1.34",
         securityProfile: {
@@ -1059,7 +1060,7 @@ describe("policy pack: helpers", () => {
     it("reads pod specs of every workload kind and Tekton object", () => {
         const container = { name: "c", image: "x:1" };
         const spec = { containers: [container] };
-        const kinds: [string, Record<string, any>, string][] = [
+        const kinds: [string, Record<string, Json>, string][] = [
             ["kubernetes:core/v1:Pod", { spec }, "spec"],
             ["kubernetes:apps/v1:StatefulSet", { spec: { template: { spec } } }, "spec.template.spec"],
             ["kubernetes:apps/v1:ReplicaSet", { spec: { template: { spec } } }, "spec.template.spec"],

@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import type { AnalyzedResource, Violation } from "../policy/offline";
 import { PROJECT_ROOT } from "../tools/stack";
+import type { Json } from "./json";
 
 // The engine's protocol as @pulumi/pulumi ships it, with the gRPC and protobuf copies it uses itself.
 const pulumiRequire = createRequire(require.resolve("@pulumi/pulumi"));
@@ -37,7 +38,7 @@ export interface PolicyServer {
     readonly stderr: () => string;
 }
 
-function unary<Req, Res>(client: any, method: string, request: Req): Promise<Res> {
+function unary<Req, Res>(client: Json, method: string, request: Req): Promise<Res> {
     return new Promise((resolve, reject) =>
         client[method](request, (err: Error | null, res: Res) => (err ? reject(err) : resolve(res))),
     );
@@ -79,15 +80,13 @@ function toProto(r: AnalyzedResource, byUrn: ReadonlyMap<string, AnalyzedResourc
     return m;
 }
 
-const diagnostics = (res: any): Violation[] =>
-    res
-        .getDiagnosticsList()
-        .map((d: any) => ({
-            policy: d.getPolicyname(),
-            urn: d.getUrn(),
-            message: d.getMessage(),
-            level: LEVELS[d.getEnforcementlevel()],
-        }));
+const diagnostics = (res: Json): Violation[] =>
+    res.getDiagnosticsList().map((d: Json) => ({
+        policy: d.getPolicyname(),
+        urn: d.getUrn(),
+        message: d.getMessage(),
+        level: LEVELS[d.getEnforcementlevel()],
+    }));
 
 /** Starts the pack as Pulumi would and connects to it; rejects if it does not serve within `timeoutMs`. */
 export async function startPolicyServer(timeoutMs = 90_000): Promise<PolicyServer> {
@@ -120,13 +119,13 @@ export async function startPolicyServer(timeoutMs = 90_000): Promise<PolicyServe
     const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     return {
         info: async () => {
-            const res: any = await unary(client, "getAnalyzerInfo", new Empty());
+            const res: Json = await unary(client, "getAnalyzerInfo", new Empty());
             return {
                 name: res.getName(),
                 version: res.getVersion(),
                 policies: res
                     .getPoliciesList()
-                    .map((p: any) => ({ name: p.getName(), enforcementLevel: LEVELS[p.getEnforcementlevel()] })),
+                    .map((p: Json) => ({ name: p.getName(), enforcementLevel: LEVELS[p.getEnforcementlevel()] })),
             };
         },
         analyze: async (r) => {

@@ -2,11 +2,13 @@ import * as assert from "node:assert/strict";
 import { parseRawConfig } from "../infra/config";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
 import { devicePluginValues } from "../components/gpu/nvidia-device-plugin";
+import { CHARTS } from "../contract/versions";
 import { SECRET_PLACEHOLDER, type Plan } from "../tools/mock-runtime";
-import { chartValues, unknownValueKeys } from "./reference";
+import { chartFactsOf, unknownValueKeys } from "./upstream-facts";
 import type { CloudName } from "../contract/clouds";
 import { listStacks, loadStack } from "../tools/stack";
 import { findResource, planStack, resourcesOfType } from "./harness";
+import type { Json } from "./json";
 
 const plans: Record<string, Plan> = {};
 
@@ -90,7 +92,7 @@ for (const [stack, cloud] of Object.entries(STACK_CLOUDS)) {
 
 describe("whole program: outputs", () => {
     it("dev outputs describe the cluster, pools and stores", () => {
-        const o = plans.dev.outputs as any;
+        const o = plans.dev.outputs as Json;
         assert.equal(o.cloud, "aws");
         assert.equal(o.region, "eu-west-1");
         assert.equal(o.clusterName, "mlops-testbed-dev");
@@ -119,7 +121,7 @@ describe("whole program: outputs", () => {
 describe("helm values against the pinned charts", () => {
     it("the NVIDIA device plugin values are all keys of chart 0.20.0", () => {
         const values = findResource(plans.dev, "kubernetes:helm.sh/v3:Release", "aws-nvidia-release").inputs.values;
-        assert.deepEqual(unknownValueKeys(values, [chartValues("nvidia-device-plugin-0.20.0")]), []);
+        assert.deepEqual(unknownValueKeys(values, [chartFactsOf(CHARTS.nvidiaDevicePlugin).keys]), []);
     });
 
     it("the checker catches a key the chart does not have", () => {
@@ -132,10 +134,9 @@ describe("helm values against the pinned charts", () => {
             }),
             devicePlugn: { enabled: true },
         };
-        assert.deepEqual(unknownValueKeys(values, [chartValues("nvidia-device-plugin-0.20.0")]), ["devicePlugn"]);
-        assert.deepEqual(unknownValueKeys({ gfd: { enabld: true } }, [chartValues("nvidia-device-plugin-0.20.0")]), [
-            "gfd.enabld",
-        ]);
+        const keys = chartFactsOf(CHARTS.nvidiaDevicePlugin).keys;
+        assert.deepEqual(unknownValueKeys(values, [keys]), ["devicePlugn"]);
+        assert.deepEqual(unknownValueKeys({ gfd: { enabld: true } }, [keys]), ["gfd.enabld"]);
     });
 });
 

@@ -34,7 +34,7 @@ describe("npm run report: arguments and pure query logic", () => {
     it("--help prints the usage and exits 0 without querying", async () => {
         const r = await main(["--since", "7d", "--help"]);
         assert.equal(r.code, 0);
-        assert.match(r.stdout, /^usage: npm run report -- \[--prometheus <url>\]/);
+        assert.match(r.stdout, /^Usage: npm run report -- \[--prometheus <url>\]/);
         assert.equal(r.stderr, "");
     });
 
@@ -69,11 +69,14 @@ describe("npm run report: arguments and pure query logic", () => {
         assert.match(dflt.hint, /port-forward svc\/kps-prometheus 9090:9090/);
     });
 
-    it("exits 2 with one line for bad arguments", async () => {
+    it("exits 2 with the problem in one line, then the usage, for bad arguments", async () => {
         const r = await main(["--since", "soon"]);
         assert.equal(r.code, 2);
         assert.equal(r.stdout, "");
-        assert.equal(r.stderr.split("\n").length, 2);
+        const [problem, blank, usage] = r.stderr.split("\n");
+        assert.match(problem, /--since/);
+        assert.equal(blank, "");
+        assert.match(usage, /^Usage: npm run report/);
     });
 
     it("every query parses, type-checks and names only contract metrics", () => {

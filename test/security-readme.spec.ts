@@ -1,7 +1,7 @@
 /**
- * The README's Security section against the code: its tables are derived here from the plan of the dev stack
+ * docs/security.md against the code: its tables are derived here from the plan of the dev stack
  * (NetworkPolicies of a model-version namespace, IRSA roles and their inline policies, node role attachments,
- * the deployer's Roles) and must be exactly what the README lists.
+ * the deployer's Roles) and must be exactly what the page lists.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -10,13 +10,10 @@ import { COMPUTED, type Plan, type PlannedResource } from "../tools/mock-runtime
 import { loadStack, PROJECT_ROOT } from "../tools/stack";
 import { jsonInput, planStack, resourcesOfType } from "./harness";
 import { objectsOfKind } from "./k8s-objects";
+import type { Json } from "./json";
 
-const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-const section = (() => {
-    const start = readme.indexOf("## Security");
-    assert.ok(start >= 0, "README has a Security section");
-    return readme.slice(start, readme.indexOf("\n## ", start + 1));
-})();
+/** docs/security.md, the page the README links for what is isolated from what and who may do what. */
+const section = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "security.md"), "utf8");
 
 /** Rows of the section's tables whose first cell matches `first`, as cells with backticks kept. */
 function rows(first: RegExp): string[][] {
@@ -57,7 +54,7 @@ function generic(text: string): string {
     return out.replace(new RegExp(String(plan.outputs.clusterName), "g"), "<cluster>");
 }
 
-function peer(p: any): string {
+function peer(p: Json): string {
     if (p.ipBlock)
         return `${p.ipBlock.cidr}${p.ipBlock.except?.length ? ` except ${p.ipBlock.except.join(", ")}` : ""}`;
     const ns = p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
@@ -68,7 +65,7 @@ function peer(p: any): string {
     return [ns ? `namespace ${ns}` : "this namespace", pods ? `pods ${pods}` : ""].filter(Boolean).join(", ");
 }
 
-describe("README security: network isolation of model versions", () => {
+describe("docs/security.md: network isolation of model versions", () => {
     it("lists exactly the flows the NetworkPolicies of a model-version namespace allow", () => {
         for (const ns of modelNamespaces) {
             const derived: string[] = [];
@@ -78,7 +75,9 @@ describe("README security: network isolation of model versions", () => {
                     ["egress", np.spec.egress, "to"],
                 ] as const) {
                     for (const rule of rules ?? []) {
-                        const ports = (rule.ports ?? []).map((p: any) => `${p.protocol ?? "TCP"} ${p.port}`).join(", ");
+                        const ports = (rule.ports ?? [])
+                            .map((p: Json) => `${p.protocol ?? "TCP"} ${p.port}`)
+                            .join(", ");
                         for (const p of rule[peers] ?? []) derived.push(`${direction} | ${peer(p)} | ${ports}`);
                     }
                 }
@@ -104,14 +103,14 @@ function identityGrants(): string[] {
     const buckets = new Map(
         resourcesOfType(plan, "aws:s3/bucket:Bucket").map((b) => [
             String(COMPUTED["aws:s3/bucket:Bucket"](b.name, b.inputs, { region: "", project: "", stack: "" }).arn),
-            String((b.inputs.tags as any).purpose),
+            String((b.inputs.tags as Json).purpose),
         ]),
     );
     const policies = resourcesOfType(plan, "aws:iam/rolePolicy:RolePolicy");
     const out: string[] = [];
     for (const role of resourcesOfType(plan, "aws:iam/role:Role")) {
         const trust = jsonInput(role, "assumeRolePolicy");
-        const sub = trust.Statement.flatMap((s: any) => Object.entries(s.Condition?.StringEquals ?? {})).find(
+        const sub = trust.Statement.flatMap((s: Json) => Object.entries(s.Condition?.StringEquals ?? {})).find(
             ([k]: [string, unknown]) => k.endsWith(":sub"),
         )?.[1] as string | undefined;
         if (!sub) continue;
@@ -136,7 +135,7 @@ function identityGrants(): string[] {
             const condition = Object.entries(s.Condition?.StringEquals ?? {})
                 .map(([k, v]) => ` where ${k}=${v}`)
                 .join("");
-            // The plan's invented ARNs name the Pulumi resource (`<name>-EXAMPLE`): the README names resources that way.
+            // The plan's invented ARNs name the Pulumi resource (`<name>-EXAMPLE`): the page names resources that way.
             const resource = String(s.Resource)
                 .replace(/^arn:aws:ecr:[^:]*:\d+:repository\//, "repository ")
                 .replace(/^arn:aws:sqs:[^:]*:\d+:(queue\/)?(.+?)(-EXAMPLE)?$/, "SQS queue $2");
@@ -147,7 +146,7 @@ function identityGrants(): string[] {
     return out;
 }
 
-describe("README security: who may read or write what", () => {
+describe("docs/security.md: who may read or write what", () => {
     it("lists exactly the cloud permissions of every service account's identity", () => {
         const documented = rows(/^`[^`]+\/[^`]+`$/)
             .filter((r) => r.length === 2)
@@ -162,17 +161,17 @@ describe("README security: who may read or write what", () => {
         const sentence = /Nodes run as one EC2 role with the AWS managed policies ([^.]+)\./.exec(
             section.replace(/\n/g, " "),
         );
-        assert.ok(sentence, "README names the node role's policies");
+        assert.ok(sentence, "the page names the node role's policies");
         assert.deepEqual(sorted(attached), sorted(code(sentence[1])));
     });
 
     it("lists exactly what the pipelines' deployer may change and read in model namespaces", () => {
         const [row] = rows(/^`pipelines\/deployer`$/);
-        assert.ok(row, "README has the deployer row");
+        assert.ok(row, "the page has the deployer row");
         for (const ns of modelNamespaces) {
             const bindings = objectsOfKind(plan, "RoleBinding", ns);
             assert.deepEqual(
-                bindings.flatMap((b) => b.subjects.map((s: any) => `${s.namespace}/${s.name}`)),
+                bindings.flatMap((b) => b.subjects.map((s: Json) => `${s.namespace}/${s.name}`)),
                 [code(row[0])[0]],
                 ns,
             );
@@ -205,7 +204,7 @@ describe("README security: who may read or write what", () => {
         const withAdmin = await planStack("dev", {
             cluster: { ...JSON.parse(loadStack("dev").config["mlops-testbed:cluster"]), adminRoleArns: [arn] },
         });
-        const entries = resourcesOfType(withAdmin, "eks:index:Cluster")[0].inputs.accessEntries as Record<string, any>;
+        const entries = resourcesOfType(withAdmin, "eks:index:Cluster")[0].inputs.accessEntries as Record<string, Json>;
         assert.deepEqual(
             Object.values(entries).map((e) => e.principalArn),
             [arn],

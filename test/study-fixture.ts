@@ -379,15 +379,19 @@ function clusterSeries(): Series[] {
         out.push({ name: "DCGM_FI_DEV_XID_ERRORS", labels, at: gauge(0) });
     });
     const tekton = { namespace: "pipelines" };
+    // Finished runs are counted by the duration histogram's _count (pipeline, namespace, status); the controller's
+    // pipelinerun_total carries only status.
+    for (const status of ["success", "failed"])
+        out.push({ name: "tekton_pipelines_controller_pipelinerun_total", labels: { status }, at: counter(0.1) });
     for (const pipeline of ["deliver", "retrain"]) {
         out.push({
-            name: "tekton_pipelines_controller_pipelinerun_total",
+            name: "tekton_pipelines_controller_pipelinerun_duration_seconds_count",
             labels: { ...tekton, pipeline, status: "success" },
             at: counter(0.1),
         });
         // deliver has failed runs (PipelineRunsFailing fires).
         out.push({
-            name: "tekton_pipelines_controller_pipelinerun_total",
+            name: "tekton_pipelines_controller_pipelinerun_duration_seconds_count",
             labels: { ...tekton, pipeline, status: "failed" },
             at: counter(pipeline === "deliver" ? 0.05 : 0),
         });

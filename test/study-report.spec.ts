@@ -21,9 +21,9 @@ import {
     startPrometheus,
     type RunningPrometheus,
 } from "./prometheus-server";
-import { substituteGrafanaVariables } from "./promql";
+import { metricCatalog, seriesProblems, substituteGrafanaVariables } from "./promql";
 import { writeRuleFiles } from "./promtool";
-import { GPU_NODES, MODEL, SERVING, T0, T_END, WINDOW, fixtureOpenMetrics } from "./study-fixture";
+import { GPU_NODES, MODEL, SERVING, T0, T_END, WINDOW, fixtureOpenMetrics, fixtureSeries } from "./study-fixture";
 
 const DEFAULTS = alertThresholdsSchema.parse({});
 const WINDOW_ARGS = [
@@ -33,16 +33,24 @@ const WINDOW_ARGS = [
     new Date(WINDOW.until * 1000).toISOString(),
 ];
 
-/** The README's example report: the fenced block after the marker line. */
+/** docs/study.md's example report: the fenced block after the marker line. */
 function readmeExample(): string {
-    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, "docs", "study.md"), "utf8");
     const m =
         /<!-- report example: npm run report -- --since 2025-01-06T01:00:00Z --until 2025-01-06T03:00:00Z -->\n```text\n([\s\S]*?)```/.exec(
             readme,
         );
-    assert.ok(m, "README has the example report block");
+    assert.ok(m, "docs/study.md has the example report block");
     return m[1];
 }
+
+describe("the study fixture", () => {
+    it("uses only series and labels the exporters and the metric contract really emit", () => {
+        const catalog = metricCatalog();
+        const problems = fixtureSeries().flatMap((s) => seriesProblems(s.name, Object.keys(s.labels), catalog));
+        assert.deepEqual([...new Set(problems)], []);
+    });
+});
 
 describe("study report and expressions on a real Prometheus", function () {
     this.timeout(180_000);

@@ -6,14 +6,15 @@
  * resource templates. A failing interceptor or binding means the trigger does not fire.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { evalCel } from "./cel";
+import { evalCel, type CelInput } from "./cel";
+import type { Json } from "./json";
 
 export interface Request {
     readonly body: string;
     readonly headers: Readonly<Record<string, string>>;
 }
 
-type Obj = Record<string, any>;
+type Obj = Record<string, Json>;
 
 /** Go's textproto canonical header key: X-GITHUB-event → X-Github-Event. */
 export function canonicalHeader(name: string): string {
@@ -31,7 +32,7 @@ export function githubSignature(body: string, secret: string): string {
 /** Value at a binding path such as `body.alerts[0].startsAt`; strings as they are, anything else as JSON. */
 export function resolvePath(path: string, root: Obj): string {
     const parts = path.match(/[^.[\]]+|\[\d+\]/g) ?? [];
-    let cur: any = root;
+    let cur: Json = root;
     for (const part of parts) {
         const key: string | number = part.startsWith("[") ? Number(part.slice(1, -1)) : part;
         if (cur === null || typeof cur !== "object" || !(key in cur)) throw new Error(`binding: no value at ${path}`);
@@ -66,7 +67,7 @@ function intercept(
         }
         case "cel": {
             try {
-                return evalCel(params.filter as string, event) === true;
+                return evalCel(params.filter as string, event as CelInput) === true;
             } catch {
                 return false;
             }

@@ -7,8 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import type { Json } from "./json";
 
-type Obj = Record<string, any>;
+type Obj = Record<string, Json>;
 
 export interface LintProblem {
     readonly message: string;
@@ -34,7 +35,7 @@ export async function lint(objects: readonly object[]): Promise<LintProblem[]> {
     });
     const problems = await Linter.run(cfg);
     fs.rmSync(dir, { recursive: true, force: true });
-    return problems.map((p: any) => ({ message: p.message, level: p.level, rule: p.rule }));
+    return problems.map((p: Json) => ({ message: p.message, level: p.level, rule: p.rule }));
 }
 
 /**

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests call, and nothing when they are already there. Used by the README's
-# first command and by .ci/run, so the list lives in one place.
+# Installs the Debian packages the tests call, and nothing when they are already there. Only what Debian is really
+# needed for: Python's own packages come from PyPI at the cluster's pins (tools/python-env.sh). Used by
+# tools/install.sh (the README's first command, .ci/run), so the list lives in one place.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 DEBIAN_PACKAGES=(
-    python3 python3-numpy python3-scipy python3-sklearn python3-joblib python3-prometheus-client  # pipelines/workload
-    python3-venv  # .venv of the pinned Kubernetes client (tools/install-python-packages.sh)
+    python3 python3-venv  # the interpreter of the Python test environment (tools/python-env.sh; packages from PyPI)
     prometheus  # promtool (rules checks and unit tests, TSDB backfill) and the server the report and expression tests start
+    shellcheck  # npm run lint: the shell scripts
 )
 
 missing=()

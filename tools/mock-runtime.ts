@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import type { Json } from "../contract/json";
 
 export const MOCK_ACCOUNT = "123456789012";
 /** Azure subscription and tenant of the offline plan. */
@@ -67,7 +68,7 @@ export interface Plan {
     rawOutputs: Record<string, unknown>;
 }
 
-export type InvokeHandler = (inputs: Record<string, any>, region: string) => Record<string, unknown>;
+export type InvokeHandler = (inputs: Record<string, Json>, region: string) => Record<string, unknown>;
 
 /** Invokes the program may make, answered like the cloud would. Anything else throws. */
 export const INVOKES: Record<string, InvokeHandler> = {
@@ -127,13 +128,13 @@ export function mockGuid(seed: string): string {
 }
 
 /** An Azure resource id in the mock subscription. */
-function azureId(inputs: Record<string, any>, provider: string, path: string): string {
+function azureId(inputs: Record<string, Json>, provider: string, path: string): string {
     return `/subscriptions/${MOCK_SUBSCRIPTION}/resourceGroups/${inputs.resourceGroupName ?? "rg-example"}/providers/${provider}/${path}`;
 }
 
 type Computed = (
     name: string,
-    inputs: Record<string, any>,
+    inputs: Record<string, Json>,
     ctx: { region: string; project: string; stack: string },
 ) => Record<string, unknown>;
 
@@ -390,7 +391,7 @@ class PlanMocks implements pulumi.runtime.Mocks {
     readonly reads: PlannedRead[] = [];
     constructor(private readonly ctx: { region: string; project: string; stack: string }) {}
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, Json> } {
         // A read of an existing resource (`get`): recorded, and answered with no state (nothing is known offline).
         if (args.id) {
             this.reads.push({ type: args.type, name: args.name, id: args.id });
@@ -418,7 +419,7 @@ class PlanMocks implements pulumi.runtime.Mocks {
         return { id, state: { ...args.inputs, ...computed } };
     }
 
-    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    call(args: pulumi.runtime.MockCallArgs): Record<string, Json> {
         const handler = INVOKES[args.token];
         if (!handler) throw new Error(`unmocked invoke ${args.token}: add it to INVOKES in tools/mock-runtime.ts`);
         this.invokes.push({ token: args.token, inputs: toPlain(args.inputs) as Record<string, unknown> });
@@ -437,7 +438,7 @@ class PlanMocks implements pulumi.runtime.Mocks {
  * The URN an alias names, as the engine builds it: an alias URN as given, or a spec whose empty name and type stand
  * for the resource's own, under the spec's parent (or none).
  */
-function aliasUrn(alias: any, urn: string): string {
+function aliasUrn(alias: Json, urn: string): string {
     if (alias.hasUrn?.()) return alias.getUrn();
     const spec = alias.getSpec();
     const [, stackAndProject, rest] = /^urn:pulumi:(.+?::.+?)::(.+)$/.exec(urn)!;
@@ -466,14 +467,14 @@ function aliasUrn(alias: any, urn: string): string {
 function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
     const planned: PlannedResource[] = [];
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: any, innerResponse: any) => void) => {
+    monitor.registerResource = (req: Json, callback: (err: Json, innerResponse: Json) => void) => {
         const secretInputs: string[] = [];
         const inputs = toPlain(rpc.deserializeProperties(req.getObject(), true), {
             path: "",
             out: secretInputs,
         }) as Record<string, unknown>;
         const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+        req.getPropertydependenciesMap().forEach((deps: Json, key: string) => {
             propertyDependencies[key] = deps.getUrnsList();
         });
         const providers: Record<string, string> = {};
@@ -498,7 +499,7 @@ function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
             secretInputs,
             aliases: [],
         };
-        const aliasSpecs = (req.getAliasesList?.() ?? []) as any[];
+        const aliasSpecs = (req.getAliasesList?.() ?? []) as Json[];
         planned.push(record);
         return register(req, (err, response) => {
             if (!err) {
@@ -524,7 +525,7 @@ export interface RunOptions {
 async function settle(value: unknown): Promise<{ value: unknown; secret: boolean }> {
     if (pulumi.Output.isInstance(value)) {
         const o = value as pulumi.Output<unknown>;
-        const [inner, secret] = await Promise.all([(o as any).promise(true), (o as any).isSecret]);
+        const [inner, secret] = await Promise.all([(o as Json).promise(true), (o as Json).isSecret]);
         const nested = await settle(inner);
         return { value: nested.value, secret: secret || nested.secret };
     }

@@ -12,9 +12,23 @@ import { allTasks, PIPELINE_NAMES, renderPipelines } from "../pipelines";
 import { platformEntry } from "../infra/platforms";
 import { pipelineRun, RunError } from "../pipelines/core/runs";
 import { loadStack } from "./stack";
+import { wantsHelp } from "./cli";
+
+export const USAGE = `Usage: npm run pipelinerun --silent -- <pipeline> [--param <name>=<value>]... [--stack <name>]
+
+Prints a PipelineRun of one of the pipelines (${PIPELINE_NAMES.join(", ")}), ready for \`kubectl create -f -\`:
+each task as its role's service account, GPU placement per the stack's pipelines.trainingGpus.
+
+Options:
+  --param <name>=<value>   A param of the pipeline (repeatable); every param without a default is required
+  --stack <name>           Stack whose config to read (default: dev)
+  -h, --help               Show this help
+
+Exit codes: 0 printed, 2 bad arguments or configuration.`;
 
 export function buildRun(argv: readonly string[]): string {
     const [name, ...rest] = argv;
+    if (name?.startsWith("-")) throw new RunError(`unknown argument ${name}: the first argument is the pipeline`);
     if (!name || !(PIPELINE_NAMES as readonly string[]).includes(name))
         throw new RunError(`first argument: one of ${PIPELINE_NAMES.join(", ")}`);
     let stack = "dev";
@@ -46,11 +60,15 @@ export function buildRun(argv: readonly string[]): string {
 }
 
 if (require.main === module) {
-    try {
-        process.stdout.write(buildRun(process.argv.slice(2)));
-    } catch (err) {
-        if (!(err instanceof RunError)) throw err;
-        process.stderr.write(`${err.message}\n`);
-        process.exit(2);
+    const argv = process.argv.slice(2);
+    if (wantsHelp(argv)) process.stdout.write(`${USAGE}\n`);
+    else {
+        try {
+            process.stdout.write(buildRun(argv));
+        } catch (err) {
+            if (!(err instanceof RunError)) throw err;
+            process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+            process.exit(2);
+        }
     }
 }

@@ -9,10 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { ConfigError } from "../infra/config";
+import { UsageError, wantsHelp } from "./cli";
 import { program } from "../infra/program";
 import { DASHBOARD_LABEL } from "../contract/names";
 import { runProgram, type Plan, type PlannedResource } from "./mock-runtime";
 import { PROJECT_ROOT, listStacks, loadStack } from "./stack";
+import type { Json } from "../contract/json";
 
 export interface PlanArgs {
     stack: string;
@@ -41,15 +43,27 @@ export function parseArgs(argv: string[]): PlanArgs {
         else if (a === "--out") args.outDir = path.resolve(value());
         else if (a === "--quiet") args.quiet = true;
         else if (a === "--project-dir") args.projectDir = path.resolve(value());
-        else
-            throw new UsageError(
-                `unknown argument ${a}; usage: npm run plan -- [--stack <name>] [--out <dir>] [--project-dir <dir>] [--quiet]`,
-            );
+        else throw new UsageError(`unknown argument ${a}`);
     }
     return args;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
+
+export const USAGE = `Usage: npm run plan -- [--stack <name>] [--out <dir>] [--project-dir <dir>] [--quiet]
+
+Evaluates the program under Pulumi's mock runtime with Pulumi.<stack>.yaml (no credentials, no Pulumi CLI, no
+network), prints the resource tree, counts by type and the stack outputs, and writes the desired state to
+<out>/<stack>/ (plan.json, manifests/, dashboards/).
+
+Options:
+  -s, --stack <name>     Stack to plan (default: dev)
+  --out <dir>            Where to write the desired state (default: out)
+  --project-dir <dir>    Directory with Pulumi.yaml and the stack files (default: this project)
+  --quiet                Print no resource tree
+  -h, --help             Show this help
+
+Exit codes: 0 planned, 2 invalid configuration or arguments, 1 anything else.`;
 
 /** Kubernetes object (apiVersion, kind, metadata, ...) from a `kubernetes:<group>/<version>:<Kind>` registration. */
 export function toManifest(r: PlannedResource): Record<string, unknown> | undefined {
@@ -63,7 +77,7 @@ export function toManifest(r: PlannedResource): Record<string, unknown> | undefi
     return { apiVersion, kind, ...rest };
 }
 
-function manifestFileName(obj: Record<string, any>, r: PlannedResource): string {
+function manifestFileName(obj: Record<string, Json>, r: PlannedResource): string {
     const ns = obj.metadata?.namespace ?? "_cluster";
     const name = obj.metadata?.name ?? r.name;
     return `${ns}__${String(obj.kind).toLowerCase()}__${name}.yaml`.replace(/[^A-Za-z0-9_.-]/g, "-");
@@ -166,10 +180,14 @@ export function countsByType(plan: Plan): [string, number][] {
     return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
-async function main(): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
+    if (wantsHelp(argv)) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
     let args: PlanArgs;
     try {
-        args = parseArgs(process.argv.slice(2));
+        args = parseArgs([...argv]);
         const stacks = listStacks(args.projectDir);
         if (!stacks.includes(args.stack))
             throw new UsageError(
@@ -177,7 +195,7 @@ async function main(): Promise<number> {
             );
     } catch (err) {
         if (err instanceof UsageError) {
-            process.stderr.write(`${err.message}\n`);
+            process.stderr.write(`${err.message}\n\n${USAGE}\n`);
             return 2;
         }
         throw err;
@@ -219,7 +237,7 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then(
+    main(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err) => {
             process.stderr.write(`plan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

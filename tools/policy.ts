@@ -7,6 +7,7 @@
  * Exit codes: 0 no violation, 1 violations (or a failure), 2 invalid configuration or arguments.
  */
 import { ConfigError } from "../infra/config";
+import { UsageError, runTool } from "./cli";
 import { program } from "../infra/program";
 import { checkPlan, type Violation } from "../policy/offline";
 import { POLICIES } from "../policy/policies";
@@ -18,7 +19,18 @@ interface Args {
     markdown: boolean;
 }
 
-class UsageError extends Error {}
+const USAGE = `Usage: npm run policy -- [--stack <name>]... [--markdown]
+
+Plans each stack (default: every Pulumi.<stack>.yaml) under the mock runtime, as npm run plan does, and runs every
+policy of the pack in policy/ over it the way \`pulumi preview --policy-pack policy\` would, without credentials or
+the Pulumi CLI.
+
+Options:
+  -s, --stack <name>   Stack to check (repeatable; default: every stack)
+  --markdown           Print a Markdown report (for a CI job summary)
+  -h, --help           Show this help
+
+Exit codes: 0 no violation, 1 violations (or a failure), 2 invalid configuration or arguments.`;
 
 function parseArgs(argv: string[]): Args {
     const all = listStacks();
@@ -31,7 +43,7 @@ function parseArgs(argv: string[]): Args {
             args.stacks.push(v);
         } else if (a.startsWith("--stack=")) args.stacks.push(a.slice("--stack=".length));
         else if (a === "--markdown") args.markdown = true;
-        else throw new UsageError(`unknown argument ${a}; usage: npm run policy -- [--stack <name>]... [--markdown]`);
+        else throw new UsageError(`unknown argument ${a}`);
     }
     for (const s of args.stacks)
         if (!all.includes(s)) throw new UsageError(`no stack "${s}"; stacks: ${all.join(", ")}`);
@@ -66,15 +78,8 @@ function render(results: StackResult[], markdown: boolean): string {
     return out.join("\n") + "\n";
 }
 
-async function main(): Promise<number> {
-    let args: Args;
-    try {
-        args = parseArgs(process.argv.slice(2));
-    } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        process.stderr.write(`${err.message}\n`);
-        return 2;
-    }
+async function main(argv: readonly string[]): Promise<number> {
+    const args = parseArgs([...argv]);
     const results: StackResult[] = [];
     for (const stack of args.stacks) {
         try {
@@ -94,7 +99,7 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then(
+    runTool(process.argv.slice(2), USAGE, main).then(
         (code) => process.exit(code),
         (err) => {
             process.stderr.write(

@@ -6,9 +6,10 @@
  *        [--finished <time, default now>] [--task <study task, default deploy-new-version>] [--run <id>]
  *        [--pushgateway http://localhost:9091]
  *
- * Reach the Pushgateway first: the port-forward command in the README (svc/pushgateway-prometheus-pushgateway).
+ * Reach the Pushgateway first with a port-forward (svc/pushgateway-prometheus-pushgateway).
  * Exit codes: 0 pushed, 2 bad arguments, 1 the push failed.
  */
+import { UsageError, runTool } from "./cli";
 import { MONITORING_SERVICES } from "../contract/names";
 import { METRICS } from "../contract/metric-contract";
 import { STUDY_TASKS, TASK_IDS } from "../contract/study-tasks";
@@ -31,7 +32,26 @@ export interface ManualDelivery {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const JOB = "mlops-delivery";
 
-export class UsageError extends Error {}
+export { UsageError };
+
+const USAGE = `Usage: npm run record-manual-delivery -- --model <m> --version <v> --started <time> [--finished <time>]
+                                      [--result success|failure] [--task <study task>] [--run <id>]
+                                      [--pushgateway <url>]
+
+Records a manual delivery (docs/manual-runbook.md): pushes the per-run metrics the pipelines' report step pushes,
+with mode=manual, to the Pushgateway.
+
+Options:
+  --model <m>, --version <v>   The model version delivered (as in mlops-testbed:models)
+  --started <time>             When the delivery started (Unix seconds or ISO 8601)
+  --finished <time>            When it ended (default: now)
+  --result success|failure     How it ended (default: success)
+  --task <study task>          Study task performed (default: deploy-new-version)
+  --run <id>                   Run id (default: manual-<start time>)
+  --pushgateway <url>          Pushgateway URL (default: the port-forward's local end)
+  -h, --help                   Show this help
+
+Exit codes: 0 recorded, 1 the Pushgateway refused or is unreachable, 2 bad arguments.`;
 
 /** The local end of the Pushgateway's port-forward (`portForwardCommand(MONITORING_SERVICES.pushgateway)`). */
 const DEFAULT_PUSHGATEWAY = `http://localhost:${MONITORING_SERVICES.pushgateway.localPort}`;
@@ -136,19 +156,8 @@ export async function push(d: ManualDelivery): Promise<void> {
         throw new Error(`the Pushgateway answered ${res.status}: ${await res.text()}`);
 }
 
-async function main(): Promise<number> {
-    let d: ManualDelivery;
-    try {
-        d = parseArgs(process.argv.slice(2), Date.now() / 1000);
-    } catch (err) {
-        if (err instanceof UsageError) {
-            process.stderr.write(
-                `${err.message}\nusage: npm run record-manual-delivery -- --model <m> --version <v> --started <time> [--finished <time>] [--result success|failure] [--task <study task>] [--run <id>] [--pushgateway <url>]\n`,
-            );
-            return 2;
-        }
-        throw err;
-    }
+async function main(argv: readonly string[]): Promise<number> {
+    const d = parseArgs(argv, Date.now() / 1000);
     try {
         await push(d);
     } catch (err) {
@@ -161,4 +170,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-if (require.main === module) main().then((code) => process.exit(code));
+if (require.main === module) runTool(process.argv.slice(2), USAGE, main).then((code) => process.exit(code));

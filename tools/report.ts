@@ -7,6 +7,7 @@
  * Exit codes: 0 report printed (cells without data say "no data"), 2 bad arguments or stack outputs unreadable,
  * 3 Prometheus unreachable or refused a query, 1 anything else. Errors are one line on stderr.
  */
+import { UsageError, wantsHelp } from "./cli";
 import { spawnSync } from "node:child_process";
 import { MONITORING_SERVICES, portForwardCommand } from "../contract/names";
 import { FORMATS, render, type Format, type Report } from "./report/format";
@@ -21,7 +22,7 @@ import {
     type Window,
 } from "./report/queries";
 
-export class UsageError extends Error {}
+export { UsageError };
 export class PrometheusError extends Error {}
 
 export interface ReportArgs {
@@ -33,8 +34,22 @@ export interface ReportArgs {
     format: Format;
 }
 
-const USAGE =
-    "usage: npm run report -- [--prometheus <url>] [--stack <name>] [--since <duration|date>] [--until <date>] [--format markdown|csv|json]";
+const USAGE = `Usage: npm run report -- [--prometheus <url>] [--stack <name>] [--since <duration|date>] [--until <date>]
+                      [--format markdown|csv|json]
+
+Prints the study's comparison of delivery modes per standardized task, and the quality of the model versions
+serving in the window, from Prometheus.
+
+Options:
+  --prometheus <url>       Prometheus base URL (default: http://localhost:9090, the port-forward's local end)
+  --stack <name>           Read the stack output prometheusUrl through the Pulumi CLI instead
+  --since <duration|date>  Start of the window: a duration back from --until, or a date (default: 30d)
+  --until <date>           End of the window (default: now)
+  --format <format>        markdown, csv or json (default: markdown)
+  -h, --help               Show this help
+
+Exit codes: 0 report printed, 2 bad arguments or unreadable stack outputs, 3 Prometheus unreachable or refusing a
+query, 1 anything else.`;
 
 /** Where Prometheus is when nothing says otherwise: the local end of the stack output prometheusUrl's port-forward. */
 export const DEFAULT_PROMETHEUS = `http://localhost:${MONITORING_SERVICES.prometheus.localPort}`;
@@ -208,7 +223,7 @@ export async function main(
     argv: string[],
     now = Date.now() / 1000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-    if (argv.includes("--help") || argv.includes("-h")) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+    if (wantsHelp(argv)) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
     try {
         const args = parseArgs(argv);
         const window = parseWindow(args.since, args.until, now);
@@ -220,7 +235,7 @@ export async function main(
             : "";
         return { code: 0, stdout: render(report, args.format), stderr: note };
     } catch (err) {
-        if (err instanceof UsageError) return { code: 2, stdout: "", stderr: `${err.message}\n` };
+        if (err instanceof UsageError) return { code: 2, stdout: "", stderr: `${err.message}\n\n${USAGE}\n` };
         if (err instanceof PrometheusError) return { code: 3, stdout: "", stderr: `${err.message}\n` };
         return { code: 1, stdout: "", stderr: `report failed: ${err instanceof Error ? err.message : String(err)}\n` };
     }

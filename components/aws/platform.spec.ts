@@ -2,10 +2,13 @@ import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import { clusterAutoscalerStatements } from "./cluster-autoscaler";
 import { s3GrantStatements } from "./iam-policy";
-import { ipToInt } from "../../contract/ipv4";
 import { planSubnets } from "./subnets";
 import type { Plan } from "../../tools/mock-runtime";
 import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "../../test/harness";
+import { CHARTS } from "../../contract/versions";
+import { chartFactsOf, unknownValueKeys } from "../../test/upstream-facts";
+import type { Json } from "../../test/json";
+import { ipToInt } from "../../contract/ipv4";
 
 const T = {
     nodeGroup: "aws:eks/nodeGroup:NodeGroup",
@@ -125,7 +128,7 @@ describe("aws: EKS cluster", () => {
     it("gives cluster-admin only to the configured roles through access entries", async () => {
         const arn = "arn:aws:iam::123456789012:role/ci-deploy";
         const plan = await planStack("dev", { cluster: { adminRoleArns: [arn] } });
-        const entries = findResource(plan, T.eks, "aws-eks").inputs.accessEntries as Record<string, any>;
+        const entries = findResource(plan, T.eks, "aws-eks").inputs.accessEntries as Record<string, Json>;
         assert.deepEqual(Object.keys(entries), ["admin-0"]);
         assert.equal(entries["admin-0"].principalArn, arn);
         assert.equal(
@@ -161,9 +164,9 @@ describe("aws: network", () => {
     it("tags subnets for load balancers and puts no public IPs on launch", () => {
         const pub = findResource(dev, T.subnet, "aws-network-public-0");
         const priv = findResource(dev, T.subnet, "aws-network-private-0");
-        assert.equal((pub.inputs.tags as any)["kubernetes.io/role/elb"], "1");
-        assert.equal((priv.inputs.tags as any)["kubernetes.io/role/internal-elb"], "1");
-        assert.equal((priv.inputs.tags as any)["kubernetes.io/cluster/mlops-testbed-dev"], "shared");
+        assert.equal((pub.inputs.tags as Json)["kubernetes.io/role/elb"], "1");
+        assert.equal((priv.inputs.tags as Json)["kubernetes.io/role/internal-elb"], "1");
+        assert.equal((priv.inputs.tags as Json)["kubernetes.io/cluster/mlops-testbed-dev"], "shared");
         assert.equal(pub.inputs.mapPublicIpOnLaunch, false);
         assert.notEqual(
             pub.inputs.availabilityZone,
@@ -207,7 +210,7 @@ describe("aws: artifact stores", () => {
             assert.deepEqual(findResource(dev, T.versioning, `${n}-versioning`).inputs.versioningConfiguration, {
                 status: "Enabled",
             });
-            const sse = findResource(dev, T.sse, `${n}-sse`).inputs.rules as any[];
+            const sse = findResource(dev, T.sse, `${n}-sse`).inputs.rules as Json[];
             assert.equal(sse[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
             assert.match(sse[0].applyServerSideEncryptionByDefault.kmsMasterKeyId, /^arn:aws:kms:/);
             const pab = findResource(dev, T.pab, `${n}-public-access`).inputs;
@@ -220,7 +223,7 @@ describe("aws: artifact stores", () => {
             assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
             assert.equal(policy.Statement[0].Effect, "Deny");
             assert.equal(policy.Statement[0].Principal, "*");
-            const rules = findResource(dev, T.lifecycle, `${n}-lifecycle`).inputs.rules as any[];
+            const rules = findResource(dev, T.lifecycle, `${n}-lifecycle`).inputs.rules as Json[];
             assert.equal(
                 rules.find((r) => r.id === "expire-noncurrent-versions").noncurrentVersionExpiration.noncurrentDays,
                 7,
@@ -354,14 +357,14 @@ describe("aws: GPU enablement and autoscaling", () => {
         const rel = findResource(dev, T.release, "aws-nvidia-release");
         assert.equal(rel.inputs.chart, "nvidia-device-plugin");
         assert.equal(rel.inputs.version, "0.20.0");
-        const values = rel.inputs.values as any;
+        const values = rel.inputs.values as Json;
         const term =
             values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]
                 .matchExpressions[0];
         assert.deepEqual(term, { key: "nvidia.com/gpu.present", operator: "In", values: ["true"] });
         assert.ok(
             values.tolerations.some(
-                (t: any) => t.key === "nvidia.com/gpu" && t.operator === "Exists" && t.effect === "NoSchedule",
+                (t: Json) => t.key === "nvidia.com/gpu" && t.operator === "Exists" && t.effect === "NoSchedule",
             ),
         );
         assert.ok(values.resources.requests.cpu, "resource requests set");
@@ -369,7 +372,7 @@ describe("aws: GPU enablement and autoscaling", () => {
 
     it("runs cluster-autoscaler with its IRSA role, auto-discovery of this cluster, and a matching image", () => {
         const rel = findResource(dev, T.release, "aws-autoscaler-release");
-        const values = rel.inputs.values as any;
+        const values = rel.inputs.values as Json;
         assert.equal(values.autoDiscovery.clusterName, "mlops-testbed-dev");
         assert.equal(values.awsRegion, "eu-west-1");
         assert.equal(values.image.tag, "v1.34.1");
@@ -379,14 +382,15 @@ describe("aws: GPU enablement and autoscaling", () => {
             /^arn:aws:iam::\d{12}:role\//,
         );
         assert.deepEqual(values.nodeSelector, { "mlops-testbed/node-role": "system" });
+        assert.deepEqual(unknownValueKeys(values, [chartFactsOf(CHARTS.clusterAutoscaler).keys]), []);
     });
 
     it("the autoscaler may read node groups (scale from zero) and resize only this cluster's groups", () => {
         const policy = jsonInput(findResource(dev, T.rolePolicy, "aws-autoscaler-identity-policy"), "policy");
         assert.deepEqual(policy.Statement, clusterAutoscalerStatements("mlops-testbed-dev"));
-        const describe = policy.Statement.find((s: any) => s.Sid === "Describe");
+        const describe = policy.Statement.find((s: Json) => s.Sid === "Describe");
         assert.ok(describe.Action.includes("eks:DescribeNodegroup"));
-        const scale = policy.Statement.find((s: any) => s.Sid === "ScaleOwnedGroups");
+        const scale = policy.Statement.find((s: Json) => s.Sid === "ScaleOwnedGroups");
         assert.deepEqual(scale.Condition, {
             StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/mlops-testbed-dev": "owned" },
         });

@@ -6,6 +6,7 @@ import type { WorkloadIdentityBinding } from "../../contract/platform";
 import { loadStack } from "../../tools/stack";
 import { findResource, planConfigIssues, planStack, resourcesOfType } from "../../test/harness";
 import { planPlatform, valueOf } from "../../test/platform-harness";
+import type { Json } from "../../test/json";
 
 const STACK = "azure-example";
 const AGENT_POOL = "azure-native:containerservice:AgentPool";
@@ -19,7 +20,7 @@ describe("Azure platform (AKS)", function () {
 
     it("creates AKS pinned to the configured version with Entra ID, Azure RBAC, no local accounts, OIDC and workload identity", () => {
         const aks = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks");
-        const i = aks.inputs as any;
+        const i = aks.inputs as Json;
         assert.equal(i.kubernetesVersion, "1.34");
         assert.equal(i.disableLocalAccounts, true);
         assert.deepEqual(i.aadProfile, { managed: true, enableAzureRBAC: true });
@@ -36,9 +37,10 @@ describe("Azure platform (AKS)", function () {
     });
 
     it("encrypts Kubernetes Secrets with a key in the cluster's own vault, usable only by the control plane", () => {
-        const i = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks").inputs as any;
-        const vault = findResource(plan, "azure-native:keyvault:Vault", "azure-cluster-kms-vault").inputs as any;
-        const key = findResource(plan, "azure-native:keyvault:Key", "azure-cluster-kms-key").inputs as any;
+        const i = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks")
+            .inputs as Json;
+        const vault = findResource(plan, "azure-native:keyvault:Vault", "azure-cluster-kms-vault").inputs as Json;
+        const key = findResource(plan, "azure-native:keyvault:Key", "azure-cluster-kms-key").inputs as Json;
         assert.deepEqual(i.securityProfile.azureKeyVaultKms, {
             enabled: true,
             keyId: `https://${vault.vaultName}.vault.azure.net/keys/${key.keyName}/EXAMPLE0123456789`,
@@ -58,9 +60,9 @@ describe("Azure platform (AKS)", function () {
     });
 
     it("sends the control-plane logs of cluster.logTypes, audit included, to a Log Analytics workspace", async () => {
-        const setting = resourcesOfType(plan, "azure-native:monitor:DiagnosticSetting")[0]?.inputs as any;
+        const setting = resourcesOfType(plan, "azure-native:monitor:DiagnosticSetting")[0]?.inputs as Json;
         assert.deepEqual(
-            setting?.logs.map((l: any) => l.category),
+            setting?.logs.map((l: Json) => l.category),
             ["kube-apiserver", "kube-audit", "guard", "kube-controller-manager", "kube-scheduler"],
         );
         assert.match(setting.resourceUri, /managedClusters\/mlops-testbed-azure-example$/);
@@ -80,7 +82,7 @@ describe("Azure platform (AKS)", function () {
         const pools = resourcesOfType(plan, AGENT_POOL);
         assert.equal(pools.length, 2);
         for (const p of pools) {
-            const i = p.inputs as any;
+            const i = p.inputs as Json;
             assert.ok(i.nodeTaints.includes("nvidia.com/gpu=true:NoSchedule"), `${p.name} taint`);
             assert.equal(i.nodeLabels["nvidia.com/gpu.present"], "true");
             assert.equal(i.mode, "User");
@@ -92,14 +94,14 @@ describe("Azure platform (AKS)", function () {
     });
 
     it("spot pools pay at most on-demand and delete evicted nodes; on-demand pools are Regular", () => {
-        const spot = findResource(plan, AGENT_POOL, "azure-gpu-t4-pool").inputs as any;
+        const spot = findResource(plan, AGENT_POOL, "azure-gpu-t4-pool").inputs as Json;
         assert.equal(spot.agentPoolName, "t4");
         assert.equal(spot.vmSize, "Standard_NC4as_T4_v3");
         assert.equal(spot.scaleSetPriority, "Spot");
         assert.equal(spot.scaleSetEvictionPolicy, "Delete");
         assert.equal(spot.spotMaxPrice, -1);
         assert.ok(spot.nodeTaints.includes("kubernetes.azure.com/scalesetpriority=spot:NoSchedule"));
-        const regular = findResource(plan, AGENT_POOL, "azure-gpu-a100-pool").inputs as any;
+        const regular = findResource(plan, AGENT_POOL, "azure-gpu-a100-pool").inputs as Json;
         assert.equal(regular.scaleSetPriority, "Regular");
         assert.equal(regular.scaleSetEvictionPolicy, undefined);
         assert.equal(regular.spotMaxPrice, undefined);
@@ -111,13 +113,13 @@ describe("Azure platform (AKS)", function () {
         const none = await planStack(STACK, { azure: { location: "westeurope", gpuDriver: "None" } });
         assert.equal(resourcesOfType(none, "mlops-testbed:k8s:NvidiaDevicePlugin").length, 0);
         for (const p of resourcesOfType(none, AGENT_POOL))
-            assert.deepEqual((p.inputs as any).gpuProfile, { driver: "None" });
+            assert.deepEqual((p.inputs as Json).gpuProfile, { driver: "None" });
     });
 
     it("storage account: StorageV2, HTTPS only, TLS 1.2, no public blob access, no shared keys", () => {
         const account = resourcesOfType(plan, "azure-native:storage:StorageAccount");
         assert.equal(account.length, 1);
-        const i = account[0].inputs as any;
+        const i = account[0].inputs as Json;
         assert.equal(i.kind, "StorageV2");
         assert.equal(i.enableHttpsTrafficOnly, true);
         assert.equal(i.minimumTlsVersion, "TLS1_2");
@@ -128,17 +130,17 @@ describe("Azure platform (AKS)", function () {
 
     it("blob versioning and soft delete; lifecycle expires old versions; private models and datasets containers", () => {
         const svc = findResource(plan, "azure-native:storage:BlobServiceProperties", "azure-store-blob-service")
-            .inputs as any;
+            .inputs as Json;
         assert.equal(svc.isVersioningEnabled, true);
         assert.deepEqual(svc.deleteRetentionPolicy, { enabled: true, days: 7 });
         assert.deepEqual(svc.containerDeleteRetentionPolicy, { enabled: true, days: 7 });
         const policy = findResource(plan, "azure-native:storage:ManagementPolicy", "azure-store-lifecycle")
-            .inputs as any;
+            .inputs as Json;
         assert.equal(policy.policy.rules[0].definition.actions.version.delete.daysAfterCreationGreaterThan, 7);
         // The store's containers (the dataset events' dead-letter container is checked in pipelines/install/triggers.spec.ts).
         const containers = resourcesOfType(plan, "azure-native:storage:BlobContainer")
             .filter((c) => c.name.startsWith("azure-store-"))
-            .map((c) => c.inputs as any);
+            .map((c) => c.inputs as Json);
         assert.deepEqual(containers.map((c) => c.containerName).sort(), ["datasets", "models"]);
         for (const c of containers) assert.equal(c.publicAccess, "None");
     });
@@ -161,16 +163,16 @@ describe("Azure platform (AKS)", function () {
             assert.equal(r.protect, true, r.name);
             assert.equal(r.retainOnDelete, true, r.name);
         }
-        const account = resourcesOfType(prod, "azure-native:storage:StorageAccount")[0].inputs as any;
+        const account = resourcesOfType(prod, "azure-native:storage:StorageAccount")[0].inputs as Json;
         assert.equal(account.sku.name, "Standard_ZRS");
     });
 
     it("ACR: no admin user, no anonymous pull, untagged retention; the kubelet identity may pull", () => {
-        const acr = resourcesOfType(plan, "azure-native:containerregistry:Registry")[0].inputs as any;
+        const acr = resourcesOfType(plan, "azure-native:containerregistry:Registry")[0].inputs as Json;
         assert.equal(acr.adminUserEnabled, false);
         assert.equal(acr.anonymousPullEnabled, false);
         assert.deepEqual(acr.policies.retentionPolicy, { status: "enabled", days: 3 });
-        const pull = findResource(plan, ROLE_ASSIGNMENT, "azure-registry-kubelet-pull").inputs as any;
+        const pull = findResource(plan, ROLE_ASSIGNMENT, "azure-registry-kubelet-pull").inputs as Json;
         assert.match(pull.roleDefinitionId, new RegExp(`${AZURE_ROLES.acrPull}$`));
     });
 
@@ -221,7 +223,7 @@ describe("Azure workload identity", function () {
 
     it("each federated credential pins exactly system:serviceaccount:<ns>:<sa> from the cluster's issuer", () => {
         const creds = resourcesOfType(plan, "azure-native:managedidentity:FederatedIdentityCredential").map(
-            (c) => c.inputs as any,
+            (c) => c.inputs as Json,
         );
         assert.deepEqual(creds.map((c) => c.subject).sort(), [
             "system:serviceaccount:iris-v1:model-server",
@@ -234,7 +236,7 @@ describe("Azure workload identity", function () {
     });
 
     it("role assignments are scoped to the granted container, with the role the access needs and a prefix condition", () => {
-        const grant = findResource(plan, ROLE_ASSIGNMENT, "azure-iris-v1-server-grant-0").inputs as any;
+        const grant = findResource(plan, ROLE_ASSIGNMENT, "azure-iris-v1-server-grant-0").inputs as Json;
         assert.match(grant.scope, /\/blobServices\/default\/containers\/models$/);
         assert.match(grant.roleDefinitionId, new RegExp(`${AZURE_ROLES.storageBlobDataReader}$`));
         assert.equal(grant.conditionVersion, "2.0");
@@ -249,17 +251,17 @@ describe("Azure workload identity", function () {
             ),
         );
 
-        const datasets = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-grant-0").inputs as any;
+        const datasets = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-grant-0").inputs as Json;
         assert.match(datasets.scope, /\/containers\/datasets$/);
         assert.equal(datasets.condition, undefined, "a whole-container read needs no condition");
-        const write = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-grant-1").inputs as any;
+        const write = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-grant-1").inputs as Json;
         assert.match(write.roleDefinitionId, new RegExp(`${AZURE_ROLES.storageBlobDataContributor}$`));
         assert.ok(
             write.condition.includes(
                 "!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})",
             ),
         );
-        const push = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-registry-push").inputs as any;
+        const push = findResource(plan, ROLE_ASSIGNMENT, "azure-trainer-registry-push").inputs as Json;
         assert.match(push.roleDefinitionId, new RegExp(`${AZURE_ROLES.acrPush}$`));
         assert.match(push.scope, /registries\//);
         assert.equal(

@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import { EVENT_LISTENER_URL, MONITORING_SERVICES } from "../../contract/names";
 import type { Plan } from "../../tools/mock-runtime";
+import type { Json } from "../../test/json";
 import { findResource, issueAt, planConfigIssues, planStack, resourcesOfType } from "../../test/harness";
 import { objectsOfKind, schemaErrors } from "../../test/k8s-objects";
 import { externalStoreEgress } from "./external-store";
@@ -30,7 +31,7 @@ describe("existing cluster: add-ons present and an external store", function () 
     before(async () => {
         plan = await planStack(SHARED);
     });
-    const releases = () => resourcesOfType(plan, RELEASE).map((r) => (r.inputs as any).name as string);
+    const releases = () => resourcesOfType(plan, RELEASE).map((r) => (r.inputs as Json).name as string);
 
     it("installs none of the present add-ons: no kube-prometheus-stack, Envoy Gateway, Tekton release or SeaweedFS", () => {
         assert.deepEqual(
@@ -94,7 +95,7 @@ describe("existing cluster: add-ons present and an external store", function () 
     });
 
     it("sets the present Tekton's observability keys and scrapes its controller in the namespace given", async () => {
-        const patch = findResource(plan, "kubernetes:core/v1:ConfigMapPatch", "tekton-observability").inputs as any;
+        const patch = findResource(plan, "kubernetes:core/v1:ConfigMapPatch", "tekton-observability").inputs as Json;
         assert.equal(patch.metadata.namespace, "tekton-pipelines");
         const openshift = await planStack(SHARED, {
             existing: {
@@ -105,7 +106,7 @@ describe("existing cluster: add-ons present and an external store", function () 
             },
         });
         const moved = findResource(openshift, "kubernetes:core/v1:ConfigMapPatch", "tekton-observability")
-            .inputs as any;
+            .inputs as Json;
         assert.equal(moved.metadata.namespace, "openshift-pipelines");
         const [monitor] = objectsOfKind(openshift, "ServiceMonitor", "monitoring").filter(
             (m) => m.metadata.name === "tekton-pipelines-controller",

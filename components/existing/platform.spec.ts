@@ -8,7 +8,8 @@ import { COMPUTED, type Plan } from "../../tools/mock-runtime";
 import { findResource, planConfigIssues, planStack, resourcesOfType } from "../../test/harness";
 import { MODELS, VERSIONS } from "../../test/model-fixtures";
 import { planPlatform, valueOf } from "../../test/platform-harness";
-import { chartValues, chartValuesText, unknownValueKeys } from "../../test/reference";
+import { chartFactsOf, unknownValueKeys } from "../../test/upstream-facts";
+import type { Json } from "../../test/json";
 
 const STACK = "existing-example";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -50,7 +51,7 @@ describe("Existing-cluster platform", function () {
 
     it("installs SeaweedFS 4.44.0 with the S3 gateway, authentication on, and its identities in our Secret", () => {
         const release = findResource(plan, RELEASE, "existing-store-release");
-        const i = release.inputs as any;
+        const i = release.inputs as Json;
         assert.equal(i.chart, "seaweedfs");
         assert.equal(i.version, "4.44.0");
         assert.equal(i.repositoryOpts.repo, "https://seaweedfs.github.io/seaweedfs/helm");
@@ -58,13 +59,13 @@ describe("Existing-cluster platform", function () {
         assert.equal(i.values.s3.enableAuth, true);
         assert.equal(i.values.s3.existingConfigSecret, STORE_CONFIG_SECRET);
         const secret = findResource(plan, SECRET, "existing-store-s3-config");
-        assert.equal((secret.inputs as any).metadata.name, STORE_CONFIG_SECRET);
+        assert.equal((secret.inputs as Json).metadata.name, STORE_CONFIG_SECRET);
         assert.deepEqual(secret.secretInputs, ["stringData"]);
         assert.ok(release.dependsOn.includes(secret.urn), "the release waits for its config Secret");
     });
 
     it("creates the models and datasets buckets with versioning through the chart's idempotent bucket hook", () => {
-        const values = (findResource(plan, RELEASE, "existing-store-release").inputs as any).values;
+        const values = (findResource(plan, RELEASE, "existing-store-release").inputs as Json).values;
         assert.deepEqual(values.s3.createBuckets, [
             { name: "models", versioning: "Enabled" },
             { name: "datasets", versioning: "Enabled" },
@@ -72,27 +73,20 @@ describe("Existing-cluster platform", function () {
     });
 
     it("every Helm value key exists in the pinned chart's values.yaml", () => {
-        const text = chartValuesText(CHARTS.seaweedfs.referenceDir);
-        const set = (findResource(plan, RELEASE, "existing-store-release").inputs as any).values;
-        const unknown = unknownValueKeys(set, [chartValues(CHARTS.seaweedfs.referenceDir)]);
+        const facts = chartFactsOf(CHARTS.seaweedfs);
+        const set = (findResource(plan, RELEASE, "existing-store-release").inputs as Json).values;
+        const unknown = unknownValueKeys(set, [facts.keys]);
         // s3.createBuckets is documented only as a commented example in values.yaml (under the top-level s3 key).
-        const s3Section = text.slice(text.indexOf("\ns3:\n"), text.indexOf("\nsftp:\n"));
-        assert.ok(
-            /#\s+createBuckets:/.test(s3Section) && /#\s+versioning: Enabled/.test(s3Section),
-            "createBuckets is documented for s3",
-        );
+        assert.ok(facts.commentedKeys.includes("s3.createBuckets"), "createBuckets is documented for s3");
         assert.deepEqual(unknown, ["s3.createBuckets"]);
-        assert.ok(
-            s3Section.includes(`should have a secret key called ${STORE_CONFIG_KEY}`),
-            "our Secret uses the key the chart reads",
-        );
+        assert.deepEqual(facts.documentedSecretKeys.s3, [STORE_CONFIG_KEY], "our Secret uses the key the chart reads");
         // The same check over a non-default configuration.
         const custom = seaweedfsValues({
             storageClass: "fast",
             storeSize: "200Gi",
             nodeSelector: { "node-role": "infra" },
         });
-        assert.deepEqual(unknownValueKeys(custom, [chartValues(CHARTS.seaweedfs.referenceDir)]), ["s3.createBuckets"]);
+        assert.deepEqual(unknownValueKeys(custom, [facts.keys]), ["s3.createBuckets"]);
         assert.equal(custom.master.nodeSelector, "node-role: infra", "the chart templates nodeSelector from a string");
     });
 
@@ -155,7 +149,7 @@ describe("Existing-cluster platform", function () {
         assert.deepEqual(custom.platform.gpuScheduling.tolerations, [
             { key: "gpu", operator: "Exists", effect: "NoExecute" },
         ]);
-        const plugin = findResource(custom.plan, RELEASE, "existing-nvidia-release").inputs as any;
+        const plugin = findResource(custom.plan, RELEASE, "existing-nvidia-release").inputs as Json;
         const term =
             plugin.values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
         assert.deepEqual(term.matchExpressions, [{ key: "accelerator", operator: "In", values: ["nvidia"] }]);
@@ -191,15 +185,15 @@ describe("Existing-cluster workload identity (per-service-account S3 keys)", fun
             "List:datasets",
         ]);
         assert.throws(() => seaweedfsActions([{ store: "models", prefix: "iris/*", access: "read" }]), /wildcards/);
-        const job = findResource(plan, "kubernetes:batch/v1:Job", "existing-iris-v1-server-configure").inputs as any;
-        const env = job.spec.template.spec.containers[0].env as any[];
+        const job = findResource(plan, "kubernetes:batch/v1:Job", "existing-iris-v1-server-configure").inputs as Json;
+        const env = job.spec.template.spec.containers[0].env as Json[];
         assert.equal(env.find((e) => e.name === "S3_ACTIONS").value, "Read:models/iris/v1/*,List:models/iris/v1/*");
         assert.equal(env.find((e) => e.name === "S3_USER").value, "wl-iris-v1-model-server");
     });
 
     it("the Job gets the keys from a Secret, never as literal values", () => {
-        const job = findResource(plan, "kubernetes:batch/v1:Job", "existing-iris-v1-server-configure").inputs as any;
-        const env = job.spec.template.spec.containers[0].env as any[];
+        const job = findResource(plan, "kubernetes:batch/v1:Job", "existing-iris-v1-server-configure").inputs as Json;
+        const env = job.spec.template.spec.containers[0].env as Json[];
         for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
             const e = env.find((x) => x.name === name);
             assert.equal(e.value, undefined);
@@ -210,8 +204,8 @@ describe("Existing-cluster workload identity (per-service-account S3 keys)", fun
 
     it("puts the credentials in a secret Secret in the workload's namespace and names it in the binding", async () => {
         const secret = findResource(plan, SECRET, "existing-iris-v1-server-credentials");
-        assert.equal((secret.inputs as any).metadata.namespace, "iris-v1");
-        assert.equal((secret.inputs as any).metadata.name, "model-server-store-credentials");
+        assert.equal((secret.inputs as Json).metadata.namespace, "iris-v1");
+        assert.equal((secret.inputs as Json).metadata.name, "model-server-store-credentials");
         assert.deepEqual(secret.secretInputs, ["stringData"]);
         assert.equal(await valueOf(binding.credentialsSecret!), "model-server-store-credentials");
         assert.deepEqual(binding.podLabels, {});
@@ -229,30 +223,30 @@ describe("Model-version namespaces on an existing cluster", function () {
     for (const { namespace } of VERSIONS) {
         it(`${namespace}: the store credentials Secret is in the namespace, after it, and named in its pod-env-from annotation`, () => {
             const ns = resourcesOfType(plan, "kubernetes:core/v1:Namespace").find(
-                (r) => (r.inputs as any).metadata.name === namespace,
+                (r) => (r.inputs as Json).metadata.name === namespace,
             );
             assert.ok(ns, namespace);
             const secrets = resourcesOfType(plan, SECRET).filter(
-                (r) => (r.inputs as any).metadata.namespace === namespace,
+                (r) => (r.inputs as Json).metadata.namespace === namespace,
             );
             assert.equal(secrets.length, 1, `one credentials Secret in ${namespace}`);
             const [secret] = secrets;
-            const name = (secret.inputs as any).metadata.name;
+            const name = (secret.inputs as Json).metadata.name;
             assert.equal(name, credentialsSecretName(MODEL_SERVER.serviceAccount));
             assert.deepEqual(secret.secretInputs, ["stringData"]);
             assert.ok(secret.propertyDependencies.metadata?.includes(ns.urn), "the Secret waits for its namespace");
-            assert.deepEqual(JSON.parse((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podEnvFrom]), [
+            assert.deepEqual(JSON.parse((ns.inputs as Json).metadata.annotations[NAMESPACE_ANNOTATIONS.podEnvFrom]), [
                 { secretRef: { name } },
             ]);
-            assert.equal((ns.inputs as any).metadata.annotations[NAMESPACE_ANNOTATIONS.podLabels], "{}");
+            assert.equal((ns.inputs as Json).metadata.annotations[NAMESPACE_ANNOTATIONS.podLabels], "{}");
             // The deploy step reads it from the namespace's settings ConfigMap and puts it on the model fetcher.
             const settings = resourcesOfType(plan, "kubernetes:core/v1:ConfigMap").find(
                 (r) =>
-                    (r.inputs as any).metadata.namespace === namespace &&
-                    (r.inputs as any).metadata.name === DEPLOY_SETTINGS.configMap,
+                    (r.inputs as Json).metadata.namespace === namespace &&
+                    (r.inputs as Json).metadata.name === DEPLOY_SETTINGS.configMap,
             );
             assert.ok(settings, `${namespace} has ${DEPLOY_SETTINGS.configMap}`);
-            assert.deepEqual(JSON.parse((settings.inputs as any).data[DEPLOY_SETTINGS.keys.podEnvFrom]), [
+            assert.deepEqual(JSON.parse((settings.inputs as Json).data[DEPLOY_SETTINGS.keys.podEnvFrom]), [
                 { secretRef: { name } },
             ]);
         });
@@ -264,8 +258,8 @@ describe("Model-version namespaces on an existing cluster", function () {
                 plan,
                 "kubernetes:batch/v1:Job",
                 `existing-model-${model}-${version}-identity-configure`,
-            ).inputs as any;
-            const env = job.spec.template.spec.containers[0].env as any[];
+            ).inputs as Json;
+            const env = job.spec.template.spec.containers[0].env as Json[];
             assert.equal(
                 env.find((e) => e.name === "S3_ACTIONS").value,
                 `Read:models/models/${model}/${version}/*,List:models/models/${model}/${version}/*`,

@@ -7,6 +7,7 @@ import type { Plan } from "../../tools/mock-runtime";
 import { descendantsOf, findResource, planStack, resourcesOfType } from "../../test/harness";
 import { objectsOfKind, schemaErrors } from "../../test/k8s-objects";
 import { MODELS } from "../../test/model-fixtures";
+import type { Json } from "../../test/json";
 
 describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
     let plan: Plan;
@@ -26,7 +27,7 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
         assert.equal(routes.length, 1, `one route for ${model}`);
         return routes[0];
     };
-    const refs = (model: string) => route(model).spec.rules[0].backendRefs.map((b: any) => [b.namespace, b.weight]);
+    const refs = (model: string) => route(model).spec.rules[0].backendRefs.map((b: Json) => [b.namespace, b.weight]);
 
     it("installs the pinned Envoy Gateway chart from its OCI registry into the gateway namespace, after the cluster is ready", () => {
         const release = findResource(plan, "kubernetes:helm.sh/v3:Release", "model-routing-envoy-gateway");
@@ -38,7 +39,7 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
             release.dependsOn.some((u) => u.includes("NodeGroup") || u.includes("nvidia")),
             "waits for platform.clusterReady",
         );
-        const values = release.inputs.values as any;
+        const values = release.inputs.values as Json;
         assert.deepEqual(Object.keys(values).sort(), ["certgen", "deployment"]);
         assert.deepEqual(values.deployment.pod.nodeSelector, SYSTEM_NODE_LABELS, "controller on system nodes");
         assert.deepEqual(values.certgen.job.nodeSelector, SYSTEM_NODE_LABELS, "certgen job on system nodes");
@@ -62,7 +63,7 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
         assert.equal(gw.metadata.namespace, "gateway");
         assert.equal(gw.spec.gatewayClassName, cls.metadata.name);
         assert.deepEqual(
-            gw.spec.listeners.map((l: any) => [l.name, l.protocol, l.port, l.allowedRoutes.namespaces.from]),
+            gw.spec.listeners.map((l: Json) => [l.name, l.protocol, l.port, l.allowedRoutes.namespaces.from]),
             [["http", "HTTP", 80, "Same"]],
         );
     });
@@ -117,8 +118,8 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
         const r = route("fraud");
         assert.deepEqual(refs("fraud"), [["fraud-v2", 100]]);
         const mirrors = r.spec.rules[0].filters
-            .filter((f: any) => f.type === "RequestMirror")
-            .map((f: any) => f.requestMirror.backendRef);
+            .filter((f: Json) => f.type === "RequestMirror")
+            .map((f: Json) => f.requestMirror.backendRef);
         assert.deepEqual(mirrors, [
             { name: "model-server", namespace: "fraud-v1", port: 8080 },
             { name: "model-server", namespace: "fraud-v3", port: 8080 },
@@ -131,7 +132,7 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
             const rule = r.spec.rules[0];
             const targets = [
                 ...rule.backendRefs,
-                ...rule.filters.filter((f: any) => f.requestMirror).map((f: any) => f.requestMirror.backendRef),
+                ...rule.filters.filter((f: Json) => f.requestMirror).map((f: Json) => f.requestMirror.backendRef),
             ];
             for (const t of targets) {
                 const grant = grants.find((g) => g.metadata.namespace === t.namespace);
@@ -142,7 +143,7 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
                 assert.deepEqual(grant.spec.to, [{ group: "", kind: "Service", name: t.name }]);
                 assert.ok(
                     objectsOfKind(plan, "Service", t.namespace).some(
-                        (s) => s.metadata.name === t.name && s.spec.ports.some((p: any) => p.port === t.port),
+                        (s) => s.metadata.name === t.name && s.spec.ports.some((p: Json) => p.port === t.port),
                     ),
                 );
             }
@@ -202,7 +203,7 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
                 p.resources.map((r) => ({
                     urn: r.urn,
                     inputs: r.type.endsWith(":HTTPRoute")
-                        ? { ...r.inputs, spec: { ...(r.inputs.spec as any), rules: null } }
+                        ? { ...r.inputs, spec: { ...(r.inputs.spec as Json), rules: null } }
                         : r.inputs,
                 }));
             assert.deepEqual(strip(reweighted), strip(plan));

@@ -12,6 +12,7 @@ import type { Plan, PlannedResource } from "../../tools/mock-runtime";
 import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "../../test/harness";
 import { kubernetesResources, objectsOfKind, schemaErrors, toObject, UNMODELLED_GROUPS } from "../../test/k8s-objects";
 import { MODELS, VERSIONS } from "../../test/model-fixtures";
+import type { Json } from "../../test/json";
 
 describe("ModelVersionNamespace (dev stack, four models, every strategy)", () => {
     let plan: Plan;
@@ -154,7 +155,7 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
             assert.equal(svc.spec.type, "ClusterIP");
             assert.deepEqual(svc.spec.selector, MODEL_SERVER.podLabels);
             assert.deepEqual(
-                svc.spec.ports.map((p: any) => [p.name, p.port, p.targetPort]),
+                svc.spec.ports.map((p: Json) => [p.name, p.port, p.targetPort]),
                 [
                     ["http", MODEL_SERVER_PORTS.http, MODEL_SERVER_PORTS.http],
                     ["metrics", MODEL_SERVER_PORTS.metrics, MODEL_SERVER_PORTS.metrics],
@@ -189,7 +190,7 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
             it(`${namespace} may only read models/${model}/${version}/ in the models store`, () => {
                 const { policy, trust } = policyOf(model, version);
                 const prefix = `models/${model}/${version}/`;
-                for (const s of policy.Statement as any[]) {
+                for (const s of policy.Statement as Json[]) {
                     const actions: string[] = s.Action;
                     assert.ok(
                         actions.every((a) => !/Put|Delete|Write|\*/.test(a)),
@@ -203,7 +204,7 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
                         assert.deepEqual(s.Condition, { StringLike: { "s3:prefix": [`${prefix}*`] } });
                 }
                 const buckets = new Set(
-                    (policy.Statement as any[])
+                    (policy.Statement as Json[])
                         .filter((s) => String(s.Resource).startsWith("arn:aws:s3"))
                         .map((s) => String(s.Resource).split("/")[0]),
                 );
@@ -253,7 +254,7 @@ describe("ModelVersionNamespace (dev stack, four models, every strategy)", () =>
             const [role] = objectsOfKind(plan, "Role", "iris-v1");
             const can = (group: string, resource: string, verb: string, name: string) =>
                 role.rules.some(
-                    (r: any) =>
+                    (r: Json) =>
                         r.apiGroups.includes(group) &&
                         r.resources.includes(resource) &&
                         r.verbs.includes(verb) &&
@@ -380,7 +381,7 @@ describe("adding and removing a model version", () => {
                 (r) =>
                     r.type === "kubernetes:core/v1:Namespace" &&
                     r.inputs.metadata &&
-                    (r.inputs.metadata as any).name === "iris-v3",
+                    (r.inputs.metadata as Json).name === "iris-v3",
             ),
         );
         assert.ok(
@@ -442,9 +443,9 @@ describe("adding and removing a model version", () => {
             ["tekton-settings", "tekton-route-updater"],
         );
         const route = after4.resources.find(isIrisRoute)!;
-        const refs = (route.inputs.spec as any).rules[0].backendRefs;
+        const refs = (route.inputs.spec as Json).rules[0].backendRefs;
         assert.deepEqual(
-            refs.map((b: any) => [b.namespace, b.weight]),
+            refs.map((b: Json) => [b.namespace, b.weight]),
             [
                 ["iris-v1", 80],
                 ["iris-v2", 15],

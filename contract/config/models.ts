@@ -254,7 +254,7 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
     const modelNames = new Set<string>();
     models.forEach((m, mi) => {
         const mk = (...p: PropertyKey[]) => keyPath(["models", mi, ...p]);
-        if (modelNames.has(m.name))
+        if (m.name !== "" && modelNames.has(m.name))
             issues.push({
                 key: mk("name"),
                 message: "duplicate model name; model names must be unique",
@@ -264,7 +264,7 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
         const versionNames = m.versions.map((v) => v.name);
         const list = versionNames.join(", ");
         m.versions.forEach((v, vi) => {
-            if (versionNames.indexOf(v.name) !== vi) {
+            if (v.name !== "" && versionNames.indexOf(v.name) !== vi) {
                 issues.push({
                     key: mk("versions", vi, "name"),
                     message: `duplicate version name within model "${m.name}"; version names must be unique per model`,
@@ -272,14 +272,15 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
                 });
             }
             const ns = modelNamespaceName(m.name, v.name);
-            if (ns.length > 63) {
+            const named = m.name !== "" && v.name !== "";
+            if (named && ns.length > 63) {
                 issues.push({
                     key: mk("versions", vi, "name"),
                     message: `namespace "${ns}" would be ${ns.length} characters; model and version names together (plus "-") must fit 63`,
                     value: v.name,
                 });
             }
-            if (ns.startsWith("kube-") || RESERVED_NAMESPACES.includes(ns)) {
+            if (named && (ns.startsWith("kube-") || RESERVED_NAMESPACES.includes(ns))) {
                 issues.push({
                     key: mk("versions", vi, "name"),
                     message: `namespace "${ns}" is reserved (kube-*, ${RESERVED_NAMESPACES.join(", ")}); rename the model or the version`,
@@ -287,7 +288,7 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
                 });
             }
             const other = namespaces.get(ns);
-            if (other && other !== `${m.name}/${v.name}`) {
+            if (named && other && other !== `${m.name}/${v.name}`) {
                 issues.push({
                     key: mk("versions", vi, "name"),
                     message: `namespace "${ns}" collides with model/version ${other}; rename the model or the version`,
@@ -310,6 +311,7 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
         });
 
         const t = m.traffic;
+        if (t.strategy === UNPARSED_TRAFFIC) return;
         const tk = (k: string) => mk("traffic", k);
         if (t.weights) {
             for (const name of Object.keys(t.weights)) {
@@ -403,3 +405,34 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
     });
     return issues;
 }
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The parts of a raw `models` list that parse, for the cross-field rules when some field elsewhere fails: each
+ * model keeps its name if that is text, the versions that parse (a version whose other fields fail keeps its name,
+ * so name rules still run), and its traffic if that parses. A model whose traffic fails keeps none, so the rules
+ * that need it are skipped rather than judged on a guess. Indexes are kept, so keys point at the raw entries.
+ */
+export function parseableModels(raw: unknown): ModelConfig[] | undefined {
+    if (!Array.isArray(raw)) return undefined;
+    return raw.map((m: unknown) => {
+        const entry = isMap(m) ? m : {};
+        const versions = (Array.isArray(entry.versions) ? entry.versions : []).map((v: unknown) => {
+            const parsed = modelVersionSchema.safeParse(v);
+            if (parsed.success) return parsed.data;
+            // No replicas and no GPUs: the quota rules have nothing to judge on a version that did not parse.
+            const name = isMap(v) && typeof v.name === "string" ? v.name : "";
+            return { name, replicas: 0, gpu: 0, quota: {} };
+        });
+        const traffic = trafficSchema.safeParse(entry.traffic ?? { strategy: "single" });
+        return {
+            name: typeof entry.name === "string" ? entry.name : "",
+            versions,
+            traffic: traffic.success ? traffic.data : { strategy: UNPARSED_TRAFFIC },
+        } as ModelConfig;
+    });
+}
+
+/** Strategy of a model whose traffic section failed to parse: the traffic rules skip it. */
+const UNPARSED_TRAFFIC = "unparsed" as TrafficStrategy;

@@ -1,11 +1,9 @@
-"""The listener's dataset-change event as every consumer builds it (contract/dataset_change_event.py)."""
+"""The listener's dataset-change event as every consumer builds it (contract/dataset_change_event.py). Run from the
+contract's directory (`python -m unittest discover -s tests -t .`), which is the top level."""
 
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import dataset_change_event as event  # noqa: E402
+import dataset_change_event as event
 
 
 class ObjectCreated(unittest.TestCase):

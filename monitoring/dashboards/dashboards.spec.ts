@@ -1,15 +1,21 @@
 import * as assert from "node:assert/strict";
 import { DASHBOARDS, DATASOURCE, renderDashboards } from ".";
 import { CHARTS } from "../../contract/versions";
-import { checkExpression, metricCatalog, metricNames, substituteGrafanaVariables } from "../../test/promql";
-import { chartValues } from "../../test/reference";
+import {
+    checkExpression,
+    metricCatalog,
+    metricNames,
+    outputLabels,
+    substituteGrafanaVariables,
+} from "../../test/promql";
+import { chartFactsOf } from "../../test/upstream-facts";
 
 interface PanelJson {
     type: string;
     title?: string;
     description?: string;
     fieldConfig?: { defaults?: { unit?: string } };
-    targets?: { expr?: string }[];
+    targets?: { expr?: string; legendFormat?: string }[];
     datasource?: { uid?: string };
 }
 interface VariableJson {
@@ -64,10 +70,8 @@ describe("dashboards", () => {
     });
 
     it("queries the datasource uid kube-prometheus-stack provisions", () => {
-        const values = chartValues(CHARTS.kubePrometheusStack.referenceDir) as {
-            grafana: { sidecar: { datasources: { uid: string } } };
-        };
-        assert.equal(values.grafana.sidecar.datasources.uid, DATASOURCE.uid);
+        const { defaults } = chartFactsOf(CHARTS.kubePrometheusStack);
+        assert.equal(defaults["grafana.sidecar.datasources.uid"], DATASOURCE.uid);
     });
 
     it("every query parses, type-checks and names only metrics the testbed exports", () => {
@@ -90,6 +94,20 @@ describe("dashboards", () => {
                     problems.push(`${d.uid}: variable ${v.name}: ${msg}`);
             }
         }
+        assert.deepEqual(problems, []);
+    });
+
+    it("every legend names only labels its query's result carries", () => {
+        const catalog = metricCatalog();
+        const problems: string[] = [];
+        for (const d of rendered)
+            for (const p of panelsOf(d.model))
+                for (const t of p.targets ?? []) {
+                    const labels = outputLabels(substituteGrafanaVariables(t.expr!), catalog);
+                    assert.ok(labels, `${d.uid} / ${p.title}: the labels of ${t.expr} can be told`);
+                    for (const [, l] of (t.legendFormat ?? "").matchAll(/\{\{\s*(\w+)\s*\}\}/g))
+                        if (!labels.has(l)) problems.push(`${d.uid} / ${p.title}: legend {{${l}}} of ${t.expr}`);
+                }
         assert.deepEqual(problems, []);
     });
 

@@ -29,9 +29,15 @@ export interface RuleGroup<R> {
 /** Alerts with this label go to the retrain receiver, which posts them to the pipelines' EventListener. */
 export const RETRAIN_LABEL = { key: "action", value: "retrain" } as const;
 
-
 /** Evaluation interval of the GPU idle group; idle GPU-hours = samples / (60 / minutes). */
 export const GPU_IDLE_INTERVAL_MINUTES = 1;
+
+/**
+ * Finished PipelineRuns, counted by the duration histogram: its `_count` carries `pipeline`, `namespace` and `status`
+ * (at config-observability level `pipeline`), while `tekton_pipelines_controller_pipelinerun_total` carries only
+ * `status` (test/facts/metrics/tekton-pipelines-controller-*.json).
+ */
+const PIPELINERUNS = "tekton_pipelines_controller_pipelinerun_duration_seconds_count";
 
 const MVN = "model, version, namespace";
 /** Joins a per-namespace expression with the model and version of its namespace (model-version namespaces only). */
@@ -103,12 +109,12 @@ export function recordingGroups(thresholds: AlertThresholds): RuleGroup<Recordin
                 {
                     record: RECORDED.pipelineSuccess,
                     expr:
-                        `sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_total{status="success"}[1d])) ` +
-                        `/ sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_total[1d]) > 0)`,
+                        `sum by (pipeline) (increase(${PIPELINERUNS}{status="success"}[1d])) ` +
+                        `/ sum by (pipeline) (increase(${PIPELINERUNS}[1d]) > 0)`,
                 },
                 {
                     record: RECORDED.pipelineRunsPerDay,
-                    expr: `sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_total[1d]))`,
+                    expr: `sum by (pipeline) (increase(${PIPELINERUNS}[1d]))`,
                 },
                 { record: RECORDED.leadTimeByMode, expr: `avg by (mode) (${METRICS.deployLeadTime.name})` },
                 { record: RECORDED.failureRatioByMode, expr: `1 - avg by (mode) (${METRICS.deliveryResult.name})` },
@@ -180,7 +186,7 @@ export function alertGroups(t: AlertThresholds): RuleGroup<AlertingRule>[] {
                 },
                 {
                     alert: "PipelineRunsFailing",
-                    expr: `sum by (pipeline, namespace) (increase(tekton_pipelines_controller_pipelinerun_total{status="failed"}[1h])) > ${t.pipelineFailuresPerHour}`,
+                    expr: `sum by (pipeline, namespace) (increase(${PIPELINERUNS}{status="failed"}[1h])) > ${t.pipelineFailuresPerHour}`,
                     labels: { severity: "warning" },
                     annotations: {
                         summary: "Pipeline {{ $labels.pipeline }} has failing runs",

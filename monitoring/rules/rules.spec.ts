@@ -8,7 +8,7 @@ import { EVENT_LISTENER_URL } from "../../contract/names";
 import { alertGroups, RETRAIN_LABEL, ruleExpressions } from ".";
 import { alertThresholdsSchema, monitoringSchema } from "../../contract/config/monitoring";
 import { PROJECT_ROOT } from "../../tools/stack";
-import { checkExpression, metricCatalog } from "../../test/promql";
+import { checkExpression, metricCatalog, seriesProblems } from "../../test/promql";
 import { promtool, writeRuleFiles } from "../../test/promtool";
 import { schemaErrors } from "../../test/k8s-objects";
 
@@ -109,5 +109,56 @@ describe("Prometheus rules", () => {
     it("a misspelt rule metric fails the check", () => {
         const problems = checkExpression("rate(mlops_model_request_total[5m])", metricCatalog());
         assert.deepEqual(problems, ["metric mlops_model_request_total is exported by nothing the testbed deploys"]);
+    });
+
+    it("a label the exporter does not emit fails the check (selector, by, on, group_left, label_replace)", () => {
+        const catalog = metricCatalog();
+        const one = (expr: string) => checkExpression(expr, catalog);
+        // Tekton's run counter carries only `status` (the duration histogram's _count carries `pipeline`).
+        assert.match(
+            one("sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_total[1d]))").join("\n"),
+            /sum by \(pipeline\) uses label pipeline/,
+        );
+        assert.deepEqual(
+            one("sum by (pipeline) (increase(tekton_pipelines_controller_pipelinerun_duration_seconds_count[1d]))"),
+            [],
+        );
+        assert.match(one(`kube_resourcequota{phase="x"}`).join(), /uses label phase/);
+        assert.match(
+            one("kube_pod_info * on (pod) group_left (deployment) kube_pod_status_phase").join(),
+            /group_left \(deployment\)/,
+        );
+        assert.match(
+            one(`label_replace(node_load1, "x", "$1", "mode", "(.*)")`).join(),
+            /label_replace source label uses label mode/,
+        );
+        // Labels flow through aggregations: after `sum by (node)` only `node` is left.
+        assert.match(
+            one("max by (gpu) (sum by (node) (DCGM_FI_DEV_GPU_UTIL))").join(),
+            /max by \(gpu\) uses label gpu/,
+        );
+        assert.match(
+            one(
+                "histogram_quantile(0.9, sum by (pipeline) (rate(tekton_pipelines_controller_pipelinerun_duration_seconds_bucket[5m])))",
+            ).join(),
+            /uses label le/,
+        );
+    });
+
+    it("the promtool test cases feed only series and labels the exporters really emit", () => {
+        const catalog = metricCatalog();
+        const cases = parse(fs.readFileSync(TEST_FILE, "utf8")) as { tests: { input_series: { series: string }[] }[] };
+        const problems = cases.tests.flatMap((t) =>
+            t.input_series.flatMap(({ series }) => {
+                const m = /^([a-zA-Z_:][\w:]*)\{(.*)\}$/.exec(series);
+                assert.ok(m, `series ${series} has the form name{labels}`);
+                return seriesProblems(
+                    m[1],
+                    [...m[2].matchAll(/([a-zA-Z_]\w*)="/g)].map((l) => l[1]),
+                    catalog,
+                );
+            }),
+        );
+        assert.deepEqual(problems, []);
     });
 });

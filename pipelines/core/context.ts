@@ -3,6 +3,8 @@
  * pipeline library mounted into Python steps, the metric names of the contract, resource presets, and the steps
  * that time a stage and push its duration.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { PIPELINE_SERVICE_ACCOUNTS } from "../../contract/names";
 import { METRICS, type MetricKey } from "../../contract/metric-contract";
 import { IMAGES } from "../../contract/versions";
@@ -20,9 +22,43 @@ import {
 
 /** ConfigMap in the pipelines namespace with the cluster's settings (keys below), read by every step through envFrom. */
 export const SETTINGS_CONFIGMAP = "pipeline-settings";
-/** ConfigMap with the pipeline library (pipelines/lib), mounted at LIB_PATH. */
+/**
+ * ConfigMap with the pipeline library: the package pipelines/lib/mlops_steps and the pin files
+ * pipelines/lib/requirements*.txt (requirements-kube.txt is what the kube-client step installs), laid out under
+ * LIB_PATH as in the repository (LIB_PATH/mlops_steps/*.py), so LIB_PATH on PYTHONPATH makes
+ * `from mlops_steps import store` work in a step as in the tests.
+ */
 export const LIB_CONFIGMAP = "pipeline-lib";
 export const LIB_PATH = "/opt/pipeline-lib";
+/** The library's Python package (a directory of pipelines/lib). */
+export const LIB_PACKAGE = "mlops_steps";
+const LIB_DIR = path.join(__dirname, "..", "lib");
+
+/** The library's pin files, at the top of LIB_PATH. */
+export const LIB_REQUIREMENTS = ["requirements.txt", "requirements-kube.txt"] as const;
+
+/** The library's files as ConfigMap data: `<package>.<module>.py` keys for the package, then the pin files. */
+export function libraryFiles(): Record<string, string> {
+    const pkg = path.join(LIB_DIR, LIB_PACKAGE);
+    const modules = fs
+        .readdirSync(pkg)
+        .filter((f) => f.endsWith(".py"))
+        .sort()
+        .map((f) => [`${LIB_PACKAGE}.${f}`, fs.readFileSync(path.join(pkg, f), "utf8")]);
+    return Object.fromEntries([
+        ...modules,
+        ...LIB_REQUIREMENTS.map((f) => [f, fs.readFileSync(path.join(LIB_DIR, f), "utf8")]),
+    ]);
+}
+
+/** Where each ConfigMap key lands under LIB_PATH: the package's modules in its directory. */
+export function libraryVolume(name: string): Volume {
+    const items = Object.keys(libraryFiles()).map((key) => ({
+        key,
+        path: key.startsWith(`${LIB_PACKAGE}.`) ? `${LIB_PACKAGE}/${key.slice(LIB_PACKAGE.length + 1)}` : key,
+    }));
+    return { name, configMap: { name: LIB_CONFIGMAP, items } };
+}
 
 /** Keys of the settings ConfigMap. */
 export const SETTINGS_KEYS = [
@@ -91,7 +127,7 @@ export const RESOURCES = {
 
 const STAGE_VOLUME: Volume = { name: "stage", emptyDir: {} };
 const STAGE_MOUNT: VolumeMount = { name: "stage", mountPath: "/stage" };
-const LIB_VOLUME: Volume = { name: "pipeline-lib", configMap: { name: LIB_CONFIGMAP } };
+const LIB_VOLUME: Volume = libraryVolume("pipeline-lib");
 const LIB_MOUNT: VolumeMount = { name: "pipeline-lib", mountPath: LIB_PATH, readOnly: true };
 
 /** Step template of every Task: settings, credentials of its role, metric names, the library and the stage timer. */
@@ -115,9 +151,8 @@ function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
             ? `#!/usr/bin/env python3\nimport time\nopen("/stage/start", "w").write(repr(time.time()))\n`
             : [
                   "#!/usr/bin/env python3",
-                  "import os, sys",
-                  `sys.path.insert(0, ${JSON.stringify(LIB_PATH)})`,
-                  "import metrics",
+                  "import os",
+                  `from ${LIB_PACKAGE} import metrics`,
                   "start = float(open('/stage/start').read())",
                   "e = os.environ",
                   "labels = {'namespace': e['MODEL_NAMESPACE'], 'pipeline': e['PIPELINE'], 'stage': e['STAGE']}",
@@ -139,6 +174,7 @@ function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
                       { name: "MODE", value: "$(params.mode)" },
                       { name: "PIPELINE", value: "$(params.pipeline)" },
                       { name: "STAGE", value: stage },
+                      { name: "PYTHONPATH", value: LIB_PATH },
                   ]
                 : undefined,
     };
@@ -250,7 +286,10 @@ export function pythonStep(
     };
 }
 
-/** Where the kube-client step installs the pinned Kubernetes client (pipelines/lib/requirements-kube.txt). */
+/**
+ * Where the kube-client step installs the pinned Kubernetes client (pipelines/lib/requirements-kube.txt, in the
+ * library ConfigMap); tools/python-env.sh installs it the same way for the tests.
+ */
 export const KUBE_CLIENT_PATH = "/opt/kube-client";
 /** The emptyDir the kube-client step fills; every Task with a kubeStep lists it in its volumes. */
 export const KUBE_CLIENT_VOLUME: Volume = { name: "kube-client", emptyDir: {} };
@@ -274,7 +313,7 @@ export function kubeClientStep(): Step {
 }
 
 /**
- * A Python step that calls the Kubernetes API (pipelines/lib/kube.py), preceded by the kube-client step. The Task
+ * A Python step that calls the Kubernetes API (pipelines/lib/mlops_steps/kube.py), preceded by the kube-client step. The Task
  * must list KUBE_CLIENT_VOLUME in its volumes.
  */
 export function kubeStep(

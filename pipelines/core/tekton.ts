@@ -83,7 +83,11 @@ export interface StepTemplate {
 export interface Volume {
     readonly name: string;
     readonly emptyDir?: Record<string, never>;
-    readonly configMap?: { readonly name: string };
+    /** A ConfigMap's keys as files; `items` places chosen keys at relative paths (subdirectories allowed). */
+    readonly configMap?: {
+        readonly name: string;
+        readonly items?: readonly { readonly key: string; readonly path: string }[];
+    };
 }
 
 export interface ObjectMeta {

@@ -1,14 +1,16 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../../contract/names";
+import { controllerServiceMonitor, OBSERVABILITY } from "./tekton";
+import { PIPELINE_NAMES } from "..";
+import { LIB_CONFIGMAP, LIB_PATH, ROLE_LABEL } from "../core/context";
+import { TEKTON } from "../../contract/versions";
+import type { Plan } from "../../tools/mock-runtime";
 import {
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
     WORKLOAD_IDENTITY_USE_LABEL,
 } from "../../components/azure/workload-identity";
-import { ROLE_LABEL } from "../core/context";
-import { controllerServiceMonitor, OBSERVABILITY } from "./tekton";
-import { PIPELINE_NAMES } from "..";
-import { TEKTON } from "../../contract/versions";
-import type { Plan } from "../../tools/mock-runtime";
 import {
     descendantsOf,
     findResource,
@@ -19,7 +21,9 @@ import {
     resourcesOfType,
 } from "../../test/harness";
 import { objectsOfKind, schemaErrors } from "../../test/k8s-objects";
-import { tektonMetricNames } from "../../test/reference";
+import { metricFactsOf } from "../../test/upstream-facts";
+import type { Json } from "../../test/json";
+import { STEP_LIBRARY } from "../../test/python";
 
 const T = {
     configFile: "kubernetes:yaml/v2:ConfigFile",
@@ -33,6 +37,86 @@ describe("Tekton install, service accounts and pipeline objects", () => {
     let plan: Plan;
     before(async () => {
         plan = await planStack("dev");
+    });
+
+    it("ships the step library as the package its steps import: every module they name is in the ConfigMap, laid out", () => {
+        const lib = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find(
+            (c) => c.metadata.name === LIB_CONFIGMAP,
+        );
+        assert.ok(lib, "the library ConfigMap");
+        const keys = Object.keys((lib as Json).data);
+        const users = [
+            ...objectsOfKind(plan, "Task", PIPELINES_NAMESPACE),
+            ...objectsOfKind(plan, "CronJob", PIPELINES_NAMESPACE),
+        ];
+        const text = JSON.stringify(users);
+        const modules = new Set([
+            ...[...text.matchAll(/from mlops_steps import ([\w, ]+)/g)].flatMap((m) => m[1].split(/,\s*/)),
+            ...[...text.matchAll(/"mlops_steps\.(\w+)"/g)].map((m) => m[1]),
+            ...[...text.matchAll(/from mlops_steps\.(\w+) import/g)].map((m) => m[1]),
+        ]);
+        assert.deepEqual([...modules].sort(), ["datasets", "kube", "metrics", "prune", "store"]);
+        for (const m of modules) assert.ok(keys.includes(`mlops_steps.${m}.py`), `${m}.py is in the ConfigMap`);
+        // Every volume of the library lays the keys out as the package directory (and requirements.txt beside it).
+        const volumes: Json[] = [];
+        const walk = (o: Json): void => {
+            if (Array.isArray(o)) o.forEach(walk);
+            else if (o && typeof o === "object") {
+                if (o.configMap?.name === LIB_CONFIGMAP) volumes.push(o);
+                Object.values(o).forEach(walk);
+            }
+        };
+        for (const u of users.filter((x) => JSON.stringify(x).includes("mlops_steps"))) {
+            const before = volumes.length;
+            walk(u);
+            assert.ok(volumes.length > before, `${u.metadata.name} mounts the library`);
+        }
+        for (const v of volumes) {
+            const items = v.configMap.items as { key: string; path: string }[];
+            assert.deepEqual(items.map((i) => i.key).sort(), [...keys].sort());
+            for (const i of items)
+                assert.equal(
+                    i.path,
+                    i.key === "requirements.txt" ? i.key : i.key.replace(/^mlops_steps\./, "mlops_steps/"),
+                );
+        }
+        assert.ok(keys.includes("mlops_steps.__init__.py") && keys.includes("requirements.txt"));
+    });
+
+    it("every file a step or the pruner reads under the library's path is laid out by its library volume", () => {
+        const lib = objectsOfKind(plan, "ConfigMap", PIPELINES_NAMESPACE).find(
+            (c) => c.metadata.name === LIB_CONFIGMAP,
+        )!;
+        // The kube-client step and the pruner's init container install the client from the pin file in the library.
+        assert.equal(
+            lib.data["requirements-kube.txt"],
+            fs.readFileSync(path.join(STEP_LIBRARY, "requirements-kube.txt"), "utf8"),
+        );
+        const users = [
+            ...objectsOfKind(plan, "Task", PIPELINES_NAMESPACE),
+            ...objectsOfKind(plan, "CronJob", PIPELINES_NAMESPACE),
+        ];
+        const read = new Set<string>();
+        for (const u of users) {
+            const text = JSON.stringify(u);
+            const files = [...text.matchAll(new RegExp(`${LIB_PATH}/([\\w./-]+)`, "g"))].map((m) => m[1]);
+            if (files.length === 0) continue;
+            const laidOut: string[] = [];
+            const walk = (o: Json): void => {
+                if (Array.isArray(o)) o.forEach(walk);
+                else if (o && typeof o === "object") {
+                    if (o.configMap?.name === LIB_CONFIGMAP)
+                        laidOut.push(...o.configMap.items.map((i: Json) => i.path));
+                    Object.values(o).forEach(walk);
+                }
+            };
+            walk(u);
+            for (const f of files) {
+                assert.ok(laidOut.includes(f), `${u.kind} ${u.metadata.name} reads ${LIB_PATH}/${f}`);
+                read.add(f);
+            }
+        }
+        assert.ok(read.has("requirements-kube.txt"), "the kube-client installs read the pin file");
     });
 
     it("installs Pipelines v1.15.x and the matching Triggers from their pinned release manifests, under the component", () => {
@@ -66,7 +150,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
             "metrics.taskrun.duration-type": "histogram",
         });
         assert.deepEqual(patch.inputs.data, { ...OBSERVABILITY });
-        const meta = patch.inputs.metadata as Record<string, any>;
+        const meta = patch.inputs.metadata as Record<string, Json>;
         assert.equal(meta.name, "config-observability");
         assert.equal(meta.namespace, TEKTON.pipelines.namespace);
         assert.equal(
@@ -88,7 +172,9 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         assert.deepEqual(sm, controllerServiceMonitor());
         const r = findResource(plan, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "tekton-controller-metrics");
         assert.ok(r.dependsOn.includes(findResource(plan, "kubernetes:helm.sh/v3:Release", "monitoring-stack").urn));
-        assert.ok(tektonMetricNames().includes("tekton_pipelines_controller_pipelinerun_duration_seconds_bucket"));
+        const series = metricFactsOf("tektonPipelines").series;
+        // The dashboards' per-pipeline duration histogram exists with the pipeline label at the level we configure.
+        assert.ok(series.tekton_pipelines_controller_pipelinerun_duration_seconds_bucket.includes("pipeline"));
     });
 
     it("creates the pipelines namespace and the trainer, builder and deployer service accounts", () => {
@@ -115,10 +201,10 @@ describe("Tekton install, service accounts and pipeline objects", () => {
 
     it("scopes the trainer to reading datasets and reading/writing models/, never deleting", () => {
         const doc = jsonInput(findResource(plan, T.policy, "aws-pipelines-trainer-policy"), "policy");
-        const objects = doc.Statement.filter((s: any) => s.Sid.startsWith("Objects"));
+        const objects = doc.Statement.filter((s: Json) => s.Sid.startsWith("Objects"));
         assert.equal(objects.length, 2);
-        const datasets = objects.find((s: any) => /datasets/.test(s.Resource));
-        const models = objects.find((s: any) => /models/.test(s.Resource));
+        const datasets = objects.find((s: Json) => /datasets/.test(s.Resource));
+        const models = objects.find((s: Json) => /models/.test(s.Resource));
         assert.match(models.Resource, /\/models\/\*$/);
         assert.ok(
             datasets.Action.every((a: string) => /^s3:Get/.test(a)),
@@ -132,7 +218,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
     it("scopes the builder to pushing images, with no store access; the deployer gets no cloud role", () => {
         const doc = jsonInput(findResource(plan, T.policy, "aws-pipelines-builder-policy"), "policy");
         assert.ok(!JSON.stringify(doc).includes("s3:"));
-        assert.ok(doc.Statement.some((s: any) => s.Action.includes("ecr:PutImage")));
+        assert.ok(doc.Statement.some((s: Json) => s.Action.includes("ecr:PutImage")));
         assert.ok(!resourcesOfType(plan, T.role).some((r) => r.name.includes("deployer")));
         const trust = jsonInput(findResource(plan, T.role, "aws-pipelines-builder-role"), "assumeRolePolicy");
         assert.ok(JSON.stringify(trust).includes("system:serviceaccount:pipelines:builder"));
@@ -183,7 +269,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         for (const r of resourcesOfType(plan, "kubernetes:tekton.dev/v1:Task"))
             assert.ok(r.dependsOn.includes(install.urn));
         const train = pipelines.find((p) => p.metadata.name === "train")!;
-        const param = (n: string) => train.spec.params.find((p: any) => p.name === n).default;
+        const param = (n: string) => train.spec.params.find((p: Json) => p.name === n).default;
         assert.equal(param("threshold"), "0.9");
         assert.equal(param("tolerance"), "0.02");
     });
@@ -200,7 +286,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
         const cron = objectsOfKind(plan, "CronJob", PIPELINES_NAMESPACE)[0];
         assert.ok(
             cron.spec.jobTemplate.spec.template.spec.containers[0].env.some(
-                (e: any) => e.name === "KEEP_RUNS" && e.value === "20",
+                (e: Json) => e.name === "KEEP_RUNS" && e.value === "20",
             ),
             "dev keeps 20 runs",
         );
@@ -214,7 +300,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
     it("takes the gate defaults from config and refuses bad pipeline settings", async () => {
         const custom = await planStack("dev", { pipelines: { accuracyThreshold: 0.8, accuracyTolerance: 0.05 } });
         const train = objectsOfKind(custom, "Pipeline", PIPELINES_NAMESPACE).find((p) => p.metadata.name === "train")!;
-        assert.equal(train.spec.params.find((p: any) => p.name === "threshold").default, "0.8");
+        assert.equal(train.spec.params.find((p: Json) => p.name === "threshold").default, "0.8");
         const issues = await planConfigIssues("dev", {
             pipelines: { accuracyThreshold: 1.5, trainingGpus: 2 },
             gpuNodePools: [],

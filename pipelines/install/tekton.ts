@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -7,8 +5,11 @@ import {
     KUBE_CLIENT_PATH,
     KUBE_CLIENT_VOLUME,
     LIB_CONFIGMAP,
+    LIB_PACKAGE,
     LIB_PATH,
     SETTINGS_CONFIGMAP,
+    libraryFiles,
+    libraryVolume,
     type CredentialsSecrets,
     type PodLabelsByRole,
     type SettingsKey,
@@ -56,7 +57,7 @@ export interface TektonArgs {
 
 /**
  * config-observability entries: run and task durations as histograms labelled by pipeline and task (the CI/CD
- * dashboard and rules need those labels; see ../shared/reference/README.md).
+ * dashboard and rules need those labels; test/facts/metrics/tekton-pipelines-controller-*.json lists them).
  */
 export const OBSERVABILITY = {
     "metrics.pipelinerun.level": "pipeline",
@@ -124,18 +125,6 @@ export function controllerServiceMonitor(controllerNamespace: string = TEKTON.pi
             endpoints: [{ port: "http-metrics", path: "/metrics", interval: "30s", honorLabels: true }],
         },
     };
-}
-
-/** The files of pipelines/lib, as the data of the library ConfigMap. */
-export function libraryFiles(): Record<string, string> {
-    const dir = path.join(__dirname, "..", "..", "pipelines", "lib");
-    return Object.fromEntries(
-        fs
-            .readdirSync(dir)
-            .filter((f) => f.endsWith(".py") || f.endsWith(".txt"))
-            .sort()
-            .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]),
-    );
 }
 
 /**
@@ -295,6 +284,8 @@ export class Tekton extends pulumi.ComponentResource {
             MODEL_ROUTES: JSON.stringify(args.modelRoutes),
         };
         new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: meta(SETTINGS_CONFIGMAP), data: settings }, inNs);
+        const lib = libraryVolume("lib").configMap!;
+        const prunerLibrary = { name: "lib", configMap: { name: lib.name, items: [...(lib.items ?? [])] } };
         new k8s.core.v1.ConfigMap(`${name}-library`, { metadata: meta(LIB_CONFIGMAP), data: libraryFiles() }, inNs);
 
         const afterCrds = { ...parent, dependsOn: [this.namespace, ...this.installs] };
@@ -382,16 +373,13 @@ export class Tekton extends pulumi.ComponentResource {
                                     restartPolicy: "Never",
                                     nodeSelector: { ...platform.systemScheduling.nodeSelector },
                                     tolerations: platform.systemScheduling.tolerations.map((t) => ({ ...t })),
-                                    volumes: [
-                                        { name: "lib", configMap: { name: LIB_CONFIGMAP } },
-                                        { ...KUBE_CLIENT_VOLUME },
-                                    ],
+                                    volumes: [prunerLibrary, { name: KUBE_CLIENT_VOLUME.name, emptyDir: {} }],
                                     initContainers: [prunerKubeClient],
                                     containers: [
                                         {
                                             name: "prune",
                                             image: IMAGES.python,
-                                            command: ["python", `${LIB_PATH}/prune.py`],
+                                            command: ["python", "-m", `${LIB_PACKAGE}.prune`],
                                             env: [
                                                 { name: "NAMESPACE", value: PIPELINES_NAMESPACE },
                                                 { name: "KEEP_RUNS", value: String(config.keepRuns) },

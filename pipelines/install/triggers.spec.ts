@@ -1,12 +1,6 @@
 import * as assert from "node:assert/strict";
 import { AZURE_ROLES } from "../../components/azure/roles";
 import { DATASET_EVENTS_DEAD_LETTER_CONTAINER, DATASET_EVENTS_QUEUE } from "../../components/azure/dataset-events";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { EVENT_GRID_CONSUMER_SCRIPT } from "../../components/azure/dataset-events";
-import { FILER_CONSUMER_SCRIPT } from "../../components/existing/dataset-events";
-import { DATASET_CONSUMER } from "../../contract/names";
-import { WEBHOOK_GATEWAY } from "./webhook-gateway";
 import { IMAGES } from "../../contract/versions";
 import { PROMOTION_SCRIPTS_CONFIGMAP, promotionScripts } from "../promotion/task";
 import { GIT_WEBHOOK_PATH, GIT_WEBHOOK_SECRET, SOURCE_HEADER } from "../triggers/triggers";
@@ -14,6 +8,13 @@ import type { Plan } from "../../tools/mock-runtime";
 import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "../../test/harness";
 import { objectsOfKind, schemaErrors } from "../../test/k8s-objects";
 import { lint, templateProblems } from "../../test/tekton-wiring";
+import type { Json } from "../../test/json";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EVENT_GRID_CONSUMER_SCRIPT } from "../../components/azure/dataset-events";
+import { FILER_CONSUMER_SCRIPT } from "../../components/existing/dataset-events";
+import { DATASET_CONSUMER } from "../../contract/names";
+import { WEBHOOK_GATEWAY } from "./webhook-gateway";
 
 describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
     let plan: Plan;
@@ -85,7 +86,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
     it("the EventListener has the three triggers of every configured model", () => {
         const el = one("EventListener", "mlops-testbed", "pipelines");
         assert.deepEqual(
-            el.spec.triggers.map((t: any) => t.name),
+            el.spec.triggers.map((t: Json) => t.name),
             ["iris", "digits"].flatMap((m) => [`${m}-git-push`, `${m}-dataset-change`, `${m}-retrain-alert`]),
         );
         assert.equal(el.spec.serviceAccountName, "triggers");
@@ -106,9 +107,9 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         const template = one("TriggerTemplate", "train-and-deploy", "pipelines");
         assert.deepEqual(templateProblems(template, pipelines), []);
         const run = template.spec.resourcetemplates[0];
-        assert.equal(run.spec.params.find((p: any) => p.name === "git-url").value, "$(tt.params.git-url)");
+        assert.equal(run.spec.params.find((p: Json) => p.name === "git-url").value, "$(tt.params.git-url)");
         assert.equal(
-            template.spec.params.find((p: any) => p.name === "git-url").default,
+            template.spec.params.find((p: Json) => p.name === "git-url").default,
             "https://github.com/example-org/models.git",
             "pipelines.sourceRepository",
         );
@@ -124,7 +125,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         const bare = await planStack("dev", { pipelines: { keepRuns: 20 } });
         const el = objectsOfKind(bare, "EventListener", "pipelines")[0];
         assert.deepEqual(
-            el.spec.triggers.map((t: any) => t.name),
+            el.spec.triggers.map((t: Json) => t.name),
             ["iris-git-push", "digits-git-push"],
         );
     });
@@ -151,7 +152,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         );
         const route = one("HTTPRoute", "git-webhook", "gateway");
         assert.deepEqual(
-            route.spec.parentRefs.map((p: any) => p.name),
+            route.spec.parentRefs.map((p: Json) => p.name),
             [WEBHOOK_GATEWAY.name],
         );
         const [rule] = route.spec.rules;
@@ -166,7 +167,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         assert.equal(lb.spec.type, "LoadBalancer");
         assert.deepEqual(lb.spec.selector, WEBHOOK_GATEWAY.proxyPodLabels);
         assert.deepEqual(
-            lb.spec.ports.map((p: any) => p.targetPort),
+            lb.spec.ports.map((p: Json) => p.targetPort),
             [WEBHOOK_GATEWAY.port],
         );
         const publicServices = objectsOfKind(plan, "Service").filter(
@@ -193,7 +194,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
             "policy",
         );
         assert.deepEqual(
-            policy.Statement.map((s: any) => [s.Principal.Service, s.Action, Object.keys(s.Condition.ArnEquals)]),
+            policy.Statement.map((s: Json) => [s.Principal.Service, s.Action, Object.keys(s.Condition.ArnEquals)]),
             [["events.amazonaws.com", "sqs:SendMessage", ["aws:SourceArn"]]],
         );
         const target = findResource(plan, "aws:cloudwatch/eventTarget:EventTarget", "aws-dataset-events-target");
@@ -210,7 +211,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
             "policy",
         );
         assert.deepEqual(
-            role.Statement.map((s: any) => s.Action),
+            role.Statement.map((s: Json) => s.Action),
             [["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]],
         );
         const trust = jsonInput(
@@ -223,7 +224,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
             dep.spec.template.metadata.labels["app.kubernetes.io/name"],
             DATASET_CONSUMER.podLabels["app.kubernetes.io/name"],
         );
-        const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+        const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value]));
         assert.equal(env.LISTENER_URL, "http://el-mlops-testbed.pipelines.svc.cluster.local:8080");
     });
 
@@ -233,7 +234,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         // The step reads and patches the model routes by name: the deployer's route-updater Role allows that in the
         // gateway namespace (test/step-rbac.spec.ts checks every call against it).
         const role = one("Role", "pipelines-route-updater", "gateway");
-        const verbs = role.rules.filter((r: any) => r.resources.includes("httproutes")).flatMap((r: any) => r.verbs);
+        const verbs = role.rules.filter((r: Json) => r.resources.includes("httproutes")).flatMap((r: Json) => r.verbs);
         for (const v of ["get", "patch"]) assert.ok(verbs.includes(v), v);
         const binding = one("RoleBinding", "pipelines-route-updater", "gateway");
         assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "deployer", namespace: "pipelines" }]);
@@ -275,7 +276,7 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
 
         it("subscribes the storage account's system topic to BlobCreated in the datasets container only, into the queue", () => {
             const topic = findResource(plan, "azure-native:eventgrid:SystemTopic", "azure-dataset-events-topic")
-                .inputs as any;
+                .inputs as Json;
             assert.equal(topic.topicType, "Microsoft.Storage.StorageAccounts");
             assert.match(topic.source, /\/providers\/Microsoft\.Storage\/storageAccounts\/[a-z0-9]+$/);
             assert.deepEqual(topic.identity, { type: "SystemAssigned" });
@@ -283,7 +284,7 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
                 plan,
                 "azure-native:eventgrid:SystemTopicEventSubscription",
                 "azure-dataset-events-subscription",
-            ).inputs as any;
+            ).inputs as Json;
             assert.deepEqual(sub.filter, {
                 includedEventTypes: ["Microsoft.Storage.BlobCreated"],
                 subjectBeginsWith: "/blobServices/default/containers/datasets/",
@@ -300,7 +301,7 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
                 plan,
                 "azure-native:storage:BlobContainer",
                 "azure-dataset-events-deadletter",
-            ).inputs as any;
+            ).inputs as Json;
             assert.equal(deadLetters.publicAccess, "None");
         });
 
@@ -308,7 +309,7 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             const events = findResource(plan, "mlops-testbed:azure:DatasetEvents", "azure-dataset-events");
             const assigned = descendantsOf(plan, events.urn)
                 .filter((r) => r.type === "azure-native:authorization:RoleAssignment")
-                .map((r) => r.inputs as any);
+                .map((r) => r.inputs as Json);
             assert.equal(new Set(assigned.map((a) => a.principalId)).size, 1, "one principal: the topic's identity");
             assert.deepEqual(
                 assigned.map((a) => [
@@ -340,8 +341,8 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             );
             assert.deepEqual(
                 assigned.map((r) => [
-                    String((r.inputs as any).scope).replace(/^.*\/storageAccounts\//, ""),
-                    String((r.inputs as any).roleDefinitionId)
+                    String((r.inputs as Json).scope).replace(/^.*\/storageAccounts\//, ""),
+                    String((r.inputs as Json).roleDefinitionId)
                         .split("/")
                         .pop(),
                 ]),
@@ -350,7 +351,7 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             const federation = descendantsOf(plan, identity.urn).find(
                 (r) => r.type === "azure-native:managedidentity:FederatedIdentityCredential",
             )!;
-            assert.equal((federation.inputs as any).subject, "system:serviceaccount:pipelines:dataset-events");
+            assert.equal((federation.inputs as Json).subject, "system:serviceaccount:pipelines:dataset-events");
         });
 
         it("the consumer polls the queue with a pinned image and its workload identity, and may only reach HTTPS outside, DNS and the listener", () => {
@@ -359,7 +360,7 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             assert.ok(pinned.has(c.image), c.image);
             assert.equal(c.image, IMAGES.python);
             assert.equal(dep.spec.template.metadata.labels["azure.workload.identity/use"], "true");
-            const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+            const env = Object.fromEntries(c.env.map((e: Json) => [e.name, e.value]));
             assert.match(
                 env.QUEUE_URL,
                 new RegExp(`^https://[a-z0-9]+\\.queue\\.core\\.windows\\.net/${DATASET_EVENTS_QUEUE}$`),
@@ -368,7 +369,7 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             assert.deepEqual(c.command.slice(-1), [`${DATASET_CONSUMER.scripts.mountPath}/event_grid.py`]);
             assert.ok(
                 c.volumeMounts.some(
-                    (m: any) => m.mountPath === DATASET_CONSUMER.scripts.mountPath && m.readOnly === true,
+                    (m: Json) => m.mountPath === DATASET_CONSUMER.scripts.mountPath && m.readOnly === true,
                 ),
             );
             // The platform's script and the contract's helper it imports, as they are in the repository.
@@ -392,13 +393,13 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             const dep = consumerOf(plan);
             const containers = dep.spec.template.spec.containers;
             assert.deepEqual(
-                containers.map((c: any) => [c.name, c.image]),
+                containers.map((c: Json) => [c.name, c.image]),
                 [
                     ["tail", IMAGES.seaweedfs],
                     ["forward", IMAGES.python],
                 ],
             );
-            const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+            const env = (c: Json) => Object.fromEntries(c.env.map((e: Json) => [e.name, e.value]));
             assert.equal(env(containers[0]).FILER, "seaweedfs-filer.object-store.svc.cluster.local:8888");
             assert.equal(env(containers[0]).PATH_PREFIX, "/buckets/datasets/");
             assert.match(
@@ -433,13 +434,13 @@ describe("Dataset changes on Azure and existing clusters (example stacks)", () =
             );
             assert.equal(sa?.metadata.annotations, undefined);
             assert.equal(
-                consumerOf(plan).spec.template.spec.containers.some((c: any) => c.envFrom),
+                consumerOf(plan).spec.template.spec.containers.some((c: Json) => c.envFrom),
                 false,
             );
             const [policy] = egressOf(plan);
             assert.deepEqual(policy.spec.policyTypes, ["Egress"]);
             assert.deepEqual(
-                policy.spec.egress.map((r: any) => r.ports),
+                policy.spec.egress.map((r: Json) => r.ports),
                 [
                     [
                         { protocol: "UDP", port: 53 },

@@ -254,6 +254,7 @@ export function kubeConnection(env: NodeJS.ProcessEnv): KubeConnection {
         } catch (err) {
             throw new Error(
                 `KUBECONFIG ${path}: the promotion step reads a JSON kubeconfig (kubectl config view --raw --minify -o json): ${(err as Error).message}`,
+                { cause: err },
             );
         }
         const ctx = cfg.contexts?.find((c) => c.name === cfg["current-context"])?.context;

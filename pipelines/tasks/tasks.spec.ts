@@ -2,11 +2,10 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { STEP_LIBRARY, assertUnittestPasses, kubeClientPath, runPython } from "../../test/python";
 
-/** The .venv interpreter (Debian's python3 with the pinned Kubernetes client; tools/install-python-packages.sh). */
-const PYTHON = path.join(__dirname, "..", "..", ".venv", "bin", "python");
 const TASKS = __dirname;
-const LIB = path.join(TASKS, "..", "lib");
+const LIB = path.join(STEP_LIBRARY, "mlops_steps");
 const scripts = (ext: string) => [
     ...fs
         .readdirSync(TASKS)
@@ -39,23 +38,42 @@ describe("step scripts", function () {
     it("every Python script compiles", () => {
         const files = scripts(".py");
         assert.ok(files.length >= 10);
-        const run = spawnSync(
-            PYTHON,
+        const run = runPython(
             ["-c", "import sys\nfor f in sys.argv[1:]: compile(open(f).read(), f, 'exec')", ...files],
-            { encoding: "utf8" },
+            {
+                cwd: TASKS,
+            },
         );
         assert.equal(run.status, 0, run.stderr);
     });
 
+    it("are tested with exactly the Kubernetes client closure their Tasks' kube-client step installs", () => {
+        // requirements-kube.txt pins the closure; tools/python-env.sh installs it --no-deps --target, as the step does.
+        const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "_");
+        const pins = fs
+            .readFileSync(path.join(STEP_LIBRARY, "requirements-kube.txt"), "utf8")
+            .split("\n")
+            .map((l) => l.replace(/#.*$/, "").trim())
+            .filter(Boolean)
+            .map((l) => {
+                const m = /^([A-Za-z0-9_.-]+)==([^\s;]+)$/.exec(l);
+                assert.ok(m, `an exact pin: ${l}`);
+                return `${normalize(m[1])}==${m[2]}`;
+            });
+        assert.ok(pins.some((p) => p.startsWith("kubernetes==")));
+        const installed = fs
+            .readdirSync(kubeClientPath())
+            .filter((d) => d.endsWith(".dist-info"))
+            .map((d) => {
+                const [name, version] = d.slice(0, -".dist-info".length).split("-");
+                return `${normalize(name)}==${version}`;
+            });
+        assert.deepEqual(installed.sort(), pins.sort());
+    });
+
     it("pass their unittest suite (validation, route, deploy objects, report, store, Pushgateway push, prune, clone)", () => {
-        const run = spawnSync(PYTHON, ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
-            cwd: TASKS,
-            encoding: "utf8",
-            timeout: 110_000,
-            env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-        });
-        assert.ifError(run.error);
-        assert.equal(run.status, 0, run.stderr);
-        assert.match(run.stderr, /Ran \d+ tests/);
+        // The step library and the Kubernetes client on PYTHONPATH, as /opt/pipeline-lib and /opt/kube-client are
+        // in the step pods (kube-client: tools/python-env.sh installs it as the Tasks' kube-client step does).
+        assertUnittestPasses(TASKS, [STEP_LIBRARY, kubeClientPath()]);
     });
 });

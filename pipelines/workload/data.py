@@ -86,6 +86,8 @@ def _plain(v):
 
 
 def file_sha256(path):
+    """Hex SHA-256 of a file. The model's own copy of mlops_steps.datasets.file_sha256: a model directory runs
+    without the testbed's step library (the serving image holds only the model), so it cannot import it."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 16), b""):

@@ -129,7 +129,7 @@ class ModelService:
         preds = [ds._plain(p) for p in self.model.predict(X)]
         ids = [uuid.uuid4().hex for _ in preds]
         with self.lock:
-            for i, p in zip(ids, preds):
+            for i, p in zip(ids, preds, strict=True):
                 self.predictions[i] = p
             while len(self.predictions) > self.memory:
                 self.predictions.popitem(last=False)
@@ -165,7 +165,7 @@ class ModelService:
             X = self.to_matrix(body["instances"])
             if not isinstance(labels, list) or len(labels) != len(X):
                 raise BadRequest("'labels' must be a list as long as 'instances'")
-            pairs = list(zip([ds._plain(p) for p in self.model.predict(X)], labels))
+            pairs = list(zip([ds._plain(p) for p in self.model.predict(X)], labels, strict=True))
         else:
             raise BadRequest("expected 'feedback' (ids from /predict) or 'instances' with 'labels'")
         with self.lock:

@@ -1,63 +1,37 @@
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { METRICS, type MetricKey } from "../../contract/metric-contract";
+import { assertUnittestPasses, runPython } from "../../test/python";
 
 /** Debian's interpreter: the python3-* packages belong to it, not to a python3 earlier on PATH. */
-const PYTHON = "/usr/bin/python3";
 const WORKLOAD = __dirname;
-/** Modules the workload imports, and the Debian package that provides each (`.ci/run` installs them). */
-const MODULES: Record<string, string> = {
-    sklearn: "python3-sklearn",
-    scipy: "python3-scipy",
-    numpy: "python3-numpy",
-    joblib: "python3-joblib",
-    prometheus_client: "python3-prometheus-client",
-};
 
-describe("reference workload (Python, Debian packages)", function () {
+describe("reference workload (Python, the cluster's pinned packages)", function () {
     this.timeout(300_000);
 
-    it("has Debian's python3 with every module the workload imports", () => {
-        const probe = spawnSync(
-            PYTHON,
+    it("runs with exactly the packages the cluster pins (requirements.txt), from the project's environment", () => {
+        const pins = fs
+            .readFileSync(path.join(WORKLOAD, "requirements.txt"), "utf8")
+            .split("\n")
+            .map((l) => l.trim())
+            .filter((l) => l && !l.startsWith("#"))
+            .map((l) => l.split("=="));
+        assert.ok(pins.length >= 5 && pins.every((p) => p.length === 2), "every requirement is pinned with ==");
+        const probe = runPython(
             [
                 "-c",
-                `
-import importlib, sys
-missing = []
-for m in sys.argv[1:]:
-    try: importlib.import_module(m)
-    except ImportError: missing.append(m)
-print(" ".join(missing))
-sys.exit(1 if missing else 0)`,
-                ...Object.keys(MODULES),
+                "import json, sys; from importlib.metadata import version; print(json.dumps({p: version(p) for p in sys.argv[1:]}))",
+                ...pins.map((p) => p[0]),
             ],
-            { encoding: "utf8", timeout: 120_000 },
+            { cwd: WORKLOAD, timeout: 60_000 },
         );
-        assert.ifError(probe.error); // ENOENT: /usr/bin/python3 is not installed
-        const missing = probe.stdout.trim().split(/\s+/).filter(Boolean);
-        assert.equal(
-            probe.status,
-            0,
-            `missing Python modules ${missing.join(", ")}: apt-get install ${missing.map((m) => MODULES[m]).join(" ")}\n${probe.stderr}`,
-        );
+        assert.equal(probe.status, 0, probe.stderr);
+        assert.deepEqual(JSON.parse(probe.stdout), Object.fromEntries(pins));
     });
 
     it("passes its unittest suite (train, evaluate gate, drift, server and metrics)", () => {
-        const run = spawnSync(PYTHON, ["-m", "unittest", "discover", "-s", "tests", "-t", "."], {
-            cwd: WORKLOAD,
-            encoding: "utf8",
-            timeout: 280_000,
-            env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-        });
-        assert.ifError(run.error);
-        assert.equal(
-            run.status,
-            0,
-            `python3 -m unittest failed in ${path.relative(process.cwd(), WORKLOAD)}:\n${run.stderr}\n${run.stdout}`,
-        );
-        assert.match(run.stderr, /^OK/m);
+        assertUnittestPasses(WORKLOAD);
     });
 
     it("exports exactly the model-server part of the metric contract (names, labels, help, buckets)", () => {
@@ -70,8 +44,7 @@ sys.exit(1 if missing else 0)`,
             feedback: ["FEEDBACK_TOTAL", "FEEDBACK"],
             dataDrift: ["FEATURE_DRIFT_SCORE", "FEATURE_DRIFT"],
         };
-        const dump = spawnSync(
-            PYTHON,
+        const dump = runPython(
             [
                 "-c",
                 `
@@ -82,7 +55,7 @@ out = {key: {"name": getattr(mn, const), "labels": list(getattr(mn, p + "_LABELS
 print(json.dumps({"metrics": out, "series": list(mn.SERIES_NAMES)}))`,
                 JSON.stringify(PYTHON_NAMES),
             ],
-            { cwd: WORKLOAD, encoding: "utf8", timeout: 60_000 },
+            { cwd: WORKLOAD, pythonPath: [WORKLOAD], timeout: 60_000 },
         );
         assert.equal(dump.status, 0, dump.stderr);
         const python = JSON.parse(dump.stdout) as {

@@ -5,6 +5,7 @@
  * TriggerTemplate creates).
  */
 import { asArray, isRecord, kubernetesKind } from "./resources";
+import type { Json } from "../../contract/json";
 
 /** One container of a pod spec (a Tekton step or sidecar is one too). */
 export interface ContainerView {
@@ -14,15 +15,15 @@ export interface ContainerView {
     readonly image: unknown;
     readonly requests: Record<string, unknown>;
     readonly limits: Record<string, unknown>;
-    readonly securityContext: Record<string, any>;
-    readonly env: any[];
+    readonly securityContext: Record<string, Json>;
+    readonly env: Json[];
 }
 
 /** Where a pod lands: known for pods and controllers and for Tekton runs, decided at run time for Tekton definitions. */
 export interface Scheduling {
-    readonly tolerations: any[];
+    readonly tolerations: Json[];
     readonly nodeSelector: Record<string, unknown>;
-    readonly affinity: Record<string, any>;
+    readonly affinity: Record<string, Json>;
 }
 
 export interface PodSpecView {
@@ -49,7 +50,7 @@ function resourcesOf(r: unknown): { requests: Record<string, unknown>; limits: R
     return { requests: isRecord(res.requests) ? res.requests : {}, limits: isRecord(res.limits) ? res.limits : {} };
 }
 
-function container(role: ContainerView["role"], c: any): ContainerView {
+function container(role: ContainerView["role"], c: Json): ContainerView {
     return {
         role,
         name: String(c?.name ?? "?"),
@@ -60,7 +61,7 @@ function container(role: ContainerView["role"], c: any): ContainerView {
     };
 }
 
-function schedulingOf(spec: Record<string, any>): Scheduling {
+function schedulingOf(spec: Record<string, Json>): Scheduling {
     return {
         tolerations: asArray(spec.tolerations),
         nodeSelector: isRecord(spec.nodeSelector) ? spec.nodeSelector : {},
@@ -85,7 +86,7 @@ function podSpec(kind: string, where: string, spec: unknown): PodSpecView[] {
 }
 
 /** Tekton step or sidecar: `computeResources` (v1) or `resources` (v1beta1), over the Task's `stepTemplate`. */
-function tektonContainer(role: "step" | "sidecar", c: any, template: any): ContainerView {
+function tektonContainer(role: "step" | "sidecar", c: Json, template: Json): ContainerView {
     const own = resourcesOf(c?.computeResources ?? c?.resources);
     const base =
         role === "step" ? resourcesOf(template?.computeResources ?? template?.resources) : { requests: {}, limits: {} };
@@ -143,7 +144,7 @@ function pipelineSpec(
 }
 
 /** Pod specs of a resource given its type token and properties (inputs or outputs). */
-export function podSpecsOf(type: string, props: Record<string, any>): PodSpecView[] {
+export function podSpecsOf(type: string, props: Record<string, Json>): PodSpecView[] {
     const k = kubernetesKind(type);
     if (!k) return [];
     const key = `${k.group}:${k.kind}`;

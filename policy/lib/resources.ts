@@ -4,6 +4,7 @@
  * `pulumi preview` even when the ids they carry are not).
  */
 import type { PolicyResource } from "@pulumi/policy";
+import type { Json } from "../../contract/json";
 
 /** Stacks treated as production unless the pack's config names others (`productionStacks`). */
 export const DEFAULT_PRODUCTION_STACKS: readonly string[] = ["prod", "production"];
@@ -43,11 +44,11 @@ export function configuredBy(
 }
 
 /** Plain-object check for values read from resource properties. */
-export function isRecord(value: unknown): value is Record<string, any> {
+export function isRecord(value: unknown): value is Record<string, Json> {
     return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-export const asArray = (value: unknown): any[] => (Array.isArray(value) ? value : []);
+export const asArray = (value: unknown): Json[] => (Array.isArray(value) ? value : []);
 
 /** A Kubernetes type token `kubernetes:<group>/<version>:<Kind>` split up; the core group is "". */
 export interface KubernetesKind {
@@ -64,7 +65,7 @@ export function kubernetesKind(type: string): KubernetesKind | undefined {
 }
 
 /** Name and namespace of a Kubernetes object's metadata, as `namespace/name` (cluster-scoped: `name`). */
-export function objectRef(props: Record<string, any>): string {
+export function objectRef(props: Record<string, Json>): string {
     const md = isRecord(props.metadata) ? props.metadata : {};
     return md.namespace ? `${md.namespace}/${md.name ?? "?"}` : String(md.name ?? "?");
 }
@@ -77,7 +78,7 @@ export const HELM_RELEASE_TYPES: readonly string[] = [
 ];
 
 /** Chart name of a Helm release or chart resource (the last path segment of an OCI reference). */
-export function chartName(props: Record<string, any>): string {
+export function chartName(props: Record<string, Json>): string {
     const chart = String(props.chart ?? "");
     return chart.split("/").pop() ?? chart;
 }

@@ -9,6 +9,7 @@
  * Secret that they reference.
  */
 import { isRecord } from "./resources";
+import type { Json } from "../../contract/json";
 
 /** Key names (case and separators ignored) that are credentials even though they end in "key". */
 const CREDENTIAL_KEYS = [
@@ -167,7 +168,7 @@ export function secretsIn(value: unknown, path: string): SecretFinding[] {
 }
 
 /** Credentials given as literal container environment variables (`value`, not `valueFrom`). */
-export function secretEnv(env: readonly any[]): SecretFinding[] {
+export function secretEnv(env: readonly Json[]): SecretFinding[] {
     const out: SecretFinding[] = [];
     env.forEach((e, i) => {
         if (!isRecord(e) || typeof e.name !== "string") return;

@@ -14,6 +14,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { asArray, configuredBy, isProduction, isRecord, PRODUCTION_CONFIG_SCHEMA } from "../lib/resources";
+import type { Json } from "../../contract/json";
 
 export const EKS_COMPONENT = "eks:index:Cluster";
 export const EKS_CLUSTER = "aws:eks/cluster:Cluster";
@@ -36,7 +37,7 @@ interface ClusterSettings {
 }
 
 /** Settings of a cluster resource, or undefined for an EKS component registered without inputs. */
-function clusterSettings(type: string, props: Record<string, any>): ClusterSettings | undefined {
+function clusterSettings(type: string, props: Record<string, Json>): ClusterSettings | undefined {
     if (type === EKS_COMPONENT) {
         if (Object.keys(props).length === 0) return undefined;
         const publicAccess = props.endpointPublicAccess ?? true;

@@ -6,7 +6,7 @@ import { productionStatefulProtected } from "./stateful";
 import { storagePolicies } from "./storage";
 import { workloadPolicies } from "./workloads";
 
-/** Every policy of the pack, in the order the README lists them. All are mandatory. */
+/** Every policy of the pack, in the order docs/policy-pack.md lists them. All are mandatory. */
 export const POLICIES: Policies = [
     ...storagePolicies,
     ...clusterPolicies,

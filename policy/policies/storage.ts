@@ -6,6 +6,7 @@
  */
 import type { PolicyResource, ReportViolation, StackValidationPolicy } from "@pulumi/policy";
 import { asArray, configuredBy, isRecord } from "../lib/resources";
+import type { Json } from "../../contract/json";
 
 export const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"] as const;
 const S3_SSE = [
@@ -43,7 +44,7 @@ function storePolicy(name: string, description: string, checks: Partial<Record<s
     };
 }
 
-function s3Statements(policyJson: unknown): any[] {
+function s3Statements(policyJson: unknown): Json[] {
     if (typeof policyJson !== "string") return isRecord(policyJson) ? asArray(policyJson.Statement) : [];
     try {
         const doc = JSON.parse(policyJson);
@@ -106,7 +107,7 @@ const s3NotPublic: Check = (bucket, resources) => {
 };
 
 /** A Deny for every principal and every S3 action on the bucket and its objects when aws:SecureTransport is false. */
-function deniesInsecureTransport(s: any): boolean {
+function deniesInsecureTransport(s: Json): boolean {
     const insecure = list(s?.Condition?.Bool?.["aws:SecureTransport"]).map(String).includes("false");
     const actions = list(s?.Action).map(String);
     const resources = list(s?.Resource).map(String);

@@ -9,6 +9,7 @@ import { isExactChartVersion, unpinnedReason, valuesImageProblems } from "../lib
 import { podSpecsOf, type PodSpecView, type Scheduling } from "../lib/pod-specs";
 import { asArray, chartName, HELM_RELEASE_TYPES, isRecord, kubernetesKind, objectRef } from "../lib/resources";
 import { isGpuResourceName } from "./model-namespaces";
+import type { Json } from "../../contract/json";
 
 export { GPU_TAINT };
 /** The label GPU nodes are selected by (every platform that builds nodes sets it, with the taint). */
@@ -80,7 +81,7 @@ const globMatch = (pattern: string, value: string) =>
     ).test(value);
 
 /** Why a container is privileged: privileged mode, or the capabilities that amount to it. */
-function privilegeOf(sc: Record<string, any>): string | undefined {
+function privilegeOf(sc: Record<string, Json>): string | undefined {
     if (sc.privileged === true) return "privileged: true";
     const added = asArray(sc.capabilities?.add).map(String);
     const strong = added.filter((c) => ["ALL", "SYS_ADMIN", "CAP_SYS_ADMIN"].includes(c.toUpperCase()));
@@ -167,7 +168,7 @@ export const podResourceRequests: ResourceValidationPolicy = {
 };
 
 /** Whether a toleration tolerates the GPU taint. */
-export function toleratesGpuTaint(t: any): boolean {
+export function toleratesGpuTaint(t: Json): boolean {
     if (!isRecord(t)) return false;
     const effectOk = t.effect === undefined || t.effect === "" || t.effect === GPU_TAINT.effect;
     if (t.operator === "Exists") return effectOk && (t.key === undefined || t.key === "" || t.key === GPU_TAINT.key);

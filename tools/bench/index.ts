@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --repeat N]`: measures the program and prints three tables, then writes
- * bench/results.json (every field is documented in the README, "Benchmarks").
+ * bench/results.json (every field is documented in docs/benchmarks.md).
  *
  * 1. Plan speed and scaling: each offline plan (dev, prod, and dev with 0/1/10/50/100 model versions) runs in
  *    its own process, as does a baseline that only loads the SDK modules the program imports; wall time and
@@ -20,6 +20,19 @@ import type { PlanChildResult } from "./plan-child";
 import { ASSUMED_STORAGE_GB, HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICE_FACTOR } from "./prices";
 import { runProgram } from "../mock-runtime";
 import { listStacks, loadStack, PROJECT_ROOT } from "../stack";
+import { UsageError, parseOptions, runTool } from "../cli";
+
+const USAGE = `Usage: npm run bench -- [--repeat <n>]
+
+Measures the program and prints three tables, then writes bench/results.json (docs/benchmarks.md): plan speed and
+scaling (each plan in its own process, as ratios to loading the SDK), the estimated \`pulumi up\` critical path of
+every stack, and the monthly cost of every AWS stack. Takes minutes; run it on an otherwise idle machine.
+
+Options:
+  --repeat <n>   Rounds per measurement, medians reported (default: 3)
+  -h, --help     Show this help
+
+Exit codes: 0 measured, 2 bad arguments, 1 anything else.`;
 
 /** Model-version counts of the scaling runs; 0 is the baseline the per-version figure subtracts. */
 export const MODEL_VERSION_COUNTS = [0, 1, 10, 50, 100] as const;
@@ -183,11 +196,10 @@ function table(headers: string[], rows: (string | number)[][], rightAlign: boole
 const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
 const usd = (x: number) => `$${x.toFixed(2)}`;
 
-async function main(): Promise<void> {
-    const args = process.argv.slice(2);
-    const ri = args.indexOf("--repeat");
-    const repeat = ri >= 0 ? Number(args[ri + 1]) : 3;
-    if (!Number.isInteger(repeat) || repeat < 1) throw new Error("--repeat takes a whole number >= 1");
+async function main(argv: readonly string[]): Promise<number> {
+    const { values } = parseOptions(argv, { repeat: { type: "string" } });
+    const repeat = Number(values.repeat ?? 3);
+    if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError("--repeat takes a whole number >= 1");
 
     const loadBefore = os.loadavg()[0];
     const speed = measurePlanSpeed(repeat);
@@ -355,6 +367,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, `${JSON.stringify(results, roundTimes, 2)}\n`);
     process.stdout.write(`\nwrote ${path.relative(PROJECT_ROOT, file)}\n`);
+    return 0;
 }
 
 /** JSON replacer: seconds in the critical-path report to 0.1 s, totals and ratios to 0.01. */
@@ -366,7 +379,12 @@ function roundTimes(key: string, value: unknown): unknown {
     return value;
 }
 
-main().catch((err) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-});
+if (require.main === module) {
+    runTool(process.argv.slice(2), USAGE, main).then(
+        (code) => process.exit(code),
+        (err: unknown) => {
+            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+            process.exit(1);
+        },
+    );
+}

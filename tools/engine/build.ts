@@ -17,6 +17,7 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { UsageError, runTool } from "../cli";
 import { ENGINE, pieceBinary, pieceDir, type EnginePiece, type EnginePieceName } from "./versions";
 
 const CLI_MODULE_DIR = path.join(__dirname, "cli");
@@ -238,7 +239,18 @@ export function buildEngine(
     return outcomes;
 }
 
-export function parseArgs(argv: string[]): { force: boolean; only?: EnginePieceName } {
+const USAGE = `Usage: npm run engine:build -- [--force] [--only <piece>]
+
+Builds the Pulumi CLI and the Kubernetes provider from their pinned Go modules into the build cache
+(\${MLOPS_TESTBED_CACHE:-\${XDG_CACHE_HOME:-~/.cache}/mlops-testbed}); a piece whose build matches its pin is reused.
+
+  --force          rebuild even when the cached build matches its pin
+  --only <piece>   build one piece: ${Object.keys(ENGINE).join(", ")}
+  -h, --help       show this help
+`;
+
+/** The build's options; a problem is a UsageError (exit 2 with the usage). */
+export function parseArgs(argv: readonly string[]): { force: boolean; only?: EnginePieceName } {
     const args: { force: boolean; only?: EnginePieceName } = { force: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -246,21 +258,15 @@ export function parseArgs(argv: string[]): { force: boolean; only?: EnginePieceN
         else if (a === "--only") {
             const v = argv[++i];
             if (!v || !(v in ENGINE))
-                throw new Error(`--only needs one of ${Object.keys(ENGINE).join(", ")}; got ${v ?? "nothing"}`);
+                throw new UsageError(`--only needs one of ${Object.keys(ENGINE).join(", ")}; got ${v ?? "nothing"}`);
             args.only = v as EnginePieceName;
-        } else throw new Error(`unknown argument ${a}; usage: npm run engine:build -- [--force] [--only <piece>]`);
+        } else throw new UsageError(`unknown argument ${a}`);
     }
     return args;
 }
 
-function main(): void {
-    let args: ReturnType<typeof parseArgs>;
-    try {
-        args = parseArgs(process.argv.slice(2));
-    } catch (e) {
-        console.error((e as Error).message);
-        process.exit(2);
-    }
+function main(argv: readonly string[]): number {
+    const args = parseArgs(argv);
     const outcomes = buildEngine(args);
     console.log("");
     console.log("piece               status       version                               seconds   MiB");
@@ -272,7 +278,15 @@ function main(): void {
                 : "";
         console.log(`${o.piece.padEnd(20)}${o.status.padEnd(13)}${piece.version.padEnd(38)}${figures}`);
     }
-    process.exit(outcomes.some((o) => o.status === "failed") ? 1 : 0);
+    return outcomes.some((o) => o.status === "failed") ? 1 : 0;
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+    runTool(process.argv.slice(2), USAGE, main).then(
+        (code) => process.exit(code),
+        (e) => {
+            console.error(e);
+            process.exit(1);
+        },
+    );
+}

@@ -24,6 +24,7 @@ import * as path from "node:path";
 import type { OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
 import { modelNamespaceName } from "../../contract/config/models";
+import { UsageError, runTool } from "../cli";
 import type { Plan, PlannedResource } from "../mock-runtime";
 import { PROJECT_ROOT } from "../stack";
 import { buildEngine } from "./build";
@@ -43,9 +44,20 @@ export interface EngineTestArgs {
     readonly scratch?: string;
 }
 
-export class UsageError extends Error {}
+const USAGE = `Usage: npm run test:engine -- [--kubeconfig <file>] [--keep] [--scratch <dir>]
 
-export function parseArgs(argv: string[]): EngineTestArgs {
+Runs the real Pulumi engine (npm run engine:build) on a throwaway local stack of the example existing-cluster
+config: up, previews that must be empty, a model version added and removed, destroy. It prints each step's figures
+and "engine: N passed, M failed". Without --kubeconfig the provider renders YAML and no cluster is needed.
+
+  --kubeconfig <file>   apply to the cluster of this kubeconfig (server-side apply)
+  --keep                keep the stack and its scratch folder afterwards
+  --scratch <dir>       use this scratch folder (never deleted) instead of a new temporary one
+  -h, --help            show this help
+`;
+
+/** The test's options; a problem is a UsageError (exit 2 with the usage). */
+export function parseArgs(argv: readonly string[]): EngineTestArgs {
     let kubeconfig: string | undefined;
     let scratch: string | undefined;
     let keep = false;
@@ -60,9 +72,7 @@ export function parseArgs(argv: string[]): EngineTestArgs {
         else if (a === "--scratch") scratch = path.resolve(value());
         else if (a === "--keep") keep = true;
         else {
-            throw new UsageError(
-                `unknown argument ${a}; usage: npm run test:engine -- [--kubeconfig <file>] [--keep] [--scratch <dir>]`,
-            );
+            throw new UsageError(`unknown argument ${a}`);
         }
     }
     return { kubeconfig, keep, scratch };
@@ -281,8 +291,8 @@ function printRows(rows: readonly StepRow[]): void {
 const sorted = (s: Iterable<string>) => [...s].sort();
 const sameSet = (a: Set<string>, b: Set<string>) => sorted(a).join("\n") === sorted(b).join("\n");
 
-async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
+async function main(argv: readonly string[]): Promise<number> {
+    const args = parseArgs(argv);
     const checks: { name: string; ok: boolean }[] = [];
     const check = (name: string, ok: boolean, detail = "") => {
         checks.push({ name, ok });
@@ -533,11 +543,11 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then(
+    runTool(process.argv.slice(2), USAGE, main).then(
         (code) => process.exit(code),
         (e) => {
-            console.error(e instanceof UsageError ? e.message : e);
-            process.exit(e instanceof UsageError ? 2 : 1);
+            console.error(e);
+            process.exit(1);
         },
     );
 }

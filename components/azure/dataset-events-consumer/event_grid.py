@@ -9,15 +9,14 @@ webhook injects (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE, A
 import base64
 import json
 import os
-import sys
 import time
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
-# dataset_change_event.py (contract/) is shipped beside this script in the consumer's ConfigMap.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset_change_event import log, object_created, post, rfc3339_seconds  # noqa: E402
+# The contract's dataset_change_event.py, which the ConfigMap ships beside this script: Python puts the script's
+# own directory (the scripts' mount) first on sys.path.
+from dataset_change_event import log, object_created, post, rfc3339_seconds
 
 BLOB_CREATED = "Microsoft.Storage.BlobCreated"
 STORAGE_SCOPE = "https://storage.azure.com/.default"

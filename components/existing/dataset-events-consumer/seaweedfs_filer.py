@@ -8,12 +8,11 @@ Env: EVENTS_FIFO (the pipe), BUCKETS_PATH (/buckets), DATASETS_BUCKET (datasets)
 import datetime
 import json
 import os
-import sys
 import time
 
-# dataset_change_event.py (contract/) is shipped beside this script in the consumer's ConfigMap.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset_change_event import log, object_created, post, rfc3339_seconds  # noqa: E402
+# The contract's dataset_change_event.py, which the ConfigMap ships beside this script: Python puts the script's
+# own directory (the scripts' mount) first on sys.path.
+from dataset_change_event import log, object_created, post, rfc3339_seconds
 
 # SeaweedFS's S3 gateway keeps multipart parts under <bucket>/.uploads/ and, in versioned buckets, each version of
 # <key> as <key>.versions/v_<version id>.

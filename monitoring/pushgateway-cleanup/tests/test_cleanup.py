@@ -1,13 +1,10 @@
+"""Tests of the Pushgateway clean-up; run from its directory, the top level (`-t .`), as the CronJob runs it."""
+
 import base64
-import importlib.util
 import json
-import os
 import unittest
 
-HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-spec = importlib.util.spec_from_file_location("cleanup", os.path.join(HERE, "cleanup.py"))
-cleanup = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cleanup)
+import cleanup
 
 DAY = 86400
 NOW = 1_800_000_000

@@ -87,7 +87,8 @@ def choose(
     strategy = strategy or route["metadata"].get("labels", {}).get(strategy_label, "")
     if strategy not in STRATEGIES:
         raise ChooseError(
-            f"strategy {strategy!r}: one of {', '.join(STRATEGIES)} (param strategy, or the route's {strategy_label} label)"
+            f"strategy {strategy!r}: one of {', '.join(STRATEGIES)} "
+            f"(param strategy, or the route's {strategy_label} label)"
         )
     weights = live_weights(route, model, service_name)
     names = [v for v, _ in weights]
@@ -118,7 +119,7 @@ def main():
     write_results(e, fallback_results(e))
     if e.get("RESULTS_ONLY") == "1":
         return 0
-    import kube
+    from mlops_steps import kube
 
     try:
         routes = json.loads(e.get("MODEL_ROUTES") or "{}")
@@ -142,7 +143,8 @@ def main():
         return 1
     write_results(e, chosen)
     print(
-        f"{model}: deliver {chosen['version']} ({chosen['rollout']}, {chosen['strategy']}) against baseline {chosen['baseline'] or '(none)'}"
+        f"{model}: deliver {chosen['version']} ({chosen['rollout']}, {chosen['strategy']}) "
+        f"against baseline {chosen['baseline'] or '(none)'}"
     )
     return 0
 

@@ -226,7 +226,7 @@ def main():
     if problem:
         print(f"deploy: {problem}", file=sys.stderr)
         return 1
-    import kube
+    from mlops_steps import kube
 
     client = kube.connect()
     ns = f"{e['MODEL']}-{e['VERSION']}"

@@ -48,7 +48,7 @@ def model_card(model_dir, env, now=None):
 
 
 def main():
-    import store
+    from mlops_steps import store
 
     e = os.environ
     model_dir = os.path.join(e["WORK"], "model")

@@ -19,7 +19,7 @@ import datetime
 import os
 import sys
 
-import metrics
+from mlops_steps import metrics
 
 OK = ("Succeeded", "Completed")
 

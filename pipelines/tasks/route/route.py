@@ -33,7 +33,10 @@ def route_name(model_routes, model):
 
 
 def switch_to(route, model, version, service_name="model-server"):
-    """The route with all weight on <model>-<version>. A pure function; raises RouteError if that version is not a backend."""
+    """The route with all weight on <model>-<version>.
+
+    A pure function; raises RouteError if that version is not a backend.
+    """
     target_ns = f"{model}-{version}"
     new = {**route, "spec": {**route["spec"], "rules": []}}
     found = False
@@ -48,7 +51,8 @@ def switch_to(route, model, version, service_name="model-server"):
         new["spec"]["rules"].append({**rule, "backendRefs": refs})
     if not found:
         raise RouteError(
-            f"version {version} is not a backend of the route of {model}: add it to mlops-testbed:models and run pulumi up"
+            f"version {version} is not a backend of the route of {model}: "
+            "add it to mlops-testbed:models and run pulumi up"
         )
     return new
 
@@ -58,11 +62,12 @@ def main():
     model, version, strategy = e["MODEL"], e["VERSION"], e["STRATEGY"]
     if strategy not in SWITCH_STRATEGIES:
         print(
-            f"route: strategy {strategy!r} is progressive; this task switches traffic for {', '.join(SWITCH_STRATEGIES)} only",
+            f"route: strategy {strategy!r} is progressive; "
+            f"this task switches traffic for {', '.join(SWITCH_STRATEGIES)} only",
             file=sys.stderr,
         )
         return 1
-    import kube
+    from mlops_steps import kube
 
     try:
         name = route_name(e.get("MODEL_ROUTES"), model)

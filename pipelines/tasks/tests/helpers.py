@@ -1,18 +1,17 @@
-"""Imports a step script by path (the scripts live in per-task folders, not a package)."""
+"""Loads a step script by path: Tekton runs each as a script of its own (its Task folder's name has dashes, so it is
+no package). The step library, mlops_steps, is on PYTHONPATH as in the step pods (the spec sets pipelines/lib)."""
 
 import importlib.util
 import os
-import sys
+from types import ModuleType
 
 TASKS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIB = os.path.join(os.path.dirname(TASKS), "lib")
-if LIB not in sys.path:
-    sys.path.insert(0, LIB)
 
 
-def load(task, file):
+def load(task: str, file: str) -> ModuleType:
     path = os.path.join(TASKS, task, file)
     spec = importlib.util.spec_from_file_location(f"{task.replace('-', '_')}_{file[:-3]}", path)
+    assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

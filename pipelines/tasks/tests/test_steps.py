@@ -6,12 +6,9 @@ import threading
 import unittest
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from tests.helpers import TASKS, load  # isort: skip  (puts pipelines/lib on sys.path first)
+from mlops_steps import kube, metrics, prune, store
 
-import kube  # noqa: E402
-import metrics  # noqa: E402
-import prune  # noqa: E402
-import store  # noqa: E402
+from tests.helpers import TASKS, load
 
 METRIC_ENV = {
     "MLOPS_METRIC_DEPLOY_LEAD_TIME": "lead",
@@ -80,7 +77,10 @@ class Route(unittest.TestCase):
 
 def model_route(model, weights, mirrors=(), strategy="canary"):
     """A model's HTTPRoute as components/models/model-routing.ts renders it."""
-    ref = lambda v: {"name": "model-server", "namespace": f"{model}-{v}", "port": 8080}
+
+    def ref(v):
+        return {"name": "model-server", "namespace": f"{model}-{v}", "port": 8080}
+
     filters = [{"type": "URLRewrite"}] + [
         {"type": "RequestMirror", "requestMirror": {"backendRef": ref(v)}} for v in mirrors
     ]
@@ -579,10 +579,12 @@ class KubeAndPrune(unittest.TestCase):
         self.assertFalse(kube.rolled_out({**d, "status": None}), "a Deployment the controller has not seen yet")
 
     def test_prune_keeps_newest_finished_per_pipeline(self):
-        run = lambda n, p, t, done=True: {
-            "metadata": {"name": n, "labels": {"tekton.dev/pipeline": p}, "creationTimestamp": t},  # noqa: E731
-            "status": {"completionTime": t} if done else {},
-        }
+        def run(n, p, t, done=True):
+            return {
+                "metadata": {"name": n, "labels": {"tekton.dev/pipeline": p}, "creationTimestamp": t},
+                "status": {"completionTime": t} if done else {},
+            }
+
         runs = [
             run("a1", "a", "2026-01-01"),
             run("a2", "a", "2026-01-02"),
@@ -598,9 +600,12 @@ class FetchSource(unittest.TestCase):
     def test_clone_checks_out_the_revision_and_records_the_commit(self):
         with tempfile.TemporaryDirectory() as d:
             repo = os.path.join(d, "origin")
-            git = lambda *a: subprocess.run(
-                ["git", "-C", repo, *a], check=True, capture_output=True, text=True
-            ).stdout.strip()  # noqa: E731
+
+            def git(*a):
+                return subprocess.run(
+                    ["git", "-C", repo, *a], check=True, capture_output=True, text=True
+                ).stdout.strip()
+
             os.makedirs(repo)
             git("init", "-q", "-b", "main")
             open(os.path.join(repo, "f.txt"), "w").write("x")

@@ -8,12 +8,13 @@ MIN_ROWS, RESULT_DATASET_VERSION, RESULT_DRIFT. Writes WORK/data/train.csv for t
 """
 
 import csv
-import hashlib
 import json
 import math
 import os
 import subprocess
 import sys
+
+from mlops_steps.datasets import file_sha256
 
 
 def schema_problems(header, rows, min_rows):
@@ -33,7 +34,7 @@ def schema_problems(header, rows, min_rows):
         if len(row) != len(header):
             problems.append(f"row {i + 2} has {len(row)} fields, the header {len(header)}")
             continue
-        for name, value in zip(header, row):
+        for name, value in zip(header, row, strict=True):
             if name == "target":
                 continue
             try:
@@ -58,14 +59,6 @@ def read_csv(path):
         return header, [r for r in reader if r]
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fetch_dataset(spec, dest, model_src):
     """Writes the dataset to dest and returns its version id."""
     kind, _, name = spec.partition(":")
@@ -73,9 +66,9 @@ def fetch_dataset(spec, dest, model_src):
         subprocess.run(
             [sys.executable, os.path.join(model_src, "data.py"), "--dataset", name, "--out", dest], check=True
         )
-        return f"builtin-{name}-{sha256(dest)[:12]}"
+        return f"builtin-{name}-{file_sha256(dest)[:12]}"
     if kind == "store" and name:
-        import store
+        from mlops_steps import store
 
         client = store.client_from_env()
         bucket = store.bucket_for("datasets")
@@ -102,7 +95,7 @@ def main():
     drift = {"drifted": False, "tested": False}
     prod = e.get("PRODUCTION_VERSION", "")
     if prod:
-        import store
+        from mlops_steps import store
 
         ref = os.path.join(data_dir, "production-reference.csv")
         store.download(

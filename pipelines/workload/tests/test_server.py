@@ -61,7 +61,7 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(len(body["predictions"]), 5)
         self.assertEqual(len(set(body["ids"])), 5)
         self.assertTrue(set(body["predictions"]) <= {0, 1, 2})
-        objs = [dict(zip(self.features, r)) for r in rows]
+        objs = [dict(zip(self.features, r, strict=True)) for r in rows]
         self.assertEqual(call(self.api + "/predict", {"instances": objs})[1]["predictions"], body["predictions"])
 
     def test_bad_requests_are_400(self):
@@ -73,8 +73,10 @@ class ServerTest(unittest.TestCase):
     def test_feedback_accuracy_and_metrics(self):
         code, pred = call(self.api + "/predict", {"instances": self.X.tolist()})
         self.assertEqual(code, 200)
-        expected = sum(int(p == t) for p, t in zip(pred["predictions"], self.y.tolist())) / len(self.y)
-        fb = [{"id": i, "label": int(t)} for i, t in zip(pred["ids"], self.y.tolist())] + [{"id": "x", "label": 0}]
+        expected = sum(int(p == t) for p, t in zip(pred["predictions"], self.y.tolist(), strict=True)) / len(self.y)
+        fb = [{"id": i, "label": int(t)} for i, t in zip(pred["ids"], self.y.tolist(), strict=True)] + [
+            {"id": "x", "label": 0}
+        ]
         code, res = call(self.api + "/feedback", {"feedback": fb})
         self.assertEqual(code, 200, res)
         self.assertEqual((res["matched"], res["unknown_ids"]), (len(self.y), ["x"]))
@@ -84,7 +86,9 @@ class ServerTest(unittest.TestCase):
         wrong = ((self.y + 1) % 3).tolist()
         code, res2 = call(self.api + "/feedback", {"instances": self.X.tolist(), "labels": wrong})
         self.assertEqual(code, 200, res2)
-        hits = sum(int(p == w) for p, w in zip(pred["predictions"], wrong))  # where the model was wrong too
+        hits = sum(
+            int(p == w) for p, w in zip(pred["predictions"], wrong, strict=True)
+        )  # where the model was wrong too
         expected2 = (expected * len(self.y) + hits) / (2 * len(self.y))
         self.assertAlmostEqual(res2["accuracy"], expected2)
         call(self.api + "/predict", {"instances": [[1, 2]]})  # one 400

@@ -1,26 +1,18 @@
-"""Translation of Event Grid BlobCreated events (from the Storage Queue) into the listener's dataset-change event."""
+"""Event Grid BlobCreated events (from the Storage Queue) as the listener's dataset-change event.
+
+Run from the consumer's directory with the contract's directory on PYTHONPATH
+(`python -m unittest discover -s tests -t .`): the script imports the helper by its own name, as in the pod, where
+the ConfigMap ships dataset_change_event.py beside it."""
 
 import base64
-import importlib.util
 import json
 import os
-import sys
 import unittest
+
+import event_grid
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(HERE, "samples")
-# The contract's dataset_change_event.py, which the consumer's ConfigMap ships beside the script.
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "contract"))
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-event_grid = load("event_grid")
 
 
 def sample(name):
@@ -65,8 +57,10 @@ class EventGrid(unittest.TestCase):
     def test_get_messages_xml(self):
         xml = (
             '<?xml version="1.0" encoding="utf-8"?><QueueMessagesList><QueueMessage>'
-            "<MessageId>5974b586-0df3-4e2d-ad0c-18e3892bfca2</MessageId><InsertionTime>Mon, 23 Nov 2026 09:20:12 GMT</InsertionTime>"
-            "<ExpirationTime>Mon, 30 Nov 2026 09:20:12 GMT</ExpirationTime><PopReceipt>AgAAAAMAAAAAAAAA+1/2=</PopReceipt>"
+            "<MessageId>5974b586-0df3-4e2d-ad0c-18e3892bfca2</MessageId>"
+            "<InsertionTime>Mon, 23 Nov 2026 09:20:12 GMT</InsertionTime>"
+            "<ExpirationTime>Mon, 30 Nov 2026 09:20:12 GMT</ExpirationTime>"
+            "<PopReceipt>AgAAAAMAAAAAAAAA+1/2=</PopReceipt>"
             "<TimeNextVisible>Mon, 23 Nov 2026 09:21:12 GMT</TimeNextVisible><DequeueCount>2</DequeueCount>"
             "<MessageText>eyJhIjoxfQ==</MessageText></QueueMessage></QueueMessagesList>"
         )

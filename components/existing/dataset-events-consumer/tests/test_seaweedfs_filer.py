@@ -1,26 +1,18 @@
-"""Translation of SeaweedFS filer metadata events into the listener's dataset-change event."""
+"""SeaweedFS filer metadata events as the listener's dataset-change event.
+
+Run from the consumer's directory with the contract's directory on PYTHONPATH
+(`python -m unittest discover -s tests -t .`): the script imports the helper by its own name, as in the pod, where
+the ConfigMap ships dataset_change_event.py beside it."""
 
 import copy
-import importlib.util
 import json
 import os
-import sys
 import unittest
+
+import seaweedfs_filer as filer
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(HERE, "samples")
-# The contract's dataset_change_event.py, which the consumer's ConfigMap ships beside the script.
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "contract"))
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, f"{name}.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-filer = load("seaweedfs_filer")
 
 
 def sample(name):

@@ -13,12 +13,16 @@ import re
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable, Mapping
+
+#: One sample: metric name, labels, value.
+Sample = tuple[str, Mapping[str, object], float]
 
 JOB = "mlops-delivery"
 _LABEL_VALUE_ESCAPES = {"\\": "\\\\", "\n": "\\n", '"': '\\"'}
 
 
-def metric_name(key, env=None):
+def metric_name(key: str, env: Mapping[str, str] | None = None) -> str:
     """The contract name of a metric from its environment key (`deployLeadTime` -> MLOPS_METRIC_DEPLOY_LEAD_TIME)."""
     env = os.environ if env is None else env
     var = "MLOPS_METRIC_" + re.sub(r"(?<!^)([A-Z])", r"_\1", key).upper()
@@ -28,11 +32,12 @@ def metric_name(key, env=None):
     return name
 
 
-def escape(value):
+def escape(value: object) -> str:
+    """A label value escaped for the text exposition format."""
     return "".join(_LABEL_VALUE_ESCAPES.get(c, c) for c in str(value))
 
 
-def exposition(samples):
+def exposition(samples: Iterable[Sample]) -> str:
     """Text exposition of gauges: samples is a list of (name, labels dict, value); one TYPE line per name."""
     lines = []
     typed = set()
@@ -45,14 +50,15 @@ def exposition(samples):
     return "\n".join(lines) + "\n"
 
 
-def group_url(base, grouping):
+def group_url(base: str, grouping: Iterable[tuple[str, object]]) -> str:
+    """The Pushgateway URL of a group: job, then the grouping labels, each value path-escaped."""
     path = "/metrics/job/" + urllib.parse.quote(JOB, safe="")
     for k, v in grouping:
         path += f"/{k}/{urllib.parse.quote(str(v), safe='')}"
     return base.rstrip("/") + path
 
 
-def push(base_url, grouping, samples, timeout=10):
+def push(base_url: str, grouping: Iterable[tuple[str, object]], samples: Iterable[Sample], timeout: float = 10) -> None:
     """PUTs the samples as the whole group (replacing what that group held)."""
     req = urllib.request.Request(
         group_url(base_url, grouping),
@@ -65,5 +71,6 @@ def push(base_url, grouping, samples, timeout=10):
             raise RuntimeError(f"Pushgateway answered {resp.status}")
 
 
-def now():
+def now() -> float:
+    """Seconds since the epoch (one place for the tests to see what steps read)."""
     return time.time()

@@ -17,15 +17,21 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+#: A boto3 S3 client (boto3 has no type information without its stubs).
+S3Client = Any
 
 S3_KINDS = ("s3", "s3-compatible")
 
 
 class StoreError(Exception):
-    pass
+    """A store problem a step reports in one line (unknown store, bad prefix, nothing there, immutable)."""
 
 
-def bucket_for(store, env=None):
+def bucket_for(store: str, env: Mapping[str, str] | None = None) -> str:
+    """The bucket of `models` or `datasets` from the settings."""
     env = os.environ if env is None else env
     key = {"models": "MODELS_BUCKET", "datasets": "DATASETS_BUCKET"}.get(store)
     if key is None:
@@ -36,7 +42,7 @@ def bucket_for(store, env=None):
     return bucket
 
 
-def client_from_env(env=None):
+def client_from_env(env: Mapping[str, str] | None = None) -> S3Client:
     """A boto3 S3 client for the configured store."""
     env = os.environ if env is None else env
     kind = env.get("STORE_KIND", "")
@@ -44,7 +50,7 @@ def client_from_env(env=None):
         raise StoreError(f"STORE_KIND {kind!r} is not supported by this step; supported: {', '.join(S3_KINDS)}")
     import boto3  # imported here so the pure functions above are usable without it
 
-    kwargs = {}
+    kwargs: dict[str, str] = {}
     if env.get("STORE_REGION"):
         kwargs["region_name"] = env["STORE_REGION"]
     if kind == "s3-compatible" and env.get("STORE_ENDPOINT"):
@@ -52,60 +58,56 @@ def client_from_env(env=None):
     return boto3.client("s3", **kwargs)
 
 
-def normalise_prefix(prefix):
+def normalise_prefix(prefix: str) -> str:
     """`models/iris/v1` -> `models/iris/v1/`; refuses absolute, empty or wildcard prefixes."""
     if not prefix or prefix.startswith("/") or "*" in prefix or ".." in prefix.split("/"):
         raise StoreError(f"bad store prefix {prefix!r}")
     return prefix if prefix.endswith("/") else prefix + "/"
 
 
-def list_keys(client, bucket, prefix):
-    keys = []
+def objects(client: S3Client, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
+    """Every object under a prefix (ListObjectsV2 entries: Key, LastModified, ...), following continuation pages."""
     token = None
     while True:
         kwargs = {"Bucket": bucket, "Prefix": prefix}
         if token:
             kwargs["ContinuationToken"] = token
         page = client.list_objects_v2(**kwargs)
-        keys.extend(o["Key"] for o in page.get("Contents", []))
+        yield from page.get("Contents", [])
         if not page.get("IsTruncated"):
-            return keys
+            return
         token = page.get("NextContinuationToken")
 
 
-def newest_key(client, bucket, prefix):
+def list_keys(client: S3Client, bucket: str, prefix: str) -> list[str]:
+    """Every key under a prefix."""
+    return [o["Key"] for o in objects(client, bucket, prefix)]
+
+
+def newest_key(client: S3Client, bucket: str, prefix: str) -> str:
     """The most recently written object under a prefix (ties: the greatest key)."""
     newest = None
-    token = None
-    while True:
-        kwargs = {"Bucket": bucket, "Prefix": prefix}
-        if token:
-            kwargs["ContinuationToken"] = token
-        page = client.list_objects_v2(**kwargs)
-        for o in page.get("Contents", []):
-            if not o["Key"].endswith("/") and (
-                newest is None or (o["LastModified"], o["Key"]) > (newest["LastModified"], newest["Key"])
-            ):
-                newest = o
-        if not page.get("IsTruncated"):
-            break
-        token = page.get("NextContinuationToken")
+    for o in objects(client, bucket, prefix):
+        if not o["Key"].endswith("/") and (
+            newest is None or (o["LastModified"], o["Key"]) > (newest["LastModified"], newest["Key"])
+        ):
+            newest = o
     if newest is None:
         raise StoreError(f"nothing under s3://{bucket}/{prefix}")
-    return newest["Key"]
+    return str(newest["Key"])
 
 
 LATEST = "@latest"
 
 
-def build_id(commit="", now=None):
+def build_id(commit: str = "", now: float | None = None) -> str:
     """Id of one registration of a model version: UTC time, sortable, and the source commit when known."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
     short = "".join(c for c in commit[:7] if c.isalnum())
     return f"{stamp}-{short}" if short else stamp
 
 
-def resolve_latest(client, bucket, key):
+def resolve_latest(client: S3Client, bucket: str, key: str) -> str:
     """Replaces a `@latest/` segment with the newest build under the prefix before it (build ids sort by time):
     `models/iris/v1/@latest/metrics.json` -> `models/iris/v1/20261123T221500Z-abc1234/metrics.json`."""
     marker = f"{LATEST}/"
@@ -119,7 +121,7 @@ def resolve_latest(client, bucket, key):
     return f"{slot}{builds[-1]}/{rest}"
 
 
-def download(client, bucket, key_or_prefix, dest):
+def download(client: S3Client, bucket: str, key_or_prefix: str, dest: str) -> list[str]:
     """Downloads one object to the file `dest`, or every object under a prefix (ending in /) into the directory `dest`.
     A `@latest` segment stands for the newest build of a model version (see resolve_latest)."""
     key_or_prefix = resolve_latest(client, bucket, key_or_prefix)
@@ -142,7 +144,7 @@ def download(client, bucket, key_or_prefix, dest):
     return written
 
 
-def upload_dir(client, bucket, src, prefix, immutable=True):
+def upload_dir(client: S3Client, bucket: str, src: str, prefix: str, immutable: bool = True) -> list[str]:
     """Uploads every file of `src` under `prefix`; with `immutable`, refuses when the prefix already holds objects."""
     prefix = normalise_prefix(prefix)
     if immutable and list_keys(client, bucket, prefix):
@@ -157,15 +159,16 @@ def upload_dir(client, bucket, src, prefix, immutable=True):
     return uploaded
 
 
-def object_version(client, bucket, key):
+def object_version(client: S3Client, bucket: str, key: str) -> str:
     """The store's version id of an object (bucket versioning), or its ETag when versioning is off."""
     head = client.head_object(Bucket=bucket, Key=key)
     version = head.get("VersionId")
-    return version if version and version != "null" else head["ETag"].strip('"')
+    return str(version) if version and version != "null" else str(head["ETag"]).strip('"')
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    """The CLI (module docstring)."""
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("download")
     d.add_argument("store")

@@ -1,0 +1,51 @@
+/**
+ * What every tool's command line shares: `--help`/`-h` prints the usage and exits 0 before any work; a bad or
+ * unknown argument prints the problem and the usage on stderr and exits 2. Options are parsed by Node's
+ * `util.parseArgs` (strict: an unknown flag is an error).
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+export class UsageError extends Error {}
+
+/** True when the arguments ask for help (anywhere, as long as before a `--` separator). */
+export function wantsHelp(argv: readonly string[]): boolean {
+    const end = argv.indexOf("--");
+    return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Strict parse of `argv` against `options`; any problem is a UsageError (unknown flag, missing value, stray argument). */
+export function parseOptions<O extends Options>(
+    argv: readonly string[],
+    options: O,
+    allowPositionals = false,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>> {
+    try {
+        return parseArgs({ args: [...argv], options, strict: true, allowPositionals });
+    } catch (err) {
+        throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
+    }
+}
+
+/**
+ * Runs a tool's main: help first (usage on stdout, exit 0), then `main`; a UsageError prints its message and the
+ * usage on stderr and exits 2. Other errors propagate to the caller's handler.
+ */
+export async function runTool(
+    argv: readonly string[],
+    usage: string,
+    main: (argv: readonly string[]) => Promise<number> | number,
+): Promise<number> {
+    if (wantsHelp(argv)) {
+        process.stdout.write(`${usage.trimEnd()}\n`);
+        return 0;
+    }
+    try {
+        return await main(argv);
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`${err.message}\n\n${usage.trimEnd()}\n`);
+        return 2;
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The one Python virtual environment of the tests and linters: exactly the pinned packages the cluster installs, from
+# PyPI. It lives in the cache outside the repository, named by a hash of the pin files and the interpreter, so it is
+# built once and rebuilt when a pin changes; when present this takes milliseconds.
+#   - its site-packages: the reference workload's and the step library's pins (pipelines/workload/requirements.txt,
+#     pipelines/lib/requirements.txt) and the pinned dev tools (requirements-dev.txt), resolved together;
+#   - <venv>/kube-client: the Kubernetes client of the API-facing steps and its whole pinned closure
+#     (pipelines/lib/requirements-kube.txt), installed as their Tasks' kube-client step installs it (--no-deps
+#     --target) and put on PYTHONPATH the same way. It stays apart because its pins cannot share one resolution
+#     with boto3's (kubernetes 37 needs python-dateutil >= 3, botocore < 3), and no step loads both.
+#
+#   bash tools/python-env.sh            build it if missing
+#   bash tools/python-env.sh path       build it if missing, print its directory
+#   bash tools/python-env.sh run CMD... build it if missing, run CMD with its bin/ first on PATH
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+requirements=("$root/pipelines/workload/requirements.txt" "$root/pipelines/lib/requirements.txt" "$root/requirements-dev.txt")
+kube_requirements="$root/pipelines/lib/requirements-kube.txt"
+python="${PYTHON:-python3}"
+
+key=$({ "$python" --version; cat "${requirements[@]}" "$kube_requirements"; } | sha256sum | cut -c1-16)
+venv="${MLOPS_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-testbed}/python-$key"
+
+if [ ! -f "$venv/.complete" ]; then
+    rm -rf "$venv"
+    mkdir -p "$(dirname "$venv")"
+    "$python" -m venv "$venv"
+    args=()
+    for r in "${requirements[@]}"; do args+=(-r "$r"); done
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir "${args[@]}" >&2
+    # The same pip options as the kube-client step's (KUBE_CLIENT_INSTALL in pipelines/core/context.ts).
+    "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps \
+        --target "$venv/kube-client" -r "$kube_requirements" >&2
+    touch "$venv/.complete"
+fi
+
+case "${1:-}" in
+    "") ;;
+    path) echo "$venv" ;;
+    run)
+        shift
+        PATH="$venv/bin:$PATH" exec "$@"
+        ;;
+    *)
+        echo "usage: bash tools/python-env.sh [path | run CMD...]" >&2
+        exit 2
+        ;;
+esac
