@@ -102,6 +102,10 @@ export interface GpuScheduling extends Scheduling {
     readonly nodeLabel: { readonly key: string; readonly value: string };
 }
 
+/**
+ * Which adapter the steps use for the store (mlops_steps/store.py): `s3` (AWS S3), `s3-compatible` (the S3 API at an
+ * endpoint, path-style), `azure-blob` (the Blob API at the account's blob endpoint).
+ */
 export type ArtifactStoreKind = "s3" | "azure-blob" | "s3-compatible";
 
 export interface ArtifactStore {
@@ -161,11 +165,20 @@ export interface DatasetChangeConsumer {
     readonly identity: boolean;
 }
 
+/**
+ * How the build step logs in to push (mlops_steps/registry.py): `ecr` (the builder's IRSA role asks ECR for a
+ * token), `acr` (the builder's workload identity: Entra ID token, exchanged for a registry refresh token), `none`
+ * (no credentials: a registry that takes the push anonymously or through the nodes).
+ */
+export type RegistryLogin = "ecr" | "acr" | "none";
+
 export interface ImageRegistry {
     /** Repository URL model-server images are pushed to (e.g. <account>.dkr.ecr.<region>.amazonaws.com/<repo>). */
     readonly repositoryUrl: pulumi.Output<string>;
     /** How pushes reach the registry: cloud registries are always `verify`. */
     readonly tls: RegistryTls;
+    /** How the build step logs in (the registry adapter the steps use). */
+    readonly login: RegistryLogin;
 }
 
 export interface GpuNodePoolSummary {

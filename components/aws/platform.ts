@@ -361,7 +361,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             },
             parent,
         );
-        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify" };
+        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify", login: "ecr" };
         // Claims bind only once the driver and the class exist.
         this.clusterReady = [systemNodes, storageClass];
 

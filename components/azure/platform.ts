@@ -276,7 +276,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             },
             parent,
         );
-        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify" };
+        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify", login: "acr" };
 
         this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
     }

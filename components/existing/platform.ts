@@ -172,7 +172,12 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
             this.datasetChanges = filerConsumer("datasets");
         }
         this.addons = existingAddons(existing.addons);
-        this.imageRegistry = { repositoryUrl: pulumi.output(existing.imageRegistry), tls: existing.registryTls };
+        // The registry's credentials, if it needs any, are outside this program (the nodes' or a docker config Secret).
+        this.imageRegistry = {
+            repositoryUrl: pulumi.output(existing.imageRegistry),
+            tls: existing.registryTls,
+            login: "none",
+        };
         this.storageClass = existing.storageClass ?? null;
         this.metricsServer = METRICS_SERVER_SETTINGS[existing.metricsServer];
         if (existing.gpu.installDevicePlugin) {

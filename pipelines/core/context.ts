@@ -73,6 +73,7 @@ export const SETTINGS_KEYS = [
     "GPU_NODE_SELECTOR",
     "GPU_TOLERATIONS",
     "REGISTRY_TLS",
+    "REGISTRY_LOGIN",
     "MODEL_ROUTES",
 ] as const;
 export type SettingsKey = (typeof SETTINGS_KEYS)[number];

@@ -55,7 +55,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
             ...[...text.matchAll(/"mlops_steps\.(\w+)"/g)].map((m) => m[1]),
             ...[...text.matchAll(/from mlops_steps\.(\w+) import/g)].map((m) => m[1]),
         ]);
-        assert.deepEqual([...modules].sort(), ["datasets", "kube", "metrics", "prune", "store"]);
+        assert.deepEqual([...modules].sort(), ["datasets", "kube", "metrics", "prune", "registry", "store"]);
         for (const m of modules) assert.ok(keys.includes(`mlops_steps.${m}.py`), `${m}.py is in the ConfigMap`);
         // Every volume of the library lays the keys out as the package directory (and requirements.txt beside it).
         const volumes: Json[] = [];

@@ -281,6 +281,7 @@ export class Tekton extends pulumi.ComponentResource {
             GPU_NODE_SELECTOR: JSON.stringify(gpu.nodeSelector),
             GPU_TOLERATIONS: JSON.stringify(gpu.tolerations),
             REGISTRY_TLS: platform.imageRegistry.tls,
+            REGISTRY_LOGIN: platform.imageRegistry.login,
             MODEL_ROUTES: JSON.stringify(args.modelRoutes),
         };
         new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: meta(SETTINGS_CONFIGMAP), data: settings }, inNs);
