@@ -8,7 +8,7 @@ import { nodeObjects, nodePools, parseTaint, type PlanResource } from "../tools/
 import { dependencyOrder, resolvePlaceholders } from "../tools/cluster/plan-objects";
 import { resolveParams, substitute, type TaskObject } from "../tools/cluster/step-runner";
 import type { TestbedConfig } from "../infra/config";
-import type { Json } from "../tools/json";
+import type { Json } from "../contract/json";
 
 const res = (
     name: string,

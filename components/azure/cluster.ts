@@ -6,7 +6,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { SYSTEM_NODE_LABELS } from "../scheduling";
+import { SYSTEM_NODE_LABELS } from "../../contract/scheduling";
 import { aksKubeconfig } from "./kubeconfig";
 import { roleDefinitionId } from "./roles";
 import { AKS_SYSTEM_POOL_NAME } from "./vm-sizes";

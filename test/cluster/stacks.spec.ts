@@ -16,7 +16,7 @@ import {
     PIPELINE_SERVICE_ACCOUNTS,
     PIPELINES_NAMESPACE,
     GATEWAY_NAMESPACE,
-} from "../../components/k8s/constants";
+} from "../../contract/names";
 import { validateStackConfig, type TestbedConfig } from "../../infra/config";
 import { addNodes, build, installCrds, start, stop, type Cluster } from "../../tools/cluster/control-plane";
 import { UNAVAILABLE_CRDS } from "../../tools/cluster/crds";
@@ -33,11 +33,11 @@ import {
 import { figures, recordBuild, renderReport } from "../../tools/cluster/report";
 import { startMonitoring, pushGauges, type Monitoring } from "../../tools/cluster/monitoring";
 import { stepsFor, type Strategy } from "../../pipelines/promotion/decide";
-import { RECORDED } from "../../dashboards/rules";
+import { RECORDED } from "../../contract/metric-contract";
 import { runTask, stepPython, type TaskResult, type TaskObject } from "../../tools/cluster/step-runner";
 import { loadStack } from "../../tools/stack";
-import { ROLE_LABEL } from "../../pipelines/context";
-import type { Json } from "../../tools/json";
+import { ROLE_LABEL } from "../../pipelines/core/context";
+import type { Json } from "../../contract/json";
 
 const STACKS = ["dev", "prod", "azure-example", "existing-example"] as const;
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-cluster-"));

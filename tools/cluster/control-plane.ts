@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { CRD_SOURCES, crdsOf, type Crd } from "./crds";
 import { Kube, waitFor } from "./kube";
 import { nodeObjects, type NodePool } from "./nodes";
-import type { Json } from "../json";
+import type { Json } from "../../contract/json";
 
 const HERE = __dirname;
 export const CLUSTER_IP = process.env.MLOPS_CLUSTER_IP ?? "127.0.0.15";

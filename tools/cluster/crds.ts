@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { CHARTS, TEKTON } from "../../infra/versions";
+import { CHARTS, TEKTON } from "../../contract/versions";
 
 /** One module's CRD files. */
 export interface CrdSource {

@@ -5,7 +5,7 @@
  */
 import * as https from "node:https";
 import type * as K8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
-import type { Json } from "../json";
+import type { Json } from "../../contract/json";
 
 /** The client library (an ES module, loaded once). */
 let loaded: typeof K8s | undefined;

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../components/k8s/constants";
+import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../contract/names";
 import { sleep } from "./kube";
 
 export interface Monitoring {

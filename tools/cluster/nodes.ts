@@ -6,7 +6,7 @@
  */
 import { AZURE_GPU_VM_SIZES, type AzureGpuVmSize } from "../../components/azure/vm-sizes";
 import type { TestbedConfig } from "../../infra/config";
-import type { Json } from "../json";
+import type { Json } from "../../contract/json";
 
 /** The annotation kwok manages nodes by (cluster.sh starts kwok with this selector). */
 export const KWOK_NODE_ANNOTATION = { key: "kwok.x-k8s.io/node", value: "fake" } as const;
@@ -135,8 +135,8 @@ function aksPools(resources: readonly PlanResource[]): NodePool[] {
  * `existing.systemNodeSelector`. Two system nodes and two GPU nodes with one GPU each stand for them.
  */
 function existingPools(config: TestbedConfig): NodePool[] {
+    if (config.cloud !== "existing") throw new Error(`a ${config.cloud} stack has no existing section`);
     const e = config.existing;
-    if (!e) throw new Error("an existing-cluster stack without an existing section");
     return [
         {
             name: "existing-system",

@@ -10,7 +10,7 @@ import { SECRET_PLACEHOLDER } from "../mock-runtime";
 import { PROJECT_ROOT } from "../stack";
 import { GROUPS_WITHOUT_CRDS } from "./crds";
 import type { PlanResource } from "./nodes";
-import type { Json } from "../json";
+import type { Json } from "../../contract/json";
 
 export interface StackPlan {
     readonly stack: string;

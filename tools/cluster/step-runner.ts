@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Kube } from "./kube";
-import type { Json } from "../json";
+import type { Json } from "../../contract/json";
 
 export const SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 export const RESULTS_DIR = "/tekton/results";
