@@ -138,7 +138,7 @@ describe("npm run report: arguments and pure query logic", () => {
             ],
         );
         assert.match(
-            renderCsv({ window: W, comparison: [], quality: rows }),
+            renderCsv({ window: W, comparison: [], scalability: [], quality: rows }),
             /^model,version,mode,accuracy_ratio,latencyP95_seconds,errorRate_ratio,drift_score\nm,v9,automated\+manual,0\.8,no data,no data,no data$/m,
         );
     });

@@ -82,6 +82,9 @@ export const RUNS: FixtureRun[] = [
         rollbacks: 1,
         concurrency: 2,
     }),
+    // Before the window, the simplified mode delivered the slot v2 that the automated mode delivers again later:
+    // one version slot delivered in two modes.
+    run("deploy-new-version", "simplified", 0, 20, [ok("v2", 800)], { cpuSeconds: 3600, gpuSeconds: 3600 }),
     run("deploy-new-version", "simplified", 1, 75, [ok("v6", 900)], { cpuSeconds: 3600, gpuSeconds: 3600 }),
     run("deploy-new-version", "simplified", 2, 95, [ok("v7", 1500)], { cpuSeconds: 3600, gpuSeconds: 3600 }),
     run("deploy-new-version", "manual", 1, 85, [ok("v8", 3600)], {

@@ -105,6 +105,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 1,
             timeToRecoverP50: "n/a",
             accuracyReached: 0.95,
+            humanActionsPerRun: 1,
+            handsOnMinutesPerRun: 1,
             cpuHoursPerRun: 0.5,
             gpuHoursPerRun: 1,
             memoryGibHoursPerRun: 1,
@@ -119,6 +121,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 0,
             timeToRecoverP50: "n/a",
             accuracyReached: 0.91,
+            humanActionsPerRun: 8,
+            handsOnMinutesPerRun: 30,
             cpuHoursPerRun: 1.5,
             gpuHoursPerRun: 2,
             memoryGibHoursPerRun: 2,
@@ -133,6 +137,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 2,
             timeToRecoverP50: 150,
             accuracyReached: 0.955,
+            humanActionsPerRun: 0,
+            handsOnMinutesPerRun: 0,
             cpuHoursPerRun: 0.016667,
             gpuHoursPerRun: 0,
             memoryGibHoursPerRun: 0.1,
@@ -148,6 +154,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 0,
             timeToRecoverP50: "n/a",
             accuracyReached: 0.95,
+            humanActionsPerRun: 1,
+            handsOnMinutesPerRun: 1,
             cpuHoursPerRun: 0.25,
             gpuHoursPerRun: 0,
             memoryGibHoursPerRun: 1,
@@ -163,6 +171,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 0,
             timeToRecoverP50: null,
             accuracyReached: null,
+            humanActionsPerRun: 8,
+            handsOnMinutesPerRun: 30,
             cpuHoursPerRun: 0.333333,
             gpuHoursPerRun: 0,
             memoryGibHoursPerRun: 1,
@@ -177,6 +187,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: null,
             timeToRecoverP50: "n/a",
             accuracyReached: null,
+            humanActionsPerRun: null,
+            handsOnMinutesPerRun: null,
             cpuHoursPerRun: null,
             gpuHoursPerRun: null,
             memoryGibHoursPerRun: null,
@@ -190,7 +202,8 @@ describe("study report and expressions on a real Prometheus", function () {
             {
                 model: "iris",
                 version: "v2",
-                mode: "automated",
+                // The slot was delivered by the simplified mode before the automated one.
+                mode: "automated+simplified",
                 accuracy: 0.94,
                 latencyP95: 0.375,
                 errorRate: 0.02,
@@ -206,6 +219,41 @@ describe("study report and expressions on a real Prometheus", function () {
                 drift: 0.41,
             },
         ]);
+    });
+
+    it("compares lead time and failure rate by how many deliveries ran at once, per mode", async () => {
+        const r = await report(...WINDOW_ARGS, "--format", "json");
+        assert.equal(r.code, 0, r.stderr);
+        const doc = JSON.parse(r.stdout) as { scalability: Record<string, unknown>[] };
+        const rounded = doc.scalability.map((x) =>
+            Object.fromEntries(
+                Object.entries(x).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * 1e6) / 1e6 : v]),
+            ),
+        );
+        const none = { runs: 0, leadTimeP50: null, leadTimeP95: null, failureRate: null };
+        assert.deepEqual(rounded, [
+            // Eight runs alone, lead times 120 to 1800 s; two started together, one of them failed.
+            { mode: "automated", concurrency: 1, runs: 8, leadTimeP50: 330, leadTimeP95: 1590, failureRate: 0 },
+            { mode: "automated", concurrency: 2, runs: 2, leadTimeP50: 510, leadTimeP95: 591, failureRate: 0.5 },
+            { mode: "automated", concurrency: 4, ...none },
+            { mode: "simplified", concurrency: 1, runs: 2, leadTimeP50: 1200, leadTimeP95: 1470, failureRate: 0 },
+            { mode: "simplified", concurrency: 2, ...none },
+            { mode: "simplified", concurrency: 4, ...none },
+            { mode: "manual", concurrency: 1, runs: 6, leadTimeP50: 4500, leadTimeP95: 8550, failureRate: 0.333333 },
+            { mode: "manual", concurrency: 2, ...none },
+            { mode: "manual", concurrency: 4, ...none },
+        ]);
+    });
+
+    it("attributes live accuracy to the mode of a slot's last successful delivery, once per slot", async () => {
+        // v2 was delivered by the simplified mode, then by the automated one: matching both failed many-to-many.
+        const panel = JSON.parse(renderDashboards().find((d) => d.uid === "mlops-experiments")!.json) as {
+            panels: { title?: string; targets?: { expr: string }[] }[];
+        };
+        const expr = panel.panels.find((p) => p.title === "Live accuracy by mode")!.targets![0].expr;
+        const result = await instantQuery(prom!.url, expr, T_END, "");
+        const byMode = Object.fromEntries(result.map((s) => [s.metric.mode, Number(s.value[1])]));
+        assert.deepEqual(byMode, { automated: 0.94, manual: 0.87 });
     });
 
     it("counts a run by when it ended: a longer window takes in the earlier run", async () => {

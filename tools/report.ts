@@ -18,6 +18,8 @@ import {
     comparisonTable,
     qualityQueries,
     qualityTable,
+    scalabilityQueries,
+    scalabilityTable,
     type VectorSample,
     type Window,
 } from "./report/queries";
@@ -215,8 +217,9 @@ async function runAll<K extends string>(
 export async function buildReport(url: string, window: Window, hint: string): Promise<Report> {
     const run = (expr: string) => instantQuery(url, expr, window.until, hint);
     const comparison = comparisonTable(await runAll(comparisonQueries(window), run));
+    const scalability = scalabilityTable(await runAll(scalabilityQueries(window), run));
     const quality = qualityTable(await runAll(qualityQueries(window), run));
-    return { window, comparison, quality };
+    return { window, comparison, scalability, quality };
 }
 
 export async function main(

@@ -4,6 +4,15 @@ import { barGauge, newDashboard, row, timeSeries, type DashboardMeta } from "./p
 
 export const EXPERIMENTS: DashboardMeta = { uid: "mlops-experiments", title: "Experiment comparison" };
 
+/**
+ * One series per version slot (model, version) whose `mode` label is the mode of the slot's last successful delivery,
+ * valued with its end time: a slot redelivered in another mode is attributed to the mode of the build serving now.
+ */
+export function lastDeliveryMode(): string {
+    const succeeded = `${METRICS.deliveryEnd.name} and on (model, version, task, run) (${METRICS.deliveryResult.name} == 1)`;
+    return `topk by (model, version) (1, max by (model, version, mode) (${succeeded}))`;
+}
+
 export function experimentsDashboard(): dashboard.Dashboard {
     return newDashboard(
         EXPERIMENTS,
@@ -106,10 +115,11 @@ export function experimentsDashboard(): dashboard.Dashboard {
                 title: "Live accuracy by mode",
                 unit: "percentunit",
                 description:
-                    "Average live accuracy against labelled feedback of serving versions, grouped by the mode that delivered them.",
+                    "Average live accuracy against labelled feedback of serving versions, grouped by the mode of the last successful delivery of each version slot (the build now serving).",
                 queries: [
                     {
-                        expr: `avg by (mode) (${METRICS.predictionAccuracy.name} * on (model, version) group_left (mode) max by (model, version, mode) (${METRICS.deliveryResult.name}))`,
+                        // A slot delivered in two modes must match once: the mode of its last successful delivery.
+                        expr: `avg by (mode) (${METRICS.predictionAccuracy.name} * on (model, version) group_left (mode) (${lastDeliveryMode()} * 0 + 1))`,
                         legend: "{{mode}}",
                     },
                 ],
