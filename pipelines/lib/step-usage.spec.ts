@@ -9,6 +9,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseUsageLog } from "../../tools/record-manual-delivery";
 import { metricEnv } from "../core/context";
 
 const WRAPPER = path.join(__dirname, "step_usage.sh");
@@ -150,6 +151,10 @@ describe("the step usage wrapper (pipelines/lib/step_usage.sh)", function () {
         assert.equal(r.stdout, "hi\n");
         const [line] = fs.readFileSync(log, "utf8").trim().split("\n");
         assert.match(line, /^\d{10} \d+ \d+ \d+ \d+ 4 sh -c echo hi; exit 4$/);
+        // The log record-manual-delivery reads: one action, its wall time as hands-on time, one GPU held meanwhile.
+        const usage = parseUsageLog(fs.readFileSync(log, "utf8"));
+        assert.equal(usage.actions, 1);
+        assert.equal(usage.gpuSeconds, usage.handsOnSeconds);
         assert.equal(spawnSync("sh", [WRAPPER, "nonsense"]).status, 2);
     });
 });
