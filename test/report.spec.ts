@@ -23,8 +23,8 @@ describe("npm run report: arguments and pure query logic", () => {
             format: "csv",
         });
         assert.throws(
-            () => parseArgs(["--format", "html"]),
-            (e: Error) => e instanceof UsageError && /markdown, csv, json/.test(e.message),
+            () => parseArgs(["--format", "pdf"]),
+            (e: Error) => e instanceof UsageError && /markdown, csv, json, html/.test(e.message),
         );
         assert.throws(() => parseArgs(["--prometheus", "localhost:9090"]), UsageError);
         assert.throws(() => parseArgs(["--since"]), UsageError);

@@ -4,6 +4,7 @@
  * `promtool tsdb create-blocks-from rules`, served on 127.0.0.1.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { RECORDED } from "../contract/metric-contract";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -254,6 +255,53 @@ describe("study report and expressions on a real Prometheus", function () {
         const result = await instantQuery(prom!.url, expr, T_END, "");
         const byMode = Object.fromEntries(result.map((s) => [s.metric.mode, Number(s.value[1])]));
         assert.deepEqual(byMode, { automated: 0.94, manual: 0.87 });
+    });
+
+    it("writes one self-contained HTML page whose every chart renders in a real headless browser", async () => {
+        const r = await report(...WINDOW_ARGS, "--format", "html");
+        assert.equal(r.code, 0, r.stderr);
+        // Self-contained: nothing to load from anywhere.
+        assert.doesNotMatch(r.stdout, /<(script|link|img)[^>]+(src|href)=/);
+        const file = path.join(dir, "report.html");
+        fs.writeFileSync(file, r.stdout);
+        // Debian's chromium (tools/install-debian-packages.sh); as root it needs --no-sandbox.
+        const browser = spawnSync(
+            "chromium",
+            [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--user-data-dir=" + path.join(dir, "chromium"),
+                "--dump-dom",
+                `file://${file}`,
+            ],
+            { encoding: "utf8", timeout: 60_000 },
+        );
+        assert.equal(browser.status, 0, `chromium: ${browser.error?.message ?? browser.stderr}`);
+        const dom = browser.stdout;
+        const charts = [...dom.matchAll(/<figure data-chart="([a-z-]+)" data-rendered="(yes|no)"/g)].map((m) => [
+            m[1],
+            m[2],
+        ]);
+        const ids = [
+            "lead-time",
+            "failure-rate",
+            "time-to-recover",
+            "accuracy",
+            "human-actions",
+            "hands-on",
+            "cpu",
+            "gpu",
+            "memory",
+            "scalability-lead-time",
+            "scalability-failure-rate",
+        ];
+        assert.deepEqual(
+            charts,
+            ids.map((id) => [id, "yes"]),
+            "the page's script marked every chart laid out, with marks",
+        );
+        assert.match(dom, new RegExp(`<body data-charts-rendered="${ids.length}"`));
     });
 
     it("counts a run by when it ended: a longer window takes in the earlier run", async () => {

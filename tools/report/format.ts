@@ -13,7 +13,7 @@ import {
     type Window,
 } from "./queries";
 
-export const FORMATS = ["markdown", "csv", "json"] as const;
+export const FORMATS = ["markdown", "csv", "json", "html"] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface Report {
@@ -225,6 +225,7 @@ export function renderJson(r: Report): string {
     return JSON.stringify(doc, null, 2) + "\n";
 }
 
-export function render(r: Report, format: Format): string {
+/** The text formats; html (tools/report/html.ts) renders charts, asynchronously. */
+export function render(r: Report, format: Exclude<Format, "html">): string {
     return format === "csv" ? renderCsv(r) : format === "json" ? renderJson(r) : renderMarkdown(r);
 }
