@@ -63,6 +63,14 @@ class ValidateData(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.v.fetch_dataset("http://x", "/tmp/x.csv", ".")
 
+    def test_builtin_data_names_its_source_not_the_local_copy(self):
+        workload = os.path.join(os.path.dirname(TASKS), "workload")
+        with tempfile.TemporaryDirectory() as d:
+            version, source = self.v.fetch_dataset("builtin:iris", os.path.join(d, "train.csv"), workload)
+        self.assertRegex(version, r"^builtin-iris-[0-9a-f]{12}$")
+        # The model card's dataset source: what was fetched, never the pod-local path.
+        self.assertEqual(source, "builtin:iris")
+
 
 class Route(unittest.TestCase):
     r = load("route", "route.py")
@@ -662,6 +670,13 @@ class Pushgateway(unittest.TestCase):
                     '# TYPE lead gauge\nlead{namespace="iris-v2",x="a\\"b"} 12.0\n',
                 )
             ],
+        )
+
+    def test_an_empty_grouping_value_is_base64_encoded(self):
+        # A path segment cannot be empty: the Pushgateway reads "<label>@base64/=" as the empty value.
+        self.assertEqual(
+            metrics.group_url("http://pg:9091/", [("task", ""), ("run", "r 1")]),
+            "http://pg:9091/metrics/job/mlops-delivery/task@base64/=/run/r%201",
         )
 
     def test_metric_names_come_from_the_environment(self):
