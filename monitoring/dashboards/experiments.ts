@@ -89,6 +89,16 @@ export function experimentsDashboard(): dashboard.Dashboard {
         )
         .withPanel(
             barGauge({
+                title: "Memory per delivery by mode",
+                unit: "decbytes",
+                description:
+                    "Average memory one delivery held, integrated over time (byte-seconds of its steps' processes), per mode.",
+                queries: [{ expr: RECORDED.memoryByteSecondsByMode, legend: "{{mode}}" }],
+                width: 8,
+            }),
+        )
+        .withPanel(
+            barGauge({
                 title: "Stage duration by mode",
                 unit: "s",
                 description: "Average duration of each stage per mode: where automation saves (or costs) time.",
@@ -96,6 +106,46 @@ export function experimentsDashboard(): dashboard.Dashboard {
                     { expr: `avg by (mode, stage) (${METRICS.stageDuration.name})`, legend: "{{mode}} {{stage}}" },
                 ],
                 width: 8,
+            }),
+        )
+        .withRow(row("Ease of deployment and scalability"))
+        .withPanel(
+            barGauge({
+                title: "Human actions per delivery by mode",
+                unit: "short",
+                description:
+                    "Average actions a person performed per delivery: the push or command that started it, each command of a manual run, none for an alert.",
+                queries: [{ expr: RECORDED.humanActionsByMode, legend: "{{mode}}" }],
+                width: 6,
+            }),
+        )
+        .withPanel(
+            barGauge({
+                title: "Hands-on time per delivery by mode",
+                unit: "s",
+                description: "Average time a person spent on one delivery, per mode.",
+                queries: [{ expr: RECORDED.handsOnSecondsByMode, legend: "{{mode}}" }],
+                width: 6,
+            }),
+        )
+        .withPanel(
+            barGauge({
+                title: "Lead time by deliveries at once",
+                unit: "s",
+                description: "Average lead time per mode when 1, 2 or 4 deliveries were started at once.",
+                queries: [{ expr: RECORDED.leadTimeByConcurrency, legend: "{{mode}} x{{concurrency}}" }],
+                width: 6,
+            }),
+        )
+        .withPanel(
+            barGauge({
+                title: "Failure rate by deliveries at once",
+                unit: "percentunit",
+                description: "Share of failed deliveries per mode when 1, 2 or 4 were started at once.",
+                queries: [{ expr: RECORDED.failureRatioByConcurrency, legend: "{{mode}} x{{concurrency}}" }],
+                width: 6,
+                min: 0,
+                max: 1,
             }),
         )
         .withRow(row("Quality"))
