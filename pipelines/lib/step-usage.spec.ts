@@ -144,6 +144,44 @@ describe("the step usage wrapper (pipelines/lib/step_usage.sh)", function () {
         assert.equal(pushes.length, 1);
     });
 
+    it("works with busybox alone, as in the Alpine step images (ash, and wget to push)", async function () {
+        // Debian's busybox stands in for Alpine's: its applets only on PATH, no python3 and no curl.
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        for (const applet of [
+            "sh",
+            "cat",
+            "chmod",
+            "mkdir",
+            "mktemp",
+            "date",
+            "sleep",
+            "rm",
+            "wget",
+            "printf",
+            "kill",
+            "timeout",
+        ])
+            fs.symlinkSync("/usr/bin/busybox", path.join(bin, applet));
+        const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+            const p = spawn(path.join(bin, "sh"), [WRAPPER, "step", "clone", "last"], {
+                env: { ...env(), PATH: bin },
+            });
+            let stderr = "";
+            p.stderr.on("data", (d) => (stderr += d));
+            p.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+            p.stdin.end("#!/bin/sh\ni=0; while [ $i -lt 200000 ]; do i=$((i+1)); done\n");
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(pushes.length, 1);
+        // busybox wget only POSTs, which replaces the same metrics in the group.
+        assert.equal(pushes[0].method, "POST");
+        assert.equal(pushes[0].url, "/metrics/job/mlops-delivery/run/deploy-abc12/pipeline_task/train");
+        const s = samples(pushes[0].body);
+        assert.ok(s.mlops_taskrun_cpu_seconds > 0, `CPU-seconds ${s.mlops_taskrun_cpu_seconds} from ash's times`);
+        assert.ok(s.mlops_taskrun_gpu_seconds > 0);
+    });
+
     it("logs each command of a manual delivery with its usage and exit code", async () => {
         const log = path.join(dir, "manual.log");
         const r = await runWrapper(["command", log, "--", "sh", "-c", "echo hi; exit 4"], "", { MLOPS_STEP_GPUS: "1" });

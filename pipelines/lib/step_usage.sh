@@ -193,7 +193,10 @@ u.urlopen(r, timeout=10).close()' "$url" "$2"
         curl -fsS -m 10 -X PUT -H 'Content-Type: text/plain; version=0.0.4' --data-binary "@$2" "$url" >/dev/null
     elif command -v wget >/dev/null 2>&1; then
         # busybox wget only POSTs; POST replaces the metrics of the same names in the group, which are all of them.
-        wget -q -T 10 -O /dev/null --header 'Content-Type: text/plain; version=0.0.4' --post-file "$2" "$url"
+        # Bounded by timeout(1), not wget's -T: Debian's busybox 1.35 wget crashes on -T.
+        bound=""
+        command -v timeout >/dev/null 2>&1 && bound="timeout 10"
+        $bound wget -q -O /dev/null --header 'Content-Type: text/plain; version=0.0.4' --post-file "$2" "$url"
     else
         echo "step_usage: no python3, curl or wget to push with" >&2
         return 1
