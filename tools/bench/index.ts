@@ -12,13 +12,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseRawConfig, validateStackConfig } from "../../infra/config";
-import { program } from "../../infra/program";
 import { criticalPath, type CriticalPathReport } from "./critical-path";
 import { costInputs, monthlyCost, type MonthlyCost } from "./cost";
 import type { PlanChildResult } from "./plan-child";
 import { ASSUMED_STORAGE_GB, HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICE_FACTOR } from "./prices";
-import { runProgram } from "../mock-runtime";
 import { listStacks, loadStack, PROJECT_ROOT } from "../stack";
 import { UsageError, parseOptions, runTool } from "../cli";
 
@@ -152,6 +149,13 @@ function measurePlanSpeed(repeat: number) {
 }
 
 async function analyseStacks() {
+    // Loaded here, not for --help: the program loads the whole SDK.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { parseRawConfig, validateStackConfig } =
+        require("../../infra/config") as typeof import("../../infra/config");
+    const { program } = require("../../infra/program") as typeof import("../../infra/program");
+    const { runProgram } = require("../mock-runtime") as typeof import("../mock-runtime");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const paths: Record<string, CriticalPathReport | { error: string }> = {};
     const costs: Record<string, { region: string; scenarios: MonthlyCost[] } | { error: string }> = {};
     for (const stack of listStacks()) {
