@@ -18,12 +18,14 @@ const LONGEST_FIRST = [
 ];
 /** Folders whose `*.spec.ts` files are specs. */
 const SPEC_FOLDERS = ["test", "components", "contract", "monitoring", "pipelines", "policy"];
+/** The cluster tier's specs: `npm run test:cluster` runs them (.mocharc.cluster.json), not `npm test`. */
+const OTHER_TIERS = ["test/cluster"];
 
 function specsUnder(dir) {
     return fs
         .readdirSync(path.join(__dirname, dir), { withFileTypes: true })
         .flatMap((e) =>
-            e.isDirectory() && e.name !== "node_modules"
+            e.isDirectory() && e.name !== "node_modules" && !OTHER_TIERS.includes(path.posix.join(dir, e.name))
                 ? specsUnder(path.posix.join(dir, e.name))
                 : e.isFile() && e.name.endsWith(".spec.ts")
                   ? [path.posix.join(dir, e.name)]
