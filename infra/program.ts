@@ -83,6 +83,7 @@ export async function program(): Promise<StackOutputs> {
             sourceRepository: config.pipelines.sourceRepository,
             dependsOn: pipelinesReady,
             gatewayReady: [models.routing],
+            gatewayNamespace: models.routing.namespace,
         },
         k8s,
     );

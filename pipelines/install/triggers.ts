@@ -45,6 +45,8 @@ export interface PipelineTriggersArgs {
      * while Tekton installs.
      */
     readonly gatewayReady: pulumi.Input<pulumi.Resource>[];
+    /** The `gateway` namespace: all the public load balancer Service needs. */
+    readonly gatewayNamespace: pulumi.Input<pulumi.Resource>;
 }
 
 /** Alertmanager's pods (kube-prometheus-stack). */
@@ -181,6 +183,7 @@ export class PipelineTriggers extends pulumi.ComponentResource {
                         ? args.platform.addons.gateway.gatewayClassName
                         : GATEWAY_CLASS.name,
                 gatewayReady: args.gatewayReady,
+                gatewayNamespace: args.gatewayNamespace,
                 pipelinesReady: args.dependsOn,
                 listener,
             },

@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { CLOUDS } from "../../contract/clouds";
 import { criticalPath, type CriticalPathReport } from "./critical-path";
 import { costInputs, monthlyCost, type MonthlyCost } from "./cost";
 import type { PlanChildResult } from "./plan-child";
@@ -167,9 +168,14 @@ async function analyseStacks() {
             paths[stack] = costs[stack] = { error: `plan failed: ${(err as Error).message.split("\n")[0]}` };
             continue;
         }
-        paths[stack] = criticalPath(resources);
+        const raw = parseRawConfig(s.config);
+        const cloud = CLOUDS.find((c) => c === raw.cloud);
+        if (cloud === undefined) {
+            paths[stack] = costs[stack] = { error: `cloud ${String(raw.cloud)}: not one of ${CLOUDS.join(", ")}` };
+            continue;
+        }
+        paths[stack] = criticalPath(resources, cloud);
         try {
-            const raw = parseRawConfig(s.config);
             if (raw.cloud !== "aws") throw new Error(`cloud ${String(raw.cloud)}: only AWS stacks have a price table`);
             const validated = validateStackConfig(s.config, s.secretKeys);
             if (!validated.config) throw new Error(`invalid config: ${validated.issues.map((i) => i.key).join(", ")}`);
@@ -267,7 +273,7 @@ async function main(argv: readonly string[]): Promise<number> {
         cpRows.push([
             stack,
             `${minutes(r.totals.typical)} (${minutes(r.totals.low)}-${minutes(r.totals.high)})`,
-            minutes(r.floors.typical),
+            `${minutes(r.floors.typical)} (${r.cloud})`,
             r.ratios.typical === null ? "-" : r.ratios.typical.toFixed(2),
             r.parallelism.toFixed(1),
             r.path.map((p) => `${p.name} ${Math.round(p.duration)}s`).join(" > "),
