@@ -84,6 +84,7 @@ export async function program(): Promise<StackOutputs> {
             dependsOn: pipelinesReady,
             gatewayReady: [models.routing],
             gatewayNamespace: models.routing.namespace,
+            pipelinesNamespace: tekton.namespace,
         },
         k8s,
     );
