@@ -83,6 +83,8 @@ export async function program(): Promise<StackOutputs> {
             sourceRepository: config.pipelines.sourceRepository,
             dependsOn: pipelinesReady,
             gatewayReady: [models.routing],
+            gatewayNamespace: models.routing.namespace,
+            pipelinesNamespace: tekton.namespace,
         },
         k8s,
     );

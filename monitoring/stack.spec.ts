@@ -1,12 +1,18 @@
 import * as assert from "node:assert/strict";
 import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../components/aws/node-groups";
 import { AKS_SPOT_TAINT } from "../components/azure/gpu-node-pool";
-import { DASHBOARD_LABEL, EVENT_LISTENER_URL, MONITORING_NAMESPACE, PUSHGATEWAY_URL } from "../contract/names";
+import {
+    DASHBOARD_LABEL,
+    EVENT_LISTENER_URL,
+    MONITORING_NAMESPACE,
+    MONITORING_RELEASES,
+    PUSHGATEWAY_URL,
+} from "../contract/names";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
     DASHBOARD_FOLDER_ANNOTATION,
-    dcgmExporterValues,
+    exporterServiceMonitors,
     GRAFANA_ADMIN_SECRET,
     modelServerPodMonitor,
     PUSHGATEWAY_CLEANUP,
@@ -159,9 +165,12 @@ describe("monitoring", () => {
                     d.tolerations.some((t: Json) => t.key === GPU_TAINT.key && t.effect === GPU_TAINT.effect),
                     "tolerates the GPU taint",
                 );
-                assert.equal(d.serviceMonitor.enabled, true);
+                const monitor = resourcesOfType(plan(), "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").find(
+                    (r) => (r.inputs.metadata as Json).name === MONITORING_RELEASES.dcgm,
+                );
+                assert.ok(monitor, "the testbed's dcgm-exporter ServiceMonitor is planned");
                 assert.equal(
-                    d.serviceMonitor.honorLabels,
+                    (monitor.inputs.spec as Json).endpoints[0].honorLabels,
                     true,
                     "the exporter's namespace/pod labels win over the target's",
                 );
@@ -303,33 +312,28 @@ describe("monitoring", () => {
         assert.deepEqual(keys, ["mlops-testbed:monitoring.alerts.accuracyMin", "mlops-testbed:monitoring.retention"]);
     });
 
-    it("PodMonitor and the dcgm-exporter ServiceMonitor endpoint validate against the prometheus-operator CRDs", async () => {
+    it("PodMonitor and the exporters' ServiceMonitors validate against the prometheus-operator CRDs", async () => {
         assert.equal(await schemaErrors(modelServerPodMonitor()), "");
-        const sm = dcgmExporterValues({
-            resourceName: "nvidia.com/gpu",
-            nodeLabel: { key: "k", value: "v" },
-            nodeSelector: {},
-            tolerations: [],
-        }).serviceMonitor;
-        assert.equal(
-            await schemaErrors({
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "ServiceMonitor",
-                metadata: { name: "dcgm-exporter", namespace: MONITORING_NAMESPACE },
-                spec: {
-                    selector: { matchLabels: { "app.kubernetes.io/name": "dcgm-exporter" } },
-                    endpoints: [
-                        {
-                            port: "metrics",
-                            interval: sm.interval,
-                            honorLabels: sm.honorLabels,
-                            relabelings: sm.relabelings,
-                        },
-                    ],
-                },
-            }),
-            "",
-        );
+        for (const monitor of Object.values(exporterServiceMonitors()))
+            assert.equal(await schemaErrors(monitor), "", monitor.metadata.name);
+    });
+
+    it("installs the Pushgateway and dcgm-exporter beside the stack; only their ServiceMonitors wait for its CRDs", async () => {
+        const plan = await planStack("dev");
+        const stack = findResource(plan, "kubernetes:helm.sh/v3:Release", "monitoring-stack");
+        for (const part of ["pushgateway", "dcgm"]) {
+            const release = findResource(plan, "kubernetes:helm.sh/v3:Release", `monitoring-${part}`);
+            assert.ok(!release.dependsOn.includes(stack.urn), `${part} does not wait for kube-prometheus-stack`);
+            assert.equal((release.inputs.values as Json).serviceMonitor.enabled, false, `${part}: no chart monitor`);
+            const monitor = findResource(
+                plan,
+                "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+                `monitoring-${part}-monitor`,
+            );
+            assert.ok(monitor.dependsOn.includes(stack.urn), `${part}'s ServiceMonitor waits for the CRDs`);
+        }
+        // The Pushgateway's monitor selects the Service the steps push to (its name is the chart's fullname).
+        assert.equal(exporterServiceMonitors().pushgateway.metadata.name, PUSHGATEWAY_URL.split("//")[1].split(".")[0]);
     });
 
     describe("Pushgateway clean-up", () => {

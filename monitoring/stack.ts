@@ -258,7 +258,9 @@ export function pushgatewayValues(system: Scheduling) {
     return {
         ...placement(system),
         resources: req("10m", "32Mi", "128Mi"),
-        serviceMonitor: { enabled: true, namespace: MONITORING_NAMESPACE, honorLabels: true },
+        // The testbed's own (exporterServiceMonitors): a chart without a ServiceMonitor needs no Prometheus Operator
+        // CRD, so it installs beside kube-prometheus-stack instead of after it.
+        serviceMonitor: { enabled: false },
         persistentVolume: { enabled: false },
     };
 }
@@ -282,17 +284,58 @@ export function dcgmExporterValues(gpu: GpuScheduling) {
             ],
             rbac: { create: true },
         },
-        serviceMonitor: {
-            enabled: true,
-            interval: "15s",
-            honorLabels: true,
-            relabelings: [
-                { sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" },
-                // Drop the exporter's own pod/namespace/container so only the GPU workload's (from the exporter) remain.
-                { action: "labeldrop", regex: "^(namespace|pod|container)$" },
-            ],
-        },
+        // The testbed's own (exporterServiceMonitors), as for the Pushgateway.
+        serviceMonitor: { enabled: false },
     };
+}
+
+/**
+ * The ServiceMonitors the Pushgateway (3.8.0) and dcgm-exporter (4.8.2) charts would render, created by the testbed
+ * once the Prometheus Operator's CRDs exist, so that both releases need only the namespace. Selectors, port names,
+ * paths and timing are the charts' (their selector labels: chart name and release); honorLabels keeps a pushed
+ * series' labels and the GPU workload's namespace/pod.
+ */
+export function exporterServiceMonitors() {
+    const monitor = (name: string, matchLabels: Record<string, string>, endpoint: object) => ({
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { name, namespace: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/part-of": PART_OF } },
+        spec: {
+            selector: { matchLabels },
+            namespaceSelector: { matchNames: [MONITORING_NAMESPACE] },
+            endpoints: [endpoint],
+        },
+    });
+    return {
+        pushgateway: monitor(
+            MONITORING_SERVICES.pushgateway.name,
+            {
+                "app.kubernetes.io/name": CHARTS.prometheusPushgateway.chart,
+                "app.kubernetes.io/instance": MONITORING_RELEASES.pushgateway,
+            },
+            { port: "http", path: "/metrics", honorLabels: true },
+        ),
+        dcgm: monitor(
+            MONITORING_RELEASES.dcgm,
+            {
+                "app.kubernetes.io/name": CHARTS.dcgmExporter.chart,
+                "app.kubernetes.io/instance": MONITORING_RELEASES.dcgm,
+                "app.kubernetes.io/component": CHARTS.dcgmExporter.chart,
+            },
+            {
+                port: "metrics",
+                path: "/metrics",
+                interval: "15s",
+                scrapeTimeout: "10s",
+                honorLabels: true,
+                relabelings: [
+                    { sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: "node", action: "replace" },
+                    // Drop the exporter's own pod/namespace/container so only the GPU workload's (from the exporter) remain.
+                    { action: "labeldrop", regex: "^(namespace|pod|container)$" },
+                ],
+            },
+        ),
+    } as const;
 }
 
 /** Grafana sidecar ConfigMap for one dashboard: labelled for the sidecar, in our folder, one `<uid>.json` key. */
@@ -446,14 +489,15 @@ export class Monitoring extends pulumi.ComponentResource {
                   ),
               ]
             : [];
-        const inNamespace = { ...parent, dependsOn: installed ? namespace : args.dependsOn };
+        const namespaceReady: pulumi.Input<pulumi.Resource>[] = installed ? namespace : (args.dependsOn ?? []);
+        const inNamespace = { ...parent, dependsOn: namespaceReady };
 
         const release = (
             part: string,
             chart: (typeof CHARTS)["kubePrometheusStack" | "prometheusPushgateway" | "dcgmExporter"],
             releaseName: string,
             values: object,
-            dependsOn: pulumi.Resource[],
+            dependsOn: pulumi.Input<pulumi.Resource>[],
         ) =>
             new k8s.helm.v3.Release(
                 `${name}-${part}`,
@@ -507,7 +551,7 @@ export class Monitoring extends pulumi.ComponentResource {
             new k8s.apiextensions.CustomResource(`${name}-retrain-route`, retrainAlertmanagerConfig(), inNamespace);
             this.crdsReady = [];
         }
-        // Both install ServiceMonitors, whose CRD the stack brings (or the present stack has).
+        // Rules and monitors are Prometheus Operator objects, whose CRDs the stack brings (or the present stack has).
         const afterCrds = [
             ...namespace,
             ...this.crdsReady,
@@ -518,15 +562,20 @@ export class Monitoring extends pulumi.ComponentResource {
             CHARTS.prometheusPushgateway,
             MONITORING_RELEASES.pushgateway,
             pushgatewayValues(args.systemScheduling),
-            afterCrds,
+            namespaceReady,
         );
         this.dcgmExporter = release(
             "dcgm",
             CHARTS.dcgmExporter,
             MONITORING_RELEASES.dcgm,
             dcgmExporterValues(args.gpuScheduling),
-            afterCrds,
+            namespaceReady,
         );
+        for (const [part, monitor] of Object.entries(exporterServiceMonitors()))
+            new k8s.apiextensions.CustomResource(`${name}-${part}-monitor`, monitor, {
+                ...parent,
+                dependsOn: afterCrds,
+            });
 
         const rendered = renderDashboards();
         for (const d of rendered)

@@ -93,22 +93,55 @@ describe("bench critical path", () => {
         assert.throws(() => schedule(rs, () => 1), /cycle/);
     });
 
-    it("computes the floor from the cluster, the first node group and one Helm wave", () => {
-        const rs = [
-            res("eks", { type: "eks:index:Cluster", custom: false }),
-            res("ng1", { type: "aws:eks/nodeGroup:NodeGroup" }),
-            res("ng2", { type: "aws:eks/nodeGroup:NodeGroup" }),
+    it("computes each platform's floor from its own parts, stage after stage, a stage its slowest part", () => {
+        const lb = (name: string) =>
+            res(name, { type: "kubernetes:core/v1:Service", inputs: { spec: { type: "LoadBalancer" } } });
+        const helm = [
             res("h1", { type: "kubernetes:helm.sh/v3:Release" }),
             res("h2", { type: "kubernetes:helm.sh/v3:Release" }),
         ];
         const t = CREATE_TIME_ESTIMATES;
+        const aws = [
+            res("eks", { type: "eks:index:Cluster", custom: false }),
+            res("ng1", { type: "aws:eks/nodeGroup:NodeGroup" }),
+            res("ng2", { type: "aws:eks/nodeGroup:NodeGroup" }),
+            ...helm,
+        ];
         assert.equal(
-            floorSeconds(rs, "typical"),
+            floorSeconds(aws, "aws", "typical"),
             t["eks:index:Cluster"].typical +
                 t["aws:eks/nodeGroup:NodeGroup"].typical +
                 t["kubernetes:helm.sh/v3:Release"].typical,
         );
-        assert.equal(floorSeconds([res("bucket")], "typical"), 0);
+        // The load balancer is provisioned beside the Helm wave: the slower of the two counts.
+        assert.equal(
+            floorSeconds([...aws, lb("public")], "aws", "typical"),
+            t["eks:index:Cluster"].typical +
+                t["aws:eks/nodeGroup:NodeGroup"].typical +
+                t["kubernetes:core/v1:Service#LoadBalancer"].typical,
+        );
+        const azure = [
+            res("aks", { type: "azure-native:containerservice:ManagedCluster" }),
+            res("gpu", { type: "azure-native:containerservice:AgentPool" }),
+            ...helm,
+            lb("public"),
+        ];
+        assert.equal(
+            floorSeconds(azure, "azure", "typical"),
+            t["azure-native:containerservice:ManagedCluster"].typical +
+                Math.max(
+                    t["azure-native:containerservice:AgentPool"].typical,
+                    t["kubernetes:helm.sh/v3:Release"].typical,
+                    t["kubernetes:core/v1:Service#LoadBalancer"].typical,
+                ),
+        );
+        // An AWS part counts nothing on Azure, and the existing platform has only the Kubernetes stage.
+        assert.equal(floorSeconds([...azure, ...aws], "azure", "typical"), floorSeconds(azure, "azure", "typical"));
+        assert.equal(
+            floorSeconds([...aws, lb("public")], "existing", "typical"),
+            t["kubernetes:core/v1:Service#LoadBalancer"].typical,
+        );
+        assert.equal(floorSeconds([res("bucket")], "aws", "typical"), 0);
     });
 
     it("has an ordered low <= typical <= high estimate with a source for every type", () => {
@@ -201,11 +234,25 @@ describe("bench critical path", () => {
 
     it("runs on the dev plan: the cluster and a node group are on the critical path, at or above the floor", async () => {
         const plan = await planStack("dev");
-        const report = criticalPath(plan.resources);
+        const report = criticalPath(plan.resources, "aws");
         const types = report.path.map((p) => p.type);
         assert.ok(types.includes("eks:index:Cluster"), types.join(", "));
         assert.ok(types.includes("aws:eks/nodeGroup:NodeGroup"), types.join(", "));
         assert.ok(report.ratios.typical !== null && report.ratios.typical >= 1);
         assert.ok(report.totals.low <= report.totals.typical && report.totals.typical <= report.totals.high);
     });
+
+    for (const [stack, cloud] of [
+        ["azure-example", "azure"],
+        ["existing-example", "existing"],
+    ] as const) {
+        it(`runs on the ${stack} plan: its own platform's floor, at or below the estimate`, async () => {
+            const report = criticalPath((await planStack(stack)).resources, cloud);
+            assert.equal(report.cloud, cloud);
+            for (const p of ["low", "typical", "high"] as const) {
+                assert.ok(report.floors[p] > 0, `${p}: the plan has the floor's parts`);
+                assert.ok(report.totals[p] >= report.floors[p], `${p}: ${report.totals[p]} < ${report.floors[p]}`);
+            }
+        });
+    }
 });

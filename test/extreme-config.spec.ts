@@ -14,14 +14,7 @@ describe("extreme but well-formed configuration plans: 50 models × 10 versions"
     this.timeout(600_000);
     let plan: Plan;
     before(async () => {
-        // Pulumi captures a stack trace for every promise; source-mapping thousands of them is most of the
-        // time of a plan this size and tells this spec nothing.
-        process.setSourceMapsEnabled(false);
-        try {
-            plan = await planStack("dev", extremeOverrides(extremeModels(50, 10)));
-        } finally {
-            process.setSourceMapsEnabled(true);
-        }
+        plan = await planStack("dev", extremeOverrides(extremeModels(50, 10)));
     });
 
     it("creates 500 model-version namespaces and 50 model routes", () => {

@@ -8,11 +8,16 @@ import { program } from "../infra/program";
 import { runProgram, type Plan, type PlannedResource } from "../tools/mock-runtime";
 import { loadStack } from "../tools/stack";
 import type { Json } from "./json";
+import { cachedPlan } from "./plan-cache";
 
-/** Plans a stack file with optional whole-key overrides (short keys are in the mlops-testbed namespace). */
+/**
+ * Plans a stack file with optional whole-key overrides (short keys are in the mlops-testbed namespace). The plan comes
+ * from the run's plan cache (test/plan-cache.ts) when the same sources planned it before; each call gets its own copy.
+ */
 export async function planStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Plan> {
-    const s = loadStack(stack, overrides);
-    return runProgram(program as unknown as () => Promise<Record<string, unknown>>, s);
+    return cachedPlan(stack, overrides, () =>
+        runProgram(program as unknown as () => Promise<Record<string, unknown>>, loadStack(stack, overrides)),
+    );
 }
 
 /** Plans a stack expecting a ConfigError; returns its issues and asserts nothing was registered. */

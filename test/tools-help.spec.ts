@@ -1,16 +1,19 @@
 /**
  * Every tool answers --help with its usage and exits 0 before doing any work, and refuses an unknown flag with exit
- * code 2 and the usage. Each tool runs as its npm script runs it: a process of its own.
+ * code 2 and the usage. Each tool runs as its npm script runs it, a process of its own with tsx's loader (`node
+ * --import tsx`, the loader the tsx command starts Node with, without the tsx command's own process).
  */
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { PROJECT_ROOT } from "../tools/stack";
 
 /** Each npm script of a tool and the file it runs. */
 const SCRIPTS = {
+    test: "tools/test.ts",
     plan: "tools/plan.ts",
     bench: "tools/bench/index.ts",
     report: "tools/report.ts",
@@ -29,14 +32,20 @@ interface Run {
     stderr: string;
 }
 
-/** Runs a tool's file with tsx, as `npm run <tool>` does. */
+/** tsx's loader by URL: the tools run in a scratch directory, from which the bare name would not resolve. */
+const TSX_LOADER = pathToFileURL(require.resolve("tsx")).href;
+
+/** Runs a tool's file with tsx's loader, as `npm run <tool>` does. */
 function runTool(tool: keyof typeof SCRIPTS, args: string[], cwd: string): Promise<Run> {
     return new Promise((resolve, reject) => {
-        const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
-        const child = spawn(tsx, [path.join(PROJECT_ROOT, SCRIPTS[tool]), ...args], {
-            cwd,
-            env: { ...process.env, NODE_OPTIONS: "" },
-        });
+        const child = spawn(
+            process.execPath,
+            ["--import", TSX_LOADER, path.join(PROJECT_ROOT, SCRIPTS[tool]), ...args],
+            {
+                cwd,
+                env: { ...process.env, NODE_OPTIONS: "" },
+            },
+        );
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));

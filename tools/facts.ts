@@ -8,17 +8,7 @@ import * as path from "node:path";
 import { CHARTS, EXPORTERS, SUBCHARTS, chartFactsName, type ChartVersion } from "../contract/versions";
 import { runTool, parseOptions, UsageError } from "./cli";
 import { chartFacts } from "./facts/charts";
-import {
-    KUBELET,
-    KUBE_STATE_METRICS,
-    NODE_EXPORTER,
-    PROMETHEUS,
-    PUSHGATEWAY,
-    dcgmFacts,
-    labelsInMarkdown,
-    tektonFacts,
-    type MetricFacts,
-} from "./facts/exporters";
+import type { MetricFacts } from "./facts/exporters";
 import { PROJECT_ROOT } from "./stack";
 
 export const USAGE = `Usage: npm run facts -- [options]
@@ -105,6 +95,10 @@ function read(file: string): string {
 
 /** The facts files (relative path -> JSON text) derived from the upstream files. */
 export function deriveFacts(args: Args): Map<string, string> {
+    // Loaded when facts are derived, not for --help: the exporters' facts import the Tekton install (the SDK).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exporters = require("./facts/exporters") as typeof import("./facts/exporters");
+    const { KUBELET, KUBE_STATE_METRICS, NODE_EXPORTER, PROMETHEUS, PUSHGATEWAY, dcgmFacts, tektonFacts } = exporters;
     const out = new Map<string, string>();
     const json = (v: unknown) => `${JSON.stringify(v, null, 1)}\n`;
     for (const c of chartsWithFacts()) {
@@ -160,6 +154,8 @@ export function docDisagreements(
 }
 
 function crossCheck(args: Args, facts: Map<string, string>): string[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { labelsInMarkdown } = require("./facts/exporters") as typeof import("./facts/exporters");
     const problems: string[] = [];
     const parse = (name: string) => JSON.parse(facts.get(name)!) as MetricFacts;
     if (args.tektonDocs) {

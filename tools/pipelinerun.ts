@@ -7,9 +7,7 @@
  * the stack's config, training runs on GPU nodes. Exit codes: 0 printed, 2 bad arguments or config.
  */
 import { stringify } from "yaml";
-import { formatIssues, validateStackConfig } from "../infra/config";
-import { allTasks, PIPELINE_NAMES, renderPipelines } from "../pipelines";
-import { platformEntry } from "../infra/platforms";
+import { PIPELINE_NAMES } from "../pipelines/pipelines";
 import { pipelineRun, RunError } from "../pipelines/core/runs";
 import { loadStack } from "./stack";
 import { wantsHelp } from "./cli";
@@ -42,6 +40,12 @@ export function buildRun(argv: readonly string[]): string {
         } else throw new RunError(`unknown argument ${rest[i]}`);
     }
     const s = loadStack(stack);
+    // Loaded once the arguments are good: the config schema and the platforms load the SDK, which --help needs not.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { formatIssues, validateStackConfig } = require("../infra/config") as typeof import("../infra/config");
+    const { allTasks, renderPipelines } = require("../pipelines") as typeof import("../pipelines");
+    const { platformEntry } = require("../infra/platforms") as typeof import("../infra/platforms");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const result = validateStackConfig(s.config, s.secretKeys);
     if (!result.config) throw new RunError(formatIssues(result.issues));
     const config = result.config;

@@ -8,11 +8,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { ConfigError } from "../infra/config";
 import { UsageError, wantsHelp } from "./cli";
-import { program } from "../infra/program";
 import { DASHBOARD_LABEL } from "../contract/names";
-import { runProgram, type Plan, type PlannedResource } from "./mock-runtime";
+import type { Plan, PlannedResource } from "./mock-runtime";
 import { PROJECT_ROOT, listStacks, loadStack } from "./stack";
 import type { Json } from "../contract/json";
 
@@ -201,6 +199,12 @@ async function main(argv: readonly string[]): Promise<number> {
         throw err;
     }
     const stack = loadStack(args.stack, {}, args.projectDir);
+    // Loaded once the arguments are good: the program loads the whole SDK, which --help needs not.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { ConfigError } = require("../infra/config") as typeof import("../infra/config");
+    const { program } = require("../infra/program") as typeof import("../infra/program");
+    const { runProgram } = require("./mock-runtime") as typeof import("./mock-runtime");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     let plan: Plan;
     try {
         plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, stack);

@@ -6,12 +6,8 @@
  * Pulumi CLI. Prints the violations per stack (`--markdown`: a Markdown report for a CI job summary).
  * Exit codes: 0 no violation, 1 violations (or a failure), 2 invalid configuration or arguments.
  */
-import { ConfigError } from "../infra/config";
 import { UsageError, runTool } from "./cli";
-import { program } from "../infra/program";
-import { checkPlan, type Violation } from "../policy/offline";
-import { POLICIES } from "../policy/policies";
-import { runProgram } from "./mock-runtime";
+import type { Violation } from "../policy/offline";
 import { listStacks, loadStack } from "./stack";
 
 interface Args {
@@ -57,10 +53,10 @@ interface StackResult {
     violations: Violation[];
 }
 
-function render(results: StackResult[], markdown: boolean): string {
+function render(results: StackResult[], markdown: boolean, policies: number): string {
     const out: string[] = [];
     if (markdown) {
-        out.push(`### Policy pack (${POLICIES.length} mandatory policies) over the offline plan`, "");
+        out.push(`### Policy pack (${policies} mandatory policies) over the offline plan`, "");
         out.push("| stack | resources | violations |", "|---|---|---|");
         for (const r of results) out.push(`| ${r.stack} | ${r.resources} | ${r.violations.length} |`);
         for (const r of results.filter((x) => x.violations.length > 0)) {
@@ -70,7 +66,7 @@ function render(results: StackResult[], markdown: boolean): string {
     } else {
         for (const r of results) {
             out.push(
-                `Stack ${r.stack}: ${r.resources} resources, ${POLICIES.length} policies, ${r.violations.length} violation${r.violations.length === 1 ? "" : "s"}.`,
+                `Stack ${r.stack}: ${r.resources} resources, ${policies} policies, ${r.violations.length} violation${r.violations.length === 1 ? "" : "s"}.`,
             );
             for (const v of r.violations) out.push(`  [${v.policy}] ${v.message}`);
         }
@@ -80,6 +76,14 @@ function render(results: StackResult[], markdown: boolean): string {
 
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseArgs([...argv]);
+    // Loaded once the arguments are good: the program and the pack load the whole SDK, which --help needs not.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { ConfigError } = require("../infra/config") as typeof import("../infra/config");
+    const { program } = require("../infra/program") as typeof import("../infra/program");
+    const { checkPlan } = require("../policy/offline") as typeof import("../policy/offline");
+    const { POLICIES } = require("../policy/policies") as typeof import("../policy/policies");
+    const { runProgram } = require("./mock-runtime") as typeof import("./mock-runtime");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const results: StackResult[] = [];
     for (const stack of args.stacks) {
         try {
@@ -94,7 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
             return 2;
         }
     }
-    process.stdout.write(render(results, args.markdown));
+    process.stdout.write(render(results, args.markdown, POLICIES.length));
     return results.some((r) => r.violations.length > 0) ? 1 : 0;
 }
 

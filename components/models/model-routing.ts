@@ -131,6 +131,8 @@ export class ModelRouting extends pulumi.ComponentResource {
     /** Model → in-cluster URL on the gateway. */
     readonly endpoints: Record<string, string>;
     readonly gateway: k8s.apiextensions.CustomResource;
+    /** The `gateway` namespace, all a Service there needs (no gateway CRD). */
+    readonly namespace: k8s.core.v1.Namespace;
 
     constructor(name: string, args: ModelRoutingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:k8s:ModelRouting", name, {}, opts);
@@ -153,6 +155,7 @@ export class ModelRouting extends pulumi.ComponentResource {
             },
             k8sOpts,
         );
+        this.namespace = ns;
 
         const chart = CHARTS.envoyGateway;
         // A present Envoy Gateway brings its CRDs and controller; the namespace is the testbed's either way.

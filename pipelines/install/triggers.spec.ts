@@ -65,14 +65,17 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         }
     });
 
-    it("the webhook's Gateway, proxies and load balancer wait for the model gateway, not for the Tekton install", () => {
+    it("the webhook's Gateway and proxies wait for the model gateway, its load balancer for the namespace", () => {
         // A component in dependsOn stands for its resources: the gateway namespace is one of the model routing's.
         const routing = findResource(plan, "kubernetes:core/v1:Namespace", "model-routing-ns");
         const tektonInstall = findResource(plan, "kubernetes:yaml/v2:ConfigFile", "tekton-pipelines");
+        const envoyGateway = findResource(plan, "kubernetes:helm.sh/v3:Release", "model-routing-envoy-gateway");
+        const lb = findResource(plan, "kubernetes:core/v1:Service", "triggers-webhook-public");
+        assert.deepEqual(lb.dependsOn, [routing.urn], "the load balancer waits for its namespace only");
+        assert.ok(!lb.dependsOn.includes(envoyGateway.urn));
         for (const [type, name] of [
             ["kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", "triggers-webhook-proxy"],
             ["kubernetes:gateway.networking.k8s.io/v1:Gateway", "triggers-webhook-gateway"],
-            ["kubernetes:core/v1:Service", "triggers-webhook-public"],
         ] as const) {
             const r = findResource(plan, type, name);
             assert.ok(r.dependsOn.includes(routing.urn), `${name} waits for the model gateway`);

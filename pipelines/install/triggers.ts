@@ -45,6 +45,13 @@ export interface PipelineTriggersArgs {
      * while Tekton installs.
      */
     readonly gatewayReady: pulumi.Input<pulumi.Resource>[];
+    /** The `gateway` namespace: all the public load balancer Service needs. */
+    readonly gatewayNamespace: pulumi.Input<pulumi.Resource>;
+    /**
+     * The `pipelines` namespace: all the dataset-change forwarder needs (it posts to the EventListener's fixed
+     * address and retries what it cannot deliver), so it starts while Tekton installs.
+     */
+    readonly pipelinesNamespace: pulumi.Input<pulumi.Resource>;
 }
 
 /** Alertmanager's pods (kube-prometheus-stack). */
@@ -181,6 +188,7 @@ export class PipelineTriggers extends pulumi.ComponentResource {
                         ? args.platform.addons.gateway.gatewayClassName
                         : GATEWAY_CLASS.name,
                 gatewayReady: args.gatewayReady,
+                gatewayNamespace: args.gatewayNamespace,
                 pipelinesReady: args.dependsOn,
                 listener,
             },
@@ -189,7 +197,11 @@ export class PipelineTriggers extends pulumi.ComponentResource {
         if (args.platform.datasetChanges) {
             new DatasetChangeForwarder(
                 `${name}-dataset-events`,
-                { consumer: args.platform.datasetChanges, platform: args.platform, dependsOn: args.dependsOn },
+                {
+                    consumer: args.platform.datasetChanges,
+                    platform: args.platform,
+                    dependsOn: [args.pipelinesNamespace],
+                },
                 { parent: this },
             );
         }

@@ -51,11 +51,15 @@ export interface WebhookGatewayArgs {
     /** The GatewayClass the Gateway asks for (the model gateway's). */
     readonly gatewayClassName: string;
     /**
-     * What the Gateway, its proxies and the public Service need: the gateway implementation (its CRDs, the
-     * GatewayClass, the `gateway` namespace), not the Tekton install; so the load balancer is provisioned while
-     * Tekton installs.
+     * What the Gateway and its proxies need: the gateway implementation (its CRDs, the GatewayClass, the `gateway`
+     * namespace), not the Tekton install.
      */
     readonly gatewayReady: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The `gateway` namespace: all the public Service needs (its selector is a fixed set of labels, not the
+     * Gateway's output), so the cloud provisions its load balancer while Envoy Gateway installs.
+     */
+    readonly gatewayNamespace: pulumi.Input<pulumi.Resource>;
     /** What the route and the ReferenceGrant need: the Tekton Triggers install and the pipelines namespace. */
     readonly pipelinesReady: pulumi.Input<pulumi.Resource>[];
     /** The EventListener the route leads to. */
@@ -171,7 +175,9 @@ export class WebhookGateway extends pulumi.ComponentResource {
                     ports: [{ name: "http", port: 80, targetPort: WEBHOOK_GATEWAY.port, protocol: "TCP" }],
                 },
             },
-            { ...child, dependsOn: [...args.gatewayReady, gateway] },
+            // Pulumi still awaits the proxies' endpoints before it calls the Service created; they come with the
+            // Gateway, at about the time the load balancer is ready.
+            { ...child, dependsOn: [args.gatewayNamespace] },
         );
         this.url = publicSvc.status.apply((s) => {
             const ingress = s?.loadBalancer?.ingress?.[0];

@@ -33,11 +33,16 @@ export const PROMOTION_SCRIPTS_DIR = "/promotion";
 /** The modules shipped, by file name in the ConfigMap. */
 const SOURCES = { "decide.js": "decide.ts", "step.js": "step.ts" } as const;
 
+/** Transpiled output by source text: the same source always transpiles the same, and a plan asks for it every time. */
+const transpiled = new Map<string, string>();
+
 /** decide.ts and step.ts as CommonJS, by file name. */
 export function promotionScripts(): Record<string, string> {
     return Object.fromEntries(
         Object.entries(SOURCES).map(([js, src]) => {
             const source = readFileSync(path.join(__dirname, src), "utf8");
+            const known = transpiled.get(source);
+            if (known !== undefined) return [js, known];
             const out = ts.transpileModule(source, {
                 compilerOptions: {
                     module: ts.ModuleKind.CommonJS,
@@ -53,6 +58,7 @@ export function promotionScripts(): Record<string, string> {
                     `${src}: ${out.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; ")}`,
                 );
             }
+            transpiled.set(source, out.outputText);
             return [js, out.outputText];
         }),
     );

@@ -13,13 +13,8 @@
  *
  * Pure functions over plain data; no Pulumi runtime needed.
  */
-import {
-    CREATE_TIME_ESTIMATES,
-    type EstimateProfile,
-    ESTIMATE_PROFILES,
-    estimateFor,
-    type EstimatedResource,
-} from "./estimates";
+import type { CloudName } from "../../contract/clouds";
+import { type EstimateProfile, ESTIMATE_PROFILES, estimateFor, estimateKey, type EstimatedResource } from "./estimates";
 
 /** What the graph needs of a planned resource (a subset of tools/mock-runtime's PlannedResource). */
 export interface GraphResource extends EstimatedResource {
@@ -253,23 +248,46 @@ export function schedule(
     return { total, timings, path };
 }
 
-/** Type tokens that make up the floor: the cluster, the first node group, one wave of Helm releases. */
-export const FLOOR_PARTS = {
-    cluster: ["eks:index:Cluster", "aws:eks/cluster:Cluster"],
-    nodeGroup: ["aws:eks/nodeGroup:NodeGroup"],
-    helmWave: ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"],
-} as const;
+const HELM_WAVE = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"] as const;
+/** A Service of type LoadBalancer (its estimate key, tools/bench/estimates.ts). */
+const LOAD_BALANCER = "kubernetes:core/v1:Service#LoadBalancer";
 
 /**
- * The shortest `pulumi up` this design could have: cluster, then its first node group, then one wave of Helm
- * releases in parallel (the slowest one), each counted only when the plan has one.
+ * The parts of each platform's shortest `pulumi up`, stage after stage. A stage's parts need only the stages
+ * before them (never each other), so a stage takes as long as its slowest part in the plan, and the floor is the
+ * sum of the stages. Each platform's floor is built from that platform's own parts, so every ratio to it means the
+ * same thing: how far the design's ordering is from the parts it cannot do without.
+ * - aws: the EKS control plane; the node groups (the first one brings the nodes Helm's pods run on); one wave of
+ *   Helm releases beside the gateway's load balancer (a Service needs its namespace, not the release).
+ * - azure: the AKS cluster with its first pool (the system pool is part of the ManagedCluster); the other pools,
+ *   one Helm wave and the load balancer side by side (each needs only the cluster).
+ * - existing: the cluster is there already: one Helm wave beside the load balancer.
  */
-export function floorSeconds(resources: readonly GraphResource[], profile: EstimateProfile): number {
-    const table = CREATE_TIME_ESTIMATES as Record<string, { low: number; typical: number; high: number }>;
+export const FLOOR_STAGES = {
+    aws: [
+        { stage: "cluster", types: ["eks:index:Cluster", "aws:eks/cluster:Cluster"] },
+        { stage: "node groups", types: ["aws:eks/nodeGroup:NodeGroup"] },
+        { stage: "Helm wave and load balancer", types: [...HELM_WAVE, LOAD_BALANCER] },
+    ],
+    azure: [
+        { stage: "cluster with its system pool", types: ["azure-native:containerservice:ManagedCluster"] },
+        {
+            stage: "node pools, Helm wave and load balancer",
+            types: ["azure-native:containerservice:AgentPool", ...HELM_WAVE, LOAD_BALANCER],
+        },
+    ],
+    existing: [{ stage: "Helm wave and load balancer", types: [...HELM_WAVE, LOAD_BALANCER] }],
+} as const satisfies Record<CloudName, readonly { stage: string; types: readonly string[] }[]>;
+
+/**
+ * The shortest `pulumi up` a platform's design could have (FLOOR_STAGES): each stage the slowest of its parts the
+ * plan has, a stage without any counted as nothing.
+ */
+export function floorSeconds(resources: readonly GraphResource[], cloud: CloudName, profile: EstimateProfile): number {
     let sum = 0;
-    for (const types of Object.values(FLOOR_PARTS)) {
-        const present = resources.filter((r) => (types as readonly string[]).includes(r.type));
-        if (present.length > 0) sum += Math.max(...present.map((r) => table[r.type][profile]));
+    for (const { types } of FLOOR_STAGES[cloud]) {
+        const present = resources.filter((r) => (types as readonly string[]).includes(estimateKey(r)));
+        if (present.length > 0) sum += Math.max(...present.map((r) => estimateFor(r).estimate[profile]));
     }
     return sum;
 }
@@ -284,6 +302,8 @@ export interface SerializationCost {
 }
 
 export interface CriticalPathReport {
+    /** The platform whose floor the ratios are to (FLOOR_STAGES). */
+    readonly cloud: CloudName;
     readonly totals: Record<EstimateProfile, number>;
     readonly floors: Record<EstimateProfile, number>;
     /** total / floor per profile; null when the plan has none of the floor's parts. */
@@ -298,7 +318,8 @@ export interface CriticalPathReport {
     readonly unknownTypes: readonly string[];
 }
 
-export function criticalPath(resources: readonly GraphResource[]): CriticalPathReport {
+/** The critical path of a plan of the `cloud` platform, and its ratio to that platform's floor. */
+export function criticalPath(resources: readonly GraphResource[], cloud: CloudName): CriticalPathReport {
     const runs = Object.fromEntries(
         ESTIMATE_PROFILES.map((p) => [p, schedule(resources, durationFromTable(p))]),
     ) as Record<EstimateProfile, Schedule>;
@@ -306,7 +327,7 @@ export function criticalPath(resources: readonly GraphResource[]): CriticalPathR
         EstimateProfile,
         number
     >;
-    const floors = Object.fromEntries(ESTIMATE_PROFILES.map((p) => [p, floorSeconds(resources, p)])) as Record<
+    const floors = Object.fromEntries(ESTIMATE_PROFILES.map((p) => [p, floorSeconds(resources, cloud, p)])) as Record<
         EstimateProfile,
         number
     >;
@@ -327,6 +348,7 @@ export function criticalPath(resources: readonly GraphResource[]): CriticalPathR
 
     const unknownTypes = [...new Set(resources.filter((r) => !estimateFor(r).known).map((r) => r.type))].sort();
     return {
+        cloud,
         totals,
         floors,
         ratios,

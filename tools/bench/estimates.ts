@@ -67,6 +67,7 @@ export const CREATE_TIME_ESTIMATES = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation": { low: 1, typical: 1, high: 3, source: "api-call" },
     "aws:ec2/securityGroup:SecurityGroup": { low: 1, typical: 2, high: 5, source: "api-call" },
     "aws:ec2/vpcEndpoint:VpcEndpoint": { low: 30, typical: 60, high: 120, source: "tf-timeouts" },
+    "aws:ec2/launchTemplate:LaunchTemplate": { low: 1, typical: 2, high: 5, source: "api-call" },
     // Identity, keys, storage, registry.
     "aws:iam/role:Role": { low: 1, typical: 2, high: 5, source: "api-call" },
     "aws:iam/rolePolicy:RolePolicy": { low: 1, typical: 1, high: 3, source: "api-call" },

@@ -12,13 +12,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseRawConfig, validateStackConfig } from "../../infra/config";
-import { program } from "../../infra/program";
+import { CLOUDS } from "../../contract/clouds";
 import { criticalPath, type CriticalPathReport } from "./critical-path";
 import { costInputs, monthlyCost, type MonthlyCost } from "./cost";
 import type { PlanChildResult } from "./plan-child";
 import { ASSUMED_STORAGE_GB, HOURS_PER_MONTH, PRICES_AS_OF, SPOT_PRICE_FACTOR } from "./prices";
-import { runProgram } from "../mock-runtime";
+import { azureCostInputs, azureMonthlyCost } from "./azure-cost";
+import { AZURE_PRICES_AS_OF, AZURE_SPOT_PRICE_FACTOR } from "./azure-prices";
+import { clusterRequests, type ClusterRequests } from "./requests";
 import { listStacks, loadStack, PROJECT_ROOT } from "../stack";
 import { UsageError, parseOptions, runTool } from "../cli";
 
@@ -152,8 +153,16 @@ function measurePlanSpeed(repeat: number) {
 }
 
 async function analyseStacks() {
+    // Loaded here, not for --help: the program loads the whole SDK.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { parseRawConfig, validateStackConfig } =
+        require("../../infra/config") as typeof import("../../infra/config");
+    const { program } = require("../../infra/program") as typeof import("../../infra/program");
+    const { runProgram } = require("../mock-runtime") as typeof import("../mock-runtime");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const paths: Record<string, CriticalPathReport | { error: string }> = {};
     const costs: Record<string, { region: string; scenarios: MonthlyCost[] } | { error: string }> = {};
+    const clusterAdds: Record<string, ClusterRequests> = {};
     for (const stack of listStacks()) {
         const s = loadStack(stack);
         let resources;
@@ -163,21 +172,47 @@ async function analyseStacks() {
             paths[stack] = costs[stack] = { error: `plan failed: ${(err as Error).message.split("\n")[0]}` };
             continue;
         }
-        paths[stack] = criticalPath(resources);
+        const raw = parseRawConfig(s.config);
+        const cloud = CLOUDS.find((c) => c === raw.cloud);
+        if (cloud === undefined) {
+            paths[stack] = costs[stack] = { error: `cloud ${String(raw.cloud)}: not one of ${CLOUDS.join(", ")}` };
+            continue;
+        }
+        paths[stack] = criticalPath(resources, cloud);
+        if (cloud === "existing") {
+            clusterAdds[stack] = clusterRequests(resources);
+            costs[stack] = { error: "an existing cluster: no bill of its own (what it adds: below, clusterAdds)" };
+            continue;
+        }
         try {
-            const raw = parseRawConfig(s.config);
-            if (raw.cloud !== "aws") throw new Error(`cloud ${String(raw.cloud)}: only AWS stacks have a price table`);
             const validated = validateStackConfig(s.config, s.secretKeys);
             if (!validated.config) throw new Error(`invalid config: ${validated.issues.map((i) => i.key).join(", ")}`);
-            const inputs = costInputs(resources, validated.config);
-            const firstGpu = inputs.pools.find((p) => p.gpu);
+            const priced =
+                cloud === "aws"
+                    ? (() => {
+                          const inputs = costInputs(resources, validated.config!);
+                          return {
+                              region: inputs.region,
+                              pools: inputs.pools,
+                              cost: (n: number) => monthlyCost(inputs, n),
+                          };
+                      })()
+                    : (() => {
+                          const inputs = azureCostInputs(resources, validated.config!);
+                          return {
+                              region: inputs.location,
+                              pools: inputs.pools,
+                              cost: (n: number) => azureMonthlyCost(inputs, n),
+                          };
+                      })();
+            const firstGpu = priced.pools.find((p) => p.gpu);
             const busy = [...new Set([0, ...(firstGpu ? [1, firstGpu.maxSize] : [])])];
-            costs[stack] = { region: inputs.region, scenarios: busy.map((n) => monthlyCost(inputs, n)) };
+            costs[stack] = { region: priced.region, scenarios: busy.map(priced.cost) };
         } catch (err) {
             costs[stack] = { error: (err as Error).message };
         }
     }
-    return { paths, costs };
+    return { paths, costs, clusterAdds };
 }
 
 // ---------------------------------------------------------------------------------------------- printing
@@ -204,7 +239,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const loadBefore = os.loadavg()[0];
     const speed = measurePlanSpeed(repeat);
     const loadAfter = os.loadavg()[0];
-    const { paths, costs } = await analyseStacks();
+    const { paths, costs, clusterAdds } = await analyseStacks();
 
     const out: string[] = [];
     out.push(
@@ -263,7 +298,7 @@ async function main(argv: readonly string[]): Promise<number> {
         cpRows.push([
             stack,
             `${minutes(r.totals.typical)} (${minutes(r.totals.low)}-${minutes(r.totals.high)})`,
-            minutes(r.floors.typical),
+            `${minutes(r.floors.typical)} (${r.cloud})`,
             r.ratios.typical === null ? "-" : r.ratios.typical.toFixed(2),
             r.parallelism.toFixed(1),
             r.path.map((p) => `${p.name} ${Math.round(p.duration)}s`).join(" > "),
@@ -287,7 +322,7 @@ async function main(argv: readonly string[]): Promise<number> {
     out.push("");
 
     out.push(
-        `3. Monthly cost (USD, ${HOURS_PER_MONTH} h; spot = ${SPOT_PRICE_FACTOR} x on-demand; prices: ${PRICES_AS_OF})`,
+        `3. Monthly cost (USD, ${HOURS_PER_MONTH} h; spot = ${SPOT_PRICE_FACTOR} x on-demand; AWS prices: ${PRICES_AS_OF}; Azure prices: ${AZURE_PRICES_AS_OF})`,
     );
     const costRows: (string | number)[][] = [];
     for (const [stack, c] of Object.entries(costs)) {
@@ -309,12 +344,16 @@ async function main(argv: readonly string[]): Promise<number> {
         ]);
     }
     out.push(table(["stack", "region", "idle", "GPU nodes busy all month", "largest idle items"], costRows));
-    const anyCost = Object.values(costs).find(
-        (c): c is { region: string; scenarios: MonthlyCost[] } => !("error" in c),
-    );
-    if (anyCost)
+    for (const [stack, c] of Object.entries(costs)) {
+        if ("error" in c) continue;
         out.push(
-            `  not in the totals: ${anyCost.scenarios[0].perGB.map((p) => `${p.item} ($${p.usdPerGB}/GB in ${anyCost.region})`).join("; ")}; internet egress; LB capacity units`,
+            `  ${stack}, not in the total: ${c.scenarios[0].perGB.map((p) => `${p.item} ($${p.usdPerGB}/GB in ${c.region})`).join("; ")}; internet egress`,
+        );
+    }
+    for (const [stack, r] of Object.entries(clusterAdds))
+        out.push(
+            `  ${stack} adds to its cluster: requests of ${r.cpuCores.toFixed(2)} CPU and ${r.memoryGiB.toFixed(2)} GiB memory ` +
+                `(${r.workloads.length} workloads), ${r.loadBalancers} load balancer(s); not counted: ${r.notCounted.join(", ") || "-"}`,
         );
     process.stdout.write(`${out.join("\n")}\n`);
 
@@ -336,6 +375,9 @@ async function main(argv: readonly string[]): Promise<number> {
             pricesAsOf: PRICES_AS_OF,
             hoursPerMonth: HOURS_PER_MONTH,
             spotPriceFactor: SPOT_PRICE_FACTOR,
+            azurePricesAsOf: AZURE_PRICES_AS_OF,
+            azureSpotPriceFactor: AZURE_SPOT_PRICE_FACTOR,
+            clusterAdds,
             assumedStorageGB: ASSUMED_STORAGE_GB,
             stacks: Object.fromEntries(
                 Object.entries(costs).map(([stack, c]) => [

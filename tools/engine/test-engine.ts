@@ -28,9 +28,9 @@ import { UsageError, runTool } from "../cli";
 import type { Plan, PlannedResource } from "../mock-runtime";
 import { PROJECT_ROOT } from "../stack";
 import { buildEngine } from "./build";
-import { EventLog, createScratchStack } from "./harness";
+import type { EventLog } from "./harness";
 import { namespaceNames } from "./kube-api";
-import { PROOF_CONFIG_NAMESPACE, PROOF_KEYS, proofProgram, type ProofTarget } from "./proof";
+import type { ProofTarget } from "./proof";
 
 const PROJECT = "mlops-testbed";
 const STACK = "engine";
@@ -293,6 +293,11 @@ const sameSet = (a: Set<string>, b: Set<string>) => sorted(a).join("\n") === sor
 
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseArgs(argv);
+    // Loaded once the arguments are good: the scratch stack and the proof program load the SDK, which --help needs not.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { EventLog, createScratchStack } = require("./harness") as typeof import("./harness");
+    const { PROOF_CONFIG_NAMESPACE, PROOF_KEYS, proofProgram } = require("./proof") as typeof import("./proof");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const checks: { name: string; ok: boolean }[] = [];
     const check = (name: string, ok: boolean, detail = "") => {
         checks.push({ name, ok });

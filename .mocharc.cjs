@@ -1,0 +1,48 @@
+/* global require, module, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports -- mocha reads its settings as CommonJS */
+// Mocha's settings. Specs run in parallel worker processes (Pulumi's mocks are process-wide; a worker runs one spec
+// file at a time), longest first so that no long spec starts last and keeps a worker busy alone at the end; every
+// other spec follows in path order. The list is built here because spec globs would run a file named twice twice.
+const fs = require("node:fs");
+const path = require("node:path");
+
+/** The longest specs (seconds of CPU each on a warm run; docs/tests.md), started first. */
+const LONGEST_FIRST = [
+    "test/extreme-config.spec.ts",
+    "test/tools-help.spec.ts",
+    "test/policy-pack.spec.ts",
+    "test/store-contract.spec.ts",
+    "test/plan-cache.spec.ts",
+    "pipelines/workload/workload.spec.ts",
+    "test/api-steps.spec.ts",
+];
+/** Folders whose `*.spec.ts` files are specs. */
+const SPEC_FOLDERS = ["test", "components", "contract", "monitoring", "pipelines", "policy"];
+/** The cluster tier's specs: `npm run test:cluster` runs them (.mocharc.cluster.json), not `npm test`. */
+const OTHER_TIERS = ["test/cluster"];
+
+function specsUnder(dir) {
+    return fs
+        .readdirSync(path.join(__dirname, dir), { withFileTypes: true })
+        .flatMap((e) =>
+            e.isDirectory() && e.name !== "node_modules" && !OTHER_TIERS.includes(path.posix.join(dir, e.name))
+                ? specsUnder(path.posix.join(dir, e.name))
+                : e.isFile() && e.name.endsWith(".spec.ts")
+                  ? [path.posix.join(dir, e.name)]
+                  : [],
+        );
+}
+
+const all = SPEC_FOLDERS.flatMap(specsUnder).sort();
+const missing = LONGEST_FIRST.filter((f) => !all.includes(f));
+if (missing.length > 0) throw new Error(`.mocharc.cjs: LONGEST_FIRST names no spec ${missing.join(", ")}`);
+
+module.exports = {
+    spec: [...LONGEST_FIRST, ...all.filter((f) => !LONGEST_FIRST.includes(f))],
+    extension: ["ts"],
+    parallel: true,
+    jobs: 2,
+    timeout: 120000,
+    forbidOnly: true,
+    reporter: "spec",
+};

@@ -1,0 +1,64 @@
+/**
+ * Where this clone keeps what its checks can reuse between runs: node_modules/.cache/mlops-testbed/ (the usual place
+ * for tool caches; node_modules is the clone's own and git ignores it, so a fresh clone starts with none). Each user
+ * keys what it keeps by everything its result depends on, so a cache can cost a run time but never change its result.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "./stack";
+
+export const CLONE_CACHE = path.join(PROJECT_ROOT, "node_modules", ".cache", "mlops-testbed");
+
+/** Folders never walked for inputs: dependencies, output, and other tools' caches. */
+const SKIPPED_DIRS = new Set([
+    "node_modules",
+    ".git",
+    "out",
+    "bin",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+]);
+
+/** Files under `folders` of `root` (relative, "/"-separated, sorted) whose name `keep` accepts. */
+export function filesUnder(root: string, folders: readonly string[], keep: (name: string) => boolean): string[] {
+    const out: string[] = [];
+    const walk = (rel: string) => {
+        const abs = path.join(root, rel);
+        if (!fs.existsSync(abs)) return;
+        for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
+            const child = rel ? path.posix.join(rel, entry.name) : entry.name;
+            if (entry.isDirectory()) {
+                if (!SKIPPED_DIRS.has(entry.name)) walk(child);
+            } else if (entry.isFile() && keep(entry.name)) out.push(child);
+        }
+    };
+    for (const folder of folders) walk(folder);
+    return [...new Set(out)].sort();
+}
+
+/** sha256 over Node's version, `extra`, and each file's name and content (files relative to `root`). */
+export function contentKey(root: string, files: readonly string[], extra = ""): string {
+    const h = createHash("sha256");
+    h.update(`node ${process.version}\n${extra}\n`);
+    for (const file of files) {
+        h.update(`${file}\n`);
+        h.update(fs.readFileSync(path.join(root, file)));
+        h.update("\n");
+    }
+    return h.digest("hex").slice(0, 24);
+}
+
+/** Writes a file whole (temporary file, then rename); a cache that cannot be written only costs time. */
+export function writeWhole(file: string, text: string): void {
+    try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, text);
+        fs.renameSync(tmp, file);
+    } catch {
+        // Read-only or full disk: nothing is kept.
+    }
+}

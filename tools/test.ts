@@ -1,0 +1,126 @@
+/**
+ * `npm test`: every check of the project at once, side by side (docs/tests.md): the TypeScript type check and ESLint
+ * on one program (tools/ts-checks.ts), Prettier, the Python linters, shellcheck, and mocha's specs in parallel
+ * workers. Mocha's report streams as it runs; each other check's output is printed when it ends. Exit 1 when any
+ * check fails, naming it.
+ *
+ * Every cache a check keeps (the type checker's build info, the last clean runs' keys, Prettier's and mypy's caches,
+ * the run's plans) is keyed by what the check reads, so it changes how long a run takes, never what it finds.
+ */
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { CLONE_CACHE } from "./cache";
+import { parseOptions, runTool } from "./cli";
+import { PROJECT_ROOT } from "./stack";
+
+const USAGE = `Usage: npm run test (or npm test)
+
+Runs every check side by side: TypeScript type check and ESLint (one program), Prettier, ruff and mypy,
+shellcheck, and mocha's specs (docs/tests.md).
+
+Options:
+  -h, --help   Show this help
+
+Exit codes: 0 all passed, 1 a check failed, 2 bad arguments.`;
+
+const bin = (name: string) => path.join(PROJECT_ROOT, "node_modules", ".bin", name);
+
+/** One check: a command, and whether its output streams (mocha) or waits for it to end. */
+interface Check {
+    readonly name: string;
+    readonly command: string;
+    readonly args: readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
+    readonly stream: boolean;
+}
+
+/** Started in this order; mocha, the longest, first. */
+export const CHECKS: readonly Check[] = [
+    {
+        name: "mocha",
+        command: bin("mocha"),
+        args: [],
+        env: { NODE_OPTIONS: "--import tsx" },
+        stream: true,
+    },
+    { name: "typescript", command: bin("tsx"), args: [path.join("tools", "ts-checks.ts")], stream: false },
+    {
+        name: "prettier",
+        command: bin("prettier"),
+        args: [
+            "--check",
+            "--cache",
+            "--cache-strategy",
+            "content",
+            "--cache-location",
+            path.join(CLONE_CACHE, "prettier"),
+            "--log-level",
+            "warn",
+            ".",
+        ],
+        stream: false,
+    },
+    { name: "python", command: "bash", args: [path.join("tools", "python-lint.sh")], stream: false },
+    { name: "shell", command: "bash", args: [path.join("tools", "shell-lint.sh")], stream: false },
+];
+
+interface Outcome {
+    readonly name: string;
+    readonly code: number | null;
+    readonly seconds: number;
+    readonly output: string;
+}
+
+function run(check: Check): Promise<Outcome> {
+    const started = performance.now();
+    return new Promise((resolve) => {
+        const child = spawn(check.command, [...check.args], {
+            cwd: PROJECT_ROOT,
+            env: { ...process.env, ...check.env },
+            stdio: check.stream ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+        child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+        const done = (code: number | null) =>
+            resolve({ name: check.name, code, seconds: (performance.now() - started) / 1000, output });
+        child.on("error", (err) => {
+            output += `${err.message}\n`;
+            done(127);
+        });
+        child.on("close", done);
+    });
+}
+
+async function main(): Promise<number> {
+    const started = performance.now();
+    const outcomes = await Promise.all(
+        CHECKS.map((c) =>
+            run(c).then((o) => {
+                if (!c.stream) {
+                    const status = o.code === 0 ? "passed" : `FAILED (exit ${o.code})`;
+                    process.stdout.write(`\n--- ${o.name}: ${status} in ${o.seconds.toFixed(1)} s\n${o.output}`);
+                }
+                return o;
+            }),
+        ),
+    );
+    const failed = outcomes.filter((o) => o.code !== 0);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const each = outcomes.map((o) => `${o.name} ${o.seconds.toFixed(1)} s${o.code === 0 ? "" : " FAILED"}`).join(", ");
+    process.stdout.write(`\nnpm test: ${failed.length === 0 ? "passed" : "FAILED"} in ${seconds} s (${each})\n`);
+    return failed.length === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+    runTool(process.argv.slice(2), USAGE, (argv) => {
+        parseOptions(argv, {});
+        return main();
+    }).then(
+        (code) => process.exit(code),
+        (err: unknown) => {
+            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+            process.exit(1);
+        },
+    );
+}
