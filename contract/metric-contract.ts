@@ -26,6 +26,23 @@ export type DeliveryMode = (typeof DELIVERY_MODES)[number];
  */
 export const RUN_LABELS = ["mode", "task", "run"] as const;
 
+/**
+ * Labels that describe a run rather than name it: `concurrency`, how many deliveries were started at once, this one
+ * included (the study's scalability runs deliver 1, 2 and 4 models at once; a run started alone is 1). Every per-run
+ * metric carries it in the exposition body, not in the grouping key.
+ */
+export const RUN_ATTRIBUTE_LABELS = ["concurrency"] as const;
+
+/** How many deliveries the study starts at once to measure scalability; the report has a row for each, per mode. */
+export const CONCURRENCY_LEVELS = [1, 2, 4] as const;
+
+/**
+ * Labels of the per-TaskRun usage the usage wrapper pushes (pipelines/lib/step_usage.sh): `run`, the PipelineRun
+ * (the TaskRun's name outside a pipeline), and `pipeline_task`, the PipelineTask. They name no model: the report step
+ * of the run sums them into the run's delivery metrics.
+ */
+export const TASKRUN_LABELS = ["run", "pipeline_task"] as const;
+
 /** Pod label (key and value) that marks a model server for scraping: the one its Service selects. */
 export const MODEL_SERVER_POD_LABEL = {
     key: "app.kubernetes.io/name",
@@ -62,6 +79,8 @@ export interface MetricSpec {
 }
 
 const M = MODEL_LABELS;
+/** Labels of the per-run metrics. */
+const R = [...M, ...RUN_LABELS, ...RUN_ATTRIBUTE_LABELS];
 
 /** The contract, one entry per metric. */
 export const METRICS = {
@@ -140,56 +159,70 @@ export const METRICS = {
         name: "mlops_deploy_lead_time_seconds",
         type: "gauge",
         help: "Lead time of one task run, from its start event (commit, new data, drift alert, or a person starting it) to its end event (the version serving, or the run given up).",
-        labels: [...M, "mode", "task", "run"],
+        labels: R,
         source: "pipeline-step",
     },
     deliveryResult: {
         name: "mlops_delivery_result",
         type: "gauge",
         help: "Outcome of one task run for a model version: 1 succeeded (its end event reached), 0 failed.",
-        labels: [...M, "mode", "task", "run"],
+        labels: R,
         source: "pipeline-step",
     },
     deliveryCpuSeconds: {
         name: "mlops_delivery_cpu_seconds",
         type: "gauge",
         help: "CPU-seconds one task run used, over all its stages.",
-        labels: [...M, "mode", "task", "run"],
+        labels: R,
         source: "pipeline-step",
     },
     deliveryGpuSeconds: {
         name: "mlops_delivery_gpu_seconds",
         type: "gauge",
         help: "GPU-seconds (GPUs held x seconds) one task run used.",
-        labels: [...M, "mode", "task", "run"],
+        labels: R,
         source: "pipeline-step",
     },
     deliveryMemoryByteSeconds: {
         name: "mlops_delivery_memory_byte_seconds",
         type: "gauge",
         help: "Memory one task run held, integrated over time (working-set bytes x seconds, over all its stages).",
-        labels: [...M, "mode", "task", "run"],
+        labels: R,
+        source: "pipeline-step",
+    },
+    deliveryHumanActions: {
+        name: "mlops_delivery_human_actions",
+        type: "gauge",
+        help: "Actions a person performed for one task run: 1 for a run a push or a command started, 0 for one an alert started, each recorded command of a manual run.",
+        labels: R,
+        source: "pipeline-step",
+    },
+    deliveryHandsOnSeconds: {
+        name: "mlops_delivery_hands_on_seconds",
+        type: "gauge",
+        help: "Time a person spent on one task run: the wall time of the commands a manual run recorded, 0 for a run an alert started, what the starter measured otherwise.",
+        labels: R,
         source: "pipeline-step",
     },
     deliveryRollbacks: {
         name: "mlops_delivery_rollbacks",
         type: "gauge",
         help: "Rollbacks one task run performed (traffic moved back to a previous version); 0 when none.",
-        labels: [...M, "mode", "task", "run"],
+        labels: R,
         source: "pipeline-step",
     },
     recoveryTime: {
         name: "mlops_recovery_time_seconds",
         type: "gauge",
         help: "Time to recover in one task run: from the failure being detected (failed deployment, bad version found) to a good version serving again.",
-        labels: [...M, "mode", "task", "run"],
+        labels: R,
         source: "pipeline-step",
     },
     deliveryEnd: {
         name: "mlops_delivery_end_timestamp_seconds",
         type: "gauge",
         help: "Unix time one task run ended (its end event, or the run given up); the report selects runs by it.",
-        labels: [...M, "mode", "task", "run"],
+        labels: R,
         source: "pipeline-step",
     },
     lastRollback: {
@@ -197,6 +230,34 @@ export const METRICS = {
         type: "gauge",
         help: "Unix time of the last rollback away from a model version.",
         labels: [...M, "mode"],
+        source: "pipeline-step",
+    },
+    taskrunCpuSeconds: {
+        name: "mlops_taskrun_cpu_seconds",
+        type: "gauge",
+        help: "CPU-seconds (user + system) the steps of one TaskRun used, measured from their process trees.",
+        labels: [...TASKRUN_LABELS],
+        source: "pipeline-step",
+    },
+    taskrunMemoryByteSeconds: {
+        name: "mlops_taskrun_memory_byte_seconds",
+        type: "gauge",
+        help: "Resident memory of the steps of one TaskRun integrated over their wall time (bytes x seconds).",
+        labels: [...TASKRUN_LABELS],
+        source: "pipeline-step",
+    },
+    taskrunGpuSeconds: {
+        name: "mlops_taskrun_gpu_seconds",
+        type: "gauge",
+        help: "GPUs the steps of one TaskRun held x their wall time.",
+        labels: [...TASKRUN_LABELS],
+        source: "pipeline-step",
+    },
+    taskrunStart: {
+        name: "mlops_taskrun_start_timestamp_seconds",
+        type: "gauge",
+        help: "Unix time the first step of one TaskRun started; the earliest of a run is the run's start.",
+        labels: [...TASKRUN_LABELS],
         source: "pipeline-step",
     },
 } as const satisfies Record<string, MetricSpec>;
@@ -230,4 +291,9 @@ export const RECORDED = {
     failureRatioByMode: "mode:mlops_delivery_failure:ratio",
     cpuSecondsByMode: "mode:mlops_delivery_cpu_seconds:avg",
     gpuSecondsByMode: "mode:mlops_delivery_gpu_seconds:avg",
+    memoryByteSecondsByMode: "mode:mlops_delivery_memory_byte_seconds:avg",
+    humanActionsByMode: "mode:mlops_delivery_human_actions:avg",
+    handsOnSecondsByMode: "mode:mlops_delivery_hands_on_seconds:avg",
+    leadTimeByConcurrency: "mode_concurrency:mlops_deploy_lead_time_seconds:avg",
+    failureRatioByConcurrency: "mode_concurrency:mlops_delivery_failure:ratio",
 } as const;

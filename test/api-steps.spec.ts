@@ -18,7 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEPLOY_SETTINGS, GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../contract/names";
 import { allTasks } from "../pipelines";
-import { KUBE_CLIENT_PATH, LIB_PATH, SETTINGS_CONFIGMAP } from "../pipelines/core/context";
+import { KUBE_CLIENT_PATH, LIB_PATH, SETTINGS_CONFIGMAP, ownScript } from "../pipelines/core/context";
 import type { Step, TaskLike } from "../pipelines/core/tekton";
 import type { Plan } from "../tools/mock-runtime";
 import { planStack } from "./harness";
@@ -132,7 +132,12 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
         let run: StepRun = { code: 0, stdout: "", stderr: "" };
         for (const step of t.spec.steps as readonly Step[]) {
             if (step.name === "kube-client" || step.name.startsWith("stage-")) continue;
-            run = await runPython(["-c", step.script!], stepEnv(t, step, params, settings, results), kubeconfig);
+            // The step's own script, without the usage wrapper around it (pipelines/lib/step-usage.spec.ts runs that).
+            run = await runPython(
+                ["-c", ownScript(step.script!)],
+                stepEnv(t, step, params, settings, results),
+                kubeconfig,
+            );
             if (run.code !== 0) break;
         }
         callsBy[sa].push(...k.calls);

@@ -1,6 +1,9 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse } from "yaml";
 import { existingGpuScheduling } from "../components/existing/platform";
 import { azureGpuScheduling } from "../components/azure/platform";
@@ -9,7 +12,7 @@ import { type ConfigFor, validateStackConfig } from "../infra/config";
 import { PLATFORMS } from "../infra/platforms";
 import { buildRun } from "../tools/pipelinerun";
 import { loadStack } from "../tools/stack";
-import { exposition, groupUrl, parseArgs, push, UsageError } from "../tools/record-manual-delivery";
+import { exposition, groupUrl, parseArgs, push, trainingPush, UsageError } from "../tools/record-manual-delivery";
 import type { Json } from "./json";
 
 describe("record-manual-delivery", () => {
@@ -51,13 +54,13 @@ describe("record-manual-delivery", () => {
                 url: "/metrics/job/mlops-delivery/task/deploy-new-version/run/manual-20261102t090000z/model/iris/version/v3/mode/manual/part/delivery",
                 body: [
                     "# TYPE mlops_delivery_result gauge",
-                    'mlops_delivery_result{namespace="iris-v3"} 1',
+                    'mlops_delivery_result{namespace="iris-v3",concurrency="1"} 1',
                     "# TYPE mlops_deploy_lead_time_seconds gauge",
-                    'mlops_deploy_lead_time_seconds{namespace="iris-v3"} 2730',
+                    'mlops_deploy_lead_time_seconds{namespace="iris-v3",concurrency="1"} 2730',
                     "# TYPE mlops_delivery_rollbacks gauge",
-                    'mlops_delivery_rollbacks{namespace="iris-v3"} 0',
+                    'mlops_delivery_rollbacks{namespace="iris-v3",concurrency="1"} 0',
                     "# TYPE mlops_delivery_end_timestamp_seconds gauge",
-                    `mlops_delivery_end_timestamp_seconds{namespace="iris-v3"} ${Date.parse("2026-11-02T09:45:30Z") / 1000}`,
+                    `mlops_delivery_end_timestamp_seconds{namespace="iris-v3",concurrency="1"} ${Date.parse("2026-11-02T09:45:30Z") / 1000}`,
                     "",
                 ].join("\n"),
             },
@@ -70,9 +73,9 @@ describe("record-manual-delivery", () => {
         assert.equal(
             exposition(d),
             [
-                '# TYPE mlops_delivery_result gauge\nmlops_delivery_result{namespace="iris-v3"} 0',
-                '# TYPE mlops_delivery_rollbacks gauge\nmlops_delivery_rollbacks{namespace="iris-v3"} 0',
-                '# TYPE mlops_delivery_end_timestamp_seconds gauge\nmlops_delivery_end_timestamp_seconds{namespace="iris-v3"} 1600\n',
+                '# TYPE mlops_delivery_result gauge\nmlops_delivery_result{namespace="iris-v3",concurrency="1"} 0',
+                '# TYPE mlops_delivery_rollbacks gauge\nmlops_delivery_rollbacks{namespace="iris-v3",concurrency="1"} 0',
+                '# TYPE mlops_delivery_end_timestamp_seconds gauge\nmlops_delivery_end_timestamp_seconds{namespace="iris-v3",concurrency="1"} 1600\n',
             ].join("\n"),
         );
         assert.equal(
@@ -101,9 +104,59 @@ describe("record-manual-delivery", () => {
         );
         assert.match(groupUrl(d), /\/task\/rollback-bad-version\/run\/study1-ana\//);
         const body = exposition(d);
-        assert.match(body, /^mlops_recovery_time_seconds\{namespace="iris-v2"\} 90$/m);
-        assert.match(body, /^mlops_delivery_rollbacks\{namespace="iris-v2"\} 1$/m);
-        assert.doesNotMatch(body, /mlops_deploy_lead_time_seconds/);
+        assert.match(body, /^mlops_recovery_time_seconds\{namespace="iris-v2",concurrency="1"\} 90$/m);
+        assert.match(body, /^mlops_delivery_rollbacks\{namespace="iris-v2",concurrency="1"\} 1$/m);
+        assert.match(body, /^mlops_deploy_lead_time_seconds\{namespace="iris-v2",concurrency="1"\} 90$/m);
+    });
+
+    it("pushes what the runbook's commands used, from their usage log, and the evaluation accuracy", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "manual-usage-"));
+        const log = path.join(dir, "usage.log");
+        // Two commands as step_usage.sh logs them: 12.5 s and 3 s of wall time, 4 s and 0.5 s of CPU.
+        fs.writeFileSync(
+            log,
+            "1000 1250 4000 102400 0 0 python pipelines/workload/train.py --out /tmp/iris-v3\n" +
+                "1013 300 500 0 300 0 kubectl -n iris-v3 rollout status deploy/model-server\n",
+        );
+        try {
+            const d = parseArgs(
+                ["--model", "iris", "--version", "v3", "--started", "1000", "--finished", "1100"].concat(
+                    ["--usage-log", log, "--eval-accuracy", "0.95", "--dataset-version", "builtin-iris-abc"],
+                    ["--concurrency", "2"],
+                ),
+                0,
+            );
+            assert.deepEqual(d.usage, {
+                actions: 2,
+                handsOnSeconds: 15.5,
+                cpuSeconds: 4.5,
+                memoryByteSeconds: 1048576,
+                gpuSeconds: 3,
+            });
+            const body = exposition(d);
+            const l = '{namespace="iris-v3",concurrency="2"}';
+            for (const line of [
+                `mlops_delivery_cpu_seconds${l} 4.5`,
+                `mlops_delivery_gpu_seconds${l} 3`,
+                `mlops_delivery_memory_byte_seconds${l} 1048576`,
+                `mlops_delivery_human_actions${l} 2`,
+                `mlops_delivery_hands_on_seconds${l} 15.5`,
+            ])
+                assert.ok(body.split("\n").includes(line), line);
+            assert.deepEqual(trainingPush({ ...d, pushgateway: "http://pg:9091" }), {
+                url: "http://pg:9091/metrics/job/mlops-delivery/model/iris/version/v3/mode/manual/part/training",
+                body:
+                    '# TYPE mlops_evaluation_accuracy gauge\nmlops_evaluation_accuracy{namespace="iris-v3",dataset_version="builtin-iris-abc"} 0.95\n' +
+                    '# TYPE mlops_dataset_info gauge\nmlops_dataset_info{namespace="iris-v3",dataset_version="builtin-iris-abc"} 1\n',
+            });
+            fs.writeFileSync(log, "not a usage line\n");
+            assert.throws(
+                () => parseArgs(["--model", "iris", "--version", "v3", "--started", "1", "--usage-log", log], 2),
+                /usage\.log line 1 is not a line of step_usage\.sh command/,
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("refuses bad arguments with a message naming the flag", () => {

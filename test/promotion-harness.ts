@@ -36,9 +36,19 @@ export function taskEnv(
     );
     const all = { ...defaults, ...params };
     return Object.fromEntries(
-        step.env.map((e) => {
-            if (!("value" in e)) {
-                const key = e.valueFrom.configMapKeyRef.key;
+        step.env.map((v) => {
+            const e = v as {
+                name: string;
+                value?: string;
+                valueFrom?: { fieldRef?: object; configMapKeyRef?: { name: string; key: string } };
+            };
+            if (e.valueFrom?.fieldRef) {
+                // The pod's labels through the downward API: none outside a PipelineRun, as the kubelet gives "".
+                return [e.name, ""];
+            }
+            if (!("value" in e) || e.value === undefined) {
+                const key = e.valueFrom?.configMapKeyRef?.key;
+                assert.ok(key, `env ${e.name} has a value or a source`);
                 assert.ok(key in settings, `env ${e.name} reads settings key ${key}, which has no value`);
                 return [e.name, settings[key]];
             }
@@ -49,7 +59,8 @@ export function taskEnv(
                         assert.ok(k in all, `env ${e.name} uses param ${k}, which has no value`);
                         return all[k];
                     })
-                    .replace(/\$\(results\.([a-z-]+)\.path\)/g, "/tekton/results/$1"),
+                    .replace(/\$\(results\.([a-z-]+)\.path\)/g, "/tekton/results/$1")
+                    .replace("$(context.taskRun.name)", "promote-test"),
             ];
         }),
     );

@@ -23,8 +23,8 @@ describe("npm run report: arguments and pure query logic", () => {
             format: "csv",
         });
         assert.throws(
-            () => parseArgs(["--format", "html"]),
-            (e: Error) => e instanceof UsageError && /markdown, csv, json/.test(e.message),
+            () => parseArgs(["--format", "pdf"]),
+            (e: Error) => e instanceof UsageError && /markdown, csv, json, html/.test(e.message),
         );
         assert.throws(() => parseArgs(["--prometheus", "localhost:9090"]), UsageError);
         assert.throws(() => parseArgs(["--since"]), UsageError);
@@ -138,7 +138,7 @@ describe("npm run report: arguments and pure query logic", () => {
             ],
         );
         assert.match(
-            renderCsv({ window: W, comparison: [], quality: rows }),
+            renderCsv({ window: W, comparison: [], scalability: [], quality: rows }),
             /^model,version,mode,accuracy_ratio,latencyP95_seconds,errorRate_ratio,drift_score\nm,v9,automated\+manual,0\.8,no data,no data,no data$/m,
         );
     });

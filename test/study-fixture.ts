@@ -31,7 +31,19 @@ export interface FixtureRun {
     memoryGibSeconds: number;
     rollbacks: number;
     recoverySeconds?: number;
+    /** Deliveries started at once, this one included (the study's scalability runs). */
+    concurrency: number;
+    /** Actions a person performed, and the seconds they spent (ease of deployment). */
+    humanActions: number;
+    handsOnSeconds: number;
 }
+
+/** Ease of deployment by mode, unless a run says otherwise: a push (automated, simplified) or the runbook's commands. */
+const EASE: Record<string, { humanActions: number; handsOnSeconds: number }> = {
+    automated: { humanActions: 1, handsOnSeconds: 60 },
+    simplified: { humanActions: 1, handsOnSeconds: 120 },
+    manual: { humanActions: 8, handsOnSeconds: 1800 },
+};
 
 const run = (
     task: string,
@@ -51,6 +63,9 @@ const run = (
     memoryGibSeconds: res.memoryGibSeconds ?? 3600,
     rollbacks: res.rollbacks ?? 0,
     recoverySeconds: res.recoverySeconds,
+    concurrency: res.concurrency ?? 1,
+    humanActions: res.humanActions ?? EASE[mode].humanActions,
+    handsOnSeconds: res.handsOnSeconds ?? EASE[mode].handsOnSeconds,
 });
 const ok = (version: string, leadTime: number) => ({ version, leadTime, result: 1 as const });
 const failed = (version: string, leadTime: number) => ({ version, leadTime, result: 0 as const });
@@ -60,8 +75,16 @@ export const RUNS: FixtureRun[] = [
     run("deploy-new-version", "automated", 0, 30, [ok("v1", 10000)]),
     run("deploy-new-version", "automated", 1, 70, [ok("v2", 300)], { gpuSeconds: 3600 }),
     run("deploy-new-version", "automated", 2, 80, [ok("v3", 360)], { gpuSeconds: 3600 }),
-    run("deploy-new-version", "automated", 3, 90, [ok("v4", 420)], { gpuSeconds: 3600 }),
-    run("deploy-new-version", "automated", 4, 100, [failed("v5", 600)], { gpuSeconds: 3600, rollbacks: 1 }),
+    // Two deliveries started at once (scalability).
+    run("deploy-new-version", "automated", 3, 90, [ok("v4", 420)], { gpuSeconds: 3600, concurrency: 2 }),
+    run("deploy-new-version", "automated", 4, 100, [failed("v5", 600)], {
+        gpuSeconds: 3600,
+        rollbacks: 1,
+        concurrency: 2,
+    }),
+    // Before the window, the simplified mode delivered the slot v2 that the automated mode delivers again later:
+    // one version slot delivered in two modes.
+    run("deploy-new-version", "simplified", 0, 20, [ok("v2", 800)], { cpuSeconds: 3600, gpuSeconds: 3600 }),
     run("deploy-new-version", "simplified", 1, 75, [ok("v6", 900)], { cpuSeconds: 3600, gpuSeconds: 3600 }),
     run("deploy-new-version", "simplified", 2, 95, [ok("v7", 1500)], { cpuSeconds: 3600, gpuSeconds: 3600 }),
     run("deploy-new-version", "manual", 1, 85, [ok("v8", 3600)], {
@@ -82,13 +105,18 @@ export const RUNS: FixtureRun[] = [
     run("retrain-changed-data", "automated", 1, 120, [ok("v11", 1200)], { cpuSeconds: 7200, gpuSeconds: 5400 }),
     run("retrain-changed-data", "automated", 2, 130, [ok("v12", 1800)], { cpuSeconds: 7200, gpuSeconds: 9000 }),
     run("retrain-changed-data", "manual", 1, 140, [ok("v13", 9000)], { cpuSeconds: 10800, gpuSeconds: 14400 }),
+    // Started by a drift alert: no person involved.
     run("rollback-bad-version", "automated", 1, 125, [ok("v2", 120)], {
+        humanActions: 0,
+        handsOnSeconds: 0,
         cpuSeconds: 60,
         memoryGibSeconds: 360,
         rollbacks: 1,
         recoverySeconds: 120,
     }),
     run("rollback-bad-version", "automated", 2, 135, [ok("v3", 180)], {
+        humanActions: 0,
+        handsOnSeconds: 0,
         cpuSeconds: 60,
         memoryGibSeconds: 360,
         rollbacks: 1,
@@ -187,13 +215,15 @@ function runSeries(): Series[] {
             task: r.task,
             run: r.run,
         });
-        const first = base(r.versions[0].version);
+        // Every sample of the report step carries the run's concurrency; the stage durations do not.
+        const sample = (version: string): Labels => ({ ...base(version), concurrency: String(r.concurrency) });
+        const first = sample(r.versions[0].version);
         for (const v of r.versions) {
-            out.push({ name: METRICS.deployLeadTime.name, labels: base(v.version), at: gauge(v.leadTime, r.endMin) });
-            out.push({ name: METRICS.deliveryResult.name, labels: base(v.version), at: gauge(v.result, r.endMin) });
+            out.push({ name: METRICS.deployLeadTime.name, labels: sample(v.version), at: gauge(v.leadTime, r.endMin) });
+            out.push({ name: METRICS.deliveryResult.name, labels: sample(v.version), at: gauge(v.result, r.endMin) });
             out.push({
                 name: METRICS.deliveryEnd.name,
-                labels: base(v.version),
+                labels: sample(v.version),
                 at: gauge(T0 + r.endMin * 60, r.endMin),
             });
             out.push({
@@ -211,10 +241,16 @@ function runSeries(): Series[] {
             at: gauge(r.memoryGibSeconds * GIB, r.endMin),
         });
         out.push({ name: METRICS.deliveryRollbacks.name, labels: first, at: gauge(r.rollbacks, r.endMin) });
+        out.push({ name: METRICS.deliveryHumanActions.name, labels: first, at: gauge(r.humanActions, r.endMin) });
+        out.push({
+            name: METRICS.deliveryHandsOnSeconds.name,
+            labels: first,
+            at: gauge(r.handsOnSeconds, r.endMin),
+        });
         if (r.recoverySeconds !== undefined)
             out.push({ name: METRICS.recoveryTime.name, labels: first, at: gauge(r.recoverySeconds, r.endMin) });
         if (r.rollbacks > 0) {
-            const { task: _t, run: _r, ...versionLabels } = first;
+            const { task: _t, run: _r, concurrency: _c, ...versionLabels } = first;
             out.push({
                 name: METRICS.lastRollback.name,
                 labels: versionLabels,

@@ -4,6 +4,7 @@
  * `promtool tsdb create-blocks-from rules`, served on 127.0.0.1.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { RECORDED } from "../contract/metric-contract";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -105,6 +106,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 1,
             timeToRecoverP50: "n/a",
             accuracyReached: 0.95,
+            humanActionsPerRun: 1,
+            handsOnMinutesPerRun: 1,
             cpuHoursPerRun: 0.5,
             gpuHoursPerRun: 1,
             memoryGibHoursPerRun: 1,
@@ -119,6 +122,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 0,
             timeToRecoverP50: "n/a",
             accuracyReached: 0.91,
+            humanActionsPerRun: 8,
+            handsOnMinutesPerRun: 30,
             cpuHoursPerRun: 1.5,
             gpuHoursPerRun: 2,
             memoryGibHoursPerRun: 2,
@@ -133,6 +138,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 2,
             timeToRecoverP50: 150,
             accuracyReached: 0.955,
+            humanActionsPerRun: 0,
+            handsOnMinutesPerRun: 0,
             cpuHoursPerRun: 0.016667,
             gpuHoursPerRun: 0,
             memoryGibHoursPerRun: 0.1,
@@ -148,6 +155,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 0,
             timeToRecoverP50: "n/a",
             accuracyReached: 0.95,
+            humanActionsPerRun: 1,
+            handsOnMinutesPerRun: 1,
             cpuHoursPerRun: 0.25,
             gpuHoursPerRun: 0,
             memoryGibHoursPerRun: 1,
@@ -163,6 +172,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: 0,
             timeToRecoverP50: null,
             accuracyReached: null,
+            humanActionsPerRun: 8,
+            handsOnMinutesPerRun: 30,
             cpuHoursPerRun: 0.333333,
             gpuHoursPerRun: 0,
             memoryGibHoursPerRun: 1,
@@ -177,6 +188,8 @@ describe("study report and expressions on a real Prometheus", function () {
             rollbacks: null,
             timeToRecoverP50: "n/a",
             accuracyReached: null,
+            humanActionsPerRun: null,
+            handsOnMinutesPerRun: null,
             cpuHoursPerRun: null,
             gpuHoursPerRun: null,
             memoryGibHoursPerRun: null,
@@ -190,7 +203,8 @@ describe("study report and expressions on a real Prometheus", function () {
             {
                 model: "iris",
                 version: "v2",
-                mode: "automated",
+                // The slot was delivered by the simplified mode before the automated one.
+                mode: "automated+simplified",
                 accuracy: 0.94,
                 latencyP95: 0.375,
                 errorRate: 0.02,
@@ -206,6 +220,88 @@ describe("study report and expressions on a real Prometheus", function () {
                 drift: 0.41,
             },
         ]);
+    });
+
+    it("compares lead time and failure rate by how many deliveries ran at once, per mode", async () => {
+        const r = await report(...WINDOW_ARGS, "--format", "json");
+        assert.equal(r.code, 0, r.stderr);
+        const doc = JSON.parse(r.stdout) as { scalability: Record<string, unknown>[] };
+        const rounded = doc.scalability.map((x) =>
+            Object.fromEntries(
+                Object.entries(x).map(([k, v]) => [k, typeof v === "number" ? Math.round(v * 1e6) / 1e6 : v]),
+            ),
+        );
+        const none = { runs: 0, leadTimeP50: null, leadTimeP95: null, failureRate: null };
+        assert.deepEqual(rounded, [
+            // Eight runs alone, lead times 120 to 1800 s; two started together, one of them failed.
+            { mode: "automated", concurrency: 1, runs: 8, leadTimeP50: 330, leadTimeP95: 1590, failureRate: 0 },
+            { mode: "automated", concurrency: 2, runs: 2, leadTimeP50: 510, leadTimeP95: 591, failureRate: 0.5 },
+            { mode: "automated", concurrency: 4, ...none },
+            { mode: "simplified", concurrency: 1, runs: 2, leadTimeP50: 1200, leadTimeP95: 1470, failureRate: 0 },
+            { mode: "simplified", concurrency: 2, ...none },
+            { mode: "simplified", concurrency: 4, ...none },
+            { mode: "manual", concurrency: 1, runs: 6, leadTimeP50: 4500, leadTimeP95: 8550, failureRate: 0.333333 },
+            { mode: "manual", concurrency: 2, ...none },
+            { mode: "manual", concurrency: 4, ...none },
+        ]);
+    });
+
+    it("attributes live accuracy to the mode of a slot's last successful delivery, once per slot", async () => {
+        // v2 was delivered by the simplified mode, then by the automated one: matching both failed many-to-many.
+        const panel = JSON.parse(renderDashboards().find((d) => d.uid === "mlops-experiments")!.json) as {
+            panels: { title?: string; targets?: { expr: string }[] }[];
+        };
+        const expr = panel.panels.find((p) => p.title === "Live accuracy by mode")!.targets![0].expr;
+        const result = await instantQuery(prom!.url, expr, T_END, "");
+        const byMode = Object.fromEntries(result.map((s) => [s.metric.mode, Number(s.value[1])]));
+        assert.deepEqual(byMode, { automated: 0.94, manual: 0.87 });
+    });
+
+    it("writes one self-contained HTML page whose every chart renders in a real headless browser", async () => {
+        const r = await report(...WINDOW_ARGS, "--format", "html");
+        assert.equal(r.code, 0, r.stderr);
+        // Self-contained: nothing to load from anywhere.
+        assert.doesNotMatch(r.stdout, /<(script|link|img)[^>]+(src|href)=/);
+        const file = path.join(dir, "report.html");
+        fs.writeFileSync(file, r.stdout);
+        // Debian's chromium (tools/install-debian-packages.sh); as root it needs --no-sandbox.
+        const browser = spawnSync(
+            "chromium",
+            [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--user-data-dir=" + path.join(dir, "chromium"),
+                "--dump-dom",
+                `file://${file}`,
+            ],
+            { encoding: "utf8", timeout: 60_000 },
+        );
+        assert.equal(browser.status, 0, `chromium: ${browser.error?.message ?? browser.stderr}`);
+        const dom = browser.stdout;
+        const charts = [...dom.matchAll(/<figure data-chart="([a-z-]+)" data-rendered="(yes|no)"/g)].map((m) => [
+            m[1],
+            m[2],
+        ]);
+        const ids = [
+            "lead-time",
+            "failure-rate",
+            "time-to-recover",
+            "accuracy",
+            "human-actions",
+            "hands-on",
+            "cpu",
+            "gpu",
+            "memory",
+            "scalability-lead-time",
+            "scalability-failure-rate",
+        ];
+        assert.deepEqual(
+            charts,
+            ids.map((id) => [id, "yes"]),
+            "the page's script marked every chart laid out, with marks",
+        );
+        assert.match(dom, new RegExp(`<body data-charts-rendered="${ids.length}"`));
     });
 
     it("counts a run by when it ended: a longer window takes in the earlier run", async () => {

@@ -4,6 +4,7 @@
  *
  *   npm run record-manual-delivery -- --model iris --version v3 --started 2026-11-02T09:15:00Z [--result success|failure]
  *        [--finished <time, default now>] [--task <study task, default deploy-new-version>] [--run <id>]
+ *        [--usage-log <file>] [--eval-accuracy <0-1> --dataset-version <id>] [--concurrency <n>]
  *        [--pushgateway http://localhost:9091]
  *
  * Reach the Pushgateway first with a port-forward (svc/pushgateway-prometheus-pushgateway).
@@ -13,6 +14,18 @@ import { UsageError, runTool } from "./cli";
 import { MONITORING_SERVICES } from "../contract/names";
 import { METRICS } from "../contract/metric-contract";
 import { STUDY_TASKS, TASK_IDS } from "../contract/study-tasks";
+import * as fs from "node:fs";
+
+/** What the commands of a manual delivery used and how a person spent on them, from the usage log. */
+export interface ManualUsage {
+    /** Commands run: the human actions. */
+    actions: number;
+    /** Their wall time: the hands-on seconds. */
+    handsOnSeconds: number;
+    cpuSeconds: number;
+    memoryByteSeconds: number;
+    gpuSeconds: number;
+}
 
 export interface ManualDelivery {
     model: string;
@@ -27,6 +40,33 @@ export interface ManualDelivery {
     /** Run id, unique per run: the Pushgateway group, so runs never overwrite each other. */
     run: string;
     pushgateway: string;
+    /** Deliveries started at once, this one included. */
+    concurrency: number;
+    /** From --usage-log; undefined: not measured (the report then says "no data"). */
+    usage?: ManualUsage;
+    /** Evaluation accuracy and dataset version of the model delivered (--eval-accuracy, --dataset-version). */
+    evaluation?: { accuracy: number; datasetVersion: string };
+}
+
+/**
+ * Reads the log `sh pipelines/lib/step_usage.sh command <log> -- <command>` appends to, one line per command:
+ * `<start unix s> <wall cs> <cpu ms> <memory kB x cs> <GPU cs> <exit code> <command...>`.
+ */
+export function parseUsageLog(text: string, file = "usage log"): ManualUsage {
+    const u: ManualUsage = { actions: 0, handsOnSeconds: 0, cpuSeconds: 0, memoryByteSeconds: 0, gpuSeconds: 0 };
+    text.split("\n").forEach((line, i) => {
+        if (!line.trim()) return;
+        const f = line.trim().split(/\s+/);
+        const n = f.slice(0, 6).map(Number);
+        if (f.length < 7 || n.some((x) => !Number.isInteger(x) || x < 0))
+            throw new UsageError(`${file} line ${i + 1} is not a line of step_usage.sh command: "${line}"`);
+        u.actions += 1;
+        u.handsOnSeconds += n[1] / 100;
+        u.cpuSeconds += n[2] / 1000;
+        u.memoryByteSeconds += (n[3] * 1024) / 100;
+        u.gpuSeconds += n[4] / 100;
+    });
+    return u;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -36,7 +76,8 @@ export { UsageError };
 
 const USAGE = `Usage: npm run record-manual-delivery -- --model <m> --version <v> --started <time> [--finished <time>]
                                       [--result success|failure] [--task <study task>] [--run <id>]
-                                      [--pushgateway <url>]
+                                      [--usage-log <file>] [--eval-accuracy <0-1> --dataset-version <id>]
+                                      [--concurrency <n>] [--pushgateway <url>]
 
 Records a manual delivery (docs/manual-runbook.md): pushes the per-run metrics the pipelines' report step pushes,
 with mode=manual, to the Pushgateway.
@@ -48,6 +89,13 @@ Options:
   --result success|failure     How it ended (default: success)
   --task <study task>          Study task performed (default: deploy-new-version)
   --run <id>                   Run id (default: manual-<start time>)
+  --usage-log <file>           The log of the runbook's commands, each run as
+                               sh pipelines/lib/step_usage.sh command <file> -- <command>: pushes the
+                               commands as human actions, their wall time as hands-on time, and the CPU,
+                               memory and GPU time they used
+  --eval-accuracy <0-1>        Held-out accuracy the runbook's evaluate step printed (with --dataset-version)
+  --dataset-version <id>       Version of the training data, for the accuracy's dataset_version label
+  --concurrency <n>            Deliveries started at once, this one included (default: 1)
   --pushgateway <url>          Pushgateway URL (default: the port-forward's local end)
   -h, --help                   Show this help
 
@@ -76,6 +124,10 @@ export function parseArgs(argv: readonly string[], now: number): ManualDelivery 
                 "--task",
                 "--run",
                 "--pushgateway",
+                "--usage-log",
+                "--eval-accuracy",
+                "--dataset-version",
+                "--concurrency",
             ].includes(flag)
         )
             throw new UsageError(`unknown argument ${flag}`);
@@ -103,7 +155,31 @@ export function parseArgs(argv: readonly string[], now: number): ManualDelivery 
             .replace(/[-:]|\.\d+/g, "")
             .toLowerCase()}`;
     if (!DNS_LABEL.test(run)) throw new UsageError(`--run must be a DNS label (letters, digits, -), got "${run}"`);
+    const concurrency = Number(given["--concurrency"] ?? "1");
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+        throw new UsageError(`--concurrency must be a whole number from 1, got "${given["--concurrency"]}"`);
+    let usage: ManualUsage | undefined;
+    if (given["--usage-log"]) {
+        let text: string;
+        try {
+            text = fs.readFileSync(given["--usage-log"], "utf8");
+        } catch (err) {
+            throw new UsageError(`--usage-log ${given["--usage-log"]}: ${(err as NodeJS.ErrnoException).code}`);
+        }
+        usage = parseUsageLog(text, given["--usage-log"]);
+    }
+    let evaluation: ManualDelivery["evaluation"];
+    if (given["--eval-accuracy"] !== undefined || given["--dataset-version"] !== undefined) {
+        const accuracy = Number(given["--eval-accuracy"]);
+        if (!(accuracy >= 0 && accuracy <= 1))
+            throw new UsageError(`--eval-accuracy must be a number from 0 to 1, got "${given["--eval-accuracy"]}"`);
+        if (!given["--dataset-version"]) throw new UsageError("--eval-accuracy needs --dataset-version");
+        evaluation = { accuracy, datasetVersion: given["--dataset-version"] };
+    }
     return {
+        concurrency,
+        usage,
+        evaluation,
         model: given["--model"],
         version: given["--version"],
         started,
@@ -134,26 +210,53 @@ export function groupUrl(d: ManualDelivery): string {
  * succeeded (the time to recover instead, for a task that recovers), the rollbacks and the end time.
  */
 export function exposition(d: ManualDelivery): string {
-    const labels = `{namespace="${d.model}-${d.version}"}`;
+    const labels = `{namespace="${d.model}-${d.version}",concurrency="${d.concurrency}"}`;
     const recovers = STUDY_TASKS.find((t) => t.id === d.task)?.recovers ?? false;
     const samples: [string, number][] = [[METRICS.deliveryResult.name, d.succeeded ? 1 : 0]];
-    if (d.succeeded)
-        samples.push([recovers ? METRICS.recoveryTime.name : METRICS.deployLeadTime.name, d.finished - d.started]);
-    samples.push(
-        [METRICS.deliveryRollbacks.name, recovers && d.succeeded ? 1 : 0],
-        [METRICS.deliveryEnd.name, d.finished],
-    );
+    // As the pipelines' report step: the lead time of every successful run, and for a recovering task its time to
+    // recover too (the run ends when a good version serves again).
+    if (d.succeeded) samples.push([METRICS.deployLeadTime.name, d.finished - d.started]);
+    if (d.succeeded && recovers) samples.push([METRICS.recoveryTime.name, d.finished - d.started]);
+    samples.push([METRICS.deliveryRollbacks.name, recovers && d.succeeded ? 1 : 0]);
+    if (d.usage)
+        samples.push(
+            [METRICS.deliveryCpuSeconds.name, d.usage.cpuSeconds],
+            [METRICS.deliveryGpuSeconds.name, d.usage.gpuSeconds],
+            [METRICS.deliveryMemoryByteSeconds.name, d.usage.memoryByteSeconds],
+            [METRICS.deliveryHumanActions.name, d.usage.actions],
+            [METRICS.deliveryHandsOnSeconds.name, d.usage.handsOnSeconds],
+        );
+    samples.push([METRICS.deliveryEnd.name, d.finished]);
     return samples.flatMap(([name, value]) => [`# TYPE ${name} gauge`, `${name}${labels} ${value}`]).join("\n") + "\n";
 }
 
+/** URL and exposition of the evaluation accuracy, grouped as the pipelines' report-training step groups it. */
+export function trainingPush(d: ManualDelivery): { url: string; body: string } | undefined {
+    if (!d.evaluation) return undefined;
+    const labels = `{namespace="${d.model}-${d.version}",dataset_version="${d.evaluation.datasetVersion.replace(/["\\\n]/g, "_")}"}`;
+    const body = [
+        [METRICS.evaluationAccuracy.name, d.evaluation.accuracy],
+        [METRICS.datasetInfo.name, 1],
+    ]
+        .flatMap(([name, value]) => [`# TYPE ${name} gauge`, `${name}${labels} ${value}`])
+        .join("\n");
+    const seg = (k: string, v: string) => `/${k}/${encodeURIComponent(v)}`;
+    const url =
+        `${d.pushgateway.replace(/\/$/, "")}/metrics/job/${JOB}` +
+        seg("model", d.model) +
+        seg("version", d.version) +
+        seg("mode", "manual") +
+        seg("part", "training");
+    return { url, body: body + "\n" };
+}
+
 export async function push(d: ManualDelivery): Promise<void> {
-    const res = await fetch(groupUrl(d), {
-        method: "PUT",
-        body: exposition(d),
-        headers: { "Content-Type": "text/plain; version=0.0.4" },
-    });
-    if (res.status !== 200 && res.status !== 202)
-        throw new Error(`the Pushgateway answered ${res.status}: ${await res.text()}`);
+    const training = trainingPush(d);
+    for (const { url, body } of [{ url: groupUrl(d), body: exposition(d) }, ...(training ? [training] : [])]) {
+        const res = await fetch(url, { method: "PUT", body, headers: { "Content-Type": "text/plain; version=0.0.4" } });
+        if (res.status !== 200 && res.status !== 202)
+            throw new Error(`the Pushgateway answered ${res.status}: ${await res.text()}`);
+    }
 }
 
 async function main(argv: readonly string[]): Promise<number> {

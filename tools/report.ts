@@ -1,6 +1,6 @@
 /**
  * The study report: `npm run report [-- --prometheus <url>] [--stack <name>] [--since 30d|<date>] [--until <date>]
- * [--format markdown|csv|json]`.
+ * [--format markdown|csv|json|html]`.
  *
  * Queries Prometheus over its HTTP API for the runs of the standardized tasks (contract/study-tasks.ts) and prints
  * the comparison per task and delivery mode, then the per-version quality table. Query logic: tools/report/.
@@ -11,6 +11,7 @@ import { UsageError, wantsHelp } from "./cli";
 import { spawnSync } from "node:child_process";
 import { MONITORING_SERVICES, portForwardCommand } from "../contract/names";
 import { FORMATS, render, type Format, type Report } from "./report/format";
+import { renderHtml } from "./report/html";
 import {
     COMPARISON_COLUMNS,
     QUALITY_COLUMNS,
@@ -18,6 +19,8 @@ import {
     comparisonTable,
     qualityQueries,
     qualityTable,
+    scalabilityQueries,
+    scalabilityTable,
     type VectorSample,
     type Window,
 } from "./report/queries";
@@ -35,7 +38,7 @@ export interface ReportArgs {
 }
 
 const USAGE = `Usage: npm run report -- [--prometheus <url>] [--stack <name>] [--since <duration|date>] [--until <date>]
-                      [--format markdown|csv|json]
+                      [--format markdown|csv|json|html]
 
 Prints the study's comparison of delivery modes per standardized task, and the quality of the model versions
 serving in the window, from Prometheus.
@@ -45,7 +48,7 @@ Options:
   --stack <name>           Read the stack output prometheusUrl through the Pulumi CLI instead
   --since <duration|date>  Start of the window: a duration back from --until, or a date (default: 30d)
   --until <date>           End of the window (default: now)
-  --format <format>        markdown, csv or json (default: markdown)
+  --format <format>        markdown, csv, json or html: one self-contained page with charts (default: markdown)
   -h, --help               Show this help
 
 Exit codes: 0 report printed, 2 bad arguments or unreadable stack outputs, 3 Prometheus unreachable or refusing a
@@ -215,8 +218,9 @@ async function runAll<K extends string>(
 export async function buildReport(url: string, window: Window, hint: string): Promise<Report> {
     const run = (expr: string) => instantQuery(url, expr, window.until, hint);
     const comparison = comparisonTable(await runAll(comparisonQueries(window), run));
+    const scalability = scalabilityTable(await runAll(scalabilityQueries(window), run));
     const quality = qualityTable(await runAll(qualityQueries(window), run));
-    return { window, comparison, quality };
+    return { window, comparison, scalability, quality };
 }
 
 export async function main(
@@ -233,7 +237,8 @@ export async function main(
         const note = empty
             ? `Prometheus at ${url} has no task runs and no model-server metrics in this window: every cell is "no data".\n`
             : "";
-        return { code: 0, stdout: render(report, args.format), stderr: note };
+        const text = args.format === "html" ? await renderHtml(report) : render(report, args.format);
+        return { code: 0, stdout: text, stderr: note };
     } catch (err) {
         if (err instanceof UsageError) return { code: 2, stdout: "", stderr: `${err.message}\n\n${USAGE}\n` };
         if (err instanceof PrometheusError) return { code: 3, stdout: "", stderr: `${err.message}\n` };

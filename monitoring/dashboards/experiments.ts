@@ -4,6 +4,15 @@ import { barGauge, newDashboard, row, timeSeries, type DashboardMeta } from "./p
 
 export const EXPERIMENTS: DashboardMeta = { uid: "mlops-experiments", title: "Experiment comparison" };
 
+/**
+ * One series per version slot (model, version) whose `mode` label is the mode of the slot's last successful delivery,
+ * valued with its end time: a slot redelivered in another mode is attributed to the mode of the build serving now.
+ */
+export function lastDeliveryMode(): string {
+    const succeeded = `${METRICS.deliveryEnd.name} and on (model, version, task, run) (${METRICS.deliveryResult.name} == 1)`;
+    return `topk by (model, version) (1, max by (model, version, mode) (${succeeded}))`;
+}
+
 export function experimentsDashboard(): dashboard.Dashboard {
     return newDashboard(
         EXPERIMENTS,
@@ -80,6 +89,16 @@ export function experimentsDashboard(): dashboard.Dashboard {
         )
         .withPanel(
             barGauge({
+                title: "Memory per delivery by mode",
+                unit: "decbytes",
+                description:
+                    "Average memory one delivery held, integrated over time (byte-seconds of its steps' processes), per mode.",
+                queries: [{ expr: RECORDED.memoryByteSecondsByMode, legend: "{{mode}}" }],
+                width: 8,
+            }),
+        )
+        .withPanel(
+            barGauge({
                 title: "Stage duration by mode",
                 unit: "s",
                 description: "Average duration of each stage per mode: where automation saves (or costs) time.",
@@ -87,6 +106,46 @@ export function experimentsDashboard(): dashboard.Dashboard {
                     { expr: `avg by (mode, stage) (${METRICS.stageDuration.name})`, legend: "{{mode}} {{stage}}" },
                 ],
                 width: 8,
+            }),
+        )
+        .withRow(row("Ease of deployment and scalability"))
+        .withPanel(
+            barGauge({
+                title: "Human actions per delivery by mode",
+                unit: "short",
+                description:
+                    "Average actions a person performed per delivery: the push or command that started it, each command of a manual run, none for an alert.",
+                queries: [{ expr: RECORDED.humanActionsByMode, legend: "{{mode}}" }],
+                width: 6,
+            }),
+        )
+        .withPanel(
+            barGauge({
+                title: "Hands-on time per delivery by mode",
+                unit: "s",
+                description: "Average time a person spent on one delivery, per mode.",
+                queries: [{ expr: RECORDED.handsOnSecondsByMode, legend: "{{mode}}" }],
+                width: 6,
+            }),
+        )
+        .withPanel(
+            barGauge({
+                title: "Lead time by deliveries at once",
+                unit: "s",
+                description: "Average lead time per mode when 1, 2 or 4 deliveries were started at once.",
+                queries: [{ expr: RECORDED.leadTimeByConcurrency, legend: "{{mode}} x{{concurrency}}" }],
+                width: 6,
+            }),
+        )
+        .withPanel(
+            barGauge({
+                title: "Failure rate by deliveries at once",
+                unit: "percentunit",
+                description: "Share of failed deliveries per mode when 1, 2 or 4 were started at once.",
+                queries: [{ expr: RECORDED.failureRatioByConcurrency, legend: "{{mode}} x{{concurrency}}" }],
+                width: 6,
+                min: 0,
+                max: 1,
             }),
         )
         .withRow(row("Quality"))
@@ -106,10 +165,11 @@ export function experimentsDashboard(): dashboard.Dashboard {
                 title: "Live accuracy by mode",
                 unit: "percentunit",
                 description:
-                    "Average live accuracy against labelled feedback of serving versions, grouped by the mode that delivered them.",
+                    "Average live accuracy against labelled feedback of serving versions, grouped by the mode of the last successful delivery of each version slot (the build now serving).",
                 queries: [
                     {
-                        expr: `avg by (mode) (${METRICS.predictionAccuracy.name} * on (model, version) group_left (mode) max by (model, version, mode) (${METRICS.deliveryResult.name}))`,
+                        // A slot delivered in two modes must match once: the mode of its last successful delivery.
+                        expr: `avg by (mode) (${METRICS.predictionAccuracy.name} * on (model, version) group_left (mode) (${lastDeliveryMode()} * 0 + 1))`,
                         legend: "{{mode}}",
                     },
                 ],

@@ -120,6 +120,25 @@ export function recordingGroups(thresholds: AlertThresholds): RuleGroup<Recordin
                 { record: RECORDED.failureRatioByMode, expr: `1 - avg by (mode) (${METRICS.deliveryResult.name})` },
                 { record: RECORDED.cpuSecondsByMode, expr: `avg by (mode) (${METRICS.deliveryCpuSeconds.name})` },
                 { record: RECORDED.gpuSecondsByMode, expr: `avg by (mode) (${METRICS.deliveryGpuSeconds.name})` },
+                {
+                    record: RECORDED.memoryByteSecondsByMode,
+                    expr: `avg by (mode) (${METRICS.deliveryMemoryByteSeconds.name})`,
+                },
+                // Ease of deployment: what a person did per delivery.
+                { record: RECORDED.humanActionsByMode, expr: `avg by (mode) (${METRICS.deliveryHumanActions.name})` },
+                {
+                    record: RECORDED.handsOnSecondsByMode,
+                    expr: `avg by (mode) (${METRICS.deliveryHandsOnSeconds.name})`,
+                },
+                // Scalability: lead time and failures as 1, 2 and 4 deliveries run at once.
+                {
+                    record: RECORDED.leadTimeByConcurrency,
+                    expr: `avg by (mode, concurrency) (${METRICS.deployLeadTime.name})`,
+                },
+                {
+                    record: RECORDED.failureRatioByConcurrency,
+                    expr: `1 - avg by (mode, concurrency) (${METRICS.deliveryResult.name})`,
+                },
             ],
         },
     ];

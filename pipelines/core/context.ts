@@ -36,8 +36,13 @@ const LIB_DIR = path.join(__dirname, "..", "lib");
 
 /** The library's pin files, at the top of LIB_PATH. */
 export const LIB_REQUIREMENTS = ["requirements.txt", "requirements-kube.txt"] as const;
+/**
+ * The usage wrapper (pipelines/lib/step_usage.sh), at the top of LIB_PATH: every rendered step runs its own script
+ * under it, so each Task pushes the CPU, memory and GPU its steps used (see measuredStep).
+ */
+export const STEP_USAGE_FILE = "step_usage.sh";
 
-/** The library's files as ConfigMap data: `<package>.<module>.py` keys for the package, then the pin files. */
+/** The library's files as ConfigMap data: `<package>.<module>.py` keys for the package, then the pin files and the usage wrapper. */
 export function libraryFiles(): Record<string, string> {
     const pkg = path.join(LIB_DIR, LIB_PACKAGE);
     const modules = fs
@@ -47,7 +52,7 @@ export function libraryFiles(): Record<string, string> {
         .map((f) => [`${LIB_PACKAGE}.${f}`, fs.readFileSync(path.join(pkg, f), "utf8")]);
     return Object.fromEntries([
         ...modules,
-        ...LIB_REQUIREMENTS.map((f) => [f, fs.readFileSync(path.join(LIB_DIR, f), "utf8")]),
+        ...[...LIB_REQUIREMENTS, STEP_USAGE_FILE].map((f) => [f, fs.readFileSync(path.join(LIB_DIR, f), "utf8")]),
     ]);
 }
 
@@ -111,6 +116,22 @@ export function metricEnvName(key: MetricKey): string {
     return `MLOPS_METRIC_${key.replace(/([A-Z])/g, "_$1").toUpperCase()}`;
 }
 
+/**
+ * Where a step finds which run it belongs to: the PipelineRun and PipelineTask from the labels Tekton puts on the
+ * TaskRun's pod (tekton.dev/pipelineRun, tekton.dev/pipelineTask; empty for a TaskRun outside a pipeline), through
+ * the downward API, and the TaskRun's name. `$(context.pipelineRun.name)` is no help inside a referenced Task: Tekton
+ * substitutes it in the Pipeline only (v1.15, pipelinerun/resources/apply.go ApplyContexts), and a Task's step
+ * would see the text itself.
+ */
+export const RUN_IDENTITY_ENV: readonly EnvVar[] = [
+    { name: "MLOPS_PIPELINE_RUN", valueFrom: { fieldRef: { fieldPath: "metadata.labels['tekton.dev/pipelineRun']" } } },
+    {
+        name: "MLOPS_PIPELINE_TASK",
+        valueFrom: { fieldRef: { fieldPath: "metadata.labels['tekton.dev/pipelineTask']" } },
+    },
+    { name: "MLOPS_TASK_RUN", value: "$(context.taskRun.name)" },
+];
+
 /** The names of every metric pipeline steps push, from the contract. */
 export function metricEnv(): EnvVar[] {
     return (Object.keys(METRICS) as MetricKey[])
@@ -138,7 +159,7 @@ export function stepTemplate(role: PipelineRole, credentials: CredentialsSecrets
     if (secret) envFrom.push({ secretRef: { name: secret } });
     return {
         envFrom,
-        env: [{ name: "PYTHONDONTWRITEBYTECODE", value: "1" }, ...metricEnv()],
+        env: [{ name: "PYTHONDONTWRITEBYTECODE", value: "1" }, ...RUN_IDENTITY_ENV, ...metricEnv()],
         volumeMounts: [LIB_MOUNT, STAGE_MOUNT],
     };
 }
@@ -157,7 +178,9 @@ function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
                   "start = float(open('/stage/start').read())",
                   "e = os.environ",
                   "labels = {'namespace': e['MODEL_NAMESPACE'], 'pipeline': e['PIPELINE'], 'stage': e['STAGE']}",
-                  "grouping = [('model', e['MODEL']), ('version', e['VERSION']), ('mode', e['MODE']), ('pipeline', e['PIPELINE']), ('stage', e['STAGE'])]",
+                  "# The run's labels are in the grouping key, so every run keeps its own stage durations.",
+                  "run = e['MLOPS_PIPELINE_RUN'] or e['MLOPS_TASK_RUN']",
+                  "grouping = [('model', e['MODEL']), ('version', e['VERSION']), ('mode', e['MODE']), ('task', e['STUDY_TASK']), ('run', run), ('pipeline', e['PIPELINE']), ('stage', e['STAGE'])]",
                   "metrics.push(e['PUSHGATEWAY_URL'], grouping, [(metrics.metric_name('stageDuration'), labels, metrics.now() - start)])",
                   "",
               ].join("\n");
@@ -174,6 +197,7 @@ function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
                       { name: "MODEL_NAMESPACE", value: "$(params.model)-$(params.version)" },
                       { name: "MODE", value: "$(params.mode)" },
                       { name: "PIPELINE", value: "$(params.pipeline)" },
+                      { name: "STUDY_TASK", value: "$(params.study-task)" },
                       { name: "STAGE", value: stage },
                       { name: "PYTHONPATH", value: LIB_PATH },
                   ]
@@ -194,6 +218,11 @@ export const STAGE_PARAMS = [
         name: "pipeline",
         description: "Name of the pipeline running this task, for the stage metric.",
         default: "manual",
+    },
+    {
+        name: "study-task",
+        description: "Study task the run performs (contract/study-tasks.ts), for the stage metric; empty: none.",
+        default: "",
     },
 ] as const;
 
@@ -242,12 +271,55 @@ export function renderTask(
             results: def.results,
             workspaces: def.workspaces,
             stepTemplate: stepTemplate(def.role, credentials),
-            steps: timed
-                ? [stageStep("stage-start", def.stage!), ...def.steps, stageStep("stage-push", def.stage!)]
-                : def.steps,
+            steps: measuredSteps(
+                timed
+                    ? [stageStep("stage-start", def.stage!), ...def.steps, stageStep("stage-push", def.stage!)]
+                    : def.steps,
+            ),
             volumes: [LIB_VOLUME, STAGE_VOLUME, ...(def.volumes ?? [])],
         },
     };
+}
+
+/** Ends the heredoc that hands a step's own script to the usage wrapper. */
+const USAGE_HEREDOC = "MLOPS_STEP_SCRIPT";
+const USAGE_PREAMBLE =
+    "#!/bin/sh\n# The step's own script follows; pipelines/lib/step_usage.sh runs it and measures its CPU, memory and GPUs.\n";
+
+/**
+ * A step that runs its own script under the usage wrapper (pipelines/lib/step_usage.sh, at LIB_PATH in every step):
+ * the wrapper reads the script from a heredoc, runs it with its own #! line, adds the CPU, memory and GPU time of its
+ * process tree to the Task's usage file and, for the Task's last step or a step that failed, pushes the Task's usage
+ * to the Pushgateway; the run's report step sums them per run. Exit code and output are the script's.
+ */
+export function measuredStep(step: Step, last: boolean): Step {
+    if (step.script.split("\n").includes(USAGE_HEREDOC))
+        throw new Error(
+            `step ${step.name}: its script contains the line ${USAGE_HEREDOC}, which ends the wrapper's heredoc`,
+        );
+    const body = step.script.endsWith("\n") ? step.script : `${step.script}\n`;
+    return {
+        ...step,
+        script:
+            USAGE_PREAMBLE +
+            `exec sh ${LIB_PATH}/${STEP_USAGE_FILE} step ${step.name}${last ? " last" : ""} <<'${USAGE_HEREDOC}'\n` +
+            `${body}${USAGE_HEREDOC}\n`,
+    };
+}
+
+/** The steps of a Task, each under the usage wrapper; the last one pushes the Task's usage. */
+export function measuredSteps(steps: readonly Step[]): Step[] {
+    return steps.map((s, i) => measuredStep(s, i === steps.length - 1));
+}
+
+/** A measured step's own script (what measuredStep wrapped), for tools and tests that run it without the wrapper. */
+export function ownScript(script: string): string {
+    const open = `<<'${USAGE_HEREDOC}'\n`;
+    const at = script.indexOf(open);
+    const close = `${USAGE_HEREDOC}\n`;
+    if (!script.startsWith(USAGE_PREAMBLE) || at < 0 || !script.endsWith(close))
+        throw new Error("not a script measuredStep rendered");
+    return script.slice(at + open.length, script.length - close.length);
 }
 
 /** Where fetch-source puts the repository and the model's directory in it, inside the source workspace. */

@@ -97,6 +97,22 @@ const P = {
             default: id,
         };
     },
+    humanActions: {
+        name: "human-actions",
+        description:
+            "Actions a person performed to start this run (ease of deployment): 1 for a push, an upload or a command, 0 for an alert.",
+        default: "1",
+    },
+    handsOnSeconds: {
+        name: "hands-on-seconds",
+        description: "Seconds a person spent starting this run, when the starter measured them; empty: not recorded.",
+        default: "",
+    },
+    concurrency: {
+        name: "concurrency",
+        description: "Deliveries started at once, this one included (scalability: 1, 2, 4).",
+        default: "1",
+    },
     strategy: {
         name: "strategy",
         description: "single, canary, blue-green or shadow; empty: the model's traffic.strategy (its route's label).",
@@ -107,12 +123,16 @@ const P = {
 const SOURCE_WS = [{ name: "source", workspace: "source" }];
 const CHOOSE = "choose-versions";
 const chosen = (result: "version" | "baseline" | "strategy" | "rollout") => taskResult(CHOOSE, result);
-/** The params of a timed task; `version` is the pipeline's param or, where the pipeline chooses it, choose-versions' result. */
-const stage = (pipeline: string, version = param("version")) => [
+/**
+ * The params of a timed task; `version` is the pipeline's param or, where the pipeline chooses it, choose-versions'
+ * result. The study task labels the stage durations of a delivery run (the train pipeline performs none).
+ */
+const stage = (pipeline: PipelineName, version = param("version")) => [
     ...passParams(["model"]),
     { name: "version", value: version },
     ...passParams(["mode"]),
     { name: "pipeline", value: pipeline },
+    ...(pipeline === "train" ? [] : passParams(["study-task"])),
 ];
 
 /** Reads the model's route: the version to deliver (asked for or the standby slot), the baseline, strategy and rollout. */
@@ -200,6 +220,7 @@ function trainTasks(name: PipelineName, src: TrainSource = FROM_PARAMS): Pipelin
                 ...passParams(["source-dir", "git-url"]),
                 { name: "commit", value: taskResult("fetch-source", "commit") },
                 { name: "dataset-version", value: taskResult("validate-data", "dataset-version") },
+                { name: "dataset-source", value: taskResult("validate-data", "dataset-source") },
                 { name: "started-at", value: taskResult("fetch-source", "started-at") },
             ],
         },
@@ -264,7 +285,7 @@ const build = (name: PipelineName, after: string[], version = param("version")):
     ],
 });
 
-/** The finally task that reports the outcome; `training` adds the accuracies (skipped when training did not finish). */
+/** The finally task that reports the outcome: `train` pushes the accuracies only, `deploy` and `rollback` the run's delivery metrics. */
 function report(
     event: "train" | "deploy" | "rollback",
     extra: { name: string; value: string }[] = [],
@@ -286,29 +307,46 @@ function report(
     };
 }
 
-const trainingReport = (event: "train" | "deploy", version = param("version")) =>
+/**
+ * The accuracies of the trained version, in a finally task of their own (skipped when training did not finish, as
+ * Tekton skips a finally task whose result references are missing). It pushes the training group only, never the
+ * run's delivery group, so it cannot erase the lead time `report` pushes.
+ */
+const trainingReport = (
+    version = param("version"),
+    results = { train: "train", evaluate: "evaluate", accuracy: "accuracy", dataset: "validate-data" },
+) =>
     report(
-        event,
+        "train",
         [
-            { name: "train-accuracy", value: taskResult("train", "train-accuracy") },
-            { name: "eval-accuracy", value: taskResult("evaluate", "accuracy") },
-            { name: "dataset-version", value: taskResult("validate-data", "dataset-version") },
+            { name: "train-accuracy", value: taskResult(results.train, "train-accuracy") },
+            { name: "eval-accuracy", value: taskResult(results.evaluate, results.accuracy) },
+            { name: "dataset-version", value: taskResult(results.dataset, "dataset-version") },
         ],
         "report-training",
         version,
     );
 
-/** The delivery's outcome: Failed when any task failed, a promotion rolled back included. */
-const deliveryReport = (version = param("version")) =>
+/** The delivery's params every delivery run reports as they were given: the start event, ease and concurrency. */
+const DELIVERY_REPORT_PARAMS = passParams(["trigger-time", "human-actions", "hands-on-seconds", "concurrency"]);
+
+/**
+ * The delivery's outcome: Failed when any task failed, a promotion rolled back included (`promote` says so in its
+ * status). It references no task result, so it runs whatever failed: the run's start is its earliest TaskRun's.
+ */
+const deliveryReport = (version = param("version"), promoted = true) =>
     report(
         "deploy",
         [
-            { name: "trigger-time", value: param("trigger-time") },
-            { name: "started-at", value: taskResult("fetch-source", "started-at") },
+            ...DELIVERY_REPORT_PARAMS,
+            ...(promoted ? [{ name: "promote-status", value: `$(tasks.${PROMOTE_TASK}.status)` }] : []),
         ],
         "report",
         version,
     );
+
+/** The params every delivery pipeline takes for its report. */
+const DELIVERY_PARAMS = [P.triggerTime, P.humanActions, P.handsOnSeconds, P.concurrency];
 
 export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[] = [
     (d) =>
@@ -328,7 +366,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
                 P.tolerance(d.accuracyTolerance),
             ],
             trainTasks("train"),
-            [trainingReport("train")],
+            [trainingReport()],
         ),
     () =>
         pipeline(
@@ -339,7 +377,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
                 P.version,
                 P.mode(),
                 P.studyTask("deploy-new-version"),
-                P.triggerTime,
+                ...DELIVERY_PARAMS,
                 P.gitUrl,
                 P.gitRevision,
                 P.sourceDir,
@@ -377,7 +415,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
                 P.chosenVersion,
                 P.mode(),
                 P.studyTask("deploy-new-version"),
-                P.triggerTime,
+                ...DELIVERY_PARAMS,
                 P.gitUrl,
                 P.gitRevision,
                 P.sourceDir,
@@ -401,7 +439,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
                     taskResult("register", "build"),
                 ),
             ],
-            [deliveryReport(chosen("version")), trainingReport("deploy", chosen("version"))],
+            [deliveryReport(chosen("version")), trainingReport(chosen("version"))],
         ),
     () =>
         pipeline(
@@ -413,6 +451,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
                 { name: "from-version", description: "The version traffic moves away from." },
                 P.mode(),
                 P.studyTask("rollback-bad-version"),
+                ...DELIVERY_PARAMS,
             ],
             [
                 { name: "smoke-test", taskRef: { name: "smoke-test" }, params: stage("rollback") },
@@ -423,7 +462,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
                     params: [...stage("rollback"), { name: "strategy", value: "single" }],
                 },
             ],
-            [report("rollback", passParams(["from-version"]))],
+            [report("rollback", [...passParams(["from-version"]), ...DELIVERY_REPORT_PARAMS])],
             false,
         ),
     () =>
@@ -435,7 +474,7 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
                 P.version,
                 P.mode("simplified"),
                 P.studyTask("deploy-new-version"),
-                P.triggerTime,
+                ...DELIVERY_PARAMS,
                 P.gitUrl,
                 P.gitRevision,
                 P.sourceDir,
@@ -475,6 +514,15 @@ export const PIPELINE_DEFINITIONS: readonly ((d: PipelineDefaults) => Pipeline)[
                     params: [...stage("simplified"), { name: "strategy", value: "single" }],
                 },
             ],
-            [deliveryReport()],
+            [
+                deliveryReport(param("version"), false),
+                // quick-train evaluates on its holdout too: its accuracy is the simplified run's evaluation accuracy.
+                trainingReport(param("version"), {
+                    train: "quick-train",
+                    evaluate: "quick-train",
+                    accuracy: "accuracy",
+                    dataset: "quick-train",
+                }),
+            ],
         ),
 ];

@@ -214,7 +214,10 @@ describe("promotion step (as shipped in the promote Task)", () => {
     });
 
     it("runs the mounted script with the Task's step command", () => {
-        const cmd = promoteTask(PROMOTION, ALERTS).spec.steps[0].command;
+        const full = promoteTask(PROMOTION, ALERTS).spec.steps[0].command;
+        // Under the usage wrapper, which runs the command after "--" and measures it.
+        assert.deepEqual(full.slice(0, 6), ["sh", "/opt/pipeline-lib/step_usage.sh", "exec", "promote", "last", "--"]);
+        const cmd = full.slice(6);
         assert.deepEqual(cmd.slice(0, 2), ["node", "-e"]);
         assert.ok(cmd[2].includes(`require("${PROMOTION_SCRIPTS_DIR}/step.js").main()`));
         for (const js of Object.values(promotionScripts()))

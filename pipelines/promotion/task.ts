@@ -13,7 +13,15 @@ import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../contract/names";
 import type { AlertThresholds } from "../../contract/config/monitoring";
 import type { PromotionConfig } from "../../contract/config/pipelines";
 import { IMAGES } from "../../contract/versions";
-import { ROLE_LABEL, SETTINGS_CONFIGMAP } from "../core/context";
+import {
+    LIB_PATH,
+    RUN_IDENTITY_ENV,
+    ROLE_LABEL,
+    SETTINGS_CONFIGMAP,
+    STEP_USAGE_FILE,
+    libraryVolume,
+    metricEnv,
+} from "../core/context";
 import type { ParamSpec } from "../core/tekton";
 import type { PromotionThresholds } from "./decide";
 import { sampleQueries } from "./queries";
@@ -105,12 +113,24 @@ export function promoteTask(p: PromotionConfig, alerts: AlertThresholds) {
                 { name: "decision", type: "string", description: "promote or rollback" },
                 { name: "reason", type: "string", description: "The last analysis, in words." },
             ],
-            volumes: [{ name: "scripts", configMap: { name: PROMOTION_SCRIPTS_CONFIGMAP } }],
+            volumes: [
+                { name: "scripts", configMap: { name: PROMOTION_SCRIPTS_CONFIGMAP } },
+                // The usage wrapper (in the pipeline library) and its scratch space: the root filesystem is read-only.
+                libraryVolume("pipeline-lib"),
+                { name: "stage", emptyDir: {} },
+            ],
             steps: [
                 {
                     name: "promote",
                     image: IMAGES.node,
+                    // Under the usage wrapper like every step of the pipelines (pipelines/core/context.ts measuredStep).
                     command: [
+                        "sh",
+                        `${LIB_PATH}/${STEP_USAGE_FILE}`,
+                        "exec",
+                        "promote",
+                        "last",
+                        "--",
                         "node",
                         "-e",
                         `require("${PROMOTION_SCRIPTS_DIR}/step.js").main().catch((e) => { console.error(e); process.exit(2); });`,
@@ -139,8 +159,14 @@ export function promoteTask(p: PromotionConfig, alerts: AlertThresholds) {
                         env("ROLLBACK_METRIC", METRICS.lastRollback.name),
                         env("RESULT_DECISION_PATH", "$(results.decision.path)"),
                         env("RESULT_REASON_PATH", "$(results.reason.path)"),
+                        ...RUN_IDENTITY_ENV,
+                        ...metricEnv(),
                     ],
-                    volumeMounts: [{ name: "scripts", mountPath: PROMOTION_SCRIPTS_DIR, readOnly: true }],
+                    volumeMounts: [
+                        { name: "scripts", mountPath: PROMOTION_SCRIPTS_DIR, readOnly: true },
+                        { name: "pipeline-lib", mountPath: LIB_PATH, readOnly: true },
+                        { name: "stage", mountPath: "/stage" },
+                    ],
                     computeResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
                     securityContext: {
                         runAsNonRoot: true,

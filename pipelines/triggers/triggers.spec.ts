@@ -116,6 +116,8 @@ describe("triggers", () => {
                 dataset: "store:iris/",
                 "trigger-time": "2026-11-23T10:15:40+01:00",
                 "study-task": "deploy-new-version",
+                "human-actions": "1",
+                "hands-on-seconds": "",
             });
             assert.equal(run.metadata.labels["mlops-testbed/trigger"], "git-push");
         });
@@ -177,6 +179,8 @@ describe("triggers", () => {
                 dataset: "store:iris/2026-11-23/train.csv",
                 "trigger-time": "2026-11-23T09:20:11Z",
                 "study-task": "retrain-changed-data",
+                "human-actions": "1",
+                "hands-on-seconds": "",
             });
         });
 
@@ -275,6 +279,9 @@ describe("triggers", () => {
                 dataset: "store:iris/",
                 "trigger-time": "2026-11-23T08:50:30.123Z",
                 "study-task": "retrain-changed-data",
+                // An alert started it: no person involved (ease of deployment).
+                "human-actions": "0",
+                "hands-on-seconds": "0",
             });
             assert.equal(fired[0].resources[0].metadata.labels["mlops-testbed/trigger"], "ModelDataDrift");
         });

@@ -70,6 +70,18 @@ export function templateParams(sourceRepository: string) {
                 "Study task the run performs (contract/study-tasks.ts): a push deploys a new version, new data or an alert retrains.",
             default: "deploy-new-version",
         },
+        {
+            name: "human-actions",
+            description:
+                "Actions a person performed to start the run (ease of deployment): 1 for a push or an upload, 0 for an alert.",
+            default: "1",
+        },
+        {
+            name: "hands-on-seconds",
+            description:
+                "Seconds a person spent starting the run: 0 for an alert; empty for a push or an upload (not measured).",
+            default: "",
+        },
     ];
 }
 
@@ -133,6 +145,9 @@ export function triggerBindings() {
             p("trigger", "$(body.commonLabels.alertname)"),
             p("trigger-time", "$(body.alerts[0].startsAt)"),
             p("study-task", "retrain-changed-data"),
+            // No person started it.
+            p("human-actions", "0"),
+            p("hands-on-seconds", "0"),
         ]),
     ];
 }
@@ -164,6 +179,8 @@ export function trainAndDeployTemplate(
             dataset: tt("dataset"),
             "trigger-time": tt("trigger-time"),
             "study-task": tt("study-task"),
+            "human-actions": tt("human-actions"),
+            "hands-on-seconds": tt("hands-on-seconds"),
         },
     });
     return {

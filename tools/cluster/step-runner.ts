@@ -77,6 +77,13 @@ export interface TaskRun {
     readonly hosts?: Readonly<Record<string, string>>;
     /** Host directories to use for named volumes instead of fresh empty ones. */
     readonly volumeDirs?: Readonly<Record<string, string>>;
+    /**
+     * Labels of the TaskRun's pod, for env read through the downward API (`metadata.labels['<key>']`; a label the pod
+     * lacks reads as ""): Tekton puts tekton.dev/pipelineRun, tekton.dev/pipelineTask and tekton.dev/taskRun there.
+     */
+    readonly podLabels?: Readonly<Record<string, string>>;
+    /** Name of the TaskRun, for `$(context.taskRun.name)` (default: the Task's name). */
+    readonly taskRunName?: string;
     /** Steps not to run (their output is already in a volumeDirs directory). */
     readonly skipSteps?: readonly string[];
     /**
@@ -154,9 +161,16 @@ async function envOf(
     // The step's env overrides the template's, as Tekton merges them.
     const vars = new Map<string, EnvVar>();
     for (const e of [...(tpl.env ?? []), ...(step.env ?? [])]) vars.set(e.name, e);
+    const labelRef = (fieldPath: string | undefined) => /^metadata\.labels\['([^']+)'\]$/.exec(fieldPath ?? "")?.[1];
     for (const e of vars.values()) {
-        if (e.value !== undefined) env[e.name] = substitute(e.value, params);
+        if (e.value !== undefined)
+            env[e.name] = substitute(e.value, params).replace(
+                "$(context.taskRun.name)",
+                run.taskRunName ?? run.task.metadata.name,
+            );
         else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = run.namespace;
+        else if (labelRef(e.valueFrom?.fieldRef?.fieldPath) !== undefined)
+            env[e.name] = run.podLabels?.[labelRef(e.valueFrom?.fieldRef?.fieldPath)!] ?? "";
         else if (e.valueFrom?.configMapKeyRef) {
             const { name, key } = e.valueFrom.configMapKeyRef;
             const v = (await kube.read<Json>("v1", "ConfigMap", name, run.namespace)).data?.[key];

@@ -2,20 +2,24 @@
 import {
     COMPARISON_COLUMNS,
     QUALITY_COLUMNS,
+    SCALABILITY_COLUMNS,
     type Cell,
     type ComparisonColumn,
     type ComparisonRow,
     type QualityColumn,
     type QualityRow,
+    type ScalabilityColumn,
+    type ScalabilityRow,
     type Window,
 } from "./queries";
 
-export const FORMATS = ["markdown", "csv", "json"] as const;
+export const FORMATS = ["markdown", "csv", "json", "html"] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface Report {
     readonly window: Window;
     readonly comparison: readonly ComparisonRow[];
+    readonly scalability: readonly ScalabilityRow[];
     readonly quality: readonly QualityRow[];
 }
 
@@ -28,9 +32,17 @@ const COMPARISON_HEADERS: Record<ComparisonColumn, string> = {
     rollbacks: "rollbacks",
     timeToRecoverP50: "time to recover p50",
     accuracyReached: "accuracy reached",
+    humanActionsPerRun: "human actions/run",
+    handsOnMinutesPerRun: "hands-on min/run",
     cpuHoursPerRun: "CPU-hours/run",
     gpuHoursPerRun: "GPU-hours/run",
     memoryGibHoursPerRun: "memory GiB-hours/run",
+};
+const SCALABILITY_HEADERS: Record<ScalabilityColumn, string> = {
+    runs: "runs",
+    leadTimeP50: "lead time p50",
+    leadTimeP95: "lead time p95",
+    failureRate: "failure rate",
 };
 const QUALITY_HEADERS: Record<QualityColumn, string> = {
     accuracy: "accuracy",
@@ -48,6 +60,8 @@ const UNITS: Record<ComparisonColumn | QualityColumn, string> = {
     rollbacks: "",
     timeToRecoverP50: "seconds",
     accuracyReached: "ratio",
+    humanActionsPerRun: "",
+    handsOnMinutesPerRun: "minutes",
     cpuHoursPerRun: "hours",
     gpuHoursPerRun: "hours",
     memoryGibHoursPerRun: "GiB-hours",
@@ -86,6 +100,10 @@ function display(column: ComparisonColumn | QualityColumn, cell: Cell): string {
             return percent(cell, 1);
         case "errorRate":
             return percent(cell, 2);
+        case "humanActionsPerRun":
+            return trim(cell.toFixed(1));
+        case "handsOnMinutesPerRun":
+            return trim(cell.toFixed(1));
         case "accuracyReached":
         case "accuracy":
         case "drift":
@@ -121,6 +139,19 @@ export function renderMarkdown(r: Report): string {
         ),
     );
     out.push("");
+    out.push("Scalability: the same runs by how many deliveries were started at once, per mode:");
+    out.push("");
+    out.push(
+        ...markdownTable(
+            ["mode", "at once", ...SCALABILITY_COLUMNS.map((c) => SCALABILITY_HEADERS[c])],
+            r.scalability.map((row) => [
+                row.mode,
+                row.concurrency,
+                ...SCALABILITY_COLUMNS.map((c) => display(c, row.cells[c])),
+            ]),
+        ),
+    );
+    out.push("");
     out.push("Model versions serving in that window:");
     out.push("");
     if (r.quality.length === 0) out.push("(no data: no model server exported metrics in the window)");
@@ -146,12 +177,17 @@ function csvCell(v: string): string {
 const header = (c: ComparisonColumn | QualityColumn) => (UNITS[c] ? `${c}_${UNITS[c].replace(/-/g, "_")}` : c);
 const raw = (cell: Cell) => (typeof cell === "number" ? String(cell) : cell);
 
-/** Two CSV tables separated by a blank line: task comparison, then per-version quality. */
+/** Three CSV tables separated by blank lines: task comparison, scalability, then per-version quality. */
 export function renderCsv(r: Report): string {
     const lines = [
         ["task", "mode", ...COMPARISON_COLUMNS.map(header)].join(","),
         ...r.comparison.map((row) =>
             [row.task, row.mode, ...COMPARISON_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(","),
+        ),
+        "",
+        ["mode", "concurrency", ...SCALABILITY_COLUMNS.map(header)].join(","),
+        ...r.scalability.map((row) =>
+            [row.mode, row.concurrency, ...SCALABILITY_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(","),
         ),
         "",
         ["model", "version", "mode", ...QUALITY_COLUMNS.map(header)].join(","),
@@ -174,6 +210,11 @@ export function renderJson(r: Report): string {
             mode: row.mode,
             ...Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, cell(row.cells[c])])),
         })),
+        scalability: r.scalability.map((row) => ({
+            mode: row.mode,
+            concurrency: Number(row.concurrency),
+            ...Object.fromEntries(SCALABILITY_COLUMNS.map((c) => [c, cell(row.cells[c])])),
+        })),
         quality: r.quality.map((row) => ({
             model: row.model,
             version: row.version,
@@ -184,6 +225,7 @@ export function renderJson(r: Report): string {
     return JSON.stringify(doc, null, 2) + "\n";
 }
 
-export function render(r: Report, format: Format): string {
+/** The text formats; html (tools/report/html.ts) renders charts, asynchronously. */
+export function render(r: Report, format: Exclude<Format, "html">): string {
     return format === "csv" ? renderCsv(r) : format === "json" ? renderJson(r) : renderMarkdown(r);
 }

@@ -5,9 +5,10 @@
  * Each run of a standardized task pushes per-run gauges (labels mode, task, run). A run counts when its end
  * timestamp (mlops_delivery_end_timestamp_seconds) lies in the window; each gauge is first reduced to one value
  * per run (lead time: max over the versions it delivered, outcome: min, resources and rollbacks: sum), then
- * aggregated per task and mode.
+ * aggregated per task and mode. The scalability table aggregates the same per-run values per mode and
+ * concurrency (how many deliveries were started at once, a label of every per-run sample).
  */
-import { DELIVERY_MODES, METRICS, type DeliveryMode } from "../../contract/metric-contract";
+import { CONCURRENCY_LEVELS, DELIVERY_MODES, METRICS, type DeliveryMode } from "../../contract/metric-contract";
 import { STUDY_TASKS } from "../../contract/study-tasks";
 
 /** The reporting window, as Unix seconds. */
@@ -31,9 +32,9 @@ export function runSeries(metric: string, w: Window): string {
     return `(last_over_time(${metric}[${r}]) and on (${RUN}) (last_over_time(${METRICS.deliveryEnd.name}[${r}]) >= ${Math.floor(w.since)}))`;
 }
 
-/** One value per run: `reduce by (task, mode, run)` over the versions a run delivered. */
-function perRun(reduce: "max" | "min" | "sum", metric: string, w: Window): string {
-    return `${reduce} by (${RUN}) (${runSeries(metric, w)})`;
+/** One value per run: `reduce by (task, mode, run)` over the versions a run delivered, keeping `extra` labels. */
+function perRun(reduce: "max" | "min" | "sum", metric: string, w: Window, extra = ""): string {
+    return `${reduce} by (${RUN}${extra}) (${runSeries(metric, w)})`;
 }
 
 export const COMPARISON_COLUMNS = [
@@ -44,6 +45,8 @@ export const COMPARISON_COLUMNS = [
     "rollbacks",
     "timeToRecoverP50",
     "accuracyReached",
+    "humanActionsPerRun",
+    "handsOnMinutesPerRun",
     "cpuHoursPerRun",
     "gpuHoursPerRun",
     "memoryGibHoursPerRun",
@@ -54,7 +57,7 @@ export type ComparisonColumn = (typeof COMPARISON_COLUMNS)[number];
 export function comparisonQueries(w: Window): Record<ComparisonColumn, string> {
     const r = range(w);
     const lead = perRun("max", METRICS.deployLeadTime.name, w);
-    const hours = (metric: string, divisor: number) =>
+    const avgPerRun = (metric: string, divisor: number) =>
         `avg by (${TASK_MODE}) (${perRun("sum", metric, w)}) / ${divisor}`;
     return {
         runs: `count by (${TASK_MODE}) (${perRun("min", METRICS.deliveryResult.name, w)})`,
@@ -67,9 +70,30 @@ export function comparisonQueries(w: Window): Record<ComparisonColumn, string> {
         accuracyReached:
             `avg by (${TASK_MODE}) (((${runSeries(METRICS.deliveryResult.name, w)}) == 1) * 0 + on (model, version, mode) group_left () ` +
             `max by (model, version, mode) (last_over_time(${METRICS.evaluationAccuracy.name}[${r}])))`,
-        cpuHoursPerRun: hours(METRICS.deliveryCpuSeconds.name, 3600),
-        gpuHoursPerRun: hours(METRICS.deliveryGpuSeconds.name, 3600),
-        memoryGibHoursPerRun: hours(METRICS.deliveryMemoryByteSeconds.name, 3600 * 1024 ** 3),
+        // Ease of deployment: what a person did per run.
+        humanActionsPerRun: avgPerRun(METRICS.deliveryHumanActions.name, 1),
+        handsOnMinutesPerRun: avgPerRun(METRICS.deliveryHandsOnSeconds.name, 60),
+        cpuHoursPerRun: avgPerRun(METRICS.deliveryCpuSeconds.name, 3600),
+        gpuHoursPerRun: avgPerRun(METRICS.deliveryGpuSeconds.name, 3600),
+        memoryGibHoursPerRun: avgPerRun(METRICS.deliveryMemoryByteSeconds.name, 3600 * 1024 ** 3),
+    };
+}
+
+export const SCALABILITY_COLUMNS = ["runs", "leadTimeP50", "leadTimeP95", "failureRate"] as const;
+export type ScalabilityColumn = (typeof SCALABILITY_COLUMNS)[number];
+
+const MODE_CONCURRENCY = "mode, concurrency";
+
+/** The query behind each column of the scalability table; every result is a vector by (mode, concurrency). */
+export function scalabilityQueries(w: Window): Record<ScalabilityColumn, string> {
+    const keep = ", concurrency";
+    const lead = perRun("max", METRICS.deployLeadTime.name, w, keep);
+    const result = perRun("min", METRICS.deliveryResult.name, w, keep);
+    return {
+        runs: `count by (${MODE_CONCURRENCY}) (${result})`,
+        leadTimeP50: `quantile by (${MODE_CONCURRENCY}) (0.5, ${lead})`,
+        leadTimeP95: `quantile by (${MODE_CONCURRENCY}) (0.95, ${lead})`,
+        failureRate: `1 - avg by (${MODE_CONCURRENCY}) (${result})`,
     };
 }
 
@@ -103,6 +127,13 @@ export interface ComparisonRow {
     readonly task: string;
     readonly mode: string;
     readonly cells: Readonly<Record<ComparisonColumn, Cell>>;
+}
+
+export interface ScalabilityRow {
+    readonly mode: string;
+    /** Deliveries started at once. */
+    readonly concurrency: string;
+    readonly cells: Readonly<Record<ScalabilityColumn, Cell>>;
 }
 
 export interface QualityRow {
@@ -156,6 +187,39 @@ export function comparisonTable(results: Readonly<Record<ComparisonColumn, reado
         ) as Record<ComparisonColumn, Cell>;
         return { task, mode, cells };
     });
+}
+
+/**
+ * The scalability table: one row per mode and concurrency level of the study (CONCURRENCY_LEVELS), then any other
+ * level found in the data, in numeric order.
+ */
+export function scalabilityTable(
+    results: Readonly<Record<ScalabilityColumn, readonly VectorSample[]>>,
+): ScalabilityRow[] {
+    const byColumn = Object.fromEntries(
+        SCALABILITY_COLUMNS.map((c) => [c, index(results[c], ["mode", "concurrency"])]),
+    ) as Record<ScalabilityColumn, Map<string, number>>;
+    const levels = new Set<string>(CONCURRENCY_LEVELS.map(String));
+    const modes = new Set<string>(DELIVERY_MODES);
+    for (const k of SCALABILITY_COLUMNS.flatMap((c) => [...byColumn[c].keys()])) {
+        const [mode, level] = k.split("\u0000");
+        modes.add(mode);
+        levels.add(level);
+    }
+    const sortedLevels = [...levels].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+    return [...modes].flatMap((mode) =>
+        sortedLevels.map((concurrency) => {
+            const key = `${mode}\u0000${concurrency}`;
+            const runs = byColumn.runs.get(key) ?? 0;
+            const cells = Object.fromEntries(
+                SCALABILITY_COLUMNS.map((c): [ScalabilityColumn, Cell] => [
+                    c,
+                    c === "runs" ? runs : runs > 0 ? (byColumn[c].get(key) ?? "no data") : "no data",
+                ]),
+            ) as Record<ScalabilityColumn, Cell>;
+            return { mode, concurrency, cells };
+        }),
+    );
 }
 
 /** The per-version quality table: one row per model version with any quality figure, sorted by model and version. */

@@ -54,7 +54,8 @@ def group_url(base: str, grouping: Iterable[tuple[str, object]]) -> str:
     """The Pushgateway URL of a group: job, then the grouping labels, each value path-escaped."""
     path = "/metrics/job/" + urllib.parse.quote(JOB, safe="")
     for k, v in grouping:
-        path += f"/{k}/{urllib.parse.quote(str(v), safe='')}"
+        # An empty value cannot stand in a path segment: the Pushgateway takes it base64-encoded, as "=".
+        path += f"/{k}@base64/=" if str(v) == "" else f"/{k}/{urllib.parse.quote(str(v), safe='')}"
     return base.rstrip("/") + path
 
 

@@ -16,7 +16,11 @@ export const QUICK_TRAIN: TaskDefinition = {
     stage: "train",
     gpuStep: "train-upload",
     params: [SOURCE_DIR_PARAM, { name: "dataset", description: "Built-in dataset name.", default: "iris" }],
-    results: [{ name: "train-accuracy", description: "Accuracy on the training split." }],
+    results: [
+        { name: "train-accuracy", description: "Accuracy on the training split." },
+        { name: "accuracy", description: "Accuracy on the holdout (scored, not gated)." },
+        { name: "dataset-version", description: "Version id of the data: builtin-<name>-<content hash>." },
+    ],
     workspaces: [SOURCE_WORKSPACE_DECL],
     steps: [
         pythonStep(
@@ -29,6 +33,8 @@ export const QUICK_TRAIN: TaskDefinition = {
                 { name: "MODEL", value: param("model") },
                 { name: "VERSION", value: param("version") },
                 { name: "RESULT_TRAIN_ACCURACY", value: resultPath("train-accuracy") },
+                { name: "RESULT_ACCURACY", value: resultPath("accuracy") },
+                { name: "RESULT_DATASET_VERSION", value: resultPath("dataset-version") },
             ],
             RESOURCES.training,
         ),

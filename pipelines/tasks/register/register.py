@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Registers a trained model: an immutable upload of WORK/model to models/<model>/<version>/<build>/ with a model card.
 
-Env: WORK, MODEL, VERSION, COMMIT, GIT_URL, DATASET_VERSION, PIPELINE_RUN, MODE, STARTED_AT, RESULT_URI, RESULT_BUILD.
+Env: WORK, MODEL, VERSION, COMMIT, GIT_URL, DATASET_VERSION, DATASET_SOURCE, MLOPS_PIPELINE_RUN (the step template's,
+from the pod's label), MODE, STARTED_AT, RESULT_URI, RESULT_BUILD.
 Each registration is a new build of the version slot (id: UTC time and commit); the upload refuses a build prefix
 that already exists (artifacts are immutable; the store keeps no delete right).
 """
@@ -20,11 +21,16 @@ def model_card(model_dir, env, now=None):
         metrics = json.load(f)
     now = time.time() if now is None else now
     started = env.get("STARTED_AT", "")
+    # Where the data came from in the store (or the builtin set), never the step pod's local copy.
+    source = env.get("DATASET_SOURCE", "")
+    dataset = {"version": env["DATASET_VERSION"], "source": source or None}
+    if source.startswith("store:") and env.get("DATASETS_BUCKET"):
+        dataset["bucket"] = env["DATASETS_BUCKET"]
     return {
         "model": env["MODEL"],
         "version": env["VERSION"],
         "source": {"git_url": env.get("GIT_URL", ""), "git_commit": env["COMMIT"]},
-        "dataset": {"version": env["DATASET_VERSION"], "source": params.get("data")},
+        "dataset": dataset,
         "parameters": {
             k: params[k]
             for k in ("model", "hyperparameters", "seed", "test_size", "features", "classes")
@@ -41,7 +47,7 @@ def model_card(model_dir, env, now=None):
             "trained": params.get("trained_at"),
             "registered": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
         },
-        "pipeline_run": env.get("PIPELINE_RUN", ""),
+        "pipeline_run": env.get("MLOPS_PIPELINE_RUN", ""),
         "delivery_mode": env.get("MODE", ""),
         "runtime": params.get("versions", {}),
     }

@@ -12,6 +12,11 @@ export const REGISTER: TaskDefinition = {
         { name: "git-url", description: "Repository of the source, for the model card.", default: "" },
         { name: "commit", description: "Commit the model was trained from." },
         { name: "dataset-version", description: "Version id of the training data." },
+        {
+            name: "dataset-source",
+            description: "Where the training data came from (validate-data's result): store:<key> or builtin:<name>.",
+            default: "",
+        },
         { name: "started-at", description: "Unix time the run started.", default: "" },
     ],
     results: [
@@ -28,7 +33,7 @@ export const REGISTER: TaskDefinition = {
             { name: "GIT_URL", value: param("git-url") },
             { name: "DATASET_VERSION", value: param("dataset-version") },
             { name: "STARTED_AT", value: param("started-at") },
-            { name: "PIPELINE_RUN", value: "$(context.pipelineRun.name)" },
+            { name: "DATASET_SOURCE", value: param("dataset-source") },
             { name: "RESULT_URI", value: resultPath("uri") },
             { name: "RESULT_BUILD", value: resultPath("build") },
         ]),

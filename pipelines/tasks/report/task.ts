@@ -1,10 +1,11 @@
+import { STUDY_TASKS } from "../../../contract/study-tasks";
 import { libStep, type TaskDefinition } from "../../core/context";
 import { param } from "../../core/tekton";
 
 export const REPORT: TaskDefinition = {
     name: "report",
     description:
-        "Pushes the run's delivery metrics (lead time, result, accuracies, dataset, rollback time) to the Pushgateway; runs in every pipeline's finally.",
+        "Pushes the run's delivery metrics (lead time, result, rollbacks, time to recover, resources its steps used, human actions) or, for event train, its accuracies and dataset to the Pushgateway; runs in every pipeline's finally.",
     role: "trainer",
     params: [
         { name: "event", description: "train, deploy or rollback." },
@@ -24,7 +25,33 @@ export const REPORT: TaskDefinition = {
             description: "Unix time of the trigger (commit, data, alert); empty: the run's start.",
             default: "",
         },
-        { name: "started-at", description: "Unix time the run started.", default: "" },
+        {
+            name: "started-at",
+            description: "Unix time the run started; empty: the earliest start of its TaskRuns (their pushed usage).",
+            default: "",
+        },
+        {
+            name: "promote-status",
+            description:
+                "The promote task's $(tasks.promote.status): Failed when its analysis rolled back; empty: none.",
+            default: "",
+        },
+        {
+            name: "human-actions",
+            description:
+                "Actions a person performed for this run (1: the push or command that started it, 0: an alert).",
+            default: "1",
+        },
+        {
+            name: "hands-on-seconds",
+            description: "Time a person spent on this run, when whoever started it measured it; empty: not recorded.",
+            default: "",
+        },
+        {
+            name: "concurrency",
+            description: "Deliveries started at once, this one included (the study's scalability runs: 1, 2, 4).",
+            default: "1",
+        },
         { name: "train-accuracy", description: "Training accuracy, when the run trained.", default: "" },
         { name: "eval-accuracy", description: "Evaluation accuracy, when the run evaluated.", default: "" },
         { name: "dataset-version", description: "Dataset version, when the run trained.", default: "" },
@@ -38,9 +65,16 @@ export const REPORT: TaskDefinition = {
             { name: "FROM_VERSION", value: param("from-version") },
             { name: "MODE", value: param("mode") },
             { name: "STUDY_TASK", value: param("study-task") },
-            { name: "RUN", value: "$(context.pipelineRun.name)" },
             { name: "TRIGGER_TIME", value: param("trigger-time") },
             { name: "STARTED_AT", value: param("started-at") },
+            { name: "PROMOTE_STATUS", value: param("promote-status") },
+            { name: "HUMAN_ACTIONS", value: param("human-actions") },
+            { name: "HANDS_ON_SECONDS", value: param("hands-on-seconds") },
+            { name: "CONCURRENCY", value: param("concurrency") },
+            {
+                name: "RECOVERING_TASKS",
+                value: JSON.stringify(STUDY_TASKS.filter((t) => t.recovers).map((t) => t.id)),
+            },
             { name: "TRAIN_ACCURACY", value: param("train-accuracy") },
             { name: "EVAL_ACCURACY", value: param("eval-accuracy") },
             { name: "DATASET_VERSION", value: param("dataset-version") },

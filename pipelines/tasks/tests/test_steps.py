@@ -22,7 +22,24 @@ METRIC_ENV = {
     "MLOPS_METRIC_RECOVERY_TIME": "recovery",
     "MLOPS_METRIC_DELIVERY_ROLLBACKS": "rollbacks",
     "MLOPS_METRIC_DELIVERY_END": "end",
+    "MLOPS_METRIC_DELIVERY_CPU_SECONDS": "cpu",
+    "MLOPS_METRIC_DELIVERY_GPU_SECONDS": "gpu",
+    "MLOPS_METRIC_DELIVERY_MEMORY_BYTE_SECONDS": "mem",
+    "MLOPS_METRIC_DELIVERY_HUMAN_ACTIONS": "actions",
+    "MLOPS_METRIC_DELIVERY_HANDS_ON_SECONDS": "hands_on",
+    "MLOPS_METRIC_TASKRUN_CPU_SECONDS": "tr_cpu",
+    "MLOPS_METRIC_TASKRUN_GPU_SECONDS": "tr_gpu",
+    "MLOPS_METRIC_TASKRUN_MEMORY_BYTE_SECONDS": "tr_mem",
+    "MLOPS_METRIC_TASKRUN_START": "tr_start",
 }
+
+
+def usage_group(run, task, cpu, mem, gpu, start, job="mlops-delivery"):
+    """A per-TaskRun group as the Pushgateway's /api/v1/metrics lists what step_usage.sh pushed."""
+    g = {"labels": {"job": job, "run": run, "pipeline_task": task}}
+    for name, value in (("tr_cpu", cpu), ("tr_mem", mem), ("tr_gpu", gpu), ("tr_start", start)):
+        g[name] = {"type": "GAUGE", "metrics": [{"labels": dict(g["labels"]), "value": str(value)}]}
+    return g
 
 
 class ValidateData(unittest.TestCase):
@@ -45,6 +62,14 @@ class ValidateData(unittest.TestCase):
     def test_refuses_unknown_dataset_spec(self):
         with self.assertRaises(ValueError):
             self.v.fetch_dataset("http://x", "/tmp/x.csv", ".")
+
+    def test_builtin_data_names_its_source_not_the_local_copy(self):
+        workload = os.path.join(os.path.dirname(TASKS), "workload")
+        with tempfile.TemporaryDirectory() as d:
+            version, source = self.v.fetch_dataset("builtin:iris", os.path.join(d, "train.csv"), workload)
+        self.assertRegex(version, r"^builtin-iris-[0-9a-f]{12}$")
+        # The model card's dataset source: what was fetched, never the pod-local path.
+        self.assertEqual(source, "builtin:iris")
 
 
 class Route(unittest.TestCase):
@@ -285,31 +310,30 @@ class Report(unittest.TestCase):
         "VERSION": "v2",
         "MODE": "automated",
         "STUDY_TASK": "deploy-new-version",
-        "RUN": "deploy-x7k2p",
+        "MLOPS_PIPELINE_RUN": "deploy-x7k2p",
+        "RECOVERING_TASKS": '["rollback-bad-version", "recover-failed-deployment"]',
     }
-    ns = {"namespace": "iris-v2"}
+    ns = {"namespace": "iris-v2", "concurrency": "1"}
+    delivery_key = (
+        ("task", "deploy-new-version"),
+        ("run", "deploy-x7k2p"),
+        ("model", "iris"),
+        ("version", "v2"),
+        ("mode", "automated"),
+        ("part", "delivery"),
+    )
+
+    def groups(self, env, now, pushed=()):
+        return {tuple(g): s for g, s in self.r.samples(env, now, pushed)}
 
     def test_deploy_success_pushes_lead_time_from_trigger(self):
-        groups = dict(
-            (tuple(g), s)
-            for g, s in self.r.samples(
-                {**self.base, "EVENT": "deploy", "STATUS": "Succeeded", "TRIGGER_TIME": "1000", "STARTED_AT": "1500"},
-                1600.0,
-            )
+        groups = self.groups(
+            {**self.base, "EVENT": "deploy", "STATUS": "Succeeded", "TRIGGER_TIME": "1000", "STARTED_AT": "1500"},
+            1600.0,
         )
-        # One group per run of a study task, so runs never overwrite each other.
-        delivery = groups[
-            (
-                ("task", "deploy-new-version"),
-                ("run", "deploy-x7k2p"),
-                ("model", "iris"),
-                ("version", "v2"),
-                ("mode", "automated"),
-                ("part", "delivery"),
-            )
-        ]
+        # One group per run of a study task (the run from the pod's label), so runs never overwrite each other.
         self.assertEqual(
-            delivery,
+            groups[self.delivery_key],
             [("result", self.ns, 1), ("lead", self.ns, 600.0), ("rollbacks", self.ns, 0), ("end", self.ns, 1600.0)],
         )
 
@@ -321,11 +345,73 @@ class Report(unittest.TestCase):
         env = {**self.base, "EVENT": "deploy", "STATUS": "Completed", "STARTED_AT": "1500"}
         for t in ("1970-01-01T00:16:40Z", "1970-01-01T01:16:40+01:00", "1970-01-01T00:16:40.000Z"):
             [(_, s)] = self.r.samples({**env, "TRIGGER_TIME": t}, 1600.0)
-            self.assertEqual(s[1], ("lead", {"namespace": "iris-v2"}, 600.0), t)
+            self.assertEqual(s[1], ("lead", self.ns, 600.0), t)
         [(_, s)] = self.r.samples({**env, "TRIGGER_TIME": "yesterday"}, 1600.0)
         self.assertEqual(s[1][2], 100.0, "an unreadable trigger time falls back to the run's start")
 
-    def test_training_and_rollback(self):
+    def test_resources_and_start_are_the_sums_of_the_runs_taskruns(self):
+        pushed = [
+            usage_group("deploy-x7k2p", "fetch-source", 1.5, 1000, 0, 1200),
+            usage_group("deploy-x7k2p", "train", 30, 5e9, 60, 1250),
+            usage_group("other-run", "train", 99, 9e9, 99, 1000),
+            usage_group("deploy-x7k2p", "x", 99, 9e9, 99, 1000, job="promotion"),
+        ]
+        env = {**self.base, "EVENT": "deploy", "STATUS": "Succeeded", "HUMAN_ACTIONS": "1", "CONCURRENCY": "2"}
+        s = self.groups(env, 1600.0, pushed)[self.delivery_key]
+        labels = {"namespace": "iris-v2", "concurrency": "2"}
+        self.assertEqual(
+            s,
+            [
+                ("result", labels, 1),
+                # No trigger time: the run started with its first TaskRun.
+                ("lead", labels, 400.0),
+                ("rollbacks", labels, 0),
+                ("cpu", labels, 31.5),
+                ("gpu", labels, 60.0),
+                ("mem", labels, 5e9 + 1000),
+                ("actions", labels, 1.0),
+                ("end", labels, 1600.0),
+            ],
+        )
+
+    def test_a_run_without_usage_reports_no_resources_rather_than_zero(self):
+        s = self.groups({**self.base, "EVENT": "deploy", "STATUS": "Failed"}, 1600.0)[self.delivery_key]
+        self.assertEqual([n for n, _, _ in s], ["result", "rollbacks", "end"])
+
+    def promotion(self, version, at):
+        return {
+            "labels": {"job": "promotion", "model": "iris", "version": version, "mode": "automated"},
+            "rollback": {"metrics": [{"labels": {"namespace": f"iris-{version}"}, "value": str(at)}]},
+        }
+
+    def test_a_promotion_that_rolled_back_counts_a_rollback(self):
+        pushed = [usage_group("deploy-x7k2p", "fetch-source", 1, 1, 0, 1200), self.promotion("v2", 1500)]
+        env = {**self.base, "EVENT": "deploy", "STATUS": "Failed", "PROMOTE_STATUS": "Failed", "TRIGGER_TIME": "1100"}
+        s = self.groups(env, 1600.0, pushed)[self.delivery_key]
+        self.assertIn(("rollbacks", self.ns, 1), s)
+        self.assertIn(("result", self.ns, 0), s, "deploying the new version failed")
+        # For a task that recovers, the rollback is the recovery: from the push of the broken version to it.
+        env = {**env, "STUDY_TASK": "recover-failed-deployment"}
+        [(_, s)] = self.r.samples(env, 1600.0, pushed)
+        self.assertEqual(
+            s[:4],
+            [
+                ("result", self.ns, 1),
+                ("lead", self.ns, 400.0),
+                ("recovery", self.ns, 400.0),
+                ("rollbacks", self.ns, 1),
+            ],
+        )
+
+    def test_an_earlier_runs_rollback_or_a_promotion_that_did_not_fail_is_no_rollback(self):
+        pushed = [usage_group("deploy-x7k2p", "fetch-source", 1, 1, 0, 1200), self.promotion("v2", 900)]
+        env = {**self.base, "EVENT": "deploy", "STATUS": "Failed", "PROMOTE_STATUS": "Failed"}
+        self.assertIn(("rollbacks", self.ns, 0), self.groups(env, 1600.0, pushed)[self.delivery_key])
+        pushed[1] = self.promotion("v2", 1500)
+        env["PROMOTE_STATUS"] = "None"
+        self.assertIn(("rollbacks", self.ns, 0), self.groups(env, 1600.0, pushed)[self.delivery_key])
+
+    def test_training_pushes_only_the_training_group(self):
         out = self.r.samples(
             {
                 **self.base,
@@ -336,19 +422,25 @@ class Report(unittest.TestCase):
                 "DATASET_VERSION": "d1",
             },
             0,
+            [usage_group("deploy-x7k2p", "train", 1, 1, 0, 0)],
+        )
+        self.assertEqual(
+            [g for g, _ in out], [[("model", "iris"), ("version", "v2"), ("mode", "automated"), ("part", "training")]]
         )
         self.assertEqual([n for n, _, _ in out[0][1]], ["train_acc", "eval_acc", "dataset"])
-        out = self.r.samples(
-            {
-                **self.base,
-                "EVENT": "rollback",
-                "STATUS": "Succeeded",
-                "FROM_VERSION": "v3",
-                "STUDY_TASK": "rollback-bad-version",
-                "TRIGGER_TIME": "30",
-            },
-            42.0,
-        )
+
+    def test_rollback_records_recovery_from_the_alert_and_the_run_start_otherwise(self):
+        env = {
+            **self.base,
+            "EVENT": "rollback",
+            "STATUS": "Succeeded",
+            "FROM_VERSION": "v3",
+            "STUDY_TASK": "rollback-bad-version",
+            "TRIGGER_TIME": "30",
+            "HUMAN_ACTIONS": "0",
+            "HANDS_ON_SECONDS": "0",
+        }
+        out = self.r.samples(env, 42.0)
         self.assertEqual(
             out[-1],
             (
@@ -359,8 +451,20 @@ class Report(unittest.TestCase):
         self.assertEqual(out[0][0][:2], [("task", "rollback-bad-version"), ("run", "deploy-x7k2p")])
         self.assertEqual(
             out[0][1],
-            [("result", self.ns, 1), ("recovery", self.ns, 12.0), ("rollbacks", self.ns, 1), ("end", self.ns, 42.0)],
+            [
+                ("result", self.ns, 1),
+                ("lead", self.ns, 12.0),
+                ("recovery", self.ns, 12.0),
+                ("rollbacks", self.ns, 1),
+                ("actions", self.ns, 0.0),
+                ("hands_on", self.ns, 0.0),
+                ("end", self.ns, 42.0),
+            ],
         )
+        # Started by a person without a trigger time: from the run's first TaskRun.
+        del env["TRIGGER_TIME"]
+        out = self.r.samples(env, 42.0, [usage_group("deploy-x7k2p", "smoke-test", 1, 1, 0, 20)])
+        self.assertIn(("recovery", self.ns, 22.0), out[0][1])
 
 
 class Register(unittest.TestCase):
@@ -387,13 +491,18 @@ class Register(unittest.TestCase):
                     "VERSION": "v2",
                     "COMMIT": "abc",
                     "DATASET_VERSION": "dv",
-                    "PIPELINE_RUN": "run-1",
+                    "DATASET_SOURCE": "store:iris/2025-01.csv",
+                    "DATASETS_BUCKET": "mlops-datasets",
+                    "MLOPS_PIPELINE_RUN": "run-1",
                     "STARTED_AT": "0",
                 },
                 now=60,
             )
         self.assertEqual(card["source"]["git_commit"], "abc")
-        self.assertEqual(card["dataset"]["version"], "dv")
+        # The store key of the data, not the pod-local copy params.json names (x.csv).
+        self.assertEqual(
+            card["dataset"], {"version": "dv", "source": "store:iris/2025-01.csv", "bucket": "mlops-datasets"}
+        )
         self.assertEqual(card["metrics"], {"train_accuracy": 1.0, "accuracy": 0.9, "n": 10})
         self.assertEqual(card["timestamps"]["registered"], "1970-01-01T00:01:00Z")
         self.assertEqual(card["pipeline_run"], "run-1")
@@ -561,6 +670,13 @@ class Pushgateway(unittest.TestCase):
                     '# TYPE lead gauge\nlead{namespace="iris-v2",x="a\\"b"} 12.0\n',
                 )
             ],
+        )
+
+    def test_an_empty_grouping_value_is_base64_encoded(self):
+        # A path segment cannot be empty: the Pushgateway reads "<label>@base64/=" as the empty value.
+        self.assertEqual(
+            metrics.group_url("http://pg:9091/", [("task", ""), ("run", "r 1")]),
+            "http://pg:9091/metrics/job/mlops-delivery/task@base64/=/run/r%201",
         )
 
     def test_metric_names_come_from_the_environment(self):

@@ -31,6 +31,10 @@ export const VALIDATE_DATA: TaskDefinition = {
     ],
     results: [
         { name: "dataset-version", description: "Version id of the data (store object version, or a content hash)." },
+        {
+            name: "dataset-source",
+            description: "Where the data came from: store:<key> (the key resolved) or builtin:<name>.",
+        },
         { name: "drift", description: "true when the data drifted from production's reference." },
     ],
     workspaces: [SOURCE_WORKSPACE_DECL],
@@ -43,6 +47,7 @@ export const VALIDATE_DATA: TaskDefinition = {
             { name: "FAIL_ON_DRIFT", value: param("fail-on-drift") },
             { name: "MIN_ROWS", value: param("min-rows") },
             { name: "RESULT_DATASET_VERSION", value: resultPath("dataset-version") },
+            { name: "RESULT_DATASET_SOURCE", value: resultPath("dataset-source") },
             { name: "RESULT_DRIFT", value: resultPath("drift") },
         ]),
     ],

@@ -4,7 +4,8 @@ data of the version now in production (when there is one).
 
 Env: WORK (source workspace), MODEL_SRC (the model's directory), DATASET (`builtin:<name>` or `store:<key in the
 datasets store>`), MODEL, PRODUCTION_VERSION (empty: no drift test), DRIFT_ALPHA, FAIL_ON_DRIFT (true|false),
-MIN_ROWS, RESULT_DATASET_VERSION, RESULT_DRIFT. Writes WORK/data/train.csv for the train task.
+MIN_ROWS, RESULT_DATASET_VERSION, RESULT_DATASET_SOURCE (where the data came from, for the model card: `store:<key>`
+with the key resolved, or `builtin:<name>`), RESULT_DRIFT. Writes WORK/data/train.csv for the train task.
 """
 
 import csv
@@ -60,13 +61,14 @@ def read_csv(path):
 
 
 def fetch_dataset(spec, dest, model_src):
-    """Writes the dataset to dest and returns its version id."""
+    """Writes the dataset to dest; returns its version id and its source (`store:<key>`, the key resolved, or the
+    builtin spec) for the model card."""
     kind, _, name = spec.partition(":")
     if kind == "builtin" and name:
         subprocess.run(
             [sys.executable, os.path.join(model_src, "data.py"), "--dataset", name, "--out", dest], check=True
         )
-        return f"builtin-{name}-{file_sha256(dest)[:12]}"
+        return f"builtin-{name}-{file_sha256(dest)[:12]}", spec
     if kind == "store" and name:
         from mlops_steps import store
 
@@ -76,7 +78,7 @@ def fetch_dataset(spec, dest, model_src):
         key = store.newest_key(client, bucket, store.normalise_prefix(name)) if name.endswith("/") else name
         print(f"dataset: s3://{bucket}/{key}")
         store.download(client, bucket, key, dest)
-        return store.object_version(client, bucket, key)
+        return store.object_version(client, bucket, key), f"store:{key}"
     raise ValueError(f"DATASET {spec!r} must be builtin:<name>, store:<key> or store:<prefix>/")
 
 
@@ -85,7 +87,7 @@ def main():
     data_dir = os.path.join(e["WORK"], "data")
     os.makedirs(data_dir, exist_ok=True)
     train_csv = os.path.join(data_dir, "train.csv")
-    version = fetch_dataset(e["DATASET"], train_csv, e["MODEL_SRC"])
+    version, source = fetch_dataset(e["DATASET"], train_csv, e["MODEL_SRC"])
     header, rows = read_csv(train_csv)
     problems = schema_problems(header, rows, int(e.get("MIN_ROWS", "30")))
     if problems:
@@ -128,6 +130,8 @@ def main():
         )
     with open(e["RESULT_DATASET_VERSION"], "w") as f:
         f.write(version)
+    with open(e["RESULT_DATASET_SOURCE"], "w") as f:
+        f.write(source)
     with open(e["RESULT_DRIFT"], "w") as f:
         f.write("true" if drift["drifted"] else "false")
     if drift["drifted"] and e.get("FAIL_ON_DRIFT", "false") == "true":
