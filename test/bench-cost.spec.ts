@@ -37,6 +37,7 @@ const base: CostInputs = {
     region: "eu-west-1",
     clusters: 1,
     natGateways: 1,
+    natInstances: [],
     publicIpv4: 1,
     kmsKeys: 2,
     loadBalancers: 0,
@@ -119,9 +120,11 @@ describe("bench cost", () => {
             const inputs = costInputs(plan.resources, config);
             assert.equal(inputs.region, config.cloud === "aws" ? config.aws.region : undefined);
             assert.equal(inputs.clusters, 1);
-            assert.equal(
-                inputs.natGateways,
-                config.network.natGateways === "single" ? 1 : config.network.availabilityZones,
+            const nats = config.network.natGateways === "single" ? 1 : config.network.availabilityZones;
+            assert.equal(inputs.natGateways, config.network.nat === "gateway" ? nats : 0);
+            assert.deepEqual(
+                inputs.natInstances,
+                config.network.nat === "instance" ? Array(nats).fill("t4g.nano") : [],
             );
             assert.deepEqual(
                 inputs.pools.filter((p) => p.gpu).map((p) => p.name),

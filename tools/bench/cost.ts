@@ -6,6 +6,7 @@
  *
  * Pure functions over plain data.
  */
+import { NAT_INSTANCE_DISK_GIB } from "../../components/aws/network";
 import { ASSUMED_STORAGE_GB, AWS_PRICES, HOURS_PER_MONTH, type RegionPrices, SPOT_PRICE_FACTOR } from "./prices";
 
 /** What the cost needs of a planned resource. */
@@ -30,6 +31,8 @@ export interface CostInputs {
     readonly region: string;
     readonly clusters: number;
     readonly natGateways: number;
+    /** Instance types of the NAT instances (`network.nat: instance`), one entry per instance. */
+    readonly natInstances: readonly string[];
     readonly publicIpv4: number;
     readonly kmsKeys: number;
     readonly loadBalancers: number;
@@ -127,6 +130,13 @@ export function costInputs(
         region: config.aws.region,
         clusters: count(resources, "eks:index:Cluster", "aws:eks/cluster:Cluster"),
         natGateways: count(resources, "aws:ec2/natGateway:NatGateway"),
+        natInstances: resources
+            .filter((r) => r.type === "aws:ec2/instance:Instance")
+            .map((r) => {
+                const type = r.inputs["instanceType"];
+                if (typeof type !== "string") throw new Error("an EC2 instance in the plan has no instanceType");
+                return type;
+            }),
         publicIpv4: count(resources, "aws:ec2/eip:Eip"),
         kmsKeys: count(resources, "aws:kms/key:Key"),
         loadBalancers: loadBalancersOf(resources),
@@ -190,6 +200,11 @@ export function monthlyCost(inputs: CostInputs, busyGpuNodes: number): MonthlyCo
 
     hourly("EKS control plane", inputs.clusters, "cluster-hour", p.eksControlPlaneHour);
     hourly("NAT gateways", inputs.natGateways, "gateway-hour", p.natGatewayHour);
+    for (const type of new Set(inputs.natInstances)) {
+        const n = inputs.natInstances.filter((t) => t === type).length;
+        hourly(`NAT instances (${type})`, n, "instance-hour", instanceHourPrice(p, inputs.region, type, "on-demand"));
+        monthly(`NAT instances (${type}) disks`, n * NAT_INSTANCE_DISK_GIB, "GB-month gp3", p.ebsGp3GBMonth);
+    }
     hourly("Public IPv4 (NAT EIPs)", inputs.publicIpv4, "address-hour", p.publicIpv4Hour);
     const nodes = runningNodes(inputs.pools, busyGpuNodes);
     inputs.pools.forEach((pool, i) => {
