@@ -72,6 +72,22 @@ describe("bench cost", () => {
         assert.ok(idle.lines.filter((l) => l.assumed).every((l) => /assumed/.test(l.item)));
     });
 
+    it("prices NAT instances by the hour with their disks in place of gateways, with no per-GB processing", () => {
+        const p = AWS_PRICES["eu-west-1"];
+        const withGateway = monthlyCost(base, 0);
+        const withInstance = monthlyCost({ ...base, natGateways: 0, natInstances: ["t4g.nano"] }, 0);
+        const line = withInstance.lines.find((l) => l.item === "NAT instances (t4g.nano)")!;
+        assert.equal(line.quantity, 1);
+        near(line.monthly, 0.0046 * HOURS_PER_MONTH);
+        near(withInstance.lines.find((l) => l.item === "NAT instances (t4g.nano) disks")!.monthly, 8 * p.ebsGp3GBMonth);
+        near(
+            withGateway.total - withInstance.total,
+            (p.natGatewayHour - 0.0046) * HOURS_PER_MONTH - 8 * p.ebsGp3GBMonth,
+        );
+        assert.ok(withGateway.perGB.some((g) => /NAT gateway/.test(g.item)));
+        assert.ok(!withInstance.perGB.some((g) => /NAT gateway/.test(g.item)));
+    });
+
     it("keeps system pools at desiredSize and puts busy GPU nodes on the first GPU pool only", () => {
         const second: NodePool = { ...t4, name: "second", minSize: 1 };
         assert.deepEqual(runningNodes([system, t4, second], 0), [2, 0, 1]);
@@ -129,6 +145,15 @@ describe("bench cost", () => {
             assert.deepEqual(
                 inputs.pools.filter((p) => p.gpu).map((p) => p.name),
                 config.gpuNodePools.map((p) => p.name),
+            );
+            // Disks come from the launch templates the node groups use, as the config sizes them.
+            assert.deepEqual(
+                inputs.pools.map((p) => p.diskGiB),
+                inputs.pools.map((p) =>
+                    p.gpu
+                        ? config.gpuNodePools.find((g) => g.name === p.name)!.diskSizeGiB
+                        : config.cluster.systemNodes.diskSizeGiB,
+                ),
             );
             const firstGpu = config.gpuNodePools[0];
             const busy = monthlyCost(inputs, firstGpu?.maxSize ?? 0);

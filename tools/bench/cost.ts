@@ -12,6 +12,8 @@ import { ASSUMED_STORAGE_GB, AWS_PRICES, HOURS_PER_MONTH, type RegionPrices, SPO
 /** What the cost needs of a planned resource. */
 export interface CostResource {
     readonly type: string;
+    /** The resource's name in the plan (pairs a node group with its launch template). */
+    readonly name?: string;
     readonly inputs: Readonly<Record<string, unknown>>;
 }
 
@@ -81,6 +83,21 @@ export function quantityGiB(q: string): number {
 const count = (resources: readonly CostResource[], ...types: string[]) =>
     resources.filter((r) => types.includes(r.type)).length;
 
+/**
+ * The root volume of a node group: its own `diskSize`, else the launch template the testbed pairs with it
+ * (`<group>-lt` beside `<group>-ng`, which sets the volume), else EKS's default of 20 GiB.
+ */
+function diskGiBOf(group: CostResource, resources: readonly CostResource[]): number {
+    const own = group.inputs["diskSize"];
+    if (typeof own === "number") return own;
+    const templateName = group.name?.replace(/-ng$/, "-lt");
+    const template = resources.find(
+        (r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate" && templateName && r.name === templateName,
+    );
+    const mappings = template?.inputs["blockDeviceMappings"] as { ebs?: { volumeSize?: number } }[] | undefined;
+    return mappings?.[0]?.ebs?.volumeSize ?? 20;
+}
+
 /** Node groups as the plan registers them (`aws:eks/nodeGroup:NodeGroup`); GPU pools carry the GPU node label. */
 export function nodePoolsOf(resources: readonly CostResource[]): NodePool[] {
     return resources
@@ -90,7 +107,6 @@ export function nodePoolsOf(resources: readonly CostResource[]): NodePool[] {
                 instanceTypes?: string[];
                 capacityType?: string;
                 scalingConfig?: { minSize?: number; maxSize?: number; desiredSize?: number };
-                diskSize?: number;
                 labels?: Record<string, string>;
             };
             const labels = i.labels ?? {};
@@ -105,7 +121,7 @@ export function nodePoolsOf(resources: readonly CostResource[]): NodePool[] {
                 minSize: sc.minSize ?? 0,
                 maxSize: sc.maxSize ?? 0,
                 desiredSize: sc.desiredSize ?? sc.minSize ?? 0,
-                diskGiB: i.diskSize ?? 20,
+                diskGiB: diskGiBOf(r, resources),
             } satisfies NodePool;
         });
 }
@@ -225,7 +241,8 @@ export function monthlyCost(inputs: CostInputs, busyGpuNodes: number): MonthlyCo
         lines,
         total,
         perGB: [
-            { item: "NAT gateway data processed", usdPerGB: p.natGatewayPerGB },
+            // A NAT instance bills no processing, only its hours (and egress, as everything).
+            ...(inputs.natGateways > 0 ? [{ item: "NAT gateway data processed", usdPerGB: p.natGatewayPerGB }] : []),
             { item: "CloudWatch Logs ingested (control-plane logs)", usdPerGB: p.logsIngestPerGB },
         ],
     };
