@@ -56,6 +56,9 @@ export interface ClusterAutoscalerArgs {
 /** Name part of the on-demand group that backs spot system nodes (`<platform>-system-fallback`). */
 export const SYSTEM_FALLBACK_PART = "system-fallback";
 
+/** Node label of spot system nodes and their fallback (`spot`, `on-demand`), so the two groups are not "similar". */
+export const SYSTEM_CAPACITY_LABEL = "mlops-testbed/system-capacity";
+
 /**
  * Priority expander patterns (over Auto Scaling group names, `eks-<node group name>-<id>`): the spot system group
  * (`<platform>-system-ng-<suffix>`) before everything else, so the on-demand fallback grows only when spot fails

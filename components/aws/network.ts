@@ -176,7 +176,7 @@ export class AwsNetwork extends pulumi.ComponentResource {
 
     /**
      * A NAT instance in a public subnet: source/destination check off so it forwards, reachable only from the VPC,
-     * IMDSv2 only, no SSH (reach it with SSM Session Manager if needed), its Elastic IP the stable egress address.
+     * IMDSv2 only, no SSH and no instance role (replace it, never log in), its Elastic IP the egress address.
      */
     private natInstance(
         name: string,

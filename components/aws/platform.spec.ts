@@ -111,8 +111,17 @@ describe("aws: GPU node groups", () => {
         assert.equal(spot.inputs.capacityType, "SPOT");
         assert.equal(fallback.inputs.capacityType, "ON_DEMAND");
         assert.deepEqual(spot.inputs.instanceTypes, ["t3a.medium", "t3.medium", "c6a.large"]);
-        for (const key of ["instanceTypes", "amiType", "labels", "subnetIds"])
+        for (const key of ["instanceTypes", "amiType", "subnetIds"])
             assert.deepEqual(fallback.inputs[key], spot.inputs[key], key);
+        // Labelled apart, so the autoscaler does not balance scale-ups over the two as similar groups.
+        assert.deepEqual(spot.inputs.labels, {
+            "mlops-testbed/node-role": "system",
+            "mlops-testbed/system-capacity": "spot",
+        });
+        assert.deepEqual(fallback.inputs.labels, {
+            "mlops-testbed/node-role": "system",
+            "mlops-testbed/system-capacity": "on-demand",
+        });
         assert.deepEqual(spot.inputs.scalingConfig, { minSize: 2, maxSize: 3, desiredSize: 2 });
         assert.deepEqual(fallback.inputs.scalingConfig, { minSize: 0, maxSize: 3, desiredSize: 0 });
         const values = findResource(dev, T.release, "aws-autoscaler-release").inputs.values as Json;

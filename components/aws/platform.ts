@@ -21,7 +21,7 @@ import {
 } from "../../contract/platform";
 import { AwsArtifactStore } from "./artifact-store";
 import { AwsDatasetEvents, consumerStatements, sqsConsumer } from "./dataset-events";
-import { ClusterAutoscaler, SYSTEM_FALLBACK_PART } from "./cluster-autoscaler";
+import { ClusterAutoscaler, SYSTEM_CAPACITY_LABEL, SYSTEM_FALLBACK_PART } from "./cluster-autoscaler";
 import { ecrPushStatements, s3GrantStatements } from "./iam-policy";
 import { AwsNetwork } from "./network";
 import { systemAmiType } from "./instance-types";
@@ -218,7 +218,12 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                     amiType: systemAmiType(system.instanceTypes),
                     ...sizes,
                     diskSizeGiB: system.diskSizeGiB,
-                    labels: { ...SYSTEM_NODE_LABELS },
+                    // With spot, a label that tells the two groups apart: the autoscaler balances scale-ups over
+                    // "similar" groups, which would put half of them on the on-demand fallback.
+                    labels: {
+                        ...SYSTEM_NODE_LABELS,
+                        ...(system.capacityType === "spot" ? { [SYSTEM_CAPACITY_LABEL]: capacityType } : {}),
+                    },
                     taints: [],
                     tags: {},
                 },
