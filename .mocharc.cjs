@@ -37,8 +37,14 @@ const all = SPEC_FOLDERS.flatMap(specsUnder).sort();
 const missing = LONGEST_FIRST.filter((f) => !all.includes(f));
 if (missing.length > 0) throw new Error(`.mocharc.cjs: LONGEST_FIRST names no spec ${missing.join(", ")}`);
 
+/**
+ * Spec files named on the command line (`npx mocha test/x.spec.ts`): mocha adds them to this file's `spec`, so the full
+ * list is set only when none is named, and a spec can run alone.
+ */
+const named = process.argv.slice(2).filter((a) => a.endsWith(".spec.ts"));
+
 module.exports = {
-    spec: [...LONGEST_FIRST, ...all.filter((f) => !LONGEST_FIRST.includes(f))],
+    ...(named.length === 0 ? { spec: [...LONGEST_FIRST, ...all.filter((f) => !LONGEST_FIRST.includes(f))] } : {}),
     extension: ["ts"],
     parallel: true,
     jobs: 2,

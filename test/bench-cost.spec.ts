@@ -37,6 +37,7 @@ const base: CostInputs = {
     region: "eu-west-1",
     clusters: 1,
     natGateways: 1,
+    natInstances: [],
     publicIpv4: 1,
     kmsKeys: 2,
     loadBalancers: 0,
@@ -69,6 +70,22 @@ describe("bench cost", () => {
         near(idle.total, expected);
         assert.equal(idle.lines.find((l) => l.item.startsWith("GPU nodes"))!.quantity, 0);
         assert.ok(idle.lines.filter((l) => l.assumed).every((l) => /assumed/.test(l.item)));
+    });
+
+    it("prices NAT instances by the hour with their disks in place of gateways, with no per-GB processing", () => {
+        const p = AWS_PRICES["eu-west-1"];
+        const withGateway = monthlyCost(base, 0);
+        const withInstance = monthlyCost({ ...base, natGateways: 0, natInstances: ["t4g.nano"] }, 0);
+        const line = withInstance.lines.find((l) => l.item === "NAT instances (t4g.nano)")!;
+        assert.equal(line.quantity, 1);
+        near(line.monthly, 0.0046 * HOURS_PER_MONTH);
+        near(withInstance.lines.find((l) => l.item === "NAT instances (t4g.nano) disks")!.monthly, 8 * p.ebsGp3GBMonth);
+        near(
+            withGateway.total - withInstance.total,
+            (p.natGatewayHour - 0.0046) * HOURS_PER_MONTH - 8 * p.ebsGp3GBMonth,
+        );
+        assert.ok(withGateway.perGB.some((g) => /NAT gateway/.test(g.item)));
+        assert.ok(!withInstance.perGB.some((g) => /NAT gateway/.test(g.item)));
     });
 
     it("keeps system pools at desiredSize and puts busy GPU nodes on the first GPU pool only", () => {
@@ -119,13 +136,24 @@ describe("bench cost", () => {
             const inputs = costInputs(plan.resources, config);
             assert.equal(inputs.region, config.cloud === "aws" ? config.aws.region : undefined);
             assert.equal(inputs.clusters, 1);
-            assert.equal(
-                inputs.natGateways,
-                config.network.natGateways === "single" ? 1 : config.network.availabilityZones,
+            const nats = config.network.natGateways === "single" ? 1 : config.network.availabilityZones;
+            assert.equal(inputs.natGateways, config.network.nat === "gateway" ? nats : 0);
+            assert.deepEqual(
+                inputs.natInstances,
+                config.network.nat === "instance" ? Array(nats).fill("t4g.nano") : [],
             );
             assert.deepEqual(
                 inputs.pools.filter((p) => p.gpu).map((p) => p.name),
                 config.gpuNodePools.map((p) => p.name),
+            );
+            // Disks come from the launch templates the node groups use, as the config sizes them.
+            assert.deepEqual(
+                inputs.pools.map((p) => p.diskGiB),
+                inputs.pools.map((p) =>
+                    p.gpu
+                        ? config.gpuNodePools.find((g) => g.name === p.name)!.diskSizeGiB
+                        : config.cluster.systemNodes.diskSizeGiB,
+                ),
             );
             const firstGpu = config.gpuNodePools[0];
             const busy = monthlyCost(inputs, firstGpu?.maxSize ?? 0);

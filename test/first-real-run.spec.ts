@@ -58,15 +58,28 @@ describe("first real run: EKS network policy and node metadata (dev)", () => {
         assert.equal((eks.inputs.vpcCniOptions as Json)?.enableNetworkPolicy, true);
     });
 
-    it("every node group launches with IMDSv2 and a hop limit of 1, its disk in the launch template", () => {
+    it("every node group and the NAT instance launch with IMDSv2 and a hop limit of 1, disks in the launch template", () => {
         const groups = resourcesOfType(plans.dev, T.nodeGroup);
         const templates = resourcesOfType(plans.dev, T.launchTemplate);
-        assert.equal(groups.length, 2, "system and t4");
-        assert.equal(templates.length, groups.length);
+        assert.deepEqual(
+            groups.map((g) => g.name),
+            ["aws-system-ng", "aws-system-fallback-ng", "aws-gpu-t4-ng"],
+            "system, its on-demand fallback, and t4",
+        );
+        assert.deepEqual(
+            templates.map((t) => t.name).sort(),
+            [...groups.map((g) => g.name.replace(/-ng$/, "-lt")), "aws-network-nat-0-lt"].sort(),
+        );
         for (const g of groups) {
             assert.ok(g.inputs.launchTemplate, `${g.name} uses a launch template`);
             assert.equal(g.inputs.diskSize, undefined, `${g.name}: the disk comes from the template`);
         }
+        const diskSize = {
+            "aws-system-lt": 30,
+            "aws-system-fallback-lt": 30,
+            "aws-gpu-t4-lt": 100,
+            "aws-network-nat-0-lt": 8,
+        };
         for (const t of templates) {
             assert.deepEqual(t.inputs.metadataOptions, {
                 httpEndpoint: "enabled",
@@ -75,7 +88,7 @@ describe("first real run: EKS network policy and node metadata (dev)", () => {
             });
             const [root] = t.inputs.blockDeviceMappings as Json[];
             assert.equal(root.ebs.encrypted, "true");
-            assert.ok([50, 100].includes(root.ebs.volumeSize), `${t.name}: the pool's diskSizeGiB`);
+            assert.equal(root.ebs.volumeSize, diskSize[t.name as keyof typeof diskSize], `${t.name}: its diskSizeGiB`);
         }
     });
 });

@@ -150,9 +150,16 @@ describe("whole program: dev and prod switch cloud by config alone", () => {
             keys.map((k) => [k, secretKeys.includes(`mlops-testbed:${k}`) ? { secure: "AAABAPLACEHOLDER" } : raw[k]]),
         );
     };
+    // The network and the system nodes are cloud keys too: AWS-only choices in them (network.nat: instance,
+    // cluster.systemNodes.capacityType: spot) are refused elsewhere, and an existing cluster has neither.
     const SWITCHES: Record<"azure" | "existing", Record<string, unknown>> = {
-        azure: cloudKeys("azure-example", ["cloud", "azure", "cluster", "gpuNodePools"]),
-        existing: { ...cloudKeys("existing-example", ["cloud", "kubeconfig", "existing"]), gpuNodePools: undefined },
+        azure: cloudKeys("azure-example", ["cloud", "azure", "network", "cluster", "gpuNodePools"]),
+        existing: {
+            ...cloudKeys("existing-example", ["cloud", "kubeconfig", "existing"]),
+            gpuNodePools: undefined,
+            network: undefined,
+            cluster: undefined,
+        },
     };
     const modelLayer = (plan: Plan) => ({
         namespaces: plan.outputs.modelNamespaces,

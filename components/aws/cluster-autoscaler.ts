@@ -47,9 +47,24 @@ export interface ClusterAutoscalerArgs {
     readonly oidcProviderArn: pulumi.Input<string>;
     readonly oidcIssuer: pulumi.Input<string>;
     readonly scaleDownUnneededMinutes: number;
+    /** The system group runs on spot, with an on-demand fallback group the autoscaler must try only after it. */
+    readonly spotSystemNodes: boolean;
     readonly systemScheduling: Scheduling;
     readonly tags: Record<string, string>;
 }
+
+/** Name part of the on-demand group that backs spot system nodes (`<platform>-system-fallback`). */
+export const SYSTEM_FALLBACK_PART = "system-fallback";
+
+/** Node label of spot system nodes and their fallback (`spot`, `on-demand`), so the two groups are not "similar". */
+export const SYSTEM_CAPACITY_LABEL = "mlops-testbed/system-capacity";
+
+/**
+ * Priority expander patterns (over Auto Scaling group names, `eks-<node group name>-<id>`): the spot system group
+ * (`<platform>-system-ng-<suffix>`) before everything else, so the on-demand fallback grows only when spot fails
+ * (after max-node-provision-time, 15 minutes by default). GPU pools never compete with system groups (their taint).
+ */
+export const SPOT_FIRST_PRIORITIES = { 10: [".*-system-ng-.*"], 1: [".*"] } as const;
 
 export function clusterAutoscalerValues(args: ClusterAutoscalerArgs, roleArn: pulumi.Input<string>) {
     const tag = CLUSTER_AUTOSCALER_IMAGE_TAGS[args.kubernetesVersion];
@@ -70,12 +85,19 @@ export function clusterAutoscalerValues(args: ClusterAutoscalerArgs, roleArn: pu
         extraArgs: {
             "scale-down-unneeded-time": `${args.scaleDownUnneededMinutes}m`,
             "scale-down-delay-after-add": "5m",
-            expander: "least-waste",
+            expander: args.spotSystemNodes ? "priority,least-waste" : "least-waste",
             "balance-similar-node-groups": true,
             "skip-nodes-with-system-pods": false,
         },
         nodeSelector: args.systemScheduling.nodeSelector,
         tolerations: args.systemScheduling.tolerations,
+        ...(args.spotSystemNodes
+            ? {
+                  expanderPriorities: Object.fromEntries(
+                      Object.entries(SPOT_FIRST_PRIORITIES).map(([k, v]) => [k, [...v]]),
+                  ),
+              }
+            : {}),
         priorityClassName: "system-cluster-critical",
         resources: { requests: { cpu: "100m", memory: "300Mi" }, limits: { memory: "600Mi" } },
     };

@@ -8,13 +8,38 @@ export interface AwsNetworkArgs {
     readonly cidr: string;
     /** How many availability zones get a public and a private subnet. */
     readonly availabilityZones: number;
-    /** One NAT gateway shared by all zones, or one per zone. */
+    /** One NAT shared by all zones, or one per zone. */
     readonly natGateways: "single" | "one-per-az";
+    /** Managed NAT gateways, or NAT instances (cheaper; no managed failover). */
+    readonly nat: "gateway" | "instance";
     /** EKS cluster name, for the subnet discovery tags load balancers use. */
     readonly clusterName: string;
     /** Tags for every resource. */
     readonly tags: Record<string, string>;
 }
+
+/** Instance type of a NAT instance: the smallest Graviton type, whose network bandwidth (up to 5 Gbit/s burst) a dev testbed does not exceed. */
+export const NAT_INSTANCE_TYPE = "t4g.nano";
+/** Root volume of a NAT instance, GiB (the image's own size). */
+export const NAT_INSTANCE_DISK_GIB = 8;
+/** The latest Amazon Linux 2023 arm64 image, resolved by EC2 at launch from AWS's public parameter. */
+export const NAT_INSTANCE_IMAGE = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
+
+/**
+ * Boot script of a NAT instance: forward packets and masquerade what leaves through the default interface, as AWS
+ * documents for NAT instances on Amazon Linux 2023 (iptables-services keeps the rule across reboots).
+ */
+export const NAT_INSTANCE_USER_DATA = `#!/bin/bash
+set -euo pipefail
+dnf install -y iptables-services
+systemctl enable --now iptables
+echo "net.ipv4.ip_forward = 1" > /etc/sysctl.d/90-nat.conf
+sysctl --system
+out=$(ip route show default | awk '{print $5; exit}')
+iptables -t nat -A POSTROUTING -o "$out" -j MASQUERADE
+iptables -F FORWARD
+service iptables save
+`;
 
 /** A VPC over several zones: public subnets for load balancers and NAT, private subnets for nodes. */
 export class AwsNetwork extends pulumi.ComponentResource {
@@ -81,23 +106,26 @@ export class AwsNetwork extends pulumi.ComponentResource {
         });
 
         this.natGatewayCount = args.natGateways === "single" ? 1 : args.availabilityZones;
-        const natGateways = Array.from({ length: this.natGatewayCount }, (_, i) => {
+        const natTargets: NatTarget[] = Array.from({ length: this.natGatewayCount }, (_, i) => {
             const eip = new aws.Eip(
                 `${name}-nat-${i}`,
                 { domain: "vpc", tags: { ...args.tags, Name: `${name}-nat-${i}` } },
                 parent,
             );
-            return new aws.NatGateway(
-                `${name}-nat-${i}`,
-                {
-                    allocationId: eip.id,
-                    subnetId: publicSubnets[i].id,
-                    tags: { ...args.tags, Name: `${name}-nat-${i}` },
-                },
-                { parent: this, dependsOn: [igw] },
-            );
+            if (args.nat === "gateway") {
+                const gateway = new aws.NatGateway(
+                    `${name}-nat-${i}`,
+                    {
+                        allocationId: eip.id,
+                        subnetId: publicSubnets[i].id,
+                        tags: { ...args.tags, Name: `${name}-nat-${i}` },
+                    },
+                    { parent: this, dependsOn: [igw] },
+                );
+                return { natGatewayId: gateway.id };
+            }
+            return this.natInstance(`${name}-nat-${i}`, args, vpc, publicSubnets[i], eip, igw);
         });
-
         const privateEgress: pulumi.Resource[] = [];
         const privateSubnets = plan.privateCidrs.map((cidr, i) => {
             const subnet = new aws.Subnet(
@@ -115,12 +143,12 @@ export class AwsNetwork extends pulumi.ComponentResource {
                 },
                 parent,
             );
-            const nat = natGateways[Math.min(i, natGateways.length - 1)];
+            const nat = natTargets[Math.min(i, natTargets.length - 1)];
             const routes = new aws.RouteTable(
                 `${name}-private-rt-${i}`,
                 {
                     vpcId: vpc.id,
-                    routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
+                    routes: [{ cidrBlock: "0.0.0.0/0", ...nat }],
                     tags: { ...args.tags, Name: `${name}-private-${i}` },
                 },
                 parent,
@@ -145,4 +173,72 @@ export class AwsNetwork extends pulumi.ComponentResource {
             privateSubnetIds: this.privateSubnetIds,
         });
     }
+
+    /**
+     * A NAT instance in a public subnet: source/destination check off so it forwards, reachable only from the VPC,
+     * IMDSv2 only, no SSH and no instance role (replace it, never log in), its Elastic IP the egress address.
+     */
+    private natInstance(
+        name: string,
+        args: AwsNetworkArgs,
+        vpc: aws.Vpc,
+        subnet: aws.Subnet,
+        eip: aws.Eip,
+        igw: aws.InternetGateway,
+    ): NatTarget {
+        const parent = { parent: this };
+        const group = new aws.SecurityGroup(
+            `${name}-sg`,
+            {
+                vpcId: vpc.id,
+                description: "NAT instance: any traffic from the VPC in, any traffic out",
+                ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: [args.cidr] }],
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+                tags: { ...args.tags, Name: `${name}-sg` },
+            },
+            parent,
+        );
+        const template = new aws.LaunchTemplate(
+            `${name}-lt`,
+            {
+                description: "NAT instance: Amazon Linux 2023 arm64, IMDSv2 only, encrypted root volume",
+                imageId: NAT_INSTANCE_IMAGE,
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                blockDeviceMappings: [
+                    {
+                        deviceName: "/dev/xvda",
+                        ebs: {
+                            volumeSize: NAT_INSTANCE_DISK_GIB,
+                            volumeType: "gp3",
+                            encrypted: "true",
+                            deleteOnTermination: "true",
+                        },
+                    },
+                ],
+            },
+            parent,
+        );
+        const instance = new aws.Instance(
+            `${name}-instance`,
+            {
+                instanceType: NAT_INSTANCE_TYPE,
+                launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
+                subnetId: subnet.id,
+                vpcSecurityGroupIds: [group.id],
+                sourceDestCheck: false,
+                // A public address from boot: the boot script installs iptables before the Elastic IP is attached.
+                associatePublicIpAddress: true,
+                userData: NAT_INSTANCE_USER_DATA,
+                userDataReplaceOnChange: true,
+                tags: { ...args.tags, Name: name },
+            },
+            { parent: this, dependsOn: [igw] },
+        );
+        new aws.EipAssociation(`${name}-eip`, { allocationId: eip.id, instanceId: instance.id }, parent);
+        return { networkInterfaceId: instance.primaryNetworkInterfaceId };
+    }
 }
+
+/** Where a private subnet's default route points: a NAT gateway or a NAT instance's network interface. */
+type NatTarget =
+    { readonly natGatewayId: pulumi.Input<string> } | { readonly networkInterfaceId: pulumi.Input<string> };

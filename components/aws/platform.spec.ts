@@ -25,6 +25,7 @@ const T = {
     release: "kubernetes:helm.sh/v3:Release",
     asgTag: "aws:autoscaling/tag:Tag",
     natGateway: "aws:ec2/natGateway:NatGateway",
+    instance: "aws:ec2/instance:Instance",
     subnet: "aws:ec2/subnet:Subnet",
     routeTableAssociation: "aws:ec2/routeTableAssociation:RouteTableAssociation",
     ecr: "aws:ecr/repository:Repository",
@@ -70,7 +71,10 @@ describe("aws: GPU node groups", () => {
             gpuNodePools: [
                 { name: "graviton", instanceTypes: ["g5g.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 },
             ],
+            // Model-server images are built on the system nodes: they must be arm64 too.
+            cluster: { systemNodes: { instanceTypes: ["t4g.medium", "c6g.large"] } },
         });
+        assert.equal(findResource(plan, T.nodeGroup, "aws-system-ng").inputs.amiType, "AL2023_ARM_64_STANDARD");
         assert.equal(findResource(plan, T.nodeGroup, "aws-gpu-graviton-ng").inputs.amiType, "AL2023_ARM_64_NVIDIA");
     });
 
@@ -85,11 +89,60 @@ describe("aws: GPU node groups", () => {
         assert.equal(byKey["k8s.io/cluster-autoscaler/node-template/label/mlops-testbed/gpu-pool"], "t4");
     });
 
-    it("system nodes are on-demand, untainted, and labelled for system workloads", () => {
-        const ng = findResource(dev, T.nodeGroup, "aws-system-ng");
+    it("prod's system nodes are one on-demand x86_64 group, untainted, and labelled for system workloads", () => {
+        const groups = resourcesOfType(prod, T.nodeGroup).filter((r) => r.name.startsWith("aws-system"));
+        assert.deepEqual(
+            groups.map((g) => g.name),
+            ["aws-system-ng"],
+        );
+        const ng = groups[0];
         assert.equal(ng.inputs.capacityType, "ON_DEMAND");
+        assert.equal(ng.inputs.amiType, "AL2023_x86_64_STANDARD");
         assert.deepEqual(ng.inputs.taints ?? [], []);
         assert.deepEqual(ng.inputs.labels, { "mlops-testbed/node-role": "system" });
+        const values = findResource(prod, T.release, "aws-autoscaler-release").inputs.values as Json;
+        assert.equal(values.extraArgs.expander, "least-waste");
+        assert.equal(values.expanderPriorities, undefined);
+    });
+
+    it("dev's spot system nodes have an on-demand fallback of the same shape at size 0, tried after spot", () => {
+        const spot = findResource(dev, T.nodeGroup, "aws-system-ng");
+        const fallback = findResource(dev, T.nodeGroup, "aws-system-fallback-ng");
+        assert.equal(spot.inputs.capacityType, "SPOT");
+        assert.equal(fallback.inputs.capacityType, "ON_DEMAND");
+        assert.deepEqual(spot.inputs.instanceTypes, ["t3a.medium", "t3.medium", "c6a.large"]);
+        for (const key of ["instanceTypes", "amiType", "subnetIds"])
+            assert.deepEqual(fallback.inputs[key], spot.inputs[key], key);
+        // Labelled apart, so the autoscaler does not balance scale-ups over the two as similar groups.
+        assert.deepEqual(spot.inputs.labels, {
+            "mlops-testbed/node-role": "system",
+            "mlops-testbed/system-capacity": "spot",
+        });
+        assert.deepEqual(fallback.inputs.labels, {
+            "mlops-testbed/node-role": "system",
+            "mlops-testbed/system-capacity": "on-demand",
+        });
+        assert.deepEqual(spot.inputs.scalingConfig, { minSize: 2, maxSize: 3, desiredSize: 2 });
+        assert.deepEqual(fallback.inputs.scalingConfig, { minSize: 0, maxSize: 3, desiredSize: 0 });
+        const values = findResource(dev, T.release, "aws-autoscaler-release").inputs.values as Json;
+        assert.equal(values.extraArgs.expander, "priority,least-waste");
+        // The priority expander matches Auto Scaling group names, eks-<node group name>-<id>: the spot group's
+        // pattern must take the spot group's name and not the fallback's.
+        const patterns = values.expanderPriorities as Record<string, string[]>;
+        const top = new RegExp(`^(${patterns["10"].join("|")})$`);
+        const asg = (nodeGroupName: string) => `eks-mlops-${nodeGroupName}-1a2b3c4d-0000-1111-2222-333344445555`;
+        assert.ok(top.test(asg("aws-system-ng-0f1e2d3")));
+        assert.ok(!top.test(asg("aws-system-fallback-ng-0f1e2d3")));
+        assert.ok(!top.test(asg("aws-gpu-t4-ng-0f1e2d3")));
+        assert.deepEqual(patterns["1"], [".*"]);
+    });
+
+    it("prefix delegation is on, so small system nodes hold more than their ENIs' 17 addresses of pods", () => {
+        for (const plan of [dev, prod])
+            assert.equal(
+                (findResource(plan, T.eks, "aws-eks").inputs.vpcCniOptions as Json).enablePrefixDelegation,
+                true,
+            );
     });
 });
 
@@ -139,10 +192,41 @@ describe("aws: EKS cluster", () => {
 });
 
 describe("aws: network", () => {
-    it("dev has one NAT gateway, prod one per zone over three zones", () => {
-        assert.equal(resourcesOfType(dev, T.natGateway).length, 1);
+    it("dev has one NAT instance and no gateway, prod a NAT gateway per zone over three zones", () => {
+        assert.equal(resourcesOfType(dev, T.natGateway).length, 0);
+        assert.equal(resourcesOfType(dev, T.instance).length, 1);
         assert.equal(resourcesOfType(prod, T.natGateway).length, 3);
+        assert.equal(resourcesOfType(prod, T.instance).length, 0);
         assert.equal(resourcesOfType(prod, T.subnet).length, 6);
+    });
+
+    it("the NAT instance forwards, takes traffic from the VPC only, needs IMDSv2, and every private route uses it", () => {
+        const instance = findResource(dev, T.instance, "aws-network-nat-0-instance");
+        assert.equal(instance.inputs.sourceDestCheck, false);
+        assert.equal(instance.inputs.instanceType, "t4g.nano");
+        assert.deepEqual(instance.propertyDependencies.subnetId, [
+            findResource(dev, T.subnet, "aws-network-public-0").urn,
+        ]);
+        const group = findResource(dev, "aws:ec2/securityGroup:SecurityGroup", "aws-network-nat-0-sg");
+        assert.deepEqual(
+            (group.inputs.ingress as Json[]).map((r) => r.cidrBlocks),
+            [["10.20.0.0/16"]],
+        );
+        const template = findResource(dev, "aws:ec2/launchTemplate:LaunchTemplate", "aws-network-nat-0-lt");
+        assert.equal((template.inputs.metadataOptions as Json).httpTokens, "required");
+        assert.match(String(template.inputs.imageId), /^resolve:ssm:.*arm64$/);
+        assert.match(String(instance.inputs.userData), /MASQUERADE/);
+        const eip = findResource(dev, "aws:ec2/eipAssociation:EipAssociation", "aws-network-nat-0-eip");
+        assert.deepEqual(eip.propertyDependencies.instanceId, [instance.urn]);
+        for (const i of [0, 1]) {
+            const table = findResource(dev, "aws:ec2/routeTable:RouteTable", `aws-network-private-rt-${i}`);
+            const routes = table.inputs.routes as Json[];
+            // The interface id is known only once the instance runs (unknown in a plan): the route's dependency
+            // shows where it points.
+            assert.equal(routes[0].natGatewayId, undefined);
+            assert.equal(routes[0].cidrBlock, "0.0.0.0/0");
+            assert.deepEqual(table.propertyDependencies.routes, [instance.urn]);
+        }
     });
 
     it("node groups wait for every private subnet's route through NAT", () => {

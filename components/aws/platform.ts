@@ -21,9 +21,10 @@ import {
 } from "../../contract/platform";
 import { AwsArtifactStore } from "./artifact-store";
 import { AwsDatasetEvents, consumerStatements, sqsConsumer } from "./dataset-events";
-import { ClusterAutoscaler } from "./cluster-autoscaler";
+import { ClusterAutoscaler, SYSTEM_CAPACITY_LABEL, SYSTEM_FALLBACK_PART } from "./cluster-autoscaler";
 import { ecrPushStatements, s3GrantStatements } from "./iam-policy";
 import { AwsNetwork } from "./network";
+import { systemAmiType } from "./instance-types";
 import {
     GPU_NODE_LABELS,
     GPU_TAINT,
@@ -35,6 +36,9 @@ import {
 import { AwsImageRegistry } from "./registry";
 import { IrsaRole } from "./workload-identity";
 import { EKS_ADDONS } from "../../contract/versions";
+
+/** Sizes of a system node group. */
+type SystemGroupSizes = { readonly minSize: number; readonly maxSize: number; readonly desiredSize: number };
 
 export interface AwsPlatformArgs {
     /** The stack's validated config as far as the AWS platform reads it. */
@@ -136,6 +140,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 cidr: config.network.cidr,
                 availabilityZones: config.network.availabilityZones,
                 natGateways: config.network.natGateways,
+                nat: config.network.nat,
                 clusterName: args.clusterName,
                 tags: {},
             },
@@ -182,7 +187,9 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 skipDefaultNodeGroup: true,
                 nodeAssociatePublicIpAddress: false,
                 // The VPC CNI's network policy agent: without it every NetworkPolicy the testbed renders is ignored.
-                vpcCniOptions: { enableNetworkPolicy: true },
+                // Prefix delegation: each ENI slot holds a /28, so small (e.g. t4g.medium, 17 pods without it) system
+                // nodes fit the DaemonSets and system pods; managed node groups then compute a max-pods to match.
+                vpcCniOptions: { enableNetworkPolicy: true, enablePrefixDelegation: true },
             },
             parent,
         );
@@ -199,25 +206,34 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
 
         const nodeRole = createNodeRole(name, {}, this);
         const system = config.cluster.systemNodes;
-        const systemNodes = new ManagedNodeGroup(
-            `${name}-system`,
-            {
-                clusterName: args.clusterName,
-                nodeRoleArn: nodeRole.arn,
-                subnetIds: network.privateSubnetIds,
-                instanceTypes: system.instanceTypes,
-                capacityType: "on-demand",
-                amiType: "AL2023_x86_64_STANDARD",
-                minSize: system.minSize,
-                maxSize: system.maxSize,
-                desiredSize: system.desiredSize,
-                diskSizeGiB: system.diskSizeGiB,
-                labels: { ...SYSTEM_NODE_LABELS },
-                taints: [],
-                tags: {},
-            },
-            { parent: this, dependsOn: [cluster, ...network.privateEgress] },
-        );
+        const systemGroup = (part: string, capacityType: "spot" | "on-demand", sizes: SystemGroupSizes) =>
+            new ManagedNodeGroup(
+                `${name}-${part}`,
+                {
+                    clusterName: args.clusterName,
+                    nodeRoleArn: nodeRole.arn,
+                    subnetIds: network.privateSubnetIds,
+                    instanceTypes: system.instanceTypes,
+                    capacityType,
+                    amiType: systemAmiType(system.instanceTypes),
+                    ...sizes,
+                    diskSizeGiB: system.diskSizeGiB,
+                    // With spot, a label that tells the two groups apart: the autoscaler balances scale-ups over
+                    // "similar" groups, which would put half of them on the on-demand fallback.
+                    labels: {
+                        ...SYSTEM_NODE_LABELS,
+                        ...(system.capacityType === "spot" ? { [SYSTEM_CAPACITY_LABEL]: capacityType } : {}),
+                    },
+                    taints: [],
+                    tags: {},
+                },
+                { parent: this, dependsOn: [cluster, ...network.privateEgress] },
+            );
+        const systemNodes = systemGroup("system", system.capacityType, system);
+        // Spot system nodes: an on-demand group of the same shape at size 0, which the autoscaler grows (after the
+        // spot group, by priority) only when spot capacity cannot be had.
+        if (system.capacityType === "spot")
+            systemGroup(SYSTEM_FALLBACK_PART, "on-demand", { minSize: 0, maxSize: system.maxSize, desiredSize: 0 });
 
         for (const pool of config.gpuNodePools) {
             new ManagedNodeGroup(
@@ -270,6 +286,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 oidcProviderArn: this.oidcProviderArn,
                 oidcIssuer: this.oidcIssuer,
                 scaleDownUnneededMinutes: config.cluster.scaleDownUnneededMinutes,
+                spotSystemNodes: config.cluster.systemNodes.capacityType === "spot",
                 systemScheduling: this.systemScheduling,
                 tags: {},
             },

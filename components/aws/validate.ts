@@ -1,6 +1,13 @@
 import { type ConfigIssue, keyPath, rawArray as asArray, rawRecord as asRecord } from "../../contract/config/issues";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../contract/versions";
-import { AWS_GPU_FAMILIES, gpuFamilyOf, isInstanceTypeName } from "./instance-types";
+import {
+    AWS_GPU_FAMILIES,
+    AWS_SYSTEM_FAMILIES,
+    gpuFamilyOf,
+    isInstanceTypeName,
+    systemArchesOf,
+    systemFamilyOf,
+} from "./instance-types";
 
 /**
  * AWS-specific configuration rules. They read the raw config defensively, so they run (and report) even when
@@ -53,14 +60,70 @@ export function validateAwsConfig(raw: Record<string, unknown>): ConfigIssue[] {
             value: version,
         });
     }
-    asArray(asRecord(asRecord(raw.cluster).systemNodes).instanceTypes).forEach((t, ti) => {
-        if (typeof t === "string" && !isInstanceTypeName(t)) {
+    issues.push(...systemNodeIssues(asRecord(asRecord(raw.cluster).systemNodes)));
+    issues.push(...buildArchIssues(raw));
+    return issues;
+}
+
+/** Minimum instance types of a spot system group: one type's spot pool running dry must not stop the group. */
+export const MIN_SPOT_SYSTEM_TYPES = 2;
+
+/** The system node group's rules: known families of one architecture, and enough types for spot. */
+function systemNodeIssues(systemNodes: Record<string, unknown>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const families = Object.keys(AWS_SYSTEM_FAMILIES).join(", ");
+    const types = asArray(systemNodes.instanceTypes);
+    types.forEach((t, ti) => {
+        if (typeof t !== "string") return; // the schema reports the type error
+        const key = keyPath(["cluster", "systemNodes", "instanceTypes", ti]);
+        if (!isInstanceTypeName(t)) {
+            issues.push({ key, message: "is not an EC2 instance type name such as m6i.large", value: t });
+        } else if (!systemFamilyOf(t)) {
             issues.push({
-                key: keyPath(["cluster", "systemNodes", "instanceTypes", ti]),
-                message: "is not an EC2 instance type name such as m6i.large",
+                key,
+                message: `is not of a system node family the testbed knows the architecture of; use one of ${families} (e.g. m6i.large, t4g.medium)`,
                 value: t,
             });
         }
     });
+    const strings = types.filter((t): t is string => typeof t === "string");
+    if (systemArchesOf(strings).length > 1) {
+        issues.push({
+            key: keyPath(["cluster", "systemNodes", "instanceTypes"]),
+            message:
+                "mixes x86_64 and arm64 families; a node group runs one AMI type, so give types of one architecture",
+            value: types,
+        });
+    }
+    if (systemNodes.capacityType === "spot" && types.length > 0 && types.length < MIN_SPOT_SYSTEM_TYPES) {
+        issues.push({
+            key: keyPath(["cluster", "systemNodes", "instanceTypes"]),
+            message: `needs at least ${MIN_SPOT_SYSTEM_TYPES} instance types when capacityType is spot, so one type's spot capacity running out does not stop the group (e.g. [t4g.medium, m6g.medium])`,
+            value: types,
+        });
+    }
     return issues;
+}
+
+/**
+ * Model-server images are built on the system nodes (buildah builds for the node it runs on), so a GPU pool of
+ * another architecture could not run them.
+ */
+function buildArchIssues(raw: Record<string, unknown>): ConfigIssue[] {
+    const systemTypes = asArray(asRecord(asRecord(raw.cluster).systemNodes).instanceTypes);
+    const system = systemArchesOf(systemTypes.filter((t): t is string => typeof t === "string"));
+    if (system.length !== 1) return []; // none known, or mixed: reported above
+    return asArray(raw.gpuNodePools).flatMap((poolValue, pi) => {
+        const family = asArray(asRecord(poolValue).instanceTypes)
+            .map((t) => (typeof t === "string" ? gpuFamilyOf(t) : undefined))
+            .find((f) => f !== undefined);
+        if (!family || AWS_GPU_FAMILIES[family].arch === system[0]) return [];
+        return [
+            {
+                key: keyPath(["gpuNodePools", pi, "instanceTypes"]),
+                message: `runs ${AWS_GPU_FAMILIES[family].arch}, but model-server images are built on the ${system[0]} system nodes and would not run here; use system node types of the GPU pools' architecture`,
+                value: asArray(asRecord(poolValue).instanceTypes),
+            },
+        ];
+    });
 }

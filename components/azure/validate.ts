@@ -84,6 +84,22 @@ export function validateAzureConfig(raw: Record<string, unknown>): ConfigIssue[]
             value: system,
         });
     }
+    if (rawRecord(cluster.systemNodes).capacityType === "spot") {
+        issues.push({
+            key: keyPath(["cluster", "systemNodes", "capacityType"]),
+            message:
+                "spot applies to the EKS system node group only: an AKS system pool cannot run on spot VMs; remove it or set on-demand",
+            value: "spot",
+        });
+    }
+    if (rawRecord(raw.network).nat === "instance") {
+        issues.push({
+            key: keyPath(["network", "nat"]),
+            message:
+                "a NAT instance is an AWS VPC option: AKS nodes leave through the cluster's load balancer; remove it or set gateway",
+            value: "instance",
+        });
+    }
     const adminRoleArns = rawArray(cluster.adminRoleArns);
     if (adminRoleArns.length > 0) {
         issues.push({

@@ -28,6 +28,22 @@ export function validateExistingConfig(raw: Record<string, unknown>): ConfigIssu
             value: pools.map((p) => rawRecord(p).name),
         });
     }
+    if (rawRecord(rawRecord(raw.cluster).systemNodes).capacityType === "spot") {
+        issues.push({
+            key: keyPath(["cluster", "systemNodes", "capacityType"]),
+            message:
+                "spot applies to the EKS system node group only: an existing cluster brings its own nodes; remove it",
+            value: "spot",
+        });
+    }
+    if (rawRecord(raw.network).nat === "instance") {
+        issues.push({
+            key: keyPath(["network", "nat"]),
+            message:
+                "a NAT instance is an AWS VPC option: on an existing cluster the testbed creates no network; remove it",
+            value: "instance",
+        });
+    }
     const seen = new Set<string>();
     rawArray(rawRecord(rawRecord(raw.existing).gpu).taints).forEach((value, i) => {
         const t = rawRecord(value);

@@ -18,6 +18,9 @@ export const awsSchema = z.strictObject({
 export const ENDPOINT_ACCESS = ["private", "public-and-private", "public"] as const;
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 
+/** Capacity types of the system node group (listed separately from GPU pools' so the default reads first). */
+export const SYSTEM_CAPACITY_TYPES = ["on-demand", "spot"] as const;
+
 export const systemNodesSchema = z
     .strictObject({
         /** CPU instance types for the system node group (monitoring, Tekton, gateway, autoscaler). */
@@ -29,6 +32,14 @@ export const systemNodesSchema = z
         maxSize: wholeNumber("maxSize", 1, 100).default(4),
         desiredSize: wholeNumber("desiredSize", 1, 100).default(2),
         diskSizeGiB: wholeNumber("diskSizeGiB", 20, 16384).default(50),
+        /**
+         * `on-demand` (default) or `spot` (AWS only): spot system nodes cost about 60% less but can be reclaimed with
+         * two minutes' notice; with spot the testbed adds an on-demand fallback group at size 0 that the autoscaler
+         * uses when no spot capacity is to be had, and needs at least two instance types.
+         */
+        capacityType: z
+            .enum(SYSTEM_CAPACITY_TYPES, { error: `must be one of ${SYSTEM_CAPACITY_TYPES.join(", ")}` })
+            .default("on-demand"),
     })
     .superRefine((v, ctx) => {
         if (v.minSize > v.maxSize) {
@@ -80,6 +91,7 @@ export const clusterSchema = z
             maxSize: 4,
             desiredSize: 2,
             diskSizeGiB: 50,
+            capacityType: "on-demand",
         }),
         /** How long a node must be unneeded before the autoscaler removes it (minutes). */
         scaleDownUnneededMinutes: wholeNumber("scaleDownUnneededMinutes", 1, 1440).default(10),
@@ -96,6 +108,8 @@ export const clusterSchema = z
     });
 
 export const NAT_GATEWAYS = ["single", "one-per-az"] as const;
+/** What gives private subnets their way out (AWS): a managed NAT gateway, or a small NAT instance (cheaper, unmanaged). */
+export const NAT_KINDS = ["gateway", "instance"] as const;
 
 export const networkSchema = z.strictObject({
     /** CIDR block of the VPC / virtual network; subnets are carved from it. */
@@ -108,6 +122,12 @@ export const networkSchema = z.strictObject({
     availabilityZones: wholeNumber("availabilityZones", 2, 4).default(2),
     /** NAT for private subnets: one shared gateway (cheaper) or one per zone (survives a zone outage). */
     natGateways: z.enum(NAT_GATEWAYS, { error: `must be one of ${NAT_GATEWAYS.join(", ")}` }).default("single"),
+    /**
+     * AWS only. `gateway` (default): managed NAT gateways, which AWS keeps available and scales. `instance`: a
+     * t4g.nano NAT instance in place of each gateway, about $31 a month less each, but a single instance with no
+     * managed failover (when it stops, private nodes lose the internet until it is back): for dev stacks.
+     */
+    nat: z.enum(NAT_KINDS, { error: `must be one of ${NAT_KINDS.join(", ")}` }).default("gateway"),
 });
 
 export const CAPACITY_TYPES = ["spot", "on-demand"] as const;

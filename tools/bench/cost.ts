@@ -6,11 +6,14 @@
  *
  * Pure functions over plain data.
  */
+import { NAT_INSTANCE_DISK_GIB } from "../../components/aws/network";
 import { ASSUMED_STORAGE_GB, AWS_PRICES, HOURS_PER_MONTH, type RegionPrices, SPOT_PRICE_FACTOR } from "./prices";
 
 /** What the cost needs of a planned resource. */
 export interface CostResource {
     readonly type: string;
+    /** The resource's name in the plan (pairs a node group with its launch template). */
+    readonly name?: string;
     readonly inputs: Readonly<Record<string, unknown>>;
 }
 
@@ -30,6 +33,8 @@ export interface CostInputs {
     readonly region: string;
     readonly clusters: number;
     readonly natGateways: number;
+    /** Instance types of the NAT instances (`network.nat: instance`), one entry per instance. */
+    readonly natInstances: readonly string[];
     readonly publicIpv4: number;
     readonly kmsKeys: number;
     readonly loadBalancers: number;
@@ -78,6 +83,21 @@ export function quantityGiB(q: string): number {
 const count = (resources: readonly CostResource[], ...types: string[]) =>
     resources.filter((r) => types.includes(r.type)).length;
 
+/**
+ * The root volume of a node group: its own `diskSize`, else the launch template the testbed pairs with it
+ * (`<group>-lt` beside `<group>-ng`, which sets the volume), else EKS's default of 20 GiB.
+ */
+function diskGiBOf(group: CostResource, resources: readonly CostResource[]): number {
+    const own = group.inputs["diskSize"];
+    if (typeof own === "number") return own;
+    const templateName = group.name?.replace(/-ng$/, "-lt");
+    const template = resources.find(
+        (r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate" && templateName && r.name === templateName,
+    );
+    const mappings = template?.inputs["blockDeviceMappings"] as { ebs?: { volumeSize?: number } }[] | undefined;
+    return mappings?.[0]?.ebs?.volumeSize ?? 20;
+}
+
 /** Node groups as the plan registers them (`aws:eks/nodeGroup:NodeGroup`); GPU pools carry the GPU node label. */
 export function nodePoolsOf(resources: readonly CostResource[]): NodePool[] {
     return resources
@@ -87,7 +107,6 @@ export function nodePoolsOf(resources: readonly CostResource[]): NodePool[] {
                 instanceTypes?: string[];
                 capacityType?: string;
                 scalingConfig?: { minSize?: number; maxSize?: number; desiredSize?: number };
-                diskSize?: number;
                 labels?: Record<string, string>;
             };
             const labels = i.labels ?? {};
@@ -102,7 +121,7 @@ export function nodePoolsOf(resources: readonly CostResource[]): NodePool[] {
                 minSize: sc.minSize ?? 0,
                 maxSize: sc.maxSize ?? 0,
                 desiredSize: sc.desiredSize ?? sc.minSize ?? 0,
-                diskGiB: i.diskSize ?? 20,
+                diskGiB: diskGiBOf(r, resources),
             } satisfies NodePool;
         });
 }
@@ -127,6 +146,13 @@ export function costInputs(
         region: config.aws.region,
         clusters: count(resources, "eks:index:Cluster", "aws:eks/cluster:Cluster"),
         natGateways: count(resources, "aws:ec2/natGateway:NatGateway"),
+        natInstances: resources
+            .filter((r) => r.type === "aws:ec2/instance:Instance")
+            .map((r) => {
+                const type = r.inputs["instanceType"];
+                if (typeof type !== "string") throw new Error("an EC2 instance in the plan has no instanceType");
+                return type;
+            }),
         publicIpv4: count(resources, "aws:ec2/eip:Eip"),
         kmsKeys: count(resources, "aws:kms/key:Key"),
         loadBalancers: loadBalancersOf(resources),
@@ -190,6 +216,11 @@ export function monthlyCost(inputs: CostInputs, busyGpuNodes: number): MonthlyCo
 
     hourly("EKS control plane", inputs.clusters, "cluster-hour", p.eksControlPlaneHour);
     hourly("NAT gateways", inputs.natGateways, "gateway-hour", p.natGatewayHour);
+    for (const type of new Set(inputs.natInstances)) {
+        const n = inputs.natInstances.filter((t) => t === type).length;
+        hourly(`NAT instances (${type})`, n, "instance-hour", instanceHourPrice(p, inputs.region, type, "on-demand"));
+        monthly(`NAT instances (${type}) disks`, n * NAT_INSTANCE_DISK_GIB, "GB-month gp3", p.ebsGp3GBMonth);
+    }
     hourly("Public IPv4 (NAT EIPs)", inputs.publicIpv4, "address-hour", p.publicIpv4Hour);
     const nodes = runningNodes(inputs.pools, busyGpuNodes);
     inputs.pools.forEach((pool, i) => {
@@ -210,7 +241,8 @@ export function monthlyCost(inputs: CostInputs, busyGpuNodes: number): MonthlyCo
         lines,
         total,
         perGB: [
-            { item: "NAT gateway data processed", usdPerGB: p.natGatewayPerGB },
+            // A NAT instance bills no processing, only its hours (and egress, as everything).
+            ...(inputs.natGateways > 0 ? [{ item: "NAT gateway data processed", usdPerGB: p.natGatewayPerGB }] : []),
             { item: "CloudWatch Logs ingested (control-plane logs)", usdPerGB: p.logsIngestPerGB },
         ],
     };

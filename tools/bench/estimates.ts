@@ -11,7 +11,8 @@
  * - pulumi-eks: @pulumi/eks examples and issue threads: `eks.Cluster` (control plane, OIDC provider, security
  *   groups, access entries) typically 10-12 minutes end to end.
  * - tf-timeouts: default create timeouts and waiters in terraform-provider-aws, which pulumi-aws wraps
- *   (NAT gateway waits for `available`, 1-2 min observed; node group waits for ACTIVE, 3-5 min observed).
+ *   (NAT gateway waits for `available`, 1-2 min observed; node group waits for ACTIVE, 3-5 min observed; an EC2
+ *   instance waits for `running`, which a small instance reaches in well under a minute, before its boot script).
  * - helm-await: Pulumi `kubernetes:helm.sh/v3:Release` waits for every object of the release to be ready
  *   (Deployments rolled out, DaemonSets scheduled); charts of this size settle in 1-3 minutes.
  * - k8s-await: Pulumi Kubernetes await logic (https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/
@@ -63,6 +64,8 @@ export const CREATE_TIME_ESTIMATES = {
     "aws:ec2/subnet:Subnet": { low: 1, typical: 2, high: 5, source: "tf-timeouts" },
     "aws:ec2/internetGateway:InternetGateway": { low: 1, typical: 2, high: 5, source: "tf-timeouts" },
     "aws:ec2/eip:Eip": { low: 1, typical: 2, high: 3, source: "api-call" },
+    "aws:ec2/eipAssociation:EipAssociation": { low: 1, typical: 2, high: 3, source: "api-call" },
+    "aws:ec2/instance:Instance": { low: 15, typical: 30, high: 60, source: "tf-timeouts" },
     "aws:ec2/routeTable:RouteTable": { low: 1, typical: 2, high: 5, source: "tf-timeouts" },
     "aws:ec2/routeTableAssociation:RouteTableAssociation": { low: 1, typical: 1, high: 3, source: "api-call" },
     "aws:ec2/securityGroup:SecurityGroup": { low: 1, typical: 2, high: 5, source: "api-call" },
