@@ -47,12 +47,12 @@ export interface Cluster {
 }
 
 /** Starts a fresh control plane with its state (certificates, etcd data, logs, PIDs) under `state`. */
-export async function start(state: string): Promise<Cluster> {
+export async function start(state: string, ip = CLUSTER_IP): Promise<Cluster> {
     fs.mkdirSync(state, { recursive: true });
     const t0 = Date.now();
     execFileSync("bash", [path.join(HERE, "cluster.sh"), "start", state], {
         stdio: ["ignore", "ignore", "inherit"],
-        env: { ...process.env, MLOPS_CLUSTER_IP: CLUSTER_IP },
+        env: { ...process.env, MLOPS_CLUSTER_IP: ip },
     });
     const startSeconds = (Date.now() - t0) / 1000;
     // Should the test process end without stop() (a crash, a timeout), the components it started end with it.
@@ -63,7 +63,7 @@ export async function start(state: string): Promise<Cluster> {
         admin: await Kube.connect(adminKubeconfig),
         adminKubeconfig,
         caFile: path.join(state, "pki", "ca.crt"),
-        ip: CLUSTER_IP,
+        ip,
         startSeconds,
     };
 }
