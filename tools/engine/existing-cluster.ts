@@ -13,7 +13,7 @@
  * Controllers that would act on these (the operators, Envoy Gateway, Tekton) do not run: no object is reconciled.
  */
 import { TEKTON } from "../../contract/versions";
-import { installCrds } from "../cluster/control-plane";
+import { addNodes, installCrds } from "../cluster/control-plane";
 import type { Kube, KubernetesObject } from "../cluster/kube";
 import type { Json } from "../../contract/json";
 
@@ -57,6 +57,24 @@ export function presentObjects(p: PresentAddons): KubernetesObject[] {
             },
         },
     ];
+}
+
+/**
+ * Makes the local control plane the existing cluster of the stack: one system node, the present add-ons (CRDs,
+ * namespaces, objects) and the present monitoring stack's Prometheus and Alertmanager pods; returns the CRD count.
+ */
+export async function prepareExistingCluster(
+    kube: Kube,
+    present: PresentAddons,
+    monitoring: { readonly prometheus: string; readonly alertmanager: string },
+): Promise<number> {
+    await addNodes(kube, [
+        { name: "system", role: "system", labels: {}, taints: [], nodes: 1, gpusPerNode: 0, instanceType: "existing" },
+    ]);
+    const crds = await preparePresentAddons(kube, present);
+    for (const pod of monitoringPods(present.monitoringNamespace, monitoring.prometheus, monitoring.alertmanager))
+        await kube.apply(pod, "existing-cluster");
+    return crds;
 }
 
 /** Installs the CRDs and the objects; returns the CRD count. */
