@@ -14,6 +14,7 @@ import { parseArgs as parseBuildArgs } from "../tools/engine/build";
 import { engineEnv, projectFile } from "../tools/engine/harness";
 import {
     diagnostics,
+    differingPaths,
     filesContaining,
     inputsChangedByProvider,
     outputOnlyPaths,
@@ -23,12 +24,16 @@ import {
     CHANGE,
     engineStackConfig,
     excludedUrns,
+    isDefaultProvider,
     parseArgs as parseTestArgs,
     planChange,
     stateBeforeMoves,
+    stepChanges,
 } from "../tools/engine/test-engine";
+import { parseArgs as parsePreviewArgs } from "../tools/engine/preview-local";
 import { movedFrom } from "../tools/plan";
-import { runProgram, type Plan } from "../tools/mock-runtime";
+import { qualifiedType, runProgram, type Plan } from "../tools/mock-runtime";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT, loadStack } from "../tools/stack";
 
 const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
@@ -183,6 +188,17 @@ describe("engine test: the stack, its changes and what it leaves out", () => {
         assert.deepEqual([...back.update].sort(), [...change.update].sort());
     });
 
+    it("names the webhook gateway's objects as the engine does: with the triggers component's type too", () => {
+        const urns = base.resources.map((r) => r.urn);
+        assert.ok(
+            urns.some((u) =>
+                u.includes(
+                    "::mlops-testbed:k8s:PipelineTriggers$mlops-testbed:pipelines:WebhookGateway$kubernetes:core/v1:Service::",
+                ),
+            ),
+        );
+    });
+
     it("leaves out exactly the Helm releases and what depends on them", () => {
         const out = excludedUrns(base);
         const types = [...out].map((u) => base.resources.find((r) => r.urn === u)!.type).sort();
@@ -282,6 +298,61 @@ describe("engine state vs plan", () => {
         ]);
     });
 
+    it("differingPaths names removed, added and changed paths, nested, arrays whole", () => {
+        assert.deepEqual(differingPaths({}, { apiVersion: "v1", metadata: { name: "s" } }), [
+            "+apiVersion",
+            "+metadata",
+        ]);
+        assert.deepEqual(differingPaths({ a: { b: 1, c: [1] }, d: 1, __x: 1 }, { a: { b: 2, c: [1, 2] }, e: 1 }), [
+            "~a.b",
+            "~a.c",
+            "-d",
+            "+e",
+        ]);
+        assert.deepEqual(differingPaths({ a: [1] }, { a: [1] }), []);
+    });
+
+    it("stepChanges: a provider's diff when it has one, else the state before and after; same steps left out", () => {
+        const urn = "urn:pulumi:s::p::kubernetes:core/v1:Secret::src";
+        const event = (op: string, extra: object): EngineEvent =>
+            ({ resOutputsEvent: { metadata: { op, urn, type: "t", provider: "", ...extra } } }) as EngineEvent;
+        const changes = stepChanges([
+            event("update", {
+                old: { inputs: {}, outputs: { a: 1 } },
+                new: { inputs: { kind: "Secret" }, outputs: { a: 1 } },
+            }),
+            event("replace", { diffs: ["data"], keys: ["data"] }),
+            event("same", { diffs: ["x"] }),
+        ]);
+        assert.deepEqual(
+            changes.map((c) => [c.op, c.paths, c.replaceKeys]),
+            [
+                ["update", ["inputs +kind"], []],
+                ["replace", ["data"], ["data"]],
+            ],
+        );
+    });
+
+    it("isDefaultProvider: the engine's default providers, not the program's explicit ones", () => {
+        assert.ok(isDefaultProvider("urn:pulumi:s::p::pulumi:providers:random::default_4_21_2"));
+        assert.ok(isDefaultProvider("urn:pulumi:s::p::pulumi:providers:random::default"));
+        assert.ok(
+            !isDefaultProvider(
+                "urn:pulumi:s::p::mlops-testbed:existing:Platform$pulumi:providers:kubernetes::existing-k8s",
+            ),
+        );
+    });
+
+    it("the mock runtime's URNs carry the parent's whole type chain, as the engine's do", () => {
+        const parent = "urn:pulumi:s::p::a:b:Outer$a:b:Inner::inner";
+        assert.equal(
+            qualifiedType(parent, "kubernetes:core/v1:Service"),
+            "a:b:Outer$a:b:Inner$kubernetes:core/v1:Service",
+        );
+        assert.equal(qualifiedType("urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "a:b:C"), "a:b:C");
+        assert.equal(qualifiedType("", "a:b:C"), "a:b:C");
+    });
+
     it("diagnostics keeps the engine's Diagnostics section of a failed command, else the output's end", () => {
         const out = [
             "Previewing update (engine):",
@@ -328,5 +399,8 @@ describe("engine state vs plan", () => {
         assert.deepEqual(parseTestArgs([]), { scratch: undefined, keep: false });
         assert.throws(() => parseTestArgs(["--scratch"]), /--scratch/);
         assert.throws(() => parseTestArgs(["--cloud"]), /Unknown option '--cloud'/);
+        assert.deepEqual(parsePreviewArgs([]), { base: "main", keep: false });
+        assert.deepEqual(parsePreviewArgs(["--base", "v1.2", "--keep"]), { base: "v1.2", keep: true });
+        assert.throws(() => parsePreviewArgs(["--base", ""]), /--base needs a git ref/);
     });
 });
