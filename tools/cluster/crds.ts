@@ -65,7 +65,6 @@ export const UNAVAILABLE_CRDS = [
     },
 ] as const;
 
-
 /** The module's directory in the module cache, downloading it first when needed. */
 export function moduleDir(module: string, version: string): string {
     const out = execFileSync("go", ["mod", "download", "-json", `${module}@${version}`], {
