@@ -399,8 +399,12 @@ describe("engine state vs plan", () => {
         assert.deepEqual(parseTestArgs([]), { scratch: undefined, keep: false });
         assert.throws(() => parseTestArgs(["--scratch"]), /--scratch/);
         assert.throws(() => parseTestArgs(["--cloud"]), /Unknown option '--cloud'/);
-        assert.deepEqual(parsePreviewArgs([]), { base: "main", keep: false });
-        assert.deepEqual(parsePreviewArgs(["--base", "v1.2", "--keep"]), { base: "v1.2", keep: true });
+        assert.deepEqual(parsePreviewArgs([]), { base: "main", expectNoChanges: false, keep: false });
+        assert.deepEqual(parsePreviewArgs(["--base", "v1.2", "--keep", "--expect-no-changes"]), {
+            base: "v1.2",
+            expectNoChanges: true,
+            keep: true,
+        });
         assert.throws(() => parsePreviewArgs(["--base", ""]), /--base needs a git ref/);
     });
 });

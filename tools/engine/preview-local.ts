@@ -27,26 +27,39 @@ import { createScratchStack } from "./harness";
 import { startS3Store, type S3Store } from "./s3-store";
 import { ENGINE_CLUSTER_IP, EXCLUDED, engineStackConfig, existingOf, presentAddonsOf } from "./test-engine";
 
-const USAGE = `Usage: npm run preview:local -- [--base <git-ref>] [--keep]
+const USAGE = `Usage: npm run preview:local -- [--base <git-ref>] [--expect-no-changes] [--keep]
 
 Prints the diff a reviewer sees in a pull request's "pulumi preview" comment, for an existing-cluster stack
 (Pulumi.existing-shared-example.yaml) on a local control plane: the program of <git-ref> (default main) is deployed,
 then the working tree's program is previewed against it with --diff. No cloud account.
 
-  --base <git-ref>  the deployed program's commit (default main)
-  --keep            keep the scratch folder (the control plane is stopped)
-  -h, --help        show this help
+  --base <git-ref>      the deployed program's commit (default main)
+  --expect-no-changes   fail (exit 1) when the preview has changes, as pulumi preview --expect-no-changes
+  --keep                keep the scratch folder (the control plane is stopped)
+  -h, --help            show this help
 `;
 
 export interface PreviewLocalArgs {
+    /** The git ref whose program is deployed first. */
     readonly base: string;
+    /** Fail when the working tree's preview has changes (CI runs it with `--base HEAD`). */
+    readonly expectNoChanges: boolean;
+    /** Keep the scratch folder. */
     readonly keep: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): PreviewLocalArgs {
-    const { values } = parseOptions(argv, { base: { type: "string" }, keep: { type: "boolean" } });
+    const { values } = parseOptions(argv, {
+        base: { type: "string" },
+        "expect-no-changes": { type: "boolean" },
+        keep: { type: "boolean" },
+    });
     if (values.base === "") throw new UsageError("--base needs a git ref");
-    return { base: values.base ?? "main", keep: values.keep === true };
+    return {
+        base: values.base ?? "main",
+        expectNoChanges: values["expect-no-changes"] === true,
+        keep: values.keep === true,
+    };
 }
 
 /** The program of `ref`: its tree exported into `dir`, sharing this checkout's node_modules, loaded in this process. */
@@ -100,7 +113,14 @@ async function main(argv: readonly string[]): Promise<number> {
             diff: true,
             onOutput: (s) => process.stdout.write(s),
         });
+        const changes = Object.entries(preview.changeSummary)
+            .filter(([op]) => op !== "same" && op !== "read")
+            .reduce((n, [, count]) => n + (count ?? 0), 0);
         console.log(`\npreview:local: ${JSON.stringify(preview.changeSummary)} (working tree against ${args.base})`);
+        if (args.expectNoChanges && changes > 0) {
+            console.log(`preview:local: ${changes} changes, none expected`);
+            return 1;
+        }
         return 0;
     } finally {
         await controllers?.stop();
