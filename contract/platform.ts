@@ -68,6 +68,15 @@ export interface Platform {
 }
 
 /**
+ * Settings of every platform's Kubernetes provider (besides its kubeconfig). Server-side apply owns only the fields
+ * the program sets, so values the API server fills in never diff. ConfigMaps are updated in place: by default the
+ * provider replaces a ConfigMap whose data changes, and a ConfigMap with a fixed name is deleted before its
+ * replacement is created, so adding a model version took the pipelines' settings (`tekton-settings`) away for the
+ * length of the replacement (the real engine showed it; the offline plan cannot).
+ */
+export const K8S_PROVIDER_SETTINGS = { enableServerSideApply: true, enableConfigMapMutable: true } as const;
+
+/**
  * Add-ons of the cluster layer a cluster may already run. `install`: the cluster layer installs its pinned release.
  * `present`: it uses what runs, as docs/existing-cluster.md describes (what each expects to find, and what the
  * testbed still creates).

@@ -12,18 +12,28 @@ import { program } from "../infra/program";
 import { ENGINE, cacheRoot, pieceBinary, pieceDir, type EnginePiece } from "../tools/engine/versions";
 import { parseArgs as parseBuildArgs } from "../tools/engine/build";
 import { engineEnv, projectFile } from "../tools/engine/harness";
-import { PROOF_CONFIG_NAMESPACE, PROOF_KEYS, proofProgram } from "../tools/engine/proof";
 import {
     diagnostics,
+    differingPaths,
     filesContaining,
-    modelLayerUrns,
-    outputOnlyPaths,
-    parseArgs as parseTestArgs,
-    stackConfig,
     inputsChangedByProvider,
+    outputOnlyPaths,
     stateBeyondPlan,
+} from "../tools/engine/state-diff";
+import {
+    CHANGE,
+    engineStackConfig,
+    excludedUrns,
+    isDefaultProvider,
+    parseArgs as parseTestArgs,
+    planChange,
+    stateBeforeMoves,
+    stepChanges,
 } from "../tools/engine/test-engine";
-import { runProgram, type Plan } from "../tools/mock-runtime";
+import { parseArgs as parsePreviewArgs } from "../tools/engine/preview-local";
+import { movedFrom } from "../tools/plan";
+import { qualifiedType, runProgram, type Plan } from "../tools/mock-runtime";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT, loadStack } from "../tools/stack";
 
 const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
@@ -120,64 +130,120 @@ describe("engine cache and harness environment", () => {
     });
 });
 
-describe("engine proof program", () => {
-    let full: Plan;
-    let proof: Plan;
+describe("engine test: the stack, its changes and what it leaves out", () => {
+    let base: Plan;
+    let changed: Plan;
+    const endpoint = "http://127.0.0.45:9000";
     before(async () => {
-        full = await runProgram(
-            program as unknown as () => Promise<Record<string, unknown>>,
-            loadStack("existing-example"),
-        );
-        // The stand-in's keys as the harness sets them: secret config outside the project's namespace.
-        const keys = Object.fromEntries(
-            Object.values(PROOF_KEYS).map((k) => [`${PROOF_CONFIG_NAMESPACE}:${k}`, { secure: "generated" }]),
-        );
-        proof = await runProgram(
-            proofProgram({ kind: "render", directory: "/nonexistent" }),
-            loadStack("existing-example", keys),
-        );
-    });
-
-    it("registers exactly the real program's model layer, with the same inputs", () => {
-        const fullLayer = modelLayerUrns(full);
-        const proofLayer = modelLayerUrns(proof);
-        // iris v1 and v2 in the example stack, each a component and its objects.
-        assert.ok(fullLayer.size >= 2 * 10, `model layer of ${fullLayer.size}`);
-        assert.deepEqual([...proofLayer].sort(), [...fullLayer].sort());
-        const inputs = (plan: Plan, urn: string) => plan.resources.find((r) => r.urn === urn)!.inputs;
-        for (const urn of fullLayer) assert.deepEqual(inputs(proof, urn), inputs(full, urn), urn);
-    });
-
-    it("adds only the Kubernetes provider and, per version, the existing platform's credentials Secret", () => {
-        const layer = modelLayerUrns(proof);
-        const rest = proof.resources.filter((r) => !layer.has(r.urn));
-        assert.deepEqual(rest.map((r) => r.type).sort(), [
-            "kubernetes:core/v1:Secret",
-            "kubernetes:core/v1:Secret",
-            "pulumi:providers:kubernetes",
-        ]);
-        for (const secret of rest.filter((r) => r.type === "kubernetes:core/v1:Secret")) {
-            // The real one: StoreIdentity's Secret of the same name, in the version's namespace.
-            const real = full.resources.find((r) => r.type === secret.type && r.name === secret.name);
-            assert.ok(real, `the real program has no Secret ${secret.name}`);
-            assert.deepEqual(secret.inputs, real.inputs, secret.name);
-            assert.deepEqual(secret.secretInputs, real.secretInputs, secret.name);
-        }
-    });
-
-    it("the config-change step adds one version to the example's models and leaves out the placeholder kubeconfig", () => {
-        const base = stackConfig();
-        const added = stackConfig([{ model: "iris", version: "v3" }]);
-        assert.equal(base["mlops-testbed:kubeconfig"], undefined);
-        const versions = (c: Record<string, unknown>) =>
-            (c["mlops-testbed:models"] as { name: string; versions: { name: string }[] }[])[0].versions.map(
-                (v) => v.name,
+        const run = (config: Record<string, unknown>) =>
+            runProgram(
+                program as unknown as () => Promise<Record<string, unknown>>,
+                loadStack("existing-shared-example", { ...config, "mlops-testbed:kubeconfig": { secure: "x" } }),
             );
-        assert.deepEqual(versions(base), ["v1", "v2"]);
-        assert.deepEqual(versions(added), ["v1", "v2", "v3"]);
-        assert.throws(() => stackConfig([{ model: "nope", version: "v1" }]), /no model nope/);
+        base = await run(engineStackConfig(endpoint));
+        changed = await run(engineStackConfig(endpoint, CHANGE));
+    });
+
+    it("the stack file is the shared example with the store on the loopback server and no egress (so its /32)", () => {
+        const c = engineStackConfig(endpoint);
+        const store = (c["mlops-testbed:existing"] as { store: Record<string, unknown> }).store;
+        assert.equal(store.endpoint, endpoint);
+        assert.equal(store.egress, undefined);
+        assert.equal(c["mlops-testbed:kubeconfig"], undefined);
+        const policies = base.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        assert.ok(JSON.stringify(policies.map((p) => p.inputs)).includes('"127.0.0.45/32"'));
+    });
+
+    it("the change adds one version with the new weights: its objects and a new route created, the old route deleted", () => {
+        const models = engineStackConfig(endpoint, CHANGE)["mlops-testbed:models"] as {
+            versions: { name: string }[];
+            traffic: { weights: Record<string, number> };
+        }[];
+        assert.deepEqual(
+            models[0].versions.map((v) => v.name),
+            ["v1", "v2", "v3"],
+        );
+        assert.deepEqual(models[0].traffic.weights, { v1: 80, v2: 10, v3: 10 });
+        const change = planChange(base, changed);
+        const isRoute = (u: string) => u.includes(":HTTPRoute::model-routing-route-iris-");
+        const created = [...change.create].filter((u) => !isRoute(u));
+        assert.ok(created.length >= 10, `${created.length} creates`);
+        assert.ok(
+            created.every((u) => u.includes("iris-v3")),
+            created.join("\n"),
+        );
+        // A version changes the route's shape: a new route (new name) from config, the old one deleted after it.
+        const [newRoute] = [...change.create].filter(isRoute);
+        const [oldRoute] = [...change.delete];
+        assert.equal(change.delete.size, 1);
+        assert.ok(newRoute && isRoute(oldRoute) && newRoute !== oldRoute, `${newRoute} / ${oldRoute}`);
+        // What else changes (as the engine previewed it): the pipelines' routes map and the route updater's Role.
+        assert.deepEqual(short(change.update), [
+            "mlops-testbed:k8s:Tekton$kubernetes:core/v1:ConfigMap::tekton-settings",
+            "mlops-testbed:k8s:Tekton$kubernetes:rbac.authorization.k8s.io/v1:Role::tekton-route-updater",
+        ]);
+        const back = planChange(changed, base);
+        assert.deepEqual([...back.delete].sort(), [...change.create].sort());
+        assert.deepEqual([...back.create].sort(), [...change.delete].sort());
+        assert.deepEqual([...back.update].sort(), [...change.update].sort());
+    });
+
+    it("names the webhook gateway's objects as the engine does: with the triggers component's type too", () => {
+        const urns = base.resources.map((r) => r.urn);
+        assert.ok(
+            urns.some((u) =>
+                u.includes(
+                    "::mlops-testbed:k8s:PipelineTriggers$mlops-testbed:pipelines:WebhookGateway$kubernetes:core/v1:Service::",
+                ),
+            ),
+        );
+    });
+
+    it("leaves out exactly the Helm releases and what depends on them", () => {
+        const out = excludedUrns(base);
+        const types = [...out].map((u) => base.resources.find((r) => r.urn === u)!.type).sort();
+        assert.deepEqual(types, [
+            "kubernetes:batch/v1:CronJob",
+            "kubernetes:helm.sh/v3:Release",
+            "kubernetes:helm.sh/v3:Release",
+        ]);
+    });
+
+    it("rebuilds the state before issue 17's moves: moved resources at their old URNs under the old parent", () => {
+        const plan = planJsonResources(base);
+        const moved = plan.filter((r) => r.movedFrom);
+        assert.ok(moved.length >= 5, `${moved.length} moved`);
+        const newParent = moved[0].parent!;
+        const oldParent = plan.find((r) => r.urn === newParent)!.parent!;
+        const state = {
+            resources: plan.map((r) => ({
+                urn: r.urn,
+                parent: r.parent,
+                dependencies: r.dependsOn,
+                propertyDependencies: { x: r.dependsOn },
+            })),
+        };
+        const { deployment, moved: renamed } = stateBeforeMoves(state, { resources: plan });
+        const urns = new Set(deployment.resources.map((r: { urn: string }) => r.urn));
+        for (const r of moved) {
+            assert.ok(urns.has(r.movedFrom![0]) && !urns.has(r.urn), r.urn);
+            const now = deployment.resources.find((x: { urn: string }) => x.urn === r.movedFrom![0]);
+            assert.equal(now.parent, oldParent);
+        }
+        assert.ok(!urns.has(newParent), "the new component is gone");
+        assert.equal(renamed.size, moved.length);
+        const refs = JSON.stringify(deployment.resources.map((r: { dependencies: string[] }) => r.dependencies));
+        for (const r of moved) assert.ok(!refs.includes(`"${r.urn}"`), r.urn);
     });
 });
+
+/** URNs without stack and project, sorted. */
+const short = (urns: Iterable<string>) => [...urns].map((u) => u.split("::").slice(2).join("::")).sort();
+
+/** The plan's resources as plan.json writes them (with movedFrom). */
+function planJsonResources(plan: Plan) {
+    return plan.resources.map((r) => ({ ...r, ...(movedFrom(r).length > 0 ? { movedFrom: movedFrom(r) } : {}) }));
+}
 
 describe("engine state vs plan", () => {
     it("outputOnlyPaths names what the provider filled in, nested, and nothing the plan had", () => {
@@ -232,6 +298,61 @@ describe("engine state vs plan", () => {
         ]);
     });
 
+    it("differingPaths names removed, added and changed paths, nested, arrays whole", () => {
+        assert.deepEqual(differingPaths({}, { apiVersion: "v1", metadata: { name: "s" } }), [
+            "+apiVersion",
+            "+metadata",
+        ]);
+        assert.deepEqual(differingPaths({ a: { b: 1, c: [1] }, d: 1, __x: 1 }, { a: { b: 2, c: [1, 2] }, e: 1 }), [
+            "~a.b",
+            "~a.c",
+            "-d",
+            "+e",
+        ]);
+        assert.deepEqual(differingPaths({ a: [1] }, { a: [1] }), []);
+    });
+
+    it("stepChanges: a provider's diff when it has one, else the state before and after; same steps left out", () => {
+        const urn = "urn:pulumi:s::p::kubernetes:core/v1:Secret::src";
+        const event = (op: string, extra: object): EngineEvent =>
+            ({ resOutputsEvent: { metadata: { op, urn, type: "t", provider: "", ...extra } } }) as EngineEvent;
+        const changes = stepChanges([
+            event("update", {
+                old: { inputs: {}, outputs: { a: 1 } },
+                new: { inputs: { kind: "Secret" }, outputs: { a: 1 } },
+            }),
+            event("replace", { diffs: ["data"], keys: ["data"] }),
+            event("same", { diffs: ["x"] }),
+        ]);
+        assert.deepEqual(
+            changes.map((c) => [c.op, c.paths, c.replaceKeys]),
+            [
+                ["update", ["inputs +kind"], []],
+                ["replace", ["data"], ["data"]],
+            ],
+        );
+    });
+
+    it("isDefaultProvider: the engine's default providers, not the program's explicit ones", () => {
+        assert.ok(isDefaultProvider("urn:pulumi:s::p::pulumi:providers:random::default_4_21_2"));
+        assert.ok(isDefaultProvider("urn:pulumi:s::p::pulumi:providers:random::default"));
+        assert.ok(
+            !isDefaultProvider(
+                "urn:pulumi:s::p::mlops-testbed:existing:Platform$pulumi:providers:kubernetes::existing-k8s",
+            ),
+        );
+    });
+
+    it("the mock runtime's URNs carry the parent's whole type chain, as the engine's do", () => {
+        const parent = "urn:pulumi:s::p::a:b:Outer$a:b:Inner::inner";
+        assert.equal(
+            qualifiedType(parent, "kubernetes:core/v1:Service"),
+            "a:b:Outer$a:b:Inner$kubernetes:core/v1:Service",
+        );
+        assert.equal(qualifiedType("urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "a:b:C"), "a:b:C");
+        assert.equal(qualifiedType("", "a:b:C"), "a:b:C");
+    });
+
     it("diagnostics keeps the engine's Diagnostics section of a failed command, else the output's end", () => {
         const out = [
             "Previewing update (engine):",
@@ -274,12 +395,16 @@ describe("engine state vs plan", () => {
             /--only needs one of cli, nodejsLanguageHost, kubernetes, random/,
         );
         assert.throws(() => parseBuildArgs(["--fast"]), /unknown argument --fast/);
-        assert.deepEqual(parseTestArgs(["--kubeconfig", "/k", "--keep"]), {
-            kubeconfig: "/k",
+        assert.deepEqual(parseTestArgs(["--scratch", "/s", "--keep"]), { scratch: "/s", keep: true });
+        assert.deepEqual(parseTestArgs([]), { scratch: undefined, keep: false });
+        assert.throws(() => parseTestArgs(["--scratch"]), /--scratch/);
+        assert.throws(() => parseTestArgs(["--cloud"]), /Unknown option '--cloud'/);
+        assert.deepEqual(parsePreviewArgs([]), { base: "main", expectNoChanges: false, keep: false });
+        assert.deepEqual(parsePreviewArgs(["--base", "v1.2", "--keep", "--expect-no-changes"]), {
+            base: "v1.2",
+            expectNoChanges: true,
             keep: true,
-            scratch: undefined,
         });
-        assert.throws(() => parseTestArgs(["--kubeconfig", "--keep"]), /--kubeconfig needs a value/);
-        assert.throws(() => parseTestArgs(["--cloud"]), /unknown argument --cloud/);
+        assert.throws(() => parsePreviewArgs(["--base", ""]), /--base needs a git ref/);
     });
 });

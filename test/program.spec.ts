@@ -57,6 +57,15 @@ for (const [stack, cloud] of Object.entries(STACK_CLOUDS)) {
             }
         });
 
+        it("configures its one Kubernetes provider with server-side apply and ConfigMaps updated in place", () => {
+            const providers = resourcesOfType(plans[stack], "pulumi:providers:kubernetes");
+            assert.equal(providers.length, 1);
+            // Without enableConfigMapMutable the engine replaced tekton-settings (delete, then create) on every
+            // added model version (npm run test:engine); the mock runtime diffs nothing, so only the input shows it.
+            assert.equal(providers[0].inputs.enableConfigMapMutable, "true");
+            assert.equal(providers[0].inputs.enableServerSideApply, "true");
+        });
+
         it(`plans the ${cloud} platform`, () => {
             assert.equal(plans[stack].outputs.cloud, cloud);
             assert.equal(resourcesOfType(plans[stack], `mlops-testbed:${cloud}:Platform`).length, 1);

@@ -23,6 +23,7 @@ const SCRIPTS = {
     facts: "tools/facts.ts",
     "engine:build": "tools/engine/build.ts",
     "test:engine": "tools/engine/test-engine.ts",
+    "preview:local": "tools/engine/preview-local.ts",
 } as const;
 const TOOLS = Object.keys(SCRIPTS) as (keyof typeof SCRIPTS)[];
 

@@ -449,15 +449,20 @@ function aliasUrn(alias: Json, urn: string): string {
     const type = spec.getType() || own.type;
     const name = spec.getName() || own.name;
     const parentUrn: string = spec.getNoparent() ? "" : spec.getParenturn();
-    // A URN's qualified type is its parent's own type (the last of the parent's chain), then its type.
-    const parentType = parentUrn
-        ? parentUrn
-              .replace(/^urn:pulumi:.+?::.+?::/, "")
-              .replace(/::[^:]*$/, "")
-              .split("$")
-              .pop()!
-        : "";
-    return `urn:pulumi:${stackAndProject}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
+    return `urn:pulumi:${stackAndProject}::${qualifiedType(parentUrn, type)}::${name}`;
+}
+
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * A URN's qualified type as the engine builds it (step_generator's generateURN): the parent's whole qualified type
+ * (every ancestor but the root stack), `$`, then the type. The SDK's MockMonitor keeps only the parent's own type,
+ * which differs from the engine for resources two components deep (the engine tier found it on the webhook
+ * gateway's objects).
+ */
+export function qualifiedType(parentUrn: string, type: string): string {
+    const parentType = parentUrn ? parentUrn.split("::")[2] : "";
+    return parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
 }
 
 /**
@@ -466,6 +471,12 @@ function aliasUrn(alias: Json, urn: string): string {
  */
 function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
     const planned: PlannedResource[] = [];
+    // URNs as the engine makes them (qualifiedType), for registrations and reads alike.
+    (monitor as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (
+        parent,
+        type,
+        name,
+    ) => `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualifiedType(parent, type)}::${name}`;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: Json, callback: (err: Json, innerResponse: Json) => void) => {
         const secretInputs: string[] = [];

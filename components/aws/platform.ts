@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AwsPlatformConfig } from "../../contract/config/platform";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import {
+    K8S_PROVIDER_SETTINGS,
     ALL_ADDONS_INSTALLED,
     type ArtifactStore,
     type DatasetChangeConsumer,
@@ -200,7 +201,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
         this.oidcProviderArn = cluster.oidcProviderArn;
         this.k8sProvider = new k8s.Provider(
             `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            { kubeconfig: this.kubeconfig, ...K8S_PROVIDER_SETTINGS },
             parent,
         );
 

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AzurePlatformConfig } from "../../contract/config/platform";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
 import {
+    K8S_PROVIDER_SETTINGS,
     ALL_ADDONS_INSTALLED,
     type ArtifactStore,
     type DatasetChangeConsumer,
@@ -171,7 +172,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
         this.oidcIssuer = aks.oidcIssuer;
         this.k8sProvider = new k8s.Provider(
             `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            { kubeconfig: this.kubeconfig, ...K8S_PROVIDER_SETTINGS },
             { parent: this, dependsOn: aks.adminAssignments },
         );
 

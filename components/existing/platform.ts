@@ -3,17 +3,18 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ExistingConfig, ExistingPlatformConfig } from "../../contract/config/platform";
 import { CONFIG_NAMESPACE, UNREADABLE_SECRET } from "../../contract/config/issues";
 import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
-import type {
-    ArtifactStore,
-    ClusterAddons,
-    DatasetChangeConsumer,
-    GpuNodePoolSummary,
-    GpuScheduling,
-    ImageRegistry,
-    Platform,
-    Scheduling,
-    WorkloadIdentityArgs,
-    WorkloadIdentityBinding,
+import {
+    K8S_PROVIDER_SETTINGS,
+    type ArtifactStore,
+    type ClusterAddons,
+    type DatasetChangeConsumer,
+    type GpuNodePoolSummary,
+    type GpuScheduling,
+    type ImageRegistry,
+    type Platform,
+    type Scheduling,
+    type WorkloadIdentityArgs,
+    type WorkloadIdentityBinding,
 } from "../../contract/platform";
 import { STORE_ENDPOINT, STORE_S3_POD_LABELS, STORE_S3_PORT, SeaweedfsStore } from "./seaweedfs";
 import { ExternalStore, externalArtifactStore, type StoreKeys } from "./external-store";
@@ -124,7 +125,7 @@ export class ExistingPlatform extends pulumi.ComponentResource implements Platfo
         this.kubeconfig = pulumi.secret(args.kubeconfig);
         this.k8sProvider = new k8s.Provider(
             `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            { kubeconfig: this.kubeconfig, ...K8S_PROVIDER_SETTINGS },
             { parent: this },
         );
         this.gpuScheduling = existingGpuScheduling(existing.gpu);

@@ -5,7 +5,8 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CRD_SOURCES, crdsOf, type Crd } from "./crds";
+import { CRD_SOURCES, UNAVAILABLE_CRDS, crdsOf, type Crd } from "./crds";
+import { tektonCrds } from "./tekton-crds";
 import { Kube, waitFor } from "./kube";
 import { nodeObjects, type NodePool } from "./nodes";
 import type { Json } from "../../contract/json";
@@ -46,12 +47,12 @@ export interface Cluster {
 }
 
 /** Starts a fresh control plane with its state (certificates, etcd data, logs, PIDs) under `state`. */
-export async function start(state: string): Promise<Cluster> {
+export async function start(state: string, ip = CLUSTER_IP): Promise<Cluster> {
     fs.mkdirSync(state, { recursive: true });
     const t0 = Date.now();
     execFileSync("bash", [path.join(HERE, "cluster.sh"), "start", state], {
         stdio: ["ignore", "ignore", "inherit"],
-        env: { ...process.env, MLOPS_CLUSTER_IP: CLUSTER_IP },
+        env: { ...process.env, MLOPS_CLUSTER_IP: ip },
     });
     const startSeconds = (Date.now() - t0) / 1000;
     // Should the test process end without stop() (a crash, a timeout), the components it started end with it.
@@ -62,7 +63,7 @@ export async function start(state: string): Promise<Cluster> {
         admin: await Kube.connect(adminKubeconfig),
         adminKubeconfig,
         caFile: path.join(state, "pki", "ca.crt"),
-        ip: CLUSTER_IP,
+        ip,
         startSeconds,
     };
 }
@@ -72,7 +73,7 @@ export function stop(state: string): void {
     execFileSync("bash", [path.join(HERE, "cluster.sh"), "stop", state], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
-/** Applies every CRD source and waits until each CRD is Established; returns the CRDs by source. */
+/** Applies every CRD source, and Tekton's CRDs built from facts, and waits until each CRD is Established; returns the CRDs by source. */
 export async function installCrds(kube: Kube): Promise<{ source: string; module: string; crds: number }[]> {
     const report: { source: string; module: string; crds: number }[] = [];
     for (const source of CRD_SOURCES) {
@@ -81,6 +82,15 @@ export async function installCrds(kube: Kube): Promise<{ source: string; module:
         for (const crd of crds) await waitEstablished(kube, crd);
         report.push({ source: source.name, module: `${source.module}@${source.version}`, crds: crds.length });
     }
+    // Tekton's modules are refused by the proxy: its CRDs come from committed facts (tekton-crds.ts).
+    const tekton = tektonCrds();
+    for (const crd of tekton) await kube.apply(crd);
+    for (const crd of tekton) await waitEstablished(kube, crd);
+    report.push({
+        source: "Tekton Pipelines and Triggers",
+        module: `test/facts/tekton-crds.json (${UNAVAILABLE_CRDS.map((u) => `${u.module}@${u.version}`).join(", ")} refused by the proxy)`,
+        crds: tekton.length,
+    });
     return report;
 }
 

@@ -46,7 +46,10 @@ export const CRD_SOURCES: readonly CrdSource[] = [
     },
 ];
 
-/** CRDs the cluster layer needs but no module the proxy serves carries: what is missing and the exact refusal. */
+/**
+ * CRDs the cluster layer needs but no module the proxy serves carries: what is missing and the exact refusal. Their
+ * CRDs are built from committed facts instead (tekton-crds.ts).
+ */
 export const UNAVAILABLE_CRDS = [
     {
         name: "Tekton Pipelines",
@@ -61,9 +64,6 @@ export const UNAVAILABLE_CRDS = [
         error: `go mod download github.com/tektoncd/triggers@${TEKTON.triggers.version}: 403 Forbidden, "This module version is not available." (the proxy refuses every version of the module)`,
     },
 ] as const;
-
-/** API groups whose objects cannot be applied because their CRDs are unavailable (see UNAVAILABLE_CRDS). */
-export const GROUPS_WITHOUT_CRDS = ["tekton.dev", "triggers.tekton.dev"] as const;
 
 /** The module's directory in the module cache, downloading it first when needed. */
 export function moduleDir(module: string, version: string): string {

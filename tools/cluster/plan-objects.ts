@@ -8,7 +8,6 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { SECRET_PLACEHOLDER } from "../mock-runtime";
 import { PROJECT_ROOT } from "../stack";
-import { GROUPS_WITHOUT_CRDS } from "./crds";
 import type { PlanResource } from "./nodes";
 import type { Json } from "../../contract/json";
 
@@ -51,14 +50,9 @@ export interface PlannedObject {
 }
 
 const SKIP_REASONS = {
-    crd: "its CRD (Tekton) is not served by the Go module proxy, so the API has no such kind",
     configMapPatch:
         "a Pulumi ConfigMapPatch of the Tekton release's config-observability ConfigMap; the release manifest is a URL and its module is not served, so the ConfigMap it patches does not exist",
 } as const;
-
-function groupOf(apiVersion: string): string {
-    return apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
-}
 
 /** The manifest files the plan wrote, by `<namespace>__<kind>__<name>`, read back as objects. */
 function manifests(dir: string): Map<string, Record<string, Json>> {
@@ -114,10 +108,6 @@ export function planObjects(plan: StackPlan): { apply: PlannedObject[]; skipped:
         if (!written) throw new Error(`${r.urn}: the plan wrote no ${file}`);
         seen.add(file);
         const label = file.replace(/\.yaml$/, "");
-        if (GROUPS_WITHOUT_CRDS.includes(groupOf(written.apiVersion) as (typeof GROUPS_WITHOUT_CRDS)[number])) {
-            skipped.push({ object: label, reason: SKIP_REASONS.crd });
-            continue;
-        }
         if (written.kind === "ConfigMapPatch") {
             skipped.push({ object: label, reason: SKIP_REASONS.configMapPatch });
             continue;

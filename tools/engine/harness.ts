@@ -22,8 +22,16 @@ import { parse, stringify } from "yaml";
 import { PROJECT_ROOT } from "../stack";
 import { ENGINE, pieceBinary, pieceDir, type EnginePieceName } from "./versions";
 
-/** Resource providers a scratch project may wire in (built pieces only). */
+/** Resource providers a scratch project may wire in: the built Kubernetes provider, the stand-in random provider. */
 export type ProviderPiece = Extract<EnginePieceName, "kubernetes" | "random">;
+
+/** The stand-in random provider's folder (its launcher `pulumi-resource-random`; see random-provider/). */
+export const RANDOM_STANDIN_DIR = path.join(__dirname, "random-provider");
+
+/** The folder the CLI starts a provider plugin from: the build cache, or the stand-in for random. */
+export function providerDir(p: ProviderPiece, env: NodeJS.ProcessEnv = process.env): string {
+    return p === "random" ? RANDOM_STANDIN_DIR : path.join(pieceDir(p, env), "bin");
+}
 
 export interface ScratchStackArgs {
     /** Folder that holds everything (backend, PULUMI_HOME, project); created if missing, never inside the repo. */
@@ -64,15 +72,15 @@ export function projectFile(
     env: NodeJS.ProcessEnv = process.env,
 ): string {
     for (const p of providers) {
-        if (!fs.existsSync(pieceBinary(p, env))) {
-            throw new Error(`${ENGINE[p].binary} is not built (${pieceBinary(p, env)}): run npm run engine:build`);
-        }
+        const binary = path.join(providerDir(p, env), ENGINE[p].binary);
+        if (!fs.existsSync(binary))
+            throw new Error(`${ENGINE[p].binary} is not built (${binary}): run npm run engine:build`);
     }
     return stringify({
         name: project,
         runtime: "nodejs",
         description: "Scratch project of tools/engine: the program runs inline through the Automation API",
-        plugins: { providers: providers.map((p) => ({ name: p, path: path.join(pieceDir(p, env), "bin") })) },
+        plugins: { providers: providers.map((p) => ({ name: p, path: providerDir(p, env) })) },
     });
 }
 
