@@ -137,6 +137,23 @@ describe("aws: EKS cluster", () => {
     });
 });
 
+describe("aws: KMS keys", () => {
+    it("every KMS key of dev and prod (store, EKS Secrets, EBS volumes) rotates its key material automatically", () => {
+        for (const plan of [dev, prod]) {
+            const keys = resourcesOfType(plan, T.kms);
+            assert.deepEqual(
+                keys.map((k) => k.name).sort(),
+                ["aws-secrets-key", "aws-store-key", "aws-volumes-key"],
+                `${plan.stack}: the keys this test knows`,
+            );
+            for (const k of keys) {
+                assert.equal(k.inputs.enableKeyRotation, true, `${plan.stack} ${k.name}`);
+                assert.equal(k.inputs.customerMasterKeySpec, undefined, `${plan.stack} ${k.name} is symmetric`);
+            }
+        }
+    });
+});
+
 describe("aws: network", () => {
     it("dev has one NAT gateway, prod one per zone over three zones", () => {
         assert.equal(resourcesOfType(dev, T.natGateway).length, 1);

@@ -59,6 +59,17 @@ describe("Azure platform (AKS)", function () {
         assert.ok(aks.dependsOn.includes(use.urn), "the role exists before the cluster turns KMS on");
     });
 
+    it("the Secrets key rotates: a new version every 90 days by its Key Vault rotation policy, the only vault key", () => {
+        const keys = resourcesOfType(plan, "azure-native:keyvault:Key");
+        assert.deepEqual(
+            keys.map((k) => k.name),
+            ["azure-cluster-kms-key"],
+        );
+        assert.deepEqual((keys[0].inputs as Json).properties.rotationPolicy, {
+            lifetimeActions: [{ action: { type: "rotate" }, trigger: { timeAfterCreate: "P90D" } }],
+        });
+    });
+
     it("sends the control-plane logs of cluster.logTypes, audit included, to a Log Analytics workspace", async () => {
         const setting = resourcesOfType(plan, "azure-native:monitor:DiagnosticSetting")[0]?.inputs as Json;
         assert.deepEqual(

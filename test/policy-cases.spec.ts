@@ -189,6 +189,9 @@ interface Case {
 
 let dev: Resources;
 let prod: Resources;
+/** The Azure example stack's plan, made once by the first case that needs it. */
+let azurePlan: Promise<Resources> | undefined;
+const azure = () => (azurePlan ??= planStack("azure-example").then(analyzedResources));
 
 const ok = (title: string, resources: Case["resources"], config?: PackConfig): Case => ({
     title,
@@ -430,6 +433,48 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
                 "an aws:eks/cluster:Cluster in prod with a public endpoint and default CIDRs",
                 () => [res("prod", "aws:eks/cluster:Cluster", "eks", { vpcConfig: { endpointPublicAccess: true } })],
                 [/exposes/],
+            ),
+        ],
+    },
+    "key-rotation": {
+        compliant: [
+            ok("the store, EKS Secrets and volumes keys of prod, all rotating", () => prod),
+            ok("the Azure example stack's AKS Secrets key, with its rotation policy", azure),
+            ok("an asymmetric KMS key, which AWS cannot rotate (not applicable)", () => [
+                res("dev", "aws:kms/key:Key", "signing", { customerMasterKeySpec: "RSA_3072" }),
+            ]),
+        ],
+        violating: [
+            ...["aws-store-key", "aws-secrets-key", "aws-volumes-key"].map((key) =>
+                bad(`${key} with rotation turned off`, () => edit(dev, key, (p) => (p.enableKeyRotation = false)), [
+                    new RegExp(`aws:kms/key:Key ${key} does not rotate its key material \\(enableKeyRotation: false`),
+                ]),
+            ),
+            bad(
+                "a KMS key that never mentions rotation (AWS's default is off)",
+                () => edit(prod, "aws-store-key", (p) => delete p.enableKeyRotation),
+                [/aws-store-key does not rotate its key material \(enableKeyRotation: null/],
+            ),
+            bad(
+                "the AKS Secrets key without its rotation policy",
+                async () => edit(await azure(), "azure-cluster-kms-key", (p) => delete p.properties.rotationPolicy),
+                [/azure-native:keyvault:Key azure-cluster-kms-key has no rotation policy that rotates it/],
+            ),
+            bad(
+                "a Key Vault rotation policy that only notifies",
+                async () =>
+                    edit(await azure(), "azure-cluster-kms-key", (p) => {
+                        p.properties.rotationPolicy.lifetimeActions[0].action.type = "notify";
+                    }),
+                [/azure-cluster-kms-key has no rotation policy that rotates it/],
+            ),
+            bad(
+                "a rotate action without a trigger",
+                async () =>
+                    edit(await azure(), "azure-cluster-kms-key", (p) => {
+                        p.properties.rotationPolicy.lifetimeActions[0].trigger = {};
+                    }),
+                [/azure-cluster-kms-key has no rotation policy that rotates it/],
             ),
         ],
     },
@@ -964,6 +1009,17 @@ describe("policy pack: a violating and a compliant case per policy", () => {
             "cluster-endpoint-restricted-in-production",
             "cluster-secrets-encryption",
         ]);
+    });
+
+    it("a KMS key AWS cannot rotate (asymmetric) is declared not applicable to key-rotation, with the reason", async () => {
+        const run = await runPolicies(
+            [res("dev", "aws:kms/key:Key", "signing", { customerMasterKeySpec: "ECC_NIST_P256" })],
+            POLICIES,
+        );
+        assert.deepEqual(
+            run.notApplicable.map((n) => [n.policy, n.reason]),
+            [["key-rotation", "KMS rotates only SYMMETRIC_DEFAULT keys automatically; this one is ECC_NIST_P256"]],
+        );
     });
 });
 

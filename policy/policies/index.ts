@@ -1,5 +1,6 @@
 import type { Policies } from "@pulumi/policy";
 import { clusterPolicies } from "./cluster";
+import { keyRotation } from "./key-rotation";
 import { modelNamespacePolicies } from "./model-namespaces";
 import { noPlaintextSecrets } from "./secrets";
 import { productionStatefulProtected } from "./stateful";
@@ -10,6 +11,7 @@ import { workloadPolicies } from "./workloads";
 export const POLICIES: Policies = [
     ...storagePolicies,
     ...clusterPolicies,
+    keyRotation,
     ...modelNamespacePolicies,
     ...workloadPolicies,
     productionStatefulProtected,
