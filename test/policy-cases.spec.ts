@@ -95,6 +95,17 @@ const deployment = (
         },
     });
 
+/** A Namespace the stack creates, enforcing a Pod Security level. */
+const podSecurityNamespace = (name: string, level: string) =>
+    res("dev", "kubernetes:core/v1:Namespace", `ns-${name}`, {
+        metadata: { name, labels: { "pod-security.kubernetes.io/enforce": level } },
+    });
+/** A container and a pod that meet the restricted level. */
+const RESTRICTED_CONTAINER = {
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+};
+const RESTRICTED_POD = { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } } };
+
 const gpuToleration = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect };
 
 const task = (stack: string, steps: Json[], extra: Record<string, Json> = {}) =>
@@ -848,6 +859,62 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
                     }),
                 ],
                 [/spec\.resourcetemplates\[0\]\.spec\.pipelineSpec\.tasks\[0\]\.taskSpec requests nvidia\.com\/gpu/],
+            ),
+        ],
+    },
+    "pods-meet-namespace-pod-security": {
+        compliant: [
+            ok("dev: the run pruner and the dataset consumer in pipelines (baseline)", () => dev),
+            ok("a restricted pod in a namespace enforcing restricted", () => [
+                podSecurityNamespace("models", "restricted"),
+                deployment("dev", "server", RESTRICTED_CONTAINER, RESTRICTED_POD, "Deployment", "models"),
+            ]),
+            ok("a privileged pod in a namespace the stack does not label", () => [
+                deployment("dev", "agent", { securityContext: { privileged: true } }, {}, "DaemonSet", "kube-system"),
+            ]),
+        ],
+        violating: [
+            bad(
+                "a container that may escalate privileges, in a namespace enforcing restricted",
+                () => [
+                    podSecurityNamespace("models", "restricted"),
+                    deployment(
+                        "dev",
+                        "server",
+                        {
+                            securityContext: {
+                                ...RESTRICTED_CONTAINER.securityContext,
+                                allowPrivilegeEscalation: true,
+                            },
+                        },
+                        RESTRICTED_POD,
+                        "Deployment",
+                        "models",
+                    ),
+                ],
+                [
+                    /Deployment models\/server: spec\.template\.spec breaks Pod Security restricted, which its namespace enforces: allowPrivilegeEscalation: container "main" must set allowPrivilegeEscalation: false\./,
+                ],
+            ),
+            bad(
+                "the dev dataset consumer moved onto the host network (pipelines enforces baseline)",
+                () => edit(dev, "triggers-dataset-events", (p) => (p.spec.template.spec.hostNetwork = true)),
+                [
+                    /Deployment pipelines\/dataset-events: .* breaks Pod Security baseline.*hostNamespaces: hostNetwork: true/,
+                ],
+            ),
+            bad(
+                "the run pruner's init container made privileged",
+                () =>
+                    dev.map((r) => {
+                        if (r.type !== "kubernetes:batch/v1:CronJob" || r.name !== "tekton-pruner") return r;
+                        const props = structuredClone(r.props);
+                        props.spec.jobTemplate.spec.template.spec.initContainers[0].securityContext.privileged = true;
+                        return { ...r, props };
+                    }),
+                [
+                    /CronJob pipelines\/run-pruner: spec\.jobTemplate\.spec\.template\.spec breaks Pod Security baseline.*privileged: container "kube-client" set privileged: true/,
+                ],
             ),
         ],
     },

@@ -2,6 +2,7 @@ import type { Policies } from "@pulumi/policy";
 import { clusterPolicies } from "./cluster";
 import { keyRotation } from "./key-rotation";
 import { modelNamespacePolicies } from "./model-namespaces";
+import { podsMeetNamespacePodSecurity } from "./pod-security";
 import { noPlaintextSecrets } from "./secrets";
 import { productionStatefulProtected } from "./stateful";
 import { storagePolicies } from "./storage";
@@ -14,6 +15,7 @@ export const POLICIES: Policies = [
     keyRotation,
     ...modelNamespacePolicies,
     ...workloadPolicies,
+    podsMeetNamespacePodSecurity,
     productionStatefulProtected,
     noPlaintextSecrets,
 ];
