@@ -9,10 +9,17 @@ import { runProgram, type Plan, type PlannedResource } from "../tools/mock-runti
 import { loadStack } from "../tools/stack";
 import type { Json } from "./json";
 
-/** Plans a stack file with optional whole-key overrides (short keys are in the mlops-testbed namespace). */
-export async function planStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Plan> {
+/**
+ * Plans a stack file with optional whole-key overrides (short keys are in the mlops-testbed namespace);
+ * `revealSecrets` also records each resource's inputs with secrets in the clear (`revealedInputs`).
+ */
+export async function planStack(
+    stack: string,
+    overrides: Record<string, unknown> = {},
+    options: { revealSecrets?: boolean } = {},
+): Promise<Plan> {
     const s = loadStack(stack, overrides);
-    return runProgram(program as unknown as () => Promise<Record<string, unknown>>, s);
+    return runProgram(program as unknown as () => Promise<Record<string, unknown>>, { ...s, ...options });
 }
 
 /** Plans a stack expecting a ConfigError; returns its issues and asserts nothing was registered. */
