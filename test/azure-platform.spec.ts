@@ -32,7 +32,6 @@ describe("Azure platform (AKS)", function () {
         assert.equal(system.vmSize, "Standard_D4s_v5");
         assert.equal(system.enableAutoScaling, true);
         assert.deepEqual([system.minCount, system.maxCount], [2, 3]);
-        assert.deepEqual(aks.ignoreChanges, ["agentPoolProfiles[0].count"]);
         assert.equal(i.autoScalerProfile.scaleDownUnneededTime, "10m");
     });
 
@@ -100,8 +99,16 @@ describe("Azure platform (AKS)", function () {
             assert.equal(i.enableAutoScaling, true);
             assert.equal(i.minCount, 0);
             assert.deepEqual(i.gpuProfile, { driver: "Install" });
-            assert.deepEqual(p.ignoreChanges, ["count"]);
         }
+    });
+
+    it("the autoscaler owns every pool's size: the system pool's and each GPU pool's count (and only it) are ignored after creation", () => {
+        const aks = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks");
+        assert.deepEqual(aks.ignoreChanges, ["agentPoolProfiles[0].count"]);
+        assert.equal((aks.inputs as Json).agentPoolProfiles[0].mode, "System", "profile 0 is the system pool");
+        const pools = resourcesOfType(plan, AGENT_POOL);
+        assert.equal(pools.length, 2);
+        for (const p of pools) assert.deepEqual(p.ignoreChanges, ["count"], p.name);
     });
 
     it("spot pools pay at most on-demand and delete evicted nodes; on-demand pools are Regular", () => {

@@ -471,13 +471,23 @@ class FakeS3:
 
 
 class Store(unittest.TestCase):
-    def test_upload_is_immutable(self):
+    def test_upload_never_writes_into_a_prefix_that_holds_objects(self):
         with tempfile.TemporaryDirectory() as d:
             open(os.path.join(d, "model.joblib"), "w").write("m")
             s3 = FakeS3()
             self.assertEqual(store.upload_dir(s3, "b", d, "models/iris/v2"), ["models/iris/v2/model.joblib"])
-            with self.assertRaisesRegex(store.StoreError, "immutable"):
+            open(os.path.join(d, "model.joblib"), "w").write("other code")
+            open(os.path.join(d, "extra.json"), "w").write("{}")
+            with self.assertRaisesRegex(
+                store.StoreError, "models/iris/v2/ already exists; model versions are immutable"
+            ):
                 store.upload_dir(s3, "b", d, "models/iris/v2/")
+            self.assertEqual(s3.objects, {"models/iris/v2/model.joblib": b"m"}, "nothing overwritten, nothing added")
+            # A prefix that merely starts the same way is another version: not blocked.
+            self.assertEqual(len(store.upload_dir(s3, "b", d, "models/iris/v20/")), 2)
+            # Only an explicit immutable=False may write into a prefix that holds objects.
+            store.upload_dir(s3, "b", d, "models/iris/v2/", immutable=False)
+            self.assertEqual(s3.objects["models/iris/v2/model.joblib"], b"other code")
 
     def test_builds_retrain_a_version_slot_without_overwriting(self):
         self.assertEqual(store.build_id("abc1234def", now=0), "19700101T000000Z-abc1234")
