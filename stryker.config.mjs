@@ -10,10 +10,11 @@ export default {
     coverageAnalysis: "perTest",
     mutate: [
         "infra/config.ts",
-        "infra/schema/*.ts",
+        "contract/config/*.ts",
         "pipelines/promotion/decide.ts",
         "components/aws/subnets.ts",
-        "dashboards/metric-contract.ts",
+        "contract/ipv4.ts",
+        "contract/metric-contract.ts",
     ],
     // Two cores, shared: one test process per core.
     concurrency: 2,

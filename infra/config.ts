@@ -10,12 +10,16 @@ import {
     parseableModels,
     quotaDefaultsSchema,
     validateModels,
-} from "./schema/models";
-import { monitoringSchema } from "./schema/monitoring";
-import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "./schema/issues";
-import { pipelinesSchema } from "./schema/pipelines";
+} from "../contract/config/models";
+import { monitoringSchema } from "../contract/config/monitoring";
+import { CONFIG_NAMESPACE, type ConfigIssue, keyPath } from "../contract/config/issues";
+import { pipelinesSchema } from "../contract/config/pipelines";
+import { validatePromotionConfig } from "../pipelines/promotion/config-rules";
 import {
     artifactStoresSchema,
+    type AwsConfig,
+    type AzureConfig,
+    type ExistingConfig,
     awsSchema,
     azureSchema,
     cloudSchema,
@@ -23,9 +27,10 @@ import {
     existingSchema,
     gpuNodePoolsSchema,
     kubeconfigSchema,
+    storeCredentialsSchema,
     networkSchema,
     registrySchema,
-} from "./schema/platform";
+} from "../contract/config/platform";
 
 /** The whole stack configuration. Every top-level key is documented in docs/configuration.md. */
 export const configSchema = z.strictObject({
@@ -35,6 +40,8 @@ export const configSchema = z.strictObject({
     existing: existingSchema.optional(),
     /** Kubeconfig of an existing cluster; a secret config value, only recorded as "[secret]" here. */
     kubeconfig: kubeconfigSchema.optional(),
+    /** Keys of an existing cluster's external store; a secret config value, only recorded as "[secret]" here. */
+    storeCredentials: storeCredentialsSchema.optional(),
     cluster: clusterSchema.default(clusterSchema.parse({})),
     network: networkSchema.default(networkSchema.parse({})),
     gpuNodePools: gpuNodePoolsSchema,
@@ -50,9 +57,21 @@ export const configSchema = z.strictObject({
 export { CONFIG_NAMESPACE, keyPath };
 export type { ConfigIssue };
 
-export type TestbedConfig = z.infer<typeof configSchema>;
-export type GpuNodePoolConfig = TestbedConfig["gpuNodePools"][number];
-export type { ModelConfig } from "./schema/models";
+type ParsedConfig = z.infer<typeof configSchema>;
+type CommonConfig = Omit<ParsedConfig, "cloud" | "aws" | "azure" | "existing">;
+
+/**
+ * The validated configuration. Its cloud's section is always there: validation refuses a stack without it (the
+ * cloud rules), so each platform is handed its typed slice and checks nothing again.
+ */
+export type TestbedConfig =
+    | (CommonConfig & { readonly cloud: "aws"; readonly aws: AwsConfig })
+    | (CommonConfig & { readonly cloud: "azure"; readonly azure: AzureConfig })
+    | (CommonConfig & { readonly cloud: "existing"; readonly existing: ExistingConfig });
+/** The validated configuration of a stack on one cloud. */
+export type ConfigFor<C extends TestbedConfig["cloud"]> = Extract<TestbedConfig, { cloud: C }>;
+export type { GpuNodePoolConfig } from "../contract/config/platform";
+export type { ModelConfig } from "../contract/config/models";
 
 /** Raised for invalid configuration; `pulumi up` prints its message without a stack trace. */
 export class ConfigError extends pulumi.RunError {
@@ -170,8 +189,14 @@ export interface ValidateOptions {
     readonly secretKeys?: readonly string[];
 }
 
+/** How each secret-only key is set, for the message that refuses a plain value. */
+const SECRET_VALUE_HINT = {
+    kubeconfig: "< path/to/file",
+    storeCredentials: '\'{"accessKeyId": "...", "secretAccessKey": "..."}\'',
+} as const;
+
 /** Keys that hold credentials and are refused unless set with `pulumi config set --secret`. */
-export const SECRET_ONLY_KEYS = ["kubeconfig"] as const;
+export const SECRET_ONLY_KEYS = ["kubeconfig", "storeCredentials"] as const;
 
 /**
  * Validates a raw configuration object and returns the typed config with defaults, or every problem at once.
@@ -185,7 +210,7 @@ export function validateConfig(
         (k) => raw[k] !== undefined && !(options.secretKeys ?? []).includes(k),
     ).map((k) => ({
         key: keyPath([k]),
-        message: `holds credentials and must be a secret: pulumi config set --secret ${k} < path/to/file (the value is not shown here)`,
+        message: `holds credentials and must be a secret: pulumi config set --secret ${k} ${SECRET_VALUE_HINT[k]} (the value is not shown here)`,
     }));
     const parsed = configSchema.safeParse(raw);
     const issues: ConfigIssue[] = [
@@ -198,12 +223,14 @@ export function validateConfig(
     if (raw.cloud === "aws") issues.push(...validateAwsConfig(raw));
     if (raw.cloud === "azure") issues.push(...validateAzureConfig(raw));
     if (raw.cloud === "existing") issues.push(...validateExistingConfig(raw));
+    issues.push(...validatePromotionConfig(raw));
     if (parsed.success) {
         const config = parsed.data;
         issues.push(...validateModels(config.models, config.quotaDefaults));
         if (config.pipelines.trainingGpus > 0 && config.gpuNodePools.length === 0)
             issues.push(trainingGpusIssue(config.pipelines.trainingGpus));
-        if (issues.length === 0) return { config, issues: [] };
+        // No issue means the cloud rules found the cloud's section: the narrowed type holds.
+        if (issues.length === 0) return { config: config as TestbedConfig, issues: [] };
     } else {
         // Some field failed: still judge the cross-field rules on every section that parses, so a model with a bad
         // name and bad weights reports both, and a typo elsewhere hides nothing here.
@@ -248,7 +275,7 @@ function prototypeKeyIssues(value: unknown, path: PropertyKey[] = []): ConfigIss
 
 /** Never echo a secret key's value in a message. */
 function hideSecretValue(issue: ConfigIssue): ConfigIssue {
-    return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k]))
+    return SECRET_ONLY_KEYS.some((k) => issue.key === keyPath([k]) || issue.key.startsWith(`${keyPath([k])}.`))
         ? { key: issue.key, message: issue.message }
         : issue;
 }

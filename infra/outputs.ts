@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Platform } from "../components/platform";
+import type { Platform } from "../contract/platform";
 
 /**
  * The stack outputs: a public API read by `pulumi stack output --json` and StackReferences. The same keys on

@@ -1,43 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AwsPlatform } from "../components/aws/platform";
-import { AzurePlatform } from "../components/azure/platform";
-import { ExistingPlatform, kubeconfigFromConfig } from "../components/existing/platform";
-import { MetricsServer } from "../components/k8s/metrics-server";
-import { ModelRouting, routeName } from "../components/k8s/model-routing";
-import { ModelVersionNamespace } from "../components/k8s/model-version-namespace";
-import { Monitoring } from "../components/k8s/monitoring";
-import { Promotion } from "../components/k8s/promotion";
+import { MetricsServer } from "../components/models/metrics-server";
+import { ModelRouting, routeName } from "../components/models/model-routing";
+import { ModelVersionNamespace } from "../components/models/model-version-namespace";
+import { Monitoring } from "../monitoring/stack";
+import { Promotion } from "../pipelines/install/promotion";
 import { allTasks, renderPipelines } from "../pipelines";
 import { TRAIN_AND_DEPLOY } from "../pipelines/triggers/triggers";
-import { PipelineTriggers } from "../components/k8s/triggers";
-import { Tekton } from "../components/k8s/tekton";
-import type { Platform } from "../components/platform";
+import { PipelineTriggers } from "../pipelines/install/triggers";
+import { Tekton } from "../pipelines/install/tekton";
+import type { Platform } from "../contract/platform";
 import { loadConfig, type TestbedConfig } from "./config";
 import { stackOutputs, type StackOutputs } from "./outputs";
-import type { CloudName } from "./schema/platform";
-
-interface PlatformContext {
-    readonly config: TestbedConfig;
-    readonly project: string;
-    readonly stack: string;
-}
-
-/** Cloud → platform factory: adding a cloud means one new entry here and nothing in the cluster layer. */
-export const PLATFORMS: Record<CloudName, (ctx: PlatformContext) => Platform> = {
-    aws: ({ config, project, stack }) =>
-        new AwsPlatform("aws", {
-            config,
-            clusterName: `${project}-${stack}`,
-            tags: { project, stack, "managed-by": "pulumi" },
-        }),
-    azure: ({ config, project, stack }) =>
-        new AzurePlatform("azure", {
-            config,
-            clusterName: `${project}-${stack}`,
-            tags: { project, stack, "managed-by": "pulumi" },
-        }),
-    existing: ({ config }) => new ExistingPlatform("existing", { config, kubeconfig: kubeconfigFromConfig() }),
-};
+import { platformEntry } from "./platforms";
 
 /**
  * The whole testbed: config → platform → cluster layer → outputs. `pulumi up` runs this, and so does the offline
@@ -45,8 +19,10 @@ export const PLATFORMS: Record<CloudName, (ctx: PlatformContext) => Platform> = 
  */
 export async function program(): Promise<StackOutputs> {
     const config = loadConfig();
-    const ctx: PlatformContext = { config, project: pulumi.getProject(), stack: pulumi.getStack() };
-    const platform = PLATFORMS[config.cloud](ctx);
+    const platform = platformEntry(config).create({ project: pulumi.getProject(), stack: pulumi.getStack() });
+    // One convention: every cluster-layer component gets the platform's provider in its options; its children
+    // inherit it from their parent. Nothing takes a provider as an argument, and nothing uses an ambient kubeconfig.
+    const k8s = { providers: [platform.k8sProvider] };
     const monitoring = new Monitoring(
         "monitoring",
         {
@@ -55,8 +31,9 @@ export async function program(): Promise<StackOutputs> {
             gpuScheduling: platform.gpuScheduling,
             dependsOn: platform.clusterReady,
             storageClass: platform.storageClass,
+            stack: platform.addons.monitoring,
         },
-        { providers: [platform.k8sProvider] },
+        k8s,
     );
     if (platform.metricsServer.install) {
         new MetricsServer(
@@ -66,45 +43,49 @@ export async function program(): Promise<StackOutputs> {
                 kubeletInsecureTls: platform.metricsServer.kubeletInsecureTls,
                 dependsOn: platform.clusterReady,
             },
-            { providers: [platform.k8sProvider] },
+            k8s,
         );
     }
-    const models = modelLayer(config, platform);
+    const models = modelLayer(config, platform, k8s);
     const tekton = new Tekton(
         "tekton",
         {
             config: config.pipelines,
             platform,
             dependsOn: platform.clusterReady,
-            monitoringReady: [monitoring.stack],
+            monitoringReady: monitoring.crdsReady,
             gatewayReady: [models.routing],
             modelRoutes: Object.fromEntries(config.models.map((m) => [m.name, routeName(m)])),
             storageClass: platform.storageClass,
+            tekton: platform.addons.tekton,
         },
-        { providers: [platform.k8sProvider] },
+        k8s,
     );
     // The promote Task and the triggers need the Tekton install (CRDs, interceptors, the pipelines namespace) and the
     // gateway (its CRDs and GatewayClass carry the webhook route).
-    const pipelinesReady = [tekton, tekton.pipelinesInstall, models.routing];
-    new Promotion("promotion", {
-        promotion: config.pipelines.promotion,
-        alerts: config.monitoring.alerts,
-        k8sProvider: platform.k8sProvider,
-        dependsOn: pipelinesReady,
-    });
+    const pipelinesReady = [tekton, ...tekton.installs, models.routing];
+    new Promotion(
+        "promotion",
+        { promotion: config.pipelines.promotion, alerts: config.monitoring.alerts, dependsOn: pipelinesReady },
+        k8s,
+    );
     const promotionSettings = { promotion: config.pipelines.promotion, alerts: config.monitoring.alerts };
-    const triggers = new PipelineTriggers("triggers", {
-        models: config.models.map((m) => m.name),
-        platform,
-        run: {
-            pipeline: renderPipelines(config.pipelines).find((p) => p.metadata.name === TRAIN_AND_DEPLOY)!,
-            tasks: allTasks(promotionSettings),
-            trainingGpus: config.pipelines.trainingGpus,
+    const triggers = new PipelineTriggers(
+        "triggers",
+        {
+            models: config.models.map((m) => m.name),
+            platform,
+            run: {
+                pipeline: renderPipelines(config.pipelines).find((p) => p.metadata.name === TRAIN_AND_DEPLOY)!,
+                tasks: allTasks(promotionSettings),
+                trainingGpus: config.pipelines.trainingGpus,
+            },
+            sourceRepository: config.pipelines.sourceRepository,
+            dependsOn: pipelinesReady,
+            gatewayReady: [models.routing],
         },
-        sourceRepository: config.pipelines.sourceRepository,
-        dependsOn: pipelinesReady,
-        gatewayReady: [models.routing],
-    });
+        k8s,
+    );
     return stackOutputs(platform, {
         modelNamespaces: models.namespaces,
         modelEndpoints: models.endpoints,
@@ -121,27 +102,35 @@ export async function program(): Promise<StackOutputs> {
 }
 
 /** One isolated namespace per model version, and the gateway with one route per model. */
-function modelLayer(config: TestbedConfig, platform: Platform) {
+function modelLayer(config: TestbedConfig, platform: Platform, k8s: pulumi.ComponentResourceOptions) {
     const resources: Record<string, Record<string, ModelVersionNamespace>> = {};
     for (const model of config.models) {
         resources[model.name] = {};
         for (const version of model.versions) {
-            resources[model.name][version.name] = new ModelVersionNamespace(`model-${model.name}-${version.name}`, {
-                model: model.name,
-                version,
-                quotaDefaults: config.quotaDefaults,
-                platform,
-            });
+            resources[model.name][version.name] = new ModelVersionNamespace(
+                `model-${model.name}-${version.name}`,
+                {
+                    model: model.name,
+                    version,
+                    quotaDefaults: config.quotaDefaults,
+                    platform,
+                },
+                k8s,
+            );
         }
     }
-    const routing = new ModelRouting("model-routing", {
-        models: config.models,
-        namespaces: resources,
-        proxyReplicas: config.modelGateway.replicas,
-        scheduling: platform.systemScheduling,
-        k8sProvider: platform.k8sProvider,
-        dependsOn: platform.clusterReady,
-    });
+    const routing = new ModelRouting(
+        "model-routing",
+        {
+            models: config.models,
+            namespaces: resources,
+            proxyReplicas: config.modelGateway.replicas,
+            scheduling: platform.systemScheduling,
+            gateway: platform.addons.gateway,
+            dependsOn: platform.clusterReady,
+        },
+        k8s,
+    );
     const namespaces = mapValues(resources, (versions) => mapValues(versions, (ns) => ns.namespaceName));
     return { namespaces, endpoints: routing.endpoints, routing };
 }

@@ -2,11 +2,11 @@
  * Every Task and Pipeline of the testbed, rendered as Tekton v1 objects. The Tekton component applies them; the
  * tests lint and wire-check them; the run builder starts them.
  */
-import type { CredentialsSecrets, TaskDefinition } from "./context";
-import { renderTask } from "./context";
+import type { CredentialsSecrets, PodLabelsByRole, TaskDefinition } from "./core/context";
+import { renderTask } from "./core/context";
 import { PIPELINE_DEFINITIONS, type PipelineDefaults } from "./pipelines";
-import type { AlertThresholds } from "../infra/schema/monitoring";
-import type { PromotionConfig } from "../infra/schema/pipelines";
+import type { AlertThresholds } from "../contract/config/monitoring";
+import type { PromotionConfig } from "../contract/config/pipelines";
 import { promoteTask } from "./promotion/task";
 import { BUILD_IMAGE } from "./tasks/build-image/task";
 import { CHOOSE_VERSIONS } from "./tasks/choose-versions/task";
@@ -20,7 +20,7 @@ import { ROUTE } from "./tasks/route/task";
 import { SMOKE_TEST } from "./tasks/smoke-test/task";
 import { TRAIN } from "./tasks/train/task";
 import { VALIDATE_DATA } from "./tasks/validate-data/task";
-import type { Pipeline, Task, TaskLike } from "./tekton";
+import type { Pipeline, Task, TaskLike } from "./core/tekton";
 
 export const TASK_DEFINITIONS: readonly TaskDefinition[] = [
     FETCH_SOURCE,
@@ -37,8 +37,8 @@ export const TASK_DEFINITIONS: readonly TaskDefinition[] = [
     QUICK_TRAIN,
 ];
 
-export function renderTasks(credentials: CredentialsSecrets = {}): Task[] {
-    return TASK_DEFINITIONS.map((d) => renderTask(d, credentials));
+export function renderTasks(credentials: CredentialsSecrets = {}, podLabels: PodLabelsByRole = {}): Task[] {
+    return TASK_DEFINITIONS.map((d) => renderTask(d, credentials, podLabels));
 }
 
 /** The stack settings of the `promote` Task (built with its script ConfigMap by the Promotion component). */

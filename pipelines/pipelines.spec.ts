@@ -1,14 +1,14 @@
 import * as assert from "node:assert/strict";
-import { PIPELINE_SERVICE_ACCOUNTS } from "../components/k8s/constants";
-import { METRICS } from "../dashboards/metric-contract";
-import { IMAGES } from "../infra/versions";
-import { GPU_CAPABLE_LABEL, metricEnv, metricEnvName, ROLE_LABEL } from "./context";
+import { PIPELINE_SERVICE_ACCOUNTS } from "../contract/names";
+import { METRICS } from "../contract/metric-contract";
+import { IMAGES } from "../contract/versions";
+import { GPU_CAPABLE_LABEL, metricEnv, metricEnvName, ROLE_LABEL } from "./core/context";
 import { allTasks, PIPELINE_NAMES, renderPipelines, renderTasks } from "./index";
-import { alertThresholdsSchema } from "../infra/schema/monitoring";
-import { promotionSchema } from "../infra/schema/pipelines";
+import { alertThresholdsSchema } from "../contract/config/monitoring";
+import { promotionSchema } from "../contract/config/pipelines";
 import { lint, runProblems } from "../test/tekton-wiring";
-import { pipelineRun, RunError } from "./runs";
-import type { Pipeline, PipelineTask, Task } from "./tekton";
+import { pipelineRun, RunError } from "./core/runs";
+import type { Pipeline, PipelineTask, Task } from "./core/tekton";
 
 const DEFAULTS = { accuracyThreshold: 0.9, accuracyTolerance: 0.02 };
 const GPU = {

@@ -20,9 +20,8 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import type { Plan } from "../tools/mock-runtime";
 import { POLICIES } from "./policies";
-import type { Json } from "../tools/json";
+import type { Json } from "../contract/json";
 
 /** A resource as the engine describes it to a policy pack. */
 export interface AnalyzedResource {
@@ -61,10 +60,32 @@ export type PackConfig = Readonly<
 export const STACK_RESOURCE_TYPE = "pulumi:pulumi:Stack";
 
 /**
+ * What the pack reads of an offline plan (tools/mock-runtime.ts's Plan has these fields and more): declared here so
+ * the pack depends on the plan's shape, not on the tool that makes it.
+ */
+export interface OfflinePlan {
+    readonly project: string;
+    readonly stack: string;
+    readonly outputs: Record<string, unknown>;
+    readonly resources: readonly {
+        readonly urn: string;
+        readonly type: string;
+        readonly name: string;
+        readonly parent: string | null;
+        readonly inputs: Record<string, unknown>;
+        readonly protect: boolean;
+        readonly ignoreChanges: string[];
+        readonly dependsOn: string[];
+        readonly propertyDependencies: Record<string, string[]>;
+        readonly provider: string | null;
+    }[];
+}
+
+/**
  * The resources of an offline plan as the engine would send them, plus the root stack resource whose properties
  * are the stack outputs (secret outputs as "[secret]"). Top-level resources are parented to it, as in a stack.
  */
-export function analyzedResources(plan: Plan): AnalyzedResource[] {
+export function analyzedResources(plan: OfflinePlan): AnalyzedResource[] {
     const stackName = `${plan.project}-${plan.stack}`;
     const stackUrn = `urn:pulumi:${plan.stack}::${plan.project}::${STACK_RESOURCE_TYPE}::${stackName}`;
     const root: AnalyzedResource = {
@@ -231,7 +252,11 @@ export async function runPolicies(
 }
 
 /** Runs the pack over an offline plan. */
-export function checkPlan(plan: Plan, policies: Policies = POLICIES, config: PackConfig = {}): Promise<PolicyRun> {
+export function checkPlan(
+    plan: OfflinePlan,
+    policies: Policies = POLICIES,
+    config: PackConfig = {},
+): Promise<PolicyRun> {
     return runPolicies(analyzedResources(plan), policies, config);
 }
 

@@ -202,6 +202,18 @@ const BAD_CONFIGS: { title: string; overrides: Record<string, unknown>; key: str
         key: "mlops-testbed:cluster.logTypes[1]",
         says: /api, audit, authenticator/,
     },
+    {
+        title: "canary steps the promotion step would refuse (falling)",
+        overrides: { pipelines: { promotion: { canarySteps: [10, 50, 25, 100] } } },
+        key: "mlops-testbed:pipelines.promotion.canarySteps",
+        says: /canary weights must rise strictly, e\.g\. \[10, 25, 50, 100\]/,
+    },
+    {
+        title: "canary steps that never reach 100",
+        overrides: { pipelines: { promotion: { canarySteps: [10, 50] } } },
+        key: "mlops-testbed:pipelines.promotion.canarySteps",
+        says: /the last canary weight must be 100/,
+    },
 ];
 
 describe("config: bad configuration is refused before any resource is registered", () => {

@@ -5,8 +5,9 @@ import { parse } from "yaml";
 import { existingGpuScheduling } from "../components/existing/platform";
 import { azureGpuScheduling } from "../components/azure/platform";
 import { awsGpuScheduling } from "../components/aws/platform";
-import { validateStackConfig } from "../infra/config";
-import { buildRun, GPU_SCHEDULING } from "../tools/pipelinerun";
+import { type ConfigFor, validateStackConfig } from "../infra/config";
+import { PLATFORMS } from "../infra/platforms";
+import { buildRun } from "../tools/pipelinerun";
 import { loadStack } from "../tools/stack";
 import { exposition, groupUrl, parseArgs, push, UsageError } from "../tools/record-manual-delivery";
 import type { Json } from "./json";
@@ -156,24 +157,28 @@ describe("pipelinerun", () => {
     });
 
     it("places GPU training where the stack's platform puts GPU pods, on every cloud", () => {
-        const config = (stack: string) =>
-            validateStackConfig(loadStack(stack).config, loadStack(stack).secretKeys).config!;
-        const existing = config("existing-example");
-        assert.deepEqual(GPU_SCHEDULING.existing(existing), existingGpuScheduling(existing.existing!.gpu));
+        const config = <C extends "aws" | "azure" | "existing">(stack: string, cloud: C) => {
+            const c = validateStackConfig(loadStack(stack).config, loadStack(stack).secretKeys).config!;
+            assert.equal(c.cloud, cloud);
+            return c as ConfigFor<C>;
+        };
+        const existing = config("existing-example", "existing");
+        assert.deepEqual(PLATFORMS.existing.gpuScheduling(existing), existingGpuScheduling(existing.existing.gpu));
+        const azure = config("azure-example", "azure");
         assert.deepEqual(
-            GPU_SCHEDULING.azure(config("azure-example")),
-            azureGpuScheduling(config("azure-example").gpuNodePools.some((p) => p.capacityType === "spot")),
+            PLATFORMS.azure.gpuScheduling(azure),
+            azureGpuScheduling(azure.gpuNodePools.some((p) => p.capacityType === "spot")),
         );
-        assert.deepEqual(GPU_SCHEDULING.aws(config("dev")), awsGpuScheduling());
+        assert.deepEqual(PLATFORMS.aws.gpuScheduling(config("dev", "aws")), awsGpuScheduling());
         const relabelled = {
             ...existing,
             existing: {
-                ...existing.existing!,
-                gpu: { ...existing.existing!.gpu, nodeLabel: { key: "accelerator", value: "t4" } },
+                ...existing.existing,
+                gpu: { ...existing.existing.gpu, nodeLabel: { key: "accelerator", value: "t4" } },
             },
         };
         assert.deepEqual(
-            GPU_SCHEDULING.existing(relabelled).nodeSelector,
+            PLATFORMS.existing.gpuScheduling(relabelled).nodeSelector,
             { accelerator: "t4" },
             "an existing cluster's own GPU label, not AWS's",
         );

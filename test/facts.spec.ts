@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CHARTS, EXPORTERS, chartFactsName } from "../infra/versions";
+import { CHARTS, EXPORTERS, chartFactsName } from "../contract/versions";
 import { chartsWithFacts } from "../tools/facts";
 import { chartFacts, commentedKeys, keyTree } from "../tools/facts/charts";
 import { dcgmFacts, labelsInMarkdown, tektonFacts } from "../tools/facts/exporters";
@@ -14,7 +14,7 @@ describe("upstream facts (test/facts, written by npm run facts)", () => {
             assert.equal(f.version, c.version, `${chartFactsName(c)}: version`);
             assert.ok(Object.keys(f.keys).length > 3, `${chartFactsName(c)}: has value keys`);
         }
-        // The one chart whose values are not key-checked, said so in infra/versions.ts.
+        // The one chart whose values are not key-checked, said so in contract/versions.ts.
         const unchecked = Object.entries(CHARTS)
             .filter(([, c]) => "valuesFacts" in c && c.valuesFacts === false)
             .map(([k]) => k);

@@ -5,13 +5,13 @@
  * build pod can reach, and namespaces a model version can never take.
  */
 import * as assert from "node:assert/strict";
-import { CHARTS, EKS_ADDONS } from "../infra/versions";
-import { RESERVED_NAMESPACES, quotaDefaultsSchema, modelVersionSchema, rolloutPlan } from "../infra/schema/models";
+import { CHARTS, EKS_ADDONS } from "../contract/versions";
+import { RESERVED_NAMESPACES, quotaDefaultsSchema, modelVersionSchema, rolloutPlan } from "../contract/config/models";
 import { IAM_ROLE_NAME_MAX } from "../components/aws/workload-identity";
 import { AWS_STORAGE_CLASS, EBS_CSI_MANAGED_POLICY } from "../components/aws/platform";
 import { AZURE_STORAGE_CLASS } from "../components/azure/platform";
-import { DEPLOY_SETTINGS, PIPELINES_NAMESPACE } from "../components/k8s/constants";
-import { SETTINGS_CONFIGMAP } from "../pipelines/context";
+import { DEPLOY_SETTINGS, PIPELINES_NAMESPACE } from "../contract/names";
+import { SETTINGS_CONFIGMAP } from "../pipelines/core/context";
 import type { Plan } from "../tools/mock-runtime";
 import { issueAt, jsonInput, planConfigIssues, planStack, resourcesOfType } from "./harness";
 import { kubernetesResources, objectsOfKind, toObject, type K8sObject } from "./k8s-objects";

@@ -1,2 +1,2 @@
-/** JSON the specs read by path in their assertions (planned inputs, manifests, payloads); see tools/json.ts. */
-export type { Json } from "../tools/json";
+/** JSON the specs read by path in their assertions (planned inputs, manifests, payloads); see contract/json.ts. */
+export type { Json } from "../contract/json";

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { modelSchema, quotaDefaultsSchema, trafficWeights, validateModels } from "../infra/schema/models";
+import { modelSchema, quotaDefaultsSchema, trafficWeights, validateModels } from "../contract/config/models";
 import { issueAt, planConfigIssues } from "./harness";
 
 /** Plans dev with the given models and returns the issues (planConfigIssues asserts nothing was registered). */

@@ -41,7 +41,7 @@ const REPORT: MutationReport = {
                 mutant("6", "Ignored", 2, { statusReason: "equivalent: both branches return" }),
             ],
         },
-        "infra/schema/models.ts": { source: "x", mutants: [mutant("7", "Killed"), mutant("8", "NoCoverage")] },
+        "contract/config/models.ts": { source: "x", mutants: [mutant("7", "Killed"), mutant("8", "NoCoverage")] },
         "infra/config.ts": { source: "x", mutants: [mutant("9", "Killed"), mutant("10", "RuntimeError")] },
         "tools/other.ts": { source: "x", mutants: [mutant("11", "Survived")] },
     },
@@ -49,7 +49,7 @@ const REPORT: MutationReport = {
 
 describe("npm run mutation: scores per module", () => {
     it("groups files into modules by path; other files belong to none", () => {
-        assert.equal(moduleOf("infra/schema/models.ts"), "config schema and validation");
+        assert.equal(moduleOf("contract/config/models.ts"), "config schema and validation");
         assert.equal(moduleOf("infra\\config.ts"), "config schema and validation");
         assert.equal(moduleOf("pipelines/promotion/decide.ts"), "promotion decision");
         assert.equal(moduleOf("pipelines/promotion/decide.spec.ts"), undefined);
@@ -84,7 +84,7 @@ describe("npm run mutation: scores per module", () => {
         assert.deepEqual(survivors(REPORT), [
             {
                 module: "config schema and validation",
-                where: "infra/schema/models.ts:1:5",
+                where: "contract/config/models.ts:1:5",
                 mutator: "EqualityOperator",
                 original: "",
                 replacement: "a !== b",

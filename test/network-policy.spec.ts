@@ -5,13 +5,13 @@
  * against the NetworkPolicies the plan renders.
  */
 import * as assert from "node:assert/strict";
-import { networkPolicySpecs } from "../components/k8s/model-version-namespace";
+import { networkPolicySpecs } from "../components/models/model-version-namespace";
 import type { Plan } from "../tools/mock-runtime";
 import { planStack } from "./harness";
 import { type K8sObject, objectsOfKind } from "./k8s-objects";
 import { MODELS } from "./model-fixtures";
-import { ipToInt } from "../components/aws/subnets";
 import type { Json } from "./json";
+import { ipToInt } from "../contract/ipv4";
 
 type Labels = Record<string, string>;
 interface Pod {

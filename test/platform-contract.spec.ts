@@ -14,17 +14,16 @@ import {
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
     WORKLOAD_IDENTITY_USE_LABEL,
 } from "../components/azure/workload-identity";
-import { DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS, PIPELINES_NAMESPACE } from "../components/k8s/constants";
-import { DATASET_CONSUMER, DATASET_CONSUMERS, DATASET_CONSUMER_SCRIPTS } from "../components/k8s/triggers";
-import { IMAGES } from "../infra/versions";
-import { ARTIFACT_STORE_POLICY } from "../components/k8s/model-version-namespace";
-import type { Platform, WorkloadIdentityBinding } from "../components/platform";
-import { SYSTEM_NODE_LABELS } from "../components/scheduling";
-import type { CloudName } from "../infra/schema/platform";
+import { DATASET_CONSUMER, DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS, PIPELINES_NAMESPACE } from "../contract/names";
+import { IMAGES } from "../contract/versions";
+import { ARTIFACT_STORE_POLICY } from "../components/models/model-version-namespace";
+import type { Platform, WorkloadIdentityBinding } from "../contract/platform";
+import { SYSTEM_NODE_LABELS } from "../contract/scheduling";
+import type { CloudName } from "../contract/clouds";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
 import type { Plan, PlannedResource } from "../tools/mock-runtime";
 import { loadStack } from "../tools/stack";
-import { PLATFORM_SETTINGS_KEYS, SETTINGS_CONFIGMAP } from "../pipelines/context";
+import { PLATFORM_SETTINGS_KEYS, SETTINGS_CONFIGMAP } from "../pipelines/core/context";
 import { descendantsOf, planStack } from "./harness";
 import { planPlatform } from "./platform-harness";
 import type { Json } from "./json";
@@ -202,26 +201,26 @@ function withoutStorageClass(inputs: unknown): unknown {
 const METRICS_SERVER_OBJECT = "kubernetes:helm.sh/v3:Release//metrics-server-release";
 
 /**
- * The dataset-change consumer runs what its platform's dataset change source needs (Platform.datasetChanges: one
- * consumer per kind, DATASET_CONSUMERS): its objects are the one difference the contract allows by name. A test
- * below checks every cloud has exactly the consumer of its own kind.
+ * The dataset-change consumer runs what its platform says (Platform.datasetChanges: containers, scripts, egress,
+ * identity): its objects are the one difference the contract allows by name. A test below checks every cloud runs
+ * exactly its own consumer.
  */
 const DATASET_CONSUMER_OBJECTS = [
     `kubernetes:apps/v1:Deployment/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.name}`,
     `kubernetes:core/v1:ServiceAccount/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.name}`,
     `kubernetes:networking.k8s.io/v1:NetworkPolicy/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.name}-egress`,
-    `kubernetes:core/v1:ConfigMap/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER_SCRIPTS.configMap}`,
+    `kubernetes:core/v1:ConfigMap/${PIPELINES_NAMESPACE}/${DATASET_CONSUMER.scripts.configMap}`,
 ];
-/** The source kind each cloud provides, and its consumer's containers and images. */
-const DATASET_SOURCE_OF: Record<CloudName, { kind: string; containers: [string, string][] }> = {
-    aws: { kind: "sqs", containers: [["forward", IMAGES.awsCli]] },
-    azure: { kind: "event-grid", containers: [["forward", IMAGES.python]] },
+/** Each cloud's consumer: its containers and images, and the scripts it ships (none: no scripts ConfigMap). */
+const DATASET_CONSUMER_OF: Record<CloudName, { containers: [string, string][]; scripts: string[] }> = {
+    aws: { containers: [["forward", IMAGES.awsCli]], scripts: [] },
+    azure: { containers: [["forward", IMAGES.python]], scripts: ["dataset_change_event.py", "event_grid.py"] },
     existing: {
-        kind: "seaweedfs-filer",
         containers: [
             ["tail", IMAGES.seaweedfs],
             ["forward", IMAGES.python],
         ],
+        scripts: ["dataset_change_event.py", "seaweedfs_filer.py"],
     },
 };
 
@@ -366,17 +365,18 @@ describe("Platform contract (aws, azure, existing)", function () {
         assertSameObjects(byCloud);
     });
 
-    it("every cloud has a dataset change source and runs the consumer of its kind", () => {
+    it("every cloud runs its own dataset-change consumer, and ships only its own scripts", () => {
         for (const [cloud, plan] of plans) {
             const found = plan.resources.filter((r) =>
                 DATASET_CONSUMER_OBJECTS.includes(
                     `${r.type}/${(r.inputs as Json).metadata?.namespace}/${(r.inputs as Json).metadata?.name}`,
                 ),
             );
-            const { kind, containers } = DATASET_SOURCE_OF[cloud];
+            const { containers, scripts } = DATASET_CONSUMER_OF[cloud];
             // The scripts ConfigMap only where the consumer runs a script.
-            const scripts = DATASET_CONSUMERS[kind as keyof typeof DATASET_CONSUMERS].scripts;
-            assert.equal(found.length, DATASET_CONSUMER_OBJECTS.length - (scripts ? 0 : 1), cloud);
+            assert.equal(found.length, DATASET_CONSUMER_OBJECTS.length - (scripts.length > 0 ? 0 : 1), cloud);
+            const cm = found.find((r) => r.type === "kubernetes:core/v1:ConfigMap")?.inputs as Json;
+            assert.deepEqual(Object.keys(cm?.data ?? {}).sort(), scripts, cloud);
             const dep = found.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.inputs as Json;
             assert.deepEqual(
                 dep.spec.template.spec.containers.map((c: Json) => [c.name, c.image]),

@@ -3,10 +3,10 @@
  * Kubernetes objects with its provider and scheduling) before the real cluster layer exists.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Platform } from "../components/platform";
+import type { Platform } from "../contract/platform";
 import { loadConfig } from "../infra/config";
 import { stackOutputs } from "../infra/outputs";
-import { PLATFORMS } from "../infra/program";
+import { platformEntry } from "../infra/platforms";
 import { runProgram, type Plan } from "../tools/mock-runtime";
 import { loadStack } from "../tools/stack";
 
@@ -18,9 +18,10 @@ export async function planPlatform(
     let platform: Platform | undefined;
     const program = async () => {
         const config = loadConfig();
-        platform = PLATFORMS[config.cloud]({ config, project: pulumi.getProject(), stack: pulumi.getStack() });
-        use(platform);
-        return stackOutputs(platform) as unknown as Record<string, unknown>;
+        const built = platformEntry(config).create({ project: pulumi.getProject(), stack: pulumi.getStack() });
+        platform = built;
+        use(built);
+        return stackOutputs(built) as unknown as Record<string, unknown>;
     };
     const plan = await runProgram(program, loadStack(stack, overrides));
     return { plan, platform: platform! };

@@ -17,9 +17,9 @@ import {
 import { podSecurityProblems } from "../policy/lib/pod-security";
 import { POLICIES } from "../policy/policies";
 import { podsMeetNamespacePodSecurity } from "../policy/policies/pod-security";
-import { DEPLOY_SETTINGS, MODEL_LABEL_KEYS, PIPELINES_NAMESPACE } from "../components/k8s/constants";
-import { SETTINGS_CONFIGMAP } from "../pipelines/context";
-import type { Step } from "../pipelines/tekton";
+import { DEPLOY_SETTINGS, MODEL_LABEL_KEYS, PIPELINES_NAMESPACE } from "../contract/names";
+import { SETTINGS_CONFIGMAP } from "../pipelines/core/context";
+import type { Step } from "../pipelines/core/tekton";
 import { kubernetesResources, toObject, type K8sObject } from "./k8s-objects";
 import { runPython } from "./python";
 import type { Json } from "./json";

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { parseRawConfig } from "../infra/config";
 import { OUTPUT_KEYS, SECRET_OUTPUT_KEYS } from "../infra/outputs";
-import { devicePluginValues } from "../components/k8s/nvidia-device-plugin";
-import { CHARTS } from "../infra/versions";
+import { devicePluginValues } from "../components/gpu/nvidia-device-plugin";
+import { CHARTS } from "../contract/versions";
 import { SECRET_PLACEHOLDER, type Plan } from "../tools/mock-runtime";
 import { chartFactsOf, unknownValueKeys } from "./upstream-facts";
-import type { CloudName } from "../infra/schema/platform";
+import type { CloudName } from "../contract/clouds";
 import { listStacks, loadStack } from "../tools/stack";
 import { findResource, planStack, resourcesOfType } from "./harness";
 import type { Json } from "./json";
@@ -18,6 +18,7 @@ const STACK_CLOUDS: Record<string, CloudName> = {
     prod: "aws",
     "azure-example": "azure",
     "existing-example": "existing",
+    "existing-shared-example": "existing",
 };
 
 before(async () => {

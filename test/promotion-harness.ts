@@ -6,8 +6,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import { alertThresholdsSchema } from "../infra/schema/monitoring";
-import { promotionSchema } from "../infra/schema/pipelines";
+import { alertThresholdsSchema } from "../contract/config/monitoring";
+import { promotionSchema } from "../contract/config/pipelines";
 import type * as Step from "../pipelines/promotion/step";
 import { promoteTask, promotionScripts } from "../pipelines/promotion/task";
 

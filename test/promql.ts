@@ -9,11 +9,11 @@ import { LanguageType, promQLLanguage } from "@prometheus-io/codemirror-promql";
 import { Parser as PromQLChecker } from "@prometheus-io/codemirror-promql/dist/cjs/parser/parser.js";
 import type { SyntaxNode } from "@lezer/common";
 import type { LRParser } from "@lezer/lr";
-import { dcgmExporterValues } from "../components/k8s/monitoring";
-import { METRICS, NAMESPACE_LABELS, kubeStateLabel, type MetricSpec } from "../dashboards/metric-contract";
-import { RECORDED, prometheusRuleSpecs } from "../dashboards/rules";
-import { EXPORTERS } from "../infra/versions";
-import { alertThresholdsSchema } from "../infra/schema/monitoring";
+import { dcgmExporterValues } from "../monitoring/stack";
+import { METRICS, NAMESPACE_LABELS, RECORDED, kubeStateLabel, type MetricSpec } from "../contract/metric-contract";
+import { prometheusRuleSpecs } from "../monitoring/rules";
+import { EXPORTERS } from "../contract/versions";
+import { alertThresholdsSchema } from "../contract/config/monitoring";
 import { metricFactsOf } from "./upstream-facts";
 
 // lezer-promql is an ES module with a CommonJS build; the tests run as CommonJS, so load that build explicitly.
@@ -102,7 +102,7 @@ const POD_MONITOR_TARGET = ["job", "instance", "namespace", "pod", "container", 
 /**
  * Labels each exporter's series carry once scraped as the project and kube-prometheus-stack 88.5.3 configure it:
  * - dcgm-exporter: honorLabels, the exporter's own namespace/pod/container dropped, `node` added
- *   (components/k8s/monitoring.ts), plus the allowlisted pod labels of the GPU workload, sanitized;
+ *   (monitoring/stack.ts), plus the allowlisted pod labels of the GPU workload, sanitized;
  * - kube-state-metrics: honorLabels (the object's namespace wins); namespace labels allowlisted as `label_<key>`;
  * - the kubelet's ServiceMonitor (cAdvisor too): honorLabels, `node` from the endpoint, `metrics_path` (chart's
  *   cAdvisorRelabelings and relabelings defaults);

@@ -3,8 +3,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { prometheusRuleSpecs } from "../dashboards/rules";
-import type { AlertThresholds } from "../infra/schema/monitoring";
+import { prometheusRuleSpecs } from "../monitoring/rules";
+import type { AlertThresholds } from "../contract/config/monitoring";
 
 export function promtool(args: string[], cwd?: string): { status: number; output: string } {
     const r = spawnSync("promtool", args, { cwd, encoding: "utf8" });

@@ -1,13 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { renderDashboards } from "../dashboards";
-import { METRICS, MODEL_LABELS, type MetricSpec } from "../dashboards/metric-contract";
-import { prometheusRuleSpecs } from "../dashboards/rules";
-import { STUDY_TASKS, recordingMetric } from "../experiments/tasks";
-import { DELIVERY_MODES } from "../dashboards/metric-contract";
+import { renderDashboards } from "../monitoring/dashboards";
+import { METRICS, MODEL_LABELS, type MetricSpec } from "../contract/metric-contract";
+import { prometheusRuleSpecs } from "../monitoring/rules";
+import { STUDY_TASKS, recordingMetric } from "../contract/study-tasks";
+import { DELIVERY_MODES } from "../contract/metric-contract";
 import { configSchema } from "../infra/config";
-import { alertThresholdsSchema } from "../infra/schema/monitoring";
+import { alertThresholdsSchema } from "../contract/config/monitoring";
 import { OUTPUT_KEYS } from "../infra/outputs";
 import { PROJECT_ROOT } from "../tools/stack";
 

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { STUDY_TASKS } from "../experiments/tasks";
-import { DELIVERY_MODES } from "../dashboards/metric-contract";
+import { STUDY_TASKS } from "../contract/study-tasks";
+import { DELIVERY_MODES } from "../contract/metric-contract";
 import { DEFAULT_PROMETHEUS, UsageError, main, parseArgs, parseWindow, resolvePrometheus } from "../tools/report";
 import { formatDuration, renderCsv } from "../tools/report/format";
 import {

@@ -4,7 +4,7 @@
  * the cluster, GPU and Tekton series the dashboards and rules read, shaped so that every alert fires.
  * The figures the report must print follow from RUNS and SERVING below.
  */
-import { METRICS, NAMESPACE_LABELS, kubeStateLabel } from "../dashboards/metric-contract";
+import { METRICS, NAMESPACE_LABELS, kubeStateLabel } from "../contract/metric-contract";
 
 /** 2025-01-06T00:00:00Z; the fixture covers three hours from here, one sample a minute. */
 export const T0 = 1736121600;

@@ -4,12 +4,13 @@
  * `promtool tsdb create-blocks-from rules`, served on 127.0.0.1.
  */
 import * as assert from "node:assert/strict";
+import { RECORDED } from "../contract/metric-contract";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { renderDashboards } from "../dashboards";
-import { RECORDED, ruleExpressions } from "../dashboards/rules";
-import { alertThresholdsSchema } from "../infra/schema/monitoring";
+import { renderDashboards } from "../monitoring/dashboards";
+import { ruleExpressions } from "../monitoring/rules";
+import { alertThresholdsSchema } from "../contract/config/monitoring";
 import { PROJECT_ROOT } from "../tools/stack";
 import { instantQuery, main } from "../tools/report";
 import {

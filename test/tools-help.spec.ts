@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from "../tools/stack";
 /** Each npm script of a tool and the file it runs. */
 const SCRIPTS = {
     plan: "tools/plan.ts",
-    bench: "tools/bench.ts",
+    bench: "tools/bench/index.ts",
     report: "tools/report.ts",
     pipelinerun: "tools/pipelinerun.ts",
     "record-manual-delivery": "tools/record-manual-delivery.ts",

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { EXPORTERS, chartFactsName, type ChartVersion } from "../infra/versions";
+import { EXPORTERS, chartFactsName, type ChartVersion } from "../contract/versions";
 import type { ChartFacts, KeyNode } from "../tools/facts/charts";
 import type { MetricFacts } from "../tools/facts/exporters";
 

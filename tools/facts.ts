@@ -1,11 +1,11 @@
 /**
  * `npm run facts`: derives the upstream facts the tests check against, from pinned upstream files, and writes them
  * to test/facts/ (committed; the upstream files never are). Run it after bumping a chart or exporter version in
- * infra/versions.ts.
+ * contract/versions.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CHARTS, EXPORTERS, SUBCHARTS, chartFactsName, type ChartVersion } from "../infra/versions";
+import { CHARTS, EXPORTERS, SUBCHARTS, chartFactsName, type ChartVersion } from "../contract/versions";
 import { runTool, parseOptions, UsageError } from "./cli";
 import { chartFacts } from "./facts/charts";
 import {

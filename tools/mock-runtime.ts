@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import type { Json } from "./json";
+import type { Json } from "../contract/json";
 
 export const MOCK_ACCOUNT = "123456789012";
 /** Azure subscription and tenant of the offline plan. */
@@ -42,6 +42,14 @@ export interface PlannedResource {
     secretInputs: string[];
     /** Inputs with secrets in the clear: only when the run asked for it (`revealSecrets`), for tests. */
     revealedInputs?: Record<string, unknown>;
+    /** URNs this resource also answers to (its `aliases`, as the engine resolves them): where it lived before. */
+    aliases: string[];
+}
+
+export interface PlannedRead {
+    type: string;
+    name: string;
+    id: string;
 }
 
 export interface PlannedInvoke {
@@ -54,6 +62,8 @@ export interface Plan {
     stack: string;
     resources: PlannedResource[];
     invokes: PlannedInvoke[];
+    /** Existing resources the program reads (`Resource.get`): type, logical name and the id read. */
+    reads: PlannedRead[];
     /** Stack outputs with secrets as "[secret]" and deploy-time values as "[computed]". */
     outputs: Record<string, unknown>;
     /** Stack outputs with invented deploy-time values left in place (secrets still hidden). */
@@ -383,9 +393,15 @@ function collectStrings(value: unknown, into: Set<string>): void {
 class PlanMocks implements pulumi.runtime.Mocks {
     readonly invented = new Set<string>();
     readonly invokes: PlannedInvoke[] = [];
+    readonly reads: PlannedRead[] = [];
     constructor(private readonly ctx: { region: string; project: string; stack: string }) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, Json> } {
+        // A read of an existing resource (`get`): recorded, and answered with no state (nothing is known offline).
+        if (args.id) {
+            this.reads.push({ type: args.type, name: args.name, id: args.id });
+            return { id: args.id, state: {} };
+        }
         const computed: Record<string, unknown> = {
             ...(COMPUTED[args.type]?.(args.name, args.inputs, this.ctx) ?? {}),
         };
@@ -421,6 +437,32 @@ class PlanMocks implements pulumi.runtime.Mocks {
         collectStrings(value, found);
         for (const s of found) if (s.length >= 8 && !given.has(s) && !s.startsWith("{")) this.invented.add(s);
     }
+}
+
+/**
+ * The URN an alias names, as the engine builds it: an alias URN as given, or a spec whose empty name and type stand
+ * for the resource's own, under the spec's parent (or none).
+ */
+function aliasUrn(alias: Json, urn: string): string {
+    if (alias.hasUrn?.()) return alias.getUrn();
+    const spec = alias.getSpec();
+    const [, stackAndProject, rest] = /^urn:pulumi:(.+?::.+?)::(.+)$/.exec(urn)!;
+    const own = {
+        type: rest.slice(0, rest.lastIndexOf("::")).split("$").pop()!,
+        name: rest.slice(rest.lastIndexOf("::") + 2),
+    };
+    const type = spec.getType() || own.type;
+    const name = spec.getName() || own.name;
+    const parentUrn: string = spec.getNoparent() ? "" : spec.getParenturn();
+    // A URN's qualified type is its parent's own type (the last of the parent's chain), then its type.
+    const parentType = parentUrn
+        ? parentUrn
+              .replace(/^urn:pulumi:.+?::.+?::/, "")
+              .replace(/::[^:]*$/, "")
+              .split("$")
+              .pop()!
+        : "";
+    return `urn:pulumi:${stackAndProject}::${parentType ? `${parentType}$` : ""}${type}::${name}`;
 }
 
 /**
@@ -461,10 +503,15 @@ function recordRegistrations(monitor: MockMonitor, revealSecrets: boolean): Plan
             ...(revealSecrets
                 ? { revealedInputs: toPlain(deserialized, undefined, true) as Record<string, unknown> }
                 : {}),
+            aliases: [],
         };
+        const aliasSpecs = (req.getAliasesList?.() ?? []) as Json[];
         planned.push(record);
         return register(req, (err, response) => {
-            if (!err) record.urn = response.getUrn();
+            if (!err) {
+                record.urn = response.getUrn();
+                record.aliases = aliasSpecs.map((a) => aliasUrn(a, record.urn));
+            }
             callback(err, response);
         });
     };
@@ -549,6 +596,7 @@ export async function runProgram(program: () => Promise<Record<string, unknown>>
         stack: opts.stack,
         resources: planned,
         invokes: mocks.invokes,
+        reads: mocks.reads,
         outputs,
         rawOutputs,
     };

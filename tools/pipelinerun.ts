@@ -7,15 +7,10 @@
  * the stack's config, training runs on GPU nodes. Exit codes: 0 printed, 2 bad arguments or config.
  */
 import { stringify } from "yaml";
-import { AWS_STORAGE_CLASS, awsGpuScheduling } from "../components/aws/platform";
-import { AZURE_STORAGE_CLASS, azureGpuScheduling } from "../components/azure/platform";
-import { existingGpuScheduling } from "../components/existing/platform";
-import type { GpuScheduling } from "../components/platform";
-import type { TestbedConfig } from "../infra/config";
-import type { CloudName } from "../infra/schema/platform";
 import { formatIssues, validateStackConfig } from "../infra/config";
 import { allTasks, PIPELINE_NAMES, renderPipelines } from "../pipelines";
-import { pipelineRun, RunError } from "../pipelines/runs";
+import { platformEntry } from "../infra/platforms";
+import { pipelineRun, RunError } from "../pipelines/core/runs";
 import { loadStack } from "./stack";
 import { wantsHelp } from "./cli";
 
@@ -57,26 +52,12 @@ export function buildRun(argv: readonly string[]): string {
         {
             params,
             trainingGpus: config.pipelines.trainingGpus,
-            gpuScheduling: GPU_SCHEDULING[config.cloud](config),
-            storageClass: STORAGE_CLASS[config.cloud](config),
+            gpuScheduling: platformEntry(config).gpuScheduling(),
+            storageClass: platformEntry(config).storageClass(),
         },
     );
     return stringify(run, { lineWidth: 0 });
 }
-
-/** The stack's GPU scheduling, as its platform describes it, without building the platform. */
-export const GPU_SCHEDULING: Record<CloudName, (config: TestbedConfig) => GpuScheduling> = {
-    aws: () => awsGpuScheduling(),
-    azure: (c) => azureGpuScheduling(c.gpuNodePools.some((p) => p.capacityType === "spot")),
-    existing: (c) => existingGpuScheduling(c.existing!.gpu),
-};
-
-/** The stack's storage class for the run's workspace, as its platform names it, without building the platform. */
-export const STORAGE_CLASS: Record<CloudName, (config: TestbedConfig) => string | null> = {
-    aws: () => AWS_STORAGE_CLASS,
-    azure: () => AZURE_STORAGE_CLASS,
-    existing: (c) => c.existing!.storageClass ?? null,
-};
 
 if (require.main === module) {
     const argv = process.argv.slice(2);

@@ -11,10 +11,10 @@ import { stringify } from "yaml";
 import { ConfigError } from "../infra/config";
 import { UsageError, wantsHelp } from "./cli";
 import { program } from "../infra/program";
-import { DASHBOARD_LABEL } from "../components/k8s/constants";
+import { DASHBOARD_LABEL } from "../contract/names";
 import { runProgram, type Plan, type PlannedResource } from "./mock-runtime";
 import { PROJECT_ROOT, listStacks, loadStack } from "./stack";
-import type { Json } from "./json";
+import type { Json } from "../contract/json";
 
 export interface PlanArgs {
     stack: string;
@@ -96,6 +96,20 @@ export function dashboardsOf(plan: Plan): { file: string; json: string }[] {
     return out;
 }
 
+/**
+ * The URNs a resource lived at before a refactoring moved it (its aliases to another parent or name): what `pulumi up`
+ * will treat as the same resource. Aliases that differ only in type (the Kubernetes SDK's aliases to older API
+ * versions) are left out.
+ */
+export function movedFrom(r: { urn: string; aliases: readonly string[] }): string[] {
+    const placeAndName = (urn: string) => {
+        const name = urn.slice(urn.lastIndexOf("::") + 2);
+        const qualifiedType = urn.slice(0, urn.lastIndexOf("::")).split("::").pop()!;
+        return `${qualifiedType.slice(0, Math.max(0, qualifiedType.lastIndexOf("$")))}::${name}`;
+    };
+    return [...new Set(r.aliases)].filter((a) => placeAndName(a) !== placeAndName(r.urn));
+}
+
 /** Writes plan.json, manifests/ and dashboards/ under outDir/<stack>/, replacing what a previous run wrote. */
 export function writePlan(plan: Plan, cloud: string, outDir: string): string {
     const dir = path.join(outDir, plan.stack);
@@ -118,6 +132,7 @@ export function writePlan(plan: Plan, cloud: string, outDir: string): string {
             ignoreChanges: r.ignoreChanges,
             dependsOn: r.dependsOn,
             provider: r.provider ?? (Object.keys(r.providers).length > 0 ? r.providers : null),
+            ...(movedFrom(r).length > 0 ? { movedFrom: movedFrom(r) } : {}),
         })),
         outputs: plan.outputs,
     };

@@ -28,7 +28,7 @@ if [ ! -f "$venv/.complete" ]; then
     args=()
     for r in "${requirements[@]}"; do args+=(-r "$r"); done
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir "${args[@]}" >&2
-    # The same pip options as the kube-client step's (KUBE_CLIENT_INSTALL in pipelines/context.ts).
+    # The same pip options as the kube-client step's (KUBE_CLIENT_INSTALL in pipelines/core/context.ts).
     "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps \
         --target "$venv/kube-client" -r "$kube_requirements" >&2
     touch "$venv/.complete"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lints and type-checks the pipelines' Python in the project's environment (tools/python-env.sh): ruff (check and
 # format --check, ruff.toml) over the tree, mypy (pyproject.toml) over each top level the code runs from: the step
-# library's root, each Task script, and each script directory (workload, dataset-events, pushgateway-cleanup). The
+# library's root, each Task script, and each script directory (workload, the platforms' dataset-change consumers with
+# the contract's helper they import, pushgateway-cleanup). The
 # step library and the Task scripts are checked against the pinned Kubernetes client (it ships its types), on
 # PYTHONPATH as in the API-facing steps' pods.
 set -euo pipefail
@@ -19,7 +20,10 @@ PYTHONPATH="$kube_client" MYPYPATH=pipelines/lib run mypy --no-error-summary pip
     status=1
 (cd pipelines/tasks && PYTHONPATH="$kube_client" MYPYPATH="$OLDPWD/pipelines/lib" bash "$OLDPWD/tools/python-env.sh" \
     run mypy --config-file "$OLDPWD/pyproject.toml" --no-error-summary -p tests) || status=1
-for dir in pipelines/workload components/k8s/dataset-events components/k8s/pushgateway-cleanup; do
-    (cd "$dir" && bash "$OLDPWD/tools/python-env.sh" run mypy --config-file "$OLDPWD/pyproject.toml" --no-error-summary .) || status=1
+for dir in pipelines/workload monitoring/pushgateway-cleanup contract components/azure/dataset-events-consumer \
+    components/existing/dataset-events-consumer; do
+    # The consumers import the contract's dataset_change_event.py by name (their ConfigMap ships it beside them).
+    (cd "$dir" && MYPYPATH="$OLDPWD/contract" bash "$OLDPWD/tools/python-env.sh" run mypy --config-file \
+        "$OLDPWD/pyproject.toml" --no-error-summary .) || status=1
 done
 exit "$status"

@@ -10,9 +10,9 @@
  * Exit codes: 0 pushed, 2 bad arguments, 1 the push failed.
  */
 import { UsageError, runTool } from "./cli";
-import { MONITORING_SERVICES } from "../components/k8s/constants";
-import { METRICS } from "../dashboards/metric-contract";
-import { STUDY_TASKS, TASK_IDS } from "../experiments/tasks";
+import { MONITORING_SERVICES } from "../contract/names";
+import { METRICS } from "../contract/metric-contract";
+import { STUDY_TASKS, TASK_IDS } from "../contract/study-tasks";
 
 export interface ManualDelivery {
     model: string;
@@ -22,7 +22,7 @@ export interface ManualDelivery {
     /** Unix seconds when the version served. */
     finished: number;
     succeeded: boolean;
-    /** Standardized study task performed (experiments/tasks.ts). */
+    /** Standardized study task performed (contract/study-tasks.ts). */
     task: string;
     /** Run id, unique per run: the Pushgateway group, so runs never overwrite each other. */
     run: string;

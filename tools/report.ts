@@ -2,14 +2,14 @@
  * The study report: `npm run report [-- --prometheus <url>] [--stack <name>] [--since 30d|<date>] [--until <date>]
  * [--format markdown|csv|json]`.
  *
- * Queries Prometheus over its HTTP API for the runs of the standardized tasks (experiments/tasks.ts) and prints
+ * Queries Prometheus over its HTTP API for the runs of the standardized tasks (contract/study-tasks.ts) and prints
  * the comparison per task and delivery mode, then the per-version quality table. Query logic: tools/report/.
  * Exit codes: 0 report printed (cells without data say "no data"), 2 bad arguments or stack outputs unreadable,
  * 3 Prometheus unreachable or refused a query, 1 anything else. Errors are one line on stderr.
  */
 import { UsageError, wantsHelp } from "./cli";
 import { spawnSync } from "node:child_process";
-import { MONITORING_SERVICES, portForwardCommand } from "../components/k8s/constants";
+import { MONITORING_SERVICES, portForwardCommand } from "../contract/names";
 import { FORMATS, render, type Format, type Report } from "./report/format";
 import {
     COMPARISON_COLUMNS,

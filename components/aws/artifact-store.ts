@@ -1,7 +1,7 @@
 import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
-import { statefulOptions, type StoreProtection } from "../stateful";
+import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 
 export { statefulOptions, type StoreProtection };
 

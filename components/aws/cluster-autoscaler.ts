@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS, CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../infra/versions";
-import type { Scheduling } from "../platform";
+import { CHARTS, CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../contract/versions";
+import type { Scheduling } from "../../contract/platform";
 import type { PolicyStatement } from "./iam-policy";
 import { IRSA_ROLE_ARN_ANNOTATION, IrsaRole } from "./workload-identity";
 

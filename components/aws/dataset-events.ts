@@ -1,6 +1,8 @@
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as sqs from "@pulumi/aws/sqs";
 import * as pulumi from "@pulumi/pulumi";
+import type { DatasetChangeConsumer } from "../../contract/platform";
+import { IMAGES } from "../../contract/versions";
 
 export interface DatasetEventsArgs {
     /** Name of the datasets bucket (it sends its object events to EventBridge). */
@@ -27,6 +29,50 @@ export function queuePolicy(queueArn: string, ruleArn: string) {
                 Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
             },
         ],
+    };
+}
+
+/**
+ * The SQS consumer's loop: long-poll one message, POST its body (an EventBridge event, already the listener's shape)
+ * to the EventListener, delete it only once the listener took it (else it returns after the visibility timeout,
+ * then dead-letters).
+ */
+export function sqsConsumerScript(): string {
+    return [
+        "set -u",
+        "while true; do",
+        `  out=$(aws sqs receive-message --queue-url "$QUEUE_URL" --max-number-of-messages 1 --wait-time-seconds 20 --query 'Messages[0].[ReceiptHandle,Body]' --output text) || { sleep 5; continue; }`,
+        `  if [ -z "$out" ] || [ "$out" = "None" ]; then continue; fi`,
+        `  handle=$(printf '%s' "$out" | cut -f1)`,
+        `  body=$(printf '%s' "$out" | cut -f2-)`,
+        `  if curl -fsS -m 10 -o /dev/null -H 'Content-Type: application/json' --data-binary "$body" "$LISTENER_URL"; then`,
+        `    aws sqs delete-message --queue-url "$QUEUE_URL" --receipt-handle "$handle"`,
+        "  fi",
+        "done",
+    ].join("\n");
+}
+
+/**
+ * What the cluster layer runs for dataset changes on AWS: the AWS CLI long-polls the queue with the consumer's own
+ * IRSA role (consumerStatements) and forwards each event as it is.
+ */
+export function sqsConsumer(queueUrl: pulumi.Output<string>, region: string): DatasetChangeConsumer {
+    return {
+        containers: [
+            {
+                name: "forward",
+                image: IMAGES.awsCli,
+                command: ["/bin/sh", "-c", sqsConsumerScript()],
+                env: [
+                    { name: "QUEUE_URL", value: queueUrl },
+                    { name: "AWS_REGION", value: region },
+                ],
+            },
+        ],
+        volumes: [],
+        scripts: {},
+        egress: { kind: "public", port: 443 },
+        identity: true,
     };
 }
 

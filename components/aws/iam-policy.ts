@@ -1,4 +1,4 @@
-import type { AccessMode, StoreGrant, StoreName } from "../platform";
+import type { AccessMode, StoreGrant, StoreName } from "../../contract/platform";
 
 /** A statement of an IAM policy document (the subset this project writes). */
 export interface PolicyStatement {

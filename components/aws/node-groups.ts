@@ -5,7 +5,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_GPU_FAMILIES, gpuFamilyOf } from "./instance-types";
 
-export { GPU_NODE_LABELS, GPU_TAINT, SYSTEM_NODE_LABELS } from "../scheduling";
+export { GPU_NODE_LABELS, GPU_TAINT, SYSTEM_NODE_LABELS } from "../../contract/scheduling";
 
 const EKS_TAINT_EFFECT = {
     NoSchedule: "NO_SCHEDULE",

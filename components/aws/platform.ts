@@ -4,22 +4,23 @@ import * as kms from "@pulumi/aws/kms";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { TestbedConfig } from "../../infra/config";
-import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
-import type {
-    ArtifactStore,
-    DatasetChangeSource,
-    GpuNodePoolSummary,
-    GpuScheduling,
-    ImageRegistry,
-    Platform,
-    Scheduling,
-    StoreName,
-    WorkloadIdentityArgs,
-    WorkloadIdentityBinding,
-} from "../platform";
+import type { AwsPlatformConfig } from "../../contract/config/platform";
+import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
+import {
+    ALL_ADDONS_INSTALLED,
+    type ArtifactStore,
+    type DatasetChangeConsumer,
+    type GpuNodePoolSummary,
+    type GpuScheduling,
+    type ImageRegistry,
+    type Platform,
+    type Scheduling,
+    type StoreName,
+    type WorkloadIdentityArgs,
+    type WorkloadIdentityBinding,
+} from "../../contract/platform";
 import { AwsArtifactStore } from "./artifact-store";
-import { AwsDatasetEvents, consumerStatements } from "./dataset-events";
+import { AwsDatasetEvents, consumerStatements, sqsConsumer } from "./dataset-events";
 import { ClusterAutoscaler } from "./cluster-autoscaler";
 import { ecrPushStatements, s3GrantStatements } from "./iam-policy";
 import { AwsNetwork } from "./network";
@@ -33,11 +34,11 @@ import {
 } from "./node-groups";
 import { AwsImageRegistry } from "./registry";
 import { IrsaRole } from "./workload-identity";
-import { EKS_ADDONS } from "../../infra/versions";
+import { EKS_ADDONS } from "../../contract/versions";
 
 export interface AwsPlatformArgs {
-    /** Validated stack configuration (cloud must be aws). */
-    readonly config: TestbedConfig;
+    /** The stack's validated config as far as the AWS platform reads it. */
+    readonly config: AwsPlatformConfig;
     /** EKS cluster name; also names the registry repository. */
     readonly clusterName: string;
     /** Tags put on every AWS resource through the provider's default tags. */
@@ -102,12 +103,14 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
     readonly systemScheduling: Scheduling;
     readonly artifactStore: ArtifactStore;
     readonly imageRegistry: ImageRegistry;
-    readonly datasetChanges: DatasetChangeSource;
+    readonly datasetChanges: DatasetChangeConsumer;
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     readonly storageClass = AWS_STORAGE_CLASS;
     /** EKS ships no metrics-server. */
     readonly metricsServer = { install: true, kubeletInsecureTls: false } as const;
     readonly clusterReady: pulumi.Resource[];
+    /** A new cluster has none of the add-ons: the cluster layer installs them all. */
+    readonly addons = ALL_ADDONS_INSTALLED;
 
     private readonly oidcProviderArn: pulumi.Output<string>;
     private readonly store: AwsArtifactStore;
@@ -117,7 +120,6 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
 
     constructor(name: string, args: AwsPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
-        if (!config.aws) throw new Error("AwsPlatform needs the aws config section (validated before this point)");
         const awsProvider = new aws.Provider(
             `${name}-aws`,
             { region: config.aws.region as aws.ProviderArgs["region"], defaultTags: { tags: args.tags } },
@@ -340,19 +342,14 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             datasetsBucket: this.store.datasets.bucketName,
             region: config.aws.region,
             endpoint: null,
-            egress: { kind: "external-https", port: 443 },
+            egress: { kind: "public", port: 443 },
         };
         this.datasetEvents = new AwsDatasetEvents(
             `${name}-dataset-events`,
             { bucketName: this.store.datasets.bucketName, tags: {} },
             parent,
         );
-        this.datasetChanges = {
-            kind: "sqs",
-            queueUrl: this.datasetEvents.queueUrl,
-            region: config.aws.region,
-            egress: { kind: "external-https", port: 443 },
-        };
+        this.datasetChanges = sqsConsumer(this.datasetEvents.queueUrl, config.aws.region);
         this.registry = new AwsImageRegistry(
             `${name}-registry`,
             {
@@ -364,7 +361,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             },
             parent,
         );
-        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify" };
+        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify", login: "ecr" };
         // Claims bind only once the driver and the class exist.
         this.clusterReady = [systemNodes, storageClass];
 

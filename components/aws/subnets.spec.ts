@@ -4,7 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
-import { intToIp, ipToInt, planSubnets } from "./subnets";
+import { intToIp, ipToInt } from "../../contract/ipv4";
+import { planSubnets } from "./subnets";
 
 /** First and last address of a CIDR, as integers. */
 function range(cidr: string): [number, number] {

@@ -1,3 +1,5 @@
+import { intToIp, ipToInt } from "../../contract/ipv4";
+
 /**
  * Carves subnets out of a VPC CIDR without overlap: the VPC is split into 8 equal blocks; private subnets
  * (where nodes and pods live, so they get the big blocks) take blocks 0..n-1, and the last block is split
@@ -6,14 +8,6 @@
 export interface SubnetPlan {
     readonly privateCidrs: string[];
     readonly publicCidrs: string[];
-}
-
-export function ipToInt(ip: string): number {
-    return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-export function intToIp(n: number): string {
-    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
 export function planSubnets(vpcCidr: string, zones: number): SubnetPlan {

@@ -1,5 +1,5 @@
-import { type ConfigIssue, keyPath, rawArray as asArray, rawRecord as asRecord } from "../../infra/schema/issues";
-import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../infra/versions";
+import { type ConfigIssue, keyPath, rawArray as asArray, rawRecord as asRecord } from "../../contract/config/issues";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../contract/versions";
 import { AWS_GPU_FAMILIES, gpuFamilyOf, isInstanceTypeName } from "./instance-types";
 
 /**

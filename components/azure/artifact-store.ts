@@ -1,8 +1,8 @@
 import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { StoreName } from "../platform";
-import { statefulOptions, type StoreProtection } from "../stateful";
+import type { StoreName } from "../../contract/platform";
+import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 
 /** Azure keeps soft-deleted blobs at most this many days. */
 export const AZURE_MAX_RETENTION_DAYS = 365;

@@ -7,7 +7,7 @@ import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { SYSTEM_NODE_LABELS } from "../scheduling";
+import { SYSTEM_NODE_LABELS } from "../../contract/scheduling";
 import { aksKubeconfig } from "./kubeconfig";
 import { roleDefinitionId } from "./roles";
 import { AKS_SYSTEM_POOL_NAME } from "./vm-sizes";

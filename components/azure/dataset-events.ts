@@ -1,8 +1,13 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as eventgrid from "@pulumi/azure-native/eventgrid";
 import * as storage from "@pulumi/azure-native/storage";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { statefulOptions, type StoreProtection } from "../stateful";
+import { DATASET_CONSUMER } from "../../contract/names";
+import type { DatasetChangeConsumer } from "../../contract/platform";
+import { IMAGES } from "../../contract/versions";
+import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 import { type AzureRole, roleDefinitionId } from "./roles";
 
 export const BLOB_CREATED = "Microsoft.Storage.BlobCreated";
@@ -16,6 +21,37 @@ export const DATASET_EVENTS_DEAD_LETTER_CONTAINER = "dataset-events-deadletter";
 export const DATASET_EVENTS_RETRY = { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 } as const;
 /** How long a message waits in the queue for the consumer (7 days). */
 export const DATASET_EVENTS_MESSAGE_TTL_SECONDS = 7 * 86400;
+
+/** The consumer's script (dataset-events-consumer/event_grid.py: Python's standard library only). */
+export const EVENT_GRID_CONSUMER_SCRIPT = path.join(__dirname, "dataset-events-consumer", "event_grid.py");
+
+/**
+ * What the cluster layer runs for dataset changes on Azure: event_grid.py polls the Storage Queue with the consumer's
+ * workload identity (Storage Queue Data Message Processor on that queue) and forwards each BlobCreated in the
+ * datasets container in the listener's shape.
+ */
+export function eventGridConsumer(
+    queueUrl: pulumi.Output<string>,
+    container: pulumi.Input<string>,
+): DatasetChangeConsumer {
+    return {
+        containers: [
+            {
+                name: "forward",
+                image: IMAGES.python,
+                command: ["python", "-u", `${DATASET_CONSUMER.scripts.mountPath}/event_grid.py`],
+                env: [
+                    { name: "QUEUE_URL", value: queueUrl },
+                    { name: "DATASETS_CONTAINER", value: container },
+                ],
+            },
+        ],
+        volumes: [],
+        scripts: { "event_grid.py": fs.readFileSync(EVENT_GRID_CONSUMER_SCRIPT, "utf8") },
+        egress: { kind: "public", port: 443 },
+        identity: true,
+    };
+}
 
 /** The subscription's filter: blob creations in one container, and nothing else. */
 export function blobCreatedFilter(container: string) {

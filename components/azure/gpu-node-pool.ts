@@ -1,6 +1,6 @@
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_NODE_LABELS, GPU_POOL_LABEL, GPU_TAINT } from "../scheduling";
+import { GPU_NODE_LABELS, GPU_POOL_LABEL, GPU_TAINT } from "../../contract/scheduling";
 import { aksPoolName } from "./vm-sizes";
 
 /** The taint AKS puts on every Spot node; pods must tolerate it to land on a Spot pool. */

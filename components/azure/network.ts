@@ -1,6 +1,6 @@
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
-import { intToIp, ipToInt } from "../aws/subnets";
+import { intToIp, ipToInt } from "../../contract/ipv4";
 
 /** Subnets carved from the virtual network: nodes take the first half, internal load balancers the next eighth. */
 export interface AzureSubnetPlan {

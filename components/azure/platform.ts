@@ -3,22 +3,23 @@ import * as azure from "@pulumi/azure-native/provider";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { TestbedConfig } from "../../infra/config";
-import { NvidiaDevicePlugin } from "../k8s/nvidia-device-plugin";
-import type {
-    ArtifactStore,
-    DatasetChangeSource,
-    GpuNodePoolSummary,
-    GpuScheduling,
-    ImageRegistry,
-    Platform,
-    Scheduling,
-    WorkloadIdentityArgs,
-    WorkloadIdentityBinding,
-} from "../platform";
-import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../scheduling";
+import type { AzurePlatformConfig } from "../../contract/config/platform";
+import { NvidiaDevicePlugin } from "../gpu/nvidia-device-plugin";
+import {
+    ALL_ADDONS_INSTALLED,
+    type ArtifactStore,
+    type DatasetChangeConsumer,
+    type GpuNodePoolSummary,
+    type GpuScheduling,
+    type ImageRegistry,
+    type Platform,
+    type Scheduling,
+    type WorkloadIdentityArgs,
+    type WorkloadIdentityBinding,
+} from "../../contract/platform";
+import { GPU_TAINT, SYSTEM_NODE_LABELS } from "../../contract/scheduling";
 import { AzureArtifactStore } from "./artifact-store";
-import { AzureDatasetEvents } from "./dataset-events";
+import { AzureDatasetEvents, eventGridConsumer } from "./dataset-events";
 import { AksCluster } from "./cluster";
 import { AKS_SPOT_TAINT, AksGpuNodePool } from "./gpu-node-pool";
 import { AzureNetwork } from "./network";
@@ -26,8 +27,8 @@ import { AzureImageRegistry } from "./registry";
 import { AzureWorkloadIdentity, WORKLOAD_IDENTITY_USE_LABEL } from "./workload-identity";
 
 export interface AzurePlatformArgs {
-    /** Validated stack configuration (cloud must be azure). */
-    readonly config: TestbedConfig;
+    /** The stack's validated config as far as the Azure platform reads it. */
+    readonly config: AzurePlatformConfig;
     /** AKS cluster name; also names the resource group and prefixes the storage account and registry. */
     readonly clusterName: string;
     /** Tags put on every Azure resource that takes tags. */
@@ -69,7 +70,7 @@ export function azureGpuScheduling(hasSpotPools: boolean): GpuScheduling {
 export const AZURE_STORAGE_CLASS = "managed-csi";
 
 export class AzurePlatform extends pulumi.ComponentResource implements Platform {
-    readonly datasetChanges: DatasetChangeSource;
+    readonly datasetChanges: DatasetChangeConsumer;
     readonly cloud = "azure" as const;
     readonly region: string;
     readonly clusterName: pulumi.Output<string>;
@@ -85,6 +86,8 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
     readonly metricsServer = { install: false } as const;
     readonly gpuNodePools: readonly GpuNodePoolSummary[];
     readonly clusterReady: pulumi.Resource[];
+    /** A new cluster has none of the add-ons: the cluster layer installs them all. */
+    readonly addons = ALL_ADDONS_INSTALLED;
 
     private readonly resourceGroupName: pulumi.Output<string>;
     private readonly subscriptionId: pulumi.Output<string>;
@@ -96,8 +99,6 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
 
     constructor(name: string, args: AzurePlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         const { config } = args;
-        if (!config.azure)
-            throw new Error("AzurePlatform needs the azure config section (validated before this point)");
         const location = config.azure.location;
         const azureProvider = new azure.Provider(
             `${name}-azure`,
@@ -190,7 +191,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
                     kubernetesVersion: config.cluster.kubernetesVersion,
                     subnetId: network.nodesSubnetId,
                     availabilityZones: zones,
-                    gpuDriver: config.azure!.gpuDriver,
+                    gpuDriver: config.azure.gpuDriver,
                     tags: args.tags,
                 },
                 parent,
@@ -243,7 +244,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             datasetsBucket: this.store.containers.datasets.name,
             region: location,
             endpoint: this.store.blobEndpoint,
-            egress: { kind: "external-https", port: 443 },
+            egress: { kind: "public", port: 443 },
         };
         this.datasetEvents = new AzureDatasetEvents(
             `${name}-dataset-events`,
@@ -259,12 +260,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             },
             parent,
         );
-        this.datasetChanges = {
-            kind: "event-grid",
-            queueUrl: this.datasetEvents.queueUrl,
-            container: this.store.containers.datasets.name,
-            egress: { kind: "external-https", port: 443 },
-        };
+        this.datasetChanges = eventGridConsumer(this.datasetEvents.queueUrl, this.store.containers.datasets.name);
         this.registry = new AzureImageRegistry(
             `${name}-registry`,
             {
@@ -280,7 +276,7 @@ export class AzurePlatform extends pulumi.ComponentResource implements Platform 
             },
             parent,
         );
-        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify" };
+        this.imageRegistry = { repositoryUrl: this.registry.repositoryUrl, tls: "verify", login: "acr" };
 
         this.registerOutputs({ clusterName: this.clusterName, oidcIssuer: this.oidcIssuer });
     }

@@ -2,7 +2,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { statefulOptions, type StoreProtection } from "../stateful";
+import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 import { roleDefinitionId } from "./roles";
 
 export interface AzureImageRegistryArgs {

@@ -1,4 +1,4 @@
-import { type ConfigIssue, keyPath, rawArray, rawRecord } from "../../infra/schema/issues";
+import { type ConfigIssue, keyPath, rawArray, rawRecord } from "../../contract/config/issues";
 import {
     AKS_SYSTEM_POOL_NAME,
     AZURE_GPU_VM_SIZES,

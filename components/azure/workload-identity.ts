@@ -1,7 +1,7 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
-import type { AccessMode, StoreGrant } from "../platform";
+import type { AccessMode, StoreGrant } from "../../contract/platform";
 import { type AzureRole, roleDefinitionId } from "./roles";
 
 /** Audience of tokens AKS workload identity exchanges with Entra ID. */

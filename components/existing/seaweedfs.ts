@@ -2,12 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
-import { CHARTS } from "../../infra/versions";
-import type { AccessMode, StoreGrant, StoreName } from "../platform";
-import { statefulOptions, type StoreProtection } from "../stateful";
+import { CHARTS } from "../../contract/versions";
+import type { AccessMode, StoreGrant, StoreName } from "../../contract/platform";
+import { STORE_NAMESPACE } from "../../contract/names";
+import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 
 /** Where the in-cluster store runs and how it is reached. */
-export const STORE_NAMESPACE = "object-store";
 export const STORE_RELEASE = "seaweedfs";
 export const STORE_S3_PORT = 8333;
 export const STORE_S3_POD_LABELS = {

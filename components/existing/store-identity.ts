@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { IMAGES } from "../../infra/versions";
-import type { StoreGrant } from "../platform";
-import { STORE_ENDPOINT, STORE_NAMESPACE, STORE_RELEASE, seaweedfsActions } from "./seaweedfs";
+import { IMAGES } from "../../contract/versions";
+import type { StoreGrant } from "../../contract/platform";
+import { STORE_NAMESPACE } from "../../contract/names";
+import { STORE_ENDPOINT, STORE_RELEASE, seaweedfsActions } from "./seaweedfs";
 
 export interface StoreIdentityArgs {
     /** Namespace and name of the workload's service account. */

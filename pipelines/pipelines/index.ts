@@ -6,12 +6,12 @@
  * route: `promote` (canary, blue-green, shadow, with analyses and automatic rollback) when a baseline serves,
  * `route` (all at once) for strategy single, nothing when the version redeploys in place.
  */
-import { DELIVERY_MODES } from "../../dashboards/metric-contract";
+import { DELIVERY_MODES } from "../../contract/metric-contract";
 import { PROMOTE_TASK } from "../promotion/task";
 import { ROLLOUTS } from "../tasks/choose-versions/task";
-import type { ParamSpec, Pipeline, PipelineTask } from "../tekton";
-import { TASK_IDS } from "../../experiments/tasks";
-import { param, passParams, taskResult } from "../tekton";
+import type { ParamSpec, Pipeline, PipelineTask } from "../core/tekton";
+import { TASK_IDS } from "../../contract/study-tasks";
+import { param, passParams, taskResult } from "../core/tekton";
 
 /** Defaults the stack's config gives the pipelines' params. */
 export interface PipelineDefaults {
@@ -87,10 +87,10 @@ const P = {
             "Version to train and deploy; empty: the configured version with the least live traffic (standby slot).",
         default: "",
     },
-    /** The standardized study task a delivery run performs (experiments/tasks.ts); its runs are counted per task. */
+    /** The standardized study task a delivery run performs (contract/study-tasks.ts); its runs are counted per task. */
     studyTask: (id: string) => {
         if (!TASK_IDS.includes(id))
-            throw new Error(`${id} is not a study task (experiments/tasks.ts): ${TASK_IDS.join(", ")}`);
+            throw new Error(`${id} is not a study task (contract/study-tasks.ts): ${TASK_IDS.join(", ")}`);
         return {
             name: "study-task",
             description: `Study task this run performs: ${TASK_IDS.join(", ")}.`,

@@ -3,8 +3,7 @@
  * renamed metric or rule changes them too. Each is a template with NAMESPACE_PLACEHOLDER (a DNS label goes there, so no quoting is needed) where the step
  * puts the version's namespace (model-version namespaces are one per version, so a namespace names a version).
  */
-import { METRICS } from "../../dashboards/metric-contract";
-import { RECORDED } from "../../dashboards/rules";
+import { METRICS, RECORDED } from "../../contract/metric-contract";
 import type { VersionSample } from "./decide";
 import { NAMESPACE_PLACEHOLDER } from "./step";
 

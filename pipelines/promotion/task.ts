@@ -7,19 +7,14 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import ts from "typescript";
-import { METRICS } from "../../dashboards/metric-contract";
-import {
-    GATEWAY_NAMESPACE,
-    PART_OF,
-    PIPELINE_SERVICE_ACCOUNTS,
-    PIPELINES_NAMESPACE,
-} from "../../components/k8s/constants";
-import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../components/k8s/constants";
-import type { AlertThresholds } from "../../infra/schema/monitoring";
-import type { PromotionConfig } from "../../infra/schema/pipelines";
-import { IMAGES } from "../../infra/versions";
-import { ROLE_LABEL, SETTINGS_CONFIGMAP } from "../context";
-import type { ParamSpec } from "../tekton";
+import { METRICS } from "../../contract/metric-contract";
+import { GATEWAY_NAMESPACE, PART_OF, PIPELINE_SERVICE_ACCOUNTS, PIPELINES_NAMESPACE } from "../../contract/names";
+import { PROMETHEUS_URL, PUSHGATEWAY_URL } from "../../contract/names";
+import type { AlertThresholds } from "../../contract/config/monitoring";
+import type { PromotionConfig } from "../../contract/config/pipelines";
+import { IMAGES } from "../../contract/versions";
+import { ROLE_LABEL, SETTINGS_CONFIGMAP } from "../core/context";
+import type { ParamSpec } from "../core/tekton";
 import type { PromotionThresholds } from "./decide";
 import { sampleQueries } from "./queries";
 

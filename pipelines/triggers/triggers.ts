@@ -13,9 +13,9 @@
  * through the webhook gateway, which stamps SOURCE_HEADER on them; the in-cluster triggers refuse any request
  * that carries it, so only the HMAC-checked git trigger can be reached from outside.
  */
-import { EVENT_LISTENER, MODEL_LABEL_KEYS, PIPELINES_NAMESPACE } from "../../components/k8s/constants";
-import { pipelineRun, type RunOptions } from "../runs";
-import type { Pipeline, PipelineRun, TaskLike } from "../tekton";
+import { EVENT_LISTENER, MODEL_LABEL_KEYS, PIPELINES_NAMESPACE } from "../../contract/names";
+import { pipelineRun, type RunOptions } from "../core/runs";
+import type { Pipeline, PipelineRun, TaskLike } from "../core/tekton";
 
 export const TRIGGERS_API = "triggers.tekton.dev/v1beta1";
 
@@ -67,7 +67,7 @@ export function templateParams(sourceRepository: string) {
         {
             name: "study-task",
             description:
-                "Study task the run performs (experiments/tasks.ts): a push deploys a new version, new data or an alert retrains.",
+                "Study task the run performs (contract/study-tasks.ts): a push deploys a new version, new data or an alert retrains.",
             default: "deploy-new-version",
         },
     ];

@@ -1,7 +1,7 @@
 """The metric contract of the reference model server, in one place.
 
 Names, help texts, labels and buckets of every metric ``server.py`` exports: the model-server part of the project's
-metric contract (``dashboards/metric-contract.ts``). ``workload.spec.ts`` fails when the two disagree; nothing else
+metric contract (``contract/metric-contract.ts``). ``workload.spec.ts`` fails when the two disagree; nothing else
 in the workload spells a metric name.
 """
 

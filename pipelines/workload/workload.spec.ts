@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { METRICS, type MetricKey } from "../../dashboards/metric-contract";
+import { METRICS, type MetricKey } from "../../contract/metric-contract";
 import { assertUnittestPasses, runPython } from "../../test/python";
 
 /** Debian's interpreter: the python3-* packages belong to it, not to a python3 earlier on PATH. */

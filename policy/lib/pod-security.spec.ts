@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import { CHECKS, checksOf, podSecurityProblems, type PodTemplate } from "./pod-security";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 

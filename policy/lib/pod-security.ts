@@ -10,7 +10,7 @@
  * UserNamespacesPodSecurityStandards (off by default in 1.34); without it this check is the stricter one.
  */
 import { asArray, isRecord } from "./resources";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 export type PodSecurityLevel = "baseline" | "restricted";
 export const POD_SECURITY_LEVELS: readonly PodSecurityLevel[] = ["baseline", "restricted"];

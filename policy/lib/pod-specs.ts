@@ -6,7 +6,7 @@
  */
 import type { PodTemplate } from "./pod-security";
 import { asArray, isRecord, kubernetesKind } from "./resources";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 /** One container of a pod spec (a Tekton step or sidecar is one too). */
 export interface ContainerView {

@@ -4,7 +4,7 @@
  * `pulumi preview` even when the ids they carry are not).
  */
 import type { PolicyResource } from "@pulumi/policy";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 /** Stacks treated as production unless the pack's config names others (`productionStacks`). */
 export const DEFAULT_PRODUCTION_STACKS: readonly string[] = ["prod", "production"];

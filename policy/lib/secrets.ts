@@ -9,7 +9,7 @@
  * Secret that they reference.
  */
 import { isRecord } from "./resources";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 /** Key names (case and separators ignored) that are credentials even though they end in "key". */
 const CREDENTIAL_KEYS = [

@@ -14,7 +14,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { asArray, configuredBy, isProduction, isRecord, PRODUCTION_CONFIG_SCHEMA } from "../lib/resources";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 export const EKS_COMPONENT = "eks:index:Cluster";
 export const EKS_CLUSTER = "aws:eks/cluster:Cluster";

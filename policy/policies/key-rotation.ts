@@ -6,7 +6,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { asArray, isRecord } from "../lib/resources";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 export const AWS_KMS_KEY = "aws:kms/key:Key";
 export const AZURE_VAULT_KEY = "azure-native:keyvault:Key";

@@ -4,7 +4,7 @@
  * NetworkPolicies close it in both directions, and Pod Security `restricted` is enforced.
  */
 import type { PolicyResource, ReportViolation, StackValidationPolicy } from "@pulumi/policy";
-import { MODEL_LABEL_KEYS } from "../../components/k8s/constants";
+import { MODEL_LABEL_KEYS } from "../../contract/names";
 import { asArray, isRecord, kubernetesKind } from "../lib/resources";
 
 /** Resource names the quota must cap, as alternatives (`requests.cpu` or the `cpu` shorthand). */

@@ -6,7 +6,7 @@
  */
 import type { PolicyResource, ReportViolation, StackValidationPolicy } from "@pulumi/policy";
 import { asArray, configuredBy, isRecord } from "../lib/resources";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 export const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"] as const;
 const S3_SSE = [

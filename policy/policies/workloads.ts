@@ -4,12 +4,12 @@
  * memory requests on every container, and GPU workloads tolerating the GPU nodes' taint.
  */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { GPU_NODE_LABELS, GPU_TAINT } from "../../components/scheduling";
+import { GPU_NODE_LABELS, GPU_TAINT } from "../../contract/scheduling";
 import { isExactChartVersion, unpinnedReason, valuesImageProblems } from "../lib/images";
 import { podSpecsOf, type PodSpecView, type Scheduling } from "../lib/pod-specs";
 import { asArray, chartName, HELM_RELEASE_TYPES, isRecord, kubernetesKind, objectRef } from "../lib/resources";
 import { isGpuResourceName } from "./model-namespaces";
-import type { Json } from "../../tools/json";
+import type { Json } from "../../contract/json";
 
 export { GPU_TAINT };
 /** The label GPU nodes are selected by (every platform that builds nodes sets it, with the taint). */

@@ -1,5 +1,5 @@
 /**
- * One measured plan, run in its own process by tools/bench.ts so its time and peak memory are its own:
+ * One measured plan, run in its own process by tools/bench/index.ts so its time and peak memory are its own:
  *   node --import tsx tools/bench/plan-child.ts <stack> [<model versions>|-] [--modules]
  * Prints one JSON line (PlanChildResult) on stdout. With --modules it also lists the files under node_modules
  * that the program's own modules (everything outside tools/ and test/) import directly: what the SDK-load

@@ -12,14 +12,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { credentialsSecretName } from "../../components/existing/store-identity";
-import {
-    STORE_ENDPOINT,
-    STORE_NAMESPACE,
-    STORE_S3_POD_LABELS,
-    STORE_S3_PORT,
-} from "../../components/existing/seaweedfs";
-import type { ModelVersionNamespaceArgs } from "../../components/k8s/model-version-namespace";
-import { ModelVersionNamespace } from "../../components/k8s/model-version-namespace";
+import { STORE_ENDPOINT, STORE_S3_POD_LABELS, STORE_S3_PORT } from "../../components/existing/seaweedfs";
+import type { ModelVersionNamespaceArgs } from "../../components/models/model-version-namespace";
+import { ModelVersionNamespace } from "../../components/models/model-version-namespace";
+import { STORE_NAMESPACE } from "../../contract/names";
 import { loadConfig } from "../../infra/config";
 
 /** Config namespace of the stand-in's keys (outside the project's, whose schema admits no extra key). */
@@ -35,13 +31,12 @@ export type ProofTarget =
 const PLATFORM_NAME = "existing";
 
 /**
- * Stand-in platform: the Kubernetes provider, the in-cluster store's egress and, per binding, the credentials Secret
+ * Stand-in platform: the in-cluster store's egress and, per binding, the credentials Secret
  * under the name and with the metadata the existing platform gives it.
  */
 export function proofPlatform(provider: k8s.Provider): ModelVersionNamespaceArgs["platform"] {
     const keys = new pulumi.Config(PROOF_CONFIG_NAMESPACE);
     return {
-        k8sProvider: provider,
         artifactStore: {
             kind: "s3-compatible",
             modelsBucket: pulumi.output("models"),
@@ -101,12 +96,11 @@ export function proofProgram(target: ProofTarget): () => Promise<Record<string, 
         for (const model of config.models) {
             namespaces[model.name] = {};
             for (const version of model.versions) {
-                const ns = new ModelVersionNamespace(`model-${model.name}-${version.name}`, {
-                    model: model.name,
-                    version,
-                    quotaDefaults: config.quotaDefaults,
-                    platform,
-                });
+                const ns = new ModelVersionNamespace(
+                    `model-${model.name}-${version.name}`,
+                    { model: model.name, version, quotaDefaults: config.quotaDefaults, platform },
+                    { providers: [provider] },
+                );
                 namespaces[model.name][version.name] = ns.namespaceName;
             }
         }

@@ -23,7 +23,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { OpMap, Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
-import { modelNamespaceName } from "../../infra/schema/models";
+import { modelNamespaceName } from "../../contract/config/models";
 import { UsageError, runTool } from "../cli";
 import type { Plan, PlannedResource } from "../mock-runtime";
 import { PROJECT_ROOT } from "../stack";

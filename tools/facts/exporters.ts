@@ -5,7 +5,7 @@
  * cited beside each table, because no upstream data file lists them. `--check-docs` of tools/facts.ts compares the
  * tables with upstream docs a user has checked out.
  */
-import { OBSERVABILITY } from "../../components/k8s/tekton";
+import { OBSERVABILITY } from "../../pipelines/install/tekton";
 
 export interface MetricFacts {
     readonly exporter: string;
@@ -79,7 +79,7 @@ const TASKRUN_LEVEL_LABELS: Record<string, string[]> = { taskrun: ["task", "task
 /**
  * Tekton Pipelines controller at v1.15 (OpenTelemetry, Prometheus protocol): names from the metric list; labels from
  * pkg/pipelinerunmetrics/metrics.go and pkg/taskrunmetrics/metrics.go at v1.15.0 (unchanged on release-v1.15.x),
- * with the levels the project sets in config-observability (components/k8s/tekton.ts OBSERVABILITY):
+ * with the levels the project sets in config-observability (pipelines/install/tekton.ts OBSERVABILITY):
  * durations carry namespace, status and the level's labels (a TaskRun of a PipelineRun also the pipeline level's);
  * `*_total` counters only `status`; running gauges none at the default running level; throttle gauges none unless
  * `metrics.taskrun.throttle.enable-namespace`; pod latency namespace and the task level's labels. Every series

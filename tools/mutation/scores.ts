@@ -7,11 +7,11 @@
 
 /** The modules measured, each by the path prefixes of its files (as in stryker.config.mjs's `mutate`). */
 export const MUTATION_MODULES = {
-    "config schema and validation": ["infra/config.ts", "infra/schema/"],
+    "config schema and validation": ["infra/config.ts", "contract/config/"],
     "promotion decision": ["pipelines/promotion/decide.ts"],
-    "subnet planning": ["components/aws/subnets.ts"],
+    "subnet planning": ["components/aws/subnets.ts", "contract/ipv4.ts"],
     "NetworkPolicy and RBAC builders": [] as string[],
-    "metric contract": ["dashboards/metric-contract.ts"],
+    "metric contract": ["contract/metric-contract.ts"],
 } as const satisfies Record<string, readonly string[]>;
 export type MutationModule = keyof typeof MUTATION_MODULES;
 

@@ -7,8 +7,8 @@
  * per run (lead time: max over the versions it delivered, outcome: min, resources and rollbacks: sum), then
  * aggregated per task and mode.
  */
-import { DELIVERY_MODES, METRICS, type DeliveryMode } from "../../dashboards/metric-contract";
-import { STUDY_TASKS } from "../../experiments/tasks";
+import { DELIVERY_MODES, METRICS, type DeliveryMode } from "../../contract/metric-contract";
+import { STUDY_TASKS } from "../../contract/study-tasks";
 
 /** The reporting window, as Unix seconds. */
 export interface Window {

@@ -1,4 +1,4 @@
-import { IMAGES } from "../../../infra/versions";
+import { IMAGES } from "../../../contract/versions";
 import {
     LIB_PATH,
     pythonStep,
@@ -6,8 +6,8 @@ import {
     SOURCE_DIR_PARAM,
     SOURCE_WORKSPACE_DECL,
     type TaskDefinition,
-} from "../../context";
-import { param, readScript, resultPath } from "../../tekton";
+} from "../../core/context";
+import { param, readScript, resultPath } from "../../core/tekton";
 
 const CONTEXT = "$(workspaces.source.path)/image";
 const AUTH_FILE = "/stage/auth.json";

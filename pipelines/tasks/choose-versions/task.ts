@@ -1,6 +1,6 @@
-import { GATEWAY_NAMESPACE, MODEL_SERVER, TRAFFIC_STRATEGY_LABEL } from "../../../components/k8s/constants";
-import { KUBE_CLIENT_VOLUME, RESOURCES, kubeStep, libStep, type TaskDefinition } from "../../context";
-import { param, resultPath } from "../../tekton";
+import { GATEWAY_NAMESPACE, MODEL_SERVER, TRAFFIC_STRATEGY_LABEL } from "../../../contract/names";
+import { KUBE_CLIENT_VOLUME, RESOURCES, kubeStep, libStep, type TaskDefinition } from "../../core/context";
+import { param, resultPath } from "../../core/tekton";
 
 /** Values of the `rollout` result: which task moves traffic to the new version (see choose.py). */
 export const ROLLOUTS = { progressive: "progressive", switch: "switch", inPlace: "in-place" } as const;

@@ -133,7 +133,8 @@ def manifests(env, settings):
                 "image": env["IMAGE"],
                 "command": [
                     "python",
-                    "/app/store.py",
+                    "-m",
+                    "mlops_steps.store",
                     "download",
                     "models",
                     f"models/{model}/{version}/{env.get('BUILD') or '@latest'}/",

@@ -1,6 +1,6 @@
-import { MODEL_SERVER_PORTS } from "../../../components/k8s/constants";
-import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../context";
-import { param } from "../../tekton";
+import { MODEL_SERVER_PORTS } from "../../../contract/names";
+import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../core/context";
+import { param } from "../../core/tekton";
 
 export const DEPLOY: TaskDefinition = {
     name: "deploy",

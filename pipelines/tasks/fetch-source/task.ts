@@ -1,6 +1,6 @@
-import { IMAGES } from "../../../infra/versions";
-import { LIB_PATH, RESOURCES, type TaskDefinition } from "../../context";
-import { param, readScript, resultPath, workspacePath } from "../../tekton";
+import { IMAGES } from "../../../contract/versions";
+import { LIB_PATH, RESOURCES, type TaskDefinition } from "../../core/context";
+import { param, readScript, resultPath, workspacePath } from "../../core/tekton";
 
 export const FETCH_SOURCE: TaskDefinition = {
     name: "fetch-source",

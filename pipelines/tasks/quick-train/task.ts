@@ -5,8 +5,8 @@ import {
     SOURCE_WORKSPACE_DECL,
     RESOURCES,
     type TaskDefinition,
-} from "../../context";
-import { param, resultPath } from "../../tekton";
+} from "../../core/context";
+import { param, resultPath } from "../../core/tekton";
 
 export const QUICK_TRAIN: TaskDefinition = {
     name: "quick-train",

@@ -59,7 +59,7 @@ def main():
     prefix = f"models/{e['MODEL']}/{e['VERSION']}/{build}/"
     bucket = store.bucket_for("models")
     try:
-        keys = store.upload_dir(store.client_from_env(), bucket, model_dir, prefix, immutable=True)
+        keys = store.upload_dir(store.store_from_env(), bucket, model_dir, prefix, immutable=True)
     except store.StoreError as err:
         print(f"register: {err}", file=sys.stderr)
         return 1

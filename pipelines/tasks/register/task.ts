@@ -1,5 +1,5 @@
-import { pythonStep, SOURCE_DIR_PARAM, SOURCE_WORKSPACE_DECL, type TaskDefinition } from "../../context";
-import { param, resultPath } from "../../tekton";
+import { pythonStep, SOURCE_DIR_PARAM, SOURCE_WORKSPACE_DECL, type TaskDefinition } from "../../core/context";
+import { param, resultPath } from "../../core/tekton";
 
 export const REGISTER: TaskDefinition = {
     name: "register",

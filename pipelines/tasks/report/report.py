@@ -7,7 +7,7 @@ EVENT deploy:   delivery result (1 when the run succeeded), and on success the d
                 Accuracies and dataset info too when the run trained.
 EVENT rollback: last-rollback timestamp of FROM_VERSION, and the delivery result of VERSION, with the time to
                 recover (now minus TRIGGER_TIME or STARTED_AT) on success.
-Deploy and rollback runs are runs of a standardized study task (STUDY_TASK, experiments/tasks.ts): their delivery
+Deploy and rollback runs are runs of a standardized study task (STUDY_TASK, contract/study-tasks.ts): their delivery
 group carries the contract's run labels (task, run = RUN, the PipelineRun's name), so runs never overwrite each
 other, and adds the run's end time and its rollbacks; `npm run report` counts and compares runs by these.
 

@@ -1,5 +1,5 @@
-import { libStep, type TaskDefinition } from "../../context";
-import { param } from "../../tekton";
+import { libStep, type TaskDefinition } from "../../core/context";
+import { param } from "../../core/tekton";
 
 export const REPORT: TaskDefinition = {
     name: "report",
@@ -16,7 +16,7 @@ export const REPORT: TaskDefinition = {
         {
             name: "study-task",
             description:
-                "Standardized study task this run performs (experiments/tasks.ts), for deploy and rollback runs.",
+                "Standardized study task this run performs (contract/study-tasks.ts), for deploy and rollback runs.",
             default: "",
         },
         {

@@ -1,6 +1,6 @@
-import { GATEWAY_NAMESPACE, MODEL_SERVER } from "../../../components/k8s/constants";
-import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../context";
-import { param } from "../../tekton";
+import { GATEWAY_NAMESPACE, MODEL_SERVER } from "../../../contract/names";
+import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../core/context";
+import { param } from "../../core/tekton";
 
 /**
  * Where the deploy pipeline hands traffic to the new version. The strategy param names how: `single` and

@@ -1,6 +1,6 @@
-import { MODEL_SERVER, MODEL_SERVER_PORTS } from "../../../components/k8s/constants";
-import { libStep, type TaskDefinition } from "../../context";
-import { param } from "../../tekton";
+import { MODEL_SERVER, MODEL_SERVER_PORTS } from "../../../contract/names";
+import { libStep, type TaskDefinition } from "../../core/context";
+import { param } from "../../core/tekton";
 
 export const SMOKE_TEST: TaskDefinition = {
     name: "smoke-test",

@@ -6,6 +6,8 @@ import os
 from types import ModuleType
 
 TASKS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The step library's root (pipelines/lib), which holds the package mlops_steps.
+LIB = os.path.join(os.path.dirname(TASKS), "lib")
 
 
 def load(task: str, file: str) -> ModuleType:

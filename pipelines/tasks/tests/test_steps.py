@@ -1,14 +1,17 @@
+import datetime
 import json
 import os
 import subprocess
 import tempfile
 import threading
 import unittest
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from unittest import mock
 
 from mlops_steps import kube, metrics, prune, store
 
-from tests.helpers import TASKS, load
+from tests.helpers import LIB, TASKS, load
 
 METRIC_ENV = {
     "MLOPS_METRIC_DEPLOY_LEAD_TIME": "lead",
@@ -76,7 +79,7 @@ class Route(unittest.TestCase):
 
 
 def model_route(model, weights, mirrors=(), strategy="canary"):
-    """A model's HTTPRoute as components/k8s/model-routing.ts renders it."""
+    """A model's HTTPRoute as components/models/model-routing.ts renders it."""
 
     def ref(v):
         return {"name": "model-server", "namespace": f"{model}-{v}", "port": 8080}
@@ -407,10 +410,33 @@ class BuildImage(unittest.TestCase):
         self.assertNotIn("RUN ", text)
         self.assertIn("USER 65532:65532", text)
 
-    def test_registry(self):
-        self.assertEqual(self.b.ecr_region("123456789012.dkr.ecr.eu-west-1.amazonaws.com"), "eu-west-1")
-        self.assertIsNone(self.b.ecr_region("registry.local:5000"))
-        self.assertEqual(self.b.auth_config("h", "dTpw"), {"auths": {"h": {"auth": "dTpw"}}})
+    def test_copies_the_step_package_as_the_model_loader_and_logs_in_as_the_setting_says(self):
+        with tempfile.TemporaryDirectory() as d:
+            work, src, ctx = (os.path.join(d, x) for x in ("work", "src", "ctx"))
+            os.makedirs(os.path.join(work, ".deps", "numpy"))
+            os.makedirs(os.path.join(src, "tests"))
+            open(os.path.join(src, "server.py"), "w").write("print('serve')\n")
+            env = {
+                "WORK": work,
+                "MODEL_SRC": src,
+                "LIB": LIB,
+                "BASE_IMAGE": "python:3.12",
+                "IMAGE_REPOSITORY": "registry.example.com/mlops/model-server",
+                "REGISTRY_LOGIN": "none",
+                "COMMIT": "abc1234",
+                "CONTEXT": ctx,
+                "AUTH_FILE": os.path.join(d, "auth.json"),
+            }
+            with mock.patch.dict(os.environ, env, clear=True):
+                self.assertEqual(self.b.main(), 0)
+            # The init container runs `python -m mlops_steps.store` from the image's /app.
+            self.assertTrue(os.path.isfile(os.path.join(ctx, "app", "mlops_steps", "store.py")))
+            self.assertTrue(os.path.isfile(os.path.join(ctx, "app", "mlops_steps", "__init__.py")))
+            self.assertFalse(os.path.exists(os.path.join(ctx, "app", "tests")))
+            self.assertEqual(json.load(open(env["AUTH_FILE"])), {"auths": {}})
+            self.assertEqual(os.stat(env["AUTH_FILE"]).st_mode & 0o777, 0o600)
+            with mock.patch.dict(os.environ, {**env, "REGISTRY_LOGIN": "docker-hub"}, clear=True):
+                self.assertEqual(self.b.main(), 1, "an unknown login is refused")
 
     def test_push_verifies_tls_as_the_registry_setting_says(self):
         """build-push.sh with a stand-in buildah that records its arguments and writes a digest."""
@@ -459,85 +485,91 @@ class BuildImage(unittest.TestCase):
             self.assertEqual(lines, [], "nothing built or pushed")
 
 
-class FakeS3:
-    def __init__(self, keys=()):
-        self.objects = {k: b"" for k in keys}
-
-    def list_objects_v2(self, Bucket, Prefix, **_):
-        return {"Contents": [{"Key": k} for k in sorted(self.objects) if k.startswith(Prefix)], "IsTruncated": False}
-
-    def upload_file(self, path, bucket, key):
-        self.objects[key] = open(path, "rb").read()
-
-
 class Store(unittest.TestCase):
+    """The store's pure parts; the adapters' behaviour against real S3 and Blob APIs is test/store-contract.spec.ts."""
+
     def test_upload_never_writes_into_a_prefix_that_holds_objects(self):
+        class MemoryStore:
+            """An ObjectStore in memory: what upload_dir lists and writes."""
+
+            scheme, page_size, pages = "mem", None, 0
+
+            def __init__(self) -> None:
+                self.data: dict[str, bytes] = {}
+
+            def objects(self, bucket: str, prefix: str) -> Iterator[store.ObjectInfo]:
+                when = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+                return iter([store.ObjectInfo(k, when) for k in sorted(self.data) if k.startswith(prefix)])
+
+            def upload_file(self, src: str, bucket: str, key: str) -> None:
+                with open(src, "rb") as f:
+                    self.data[key] = f.read()
+
+            def download_file(self, bucket: str, key: str, dest: str) -> None:
+                raise AssertionError("upload_dir reads nothing back")
+
+            def version(self, bucket: str, key: str) -> str:
+                raise AssertionError("upload_dir asks no version")
+
+        mem = MemoryStore()
         with tempfile.TemporaryDirectory() as d:
             open(os.path.join(d, "model.joblib"), "w").write("m")
-            s3 = FakeS3()
-            self.assertEqual(store.upload_dir(s3, "b", d, "models/iris/v2"), ["models/iris/v2/model.joblib"])
+            self.assertEqual(store.upload_dir(mem, "b", d, "models/iris/v2"), ["models/iris/v2/model.joblib"])
             open(os.path.join(d, "model.joblib"), "w").write("other code")
             open(os.path.join(d, "extra.json"), "w").write("{}")
-            with self.assertRaisesRegex(
-                store.StoreError, "models/iris/v2/ already exists; model versions are immutable"
-            ):
-                store.upload_dir(s3, "b", d, "models/iris/v2/")
-            self.assertEqual(s3.objects, {"models/iris/v2/model.joblib": b"m"}, "nothing overwritten, nothing added")
+            with self.assertRaisesRegex(store.StoreError, "mem://b/models/iris/v2/ already exists; model versions"):
+                store.upload_dir(mem, "b", d, "models/iris/v2/")
+            self.assertEqual(mem.data, {"models/iris/v2/model.joblib": b"m"}, "nothing overwritten, nothing added")
             # A prefix that merely starts the same way is another version: not blocked.
-            self.assertEqual(len(store.upload_dir(s3, "b", d, "models/iris/v20/")), 2)
-            # Only an explicit immutable=False may write into a prefix that holds objects.
-            store.upload_dir(s3, "b", d, "models/iris/v2/", immutable=False)
-            self.assertEqual(s3.objects["models/iris/v2/model.joblib"], b"other code")
+            self.assertEqual(len(store.upload_dir(mem, "b", d, "models/iris/v20/")), 2)
+            # Only an explicit immutable=False writes into a prefix that holds objects.
+            store.upload_dir(mem, "b", d, "models/iris/v2/", immutable=False)
+            self.assertEqual(mem.data["models/iris/v2/model.joblib"], b"other code")
 
-    def test_builds_retrain_a_version_slot_without_overwriting(self):
+    def test_build_ids_sort_by_time_and_name_the_commit(self):
         self.assertEqual(store.build_id("abc1234def", now=0), "19700101T000000Z-abc1234")
         self.assertEqual(store.build_id("", now=60), "19700101T000100Z")
-        with tempfile.TemporaryDirectory() as d:
-            open(os.path.join(d, "metrics.json"), "w").write("{}")
-            s3 = FakeS3()
-            first = store.upload_dir(s3, "b", d, f"models/iris/v2/{store.build_id('aaa', now=0)}/")
-            second = store.upload_dir(s3, "b", d, f"models/iris/v2/{store.build_id('bbb', now=3600)}/")
-            self.assertNotEqual(first, second)
-        self.assertEqual(store.resolve_latest(s3, "b", "models/iris/v2/@latest/metrics.json"), second[0])
-        self.assertEqual(
-            store.resolve_latest(s3, "b", "models/iris/v2/@latest/"), "models/iris/v2/19700101T010000Z-bbb/"
-        )
-        self.assertEqual(
-            store.resolve_latest(s3, "b", "models/iris/v2/x@latest/m.json"), "models/iris/v2/x@latest/m.json"
-        )
-        with self.assertRaisesRegex(store.StoreError, "no build under"):
-            store.resolve_latest(s3, "b", "models/iris/v9/@latest/")
-
-    def test_newest_key_under_a_prefix(self):
-        class Listing:
-            def list_objects_v2(self, Bucket, Prefix, ContinuationToken=None):
-                pages = {
-                    None: {
-                        "Contents": [{"Key": "iris/a.csv", "LastModified": 2}, {"Key": "iris/", "LastModified": 9}],
-                        "IsTruncated": True,
-                        "NextContinuationToken": "p2",
-                    },
-                    "p2": {
-                        "Contents": [
-                            {"Key": "iris/b.csv", "LastModified": 3},
-                            {"Key": "iris/c.csv", "LastModified": 1},
-                        ],
-                        "IsTruncated": False,
-                    },
-                }
-                return pages[ContinuationToken]
-
-        self.assertEqual(store.newest_key(Listing(), "b", "iris/"), "iris/b.csv")
-        with self.assertRaisesRegex(store.StoreError, "nothing under"):
-            store.newest_key(FakeS3(), "b", "wine/")
+        self.assertLess(store.build_id("zzz", now=0), store.build_id("aaa", now=1))
 
     def test_prefix_and_settings(self):
         for bad in ("", "/models/x", "models/*", "models/../x"):
             with self.assertRaises(store.StoreError):
                 store.normalise_prefix(bad)
         self.assertEqual(store.bucket_for("models", {"MODELS_BUCKET": "m"}), "m")
-        with self.assertRaisesRegex(store.StoreError, "not supported"):
-            store.client_from_env({"STORE_KIND": "azure-blob"})
+        with self.assertRaisesRegex(store.StoreError, "not supported; supported: s3, s3-compatible, azure-blob"):
+            store.store_from_env({"STORE_KIND": "gcs"})
+        with self.assertRaisesRegex(store.StoreError, "STORE_ENDPOINT is not set"):
+            store.store_from_env({"STORE_KIND": "s3-compatible"})
+
+    def test_s3_compatible_requests_are_path_style_at_the_endpoint(self):
+        s3 = store.store_from_env(
+            {
+                "STORE_KIND": "s3-compatible",
+                "STORE_ENDPOINT": "http://seaweedfs-s3.object-store:8333",
+                "STORE_REGION": "us-east-1",
+            }
+        )
+        self.assertIsInstance(s3, store.S3Store)
+        self.assertEqual(s3.client.meta.endpoint_url, "http://seaweedfs-s3.object-store:8333")
+        self.assertEqual(s3.client.meta.config.s3, {"addressing_style": "path"})
+
+    def test_blob_adapter_uses_the_pods_workload_identity(self):
+        env = {
+            "STORE_KIND": "azure-blob",
+            "STORE_ENDPOINT": "https://stexample.blob.core.windows.net/",
+            "AZURE_TENANT_ID": "87654321-4321-4321-4321-210987654321",
+            "AZURE_CLIENT_ID": "00000000-0000-4000-8000-000000000001",
+            "AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token",
+        }
+        blob = store.store_from_env(env)
+        from azure.identity import WorkloadIdentityCredential
+
+        self.assertIsInstance(blob, store.BlobStore)
+        self.assertIsInstance(blob.service.credential, WorkloadIdentityCredential)
+        self.assertEqual(blob.service.url, "https://stexample.blob.core.windows.net/")
+        without = {k: v for k, v in env.items() if k != "AZURE_FEDERATED_TOKEN_FILE"}
+        with self.assertRaisesRegex(store.StoreError, "AZURE_FEDERATED_TOKEN_FILE not set"):
+            store.store_from_env(without)
 
 
 class Pushgateway(unittest.TestCase):

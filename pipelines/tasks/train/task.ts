@@ -1,5 +1,11 @@
-import { pythonStep, RESOURCES, SOURCE_DIR_PARAM, SOURCE_WORKSPACE_DECL, type TaskDefinition } from "../../context";
-import { param, resultPath } from "../../tekton";
+import {
+    pythonStep,
+    RESOURCES,
+    SOURCE_DIR_PARAM,
+    SOURCE_WORKSPACE_DECL,
+    type TaskDefinition,
+} from "../../core/context";
+import { param, resultPath } from "../../core/tekton";
 
 export const TRAIN: TaskDefinition = {
     name: "train",

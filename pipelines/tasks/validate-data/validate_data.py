@@ -70,7 +70,7 @@ def fetch_dataset(spec, dest, model_src):
     if kind == "store" and name:
         from mlops_steps import store
 
-        client = store.client_from_env()
+        client = store.store_from_env()
         bucket = store.bucket_for("datasets")
         # store:<prefix>/ (what a push or an alert asks for): the newest object under the model's prefix.
         key = store.newest_key(client, bucket, store.normalise_prefix(name)) if name.endswith("/") else name
@@ -99,7 +99,7 @@ def main():
 
         ref = os.path.join(data_dir, "production-reference.csv")
         store.download(
-            store.client_from_env(),
+            store.store_from_env(),
             store.bucket_for("models"),
             f"models/{e['MODEL']}/{prod}/@latest/reference.csv",
             ref,

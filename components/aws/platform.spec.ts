@@ -1,0 +1,448 @@
+import * as assert from "node:assert/strict";
+import * as fc from "fast-check";
+import { clusterAutoscalerStatements } from "./cluster-autoscaler";
+import { s3GrantStatements } from "./iam-policy";
+import { planSubnets } from "./subnets";
+import type { Plan } from "../../tools/mock-runtime";
+import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "../../test/harness";
+import { CHARTS } from "../../contract/versions";
+import { chartFactsOf, unknownValueKeys } from "../../test/upstream-facts";
+import type { Json } from "../../test/json";
+import { ipToInt } from "../../contract/ipv4";
+
+const T = {
+    nodeGroup: "aws:eks/nodeGroup:NodeGroup",
+    bucket: "aws:s3/bucket:Bucket",
+    versioning: "aws:s3/bucketVersioning:BucketVersioning",
+    sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    pab: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    policy: "aws:s3/bucketPolicy:BucketPolicy",
+    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    notification: "aws:s3/bucketNotification:BucketNotification",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    release: "kubernetes:helm.sh/v3:Release",
+    asgTag: "aws:autoscaling/tag:Tag",
+    natGateway: "aws:ec2/natGateway:NatGateway",
+    subnet: "aws:ec2/subnet:Subnet",
+    routeTableAssociation: "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    ecr: "aws:ecr/repository:Repository",
+    kms: "aws:kms/key:Key",
+    eks: "eks:index:Cluster",
+} as const;
+
+let dev: Plan;
+let prod: Plan;
+
+before(async () => {
+    dev = await planStack("dev");
+    prod = await planStack("prod");
+});
+
+describe("aws: GPU node groups", () => {
+    it("carry the GPU taint, GPU labels, the NVIDIA AL2023 AMI, spot capacity and min 0", () => {
+        const ng = findResource(dev, T.nodeGroup, "aws-gpu-t4-ng");
+        assert.deepEqual(ng.inputs.taints, [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }]);
+        assert.equal((ng.inputs.labels as Record<string, string>)["nvidia.com/gpu.present"], "true");
+        assert.equal((ng.inputs.labels as Record<string, string>)["mlops-testbed/gpu-pool"], "t4");
+        assert.equal(ng.inputs.amiType, "AL2023_x86_64_NVIDIA");
+        assert.equal(ng.inputs.capacityType, "SPOT");
+        assert.deepEqual(ng.inputs.instanceTypes, ["g4dn.xlarge", "g4dn.2xlarge"]);
+        assert.deepEqual(ng.inputs.scalingConfig, { minSize: 0, maxSize: 2, desiredSize: 0 });
+        assert.ok(
+            ng.inputs.subnetIds && (ng.inputs.subnetIds as string[]).length === 2,
+            "nodes in both private subnets",
+        );
+    });
+
+    it("the autoscaler owns every node group's size: desiredSize (and only it) is ignored after creation, in dev and prod", () => {
+        for (const plan of [dev, prod]) {
+            const groups = resourcesOfType(plan, T.nodeGroup);
+            assert.ok(
+                groups.some((g) => g.name === "aws-system-ng"),
+                `${plan.stack}: the system group`,
+            );
+            assert.ok(
+                groups.some((g) => g.name.startsWith("aws-gpu-")),
+                `${plan.stack}: GPU groups`,
+            );
+            for (const g of groups)
+                assert.deepEqual(g.ignoreChanges, ["scalingConfig.desiredSize"], `${plan.stack} ${g.name}`);
+        }
+    });
+
+    it("prod has one on-demand group per pool", () => {
+        const groups = resourcesOfType(prod, T.nodeGroup).filter((r) => r.name.startsWith("aws-gpu-"));
+        assert.deepEqual(groups.map((g) => [g.name, g.inputs.capacityType]).sort(), [
+            ["aws-gpu-a10g-ng", "ON_DEMAND"],
+            ["aws-gpu-t4-spot-ng", "SPOT"],
+        ]);
+    });
+
+    it("arm64 GPU pools get the arm64 NVIDIA AMI", async () => {
+        const plan = await planStack("dev", {
+            gpuNodePools: [
+                { name: "graviton", instanceTypes: ["g5g.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 },
+            ],
+        });
+        assert.equal(findResource(plan, T.nodeGroup, "aws-gpu-graviton-ng").inputs.amiType, "AL2023_ARM_64_NVIDIA");
+    });
+
+    it("tag the Auto Scaling group with the taint and labels so the autoscaler can scale from zero", () => {
+        const group = findResource(dev, "mlops-testbed:aws:ManagedNodeGroup", "aws-gpu-t4");
+        const tags = descendantsOf(dev, group.urn)
+            .filter((r) => r.type === T.asgTag)
+            .map((r) => r.inputs.tag as { key: string; value: string });
+        const byKey = Object.fromEntries(tags.map((t) => [t.key, t.value]));
+        assert.equal(byKey["k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"], "true:NoSchedule");
+        assert.equal(byKey["k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.present"], "true");
+        assert.equal(byKey["k8s.io/cluster-autoscaler/node-template/label/mlops-testbed/gpu-pool"], "t4");
+    });
+
+    it("system nodes are on-demand, untainted, and labelled for system workloads", () => {
+        const ng = findResource(dev, T.nodeGroup, "aws-system-ng");
+        assert.equal(ng.inputs.capacityType, "ON_DEMAND");
+        assert.deepEqual(ng.inputs.taints ?? [], []);
+        assert.deepEqual(ng.inputs.labels, { "mlops-testbed/node-role": "system" });
+    });
+});
+
+describe("aws: EKS cluster", () => {
+    it("uses API authentication, an OIDC provider, all control-plane logs, KMS secrets encryption and private nodes", () => {
+        const eks = findResource(dev, T.eks, "aws-eks");
+        assert.equal(eks.inputs.authenticationMode, "API");
+        assert.equal(eks.inputs.createOidcProvider, true);
+        assert.deepEqual(eks.inputs.enabledClusterLogTypes, [
+            "api",
+            "audit",
+            "authenticator",
+            "controllerManager",
+            "scheduler",
+        ]);
+        assert.match(String(eks.inputs.encryptionConfigKeyArn), /^arn:aws:kms:/);
+        assert.equal(eks.inputs.skipDefaultNodeGroup, true);
+        assert.equal(eks.inputs.nodeAssociatePublicIpAddress, false);
+        assert.equal(eks.inputs.version, "1.34");
+        assert.equal(eks.inputs.name, "mlops-testbed-dev");
+    });
+
+    it("restricts the public endpoint to the configured CIDRs in prod", () => {
+        const eks = findResource(prod, T.eks, "aws-eks");
+        assert.deepEqual(eks.inputs.publicAccessCidrs, ["203.0.113.0/24"]);
+        assert.equal(eks.inputs.endpointPrivateAccess, true);
+    });
+
+    it("a private endpoint sets no public access", async () => {
+        const plan = await planStack("dev", { cluster: { endpointAccess: "private" } });
+        const eks = findResource(plan, T.eks, "aws-eks");
+        assert.equal(eks.inputs.endpointPublicAccess, false);
+        assert.equal(eks.inputs.publicAccessCidrs, undefined);
+    });
+
+    it("gives cluster-admin only to the configured roles through access entries", async () => {
+        const arn = "arn:aws:iam::123456789012:role/ci-deploy";
+        const plan = await planStack("dev", { cluster: { adminRoleArns: [arn] } });
+        const entries = findResource(plan, T.eks, "aws-eks").inputs.accessEntries as Record<string, Json>;
+        assert.deepEqual(Object.keys(entries), ["admin-0"]);
+        assert.equal(entries["admin-0"].principalArn, arn);
+        assert.equal(
+            entries["admin-0"].accessPolicies.admin.policyArn,
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        );
+    });
+});
+
+describe("aws: KMS keys", () => {
+    it("every KMS key of dev and prod (store, EKS Secrets, EBS volumes) rotates its key material automatically", () => {
+        for (const plan of [dev, prod]) {
+            const keys = resourcesOfType(plan, T.kms);
+            assert.deepEqual(
+                keys.map((k) => k.name).sort(),
+                ["aws-secrets-key", "aws-store-key", "aws-volumes-key"],
+                `${plan.stack}: the keys this test knows`,
+            );
+            for (const k of keys) {
+                assert.equal(k.inputs.enableKeyRotation, true, `${plan.stack} ${k.name}`);
+                assert.equal(k.inputs.customerMasterKeySpec, undefined, `${plan.stack} ${k.name} is symmetric`);
+            }
+        }
+    });
+});
+
+describe("aws: network", () => {
+    it("dev has one NAT gateway, prod one per zone over three zones", () => {
+        assert.equal(resourcesOfType(dev, T.natGateway).length, 1);
+        assert.equal(resourcesOfType(prod, T.natGateway).length, 3);
+        assert.equal(resourcesOfType(prod, T.subnet).length, 6);
+    });
+
+    it("node groups wait for every private subnet's route through NAT", () => {
+        for (const plan of [dev, prod]) {
+            const privateRoutes = resourcesOfType(plan, T.routeTableAssociation).filter((r) =>
+                /-private-\d+$/.test(r.name),
+            );
+            assert.ok(privateRoutes.length >= 2);
+            // The node-group components wait; their children register only after them.
+            const groups = resourcesOfType(plan, "mlops-testbed:aws:ManagedNodeGroup");
+            assert.ok(groups.length >= 2);
+            for (const ng of groups) {
+                for (const route of privateRoutes)
+                    assert.ok(ng.dependsOn.includes(route.urn), `${ng.name} does not wait for ${route.name}`);
+            }
+        }
+    });
+
+    it("tags subnets for load balancers and puts no public IPs on launch", () => {
+        const pub = findResource(dev, T.subnet, "aws-network-public-0");
+        const priv = findResource(dev, T.subnet, "aws-network-private-0");
+        assert.equal((pub.inputs.tags as Json)["kubernetes.io/role/elb"], "1");
+        assert.equal((priv.inputs.tags as Json)["kubernetes.io/role/internal-elb"], "1");
+        assert.equal((priv.inputs.tags as Json)["kubernetes.io/cluster/mlops-testbed-dev"], "shared");
+        assert.equal(pub.inputs.mapPublicIpOnLaunch, false);
+        assert.notEqual(
+            pub.inputs.availabilityZone,
+            findResource(dev, T.subnet, "aws-network-public-1").inputs.availabilityZone,
+        );
+    });
+
+    it("subnet plans stay inside the VPC and never overlap (property)", () => {
+        fc.assert(
+            fc.property(
+                fc.integer({ min: 0, max: 255 }),
+                fc.integer({ min: 8, max: 20 }),
+                fc.integer({ min: 1, max: 4 }),
+                (octet, bits, zones) => {
+                    const vpc = `10.${octet}.0.0/${bits}`;
+                    const plan = planSubnets(vpc, zones);
+                    const vpcStart = ipToInt(`10.${octet}.0.0`) - (ipToInt(`10.${octet}.0.0`) % 2 ** (32 - bits));
+                    const vpcEnd = vpcStart + 2 ** (32 - bits);
+                    const ranges = [...plan.privateCidrs, ...plan.publicCidrs].map((c) => {
+                        const [ip, b] = c.split("/");
+                        const start = ipToInt(ip);
+                        assert.equal(start % 2 ** (32 - Number(b)), 0, `${c} is aligned`);
+                        return [start, start + 2 ** (32 - Number(b))] as const;
+                    });
+                    assert.equal(plan.privateCidrs.length, zones);
+                    assert.equal(plan.publicCidrs.length, zones);
+                    for (const [s, e] of ranges) assert.ok(s >= vpcStart && e <= vpcEnd, `${s}-${e} inside ${vpc}`);
+                    const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+                    for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i][0] >= sorted[i - 1][1], "no overlap");
+                },
+            ),
+            { numRuns: 300 },
+        );
+    });
+});
+
+describe("aws: artifact stores", () => {
+    for (const purpose of ["models", "datasets"]) {
+        it(`${purpose}: versioned, SSE-KMS, public access blocked, owner-enforced, TLS-only, noncurrent versions expire`, () => {
+            const n = `aws-store-${purpose}`;
+            assert.deepEqual(findResource(dev, T.versioning, `${n}-versioning`).inputs.versioningConfiguration, {
+                status: "Enabled",
+            });
+            const sse = findResource(dev, T.sse, `${n}-sse`).inputs.rules as Json[];
+            assert.equal(sse[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+            assert.match(sse[0].applyServerSideEncryptionByDefault.kmsMasterKeyId, /^arn:aws:kms:/);
+            const pab = findResource(dev, T.pab, `${n}-public-access`).inputs;
+            for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+                assert.equal(pab[k], true, k);
+            assert.deepEqual(findResource(dev, T.ownership, `${n}-ownership`).inputs.rule, {
+                objectOwnership: "BucketOwnerEnforced",
+            });
+            const policy = jsonInput(findResource(dev, T.policy, `${n}-tls-only`), "policy");
+            assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
+            assert.equal(policy.Statement[0].Effect, "Deny");
+            assert.equal(policy.Statement[0].Principal, "*");
+            const rules = findResource(dev, T.lifecycle, `${n}-lifecycle`).inputs.rules as Json[];
+            assert.equal(
+                rules.find((r) => r.id === "expire-noncurrent-versions").noncurrentVersionExpiration.noncurrentDays,
+                7,
+            );
+        });
+    }
+
+    it("only the datasets bucket sends events to EventBridge", () => {
+        const notes = resourcesOfType(dev, T.notification);
+        assert.deepEqual(
+            notes.map((n) => [n.name, n.inputs.eventbridge]),
+            [["aws-store-datasets-events", true]],
+        );
+    });
+
+    it("prod protects and retains the buckets, their key and the registry; dev lets them be destroyed", () => {
+        for (const plan of [dev, prod]) {
+            const isProd = plan === prod;
+            const stateful = [
+                ...resourcesOfType(plan, T.bucket),
+                ...resourcesOfType(plan, T.versioning),
+                findResource(plan, T.ecr, "aws-registry-repo"),
+                findResource(plan, T.kms, "aws-store-key"),
+            ];
+            for (const r of stateful) {
+                assert.equal(r.protect, isProd, `${plan.stack} ${r.name} protect`);
+                assert.equal(r.retainOnDelete, isProd, `${plan.stack} ${r.name} retainOnDelete`);
+            }
+            for (const b of resourcesOfType(plan, T.bucket))
+                assert.equal(b.inputs.forceDestroy, !isProd, `${plan.stack} ${b.name} forceDestroy`);
+        }
+    });
+});
+
+describe("aws: image registry", () => {
+    it("image tags are immutable in dev and prod: a pushed tag can never be moved to other code", () => {
+        for (const plan of [dev, prod]) {
+            const repos = resourcesOfType(plan, T.ecr);
+            assert.equal(repos.length, 1, plan.stack);
+            assert.equal(repos[0].inputs.imageTagMutability, "IMMUTABLE", plan.stack);
+            assert.equal(repos[0].inputs.imageTagMutabilityExclusionFilters, undefined, `${plan.stack}: no exceptions`);
+        }
+    });
+
+    it("ECR scans on push, encrypts with KMS and expires old images", () => {
+        const repo = findResource(dev, T.ecr, "aws-registry-repo");
+        assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
+        assert.deepEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
+        assert.equal(repo.inputs.name, "mlops-testbed-dev/model-server");
+        const policy = jsonInput(
+            findResource(dev, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws-registry-lifecycle"),
+            "policy",
+        );
+        assert.equal(policy.rules[0].selection.countNumber, 3);
+        assert.equal(policy.rules[1].selection.countNumber, 30);
+    });
+});
+
+describe("aws: workload identity (IRSA)", () => {
+    it("the autoscaler's role trusts exactly its service account through the cluster's OIDC provider", () => {
+        const role = findResource(dev, T.role, "aws-autoscaler-identity-role");
+        const trust = jsonInput(role, "assumeRolePolicy");
+        assert.equal(trust.Statement.length, 1);
+        const st = trust.Statement[0];
+        assert.deepEqual(st.Action, ["sts:AssumeRoleWithWebIdentity"]);
+        assert.match(st.Principal.Federated, /^arn:aws:iam::\d{12}:oidc-provider\/oidc\.eks\./);
+        const eq = st.Condition.StringEquals;
+        const subKey = Object.keys(eq).find((k) => k.endsWith(":sub"))!;
+        assert.ok(!subKey.startsWith("https://"), "condition keys use the issuer without scheme");
+        assert.equal(eq[subKey], "system:serviceaccount:kube-system:cluster-autoscaler");
+        assert.equal(eq[subKey.replace(/:sub$/, ":aud")], "sts.amazonaws.com");
+        assert.equal(st.Condition.StringLike, undefined, "no wildcard subjects");
+    });
+
+    it("S3 grants allow only the given prefixes, list only under them, and never delete", () => {
+        const buckets = { models: "arn:aws:s3:::m", datasets: "arn:aws:s3:::d" };
+        const st = s3GrantStatements(
+            [{ store: "models", prefix: "models/iris/v2/", access: "read" }],
+            buckets,
+            "arn:aws:kms:k",
+        );
+        const objects = st.find((s) => s.Sid === "Objects0")!;
+        assert.equal(objects.Resource, "arn:aws:s3:::m/models/iris/v2/*");
+        assert.ok(!objects.Action.some((a) => /Delete|Put/.test(a)), "read grants neither write nor delete");
+        assert.deepEqual(st.find((s) => s.Sid === "List0")!.Condition, {
+            StringLike: { "s3:prefix": ["models/iris/v2/*"] },
+        });
+        assert.deepEqual(st.find((s) => s.Sid === "StoreKey")!.Action, ["kms:Decrypt"]);
+        const resources = st.flatMap((s) => [s.Resource].flat());
+        assert.ok(!resources.includes("arn:aws:s3:::d"), "no access to the other store");
+    });
+
+    it("grants are least privilege for any prefix and mode (property)", () => {
+        const segment = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
+        fc.assert(
+            fc.property(
+                fc.array(segment, { minLength: 1, maxLength: 3 }),
+                fc.constantFrom("read", "write", "read-write"),
+                fc.constantFrom("models", "datasets"),
+                (parts, access, store) => {
+                    const prefix = parts.join("/") + "/";
+                    const st = s3GrantStatements(
+                        [{ store, prefix, access }],
+                        { models: "arn:aws:s3:::m", datasets: "arn:aws:s3:::d" },
+                        "arn:k",
+                    );
+                    const bucket = store === "models" ? "arn:aws:s3:::m" : "arn:aws:s3:::d";
+                    for (const s of st) {
+                        assert.ok(
+                            !s.Action.some((a) => a === "s3:*" || a.startsWith("s3:Delete")),
+                            "never wildcard or delete",
+                        );
+                        for (const r of [s.Resource].flat())
+                            if (r && r !== "arn:k")
+                                assert.ok(r === bucket || r === `${bucket}/${prefix}*`, `${r} within ${prefix}`);
+                    }
+                },
+            ),
+        );
+    });
+
+    it("rejects prefixes that would widen a grant", () => {
+        for (const prefix of ["/models/", "models", "models/*/"]) {
+            assert.throws(
+                () =>
+                    s3GrantStatements(
+                        [{ store: "models", prefix, access: "read" }],
+                        { models: "m", datasets: "d" },
+                        "k",
+                    ),
+                /must be "" or end with "\/"/,
+            );
+        }
+    });
+});
+
+describe("aws: GPU enablement and autoscaling", () => {
+    it("installs the NVIDIA device plugin 0.20.0 only on GPU nodes, tolerating the taint", () => {
+        const rel = findResource(dev, T.release, "aws-nvidia-release");
+        assert.equal(rel.inputs.chart, "nvidia-device-plugin");
+        assert.equal(rel.inputs.version, "0.20.0");
+        const values = rel.inputs.values as Json;
+        const term =
+            values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]
+                .matchExpressions[0];
+        assert.deepEqual(term, { key: "nvidia.com/gpu.present", operator: "In", values: ["true"] });
+        assert.ok(
+            values.tolerations.some(
+                (t: Json) => t.key === "nvidia.com/gpu" && t.operator === "Exists" && t.effect === "NoSchedule",
+            ),
+        );
+        assert.ok(values.resources.requests.cpu, "resource requests set");
+    });
+
+    it("runs cluster-autoscaler with its IRSA role, auto-discovery of this cluster, and a matching image", () => {
+        const rel = findResource(dev, T.release, "aws-autoscaler-release");
+        const values = rel.inputs.values as Json;
+        assert.equal(values.autoDiscovery.clusterName, "mlops-testbed-dev");
+        assert.equal(values.awsRegion, "eu-west-1");
+        assert.equal(values.image.tag, "v1.34.1");
+        assert.equal(values.extraArgs["scale-down-unneeded-time"], "10m");
+        assert.match(
+            values.rbac.serviceAccount.annotations["eks.amazonaws.com/role-arn"],
+            /^arn:aws:iam::\d{12}:role\//,
+        );
+        assert.deepEqual(values.nodeSelector, { "mlops-testbed/node-role": "system" });
+        assert.deepEqual(unknownValueKeys(values, [chartFactsOf(CHARTS.clusterAutoscaler).keys]), []);
+    });
+
+    it("the autoscaler may read node groups (scale from zero) and resize only this cluster's groups", () => {
+        const policy = jsonInput(findResource(dev, T.rolePolicy, "aws-autoscaler-identity-policy"), "policy");
+        assert.deepEqual(policy.Statement, clusterAutoscalerStatements("mlops-testbed-dev"));
+        const describe = policy.Statement.find((s: Json) => s.Sid === "Describe");
+        assert.ok(describe.Action.includes("eks:DescribeNodegroup"));
+        const scale = policy.Statement.find((s: Json) => s.Sid === "ScaleOwnedGroups");
+        assert.deepEqual(scale.Condition, {
+            StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/mlops-testbed-dev": "owned" },
+        });
+    });
+
+    it("Kubernetes resources use the platform's explicit provider", () => {
+        for (const rel of resourcesOfType(dev, T.release)) {
+            assert.match(
+                String(rel.provider),
+                /^urn:pulumi:dev::mlops-testbed::([^:]+:[^:]+:[^:]+\$)?pulumi:providers:kubernetes::aws-k8s::/,
+                rel.name,
+            );
+        }
+    });
+});

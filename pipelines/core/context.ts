@@ -1,0 +1,353 @@
+/**
+ * What every Task shares: the settings ConfigMap its steps read (store, registry, Pushgateway, GPU scheduling), the
+ * pipeline library mounted into Python steps, the metric names of the contract, resource presets, and the steps
+ * that time a stage and push its duration.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PIPELINE_SERVICE_ACCOUNTS } from "../../contract/names";
+import { METRICS, type MetricKey } from "../../contract/metric-contract";
+import { IMAGES } from "../../contract/versions";
+import {
+    readScript,
+    type ComputeResources,
+    type EnvFromSource,
+    type EnvVar,
+    type Step,
+    type StepTemplate,
+    type Task,
+    type Volume,
+    type VolumeMount,
+} from "./tekton";
+
+/** ConfigMap in the pipelines namespace with the cluster's settings (keys below), read by every step through envFrom. */
+export const SETTINGS_CONFIGMAP = "pipeline-settings";
+/**
+ * ConfigMap with the pipeline library: the package pipelines/lib/mlops_steps and the pin files
+ * pipelines/lib/requirements*.txt (requirements-kube.txt is what the kube-client step installs), laid out under
+ * LIB_PATH as in the repository (LIB_PATH/mlops_steps/*.py), so LIB_PATH on PYTHONPATH makes
+ * `from mlops_steps import store` work in a step as in the tests.
+ */
+export const LIB_CONFIGMAP = "pipeline-lib";
+export const LIB_PATH = "/opt/pipeline-lib";
+/** The library's Python package (a directory of pipelines/lib). */
+export const LIB_PACKAGE = "mlops_steps";
+const LIB_DIR = path.join(__dirname, "..", "lib");
+
+/** The library's pin files, at the top of LIB_PATH. */
+export const LIB_REQUIREMENTS = ["requirements.txt", "requirements-kube.txt"] as const;
+
+/** The library's files as ConfigMap data: `<package>.<module>.py` keys for the package, then the pin files. */
+export function libraryFiles(): Record<string, string> {
+    const pkg = path.join(LIB_DIR, LIB_PACKAGE);
+    const modules = fs
+        .readdirSync(pkg)
+        .filter((f) => f.endsWith(".py"))
+        .sort()
+        .map((f) => [`${LIB_PACKAGE}.${f}`, fs.readFileSync(path.join(pkg, f), "utf8")]);
+    return Object.fromEntries([
+        ...modules,
+        ...LIB_REQUIREMENTS.map((f) => [f, fs.readFileSync(path.join(LIB_DIR, f), "utf8")]),
+    ]);
+}
+
+/** Where each ConfigMap key lands under LIB_PATH: the package's modules in its directory. */
+export function libraryVolume(name: string): Volume {
+    const items = Object.keys(libraryFiles()).map((key) => ({
+        key,
+        path: key.startsWith(`${LIB_PACKAGE}.`) ? `${LIB_PACKAGE}/${key.slice(LIB_PACKAGE.length + 1)}` : key,
+    }));
+    return { name, configMap: { name: LIB_CONFIGMAP, items } };
+}
+
+/** Keys of the settings ConfigMap. */
+export const SETTINGS_KEYS = [
+    "STORE_KIND",
+    "MODELS_BUCKET",
+    "DATASETS_BUCKET",
+    "STORE_ENDPOINT",
+    "STORE_REGION",
+    "AWS_REGION",
+    "IMAGE_REPOSITORY",
+    "PUSHGATEWAY_URL",
+    "GPU_NODE_SELECTOR",
+    "GPU_TOLERATIONS",
+    "REGISTRY_TLS",
+    "REGISTRY_LOGIN",
+    "MODEL_ROUTES",
+] as const;
+export type SettingsKey = (typeof SETTINGS_KEYS)[number];
+/** Settings whose values the platform decides (store, registry, GPU scheduling): the same keys on every cloud. */
+export const PLATFORM_SETTINGS_KEYS: readonly SettingsKey[] = SETTINGS_KEYS.filter(
+    (k) => k !== "PUSHGATEWAY_URL" && k !== "MODEL_ROUTES",
+);
+
+/** The pipelines' service accounts; every Task runs as one of them (the run builder assigns it). */
+export type PipelineRole = keyof typeof PIPELINE_SERVICE_ACCOUNTS;
+
+/** Label on each Task naming the service account it must run as; the run builder and the tests read it. */
+export const ROLE_LABEL = "mlops-testbed/service-account";
+/** Label on Tasks whose main step may run on a GPU node (the run builder adds the GPU scheduling). */
+export const GPU_CAPABLE_LABEL = "mlops-testbed/gpu-capable";
+/** Name of the step of a GPU-capable Task that receives the GPU. */
+export const GPU_STEP_LABEL = "mlops-testbed/gpu-step";
+
+/**
+ * Secrets each role's pods take their cloud credentials from, on platforms whose workload identity hands out keys
+ * (none on AWS: IRSA needs no Secret). The one place that adds an envFrom to every step of a role's Tasks.
+ */
+export type CredentialsSecrets = Partial<Record<PipelineRole, string>>;
+
+/**
+ * Labels each role's pods need for their cloud identity (the Platform's binding: AKS workload identity's
+ * `azure.workload.identity/use`). They go on the role's Tasks: Tekton copies a Task's labels to its TaskRuns and a
+ * TaskRun's labels to its pod (v1.15: storeTaskSpecAndMergeMeta in the TaskRun reconciler, makeLabels in pkg/pod), so
+ * every run of the Task gets them, whoever starts it.
+ */
+export type PodLabelsByRole = Partial<Record<PipelineRole, Readonly<Record<string, string>>>>;
+
+/** Environment variable carrying the name of a contract metric: `deployLeadTime` -> MLOPS_METRIC_DEPLOY_LEAD_TIME. */
+export function metricEnvName(key: MetricKey): string {
+    return `MLOPS_METRIC_${key.replace(/([A-Z])/g, "_$1").toUpperCase()}`;
+}
+
+/** The names of every metric pipeline steps push, from the contract. */
+export function metricEnv(): EnvVar[] {
+    return (Object.keys(METRICS) as MetricKey[])
+        .filter((k) => METRICS[k].source === "pipeline-step")
+        .map((k) => ({ name: metricEnvName(k), value: METRICS[k].name }));
+}
+
+export const RESOURCES = {
+    tiny: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+    small: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+    python: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
+    training: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "8Gi" } },
+    build: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "4Gi" } },
+} as const satisfies Record<string, ComputeResources>;
+
+const STAGE_VOLUME: Volume = { name: "stage", emptyDir: {} };
+const STAGE_MOUNT: VolumeMount = { name: "stage", mountPath: "/stage" };
+const LIB_VOLUME: Volume = libraryVolume("pipeline-lib");
+const LIB_MOUNT: VolumeMount = { name: "pipeline-lib", mountPath: LIB_PATH, readOnly: true };
+
+/** Step template of every Task: settings, credentials of its role, metric names, the library and the stage timer. */
+export function stepTemplate(role: PipelineRole, credentials: CredentialsSecrets = {}): StepTemplate {
+    const envFrom: EnvFromSource[] = [{ configMapRef: { name: SETTINGS_CONFIGMAP } }];
+    const secret = credentials[role];
+    if (secret) envFrom.push({ secretRef: { name: secret } });
+    return {
+        envFrom,
+        env: [{ name: "PYTHONDONTWRITEBYTECODE", value: "1" }, ...metricEnv()],
+        volumeMounts: [LIB_MOUNT, STAGE_MOUNT],
+    };
+}
+
+/** Python path of steps that use the packages fetch-source installed into the source workspace. */
+export const pythonPath = (sourcePath: string) => `${LIB_PATH}:${sourcePath}/.deps`;
+
+function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
+    const script =
+        name === "stage-start"
+            ? `#!/usr/bin/env python3\nimport time\nopen("/stage/start", "w").write(repr(time.time()))\n`
+            : [
+                  "#!/usr/bin/env python3",
+                  "import os",
+                  `from ${LIB_PACKAGE} import metrics`,
+                  "start = float(open('/stage/start').read())",
+                  "e = os.environ",
+                  "labels = {'namespace': e['MODEL_NAMESPACE'], 'pipeline': e['PIPELINE'], 'stage': e['STAGE']}",
+                  "grouping = [('model', e['MODEL']), ('version', e['VERSION']), ('mode', e['MODE']), ('pipeline', e['PIPELINE']), ('stage', e['STAGE'])]",
+                  "metrics.push(e['PUSHGATEWAY_URL'], grouping, [(metrics.metric_name('stageDuration'), labels, metrics.now() - start)])",
+                  "",
+              ].join("\n");
+    return {
+        name,
+        image: IMAGES.python,
+        script,
+        computeResources: RESOURCES.tiny,
+        env:
+            name === "stage-push"
+                ? [
+                      { name: "MODEL", value: "$(params.model)" },
+                      { name: "VERSION", value: "$(params.version)" },
+                      { name: "MODEL_NAMESPACE", value: "$(params.model)-$(params.version)" },
+                      { name: "MODE", value: "$(params.mode)" },
+                      { name: "PIPELINE", value: "$(params.pipeline)" },
+                      { name: "STAGE", value: stage },
+                      { name: "PYTHONPATH", value: LIB_PATH },
+                  ]
+                : undefined,
+    };
+}
+
+/** Params every timed Task takes so its stage duration is labelled like the rest of the delivery. */
+export const STAGE_PARAMS = [
+    { name: "model", description: "Model name (a DNS label)." },
+    { name: "version", description: "Model version (a DNS label); the version namespace is <model>-<version>." },
+    {
+        name: "mode",
+        description: "Delivery mode of the metric contract: automated, simplified or manual.",
+        default: "automated",
+    },
+    {
+        name: "pipeline",
+        description: "Name of the pipeline running this task, for the stage metric.",
+        default: "manual",
+    },
+] as const;
+
+export interface TaskDefinition {
+    readonly name: string;
+    readonly description: string;
+    readonly role: PipelineRole;
+    /** Name of the stage pushed as mlops_pipeline_stage_duration_seconds{stage}; absent: not timed. */
+    readonly stage?: string;
+    /** Name of the step that gets the GPU when the run asks for one. */
+    readonly gpuStep?: string;
+    readonly params?: Task["spec"]["params"];
+    readonly results?: Task["spec"]["results"];
+    readonly workspaces?: Task["spec"]["workspaces"];
+    readonly steps: readonly Step[];
+    readonly volumes?: readonly Volume[];
+}
+
+/** Renders a Task: labels, step template, library and stage volumes, and the stage timer around its steps. */
+export function renderTask(
+    def: TaskDefinition,
+    credentials: CredentialsSecrets = {},
+    podLabels: PodLabelsByRole = {},
+): Task {
+    const timed = def.stage !== undefined;
+    const params = [
+        ...(timed ? STAGE_PARAMS.filter((p) => !(def.params ?? []).some((q) => q.name === p.name)) : []),
+        ...(def.params ?? []),
+    ];
+    return {
+        apiVersion: "tekton.dev/v1",
+        kind: "Task",
+        metadata: {
+            name: def.name,
+            labels: {
+                ...podLabels[def.role],
+                "app.kubernetes.io/part-of": "mlops-testbed",
+                [ROLE_LABEL]: PIPELINE_SERVICE_ACCOUNTS[def.role].name,
+                ...(def.gpuStep ? { [GPU_CAPABLE_LABEL]: "true" } : {}),
+            },
+            annotations: def.gpuStep ? { [GPU_STEP_LABEL]: def.gpuStep } : undefined,
+        },
+        spec: {
+            description: def.description,
+            params: params.length > 0 ? params : undefined,
+            results: def.results,
+            workspaces: def.workspaces,
+            stepTemplate: stepTemplate(def.role, credentials),
+            steps: timed
+                ? [stageStep("stage-start", def.stage!), ...def.steps, stageStep("stage-push", def.stage!)]
+                : def.steps,
+            volumes: [LIB_VOLUME, STAGE_VOLUME, ...(def.volumes ?? [])],
+        },
+    };
+}
+
+/** Where fetch-source puts the repository and the model's directory in it, inside the source workspace. */
+export const SOURCE_WORKSPACE = "source";
+export const SOURCE_PATH = "$(workspaces.source.path)";
+export const MODEL_SRC = "$(workspaces.source.path)/repo/$(params.source-dir)";
+/** The source-dir param of Tasks that run the model's scripts. */
+export const SOURCE_DIR_PARAM = {
+    name: "source-dir",
+    description: "Directory of the model in the repository.",
+    default: "pipelines/workload",
+} as const;
+export const SOURCE_WORKSPACE_DECL = {
+    name: SOURCE_WORKSPACE,
+    description: "The source fetched by fetch-source (repo/, .deps/) and the run's data and model (data/, model/).",
+} as const;
+
+/** A Python step running a script next to its Task, with the library and the source's packages importable. */
+export function pythonStep(
+    dir: string,
+    name: string,
+    file: string,
+    env: readonly EnvVar[],
+    computeResources: ComputeResources = RESOURCES.python,
+): Step {
+    return {
+        name,
+        image: IMAGES.python,
+        script: readScript(dir, file),
+        computeResources,
+        env: [
+            { name: "PYTHONPATH", value: pythonPath(SOURCE_PATH) },
+            { name: "WORK", value: SOURCE_PATH },
+            { name: "MODEL_SRC", value: MODEL_SRC },
+            ...env,
+        ],
+    };
+}
+
+/**
+ * Where the kube-client step installs the pinned Kubernetes client (pipelines/lib/requirements-kube.txt, in the
+ * library ConfigMap); tools/python-env.sh installs it the same way for the tests.
+ */
+export const KUBE_CLIENT_PATH = "/opt/kube-client";
+/** The emptyDir the kube-client step fills; every Task with a kubeStep lists it in its volumes. */
+export const KUBE_CLIENT_VOLUME: Volume = { name: "kube-client", emptyDir: {} };
+const KUBE_CLIENT_MOUNT: VolumeMount = { name: KUBE_CLIENT_VOLUME.name, mountPath: KUBE_CLIENT_PATH };
+
+/**
+ * The step that installs the pinned Kubernetes client and its pinned dependencies (no resolver: --no-deps over the
+ * whole closure) into the kube-client volume, for the steps after it. The pipeline image stays the generic pinned
+ * Python runtime.
+ */
+export const KUBE_CLIENT_INSTALL = `python -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps --target ${KUBE_CLIENT_PATH} -r ${LIB_PATH}/requirements-kube.txt`;
+
+export function kubeClientStep(): Step {
+    return {
+        name: "kube-client",
+        image: IMAGES.python,
+        script: ["#!/bin/sh", "set -eu", KUBE_CLIENT_INSTALL, ""].join("\n"),
+        computeResources: RESOURCES.small,
+        volumeMounts: [KUBE_CLIENT_MOUNT],
+    };
+}
+
+/**
+ * A Python step that calls the Kubernetes API (pipelines/lib/mlops_steps/kube.py), preceded by the kube-client step. The Task
+ * must list KUBE_CLIENT_VOLUME in its volumes.
+ */
+export function kubeStep(
+    dir: string,
+    name: string,
+    file: string,
+    env: readonly EnvVar[],
+    computeResources: ComputeResources = RESOURCES.small,
+): Step[] {
+    const step = libStep(dir, name, file, env, computeResources);
+    return [
+        kubeClientStep(),
+        {
+            ...step,
+            env: [{ name: "PYTHONPATH", value: `${LIB_PATH}:${KUBE_CLIENT_PATH}` }, ...(step.env ?? []).slice(1)],
+            volumeMounts: [KUBE_CLIENT_MOUNT],
+        },
+    ];
+}
+
+/** A Python step that needs only the standard library and the pipeline library (no source workspace). */
+export function libStep(
+    dir: string,
+    name: string,
+    file: string,
+    env: readonly EnvVar[],
+    computeResources: ComputeResources = RESOURCES.small,
+): Step {
+    return {
+        name,
+        image: IMAGES.python,
+        script: readScript(dir, file),
+        computeResources,
+        env: [{ name: "PYTHONPATH", value: LIB_PATH }, ...env],
+    };
+}
