@@ -14,6 +14,11 @@ export default {
         "pipelines/promotion/decide.ts",
         "components/aws/subnets.ts",
         "contract/ipv4.ts",
+        "contract/egress.ts",
+        "components/models/network-policies.ts",
+        "components/models/rbac.ts",
+        "pipelines/install/network-policies.ts",
+        "pipelines/install/rbac.ts",
         "contract/metric-contract.ts",
     ],
     // Two cores, shared: one test process per core.

@@ -10,7 +10,13 @@ export const MUTATION_MODULES = {
     "config schema and validation": ["infra/config.ts", "contract/config/"],
     "promotion decision": ["pipelines/promotion/decide.ts"],
     "subnet planning": ["components/aws/subnets.ts", "contract/ipv4.ts"],
-    "NetworkPolicy and RBAC builders": [] as string[],
+    "NetworkPolicy and RBAC builders": [
+        "contract/egress.ts",
+        "components/models/network-policies.ts",
+        "components/models/rbac.ts",
+        "pipelines/install/network-policies.ts",
+        "pipelines/install/rbac.ts",
+    ],
     "metric contract": ["contract/metric-contract.ts"],
 } as const satisfies Record<string, readonly string[]>;
 export type MutationModule = keyof typeof MUTATION_MODULES;
