@@ -898,7 +898,7 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
             ),
             bad(
                 "the dev dataset consumer moved onto the host network (pipelines enforces baseline)",
-                () => edit(dev, "triggers-dataset-events", (p) => (p.spec.template.spec.hostNetwork = true)),
+                () => edit(dev, "triggers-dataset-events-deployment", (p) => (p.spec.template.spec.hostNetwork = true)),
                 [
                     /Deployment pipelines\/dataset-events: .* breaks Pod Security baseline.*hostNamespaces: hostNetwork: true/,
                 ],
