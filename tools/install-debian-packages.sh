@@ -9,6 +9,7 @@ DEBIAN_PACKAGES=(
     python3 python3-venv  # the interpreter of the Python test environment (tools/python-env.sh; packages from PyPI)
     prometheus  # promtool (rules checks and unit tests, TSDB backfill) and the server the report and expression tests start
     shellcheck  # npm run lint: the shell scripts
+    openssl curl util-linux prometheus-pushgateway  # tools/cluster: certificates, probes, unshare for the step runner, the promote step's Pushgateway
 )
 
 missing=()

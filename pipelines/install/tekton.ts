@@ -320,6 +320,8 @@ export class Tekton extends pulumi.ComponentResource {
             runAsNonRoot: true,
             runAsUser: 65532,
             capabilities: { drop: ["ALL"] },
+            // The namespace warns at restricted (the cluster tier found the CronJob without it).
+            seccompProfile: { type: "RuntimeDefault" },
         };
         const prunerKubeClient = {
             name: "kube-client",
