@@ -1,5 +1,5 @@
 // StrykerJS over the modules whose tests are fast and pure: `npm run mutation` (not part of npm test). The mutants
-// are tested by the focused specs of .mocharc.mutation.json; tools/mutation-report.ts prints the score per module
+// are tested by the focused specs of .mocharc.mutation.json; tools/mutation.ts prints the score per module
 // from the JSON report. docs/tests.md has the last scores and the survivors accepted.
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
