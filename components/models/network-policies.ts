@@ -97,4 +97,3 @@ export function networkPolicySpecs(egress: Egress): Record<string, NetworkPolicy
         },
     };
 }
-

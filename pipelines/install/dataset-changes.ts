@@ -2,12 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    DATASET_CONSUMER,
-    EVENT_LISTENER_URL,
-    PART_OF,
-    PIPELINES_NAMESPACE,
-} from "../../contract/names";
+import { DATASET_CONSUMER, EVENT_LISTENER_URL, PART_OF, PIPELINES_NAMESPACE } from "../../contract/names";
 import type { DatasetChangeConsumer, Platform } from "../../contract/platform";
 import { consumerNetworkPolicySpec } from "./network-policies";
 
@@ -78,7 +73,6 @@ export function consumerPodSpec(
         ],
     };
 }
-
 
 /**
  * Runs the platform's dataset-change consumer in the pipelines namespace: its service account (bound to a cloud

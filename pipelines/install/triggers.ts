@@ -1,11 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import {
-    GATEWAY_CLASS,
-    PART_OF,
-    PIPELINES_NAMESPACE,
-} from "../../contract/names";
+import { GATEWAY_CLASS, PART_OF, PIPELINES_NAMESPACE } from "../../contract/names";
 import type { Platform } from "../../contract/platform";
 import type { Pipeline, TaskLike } from "../core/tekton";
 import {
