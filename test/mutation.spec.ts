@@ -14,6 +14,7 @@ import {
     moduleOf,
     moduleScores,
     survivors,
+    staticIgnored,
     type MutationReport,
     type ReportMutant,
 } from "../tools/mutation/scores";
@@ -39,6 +40,7 @@ const REPORT: MutationReport = {
                 mutant("4", "Survived", 2),
                 mutant("5", "CompileError"),
                 mutant("6", "Ignored", 2, { statusReason: "equivalent: both branches return" }),
+                mutant("12", "Ignored", 1, { statusReason: 'Static mutant (and "ignoreStatic" was enabled)' }),
             ],
         },
         "contract/config/models.ts": { source: "x", mutants: [mutant("7", "Killed"), mutant("8", "NoCoverage")] },
@@ -66,7 +68,7 @@ describe("npm run mutation: scores per module", () => {
             timeout: 1,
             survived: 1,
             noCoverage: 0,
-            excluded: 2,
+            excluded: 3,
             score: 75,
         });
         assert.deepEqual(
@@ -106,6 +108,7 @@ describe("npm run mutation: scores per module", () => {
                 reason: "equivalent: both branches return",
             },
         ]);
+        assert.equal(staticIgnored(REPORT), 1, "a static mutant skipped by --ignoreStatic is counted, not accepted");
         const text = formatScores(moduleScores(REPORT), survivors(REPORT), 85);
         assert.match(text, /^\| promotion decision \| 1 \| 4 \| 2 \| 1 \| 1 \| 0 \| 75\.0 % \(below 85 %\) \|$/m);
         assert.match(text, /^\| subnet planning \| 0 \| 0 \| 0 \| 0 \| 0 \| 0 \| – \|$/m);

@@ -122,13 +122,27 @@ export interface Accepted {
     readonly reason: string;
 }
 
+/** The reason Stryker gives a static mutant it skipped (`--ignoreStatic`): not a survivor accepted in the source. */
+const STATIC_IGNORED = /^Static mutant/;
+
+/** Static mutants of the measured modules skipped by `--ignoreStatic`. */
+export function staticIgnored(report: MutationReport): number {
+    return Object.entries(report.files)
+        .filter(([file]) => moduleOf(file) !== undefined)
+        .reduce(
+            (n, [, f]) =>
+                n + f.mutants.filter((m) => m.status === "Ignored" && STATIC_IGNORED.test(m.statusReason ?? "")).length,
+            0,
+        );
+}
+
 /** Mutants ignored by a comment in the source: the survivors accepted, each with its reason. */
 export function accepted(report: MutationReport): Accepted[] {
     return Object.entries(report.files)
         .filter(([file]) => moduleOf(file) !== undefined)
         .flatMap(([file, f]) =>
             f.mutants
-                .filter((m) => m.status === "Ignored")
+                .filter((m) => m.status === "Ignored" && !STATIC_IGNORED.test(m.statusReason ?? ""))
                 .map((m) => ({
                     where: `${file}:${m.location.start.line}:${m.location.start.column}`,
                     mutator: m.mutatorName,
