@@ -29,15 +29,16 @@ const consumer = (egress: Egress): DatasetChangeConsumer => ({
 });
 
 describe("the EventListener's ingress (listenerNetworkPolicySpec)", () => {
-    const policies = [inPipelines(listenerNetworkPolicySpec())];
+    // Built in each test, not once here: a mutant of the builder is active only while the tests run.
+    const policies = () => [inPipelines(listenerNetworkPolicySpec())];
     for (const [what, from, to, port, protocol, expected] of LISTENER_FLOWS) {
         it(`${expected ? "allows" : "denies"}: ${what}`, () => {
-            assert.equal(flowAllowed(policies, from, to, port, protocol), expected);
+            assert.equal(flowAllowed(policies(), from, to, port, protocol), expected);
         });
     }
 
     it("selects the listener's pods only: other pods of pipelines keep their own ingress", () => {
-        assert.equal(flowAllowed(policies, prometheus, pod("pipelines", { app: "other" }), 8080), true);
+        assert.equal(flowAllowed(policies(), prometheus, pod("pipelines", { app: "other" }), 8080), true);
         assert.deepEqual(listenerNetworkPolicySpec().policyTypes, ["Ingress"]);
     });
 });
@@ -65,7 +66,7 @@ describe("the dataset change consumer's egress (consumerNetworkPolicySpec)", () 
     ];
     for (const [what, egress, source, port] of sources) {
         describe(what, () => {
-            const policies = [
+            const policies = () => [
                 inPipelines(consumerNetworkPolicySpec(consumer(egress))),
                 inPipelines(listenerNetworkPolicySpec()),
             ];
@@ -88,7 +89,7 @@ describe("the dataset change consumer's egress (consumerNetworkPolicySpec)", () 
             ];
             for (const [to, dst, p, protocol, expected] of table) {
                 it(`${expected ? "reaches" : "cannot reach"} ${to}`, () => {
-                    assert.equal(flowAllowed(policies, datasetConsumer, dst, p, protocol), expected);
+                    assert.equal(flowAllowed(policies(), datasetConsumer, dst, p, protocol), expected);
                 });
             }
         });
