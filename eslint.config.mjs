@@ -5,7 +5,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "out/", "bin/", "policy/node_modules/"] },
+    { ignores: ["node_modules/", "out/", "bin/", "policy/node_modules/", ".stryker-tmp/"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {

@@ -13,11 +13,20 @@ import { cachedPlan } from "./plan-cache";
 /**
  * Plans a stack file with optional whole-key overrides (short keys are in the mlops-testbed namespace). The plan comes
  * from the run's plan cache (test/plan-cache.ts) when the same sources planned it before; each call gets its own copy.
+ * `revealSecrets` also records each resource's inputs with secrets in the clear (`revealedInputs`); such a plan is
+ * never cached.
  */
-export async function planStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Plan> {
-    return cachedPlan(stack, overrides, () =>
-        runProgram(program as unknown as () => Promise<Record<string, unknown>>, loadStack(stack, overrides)),
-    );
+export async function planStack(
+    stack: string,
+    overrides: Record<string, unknown> = {},
+    options: { revealSecrets?: boolean } = {},
+): Promise<Plan> {
+    const run = () =>
+        runProgram(program as unknown as () => Promise<Record<string, unknown>>, {
+            ...loadStack(stack, overrides),
+            ...options,
+        });
+    return options.revealSecrets ? run() : cachedPlan(stack, overrides, run);
 }
 
 /** Plans a stack expecting a ConfigError; returns its issues and asserts nothing was registered. */

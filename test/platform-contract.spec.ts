@@ -16,7 +16,7 @@ import {
 } from "../components/azure/workload-identity";
 import { DATASET_CONSUMER, DEPLOY_SETTINGS, NAMESPACE_ANNOTATIONS, PIPELINES_NAMESPACE } from "../contract/names";
 import { IMAGES } from "../contract/versions";
-import { ARTIFACT_STORE_POLICY } from "../components/models/model-version-namespace";
+import { ARTIFACT_STORE_POLICY } from "../components/models/network-policies";
 import type { Platform, WorkloadIdentityBinding } from "../contract/platform";
 import { SYSTEM_NODE_LABELS } from "../contract/scheduling";
 import type { CloudName } from "../contract/clouds";

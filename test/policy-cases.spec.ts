@@ -95,6 +95,17 @@ const deployment = (
         },
     });
 
+/** A Namespace the stack creates, enforcing a Pod Security level. */
+const podSecurityNamespace = (name: string, level: string) =>
+    res("dev", "kubernetes:core/v1:Namespace", `ns-${name}`, {
+        metadata: { name, labels: { "pod-security.kubernetes.io/enforce": level } },
+    });
+/** A container and a pod that meet the restricted level. */
+const RESTRICTED_CONTAINER = {
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+};
+const RESTRICTED_POD = { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } } };
+
 const gpuToleration = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect };
 
 const task = (stack: string, steps: Json[], extra: Record<string, Json> = {}) =>
@@ -189,6 +200,9 @@ interface Case {
 
 let dev: Resources;
 let prod: Resources;
+/** The Azure example stack's plan, made once by the first case that needs it. */
+let azurePlan: Promise<Resources> | undefined;
+const azure = () => (azurePlan ??= planStack("azure-example").then(analyzedResources));
 
 const ok = (title: string, resources: Case["resources"], config?: PackConfig): Case => ({
     title,
@@ -430,6 +444,48 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
                 "an aws:eks/cluster:Cluster in prod with a public endpoint and default CIDRs",
                 () => [res("prod", "aws:eks/cluster:Cluster", "eks", { vpcConfig: { endpointPublicAccess: true } })],
                 [/exposes/],
+            ),
+        ],
+    },
+    "key-rotation": {
+        compliant: [
+            ok("the store, EKS Secrets and volumes keys of prod, all rotating", () => prod),
+            ok("the Azure example stack's AKS Secrets key, with its rotation policy", azure),
+            ok("an asymmetric KMS key, which AWS cannot rotate (not applicable)", () => [
+                res("dev", "aws:kms/key:Key", "signing", { customerMasterKeySpec: "RSA_3072" }),
+            ]),
+        ],
+        violating: [
+            ...["aws-store-key", "aws-secrets-key", "aws-volumes-key"].map((key) =>
+                bad(`${key} with rotation turned off`, () => edit(dev, key, (p) => (p.enableKeyRotation = false)), [
+                    new RegExp(`aws:kms/key:Key ${key} does not rotate its key material \\(enableKeyRotation: false`),
+                ]),
+            ),
+            bad(
+                "a KMS key that never mentions rotation (AWS's default is off)",
+                () => edit(prod, "aws-store-key", (p) => delete p.enableKeyRotation),
+                [/aws-store-key does not rotate its key material \(enableKeyRotation: null/],
+            ),
+            bad(
+                "the AKS Secrets key without its rotation policy",
+                async () => edit(await azure(), "azure-cluster-kms-key", (p) => delete p.properties.rotationPolicy),
+                [/azure-native:keyvault:Key azure-cluster-kms-key has no rotation policy that rotates it/],
+            ),
+            bad(
+                "a Key Vault rotation policy that only notifies",
+                async () =>
+                    edit(await azure(), "azure-cluster-kms-key", (p) => {
+                        p.properties.rotationPolicy.lifetimeActions[0].action.type = "notify";
+                    }),
+                [/azure-cluster-kms-key has no rotation policy that rotates it/],
+            ),
+            bad(
+                "a rotate action without a trigger",
+                async () =>
+                    edit(await azure(), "azure-cluster-kms-key", (p) => {
+                        p.properties.rotationPolicy.lifetimeActions[0].trigger = {};
+                    }),
+                [/azure-cluster-kms-key has no rotation policy that rotates it/],
             ),
         ],
     },
@@ -806,6 +862,62 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
             ),
         ],
     },
+    "pods-meet-namespace-pod-security": {
+        compliant: [
+            ok("dev: the run pruner and the dataset consumer in pipelines (baseline)", () => dev),
+            ok("a restricted pod in a namespace enforcing restricted", () => [
+                podSecurityNamespace("models", "restricted"),
+                deployment("dev", "server", RESTRICTED_CONTAINER, RESTRICTED_POD, "Deployment", "models"),
+            ]),
+            ok("a privileged pod in a namespace the stack does not label", () => [
+                deployment("dev", "agent", { securityContext: { privileged: true } }, {}, "DaemonSet", "kube-system"),
+            ]),
+        ],
+        violating: [
+            bad(
+                "a container that may escalate privileges, in a namespace enforcing restricted",
+                () => [
+                    podSecurityNamespace("models", "restricted"),
+                    deployment(
+                        "dev",
+                        "server",
+                        {
+                            securityContext: {
+                                ...RESTRICTED_CONTAINER.securityContext,
+                                allowPrivilegeEscalation: true,
+                            },
+                        },
+                        RESTRICTED_POD,
+                        "Deployment",
+                        "models",
+                    ),
+                ],
+                [
+                    /Deployment models\/server: spec\.template\.spec breaks Pod Security restricted, which its namespace enforces: allowPrivilegeEscalation: container "main" must set allowPrivilegeEscalation: false\./,
+                ],
+            ),
+            bad(
+                "the dev dataset consumer moved onto the host network (pipelines enforces baseline)",
+                () => edit(dev, "triggers-dataset-events-deployment", (p) => (p.spec.template.spec.hostNetwork = true)),
+                [
+                    /Deployment pipelines\/dataset-events: .* breaks Pod Security baseline.*hostNamespaces: hostNetwork: true/,
+                ],
+            ),
+            bad(
+                "the run pruner's init container made privileged",
+                () =>
+                    dev.map((r) => {
+                        if (r.type !== "kubernetes:batch/v1:CronJob" || r.name !== "tekton-pruner") return r;
+                        const props = structuredClone(r.props);
+                        props.spec.jobTemplate.spec.template.spec.initContainers[0].securityContext.privileged = true;
+                        return { ...r, props };
+                    }),
+                [
+                    /CronJob pipelines\/run-pruner: spec\.jobTemplate\.spec\.template\.spec breaks Pod Security baseline.*privileged: container "kube-client" set privileged: true/,
+                ],
+            ),
+        ],
+    },
     "production-stateful-protected": {
         compliant: [
             ok("prod (protected stores)", () => prod),
@@ -964,6 +1076,17 @@ describe("policy pack: a violating and a compliant case per policy", () => {
             "cluster-endpoint-restricted-in-production",
             "cluster-secrets-encryption",
         ]);
+    });
+
+    it("a KMS key AWS cannot rotate (asymmetric) is declared not applicable to key-rotation, with the reason", async () => {
+        const run = await runPolicies(
+            [res("dev", "aws:kms/key:Key", "signing", { customerMasterKeySpec: "ECC_NIST_P256" })],
+            POLICIES,
+        );
+        assert.deepEqual(
+            run.notApplicable.map((n) => [n.policy, n.reason]),
+            [["key-rotation", "KMS rotates only SYMMETRIC_DEFAULT keys automatically; this one is ECC_NIST_P256"]],
+        );
     });
 });
 

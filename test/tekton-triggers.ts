@@ -1,9 +1,16 @@
 /**
  * What a Tekton Triggers EventListener does with one request, for the tests: per trigger, run its interceptors
- * (github: HMAC-SHA256 signature and event type; cel: the filter over body, header, requestURL and extensions),
+ * (github: event type and HMAC signature; cel: the filter over body, header, requestURL and extensions),
  * resolve its bindings (`$(body.a.b[0])`, `$(header.Name)`, inline name/value), fill the TriggerTemplate's
  * params (defaults; a missing param without default is an error) and substitute `$(tt.params.x)` into its
  * resource templates. A failing interceptor or binding means the trigger does not fire.
+ *
+ * The github interceptor is modelled on Tekton Triggers v0.37 (pkg/interceptors/github/github.go, with
+ * go-github v31's ValidateSignature and the interceptors' SecretGetter): it refuses form-encoded bodies and event
+ * types outside `eventTypes`; only when `secretRef` is set does it check the signature, and then a missing
+ * X-Hub-Signature-256 header, an empty secretKey, a Secret or key that is not there in the trigger's namespace,
+ * an unknown hash prefix, bad hex or a wrong HMAC of the exact body all fail it. Without `secretRef` it lets every
+ * request through, as upstream does.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { evalCel, type CelInput } from "./cel";
@@ -46,25 +53,69 @@ export function resolveBinding(value: string, event: Obj): string {
     return value.replace(/\$\(((?:body|header|extensions)(?:[.[][^)]*)?)\)/g, (_, p: string) => resolvePath(p, event));
 }
 
+/** A Kubernetes Secret as the EventListener's namespace holds it (`data` base64, or `stringData` as applied). */
+export interface SecretObject {
+    readonly metadata: { readonly name: string; readonly namespace: string };
+    readonly data?: Readonly<Record<string, string>>;
+    readonly stringData?: Readonly<Record<string, string>>;
+}
+
+/** The SecretGetter: the key's bytes of the named Secret in the trigger's namespace, or undefined. */
+function secretValue(
+    secrets: readonly SecretObject[],
+    namespace: string,
+    name: string,
+    key: string,
+): Buffer | undefined {
+    const s = secrets.find((x) => x.metadata.name === name && x.metadata.namespace === namespace);
+    if (s?.stringData && key in s.stringData) return Buffer.from(s.stringData[key], "utf8");
+    if (s?.data && key in s.data) return Buffer.from(s.data[key], "base64");
+    return undefined;
+}
+
+/** go-github's ValidateSignature: `<sha1|sha256|sha512>=<hex HMAC of the body>`. */
+const SIGNATURE_HASHES: Readonly<Record<string, string>> = { sha1: "sha1", sha256: "sha256", sha512: "sha512" };
+function validSignature(signature: string, body: string, secret: Buffer): boolean {
+    const eq = signature.indexOf("=");
+    if (eq < 0) return false;
+    const hash = SIGNATURE_HASHES[signature.slice(0, eq)];
+    const hex = signature.slice(eq + 1);
+    if (!hash || !/^(?:[0-9a-fA-F]{2})*$/.test(hex)) return false;
+    const given = Buffer.from(hex, "hex");
+    const want = createHmac(hash, secret).update(body, "utf8").digest();
+    return given.length === want.length && timingSafeEqual(given, want);
+}
+
+function githubInterceptor(
+    params: Record<string, Json>,
+    req: Request,
+    header: Record<string, string[]>,
+    namespace: string,
+    secrets: readonly SecretObject[],
+): boolean {
+    if (header["Content-Type"]?.[0] === "application/x-www-form-urlencoded") return false;
+    const event = header["X-Github-Event"]?.[0] ?? "";
+    if (params.eventTypes !== undefined && !(params.eventTypes as string[]).includes(event)) return false;
+    const ref = params.secretRef as { secretName?: string; secretKey?: string } | undefined;
+    if (ref === undefined) return true;
+    if (!ref.secretKey) return false;
+    const signature = header["X-Hub-Signature-256"]?.[0] ?? "";
+    if (signature === "") return false;
+    const secret = secretValue(secrets, namespace, ref.secretName ?? "", ref.secretKey);
+    return secret !== undefined && validSignature(signature, req.body, secret);
+}
+
 function intercept(
     interceptor: Obj,
     req: Request,
     event: Obj,
-    secrets: Readonly<Record<string, Record<string, string>>>,
+    namespace: string,
+    secrets: readonly SecretObject[],
 ): boolean {
     const params = Object.fromEntries(((interceptor.params ?? []) as Obj[]).map((p) => [p.name, p.value]));
     switch (interceptor.ref?.name) {
-        case "github": {
-            const ref = params.secretRef as { secretName: string; secretKey: string };
-            const secret = secrets[ref.secretName]?.[ref.secretKey];
-            if (secret === undefined) throw new Error(`secret ${ref.secretName}/${ref.secretKey} not found`);
-            const types = params.eventTypes as string[] | undefined;
-            const h = event.header as Record<string, string[]>;
-            if (types && !types.includes(h["X-Github-Event"]?.[0] ?? "")) return false;
-            const sig = h["X-Hub-Signature-256"]?.[0] ?? "";
-            const want = githubSignature(req.body, secret);
-            return sig.length === want.length && timingSafeEqual(Buffer.from(sig), Buffer.from(want));
-        }
+        case "github":
+            return githubInterceptor(params, req, event.header, namespace, secrets);
         case "cel": {
             try {
                 return evalCel(params.filter as string, event as CelInput) === true;
@@ -95,18 +146,19 @@ export interface Fired {
     readonly resources: Obj[];
 }
 
-/** The resources an EventListener creates for one request. */
+/** The resources an EventListener creates for one request; `secrets` are the Secrets of the cluster. */
 export function fire(
     listener: Obj,
     objects: { bindings: Obj[]; templates: Obj[] },
     req: Request,
-    secrets: Readonly<Record<string, Record<string, string>>> = {},
+    secrets: readonly SecretObject[] = [],
 ): Fired[] {
     const header = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [canonicalHeader(k), [v]]));
     const event = { body: JSON.parse(req.body), header, requestURL: "/", extensions: {} };
     const out: Fired[] = [];
     for (const t of listener.spec.triggers as Obj[]) {
-        if (!(t.interceptors ?? []).every((i: Obj) => intercept(i, req, event, secrets))) continue;
+        const namespace = String(listener.metadata.namespace);
+        if (!(t.interceptors ?? []).every((i: Obj) => intercept(i, req, event, namespace, secrets))) continue;
         let bound: Record<string, string>;
         try {
             bound = Object.fromEntries(

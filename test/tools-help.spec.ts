@@ -21,6 +21,7 @@ const SCRIPTS = {
     "record-manual-delivery": "tools/record-manual-delivery.ts",
     policy: "tools/policy.ts",
     facts: "tools/facts.ts",
+    mutation: "tools/mutation.ts",
     "engine:build": "tools/engine/build.ts",
     "test:engine": "tools/engine/test-engine.ts",
     "preview:local": "tools/engine/preview-local.ts",

@@ -40,6 +40,8 @@ export interface PlannedResource {
     providers: Record<string, string>;
     /** Names of inputs that were secrets. */
     secretInputs: string[];
+    /** Inputs with secrets in the clear: only when the run asked for it (`revealSecrets`), for tests. */
+    revealedInputs?: Record<string, unknown>;
     /** URNs this resource also answers to (its `aliases`, as the engine resolves them): where it lived before. */
     aliases: string[];
 }
@@ -352,26 +354,29 @@ export const COMPUTED: Record<string, Computed> = {
 };
 
 /** Replaces secrets, resource references and unknowns in deserialized RPC values with readable placeholders. */
-export function toPlain(value: unknown, secretPaths?: { path: string; out: string[] }): unknown {
+export function toPlain(value: unknown, secretPaths?: { path: string; out: string[] }, reveal = false): unknown {
     if (value === null || value === undefined) return value ?? null;
     if (value === rpc.unknownValue) return COMPUTED_PLACEHOLDER;
     if (Array.isArray(value))
-        return value.map((v, i) => toPlain(v, secretPaths && { ...secretPaths, path: `${secretPaths.path}[${i}]` }));
+        return value.map((v, i) =>
+            toPlain(v, secretPaths && { ...secretPaths, path: `${secretPaths.path}[${i}]` }, reveal),
+        );
     if (typeof value === "object") {
         const obj = value as Record<string, unknown>;
         const sig = obj[rpc.specialSigKey];
         if (sig === rpc.specialSecretSig) {
             secretPaths?.out.push(secretPaths.path);
-            return SECRET_PLACEHOLDER;
+            return reveal ? toPlain(obj["value"], undefined, reveal) : SECRET_PLACEHOLDER;
         }
         if (sig === rpc.specialResourceSig) return obj["urn"];
         if (sig === rpc.specialOutputValueSig)
-            return "value" in obj ? toPlain(obj["value"], secretPaths) : COMPUTED_PLACEHOLDER;
+            return "value" in obj ? toPlain(obj["value"], secretPaths, reveal) : COMPUTED_PLACEHOLDER;
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(obj)) {
             out[k] = toPlain(
                 v,
                 secretPaths && { ...secretPaths, path: secretPaths.path ? `${secretPaths.path}.${k}` : k },
+                reveal,
             );
         }
         return out;
@@ -469,7 +474,7 @@ export function qualifiedType(parentUrn: string, type: string): string {
  * Records every registration request the mock monitor receives, with the options plain mocks do not see
  * (protect, retainOnDelete, dependsOn, ignoreChanges, providers).
  */
-function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
+function recordRegistrations(monitor: MockMonitor, revealSecrets: boolean): PlannedResource[] {
     const planned: PlannedResource[] = [];
     // URNs as the engine makes them (qualifiedType), for registrations and reads alike.
     (monitor as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (
@@ -480,10 +485,8 @@ function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: Json, callback: (err: Json, innerResponse: Json) => void) => {
         const secretInputs: string[] = [];
-        const inputs = toPlain(rpc.deserializeProperties(req.getObject(), true), {
-            path: "",
-            out: secretInputs,
-        }) as Record<string, unknown>;
+        const deserialized = rpc.deserializeProperties(req.getObject(), true);
+        const inputs = toPlain(deserialized, { path: "", out: secretInputs }) as Record<string, unknown>;
         const propertyDependencies: Record<string, string[]> = {};
         req.getPropertydependenciesMap().forEach((deps: Json, key: string) => {
             propertyDependencies[key] = deps.getUrnsList();
@@ -508,6 +511,9 @@ function recordRegistrations(monitor: MockMonitor): PlannedResource[] {
             provider: req.getProvider() || null,
             providers,
             secretInputs,
+            ...(revealSecrets
+                ? { revealedInputs: toPlain(deserialized, undefined, true) as Record<string, unknown> }
+                : {}),
             aliases: [],
         };
         const aliasSpecs = (req.getAliasesList?.() ?? []) as Json[];
@@ -530,6 +536,8 @@ export interface RunOptions {
     config: Record<string, string>;
     /** Keys whose values are secrets. */
     secretKeys?: string[];
+    /** Record each resource's inputs with secrets in the clear too (`revealedInputs`); for tests only. */
+    revealSecrets?: boolean;
 }
 
 /** Unwraps an output to its value and whether it was secret, without registering anything. */
@@ -609,7 +617,10 @@ async function runProgramOnce(program: () => Promise<Record<string, unknown>>, o
     const mocks = new PlanMocks({ region: regionMatch?.[1] ?? "eu-west-1", project: opts.project, stack: opts.stack });
     // setMocks also turns on the monitor features (secrets above all); we only observe the monitor it made.
     await pulumi.runtime.setMocks(mocks, opts.project, opts.stack, false);
-    const planned = recordRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitor);
+    const planned = recordRegistrations(
+        pulumi.runtime.getMonitor() as unknown as MockMonitor,
+        opts.revealSecrets === true,
+    );
     pulumi.runtime.setAllConfig(opts.config, opts.secretKeys ?? []);
     let result: Record<string, unknown>;
     try {

@@ -42,7 +42,7 @@ before(async () => {
 });
 
 describe("aws: GPU node groups", () => {
-    it("carry the GPU taint, GPU labels, the NVIDIA AL2023 AMI, min 0 and ignored desired size", () => {
+    it("carry the GPU taint, GPU labels, the NVIDIA AL2023 AMI, spot capacity and min 0", () => {
         const ng = findResource(dev, T.nodeGroup, "aws-gpu-t4-ng");
         assert.deepEqual(ng.inputs.taints, [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }]);
         assert.equal((ng.inputs.labels as Record<string, string>)["nvidia.com/gpu.present"], "true");
@@ -51,11 +51,26 @@ describe("aws: GPU node groups", () => {
         assert.equal(ng.inputs.capacityType, "SPOT");
         assert.deepEqual(ng.inputs.instanceTypes, ["g4dn.xlarge", "g4dn.2xlarge"]);
         assert.deepEqual(ng.inputs.scalingConfig, { minSize: 0, maxSize: 2, desiredSize: 0 });
-        assert.deepEqual(ng.ignoreChanges, ["scalingConfig.desiredSize"]);
         assert.ok(
             ng.inputs.subnetIds && (ng.inputs.subnetIds as string[]).length === 2,
             "nodes in both private subnets",
         );
+    });
+
+    it("the autoscaler owns every node group's size: desiredSize (and only it) is ignored after creation, in dev and prod", () => {
+        for (const plan of [dev, prod]) {
+            const groups = resourcesOfType(plan, T.nodeGroup);
+            assert.ok(
+                groups.some((g) => g.name === "aws-system-ng"),
+                `${plan.stack}: the system group`,
+            );
+            assert.ok(
+                groups.some((g) => g.name.startsWith("aws-gpu-")),
+                `${plan.stack}: GPU groups`,
+            );
+            for (const g of groups)
+                assert.deepEqual(g.ignoreChanges, ["scalingConfig.desiredSize"], `${plan.stack} ${g.name}`);
+        }
     });
 
     it("prod has one on-demand group per pool", () => {
@@ -188,6 +203,23 @@ describe("aws: EKS cluster", () => {
             entries["admin-0"].accessPolicies.admin.policyArn,
             "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
         );
+    });
+});
+
+describe("aws: KMS keys", () => {
+    it("every KMS key of dev and prod (store, EKS Secrets, EBS volumes) rotates its key material automatically", () => {
+        for (const plan of [dev, prod]) {
+            const keys = resourcesOfType(plan, T.kms);
+            assert.deepEqual(
+                keys.map((k) => k.name).sort(),
+                ["aws-secrets-key", "aws-store-key", "aws-volumes-key"],
+                `${plan.stack}: the keys this test knows`,
+            );
+            for (const k of keys) {
+                assert.equal(k.inputs.enableKeyRotation, true, `${plan.stack} ${k.name}`);
+                assert.equal(k.inputs.customerMasterKeySpec, undefined, `${plan.stack} ${k.name} is symmetric`);
+            }
+        }
     });
 });
 
@@ -343,9 +375,17 @@ describe("aws: artifact stores", () => {
 });
 
 describe("aws: image registry", () => {
-    it("ECR has immutable tags, scan on push, KMS encryption and a lifecycle policy", () => {
+    it("image tags are immutable in dev and prod: a pushed tag can never be moved to other code", () => {
+        for (const plan of [dev, prod]) {
+            const repos = resourcesOfType(plan, T.ecr);
+            assert.equal(repos.length, 1, plan.stack);
+            assert.equal(repos[0].inputs.imageTagMutability, "IMMUTABLE", plan.stack);
+            assert.equal(repos[0].inputs.imageTagMutabilityExclusionFilters, undefined, `${plan.stack}: no exceptions`);
+        }
+    });
+
+    it("ECR scans on push, encrypts with KMS and expires old images", () => {
         const repo = findResource(dev, T.ecr, "aws-registry-repo");
-        assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
         assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
         assert.deepEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
         assert.equal(repo.inputs.name, "mlops-testbed-dev/model-server");

@@ -4,6 +4,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
+import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { SYSTEM_NODE_LABELS } from "../../contract/scheduling";
@@ -15,6 +16,15 @@ import { AKS_SYSTEM_POOL_NAME } from "./vm-sizes";
 export const AKS_POD_CIDR = "192.168.0.0/16";
 export const AKS_SERVICE_CIDR = "172.16.0.0/16";
 export const AKS_DNS_SERVICE_IP = "172.16.0.10";
+
+/**
+ * Key Vault makes a new version of the Secrets key every 90 days. New versions get no expiry: the cluster encrypts
+ * with the version its `keyId` names (AKS's KMS takes a versioned key id), which a `pulumi refresh` then `pulumi up`
+ * moves to the newest; an expired version would stop the cluster writing Secrets if that step were late.
+ */
+export const AKS_KMS_KEY_ROTATION = {
+    lifetimeActions: [{ action: { type: "rotate" }, trigger: { timeAfterCreate: "P90D" } }],
+} satisfies azureInputs.keyvault.RotationPolicyArgs;
 
 export interface AksClusterArgs {
     readonly resourceGroupName: pulumi.Input<string>;
@@ -140,7 +150,12 @@ export class AksCluster extends pulumi.ComponentResource {
                 resourceGroupName: args.resourceGroupName,
                 vaultName: vault.name,
                 keyName: "kubernetes-secrets",
-                properties: { kty: "RSA", keySize: 2048, keyOps: ["encrypt", "decrypt", "wrapKey", "unwrapKey"] },
+                properties: {
+                    kty: "RSA",
+                    keySize: 2048,
+                    keyOps: ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+                    rotationPolicy: AKS_KMS_KEY_ROTATION,
+                },
             },
             parent,
         );

@@ -32,7 +32,6 @@ describe("Azure platform (AKS)", function () {
         assert.equal(system.vmSize, "Standard_D4s_v5");
         assert.equal(system.enableAutoScaling, true);
         assert.deepEqual([system.minCount, system.maxCount], [2, 3]);
-        assert.deepEqual(aks.ignoreChanges, ["agentPoolProfiles[0].count"]);
         assert.equal(i.autoScalerProfile.scaleDownUnneededTime, "10m");
     });
 
@@ -57,6 +56,17 @@ describe("Azure platform (AKS)", function () {
         assert.match(String(use.inputs.scope), /vaults\//);
         const aks = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks");
         assert.ok(aks.dependsOn.includes(use.urn), "the role exists before the cluster turns KMS on");
+    });
+
+    it("the Secrets key rotates: a new version every 90 days by its Key Vault rotation policy, the only vault key", () => {
+        const keys = resourcesOfType(plan, "azure-native:keyvault:Key");
+        assert.deepEqual(
+            keys.map((k) => k.name),
+            ["azure-cluster-kms-key"],
+        );
+        assert.deepEqual((keys[0].inputs as Json).properties.rotationPolicy, {
+            lifetimeActions: [{ action: { type: "rotate" }, trigger: { timeAfterCreate: "P90D" } }],
+        });
     });
 
     it("sends the control-plane logs of cluster.logTypes, audit included, to a Log Analytics workspace", async () => {
@@ -89,8 +99,16 @@ describe("Azure platform (AKS)", function () {
             assert.equal(i.enableAutoScaling, true);
             assert.equal(i.minCount, 0);
             assert.deepEqual(i.gpuProfile, { driver: "Install" });
-            assert.deepEqual(p.ignoreChanges, ["count"]);
         }
+    });
+
+    it("the autoscaler owns every pool's size: the system pool's and each GPU pool's count (and only it) are ignored after creation", () => {
+        const aks = findResource(plan, "azure-native:containerservice:ManagedCluster", "azure-cluster-aks");
+        assert.deepEqual(aks.ignoreChanges, ["agentPoolProfiles[0].count"]);
+        assert.equal((aks.inputs as Json).agentPoolProfiles[0].mode, "System", "profile 0 is the system pool");
+        const pools = resourcesOfType(plan, AGENT_POOL);
+        assert.equal(pools.length, 2);
+        for (const p of pools) assert.deepEqual(p.ignoreChanges, ["count"], p.name);
     });
 
     it("spot pools pay at most on-demand and delete evicted nodes; on-demand pools are Regular", () => {

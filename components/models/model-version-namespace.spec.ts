@@ -7,7 +7,7 @@ import {
     NAMESPACE_ANNOTATIONS,
     PIPELINE_SERVICE_ACCOUNTS,
 } from "../../contract/names";
-import { DEPLOYER_RULES } from "./model-version-namespace";
+import { DEPLOYER_RULES } from "./rbac";
 import type { Plan, PlannedResource } from "../../tools/mock-runtime";
 import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "../../test/harness";
 import { kubernetesResources, objectsOfKind, schemaErrors, toObject, UNMODELLED_GROUPS } from "../../test/k8s-objects";

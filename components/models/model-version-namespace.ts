@@ -7,24 +7,19 @@ import {
     type ModelVersionConfig,
     type QuotaDefaults,
 } from "../../contract/config/models";
-import { egressRule, namespaceSelector as nsSelector } from "../../contract/egress";
-import type { Egress, Platform, StoreGrant, WorkloadIdentityBinding } from "../../contract/platform";
+import type { Platform, StoreGrant, WorkloadIdentityBinding } from "../../contract/platform";
 import {
-    GATEWAY_NAMESPACE,
-    MODEL_GATEWAY,
     MODEL_LABEL_KEYS,
     MODEL_SERVER,
     MODEL_SERVER_PORTS,
-    MONITORING_NAMESPACE,
     NAMESPACE_ANNOTATIONS,
     PART_OF,
-    PIPELINES_NAMESPACE,
     DEPLOY_SETTINGS,
     MODEL_SERVER_RESOURCES,
     PIPELINE_SERVICE_ACCOUNTS,
-    PROMETHEUS_POD_LABELS,
-    SMOKE_TEST_POD_LABELS,
 } from "../../contract/names";
+import { networkPolicySpecs } from "./network-policies";
+import { DEPLOYER_RULES } from "./rbac";
 
 export interface ModelVersionNamespaceArgs {
     /** Model name (validated DNS label). */
@@ -60,119 +55,6 @@ export const CONTAINER_DEFAULTS = {
     defaultRequest: { cpu: "100m", memory: "256Mi" },
     default: { memory: "1Gi" },
 } as const;
-
-/** The NetworkPolicy that lets a version namespace reach the artifact store: its peers are the platform's. */
-export const ARTIFACT_STORE_POLICY = "allow-artifact-store";
-
-type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
-
-/**
- * The NetworkPolicies of a version namespace, by name: deny everything, then allow DNS, the artifact store,
- * metrics scrapes from monitoring, model traffic from the gateway's proxies and smoke tests from the pipelines.
- * No rule admits another model version's namespace.
- */
-export function networkPolicySpecs(egress: Egress): Record<string, NetworkPolicySpec> {
-    const store = egressRule(egress);
-    return {
-        "default-deny": { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-        "allow-dns": {
-            podSelector: {},
-            policyTypes: ["Egress"],
-            egress: [
-                {
-                    to: [
-                        {
-                            namespaceSelector: nsSelector("kube-system"),
-                            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-                        },
-                    ],
-                    ports: [
-                        { protocol: "UDP", port: 53 },
-                        { protocol: "TCP", port: 53 },
-                    ],
-                },
-            ],
-        },
-        [ARTIFACT_STORE_POLICY]: { podSelector: {}, policyTypes: ["Egress"], egress: [store] },
-        "allow-metrics-from-monitoring": {
-            podSelector: {},
-            policyTypes: ["Ingress"],
-            ingress: [
-                {
-                    // Prometheus only: Grafana, Alertmanager and the exporters in monitoring have no business here.
-                    from: [
-                        {
-                            namespaceSelector: nsSelector(MONITORING_NAMESPACE),
-                            podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } },
-                        },
-                    ],
-                    ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.metrics }],
-                },
-            ],
-        },
-        "allow-serving-from-gateway": {
-            podSelector: {},
-            policyTypes: ["Ingress"],
-            ingress: [
-                {
-                    from: [
-                        {
-                            namespaceSelector: nsSelector(GATEWAY_NAMESPACE),
-                            podSelector: { matchLabels: { ...MODEL_GATEWAY.proxyPodLabels } },
-                        },
-                    ],
-                    ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.http }],
-                },
-            ],
-        },
-        "allow-smoke-tests-from-pipelines": {
-            podSelector: {},
-            policyTypes: ["Ingress"],
-            ingress: [
-                {
-                    // The smoke test's pods only: trainer pods run the model repository's code and stay out.
-                    from: [
-                        {
-                            namespaceSelector: nsSelector(PIPELINES_NAMESPACE),
-                            podSelector: { matchLabels: { ...SMOKE_TEST_POD_LABELS } },
-                        },
-                    ],
-                    ports: [{ protocol: "TCP", port: MODEL_SERVER_PORTS.http }],
-                },
-            ],
-        },
-    };
-}
-
-/**
- * What the pipelines' deployer may do in a version namespace: exactly what the deploy step calls, and nothing more
- * (`test/step-rbac.spec.ts` runs the steps against a recording API and compares). It reads the one deploy-settings
- * ConfigMap; it server-side applies the `model-server` Deployment, HPA and PDB (apply is authorized as `patch`, and
- * as `create` too while the object does not exist yet) and reads the Deployment back until it is rolled out. No
- * Services (a type LoadBalancer, NodePort or externalIPs), no other ConfigMaps (it cannot rewrite its own settings),
- * no Secrets, no RBAC, no pods/exec, nothing cluster-wide.
- */
-export const DEPLOYER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: [""], resources: ["configmaps"], verbs: ["get"], resourceNames: [DEPLOY_SETTINGS.configMap] },
-    {
-        apiGroups: ["apps"],
-        resources: ["deployments"],
-        verbs: ["get", "patch", "create"],
-        resourceNames: [MODEL_SERVER.name],
-    },
-    {
-        apiGroups: ["autoscaling"],
-        resources: ["horizontalpodautoscalers"],
-        verbs: ["patch", "create"],
-        resourceNames: [MODEL_SERVER.name],
-    },
-    {
-        apiGroups: ["policy"],
-        resources: ["poddisruptionbudgets"],
-        verbs: ["patch", "create"],
-        resourceNames: [MODEL_SERVER.name],
-    },
-];
 
 /**
  * The `envFrom` list the model-server container needs for store access, as JSON for the namespace annotation

@@ -2,16 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { egressRule, namespaceSelector } from "../../contract/egress";
-import {
-    DATASET_CONSUMER,
-    EVENT_LISTENER,
-    EVENT_LISTENER_URL,
-    PART_OF,
-    PIPELINES_NAMESPACE,
-} from "../../contract/names";
+import { DATASET_CONSUMER, EVENT_LISTENER_URL, PART_OF, PIPELINES_NAMESPACE } from "../../contract/names";
 import type { DatasetChangeConsumer, Platform } from "../../contract/platform";
-import { LISTENER_POD_LABELS } from "../triggers/triggers";
+import { consumerNetworkPolicySpec } from "./network-policies";
 
 export interface DatasetChangeForwarderArgs {
     /** What the platform runs to read its dataset changes (Platform.datasetChanges). */
@@ -77,35 +70,6 @@ export function consumerPodSpec(
             { name: TMP.name, emptyDir: {} },
             ...(scripts ? [{ name: SCRIPTS.name, configMap: { name: DATASET_CONSUMER.scripts.configMap } }] : []),
             ...consumer.volumes,
-        ],
-    };
-}
-
-/** Egress of the consumer's pods: DNS, the platform's source, the EventListener. Nothing else. */
-export function consumerNetworkPolicySpec(
-    consumer: DatasetChangeConsumer,
-): k8s.types.input.networking.v1.NetworkPolicySpec {
-    return {
-        podSelector: { matchLabels: { ...DATASET_CONSUMER.podLabels } },
-        policyTypes: ["Egress"],
-        egress: [
-            {
-                to: [
-                    {
-                        namespaceSelector: namespaceSelector("kube-system"),
-                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-                    },
-                ],
-                ports: [
-                    { protocol: "UDP", port: 53 },
-                    { protocol: "TCP", port: 53 },
-                ],
-            },
-            egressRule(consumer.egress),
-            {
-                to: [{ podSelector: { matchLabels: { ...LISTENER_POD_LABELS } } }],
-                ports: [{ protocol: "TCP", port: EVENT_LISTENER.port }],
-            },
         ],
     };
 }

@@ -26,6 +26,7 @@ import {
     PIPELINE_SERVICE_ACCOUNTS,
 } from "../../contract/names";
 import { PUSHGATEWAY_URL } from "../../contract/names";
+import { PRUNER_RULES, routeUpdaterRules } from "./rbac";
 
 export interface TektonArgs {
     /** The stack's `pipelines` config: run retention and the gate's defaults. */
@@ -81,28 +82,6 @@ export const PIPELINE_GRANTS: Record<
     builder: { grants: [], registryPush: true },
     deployer: null,
 };
-
-/**
- * What the deployer may do in the gateway namespace: read and patch (weights) the model routes by name, nothing
- * else: not the webhook route, whose filter marks where dataset and alert events come from, and no list of routes.
- * Without models, no rule at all (a rule with empty `resourceNames` would cover every route).
- */
-export function routeUpdaterRules(routeNames: readonly string[]): k8s.types.input.rbac.v1.PolicyRule[] {
-    if (routeNames.length === 0) return [];
-    return [
-        {
-            apiGroups: ["gateway.networking.k8s.io"],
-            resources: ["httproutes"],
-            verbs: ["get", "patch"],
-            resourceNames: [...routeNames].sort(),
-        },
-    ];
-}
-
-/** What the run pruner may do in the pipelines namespace: list runs and delete the old ones. */
-export const PRUNER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-    { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["list", "delete"] },
-];
 
 /** ServiceMonitor for the Tekton Pipelines controller's metrics (Service `tekton-pipelines-controller`, port 9090). */
 export function controllerServiceMonitor(controllerNamespace: string = TEKTON.pipelines.namespace) {

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { AZURE_ROLES } from "../../components/azure/roles";
 import { DATASET_EVENTS_DEAD_LETTER_CONTAINER, DATASET_EVENTS_QUEUE } from "../../components/azure/dataset-events";
 import { IMAGES } from "../../contract/versions";
@@ -15,11 +16,14 @@ import { EVENT_GRID_CONSUMER_SCRIPT } from "../../components/azure/dataset-event
 import { FILER_CONSUMER_SCRIPT } from "../../components/existing/dataset-events";
 import { DATASET_CONSUMER } from "../../contract/names";
 import { WEBHOOK_GATEWAY } from "./webhook-gateway";
+import { fire, type SecretObject } from "../../test/tekton-triggers";
+import { PROJECT_ROOT } from "../../tools/stack";
 
 describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
     let plan: Plan;
     before(async () => {
-        plan = await planStack("dev");
+        // Secrets in the clear too: the webhook test signs with the key the plan generates.
+        plan = await planStack("dev", {}, { revealSecrets: true });
     });
     const one = (kind: string, name: string, namespace?: string) => {
         const found = objectsOfKind(plan, kind, namespace).filter((o) => o.metadata.name === name);
@@ -140,6 +144,48 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         assert.ok(secret.stringData, "the key is set");
         assert.equal(plan.outputs.gitWebhookSecret, "[secret]");
         assert.match(String(plan.outputs.gitWebhookUrl), new RegExp(`${GIT_WEBHOOK_PATH}$`));
+    });
+
+    it("the git triggers verify pushes with the generated key: signed with it a push starts a run, otherwise nothing", () => {
+        const pw = findResource(plan, "random:index/randomPassword:RandomPassword", "triggers-git-secret");
+        const secretResource = findResource(plan, "kubernetes:core/v1:Secret", "triggers-git-webhook");
+        assert.deepEqual(secretResource.propertyDependencies.stringData, [pw.urn], "the key is the generated password");
+        assert.ok(secretResource.secretInputs.includes("stringData"));
+        const applied = secretResource.revealedInputs as Json;
+        const key: string = applied.stringData[GIT_WEBHOOK_SECRET.key];
+        assert.equal(typeof key, "string");
+        assert.equal(key.length, 40);
+        const cluster: SecretObject[] = [{ metadata: applied.metadata, stringData: applied.stringData }];
+
+        const listener = one("EventListener", "mlops-testbed", "pipelines");
+        for (const t of listener.spec.triggers.filter((x: Json) => x.name.endsWith("-git-push"))) {
+            const github = t.interceptors.find((i: Json) => i.ref.name === "github");
+            const params = Object.fromEntries(github.params.map((p: Json) => [p.name, p.value]));
+            assert.deepEqual(
+                params.secretRef,
+                { secretName: applied.metadata.name, secretKey: GIT_WEBHOOK_SECRET.key },
+                `${t.name} names the generated Secret and its key`,
+            );
+        }
+        const objects = {
+            bindings: objectsOfKind(plan, "TriggerBinding", "pipelines"),
+            templates: objectsOfKind(plan, "TriggerTemplate", "pipelines"),
+        };
+        const body = fs.readFileSync(path.join(PROJECT_ROOT, "pipelines/triggers/samples/github-push.json"), "utf8");
+        const push = (headers: Record<string, string>) =>
+            fire(
+                listener,
+                objects,
+                {
+                    body,
+                    headers: { "content-type": "application/json", "x-github-event": "push", ...headers },
+                },
+                cluster,
+            ).map((f) => f.trigger);
+        const hmac = (secret: string) => `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`;
+        assert.deepEqual(push({ "x-hub-signature-256": hmac(key) }), ["iris-git-push"]);
+        assert.deepEqual(push({ "x-hub-signature-256": hmac(`${key}x`) }), [], "a wrong key");
+        assert.deepEqual(push({}), [], "no signature");
     });
 
     it("exposes exactly POST /hooks/git to the outside, stamped with the source header, through its own gateway", async () => {

@@ -1,21 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { namespaceSelector as nsSelector } from "../../contract/egress";
-import {
-    DATASET_CONSUMER,
-    EVENT_LISTENER,
-    GATEWAY_CLASS,
-    GATEWAY_NAMESPACE,
-    MONITORING_NAMESPACE,
-    PART_OF,
-    PIPELINES_NAMESPACE,
-} from "../../contract/names";
+import { GATEWAY_CLASS, PART_OF, PIPELINES_NAMESPACE } from "../../contract/names";
 import type { Platform } from "../../contract/platform";
 import type { Pipeline, TaskLike } from "../core/tekton";
 import {
     GIT_WEBHOOK_SECRET,
-    LISTENER_POD_LABELS,
     LISTENER_SERVICE_ACCOUNT,
     TRIGGER_KINDS,
     eventListener,
@@ -23,7 +13,8 @@ import {
     triggerBindings,
 } from "../triggers/triggers";
 import { DatasetChangeForwarder } from "./dataset-changes";
-import { WEBHOOK_GATEWAY, WebhookGateway } from "./webhook-gateway";
+import { listenerNetworkPolicySpec } from "./network-policies";
+import { WebhookGateway } from "./webhook-gateway";
 
 export interface PipelineTriggersArgs {
     /** Names of the configured models; each gets its git, dataset and alert trigger. */
@@ -52,33 +43,6 @@ export interface PipelineTriggersArgs {
      * address and retries what it cannot deliver), so it starts while Tekton installs.
      */
     readonly pipelinesNamespace: pulumi.Input<pulumi.Resource>;
-}
-
-/** Alertmanager's pods (kube-prometheus-stack). */
-const ALERTMANAGER_POD_LABELS = { "app.kubernetes.io/name": "alertmanager" } as const;
-
-/** Ingress of the EventListener's pods: Alertmanager, the dataset consumer, the webhook gateway's proxies. Nothing else. */
-export function listenerNetworkPolicySpec(): k8s.types.input.networking.v1.NetworkPolicySpec {
-    return {
-        podSelector: { matchLabels: { ...LISTENER_POD_LABELS } },
-        policyTypes: ["Ingress"],
-        ingress: [
-            {
-                from: [
-                    {
-                        namespaceSelector: nsSelector(MONITORING_NAMESPACE),
-                        podSelector: { matchLabels: { ...ALERTMANAGER_POD_LABELS } },
-                    },
-                    { podSelector: { matchLabels: { ...DATASET_CONSUMER.podLabels } } },
-                    {
-                        namespaceSelector: nsSelector(GATEWAY_NAMESPACE),
-                        podSelector: { matchLabels: { ...WEBHOOK_GATEWAY.proxyPodLabels } },
-                    },
-                ],
-                ports: [{ protocol: "TCP", port: EVENT_LISTENER.port }],
-            },
-        ],
-    };
 }
 
 /**

@@ -191,6 +191,29 @@ describe("promotion decision", () => {
     });
 
     describe("steps", () => {
+        it("stepProblems names exactly the problems of each strategy's steps: none, not whole 0..100, not rising", () => {
+            const WHOLE = "weights must be whole percents from 0 to 100";
+            const cases: [Strategy, number[], string[]][] = [
+                ["canary", [], ["needs at least one step"]],
+                ["shadow", [], ["needs at least one step"]],
+                ["blue-green", [], ["needs at least one step", "blue-green steps are [0, 100]"]],
+                ["canary", [100], []],
+                ["canary", [-1, 100], [WHOLE]],
+                ["canary", [12.5, 100], [WHOLE]],
+                ["canary", [Number.NaN, 100], [WHOLE]],
+                ["canary", [50, 101], [WHOLE, "the last canary weight must be 100"]],
+                ["canary", [10, 10, 100], ["canary weights must rise strictly"]],
+                ["canary", [0, 100], ["the first canary weight must be above 0"]],
+                ["shadow", [0, 0], []],
+                ["shadow", [0, 10], ["a shadow never serves: every weight must be 0"]],
+                ["blue-green", [0, 100], []],
+                ["blue-green", [100, 100], ["blue-green steps are [0, 100]"]],
+                ["blue-green", [0, 99], ["blue-green steps are [0, 100]"]],
+            ];
+            for (const [strategy, steps, expected] of cases)
+                assert.deepEqual(stepProblems(strategy, steps), expected, `${strategy} ${JSON.stringify(steps)}`);
+        });
+
         it("rejects invalid canary steps", () => {
             assert.deepEqual(stepProblems("canary", [10, 25, 50, 100]), []);
             assert.match(stepProblems("canary", [10, 50, 25, 100]).join(), /rise strictly/);

@@ -6,7 +6,9 @@ import { EVENT_LISTENER, EVENT_LISTENER_URL } from "../../contract/names";
 import { checkCel, evalCel } from "../../test/cel";
 import { EVENT_GRID_CONSUMER_SCRIPT } from "../../components/azure/dataset-events";
 import { FILER_CONSUMER_SCRIPT } from "../../components/existing/dataset-events";
-import { fire, githubSignature, resolveBinding, type Request } from "../../test/tekton-triggers";
+import { fire, githubSignature, resolveBinding, type Request, type SecretObject } from "../../test/tekton-triggers";
+import * as fc from "fast-check";
+import { createHmac } from "node:crypto";
 import { lint, runProblems, templateProblems } from "../../test/tekton-wiring";
 import { alertThresholdsSchema } from "../../contract/config/monitoring";
 import { promotionSchema } from "../../contract/config/pipelines";
@@ -26,7 +28,13 @@ import { runPython } from "../../test/python";
 
 const sample = (name: string) => readFileSync(path.join(__dirname, "samples", name), "utf8");
 const SECRET = "s3cr3t-hmac-key";
-const secrets = { [GIT_WEBHOOK_SECRET.name]: { [GIT_WEBHOOK_SECRET.key]: SECRET } };
+/** The webhook Secret as the program applies it, in the listener's namespace. */
+const secrets: SecretObject[] = [
+    {
+        metadata: { name: GIT_WEBHOOK_SECRET.name, namespace: EVENT_LISTENER.namespace },
+        stringData: { [GIT_WEBHOOK_SECRET.key]: SECRET },
+    },
+];
 const MODELS = ["iris", "wine"];
 const listener = eventListener(MODELS, { nodeSelector: { role: "system" }, tolerations: [] });
 const REPO = "https://github.com/example-org/models.git";
@@ -142,19 +150,82 @@ describe("triggers", () => {
             );
         });
 
-        it("refuses a bad or missing signature", () => {
+        it("its github interceptor verifies the signature with the webhook Secret: secretRef names it and its key", () => {
+            for (const t of listener.spec.triggers.filter((x) => x.name.endsWith("-git-push"))) {
+                const github = (t.interceptors as Json[]).filter((i) => i.ref.name === "github");
+                assert.equal(github.length, 1, t.name);
+                const params = Object.fromEntries(github[0].params.map((p: Json) => [p.name, p.value]));
+                assert.deepEqual(params.secretRef, {
+                    secretName: GIT_WEBHOOK_SECRET.name,
+                    secretKey: GIT_WEBHOOK_SECRET.key,
+                });
+                assert.ok((t.interceptors as Json[]).indexOf(github[0]) === 0, `${t.name}: checked before the filter`);
+            }
+        });
+
+        it("HMAC property: a push signed over its exact body with the webhook secret starts the run; a wrong, missing or stale signature starts nothing", () => {
+            const base = JSON.parse(sample("github-push.json"));
+            fc.assert(
+                fc.property(
+                    fc.string({ minLength: 1, maxLength: 40 }),
+                    fc.string({ minLength: 1, maxLength: 40 }),
+                    fc.string({ maxLength: 30 }),
+                    (secret, other, message) => {
+                        fc.pre(secret !== other);
+                        const body = JSON.stringify({ ...base, head_commit: { ...base.head_commit, message } });
+                        const cluster: SecretObject[] = [
+                            {
+                                metadata: { name: GIT_WEBHOOK_SECRET.name, namespace: EVENT_LISTENER.namespace },
+                                data: { [GIT_WEBHOOK_SECRET.key]: Buffer.from(secret).toString("base64") },
+                            },
+                        ];
+                        const push = (signature?: string) =>
+                            fire(
+                                listener,
+                                objects,
+                                gitPush(body, signature === undefined ? {} : { "x-hub-signature-256": signature }),
+                                cluster,
+                            ).filter((f) => f.trigger.endsWith("-git-push"));
+                        const unsigned = gitPush(body);
+                        delete (unsigned.headers as Record<string, string>)["x-hub-signature-256"];
+                        assert.deepEqual(
+                            push(githubSignature(body, secret)).map((f) => f.trigger),
+                            ["iris-git-push"],
+                        );
+                        assert.deepEqual(push(githubSignature(body, other)), [], "signed with another secret");
+                        assert.deepEqual(push(githubSignature(`${body} `, secret)), [], "signature of another body");
+                        assert.deepEqual(push("sha256="), [], "empty signature");
+                        assert.deepEqual(
+                            fire(listener, objects, unsigned, cluster).filter((f) => f.trigger.endsWith("-git-push")),
+                            [],
+                            "no X-Hub-Signature-256",
+                        );
+                    },
+                ),
+                { numRuns: 50 },
+            );
+        });
+
+        it("refuses GitHub's SHA-1 header alone, a signature that is not hex, and a secret it cannot find", () => {
             const req = gitPush();
+            const { "x-hub-signature-256": _s, ...unsigned } = req.headers;
+            const sha1 = `sha1=${createHmac("sha1", SECRET).update(req.body).digest("hex")}`;
+            assert.deepEqual(
+                fire(listener, objects, { ...req, headers: { ...unsigned, "x-hub-signature": sha1 } }, secrets),
+                [],
+            );
             assert.deepEqual(
                 fire(
                     listener,
                     objects,
-                    { ...req, headers: { ...req.headers, "x-hub-signature-256": githubSignature(req.body, "wrong") } },
+                    { ...req, headers: { ...req.headers, "x-hub-signature-256": "sha256=zz" } },
                     secrets,
                 ),
                 [],
             );
-            const { "x-hub-signature-256": _s, ...unsigned } = req.headers;
-            assert.deepEqual(fire(listener, objects, { ...req, headers: unsigned }, secrets), []);
+            assert.deepEqual(fire(listener, objects, req, []), [], "no Secret in the cluster");
+            const elsewhere = secrets.map((x) => ({ ...x, metadata: { ...x.metadata, namespace: "default" } }));
+            assert.deepEqual(fire(listener, objects, req, elsewhere), [], "the Secret in another namespace");
         });
 
         it("a prefix of another model's name does not match (models/iris-large/ is not iris)", () => {
@@ -441,6 +512,47 @@ describe("triggers", () => {
             assert.throws(() => checkCel("compareSecret(body.a.b, 'x')"), /no matching overload/);
             assert.equal(evalCel("has(body.a) && has(body.a.b) && !has(body.nope)", env), true);
             assert.throws(() => evalCel("has(body.nope.x)", env), /cel: No such key: nope/);
+        });
+
+        it("signs as GitHub documents (its test vector) and, like Triggers v0.37, checks nothing without a secretRef", () => {
+            assert.equal(
+                githubSignature("Hello, World!", "It's a Secret to Everybody"),
+                "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+            );
+            const open = {
+                ...listener,
+                spec: {
+                    ...listener.spec,
+                    triggers: listener.spec.triggers.map((t) => ({
+                        ...t,
+                        interceptors: (t.interceptors as Json[]).map((i) =>
+                            i.ref.name === "github"
+                                ? { ...i, params: i.params.filter((p: Json) => p.name !== "secretRef") }
+                                : i,
+                        ),
+                    })),
+                },
+            };
+            const { "x-hub-signature-256": _s, ...unsigned } = gitPush().headers;
+            const req = { body: sample("github-push.json"), headers: unsigned };
+            assert.deepEqual(
+                fire(open, objects, req, []).map((f) => f.trigger),
+                ["iris-git-push"],
+            );
+            assert.deepEqual(fire(listener, objects, req, secrets), []);
+            assert.deepEqual(
+                fire(
+                    listener,
+                    objects,
+                    {
+                        ...gitPush(),
+                        headers: { ...gitPush().headers, "content-type": "application/x-www-form-urlencoded" },
+                    },
+                    secrets,
+                ),
+                [],
+                "form-encoded bodies are refused",
+            );
         });
 
         it("bindings: paths with indexes resolve; a missing path fails", () => {

@@ -44,7 +44,8 @@ FEATURE_DRIFT_HELP = (
     "(two-sample Kolmogorov-Smirnov statistic); 0 is no drift, 1 disjoint."
 )
 
-#: Every series name the server exposes (histograms expand to _bucket, _sum and _count).
+#: Every series name of the contract the server exposes (histograms expand to _bucket, _sum and _count); beside them
+#: prometheus_client adds a ``<name>_created`` gauge per counter and histogram, which nothing queries.
 SERIES_NAMES = (
     REQUESTS_TOTAL,
     REQUEST_DURATION + "_bucket",

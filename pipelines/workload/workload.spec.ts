@@ -34,7 +34,7 @@ describe("reference workload (Python, the cluster's pinned packages)", function 
         assertUnittestPasses(WORKLOAD);
     });
 
-    it("exports exactly the model-server part of the metric contract (names, labels, help, buckets)", () => {
+    it("metric_names.py, all server.py registers (its scrape: test_server.py), is exactly the model-server part of the metric contract: names, labels, help, buckets", () => {
         // Contract key → [constant holding the name, prefix of its _LABELS/_HELP/_BUCKETS constants] in metric_names.py.
         const PYTHON_NAMES: Record<string, readonly [string, string]> = {
             requests: ["REQUESTS_TOTAL", "REQUESTS"],

@@ -4,6 +4,7 @@
  * ClusterTask and Pipeline steps and sidecars, TaskRun and PipelineRun with their pod templates, and the runs a
  * TriggerTemplate creates).
  */
+import type { PodTemplate } from "./pod-security";
 import { asArray, isRecord, kubernetesKind } from "./resources";
 import type { Json } from "../../contract/json";
 
@@ -34,6 +35,9 @@ export interface PodSpecView {
     readonly containers: ContainerView[];
     /** Undefined when the object cannot say (a Tekton Task: the run's pod template places it). */
     readonly scheduling: Scheduling | undefined;
+    /** The pod as written (metadata and spec) for Kubernetes workloads; undefined for Tekton objects, whose pods
+     * Tekton builds at run time. */
+    readonly pod: PodTemplate | undefined;
 }
 
 const CONTROLLERS = new Set([
@@ -69,12 +73,13 @@ function schedulingOf(spec: Record<string, Json>): Scheduling {
     };
 }
 
-function podSpec(kind: string, where: string, spec: unknown): PodSpecView[] {
+function podSpec(kind: string, where: string, spec: unknown, metadata: unknown): PodSpecView[] {
     if (!isRecord(spec)) return [];
     return [
         {
             where,
             kind,
+            pod: { metadata: isRecord(metadata) ? metadata : {}, spec },
             containers: [
                 ...asArray(spec.initContainers).map((c) => container("initContainer", c)),
                 ...asArray(spec.containers).map((c) => container("container", c)),
@@ -116,6 +121,7 @@ function taskSpec(kind: string, where: string, spec: unknown, scheduling: Schedu
                 ...asArray(spec.sidecars).map((s) => tektonContainer("sidecar", s, spec.stepTemplate)),
             ],
             scheduling,
+            pod: undefined,
         },
     ];
 }
@@ -149,11 +155,14 @@ export function podSpecsOf(type: string, props: Record<string, Json>): PodSpecVi
     if (!k) return [];
     const key = `${k.group}:${k.kind}`;
     const spec = isRecord(props.spec) ? props.spec : {};
-    if (key === ":Pod") return podSpec(k.kind, "spec", props.spec);
-    if (CONTROLLERS.has(key)) return podSpec(k.kind, "spec.template.spec", spec.template?.spec);
-    if (key === ":PodTemplate") return podSpec(k.kind, "template.spec", props.template?.spec);
-    if (key === "batch:CronJob")
-        return podSpec(k.kind, "spec.jobTemplate.spec.template.spec", spec.jobTemplate?.spec?.template?.spec);
+    if (key === ":Pod") return podSpec(k.kind, "spec", props.spec, props.metadata);
+    if (CONTROLLERS.has(key))
+        return podSpec(k.kind, "spec.template.spec", spec.template?.spec, spec.template?.metadata);
+    if (key === ":PodTemplate") return podSpec(k.kind, "template.spec", props.template?.spec, props.template?.metadata);
+    if (key === "batch:CronJob") {
+        const template = spec.jobTemplate?.spec?.template;
+        return podSpec(k.kind, "spec.jobTemplate.spec.template.spec", template?.spec, template?.metadata);
+    }
     if (key === "tekton.dev:Task" || key === "tekton.dev:ClusterTask") return taskSpec(k.kind, "spec", spec, undefined);
     if (key === "tekton.dev:Pipeline") return pipelineSpec(k.kind, "spec", spec, () => undefined);
     if (key === "tekton.dev:TaskRun")

@@ -1,6 +1,8 @@
 import type { Policies } from "@pulumi/policy";
 import { clusterPolicies } from "./cluster";
+import { keyRotation } from "./key-rotation";
 import { modelNamespacePolicies } from "./model-namespaces";
+import { podsMeetNamespacePodSecurity } from "./pod-security";
 import { noPlaintextSecrets } from "./secrets";
 import { productionStatefulProtected } from "./stateful";
 import { storagePolicies } from "./storage";
@@ -10,8 +12,10 @@ import { workloadPolicies } from "./workloads";
 export const POLICIES: Policies = [
     ...storagePolicies,
     ...clusterPolicies,
+    keyRotation,
     ...modelNamespacePolicies,
     ...workloadPolicies,
+    podsMeetNamespacePodSecurity,
     productionStatefulProtected,
     noPlaintextSecrets,
 ];

@@ -1,9 +1,11 @@
+import datetime
 import json
 import os
 import subprocess
 import tempfile
 import threading
 import unittest
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
 
@@ -594,6 +596,44 @@ class BuildImage(unittest.TestCase):
 
 class Store(unittest.TestCase):
     """The store's pure parts; the adapters' behaviour against real S3 and Blob APIs is test/store-contract.spec.ts."""
+
+    def test_upload_never_writes_into_a_prefix_that_holds_objects(self):
+        class MemoryStore:
+            """An ObjectStore in memory: what upload_dir lists and writes."""
+
+            scheme, page_size, pages = "mem", None, 0
+
+            def __init__(self) -> None:
+                self.data: dict[str, bytes] = {}
+
+            def objects(self, bucket: str, prefix: str) -> Iterator[store.ObjectInfo]:
+                when = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+                return iter([store.ObjectInfo(k, when) for k in sorted(self.data) if k.startswith(prefix)])
+
+            def upload_file(self, src: str, bucket: str, key: str) -> None:
+                with open(src, "rb") as f:
+                    self.data[key] = f.read()
+
+            def download_file(self, bucket: str, key: str, dest: str) -> None:
+                raise AssertionError("upload_dir reads nothing back")
+
+            def version(self, bucket: str, key: str) -> str:
+                raise AssertionError("upload_dir asks no version")
+
+        mem = MemoryStore()
+        with tempfile.TemporaryDirectory() as d:
+            open(os.path.join(d, "model.joblib"), "w").write("m")
+            self.assertEqual(store.upload_dir(mem, "b", d, "models/iris/v2"), ["models/iris/v2/model.joblib"])
+            open(os.path.join(d, "model.joblib"), "w").write("other code")
+            open(os.path.join(d, "extra.json"), "w").write("{}")
+            with self.assertRaisesRegex(store.StoreError, "mem://b/models/iris/v2/ already exists; model versions"):
+                store.upload_dir(mem, "b", d, "models/iris/v2/")
+            self.assertEqual(mem.data, {"models/iris/v2/model.joblib": b"m"}, "nothing overwritten, nothing added")
+            # A prefix that merely starts the same way is another version: not blocked.
+            self.assertEqual(len(store.upload_dir(mem, "b", d, "models/iris/v20/")), 2)
+            # Only an explicit immutable=False writes into a prefix that holds objects.
+            store.upload_dir(mem, "b", d, "models/iris/v2/", immutable=False)
+            self.assertEqual(mem.data["models/iris/v2/model.joblib"], b"other code")
 
     def test_build_ids_sort_by_time_and_name_the_commit(self):
         self.assertEqual(store.build_id("abc1234def", now=0), "19700101T000000Z-abc1234")

@@ -111,6 +111,35 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(sorted(drift), sorted(self.features))
         self.assertTrue(all(0 < v < 0.5 for v in drift.values()), drift)  # 38 in-distribution rows: low
 
+    def test_exposes_exactly_the_series_of_metric_names_with_their_type_help_and_labels(self):
+        # workload.spec.ts holds metric_names.py to the project's metric contract; this holds the scrape to it.
+        call(self.api + "/predict", {"instances": self.X[:1].tolist()})
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.server.metrics_port}/metrics", timeout=TIMEOUT) as r:
+            families = {f.name: f for f in text_string_to_metric_families(r.read().decode())}
+        expected = {
+            mn.REQUESTS_TOTAL.removesuffix("_total"): ("counter", mn.REQUESTS_HELP, mn.REQUESTS_LABELS),
+            mn.REQUEST_DURATION: ("histogram", mn.REQUEST_DURATION_HELP, mn.REQUEST_DURATION_LABELS),
+            mn.REQUEST_ERRORS_TOTAL.removesuffix("_total"): (
+                "counter",
+                mn.REQUEST_ERRORS_HELP,
+                mn.REQUEST_ERRORS_LABELS,
+            ),
+            mn.PREDICTION_ACCURACY: ("gauge", mn.PREDICTION_ACCURACY_HELP, mn.PREDICTION_ACCURACY_LABELS),
+            mn.FEEDBACK_TOTAL.removesuffix("_total"): ("counter", mn.FEEDBACK_HELP, mn.FEEDBACK_LABELS),
+            mn.FEATURE_DRIFT_SCORE: ("gauge", mn.FEATURE_DRIFT_HELP, mn.FEATURE_DRIFT_LABELS),
+        }
+        # prometheus_client adds a <family>_created gauge (creation time) to every counter and histogram.
+        created = {f"{name}_created" for name, (kind, _, _) in expected.items() if kind != "gauge"}
+        self.assertEqual(set(families), set(expected) | created)
+        for name, (kind, help_text, labels) in expected.items():
+            family = families[name]
+            self.assertEqual((family.type, family.documentation), (kind, help_text), name)
+            for s in family.samples:
+                extra = ("le",) if s.name.endswith("_bucket") else ()
+                self.assertEqual(sorted(s.labels), sorted(labels + extra), s.name)
+        series = {s.name for name in expected for s in families[name].samples}
+        self.assertEqual(series, set(mn.SERIES_NAMES))
+
     def test_drift_gauge_rises_on_shifted_inputs(self):
         shifted = self.X.copy()
         shifted[:, self.features.index("petal_width_cm")] += 5.0
