@@ -49,3 +49,24 @@ export async function runTool(
         return 2;
     }
 }
+
+/**
+ * Runs a tool's `main` through `runTool` when the tool's file is the script Node started (`mod` is that file's
+ * `module`), and exits with its code; an unexpected error prints its stack (after `what`, when given) and exits 1.
+ */
+export function runAsScript(
+    mod: NodeModule,
+    usage: string,
+    main: (argv: readonly string[]) => Promise<number> | number,
+    what = "",
+): void {
+    if (require.main !== mod) return;
+    runTool(process.argv.slice(2), usage, main).then(
+        (code) => process.exit(code),
+        (err: unknown) => {
+            const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+            process.stderr.write(`${what ? `${what}: ` : ""}${detail}\n`);
+            process.exit(1);
+        },
+    );
+}

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHARTS, EXPORTERS, SUBCHARTS, chartFactsName, type ChartVersion } from "../contract/versions";
-import { runTool, parseOptions, UsageError } from "./cli";
+import { parseOptions, runAsScript, UsageError } from "./cli";
 import { chartFacts } from "./facts/charts";
 import type { MetricFacts } from "./facts/exporters";
 import { PROJECT_ROOT } from "./stack";
@@ -220,12 +220,4 @@ export function main(argv: readonly string[]): number {
     return args.check && changed > 0 ? 1 : 0;
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, main).then(
-        (code) => (process.exitCode = code),
-        (err: unknown) => {
-            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exitCode = 1;
-        },
-    );
-}
+runAsScript(module, USAGE, main);

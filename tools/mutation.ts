@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseOptions, runTool, UsageError } from "./cli";
+import { parseOptions, runAsScript, UsageError } from "./cli";
 import { accepted, formatScores, moduleScores, staticIgnored, survivors, type MutationReport } from "./mutation/scores";
 import { PROJECT_ROOT } from "./stack";
 
@@ -88,12 +88,4 @@ function main(argv: readonly string[]): number {
     return 0;
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, main).then(
-        (code) => (process.exitCode = code),
-        (err: unknown) => {
-            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exitCode = 1;
-        },
-    );
-}
+runAsScript(module, USAGE, main);

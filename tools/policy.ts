@@ -6,7 +6,7 @@
  * Pulumi CLI. Prints the violations per stack (`--markdown`: a Markdown report for a CI job summary).
  * Exit codes: 0 no violation, 1 violations (or a failure), 2 invalid configuration or arguments.
  */
-import { UsageError, runTool } from "./cli";
+import { runAsScript, UsageError } from "./cli";
 import type { Violation } from "../policy/offline";
 import { listStacks, loadStack } from "./stack";
 
@@ -102,14 +102,4 @@ async function main(argv: readonly string[]): Promise<number> {
     return results.some((r) => r.violations.length > 0) ? 1 : 0;
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, main).then(
-        (code) => process.exit(code),
-        (err) => {
-            process.stderr.write(
-                `policy check failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-            );
-            process.exit(1);
-        },
-    );
-}
+runAsScript(module, USAGE, main, "policy check failed");

@@ -10,7 +10,7 @@
  * Reach the Pushgateway first with a port-forward (svc/pushgateway-prometheus-pushgateway).
  * Exit codes: 0 pushed, 2 bad arguments, 1 the push failed.
  */
-import { UsageError, runTool } from "./cli";
+import { runAsScript, UsageError } from "./cli";
 import { MONITORING_SERVICES } from "../contract/names";
 import { METRICS } from "../contract/metric-contract";
 import { STUDY_TASKS, TASK_IDS } from "../contract/study-tasks";
@@ -273,4 +273,4 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
 }
 
-if (require.main === module) runTool(process.argv.slice(2), USAGE, main).then((code) => process.exit(code));
+runAsScript(module, USAGE, main);

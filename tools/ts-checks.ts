@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { CLONE_CACHE, contentKey, filesUnder, writeWhole } from "./cache";
-import { parseOptions, runTool } from "./cli";
+import { parseOptions, runAsScript } from "./cli";
 import { PROJECT_ROOT } from "./stack";
 
 const USAGE = `Usage: tsx tools/ts-checks.ts [--typecheck] [--lint]
@@ -170,12 +170,4 @@ async function main(argv: readonly string[]): Promise<number> {
     return failed ? 1 : 0;
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, main).then(
-        (code) => process.exit(code),
-        (err: unknown) => {
-            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exit(1);
-        },
-    );
-}
+runAsScript(module, USAGE, main);

@@ -21,7 +21,7 @@ import { azureCostInputs, azureMonthlyCost } from "./azure-cost";
 import { AZURE_PRICES_AS_OF, AZURE_SPOT_PRICE_FACTOR } from "./azure-prices";
 import { clusterRequests, type ClusterRequests } from "./requests";
 import { listStacks, loadStack, PROJECT_ROOT } from "../stack";
-import { UsageError, parseOptions, runTool } from "../cli";
+import { parseOptions, runAsScript, UsageError } from "../cli";
 
 const USAGE = `Usage: npm run bench -- [--repeat <n>]
 
@@ -421,12 +421,4 @@ function roundTimes(key: string, value: unknown): unknown {
     return value;
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, main).then(
-        (code) => process.exit(code),
-        (err: unknown) => {
-            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exit(1);
-        },
-    );
-}
+runAsScript(module, USAGE, main);

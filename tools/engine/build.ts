@@ -17,7 +17,7 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UsageError, runTool } from "../cli";
+import { runAsScript, UsageError } from "../cli";
 import { ENGINE, pieceBinary, pieceDir, type EnginePiece, type EnginePieceName } from "./versions";
 
 const CLI_MODULE_DIR = path.join(__dirname, "cli");
@@ -281,12 +281,4 @@ function main(argv: readonly string[]): number {
     return outcomes.some((o) => o.status === "failed") ? 1 : 0;
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, main).then(
-        (code) => process.exit(code),
-        (e) => {
-            console.error(e);
-            process.exit(1);
-        },
-    );
-}
+runAsScript(module, USAGE, main);

@@ -18,7 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { program } from "../../infra/program";
-import { UsageError, parseOptions, runTool } from "../cli";
+import { parseOptions, runAsScript, UsageError } from "../cli";
 import { build as buildCluster, start, stop, type Cluster } from "../cluster/control-plane";
 import { PROJECT_ROOT } from "../stack";
 import { buildEngine } from "./build";
@@ -131,12 +131,4 @@ async function main(argv: readonly string[]): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, main).then(
-        (code) => process.exit(code),
-        (e) => {
-            console.error(e);
-            process.exit(1);
-        },
-    );
-}
+runAsScript(module, USAGE, main);

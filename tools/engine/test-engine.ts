@@ -27,7 +27,7 @@ import { modelNamespaceName } from "../../contract/config/models";
 import { MONITORING_NAMESPACE } from "../../contract/names";
 import { TEKTON } from "../../contract/versions";
 import { program } from "../../infra/program";
-import { UsageError, parseOptions, runTool } from "../cli";
+import { parseOptions, runAsScript, UsageError } from "../cli";
 import { build as buildCluster, start, stop, type Cluster } from "../cluster/control-plane";
 import type { Kube } from "../cluster/kube";
 import { planStack, type StackPlan } from "../cluster/plan-objects";
@@ -707,12 +707,4 @@ function putStoreObjects(store: S3Store, buckets: { models: string; datasets: st
     store.put(buckets.datasets, `${change.model}/train.csv`, "x,y\n1,2\n");
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, main).then(
-        (code) => process.exit(code),
-        (e) => {
-            console.error(e);
-            process.exit(1);
-        },
-    );
-}
+runAsScript(module, USAGE, main);
