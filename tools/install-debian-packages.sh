@@ -10,6 +10,8 @@ DEBIAN_PACKAGES=(
     prometheus  # promtool (rules checks and unit tests, TSDB backfill) and the server the report and expression tests start
     shellcheck  # npm run lint: the shell scripts
     openssl curl util-linux prometheus-pushgateway  # tools/cluster: certificates, probes, unshare for the step runner, the promote step's Pushgateway
+    prometheus-alertmanager  # npm run study:local: routes the rendered alerts to the retrain receiver
+    git  # npm run study:local: the fetch-source step clones the study's local model repository
 )
 
 missing=()
