@@ -11,7 +11,7 @@ import { formatIssues, validateStackConfig } from "../infra/config";
 import { allTasks, PIPELINE_NAMES, renderPipelines } from "../pipelines";
 import { platformEntry } from "../infra/platforms";
 import { pipelineRun, RunError } from "../pipelines/core/runs";
-import { loadStack } from "./stack";
+import { loadStack, PROJECT_ROOT } from "./stack";
 import { wantsHelp } from "./cli";
 
 export const USAGE = `Usage: npm run pipelinerun --silent -- <pipeline> [--param <name>=<value>]... [--stack <name>]
@@ -26,7 +26,8 @@ Options:
 
 Exit codes: 0 printed, 2 bad arguments or configuration.`;
 
-export function buildRun(argv: readonly string[]): string {
+/** The PipelineRun as YAML; `root` is the directory of the stack files (default: the project's). */
+export function buildRun(argv: readonly string[], root = PROJECT_ROOT): string {
     const [name, ...rest] = argv;
     if (name?.startsWith("-")) throw new RunError(`unknown argument ${name}: the first argument is the pipeline`);
     if (!name || !(PIPELINE_NAMES as readonly string[]).includes(name))
@@ -41,7 +42,7 @@ export function buildRun(argv: readonly string[]): string {
             params[m[1]] = m[2];
         } else throw new RunError(`unknown argument ${rest[i]}`);
     }
-    const s = loadStack(stack);
+    const s = loadStack(stack, {}, root);
     const result = validateStackConfig(s.config, s.secretKeys);
     if (!result.config) throw new RunError(formatIssues(result.issues));
     const config = result.config;

@@ -86,6 +86,11 @@ export interface TaskRun {
      */
     readonly credentials?: "in-cluster" | "kubeconfig";
     readonly timeoutMs?: number;
+    /**
+     * Environment a cluster's infrastructure gives every step without the Task saying so (for the study: git's URL
+     * rewrite to the local repository, pip's local package mirror); the step's own env wins over it.
+     */
+    readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 export interface StepOutcome {
@@ -341,6 +346,7 @@ export async function runTask(kube: Kube, run: TaskRun): Promise<TaskResult> {
                     env: {
                         PATH: `${run.pythonBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
                         HOME: root,
+                        ...run.extraEnv,
                         ...kubelet,
                         ...env,
                     },
