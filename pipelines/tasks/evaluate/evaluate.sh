@@ -5,7 +5,7 @@
 set -eu
 baseline=""
 if [ -n "$PRODUCTION_VERSION" ]; then
-  python "$LIB/store.py" download models "models/$MODEL/$PRODUCTION_VERSION/@latest/metrics.json" "$WORK/data/production-metrics.json"
+  python -m mlops_steps.store download models "models/$MODEL/$PRODUCTION_VERSION/@latest/metrics.json" "$WORK/data/production-metrics.json"
   baseline="--baseline-metrics $WORK/data/production-metrics.json --tolerance $TOLERANCE"
 fi
 status=0

@@ -9,4 +9,4 @@ rm -rf "$WORK/model"
 python "$MODEL_SRC/train.py" --data "$WORK/data/train.csv" --out "$WORK/model"
 python "$MODEL_SRC/evaluate.py" --model-dir "$WORK/model"
 python -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_accuracy"], end="")' "$WORK/model/params.json" > "$RESULT_TRAIN_ACCURACY"
-python "$LIB/store.py" upload models "$WORK/model" "models/$MODEL/$VERSION/$(date -u +%Y%m%dT%H%M%SZ)-quick/" --immutable
+python -m mlops_steps.store upload models "$WORK/model" "models/$MODEL/$VERSION/$(date -u +%Y%m%dT%H%M%SZ)-quick/" --immutable
