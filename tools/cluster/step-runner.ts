@@ -221,6 +221,13 @@ export async function serviceAccountToken(
     return res.status.token;
 }
 
+/**
+ * Mount points this process created, removed when no task of the process runs any more: removing a directory that is
+ * a mount point in another mount namespace detaches that mount (Linux >= 3.18), so a Task finishing first would pull
+ * /workspace/<name> from under a Task running beside it (a Pipeline's parallel tasks).
+ */
+const mountPoints = { running: 0, created: new Set<string>() };
+
 /** Where a step's mount targets that do not exist on this machine are created for the run (and removed after). */
 function createMountPoints(targets: readonly string[]): string[] {
     const created: string[] = [];
@@ -250,6 +257,7 @@ export async function runTask(kube: Kube, run: TaskRun): Promise<TaskResult> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `task-${run.task.metadata.name}-`));
     const created: string[] = [];
     const outcomes: StepOutcome[] = [];
+    mountPoints.running++;
     try {
         const token = await serviceAccountToken(kube, run.namespace, run.serviceAccount);
         const sa = path.join(root, "serviceaccount");
@@ -369,7 +377,13 @@ export async function runTask(kube: Kube, run: TaskRun): Promise<TaskResult> {
             results: out,
         };
     } finally {
-        for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+        for (const dir of created) mountPoints.created.add(dir);
+        if (--mountPoints.running === 0) {
+            // Deepest first, so each parent is empty when its turn comes.
+            for (const dir of [...mountPoints.created].sort((a, b) => b.length - a.length))
+                fs.rmSync(dir, { recursive: true, force: true });
+            mountPoints.created.clear();
+        }
         fs.rmSync(root, { recursive: true, force: true });
     }
 }
