@@ -20,6 +20,7 @@ const SCRIPTS = {
     facts: "tools/facts.ts",
     "engine:build": "tools/engine/build.ts",
     "test:engine": "tools/engine/test-engine.ts",
+    "study:local": "tools/study/index.ts",
 } as const;
 const TOOLS = Object.keys(SCRIPTS) as (keyof typeof SCRIPTS)[];
 

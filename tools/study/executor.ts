@@ -69,7 +69,11 @@ export function taskForRun(
 /** An executor for one PipelineRun: its service accounts per task and its workspace directories. */
 export function executorFor(
     ctx: ExecutorContext,
-    run: { name: string; serviceAccounts: Readonly<Record<string, string>>; workspaceDirs: Readonly<Record<string, string>> },
+    run: {
+        name: string;
+        serviceAccounts: Readonly<Record<string, string>>;
+        workspaceDirs: Readonly<Record<string, string>>;
+    },
 ): Executor {
     return async (req): Promise<TaskOutcome> => {
         const task = ctx.tasks.get(req.taskRef);

@@ -3,13 +3,19 @@
  * locally") for what is real and what plays a role.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Json } from "../../contract/json";
-import { GATEWAY_NAMESPACE, PIPELINES_NAMESPACE, PROMETHEUS_URL, PUSHGATEWAY_URL, EVENT_LISTENER_URL } from "../../contract/names";
+import {
+    GATEWAY_NAMESPACE,
+    PIPELINES_NAMESPACE,
+    PROMETHEUS_URL,
+    PUSHGATEWAY_URL,
+    EVENT_LISTENER_URL,
+} from "../../contract/names";
 import { MODEL_LABEL_KEYS } from "../../contract/names";
 import { addNodes, build, installCrds, start, stop, type Cluster } from "../cluster/control-plane";
 import { nodePools } from "../cluster/nodes";
@@ -18,8 +24,9 @@ import { stepPython, type TaskObject } from "../cluster/step-runner";
 import { PROJECT_ROOT } from "../stack";
 import { buildRun } from "../pipelinerun";
 import { executorFor, serviceAccountsOf, type StepRecord } from "./executor";
-import { runPipeline, type PipelineRunOutcome, type PipelineSpecObject } from "./pipeline-run";
+import { runPipeline, type PipelineSpecObject } from "./pipeline-run";
 import { EventListener, Gateway, ImageStore, Kubelet, type FiredRun } from "./roles";
+import { MODEL, Scenario, type Repo, type RunRecord } from "./scenario";
 import {
     ADDRESSES,
     STORE_PORT,
@@ -29,47 +36,39 @@ import {
     ruleFiles,
 } from "./services";
 import { GIT_HOST, STORE_CREDENTIALS_SECRET, STUDY_STACK, writeStudyStack } from "./stack";
+import { parseOptions, runTool } from "../cli";
 import { validateStackConfig } from "../../infra/config";
 import { loadStack } from "../stack";
 
-const USAGE = `usage: npm run study:local -- [--short] [--keep]
+const USAGE = `Usage: npm run study:local -- [--short] [--keep] [--report-json <file>]
 
 Runs a small but complete study on this machine (no cloud): real moto S3, Prometheus, Pushgateway, Alertmanager,
-the local control plane and model servers on loopback; every pipeline as rendered; triggers; the manual runbook;
-then prints npm run report for the study's window.
-  --short   the CI variant: one run per mode of deploy-new-version and rollback-bad-version, one trigger of each kind
-  --keep    keep the work directory (logs, plan, store) instead of removing it`;
+the local control plane and model servers on loopback; every pipeline as rendered; the three triggers (git push,
+dataset change, drift alert); the manual runbook scripted; then prints npm run report for the study's window.
+  --short               the CI variant: deploy-new-version and rollback-bad-version in every mode and one trigger of
+                        each kind (no side-by-side, recover-failed-deployment, simplified retrain)
+  --keep                keep the work directory (logs, plan, store) instead of removing it
+  --report-json <file>  also write the report as JSON (npm run report --format json) to <file>
+  -h, --help            show this help
 
-const MODEL = "iris";
+Exit codes: 0 the study ran and its report printed, 1 a step of the study failed (work directory kept), 2 bad arguments.`;
+
 const log = (s: string) => console.log(`[study ${((Date.now() - T0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 let T0 = Date.now();
-
-interface RunRecord {
-    readonly name: string;
-    readonly pipeline: string;
-    readonly mode: string;
-    readonly task: string;
-    readonly trigger: string;
-    readonly outcome: PipelineRunOutcome;
-    readonly seconds: number;
-}
 
 function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
     return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
 }
 
-async function main(): Promise<number> {
-    const argv = process.argv.slice(2);
-    if (argv.includes("--help") || argv.includes("-h")) {
-        console.log(USAGE);
-        return 0;
-    }
-    const unknown = argv.filter((a) => !["--short", "--keep"].includes(a));
-    if (unknown.length) {
-        console.error(`unknown option ${unknown.join(" ")}\n${USAGE}`);
-        return 2;
-    }
-    const short = argv.includes("--short");
+async function main(argv: readonly string[]): Promise<number> {
+    const { values } = parseOptions(argv, {
+        short: { type: "boolean" },
+        keep: { type: "boolean" },
+        "report-json": { type: "string" },
+    });
+    const short = values.short ?? false;
+    const keep = values.keep ?? false;
+    const reportJson = values["report-json"];
     T0 = Date.now();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-study-"));
     const services = new Services(path.join(work, "services"));
@@ -89,9 +88,14 @@ async function main(): Promise<number> {
         const manifests = (pred: (o: Record<string, Json>) => boolean) =>
             fs
                 .readdirSync(path.join(plan.dir, "manifests"))
-                .map((f) => parseYaml(fs.readFileSync(path.join(plan.dir, "manifests", f), "utf8")) as Record<string, Json>)
+                .map(
+                    (f) =>
+                        parseYaml(fs.readFileSync(path.join(plan.dir, "manifests", f), "utf8")) as Record<string, Json>,
+                )
                 .filter(pred);
-        log(`plan of stack ${STUDY_STACK} (existing-example, external store): ${apply.length} objects to apply, ${skipped.length} left out`);
+        log(
+            `plan of stack ${STUDY_STACK} (existing-example, external store): ${apply.length} objects to apply, ${skipped.length} left out`,
+        );
 
         // --- real services on loopback ---
         const python = bashOut(["tools/python-env.sh", "path"]).trim();
@@ -102,8 +106,14 @@ async function main(): Promise<number> {
             `http://${ADDRESSES.store}:${STORE_PORT}`,
             `http://${ADDRESSES.store}:${STORE_PORT}/moto-api/`,
         );
-        const storeKeys = { AWS_ACCESS_KEY_ID: `study${randomBytes(6).toString("hex")}`, AWS_SECRET_ACCESS_KEY: randomBytes(24).toString("base64url") };
-        spawnOrThrow(path.join(python, "bin", "python"), ["-c", CREATE_BUCKETS], { ...storeKeys, STORE_ENDPOINT: moto.url });
+        const storeKeys = {
+            AWS_ACCESS_KEY_ID: `study${randomBytes(6).toString("hex")}`,
+            AWS_SECRET_ACCESS_KEY: randomBytes(24).toString("base64url"),
+        };
+        spawnOrThrow(path.join(python, "bin", "python"), ["-c", CREATE_BUCKETS], {
+            ...storeKeys,
+            STORE_ENDPOINT: moto.url,
+        });
         const pg = new URL(PUSHGATEWAY_URL);
         const pushgateway = await services.start(
             "pushgateway",
@@ -135,20 +145,32 @@ async function main(): Promise<number> {
             `http://${ADDRESSES.alertmanager}:9093/-/ready`,
         );
         const targetsFile = path.join(work, "model-servers.json");
-        const rules = ruleFiles(manifests((o) => o.kind === "PrometheusRule"), path.join(work, "rules"));
+        const rules = ruleFiles(
+            manifests((o) => o.kind === "PrometheusRule"),
+            path.join(work, "rules"),
+        );
         const promFile = path.join(work, "prometheus.yml");
         fs.writeFileSync(targetsFile, "[]");
-        fs.writeFileSync(promFile, prometheusConfig({ pushgateway: `${ADDRESSES.pushgateway}:${pg.port}`, targetsFile, ruleFiles: rules }));
+        fs.writeFileSync(
+            promFile,
+            prometheusConfig({ pushgateway: `${ADDRESSES.pushgateway}:${pg.port}`, targetsFile, ruleFiles: rules }),
+        );
         const pr = new URL(PROMETHEUS_URL);
         const prometheus = await services.start(
             "prometheus",
             "prometheus",
-            [`--config.file=${promFile}`, `--storage.tsdb.path=${path.join(work, "tsdb")}`, `--web.listen-address=${ADDRESSES.prometheus}:${pr.port}`],
+            [
+                `--config.file=${promFile}`,
+                `--storage.tsdb.path=${path.join(work, "tsdb")}`,
+                `--web.listen-address=${ADDRESSES.prometheus}:${pr.port}`,
+            ],
             `http://${ADDRESSES.prometheus}:${pr.port}`,
             `http://${ADDRESSES.prometheus}:${pr.port}/-/ready`,
         );
         log(`services: ${services.started.map((s) => `${s.name} pid ${s.pid} ${s.url}`).join("; ")}`);
-        log(`Prometheus loaded ${rules.length} rule files of the plan; Alertmanager the plan's routes (retrain receiver -> the study's EventListener)`);
+        log(
+            `Prometheus loaded ${rules.length} rule files of the plan; Alertmanager the plan's routes (retrain receiver -> the study's EventListener)`,
+        );
 
         // --- the local control plane, with the plan applied and the Secrets' values generated here ---
         const b = build();
@@ -156,7 +178,13 @@ async function main(): Promise<number> {
         await installCrds(cluster.admin);
         const cfg = validateStackConfig(config, secretKeys).config!;
         await addNodes(cluster.admin, nodePools(plan.cloud, plan.resources, cfg));
-        await cluster.admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: STORE_CREDENTIALS_SECRET.namespace } } as Json).catch(() => undefined);
+        await cluster.admin
+            .apply({
+                apiVersion: "v1",
+                kind: "Namespace",
+                metadata: { name: STORE_CREDENTIALS_SECRET.namespace },
+            } as Json)
+            .catch(() => undefined);
         for (const o of apply) await cluster.admin.apply(o.object as Json);
         const webhookSecret = randomBytes(32).toString("hex");
         const secretValues = (name: string): Record<string, string> | undefined =>
@@ -170,10 +198,14 @@ async function main(): Promise<number> {
             if (!values) continue;
             await cluster.admin.apply({
                 ...o.object,
-                data: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
+                data: Object.fromEntries(
+                    Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
+                ),
             } as Json);
         }
-        log(`control plane ${b.seconds.toFixed(0)} s build (0: cached), started in ${cluster.startSeconds.toFixed(1)} s; ${apply.length} plan objects applied; store and webhook Secrets filled with generated values`);
+        log(
+            `control plane ${b.seconds.toFixed(0)} s build (0: cached), started in ${cluster.startSeconds.toFixed(1)} s; ${apply.length} plan objects applied; store and webhook Secrets filled with generated values`,
+        );
 
         // --- the model's git repository and the package mirror (what a cluster's network gives the steps) ---
         const repo = makeRepository(work);
@@ -183,11 +215,21 @@ async function main(): Promise<number> {
             .filter((o) => o.object.kind === "Namespace" && o.object.metadata.labels?.[MODEL_LABEL_KEYS.model])
             .map((o) => o.object.metadata.name as string);
         const images = new ImageStore(path.join(work, "images"));
-        kubelet = new Kubelet(cluster.admin, images, path.join(python, "bin"), path.join(work, "pods"), modelNamespaces, targetsFile);
+        kubelet = new Kubelet(
+            cluster.admin,
+            images,
+            path.join(python, "bin"),
+            path.join(work, "pods"),
+            modelNamespaces,
+            targetsFile,
+        );
         kubelet.start();
         gateway = new Gateway(cluster.admin, GATEWAY_NAMESPACE, (ns) => kubelet!.ip(ns));
         await gateway.listen(ADDRESSES.gateway, 8080);
-        const hosts: Record<string, string> = { [pg.hostname]: ADDRESSES.pushgateway, [pr.hostname]: ADDRESSES.prometheus };
+        const hosts: Record<string, string> = {
+            [pg.hostname]: ADDRESSES.pushgateway,
+            [pr.hostname]: ADDRESSES.prometheus,
+        };
         for (const ns of modelNamespaces) {
             hosts[`model-server.${ns}.svc.cluster.local`] = kubelet.ip(ns);
             hosts[`model-server.${ns}.svc`] = kubelet.ip(ns);
@@ -197,7 +239,10 @@ async function main(): Promise<number> {
             manifests((o) => o.kind === "Task").map((t) => [t.metadata.name as string, t as unknown as TaskObject]),
         );
         const pipelines = new Map(
-            manifests((o) => o.kind === "Pipeline").map((p) => [p.metadata.name as string, p as unknown as PipelineSpecObject]),
+            manifests((o) => o.kind === "Pipeline").map((p) => [
+                p.metadata.name as string,
+                p as unknown as PipelineSpecObject,
+            ]),
         );
         const kubeClientDir = path.join(work, "kube-client");
         fs.mkdirSync(kubeClientDir);
@@ -225,10 +270,16 @@ async function main(): Promise<number> {
         };
 
         let seq = 0;
-        const runPipelineRun = async (pipelineRun: Record<string, Json>, trigger: string, task: string): Promise<RunRecord> => {
+        const runPipelineRun = async (pipelineRun: Record<string, Json>, trigger: string): Promise<RunRecord> => {
             const pipelineName = pipelineRun.spec.pipelineRef.name as string;
             const name = `${pipelineName}-${String(++seq).padStart(2, "0")}${randomBytes(2).toString("hex")}`;
             const params = Object.fromEntries((pipelineRun.spec.params ?? []).map((p: Json) => [p.name, p.value]));
+            // The run's mode and study task: its params, else the Pipeline's defaults (as Tekton resolves them).
+            const declared = (n: string) =>
+                (pipelines.get(pipelineName)!.spec.params ?? []).find((p) => p.name === n)?.default as
+                    string | undefined;
+            const mode = params.mode ?? declared("mode") ?? "automated";
+            const task = params["study-task"] ?? declared("study-task") ?? "-";
             const wsDir = path.join(work, "workspaces", name);
             fs.mkdirSync(wsDir, { recursive: true });
             const t = Date.now();
@@ -236,10 +287,22 @@ async function main(): Promise<number> {
                 pipelines.get(pipelineName)!,
                 params,
                 { pipelineRunName: name, namespace: PIPELINES_NAMESPACE },
-                executorFor(exec, { name, serviceAccounts: serviceAccountsOf(pipelineRun), workspaceDirs: { source: wsDir } }),
+                executorFor(exec, {
+                    name,
+                    serviceAccounts: serviceAccountsOf(pipelineRun),
+                    workspaceDirs: { source: wsDir },
+                }),
             );
             fs.rmSync(wsDir, { recursive: true, force: true });
-            const rec = { name, pipeline: pipelineName, mode: params.mode ?? "automated", task, trigger, outcome, seconds: (Date.now() - t) / 1000 };
+            const rec = {
+                name,
+                pipeline: pipelineName,
+                mode,
+                task,
+                trigger,
+                outcome,
+                seconds: (Date.now() - t) / 1000,
+            };
             runs.push(rec);
             log(
                 `${name} (${trigger}; ${rec.mode}, ${task}): ${outcome.status} in ${rec.seconds.toFixed(0)} s — ` +
@@ -250,7 +313,15 @@ async function main(): Promise<number> {
         /** A PipelineRun as `npm run pipelinerun` prints it, for the stack. */
         const pipelineRunOf = (pipeline: string, params: Record<string, string>): Record<string, Json> =>
             parseYaml(
-                buildRun([pipeline, "--stack", STUDY_STACK, ...Object.entries(params).flatMap(([k, v]) => ["--param", `${k}=${v}`])], projectDir),
+                buildRun(
+                    [
+                        pipeline,
+                        "--stack",
+                        STUDY_STACK,
+                        ...Object.entries(params).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
+                    ],
+                    projectDir,
+                ),
             );
 
         // Runs the EventListener starts, in order.
@@ -263,66 +334,65 @@ async function main(): Promise<number> {
             (r) => fired.push(r),
         );
         await listener.listen(ADDRESSES.listener, 8080);
-        const takeFired = async (what: string, timeoutMs: number): Promise<FiredRun> => {
-            const deadline = Date.now() + timeoutMs;
-            while (fired.length === 0) {
-                if (Date.now() > deadline) throw new Error(`${what}: the EventListener started no run within ${timeoutMs / 1000} s`);
-                await new Promise((r) => setTimeout(r, 500));
-            }
-            return fired.shift()!;
-        };
-
-        // === 1. the first version: train v1 and deploy it (what a user does once after pulumi up) ===
-        const git = { "git-url": `${GIT_HOST}models.git`, "source-dir": `models/${MODEL}` };
-        await uploadDataset(python, storeKeys, moto.url, `${MODEL}/initial/train.csv`, []);
-        await runPipelineRun(pipelineRunOf("train", { model: MODEL, version: "v1", ...git, dataset: `store:${MODEL}/` }), "first version", "-");
-        await runPipelineRun(pipelineRunOf("deploy", { model: MODEL, version: "v1", ...git }), "first version", "deploy-new-version");
-
-        // === 2. automated: a git push of a model change (signed with the generated webhook secret) ===
-        const push = repo.commit("models/iris/params.txt", "n_estimators=60\n", "Tune the model");
-        const payload = githubPush(push, repo);
-        await post(`http://${ADDRESSES.listener}:8080`, payload, {
-            "X-GitHub-Event": "push",
-            "X-Hub-Signature-256": `sha256=${createHmac("sha256", webhookSecret).update(payload).digest("hex")}`,
+        const study = new Scenario({
+            cluster,
+            kubelet: kubelet!,
+            runPipelineRun,
+            pipelineRunOf,
+            fired,
+            python,
+            storeKeys,
+            storeUrl: moto.url,
+            pushgatewayUrl: pushgateway.url,
+            repo,
+            webhookSecret,
+            log,
         });
-        let f = await takeFired("git push", 10_000);
-        await runPipelineRun(f.pipelineRun, f.trigger, "deploy-new-version");
+        await study.run(short);
+        void kubelet;
 
-        // === 3. automated: a dataset change (an object PUT into the datasets bucket -> the platform's event) ===
-        const key = `${MODEL}/${new Date().toISOString().slice(0, 10)}/train.csv`;
-        await uploadDataset(python, storeKeys, moto.url, key, ["--seed", "2"]);
-        await post(`http://${ADDRESSES.listener}:8080`, datasetEvent(python, "datasets", key), {});
-        f = await takeFired("dataset change", 10_000);
-        await runPipelineRun(f.pipelineRun, f.trigger, "retrain-changed-data");
-
-        // === 4. simplified: the person runs the simplified pipeline with the last image ===
-        const lastImage = [...runs].reverse().flatMap((r) => r.outcome.tasks).find((t) => t.name === "build-image")?.results.image;
-        await runPipelineRun(
-            pipelineRunOf("simplified", { model: MODEL, version: serving(await routeWeights(cluster, MODEL)) === "v1" ? "v2" : "v1", ...git, image: lastImage! }),
-            "a person",
-            "deploy-new-version",
+        const where = (w: StepRecord["where"]) => steps.filter((s) => s.where === w).length;
+        log(
+            `${runs.length} pipeline runs, ${study.manualRuns} manual deliveries; steps: ${where("control plane")} against the control plane (the API steps), ` +
+                `${where("this machine")} on this machine, ${where("not run")} not run (buildah: no container engine here)`,
         );
-
-        // === 5. rollback, automated and simplified ===
-        for (const mode of ["automated", "simplified"]) {
-            const now = serving(await routeWeights(cluster, MODEL));
-            const back = now === "v1" ? "v2" : "v1";
-            await runPipelineRun(pipelineRunOf("rollback", { model: MODEL, version: back, "from-version": now, mode }), mode === "automated" ? "the study (alert stand-in)" : "a person", "rollback-bad-version");
-        }
-
-        // === 6. manual: the runbook, scripted ===
-        // (left to the next section)
-
-        log(`${runs.length} pipeline runs; ${steps.filter((s) => s.where === "control plane").length} steps against the control plane, ${steps.filter((s) => s.where === "this machine").length} on this machine, ${steps.filter((s) => s.where === "not run").length} not run`);
-        void short;
+        const coverage = study.coverage(runs);
+        for (const line of coverage.lines) log(line);
+        if (coverage.missing.length) throw new Error(`tasks not performed: ${coverage.missing.join(", ")}`);
         // --- the report ---
         await new Promise((r) => setTimeout(r, 5000));
         const since = new Date(T0 - 60_000).toISOString();
-        const report = spawnSync("npx", ["tsx", "tools/report.ts", "--prometheus", prometheus.url, "--since", since], { cwd: PROJECT_ROOT, encoding: "utf8" });
+        const until = new Date().toISOString();
+        const reportAs = (format: string) =>
+            spawnSync(
+                "npx",
+                [
+                    "tsx",
+                    "tools/report.ts",
+                    "--prometheus",
+                    prometheus.url,
+                    "--since",
+                    since,
+                    "--until",
+                    until,
+                    "--format",
+                    format,
+                ],
+                {
+                    cwd: PROJECT_ROOT,
+                    encoding: "utf8",
+                },
+            );
+        const report = reportAs("markdown");
         console.log(report.stdout);
         if (report.status !== 0) {
             console.error(report.stderr);
             failed = true;
+        }
+        if (reportJson) {
+            const json = reportAs("json");
+            if (json.status !== 0) failed = true;
+            fs.writeFileSync(reportJson, json.stdout);
         }
         void pushgateway;
     } catch (e) {
@@ -334,8 +404,8 @@ async function main(): Promise<number> {
         await listener?.close();
         await services.stop();
         if (cluster) stop(cluster.state);
-        log(`stopped every service by PID; work directory ${argv.includes("--keep") || failed ? `kept: ${work}` : "removed"}`);
-        if (!argv.includes("--keep") && !failed) fs.rmSync(work, { recursive: true, force: true });
+        log(`stopped every service by PID; work directory ${keep || failed ? `kept: ${work}` : "removed"}`);
+        if (!keep && !failed) fs.rmSync(work, { recursive: true, force: true });
     }
     return failed ? 1 : 0;
 }
@@ -362,54 +432,17 @@ for b in ("models", "datasets"):
     s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
 `;
 
-async function uploadDataset(python: string, keys: Record<string, string>, endpoint: string, key: string, extra: string[]) {
-    const csv = path.join(os.tmpdir(), `study-${process.pid}-${Date.now()}.csv`);
-    spawnOrThrow(path.join(python, "bin", "python"), [path.join(PROJECT_ROOT, "pipelines/workload/data.py"), "--dataset", "iris", "--out", csv, ...extra], {});
-    spawnOrThrow(
-        path.join(python, "bin", "python"),
-        ["-c", `import os, boto3; boto3.client("s3", endpoint_url=os.environ["E"], region_name="us-east-1").upload_file(os.environ["F"], "datasets", os.environ["K"])`],
-        { ...keys, E: endpoint, F: csv, K: key },
-    );
-    fs.rmSync(csv);
-}
-
-/** The dataset-change event every platform's consumer posts, built by the shared builder (contract/dataset_change_event.py). */
-function datasetEvent(python: string, bucket: string, key: string): string {
-    return spawnOrThrow(
-        path.join(python, "bin", "python"),
-        ["-c", `import json, os, sys; sys.path.insert(0, os.environ["C"]); import dataset_change_event as d; print(json.dumps(d.object_created(os.environ["B"], os.environ["K"], os.environ["T"])))`],
-        { C: path.join(PROJECT_ROOT, "contract"), B: bucket, K: key, T: new Date().toISOString().slice(0, 19) + "Z" },
-    ).trim();
-}
-
-async function post(url: string, body: string, headers: Record<string, string>) {
-    const r = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
-    if (!r.ok) throw new Error(`POST ${url}: ${r.status} ${await r.text()}`);
-    return r.json();
-}
-
-async function routeWeights(cluster: Cluster, model: string): Promise<Record<string, number>> {
-    const routes = await cluster.admin.list<Json>("gateway.networking.k8s.io/v1", "HTTPRoute", GATEWAY_NAMESPACE, `${MODEL_LABEL_KEYS.model}=${model}`);
-    const out: Record<string, number> = {};
-    for (const rule of routes[0].spec.rules) for (const b of rule.backendRefs ?? []) out[b.namespace.slice(model.length + 1)] = b.weight ?? 1;
-    return out;
-}
-const serving = (w: Record<string, number>) => Object.entries(w).sort((a, b) => b[1] - a[1])[0][0];
-
-interface Repo {
-    readonly bare: string;
-    readonly dir: string;
-    commit(file: string, content: string, message: string): { sha: string; time: string; files: string[] };
-}
-
 /** A bare repository with models/<model>/ = the reference workload, as a user's models repository would hold it. */
 function makeRepository(work: string): Repo {
     const bare = path.join(work, "git", "models.git");
     const dir = path.join(work, "git", "checkout");
     fs.mkdirSync(path.join(dir, "models", MODEL), { recursive: true });
     const src = path.join(PROJECT_ROOT, "pipelines", "workload");
-    for (const f of fs.readdirSync(src)) if (f.endsWith(".py") || f === "requirements.txt") fs.copyFileSync(path.join(src, f), path.join(dir, "models", MODEL, f));
-    const g = (...a: string[]) => sh("git", ["-c", "user.name=study", "-c", "user.email=study@localhost", ...a], { cwd: dir });
+    for (const f of fs.readdirSync(src))
+        if (f.endsWith(".py") || f === "requirements.txt")
+            fs.copyFileSync(path.join(src, f), path.join(dir, "models", MODEL, f));
+    const g = (...a: string[]) =>
+        sh("git", ["-c", "user.name=study", "-c", "user.email=study@localhost", ...a], { cwd: dir });
     g("init", "-q", "-b", "main");
     g("add", ".");
     g("commit", "-qm", "The iris model");
@@ -419,7 +452,8 @@ function makeRepository(work: string): Repo {
         bare,
         dir,
         commit(file, content, message) {
-            fs.writeFileSync(path.join(dir, file), content);
+            const p = path.join(dir, file);
+            fs.writeFileSync(p, typeof content === "string" ? content : content(fs.readFileSync(p, "utf8")));
             g("add", file);
             g("commit", "-qm", message);
             g("push", "-q", bare, "main");
@@ -428,31 +462,31 @@ function makeRepository(work: string): Repo {
     };
 }
 
-function githubPush(c: { sha: string; time: string; files: string[] }, repo: Repo): string {
-    void repo;
-    return JSON.stringify({
-        ref: "refs/heads/main",
-        after: c.sha,
-        repository: { clone_url: `${GIT_HOST}models.git`, full_name: "study/models" },
-        head_commit: { id: c.sha, timestamp: c.time, added: [], modified: c.files, removed: [] },
-        commits: [{ id: c.sha, timestamp: c.time, added: [], modified: c.files, removed: [] }],
-    });
-}
-
 /**
  * The packages the steps install (the model's and the library's pins, the kube client), downloaded once from PyPI
  * into a local directory: pip in the steps installs from it (PIP_FIND_LINKS, PIP_NO_INDEX), as from a cluster's
  * package mirror, so each run installs for real without downloading again.
  */
 function ensureWheelhouse(): string {
-    const files = ["pipelines/workload/requirements.txt", "pipelines/lib/requirements.txt", "pipelines/lib/requirements-kube.txt"];
+    const files = [
+        "pipelines/workload/requirements.txt",
+        "pipelines/lib/requirements.txt",
+        "pipelines/lib/requirements-kube.txt",
+    ];
     const py = path.join(stepPython(), "python");
-    const key = sh("sh", ["-c", `{ ${py} --version; cat ${files.join(" ")}; } | sha256sum | cut -c1-16`], { cwd: PROJECT_ROOT }).trim();
-    const cache = process.env.MLOPS_TESTBED_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "mlops-testbed");
+    const key = sh("sh", ["-c", `{ ${py} --version; cat ${files.join(" ")}; } | sha256sum | cut -c1-16`], {
+        cwd: PROJECT_ROOT,
+    }).trim();
+    const cache =
+        process.env.MLOPS_TESTBED_CACHE ??
+        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "mlops-testbed");
     const dir = path.join(cache, `study-wheels-${key}`);
     if (!fs.existsSync(path.join(dir, ".complete"))) {
         fs.mkdirSync(dir, { recursive: true });
-        const pip = (args: string[]) => sh(py, ["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", dir, ...args], { cwd: PROJECT_ROOT });
+        const pip = (args: string[]) =>
+            sh(py, ["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", dir, ...args], {
+                cwd: PROJECT_ROOT,
+            });
         pip(["-r", files[0], "-r", files[1]]);
         pip(["--no-deps", "-r", files[2]]);
         fs.writeFileSync(path.join(dir, ".complete"), "");
@@ -460,11 +494,4 @@ function ensureWheelhouse(): string {
     return dir;
 }
 
-if (require.main === module)
-    main().then(
-        (code) => process.exit(code),
-        (e) => {
-            console.error(e);
-            process.exit(1);
-        },
-    );
+if (require.main === module) runTool(process.argv.slice(2), USAGE, main).then((code) => process.exit(code));

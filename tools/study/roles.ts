@@ -42,7 +42,11 @@ export class ImageStore {
         const h = createHash("sha256");
         for (const f of files.map((f) => path.relative(dir, f)).sort()) {
             h.update(f + "\0");
-            h.update(createHash("sha256").update(fs.readFileSync(path.join(dir, f))).digest("hex") + "\n");
+            h.update(
+                createHash("sha256")
+                    .update(fs.readFileSync(path.join(dir, f)))
+                    .digest("hex") + "\n",
+            );
         }
         return h.digest("hex");
     }
@@ -163,7 +167,8 @@ export class Kubelet {
             this.writeTargets();
         };
         const context = this.images.context(image);
-        if (!context) return set({ namespace: ns, ip, image, phase: "ErrImagePull", message: `unknown image ${image}` });
+        if (!context)
+            return set({ namespace: ns, ip, image, phase: "ErrImagePull", message: `unknown image ${image}` });
         const podDir = fs.mkdtempSync(path.join(this.dir, `${ns}-`));
         const volume = (p: string) => p.replace(/^\/model(?=\/|$)/, path.join(podDir, "model"));
         const imageEnv = {
@@ -184,8 +189,18 @@ export class Kubelet {
                 c.on("close", (code) => (clearTimeout(t), resolve(code ?? 1)));
             });
             if (code !== 0) {
-                const tail = fs.readFileSync(path.join(podDir, `${init.name}.log`), "utf8").trim().split("\n").slice(-1)[0];
-                return set({ namespace: ns, ip, image, phase: "Init:Error", message: `${init.name} exited ${code}: ${tail}` });
+                const tail = fs
+                    .readFileSync(path.join(podDir, `${init.name}.log`), "utf8")
+                    .trim()
+                    .split("\n")
+                    .slice(-1)[0];
+                return set({
+                    namespace: ns,
+                    ip,
+                    image,
+                    phase: "Init:Error",
+                    message: `${init.name} exited ${code}: ${tail}`,
+                });
             }
         }
         const args: string[] = [...(container.args ?? [])].map(volume);
@@ -216,7 +231,10 @@ export class Kubelet {
     private writeTargets(): void {
         const targets = [...this.pods.values()]
             .filter((p) => p.state.phase === "Running")
-            .map((p) => ({ targets: [`${p.state.ip}:9090`], labels: { namespace: p.state.namespace, pod: `model-server-${p.state.namespace}` } }));
+            .map((p) => ({
+                targets: [`${p.state.ip}:9090`],
+                labels: { namespace: p.state.namespace, pod: `model-server-${p.state.namespace}` },
+            }));
         fs.writeFileSync(this.targetsFile + ".tmp", JSON.stringify(targets));
         fs.renameSync(this.targetsFile + ".tmp", this.targetsFile);
     }
@@ -261,7 +279,11 @@ export class Gateway {
             req.on("end", () => r(Buffer.concat(parts)));
         });
         try {
-            const routes = await this.kube.list<Json>("gateway.networking.k8s.io/v1", "HTTPRoute", this.gatewayNamespace);
+            const routes = await this.kube.list<Json>(
+                "gateway.networking.k8s.io/v1",
+                "HTTPRoute",
+                this.gatewayNamespace,
+            );
             for (const route of routes)
                 for (const rule of route.spec.rules ?? [])
                     for (const m of rule.matches ?? []) {
@@ -272,7 +294,13 @@ export class Gateway {
                         const url = rewrite ? "/" + rest.replace(/^\//, "") : req.url!;
                         for (const f of rule.filters ?? [])
                             if (f.type === "RequestMirror")
-                                void forward(this.ipOf(f.requestMirror.backendRef.namespace), f.requestMirror.backendRef.port, req.method!, url, body).catch(() => undefined);
+                                void forward(
+                                    this.ipOf(f.requestMirror.backendRef.namespace),
+                                    f.requestMirror.backendRef.port,
+                                    req.method!,
+                                    url,
+                                    body,
+                                ).catch(() => undefined);
                         const b = pickByWeight<Json>(
                             (rule.backendRefs ?? []).map((x: Json) => ({ ...x, weight: x.weight ?? 1 })),
                             Math.random(),
@@ -337,7 +365,8 @@ export class EventListener {
                     const fired = fire(this.listener, this.objects, { body, headers }, this.secrets);
                     this.requests.push({ at: Date.now(), fired: fired.map((f) => f.trigger) });
                     for (const f of fired)
-                        for (const r of f.resources) this.onRun({ trigger: f.trigger, pipelineRun: r, receivedAt: Date.now() });
+                        for (const r of f.resources)
+                            this.onRun({ trigger: f.trigger, pipelineRun: r, receivedAt: Date.now() });
                     res.writeHead(202, { "content-type": "application/json" }).end(
                         JSON.stringify({ fired: fired.map((f) => f.trigger) }),
                     );

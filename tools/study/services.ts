@@ -45,7 +45,9 @@ export class Services {
         const deadline = Date.now() + 60_000;
         while (!(await answers(ready))) {
             if (child.exitCode !== null)
-                throw new Error(`${name} exited: ${fs.readFileSync(path.join(this.dir, `${name}.log`), "utf8").slice(-800)}`);
+                throw new Error(
+                    `${name} exited: ${fs.readFileSync(path.join(this.dir, `${name}.log`), "utf8").slice(-800)}`,
+                );
             if (Date.now() > deadline) throw new Error(`${name} not ready at ${ready}`);
             await new Promise((r) => setTimeout(r, 200));
         }
@@ -55,7 +57,8 @@ export class Services {
     }
 
     private killAll(signal: NodeJS.Signals) {
-        for (const { child } of this.children) if (child.exitCode === null && child.pid) process.kill(child.pid, signal);
+        for (const { child } of this.children)
+            if (child.exitCode === null && child.pid) process.kill(child.pid, signal);
     }
 
     /** Stops every server by its PID: SIGTERM, then SIGKILL after 10 s. */

@@ -2,7 +2,7 @@
  * The study's stack: `existing-example` (an existing cluster: the platform that runs on any Kubernetes, so nothing of
  * it needs a cloud) with its store made `external` and pointed at moto's S3 server on loopback, a model with two CPU
  * versions routed `single` (all traffic on one, the other the standby slot, so every delivery switches the route at
- * once), alerts that fire after 15 s instead of 10 min (the study waits for them), and the source repository on a
+ * once; the side-by-side and recovery runs ask for a canary of two 30-second steps), alerts that fire after 15 s instead of 10 min (the study waits for them), and the source repository on a
  * git host name that git rewrites to the study's local repository.
  */
 import * as fs from "node:fs";
@@ -30,7 +30,11 @@ export function studyConfig(models: readonly string[]): Record<string, unknown> 
             },
         },
         monitoring: { alerts: { servingFor: "15s" } },
-        pipelines: { sourceRepository: SOURCE_REPOSITORY },
+        // Canaries of two steps, analysed after 30 s (the least the config allows): a study run takes minutes.
+        pipelines: {
+            sourceRepository: SOURCE_REPOSITORY,
+            promotion: { canarySteps: [50, 100], analysisIntervalSeconds: 30 },
+        },
         models: models.map((name) => ({
             name,
             versions: [{ name: "v1" }, { name: "v2" }],
