@@ -340,16 +340,23 @@ export class Scenario {
 
     private async applyDeployment(from: string, to: string, build: string): Promise<void> {
         const dep = await this.d.cluster.admin.read<Json>("apps/v1", "Deployment", "model-server", `${MODEL}-${from}`);
-        const text = JSON.stringify({
+        const spec = structuredClone(dep.spec);
+        const labels = structuredClone(dep.metadata.labels ?? {});
+        // The version's labels, its MODEL_VERSION and the build prefix the init container downloads.
+        for (const l of [labels, spec.template.metadata.labels ?? {}])
+            for (const [k, v] of Object.entries(l)) if (v === from) l[k] = to;
+        for (const c of [...spec.template.spec.containers, ...(spec.template.spec.initContainers ?? [])]) {
+            for (const e of c.env ?? []) if (e.name === "MODEL_VERSION") e.value = to;
+            c.command = c.command?.map((a: string) =>
+                /^models\/[^/]+\/[^/]+\/[^/]+\/$/.test(a) ? `models/${MODEL}/${to}/${build}/` : a,
+            );
+        }
+        await this.d.cluster.admin.apply({
             apiVersion: "apps/v1",
             kind: "Deployment",
-            metadata: { name: dep.metadata.name, namespace: `${MODEL}-${to}`, labels: dep.metadata.labels },
-            spec: { ...dep.spec, replicas: 1 },
-        })
-            .split(`"${from}"`)
-            .join(`"${to}"`)
-            .replace(/models\/[a-z0-9-]+\/[a-z0-9-]+\/[^/"]+\//, `models/${MODEL}/${to}/${build}/`);
-        await this.d.cluster.admin.apply(JSON.parse(text));
+            metadata: { name: "model-server", namespace: `${MODEL}-${to}`, labels },
+            spec: { ...spec, replicas: 1 },
+        });
     }
 
     private async waitServing(version: string): Promise<void> {
