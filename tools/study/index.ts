@@ -327,10 +327,19 @@ async function main(argv: readonly string[]): Promise<number> {
         // Runs the EventListener starts, in order.
         const fired: FiredRun[] = [];
         const templates = manifests((o) => o.kind === "TriggerTemplate");
+        const eventListener = manifests((o) => o.kind === "EventListener")[0];
         listener = new EventListener(
-            manifests((o) => o.kind === "EventListener")[0],
+            eventListener,
             { bindings: manifests((o) => o.kind === "TriggerBinding"), templates },
-            { "git-webhook": { secret: webhookSecret } },
+            [
+                {
+                    metadata: {
+                        name: "git-webhook",
+                        namespace: String((eventListener.metadata as Record<string, Json>).namespace),
+                    },
+                    stringData: { secret: webhookSecret },
+                },
+            ],
             (r) => fired.push(r),
         );
         await listener.listen(ADDRESSES.listener, 8080);

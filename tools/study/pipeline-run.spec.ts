@@ -214,7 +214,7 @@ describe("study: the Tekton pipeline runner", () => {
                 results: { version: "v2", baseline: "v1", strategy: "canary", rollout: "progressive" },
             },
             "fetch-source": { results: { commit: "c0ffee", "started-at": "100" } },
-            "validate-data": { results: { "dataset-version": "d1" } },
+            "validate-data": { results: { "dataset-version": "d1", "dataset-source": "s3://datasets/iris/" } },
             train: { results: { "train-accuracy": "0.97" } },
             evaluate: { results: { accuracy: "0.95" } },
             register: { results: { build: "b1" } },

@@ -20,7 +20,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import type { Json } from "../../contract/json";
 import type { Kube } from "../cluster/kube";
-import { fire } from "./triggers";
+import { fire, type SecretObject } from "./triggers";
 
 /** Build contexts by digest. */
 export class ImageStore {
@@ -348,7 +348,7 @@ export class EventListener {
     constructor(
         private readonly listener: Record<string, Json>,
         private readonly objects: { bindings: Record<string, Json>[]; templates: Record<string, Json>[] },
-        private readonly secrets: Readonly<Record<string, Record<string, string>>>,
+        private readonly secrets: readonly SecretObject[],
         private readonly onRun: (run: FiredRun) => void,
     ) {}
 
