@@ -81,7 +81,8 @@ export function executorFor(
         const workspaces = Object.fromEntries(
             Object.entries(req.workspaces).map(([taskWs, pipelineWs]) => [taskWs, run.workspaceDirs[pipelineWs]]),
         );
-        const t = taskForRun(task, workspaces, { pipelineRun: run.name, taskRun: `${run.name}-${req.pipelineTask}` });
+        const taskRunName = `${run.name}-${req.pipelineTask}`;
+        const t = taskForRun(task, workspaces, { pipelineRun: run.name, taskRun: taskRunName });
         const hasKubeClient = t.spec.steps.some((s) => s.name === "kube-client");
         const isBuild = t.spec.steps.some((s) => s.name === "build-push");
         const skip = [
@@ -104,6 +105,10 @@ export function executorFor(
                 ...Object.fromEntries(Object.entries(workspaces).map(([ws, dir]) => [`workspace-${ws}`, dir])),
                 ...(hasKubeClient ? { "kube-client": ctx.kubeClientDir } : {}),
             },
+            // The labels Tekton puts on a TaskRun's pod: the steps read them through the downward API (stage
+            // durations carry `run` and `task` from them).
+            podLabels: { "tekton.dev/pipelineRun": run.name, "tekton.dev/pipelineTask": req.pipelineTask },
+            taskRunName,
             skipSteps: skip,
             timeoutMs: 300_000,
         });

@@ -22,6 +22,7 @@ import { nodePools } from "../cluster/nodes";
 import { planObjects, planStack } from "../cluster/plan-objects";
 import { stepPython, type TaskObject } from "../cluster/step-runner";
 import { PROJECT_ROOT } from "../stack";
+import { checkDashboardQueries, describeOutcomes } from "./dashboards";
 import { buildRun } from "../pipelinerun";
 import { executorFor, serviceAccountsOf, type StepRecord } from "./executor";
 import { runPipeline, type PipelineSpecObject } from "./pipeline-run";
@@ -310,19 +311,34 @@ async function main(argv: readonly string[]): Promise<number> {
             );
             return rec;
         };
-        /** A PipelineRun as `npm run pipelinerun` prints it, for the stack. */
-        const pipelineRunOf = (pipeline: string, params: Record<string, string>): Record<string, Json> =>
-            parseYaml(
+        /**
+         * A PipelineRun as `npm run pipelinerun` prints it, for the stack. A delivery run (every pipeline but
+         * `train`) carries the ease and scalability params: one human action (the command) unless the caller says
+         * otherwise, one delivery at a time, and as hands-on seconds the time the command took (a script's, not a
+         * person's), unless given.
+         */
+        const pipelineRunOf = (pipeline: string, params: Record<string, string>): Record<string, Json> => {
+            const delivery = pipeline !== "train";
+            const given = delivery ? { "human-actions": "1", concurrency: "1", ...params } : params;
+            const started = Date.now();
+            const pr = parseYaml(
                 buildRun(
                     [
                         pipeline,
                         "--stack",
                         STUDY_STACK,
-                        ...Object.entries(params).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
+                        ...Object.entries(given).flatMap(([k, v]) => ["--param", `${k}=${v}`]),
                     ],
                     projectDir,
                 ),
-            );
+            ) as Record<string, Json>;
+            if (delivery && !("hands-on-seconds" in given))
+                pr.spec.params = [
+                    ...(pr.spec.params as { name: string }[]).filter((p) => p.name !== "hands-on-seconds"),
+                    { name: "hands-on-seconds", value: ((Date.now() - started) / 1000).toFixed(1) },
+                ];
+            return pr;
+        };
 
         // Runs the EventListener starts, in order.
         const fired: FiredRun[] = [];
@@ -404,6 +420,11 @@ async function main(argv: readonly string[]): Promise<number> {
             if (json.status !== 0) failed = true;
             fs.writeFileSync(reportJson, json.stdout);
         }
+        // Every dashboard query over the same window: data here, or the cluster exporter it needs.
+        for (const line of describeOutcomes(
+            await checkDashboardQueries(prometheus.url, new Date(since), new Date(until), MODEL),
+        ))
+            log(line);
         void pushgateway;
     } catch (e) {
         failed = true;

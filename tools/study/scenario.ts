@@ -76,6 +76,13 @@ export class Scenario {
     private readonly manual: { task: string; ok: boolean }[] = [];
     private git = { "git-url": `${GIT_HOST}models.git`, "source-dir": `models/${MODEL}` };
     private lastImage = "";
+    /**
+     * The usage log of the manual delivery in progress: every command of the runbook runs under
+     * `sh pipelines/lib/step_usage.sh command <log> -- ...` (docs/manual-runbook.md step 1) while it is set.
+     */
+    private usageLog: string | undefined;
+    /** Accuracy and dataset version each manual evaluation printed, by the version it delivered. */
+    private readonly manualEvaluations = new Map<string, { accuracy: number; datasetVersion: string }>();
 
     constructor(private readonly d: ScenarioDeps) {}
 
@@ -147,6 +154,8 @@ export class Scenario {
                     "from-version": now,
                     mode,
                     "study-task": task,
+                    // The automated rollback answers an alert: no person acted.
+                    ...(mode === "automated" ? { "human-actions": "0", "hands-on-seconds": "0" } : {}),
                 }),
                 mode === "automated" ? "the study, for the alert (no trigger starts a rollback)" : "a person",
             );
@@ -244,6 +253,7 @@ export class Scenario {
         const version = this.other(from);
         const started = new Date().toISOString().slice(0, 19) + "Z"; // 1. note the start time
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "study-manual-"));
+        this.usageLog = path.join(work, "usage.log");
         try {
             const model = path.join(work, `${MODEL}-${version}`);
             const data = datasetKey ? path.join(work, "train.csv") : undefined;
@@ -262,6 +272,15 @@ export class Scenario {
                 "--threshold",
                 "0.9",
             ]);
+            const metrics = JSON.parse(fs.readFileSync(path.join(model, "metrics.json"), "utf8")) as {
+                accuracy: number;
+                data_sha256: string;
+            };
+            this.manualEvaluations.set(version, {
+                accuracy: metrics.accuracy,
+                // validate-data's names: the store key for stored data, builtin-<name>-<hash> for built-in data.
+                datasetVersion: datasetKey ?? `builtin-${MODEL}-${metrics.data_sha256.slice(0, 12)}`,
+            });
             // 3. register, never overwriting: a new build prefix of the version, which must not exist yet
             const build = `${started.replace(/[-:]/g, "")}-manual`;
             this.s3(["upload", "models", model, `models/${MODEL}/${version}/${build}/`]);
@@ -275,21 +294,40 @@ export class Scenario {
             // 7. record
             this.record(task, version, started, true);
         } finally {
+            this.usageLog = undefined;
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    }
+
+    /** A runbook fragment with its own usage log (the rollback and the recovery). */
+    private async withUsageLog(body: () => Promise<void>): Promise<void> {
+        const work = fs.mkdtempSync(path.join(os.tmpdir(), "study-manual-"));
+        this.usageLog = path.join(work, "usage.log");
+        try {
+            await body();
+        } finally {
+            this.usageLog = undefined;
             fs.rmSync(work, { recursive: true, force: true });
         }
     }
 
     /** The rollback runbook: traffic back to the previous version, smoke test, record. */
     private async manualRollback(task: string): Promise<void> {
-        const started = new Date().toISOString().slice(0, 19) + "Z";
-        const back = this.other(await this.serving());
-        await this.smoke(back);
-        await this.setWeights({ [back]: 100, [this.other(back)]: 0 });
-        this.record(task, back, started, true);
+        await this.withUsageLog(async () => {
+            const started = new Date().toISOString().slice(0, 19) + "Z";
+            const back = this.other(await this.serving());
+            await this.smoke(back);
+            await this.setWeights({ [back]: 100, [this.other(back)]: 0 });
+            this.record(task, back, started, true);
+        });
     }
 
     /** A broken version by hand (a build that is not in the store: its pod never starts), then the good one again. */
     private async manualRecover(): Promise<void> {
+        await this.withUsageLog(async () => this.manualRecoverSteps());
+    }
+
+    private async manualRecoverSteps(): Promise<void> {
         const good = await this.serving();
         const broken = this.other(good);
         const started = new Date().toISOString().slice(0, 19) + "Z";
@@ -309,6 +347,7 @@ export class Scenario {
     }
 
     private record(task: string, version: string, started: string, ok: boolean): void {
+        const evaluation = this.manualEvaluations.get(version);
         const r = spawnSync(
             "npm",
             [
@@ -330,6 +369,11 @@ export class Scenario {
                 ok ? "success" : "failure",
                 "--pushgateway",
                 this.d.pushgatewayUrl,
+                ...(this.usageLog && fs.existsSync(this.usageLog) ? ["--usage-log", this.usageLog] : []),
+                // Only a version this mode evaluated: a manual rollback or recovery evaluates nothing.
+                ...(evaluation
+                    ? ["--eval-accuracy", String(evaluation.accuracy), "--dataset-version", evaluation.datasetVersion]
+                    : []),
             ],
             { cwd: PROJECT_ROOT, encoding: "utf8" },
         );
@@ -373,7 +417,14 @@ export class Scenario {
 
     private async smoke(version: string): Promise<void> {
         const ip = this.d.kubelet.ip(`${MODEL}-${version}`);
-        const r = await post(`http://${ip}:8080/predict`, JSON.stringify({ instances: [ROWS[0][0]] }), {});
+        const body = JSON.stringify({ instances: [ROWS[0][0]] });
+        // The runbook's `curl` (step 5), under the usage wrapper, during a manual delivery.
+        const r = this.usageLog
+            ? (JSON.parse(this.command("curl", ["-sS", "--fail", `http://${ip}:8080/predict`, "-d", body])) as Record<
+                  string,
+                  Json
+              >)
+            : await post(`http://${ip}:8080/predict`, body, {});
         if (!Array.isArray(r.predictions)) throw new Error(`smoke test of ${version}: ${JSON.stringify(r)}`);
     }
 
@@ -485,17 +536,35 @@ export class Scenario {
     }
 
     private py(args: string[], env: Record<string, string> = {}): string {
-        const r = spawnSync(path.join(this.d.python, "bin", "python"), args, {
-            encoding: "utf8",
-            env: { ...process.env, ...env },
-        });
-        if (r.status !== 0) throw new Error(`python ${args.join(" ")}: ${r.stderr}`);
+        return this.command(path.join(this.d.python, "bin", "python"), args, env);
+    }
+
+    /** A command; under step_usage.sh's `command` mode (one line of the usage log) during a manual delivery. */
+    private command(file: string, args: string[], env: Record<string, string> = {}): string {
+        const [cmd, argv] = this.usageLog
+            ? [
+                  "sh",
+                  [
+                      path.join(PROJECT_ROOT, "pipelines/lib/step_usage.sh"),
+                      "command",
+                      this.usageLog,
+                      "--",
+                      file,
+                      ...args,
+                  ],
+              ]
+            : [file, args];
+        const r = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...env } });
+        if (r.status !== 0) throw new Error(`${path.basename(file)} ${args.join(" ")}: ${r.stderr}`);
         return r.stdout;
     }
 
     /** The store as the runbook's `aws s3` commands use it (boto3 here: the same S3 calls). */
     private s3(args: ["download", string, string, string] | ["upload", string, string, string]): void {
-        this.py(["-c", S3_COMMAND, ...args], { ...this.d.storeKeys, STORE_ENDPOINT: this.d.storeUrl });
+        // A script file, not `python -c`: the usage log holds each command on one line.
+        const script = path.join(os.tmpdir(), `study-s3-${process.pid}.py`);
+        if (!fs.existsSync(script)) fs.writeFileSync(script, S3_COMMAND);
+        this.py([script, ...args], { ...this.d.storeKeys, STORE_ENDPOINT: this.d.storeUrl });
     }
 
     async uploadDataset(key: string, extra: string[]): Promise<void> {
