@@ -6,7 +6,7 @@
  *
  * Every thesis column of every task and mode the short study performs must hold a value; the only exceptions, each
  * asserted with its reason: GPU-hours are 0 (this machine has no GPU and no step asks for one), and a manual rollback
- * has no accuracy reached (it evaluates nothing: the version it restores was evaluated in another mode). Scalability
+ * may have no accuracy reached (it evaluates nothing: only a version the manual mode evaluated has one). Scalability
  * rows for 2 and 4 deliveries at once stay empty: the study delivers one model.
  */
 import * as assert from "node:assert/strict";
@@ -102,11 +102,15 @@ describe("npm run study:local -- --short", function () {
         for (const r of performed) {
             const at = `${r.task} / ${r.mode}`;
             for (const c of COMPARISON_COLUMNS) {
-                if (c === "accuracyReached" && r.task === "rollback-bad-version" && r.mode === "manual") {
-                    // A manual rollback evaluates nothing: the version it restores was evaluated in another mode.
-                    assert.equal(r[c], null, `${at}: ${c}`);
+                if (
+                    c === "accuracyReached" &&
+                    r.task === "rollback-bad-version" &&
+                    r.mode === "manual" &&
+                    r[c] === null
+                )
+                    // A manual rollback evaluates nothing: its accuracy is the runbook's evaluation of the version it
+                    // restores, which exists only when the manual delivery before it delivered that version.
                     continue;
-                }
                 assert.ok(typeof r[c] === "number" || r[c] === "n/a", `${at}: ${c} is ${r[c]}`);
             }
             // This machine has no GPU and no step of these runs asks for one: 0 GPU-hours, measured, not missing.
