@@ -17,9 +17,9 @@ const LONGEST_FIRST = [
     "test/api-steps.spec.ts",
 ];
 /** Folders whose `*.spec.ts` files are specs. */
-const SPEC_FOLDERS = ["test", "components", "contract", "monitoring", "pipelines", "policy"];
-/** The cluster tier's specs: `npm run test:cluster` runs them (.mocharc.cluster.json), not `npm test`. */
-const OTHER_TIERS = ["test/cluster"];
+const SPEC_FOLDERS = ["test", "components", "contract", "monitoring", "pipelines", "policy", "tools"];
+/** The cluster and study tiers' specs: `npm run test:cluster` and `npm run test:study` run them, not `npm test`. */
+const OTHER_TIERS = ["test/cluster", "test/study"];
 
 function specsUnder(dir) {
     return fs

@@ -25,6 +25,7 @@ const SCRIPTS = {
     "engine:build": "tools/engine/build.ts",
     "test:engine": "tools/engine/test-engine.ts",
     "preview:local": "tools/engine/preview-local.ts",
+    "study:local": "tools/study/index.ts",
 } as const;
 const TOOLS = Object.keys(SCRIPTS) as (keyof typeof SCRIPTS)[];
 

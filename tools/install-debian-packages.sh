@@ -11,6 +11,8 @@ DEBIAN_PACKAGES=(
     shellcheck  # npm run lint: the shell scripts
     chromium  # the real browser the study report's HTML page is opened in (test/study-report.spec.ts)
     openssl curl util-linux prometheus-pushgateway  # tools/cluster: certificates, probes, unshare for the step runner, the promote step's Pushgateway
+    prometheus-alertmanager  # npm run study:local: routes the rendered alerts to the retrain receiver
+    git  # npm run study:local: the fetch-source step clones the study's local model repository
 )
 
 missing=()

@@ -9,7 +9,7 @@
 import { stringify } from "yaml";
 import { PIPELINE_NAMES } from "../pipelines/pipelines";
 import { pipelineRun, RunError } from "../pipelines/core/runs";
-import { loadStack } from "./stack";
+import { loadStack, PROJECT_ROOT } from "./stack";
 import { wantsHelp } from "./cli";
 
 export const USAGE = `Usage: npm run pipelinerun --silent -- <pipeline> [--param <name>=<value>]... [--stack <name>]
@@ -24,7 +24,8 @@ Options:
 
 Exit codes: 0 printed, 2 bad arguments or configuration.`;
 
-export function buildRun(argv: readonly string[]): string {
+/** The PipelineRun as YAML; `root` is the directory of the stack files (default: the project's). */
+export function buildRun(argv: readonly string[], root = PROJECT_ROOT): string {
     const [name, ...rest] = argv;
     if (name?.startsWith("-")) throw new RunError(`unknown argument ${name}: the first argument is the pipeline`);
     if (!name || !(PIPELINE_NAMES as readonly string[]).includes(name))
@@ -39,7 +40,7 @@ export function buildRun(argv: readonly string[]): string {
             params[m[1]] = m[2];
         } else throw new RunError(`unknown argument ${rest[i]}`);
     }
-    const s = loadStack(stack);
+    const s = loadStack(stack, {}, root);
     // Loaded once the arguments are good: the config schema and the platforms load the SDK, which --help needs not.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { formatIssues, validateStackConfig } = require("../infra/config") as typeof import("../infra/config");

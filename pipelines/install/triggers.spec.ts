@@ -16,7 +16,7 @@ import { EVENT_GRID_CONSUMER_SCRIPT } from "../../components/azure/dataset-event
 import { FILER_CONSUMER_SCRIPT } from "../../components/existing/dataset-events";
 import { DATASET_CONSUMER } from "../../contract/names";
 import { WEBHOOK_GATEWAY } from "./webhook-gateway";
-import { fire, type SecretObject } from "../../test/tekton-triggers";
+import { fire, type SecretObject } from "../../tools/study/triggers";
 import { PROJECT_ROOT } from "../../tools/stack";
 
 describe("PipelineTriggers and Promotion in the program (dev stack)", () => {

@@ -35,6 +35,20 @@ describe("step scripts", function () {
         }
     });
 
+    it("every library file a shell script runs by path exists where the library ConfigMap puts it ($LIB/<package>/...)", () => {
+        // The pipeline library is mounted at $LIB with its modules under mlops_steps/ (pipelines/core/context.ts);
+        // `npm run study:local` found quick-train calling $LIB/store.py, which no pod has.
+        const refs = scripts(".sh").flatMap((f) =>
+            [...fs.readFileSync(f, "utf8").matchAll(/"\$LIB\/([^"]+\.py)"/g)].map((m) => ({ f, rel: m[1] })),
+        );
+        for (const { f, rel } of refs)
+            assert.ok(fs.existsSync(path.join(LIB, "..", rel)), `${f} runs $LIB/${rel}, which is not in pipelines/lib`);
+        assert.doesNotMatch(
+            fs.readFileSync(path.join(TASKS, "quick-train", "quick_train.sh"), "utf8"),
+            /\$LIB\/store\.py/,
+        );
+    });
+
     it("every Python script compiles", () => {
         const files = scripts(".py");
         assert.ok(files.length >= 10);

@@ -93,6 +93,11 @@ export interface TaskRun {
      */
     readonly credentials?: "in-cluster" | "kubeconfig";
     readonly timeoutMs?: number;
+    /**
+     * Environment a cluster's infrastructure gives every step without the Task saying so (for the study: git's URL
+     * rewrite to the local repository, pip's local package mirror); the step's own env wins over it.
+     */
+    readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 export interface StepOutcome {
@@ -230,6 +235,13 @@ export async function serviceAccountToken(
     return res.status.token;
 }
 
+/**
+ * Mount points this process created, removed when no task of the process runs any more: removing a directory that is
+ * a mount point in another mount namespace detaches that mount (Linux >= 3.18), so a Task finishing first would pull
+ * /workspace/<name> from under a Task running beside it (a Pipeline's parallel tasks).
+ */
+const mountPoints = { running: 0, created: new Set<string>() };
+
 /** Where a step's mount targets that do not exist on this machine are created for the run (and removed after). */
 function createMountPoints(targets: readonly string[]): string[] {
     const created: string[] = [];
@@ -259,6 +271,7 @@ export async function runTask(kube: Kube, run: TaskRun): Promise<TaskResult> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `task-${run.task.metadata.name}-`));
     const created: string[] = [];
     const outcomes: StepOutcome[] = [];
+    mountPoints.running++;
     try {
         const token = await serviceAccountToken(kube, run.namespace, run.serviceAccount);
         const sa = path.join(root, "serviceaccount");
@@ -355,6 +368,7 @@ export async function runTask(kube: Kube, run: TaskRun): Promise<TaskResult> {
                     env: {
                         PATH: `${run.pythonBin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
                         HOME: root,
+                        ...run.extraEnv,
                         ...kubelet,
                         ...env,
                     },
@@ -377,7 +391,13 @@ export async function runTask(kube: Kube, run: TaskRun): Promise<TaskResult> {
             results: out,
         };
     } finally {
-        for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+        for (const dir of created) mountPoints.created.add(dir);
+        if (--mountPoints.running === 0) {
+            // Deepest first, so each parent is empty when its turn comes.
+            for (const dir of [...mountPoints.created].sort((a, b) => b.length - a.length))
+                fs.rmSync(dir, { recursive: true, force: true });
+            mountPoints.created.clear();
+        }
         fs.rmSync(root, { recursive: true, force: true });
     }
 }

@@ -14,7 +14,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { evalCel, type CelInput } from "./cel";
-import type { Json } from "./json";
+import type { Json } from "../../contract/json";
 
 export interface Request {
     readonly body: string;

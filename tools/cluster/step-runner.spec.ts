@@ -1,0 +1,67 @@
+/**
+ * The step runner's mount points under parallel Tasks: a Pipeline runs independent Tasks at once (train beside
+ * build-image), each step in its own mount namespace with the workspace bound at /workspace/<name>. Removing a
+ * directory that is a mount point elsewhere detaches that mount, so the first Task to finish must not remove the
+ * mount points the other still uses. Needs root and unshare (as every step the runner runs).
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Kube } from "./kube";
+import { runTask, type TaskObject } from "./step-runner";
+
+/** Only the TokenRequest the runner asks for each Task's service account. */
+const tokenOnly = {
+    core: { createNamespacedServiceAccountToken: async () => ({ status: { token: "t" } }) },
+} as unknown as Kube;
+
+function task(name: string, script: string): TaskObject {
+    return {
+        apiVersion: "tekton.dev/v1",
+        kind: "Task",
+        metadata: { name },
+        spec: {
+            steps: [{ name: "only", image: "unused", script }],
+            volumes: [{ name: "ws", emptyDir: {} }],
+            stepTemplate: { volumeMounts: [{ name: "ws", mountPath: "/workspace/study-spec-source" }] },
+        },
+    } as unknown as TaskObject;
+}
+
+describe("step runner: parallel Tasks sharing a workspace", function () {
+    this.timeout(60_000);
+
+    it("keeps /workspace/<name> mounted for a Task still running when the Task beside it ends", async () => {
+        assert.equal(fs.existsSync("/workspace/study-spec-source"), false, "the mount point is the runner's to create");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "step-runner-spec-"));
+        const ca = path.join(dir, "ca.crt");
+        fs.writeFileSync(ca, "");
+        const common = {
+            params: {},
+            namespace: "pipelines",
+            serviceAccount: "default",
+            apiServerIp: "127.0.0.1",
+            caFile: ca,
+            pythonBin: path.dirname(process.execPath),
+            volumeDirs: { ws: dir },
+        };
+        // The first Task creates the mount points and ends while the second still reads its workspace.
+        const first = runTask(tokenOnly, { ...common, task: task("first", "#!/bin/sh\nsleep 1\n") });
+        await new Promise((r) => setTimeout(r, 300));
+        const slow = runTask(tokenOnly, {
+            ...common,
+            task: task(
+                "slow",
+                "#!/bin/sh\nset -eu\necho written > /workspace/study-spec-source/f\nsleep 3\ncat /workspace/study-spec-source/f\n",
+            ),
+        });
+        const quick = await first;
+        assert.equal(quick.exitCode, 0, quick.stderr);
+        const r = await slow;
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.match(r.stdout, /written/);
+        assert.equal(fs.existsSync("/workspace/study-spec-source"), false, "removed once no Task runs");
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});

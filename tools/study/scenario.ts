@@ -1,0 +1,631 @@
+/**
+ * What the study performs: every standardized task of contract/study-tasks.ts in every delivery mode, started the
+ * way the task says (a git push, a dataset change or a drift alert through the EventListener for the automated
+ * mode; the pipeline a person starts for the simplified mode; docs/manual-runbook.md, scripted, and
+ * `npm run record-manual-delivery` for the manual mode), with the model's traffic sent through the gateway.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Json } from "../../contract/json";
+import { GATEWAY_NAMESPACE, MODEL_LABEL_KEYS } from "../../contract/names";
+import { DELIVERY_MODES } from "../../contract/metric-contract";
+import { TASK_IDS } from "../../contract/study-tasks";
+import type { Cluster } from "../cluster/control-plane";
+import { PROJECT_ROOT } from "../stack";
+import type { PipelineRunOutcome } from "./pipeline-run";
+import type { FiredRun, Kubelet } from "./roles";
+import { ADDRESSES } from "./services";
+import { GIT_HOST } from "./stack";
+
+export const MODEL = "iris";
+
+export interface RunRecord {
+    readonly name: string;
+    readonly pipeline: string;
+    readonly mode: string;
+    readonly task: string;
+    readonly trigger: string;
+    readonly outcome: PipelineRunOutcome;
+    readonly seconds: number;
+}
+
+export interface Repo {
+    readonly bare: string;
+    readonly dir: string;
+    /** Commits `content` to `file` (or edits it with `edit`) and pushes; the commit's id, time and files. */
+    commit(file: string, content: string | ((old: string) => string), message: string): Commit;
+}
+export interface Commit {
+    readonly sha: string;
+    readonly time: string;
+    readonly files: string[];
+}
+
+export interface ScenarioDeps {
+    readonly cluster: Cluster;
+    readonly kubelet: Kubelet;
+    runPipelineRun(pipelineRun: Record<string, Json>, trigger: string): Promise<RunRecord>;
+    pipelineRunOf(pipeline: string, params: Record<string, string>): Record<string, Json>;
+    /** Runs the EventListener started, in order. */
+    readonly fired: FiredRun[];
+    /** The project's Python environment (the tools' pinned packages: moto, boto3, the workload's). */
+    readonly python: string;
+    readonly storeKeys: Record<string, string>;
+    readonly storeUrl: string;
+    readonly pushgatewayUrl: string;
+    readonly repo: Repo;
+    /** The git host's webhook secret (generated; in the git-webhook Secret). */
+    readonly webhookSecret: string;
+    log(line: string): void;
+}
+
+/** A few labelled iris rows (features, class) for traffic with feedback; the drift traffic shifts them. */
+const ROWS: readonly [number[], number][] = [
+    [[5.1, 3.5, 1.4, 0.2], 0],
+    [[4.9, 3.0, 1.4, 0.2], 0],
+    [[7.0, 3.2, 4.7, 1.4], 1],
+    [[6.4, 3.2, 4.5, 1.5], 1],
+    [[6.3, 3.3, 6.0, 2.5], 2],
+    [[5.8, 2.7, 5.1, 1.9], 2],
+];
+
+export class Scenario {
+    /** Manual deliveries recorded with `npm run record-manual-delivery`: task and result. */
+    private readonly manual: { task: string; ok: boolean }[] = [];
+    private git = { "git-url": `${GIT_HOST}models.git`, "source-dir": `models/${MODEL}` };
+    private lastImage = "";
+    /**
+     * The usage log of the manual delivery in progress: every command of the runbook runs under
+     * `sh pipelines/lib/step_usage.sh command <log> -- ...` (docs/manual-runbook.md step 1) while it is set.
+     */
+    private usageLog: string | undefined;
+    /** Accuracy and dataset version each manual evaluation printed, by the version it delivered. */
+    private readonly manualEvaluations = new Map<string, { accuracy: number; datasetVersion: string }>();
+
+    constructor(private readonly d: ScenarioDeps) {}
+
+    get manualRuns(): number {
+        return this.manual.length;
+    }
+
+    async run(short: boolean): Promise<void> {
+        const d = this.d;
+        const run = async (pr: Record<string, Json>, trigger: string) => {
+            const r = await d.runPipelineRun(pr, trigger);
+            const image = r.outcome.tasks.find((t) => t.name === "build-image")?.results.image;
+            if (image) this.lastImage = image;
+            return r;
+        };
+
+        // The first version: train v1 and deploy it (what a user does once after `pulumi up`).
+        await this.uploadDataset(`${MODEL}/initial/train.csv`, []);
+        await run(
+            d.pipelineRunOf("train", { model: MODEL, version: "v1", ...this.git, dataset: `store:${MODEL}/` }),
+            "first version",
+        );
+        await run(d.pipelineRunOf("deploy", { model: MODEL, version: "v1", ...this.git }), "first version");
+        await this.traffic(30, { labelled: true });
+
+        // automated, deploy-new-version: a git push of a model change, signed with the generated webhook secret.
+        const push = d.repo.commit(`models/${MODEL}/params.txt`, "n_estimators=60\n", "Tune the model");
+        await this.postGitPush(push);
+        await run(...(await this.takeFired("git push", "iris-git-push")));
+
+        // automated, retrain-changed-data: an object PUT into the datasets bucket -> the platform's event.
+        const key = `${MODEL}/${new Date().toISOString().slice(0, 10)}/train.csv`;
+        await this.uploadDataset(key, ["--seed", "2"]);
+        await post(`http://${ADDRESSES.listener}:8080`, this.datasetEvent("datasets", key), {});
+        await run(...(await this.takeFired("dataset change", "iris-dataset-change")));
+
+        // automated, retrain-changed-data: shifted traffic -> Prometheus' ModelDataDrift -> Alertmanager -> listener.
+        const driftFrom = Date.now();
+        await this.traffic(60, { shift: 4 });
+        const [drifted, trigger] = await this.takeFired("drift alert", "iris-retrain-alert", 180_000);
+        d.log(
+            `ModelDataDrift: Prometheus fired it and Alertmanager delivered it ${((Date.now() - driftFrom) / 1000).toFixed(0)} s after the shifted traffic began`,
+        );
+        await run(drifted, trigger);
+        await this.traffic(30, { labelled: true });
+
+        // simplified: the person runs the simplified pipeline with the last image built.
+        const simplified = async (task: string) =>
+            run(
+                d.pipelineRunOf("simplified", {
+                    model: MODEL,
+                    version: await this.standby(),
+                    ...this.git,
+                    image: this.lastImage,
+                    "study-task": task,
+                }),
+                "a person",
+            );
+        await simplified("deploy-new-version");
+        if (!short) await simplified("retrain-changed-data");
+
+        // rollback-bad-version: the rollback pipeline, started by the study for the alert (automated) or a person.
+        const rollback = async (mode: string, task: string) => {
+            const now = await this.serving();
+            return run(
+                d.pipelineRunOf("rollback", {
+                    model: MODEL,
+                    version: this.other(now),
+                    "from-version": now,
+                    mode,
+                    "study-task": task,
+                    // The automated rollback answers an alert: no person acted.
+                    ...(mode === "automated" ? { "human-actions": "0", "hands-on-seconds": "0" } : {}),
+                }),
+                mode === "automated" ? "the study, for the alert (no trigger starts a rollback)" : "a person",
+            );
+        };
+        await rollback("automated", "rollback-bad-version");
+        await rollback("simplified", "rollback-bad-version");
+
+        if (!short) {
+            // side-by-side: a canary puts both versions on the route, analysed between steps (traffic flowing).
+            for (const mode of ["automated", "simplified"])
+                await this.withTraffic(async () =>
+                    run(
+                        d.pipelineRunOf("deploy", {
+                            model: MODEL,
+                            version: await this.standby(),
+                            ...this.git,
+                            strategy: "canary",
+                            mode,
+                            "study-task": "side-by-side",
+                        }),
+                        mode === "automated" ? "the study, for a route change (no trigger carries one)" : "a person",
+                    ),
+                );
+            // recover-failed-deployment, automated: a pushed server change that makes each prediction slow; the
+            // canary's analysis sees the latency regression and rolls back.
+            const slow = d.repo.commit(
+                `models/${MODEL}/server.py`,
+                (old) =>
+                    old.replace(
+                        "        X = self.to_matrix(instances)\n",
+                        '        __import__("time").sleep(0.4)\n        X = self.to_matrix(instances)\n',
+                    ),
+                "Serve with a slow pre-processing step",
+            );
+            await this.withTraffic(async () =>
+                run(
+                    d.pipelineRunOf("deploy", {
+                        model: MODEL,
+                        version: await this.standby(),
+                        ...this.git,
+                        "git-revision": slow.sha,
+                        strategy: "canary",
+                        "study-task": "recover-failed-deployment",
+                        "trigger-time": slow.time,
+                    }),
+                    "the study, for the push of the broken version",
+                ),
+            );
+            d.repo.commit(
+                `models/${MODEL}/server.py`,
+                (old) => old.replace('        __import__("time").sleep(0.4)\n', ""),
+                "Revert the slow step",
+            );
+            // recover-failed-deployment, simplified: the person's simplified delivery goes bad; they roll back.
+            await simplified("deploy-new-version");
+            await rollback("simplified", "recover-failed-deployment");
+        }
+
+        // manual: docs/manual-runbook.md, scripted.
+        await this.manualDelivery("deploy-new-version");
+        await this.manualRollback("rollback-bad-version");
+        if (!short) {
+            await this.manualDelivery(
+                "retrain-changed-data",
+                `${MODEL}/${new Date().toISOString().slice(0, 10)}/train.csv`,
+            );
+            await this.manualDelivery("side-by-side", undefined, 50);
+            await this.manualRecover();
+        }
+        await this.traffic(30, { labelled: true });
+    }
+
+    /** The tasks and modes performed (pipeline runs and manual deliveries), and those a full study misses. */
+    coverage(runs: readonly RunRecord[]): { lines: string[]; missing: string[] } {
+        const done = new Map<string, number>();
+        const add = (k: string) => done.set(k, (done.get(k) ?? 0) + 1);
+        for (const r of runs) if (r.task !== "-") add(`${r.task}/${r.mode}`);
+        for (const m of this.manual) add(`${m.task}/manual`);
+        const lines: string[] = [];
+        const missing: string[] = [];
+        for (const t of TASK_IDS) {
+            const cells = DELIVERY_MODES.map((m) => `${m} ${done.get(`${t}/${m}`) ?? 0}`);
+            lines.push(`performed ${t}: ${cells.join(", ")}`);
+            for (const m of DELIVERY_MODES) if (!done.get(`${t}/${m}`)) missing.push(`${t}/${m}`);
+        }
+        return { lines, missing };
+    }
+
+    // --- the manual runbook (docs/manual-runbook.md), step by step ---
+
+    /** Runbook steps 1-7 for a new version (trained on `datasetKey` from the store when given). */
+    private async manualDelivery(task: string, datasetKey?: string, splitWeight = 100): Promise<void> {
+        const d = this.d;
+        const from = await this.serving();
+        const version = this.other(from);
+        const started = new Date().toISOString().slice(0, 19) + "Z"; // 1. note the start time
+        const work = fs.mkdtempSync(path.join(os.tmpdir(), "study-manual-"));
+        this.usageLog = path.join(work, "usage.log");
+        try {
+            const model = path.join(work, `${MODEL}-${version}`);
+            const data = datasetKey ? path.join(work, "train.csv") : undefined;
+            if (datasetKey) this.s3(["download", "datasets", datasetKey, data!]);
+            // 2. train and evaluate from a checkout of the model's source
+            this.py([
+                path.join(d.repo.dir, "models", MODEL, "train.py"),
+                "--out",
+                model,
+                ...(data ? ["--data", data] : []),
+            ]);
+            this.py([
+                path.join(d.repo.dir, "models", MODEL, "evaluate.py"),
+                "--model-dir",
+                model,
+                "--threshold",
+                "0.9",
+            ]);
+            const metrics = JSON.parse(fs.readFileSync(path.join(model, "metrics.json"), "utf8")) as {
+                accuracy: number;
+                data_sha256: string;
+            };
+            this.manualEvaluations.set(version, {
+                accuracy: metrics.accuracy,
+                // validate-data's names: the store key for stored data, builtin-<name>-<hash> for built-in data.
+                datasetVersion: datasetKey ?? `builtin-${MODEL}-${metrics.data_sha256.slice(0, 12)}`,
+            });
+            // 3. register, never overwriting: a new build prefix of the version, which must not exist yet
+            const build = `${started.replace(/[-:]/g, "")}-manual`;
+            this.s3(["upload", "models", model, `models/${MODEL}/${version}/${build}/`]);
+            // 4. deploy: the serving version's Deployment, edited for the new version and build
+            await this.applyDeployment(from, version, build);
+            await this.waitServing(version);
+            // 5. smoke test
+            await this.smoke(version);
+            // 6. route
+            await this.setWeights({ [version]: splitWeight, [from]: 100 - splitWeight });
+            // 7. record
+            this.record(task, version, started, true);
+        } finally {
+            this.usageLog = undefined;
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    }
+
+    /** A runbook fragment with its own usage log (the rollback and the recovery). */
+    private async withUsageLog(body: () => Promise<void>): Promise<void> {
+        const work = fs.mkdtempSync(path.join(os.tmpdir(), "study-manual-"));
+        this.usageLog = path.join(work, "usage.log");
+        try {
+            await body();
+        } finally {
+            this.usageLog = undefined;
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    }
+
+    /** The rollback runbook: traffic back to the previous version, smoke test, record. */
+    private async manualRollback(task: string): Promise<void> {
+        await this.withUsageLog(async () => {
+            const started = new Date().toISOString().slice(0, 19) + "Z";
+            const back = this.other(await this.serving());
+            await this.smoke(back);
+            await this.setWeights({ [back]: 100, [this.other(back)]: 0 });
+            this.record(task, back, started, true);
+        });
+    }
+
+    /** A broken version by hand (a build that is not in the store: its pod never starts), then the good one again. */
+    private async manualRecover(): Promise<void> {
+        await this.withUsageLog(async () => this.manualRecoverSteps());
+    }
+
+    private async manualRecoverSteps(): Promise<void> {
+        const good = await this.serving();
+        const broken = this.other(good);
+        const started = new Date().toISOString().slice(0, 19) + "Z";
+        await this.applyDeployment(good, broken, "19700101T000000Z-missing");
+        const deadline = Date.now() + 60_000;
+        while (this.d.kubelet.state(`${MODEL}-${broken}`)?.phase !== "Init:Error") {
+            if (Date.now() > deadline) throw new Error("manual recover: the broken version's pod did not fail");
+            await sleep(500);
+        }
+        this.d.log(
+            `manual recover-failed-deployment: ${MODEL}-${broken} ${this.d.kubelet.state(`${MODEL}-${broken}`)?.message}`,
+        );
+        // The person keeps the good version serving, confirms it, and records the recovery.
+        await this.setWeights({ [good]: 100, [broken]: 0 });
+        await this.smoke(good);
+        this.record("recover-failed-deployment", good, started, true);
+    }
+
+    private record(task: string, version: string, started: string, ok: boolean): void {
+        const evaluation = this.manualEvaluations.get(version);
+        const r = spawnSync(
+            "npm",
+            [
+                "run",
+                "--silent",
+                "record-manual-delivery",
+                "--",
+                "--model",
+                MODEL,
+                "--version",
+                version,
+                "--started",
+                started,
+                "--task",
+                task,
+                "--run",
+                `manual-${this.manual.length + 1}-${Date.now().toString(36)}`,
+                "--result",
+                ok ? "success" : "failure",
+                "--pushgateway",
+                this.d.pushgatewayUrl,
+                ...(this.usageLog && fs.existsSync(this.usageLog) ? ["--usage-log", this.usageLog] : []),
+                // Only a version this mode evaluated: a manual rollback or recovery evaluates nothing.
+                ...(evaluation
+                    ? ["--eval-accuracy", String(evaluation.accuracy), "--dataset-version", evaluation.datasetVersion]
+                    : []),
+            ],
+            { cwd: PROJECT_ROOT, encoding: "utf8" },
+        );
+        if (r.status !== 0) throw new Error(`record-manual-delivery: ${r.stderr}`);
+        this.manual.push({ task, ok });
+        this.d.log(`manual ${task}: ${r.stdout.trim()}`);
+    }
+
+    private async applyDeployment(from: string, to: string, build: string): Promise<void> {
+        const dep = await this.d.cluster.admin.read<Json>("apps/v1", "Deployment", "model-server", `${MODEL}-${from}`);
+        const spec = structuredClone(dep.spec);
+        const labels = structuredClone(dep.metadata.labels ?? {});
+        // The version's labels, its MODEL_VERSION and the build prefix the init container downloads.
+        for (const l of [labels, spec.template.metadata.labels ?? {}])
+            for (const [k, v] of Object.entries(l)) if (v === from) l[k] = to;
+        for (const c of [...spec.template.spec.containers, ...(spec.template.spec.initContainers ?? [])]) {
+            for (const e of c.env ?? []) if (e.name === "MODEL_VERSION") e.value = to;
+            c.command = c.command?.map((a: string) =>
+                /^models\/[^/]+\/[^/]+\/[^/]+\/$/.test(a) ? `models/${MODEL}/${to}/${build}/` : a,
+            );
+        }
+        await this.d.cluster.admin.apply({
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "model-server", namespace: `${MODEL}-${to}`, labels },
+            spec: { ...spec, replicas: 1 },
+        });
+    }
+
+    private async waitServing(version: string): Promise<void> {
+        const ns = `${MODEL}-${version}`;
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+            const s = this.d.kubelet.state(ns);
+            if (s?.phase === "Running" && (await healthy(`http://${s.ip}:8080/healthz`))) return;
+            if (s && s.phase !== "Running") throw new Error(`${ns}: ${s.phase} ${s.message ?? ""}`);
+            if (Date.now() > deadline) throw new Error(`${ns}: not serving within 120 s`);
+            await sleep(500);
+        }
+    }
+
+    private async smoke(version: string): Promise<void> {
+        const ip = this.d.kubelet.ip(`${MODEL}-${version}`);
+        const body = JSON.stringify({ instances: [ROWS[0][0]] });
+        // The runbook's `curl` (step 5), under the usage wrapper, during a manual delivery.
+        const r = this.usageLog
+            ? (JSON.parse(this.command("curl", ["-sS", "--fail", `http://${ip}:8080/predict`, "-d", body])) as Record<
+                  string,
+                  Json
+              >)
+            : await post(`http://${ip}:8080/predict`, body, {});
+        if (!Array.isArray(r.predictions)) throw new Error(`smoke test of ${version}: ${JSON.stringify(r)}`);
+    }
+
+    /** `kubectl edit httproute`: the weights of the model's backends by version. */
+    private async setWeights(byVersion: Record<string, number>): Promise<void> {
+        const route = await this.route();
+        for (const rule of route.spec.rules)
+            for (const b of rule.backendRefs ?? []) {
+                const v = (b.namespace as string).slice(MODEL.length + 1);
+                if (v in byVersion) b.weight = byVersion[v];
+            }
+        await this.d.cluster.admin.apply({
+            apiVersion: route.apiVersion,
+            kind: route.kind,
+            metadata: { name: route.metadata.name, namespace: route.metadata.namespace, labels: route.metadata.labels },
+            spec: route.spec,
+        });
+    }
+
+    // --- helpers ---
+
+    private async route(): Promise<Json> {
+        const routes = await this.d.cluster.admin.list<Json>(
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            GATEWAY_NAMESPACE,
+            `${MODEL_LABEL_KEYS.model}=${MODEL}`,
+        );
+        return routes[0];
+    }
+
+    /** The version with the most weight on the model's route. */
+    async serving(): Promise<string> {
+        const w: Record<string, number> = {};
+        for (const rule of (await this.route()).spec.rules)
+            for (const b of rule.backendRefs ?? []) w[(b.namespace as string).slice(MODEL.length + 1)] = b.weight ?? 1;
+        return Object.entries(w).sort((a, b) => b[1] - a[1])[0][0];
+    }
+    private other(v: string): string {
+        return v === "v1" ? "v2" : "v1";
+    }
+    /** The version slot without traffic: where the next delivery goes. */
+    private async standby(): Promise<string> {
+        return this.other(await this.serving());
+    }
+
+    private async takeFired(
+        what: string,
+        trigger: string,
+        timeoutMs = 15_000,
+    ): Promise<[Record<string, Json>, string]> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const i = this.d.fired.findIndex((f) => f.trigger === trigger);
+            if (i >= 0) {
+                const [f] = this.d.fired.splice(i, 1);
+                return [f.pipelineRun, f.trigger];
+            }
+            if (Date.now() > deadline)
+                throw new Error(`${what}: the EventListener started no ${trigger} run within ${timeoutMs / 1000} s`);
+            await sleep(500);
+        }
+    }
+
+    private async postGitPush(c: Commit): Promise<void> {
+        const payload = JSON.stringify({
+            ref: "refs/heads/main",
+            after: c.sha,
+            repository: { clone_url: `${GIT_HOST}models.git`, full_name: "study/models" },
+            head_commit: { id: c.sha, timestamp: c.time, added: [], modified: c.files, removed: [] },
+            commits: [{ id: c.sha, timestamp: c.time, added: [], modified: c.files, removed: [] }],
+        });
+        const { createHmac } = await import("node:crypto");
+        await post(`http://${ADDRESSES.listener}:8080`, payload, {
+            "X-GitHub-Event": "push",
+            "X-Hub-Signature-256": `sha256=${createHmac("sha256", this.d.webhookSecret).update(payload).digest("hex")}`,
+        });
+    }
+
+    /** Requests through the gateway: rows (shifted by `shift` on every feature), with labelled feedback if asked. */
+    async traffic(n: number, opts: { shift?: number; labelled?: boolean }): Promise<void> {
+        const url = `http://${ADDRESSES.gateway}:8080/models/${MODEL}`;
+        for (let i = 0; i < n; i++) {
+            const [x, y] = ROWS[i % ROWS.length];
+            const row = x.map((v) => v + (opts.shift ?? 0));
+            await post(`${url}/predict`, JSON.stringify({ instances: [row] }), {}).catch(() => undefined);
+            if (opts.labelled)
+                await post(`${url}/feedback`, JSON.stringify({ instances: [row], labels: [y] }), {}).catch(
+                    () => undefined,
+                );
+        }
+    }
+
+    /** Runs `f` with labelled traffic flowing (about 4 requests a second) for the promotion's analyses. */
+    private async withTraffic<T>(f: () => Promise<T>): Promise<T> {
+        let on = true;
+        const loop = (async () => {
+            while (on) {
+                await this.traffic(1, { labelled: true });
+                await sleep(250);
+            }
+        })();
+        try {
+            return await f();
+        } finally {
+            on = false;
+            await loop;
+        }
+    }
+
+    private py(args: string[], env: Record<string, string> = {}): string {
+        return this.command(path.join(this.d.python, "bin", "python"), args, env);
+    }
+
+    /** A command; under step_usage.sh's `command` mode (one line of the usage log) during a manual delivery. */
+    private command(file: string, args: string[], env: Record<string, string> = {}): string {
+        const [cmd, argv] = this.usageLog
+            ? [
+                  "sh",
+                  [
+                      path.join(PROJECT_ROOT, "pipelines/lib/step_usage.sh"),
+                      "command",
+                      this.usageLog,
+                      "--",
+                      file,
+                      ...args,
+                  ],
+              ]
+            : [file, args];
+        const r = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...env } });
+        if (r.status !== 0) throw new Error(`${path.basename(file)} ${args.join(" ")}: ${r.stderr}`);
+        return r.stdout;
+    }
+
+    /** The store as the runbook's `aws s3` commands use it (boto3 here: the same S3 calls). */
+    private s3(args: ["download", string, string, string] | ["upload", string, string, string]): void {
+        // A script file, not `python -c`: the usage log holds each command on one line.
+        const script = path.join(os.tmpdir(), `study-s3-${process.pid}.py`);
+        if (!fs.existsSync(script)) fs.writeFileSync(script, S3_COMMAND);
+        this.py([script, ...args], { ...this.d.storeKeys, STORE_ENDPOINT: this.d.storeUrl });
+    }
+
+    async uploadDataset(key: string, extra: string[]): Promise<void> {
+        const csv = path.join(os.tmpdir(), `study-${process.pid}-${Date.now()}.csv`);
+        this.py([path.join(PROJECT_ROOT, "pipelines/workload/data.py"), "--dataset", "iris", "--out", csv, ...extra]);
+        this.s3(["upload", "datasets", csv, key]);
+        fs.rmSync(csv);
+    }
+
+    /** The dataset-change event every platform's consumer posts, built by contract/dataset_change_event.py. */
+    private datasetEvent(bucket: string, key: string): string {
+        return this.py(
+            [
+                "-c",
+                `import json, os, sys; sys.path.insert(0, os.environ["C"]); import dataset_change_event as d; print(json.dumps(d.object_created(os.environ["B"], os.environ["K"], os.environ["T"])))`,
+            ],
+            {
+                C: path.join(PROJECT_ROOT, "contract"),
+                B: bucket,
+                K: key,
+                T: new Date().toISOString().slice(0, 19) + "Z",
+            },
+        ).trim();
+    }
+}
+
+/** upload <bucket> <file|dir> <key|prefix> (refusing an existing prefix), download <bucket> <key> <file>. */
+const S3_COMMAND = `
+import os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["STORE_ENDPOINT"], region_name="us-east-1")
+op, bucket, a, b = sys.argv[1:5]
+if op == "download":
+    s3.download_file(bucket, a, b)
+elif os.path.isdir(a):
+    if s3.list_objects_v2(Bucket=bucket, Prefix=b).get("KeyCount", 0):
+        sys.exit(f"{b} exists in {bucket}: a build is never overwritten")
+    for root, _, files in os.walk(a):
+        for f in files:
+            p = os.path.join(root, f)
+            s3.upload_file(p, bucket, b + os.path.relpath(p, a))
+else:
+    s3.upload_file(a, bucket, b)
+`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function healthy(url: string): Promise<boolean> {
+    try {
+        return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
+    } catch {
+        return false;
+    }
+}
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<Json> {
+    const r = await fetch(url, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", ...headers },
+        signal: AbortSignal.timeout(15_000),
+    });
+    if (!r.ok) throw new Error(`POST ${url}: ${r.status} ${await r.text()}`);
+    return r.json();
+}
