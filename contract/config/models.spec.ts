@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import {
     modelSchema,
+    parseableModels,
     podsQuotaAdmits,
     quotaDefaultsSchema,
     rolloutPlan,
@@ -136,6 +137,31 @@ describe("models config (contract/config/models.ts): quota, rollout, traffic and
                 /^mlops-testbed:models\[0\]\.versions\[0\]\.name: namespace "cert-manager" is reserved \(kube-\*, default, /,
             );
             assert.match(issue, /, cert-manager\); rename the model or the version$/);
+        });
+
+        it("judges names only where they parsed: a missing name adds no duplicate, namespace or reserved issue", () => {
+            const raw = [
+                // No names (the schema reports them): not duplicates of each other, no namespace "-".
+                { name: 1, versions: [{ name: 2 }, { name: 3 }], traffic: { strategy: "sideways" } },
+                { name: 1, versions: "none" },
+                // A version without a name under model "kube" is not the reserved namespace "kube-".
+                { name: "kube", versions: [{ replicas: 2 }] },
+                // Traffic that does not parse skips the traffic rules; the names are still judged.
+                { name: "iris", versions: [{ name: "v1", replicas: "many" }, { name: "v1" }], traffic: "canary" },
+                // No traffic section is strategy single.
+                { name: "fraud", versions: [{ name: "v1" }, { name: "v2" }] },
+                "not a model",
+            ];
+            const parsed = parseableModels(raw);
+            assert.ok(parsed);
+            assert.deepEqual(
+                validateModels(parsed, defaults).map((i) => `${i.key}: ${i.message}`),
+                [
+                    'mlops-testbed:models[3].versions[1].name: duplicate version name within model "iris"; version names must be unique per model',
+                    "mlops-testbed:models[4].traffic.weights: strategy single with 2 versions must name the serving one: weights: { <version>: 100 }; versions: v1, v2",
+                ],
+            );
+            assert.equal(parseableModels({ name: "iris" }), undefined);
         });
     });
 });
