@@ -17,7 +17,7 @@ const LONGEST_FIRST = [
     "test/api-steps.spec.ts",
 ];
 /** Folders whose `*.spec.ts` files are specs. */
-const SPEC_FOLDERS = ["test", "components", "contract", "monitoring", "pipelines", "policy"];
+const SPEC_FOLDERS = ["test", "components", "contract", "infra", "monitoring", "pipelines", "policy"];
 /** The cluster tier's specs: `npm run test:cluster` runs them (.mocharc.cluster.json), not `npm test`. */
 const OTHER_TIERS = ["test/cluster"];
 
