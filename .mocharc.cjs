@@ -17,7 +17,7 @@ const LONGEST_FIRST = [
     "test/api-steps.spec.ts",
 ];
 /** Folders whose `*.spec.ts` files are specs. */
-const SPEC_FOLDERS = ["test", "components", "contract", "monitoring", "pipelines", "policy", "tools"];
+const SPEC_FOLDERS = ["test", "components", "contract", "infra", "monitoring", "pipelines", "policy", "tools"];
 /** The cluster and study tiers' specs: `npm run test:cluster` and `npm run test:study` run them, not `npm test`. */
 const OTHER_TIERS = ["test/cluster", "test/study"];
 

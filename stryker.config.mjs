@@ -11,6 +11,8 @@ export default {
     mutate: [
         "infra/config.ts",
         "contract/config/*.ts",
+        // The focused specs beside the sources are tests, not code to mutate.
+        "!contract/config/*.spec.ts",
         "pipelines/promotion/decide.ts",
         "components/aws/subnets.ts",
         "contract/ipv4.ts",
