@@ -184,9 +184,11 @@ def steps(req: dict[str, Any]) -> dict[str, Any]:
                 f.write("a,b,target\n" + "\n".join(f"{i}.{j},1.0,{j % 2}" for j in range(40)) + "\n")
             s.upload_file(path, datasets, key)
         # Writing an object again: the Blob adapter refuses (overwrite=False); S3 has no such guard in its API
-        # version here, so the steps' immutability there is the prefix check (register's "again" above).
+        # version here, so the steps' immutability there is the prefix check (register's "again" above). Done outside
+        # the datasets' prefix: a rewrite that S3 accepts would rightly become the newest dataset.
+        s.upload_file(os.path.join(d, "0.csv"), datasets, "overwrite-check/train.csv")
         try:
-            s.upload_file(os.path.join(d, "0.csv"), datasets, keys[0])
+            s.upload_file(os.path.join(d, "0.csv"), datasets, "overwrite-check/train.csv")
             out["overwrite_refused"] = False
         except store.StoreError:
             out["overwrite_refused"] = True
