@@ -37,7 +37,7 @@ import {
     ruleFiles,
 } from "./services";
 import { GIT_HOST, STORE_CREDENTIALS_SECRET, STUDY_STACK, writeStudyStack } from "./stack";
-import { parseOptions, runTool } from "../cli";
+import { parseOptions, runAsScript } from "../cli";
 import { validateStackConfig } from "../../infra/config";
 import { loadStack } from "../stack";
 
@@ -525,4 +525,4 @@ function ensureWheelhouse(): string {
     return dir;
 }
 
-if (require.main === module) runTool(process.argv.slice(2), USAGE, main).then((code) => process.exit(code));
+runAsScript(module, USAGE, main);
