@@ -19,7 +19,7 @@ dashboards and rules query) from pinned upstream files, and writes them to test/
 Options:
   --reference <dir>          Folder of pinned upstream files: charts/<chart>-<version>/values.yaml,
                              charts/dcgm-exporter-<version>/default-counters.csv, metrics/tekton-pipelines-v<minor>.txt
-                             (default: ../shared/reference beside the project)
+                             (default: $MLOPS_TESTBED_REFERENCE; one of the two is required, the project ships none)
   --values <chart>-<version>=<file>
                              values.yaml of one chart version (a local copy or \`helm show values\` output); wins over
                              --reference; repeatable
@@ -56,6 +56,16 @@ interface Args {
     check: boolean;
 }
 
+/** The folder of pinned upstream files: `--reference`, else `$MLOPS_TESTBED_REFERENCE`; the project ships none. */
+function referenceDir(option: string | undefined): string {
+    const dir = option ?? process.env.MLOPS_TESTBED_REFERENCE;
+    if (!dir)
+        throw new UsageError(
+            "--reference <dir> (or MLOPS_TESTBED_REFERENCE) is required: the folder of pinned upstream files",
+        );
+    return dir;
+}
+
 export function parseFactsArgs(argv: readonly string[]): Args {
     const { values } = parseOptions(argv, {
         reference: { type: "string" },
@@ -72,7 +82,7 @@ export function parseFactsArgs(argv: readonly string[]): Args {
         files.set(m[1], path.resolve(m[2]));
     }
     return {
-        reference: path.resolve(values.reference ?? path.join(PROJECT_ROOT, "..", "shared", "reference")),
+        reference: path.resolve(referenceDir(values.reference)),
         values: files,
         tektonDocs: values["tekton-docs"],
         ksmDocs: values["kube-state-metrics-docs"],
