@@ -150,6 +150,8 @@ describe("models config (contract/config/models.ts): quota, rollout, traffic and
                 { name: "iris", versions: [{ name: "v1", replicas: "many" }, { name: "v1" }], traffic: "canary" },
                 // No traffic section is strategy single.
                 { name: "fraud", versions: [{ name: "v1" }, { name: "v2" }] },
+                // Versions without names: the list says so rather than printing empty names.
+                { name: "spam", versions: [{ replicas: 1 }, { replicas: 1 }] },
                 "not a model",
             ];
             const parsed = parseableModels(raw);
@@ -159,6 +161,7 @@ describe("models config (contract/config/models.ts): quota, rollout, traffic and
                 [
                     'mlops-testbed:models[3].versions[1].name: duplicate version name within model "iris"; version names must be unique per model',
                     "mlops-testbed:models[4].traffic.weights: strategy single with 2 versions must name the serving one: weights: { <version>: 100 }; versions: v1, v2",
+                    "mlops-testbed:models[5].traffic.weights: strategy single with 2 versions must name the serving one: weights: { <version>: 100 }; versions: none named yet",
                 ],
             );
             assert.equal(parseableModels({ name: "iris" }), undefined);

@@ -262,7 +262,9 @@ export function validateModels(models: readonly ModelConfig[], quotaDefaults: Qu
             });
         modelNames.add(m.name);
         const versionNames = m.versions.map((v) => v.name);
-        const list = versionNames.join(", ");
+        // Versions whose name did not parse are reported by the schema; the list names only the others.
+        const named = versionNames.filter((n) => n !== "");
+        const list = named.length > 0 ? named.join(", ") : "none named yet";
         m.versions.forEach((v, vi) => {
             if (v.name !== "" && versionNames.indexOf(v.name) !== vi) {
                 issues.push({
