@@ -26,7 +26,12 @@ import {
 import type { Json } from "../../test/json";
 import { runPython } from "../../test/python";
 
-const sample = (name: string) => readFileSync(path.join(__dirname, "samples", name), "utf8");
+/** S3's EventBridge event is the contract's sample (every platform's consumer is tested against it); the rest are here. */
+const SAMPLE_DIRS: Record<string, string> = {
+    "eventbridge-object-created.json": path.join(__dirname, "..", "..", "contract", "samples"),
+};
+const sample = (name: string) =>
+    readFileSync(path.join(SAMPLE_DIRS[name] ?? path.join(__dirname, "samples"), name), "utf8");
 const SECRET = "s3cr3t-hmac-key";
 /** The webhook Secret as the program applies it, in the listener's namespace. */
 const secrets: SecretObject[] = [

@@ -9,6 +9,7 @@ import json
 import os
 import unittest
 
+import dataset_change_event
 import seaweedfs_filer as filer
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,13 +21,21 @@ def sample(name):
         return f.read()
 
 
-# What the S3 EventBridge sample carries that the trigger reads: the same for every platform.
-EXPECTED = {
-    "source": "aws.s3",
-    "detail-type": "Object Created",
-    "time": "2026-11-23T09:20:11Z",
-    "detail": {"bucket": {"name": "datasets"}, "object": {"key": "iris/2026-11-23/train.csv"}},
-}
+def expected_event():
+    """What the contract's S3 EventBridge sample carries that the trigger reads, for the store named "datasets": the
+    same object and time as this platform's sample, so every consumer must produce it."""
+    contract = os.path.dirname(os.path.abspath(dataset_change_event.__file__))
+    with open(os.path.join(contract, "samples", "eventbridge-object-created.json")) as f:
+        s3 = json.load(f)
+    return {
+        "source": s3["source"],
+        "detail-type": s3["detail-type"],
+        "time": s3["time"],
+        "detail": {"bucket": {"name": "datasets"}, "object": {"key": s3["detail"]["object"]["key"]}},
+    }
+
+
+EXPECTED = expected_event()
 
 
 class SeaweedfsFiler(unittest.TestCase):
