@@ -43,7 +43,7 @@ describe("monitoring", () => {
             const release = (name: string) => findResource(plan(), RELEASE, `monitoring-${name}`);
 
             it("installs the three pinned charts into the monitoring namespace, under the Monitoring component", () => {
-                const component = findResource(plan(), "mlops-testbed:k8s:Monitoring", "monitoring");
+                const component = findResource(plan(), "mlops-testbed:monitoring:Monitoring", "monitoring");
                 const children = descendantsOf(plan(), component.urn);
                 for (const [part, chart] of [
                     ["stack", CHARTS.kubePrometheusStack],

@@ -473,7 +473,16 @@ export class Monitoring extends pulumi.ComponentResource {
     readonly pushgatewayUrl: string;
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:Monitoring", name, {}, opts);
+        // The type the component had in components/k8s: the alias keeps the URNs of stacks deployed before the move.
+        super(
+            "mlops-testbed:monitoring:Monitoring",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "mlops-testbed:k8s:Monitoring" }],
+            },
+        );
         const parent = { parent: this };
 
         const installed = args.stack.mode === "install";

@@ -179,8 +179,8 @@ describe("engine test: the stack, its changes and what it leaves out", () => {
         assert.ok(newRoute && isRoute(oldRoute) && newRoute !== oldRoute, `${newRoute} / ${oldRoute}`);
         // What else changes (as the engine previewed it): the pipelines' routes map and the route updater's Role.
         assert.deepEqual(short(change.update), [
-            "mlops-testbed:k8s:Tekton$kubernetes:core/v1:ConfigMap::tekton-settings",
-            "mlops-testbed:k8s:Tekton$kubernetes:rbac.authorization.k8s.io/v1:Role::tekton-route-updater",
+            "mlops-testbed:pipelines:Tekton$kubernetes:core/v1:ConfigMap::tekton-settings",
+            "mlops-testbed:pipelines:Tekton$kubernetes:rbac.authorization.k8s.io/v1:Role::tekton-route-updater",
         ]);
         const back = planChange(changed, base);
         assert.deepEqual([...back.delete].sort(), [...change.create].sort());
@@ -193,7 +193,7 @@ describe("engine test: the stack, its changes and what it leaves out", () => {
         assert.ok(
             urns.some((u) =>
                 u.includes(
-                    "::mlops-testbed:k8s:PipelineTriggers$mlops-testbed:pipelines:WebhookGateway$kubernetes:core/v1:Service::",
+                    "::mlops-testbed:pipelines:PipelineTriggers$mlops-testbed:pipelines:WebhookGateway$kubernetes:core/v1:Service::",
                 ),
             ),
         );

@@ -127,9 +127,9 @@ describe("Azure platform (AKS)", function () {
     });
 
     it("installs the NVIDIA device plugin when AKS installs the driver, and not with gpuDriver None", async () => {
-        assert.equal(resourcesOfType(plan, "mlops-testbed:k8s:NvidiaDevicePlugin").length, 1);
+        assert.equal(resourcesOfType(plan, "mlops-testbed:gpu:NvidiaDevicePlugin").length, 1);
         const none = await planStack(STACK, { azure: { location: "westeurope", gpuDriver: "None" } });
-        assert.equal(resourcesOfType(none, "mlops-testbed:k8s:NvidiaDevicePlugin").length, 0);
+        assert.equal(resourcesOfType(none, "mlops-testbed:gpu:NvidiaDevicePlugin").length, 0);
         for (const p of resourcesOfType(none, AGENT_POOL))
             assert.deepEqual((p.inputs as Json).gpuProfile, { driver: "None" });
     });

@@ -156,7 +156,7 @@ describe("Existing-cluster platform", function () {
         const noPlugin = await planStack(STACK, {
             existing: { imageRegistry: "kind-registry:5000/model-server", gpu: { installDevicePlugin: false } },
         });
-        assert.equal(resourcesOfType(noPlugin, "mlops-testbed:k8s:NvidiaDevicePlugin").length, 0);
+        assert.equal(resourcesOfType(noPlugin, "mlops-testbed:gpu:NvidiaDevicePlugin").length, 0);
     });
 });
 

@@ -43,7 +43,16 @@ export class NvidiaDevicePlugin extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: NvidiaDevicePluginArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:NvidiaDevicePlugin", name, {}, opts);
+        // The type the component had in components/k8s: the alias keeps the URNs of stacks deployed before the move.
+        super(
+            "mlops-testbed:gpu:NvidiaDevicePlugin",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "mlops-testbed:k8s:NvidiaDevicePlugin" }],
+            },
+        );
         const chart = CHARTS.nvidiaDevicePlugin;
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,

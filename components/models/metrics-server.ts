@@ -31,7 +31,16 @@ export function metricsServerValues(args: Pick<MetricsServerArgs, "scheduling" |
  */
 export class MetricsServer extends pulumi.ComponentResource {
     constructor(name: string, args: MetricsServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:MetricsServer", name, {}, opts);
+        // The type the component had in components/k8s: the alias keeps the URNs of stacks deployed before the move.
+        super(
+            "mlops-testbed:models:MetricsServer",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "mlops-testbed:k8s:MetricsServer" }],
+            },
+        );
         const chart = CHARTS.metricsServer;
         new k8s.helm.v3.Release(
             `${name}-release`,

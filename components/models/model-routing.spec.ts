@@ -16,7 +16,7 @@ describe("ModelRouting (Envoy Gateway, Gateway API)", () => {
     });
     /** The plan without the triggers' webhook gateway (its own Gateway, route and grant; see pipelines/install/triggers.spec.ts). */
     function withoutTriggers(full: Plan): Plan {
-        const triggers = findResource(full, "mlops-testbed:k8s:PipelineTriggers", "triggers");
+        const triggers = findResource(full, "mlops-testbed:pipelines:PipelineTriggers", "triggers");
         const theirs = new Set(descendantsOf(full, triggers.urn).map((r) => r.urn));
         return { ...full, resources: full.resources.filter((r) => !theirs.has(r.urn)) };
     }

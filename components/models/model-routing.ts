@@ -135,7 +135,16 @@ export class ModelRouting extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
 
     constructor(name: string, args: ModelRoutingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:ModelRouting", name, {}, opts);
+        // The type the component had in components/k8s: the alias keeps the URNs of stacks deployed before the move.
+        super(
+            "mlops-testbed:models:ModelRouting",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "mlops-testbed:k8s:ModelRouting" }],
+            },
+        );
         const k8sOpts = { parent: this };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
 

@@ -420,7 +420,7 @@ describe("adding and removing a model version", () => {
             "the same store resources before and after",
         );
         // Nothing that holds artifacts is a child of a version's component, so deleting one cannot cascade to it.
-        const versionComponents = resourcesOfType(before3, "mlops-testbed:k8s:ModelVersionNamespace");
+        const versionComponents = resourcesOfType(before3, "mlops-testbed:models:ModelVersionNamespace");
         for (const c of versionComponents) assert.ok(!descendantsOf(before3, c.urn).some(isStore), c.name);
     });
 

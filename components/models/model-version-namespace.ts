@@ -84,7 +84,16 @@ export class ModelVersionNamespace extends pulumi.ComponentResource {
     readonly identity: pulumi.Output<string>;
 
     constructor(name: string, args: ModelVersionNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:ModelVersionNamespace", name, {}, opts);
+        // The type the component had in components/k8s: the alias keeps the URNs of stacks deployed before the move.
+        super(
+            "mlops-testbed:models:ModelVersionNamespace",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "mlops-testbed:k8s:ModelVersionNamespace" }],
+            },
+        );
         const { model, version, platform } = args;
         const ns = modelNamespaceName(model, version.name);
         this.namespaceName = ns;

@@ -22,7 +22,16 @@ export class Promotion extends pulumi.ComponentResource {
     readonly taskName: string;
 
     constructor(name: string, args: PromotionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:Promotion", name, {}, opts);
+        // The type the component had in components/k8s: the alias keeps the URNs of stacks deployed before the move.
+        super(
+            "mlops-testbed:pipelines:Promotion",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "mlops-testbed:k8s:Promotion" }],
+            },
+        );
         const k8sOpts = { parent: this, dependsOn: args.dependsOn };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
         const scripts = new k8s.core.v1.ConfigMap(

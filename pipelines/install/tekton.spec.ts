@@ -121,7 +121,7 @@ describe("Tekton install, service accounts and pipeline objects", () => {
 
     it("installs Pipelines v1.15.x and the matching Triggers from their pinned release manifests, under the component", () => {
         assert.match(TEKTON.pipelines.version, /^v1\.15\.\d+$/, "the dashboards use Tekton v1.15's metric names");
-        const component = findResource(plan, "mlops-testbed:k8s:Tekton", "tekton");
+        const component = findResource(plan, "mlops-testbed:pipelines:Tekton", "tekton");
         const children = descendantsOf(plan, component.urn);
         const files = resourcesOfType(plan, T.configFile);
         assert.deepEqual(

@@ -120,7 +120,16 @@ export class Tekton extends pulumi.ComponentResource {
     readonly identities: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: TektonArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:Tekton", name, {}, opts);
+        // The type the component had in components/k8s: the alias keeps the URNs of stacks deployed before the move.
+        super(
+            "mlops-testbed:pipelines:Tekton",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "mlops-testbed:k8s:Tekton" }],
+            },
+        );
         const { platform, config } = args;
         const parent = { parent: this };
         const labels = { "app.kubernetes.io/part-of": PART_OF };

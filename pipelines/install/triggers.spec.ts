@@ -35,7 +35,7 @@ describe("PipelineTriggers and Promotion in the program (dev stack)", () => {
         // Each object answers to the URN it had as a direct child of the triggers component (its alias), so a stack
         // deployed before the move keeps them: above all the load balancer, whose address GitHub calls.
         const before = (type: string, name: string) =>
-            `urn:pulumi:dev::mlops-testbed::mlops-testbed:k8s:PipelineTriggers$${type}::${name}`;
+            `urn:pulumi:dev::mlops-testbed::mlops-testbed:pipelines:PipelineTriggers$${type}::${name}`;
         const moved: [string, string, string][] = [
             [
                 "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy",

@@ -56,7 +56,16 @@ export class PipelineTriggers extends pulumi.ComponentResource {
     readonly gitWebhookSecret: pulumi.Output<string>;
 
     constructor(name: string, args: PipelineTriggersArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:PipelineTriggers", name, {}, opts);
+        // The type the component had in components/k8s: the alias keeps the URNs of stacks deployed before the move.
+        super(
+            "mlops-testbed:pipelines:PipelineTriggers",
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: "mlops-testbed:k8s:PipelineTriggers" }],
+            },
+        );
         const k8sOpts = { parent: this, dependsOn: args.dependsOn };
         const labels = { "app.kubernetes.io/part-of": PART_OF };
         const meta = (n: string, namespace: string = PIPELINES_NAMESPACE) => ({ name: n, namespace, labels });
