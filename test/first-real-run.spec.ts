@@ -75,8 +75,8 @@ describe("first real run: EKS network policy and node metadata (dev)", () => {
             assert.equal(g.inputs.diskSize, undefined, `${g.name}: the disk comes from the template`);
         }
         const diskSize = {
-            "aws-system-lt": 30,
-            "aws-system-fallback-lt": 30,
+            "aws-system-lt": 20,
+            "aws-system-fallback-lt": 20,
             "aws-gpu-t4-lt": 100,
             "aws-network-nat-0-lt": 8,
         };
@@ -90,6 +90,24 @@ describe("first real run: EKS network policy and node metadata (dev)", () => {
             assert.equal(root.ebs.encrypted, "true");
             assert.equal(root.ebs.volumeSize, diskSize[t.name as keyof typeof diskSize], `${t.name}: its diskSizeGiB`);
         }
+    });
+});
+
+describe("first real run: an image build cannot fill dev's system disk", () => {
+    it("build-image's buildah step (storage in its writable layer) is limited to under half the system disk", () => {
+        const [task] = objectsOfKind(plans.dev, "Task").filter((o) => o.metadata.name === "build-image");
+        assert.ok(task, "the dev plan has the build-image Task");
+        const step = ((task as Json).spec.steps as Json[]).find((s) => s.name === "build-push");
+        const { requests, limits } = step.computeResources as Json;
+        const gib = (q: string) => Number(/^(\d+)Gi$/.exec(q)![1]);
+        const [systemTemplate] = resourcesOfType(plans.dev, T.launchTemplate).filter((t) => t.name === "aws-system-lt");
+        const diskGiB = (systemTemplate.inputs.blockDeviceMappings as Json[])[0].ebs.volumeSize as number;
+        assert.ok(gib(requests["ephemeral-storage"]) > 0);
+        assert.ok(gib(limits["ephemeral-storage"]) >= gib(requests["ephemeral-storage"]));
+        assert.ok(
+            gib(limits["ephemeral-storage"]) <= diskGiB / 2,
+            `limit ${limits["ephemeral-storage"]}, disk ${diskGiB} GiB`,
+        );
     });
 });
 

@@ -81,15 +81,15 @@ describe("aws: GPU node groups", () => {
         ]);
     });
 
-    it("arm64 GPU pools get the arm64 NVIDIA AMI", async () => {
+    it("each group gets the AMI of its own architecture: an arm64 GPU pool beside x86_64 system nodes", async () => {
         const plan = await planStack("dev", {
             gpuNodePools: [
                 { name: "graviton", instanceTypes: ["g5g.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 },
             ],
-            // Model-server images are built on the system nodes: they must be arm64 too.
-            cluster: { systemNodes: { instanceTypes: ["t4g.medium", "c6g.large"] } },
+            // Model-server images are built for both architectures, so the two may differ.
+            cluster: { systemNodes: { instanceTypes: ["t3a.medium", "t3.medium"] } },
         });
-        assert.equal(findResource(plan, T.nodeGroup, "aws-system-ng").inputs.amiType, "AL2023_ARM_64_STANDARD");
+        assert.equal(findResource(plan, T.nodeGroup, "aws-system-ng").inputs.amiType, "AL2023_x86_64_STANDARD");
         assert.equal(findResource(plan, T.nodeGroup, "aws-gpu-graviton-ng").inputs.amiType, "AL2023_ARM_64_NVIDIA");
     });
 
@@ -125,7 +125,8 @@ describe("aws: GPU node groups", () => {
         const fallback = findResource(dev, T.nodeGroup, "aws-system-fallback-ng");
         assert.equal(spot.inputs.capacityType, "SPOT");
         assert.equal(fallback.inputs.capacityType, "ON_DEMAND");
-        assert.deepEqual(spot.inputs.instanceTypes, ["t3a.medium", "t3.medium", "c6a.large"]);
+        assert.deepEqual(spot.inputs.instanceTypes, ["t4g.medium", "m6g.medium", "m7g.medium"]);
+        assert.equal(spot.inputs.amiType, "AL2023_ARM_64_STANDARD");
         for (const key of ["instanceTypes", "amiType", "subnetIds"])
             assert.deepEqual(fallback.inputs[key], spot.inputs[key], key);
         // Labelled apart, so the autoscaler does not balance scale-ups over the two as similar groups.
