@@ -123,6 +123,18 @@ describe("aws: system node and NAT settings", () => {
         });
     }
 
+    it("aws.encryptionKeys: customer-managed by default and in prod, aws-managed in dev, anything else refused", () => {
+        const keysOf = (raw: Record<string, unknown>) => {
+            const config = validateConfig(raw).config;
+            return config?.cloud === "aws" ? config.aws.encryptionKeys : undefined;
+        };
+        assert.equal(keysOf({ cloud: "aws", aws: { region: "eu-west-1" } }), "customer-managed");
+        assert.equal(keysOf(rawWith("prod", {})), "customer-managed");
+        assert.equal(keysOf(rawWith("dev", {})), "aws-managed");
+        const raw = { ...rawWith("dev", {}), aws: { region: "eu-west-1", encryptionKeys: "none" } };
+        issueAt(issuesOf(raw), "mlops-testbed:aws.encryptionKeys", /must be one of customer-managed, aws-managed/);
+    });
+
     it("accepts on-demand and gateway, the defaults, on azure-example", () => {
         const raw = rawWith("azure-example", {
             systemNodes: { capacityType: "on-demand" },
