@@ -119,7 +119,7 @@ describe("monitoring", () => {
                 ])
                     assert.equal(spec[k], false, k);
                 const expected =
-                    stack === "dev" ? { retention: "7d", size: "20Gi" } : { retention: "30d", size: "100Gi" };
+                    stack === "dev" ? { retention: "7d", size: "10Gi" } : { retention: "30d", size: "100Gi" };
                 assert.equal(spec.retention, expected.retention);
                 assert.equal(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage, expected.size);
             });

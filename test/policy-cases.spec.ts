@@ -335,7 +335,14 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
     },
     "cluster-secrets-encryption": {
         compliant: [
-            ok("the dev EKS cluster", () => dev),
+            ok("the prod EKS cluster, with its secrets key", () => prod),
+            ok(
+                "the dev EKS cluster: AWS managed keys, EKS's default envelope encryption outside production",
+                () => dev,
+            ),
+            ok("an aws:eks/cluster:Cluster at 1.28 or later without a key, outside production", () => [
+                res("dev", "aws:eks/cluster:Cluster", "eks", { name: "c", version: "1.28" }),
+            ]),
             ok("an aws:eks/cluster:Cluster encrypting secrets", () => [
                 res("dev", "aws:eks/cluster:Cluster", "eks", {
                     encryptionConfig: { provider: { keyArn: "arn:aws:kms:eu-west-1:1:key/k" }, resources: ["secrets"] },
@@ -348,13 +355,26 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
         ],
         violating: [
             bad(
-                "the dev EKS cluster without its secrets key",
-                () => edit(dev, "aws-eks", (p) => delete p.encryptionConfigKeyArn),
-                [/eks:index:Cluster aws-eks does not encrypt Kubernetes Secrets/],
+                "the prod EKS cluster without its secrets key",
+                () => edit(prod, "aws-eks", (p) => delete p.encryptionConfigKeyArn),
+                [
+                    /eks:index:Cluster aws-eks does not encrypt Kubernetes Secrets.*accepted outside production stacks only/,
+                ],
             ),
             bad(
-                "an aws:eks/cluster:Cluster without encryptionConfig",
+                "the dev EKS cluster with AWS managed keys, when the pack counts dev as production",
+                () => dev,
+                [/eks:index:Cluster aws-eks does not encrypt Kubernetes Secrets/],
+                { "cluster-secrets-encryption": { productionStacks: ["dev"] } },
+            ),
+            bad(
+                "an aws:eks/cluster:Cluster without encryptionConfig, of no known version",
                 () => [res("dev", "aws:eks/cluster:Cluster", "eks", { name: "c" })],
+                [/aws:eks\/cluster:Cluster eks/],
+            ),
+            bad(
+                "an aws:eks/cluster:Cluster before 1.28 without encryptionConfig",
+                () => [res("dev", "aws:eks/cluster:Cluster", "eks", { name: "c", version: "1.27" })],
                 [/aws:eks\/cluster:Cluster eks/],
             ),
             bad(
@@ -457,7 +477,7 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
         ],
         violating: [
             ...["aws-store-key", "aws-secrets-key", "aws-volumes-key"].map((key) =>
-                bad(`${key} with rotation turned off`, () => edit(dev, key, (p) => (p.enableKeyRotation = false)), [
+                bad(`${key} with rotation turned off`, () => edit(prod, key, (p) => (p.enableKeyRotation = false)), [
                     new RegExp(`aws:kms/key:Key ${key} does not rotate its key material \\(enableKeyRotation: false`),
                 ]),
             ),

@@ -1,6 +1,7 @@
 import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
+import type { AwsEncryptionKeys } from "../../contract/config/platform";
 import { statefulOptions, type StoreProtection } from "../../contract/stateful";
 
 export { statefulOptions, type StoreProtection };
@@ -8,8 +9,8 @@ export { statefulOptions, type StoreProtection };
 export interface SecureBucketArgs {
     /** Role of the bucket ("models", "datasets"), used in names and tags. */
     readonly purpose: string;
-    /** KMS key for SSE-KMS. */
-    readonly kmsKeyArn: pulumi.Input<string>;
+    /** KMS key for SSE-KMS; undefined: the account's AWS managed key aws/s3. */
+    readonly kmsKeyArn: pulumi.Input<string> | undefined;
     /** Days a noncurrent object version is kept. */
     readonly noncurrentVersionDays: number;
     readonly protection: StoreProtection;
@@ -51,7 +52,10 @@ export class SecureBucket extends pulumi.ComponentResource {
                 bucket: bucket.id,
                 rules: [
                     {
-                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+                        applyServerSideEncryptionByDefault: {
+                            sseAlgorithm: "aws:kms",
+                            ...(args.kmsKeyArn === undefined ? {} : { kmsMasterKeyId: args.kmsKeyArn }),
+                        },
                         bucketKeyEnabled: true,
                     },
                 ],
@@ -135,29 +139,35 @@ export function tlsOnlyPolicy(bucketArn: string) {
 export interface AwsArtifactStoreArgs {
     readonly protection: StoreProtection;
     readonly noncurrentVersionDays: number;
+    /** `customer-managed`: a KMS key of the store's own; `aws-managed`: the account's aws/s3 key. */
+    readonly encryptionKeys: AwsEncryptionKeys;
     readonly tags: Record<string, string>;
 }
 
-/** The `models` and `datasets` buckets and the KMS key that encrypts both. */
+/** The `models` and `datasets` buckets and the KMS key that encrypts both (or the account's aws/s3 key). */
 export class AwsArtifactStore extends pulumi.ComponentResource {
-    readonly kmsKeyArn: pulumi.Output<string>;
+    /** The store's own key; undefined with AWS managed keys, whose key policy admits the account's S3 users. */
+    readonly kmsKeyArn: pulumi.Output<string> | undefined;
     readonly models: SecureBucket;
     readonly datasets: SecureBucket;
 
     constructor(name: string, args: AwsArtifactStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlops-testbed:aws:ArtifactStore", name, {}, opts);
-        const key = new kms.Key(
-            `${name}-key`,
-            {
-                description: "Encrypts the testbed's model and dataset buckets",
-                enableKeyRotation: true,
-                deletionWindowInDays: args.protection === "protected" ? 30 : 7,
-                tags: args.tags,
-            },
-            statefulOptions(args.protection, this),
-        );
+        const key =
+            args.encryptionKeys === "customer-managed"
+                ? new kms.Key(
+                      `${name}-key`,
+                      {
+                          description: "Encrypts the testbed's model and dataset buckets",
+                          enableKeyRotation: true,
+                          deletionWindowInDays: args.protection === "protected" ? 30 : 7,
+                          tags: args.tags,
+                      },
+                      statefulOptions(args.protection, this),
+                  )
+                : undefined;
         const common = {
-            kmsKeyArn: key.arn,
+            kmsKeyArn: key?.arn,
             noncurrentVersionDays: args.noncurrentVersionDays,
             protection: args.protection,
             tags: args.tags,
@@ -172,7 +182,7 @@ export class AwsArtifactStore extends pulumi.ComponentResource {
             { ...common, purpose: "datasets", eventBridge: true },
             { parent: this },
         );
-        this.kmsKeyArn = key.arn;
+        this.kmsKeyArn = key?.arn;
         this.registerOutputs({ kmsKeyArn: this.kmsKeyArn });
     }
 }

@@ -42,7 +42,7 @@ const KMS_ACTIONS: Record<AccessMode, string[]> = {
 export function s3GrantStatements(
     grants: readonly StoreGrant[],
     bucketArns: Readonly<Record<StoreName, string>>,
-    kmsKeyArn: string,
+    kmsKeyArn: string | undefined,
 ): PolicyStatement[] {
     const statements: PolicyStatement[] = [];
     grants.forEach((g, i) => {
@@ -68,7 +68,8 @@ export function s3GrantStatements(
     });
     const modes = new Set(grants.map((g) => g.access));
     const kmsActions = [...new Set([...modes].flatMap((m) => KMS_ACTIONS[m]))].sort();
-    if (kmsActions.length > 0)
+    // Without a key of the store's own (aws/s3), the AWS managed key's policy admits whoever S3 admits.
+    if (kmsActions.length > 0 && kmsKeyArn !== undefined)
         statements.push({ Sid: "StoreKey", Effect: "Allow", Action: kmsActions, Resource: kmsKeyArn });
     return statements;
 }

@@ -38,8 +38,9 @@ export function isInstanceTypeName(instanceType: string): boolean {
 
 /**
  * CPU instance families the system node group may use, with the architecture each runs and the EKS-optimized
- * AL2023 image for it. Graviton families (arm64) cost about a tenth to a fifth less; every system image must then
- * publish an arm64 variant, and model-server images, built on system nodes, come out arm64 (docs/benchmarks.md).
+ * AL2023 image for it. Graviton families (arm64) cost about a tenth to a fifth less; every image that runs on
+ * system nodes must then publish an arm64 variant (components/aws/system-images.ts), and model-server images, built
+ * on system nodes, are built for both architectures (docs/benchmarks.md).
  * A family not here is refused at config time.
  */
 export const AWS_SYSTEM_FAMILIES = {

@@ -81,15 +81,15 @@ describe("aws: GPU node groups", () => {
         ]);
     });
 
-    it("arm64 GPU pools get the arm64 NVIDIA AMI", async () => {
+    it("each group gets the AMI of its own architecture: an arm64 GPU pool beside x86_64 system nodes", async () => {
         const plan = await planStack("dev", {
             gpuNodePools: [
                 { name: "graviton", instanceTypes: ["g5g.xlarge"], capacityType: "spot", minSize: 0, maxSize: 1 },
             ],
-            // Model-server images are built on the system nodes: they must be arm64 too.
-            cluster: { systemNodes: { instanceTypes: ["t4g.medium", "c6g.large"] } },
+            // Model-server images are built for both architectures, so the two may differ.
+            cluster: { systemNodes: { instanceTypes: ["t3a.medium", "t3.medium"] } },
         });
-        assert.equal(findResource(plan, T.nodeGroup, "aws-system-ng").inputs.amiType, "AL2023_ARM_64_STANDARD");
+        assert.equal(findResource(plan, T.nodeGroup, "aws-system-ng").inputs.amiType, "AL2023_x86_64_STANDARD");
         assert.equal(findResource(plan, T.nodeGroup, "aws-gpu-graviton-ng").inputs.amiType, "AL2023_ARM_64_NVIDIA");
     });
 
@@ -125,7 +125,8 @@ describe("aws: GPU node groups", () => {
         const fallback = findResource(dev, T.nodeGroup, "aws-system-fallback-ng");
         assert.equal(spot.inputs.capacityType, "SPOT");
         assert.equal(fallback.inputs.capacityType, "ON_DEMAND");
-        assert.deepEqual(spot.inputs.instanceTypes, ["t3a.medium", "t3.medium", "c6a.large"]);
+        assert.deepEqual(spot.inputs.instanceTypes, ["t4g.medium", "m6g.medium", "m7g.medium"]);
+        assert.equal(spot.inputs.amiType, "AL2023_ARM_64_STANDARD");
         for (const key of ["instanceTypes", "amiType", "subnetIds"])
             assert.deepEqual(fallback.inputs[key], spot.inputs[key], key);
         // Labelled apart, so the autoscaler does not balance scale-ups over the two as similar groups.
@@ -162,7 +163,7 @@ describe("aws: GPU node groups", () => {
 });
 
 describe("aws: EKS cluster", () => {
-    it("uses API authentication, an OIDC provider, all control-plane logs, KMS secrets encryption and private nodes", () => {
+    it("uses API authentication, an OIDC provider, all control-plane logs and private nodes", () => {
         const eks = findResource(dev, T.eks, "aws-eks");
         assert.equal(eks.inputs.authenticationMode, "API");
         assert.equal(eks.inputs.createOidcProvider, true);
@@ -173,7 +174,6 @@ describe("aws: EKS cluster", () => {
             "controllerManager",
             "scheduler",
         ]);
-        assert.match(String(eks.inputs.encryptionConfigKeyArn), /^arn:aws:kms:/);
         assert.equal(eks.inputs.skipDefaultNodeGroup, true);
         assert.equal(eks.inputs.nodeAssociatePublicIpAddress, false);
         assert.equal(eks.inputs.version, "1.34");
@@ -207,19 +207,61 @@ describe("aws: EKS cluster", () => {
 });
 
 describe("aws: KMS keys", () => {
-    it("every KMS key of dev and prod (store, EKS Secrets, EBS volumes) rotates its key material automatically", () => {
-        for (const plan of [dev, prod]) {
-            const keys = resourcesOfType(plan, T.kms);
-            assert.deepEqual(
-                keys.map((k) => k.name).sort(),
-                ["aws-secrets-key", "aws-store-key", "aws-volumes-key"],
-                `${plan.stack}: the keys this test knows`,
-            );
-            for (const k of keys) {
-                assert.equal(k.inputs.enableKeyRotation, true, `${plan.stack} ${k.name}`);
-                assert.equal(k.inputs.customerMasterKeySpec, undefined, `${plan.stack} ${k.name} is symmetric`);
-            }
+    it("every KMS key of prod (store, EKS Secrets, EBS volumes) rotates its key material automatically", () => {
+        const keys = resourcesOfType(prod, T.kms);
+        assert.deepEqual(
+            keys.map((k) => k.name).sort(),
+            ["aws-secrets-key", "aws-store-key", "aws-volumes-key"],
+            "the keys this test knows",
+        );
+        for (const k of keys) {
+            assert.equal(k.inputs.enableKeyRotation, true, k.name);
+            assert.equal(k.inputs.customerMasterKeySpec, undefined, `${k.name} is symmetric`);
         }
+    });
+
+    it("prod encrypts Secrets, volumes and buckets with its own keys; the EBS CSI driver may use only the volumes key", () => {
+        const urnOf = (name: string) => findResource(prod, T.kms, name).urn;
+        const eks = findResource(prod, T.eks, "aws-eks");
+        assert.deepEqual(eks.propertyDependencies.encryptionConfigKeyArn, [urnOf("aws-secrets-key")]);
+        for (const purpose of ["models", "datasets"])
+            assert.deepEqual(findResource(prod, T.sse, `aws-store-${purpose}-sse`).propertyDependencies.rules, [
+                urnOf("aws-store-key"),
+            ]);
+        const csiPolicy = findResource(prod, T.rolePolicy, "aws-ebs-csi-policy");
+        const statements = jsonInput(csiPolicy, "policy").Statement as Json[];
+        assert.ok(statements.length > 0);
+        for (const s of statements) {
+            assert.ok(
+                s.Action.every((a: string) => a.startsWith("kms:")),
+                "KMS actions only",
+            );
+            assert.equal(s.Resource.length, 1, "one key");
+        }
+        assert.deepEqual(csiPolicy.propertyDependencies.policy, [urnOf("aws-volumes-key")]);
+    });
+
+    it("dev (aws.encryptionKeys: aws-managed) creates no key: aws/s3, aws/ebs and EKS's default encryption", () => {
+        assert.deepEqual(resourcesOfType(dev, T.kms), []);
+        assert.equal(findResource(dev, T.eks, "aws-eks").inputs.encryptionConfigKeyArn, undefined);
+        for (const purpose of ["models", "datasets"]) {
+            const [rule] = findResource(dev, T.sse, `aws-store-${purpose}-sse`).inputs.rules as Json[];
+            assert.deepEqual(rule, {
+                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" },
+                bucketKeyEnabled: true,
+            });
+        }
+        // The managed policy covers AWS managed keys: the driver's role has no inline policy at all.
+        assert.deepEqual(
+            resourcesOfType(dev, T.rolePolicy).filter((r) => r.name.includes("ebs-csi")),
+            [],
+        );
+        // No store-key statement in any workload role: aws/s3's key policy admits whoever S3 admits.
+        for (const r of resourcesOfType(dev, T.rolePolicy))
+            assert.ok(
+                (jsonInput(r, "policy").Statement as Json[]).every((s) => s.Sid !== "StoreKey"),
+                `${r.name} names no store key`,
+            );
     });
 });
 
@@ -326,9 +368,11 @@ describe("aws: artifact stores", () => {
             assert.deepEqual(findResource(dev, T.versioning, `${n}-versioning`).inputs.versioningConfiguration, {
                 status: "Enabled",
             });
-            const sse = findResource(dev, T.sse, `${n}-sse`).inputs.rules as Json[];
-            assert.equal(sse[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
-            assert.match(sse[0].applyServerSideEncryptionByDefault.kmsMasterKeyId, /^arn:aws:kms:/);
+            for (const plan of [dev, prod]) {
+                const sse = findResource(plan, T.sse, `${n}-sse`).inputs.rules as Json[];
+                assert.equal(sse[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms", plan.stack);
+                assert.equal(sse[0].bucketKeyEnabled, true, plan.stack);
+            }
             const pab = findResource(dev, T.pab, `${n}-public-access`).inputs;
             for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
                 assert.equal(pab[k], true, k);
@@ -362,7 +406,7 @@ describe("aws: artifact stores", () => {
                 ...resourcesOfType(plan, T.bucket),
                 ...resourcesOfType(plan, T.versioning),
                 findResource(plan, T.ecr, "aws-registry-repo"),
-                findResource(plan, T.kms, "aws-store-key"),
+                ...(isProd ? [findResource(plan, T.kms, "aws-store-key")] : []),
             ];
             for (const r of stateful) {
                 assert.equal(r.protect, isProd, `${plan.stack} ${r.name} protect`);
@@ -430,6 +474,16 @@ describe("aws: workload identity (IRSA)", () => {
         assert.deepEqual(st.find((s) => s.Sid === "StoreKey")!.Action, ["kms:Decrypt"]);
         const resources = st.flatMap((s) => [s.Resource].flat());
         assert.ok(!resources.includes("arn:aws:s3:::d"), "no access to the other store");
+        // With the account's aws/s3 key the same grant names no key: the rest is unchanged.
+        const managed = s3GrantStatements(
+            [{ store: "models", prefix: "models/iris/v2/", access: "read" }],
+            buckets,
+            undefined,
+        );
+        assert.deepEqual(
+            managed,
+            st.filter((s) => s.Sid !== "StoreKey"),
+        );
     });
 
     it("grants are least privilege for any prefix and mode (property)", () => {

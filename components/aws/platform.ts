@@ -60,7 +60,10 @@ export function awsGpuScheduling(): GpuScheduling {
     };
 }
 
-/** The default StorageClass the AWS platform creates: gp3, encrypted with the stack's volumes key (EBS CSI driver). */
+/**
+ * The default StorageClass the AWS platform creates: gp3, encrypted with the stack's volumes key (EBS CSI driver),
+ * or with aws/ebs when the stack uses AWS managed keys.
+ */
 export const AWS_STORAGE_CLASS = "gp3-encrypted";
 
 /** The EBS CSI driver's controller service account (fixed by the EKS add-on), which its IRSA role trusts. */
@@ -148,15 +151,20 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             parent,
         );
 
-        const secretsKey = new kms.Key(
-            `${name}-secrets-key`,
-            {
-                description: `Envelope encryption of Kubernetes secrets in ${args.clusterName}`,
-                enableKeyRotation: true,
-                deletionWindowInDays: 30,
-            },
-            parent,
-        );
+        // With AWS managed keys no key of the stack's own: EKS envelope-encrypts all Kubernetes API data by default
+        // (Kubernetes 1.28 and later) with an AWS owned key, EBS uses aws/ebs and S3 aws/s3.
+        const ownKeys = config.aws.encryptionKeys === "customer-managed";
+        const secretsKey = ownKeys
+            ? new kms.Key(
+                  `${name}-secrets-key`,
+                  {
+                      description: `Envelope encryption of Kubernetes secrets in ${args.clusterName}`,
+                      enableKeyRotation: true,
+                      deletionWindowInDays: 30,
+                  },
+                  parent,
+              )
+            : undefined;
 
         const access = config.cluster.endpointAccess;
         const cluster = new eks.Cluster(
@@ -184,7 +192,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 ),
                 createOidcProvider: true,
                 enabledClusterLogTypes: config.cluster.logTypes,
-                encryptionConfigKeyArn: secretsKey.arn,
+                ...(secretsKey ? { encryptionConfigKeyArn: secretsKey.arn } : {}),
                 skipDefaultNodeGroup: true,
                 nodeAssociatePublicIpAddress: false,
                 // The VPC CNI's network policy agent: without it every NetworkPolicy the testbed renders is ignored.
@@ -296,15 +304,17 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
 
         // Volumes: the EBS CSI driver (EKS add-on) with its own IRSA role, and the default StorageClass every claim
         // of the cluster layer names, encrypted with the stack's volumes key.
-        const volumesKey = new kms.Key(
-            `${name}-volumes-key`,
-            {
-                description: `Encryption of the EBS volumes of ${args.clusterName}'s PersistentVolumeClaims`,
-                enableKeyRotation: true,
-                deletionWindowInDays: 30,
-            },
-            parent,
-        );
+        const volumesKey = ownKeys
+            ? new kms.Key(
+                  `${name}-volumes-key`,
+                  {
+                      description: `Encryption of the EBS volumes of ${args.clusterName}'s PersistentVolumeClaims`,
+                      enableKeyRotation: true,
+                      deletionWindowInDays: 30,
+                  },
+                  parent,
+              )
+            : undefined;
         const ebsCsiRole = new IrsaRole(
             `${name}-ebs-csi`,
             {
@@ -312,7 +322,8 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                 serviceAccount: EBS_CSI_SERVICE_ACCOUNT.name,
                 oidcProviderArn: this.oidcProviderArn,
                 oidcIssuer: this.oidcIssuer,
-                statements: volumesKey.arn.apply(ebsCsiKmsStatements),
+                // aws/ebs needs no statement: the managed policy covers AWS managed keys.
+                statements: volumesKey?.arn.apply(ebsCsiKmsStatements),
                 managedPolicyArns: [EBS_CSI_MANAGED_POLICY],
             },
             parent,
@@ -337,7 +348,11 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
                     annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
                 },
                 provisioner: "ebs.csi.aws.com",
-                parameters: { type: "gp3", encrypted: "true", kmsKeyId: volumesKey.arn },
+                parameters: {
+                    type: "gp3",
+                    encrypted: "true",
+                    ...(volumesKey ? { kmsKeyId: volumesKey.arn } : {}),
+                },
                 volumeBindingMode: "WaitForFirstConsumer",
                 reclaimPolicy: "Delete",
                 allowVolumeExpansion: true,
@@ -350,6 +365,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             {
                 protection: config.artifactStores.protection,
                 noncurrentVersionDays: config.artifactStores.noncurrentVersionDays,
+                encryptionKeys: config.aws.encryptionKeys,
                 tags: {},
             },
             parent,
@@ -399,7 +415,7 @@ export class AwsPlatform extends pulumi.ComponentResource implements Platform {
             .all([
                 buckets.models,
                 buckets.datasets,
-                this.store.kmsKeyArn,
+                this.store.kmsKeyArn ?? pulumi.output(undefined),
                 this.registry.repositoryArn,
                 this.datasetEvents.queueArn,
             ])

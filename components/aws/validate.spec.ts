@@ -3,7 +3,14 @@ import * as fc from "fast-check";
 import { formatIssues, parseRawConfig, validateConfig, validateStackConfig } from "../../infra/config";
 import { loadStack } from "../../tools/stack";
 import { issueAt } from "../../test/harness";
-import { AWS_SYSTEM_FAMILIES, SYSTEM_AMI_TYPES, systemAmiType, systemArchesOf } from "./instance-types";
+import {
+    AWS_GPU_FAMILIES,
+    AWS_SYSTEM_FAMILIES,
+    SYSTEM_AMI_TYPES,
+    gpuFamilyOf,
+    systemAmiType,
+    systemArchesOf,
+} from "./instance-types";
 
 /** A stack's raw config with its cluster.systemNodes, network and gpuNodePools changed as given. */
 function rawWith(
@@ -61,10 +68,10 @@ describe("aws: system node and NAT settings", () => {
             /mixes x86_64 and arm64/,
         ],
         [
-            "arm64 system nodes beside an x86_64 GPU pool",
-            { systemNodes: { instanceTypes: ["t4g.medium", "c6g.large"] } },
+            "x86_64 and arm64 GPU families in one pool",
+            { gpuNodePools: [{ name: "t4", instanceTypes: ["g4dn.xlarge", "g5g.xlarge"], minSize: 0, maxSize: 1 }] },
             "mlops-testbed:gpuNodePools[0].instanceTypes",
-            /runs x86_64, but model-server images are built on the arm64 system nodes/,
+            /mixes x86_64 and arm64 GPU families/,
         ],
         [
             "an unknown capacity type",
@@ -90,11 +97,20 @@ describe("aws: system node and NAT settings", () => {
             rawWith("dev", {
                 systemNodes: { instanceTypes: ["t4g.medium"], capacityType: "spot" },
                 network: { nat: "nat-box" },
+                gpuNodePools: [{ name: "t4", instanceTypes: ["g4dn.xlarge", "g5g.xlarge"], minSize: 0, maxSize: 1 }],
             }),
         );
         issueAt(issues, `${SYSTEM}.instanceTypes`, /at least 2 instance types/);
-        issueAt(issues, "mlops-testbed:gpuNodePools[0].instanceTypes", /built on the arm64 system nodes/);
+        issueAt(issues, "mlops-testbed:gpuNodePools[0].instanceTypes", /mixes x86_64 and arm64 GPU families/);
         issueAt(issues, "mlops-testbed:network.nat", /must be one of gateway, instance/);
+    });
+
+    it("accepts arm64 system nodes beside x86_64 GPU pools: model-server images are built for both", () => {
+        const raw = rawWith("prod", { systemNodes: { instanceTypes: ["m7g.large", "m6g.large"] } });
+        const pools = raw.gpuNodePools as { instanceTypes: string[] }[];
+        const gpuArches = pools.flatMap((p) => p.instanceTypes.map((t) => AWS_GPU_FAMILIES[gpuFamilyOf(t)!].arch));
+        assert.deepEqual([...new Set(gpuArches)], ["x86_64"]);
+        assert.deepEqual(issuesOf(raw), []);
     });
 
     for (const stack of ["azure-example", "existing-example"]) {
@@ -106,6 +122,18 @@ describe("aws: system node and NAT settings", () => {
             issueAt(issues, "mlops-testbed:network.nat", /a NAT instance is an AWS VPC option/);
         });
     }
+
+    it("aws.encryptionKeys: customer-managed by default and in prod, aws-managed in dev, anything else refused", () => {
+        const keysOf = (raw: Record<string, unknown>) => {
+            const config = validateConfig(raw).config;
+            return config?.cloud === "aws" ? config.aws.encryptionKeys : undefined;
+        };
+        assert.equal(keysOf({ cloud: "aws", aws: { region: "eu-west-1" } }), "customer-managed");
+        assert.equal(keysOf(rawWith("prod", {})), "customer-managed");
+        assert.equal(keysOf(rawWith("dev", {})), "aws-managed");
+        const raw = { ...rawWith("dev", {}), aws: { region: "eu-west-1", encryptionKeys: "none" } };
+        issueAt(issuesOf(raw), "mlops-testbed:aws.encryptionKeys", /must be one of customer-managed, aws-managed/);
+    });
 
     it("accepts on-demand and gateway, the defaults, on azure-example", () => {
         const raw = rawWith("azure-example", {

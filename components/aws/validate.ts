@@ -61,7 +61,10 @@ export function validateAwsConfig(raw: Record<string, unknown>): ConfigIssue[] {
         });
     }
     issues.push(...systemNodeIssues(asRecord(asRecord(raw.cluster).systemNodes)));
-    issues.push(...buildArchIssues(raw));
+    // System nodes and GPU pools may run different architectures (arm64 system nodes beside x86_64 GPU pools): the
+    // build-image Task publishes model-server images for linux/amd64 and linux/arm64 as one manifest list, so a
+    // model built on either runs on both. What still cannot work is one node group of two architectures (one AMI
+    // type per group), refused above for GPU pools and in systemNodeIssues for the system group.
     return issues;
 }
 
@@ -103,27 +106,4 @@ function systemNodeIssues(systemNodes: Record<string, unknown>): ConfigIssue[] {
         });
     }
     return issues;
-}
-
-/**
- * Model-server images are built on the system nodes (buildah builds for the node it runs on), so a GPU pool of
- * another architecture could not run them.
- */
-function buildArchIssues(raw: Record<string, unknown>): ConfigIssue[] {
-    const systemTypes = asArray(asRecord(asRecord(raw.cluster).systemNodes).instanceTypes);
-    const system = systemArchesOf(systemTypes.filter((t): t is string => typeof t === "string"));
-    if (system.length !== 1) return []; // none known, or mixed: reported above
-    return asArray(raw.gpuNodePools).flatMap((poolValue, pi) => {
-        const family = asArray(asRecord(poolValue).instanceTypes)
-            .map((t) => (typeof t === "string" ? gpuFamilyOf(t) : undefined))
-            .find((f) => f !== undefined);
-        if (!family || AWS_GPU_FAMILIES[family].arch === system[0]) return [];
-        return [
-            {
-                key: keyPath(["gpuNodePools", pi, "instanceTypes"]),
-                message: `runs ${AWS_GPU_FAMILIES[family].arch}, but model-server images are built on the ${system[0]} system nodes and would not run here; use system node types of the GPU pools' architecture`,
-                value: asArray(asRecord(poolValue).instanceTypes),
-            },
-        ];
-    });
 }

@@ -29,8 +29,8 @@ export interface IrsaRoleArgs {
     readonly oidcProviderArn: pulumi.Input<string>;
     /** The cluster's OIDC issuer (with or without https://). */
     readonly oidcIssuer: pulumi.Input<string>;
-    /** The role's only permissions (inline). */
-    readonly statements: pulumi.Input<PolicyStatement[]>;
+    /** The role's only permissions (inline); undefined: no inline policy (IAM refuses one without statements). */
+    readonly statements: pulumi.Input<PolicyStatement[]> | undefined;
     /** AWS managed policies attached besides (ARNs); none by default. */
     readonly managedPolicyArns?: readonly string[];
     /** Tags for the role. */
@@ -62,16 +62,17 @@ export class IrsaRole extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        new iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: role.name,
-                policy: pulumi
-                    .output(args.statements)
-                    .apply((statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements })),
-            },
-            { parent: this },
-        );
+        if (args.statements !== undefined)
+            new iam.RolePolicy(
+                `${name}-policy`,
+                {
+                    role: role.name,
+                    policy: pulumi
+                        .output(args.statements)
+                        .apply((statements) => JSON.stringify({ Version: "2012-10-17", Statement: statements })),
+                },
+                { parent: this },
+            );
         for (const [i, policyArn] of (args.managedPolicyArns ?? []).entries()) {
             new iam.RolePolicyAttachment(`${name}-managed-${i}`, { role: role.name, policyArn }, { parent: this });
         }

@@ -8,11 +8,27 @@ export const METRICS_SERVER_MODES = ["install", "install-kubelet-insecure-tls", 
 
 export const cloudSchema = z.enum(CLOUDS, { error: `must be one of ${CLOUDS.join(", ")}` });
 
+/**
+ * Who holds the keys that encrypt the stack's data at rest on AWS: `customer-managed` (a KMS key per role that the
+ * stack creates, rotates and whose policy it controls: $1 a month each) or `aws-managed` (the account's AWS managed
+ * keys aws/s3 and aws/ebs, and EKS's default envelope encryption of the Kubernetes API's data: no key to pay for,
+ * but no key policy of the stack's own and no separate audit trail per stack).
+ */
+export const AWS_ENCRYPTION_KEYS = ["customer-managed", "aws-managed"] as const;
+export type AwsEncryptionKeys = (typeof AWS_ENCRYPTION_KEYS)[number];
+
 export const awsSchema = z.strictObject({
     /** AWS region every AWS resource is created in (explicit provider; no ambient region). */
     region: z
         .string({ error: "must be an AWS region such as eu-west-1" })
         .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, { error: "must be an AWS region such as eu-west-1" }),
+    /**
+     * Keys of the artifact buckets, the volumes and the cluster's Secrets: `customer-managed` (default) or
+     * `aws-managed` (a disposable dev stack, where a key of its own buys nothing; see AWS_ENCRYPTION_KEYS).
+     */
+    encryptionKeys: z
+        .enum(AWS_ENCRYPTION_KEYS, { error: `must be one of ${AWS_ENCRYPTION_KEYS.join(", ")}` })
+        .default("customer-managed"),
 });
 
 export const ENDPOINT_ACCESS = ["private", "public-and-private", "public"] as const;

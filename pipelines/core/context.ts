@@ -144,7 +144,12 @@ export const RESOURCES = {
     small: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
     python: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
     training: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "8Gi" } },
-    build: { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "4Gi" } },
+    // buildah's vfs storage lives in the container's writable layer, on the node's root disk: the limit evicts a
+    // runaway build before it fills a small system disk (dev's 20 GiB), the request keeps room for it.
+    build: {
+        requests: { cpu: "500m", memory: "1Gi", "ephemeral-storage": "2Gi" },
+        limits: { memory: "4Gi", "ephemeral-storage": "6Gi" },
+    },
 } as const satisfies Record<string, ComputeResources>;
 
 const STAGE_VOLUME: Volume = { name: "stage", emptyDir: {} };

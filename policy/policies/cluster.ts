@@ -1,6 +1,7 @@
 /**
- * Kubernetes control planes (EKS, AKS): Secrets encrypted with a key the account controls, audit logs kept, and in
- * production no API endpoint open to the whole internet.
+ * Kubernetes control planes (EKS, AKS): Secrets encrypted with a key the account controls (outside production, EKS's
+ * default envelope encryption with an AWS owned key is enough), audit logs kept, and in production no API endpoint
+ * open to the whole internet.
  *
  * EKS appears twice in a real preview: the `eks:index:Cluster` component (a multi-language component whose own
  * registration carries no inputs) and the `aws:eks/cluster:Cluster` it creates. The offline plan records the
@@ -30,10 +31,18 @@ const AKS_AUDIT_GROUPS = ["audit", "allLogs"];
 interface ClusterSettings {
     /** Secrets envelope-encrypted with a customer-managed key. */
     readonly secretsEncryption: boolean;
+    /** EKS at Kubernetes 1.28 or later: all API data envelope-encrypted by default with an AWS owned key. */
+    readonly defaultEnvelopeEncryption: boolean;
     /** Control-plane log types sent to the cloud's log service (EKS; AKS uses diagnostic settings). */
     readonly logTypes: string[] | undefined;
     /** Public API endpoint, and the ranges it admits (undefined: no public endpoint). */
     readonly publicCidrs: string[] | undefined;
+}
+
+/** EKS envelope-encrypts all Kubernetes API data by default from Kubernetes 1.28 on (an unknown version: no). */
+function eksDefaultEnvelope(version: Json): boolean {
+    const m = typeof version === "string" ? /^1\.(\d+)$/.exec(version) : null;
+    return m !== null && Number(m[1]) >= 28;
 }
 
 /** Settings of a cluster resource, or undefined for an EKS component registered without inputs. */
@@ -44,6 +53,7 @@ function clusterSettings(type: string, props: Record<string, Json>): ClusterSett
         return {
             // `in`, not a read: a key created in the same update is unknown during preview, yet named.
             secretsEncryption: "encryptionConfigKeyArn" in props,
+            defaultEnvelopeEncryption: eksDefaultEnvelope(props.version),
             logTypes: asArray(props.enabledClusterLogTypes).map(String),
             publicCidrs: publicAccess
                 ? props.publicAccessCidrs === undefined
@@ -66,6 +76,7 @@ function clusterSettings(type: string, props: Record<string, Json>): ClusterSett
             secretsEncryption: enc.some(
                 (e) => asArray(e?.resources).includes("secrets") && isRecord(e?.provider) && "keyArn" in e.provider,
             ),
+            defaultEnvelopeEncryption: eksDefaultEnvelope(props.version),
             logTypes: asArray(props.enabledClusterLogTypes).map(String),
             publicCidrs: publicAccess
                 ? vpc.publicAccessCidrs === undefined
@@ -79,6 +90,7 @@ function clusterSettings(type: string, props: Record<string, Json>): ClusterSett
         const kms = props.securityProfile?.azureKeyVaultKms;
         return {
             secretsEncryption: isRecord(kms) && kms.enabled === true && "keyId" in kms,
+            defaultEnvelopeEncryption: false,
             logTypes: undefined,
             publicCidrs:
                 api.enablePrivateCluster === true
@@ -101,15 +113,17 @@ function settingsOrSkip(args: ResourceValidationArgs): ClusterSettings | undefin
 export const clusterSecretsEncryption: ResourceValidationPolicy = {
     name: "cluster-secrets-encryption",
     description:
-        "Kubernetes Secrets are envelope-encrypted with a customer-managed key (EKS encryptionConfig on secrets; AKS Key Vault KMS).",
+        "Kubernetes Secrets are envelope-encrypted with a customer-managed key (EKS encryptionConfig on secrets; AKS Key Vault KMS); outside production stacks EKS's default envelope encryption (Kubernetes 1.28 and later) is enough.",
     enforcementLevel: "mandatory",
+    configSchema: PRODUCTION_CONFIG_SCHEMA,
     validateResource: (args, reportViolation) => {
         const s = settingsOrSkip(args);
-        if (s && !s.secretsEncryption) {
-            reportViolation(
-                `${args.type} ${args.name} does not encrypt Kubernetes Secrets with a customer-managed key (EKS: encryptionConfigKeyArn / encryptionConfig for "secrets"; AKS: securityProfile.azureKeyVaultKms).`,
-            );
-        }
+        if (!s || s.secretsEncryption) return;
+        const production = isProduction(args.urn, args.getConfig<{ productionStacks?: string[] }>());
+        if (s.defaultEnvelopeEncryption && !production) return;
+        reportViolation(
+            `${args.type} ${args.name} does not encrypt Kubernetes Secrets with a customer-managed key (EKS: encryptionConfigKeyArn / encryptionConfig for "secrets", or aws.encryptionKeys: customer-managed; AKS: securityProfile.azureKeyVaultKms)${s.defaultEnvelopeEncryption ? "; EKS's default encryption with an AWS owned key is accepted outside production stacks only" : ""}.`,
+        );
     },
 };
 
