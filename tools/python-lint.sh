@@ -5,14 +5,16 @@
 # the contract's helper they import, pushgateway-cleanup). The
 # step library and the Task scripts are checked against the pinned Kubernetes client (it ships its types), on
 # PYTHONPATH as in the API-facing steps' pods.
-# Every mypy run shares one cache in the clone's cache folder (tools/cache.ts): the standard library's stubs and the
-# Kubernetes client (about 950 modules, most of a cold run) are analysed once per clone instead of once per root.
-# mypy keys each entry by the module's path, content and options, so sharing it changes the time, never the result.
+# Every mypy run shares one cache, kept in the Python environment's folder beside the packages it describes: the
+# standard library's stubs and the Kubernetes client (about 950 modules, most of a cold run) are analysed once per
+# environment, not once per root and clone. mypy keys each entry by the module's path, size, content hash and options
+# and writes it whole, so sharing it changes the time, never the result; a clone's own modules are checked again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run() { bash tools/python-env.sh run "$@"; }
-kube_client="$(bash tools/python-env.sh path)/kube-client"
-mypy_cache="$PWD/node_modules/.cache/mlops-testbed/mypy"
+venv="$(bash tools/python-env.sh path)"
+kube_client="$venv/kube-client"
+mypy_cache="$venv/mypy-cache"
 
 run ruff check --quiet .
 run ruff format --check --quiet .
