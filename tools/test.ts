@@ -5,7 +5,8 @@
  * check fails, naming it.
  *
  * Every cache a check keeps (the type checker's build info, the last clean runs' keys, Prettier's and mypy's caches,
- * the run's plans) is keyed by what the check reads, so it changes how long a run takes, never what it finds.
+ * the run's plans, Node's compile cache) is keyed by what the check reads, so it changes how long a run takes, never
+ * what it finds.
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
