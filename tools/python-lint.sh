@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 run() { bash tools/python-env.sh run "$@"; }
 venv="$(bash tools/python-env.sh path)"
 kube_client="$venv/kube-client"
-mypy_cache="$venv/mypy-cache"
+# Files, not mypy's default SQLite database: each entry is written whole (temporary file, then rename), so clones
+# linting at the same time cannot lock or corrupt one another's cache.
+mypy_args=(--cache-dir "$venv/mypy-cache" --no-sqlite-cache --no-error-summary)
 
 run ruff check --quiet .
 run ruff format --check --quiet .
@@ -22,14 +24,14 @@ status=0
 # Task scripts import the step library, which is on their PYTHONPATH as in the step pods.
 scripts=()
 for f in pipelines/tasks/*/*.py; do [[ $f == */tests/* ]] || scripts+=("$f"); done
-PYTHONPATH="$kube_client" MYPYPATH=pipelines/lib run mypy --cache-dir "$mypy_cache" --no-error-summary \
-    pipelines/lib/mlops_steps "${scripts[@]}" || status=1
+PYTHONPATH="$kube_client" MYPYPATH=pipelines/lib run mypy "${mypy_args[@]}" pipelines/lib/mlops_steps "${scripts[@]}" ||
+    status=1
 (cd pipelines/tasks && PYTHONPATH="$kube_client" MYPYPATH="$OLDPWD/pipelines/lib" bash "$OLDPWD/tools/python-env.sh" \
-    run mypy --config-file "$OLDPWD/pyproject.toml" --cache-dir "$mypy_cache" --no-error-summary -p tests) || status=1
+    run mypy --config-file "$OLDPWD/pyproject.toml" "${mypy_args[@]}" -p tests) || status=1
 for dir in pipelines/workload monitoring/pushgateway-cleanup contract components/azure/dataset-events-consumer \
     components/existing/dataset-events-consumer; do
     # The consumers import the contract's dataset_change_event.py by name (their ConfigMap ships it beside them).
     (cd "$dir" && MYPYPATH="$OLDPWD/contract" bash "$OLDPWD/tools/python-env.sh" run mypy --config-file \
-        "$OLDPWD/pyproject.toml" --cache-dir "$mypy_cache" --no-error-summary .) || status=1
+        "$OLDPWD/pyproject.toml" "${mypy_args[@]}" .) || status=1
 done
 exit "$status"
