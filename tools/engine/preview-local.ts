@@ -17,13 +17,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import { program } from "../../infra/program";
 import { parseOptions, runAsScript, UsageError } from "../cli";
 import { build as buildCluster, start, stop, type Cluster } from "../cluster/control-plane";
 import { PROJECT_ROOT } from "../stack";
 import { buildEngine } from "./build";
 import { PresentControllers, prepareExistingCluster } from "./existing-cluster";
-import { createScratchStack } from "./harness";
 import { startS3Store, type S3Store } from "./s3-store";
 import { ENGINE_CLUSTER_IP, EXCLUDED, engineStackConfig, existingOf, presentAddonsOf } from "./test-engine";
 
@@ -76,6 +74,12 @@ function programAt(ref: string, dir: string): PulumiFn {
 
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseArgs(argv);
+    // Loaded once the arguments are read, before the base program: they load the Pulumi SDK and its providers, which
+    // --help and a refused flag never need.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { program } = require("../../infra/program") as typeof import("../../infra/program");
+    const { createScratchStack } = require("./harness") as typeof import("./harness");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const built = buildEngine({ log: () => undefined });
     const missing = built.filter((o) => (o.piece === "cli" || o.piece === "kubernetes") && !("record" in o));
     if (missing.length > 0) throw new Error(`engine pieces not built: ${missing.map((m) => m.piece).join(", ")}`);

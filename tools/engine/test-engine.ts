@@ -26,16 +26,14 @@ import { parse, stringify } from "yaml";
 import { modelNamespaceName } from "../../contract/config/models";
 import { MONITORING_NAMESPACE } from "../../contract/names";
 import { TEKTON } from "../../contract/versions";
-import { program } from "../../infra/program";
 import { parseOptions, runAsScript, UsageError } from "../cli";
 import { build as buildCluster, start, stop, type Cluster } from "../cluster/control-plane";
 import type { Kube } from "../cluster/kube";
-import { planStack, type StackPlan } from "../cluster/plan-objects";
+import type { StackPlan } from "../cluster/plan-objects";
 import type { Json } from "../../contract/json";
 import { PROJECT_ROOT } from "../stack";
 import { buildEngine } from "./build";
 import { PresentControllers, prepareExistingCluster, type PresentAddons } from "./existing-cluster";
-import { EventLog, createScratchStack } from "./harness";
 import { startS3Store, type S3Store } from "./s3-store";
 import {
     SERVER_METADATA,
@@ -317,6 +315,13 @@ async function namespaces(kube: Kube): Promise<Set<string>> {
 
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseArgs(argv);
+    // Loaded once the arguments are read: they load the Pulumi SDK and its providers (1.5 s of CPU), which --help and
+    // a refused flag never need (test/tools-help.spec.ts starts every tool twice).
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { program } = require("../../infra/program") as typeof import("../../infra/program");
+    const { planStack } = require("../cluster/plan-objects") as typeof import("../cluster/plan-objects");
+    const { EventLog, createScratchStack } = require("./harness") as typeof import("./harness");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const checks: { name: string; ok: boolean }[] = [];
     const check = (name: string, ok: boolean, detail = "") => {
         checks.push({ name, ok });
