@@ -385,8 +385,8 @@ async function main(argv: readonly string[]): Promise<number> {
         await study.run(short);
         // Scalability: deliver-several-models at each level in each mode, then traffic for every other model.
         const scenarios = models.map((m) => (m === MODEL ? study : new Scenario(scenarioDeps, m)));
-        // Each other model's first dataset, as for the first model (what its git-push runs train on).
-        for (const s of scenarios.slice(1)) await s.uploadDataset(`${s.model}/initial/train.csv`, []);
+        // Each other model's first dataset and v1 build (what its deliveries train on and validate against).
+        for (const s of scenarios.slice(1)) await s.registerFirstVersion();
         await deliverSeveralModels(scenarios, levels, DELIVERY_MODES, { repo, log });
         // Labelled traffic for every model after its last delivery (live accuracy, latency, the quality table).
         for (const s of scenarios) await s.traffic(20, { labelled: true });

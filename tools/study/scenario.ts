@@ -113,6 +113,24 @@ export class Scenario {
         return this.manual;
     }
 
+    /**
+     * The first version of a model the scalability runs add: its dataset in the store and a v1 build registered the
+     * runbook's way (train.py, then the store copy), so a delivery's validate-data finds the serving version's
+     * reference data, as it does for the first model after its first train run.
+     */
+    async registerFirstVersion(): Promise<void> {
+        await this.uploadDataset(`${this.model}/initial/train.csv`, []);
+        const work = fs.mkdtempSync(path.join(this.d.work, "first-version-"));
+        try {
+            const model = path.join(work, `${this.model}-v1`);
+            await this.py([path.join(this.d.repo.dir, "models", this.model, "train.py"), "--out", model]);
+            const build = `${new Date().toISOString().slice(0, 19).replace(/[-:]/g, "")}Z-first`;
+            await this.s3(["upload", "models", model, `models/${this.model}/v1/${build}/`]);
+        } finally {
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    }
+
     /** The simplified pipeline into the standby slot, with the model's last image, one of `concurrency` at once. */
     async simplifiedDelivery(task: string, concurrency = 1): Promise<RunRecord> {
         if (!this.lastImage) throw new Error(`${this.model}: no image built yet for the simplified pipeline to deploy`);
