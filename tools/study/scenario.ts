@@ -115,15 +115,18 @@ export class Scenario {
 
     /**
      * The first version of a model the scalability runs add: its dataset in the store and a v1 build registered the
-     * runbook's way (train.py, then the store copy), so a delivery's validate-data finds the serving version's
-     * reference data, as it does for the first model after its first train run.
+     * runbook's way (train.py, evaluate.py, then the store copy), so a delivery's validate-data and evaluate find the
+     * serving version's reference data and metrics, as they do for the first model after its first train run.
      */
     async registerFirstVersion(): Promise<void> {
         await this.uploadDataset(`${this.model}/initial/train.csv`, []);
         const work = fs.mkdtempSync(path.join(this.d.work, "first-version-"));
         try {
             const model = path.join(work, `${this.model}-v1`);
-            await this.py([path.join(this.d.repo.dir, "models", this.model, "train.py"), "--out", model]);
+            const src = path.join(this.d.repo.dir, "models", this.model);
+            await this.py([path.join(src, "train.py"), "--out", model]);
+            // metrics.json: the baseline a delivery's evaluate compares with.
+            await this.py([path.join(src, "evaluate.py"), "--model-dir", model, "--threshold", "0.9"]);
             const build = `${new Date().toISOString().slice(0, 19).replace(/[-:]/g, "")}Z-first`;
             await this.s3(["upload", "models", model, `models/${this.model}/v1/${build}/`]);
         } finally {
