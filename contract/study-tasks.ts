@@ -138,7 +138,34 @@ export const STUDY_TASKS: readonly StudyTask[] = [
         recordedBy: "recoveryTime",
         recovers: true,
     },
+    {
+        id: "deliver-several-models",
+        title: "Deliver several models at once",
+        goal: "N models (1, 2 or 4) each get a new version at the same time; the scalability table compares the levels.",
+        modes: {
+            automated: {
+                start: automatedStart("one git push changing the N models"),
+                end: "each model's new version serves traffic and its smoke test passed",
+            },
+            simplified: {
+                start: "the person starts the simplified pipeline for each of the N models at once",
+                end: "each model's new version serves traffic and its smoke test passed",
+            },
+            manual: {
+                start: "the person starts the runbook for each of the N models at once (one shell each)",
+                end: "the person confirms each model's new version serves (runbook smoke test)",
+            },
+        },
+        recordedBy: "deployLeadTime",
+        recovers: false,
+    },
 ];
+
+/**
+ * The task whose runs the scalability table compares by `concurrency`: the same delivery per mode at every level, so
+ * the levels differ only in how many ran at once.
+ */
+export const SCALABILITY_TASK = "deliver-several-models";
 
 /** Task ids, in the order the report lists them. */
 export const TASK_IDS = STUDY_TASKS.map((t) => t.id);

@@ -159,7 +159,7 @@ describe("README stays true", () => {
         const tasks = STUDY_TASKS.flatMap((t) =>
             DELIVERY_MODES.map((mode) => [t.id, mode, t.modes[mode].start, t.modes[mode].end, recordingMetric(t)]),
         );
-        assert.equal(tasks.length, 15);
+        assert.equal(tasks.length, 18);
         assert.deepEqual(rows, tasks);
     });
 });

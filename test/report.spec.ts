@@ -2,12 +2,14 @@ import * as assert from "node:assert/strict";
 import { STUDY_TASKS } from "../contract/study-tasks";
 import { DELIVERY_MODES } from "../contract/metric-contract";
 import { DEFAULT_PROMETHEUS, UsageError, main, parseArgs, parseWindow, resolvePrometheus } from "../tools/report";
-import { formatDuration, renderCsv } from "../tools/report/format";
+import { formatDuration, renderCsv, renderJson, renderMarkdown } from "../tools/report/format";
 import {
     COMPARISON_COLUMNS,
     comparisonQueries,
     comparisonTable,
     qualityTable,
+    scalabilityQueries,
+    scalabilityTable,
     type VectorSample,
 } from "../tools/report/queries";
 import { checkExpression, metricCatalog } from "./promql";
@@ -29,6 +31,51 @@ describe("npm run report: arguments and pure query logic", () => {
         assert.throws(() => parseArgs(["--prometheus", "localhost:9090"]), UsageError);
         assert.throws(() => parseArgs(["--since"]), UsageError);
         assert.throws(() => parseArgs(["--bogus"]), /unknown argument --bogus/);
+        assert.deepEqual(parseArgs(["--scalability-levels", "1,2, 4"]).scalabilityLevels, [1, 2, 4]);
+        for (const bad of ["0", "2,x", "1.5", ""])
+            assert.throws(
+                () => parseArgs([`--scalability-levels=${bad}`]),
+                (e: Error) => e instanceof UsageError && /--scalability-levels/.test(e.message),
+                bad,
+            );
+    });
+
+    it("compares scalability over the runs of deliver-several-models only", () => {
+        const catalog = metricCatalog();
+        for (const [k, q] of Object.entries(scalabilityQueries(W))) {
+            assert.deepEqual(checkExpression(q, catalog), [], k);
+            assert.match(q, /\{task="deliver-several-models"\}/, k);
+            assert.doesNotMatch(q, /\{task=(?!"deliver-several-models")/, k);
+        }
+    });
+
+    it("says which scalability levels the study did not run, and no data for the others without runs", () => {
+        const results = {
+            runs: [sample({ mode: "automated", concurrency: "2" }, "2")],
+            leadTimeP50: [sample({ mode: "automated", concurrency: "2" }, "90")],
+            leadTimeP95: [sample({ mode: "automated", concurrency: "2" }, "99")],
+            failureRate: [sample({ mode: "automated", concurrency: "2" }, "0")],
+        };
+        const cell = (rows: ReturnType<typeof scalabilityTable>, mode: string, level: string) =>
+            rows.find((r) => r.mode === mode && r.concurrency === level)!.cells;
+        const short = scalabilityTable(results, [2]);
+        assert.equal(short.length, DELIVERY_MODES.length * 3);
+        assert.deepEqual(cell(short, "automated", "2"), { runs: 2, leadTimeP50: 90, leadTimeP95: 99, failureRate: 0 });
+        assert.deepEqual(cell(short, "automated", "4"), {
+            runs: 0,
+            leadTimeP50: "not run",
+            leadTimeP95: "not run",
+            failureRate: "not run",
+        });
+        // A level the study ran without any run reaching the report is missing data, not a level left out.
+        assert.equal(cell(short, "manual", "2").leadTimeP50, "no data");
+        assert.equal(cell(scalabilityTable(results), "automated", "4").leadTimeP50, "no data");
+        const report = { window: W, comparison: [], scalability: short, quality: [] };
+        assert.match(renderMarkdown(report), /\n\| automated \| 1 \| 0 \| not run \| not run \| not run \|\n/);
+        assert.match(renderMarkdown(report), /\nNot run: 1, 4 at once: the study behind these data did not deliver/);
+        assert.doesNotMatch(renderMarkdown({ ...report, scalability: scalabilityTable(results) }), /Not run:/);
+        const json = JSON.parse(renderJson(report)) as { scalability: { concurrency: number; leadTimeP50: unknown }[] };
+        assert.equal(json.scalability.find((r) => r.concurrency === 4)!.leadTimeP50, "not run");
     });
 
     it("--help prints the usage and exits 0 without querying", async () => {

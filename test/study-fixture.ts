@@ -135,6 +135,12 @@ export const RUNS: FixtureRun[] = [
         recoverySeconds: 240,
     }),
     run("recover-failed-deployment", "manual", 1, 170, [failed("v10", 3000)], { cpuSeconds: 1200, rollbacks: 0 }),
+    // The scalability task: one model alone, then two at once (one of them failed), automated; one manual alone. Only
+    // these make the scalability table: runs 3 and 4 above also ran two at once but deployed one new version.
+    run("deliver-several-models", "automated", 1, 172, [ok("v4", 240)]),
+    run("deliver-several-models", "automated", 2, 174, [ok("v3", 450)], { concurrency: 2, humanActions: 0.5 }),
+    run("deliver-several-models", "automated", 3, 174, [failed("v5", 600)], { concurrency: 2, humanActions: 0.5 }),
+    run("deliver-several-models", "manual", 1, 176, [ok("v8", 2400)]),
 ];
 
 /** Held-out evaluation accuracy of each delivered version. */

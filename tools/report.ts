@@ -1,6 +1,6 @@
 /**
  * The study report: `npm run report [-- --prometheus <url>] [--stack <name>] [--since 30d|<date>] [--until <date>]
- * [--format markdown|csv|json|html]`.
+ * [--format markdown|csv|json|html] [--scalability-levels <n,...>]`.
  *
  * Queries Prometheus over its HTTP API for the runs of the standardized tasks (contract/study-tasks.ts) and prints
  * the comparison per task and delivery mode, then the per-version quality table. Query logic: tools/report/.
@@ -35,10 +35,12 @@ export interface ReportArgs {
     since: string;
     until?: string;
     format: Format;
+    /** The concurrency levels the study behind the data ran; undefined: not said (empty levels say "no data"). */
+    scalabilityLevels?: number[];
 }
 
 const USAGE = `Usage: npm run report -- [--prometheus <url>] [--stack <name>] [--since <duration|date>] [--until <date>]
-                      [--format markdown|csv|json|html]
+                      [--format markdown|csv|json|html] [--scalability-levels <n,...>]
 
 Prints the study's comparison of delivery modes per standardized task, and the quality of the model versions
 serving in the window, from Prometheus.
@@ -49,6 +51,9 @@ Options:
   --since <duration|date>  Start of the window: a duration back from --until, or a date (default: 30d)
   --until <date>           End of the window (default: now)
   --format <format>        markdown, csv, json or html: one self-contained page with charts (default: markdown)
+  --scalability-levels <n,...>
+                           The concurrency levels the study ran (e.g. 2 for the short study): the scalability
+                           rows of other levels say "not run" instead of "no data"
   -h, --help               Show this help
 
 Exit codes: 0 report printed, 2 bad arguments or unreadable stack outputs, 3 Prometheus unreachable or refusing a
@@ -80,6 +85,12 @@ export function parseArgs(argv: string[]): ReportArgs {
             if (!(FORMATS as readonly string[]).includes(f))
                 throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, not "${f}"`);
             args.format = f as Format;
+        } else if (a === "--scalability-levels") {
+            const v = value();
+            const levels = v.split(",").map((x) => Number(x.trim()));
+            if (levels.some((n) => !Number.isInteger(n) || n < 1))
+                throw new UsageError(`--scalability-levels must be positive integers separated by commas, not "${v}"`);
+            args.scalabilityLevels = levels;
         } else throw new UsageError(`unknown argument ${a}; ${USAGE}`);
     }
     if (args.prometheus !== undefined && !/^https?:\/\/[^/]/.test(args.prometheus))
@@ -214,11 +225,16 @@ async function runAll<K extends string>(
     return out;
 }
 
-/** Queries Prometheus and builds both tables. */
-export async function buildReport(url: string, window: Window, hint: string): Promise<Report> {
+/** Queries Prometheus and builds the tables; `levelsRun`: the concurrency levels the study ran, when known. */
+export async function buildReport(
+    url: string,
+    window: Window,
+    hint: string,
+    levelsRun?: readonly number[],
+): Promise<Report> {
     const run = (expr: string) => instantQuery(url, expr, window.until, hint);
     const comparison = comparisonTable(await runAll(comparisonQueries(window), run));
-    const scalability = scalabilityTable(await runAll(scalabilityQueries(window), run));
+    const scalability = scalabilityTable(await runAll(scalabilityQueries(window), run), levelsRun);
     const quality = qualityTable(await runAll(qualityQueries(window), run));
     return { window, comparison, scalability, quality };
 }
@@ -232,7 +248,7 @@ export async function main(
         const args = parseArgs(argv);
         const window = parseWindow(args.since, args.until, now);
         const { url, hint } = resolvePrometheus(args, pulumiStackOutput);
-        const report = await buildReport(url, window, hint);
+        const report = await buildReport(url, window, hint, args.scalabilityLevels);
         const empty = report.comparison.every((r) => r.cells.runs === 0) && report.quality.length === 0;
         const note = empty
             ? `Prometheus at ${url} has no task runs and no model-server metrics in this window: every cell is "no data".\n`

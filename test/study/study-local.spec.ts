@@ -6,15 +6,18 @@
  *
  * Every thesis column of every task and mode the short study performs must hold a value; the only exceptions, each
  * asserted with its reason: GPU-hours are 0 (this machine has no GPU and no step asks for one), and a manual rollback
- * may have no accuracy reached (it evaluates nothing: only a version the manual mode evaluated has one). Scalability
- * rows for 2 and 4 deliveries at once stay empty: the study delivers one model.
+ * may have no accuracy reached (it evaluates nothing: only a version the manual mode evaluated has one). The short
+ * study runs the scalability task at 2 models at once only: its rows for 1 and 4 must say "not run", every other
+ * scalability row must hold numbers.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { COMPARISON_COLUMNS } from "../../tools/report/queries";
+import { CONCURRENCY_LEVELS, DELIVERY_MODES } from "../../contract/metric-contract";
+import { SCALABILITY_TASK } from "../../contract/study-tasks";
+import { COMPARISON_COLUMNS, SCALABILITY_COLUMNS } from "../../tools/report/queries";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -51,7 +54,7 @@ describe("npm run study:local -- --short", function () {
     });
 
     it("reports every task in every mode with every comparison column", () => {
-        assert.equal(rows.length, 15);
+        assert.equal(rows.length, 18);
         for (const r of rows) assert.deepEqual(Object.keys(r).sort(), ["mode", "task", ...COMPARISON_COLUMNS].sort());
     });
 
@@ -98,7 +101,11 @@ describe("npm run study:local -- --short", function () {
 
     it("fills every thesis column of every task and mode it performed, or says why not", () => {
         const performed = rows.filter((r) => (r.runs as number) > 0);
-        assert.equal(performed.length, 7, "deploy-new-version and rollback-bad-version in 3 modes, automated retrain");
+        assert.equal(
+            performed.length,
+            10,
+            "deploy-new-version, rollback-bad-version and deliver-several-models in 3 modes, automated retrain",
+        );
         for (const r of performed) {
             const at = `${r.task} / ${r.mode}`;
             for (const c of COMPARISON_COLUMNS) {
@@ -128,22 +135,48 @@ describe("npm run study:local -- --short", function () {
                 assert.ok(acc > 0.8 && acc <= 1, `${at}: accuracy reached ${acc}`);
             }
         }
-        // Ease: the manual delivery's logged commands (train, evaluate, upload, smoke test) and their time; none for
-        // the rollback that answers an alert; the dataset upload is an action, the drift alert none.
-        assert.ok((row("deploy-new-version", "manual").humanActionsPerRun as number) >= 4);
+        // Ease: every runbook step of a manual delivery is an action: train, evaluate, upload, the Deployment apply,
+        // the rollout wait, the smoke test's curl and the route edit (the last three through the API client); a
+        // manual rollback is the curl and the route edit. None for the rollback that answers an alert; the dataset
+        // upload is an action, the drift alert none.
+        assert.equal(row("deploy-new-version", "manual").humanActionsPerRun, 7);
+        assert.equal(row("rollback-bad-version", "manual").humanActionsPerRun, 2);
         assert.ok((row("deploy-new-version", "manual").handsOnMinutesPerRun as number) > 0);
         assert.equal(row("rollback-bad-version", "automated").humanActionsPerRun, 0);
         assert.equal(row("rollback-bad-version", "simplified").humanActionsPerRun, 1);
         assert.equal(row("retrain-changed-data", "automated").humanActionsPerRun, 0.5);
+        // Two models at once: one push started both automated deliveries (half an action each); the simplified and
+        // manual ones are the person's own, per model.
+        assert.equal(row(SCALABILITY_TASK, "automated").humanActionsPerRun, 0.5);
+        assert.equal(row(SCALABILITY_TASK, "simplified").humanActionsPerRun, 1);
+        assert.equal(row(SCALABILITY_TASK, "manual").humanActionsPerRun, 7);
+        assert.match(out, /automated: 1 action, the git push or dataset upload that starts the run/);
     });
 
-    it("reports scalability at one delivery at a time in every mode", () => {
+    it("reports scalability at 2 models at once in every mode, and says 1 and 4 were not run", () => {
         const scalability = JSON.parse(fs.readFileSync(jsonFile, "utf8")).scalability as Row[];
-        for (const mode of ["automated", "simplified", "manual"]) {
-            const one = scalability.find((r) => r.mode === mode && r.concurrency === 1);
-            assert.ok(one && (one.runs as number) > 0 && typeof one.leadTimeP50 === "number", `${mode} at once 1`);
-            assert.equal(one.failureRate, 0);
-        }
+        for (const mode of DELIVERY_MODES)
+            for (const level of CONCURRENCY_LEVELS) {
+                const r = scalability.find((x) => x.mode === mode && x.concurrency === level);
+                const at = `${mode}, ${level} at once`;
+                assert.ok(r, `${at}: no row`);
+                if (level === 2) {
+                    assert.equal(r.runs, 2, `${at}: runs`);
+                    for (const c of SCALABILITY_COLUMNS) assert.equal(typeof r[c], "number", `${at}: ${c} is ${r[c]}`);
+                    assert.ok((r.leadTimeP50 as number) > 0, `${at}: lead time`);
+                } else {
+                    assert.equal(r.runs, 0, `${at}: runs`);
+                    for (const c of SCALABILITY_COLUMNS.filter((x) => x !== "runs"))
+                        assert.equal(r[c], "not run", `${at}: ${c} is ${r[c]}`);
+                }
+            }
+        assert.match(out, /Not run: 1, 4 at once: the study behind these data did not deliver at those levels/);
+        // The two deliveries of a level ran at once: the study's line for each level names both models.
+        for (const mode of DELIVERY_MODES)
+            assert.match(
+                out,
+                new RegExp(`scalability ${mode}, 2 at once: \\d of 2 delivered in \\d+ s — iris \\w+ \\d+ s, iris-b `),
+            );
     });
 
     it("runs every dashboard query: data here, or the cluster exporter it needs", () => {

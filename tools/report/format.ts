@@ -51,6 +51,22 @@ const QUALITY_HEADERS: Record<QualityColumn, string> = {
     drift: "drift",
 };
 
+/**
+ * What the ease columns count in each mode: a person's actions to deliver and the minutes spent on them. Printed
+ * under the comparison so a reader knows why an automated run's hands-on time is near zero.
+ */
+export const EASE_OF_DEPLOYMENT = {
+    automated:
+        "1 action, the git push or dataset upload that starts the run (0 when an alert starts it); hands-on time is that " +
+        "command's own time: everything after it runs without the person",
+    simplified:
+        "1 action, the command that starts the pipeline (npm run pipelinerun, kubectl create); hands-on time is that " +
+        "command's time",
+    manual:
+        "every runbook command the person types, logged by step_usage.sh: train, evaluate, the store copies, the " +
+        "Deployment apply, the rollout wait, the smoke test and the route edit; hands-on time is their wall time",
+} as const;
+
 /** CSV and JSON carry plain numbers in these units. */
 const UNITS: Record<ComparisonColumn | QualityColumn, string> = {
     runs: "",
@@ -139,7 +155,12 @@ export function renderMarkdown(r: Report): string {
         ),
     );
     out.push("");
-    out.push("Scalability: the same runs by how many deliveries were started at once, per mode:");
+    out.push("Ease of deployment (human actions, hands-on minutes) counts, per run:");
+    for (const [mode, what] of Object.entries(EASE_OF_DEPLOYMENT)) out.push(`- ${mode}: ${what}.`);
+    out.push("");
+    out.push(
+        "Scalability: the runs of deliver-several-models (the same delivery per mode at each level) by how many were started at once:",
+    );
     out.push("");
     out.push(
         ...markdownTable(
@@ -151,6 +172,14 @@ export function renderMarkdown(r: Report): string {
             ]),
         ),
     );
+    const notRun = [
+        ...new Set(r.scalability.filter((row) => row.cells.leadTimeP50 === "not run").map((row) => row.concurrency)),
+    ];
+    if (notRun.length)
+        out.push(
+            "",
+            `Not run: ${notRun.join(", ")} at once: the study behind these data did not deliver at ${notRun.length > 1 ? "those levels" : "that level"}.`,
+        );
     out.push("");
     out.push("Model versions serving in that window:");
     out.push("");
@@ -198,7 +227,10 @@ export function renderCsv(r: Report): string {
     return lines.join("\n") + "\n";
 }
 
-/** JSON: numbers in the units of UNITS, null where there is no data, "n/a" where a column does not apply. */
+/**
+ * JSON: numbers in the units of UNITS, null where there is no data, "n/a" where a column does not apply, "not run"
+ * for a scalability level the study did not run.
+ */
 export function renderJson(r: Report): string {
     const cell = (c: Cell) => (c === "no data" ? null : c);
     const doc = {

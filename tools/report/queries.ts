@@ -5,11 +5,12 @@
  * Each run of a standardized task pushes per-run gauges (labels mode, task, run). A run counts when its end
  * timestamp (mlops_delivery_end_timestamp_seconds) lies in the window; each gauge is first reduced to one value
  * per run (lead time: max over the versions it delivered, outcome: min, resources and rollbacks: sum), then
- * aggregated per task and mode. The scalability table aggregates the same per-run values per mode and
- * concurrency (how many deliveries were started at once, a label of every per-run sample).
+ * aggregated per task and mode. The scalability table aggregates the per-run values of one task (SCALABILITY_TASK: the
+ * same delivery at every level) per mode and concurrency (how many deliveries were started at once, a label of every
+ * per-run sample).
  */
 import { CONCURRENCY_LEVELS, DELIVERY_MODES, METRICS, type DeliveryMode } from "../../contract/metric-contract";
-import { STUDY_TASKS } from "../../contract/study-tasks";
+import { SCALABILITY_TASK, STUDY_TASKS } from "../../contract/study-tasks";
 
 /** The reporting window, as Unix seconds. */
 export interface Window {
@@ -84,11 +85,15 @@ export type ScalabilityColumn = (typeof SCALABILITY_COLUMNS)[number];
 
 const MODE_CONCURRENCY = "mode, concurrency";
 
-/** The query behind each column of the scalability table; every result is a vector by (mode, concurrency). */
+/**
+ * The query behind each column of the scalability table, over the runs of SCALABILITY_TASK; every result is a vector
+ * by (mode, concurrency).
+ */
 export function scalabilityQueries(w: Window): Record<ScalabilityColumn, string> {
     const keep = ", concurrency";
-    const lead = perRun("max", METRICS.deployLeadTime.name, w, keep);
-    const result = perRun("min", METRICS.deliveryResult.name, w, keep);
+    const ofTask = (metric: string) => `${metric}{task="${SCALABILITY_TASK}"}`;
+    const lead = perRun("max", ofTask(METRICS.deployLeadTime.name), w, keep);
+    const result = perRun("min", ofTask(METRICS.deliveryResult.name), w, keep);
     return {
         runs: `count by (${MODE_CONCURRENCY}) (${result})`,
         leadTimeP50: `quantile by (${MODE_CONCURRENCY}) (0.5, ${lead})`,
@@ -120,8 +125,11 @@ export interface VectorSample {
     readonly value: readonly [number, string];
 }
 
-/** A table cell: a number, no data for it in the window, or not applicable to the task. */
-export type Cell = number | "no data" | "n/a";
+/**
+ * A table cell: a number, no data for it in the window, not applicable to the task, or (scalability) a concurrency
+ * level the study that produced the data did not run.
+ */
+export type Cell = number | "no data" | "n/a" | "not run";
 
 export interface ComparisonRow {
     readonly task: string;
@@ -191,10 +199,12 @@ export function comparisonTable(results: Readonly<Record<ComparisonColumn, reado
 
 /**
  * The scalability table: one row per mode and concurrency level of the study (CONCURRENCY_LEVELS), then any other
- * level found in the data, in numeric order.
+ * level found in the data, in numeric order. With `levelsRun` (the levels the study that produced the data ran, e.g.
+ * the short study's), a level outside it without runs says "not run" instead of "no data".
  */
 export function scalabilityTable(
     results: Readonly<Record<ScalabilityColumn, readonly VectorSample[]>>,
+    levelsRun?: readonly number[],
 ): ScalabilityRow[] {
     const byColumn = Object.fromEntries(
         SCALABILITY_COLUMNS.map((c) => [c, index(results[c], ["mode", "concurrency"])]),
@@ -211,10 +221,11 @@ export function scalabilityTable(
         sortedLevels.map((concurrency) => {
             const key = `${mode}\u0000${concurrency}`;
             const runs = byColumn.runs.get(key) ?? 0;
+            const empty: Cell = levelsRun && !levelsRun.includes(Number(concurrency)) ? "not run" : "no data";
             const cells = Object.fromEntries(
                 SCALABILITY_COLUMNS.map((c): [ScalabilityColumn, Cell] => [
                     c,
-                    c === "runs" ? runs : runs > 0 ? (byColumn[c].get(key) ?? "no data") : "no data",
+                    c === "runs" ? runs : runs > 0 ? (byColumn[c].get(key) ?? "no data") : empty,
                 ]),
             ) as Record<ScalabilityColumn, Cell>;
             return { mode, concurrency, cells };

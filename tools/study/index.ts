@@ -27,7 +27,9 @@ import { buildRun } from "../pipelinerun";
 import { executorFor, serviceAccountsOf, type StepRecord } from "./executor";
 import { runPipeline, type PipelineSpecObject } from "./pipeline-run";
 import { EventListener, Gateway, ImageStore, Kubelet, type FiredRun } from "./roles";
-import { MODEL, Scenario, type Repo, type RunRecord } from "./scenario";
+import { MODEL, STUDY_MODELS, Scenario, type Repo, type RunRecord } from "./scenario";
+import { deliverSeveralModels } from "./scalability";
+import { CONCURRENCY_LEVELS, DELIVERY_MODES } from "../../contract/metric-contract";
 import {
     ADDRESSES,
     STORE_PORT,
@@ -47,7 +49,8 @@ Runs a small but complete study on this machine (no cloud): real moto S3, Promet
 the local control plane and model servers on loopback; every pipeline as rendered; the three triggers (git push,
 dataset change, drift alert); the manual runbook scripted; then prints npm run report for the study's window.
   --short               the CI variant: deploy-new-version and rollback-bad-version in every mode and one trigger of
-                        each kind (no side-by-side, recover-failed-deployment, simplified retrain)
+                        each kind (no side-by-side, recover-failed-deployment, simplified retrain), and of the
+                        scalability runs (deliver-several-models) only 2 models at once, not 1 and 4
   --keep                keep the work directory (logs, plan, store) instead of removing it
   --report-json <file>  also write the report as JSON (npm run report --format json) to <file>
   -h, --help            show this help
@@ -70,6 +73,10 @@ async function main(argv: readonly string[]): Promise<number> {
     const short = values.short ?? false;
     const keep = values.keep ?? false;
     const reportJson = values["report-json"];
+    // Scalability: the levels of deliver-several-models run, and the models they need (the first one is the main
+    // scenario's).
+    const levels: readonly number[] = short ? [2] : CONCURRENCY_LEVELS;
+    const models = STUDY_MODELS.slice(0, Math.max(...levels));
     T0 = Date.now();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-study-"));
     const services = new Services(path.join(work, "services"));
@@ -82,7 +89,7 @@ async function main(argv: readonly string[]): Promise<number> {
     let failed = false;
     try {
         // --- the plan of the study's stack ---
-        const projectDir = writeStudyStack(path.join(work, "project"), [MODEL]);
+        const projectDir = writeStudyStack(path.join(work, "project"), models);
         const { config, secretKeys } = loadStackFrom(projectDir);
         const plan = planStack(STUDY_STACK, path.join(work, "plan"), projectDir);
         const { apply, skipped } = planObjects(plan);
@@ -209,7 +216,7 @@ async function main(argv: readonly string[]): Promise<number> {
         );
 
         // --- the model's git repository and the package mirror (what a cluster's network gives the steps) ---
-        const repo = makeRepository(work);
+        const repo = makeRepository(work, models);
         const wheelhouse = ensureWheelhouse();
         const pythonBin = stepPython();
         const modelNamespaces = apply
@@ -359,7 +366,7 @@ async function main(argv: readonly string[]): Promise<number> {
             (r) => fired.push(r),
         );
         await listener.listen(ADDRESSES.listener, 8080);
-        const study = new Scenario({
+        const scenarioDeps = {
             cluster,
             kubelet: kubelet!,
             runPipelineRun,
@@ -371,17 +378,33 @@ async function main(argv: readonly string[]): Promise<number> {
             pushgatewayUrl: pushgateway.url,
             repo,
             webhookSecret,
+            work,
             log,
-        });
+        };
+        const study = new Scenario(scenarioDeps);
         await study.run(short);
-        void kubelet;
+        // Scalability: deliver-several-models at each level in each mode, then traffic for every other model.
+        const scenarios = models.map((m) => (m === MODEL ? study : new Scenario(scenarioDeps, m)));
+        // Each other model's first dataset and v1 build (what its deliveries train on and validate against).
+        for (const s of scenarios.slice(1)) await s.registerFirstVersion();
+        await deliverSeveralModels(scenarios, levels, DELIVERY_MODES, { repo, log });
+        // Labelled traffic for every model after its last delivery (live accuracy, latency, the quality table).
+        for (const s of scenarios) await s.traffic(20, { labelled: true });
+        log(
+            `scalability: deliver-several-models at ${levels.join(", ")} at once in every mode` +
+                (levels.length < CONCURRENCY_LEVELS.length
+                    ? `; not run: ${CONCURRENCY_LEVELS.filter((l) => !levels.includes(l)).join(", ")} at once (--short)`
+                    : "") +
+                `; models ${models.join(", ")} (each the reference workload pipelines/workload under its own name)`,
+        );
 
         const where = (w: StepRecord["where"]) => steps.filter((s) => s.where === w).length;
+        const manualRuns = scenarios.reduce((n, s) => n + s.manualRuns, 0);
         log(
-            `${runs.length} pipeline runs, ${study.manualRuns} manual deliveries; steps: ${where("control plane")} against the control plane (the API steps), ` +
+            `${runs.length} pipeline runs, ${manualRuns} manual deliveries; steps: ${where("control plane")} against the control plane (the API steps), ` +
                 `${where("this machine")} on this machine, ${where("not run")} not run (buildah: no container engine here)`,
         );
-        const coverage = study.coverage(runs);
+        const coverage = study.coverage(runs, scenarios);
         for (const line of coverage.lines) log(line);
         // The short study leaves out side-by-side, recover-failed-deployment and the simplified and manual retrains.
         if (!short && coverage.missing.length) throw new Error(`tasks not performed: ${coverage.missing.join(", ")}`);
@@ -403,6 +426,8 @@ async function main(argv: readonly string[]): Promise<number> {
                     until,
                     "--format",
                     format,
+                    "--scalability-levels",
+                    levels.join(","),
                 ],
                 {
                     cwd: PROJECT_ROOT,
@@ -463,33 +488,49 @@ for b in ("models", "datasets"):
     s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
 `;
 
-/** A bare repository with models/<model>/ = the reference workload, as a user's models repository would hold it. */
-function makeRepository(work: string): Repo {
+/**
+ * A bare repository with models/<model>/ = the reference workload for each model, as a user's models repository
+ * would hold it.
+ */
+function makeRepository(work: string, models: readonly string[]): Repo {
     const bare = path.join(work, "git", "models.git");
     const dir = path.join(work, "git", "checkout");
-    fs.mkdirSync(path.join(dir, "models", MODEL), { recursive: true });
     const src = path.join(PROJECT_ROOT, "pipelines", "workload");
-    for (const f of fs.readdirSync(src))
-        if (f.endsWith(".py") || f === "requirements.txt")
-            fs.copyFileSync(path.join(src, f), path.join(dir, "models", MODEL, f));
+    for (const model of models) {
+        fs.mkdirSync(path.join(dir, "models", model), { recursive: true });
+        for (const f of fs.readdirSync(src))
+            if (f.endsWith(".py") || f === "requirements.txt")
+                fs.copyFileSync(path.join(src, f), path.join(dir, "models", model, f));
+    }
     const g = (...a: string[]) =>
         sh("git", ["-c", "user.name=study", "-c", "user.email=study@localhost", ...a], { cwd: dir });
     g("init", "-q", "-b", "main");
     g("add", ".");
-    g("commit", "-qm", "The iris model");
+    g("commit", "-qm", `The models ${models.join(", ")}`);
     sh("git", ["init", "-q", "--bare", "-b", "main", bare]);
     g("push", "-q", bare, "main");
+    const commitFiles = (files: Readonly<Record<string, string>>, message: string) => {
+        for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), content);
+        g("add", ...Object.keys(files));
+        g("commit", "-qm", message);
+        g("push", "-q", bare, "main");
+        return {
+            sha: g("rev-parse", "HEAD").trim(),
+            time: g("log", "-1", "--format=%cI").trim(),
+            files: Object.keys(files),
+        };
+    };
     return {
         bare,
         dir,
         commit(file, content, message) {
             const p = path.join(dir, file);
-            fs.writeFileSync(p, typeof content === "string" ? content : content(fs.readFileSync(p, "utf8")));
-            g("add", file);
-            g("commit", "-qm", message);
-            g("push", "-q", bare, "main");
-            return { sha: g("rev-parse", "HEAD").trim(), time: g("log", "-1", "--format=%cI").trim(), files: [file] };
+            return commitFiles(
+                { [file]: typeof content === "string" ? content : content(fs.readFileSync(p, "utf8")) },
+                message,
+            );
         },
+        commitFiles,
     };
 }
 

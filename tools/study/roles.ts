@@ -117,6 +117,11 @@ export class Kubelet {
         return this.pods.get(namespace)?.state;
     }
 
+    /** Whether the namespace's pod runs `template` (a Deployment's spec.template as the API holds it). */
+    runsTemplate(namespace: string, template: Json): boolean {
+        return this.pods.get(namespace)?.key === JSON.stringify(template.spec);
+    }
+
     /** Reads each model namespace's Deployment and (re)starts its pod when the pod template changed. */
     async sync(): Promise<void> {
         if (this.busy) return;

@@ -4,7 +4,6 @@
  * mode; the pipeline a person starts for the simplified mode; docs/manual-runbook.md, scripted, and
  * `npm run record-manual-delivery` for the manual mode), with the model's traffic sent through the gateway.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,10 +15,18 @@ import type { Cluster } from "../cluster/control-plane";
 import { PROJECT_ROOT } from "../stack";
 import type { PipelineRunOutcome } from "./pipeline-run";
 import type { FiredRun, Kubelet } from "./roles";
+import { logApiAction, runCommand } from "./runbook-log";
+import { withParams } from "./scalability";
 import { ADDRESSES } from "./services";
 import { GIT_HOST } from "./stack";
 
 export const MODEL = "iris";
+
+/**
+ * The models of the study's stack: the main scenario's model first, then the others the scalability runs deliver
+ * at once (each the same reference workload, pipelines/workload, under its own name, source folder and route).
+ */
+export const STUDY_MODELS = [MODEL, "iris-b", "iris-c", "iris-d"] as const;
 
 export interface RunRecord {
     readonly name: string;
@@ -36,6 +43,8 @@ export interface Repo {
     readonly dir: string;
     /** Commits `content` to `file` (or edits it with `edit`) and pushes; the commit's id, time and files. */
     commit(file: string, content: string | ((old: string) => string), message: string): Commit;
+    /** Commits every file of `files` (path to new content) in one commit and pushes it. */
+    commitFiles(files: Readonly<Record<string, string>>, message: string): Commit;
 }
 export interface Commit {
     readonly sha: string;
@@ -58,6 +67,8 @@ export interface ScenarioDeps {
     readonly repo: Repo;
     /** The git host's webhook secret (generated; in the git-webhook Secret). */
     readonly webhookSecret: string;
+    /** A directory of the study's own (the store helper script). */
+    readonly work: string;
     log(line: string): void;
 }
 
@@ -74,8 +85,9 @@ const ROWS: readonly [number[], number][] = [
 export class Scenario {
     /** Manual deliveries recorded with `npm run record-manual-delivery`: task and result. */
     private readonly manual: { task: string; ok: boolean }[] = [];
-    private git = { "git-url": `${GIT_HOST}models.git`, "source-dir": `models/${MODEL}` };
-    private lastImage = "";
+    private readonly git: { "git-url": string; "source-dir": string };
+    /** The model-server image of this model's last build-image (the simplified pipeline deploys it). */
+    lastImage = "";
     /**
      * The usage log of the manual delivery in progress: every command of the runbook runs under
      * `sh pipelines/lib/step_usage.sh command <log> -- ...` (docs/manual-runbook.md step 1) while it is set.
@@ -84,45 +96,104 @@ export class Scenario {
     /** Accuracy and dataset version each manual evaluation printed, by the version it delivered. */
     private readonly manualEvaluations = new Map<string, { accuracy: number; datasetVersion: string }>();
 
-    constructor(private readonly d: ScenarioDeps) {}
+    constructor(
+        private readonly d: ScenarioDeps,
+        /** The model this scenario delivers. */
+        readonly model: string = MODEL,
+    ) {
+        this.git = { "git-url": `${GIT_HOST}models.git`, "source-dir": `models/${model}` };
+    }
 
     get manualRuns(): number {
         return this.manual.length;
     }
 
+    /** The manual deliveries this scenario recorded, by task. */
+    get manualRecords(): readonly { task: string; ok: boolean }[] {
+        return this.manual;
+    }
+
+    /**
+     * The first version of a model the scalability runs add: its dataset in the store and a v1 build registered the
+     * runbook's way (train.py, evaluate.py, then the store copy), so a delivery's validate-data and evaluate find the
+     * serving version's reference data and metrics, as they do for the first model after its first train run.
+     */
+    async registerFirstVersion(): Promise<void> {
+        await this.uploadDataset(`${this.model}/initial/train.csv`, []);
+        const work = fs.mkdtempSync(path.join(this.d.work, "first-version-"));
+        try {
+            const model = path.join(work, `${this.model}-v1`);
+            const src = path.join(this.d.repo.dir, "models", this.model);
+            await this.py([path.join(src, "train.py"), "--out", model]);
+            // metrics.json: the baseline a delivery's evaluate compares with.
+            await this.py([path.join(src, "evaluate.py"), "--model-dir", model, "--threshold", "0.9"]);
+            const build = `${new Date().toISOString().slice(0, 19).replace(/[-:]/g, "")}Z-first`;
+            await this.s3(["upload", "models", model, `models/${this.model}/v1/${build}/`]);
+        } finally {
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    }
+
+    /** The simplified pipeline into the standby slot, with the model's last image, one of `concurrency` at once. */
+    async simplifiedDelivery(task: string, concurrency = 1): Promise<RunRecord> {
+        if (!this.lastImage) throw new Error(`${this.model}: no image built yet for the simplified pipeline to deploy`);
+        return this.runPipeline(
+            this.d.pipelineRunOf("simplified", {
+                model: this.model,
+                version: await this.standby(),
+                ...this.git,
+                image: this.lastImage,
+                "study-task": task,
+                concurrency: String(concurrency),
+            }),
+            concurrency > 1 ? `a person, ${concurrency} at once` : "a person",
+        );
+    }
+
+    /** Runs a PipelineRun of this model, noting the image its build-image built. */
+    async runPipeline(pr: Record<string, Json>, trigger: string): Promise<RunRecord> {
+        const r = await this.d.runPipelineRun(pr, trigger);
+        const image = r.outcome.tasks.find((t) => t.name === "build-image")?.results.image;
+        if (image) this.lastImage = image;
+        return r;
+    }
+
     async run(short: boolean): Promise<void> {
         const d = this.d;
-        const run = async (pr: Record<string, Json>, trigger: string) => {
-            const r = await d.runPipelineRun(pr, trigger);
-            const image = r.outcome.tasks.find((t) => t.name === "build-image")?.results.image;
-            if (image) this.lastImage = image;
-            return r;
-        };
+        const run = (pr: Record<string, Json>, trigger: string) => this.runPipeline(pr, trigger);
 
         // The first version: train v1 and deploy it (what a user does once after `pulumi up`).
-        await this.uploadDataset(`${MODEL}/initial/train.csv`, []);
+        await this.uploadDataset(`${this.model}/initial/train.csv`, []);
         await run(
-            d.pipelineRunOf("train", { model: MODEL, version: "v1", ...this.git, dataset: `store:${MODEL}/` }),
+            d.pipelineRunOf("train", {
+                model: this.model,
+                version: "v1",
+                ...this.git,
+                dataset: `store:${this.model}/`,
+            }),
             "first version",
         );
-        await run(d.pipelineRunOf("deploy", { model: MODEL, version: "v1", ...this.git }), "first version");
+        await run(d.pipelineRunOf("deploy", { model: this.model, version: "v1", ...this.git }), "first version");
         await this.traffic(30, { labelled: true });
 
-        // automated, deploy-new-version: a git push of a model change, signed with the generated webhook secret.
-        const push = d.repo.commit(`models/${MODEL}/params.txt`, "n_estimators=60\n", "Tune the model");
+        // automated, deploy-new-version: a git push of a model change, signed with the generated webhook secret. The
+        // push is the person's one action; the webhook carries no duration, so the study gives the run its time.
+        const pushStarted = Date.now();
+        const push = d.repo.commit(`models/${this.model}/params.txt`, "n_estimators=60\n", "Tune the model");
+        const pushSeconds = (Date.now() - pushStarted) / 1000;
         await this.postGitPush(push);
-        await run(...(await this.takeFired("git push", "iris-git-push")));
+        await run(...handsOn(await this.takeFired("git push", `${this.model}-git-push`), pushSeconds));
 
         // automated, retrain-changed-data: an object PUT into the datasets bucket -> the platform's event.
-        const key = `${MODEL}/${new Date().toISOString().slice(0, 10)}/train.csv`;
-        await this.uploadDataset(key, ["--seed", "2"]);
-        await post(`http://${ADDRESSES.listener}:8080`, this.datasetEvent("datasets", key), {});
-        await run(...(await this.takeFired("dataset change", "iris-dataset-change")));
+        const key = `${this.model}/${new Date().toISOString().slice(0, 10)}/train.csv`;
+        const uploadSeconds = await this.uploadDataset(key, ["--seed", "2"]);
+        await post(`http://${ADDRESSES.listener}:8080`, await this.datasetEvent("datasets", key), {});
+        await run(...handsOn(await this.takeFired("dataset change", `${this.model}-dataset-change`), uploadSeconds));
 
         // automated, retrain-changed-data: shifted traffic -> Prometheus' ModelDataDrift -> Alertmanager -> listener.
         const driftFrom = Date.now();
         await this.traffic(60, { shift: 4 });
-        const [drifted, trigger] = await this.takeFired("drift alert", "iris-retrain-alert", 180_000);
+        const [drifted, trigger] = await this.takeFired("drift alert", `${this.model}-retrain-alert`, 180_000);
         d.log(
             `ModelDataDrift: Prometheus fired it and Alertmanager delivered it ${((Date.now() - driftFrom) / 1000).toFixed(0)} s after the shifted traffic began`,
         );
@@ -130,17 +201,7 @@ export class Scenario {
         await this.traffic(30, { labelled: true });
 
         // simplified: the person runs the simplified pipeline with the last image built.
-        const simplified = async (task: string) =>
-            run(
-                d.pipelineRunOf("simplified", {
-                    model: MODEL,
-                    version: await this.standby(),
-                    ...this.git,
-                    image: this.lastImage,
-                    "study-task": task,
-                }),
-                "a person",
-            );
+        const simplified = (task: string) => this.simplifiedDelivery(task);
         await simplified("deploy-new-version");
         if (!short) await simplified("retrain-changed-data");
 
@@ -149,7 +210,7 @@ export class Scenario {
             const now = await this.serving();
             return run(
                 d.pipelineRunOf("rollback", {
-                    model: MODEL,
+                    model: this.model,
                     version: this.other(now),
                     "from-version": now,
                     mode,
@@ -169,7 +230,7 @@ export class Scenario {
                 await this.withTraffic(async () =>
                     run(
                         d.pipelineRunOf("deploy", {
-                            model: MODEL,
+                            model: this.model,
                             version: await this.standby(),
                             ...this.git,
                             strategy: "canary",
@@ -182,7 +243,7 @@ export class Scenario {
             // recover-failed-deployment, automated: a pushed server change that makes each prediction slow; the
             // canary's analysis sees the latency regression and rolls back.
             const slow = d.repo.commit(
-                `models/${MODEL}/server.py`,
+                `models/${this.model}/server.py`,
                 (old) =>
                     old.replace(
                         "        X = self.to_matrix(instances)\n",
@@ -193,7 +254,7 @@ export class Scenario {
             await this.withTraffic(async () =>
                 run(
                     d.pipelineRunOf("deploy", {
-                        model: MODEL,
+                        model: this.model,
                         version: await this.standby(),
                         ...this.git,
                         "git-revision": slow.sha,
@@ -205,7 +266,7 @@ export class Scenario {
                 ),
             );
             d.repo.commit(
-                `models/${MODEL}/server.py`,
+                `models/${this.model}/server.py`,
                 (old) => old.replace('        __import__("time").sleep(0.4)\n', ""),
                 "Revert the slow step",
             );
@@ -220,7 +281,7 @@ export class Scenario {
         if (!short) {
             await this.manualDelivery(
                 "retrain-changed-data",
-                `${MODEL}/${new Date().toISOString().slice(0, 10)}/train.csv`,
+                `${this.model}/${new Date().toISOString().slice(0, 10)}/train.csv`,
             );
             await this.manualDelivery("side-by-side", undefined, 50);
             await this.manualRecover();
@@ -228,12 +289,15 @@ export class Scenario {
         await this.traffic(30, { labelled: true });
     }
 
-    /** The tasks and modes performed (pipeline runs and manual deliveries), and those a full study misses. */
-    coverage(runs: readonly RunRecord[]): { lines: string[]; missing: string[] } {
+    /**
+     * The tasks and modes performed (pipeline runs and the manual deliveries of this and the `others` scenarios), and
+     * those a full study misses.
+     */
+    coverage(runs: readonly RunRecord[], others: readonly Scenario[] = []): { lines: string[]; missing: string[] } {
         const done = new Map<string, number>();
         const add = (k: string) => done.set(k, (done.get(k) ?? 0) + 1);
         for (const r of runs) if (r.task !== "-") add(`${r.task}/${r.mode}`);
-        for (const m of this.manual) add(`${m.task}/manual`);
+        for (const s of [this, ...others.filter((o) => o !== this)]) for (const m of s.manual) add(`${m.task}/manual`);
         const lines: string[] = [];
         const missing: string[] = [];
         for (const t of TASK_IDS) {
@@ -246,27 +310,31 @@ export class Scenario {
 
     // --- the manual runbook (docs/manual-runbook.md), step by step ---
 
-    /** Runbook steps 1-7 for a new version (trained on `datasetKey` from the store when given). */
-    private async manualDelivery(task: string, datasetKey?: string, splitWeight = 100): Promise<void> {
+    /**
+     * Runbook steps 1-7 for a new version (trained on `datasetKey` from the store when given), one of `concurrency`
+     * the person started at once.
+     */
+    async manualDelivery(task: string, datasetKey?: string, splitWeight = 100, concurrency = 1): Promise<void> {
         const d = this.d;
         const from = await this.serving();
         const version = this.other(from);
         const started = new Date().toISOString().slice(0, 19) + "Z"; // 1. note the start time
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "study-manual-"));
         this.usageLog = path.join(work, "usage.log");
+        fs.writeFileSync(this.usageLog, "");
         try {
-            const model = path.join(work, `${MODEL}-${version}`);
+            const model = path.join(work, `${this.model}-${version}`);
             const data = datasetKey ? path.join(work, "train.csv") : undefined;
-            if (datasetKey) this.s3(["download", "datasets", datasetKey, data!]);
+            if (datasetKey) await this.s3(["download", "datasets", datasetKey, data!]);
             // 2. train and evaluate from a checkout of the model's source
-            this.py([
-                path.join(d.repo.dir, "models", MODEL, "train.py"),
+            await this.py([
+                path.join(d.repo.dir, "models", this.model, "train.py"),
                 "--out",
                 model,
                 ...(data ? ["--data", data] : []),
             ]);
-            this.py([
-                path.join(d.repo.dir, "models", MODEL, "evaluate.py"),
+            await this.py([
+                path.join(d.repo.dir, "models", this.model, "evaluate.py"),
                 "--model-dir",
                 model,
                 "--threshold",
@@ -279,11 +347,11 @@ export class Scenario {
             this.manualEvaluations.set(version, {
                 accuracy: metrics.accuracy,
                 // validate-data's names: the store key for stored data, builtin-<name>-<hash> for built-in data.
-                datasetVersion: datasetKey ?? `builtin-${MODEL}-${metrics.data_sha256.slice(0, 12)}`,
+                datasetVersion: datasetKey ?? `builtin-${this.model}-${metrics.data_sha256.slice(0, 12)}`,
             });
             // 3. register, never overwriting: a new build prefix of the version, which must not exist yet
             const build = `${started.replace(/[-:]/g, "")}-manual`;
-            this.s3(["upload", "models", model, `models/${MODEL}/${version}/${build}/`]);
+            await this.s3(["upload", "models", model, `models/${this.model}/${version}/${build}/`]);
             // 4. deploy: the serving version's Deployment, edited for the new version and build
             await this.applyDeployment(from, version, build);
             await this.waitServing(version);
@@ -292,7 +360,11 @@ export class Scenario {
             // 6. route
             await this.setWeights({ [version]: splitWeight, [from]: 100 - splitWeight });
             // 7. record
-            this.record(task, version, started, true);
+            await this.record(task, version, started, true, concurrency);
+        } catch (e) {
+            // A delivery that broke off is a failed run: recorded as such (failure rate), then the error goes on.
+            await this.record(task, version, started, false, concurrency).catch(() => undefined);
+            throw e;
         } finally {
             this.usageLog = undefined;
             fs.rmSync(work, { recursive: true, force: true });
@@ -303,6 +375,7 @@ export class Scenario {
     private async withUsageLog(body: () => Promise<void>): Promise<void> {
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "study-manual-"));
         this.usageLog = path.join(work, "usage.log");
+        fs.writeFileSync(this.usageLog, "");
         try {
             await body();
         } finally {
@@ -318,7 +391,7 @@ export class Scenario {
             const back = this.other(await this.serving());
             await this.smoke(back);
             await this.setWeights({ [back]: 100, [this.other(back)]: 0 });
-            this.record(task, back, started, true);
+            await this.record(task, back, started, true);
         });
     }
 
@@ -332,23 +405,26 @@ export class Scenario {
         const broken = this.other(good);
         const started = new Date().toISOString().slice(0, 19) + "Z";
         await this.applyDeployment(good, broken, "19700101T000000Z-missing");
-        const deadline = Date.now() + 60_000;
-        while (this.d.kubelet.state(`${MODEL}-${broken}`)?.phase !== "Init:Error") {
-            if (Date.now() > deadline) throw new Error("manual recover: the broken version's pod did not fail");
-            await sleep(500);
-        }
+        // The person watches the pod (`kubectl get pod -w`) until it fails.
+        await this.runbookEdit(`kubectl -n ${this.model}-${broken} get pod -w`, async () => {
+            const deadline = Date.now() + 60_000;
+            while (this.d.kubelet.state(`${this.model}-${broken}`)?.phase !== "Init:Error") {
+                if (Date.now() > deadline) throw new Error("manual recover: the broken version's pod did not fail");
+                await sleep(500);
+            }
+        });
         this.d.log(
-            `manual recover-failed-deployment: ${MODEL}-${broken} ${this.d.kubelet.state(`${MODEL}-${broken}`)?.message}`,
+            `manual recover-failed-deployment: ${this.model}-${broken} ${this.d.kubelet.state(`${this.model}-${broken}`)?.message}`,
         );
         // The person keeps the good version serving, confirms it, and records the recovery.
         await this.setWeights({ [good]: 100, [broken]: 0 });
         await this.smoke(good);
-        this.record("recover-failed-deployment", good, started, true);
+        await this.record("recover-failed-deployment", good, started, true);
     }
 
-    private record(task: string, version: string, started: string, ok: boolean): void {
+    private async record(task: string, version: string, started: string, ok: boolean, concurrency = 1) {
         const evaluation = this.manualEvaluations.get(version);
-        const r = spawnSync(
+        const out = await runCommand(
             "npm",
             [
                 "run",
@@ -356,7 +432,7 @@ export class Scenario {
                 "record-manual-delivery",
                 "--",
                 "--model",
-                MODEL,
+                this.model,
                 "--version",
                 version,
                 "--started",
@@ -364,7 +440,9 @@ export class Scenario {
                 "--task",
                 task,
                 "--run",
-                `manual-${this.manual.length + 1}-${Date.now().toString(36)}`,
+                `manual-${this.model}-${this.manual.length + 1}-${Date.now().toString(36)}`,
+                "--concurrency",
+                String(concurrency),
                 "--result",
                 ok ? "success" : "failure",
                 "--pushgateway",
@@ -375,15 +453,26 @@ export class Scenario {
                     ? ["--eval-accuracy", String(evaluation.accuracy), "--dataset-version", evaluation.datasetVersion]
                     : []),
             ],
-            { cwd: PROJECT_ROOT, encoding: "utf8" },
+            {},
+            undefined,
+            PROJECT_ROOT,
         );
-        if (r.status !== 0) throw new Error(`record-manual-delivery: ${r.stderr}`);
         this.manual.push({ task, ok });
-        this.d.log(`manual ${task}: ${r.stdout.trim()}`);
+        this.d.log(`manual ${task}${concurrency > 1 ? ` (${concurrency} at once)` : ""}: ${out.trim()}`);
+    }
+
+    /** A runbook step the study makes through its API client: one line of the usage log while a runbook runs. */
+    private async runbookEdit<T>(command: string, act: () => Promise<T>): Promise<T> {
+        return this.usageLog ? logApiAction(this.usageLog, command, act) : act();
     }
 
     private async applyDeployment(from: string, to: string, build: string): Promise<void> {
-        const dep = await this.d.cluster.admin.read<Json>("apps/v1", "Deployment", "model-server", `${MODEL}-${from}`);
+        const dep = await this.d.cluster.admin.read<Json>(
+            "apps/v1",
+            "Deployment",
+            "model-server",
+            `${this.model}-${from}`,
+        );
         const spec = structuredClone(dep.spec);
         const labels = structuredClone(dep.metadata.labels ?? {});
         // The version's labels, its MODEL_VERSION and the build prefix the init container downloads.
@@ -392,38 +481,51 @@ export class Scenario {
         for (const c of [...spec.template.spec.containers, ...(spec.template.spec.initContainers ?? [])]) {
             for (const e of c.env ?? []) if (e.name === "MODEL_VERSION") e.value = to;
             c.command = c.command?.map((a: string) =>
-                /^models\/[^/]+\/[^/]+\/[^/]+\/$/.test(a) ? `models/${MODEL}/${to}/${build}/` : a,
+                /^models\/[^/]+\/[^/]+\/[^/]+\/$/.test(a) ? `models/${this.model}/${to}/${build}/` : a,
             );
         }
-        await this.d.cluster.admin.apply({
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            metadata: { name: "model-server", namespace: `${MODEL}-${to}`, labels },
-            spec: { ...spec, replicas: 1 },
-        });
+        await this.runbookEdit(`kubectl -n ${this.model}-${to} apply -f model-server.yaml`, () =>
+            this.d.cluster.admin.apply({
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "model-server", namespace: `${this.model}-${to}`, labels },
+                spec: { ...spec, replicas: 1 },
+            }),
+        );
     }
 
+    /** `kubectl rollout status`: until the version's server answers. */
     private async waitServing(version: string): Promise<void> {
-        const ns = `${MODEL}-${version}`;
+        const ns = `${this.model}-${version}`;
+        await this.runbookEdit(`kubectl -n ${ns} rollout status deploy/model-server`, () => this.waitReady(ns));
+    }
+
+    /**
+     * Until the pod of the Deployment the API now holds runs and answers: the slot's previous pod may still answer
+     * for a moment before the kubelet replaces it.
+     */
+    private async waitReady(ns: string): Promise<void> {
+        const dep = await this.d.cluster.admin.read<Json>("apps/v1", "Deployment", "model-server", ns);
         const deadline = Date.now() + 120_000;
         for (;;) {
             const s = this.d.kubelet.state(ns);
-            if (s?.phase === "Running" && (await healthy(`http://${s.ip}:8080/healthz`))) return;
-            if (s && s.phase !== "Running") throw new Error(`${ns}: ${s.phase} ${s.message ?? ""}`);
+            if (this.d.kubelet.runsTemplate(ns, dep.spec.template)) {
+                if (s?.phase === "Running" && (await healthy(`http://${s.ip}:8080/healthz`))) return;
+                if (s && s.phase !== "Running") throw new Error(`${ns}: ${s.phase} ${s.message ?? ""}`);
+            }
             if (Date.now() > deadline) throw new Error(`${ns}: not serving within 120 s`);
             await sleep(500);
         }
     }
 
     private async smoke(version: string): Promise<void> {
-        const ip = this.d.kubelet.ip(`${MODEL}-${version}`);
+        const ip = this.d.kubelet.ip(`${this.model}-${version}`);
         const body = JSON.stringify({ instances: [ROWS[0][0]] });
         // The runbook's `curl` (step 5), under the usage wrapper, during a manual delivery.
         const r = this.usageLog
-            ? (JSON.parse(this.command("curl", ["-sS", "--fail", `http://${ip}:8080/predict`, "-d", body])) as Record<
-                  string,
-                  Json
-              >)
+            ? (JSON.parse(
+                  await this.command("curl", ["-sS", "--fail", `http://${ip}:8080/predict`, "-d", body]),
+              ) as Record<string, Json>)
             : await post(`http://${ip}:8080/predict`, body, {});
         if (!Array.isArray(r.predictions)) throw new Error(`smoke test of ${version}: ${JSON.stringify(r)}`);
     }
@@ -433,15 +535,23 @@ export class Scenario {
         const route = await this.route();
         for (const rule of route.spec.rules)
             for (const b of rule.backendRefs ?? []) {
-                const v = (b.namespace as string).slice(MODEL.length + 1);
+                const v = (b.namespace as string).slice(this.model.length + 1);
                 if (v in byVersion) b.weight = byVersion[v];
             }
-        await this.d.cluster.admin.apply({
-            apiVersion: route.apiVersion,
-            kind: route.kind,
-            metadata: { name: route.metadata.name, namespace: route.metadata.namespace, labels: route.metadata.labels },
-            spec: route.spec,
-        });
+        await this.runbookEdit(
+            `kubectl -n ${GATEWAY_NAMESPACE} edit httproute -l ${MODEL_LABEL_KEYS.model}=${this.model}`,
+            () =>
+                this.d.cluster.admin.apply({
+                    apiVersion: route.apiVersion,
+                    kind: route.kind,
+                    metadata: {
+                        name: route.metadata.name,
+                        namespace: route.metadata.namespace,
+                        labels: route.metadata.labels,
+                    },
+                    spec: route.spec,
+                }),
+        );
     }
 
     // --- helpers ---
@@ -451,7 +561,7 @@ export class Scenario {
             "gateway.networking.k8s.io/v1",
             "HTTPRoute",
             GATEWAY_NAMESPACE,
-            `${MODEL_LABEL_KEYS.model}=${MODEL}`,
+            `${MODEL_LABEL_KEYS.model}=${this.model}`,
         );
         return routes[0];
     }
@@ -460,7 +570,8 @@ export class Scenario {
     async serving(): Promise<string> {
         const w: Record<string, number> = {};
         for (const rule of (await this.route()).spec.rules)
-            for (const b of rule.backendRefs ?? []) w[(b.namespace as string).slice(MODEL.length + 1)] = b.weight ?? 1;
+            for (const b of rule.backendRefs ?? [])
+                w[(b.namespace as string).slice(this.model.length + 1)] = b.weight ?? 1;
         return Object.entries(w).sort((a, b) => b[1] - a[1])[0][0];
     }
     private other(v: string): string {
@@ -471,11 +582,7 @@ export class Scenario {
         return this.other(await this.serving());
     }
 
-    private async takeFired(
-        what: string,
-        trigger: string,
-        timeoutMs = 15_000,
-    ): Promise<[Record<string, Json>, string]> {
+    async takeFired(what: string, trigger: string, timeoutMs = 15_000): Promise<[Record<string, Json>, string]> {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
             const i = this.d.fired.findIndex((f) => f.trigger === trigger);
@@ -489,7 +596,7 @@ export class Scenario {
         }
     }
 
-    private async postGitPush(c: Commit): Promise<void> {
+    async postGitPush(c: Commit): Promise<void> {
         const payload = JSON.stringify({
             ref: "refs/heads/main",
             after: c.sha,
@@ -506,7 +613,7 @@ export class Scenario {
 
     /** Requests through the gateway: rows (shifted by `shift` on every feature), with labelled feedback if asked. */
     async traffic(n: number, opts: { shift?: number; labelled?: boolean }): Promise<void> {
-        const url = `http://${ADDRESSES.gateway}:8080/models/${MODEL}`;
+        const url = `http://${ADDRESSES.gateway}:8080/models/${this.model}`;
         for (let i = 0; i < n; i++) {
             const [x, y] = ROWS[i % ROWS.length];
             const row = x.map((v) => v + (opts.shift ?? 0));
@@ -535,58 +642,56 @@ export class Scenario {
         }
     }
 
-    private py(args: string[], env: Record<string, string> = {}): string {
+    private py(args: string[], env: Record<string, string> = {}): Promise<string> {
         return this.command(path.join(this.d.python, "bin", "python"), args, env);
     }
 
     /** A command; under step_usage.sh's `command` mode (one line of the usage log) during a manual delivery. */
-    private command(file: string, args: string[], env: Record<string, string> = {}): string {
-        const [cmd, argv] = this.usageLog
-            ? [
-                  "sh",
-                  [
-                      path.join(PROJECT_ROOT, "pipelines/lib/step_usage.sh"),
-                      "command",
-                      this.usageLog,
-                      "--",
-                      file,
-                      ...args,
-                  ],
-              ]
-            : [file, args];
-        const r = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...env } });
-        if (r.status !== 0) throw new Error(`${path.basename(file)} ${args.join(" ")}: ${r.stderr}`);
-        return r.stdout;
+    private command(file: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+        return runCommand(file, args, env, this.usageLog);
     }
 
     /** The store as the runbook's `aws s3` commands use it (boto3 here: the same S3 calls). */
-    private s3(args: ["download", string, string, string] | ["upload", string, string, string]): void {
-        // A script file, not `python -c`: the usage log holds each command on one line.
-        const script = path.join(os.tmpdir(), `study-s3-${process.pid}.py`);
+    private async s3(args: ["download", string, string, string] | ["upload", string, string, string]): Promise<void> {
+        // A script file in the study's work directory, not `python -c`: the usage log holds each command on one line.
+        const script = path.join(this.d.work, "s3.py");
         if (!fs.existsSync(script)) fs.writeFileSync(script, S3_COMMAND);
-        this.py([script, ...args], { ...this.d.storeKeys, STORE_ENDPOINT: this.d.storeUrl });
+        await this.py([script, ...args], { ...this.d.storeKeys, STORE_ENDPOINT: this.d.storeUrl });
     }
 
-    async uploadDataset(key: string, extra: string[]): Promise<void> {
-        const csv = path.join(os.tmpdir(), `study-${process.pid}-${Date.now()}.csv`);
-        this.py([path.join(PROJECT_ROOT, "pipelines/workload/data.py"), "--dataset", "iris", "--out", csv, ...extra]);
-        this.s3(["upload", "datasets", csv, key]);
+    /** Generates a dataset and uploads it to `key`; the seconds the upload (a person's `aws s3 cp`) took. */
+    async uploadDataset(key: string, extra: string[]): Promise<number> {
+        const csv = path.join(this.d.work, `dataset-${Date.now()}.csv`);
+        await this.py([
+            path.join(PROJECT_ROOT, "pipelines/workload/data.py"),
+            "--dataset",
+            "iris",
+            "--out",
+            csv,
+            ...extra,
+        ]);
+        const started = Date.now();
+        await this.s3(["upload", "datasets", csv, key]);
+        const seconds = (Date.now() - started) / 1000;
         fs.rmSync(csv);
+        return seconds;
     }
 
     /** The dataset-change event every platform's consumer posts, built by contract/dataset_change_event.py. */
-    private datasetEvent(bucket: string, key: string): string {
-        return this.py(
-            [
-                "-c",
-                `import json, os, sys; sys.path.insert(0, os.environ["C"]); import dataset_change_event as d; print(json.dumps(d.object_created(os.environ["B"], os.environ["K"], os.environ["T"])))`,
-            ],
-            {
-                C: path.join(PROJECT_ROOT, "contract"),
-                B: bucket,
-                K: key,
-                T: new Date().toISOString().slice(0, 19) + "Z",
-            },
+    private async datasetEvent(bucket: string, key: string): Promise<string> {
+        return (
+            await this.py(
+                [
+                    "-c",
+                    `import json, os, sys; sys.path.insert(0, os.environ["C"]); import dataset_change_event as d; print(json.dumps(d.object_created(os.environ["B"], os.environ["K"], os.environ["T"])))`,
+                ],
+                {
+                    C: path.join(PROJECT_ROOT, "contract"),
+                    B: bucket,
+                    K: key,
+                    T: new Date().toISOString().slice(0, 19) + "Z",
+                },
+            )
         ).trim();
     }
 }
@@ -608,6 +713,17 @@ elif os.path.isdir(a):
 else:
     s3.upload_file(a, bucket, b)
 `;
+
+/**
+ * A run a trigger started, with `seconds` as its hands-on time: the time of the person's command that caused the event
+ * (the push, the upload), measured by the study because the event carries none.
+ */
+function handsOn(
+    [pipelineRun, trigger]: [Record<string, Json>, string],
+    seconds: number,
+): [Record<string, Json>, string] {
+    return [withParams(pipelineRun, { "hands-on-seconds": seconds.toFixed(3) }), trigger];
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
