@@ -33,6 +33,13 @@ export const STEP_RUNTIME_PATH = RUNTIME_PACKAGE_SETS["step-runtime"].path;
 export const KUBE_CLIENT_PATH = RUNTIME_PACKAGE_SETS["kube-client"].path;
 
 /**
+ * Annotation of a workload naming the containers that cannot meet its namespace's `restricted` warn level (the
+ * runtime build's buildah runs as root); the local tiers' apply accepts the API's warning about exactly these
+ * (tools/cluster/kube.ts) and fails on any other.
+ */
+export const POD_SECURITY_EXCEPTION = "mlops-testbed/pod-security-exception";
+
+/**
  * Step image of the Task definitions that run on the step runtime; renderTask replaces it with the runtime's image
  * reference (an unreplaced marker has no tag, which the images-pinned policy refuses).
  */

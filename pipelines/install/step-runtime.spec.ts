@@ -8,7 +8,8 @@ import { objectsOfKind } from "../../test/k8s-objects";
 import type { Json } from "../../test/json";
 import type { Plan } from "../../tools/mock-runtime";
 import { PROJECT_ROOT } from "../../tools/stack";
-import { STEP_RUNTIME } from "../core/runtime";
+import { declaredPodSecurityException } from "../../tools/cluster/kube";
+import { POD_SECURITY_EXCEPTION, STEP_RUNTIME } from "../core/runtime";
 import {
     KUBE_CLIENT_PATH,
     PLATFORMS,
@@ -145,6 +146,29 @@ describe("step runtime: built once at install time, the image every Python step 
             pod.containers.map((c: Json) => [c.name, c.image]),
             [["build-push", IMAGES.buildah]],
         );
+    });
+
+    it("the build pod runs restricted but for buildah, which it declares; the local tiers accept exactly that", () => {
+        const job = objectsOfKind(plan, "Job", PIPELINES_NAMESPACE).find((j) => j.metadata.name?.startsWith("build-"))!;
+        assert.equal(job.metadata.annotations?.[POD_SECURITY_EXCEPTION], "build-push");
+        const pod = job.spec.template.spec;
+        assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault");
+        for (const c of pod.initContainers)
+            assert.deepEqual(c.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 65532,
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"] },
+            });
+        // The API's warning for such a pod (kube-apiserver 1.34's wording), and what else it could say.
+        const only = (names: string) =>
+            `would violate PodSecurity "restricted:latest": unrestricted capabilities (${names} must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or ${names} must set securityContext.runAsNonRoot=true)`;
+        assert.ok(declaredPodSecurityException(job, only('container "build-push"')));
+        assert.ok(!declaredPodSecurityException(job, only('containers "fetch-packages", "build-push"')));
+        assert.ok(!declaredPodSecurityException(job, 'would violate PodSecurity "restricted:latest": host namespaces'));
+        assert.ok(!declaredPodSecurityException(job, "spec.template: unknown field"));
+        const undeclared = { ...job, metadata: { ...job.metadata, annotations: {} } };
+        assert.ok(!declaredPodSecurityException(undeclared, only('container "build-push"')));
     });
 
     it("the build context: a Containerfile that only COPYs, the repository's pin files and the shared build script", () => {

@@ -8,6 +8,7 @@ import type { Scheduling } from "../../contract/platform";
 import { LIB_CONFIGMAP, LIB_PATH, RESOURCES, SETTINGS_CONFIGMAP, libraryVolume } from "../core/context";
 import {
     PLATFORMS,
+    POD_SECURITY_EXCEPTION,
     RUNTIME_PACKAGE_SETS,
     TARGET_PLATFORMS,
     fetchPackagesCommand,
@@ -25,6 +26,13 @@ const BUILD_SCRIPT_PATH = path.join(__dirname, "..", "tasks", "build-image", BUI
 const CONTEXT_MOUNT = "/runtime-context";
 const BUILD_DIR = "/build";
 const AUTH_FILE = `${BUILD_DIR}/auth.json`;
+/** Fetching and logging in need nothing of root: they run restricted. */
+const NON_ROOT = {
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+};
 
 /** The build context ConfigMap's data: Containerfile, the pin files and the build script. */
 export function runtimeContextFiles(): Record<string, string> {
@@ -111,7 +119,14 @@ export class StepRuntime extends pulumi.ComponentResource {
         this.build = new k8s.batch.v1.Job(
             `${name}-build`,
             {
-                metadata: { name: `build-${tag}`, namespace: PIPELINES_NAMESPACE, labels },
+                metadata: {
+                    name: `build-${tag}`,
+                    namespace: PIPELINES_NAMESPACE,
+                    labels,
+                    // buildah runs as root (vfs storage, chroot isolation; nothing privileged): baseline, which the
+                    // namespace enforces, not restricted, at which it warns. The build-image Task's step is the same.
+                    annotations: { [POD_SECURITY_EXCEPTION]: "build-push" },
+                },
                 spec: {
                     backoffLimit: 2,
                     template: {
@@ -119,6 +134,7 @@ export class StepRuntime extends pulumi.ComponentResource {
                         spec: {
                             serviceAccountName: PIPELINE_SERVICE_ACCOUNTS.builder.name,
                             restartPolicy: "Never",
+                            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
                             nodeSelector: { ...args.scheduling.nodeSelector },
                             tolerations: args.scheduling.tolerations.map((t) => ({ ...t })),
                             volumes: [
@@ -131,19 +147,24 @@ export class StepRuntime extends pulumi.ComponentResource {
                                     name: "fetch-packages",
                                     image: IMAGES.python,
                                     command: ["sh", "-c", fetchPackagesScript()],
+                                    // pip needs a writable home; the image's is root's.
+                                    env: [{ name: "HOME", value: "/tmp" }],
                                     volumeMounts: [
                                         { name: "context", mountPath: CONTEXT_MOUNT, readOnly: true },
                                         build,
                                     ],
                                     resources: RESOURCES.python,
+                                    securityContext: NON_ROOT,
                                 },
                                 {
                                     name: "registry-login",
                                     image: IMAGES.python,
                                     command: ["sh", "-c", registryLoginScript()],
                                     envFrom,
+                                    env: [{ name: "HOME", value: "/tmp" }],
                                     volumeMounts: [{ name: "lib", mountPath: LIB_PATH, readOnly: true }, build],
                                     resources: RESOURCES.small,
+                                    securityContext: NON_ROOT,
                                 },
                             ],
                             containers: [
@@ -162,6 +183,7 @@ export class StepRuntime extends pulumi.ComponentResource {
                                     ],
                                     volumeMounts: [build],
                                     resources: RESOURCES.build,
+                                    securityContext: { allowPrivilegeEscalation: false },
                                 },
                             ],
                         },
