@@ -139,8 +139,10 @@ export const TEKTON = {
 /**
  * Images the testbed runs itself (outside a chart), pinned by tag. Public, maintained images only.
  * - seaweedfs: SeaweedFS 4.44, the app version of chart 4.44.0; runs `weed shell` in the store-identity Jobs.
- * - python: the generic runtime of every Python step (training, evaluation, store access, metrics) and the base of
- *   the model-server image; packages come from pipelines/workload/requirements.txt, pinned.
+ * - python: the base of the step runtime image (pipelines/core/runtime.ts: every Python step and the model-server
+ *   image run on it, with the pinned packages of pipelines/workload and pipelines/lib built in once at install time)
+ *   and the image of containers that need no pinned package (the runtime build's fetch and login, the dataset-change
+ *   forwarders, the Pushgateway clean-up).
  * - git: clone of the model's source.
  * - buildah: builds and pushes the model-server image without a Docker daemon (kaniko is archived).
  * Kubernetes objects are applied by Python steps through the API (pipelines/lib/mlops_steps/kube.py), so no kubectl

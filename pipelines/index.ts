@@ -37,8 +37,13 @@ export const TASK_DEFINITIONS: readonly TaskDefinition[] = [
     QUICK_TRAIN,
 ];
 
-export function renderTasks(credentials: CredentialsSecrets = {}, podLabels: PodLabelsByRole = {}): Task[] {
-    return TASK_DEFINITIONS.map((d) => renderTask(d, credentials, podLabels));
+/** The Tasks as installed; `runtimeImage` is the step runtime's reference (absent: steps keep STEP_RUNTIME). */
+export function renderTasks(
+    credentials: CredentialsSecrets = {},
+    podLabels: PodLabelsByRole = {},
+    runtimeImage?: string,
+): Task[] {
+    return TASK_DEFINITIONS.map((d) => renderTask(d, credentials, podLabels, runtimeImage));
 }
 
 /** The stack settings of the `promote` Task (built with its script ConfigMap by the Promotion component). */
@@ -48,8 +53,12 @@ export interface PromotionSettings {
 }
 
 /** Every Task the pipelines reference: the rendered ones and `promote`. The run builder and the wiring checks use it. */
-export function allTasks(settings: PromotionSettings, credentials: CredentialsSecrets = {}): TaskLike[] {
-    return [...renderTasks(credentials), promoteTask(settings.promotion, settings.alerts)];
+export function allTasks(
+    settings: PromotionSettings,
+    credentials: CredentialsSecrets = {},
+    runtimeImage?: string,
+): TaskLike[] {
+    return [...renderTasks(credentials, {}, runtimeImage), promoteTask(settings.promotion, settings.alerts)];
 }
 
 export function renderPipelines(defaults: PipelineDefaults): Pipeline[] {

@@ -18,14 +18,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEPLOY_SETTINGS, GATEWAY_NAMESPACE, PIPELINES_NAMESPACE } from "../contract/names";
 import { allTasks } from "../pipelines";
-import { KUBE_CLIENT_PATH, LIB_PATH, SETTINGS_CONFIGMAP, ownScript } from "../pipelines/core/context";
+import { LIB_PATH, SETTINGS_CONFIGMAP, ownScript } from "../pipelines/core/context";
+import { KUBE_CLIENT_PATH, STEP_RUNTIME_PATH } from "../pipelines/core/runtime";
 import type { Step, TaskLike } from "../pipelines/core/tekton";
 import type { Plan } from "../tools/mock-runtime";
 import { planStack } from "./harness";
 import { objectsOfKind, type K8sObject } from "./k8s-objects";
 import { type ApiCall, KubeApi } from "./kube-api";
 import { ALERTS, PROMOTION, loadShippedStep, taskEnv } from "./promotion-harness";
-import { STEP_LIBRARY, kubeClientPath, python } from "./python";
+import { STEP_LIBRARY, kubeClientPath, python, sitePackages } from "./python";
 import type { Json } from "./json";
 
 const PINNED = `registry.example/model-server:abc1234@sha256:${"a".repeat(64)}`;
@@ -65,17 +66,22 @@ function stepEnv(
 }
 
 /**
- * A pod's PYTHONPATH with the library and the client where this repository and the Python environment have them (the
- * Task mounts them at LIB_PATH and KUBE_CLIENT_PATH), entry for entry: a step whose PYTHONPATH lacks the client
- * cannot import it here either.
+ * A pod's PYTHONPATH with the library and the runtime's package sets where this repository and the Python environment
+ * have them (the Task mounts the library at LIB_PATH; the runtime image holds the client at KUBE_CLIENT_PATH and the
+ * other packages at STEP_RUNTIME_PATH, which here are the environment's own site-packages), entry for entry: a step
+ * whose PYTHONPATH lacks the client cannot import it here either.
  */
 function localPythonPath(podPath: string | undefined, what: string): string {
-    const local: Record<string, string> = { [LIB_PATH]: STEP_LIBRARY, [KUBE_CLIENT_PATH]: kubeClientPath() };
+    const local: Record<string, string> = {
+        [LIB_PATH]: STEP_LIBRARY,
+        [KUBE_CLIENT_PATH]: kubeClientPath(),
+        [STEP_RUNTIME_PATH]: sitePackages(),
+    };
     const entries = podPath?.split(":") ?? [];
     assert.ok(entries.includes(LIB_PATH), `${what}: the step imports the pipeline library`);
     return entries
         .map((e) => {
-            assert.ok(local[e], `${what}: PYTHONPATH entry ${e} is neither the library nor the client`);
+            assert.ok(local[e], `${what}: PYTHONPATH entry ${e} is neither the library nor a runtime package set`);
             return local[e];
         })
         .join(":");
@@ -118,7 +124,7 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
         for (const r of objectsOfKind(plan, "HTTPRoute", GATEWAY_NAMESPACE)) k.seed(r);
     };
     const task = (name: string) => tasks.find((t) => t.metadata.name === name)!;
-    /** Runs every Python step of a Task after its kube-client step, in order, as Tekton does; stops at a failure. */
+    /** Runs every Python step of a Task, in order, as Tekton does; stops at a failure. */
     async function runTask(
         k: KubeApi,
         name: string,
@@ -131,7 +137,7 @@ describe("API-facing steps run against a recording Kubernetes API (dev stack)", 
         const kubeconfig = k.writeKubeconfig(results);
         let run: StepRun = { code: 0, stdout: "", stderr: "" };
         for (const step of t.spec.steps as readonly Step[]) {
-            if (step.name === "kube-client" || step.name.startsWith("stage-")) continue;
+            if (step.name.startsWith("stage-")) continue;
             // The step's own script, without the usage wrapper around it (pipelines/lib/step-usage.spec.ts runs that).
             run = await runPython(
                 ["-c", ownScript(step.script!)],

@@ -76,6 +76,8 @@ const STORAGE_ENV: Readonly<Record<string, string>> = {
     STORE_ENDPOINT: "<store-endpoint>",
     MODELS_BUCKET: "<models-bucket>",
 };
+/** Env entries (by name) whose value is an image reference: the step runtime's, in the platform's registry. */
+const IMAGE_ENV: ReadonlySet<string> = new Set(["IMAGE", "BASE_IMAGE"]);
 /** What the artifact-store NetworkPolicy's egress peers and ports become: the store's address is the platform's. */
 const STORE_PEERS = "<artifact-store peers>";
 
@@ -125,7 +127,11 @@ function normalize(value: unknown, facts: CloudFacts, key = ""): unknown {
         if (key === "envFrom") items = items.filter((e) => !facts.credentialsSecrets.has(e?.secretRef?.name));
         if (key === "env")
             items = items.map((e) =>
-                e && STORAGE_ENV[e.name] !== undefined ? { name: e.name, value: STORAGE_ENV[e.name] } : e,
+                e && STORAGE_ENV[e.name] !== undefined
+                    ? { name: e.name, value: STORAGE_ENV[e.name] }
+                    : e && IMAGE_ENV.has(e.name)
+                      ? { ...e, value: normalize(e.value, facts, "image") }
+                      : e,
             );
         const out = items.map((v) => normalize(v, facts)).filter((v) => v !== undefined);
         return out.length > 0 ? out : undefined;

@@ -924,16 +924,16 @@ const CASES: Record<string, { compliant: Case[]; violating: Case[] }> = {
                 ],
             ),
             bad(
-                "the run pruner's init container made privileged",
+                "the run pruner's container made privileged",
                 () =>
                     dev.map((r) => {
                         if (r.type !== "kubernetes:batch/v1:CronJob" || r.name !== "tekton-pruner") return r;
                         const props = structuredClone(r.props);
-                        props.spec.jobTemplate.spec.template.spec.initContainers[0].securityContext.privileged = true;
+                        props.spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged = true;
                         return { ...r, props };
                     }),
                 [
-                    /CronJob pipelines\/run-pruner: spec\.jobTemplate\.spec\.template\.spec breaks Pod Security baseline.*privileged: container "kube-client" set privileged: true/,
+                    /CronJob pipelines\/run-pruner: spec\.jobTemplate\.spec\.template\.spec breaks Pod Security baseline.*privileged: container "prune" set privileged: true/,
                 ],
             ),
         ],

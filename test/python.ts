@@ -27,11 +27,24 @@ export function python(): string {
 
 /**
  * Where the environment holds the pinned Kubernetes client of the API-facing steps (pipelines/lib/requirements-kube.txt,
- * installed --no-deps --target as their Tasks' kube-client step installs it into /opt/kube-client): a PYTHONPATH entry,
+ * installed --no-deps --target as the step runtime's build installs it into /opt/kube-client): a PYTHONPATH entry,
  * as in those steps' pods.
  */
 export function kubeClientPath(): string {
     return path.join(path.dirname(path.dirname(python())), "kube-client");
+}
+
+let site: string | undefined;
+/** The environment's site-packages (the library's and the workload's pins: what the runtime holds at /opt/step-runtime). */
+export function sitePackages(): string {
+    if (!site) {
+        const r = spawnSync(python(), ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], {
+            encoding: "utf8",
+        });
+        assert.equal(r.status, 0, r.stderr);
+        site = r.stdout.trim();
+    }
+    return site;
 }
 
 /** Runs the venv's Python with `args` in `cwd`, with extra PYTHONPATH entries (as a pod's PYTHONPATH). */

@@ -5,7 +5,7 @@
 #   - its site-packages: the reference workload's and the step library's pins (pipelines/workload/requirements.txt,
 #     pipelines/lib/requirements.txt) and the pinned dev tools (requirements-dev.txt), resolved together;
 #   - <venv>/kube-client: the Kubernetes client of the API-facing steps and its whole pinned closure
-#     (pipelines/lib/requirements-kube.txt), installed as their Tasks' kube-client step installs it (--no-deps
+#     (pipelines/lib/requirements-kube.txt), installed as the step runtime's build installs it (--no-deps
 #     --target) and put on PYTHONPATH the same way. It stays apart because its pins cannot share one resolution
 #     with boto3's (kubernetes 37 needs python-dateutil >= 3, botocore < 3), and no step loads both.
 #
@@ -28,7 +28,7 @@ if [ ! -f "$venv/.complete" ]; then
     args=()
     for r in "${requirements[@]}"; do args+=(-r "$r"); done
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir "${args[@]}" >&2
-    # The same pip options as the kube-client step's (KUBE_CLIENT_INSTALL in pipelines/core/context.ts).
+    # The same pip options as the step runtime's kube-client set (fetchPackagesCommand in pipelines/core/runtime.ts).
     "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps \
         --target "$venv/kube-client" -r "$kube_requirements" >&2
     touch "$venv/.complete"

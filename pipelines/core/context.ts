@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PIPELINE_SERVICE_ACCOUNTS } from "../../contract/names";
 import { METRICS, type MetricKey } from "../../contract/metric-contract";
-import { IMAGES } from "../../contract/versions";
+import { KUBE_CLIENT_PATH, STEP_RUNTIME, STEP_RUNTIME_PATH } from "./runtime";
 import {
     readScript,
     type ComputeResources,
@@ -23,10 +23,9 @@ import {
 /** ConfigMap in the pipelines namespace with the cluster's settings (keys below), read by every step through envFrom. */
 export const SETTINGS_CONFIGMAP = "pipeline-settings";
 /**
- * ConfigMap with the pipeline library: the package pipelines/lib/mlops_steps and the pin files
- * pipelines/lib/requirements*.txt (requirements-kube.txt is what the kube-client step installs), laid out under
- * LIB_PATH as in the repository (LIB_PATH/mlops_steps/*.py), so LIB_PATH on PYTHONPATH makes
- * `from mlops_steps import store` work in a step as in the tests.
+ * ConfigMap with the pipeline library: the package pipelines/lib/mlops_steps, laid out under LIB_PATH as in the
+ * repository (LIB_PATH/mlops_steps/*.py), so LIB_PATH on PYTHONPATH makes `from mlops_steps import store` work in a
+ * step as in the tests. Its pinned packages are in the step runtime (pipelines/core/runtime.ts).
  */
 export const LIB_CONFIGMAP = "pipeline-lib";
 export const LIB_PATH = "/opt/pipeline-lib";
@@ -34,15 +33,13 @@ export const LIB_PATH = "/opt/pipeline-lib";
 export const LIB_PACKAGE = "mlops_steps";
 const LIB_DIR = path.join(__dirname, "..", "lib");
 
-/** The library's pin files, at the top of LIB_PATH. */
-export const LIB_REQUIREMENTS = ["requirements.txt", "requirements-kube.txt"] as const;
 /**
  * The usage wrapper (pipelines/lib/step_usage.sh), at the top of LIB_PATH: every rendered step runs its own script
  * under it, so each Task pushes the CPU, memory and GPU its steps used (see measuredStep).
  */
 export const STEP_USAGE_FILE = "step_usage.sh";
 
-/** The library's files as ConfigMap data: `<package>.<module>.py` keys for the package, then the pin files and the usage wrapper. */
+/** The library's files as ConfigMap data: `<package>.<module>.py` keys for the package, then the usage wrapper. */
 export function libraryFiles(): Record<string, string> {
     const pkg = path.join(LIB_DIR, LIB_PACKAGE);
     const modules = fs
@@ -52,7 +49,7 @@ export function libraryFiles(): Record<string, string> {
         .map((f) => [`${LIB_PACKAGE}.${f}`, fs.readFileSync(path.join(pkg, f), "utf8")]);
     return Object.fromEntries([
         ...modules,
-        ...[...LIB_REQUIREMENTS, STEP_USAGE_FILE].map((f) => [f, fs.readFileSync(path.join(LIB_DIR, f), "utf8")]),
+        [STEP_USAGE_FILE, fs.readFileSync(path.join(LIB_DIR, STEP_USAGE_FILE), "utf8")],
     ]);
 }
 
@@ -169,8 +166,8 @@ export function stepTemplate(role: PipelineRole, credentials: CredentialsSecrets
     };
 }
 
-/** Python path of steps that use the packages fetch-source installed into the source workspace. */
-export const pythonPath = (sourcePath: string) => `${LIB_PATH}:${sourcePath}/.deps`;
+/** Python path of every Python step: the pipeline library, then the step runtime's packages. */
+export const STEP_PYTHONPATH = `${LIB_PATH}:${STEP_RUNTIME_PATH}`;
 
 function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
     const script =
@@ -191,7 +188,7 @@ function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
               ].join("\n");
     return {
         name,
-        image: IMAGES.python,
+        image: STEP_RUNTIME,
         script,
         computeResources: RESOURCES.tiny,
         env:
@@ -204,7 +201,7 @@ function stageStep(name: "stage-start" | "stage-push", stage: string): Step {
                       { name: "PIPELINE", value: "$(params.pipeline)" },
                       { name: "STUDY_TASK", value: "$(params.study-task)" },
                       { name: "STAGE", value: stage },
-                      { name: "PYTHONPATH", value: LIB_PATH },
+                      { name: "PYTHONPATH", value: STEP_PYTHONPATH },
                   ]
                 : undefined,
     };
@@ -246,11 +243,16 @@ export interface TaskDefinition {
     readonly volumes?: readonly Volume[];
 }
 
-/** Renders a Task: labels, step template, library and stage volumes, and the stage timer around its steps. */
+/**
+ * Renders a Task: labels, step template, library and stage volumes, the stage timer around its steps, and the step
+ * runtime's image (pipelines/core/runtime.ts) in place of STEP_RUNTIME when `runtimeImage` is given (the install
+ * always gives it; wiring checks that ignore images may not).
+ */
 export function renderTask(
     def: TaskDefinition,
     credentials: CredentialsSecrets = {},
     podLabels: PodLabelsByRole = {},
+    runtimeImage?: string,
 ): Task {
     const timed = def.stage !== undefined;
     const params = [
@@ -280,9 +282,18 @@ export function renderTask(
                 timed
                     ? [stageStep("stage-start", def.stage!), ...def.steps, stageStep("stage-push", def.stage!)]
                     : def.steps,
-            ),
+            ).map((s) => (runtimeImage ? onRuntime(s, runtimeImage) : s)),
             volumes: [LIB_VOLUME, STAGE_VOLUME, ...(def.volumes ?? [])],
         },
+    };
+}
+
+/** A step with the runtime's image reference in place of STEP_RUNTIME, as its image and in its env values. */
+function onRuntime(step: Step, runtimeImage: string): Step {
+    return {
+        ...step,
+        image: step.image === STEP_RUNTIME ? runtimeImage : step.image,
+        env: step.env?.map((e) => (e.value === STEP_RUNTIME ? { ...e, value: runtimeImage } : e)),
     };
 }
 
@@ -352,11 +363,11 @@ export function pythonStep(
 ): Step {
     return {
         name,
-        image: IMAGES.python,
+        image: STEP_RUNTIME,
         script: readScript(dir, file),
         computeResources,
         env: [
-            { name: "PYTHONPATH", value: pythonPath(SOURCE_PATH) },
+            { name: "PYTHONPATH", value: STEP_PYTHONPATH },
             { name: "WORK", value: SOURCE_PATH },
             { name: "MODEL_SRC", value: MODEL_SRC },
             ...env,
@@ -365,54 +376,9 @@ export function pythonStep(
 }
 
 /**
- * Where the kube-client step installs the pinned Kubernetes client (pipelines/lib/requirements-kube.txt, in the
- * library ConfigMap); tools/python-env.sh installs it the same way for the tests.
+ * A Python step that needs the pipeline library and the runtime's packages but no source workspace (the API-facing
+ * steps: the Kubernetes client is in the runtime).
  */
-export const KUBE_CLIENT_PATH = "/opt/kube-client";
-/** The emptyDir the kube-client step fills; every Task with a kubeStep lists it in its volumes. */
-export const KUBE_CLIENT_VOLUME: Volume = { name: "kube-client", emptyDir: {} };
-const KUBE_CLIENT_MOUNT: VolumeMount = { name: KUBE_CLIENT_VOLUME.name, mountPath: KUBE_CLIENT_PATH };
-
-/**
- * The step that installs the pinned Kubernetes client and its pinned dependencies (no resolver: --no-deps over the
- * whole closure) into the kube-client volume, for the steps after it. The pipeline image stays the generic pinned
- * Python runtime.
- */
-export const KUBE_CLIENT_INSTALL = `python -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps --target ${KUBE_CLIENT_PATH} -r ${LIB_PATH}/requirements-kube.txt`;
-
-export function kubeClientStep(): Step {
-    return {
-        name: "kube-client",
-        image: IMAGES.python,
-        script: ["#!/bin/sh", "set -eu", KUBE_CLIENT_INSTALL, ""].join("\n"),
-        computeResources: RESOURCES.small,
-        volumeMounts: [KUBE_CLIENT_MOUNT],
-    };
-}
-
-/**
- * A Python step that calls the Kubernetes API (pipelines/lib/mlops_steps/kube.py), preceded by the kube-client step. The Task
- * must list KUBE_CLIENT_VOLUME in its volumes.
- */
-export function kubeStep(
-    dir: string,
-    name: string,
-    file: string,
-    env: readonly EnvVar[],
-    computeResources: ComputeResources = RESOURCES.small,
-): Step[] {
-    const step = libStep(dir, name, file, env, computeResources);
-    return [
-        kubeClientStep(),
-        {
-            ...step,
-            env: [{ name: "PYTHONPATH", value: `${LIB_PATH}:${KUBE_CLIENT_PATH}` }, ...(step.env ?? []).slice(1)],
-            volumeMounts: [KUBE_CLIENT_MOUNT],
-        },
-    ];
-}
-
-/** A Python step that needs only the standard library and the pipeline library (no source workspace). */
 export function libStep(
     dir: string,
     name: string,
@@ -422,9 +388,27 @@ export function libStep(
 ): Step {
     return {
         name,
-        image: IMAGES.python,
+        image: STEP_RUNTIME,
         script: readScript(dir, file),
         computeResources,
-        env: [{ name: "PYTHONPATH", value: LIB_PATH }, ...env],
+        env: [{ name: "PYTHONPATH", value: STEP_PYTHONPATH }, ...env],
     };
+}
+
+/** Python path of the steps that call the Kubernetes API: the pipeline library and the runtime's Kubernetes client. */
+export const KUBE_STEP_PYTHONPATH = `${LIB_PATH}:${KUBE_CLIENT_PATH}`;
+
+/**
+ * A Python step that calls the Kubernetes API (pipelines/lib/mlops_steps/kube.py) with the runtime's pinned client
+ * (its own directory of the runtime image: pipelines/core/runtime.ts says why it is apart).
+ */
+export function kubeStep(
+    dir: string,
+    name: string,
+    file: string,
+    env: readonly EnvVar[],
+    computeResources: ComputeResources = RESOURCES.small,
+): Step {
+    const step = libStep(dir, name, file, env, computeResources);
+    return { ...step, env: [{ name: "PYTHONPATH", value: KUBE_STEP_PYTHONPATH }, ...env] };
 }

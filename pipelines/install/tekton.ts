@@ -1,9 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    KUBE_CLIENT_INSTALL,
-    KUBE_CLIENT_PATH,
-    KUBE_CLIENT_VOLUME,
+    KUBE_STEP_PYTHONPATH,
     LIB_CONFIGMAP,
     LIB_PACKAGE,
     LIB_PATH,
@@ -16,7 +14,7 @@ import {
 } from "../core/context";
 import { PIPELINE_NAMES, renderPipelines, renderTasks, type PipelineDefaults } from "..";
 import type { PipelinesConfig } from "../../contract/config/pipelines";
-import { IMAGES, TEKTON } from "../../contract/versions";
+import { TEKTON } from "../../contract/versions";
 import type { ClusterAddons, Platform, StoreGrant } from "../../contract/platform";
 import {
     GATEWAY_NAMESPACE,
@@ -27,6 +25,7 @@ import {
 } from "../../contract/names";
 import { PUSHGATEWAY_URL } from "../../contract/names";
 import { PRUNER_RULES, routeUpdaterRules } from "./rbac";
+import { StepRuntime } from "./step-runtime";
 
 export interface TektonArgs {
     /** The stack's `pipelines` config: run retention and the gate's defaults. */
@@ -209,6 +208,7 @@ export class Tekton extends pulumi.ComponentResource {
         // Labels the identity needs on the role's pods (AKS workload identity) go on the role's Tasks, which Tekton
         // copies to every TaskRun pod (PodLabelsByRole, pipelines/core/context.ts).
         const podLabels: PodLabelsByRole = {};
+        const serviceAccounts: k8s.core.v1.ServiceAccount[] = [];
         for (const [role, sa] of Object.entries(PIPELINE_SERVICE_ACCOUNTS) as [
             keyof typeof PIPELINE_SERVICE_ACCOUNTS,
             (typeof PIPELINE_SERVICE_ACCOUNTS)[keyof typeof PIPELINE_SERVICE_ACCOUNTS],
@@ -225,7 +225,7 @@ export class Tekton extends pulumi.ComponentResource {
             if (binding) this.identities[role] = binding.identity;
             if (binding?.credentialsSecret) credentialOutputs[role] = binding.credentialsSecret;
             if (binding && Object.keys(binding.podLabels).length > 0) podLabels[role] = binding.podLabels;
-            new k8s.core.v1.ServiceAccount(
+            const account = new k8s.core.v1.ServiceAccount(
                 `${name}-sa-${role}`,
                 {
                     metadata: { ...meta(sa.name), annotations: binding?.serviceAccountAnnotations ?? {} },
@@ -234,6 +234,7 @@ export class Tekton extends pulumi.ComponentResource {
                 },
                 inNs,
             );
+            serviceAccounts.push(account);
         }
 
         const deployer = PIPELINE_SERVICE_ACCOUNTS.deployer;
@@ -272,17 +273,42 @@ export class Tekton extends pulumi.ComponentResource {
             REGISTRY_LOGIN: platform.imageRegistry.login,
             MODEL_ROUTES: JSON.stringify(args.modelRoutes),
         };
-        new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata: meta(SETTINGS_CONFIGMAP), data: settings }, inNs);
+        const settingsMap = new k8s.core.v1.ConfigMap(
+            `${name}-settings`,
+            { metadata: meta(SETTINGS_CONFIGMAP), data: settings },
+            inNs,
+        );
         const lib = libraryVolume("lib").configMap!;
         const prunerLibrary = { name: "lib", configMap: { name: lib.name, items: [...(lib.items ?? [])] } };
-        new k8s.core.v1.ConfigMap(`${name}-library`, { metadata: meta(LIB_CONFIGMAP), data: libraryFiles() }, inNs);
+        const library = new k8s.core.v1.ConfigMap(
+            `${name}-library`,
+            { metadata: meta(LIB_CONFIGMAP), data: libraryFiles() },
+            inNs,
+        );
+
+        // The steps' runtime, built once here rather than pip-installed inside every run (pipelines/core/runtime.ts).
+        const runtime = new StepRuntime(
+            `${name}-runtime`,
+            {
+                repositoryUrl: platform.imageRegistry.repositoryUrl,
+                scheduling: platform.systemScheduling,
+                podLabels: podLabels.builder,
+                credentialsSecret: credentialOutputs.builder,
+                dependsOn: [this.namespace, settingsMap, library, ...serviceAccounts],
+            },
+            parent,
+        );
 
         const afterCrds = { ...parent, dependsOn: [this.namespace, ...this.installs] };
+        // Tasks name the runtime's image: they exist only once it is pushed.
+        const afterRuntime = { ...parent, dependsOn: [this.namespace, ...this.installs, runtime.build] };
         const credentials: pulumi.Output<CredentialsSecrets> = pulumi.output(
             credentialOutputs,
         ) as pulumi.Output<CredentialsSecrets>;
         for (const [i, plain] of renderTasks({}, podLabels).entries()) {
-            const task = credentials.apply((c) => renderTasks(c, podLabels)[i]);
+            const task = pulumi
+                .all([credentials, runtime.image])
+                .apply(([c, image]) => renderTasks(c, podLabels, image)[i]);
             new k8s.apiextensions.CustomResource(
                 `${name}-task-${plain.metadata.name}`,
                 {
@@ -291,7 +317,7 @@ export class Tekton extends pulumi.ComponentResource {
                     metadata: { ...plain.metadata, namespace: PIPELINES_NAMESPACE },
                     spec: task.spec,
                 },
-                afterCrds,
+                afterRuntime,
             );
         }
         const defaults: PipelineDefaults = {
@@ -323,7 +349,6 @@ export class Tekton extends pulumi.ComponentResource {
             },
             inNs,
         );
-        // The pinned Kubernetes client, installed as the Tasks' kube-client step installs it.
         const prunerSecurity = {
             allowPrivilegeEscalation: false,
             runAsNonRoot: true,
@@ -331,19 +356,6 @@ export class Tekton extends pulumi.ComponentResource {
             capabilities: { drop: ["ALL"] },
             // The namespace warns at restricted (the cluster tier found the CronJob without it).
             seccompProfile: { type: "RuntimeDefault" },
-        };
-        const prunerKubeClient = {
-            name: "kube-client",
-            image: IMAGES.python,
-            command: ["sh", "-c", KUBE_CLIENT_INSTALL],
-            // pip needs a writable home; the image's is root's and the pruner is not root.
-            env: [{ name: "HOME", value: "/tmp" }],
-            volumeMounts: [
-                { name: "lib", mountPath: LIB_PATH, readOnly: true },
-                { name: KUBE_CLIENT_VOLUME.name, mountPath: KUBE_CLIENT_PATH },
-            ],
-            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-            securityContext: prunerSecurity,
         };
         new k8s.batch.v1.CronJob(
             `${name}-pruner`,
@@ -364,22 +376,19 @@ export class Tekton extends pulumi.ComponentResource {
                                     restartPolicy: "Never",
                                     nodeSelector: { ...platform.systemScheduling.nodeSelector },
                                     tolerations: platform.systemScheduling.tolerations.map((t) => ({ ...t })),
-                                    volumes: [prunerLibrary, { name: KUBE_CLIENT_VOLUME.name, emptyDir: {} }],
-                                    initContainers: [prunerKubeClient],
+                                    volumes: [prunerLibrary],
                                     containers: [
                                         {
                                             name: "prune",
-                                            image: IMAGES.python,
+                                            // The step runtime: the pinned Kubernetes client is in it.
+                                            image: runtime.image,
                                             command: ["python", "-m", `${LIB_PACKAGE}.prune`],
                                             env: [
                                                 { name: "NAMESPACE", value: PIPELINES_NAMESPACE },
                                                 { name: "KEEP_RUNS", value: String(config.keepRuns) },
-                                                { name: "PYTHONPATH", value: `${LIB_PATH}:${KUBE_CLIENT_PATH}` },
+                                                { name: "PYTHONPATH", value: KUBE_STEP_PYTHONPATH },
                                             ],
-                                            volumeMounts: [
-                                                { name: "lib", mountPath: LIB_PATH, readOnly: true },
-                                                { name: KUBE_CLIENT_VOLUME.name, mountPath: KUBE_CLIENT_PATH },
-                                            ],
+                                            volumeMounts: [{ name: "lib", mountPath: LIB_PATH, readOnly: true }],
                                             resources: {
                                                 requests: { cpu: "10m", memory: "32Mi" },
                                                 limits: { memory: "128Mi" },
@@ -393,7 +402,7 @@ export class Tekton extends pulumi.ComponentResource {
                     },
                 },
             },
-            inNs,
+            { ...parent, dependsOn: [this.namespace, runtime.build] },
         );
 
         this.registerOutputs({

@@ -61,8 +61,9 @@ describe("step scripts", function () {
         assert.equal(run.status, 0, run.stderr);
     });
 
-    it("are tested with exactly the Kubernetes client closure their Tasks' kube-client step installs", () => {
-        // requirements-kube.txt pins the closure; tools/python-env.sh installs it --no-deps --target, as the step does.
+    it("are tested with exactly the Kubernetes client closure the step runtime holds in /opt/kube-client", () => {
+        // requirements-kube.txt pins the closure; tools/python-env.sh installs it --no-deps --target, as the runtime's
+        // build does (pipelines/core/runtime.ts).
         const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "_");
         const pins = fs
             .readFileSync(path.join(STEP_LIBRARY, "requirements-kube.txt"), "utf8")
@@ -87,7 +88,7 @@ describe("step scripts", function () {
 
     it("pass their unittest suite (validation, route, deploy objects, report, store, Pushgateway push, prune, clone)", () => {
         // The step library and the Kubernetes client on PYTHONPATH, as /opt/pipeline-lib and /opt/kube-client are
-        // in the step pods (kube-client: tools/python-env.sh installs it as the Tasks' kube-client step does).
+        // in the API-facing step pods (kube-client: tools/python-env.sh installs it as the runtime's build does).
         assertUnittestPasses(TASKS, [STEP_LIBRARY, kubeClientPath()]);
     });
 });

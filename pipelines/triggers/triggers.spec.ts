@@ -13,6 +13,7 @@ import { lint, runProblems, templateProblems } from "../../test/tekton-wiring";
 import { alertThresholdsSchema } from "../../contract/config/monitoring";
 import { promotionSchema } from "../../contract/config/pipelines";
 import { allTasks, renderPipelines } from "../index";
+import { runtimeImage } from "../core/runtime";
 import {
     GIT_WEBHOOK_SECRET,
     SOURCE_HEADER,
@@ -44,7 +45,12 @@ const MODELS = ["iris", "wine"];
 const listener = eventListener(MODELS, { nodeSelector: { role: "system" }, tolerations: [] });
 const REPO = "https://github.com/example-org/models.git";
 const pipelines = renderPipelines({ accuracyThreshold: 0.9, accuracyTolerance: 0.02 });
-const tasks = allTasks({ promotion: promotionSchema.parse({}), alerts: alertThresholdsSchema.parse({}) });
+/** The Tasks as installed, on the step runtime in an example registry. */
+const tasks = allTasks(
+    { promotion: promotionSchema.parse({}), alerts: alertThresholdsSchema.parse({}) },
+    {},
+    runtimeImage("registry.example/model-server"),
+);
 const GPU = {
     nodeSelector: { gpu: "true" },
     tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],

@@ -34,7 +34,7 @@ import { figures, recordBuild, renderReport } from "../../tools/cluster/report";
 import { startMonitoring, pushGauges, type Monitoring } from "../../tools/cluster/monitoring";
 import { stepsFor, type Strategy } from "../../pipelines/promotion/decide";
 import { RECORDED } from "../../contract/metric-contract";
-import { runTask, stepPython, type TaskResult, type TaskObject } from "../../tools/cluster/step-runner";
+import { runTask, stepPython, stepRuntime, type TaskResult, type TaskObject } from "../../tools/cluster/step-runner";
 import { loadStack } from "../../tools/stack";
 import { ROLE_LABEL } from "../../pipelines/core/context";
 import type { Json } from "../../contract/json";
@@ -42,10 +42,6 @@ import type { Json } from "../../contract/json";
 const STACKS = ["dev", "prod", "azure-example", "existing-example"] as const;
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-cluster-"));
 const skippedByStack = new Map<string, Skipped[]>();
-/** The kube-client volume, filled once by the first Task that installs the client (see step()). */
-const KUBE_CLIENT_DIR = path.join(WORK, "kube-client");
-fs.mkdirSync(KUBE_CLIENT_DIR);
-let kubeClientFilled = false;
 
 function stackConfig(stack: string): TestbedConfig {
     const { config, secretKeys } = loadStack(stack);
@@ -489,6 +485,7 @@ for (const stack of STACKS) {
 
         describe("pipeline steps, run as their Tasks render them with the Task's service account", () => {
             let python: string;
+            let runtimeDir: string;
             let cpu: (typeof modelNamespaces)[number];
             let gpu: (typeof modelNamespaces)[number];
             let imageRepository: string;
@@ -499,6 +496,7 @@ for (const stack of STACKS) {
             let monitoring: Monitoring | undefined;
             before(async () => {
                 python = stepPython();
+                runtimeDir = stepRuntime().dir;
                 // Timed Tasks push their stage duration to the Pushgateway, and promote queries Prometheus.
                 monitoring = await startMonitoring(path.join(WORK, stack, "monitoring"), "127.0.0.16", "127.0.0.17");
                 cpu = modelNamespaces.find((n) => n.gpu === 0)!;
@@ -528,9 +526,8 @@ for (const stack of STACKS) {
             });
 
             /**
-             * Runs a Task as rendered, every step in order, as its service account. The kube-client step (pip install
-             * of the pinned client into the Task's kube-client volume) runs for real in the first Task that has it; its
-             * volume is then reused by later Tasks, which skip the step, to spare the registry the same download.
+             * Runs a Task as rendered, every step in order, as its service account, on the local step runtime (built
+             * once before any step runs, as `pulumi up` builds the runtime image at install time).
              */
             async function step(
                 taskName: string,
@@ -540,7 +537,6 @@ for (const stack of STACKS) {
                 const t = opts.task ?? task(taskName);
                 const serviceAccount = t.metadata.labels?.[ROLE_LABEL];
                 assert.ok(serviceAccount, `Task ${taskName} names no service account`);
-                const hasKubeClient = t.spec.steps.some((x) => x.name === "kube-client");
                 const r = await runTask(cluster!.admin, {
                     task: t,
                     params,
@@ -550,13 +546,10 @@ for (const stack of STACKS) {
                     caFile: cluster!.caFile,
                     pythonBin: python,
                     hosts: monitoring!.hosts,
-                    volumeDirs: hasKubeClient ? { "kube-client": KUBE_CLIENT_DIR } : {},
-                    skipSteps: hasKubeClient && kubeClientFilled ? ["kube-client"] : [],
+                    runtimeDir,
                     credentials: opts.credentials,
                     timeoutMs: 240_000,
                 });
-                if (hasKubeClient && r.steps.some((x) => x.step === "kube-client" && x.exitCode === 0))
-                    kubeClientFilled = true;
                 f.stepsRun += r.steps.length;
                 return r;
             }

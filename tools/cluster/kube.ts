@@ -6,6 +6,7 @@
 import * as https from "node:https";
 import type * as K8s from "@kubernetes/client-node" with { "resolution-mode": "import" };
 import type { Json } from "../../contract/json";
+import { POD_SECURITY_EXCEPTION } from "../../pipelines/core/runtime";
 
 /** The client library (an ES module, loaded once). */
 let loaded: typeof K8s | undefined;
@@ -162,7 +163,7 @@ export class Kube {
         } catch (e) {
             throw new Error(`${describe(obj)}: ${apiMessage(e)}`, { cause: e });
         }
-        const warnings = this.takeWarnings();
+        const warnings = this.takeWarnings().filter((w) => !declaredPodSecurityException(obj, w));
         if (warnings.length > 0) throw new Error(`${describe(obj)}: accepted with warnings: ${warnings.join("; ")}`);
         return result;
     }
@@ -238,4 +239,21 @@ export async function waitFor<T>(
             throw new Error(`${what}: not after ${timeoutMs / 1000} s${last ? ` (${apiMessage(last)})` : ""}`);
         await sleep(intervalMs);
     }
+}
+
+/**
+ * Whether `warning` is a Pod Security warning that names only containers `obj` declares as exceptions
+ * (POD_SECURITY_EXCEPTION, comma-separated names): any other warning, or one naming another container, still fails.
+ */
+export function declaredPodSecurityException(obj: KubernetesObject, warning: string): boolean {
+    const annotations = obj.metadata?.annotations as Record<string, string> | undefined;
+    const declared = annotations?.[POD_SECURITY_EXCEPTION];
+    if (!declared || !/^would violate PodSecurity "[a-z]+:[^"]+": /.test(warning)) return false;
+    const allowed = new Set(declared.split(",").map((c) => c.trim()));
+    const clauses = [...warning.matchAll(/\(([^()]*) must /g)].map((m) => m[1]);
+    if (clauses.length === 0) return false;
+    return clauses.every((c) => {
+        const named = /^(?:pod or )?containers? ((?:"[^"]+"(?:, )?)+)$/.exec(c);
+        return named !== null && [...named[1].matchAll(/"([^"]+)"/g)].every((m) => allowed.has(m[1]));
+    });
 }

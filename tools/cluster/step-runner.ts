@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Kube } from "./kube";
+import { RUNTIME_PACKAGE_SETS, runtimeRequirementFiles, runtimeTag } from "../../pipelines/core/runtime";
 import type { Json } from "../../contract/json";
 
 export const SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -73,6 +74,11 @@ export interface TaskRun {
     readonly caFile: string;
     /** Directory with `python` and `python3` (a bare venv, like the step image's runtime) to put first on PATH. */
     readonly pythonBin: string;
+    /**
+     * The local step runtime (stepRuntime()): its package sets are mounted where the runtime image holds them
+     * (/opt/step-runtime, /opt/kube-client), as the image brings them to every step.
+     */
+    readonly runtimeDir?: string;
     /** Extra host names and the loopback addresses they resolve to (a stand-in for cluster DNS of real services). */
     readonly hosts?: Readonly<Record<string, string>>;
     /** Host directories to use for named volumes instead of fresh empty ones. */
@@ -336,6 +342,9 @@ export async function runTask(kube: Kube, run: TaskRun): Promise<TaskResult> {
                 [hosts, "/etc/hosts"],
             ];
             if (credentials === "in-cluster") mounts.push([sa, SA_MOUNT]);
+            if (run.runtimeDir)
+                for (const [set, p] of Object.entries(RUNTIME_PACKAGE_SETS))
+                    mounts.push([path.join(run.runtimeDir, set), p.path]);
             for (const m of [...(tpl.volumeMounts ?? []), ...(step.volumeMounts ?? [])])
                 mounts.push([await volumeDir(m.name), m.mountPath]);
             created.push(...createMountPoints(mounts.filter(([, t]) => t !== "/etc/hosts").map(([, t]) => t)));
@@ -431,9 +440,9 @@ function spawnCollect(
 }
 
 /**
- * A bare venv (pip and nothing else, like the step image's Python runtime) created once per machine in the cache
- * beside the builds; its bin directory gives the steps `python` and `python3`. The API-facing steps get the
- * Kubernetes client from their Task's own kube-client step, as in the cluster.
+ * A bare venv (pip and nothing else, like the runtime image's base Python) created once per machine in the cache
+ * beside the builds; its bin directory gives the steps `python` and `python3`. Their packages come from the local
+ * step runtime (stepRuntime()), mounted where the image has them.
  */
 export function stepPython(): string {
     const version = execFileSync("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], {
@@ -448,4 +457,52 @@ export function stepPython(): string {
         execFileSync("python3", ["-m", "venv", dir], { stdio: "inherit" });
     }
     return path.join(dir, "bin");
+}
+
+/** What building the local step runtime took: where it is, and the seconds of each package set's install (0: cached). */
+export interface LocalRuntime {
+    readonly dir: string;
+    readonly seconds: Readonly<Record<string, number>>;
+}
+
+/**
+ * The local step runtime: the cluster's runtime image's package sets (pipelines/core/runtime.ts: the same pin files,
+ * the same resolver choices) installed once per content tag into the cache with the step venv's Python, for this
+ * machine's platform. It is what `pulumi up` builds at install time in a cluster: the tiers build it before they
+ * run or measure any step, and no step installs anything. `pipEnv` reaches pip (a local wheelhouse: PIP_FIND_LINKS,
+ * PIP_NO_INDEX).
+ */
+export function stepRuntime(pipEnv: Readonly<Record<string, string>> = {}): LocalRuntime {
+    const bin = stepPython();
+    const cache =
+        process.env.MLOPS_TESTBED_CACHE ??
+        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "mlops-testbed");
+    const version = path.basename(path.dirname(bin));
+    const dir = path.join(cache, `${runtimeTag()}-${version}`);
+    const files = runtimeRequirementFiles();
+    const seconds: Record<string, number> = {};
+    if (!fs.existsSync(path.join(dir, ".complete"))) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        for (const [set, p] of Object.entries(RUNTIME_PACKAGE_SETS)) {
+            const started = Date.now();
+            execFileSync(
+                path.join(bin, "python"),
+                [
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    ...(p.noDeps ? ["--no-deps"] : []),
+                    "--target",
+                    path.join(dir, set),
+                    ...p.requirements.flatMap((r) => ["-r", files[r]]),
+                ],
+                { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, ...pipEnv } },
+            );
+            seconds[set] = (Date.now() - started) / 1000;
+        }
+        fs.writeFileSync(path.join(dir, ".complete"), "");
+    } else for (const set of Object.keys(RUNTIME_PACKAGE_SETS)) seconds[set] = 0;
+    return { dir, seconds };
 }

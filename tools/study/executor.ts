@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Json } from "../../contract/json";
+import { KUBE_STEP_PYTHONPATH } from "../../pipelines/core/context";
 import type { Kube } from "../cluster/kube";
 import { runTask, type TaskObject, type TaskResult } from "../cluster/step-runner";
 import type { ImageStore } from "./roles";
@@ -31,15 +32,14 @@ export interface ExecutorContext {
     readonly pythonBin: string;
     readonly hosts: Readonly<Record<string, string>>;
     readonly extraEnv: Readonly<Record<string, string>>;
-    readonly kubeClientDir: string;
+    /** The local step runtime (stepRuntime(), built before the study measures anything), mounted in every step. */
+    readonly runtimeDir: string;
     readonly images: ImageStore;
     readonly imageRepository: string;
     readonly steps: StepRecord[];
     /** Directory of failed task logs. */
     readonly logDir: string;
 }
-
-let kubeClientFilled = false;
 
 const WORKSPACE_ROOT = "/workspace";
 
@@ -83,13 +83,9 @@ export function executorFor(
         );
         const taskRunName = `${run.name}-${req.pipelineTask}`;
         const t = taskForRun(task, workspaces, { pipelineRun: run.name, taskRun: taskRunName });
-        const hasKubeClient = t.spec.steps.some((s) => s.name === "kube-client");
         const isBuild = t.spec.steps.some((s) => s.name === "build-push");
-        const skip = [
-            ...(hasKubeClient && kubeClientFilled ? ["kube-client"] : []),
-            // buildah needs a container engine, which this machine does not have.
-            ...(isBuild ? ["build-push"] : []),
-        ];
+        // buildah needs a container engine, which this machine does not have.
+        const skip = isBuild ? ["build-push"] : [];
         const started = Date.now();
         const r: TaskResult = await runTask(ctx.kube, {
             task: t,
@@ -99,12 +95,10 @@ export function executorFor(
             apiServerIp: ctx.apiServerIp,
             caFile: ctx.caFile,
             pythonBin: ctx.pythonBin,
+            runtimeDir: ctx.runtimeDir,
             hosts: ctx.hosts,
             extraEnv: ctx.extraEnv,
-            volumeDirs: {
-                ...Object.fromEntries(Object.entries(workspaces).map(([ws, dir]) => [`workspace-${ws}`, dir])),
-                ...(hasKubeClient ? { "kube-client": ctx.kubeClientDir } : {}),
-            },
+            volumeDirs: Object.fromEntries(Object.entries(workspaces).map(([ws, dir]) => [`workspace-${ws}`, dir])),
             // The labels Tekton puts on a TaskRun's pod: the steps read them through the downward API (stage
             // durations carry `run` and `task` from them).
             podLabels: { "tekton.dev/pipelineRun": run.name, "tekton.dev/pipelineTask": req.pipelineTask },
@@ -112,11 +106,11 @@ export function executorFor(
             skipSteps: skip,
             timeoutMs: 300_000,
         });
-        if (hasKubeClient && r.steps.some((s) => s.step === "kube-client" && s.exitCode === 0)) kubeClientFilled = true;
         const seconds = (Date.now() - started) / 1000;
         for (const s of t.spec.steps) {
             const ran = r.steps.find((x) => x.step === s.name);
-            const apiFacing = hasKubeClient && s.name !== "kube-client";
+            // API-facing: the step imports the runtime's Kubernetes client (kubeStep in pipelines/core/context.ts).
+            const apiFacing = (s.env ?? []).some((e) => e.name === "PYTHONPATH" && e.value === KUBE_STEP_PYTHONPATH);
             ctx.steps.push({
                 run: run.name,
                 task: req.pipelineTask,

@@ -2,12 +2,13 @@
  * What plays a role in the study because this machine has no kubelet, container engine, gateway or Triggers
  * controller. Each reads the real objects from the local control plane and runs real code:
  *
- * - ImageStore: build-image's own `prepare` step writes the image's build context (packages, model code, loader);
+ * - ImageStore: build-image's own `prepare` step writes the image's build context (model code, loader);
  *   buildah cannot run here (no container engine), so the context is kept by a digest computed from its files, and
  *   `<IMAGE_REPOSITORY>@sha256:<digest>` is the image reference the deploy step gets (it refuses anything else);
  * - Kubelet: for every `model-server` Deployment the deploy step applies, runs the pod's init container command
  *   (`python -m mlops_steps.store download ...`) and then the server with the container's args and env, as the image's
- *   entrypoint would (`python /app/server.py`, PYTHONPATH deps:app) on a pod address of its own on loopback;
+ *   entrypoint would (`python /app/server.py`, PYTHONPATH runtime packages:app; here the Kubelet's Python environment
+ *   has the runtime's packages) on a pod address of its own on loopback;
  * - Gateway: a weighted router that reads the model's HTTPRoute from the API on every request and forwards it to a
  *   backend chosen by the route's weights (and copies it to a RequestMirror backend);
  * - EventListener: an HTTP server that fires each request through the rendered listener's interceptors and bindings
@@ -178,7 +179,7 @@ export class Kubelet {
         const volume = (p: string) => p.replace(/^\/model(?=\/|$)/, path.join(podDir, "model"));
         const imageEnv = {
             PATH: `${this.python}:${process.env.PATH}`,
-            PYTHONPATH: `${context}/deps:${context}/app`,
+            PYTHONPATH: `${context}/app`,
             PYTHONDONTWRITEBYTECODE: "1",
             PYTHONUNBUFFERED: "1",
             HOME: podDir,

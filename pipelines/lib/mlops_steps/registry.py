@@ -1,4 +1,5 @@
-"""Registry logins for the build step: the containers-auth.json buildah pushes with.
+"""Registry logins for the build step and the step runtime's build: the containers-auth.json buildah pushes with.
+`python -m mlops_steps.registry <auth file>` writes it (the runtime's build Job, pipelines/install/step-runtime.ts).
 
 REGISTRY_LOGIN (the platform's setting) picks how:
 
@@ -15,6 +16,7 @@ import base64
 import json
 import os
 import re
+import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -145,3 +147,21 @@ def write_auth_file(path: str, config: Mapping[str, Any]) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(config, f)
     os.chmod(path, 0o600)
+
+
+def main(argv: list[str]) -> int:
+    """Writes the auth file named by the one argument for IMAGE_REPOSITORY's registry; 1 on a failed login."""
+    if len(argv) != 1:
+        print("usage: python -m mlops_steps.registry <auth file>", file=sys.stderr)
+        return 2
+    try:
+        write_auth_file(argv[0], login())
+    except RegistryError as err:
+        print(f"registry login: {err}", file=sys.stderr)
+        return 1
+    print(f"registry login for {os.environ['IMAGE_REPOSITORY']} ({os.environ['REGISTRY_LOGIN']}) written to {argv[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

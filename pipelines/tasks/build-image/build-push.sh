@@ -1,18 +1,31 @@
 #!/bin/sh
-# Builds the model-server image from the prepared context and pushes it, tagged with the source commit; writes
-# the pushed reference with its digest. REGISTRY_TLS (the platform's setting) says how the push reaches the registry:
-# verify (HTTPS, certificate verified), skip-verify (HTTPS, certificate not verified) or http (plain HTTP; buildah
-# falls back to it only when verification is off). The base image is always pulled with verification.
-# Env: CONTEXT, AUTH_FILE, IMAGE_REPOSITORY, COMMIT, RESULT_IMAGE, REGISTRY_TLS, DIGEST_FILE.
+# Builds an image for every platform in PLATFORMS from a context whose Containerfile only COPYs (no RUN, so no
+# emulation: the platforms' files are already in the context) into one manifest list, and pushes the list with its
+# images. Used by build-image for the model-server image and at install time for the step runtime.
+# REGISTRY_TLS (the platform's setting) says how the push reaches the registry: verify (HTTPS, certificate verified),
+# skip-verify (HTTPS, certificate not verified) or http (plain HTTP; buildah falls back to it only when verification is
+# off). BASE_FROM_REGISTRY=true: the base image is in the same registry (the model-server image on the runtime) and is
+# pulled as the push goes, with the auth file; otherwise it is public and pulled with verification.
+# Env: CONTEXT, AUTH_FILE, PLATFORMS, IMAGE (or IMAGE_REPOSITORY and COMMIT), REGISTRY_TLS, BASE_FROM_REGISTRY,
+# DIGEST_FILE, RESULT_IMAGE (optional: where to write the pushed reference with its digest).
 set -eu
 case "${REGISTRY_TLS:-verify}" in
   verify) tls_verify=true ;;
   skip-verify|http) tls_verify=false ;;
   *) echo "REGISTRY_TLS=$REGISTRY_TLS: one of verify, skip-verify, http" >&2; exit 2 ;;
 esac
-image="$IMAGE_REPOSITORY:$COMMIT"
+case "${BASE_FROM_REGISTRY:-false}" in
+  true) pull_tls_verify="$tls_verify" ;;
+  false) pull_tls_verify=true ;;
+  *) echo "BASE_FROM_REGISTRY=$BASE_FROM_REGISTRY: true or false" >&2; exit 2 ;;
+esac
+image="${IMAGE:-$IMAGE_REPOSITORY:$COMMIT}"
 digest_file="${DIGEST_FILE:-/stage/digest}"
-buildah --storage-driver vfs build --isolation chroot --layers=false -f "$CONTEXT/Containerfile" -t "$image" "$CONTEXT"
-buildah --storage-driver vfs push --tls-verify="$tls_verify" --authfile "$AUTH_FILE" --digestfile "$digest_file" "$image" "docker://$image"
-printf '%s@%s' "$image" "$(cat "$digest_file")" > "$RESULT_IMAGE"
-echo "pushed $(cat "$RESULT_IMAGE")"
+buildah --storage-driver vfs build --isolation chroot --layers=false --platform "$PLATFORMS" \
+  --tls-verify="$pull_tls_verify" --authfile "$AUTH_FILE" --manifest "$image" -f "$CONTEXT/Containerfile" "$CONTEXT"
+buildah --storage-driver vfs manifest push --all --tls-verify="$tls_verify" --authfile "$AUTH_FILE" \
+  --digestfile "$digest_file" "$image" "docker://$image"
+if [ -n "${RESULT_IMAGE:-}" ]; then
+  printf '%s@%s' "$image" "$(cat "$digest_file")" > "$RESULT_IMAGE"
+fi
+echo "pushed $image@$(cat "$digest_file") for $PLATFORMS"

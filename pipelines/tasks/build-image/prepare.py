@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Prepares the model-server image build: a context with the pinned Python packages (installed by fetch-source),
-the model's code and the store loader (the step library's package), a Containerfile without RUN instructions (so the
-build needs no privileges), and registry credentials for the push (mlops_steps.registry, as REGISTRY_LOGIN says).
+"""Prepares the model-server image build: a context with the model's code and the store loader (the step library's
+package) over the step runtime image (the pinned Python runtime and packages, one image per platform, built at install
+time; fetch-source checked it has the model's pins), a Containerfile without RUN instructions (so the build needs no
+privileges and no emulation for other platforms), and registry credentials for the pull of the runtime and the push
+(mlops_steps.registry, as REGISTRY_LOGIN says).
 
-Env: WORK, MODEL_SRC, LIB, BASE_IMAGE, IMAGE_REPOSITORY, REGISTRY_LOGIN, COMMIT, CONTEXT (build context dir),
-AUTH_FILE, and the login's own (the pod's IRSA or workload identity variables).
+Env: MODEL_SRC, LIB, BASE_IMAGE (the step runtime), IMAGE_REPOSITORY, REGISTRY_LOGIN, COMMIT, CONTEXT (build context
+dir), AUTH_FILE, and the login's own (the pod's IRSA or workload identity variables).
 """
 
 import os
@@ -17,14 +19,17 @@ from mlops_steps import registry
 LIB_PACKAGE = "mlops_steps"
 
 
+#: Where the step runtime image holds the library's and the workload's packages (pipelines/core/runtime.ts).
+RUNTIME_PACKAGES = "/opt/step-runtime"
+
+
 def containerfile(base_image):
-    """The serving image: the pinned Python runtime, packages, model code and loader, run as a non-root user."""
+    """The serving image: the step runtime (pinned Python and packages), model code and loader, run as non-root."""
     return "\n".join(
         [
             f"FROM {base_image}",
-            "COPY deps /opt/deps",
             "COPY app /app",
-            "ENV PYTHONPATH=/opt/deps:/app PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1",
+            f"ENV PYTHONPATH={RUNTIME_PACKAGES}:/app PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1",
             "USER 65532:65532",
             "WORKDIR /app",
             'ENTRYPOINT ["python", "/app/server.py"]',
@@ -37,7 +42,7 @@ def main():
     e = os.environ
     ctx = e["CONTEXT"]
     shutil.rmtree(ctx, ignore_errors=True)
-    shutil.copytree(os.path.join(e["WORK"], ".deps"), os.path.join(ctx, "deps"))
+    os.makedirs(ctx)
     shutil.copytree(
         e["MODEL_SRC"], os.path.join(ctx, "app"), ignore=shutil.ignore_patterns("tests", "__pycache__", "*.spec.ts")
     )

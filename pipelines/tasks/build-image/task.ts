@@ -1,4 +1,5 @@
 import { IMAGES } from "../../../contract/versions";
+import { PLATFORMS, STEP_RUNTIME } from "../../core/runtime";
 import {
     LIB_PATH,
     pythonStep,
@@ -15,7 +16,7 @@ const AUTH_FILE = "/stage/auth.json";
 export const BUILD_IMAGE: TaskDefinition = {
     name: "build-image",
     description:
-        "Builds the model-server image (pinned Python runtime, the model's pinned packages and code; the model itself is loaded from the store) and pushes it to the registry.",
+        "Builds the model-server image for every target platform (the step runtime with the model's pinned packages, and its code; the model itself is loaded from the store) and pushes the manifest list to the registry.",
     role: "builder",
     stage: "build",
     params: [SOURCE_DIR_PARAM, { name: "commit", description: "Source commit; the image tag." }],
@@ -24,7 +25,8 @@ export const BUILD_IMAGE: TaskDefinition = {
     steps: [
         pythonStep(__dirname, "prepare", "prepare.py", [
             { name: "LIB", value: LIB_PATH },
-            { name: "BASE_IMAGE", value: IMAGES.python },
+            // The step runtime this Task runs on (renderTask puts its reference in the steps' image).
+            { name: "BASE_IMAGE", value: STEP_RUNTIME },
             { name: "COMMIT", value: param("commit") },
             { name: "CONTEXT", value: CONTEXT },
             { name: "AUTH_FILE", value: AUTH_FILE },
@@ -39,6 +41,8 @@ export const BUILD_IMAGE: TaskDefinition = {
                 { name: "AUTH_FILE", value: AUTH_FILE },
                 { name: "COMMIT", value: param("commit") },
                 { name: "RESULT_IMAGE", value: resultPath("image") },
+                { name: "PLATFORMS", value: PLATFORMS },
+                { name: "BASE_FROM_REGISTRY", value: "true" },
             ],
         },
     ],

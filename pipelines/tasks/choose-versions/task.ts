@@ -1,5 +1,5 @@
 import { GATEWAY_NAMESPACE, MODEL_SERVER, TRAFFIC_STRATEGY_LABEL } from "../../../contract/names";
-import { KUBE_CLIENT_VOLUME, RESOURCES, kubeStep, libStep, type TaskDefinition } from "../../core/context";
+import { RESOURCES, kubeStep, libStep, type TaskDefinition } from "../../core/context";
 import { param, resultPath } from "../../core/tekton";
 
 /** Values of the `rollout` result: which task moves traffic to the new version (see choose.py). */
@@ -69,7 +69,6 @@ export const CHOOSE_VERSIONS: TaskDefinition = {
                 RESOURCES.tiny,
             ),
         },
-        ...kubeStep(__dirname, "choose", "choose.py", ENV),
+        kubeStep(__dirname, "choose", "choose.py", ENV),
     ],
-    volumes: [KUBE_CLIENT_VOLUME],
 };

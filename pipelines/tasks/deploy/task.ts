@@ -1,5 +1,5 @@
 import { MODEL_SERVER_PORTS } from "../../../contract/names";
-import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../core/context";
+import { kubeStep, type TaskDefinition } from "../../core/context";
 import { param } from "../../core/tekton";
 
 export const DEPLOY: TaskDefinition = {
@@ -34,7 +34,7 @@ export const DEPLOY: TaskDefinition = {
         },
     ],
     steps: [
-        ...kubeStep(__dirname, "deploy", "deploy.py", [
+        kubeStep(__dirname, "deploy", "deploy.py", [
             { name: "MODEL", value: param("model") },
             { name: "VERSION", value: param("version") },
             { name: "IMAGE", value: param("image") },
@@ -46,5 +46,4 @@ export const DEPLOY: TaskDefinition = {
             { name: "METRICS_PORT", value: String(MODEL_SERVER_PORTS.metrics) },
         ]),
     ],
-    volumes: [KUBE_CLIENT_VOLUME],
 };

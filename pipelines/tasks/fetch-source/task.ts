@@ -1,11 +1,12 @@
 import { IMAGES } from "../../../contract/versions";
-import { LIB_PATH, RESOURCES, type TaskDefinition } from "../../core/context";
+import { RESOURCES, STEP_PYTHONPATH, type TaskDefinition } from "../../core/context";
+import { STEP_RUNTIME } from "../../core/runtime";
 import { param, readScript, resultPath, workspacePath } from "../../core/tekton";
 
 export const FETCH_SOURCE: TaskDefinition = {
     name: "fetch-source",
     description:
-        "Clones one revision of the model's git repository into the source workspace and installs its pinned Python packages.",
+        "Clones one revision of the model's git repository into the source workspace and checks that the step runtime has its pinned Python packages.",
     role: "trainer",
     params: [
         { name: "git-url", description: "Repository URL of the model's source." },
@@ -24,7 +25,7 @@ export const FETCH_SOURCE: TaskDefinition = {
             description: "Unix time the run started fetching (the lead-time start when no trigger time is given).",
         },
     ],
-    workspaces: [{ name: "source", description: "Receives the repository (repo/) and its Python packages (.deps/)." }],
+    workspaces: [{ name: "source", description: "Receives the repository (repo/)." }],
     steps: [
         {
             name: "clone",
@@ -40,14 +41,14 @@ export const FETCH_SOURCE: TaskDefinition = {
             ],
         },
         {
-            name: "install-deps",
-            image: IMAGES.python,
-            script: readScript(__dirname, "install-deps.sh"),
-            computeResources: RESOURCES.python,
+            name: "check-runtime",
+            image: STEP_RUNTIME,
+            script: readScript(__dirname, "check-runtime.sh"),
+            computeResources: RESOURCES.small,
             env: [
                 { name: "DEST", value: workspacePath("source") },
                 { name: "SOURCE_DIR", value: param("source-dir") },
-                { name: "LIB", value: LIB_PATH },
+                { name: "PYTHONPATH", value: STEP_PYTHONPATH },
             ],
         },
     ],

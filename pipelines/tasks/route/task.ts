@@ -1,5 +1,5 @@
 import { GATEWAY_NAMESPACE, MODEL_SERVER } from "../../../contract/names";
-import { KUBE_CLIENT_VOLUME, kubeStep, type TaskDefinition } from "../../core/context";
+import { kubeStep, type TaskDefinition } from "../../core/context";
 import { param } from "../../core/tekton";
 
 /**
@@ -19,7 +19,7 @@ export const ROUTE: TaskDefinition = {
         },
     ],
     steps: [
-        ...kubeStep(__dirname, "route", "route.py", [
+        kubeStep(__dirname, "route", "route.py", [
             { name: "MODEL", value: param("model") },
             { name: "VERSION", value: param("version") },
             { name: "STRATEGY", value: param("strategy") },
@@ -27,5 +27,4 @@ export const ROUTE: TaskDefinition = {
             { name: "SERVICE_NAME", value: MODEL_SERVER.name },
         ]),
     ],
-    volumes: [KUBE_CLIENT_VOLUME],
 };

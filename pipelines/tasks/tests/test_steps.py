@@ -1,7 +1,9 @@
 import datetime
+import importlib.metadata
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -521,12 +523,10 @@ class BuildImage(unittest.TestCase):
 
     def test_copies_the_step_package_as_the_model_loader_and_logs_in_as_the_setting_says(self):
         with tempfile.TemporaryDirectory() as d:
-            work, src, ctx = (os.path.join(d, x) for x in ("work", "src", "ctx"))
-            os.makedirs(os.path.join(work, ".deps", "numpy"))
+            src, ctx = (os.path.join(d, x) for x in ("src", "ctx"))
             os.makedirs(os.path.join(src, "tests"))
             open(os.path.join(src, "server.py"), "w").write("print('serve')\n")
             env = {
-                "WORK": work,
                 "MODEL_SRC": src,
                 "LIB": LIB,
                 "BASE_IMAGE": "python:3.12",
@@ -542,13 +542,18 @@ class BuildImage(unittest.TestCase):
             self.assertTrue(os.path.isfile(os.path.join(ctx, "app", "mlops_steps", "store.py")))
             self.assertTrue(os.path.isfile(os.path.join(ctx, "app", "mlops_steps", "__init__.py")))
             self.assertFalse(os.path.exists(os.path.join(ctx, "app", "tests")))
+            # Nothing but the app: the packages are the base image's (the step runtime).
+            self.assertEqual(sorted(os.listdir(ctx)), ["Containerfile", "app"])
+            with open(os.path.join(ctx, "Containerfile")) as f:
+                self.assertIn("ENV PYTHONPATH=/opt/step-runtime:/app ", f.read())
             self.assertEqual(json.load(open(env["AUTH_FILE"])), {"auths": {}})
             self.assertEqual(os.stat(env["AUTH_FILE"]).st_mode & 0o777, 0o600)
             with mock.patch.dict(os.environ, {**env, "REGISTRY_LOGIN": "docker-hub"}, clear=True):
                 self.assertEqual(self.b.main(), 1, "an unknown login is refused")
 
     def test_push_verifies_tls_as_the_registry_setting_says(self):
-        """build-push.sh with a stand-in buildah that records its arguments and writes a digest."""
+        """build-push.sh with a stand-in buildah that records its arguments and writes a digest: one build for every
+        platform into a manifest list, then the list pushed with its images."""
         with tempfile.TemporaryDirectory() as d:
             bindir = os.path.join(d, "bin")
             os.makedirs(bindir)
@@ -561,8 +566,8 @@ class BuildImage(unittest.TestCase):
                 )
             os.chmod(fake, 0o755)
 
-            def push(tls):
-                calls = os.path.join(d, f"calls-{tls}")
+            def push(tls, base_from_registry="false"):
+                calls = os.path.join(d, f"calls-{tls}-{base_from_registry}")
                 env = {
                     **os.environ,
                     "PATH": f"{bindir}:{os.environ['PATH']}",
@@ -574,6 +579,8 @@ class BuildImage(unittest.TestCase):
                     "COMMIT": "abc1234",
                     "RESULT_IMAGE": os.path.join(d, "image"),
                     "REGISTRY_TLS": tls,
+                    "PLATFORMS": "linux/amd64,linux/arm64",
+                    "BASE_FROM_REGISTRY": base_from_registry,
                 }
                 run = subprocess.run(
                     ["sh", os.path.join(TASKS, "build-image", "build-push.sh")], env=env, capture_output=True, text=True
@@ -581,17 +588,95 @@ class BuildImage(unittest.TestCase):
                 lines = open(calls).read().splitlines() if os.path.exists(calls) else []
                 return run, lines
 
+            image = "kind-registry:5000/model-server:abc1234"
             for tls, verify in (("verify", "true"), ("skip-verify", "false"), ("http", "false")):
                 run, (build, push_args) = push(tls)
                 self.assertEqual(run.returncode, 0, run.stderr)
-                self.assertNotIn("tls-verify", build, "the public base image is always verified")
-                self.assertIn(f"push --tls-verify={verify} ", push_args, tls)
+                self.assertIn("--tls-verify=true ", build, "a public base image is always verified")
+                self.assertIn("--platform linux/amd64,linux/arm64 ", build)
+                self.assertIn(f"--manifest {image} ", build)
+                self.assertTrue(
+                    push_args.startswith(f"--storage-driver vfs manifest push --all --tls-verify={verify} ")
+                )
+                self.assertTrue(push_args.endswith(f" {image} docker://{image}"), push_args)
                 with open(os.path.join(d, "image")) as f:
-                    self.assertEqual(f.read(), "kind-registry:5000/model-server:abc1234@sha256:" + "0" * 64)
+                    self.assertEqual(f.read(), f"{image}@sha256:" + "0" * 64)
+                # The model-server image's base is the step runtime in the same registry: pulled as pushed.
+                run, (build, _) = push(tls, "true")
+                self.assertEqual(run.returncode, 0, run.stderr)
+                self.assertIn(f"--tls-verify={verify} ", build, tls)
             run, lines = push("insecure")
             self.assertEqual(run.returncode, 2)
             self.assertIn("one of verify, skip-verify, http", run.stderr)
             self.assertEqual(lines, [], "nothing built or pushed")
+            run, lines = push("verify", "maybe")
+            self.assertEqual(run.returncode, 2)
+            self.assertIn("BASE_FROM_REGISTRY=maybe: true or false", run.stderr)
+
+
+class CheckRuntime(unittest.TestCase):
+    """fetch-source's check-runtime.sh: the runtime (here: this interpreter's packages) has the model's pins, or the
+    step fails naming every pin it lacks."""
+
+    def run_check(self, text, source_dir="model"):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "repo", "model"))
+            with open(os.path.join(d, "repo", "model", "requirements.txt"), "w") as f:
+                f.write(text)
+            # The library, then this interpreter's package path (the test's stand-in for the runtime's).
+            pythonpath = os.pathsep.join([LIB, os.environ.get("PYTHONPATH", "")])
+            env = {**os.environ, "DEST": d, "SOURCE_DIR": source_dir, "PYTHONPATH": pythonpath}
+            return subprocess.run(
+                ["sh", os.path.join(TASKS, "fetch-source", "check-runtime.sh")], env=env, capture_output=True, text=True
+            )
+
+    def test_pins_the_runtime_has_pass(self):
+        dist = next(iter(importlib.metadata.distributions()))
+        name, version = dist.metadata["Name"], dist.version
+        run = self.run_check(f"# the model's pins\n{name.upper().replace('-', '_')}=={version}  # normalised name\n")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("the step runtime has every pinned package", run.stdout)
+
+    def test_every_pin_the_runtime_lacks_is_named_and_nothing_is_installed(self):
+        dist = next(iter(importlib.metadata.distributions()))
+        run = self.run_check(
+            f"{dist.metadata['Name']}==0.0.0.dev0\nno-such-package-xyz==1.0\nscipy>=1\n",
+        )
+        self.assertEqual(run.returncode, 1)
+        self.assertIn(f"{dist.metadata['Name']}==0.0.0.dev0 (the runtime has {dist.version})", run.stderr)
+        self.assertIn("no-such-package-xyz==1.0 (not in the runtime)", run.stderr)
+        self.assertIn("'scipy>=1' is not an exact pin", run.stderr)
+        self.assertIn("run `pulumi up` to build a new runtime", run.stderr)
+
+    def test_a_model_without_requirements_is_refused(self):
+        run = self.run_check("x==1\n", source_dir="elsewhere")
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("no elsewhere/requirements.txt in the source", run.stderr)
+
+
+class RegistryLogin(unittest.TestCase):
+    """`python -m mlops_steps.registry <auth file>`, as the step runtime's build Job runs it."""
+
+    def login(self, *args, **env):
+        return subprocess.run(
+            [sys.executable, "-m", "mlops_steps.registry", *args],
+            env={**os.environ, "PYTHONPATH": LIB, **env},
+            capture_output=True,
+            text=True,
+        )
+
+    def test_writes_the_auth_file_or_refuses(self):
+        with tempfile.TemporaryDirectory() as d:
+            auth = os.path.join(d, "auth.json")
+            run = self.login(auth, REGISTRY_LOGIN="none", IMAGE_REPOSITORY="registry.example:5000/model-server")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            with open(auth) as f:
+                self.assertEqual(json.load(f), {"auths": {}})
+            self.assertEqual(os.stat(auth).st_mode & 0o777, 0o600)
+            run = self.login(auth, REGISTRY_LOGIN="docker-hub", IMAGE_REPOSITORY="registry.example/x")
+            self.assertEqual(run.returncode, 1)
+            self.assertIn("REGISTRY_LOGIN 'docker-hub' is not supported", run.stderr)
+            self.assertEqual(self.login().returncode, 2)
 
 
 class Store(unittest.TestCase):
