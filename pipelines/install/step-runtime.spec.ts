@@ -128,7 +128,7 @@ describe("step runtime: built once at install time, the image every Python step 
 
     it("the Tasks and the pruner wait for the build Job, which Pulumi awaits to completion", () => {
         const job = findResource(plan, "kubernetes:batch/v1:Job", "tekton-runtime-build");
-        assert.equal(job.parent, findResource(plan, "mlops-testbed:k8s:StepRuntime", "tekton-runtime").urn);
+        assert.equal(job.parent, findResource(plan, "mlops-testbed:pipelines:StepRuntime", "tekton-runtime").urn);
         assert.equal((job.inputs as Json).metadata.name, `build-${runtimeTag()}`);
         const tasks = resourcesOfType(plan, "kubernetes:tekton.dev/v1:Task");
         assert.ok(tasks.length >= 12);

@@ -98,7 +98,7 @@ export class StepRuntime extends pulumi.ComponentResource {
     readonly build: k8s.batch.v1.Job;
 
     constructor(name: string, args: StepRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("mlops-testbed:k8s:StepRuntime", name, {}, opts);
+        super("mlops-testbed:pipelines:StepRuntime", name, {}, opts);
         const tag = runtimeTag();
         const labels = { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/component": "step-runtime" };
         this.image = pulumi.interpolate`${args.repositoryUrl}:${tag}`;
