@@ -148,6 +148,19 @@ export const TEKTON = {
  * Kubernetes objects are applied by Python steps through the API (pipelines/lib/mlops_steps/kube.py), so no kubectl
  * image.
  */
+/**
+ * The images the testbed builds itself (the step runtime and the model servers on top of it): the platforms of their
+ * manifest list with the wheel architecture pip fetches for each (pipelines/core/runtime.ts, COPY-only builds, no
+ * emulation), and the step runtime's content tag ("runtime-" and 16 hex digits of its inputs' SHA-256).
+ */
+export const TESTBED_BUILT_IMAGES = {
+    platforms: {
+        amd64: { platform: "linux/amd64", wheelArch: "x86_64" },
+        arm64: { platform: "linux/arm64", wheelArch: "aarch64" },
+    },
+    runtimeTag: /^runtime-[0-9a-f]{16}$/,
+} as const;
+
 export const IMAGES = {
     seaweedfs: "chrislusf/seaweedfs:4.44",
     python: "docker.io/library/python:3.12.12-slim-bookworm",

@@ -100,4 +100,14 @@ describe("aws: images on arm64 system nodes (dev)", () => {
         }
         assert.equal(publishedFor("docker.io/example/amd64-only:1.0", "linux/arm64"), undefined);
     });
+
+    it("takes the step runtime (built by the testbed for both platforms) by its content tag only", () => {
+        const repo = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-testbed-dev/model-server";
+        assert.equal(publishedFor(`${repo}:runtime-0123456789abcdef`, "linux/arm64"), true);
+        assert.equal(publishedFor(`${repo}:runtime-0123456789abcdef`, "linux/amd64"), true);
+        // A model-server image under another tag, or a look-alike tag, is not known to be multi-arch from its name.
+        assert.equal(publishedFor(`${repo}:runtime-latest`, "linux/arm64"), undefined);
+        assert.equal(publishedFor(`${repo}:0123abc`, "linux/arm64"), undefined);
+        assert.equal(publishedFor("registry.example:5000/runtime-0123456789abcdef", "linux/arm64"), undefined);
+    });
 });

@@ -8,7 +8,14 @@
  * `docker buildx imagetools inspect <image>`) when bumping a version. An image published for amd64 only must stay
  * off arm64 nodes (a `kubernetes.io/arch: amd64` nodeSelector) and be listed with `["linux/amd64"]`.
  */
-import { CHARTS, CLUSTER_AUTOSCALER_IMAGE_TAGS, EKS_ADDONS, IMAGES, TEKTON } from "../../contract/versions";
+import {
+    CHARTS,
+    CLUSTER_AUTOSCALER_IMAGE_TAGS,
+    EKS_ADDONS,
+    IMAGES,
+    TEKTON,
+    TESTBED_BUILT_IMAGES,
+} from "../../contract/versions";
 
 export const IMAGE_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
 export type ImagePlatform = (typeof IMAGE_PLATFORMS)[number];
@@ -201,6 +208,10 @@ export const GPU_ONLY_RELEASES: readonly string[] = [
 
 /** Whether the publisher builds `image` for `platform`, per the table (undefined: the image is not in it). */
 export function publishedFor(image: string, platform: ImagePlatform): boolean | undefined {
+    // The step runtime in the stack's own registry: the testbed builds it for every platform of its manifest list.
+    const tag = /:([^/:@]+)(@|$)/.exec(image.slice(image.lastIndexOf("/") + 1))?.[1] ?? "";
+    if (TESTBED_BUILT_IMAGES.runtimeTag.test(tag))
+        return Object.values(TESTBED_BUILT_IMAGES.platforms).some((p) => p.platform === platform);
     const entry = SYSTEM_IMAGE_PLATFORMS[image];
     return entry === undefined ? undefined : entry.platforms.includes(platform);
 }

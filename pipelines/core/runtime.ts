@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { IMAGES } from "../../contract/versions";
+import { IMAGES, TESTBED_BUILT_IMAGES } from "../../contract/versions";
 
 /**
  * The runtime's package sets, each in its own directory of the image, fetched from its pin files in the build context.
@@ -56,10 +56,7 @@ export const RUNTIME_REQUIREMENTS = {
  * Target platforms of the runtime and model-server images: buildah's platform and the wheel architecture pip fetches
  * for it (manylinux tags, see wheelPlatforms).
  */
-export const TARGET_PLATFORMS = {
-    amd64: { platform: "linux/amd64", wheelArch: "x86_64" },
-    arm64: { platform: "linux/arm64", wheelArch: "aarch64" },
-} as const;
+export const TARGET_PLATFORMS = TESTBED_BUILT_IMAGES.platforms;
 export type TargetArch = keyof typeof TARGET_PLATFORMS;
 /** buildah's --platform list: every target platform. */
 export const PLATFORMS = Object.values(TARGET_PLATFORMS)

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PIPELINES_NAMESPACE } from "../../contract/names";
-import { IMAGES } from "../../contract/versions";
+import { IMAGES, TESTBED_BUILT_IMAGES } from "../../contract/versions";
 import { findResource, planStack, resourcesOfType } from "../../test/harness";
 import { objectsOfKind } from "../../test/k8s-objects";
 import type { Json } from "../../test/json";
@@ -223,6 +223,8 @@ describe("step runtime: built once at install time, the image every Python step 
         const base = runtimeRequirements();
         assert.equal(runtimeTag(base), runtimeTag({ ...base }));
         assert.match(runtimeTag(), /^runtime-[0-9a-f]{16}$/);
+        // The contract's pattern, by which other layers recognise the runtime, names the tag this function makes.
+        assert.match(runtimeTag(), TESTBED_BUILT_IMAGES.runtimeTag);
         for (const name of Object.keys(base) as (keyof typeof base)[])
             assert.notEqual(
                 runtimeTag({ ...base, [name]: base[name].replace(/==(\d+)/, "==9$1") }),
