@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { STUDY_TASKS } from "../contract/study-tasks";
 import { DELIVERY_MODES } from "../contract/metric-contract";
 import { DEFAULT_PROMETHEUS, UsageError, main, parseArgs, parseWindow, resolvePrometheus } from "../tools/report";
-import { formatDuration, renderCsv, renderJson, renderMarkdown } from "../tools/report/format";
+import { formatAmount, formatDuration, renderCsv, renderJson, renderMarkdown } from "../tools/report/format";
 import {
     COMPARISON_COLUMNS,
     comparisonQueries,
@@ -188,6 +188,17 @@ describe("npm run report: arguments and pure query logic", () => {
             renderCsv({ window: W, comparison: [], scalability: [], quality: rows }),
             /^model,version,mode,accuracy_ratio,latencyP95_seconds,errorRate_ratio,drift_score\nm,v9,automated\+manual,0\.8,no data,no data,no data$/m,
         );
+    });
+
+    it("shows small resource use with two significant digits, and no use as 0.00", () => {
+        assert.deepEqual([0, 0.0031, 0.000456, 0.01, 0.125, 2].map(formatAmount), [
+            "0.00",
+            "0.0031",
+            "0.00046",
+            "0.01",
+            "0.13",
+            "2.00",
+        ]);
     });
 
     it("formats durations", () => {

@@ -127,8 +127,16 @@ function display(column: ComparisonColumn | QualityColumn, cell: Cell): string {
         case "latencyP95":
             return cell < 1 ? `${trim((cell * 1000).toFixed(1))} ms` : `${trim(cell.toFixed(2))} s`;
         default:
-            return cell.toFixed(2);
+            return formatAmount(cell);
     }
+}
+
+/**
+ * Resource use per run (CPU-, GPU-, GiB-hours): two decimals, but two significant digits below 0.01, so a small local
+ * run's use (a few CPU-seconds are about 0.001 CPU-hours) is shown rather than rounded to the 0.00 of no use at all.
+ */
+export function formatAmount(v: number): string {
+    return v > 0 && v < 0.01 ? v.toPrecision(2) : v.toFixed(2);
 }
 
 function markdownTable(headers: string[], rows: string[][]): string[] {
