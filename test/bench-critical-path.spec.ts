@@ -160,6 +160,19 @@ describe("bench critical path", () => {
         );
     });
 
+    it("takes the step runtime's build Job in the dev plan as an image build, other Jobs as plain Jobs", async () => {
+        const jobs = (await planStack("dev")).resources.filter((r) => r.type === "kubernetes:batch/v1:Job");
+        const build = jobs.filter((r) => estimateFor(r).estimate.source === "image-build");
+        assert.deepEqual(
+            build.map((r) => r.name),
+            ["tekton-runtime-build"],
+        );
+        assert.equal(estimateFor(build[0]!).estimate.typical, 420);
+        const job = { type: "kubernetes:batch/v1:Job", custom: true };
+        const pod = (image: string) => ({ spec: { template: { spec: { containers: [{ image }] } } } });
+        assert.equal(estimateFor({ ...job, inputs: pod("python:3.12") }).estimate.typical, 30);
+    });
+
     /** Random DAGs: node i may depend on, and be parented by, nodes before it; parents are components. */
     const dags = fc
         .array(

@@ -23,7 +23,13 @@
  *   takes 5-10 minutes, a node pool 3-6; Azure Resource Manager long-running operations for the rest
  *   (storage account and registry provisioning tens of seconds, role assignments and identities seconds).
  * - sqs: SQS CreateQueue returns at once, but the provider waits for the queue's attributes to propagate.
+ * - image-build: a Job that builds and pushes an image with buildah (the step runtime, built at install time):
+ *   fetching both platforms' wheels from PyPI took 67 s on this machine (docs/benchmarks.md, "Package installs out
+ *   of the lead time"); two COPY-only builds with the vfs driver and the push of about 1 GB per platform could not
+ *   be measured here (no container engine) and are assumed at 1.5-13 minutes.
  */
+
+import { IMAGES } from "../../contract/versions";
 
 export interface CreateTimeEstimate {
     /** Seconds, optimistic. */
@@ -42,7 +48,8 @@ export interface CreateTimeEstimate {
         | "api-call"
         | "local"
         | "aks-guide"
-        | "sqs";
+        | "sqs"
+        | "image-build";
 }
 
 export const ESTIMATE_PROFILES = ["low", "typical", "high"] as const;
@@ -101,6 +108,7 @@ export const CREATE_TIME_ESTIMATES = {
     "kubernetes:apps/v1:StatefulSet": { low: 30, typical: 90, high: 180, source: "k8s-await" },
     "kubernetes:apps/v1:DaemonSet": { low: 10, typical: 30, high: 90, source: "k8s-await" },
     "kubernetes:batch/v1:Job": { low: 10, typical: 30, high: 120, source: "k8s-await" },
+    "kubernetes:batch/v1:Job#image-build": { low: 150, typical: 420, high: 900, source: "image-build" },
     "kubernetes:core/v1:PersistentVolumeClaim": { low: 5, typical: 15, high: 60, source: "k8s-await" },
     "kubernetes:core/v1:Service#LoadBalancer": { low: 60, typical: 120, high: 240, source: "k8s-await" },
 } as const satisfies Record<string, CreateTimeEstimate>;
@@ -134,11 +142,19 @@ export interface EstimatedResource {
     readonly inputs?: Readonly<Record<string, unknown>>;
 }
 
-/** The table key for a resource: the type, or `<type>#LoadBalancer` for Services that provision a load balancer. */
+/**
+ * The table key for a resource: the type, `<type>#LoadBalancer` for Services that provision a load balancer, or
+ * `<type>#image-build` for a Job whose pod runs buildah.
+ */
 export function estimateKey(r: EstimatedResource): string {
     if (r.type === "kubernetes:core/v1:Service") {
         const spec = r.inputs?.["spec"] as { type?: unknown } | undefined;
         if (spec?.type === "LoadBalancer") return `${r.type}#LoadBalancer`;
+    }
+    if (r.type === "kubernetes:batch/v1:Job") {
+        const pod = (r.inputs?.["spec"] as { template?: { spec?: { containers?: { image?: unknown }[] } } } | undefined)
+            ?.template?.spec;
+        if (pod?.containers?.some((c) => c.image === IMAGES.buildah)) return `${r.type}#image-build`;
     }
     return r.type;
 }
