@@ -251,6 +251,8 @@ export function schedule(
 const HELM_WAVE = ["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"] as const;
 /** A Service of type LoadBalancer (its estimate key, tools/bench/estimates.ts). */
 const LOAD_BALANCER = "kubernetes:core/v1:Service#LoadBalancer";
+/** The step runtime's install-time build (a Job running buildah; its estimate key, tools/bench/estimates.ts). */
+const IMAGE_BUILD = "kubernetes:batch/v1:Job#image-build";
 
 /**
  * The parts of each platform's shortest `pulumi up`, stage after stage. A stage's parts need only the stages
@@ -262,21 +264,25 @@ const LOAD_BALANCER = "kubernetes:core/v1:Service#LoadBalancer";
  * - azure: the AKS cluster with its first pool (the system pool is part of the ManagedCluster); the other pools,
  *   one Helm wave and the load balancer side by side (each needs only the cluster).
  * - existing: the cluster is there already: one Helm wave beside the load balancer.
+ * Every platform's last stage also holds the step runtime's build (issue #19 item 6): it runs on the nodes beside the
+ * Helm wave and must finish before the pipelines can run, so it moves time from every run into the install.
  */
 export const FLOOR_STAGES = {
     aws: [
         { stage: "cluster", types: ["eks:index:Cluster", "aws:eks/cluster:Cluster"] },
         { stage: "node groups", types: ["aws:eks/nodeGroup:NodeGroup"] },
-        { stage: "Helm wave and load balancer", types: [...HELM_WAVE, LOAD_BALANCER] },
+        { stage: "Helm wave, load balancer and runtime build", types: [...HELM_WAVE, LOAD_BALANCER, IMAGE_BUILD] },
     ],
     azure: [
         { stage: "cluster with its system pool", types: ["azure-native:containerservice:ManagedCluster"] },
         {
-            stage: "node pools, Helm wave and load balancer",
-            types: ["azure-native:containerservice:AgentPool", ...HELM_WAVE, LOAD_BALANCER],
+            stage: "node pools, Helm wave, load balancer and runtime build",
+            types: ["azure-native:containerservice:AgentPool", ...HELM_WAVE, LOAD_BALANCER, IMAGE_BUILD],
         },
     ],
-    existing: [{ stage: "Helm wave and load balancer", types: [...HELM_WAVE, LOAD_BALANCER] }],
+    existing: [
+        { stage: "Helm wave, load balancer and runtime build", types: [...HELM_WAVE, LOAD_BALANCER, IMAGE_BUILD] },
+    ],
 } as const satisfies Record<CloudName, readonly { stage: string; types: readonly string[] }[]>;
 
 /**
