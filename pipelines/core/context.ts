@@ -361,18 +361,11 @@ export function pythonStep(
     env: readonly EnvVar[],
     computeResources: ComputeResources = RESOURCES.python,
 ): Step {
-    return {
-        name,
-        image: STEP_RUNTIME,
-        script: readScript(dir, file),
-        computeResources,
-        env: [
-            { name: "PYTHONPATH", value: STEP_PYTHONPATH },
-            { name: "WORK", value: SOURCE_PATH },
-            { name: "MODEL_SRC", value: MODEL_SRC },
-            ...env,
-        ],
-    };
+    const source = [
+        { name: "WORK", value: SOURCE_PATH },
+        { name: "MODEL_SRC", value: MODEL_SRC },
+    ];
+    return libStep(dir, name, file, [...source, ...env], computeResources);
 }
 
 /**

@@ -9,8 +9,8 @@ import json
 import os
 import unittest
 
-import dataset_change_event
 import event_grid
+from dataset_change_sample import expected_event
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(HERE, "samples")
@@ -21,21 +21,8 @@ def sample(name):
         return f.read()
 
 
-def expected_event():
-    """What the contract's S3 EventBridge sample carries that the trigger reads, for the store named "datasets": the
-    same object and time as this platform's sample, so every consumer must produce it."""
-    contract = os.path.dirname(os.path.abspath(dataset_change_event.__file__))
-    with open(os.path.join(contract, "samples", "eventbridge-object-created.json")) as f:
-        s3 = json.load(f)
-    return {
-        "source": s3["source"],
-        "detail-type": s3["detail-type"],
-        "time": s3["time"],
-        "detail": {"bucket": {"name": "datasets"}, "object": {"key": s3["detail"]["object"]["key"]}},
-    }
-
-
-EXPECTED = expected_event()
+# What S3's sample of the same object carries that the trigger reads: the same for every platform.
+EXPECTED = expected_event("datasets")
 
 
 class EventGrid(unittest.TestCase):
