@@ -350,7 +350,7 @@ export const SOURCE_DIR_PARAM = {
 } as const;
 export const SOURCE_WORKSPACE_DECL = {
     name: SOURCE_WORKSPACE,
-    description: "The source fetched by fetch-source (repo/, .deps/) and the run's data and model (data/, model/).",
+    description: "The source fetched by fetch-source (repo/) and the run's data and model (data/, model/).",
 } as const;
 
 /** A Python step running a script next to its Task, with the library and the source's packages importable. */

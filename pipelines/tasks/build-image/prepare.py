@@ -5,8 +5,9 @@ time; fetch-source checked it has the model's pins), a Containerfile without RUN
 privileges and no emulation for other platforms), and registry credentials for the pull of the runtime and the push
 (mlops_steps.registry, as REGISTRY_LOGIN says).
 
-Env: MODEL_SRC, LIB, BASE_IMAGE (the step runtime), IMAGE_REPOSITORY, REGISTRY_LOGIN, COMMIT, CONTEXT (build context
-dir), AUTH_FILE, and the login's own (the pod's IRSA or workload identity variables).
+Env: MODEL_SRC, LIB, BASE_IMAGE (the step runtime), RUNTIME_PACKAGES (where the runtime holds its packages),
+IMAGE_REPOSITORY, REGISTRY_LOGIN, COMMIT, CONTEXT (build context dir), AUTH_FILE, and the login's own (the pod's IRSA
+or workload identity variables).
 """
 
 import os
@@ -19,17 +20,13 @@ from mlops_steps import registry
 LIB_PACKAGE = "mlops_steps"
 
 
-#: Where the step runtime image holds the library's and the workload's packages (pipelines/core/runtime.ts).
-RUNTIME_PACKAGES = "/opt/step-runtime"
-
-
-def containerfile(base_image):
+def containerfile(base_image, runtime_packages):
     """The serving image: the step runtime (pinned Python and packages), model code and loader, run as non-root."""
     return "\n".join(
         [
             f"FROM {base_image}",
             "COPY app /app",
-            f"ENV PYTHONPATH={RUNTIME_PACKAGES}:/app PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1",
+            f"ENV PYTHONPATH={runtime_packages}:/app PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1",
             "USER 65532:65532",
             "WORKDIR /app",
             'ENTRYPOINT ["python", "/app/server.py"]',
@@ -52,7 +49,7 @@ def main():
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     with open(os.path.join(ctx, "Containerfile"), "w") as f:
-        f.write(containerfile(e["BASE_IMAGE"]))
+        f.write(containerfile(e["BASE_IMAGE"], e["RUNTIME_PACKAGES"]))
     try:
         registry.write_auth_file(e["AUTH_FILE"], registry.login(e))
     except registry.RegistryError as err:

@@ -1,5 +1,5 @@
 import { IMAGES } from "../../../contract/versions";
-import { PLATFORMS, STEP_RUNTIME } from "../../core/runtime";
+import { PLATFORMS, STEP_RUNTIME, STEP_RUNTIME_PATH } from "../../core/runtime";
 import {
     LIB_PATH,
     pythonStep,
@@ -27,6 +27,7 @@ export const BUILD_IMAGE: TaskDefinition = {
             { name: "LIB", value: LIB_PATH },
             // The step runtime this Task runs on (renderTask puts its reference in the steps' image).
             { name: "BASE_IMAGE", value: STEP_RUNTIME },
+            { name: "RUNTIME_PACKAGES", value: STEP_RUNTIME_PATH },
             { name: "COMMIT", value: param("commit") },
             { name: "CONTEXT", value: CONTEXT },
             { name: "AUTH_FILE", value: AUTH_FILE },

@@ -516,7 +516,7 @@ class BuildImage(unittest.TestCase):
     b = load("build-image", "prepare.py")
 
     def test_containerfile_has_no_run_and_a_non_root_user(self):
-        text = self.b.containerfile("python:3.12")
+        text = self.b.containerfile("python:3.12", "/opt/step-runtime")
         self.assertTrue(text.startswith("FROM python:3.12\n"))
         self.assertNotIn("RUN ", text)
         self.assertIn("USER 65532:65532", text)
@@ -530,6 +530,7 @@ class BuildImage(unittest.TestCase):
                 "MODEL_SRC": src,
                 "LIB": LIB,
                 "BASE_IMAGE": "python:3.12",
+                "RUNTIME_PACKAGES": "/opt/step-runtime",
                 "IMAGE_REPOSITORY": "registry.example.com/mlops/model-server",
                 "REGISTRY_LOGIN": "none",
                 "COMMIT": "abc1234",
