@@ -9,7 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { program } from "../infra/program";
-import { ENGINE, cacheRoot, pieceBinary, pieceDir, type EnginePiece } from "../tools/engine/versions";
+import { cacheRoot } from "../tools/cache";
+import { ENGINE, pieceBinary, pieceDir, type EnginePiece } from "../tools/engine/versions";
 import { parseArgs as parseBuildArgs } from "../tools/engine/build";
 import { engineEnv, projectFile } from "../tools/engine/harness";
 import {

@@ -5,10 +5,22 @@
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "./stack";
 
 export const CLONE_CACHE = path.join(PROJECT_ROOT, "node_modules", ".cache", "mlops-testbed");
+
+/**
+ * Where this machine keeps what every clone can share, outside any repository: the Go builds (control plane,
+ * engine), the steps' Python and local runtime, the study's wheels:
+ * `${MLOPS_TESTBED_CACHE:-${XDG_CACHE_HOME:-~/.cache}/mlops-testbed}`.
+ */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+    if (env.MLOPS_TESTBED_CACHE) return path.resolve(env.MLOPS_TESTBED_CACHE);
+    const xdg = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache");
+    return path.join(xdg, "mlops-testbed");
+}
 
 /** Folders never walked for inputs: dependencies, output, and other tools' caches. */
 const SKIPPED_DIRS = new Set([

@@ -16,6 +16,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { cacheRoot } from "../cache";
 import type { Kube } from "./kube";
 import { RUNTIME_PACKAGE_SETS, runtimeRequirementFiles, runtimeTag } from "../../pipelines/core/runtime";
 import type { Json } from "../../contract/json";
@@ -448,9 +449,7 @@ export function stepPython(): string {
     const version = execFileSync("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], {
         encoding: "utf8",
     }).trim();
-    const cache =
-        process.env.MLOPS_TESTBED_CACHE ??
-        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "mlops-testbed");
+    const cache = cacheRoot();
     const dir = path.join(cache, `step-python-${version}`);
     if (!fs.existsSync(path.join(dir, "bin", "python"))) {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -474,9 +473,7 @@ export interface LocalRuntime {
  */
 export function stepRuntime(pipEnv: Readonly<Record<string, string>> = {}): LocalRuntime {
     const bin = stepPython();
-    const cache =
-        process.env.MLOPS_TESTBED_CACHE ??
-        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "mlops-testbed");
+    const cache = cacheRoot();
     const version = path.basename(path.dirname(bin));
     const dir = path.join(cache, `${runtimeTag()}-${version}`);
     const files = runtimeRequirementFiles();

@@ -5,8 +5,8 @@
  * what the Go module proxy here serves and the build uses. Where the two differ, `servedNote` says why, and the
  * harness makes the CLI use the built binary anyway (project plugins in the scratch Pulumi.yaml).
  */
-import * as os from "node:os";
 import * as path from "node:path";
+import { cacheRoot } from "../cache";
 
 /** How a piece reaches the build: built from its module, or not to be had from the proxy at all. */
 export type EngineSource = "module" | "unavailable";
@@ -82,13 +82,6 @@ export const ENGINE = {
 } as const satisfies Record<string, EnginePiece>;
 
 export type EnginePieceName = keyof typeof ENGINE;
-
-/** Root of the build caches shared with the other Go-built tools (outside the repository). */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-    if (env.MLOPS_TESTBED_CACHE) return path.resolve(env.MLOPS_TESTBED_CACHE);
-    const xdg = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache");
-    return path.join(xdg, "mlops-testbed");
-}
 
 /** One folder per tool and version: `pulumi-v3.274.1`, `pulumi-resource-kubernetes-v4.0.0-...`. */
 export function pieceDir(name: EnginePieceName, env: NodeJS.ProcessEnv = process.env): string {

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { cacheRoot } from "../cache";
 import { parse as parseYaml } from "yaml";
 import type { Json } from "../../contract/json";
 import {
@@ -552,9 +553,7 @@ function ensureWheelhouse(): string {
     const key = sh("sh", ["-c", `{ ${py} --version; cat ${files.join(" ")}; } | sha256sum | cut -c1-16`], {
         cwd: PROJECT_ROOT,
     }).trim();
-    const cache =
-        process.env.MLOPS_TESTBED_CACHE ??
-        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "mlops-testbed");
+    const cache = cacheRoot();
     const dir = path.join(cache, `study-wheels-${key}`);
     if (!fs.existsSync(path.join(dir, ".complete"))) {
         fs.mkdirSync(dir, { recursive: true });
