@@ -416,10 +416,14 @@ function shellQuote(s: string): string {
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function spawnCollect(
+/**
+ * Runs `cmd args` without blocking the event loop and collects its output; killed after `timeoutMs` when given (its
+ * stderr then says so).
+ */
+export function spawnCollect(
     cmd: string,
-    args: string[],
-    opts: { env: Record<string, string>; cwd: string; timeoutMs: number },
+    args: readonly string[],
+    opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
         const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
@@ -427,14 +431,16 @@ function spawnCollect(
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
+        const timer =
+            opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
         child.on("error", reject);
         child.on("close", (code, signal) => {
             clearTimeout(timer);
             resolve({
                 code: code ?? (signal ? 128 : 1),
                 stdout,
-                stderr: signal === "SIGKILL" ? `${stderr}\n(killed after ${opts.timeoutMs / 1000} s)` : stderr,
+                stderr:
+                    signal === "SIGKILL" && timer ? `${stderr}\n(killed after ${opts.timeoutMs! / 1000} s)` : stderr,
             });
         });
     });

@@ -6,9 +6,9 @@
  * client rather than kubectl (not installed by the project); `logApiAction` writes their line in the same format,
  * timed here, with the CPU, memory and GPU use of kubectl itself not measured (0).
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { spawnCollect } from "../cluster/step-runner";
 import { PROJECT_ROOT } from "../stack";
 
 /** `sh pipelines/lib/step_usage.sh command <log> -- <file> <args>`: the wrapper the runbook runs each command under. */
@@ -38,7 +38,7 @@ export async function logApiAction<T>(log: string, command: string, act: () => P
  * Runs `file args` (under step_usage.sh's `command` mode when `log` is given) without blocking the event loop, so
  * runbooks for several models can run at once; resolves with stdout, rejects with stderr on a non-zero exit.
  */
-export function runCommand(
+export async function runCommand(
     file: string,
     args: readonly string[],
     env: Record<string, string> = {},
@@ -46,15 +46,7 @@ export function runCommand(
     cwd?: string,
 ): Promise<string> {
     const [cmd, argv] = log ? ["sh", [STEP_USAGE, "command", log, "--", file, ...args]] : [file, [...args]];
-    return new Promise((resolve, reject) => {
-        const child = spawn(cmd, argv, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-        let out = "";
-        let err = "";
-        child.stdout.on("data", (b) => (out += b));
-        child.stderr.on("data", (b) => (err += b));
-        child.on("error", reject);
-        child.on("close", (code) =>
-            code === 0 ? resolve(out) : reject(new Error(`${path.basename(file)} ${args.join(" ")}: ${err}`)),
-        );
-    });
+    const r = await spawnCollect(cmd, argv, { env: { ...process.env, ...env }, cwd });
+    if (r.code !== 0) throw new Error(`${path.basename(file)} ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
 }
