@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
     openssl curl util-linux prometheus-pushgateway  # tools/cluster: certificates, probes, unshare for the step runner, the promote step's Pushgateway
     prometheus-alertmanager  # npm run study:local: routes the rendered alerts to the retrain receiver
     git  # npm run study:local: the fetch-source step clones the study's local model repository
+    busybox  # the step usage wrapper's test runs it with busybox's applets alone, as in the Alpine step images
 )
 
 missing=()

@@ -146,6 +146,10 @@ describe("the step usage wrapper (pipelines/lib/step_usage.sh)", function () {
 
     it("works with busybox alone, as in the Alpine step images (ash, and wget to push)", async function () {
         // Debian's busybox stands in for Alpine's: its applets only on PATH, no python3 and no curl.
+        assert.ok(
+            fs.existsSync("/usr/bin/busybox"),
+            "/usr/bin/busybox is missing: install Debian's busybox (bash tools/install-debian-packages.sh)",
+        );
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         for (const applet of [
