@@ -74,3 +74,30 @@ export function writeWhole(file: string, text: string): void {
         // Read-only or full disk: nothing is kept.
     }
 }
+
+/**
+ * The keys of the last clean run of each check a tool runs, in one JSON file (`{ check: key }`): a check whose key
+ * (contentKey of everything it reads) is the one recorded passed on exactly these inputs and need not run again.
+ */
+export class CleanRuns {
+    constructor(readonly file: string) {}
+
+    /** Every recorded key; none when the file is missing or unreadable. */
+    read(): Record<string, string> {
+        try {
+            return JSON.parse(fs.readFileSync(this.file, "utf8")) as Record<string, string>;
+        } catch {
+            return {};
+        }
+    }
+
+    /** Whether `check`'s last clean run had this key. */
+    isClean(check: string, key: string): boolean {
+        return this.read()[check] === key;
+    }
+
+    /** Records clean runs (merged into what is there: other checks' keys stay). */
+    record(keys: Readonly<Record<string, string>>): void {
+        writeWhole(this.file, `${JSON.stringify({ ...this.read(), ...keys })}\n`);
+    }
+}

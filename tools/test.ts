@@ -6,11 +6,13 @@
  *
  * Every cache a check keeps (the type checker's build info, the last clean runs' keys, Prettier's and mypy's caches,
  * the run's plans, Node's compile cache) is keyed by what the check reads, so it changes how long a run takes, never
- * what it finds.
+ * what it finds. The Python and shell linters are not run again while nothing they read changed since their last
+ * clean run (the TypeScript checks do the same themselves).
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLONE_CACHE } from "./cache";
+import { CLONE_CACHE, CleanRuns, contentKey, filesUnder } from "./cache";
 import { parseOptions, runTool } from "./cli";
 import { PROJECT_ROOT } from "./stack";
 
@@ -35,13 +37,45 @@ export const SHARED_ENV: Readonly<Record<string, string>> = {
     NODE_COMPILE_CACHE: path.join(CLONE_CACHE, "node-compile"),
 };
 
+/** What a check reads: files relative to the project root, and what else its result depends on (tool versions). */
+export interface CheckInputs {
+    readonly files: readonly string[];
+    readonly extra: string;
+}
+
 /** One check: a command, and whether its output streams (mocha) or waits for it to end. */
-interface Check {
+export interface Check {
     readonly name: string;
     readonly command: string;
     readonly args: readonly string[];
     readonly env?: Readonly<Record<string, string>>;
     readonly stream: boolean;
+    /** Everything the check reads, when it is a pure function of them: then a clean run is not repeated. */
+    readonly inputs?: () => CheckInputs;
+}
+
+/**
+ * What the Python linters read (tools/python-lint.sh): every Python file and stub, the TOML configs (pyproject.toml,
+ * ruff.toml), the pin files, the two scripts, and the environment they run in (its directory is named by a hash of
+ * the interpreter's version and the pins).
+ */
+export function pythonLintInputs(root = PROJECT_ROOT): CheckInputs {
+    const files = filesUnder(root, [""], (name) => /\.(py|pyi|toml)$|^requirements.*\.txt$/.test(name));
+    const env = execFileSync("bash", [path.join(root, "tools", "python-env.sh"), "path"], { encoding: "utf8" });
+    return {
+        files: [...new Set([...files, "tools/python-lint.sh", "tools/python-env.sh"])].sort(),
+        extra: `python env ${env.trim()}`,
+    };
+}
+
+/** What shellcheck reads (tools/shell-lint.sh): every shell script, .ci/run, and shellcheck's version. */
+export function shellLintInputs(root = PROJECT_ROOT): CheckInputs {
+    const files = filesUnder(root, [""], (name) => name.endsWith(".sh") || name === ".shellcheckrc");
+    const version = execFileSync("shellcheck", ["--version"], { encoding: "utf8" });
+    return {
+        files: [...new Set([...files, ".ci/run"])].filter((f) => fs.existsSync(path.join(root, f))).sort(),
+        extra: version,
+    };
 }
 
 /** Started in this order; mocha, the longest, first. */
@@ -70,15 +104,55 @@ export const CHECKS: readonly Check[] = [
         ],
         stream: false,
     },
-    { name: "python", command: "bash", args: [path.join("tools", "python-lint.sh")], stream: false },
-    { name: "shell", command: "bash", args: [path.join("tools", "shell-lint.sh")], stream: false },
+    {
+        name: "python",
+        command: "bash",
+        args: [path.join("tools", "python-lint.sh")],
+        stream: false,
+        inputs: pythonLintInputs,
+    },
+    {
+        name: "shell",
+        command: "bash",
+        args: [path.join("tools", "shell-lint.sh")],
+        stream: false,
+        inputs: shellLintInputs,
+    },
 ];
 
-interface Outcome {
+export interface Outcome {
     readonly name: string;
     readonly code: number | null;
     readonly seconds: number;
     readonly output: string;
+}
+
+/** The keys of the checks' last clean runs. */
+const CLEAN_RUNS = new CleanRuns(path.join(CLONE_CACHE, "test-checks.json"));
+
+/**
+ * Runs a check unless its inputs are those of its last clean run; records the key of a clean run whose inputs did
+ * not change while it ran (a file saved meanwhile may not have been read).
+ */
+export async function runUnlessClean(
+    check: Check,
+    runs: CleanRuns,
+    start: (check: Check) => Promise<Outcome>,
+    root = PROJECT_ROOT,
+): Promise<Outcome> {
+    if (!check.inputs) return start(check);
+    const keyOf = (inputs: CheckInputs) => contentKey(root, inputs.files, inputs.extra);
+    const before = keyOf(check.inputs());
+    if (runs.isClean(check.name, before))
+        return {
+            name: check.name,
+            code: 0,
+            seconds: 0,
+            output: "clean, nothing it reads changed since its last clean run\n",
+        };
+    const outcome = await start(check);
+    if (outcome.code === 0 && keyOf(check.inputs()) === before) runs.record({ [check.name]: before });
+    return outcome;
 }
 
 function run(check: Check): Promise<Outcome> {
@@ -106,7 +180,7 @@ async function main(): Promise<number> {
     const started = performance.now();
     const outcomes = await Promise.all(
         CHECKS.map((c) =>
-            run(c).then((o) => {
+            runUnlessClean(c, CLEAN_RUNS, run).then((o) => {
                 if (!c.stream) {
                     const status = o.code === 0 ? "passed" : `FAILED (exit ${o.code})`;
                     process.stdout.write(`\n--- ${o.name}: ${status} in ${o.seconds.toFixed(1)} s\n${o.output}`);

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { CLONE_CACHE, contentKey, filesUnder, writeWhole } from "./cache";
+import { CLONE_CACHE, CleanRuns, contentKey, filesUnder } from "./cache";
 import { parseOptions, runAsScript } from "./cli";
 import { PROJECT_ROOT } from "./stack";
 
@@ -43,7 +43,7 @@ const ROOT_FILES = [
 const SOURCE_EXTENSIONS = /\.(ts|mts|cts|js|mjs|cjs|json)$/;
 
 const BUILD_INFO = path.join(CLONE_CACHE, "tsconfig.tsbuildinfo");
-const CLEAN_RUNS = path.join(CLONE_CACHE, "ts-checks.json");
+const CLEAN_RUNS = new CleanRuns(path.join(CLONE_CACHE, "ts-checks.json"));
 
 type Check = "typecheck" | "lint";
 
@@ -51,14 +51,6 @@ type Check = "typecheck" | "lint";
 export function checkInputs(root = PROJECT_ROOT): string[] {
     const sources = filesUnder(root, SOURCE_FOLDERS, (name) => SOURCE_EXTENSIONS.test(name));
     return [...sources, ...ROOT_FILES.filter((f) => fs.existsSync(path.join(root, f)))].sort();
-}
-
-function cleanRuns(): Partial<Record<Check, string>> {
-    try {
-        return JSON.parse(fs.readFileSync(CLEAN_RUNS, "utf8")) as Partial<Record<Check, string>>;
-    } catch {
-        return {};
-    }
 }
 
 /** tsconfig.json's program, incremental (build info in the clone's cache), with tsc's diagnostics in tsc's order. */
@@ -136,8 +128,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (values.lint) wanted.push("lint");
 
     const key = contentKey(PROJECT_ROOT, checkInputs(), `typescript ${ts.version}`);
-    const clean = cleanRuns();
-    const todo = wanted.filter((c) => clean[c] !== key);
+    const todo = wanted.filter((c) => !CLEAN_RUNS.isClean(c, key));
+    const clean: Partial<Record<Check, string>> = {};
     for (const c of wanted.filter((w) => !todo.includes(w)))
         process.stdout.write(`${c}: clean, nothing it reads changed since its last clean run\n`);
     if (todo.length === 0) return 0;
@@ -166,7 +158,7 @@ async function main(argv: readonly string[]): Promise<number> {
             process.stdout.write(`lint: clean (${Math.round(performance.now() - t0)} ms)\n`);
         }
     }
-    writeWhole(CLEAN_RUNS, `${JSON.stringify(clean)}\n`);
+    CLEAN_RUNS.record(clean);
     return failed ? 1 : 0;
 }
 
