@@ -4,10 +4,10 @@
  * workers. Mocha's report streams as it runs; each other check's output is printed when it ends. Exit 1 when any
  * check fails, naming it.
  *
- * Every cache a check keeps (the type checker's build info, the last clean runs' keys, Prettier's and mypy's caches,
- * the run's plans, Node's compile cache) is keyed by what the check reads, so it changes how long a run takes, never
- * what it finds. The Python and shell linters are not run again while nothing they read changed since their last
- * clean run (the TypeScript checks do the same themselves).
+ * Every cache a check keeps (the last clean runs' keys, Prettier's and mypy's caches, the run's plans, Node's compile
+ * cache) is keyed by what the check reads, so it changes how long a run takes, never what it finds. The Python and
+ * shell linters are not run again while nothing they read changed since their last clean run (the TypeScript checks do
+ * the same themselves).
  */
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";

@@ -5,10 +5,9 @@
  *
  *   tsx tools/ts-checks.ts [--typecheck] [--lint]     (neither: both)
  *
- * What it keeps between runs, in the clone's cache (tools/cache.ts): the type checker's incremental build info
- * (tsc's own mechanism: files whose inputs did not change keep their diagnostics), and the key of the last clean
- * run, a hash of every file either check reads (sources, JSON, the configs, package-lock.json, Node's version): the
- * same key means the same result, so that run is not repeated. Exit codes: 0 clean, 1 problems, 2 bad arguments.
+ * What it keeps between runs, in the clone's cache (tools/cache.ts): the key of the last clean run, a hash of every
+ * file either check reads (sources, JSON, the configs, package-lock.json, Node's version): the same key means the same
+ * result, so that run is not repeated. Exit codes: 0 clean, 1 problems, 2 bad arguments.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -42,7 +41,6 @@ const ROOT_FILES = [
 ];
 const SOURCE_EXTENSIONS = /\.(ts|mts|cts|js|mjs|cjs|json)$/;
 
-const BUILD_INFO = path.join(CLONE_CACHE, "tsconfig.tsbuildinfo");
 const CLEAN_RUNS = new CleanRuns(path.join(CLONE_CACHE, "ts-checks.json"));
 
 type Check = "typecheck" | "lint";
@@ -53,42 +51,41 @@ export function checkInputs(root = PROJECT_ROOT): string[] {
     return [...sources, ...ROOT_FILES.filter((f) => fs.existsSync(path.join(root, f)))].sort();
 }
 
-/** tsconfig.json's program, incremental (build info in the clone's cache), with tsc's diagnostics in tsc's order. */
+/**
+ * tsconfig.json's program with tsc's diagnostics in tsc's order. Not incremental: with skipLibCheck the project's own
+ * files are all tsc checks, and tsc's build info cost more (hashing every declaration file, emitting each source
+ * file's declarations for its signature) than it saved after an edit.
+ */
 function typecheck(): { program: ts.Program; diagnostics: ts.Diagnostic[]; host: ts.FormatDiagnosticsHost } {
     const configFile = path.join(PROJECT_ROOT, "tsconfig.json");
     const configDiagnostics: ts.Diagnostic[] = [];
     const parsed = ts.getParsedCommandLineOfConfigFile(
         configFile,
-        { noEmit: true, incremental: true, tsBuildInfoFile: BUILD_INFO },
+        { noEmit: true },
         { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => configDiagnostics.push(d) },
     );
     if (!parsed) throw new Error(`cannot read ${configFile}`);
-    fs.mkdirSync(path.dirname(BUILD_INFO), { recursive: true });
-    const host = ts.createIncrementalCompilerHost(parsed.options);
-    const builder = ts.createIncrementalProgram({
+    const program = ts.createProgram({
         rootNames: parsed.fileNames,
         options: parsed.options,
         projectReferences: parsed.projectReferences,
         configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsed),
-        host,
     });
     // As tsc reports them: configuration, options, global and syntax problems first; types only when there are none.
     const diagnostics = [
         ...configDiagnostics,
-        ...builder.getConfigFileParsingDiagnostics(),
-        ...builder.getOptionsDiagnostics(),
-        ...builder.getGlobalDiagnostics(),
-        ...builder.getSyntacticDiagnostics(),
+        ...program.getConfigFileParsingDiagnostics(),
+        ...program.getOptionsDiagnostics(),
+        ...program.getGlobalDiagnostics(),
+        ...program.getSyntacticDiagnostics(),
     ];
-    if (diagnostics.length === 0) diagnostics.push(...builder.getSemanticDiagnostics());
-    // With noEmit this writes only the build info.
-    diagnostics.push(...builder.emit().diagnostics);
+    if (diagnostics.length === 0) diagnostics.push(...program.getSemanticDiagnostics());
     const formatHost: ts.FormatDiagnosticsHost = {
         getCanonicalFileName: (f) => f,
         getCurrentDirectory: () => PROJECT_ROOT,
         getNewLine: () => "\n",
     };
-    return { program: builder.getProgram(), diagnostics: [...diagnostics], host: formatHost };
+    return { program, diagnostics, host: formatHost };
 }
 
 interface FlatConfig {
