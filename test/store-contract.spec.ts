@@ -140,11 +140,21 @@ describe("store and registry contract: the steps' code paths on every platform, 
     });
 
     after(async () => {
-        // Waits for each server to exit, so that its CPU counts towards this spec's.
+        // Waits for each server to exit (killed after 10 s of SIGTERM), so that its CPU counts towards this spec's.
         await Promise.all(
             servers
                 .filter((child) => child.exitCode === null && child.signalCode === null)
-                .map((child) => new Promise((resolve) => child.once("exit", resolve).kill())),
+                .map(
+                    (child) =>
+                        new Promise<void>((resolve) => {
+                            const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+                            child.once("exit", () => {
+                                clearTimeout(timer);
+                                resolve();
+                            });
+                            child.kill();
+                        }),
+                ),
         );
     });
 
