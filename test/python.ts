@@ -47,6 +47,17 @@ export function sitePackages(): string {
     return site;
 }
 
+/**
+ * One OpenMP and one BLAS thread per Python process (numpy, scipy and scikit-learn start a pool of each, as many
+ * threads as cores): the specs run side by side on few cores, where the pools' threads spin-wait between the small
+ * computations of the tests and burn CPU for no speed (about 1 s of the workload's suite). The results do not depend
+ * on it; the processes a spec's Python starts inherit it.
+ */
+export const ONE_THREAD_PER_PROCESS: Readonly<Record<string, string>> = {
+    OMP_NUM_THREADS: "1",
+    OPENBLAS_NUM_THREADS: "1",
+};
+
 /** Runs the venv's Python with `args` in `cwd`, with extra PYTHONPATH entries (as a pod's PYTHONPATH). */
 export function runPython(
     args: readonly string[],
@@ -59,6 +70,7 @@ export function runPython(
         input: options.input,
         env: {
             ...process.env,
+            ...ONE_THREAD_PER_PROCESS,
             PYTHONDONTWRITEBYTECODE: "1",
             PYTHONPATH: (options.pythonPath ?? []).join(path.delimiter),
         },

@@ -2,7 +2,8 @@
 Blob API on loopback (test/store-contract.spec.ts starts the servers and gives the settings). Reads one JSON request
 on stdin, prints one JSON result on stdout.
 
-Request: {"action": "setup", "env": {...}}                      create the two buckets (as the platform or user does)
+Request: {"action": "setup", "envs": [{...}, ...]}              create each platform's two buckets (as the platform or
+                                                                 its user does), all in one process
          {"action": "steps", "env": {...}, "tasks": "<pipelines/tasks>", "acr_tenant": "...", "model_src": "..."}
 """
 
@@ -54,7 +55,10 @@ def setup(env: dict[str, str]) -> dict[str, Any]:
         import boto3
 
         endpoint = env.get("STORE_ENDPOINT") or env["AWS_ENDPOINT_URL_S3"]
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name=env.get("STORE_REGION") or "us-east-1")
+        # A session of its own: the platforms' settings are set up one after another in this process.
+        s3 = boto3.session.Session().client(
+            "s3", endpoint_url=endpoint, region_name=env.get("STORE_REGION") or "us-east-1"
+        )
         region = env.get("STORE_REGION") or "us-east-1"
         for b in buckets:
             if region == "us-east-1":
@@ -224,9 +228,19 @@ def main() -> int:
     # This process stands for the step's pod: its environment is the rendered settings and what the pod's identity
     # gives (the SDKs read their credentials and endpoints from it), and the library's PYTHONPATH.
     pythonpath = os.environ.get("PYTHONPATH", "")
-    os.environ.clear()
-    os.environ.update({**req["env"], "PYTHONPATH": pythonpath, "HOME": tempfile.gettempdir()})
-    result = setup(req["env"]) if req["action"] == "setup" else steps(req)
+
+    def stand_for_pod(env: dict[str, str]) -> None:
+        os.environ.clear()
+        os.environ.update({**env, "PYTHONPATH": pythonpath, "HOME": tempfile.gettempdir()})
+
+    if req["action"] == "setup":
+        result: Any = []
+        for env in req["envs"]:
+            stand_for_pod(env)
+            result.append(setup(env))
+    else:
+        stand_for_pod(req["env"])
+        result = steps(req)
     json.dump(result, sys.stdout)
     return 0
 
