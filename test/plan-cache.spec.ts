@@ -4,6 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -25,17 +26,30 @@ function scratchProject(): string {
     return root;
 }
 
+/** What test/plan-inputs-trace.ts prints: the files a real plan of every stack read, and each plan's SHA-256. */
+interface PlanTrace {
+    files: string[];
+    planHashes: Record<string, string>;
+}
+
+const planHash = (plan: Plan) => createHash("sha256").update(JSON.stringify(plan)).digest("hex");
+
 describe("plan cache", function () {
     this.timeout(120_000);
-
-    it("hashes every file that loading the program and planning every stack reads", () => {
+    // One process of its own plans every stack uncached, with every file it reads recorded.
+    let trace: PlanTrace;
+    before(() => {
         const out = execFileSync(
             process.execPath,
             ["--import", "tsx", path.join(PROJECT_ROOT, "test", "plan-inputs-trace.ts")],
             { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
         );
+        trace = JSON.parse(out.trim().split("\n").pop()!) as PlanTrace;
+    });
+
+    it("hashes every file that loading the program and planning every stack reads", () => {
         // Paths probed that do not exist (module resolution tries extensions) are no input.
-        const touched = (JSON.parse(out.trim().split("\n").pop()!) as string[])
+        const touched = trace.files
             .map((f) => f.split(path.sep).join("/"))
             .filter((f) => f !== "test/plan-inputs-trace.ts" && fs.existsSync(path.join(PROJECT_ROOT, f)));
         const isDir = (f: string) => fs.statSync(path.join(PROJECT_ROOT, f)).isDirectory();
@@ -129,14 +143,18 @@ describe("plan cache", function () {
         after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
         it("read back in another process is the plan computed, and the compute step is not run again", async () => {
-            const expected = await fresh("azure-example");
             let computed = 0;
+            let expected: Plan | undefined;
             const writer = new PlanCache(dir);
             await writer.get("azure-example", {}, async () => {
                 computed++;
-                return fresh("azure-example");
+                expected = await fresh("azure-example");
+                return expected;
             });
             assert.equal(computed, 1);
+            assert.ok(expected);
+            // Planning is deterministic: the plan of this process is the one the trace's own process computed.
+            assert.equal(planHash(expected), trace.planHashes["azure-example"], "the same plan in two processes");
             assert.ok(fs.existsSync(writer.entryFile("azure-example", {})), "the entry was written");
             // A second cache object has no memory of the first: what it returns comes from the file.
             const reader = new PlanCache(dir);
@@ -147,11 +165,19 @@ describe("plan cache", function () {
         });
 
         it("is its own copy for every reader", async () => {
+            // What is copied is the cache's business, not the program's: a small plan shows it as well as a real one.
+            const resource = {
+                urn: "urn:pulumi:example::mlops-testbed::test:index:Thing::thing",
+                type: "test:index:Thing",
+            };
+            const small = { project: "mlops-testbed", stack: "example", resources: [resource] } as unknown as Plan;
             const cache = new PlanCache(dir);
-            const first = await cache.get("existing-example", {}, () => fresh("existing-example"));
+            const first = await cache.get("example", {}, async () => small);
             first.resources.length = 0;
-            const second = await cache.get("existing-example", {}, () => fresh("existing-example"));
-            assert.ok(second.resources.length > 0);
+            const second = await cache.get("example", {}, () => {
+                throw new Error("computed although this process planned it before");
+            });
+            assert.deepStrictEqual(second.resources, [resource]);
         });
 
         it("differs per stack and per overrides", () => {

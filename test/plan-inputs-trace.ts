@@ -1,9 +1,11 @@
 /**
  * Run by test/plan-cache.spec.ts in a process of its own: records every file under the project that loading the
- * program and planning every stack reads (fs calls and the modules loaded), and prints them as one JSON line, paths
- * relative to the project root, node_modules left out (the key hashes package-lock.json for those).
+ * program and planning every stack reads (fs calls and the modules loaded), and prints them as one JSON line
+ * (`files`: paths relative to the project root, node_modules left out, the key hashes package-lock.json for those),
+ * with the SHA-256 of each stack's plan as JSON (`planHashes`: the spec compares them with plans of its own process).
  *   node --import tsx test/plan-inputs-trace.ts
  */
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 
 // The module object itself (an ES namespace import would be a frozen copy): what every `fs.x(...)` call reads.
@@ -41,11 +43,14 @@ async function main(): Promise<void> {
     const { runProgram } = require("../tools/mock-runtime") as typeof import("../tools/mock-runtime");
     const { listStacks, loadStack } = require("../tools/stack") as typeof import("../tools/stack");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    for (const stack of listStacks())
-        await runProgram(program as unknown as () => Promise<Record<string, unknown>>, loadStack(stack));
+    const planHashes: Record<string, string> = {};
+    for (const stack of listStacks()) {
+        const plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, loadStack(stack));
+        planHashes[stack] = createHash("sha256").update(JSON.stringify(plan)).digest("hex");
+    }
     for (const file of Object.keys(require.cache)) note(file);
     const files = [...seen].filter((f) => !f.split(path.sep).includes("node_modules")).sort();
-    process.stdout.write(`${JSON.stringify(files)}\n`);
+    process.stdout.write(`${JSON.stringify({ files, planHashes })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -8,6 +8,7 @@
  * them as computed.
  */
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
@@ -586,36 +587,177 @@ function markComputed(value: unknown, invented: Set<string>): unknown {
     return value;
 }
 
+/** Loads a module as the SDK does (its own copy of google-protobuf, however the install lays packages out). */
+const sdkRequire = createRequire(require.resolve("@pulumi/pulumi"));
+const structProto = sdkRequire(
+    "google-protobuf/google/protobuf/struct_pb",
+) as typeof import("google-protobuf/google/protobuf/struct_pb");
+const { Struct } = structProto;
+
+/** The SDK's promise bookkeeping: every promise it makes goes through `debuggablePromise`, looked up at each call. */
+interface DebuggableModule {
+    debuggablePromise: <T>(p: Promise<T>, ctx: string) => Promise<T>;
+    debugPromiseLeaks: boolean;
+}
+const debuggable = sdkRequire("./runtime/debuggable") as DebuggableModule;
+const runtimeState = sdkRequire("./runtime/state") as { getStore: () => { leakCandidates: Set<Promise<unknown>> } };
+
+/**
+ * `debuggablePromise` without its debugging aids: the SDK's version gives every promise it makes (about twenty per
+ * resource) an id, a label and a captured stack as properties, which only PULUMI_DEBUG_PROMISE_LEAKS ever prints.
+ * The rest is kept as it is: the promise counts as a leak until it settles, and the same two reactions (so every
+ * value arrives on the same tick, and resources register in the same order).
+ */
+function lightDebuggablePromise<T>(p: Promise<T>): Promise<T> {
+    const store = runtimeState.getStore();
+    store.leakCandidates.add(p);
+    return p
+        .then((value) => {
+            store.leakCandidates.delete(p);
+            return value;
+        })
+        .catch((err: unknown) => {
+            store.leakCandidates.delete(p);
+            (err as { promise?: unknown }).promise = p;
+            throw err;
+        });
+}
+
+/**
+ * A copy of a value as a protobuf Struct round trip gives it back: the same kinds of value accepted (anything else
+ * throws, as `Value.fromJavaScript` does), every object's enumerable keys (`for…in`, like `Struct.fromJavaScript`) in
+ * sorted order (a Struct's fields map lists its keys sorted, and `toJavaScript` inserts them in that order).
+ */
+function structCopy(value: unknown): unknown {
+    if (value === null) return null;
+    switch (typeof value) {
+        case "string":
+        case "number":
+        case "boolean":
+            return value;
+        case "object":
+            return Array.isArray(value) ? structListCopy(value) : structObjectCopy(value as Record<string, unknown>);
+        default:
+            throw new Error("Unexpected struct type.");
+    }
+}
+
+function structListCopy(list: readonly unknown[]): unknown[] {
+    const out = new Array<unknown>(list.length);
+    for (let i = 0; i < list.length; i++) out[i] = structCopy(list[i]);
+    return out;
+}
+
+function structObjectCopy(obj: Record<string, unknown>): Record<string, unknown> {
+    const keys: string[] = [];
+    for (const key in obj) keys.push(key);
+    keys.sort();
+    const out: Record<string, unknown> = {};
+    for (const key of keys) out[key] = structCopy(obj[key]);
+    return out;
+}
+
+/** A copy of a value already in Struct form (keys sorted, kinds checked): order kept, nothing sorted again. */
+function plainCopy(value: unknown): unknown {
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map(plainCopy);
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) out[key] = plainCopy((value as Record<string, unknown>)[key]);
+    return out;
+}
+
+/**
+ * A Struct that keeps its value as plain JavaScript. Under the mocks every registration, invoke and response crosses
+ * the monitor as a Struct built field by field (a protobuf Value per number and string) only to be turned back
+ * into JavaScript on the other side: about a tenth of a plan's CPU, and much of its garbage. This one gives
+ * `toJavaScript` the same value at a fraction of the cost; its protobuf fields are built only when something asks
+ * for them (`getFieldsMap`: serialisation, or the SDK reading a `getResource` answer).
+ */
+class PlainStruct extends Struct {
+    private fieldsBuilt = false;
+    constructor(private readonly plain: Record<string, unknown>) {
+        super();
+    }
+
+    override toJavaScript(): ReturnType<InstanceType<typeof Struct>["toJavaScript"]> {
+        return plainCopy(this.plain) as ReturnType<InstanceType<typeof Struct>["toJavaScript"]>;
+    }
+
+    override getFieldsMap(): ReturnType<InstanceType<typeof Struct>["getFieldsMap"]> {
+        const fields = super.getFieldsMap();
+        if (!this.fieldsBuilt) {
+            this.fieldsBuilt = true;
+            for (const [key, value] of Object.entries(this.plain))
+                fields.set(key, structProto.Value.fromJavaScript(value as never));
+        }
+        return fields;
+    }
+}
+
+/** The Struct a plan uses where the SDK would build `Struct.fromJavaScript(value)`: what it reads back is the same. */
+export function plainStruct(value: Record<string, unknown>): InstanceType<typeof Struct> {
+    return new PlainStruct(structObjectCopy(value));
+}
+
 /** Whether an error's stack names at least one frame (V8 writes each as a line starting with "at"). */
 const hasFrames = (err: unknown) => err instanceof Error && /\n\s+at /.test(err.stack ?? "");
 
+/** What `withLightRuntime` swaps out, to put back once the last plan running ends. */
+let lightRuntimeRestore: (() => void) | undefined;
+let lightRuntimeUsers = 0;
+
 /**
- * Runs `program` with no stack frames captured and no source maps applied. Pulumi's SDK formats a stack trace for
- * every promise it makes (for a leak report at exit) and for every resource (its source position for the engine);
- * the mock engine reads neither, and formatting them, source-mapped under tsx, is about half of a plan's CPU time.
+ * Runs `program` with the SDK's work that a plan never reads left out; none of it changes what is registered, nor
+ * when (see the plans compared in docs/tests.md):
+ * - no stack frames captured and no source maps applied. Pulumi's SDK formats a stack trace for every promise it
+ *   makes (for a leak report at exit) and for every resource (its source position for the engine, for which
+ *   `Resource.callsites` lifts the limit to every frame); formatting them, source-mapped under tsx, was about half of
+ *   a plan's CPU time;
+ * - Structs kept as plain JavaScript (PlainStruct) instead of a protobuf tree per registration, invoke and response;
+ * - promises without their debugging properties (lightDebuggablePromise), unless PULUMI_DEBUG_PROMISE_LEAKS asks.
+ * Everything is put back when the last plan in the process ends.
  */
-async function withoutStackTraces<T>(run: () => Promise<T>): Promise<T> {
-    const limit = Error.stackTraceLimit;
-    const sourceMaps = process.sourceMapsEnabled;
-    Error.stackTraceLimit = 0;
-    process.setSourceMapsEnabled(false);
+async function withLightRuntime<T>(run: () => Promise<T>): Promise<T> {
+    if (lightRuntimeUsers++ === 0) {
+        const limit = Error.stackTraceLimit;
+        const sourceMaps = process.sourceMapsEnabled;
+        const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
+        const callsites = resourceClass.callsites;
+        const fromJavaScript = Struct.fromJavaScript;
+        const debuggablePromise = debuggable.debuggablePromise;
+        Error.stackTraceLimit = 0;
+        process.setSourceMapsEnabled(false);
+        resourceClass.callsites = () => [];
+        Struct.fromJavaScript = plainStruct;
+        if (!debuggable.debugPromiseLeaks) {
+            // The SDK's own version once: its first call is what schedules the leak report at exit.
+            void debuggablePromise(Promise.resolve(), "plan");
+            debuggable.debuggablePromise = lightDebuggablePromise;
+        }
+        lightRuntimeRestore = () => {
+            Error.stackTraceLimit = limit;
+            process.setSourceMapsEnabled(sourceMaps);
+            resourceClass.callsites = callsites;
+            Struct.fromJavaScript = fromJavaScript;
+            debuggable.debuggablePromise = debuggablePromise;
+        };
+    }
     try {
         return await run();
     } finally {
-        Error.stackTraceLimit = limit;
-        process.setSourceMapsEnabled(sourceMaps);
+        if (--lightRuntimeUsers === 0) lightRuntimeRestore?.();
     }
 }
 
 /**
  * Runs `program` under the mock runtime with the given config and returns everything it would create.
  * Errors thrown by the program (e.g. a ConfigError) propagate unchanged. The program runs without stack traces
- * (withoutStackTraces); when it throws, it runs once more with them, so the error that propagates says where it
+ * (withLightRuntime); when it throws, it runs once more with them, so the error that propagates says where it
  * came from (the mocks are deterministic: the same program and config throw the same error).
  */
 export async function runProgram(program: () => Promise<Record<string, unknown>>, opts: RunOptions): Promise<Plan> {
     try {
-        return await withoutStackTraces(() => runProgramOnce(program, opts));
+        return await withLightRuntime(() => runProgramOnce(program, opts));
     } catch (err) {
         if (hasFrames(err)) throw err;
         await runProgramOnce(program, opts);
