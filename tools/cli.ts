@@ -28,31 +28,50 @@ export function parseOptions<O extends Options>(
     }
 }
 
+/** How a tool's run ended: its exit code, and whether `main` did its work (false: help, or a refused argument). */
+export interface ToolOutcome {
+    readonly code: number;
+    readonly worked: boolean;
+}
+
 /**
  * Runs a tool's main: help first (usage on stdout, exit 0), then `main`; a UsageError prints its message and the
- * usage on stderr and exits 2. Other errors propagate to the caller's handler.
+ * usage on stderr and exits 2. Other errors propagate to the caller's handler. A UsageError must come before the
+ * tool starts anything (a child process, a server): a refused argument ends the process like help (endProcess).
  */
 export async function runTool(
     argv: readonly string[],
     usage: string,
     main: (argv: readonly string[]) => Promise<number> | number,
-): Promise<number> {
+): Promise<ToolOutcome> {
     if (wantsHelp(argv)) {
         process.stdout.write(`${usage.trimEnd()}\n`);
-        return 0;
+        return { code: 0, worked: false };
     }
     try {
-        return await main(argv);
+        return { code: await main(argv), worked: true };
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
         process.stderr.write(`${err.message}\n\n${usage.trimEnd()}\n`);
-        return 2;
+        return { code: 2, worked: false };
     }
 }
 
 /**
+ * Ends a tool's process with `code`. After its work, at once: clients and servers the work used may keep Node's event
+ * loop alive. After help or a refused argument, when the loop is empty: nothing else runs then, and writes still under
+ * way complete, among them tsx's cache of the files it compiled, which an exit at once leaves empty, so that every
+ * later start compiled them again (test/tools-help.spec.ts starts each tool twice this way).
+ */
+export function endProcess({ code, worked }: ToolOutcome): void {
+    if (worked) process.exit(code);
+    else process.exitCode = code;
+}
+
+/**
  * Runs a tool's `main` through `runTool` when the tool's file is the script Node started (`mod` is that file's
- * `module`), and exits with its code; an unexpected error prints its stack (after `what`, when given) and exits 1.
+ * `module`), and ends with its code (endProcess); an unexpected error prints its stack (after `what`, when given) and
+ * exits 1.
  */
 export function runAsScript(
     mod: NodeModule,
@@ -61,12 +80,9 @@ export function runAsScript(
     what = "",
 ): void {
     if (require.main !== mod) return;
-    runTool(process.argv.slice(2), usage, main).then(
-        (code) => process.exit(code),
-        (err: unknown) => {
-            const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-            process.stderr.write(`${what ? `${what}: ` : ""}${detail}\n`);
-            process.exit(1);
-        },
-    );
+    runTool(process.argv.slice(2), usage, main).then(endProcess, (err: unknown) => {
+        const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        process.stderr.write(`${what ? `${what}: ` : ""}${detail}\n`);
+        process.exit(1);
+    });
 }

@@ -7,7 +7,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHARTS, EXPORTERS, SUBCHARTS, chartFactsName, type ChartVersion } from "../contract/versions";
 import { parseOptions, runAsScript, UsageError } from "./cli";
-import { chartFacts } from "./facts/charts";
 import type { MetricFacts } from "./facts/exporters";
 import { PROJECT_ROOT } from "./stack";
 
@@ -105,9 +104,12 @@ function read(file: string): string {
 
 /** The facts files (relative path -> JSON text) derived from the upstream files. */
 export function deriveFacts(args: Args): Map<string, string> {
-    // Loaded when facts are derived, not for --help: the exporters' facts import the Tekton install (the SDK).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // Loaded when facts are derived, not for --help: the exporters' facts import the Tekton install (the SDK), the
+    // charts' facts the yaml package.
+    /* eslint-disable @typescript-eslint/no-require-imports */
     const exporters = require("./facts/exporters") as typeof import("./facts/exporters");
+    const { chartFacts } = require("./facts/charts") as typeof import("./facts/charts");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const { KUBELET, KUBE_STATE_METRICS, NODE_EXPORTER, PROMETHEUS, PUSHGATEWAY, dcgmFacts, tektonFacts } = exporters;
     const out = new Map<string, string>();
     const json = (v: unknown) => `${JSON.stringify(v, null, 1)}\n`;

@@ -6,7 +6,6 @@
  * Each task runs as its role's service account (trainer, builder, deployer); with `pipelines.trainingGpus` > 0 in
  * the stack's config, training runs on GPU nodes. Exit codes: 0 printed, 2 bad arguments or config.
  */
-import { stringify } from "yaml";
 import { PIPELINE_NAMES } from "../pipelines/pipelines";
 import { pipelineRun, RunError } from "../pipelines/core/runs";
 import { loadStack, PROJECT_ROOT } from "./stack";
@@ -41,11 +40,13 @@ export function buildRun(argv: readonly string[], root = PROJECT_ROOT): string {
         } else throw new RunError(`unknown argument ${rest[i]}`);
     }
     const s = loadStack(stack, {}, root);
-    // Loaded once the arguments are good: the config schema and the platforms load the SDK, which --help needs not.
+    // Loaded once the arguments are good: the config schema and the platforms load the SDK, and the yaml package is
+    // only for the output, which --help and a refused argument need not.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { formatIssues, validateStackConfig } = require("../infra/config") as typeof import("../infra/config");
     const { allTasks, renderPipelines } = require("../pipelines") as typeof import("../pipelines");
     const { platformEntry } = require("../infra/platforms") as typeof import("../infra/platforms");
+    const { stringify } = require("yaml") as typeof import("yaml");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const result = validateStackConfig(s.config, s.secretKeys);
     if (!result.config) throw new RunError(formatIssues(result.issues));
@@ -73,7 +74,9 @@ if (require.main === module) {
         } catch (err) {
             if (!(err instanceof RunError)) throw err;
             process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-            process.exit(2);
+            // Not process.exit: the loop is empty, and an exit at once would leave tsx's cache entries being written
+            // empty (tools/cli.ts, endProcess).
+            process.exitCode = 2;
         }
     }
 }

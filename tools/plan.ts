@@ -7,8 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stringify } from "yaml";
-import { UsageError, wantsHelp } from "./cli";
+import { runAsScript, UsageError } from "./cli";
 import { DASHBOARD_LABEL } from "../contract/names";
 import type { Plan, PlannedResource } from "./mock-runtime";
 import { PROJECT_ROOT, listStacks, loadStack } from "./stack";
@@ -135,6 +134,9 @@ export function writePlan(plan: Plan, cloud: string, outDir: string): string {
         outputs: plan.outputs,
     };
     fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(doc, null, 2) + "\n");
+    // Loaded here, not at start: --help and a refused flag write no YAML.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { stringify } = require("yaml") as typeof import("yaml");
     for (const r of plan.resources) {
         const obj = toManifest(r);
         if (obj)
@@ -179,25 +181,12 @@ export function countsByType(plan: Plan): [string, number][] {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-    if (wantsHelp(argv)) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
-    let args: PlanArgs;
-    try {
-        args = parseArgs([...argv]);
-        const stacks = listStacks(args.projectDir);
-        if (!stacks.includes(args.stack))
-            throw new UsageError(
-                `no stack "${args.stack}": Pulumi.${args.stack}.yaml does not exist; stacks: ${stacks.join(", ")}`,
-            );
-    } catch (err) {
-        if (err instanceof UsageError) {
-            process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-            return 2;
-        }
-        throw err;
-    }
+    const args = parseArgs([...argv]);
+    const stacks = listStacks(args.projectDir);
+    if (!stacks.includes(args.stack))
+        throw new UsageError(
+            `no stack "${args.stack}": Pulumi.${args.stack}.yaml does not exist; stacks: ${stacks.join(", ")}`,
+        );
     const stack = loadStack(args.stack, {}, args.projectDir);
     // Loaded once the arguments are good: the program loads the whole SDK, which --help needs not.
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -240,12 +229,4 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (err) => {
-            process.stderr.write(`plan failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exit(1);
-        },
-    );
-}
+runAsScript(module, USAGE, main, "plan failed");

@@ -13,7 +13,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CLONE_CACHE, CleanRuns, contentKey, filesUnder } from "./cache";
-import { parseOptions, runTool } from "./cli";
+import { parseOptions, runAsScript } from "./cli";
 import { PROJECT_ROOT } from "./stack";
 
 const USAGE = `Usage: npm run test (or npm test)
@@ -196,15 +196,7 @@ async function main(): Promise<number> {
     return failed.length === 0 ? 0 : 1;
 }
 
-if (require.main === module) {
-    runTool(process.argv.slice(2), USAGE, (argv) => {
-        parseOptions(argv, {});
-        return main();
-    }).then(
-        (code) => process.exit(code),
-        (err: unknown) => {
-            process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exit(1);
-        },
-    );
-}
+runAsScript(module, USAGE, (argv) => {
+    parseOptions(argv, {});
+    return main();
+});

@@ -18,12 +18,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { parseOptions, runAsScript, UsageError } from "../cli";
-import { build as buildCluster, start, stop, type Cluster } from "../cluster/control-plane";
+import type { Cluster } from "../cluster/control-plane";
 import { PROJECT_ROOT } from "../stack";
-import { buildEngine } from "./build";
-import { PresentControllers, prepareExistingCluster } from "./existing-cluster";
-import { startS3Store, type S3Store } from "./s3-store";
-import { ENGINE_CLUSTER_IP, EXCLUDED, engineStackConfig, existingOf, presentAddonsOf } from "./test-engine";
+import type { PresentControllers } from "./existing-cluster";
+import type { S3Store } from "./s3-store";
 
 const USAGE = `Usage: npm run preview:local -- [--base <git-ref>] [--expect-no-changes] [--keep]
 
@@ -74,11 +72,22 @@ function programAt(ref: string, dir: string): PulumiFn {
 
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseArgs(argv);
-    // Loaded once the arguments are read, before the base program: they load the Pulumi SDK and its providers, which
-    // --help and a refused flag never need.
+    // Loaded once the arguments are read, before the base program: they load the Pulumi SDK and its providers, the
+    // config schema (zod) and the control plane's client, which --help and a refused flag never need.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { program } = require("../../infra/program") as typeof import("../../infra/program");
     const { createScratchStack } = require("./harness") as typeof import("./harness");
+    const {
+        build: buildCluster,
+        start,
+        stop,
+    } = require("../cluster/control-plane") as typeof import("../cluster/control-plane");
+    const { buildEngine } = require("./build") as typeof import("./build");
+    const { PresentControllers, prepareExistingCluster } =
+        require("./existing-cluster") as typeof import("./existing-cluster");
+    const { startS3Store } = require("./s3-store") as typeof import("./s3-store");
+    const { ENGINE_CLUSTER_IP, EXCLUDED, engineStackConfig, existingOf, presentAddonsOf } =
+        require("./test-engine") as typeof import("./test-engine");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const built = buildEngine({ log: () => undefined });
     const missing = built.filter((o) => (o.piece === "cli" || o.piece === "kubernetes") && !("record" in o));

@@ -22,19 +22,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent, OpMap, Stack } from "@pulumi/pulumi/automation";
-import { parse, stringify } from "yaml";
-import { modelNamespaceName } from "../../contract/config/models";
 import { MONITORING_NAMESPACE } from "../../contract/names";
 import { TEKTON } from "../../contract/versions";
 import { parseOptions, runAsScript, UsageError } from "../cli";
-import { build as buildCluster, start, stop, type Cluster } from "../cluster/control-plane";
+import type { Cluster } from "../cluster/control-plane";
 import type { Kube } from "../cluster/kube";
 import type { StackPlan } from "../cluster/plan-objects";
 import type { Json } from "../../contract/json";
 import { PROJECT_ROOT } from "../stack";
-import { buildEngine } from "./build";
-import { PresentControllers, prepareExistingCluster, type PresentAddons } from "./existing-cluster";
-import { startS3Store, type S3Store } from "./s3-store";
+import type { PresentAddons, PresentControllers } from "./existing-cluster";
+import type { S3Store } from "./s3-store";
 import {
     SERVER_METADATA,
     diagnostics,
@@ -72,6 +69,13 @@ export const EXCLUDED = {
     why: "Helm charts come from chart repositories on the internet (prometheus-community, NVIDIA), unreachable here",
 } as const;
 
+/**
+ * The yaml package, loaded on first use: --help and a refused flag never read YAML (test/tools-help.spec.ts starts
+ * every tool twice).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml = (): typeof import("yaml") => require("yaml");
+
 export interface EngineTestArgs {
     readonly keep: boolean;
     readonly scratch?: string;
@@ -102,7 +106,7 @@ type ModelsConfig = { name: string; versions: { name: string }[]; traffic?: { we
  * default egress is that address), the placeholder kubeconfig left out; with `change`, the added version and weights.
  */
 export function engineStackConfig(storeEndpoint: string, change?: ConfigChange): Record<string, unknown> {
-    const doc = parse(fs.readFileSync(path.join(PROJECT_ROOT, BASE_STACK_FILE), "utf8")) as {
+    const doc = yaml().parse(fs.readFileSync(path.join(PROJECT_ROOT, BASE_STACK_FILE), "utf8")) as {
         config: Record<string, unknown>;
     };
     const config = structuredClone(doc.config);
@@ -315,10 +319,22 @@ async function namespaces(kube: Kube): Promise<Set<string>> {
 
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseArgs(argv);
-    // Loaded once the arguments are read: they load the Pulumi SDK and its providers (1.5 s of CPU), which --help and
-    // a refused flag never need (test/tools-help.spec.ts starts every tool twice).
+    // Loaded once the arguments are read: they load the Pulumi SDK and its providers (1.5 s of CPU), the config
+    // schema (zod) and the control plane's client, which --help and a refused flag never need (test/tools-help.spec.ts
+    // starts every tool twice).
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { program } = require("../../infra/program") as typeof import("../../infra/program");
+    const { modelNamespaceName } =
+        require("../../contract/config/models") as typeof import("../../contract/config/models");
+    const {
+        build: buildCluster,
+        start,
+        stop,
+    } = require("../cluster/control-plane") as typeof import("../cluster/control-plane");
+    const { buildEngine } = require("./build") as typeof import("./build");
+    const { PresentControllers, prepareExistingCluster } =
+        require("./existing-cluster") as typeof import("./existing-cluster");
+    const { startS3Store } = require("./s3-store") as typeof import("./s3-store");
     const { planStack } = require("../cluster/plan-objects") as typeof import("../cluster/plan-objects");
     const { EventLog, createScratchStack } = require("./harness") as typeof import("./harness");
     /* eslint-enable @typescript-eslint/no-require-imports */
@@ -552,9 +568,9 @@ async function main(argv: readonly string[]): Promise<number> {
         // 4. the config change: a version added, the canary weights changed
         const writeConfig = (config: Record<string, unknown>) => {
             const file = path.join(projectDir, `Pulumi.${STACK}.yaml`);
-            const doc = parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+            const doc = yaml().parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
             doc.config = { ...doc.config, ...config };
-            fs.writeFileSync(file, stringify(doc));
+            fs.writeFileSync(file, yaml().stringify(doc));
         };
         const changedConfig = engineStackConfig(store.endpoint, CHANGE);
         writeConfig(changedConfig);
