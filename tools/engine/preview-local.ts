@@ -21,6 +21,7 @@ import { parseOptions, runAsScript, UsageError } from "../cli";
 import type { Cluster } from "../cluster/control-plane";
 import { PROJECT_ROOT } from "../stack";
 import type { PresentControllers } from "./existing-cluster";
+import { engineRunModules } from "./run-modules";
 import type { S3Store } from "./s3-store";
 
 const USAGE = `Usage: npm run preview:local -- [--base <git-ref>] [--expect-no-changes] [--keep]
@@ -72,42 +73,34 @@ function programAt(ref: string, dir: string): PulumiFn {
 
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseArgs(argv);
-    // Loaded once the arguments are read, before the base program: they load the Pulumi SDK and its providers, the
-    // config schema (zod) and the control plane's client, which --help and a refused flag never need.
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const { program } = require("../../infra/program") as typeof import("../../infra/program");
-    const { createScratchStack } = require("./harness") as typeof import("./harness");
-    const {
-        build: buildCluster,
-        start,
-        stop,
-    } = require("../cluster/control-plane") as typeof import("../cluster/control-plane");
-    const { buildEngine } = require("./build") as typeof import("./build");
-    const { PresentControllers, prepareExistingCluster } =
-        require("./existing-cluster") as typeof import("./existing-cluster");
-    const { startS3Store } = require("./s3-store") as typeof import("./s3-store");
+    const run = engineRunModules();
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the rest, after the arguments */
     const { ENGINE_CLUSTER_IP, EXCLUDED, engineStackConfig, existingOf, presentAddonsOf } =
         require("./test-engine") as typeof import("./test-engine");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    const built = buildEngine({ log: () => undefined });
+    const built = run.buildEngine({ log: () => undefined });
     const missing = built.filter((o) => (o.piece === "cli" || o.piece === "kubernetes") && !("record" in o));
     if (missing.length > 0) throw new Error(`engine pieces not built: ${missing.map((m) => m.piece).join(", ")}`);
-    buildCluster();
+    run.controlPlane.build();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-testbed-preview-"));
     const baseProgram = programAt(args.base, path.join(root, "base"));
     let cluster: Cluster | undefined;
     let store: S3Store | undefined;
     let controllers: PresentControllers | undefined;
     try {
-        cluster = await start(path.join(root, "cluster"), ENGINE_CLUSTER_IP);
+        cluster = await run.controlPlane.start(path.join(root, "cluster"), ENGINE_CLUSTER_IP);
         const buckets = existingOf(engineStackConfig("http://127.0.0.1")).store.buckets;
-        store = await startS3Store(ENGINE_CLUSTER_IP, [buckets.models, buckets.datasets]);
+        store = await run.startS3Store(ENGINE_CLUSTER_IP, [buckets.models, buckets.datasets]);
         const config = engineStackConfig(store.endpoint);
         const present = presentAddonsOf(config, store.keys);
-        await prepareExistingCluster(cluster.admin, present, existingOf(config).addons.monitoring);
-        controllers = new PresentControllers(cluster.admin, present.gatewayClassName, ENGINE_CLUSTER_IP);
+        await run.existingCluster.prepareExistingCluster(cluster.admin, present, existingOf(config).addons.monitoring);
+        controllers = new run.existingCluster.PresentControllers(
+            cluster.admin,
+            present.gatewayClassName,
+            ENGINE_CLUSTER_IP,
+        );
         controllers.start();
-        const stack = await createScratchStack({
+        const stack = await run.harness.createScratchStack({
             root,
             project: "mlops-testbed",
             stack: "preview",
@@ -120,7 +113,7 @@ async function main(argv: readonly string[]): Promise<number> {
         console.log(`deploying ${args.base} (${EXCLUDED.why}: left out) ...`);
         const up = await stack.up(exclude);
         console.log(`${args.base}: ${JSON.stringify(up.summary.resourceChanges)}\n`);
-        stack.workspace.program = program;
+        stack.workspace.program = run.program;
         const preview = await stack.preview({
             ...exclude,
             diff: true,
@@ -138,7 +131,7 @@ async function main(argv: readonly string[]): Promise<number> {
     } finally {
         await controllers?.stop();
         store?.stop();
-        if (cluster) stop(cluster.state);
+        if (cluster) run.controlPlane.stop(cluster.state);
         if (!args.keep) fs.rmSync(root, { recursive: true, force: true });
         else console.log(`scratch kept: ${root}`);
     }

@@ -31,6 +31,7 @@ import type { StackPlan } from "../cluster/plan-objects";
 import type { Json } from "../../contract/json";
 import { PROJECT_ROOT } from "../stack";
 import type { PresentAddons, PresentControllers } from "./existing-cluster";
+import { engineRunModules } from "./run-modules";
 import type { S3Store } from "./s3-store";
 import {
     SERVER_METADATA,
@@ -319,24 +320,11 @@ async function namespaces(kube: Kube): Promise<Set<string>> {
 
 async function main(argv: readonly string[]): Promise<number> {
     const args = parseArgs(argv);
-    // Loaded once the arguments are read: they load the Pulumi SDK and its providers (1.5 s of CPU), the config
-    // schema (zod) and the control plane's client, which --help and a refused flag never need (test/tools-help.spec.ts
-    // starts every tool twice).
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const { program } = require("../../infra/program") as typeof import("../../infra/program");
+    const run = engineRunModules();
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the rest, after the arguments */
     const { modelNamespaceName } =
         require("../../contract/config/models") as typeof import("../../contract/config/models");
-    const {
-        build: buildCluster,
-        start,
-        stop,
-    } = require("../cluster/control-plane") as typeof import("../cluster/control-plane");
-    const { buildEngine } = require("./build") as typeof import("./build");
-    const { PresentControllers, prepareExistingCluster } =
-        require("./existing-cluster") as typeof import("./existing-cluster");
-    const { startS3Store } = require("./s3-store") as typeof import("./s3-store");
     const { planStack } = require("../cluster/plan-objects") as typeof import("../cluster/plan-objects");
-    const { EventLog, createScratchStack } = require("./harness") as typeof import("./harness");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const checks: { name: string; ok: boolean }[] = [];
     const check = (name: string, ok: boolean, detail = "") => {
@@ -352,7 +340,7 @@ async function main(argv: readonly string[]): Promise<number> {
         return result;
     };
     const logged = () => {
-        const log = new EventLog();
+        const log = new run.harness.EventLog();
         return {
             log,
             onEvent: (e: EngineEvent) => {
@@ -364,10 +352,10 @@ async function main(argv: readonly string[]): Promise<number> {
     const exclude = { exclude: [...EXCLUDED.patterns], excludeDependents: true };
 
     const t0 = Date.now();
-    const built = buildEngine({ log: (l) => console.log(`[build] ${l}`) });
+    const built = run.buildEngine({ log: (l) => console.log(`[build] ${l}`) });
     const missing = built.filter((o) => (o.piece === "cli" || o.piece === "kubernetes") && !("record" in o));
     if (missing.length > 0) throw new Error(`engine pieces not built: ${missing.map((m) => m.piece).join(", ")}`);
-    buildCluster();
+    run.controlPlane.build();
     console.log(`engine and control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (built or cached)`);
 
     const root = args.scratch ?? fs.mkdtempSync(path.join(os.tmpdir(), "mlops-testbed-engine-"));
@@ -381,7 +369,7 @@ async function main(argv: readonly string[]): Promise<number> {
         // The existing cluster: control plane, a node, the present add-ons and the store.
         cluster = await timed(
             "control plane start",
-            () => start(path.join(root, "cluster"), ENGINE_CLUSTER_IP),
+            () => run.controlPlane.start(path.join(root, "cluster"), ENGINE_CLUSTER_IP),
             () => ({}),
         );
         const kube = cluster.admin;
@@ -390,7 +378,7 @@ async function main(argv: readonly string[]): Promise<number> {
                 store: { buckets: { models: string; datasets: string } };
             }
         ).store.buckets;
-        store = await startS3Store(ENGINE_CLUSTER_IP, [stackBuckets.models, stackBuckets.datasets]);
+        store = await run.startS3Store(ENGINE_CLUSTER_IP, [stackBuckets.models, stackBuckets.datasets]);
         const baseConfig = engineStackConfig(store.endpoint);
         const present = presentAddonsOf(baseConfig, store.keys);
         const buckets = (
@@ -398,13 +386,13 @@ async function main(argv: readonly string[]): Promise<number> {
         ).store.buckets;
         const crds = await timed(
             "existing cluster: CRDs, add-ons, store",
-            () => prepareExistingCluster(kube, present, existingOf(baseConfig).addons.monitoring),
+            () => run.existingCluster.prepareExistingCluster(kube, present, existingOf(baseConfig).addons.monitoring),
             () => ({}),
         );
         console.log(
             `existing cluster: ${crds} CRDs, namespaces ${MONITORING_NAMESPACE}, ${TEKTON.pipelines.namespace}, ${present.storeSecret.namespace}`,
         );
-        controllers = new PresentControllers(kube, present.gatewayClassName, ENGINE_CLUSTER_IP);
+        controllers = new run.existingCluster.PresentControllers(kube, present.gatewayClassName, ENGINE_CLUSTER_IP);
         controllers.start();
         // The store's data: builds of the versions and a dataset, including the version the change adds and removes.
         putStoreObjects(store, buckets, CHANGE);
@@ -416,11 +404,11 @@ async function main(argv: readonly string[]): Promise<number> {
         stack = await timed(
             "stack init + config",
             () =>
-                createScratchStack({
+                run.harness.createScratchStack({
                     root,
                     project: PROJECT,
                     stack: STACK,
-                    program,
+                    program: run.program,
                     providers: ["kubernetes", "random"],
                     config: baseConfig,
                     secrets: { [`${PROJECT}:kubeconfig`]: fs.readFileSync(cluster!.adminKubeconfig, "utf8") },
@@ -710,7 +698,7 @@ async function main(argv: readonly string[]): Promise<number> {
         }
         if (warnings.size > 0) console.log(`\nthe engine warned:\n${[...warnings].map((w) => `  ${w}`).join("\n")}`);
         store?.stop();
-        if (cluster) stop(cluster.state);
+        if (cluster) run.controlPlane.stop(cluster.state);
         if (!args.keep) {
             await stack?.workspace.removeStack(STACK, { force: true }).catch(() => undefined);
             if (!args.scratch) fs.rmSync(root, { recursive: true, force: true });
