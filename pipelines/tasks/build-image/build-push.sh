@@ -6,8 +6,11 @@
 # skip-verify (HTTPS, certificate not verified) or http (plain HTTP; buildah falls back to it only when verification is
 # off). BASE_FROM_REGISTRY=true: the base image is in the same registry (the model-server image on the runtime) and is
 # pulled as the push goes, with the auth file; otherwise it is public and pulled with verification.
-# Env: CONTEXT, AUTH_FILE, PLATFORMS, IMAGE (or IMAGE_REPOSITORY and COMMIT), REGISTRY_TLS, BASE_FROM_REGISTRY,
-# DIGEST_FILE, RESULT_IMAGE (optional: where to write the pushed reference with its digest).
+# Env: CONTEXT, AUTH_FILE, PLATFORMS, IMAGE (or IMAGE_REPOSITORY, COMMIT and BUILD_ID), REGISTRY_TLS,
+# BASE_FROM_REGISTRY, DIGEST_FILE, RESULT_IMAGE (optional: where to write the pushed reference with its digest).
+# Without IMAGE the tag is <COMMIT>-<BUILD_ID> (the TaskRun's name): every model of a commit, and every build of the
+# same commit (a retrain on new data, a rerun), pushes a tag of its own into the one model-server repository, whose
+# tags are immutable on ECR. Deployments use the digest.
 set -eu
 case "${REGISTRY_TLS:-verify}" in
   verify) tls_verify=true ;;
@@ -19,7 +22,11 @@ case "${BASE_FROM_REGISTRY:-false}" in
   false) pull_tls_verify=true ;;
   *) echo "BASE_FROM_REGISTRY=$BASE_FROM_REGISTRY: true or false" >&2; exit 2 ;;
 esac
-image="${IMAGE:-$IMAGE_REPOSITORY:$COMMIT}"
+if [ -z "${IMAGE:-}" ] && [ -z "${BUILD_ID:-}" ]; then
+  echo "BUILD_ID is not set: the tag would be the commit alone, which every model and rebuild of it shares" >&2
+  exit 2
+fi
+image="${IMAGE:-$IMAGE_REPOSITORY:$COMMIT-${BUILD_ID:-}}"
 digest_file="${DIGEST_FILE:-/stage/digest}"
 buildah --storage-driver vfs build --isolation chroot --layers=false --platform "$PLATFORMS" \
   --tls-verify="$pull_tls_verify" --authfile "$AUTH_FILE" --manifest "$image" -f "$CONTEXT/Containerfile" "$CONTEXT"

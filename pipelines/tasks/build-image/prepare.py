@@ -55,7 +55,7 @@ def main():
     except registry.RegistryError as err:
         print(f"registry login: {err}", file=sys.stderr)
         return 1
-    print(f"context ready for {e['IMAGE_REPOSITORY']}:{e['COMMIT']} (registry login: {e['REGISTRY_LOGIN']})")
+    print(f"context ready for {e['IMAGE_REPOSITORY']} at commit {e['COMMIT']} (registry login: {e['REGISTRY_LOGIN']})")
     return 0
 
 

@@ -19,7 +19,10 @@ export const BUILD_IMAGE: TaskDefinition = {
         "Builds the model-server image for every target platform (the step runtime with the model's pinned packages, and its code; the model itself is loaded from the store) and pushes the manifest list to the registry.",
     role: "builder",
     stage: "build",
-    params: [SOURCE_DIR_PARAM, { name: "commit", description: "Source commit; the image tag." }],
+    params: [
+        SOURCE_DIR_PARAM,
+        { name: "commit", description: "Source commit; the image tag is <commit>-<TaskRun name>, one per build." },
+    ],
     results: [{ name: "image", description: "Pushed image reference with digest." }],
     workspaces: [SOURCE_WORKSPACE_DECL],
     steps: [
@@ -41,6 +44,8 @@ export const BUILD_IMAGE: TaskDefinition = {
                 { name: "CONTEXT", value: CONTEXT },
                 { name: "AUTH_FILE", value: AUTH_FILE },
                 { name: "COMMIT", value: param("commit") },
+                // Unique per build: models of one commit, and rebuilds of it, never share a tag (ECR's are immutable).
+                { name: "BUILD_ID", value: "$(context.taskRun.name)" },
                 { name: "RESULT_IMAGE", value: resultPath("image") },
                 { name: "PLATFORMS", value: PLATFORMS },
                 { name: "BASE_FROM_REGISTRY", value: "true" },

@@ -567,8 +567,8 @@ class BuildImage(unittest.TestCase):
                 )
             os.chmod(fake, 0o755)
 
-            def push(tls, base_from_registry="false"):
-                calls = os.path.join(d, f"calls-{tls}-{base_from_registry}")
+            def push(tls, base_from_registry="false", build_id="train-and-deploy-iris-x7k2p-build-image"):
+                calls = os.path.join(d, f"calls-{tls}-{base_from_registry}-{build_id}")
                 env = {
                     **os.environ,
                     "PATH": f"{bindir}:{os.environ['PATH']}",
@@ -578,6 +578,7 @@ class BuildImage(unittest.TestCase):
                     "AUTH_FILE": os.path.join(d, "auth.json"),
                     "IMAGE_REPOSITORY": "kind-registry:5000/model-server",
                     "COMMIT": "abc1234",
+                    "BUILD_ID": build_id,
                     "RESULT_IMAGE": os.path.join(d, "image"),
                     "REGISTRY_TLS": tls,
                     "PLATFORMS": "linux/amd64,linux/arm64",
@@ -589,7 +590,7 @@ class BuildImage(unittest.TestCase):
                 lines = open(calls).read().splitlines() if os.path.exists(calls) else []
                 return run, lines
 
-            image = "kind-registry:5000/model-server:abc1234"
+            image = "kind-registry:5000/model-server:abc1234-train-and-deploy-iris-x7k2p-build-image"
             for tls, verify in (("verify", "true"), ("skip-verify", "false"), ("http", "false")):
                 run, (build, push_args) = push(tls)
                 self.assertEqual(run.returncode, 0, run.stderr)
@@ -606,6 +607,20 @@ class BuildImage(unittest.TestCase):
                 run, (build, _) = push(tls, "true")
                 self.assertEqual(run.returncode, 0, run.stderr)
                 self.assertIn(f"--tls-verify={verify} ", build, tls)
+            # Another model of the same commit (or a rebuild of it) pushes a tag of its own.
+            run, lines = push("verify", build_id="train-and-deploy-iris-b-q9w3z-build-image")
+            self.assertEqual(run.returncode, 0, run.stderr)
+            other = lines[1]
+            self.assertTrue(
+                other.endswith(
+                    " docker://kind-registry:5000/model-server:abc1234-train-and-deploy-iris-b-q9w3z-build-image"
+                ),
+                other,
+            )
+            run, lines = push("verify", build_id="")
+            self.assertEqual(run.returncode, 2)
+            self.assertIn("BUILD_ID is not set", run.stderr)
+            self.assertEqual(lines, [], "nothing built or pushed")
             run, lines = push("insecure")
             self.assertEqual(run.returncode, 2)
             self.assertIn("one of verify, skip-verify, http", run.stderr)
