@@ -180,6 +180,9 @@ export class StepRuntime extends pulumi.ComponentResource {
                                         { name: "IMAGE", value: this.image },
                                         { name: "BASE_FROM_REGISTRY", value: "false" },
                                         { name: "DIGEST_FILE", value: `${BUILD_DIR}/digest` },
+                                        // The tag is the content's hash: a stack recreated beside the repository it
+                                        // kept finds its runtime there (ECR would refuse the immutable tag again).
+                                        { name: "SKIP_IF_PRESENT", value: "true" },
                                     ],
                                     volumeMounts: [build],
                                     resources: RESOURCES.build,

@@ -7,7 +7,9 @@
 # off). BASE_FROM_REGISTRY=true: the base image is in the same registry (the model-server image on the runtime) and is
 # pulled as the push goes, with the auth file; otherwise it is public and pulled with verification.
 # Env: CONTEXT, AUTH_FILE, PLATFORMS, IMAGE (or IMAGE_REPOSITORY, COMMIT and BUILD_ID), REGISTRY_TLS,
-# BASE_FROM_REGISTRY, DIGEST_FILE, RESULT_IMAGE (optional: where to write the pushed reference with its digest).
+# BASE_FROM_REGISTRY, DIGEST_FILE, RESULT_IMAGE (optional: where to write the pushed reference with its digest),
+# SKIP_IF_PRESENT (true: an image already in the registry under IMAGE is not built again; for content-addressed tags,
+# such as the step runtime's, which a recreated stack finds in the repository it kept).
 # Without IMAGE the tag is <COMMIT>-<BUILD_ID> (the TaskRun's name): every model of a commit, and every build of the
 # same commit (a retrain on new data, a rerun), pushes a tag of its own into the one model-server repository, whose
 # tags are immutable on ECR. Deployments use the digest.
@@ -28,6 +30,11 @@ if [ -z "${IMAGE:-}" ] && [ -z "${BUILD_ID:-}" ]; then
 fi
 image="${IMAGE:-$IMAGE_REPOSITORY:$COMMIT-${BUILD_ID:-}}"
 digest_file="${DIGEST_FILE:-/stage/digest}"
+if [ "${SKIP_IF_PRESENT:-false}" = true ] &&
+  buildah manifest inspect --tls-verify="$tls_verify" --authfile "$AUTH_FILE" "docker://$image" > /dev/null; then
+  echo "$image is already in the registry: not built again (its tag is its content)"
+  exit 0
+fi
 buildah --storage-driver vfs build --isolation chroot --layers=false --platform "$PLATFORMS" \
   --tls-verify="$pull_tls_verify" --authfile "$AUTH_FILE" --manifest "$image" -f "$CONTEXT/Containerfile" "$CONTEXT"
 buildah --storage-driver vfs manifest push --all --tls-verify="$tls_verify" --authfile "$AUTH_FILE" \

@@ -567,7 +567,7 @@ class BuildImage(unittest.TestCase):
                 )
             os.chmod(fake, 0o755)
 
-            def push(tls, base_from_registry="false", build_id="train-and-deploy-iris-x7k2p-build-image"):
+            def push(tls, base_from_registry="false", build_id="train-and-deploy-iris-x7k2p-build-image", **extra):
                 calls = os.path.join(d, f"calls-{tls}-{base_from_registry}-{build_id}")
                 env = {
                     **os.environ,
@@ -583,6 +583,7 @@ class BuildImage(unittest.TestCase):
                     "REGISTRY_TLS": tls,
                     "PLATFORMS": "linux/amd64,linux/arm64",
                     "BASE_FROM_REGISTRY": base_from_registry,
+                    **{k.upper(): v for k, v in extra.items()},
                 }
                 run = subprocess.run(
                     ["sh", os.path.join(TASKS, "build-image", "build-push.sh")], env=env, capture_output=True, text=True
@@ -621,6 +622,21 @@ class BuildImage(unittest.TestCase):
             self.assertEqual(run.returncode, 2)
             self.assertIn("BUILD_ID is not set", run.stderr)
             self.assertEqual(lines, [], "nothing built or pushed")
+            # A content-addressed tag already in the registry (the step runtime of a recreated stack): not built
+            # again; one that is not: built and pushed.
+            with open(fake, "a") as f:
+                f.write('case "$*" in *"manifest inspect"*) exit "${INSPECT_EXIT:-1}";; esac\n')
+            for present, expected in (("0", 1), ("1", 3)):
+                os.environ["INSPECT_EXIT"] = present
+                try:
+                    run, lines = push("verify", build_id=f"skip-{present}", skip_if_present="true")
+                finally:
+                    del os.environ["INSPECT_EXIT"]
+                self.assertEqual(run.returncode, 0, run.stderr)
+                self.assertEqual(len(lines), expected, lines)
+                self.assertTrue(lines[0].startswith("manifest inspect --tls-verify=true --authfile "), lines[0])
+                self.assertTrue(lines[0].endswith(f" docker://kind-registry:5000/model-server:abc1234-skip-{present}"))
+                self.assertEqual("already in the registry" in run.stdout, present == "0", run.stdout)
             run, lines = push("insecure")
             self.assertEqual(run.returncode, 2)
             self.assertIn("one of verify, skip-verify, http", run.stderr)
