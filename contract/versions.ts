@@ -159,6 +159,8 @@ export const TESTBED_BUILT_IMAGES = {
         arm64: { platform: "linux/arm64", wheelArch: "aarch64" },
     },
     runtimeTag: /^runtime-[0-9a-f]{16}$/,
+    /** What every runtime tag starts with (the registry's lifecycle keeps those images apart from model builds). */
+    runtimeTagPrefix: "runtime-",
 } as const;
 
 export const IMAGES = {

@@ -2,10 +2,12 @@ import * as assert from "node:assert/strict";
 import * as fc from "fast-check";
 import { clusterAutoscalerStatements } from "./cluster-autoscaler";
 import { s3GrantStatements } from "./iam-policy";
+import { RUNTIMES_KEPT } from "./registry";
 import { planSubnets } from "./subnets";
 import type { Plan } from "../../tools/mock-runtime";
 import { descendantsOf, findResource, jsonInput, planStack, resourcesOfType } from "../../test/harness";
 import { CHARTS } from "../../contract/versions";
+import { runtimeTag } from "../../pipelines/core/runtime";
 import { chartFactsOf, unknownValueKeys } from "../../test/upstream-facts";
 import type { Json } from "../../test/json";
 import { ipToInt } from "../../contract/ipv4";
@@ -438,7 +440,30 @@ describe("aws: image registry", () => {
             "policy",
         );
         assert.equal(policy.rules[0].selection.countNumber, 3);
-        assert.equal(policy.rules[1].selection.countNumber, 30);
+        assert.equal(policy.rules[2].selection.countNumber, 30);
+        assert.equal(policy.rules[2].selection.tagStatus, "any");
+    });
+
+    it("ECR's lifecycle never counts the step runtime among the model builds it expires", () => {
+        const policy = jsonInput(
+            findResource(dev, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws-registry-lifecycle"),
+            "policy",
+        );
+        // The runtime's tag, as the install pushes it, falls under a rule of its own, ranked before the rule over any
+        // tag: ECR lets no lower-priority rule expire an image a higher one's tag selection matches.
+        const tag = runtimeTag();
+        const runtimeRules = (policy.rules as Json[]).filter(
+            (r) =>
+                r.selection.tagStatus === "tagged" &&
+                (r.selection.tagPrefixList as string[]).some((prefix) => tag.startsWith(prefix)),
+        );
+        assert.equal(runtimeRules.length, 1);
+        const anyTag = (policy.rules as Json[]).find((r) => r.selection.tagStatus === "any");
+        assert.ok(runtimeRules[0].rulePriority < anyTag.rulePriority);
+        assert.equal(runtimeRules[0].selection.countNumber, RUNTIMES_KEPT);
+        // A model build's tag (<commit>-<TaskRun name>) is not one of them.
+        const modelTag = "3f2a9c1d0e7b5a4c6d8e9f0a1b2c3d4e5f6a7b8c-train-and-deploy-iris-x7k2p-build-image";
+        assert.ok(!(runtimeRules[0].selection.tagPrefixList as string[]).some((p) => modelTag.startsWith(p)));
     });
 });
 

@@ -1,12 +1,13 @@
 import * as ecr from "@pulumi/aws/ecr";
 import * as pulumi from "@pulumi/pulumi";
+import { TESTBED_BUILT_IMAGES } from "../../contract/versions";
 import { statefulOptions, type StoreProtection } from "./artifact-store";
 
 export interface AwsImageRegistryArgs {
     /** Repository name, e.g. mlops-testbed-dev/model-server. */
     readonly repositoryName: string;
     readonly protection: StoreProtection;
-    /** Tagged images kept; older ones expire. */
+    /** Model-server images kept; older ones expire (the step runtime's images are kept apart: RUNTIMES_KEPT). */
     readonly keepImages: number;
     /** Days after which untagged images expire. */
     readonly untaggedDays: number;
@@ -46,6 +47,17 @@ export class AwsImageRegistry extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * Step runtimes kept: the current one and the two before it (pins rolled back find theirs without a rebuild). The
+ * runtime shares the model-server repository and is pushed once per set of pins, while every deploy run pushes a
+ * model image; counted among those, the runtime every Task runs on would expire after `keepImages` builds.
+ */
+export const RUNTIMES_KEPT = 3;
+
+/**
+ * ECR's lifecycle rules for the model-server repository. The runtime's rule comes before the rule over any tag: ECR
+ * never lets a lower-priority rule expire an image that a higher-priority rule's tag selection matches.
+ */
 export function registryLifecyclePolicy(keepImages: number, untaggedDays: number) {
     return {
         rules: [
@@ -62,7 +74,18 @@ export function registryLifecyclePolicy(keepImages: number, untaggedDays: number
             },
             {
                 rulePriority: 2,
-                description: `keep the ${keepImages} most recent images`,
+                description: `keep the ${RUNTIMES_KEPT} most recent step runtimes`,
+                selection: {
+                    tagStatus: "tagged",
+                    tagPrefixList: [TESTBED_BUILT_IMAGES.runtimeTagPrefix],
+                    countType: "imageCountMoreThan",
+                    countNumber: RUNTIMES_KEPT,
+                },
+                action: { type: "expire" },
+            },
+            {
+                rulePriority: 3,
+                description: `keep the ${keepImages} most recent model-server images`,
                 selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepImages },
                 action: { type: "expire" },
             },

@@ -161,7 +161,7 @@ export function runtimeTag(requirements: Record<string, string> = runtimeRequire
         for (const set of Object.keys(RUNTIME_PACKAGE_SETS) as PackageSet[])
             h.update(fetchPackagesCommand(arch, set, ".").join(" "));
     for (const [name, text] of Object.entries(requirements).sort()) h.update(`${name}\0${text}\0`);
-    return `runtime-${h.digest("hex").slice(0, 16)}`;
+    return `${TESTBED_BUILT_IMAGES.runtimeTagPrefix}${h.digest("hex").slice(0, 16)}`;
 }
 
 /** The runtime's image reference in the testbed's registry (the model-server repository, under the content tag). */
