@@ -8,8 +8,8 @@
  */
 import { PIPELINE_NAMES } from "../pipelines/pipelines";
 import { pipelineRun, RunError } from "../pipelines/core/runs";
-import { loadStack, PROJECT_ROOT } from "./stack";
-import { wantsHelp } from "./cli";
+import { loadStack, PROJECT_ROOT, yaml } from "./stack";
+import { runAsScript, UsageError } from "./cli";
 
 export const USAGE = `Usage: npm run pipelinerun --silent -- <pipeline> [--param <name>=<value>]... [--stack <name>]
 
@@ -40,13 +40,12 @@ export function buildRun(argv: readonly string[], root = PROJECT_ROOT): string {
         } else throw new RunError(`unknown argument ${rest[i]}`);
     }
     const s = loadStack(stack, {}, root);
-    // Loaded once the arguments are good: the config schema and the platforms load the SDK, and the yaml package is
-    // only for the output, which --help and a refused argument need not.
+    // Loaded once the arguments are good: the config schema and the platforms load the SDK, which --help and a
+    // refused argument need not.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { formatIssues, validateStackConfig } = require("../infra/config") as typeof import("../infra/config");
     const { allTasks, renderPipelines } = require("../pipelines") as typeof import("../pipelines");
     const { platformEntry } = require("../infra/platforms") as typeof import("../infra/platforms");
-    const { stringify } = require("yaml") as typeof import("yaml");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const result = validateStackConfig(s.config, s.secretKeys);
     if (!result.config) throw new RunError(formatIssues(result.issues));
@@ -62,21 +61,15 @@ export function buildRun(argv: readonly string[], root = PROJECT_ROOT): string {
             storageClass: platformEntry(config).storageClass(),
         },
     );
-    return stringify(run, { lineWidth: 0 });
+    return yaml().stringify(run, { lineWidth: 0 });
 }
 
-if (require.main === module) {
-    const argv = process.argv.slice(2);
-    if (wantsHelp(argv)) process.stdout.write(`${USAGE}\n`);
-    else {
-        try {
-            process.stdout.write(buildRun(argv));
-        } catch (err) {
-            if (!(err instanceof RunError)) throw err;
-            process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-            // Not process.exit: the loop is empty, and an exit at once would leave tsx's cache entries being written
-            // empty (tools/cli.ts, endProcess).
-            process.exitCode = 2;
-        }
+// A RunError (bad arguments or configuration) is a usage error: its message, the usage, exit code 2.
+runAsScript(module, USAGE, (argv) => {
+    try {
+        process.stdout.write(buildRun(argv));
+        return 0;
+    } catch (err) {
+        throw err instanceof RunError ? new UsageError(err.message) : err;
     }
-}
+});

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { runAsScript, UsageError } from "./cli";
 import { DASHBOARD_LABEL } from "../contract/names";
 import type { Plan, PlannedResource } from "./mock-runtime";
-import { PROJECT_ROOT, listStacks, loadStack } from "./stack";
+import { PROJECT_ROOT, listStacks, loadStack, yaml } from "./stack";
 import type { Json } from "../contract/json";
 
 export interface PlanArgs {
@@ -134,9 +134,7 @@ export function writePlan(plan: Plan, cloud: string, outDir: string): string {
         outputs: plan.outputs,
     };
     fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify(doc, null, 2) + "\n");
-    // Loaded here, not at start: --help and a refused flag write no YAML.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { stringify } = require("yaml") as typeof import("yaml");
+    const { stringify } = yaml();
     for (const r of plan.resources) {
         const obj = toManifest(r);
         if (obj)

@@ -29,7 +29,7 @@ import type { Cluster } from "../cluster/control-plane";
 import type { Kube } from "../cluster/kube";
 import type { StackPlan } from "../cluster/plan-objects";
 import type { Json } from "../../contract/json";
-import { PROJECT_ROOT } from "../stack";
+import { PROJECT_ROOT, yaml } from "../stack";
 import type { PresentAddons, PresentControllers } from "./existing-cluster";
 import { engineRunModules } from "./run-modules";
 import type { S3Store } from "./s3-store";
@@ -69,13 +69,6 @@ export const EXCLUDED = {
     patterns: ["**kubernetes:helm.sh/v3:Release::**"],
     why: "Helm charts come from chart repositories on the internet (prometheus-community, NVIDIA), unreachable here",
 } as const;
-
-/**
- * The yaml package, loaded on first use: --help and a refused flag never read YAML (test/tools-help.spec.ts starts
- * every tool twice).
- */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = (): typeof import("yaml") => require("yaml");
 
 export interface EngineTestArgs {
     readonly keep: boolean;
