@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     const planHashes: Record<string, string> = {};
     for (const stack of listStacks()) {
         const plan = await runProgram(program as unknown as () => Promise<Record<string, unknown>>, loadStack(stack));
+        // Hashed here as the spec hashes its plan: a helper imported from test/ would be recorded as a file read.
         planHashes[stack] = createHash("sha256").update(JSON.stringify(plan)).digest("hex");
     }
     for (const file of Object.keys(require.cache)) note(file);

@@ -94,6 +94,8 @@ describe("store and registry contract: the steps' code paths on every platform, 
     const servers: ChildProcess[] = [];
     let s3: string;
     let blobPort: number;
+    /** Per platform: its rendered settings, and the step's environment (the settings and what the test puts locally). */
+    const stepEnvs = new Map<string, { settings: Record<string, string>; env: Record<string, string> }>();
 
     before(async () => {
         const [s3Port, azuritePort] = [await freePort(), await freePort()];
@@ -128,13 +130,13 @@ describe("store and registry contract: the steps' code paths on every platform, 
         servers.push(moto, azurite);
         await Promise.all([listening(s3Port, moto), listening(azuritePort, azurite)]);
         s3 = `http://127.0.0.1:${s3Port}`;
+        for (const [name, p] of Object.entries(PLATFORMS)) {
+            const settings = await renderedSettings(p.stack);
+            stepEnvs.set(name, { settings, env: { ...settings, ...p.local(settings) } });
+        }
         // Every platform's buckets exist before its steps run (the platform or the store's owner creates them, the
         // steps cannot): created here, in one process apart from the steps' processes.
-        const envs: Record<string, string>[] = [];
-        for (const p of Object.values(PLATFORMS)) {
-            const settings = await renderedSettings(p.stack);
-            envs.push({ ...settings, ...p.local(settings) });
-        }
+        const envs = [...stepEnvs.values()].map((e) => e.env);
         const created = drive({ action: "setup", envs }) as { buckets: string[] }[];
         assert.equal(created.length, envs.length);
     });
@@ -200,10 +202,9 @@ describe("store and registry contract: the steps' code paths on every platform, 
 
     const ADAPTER: Record<string, string> = { s3: "S3Store", "s3-compatible": "S3Store", "azure-blob": "BlobStore" };
 
-    for (const [name, platform] of Object.entries(PLATFORMS)) {
+    for (const name of Object.keys(PLATFORMS)) {
         it(`${name}: register, @latest, fetch-model, validate-data's newest dataset, paging, no delete, registry login`, async () => {
-            const settings = await renderedSettings(platform.stack);
-            const env = { ...settings, ...platform.local(settings) };
+            const { settings, env } = stepEnvs.get(name)!;
             const r = drive({
                 action: "steps",
                 env,
