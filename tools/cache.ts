@@ -101,3 +101,33 @@ export class CleanRuns {
         writeWhole(this.file, `${JSON.stringify({ ...this.read(), ...keys })}\n`);
     }
 }
+
+/**
+ * Per-file keys of clean checks, in one JSON file (`{ check: { file: key } }`): a file whose key is the one recorded
+ * for a check passed that check on exactly what the key hashes (tools/file-closure-keys.ts).
+ */
+export class CleanFiles {
+    constructor(readonly file: string) {}
+
+    /** `check`'s recorded keys (file → key); none when the file is missing or unreadable. */
+    read(check: string): Record<string, string> {
+        try {
+            const all = JSON.parse(fs.readFileSync(this.file, "utf8")) as Record<string, Record<string, string>>;
+            return all[check] ?? {};
+        } catch {
+            return {};
+        }
+    }
+
+    /** Replaces `check`'s keys by `keys` (files gone or changed drop out); other checks' keys stay. */
+    record(check: string, keys: ReadonlyMap<string, string>): void {
+        let all: Record<string, Record<string, string>> = {};
+        try {
+            all = JSON.parse(fs.readFileSync(this.file, "utf8")) as typeof all;
+        } catch {
+            // None yet, or unreadable: start again.
+        }
+        all[check] = Object.fromEntries([...keys].sort(([a], [b]) => a.localeCompare(b)));
+        writeWhole(this.file, `${JSON.stringify(all)}\n`);
+    }
+}

@@ -87,7 +87,13 @@ export const CHECKS: readonly Check[] = [
         env: { NODE_OPTIONS: "--import tsx" },
         stream: true,
     },
-    { name: "typescript", command: bin("tsx"), args: [path.join("tools", "ts-checks.ts")], stream: false },
+    // Node with tsx's hooks rather than tsx's command, which only starts the same Node as a child and waits for it.
+    {
+        name: "typescript",
+        command: process.execPath,
+        args: ["--import", "tsx", path.join("tools", "ts-checks.ts")],
+        stream: false,
+    },
     {
         name: "prettier",
         command: bin("prettier"),

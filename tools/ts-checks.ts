@@ -7,13 +7,17 @@
  *
  * What it keeps between runs, in the clone's cache (tools/cache.ts): the key of the last clean run, a hash of every
  * file either check reads (sources, JSON, the configs, package-lock.json, Node's version): the same key means the same
- * result, so that run is not repeated. Exit codes: 0 clean, 1 problems, 2 bad arguments.
+ * result, so that run is not repeated. And per file, the key of its last clean type check and lint: a hash of the file,
+ * everything it imports transitively and what every file depends on (tools/file-closure-keys.ts). After an edit the
+ * program is built again, but only the files whose key changed are type-checked and linted (a file with problems is
+ * checked every time, so its problems are always reported). Exit codes: 0 clean, 1 problems, 2 bad arguments.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
-import { CLONE_CACHE, CleanRuns, contentKey, filesUnder } from "./cache";
+import { CLONE_CACHE, CleanFiles, CleanRuns, contentKey, filesUnder } from "./cache";
+import { fileClosureKeys, isProjectFile } from "./file-closure-keys";
 import { parseOptions, runAsScript } from "./cli";
 import { PROJECT_ROOT } from "./stack";
 
@@ -40,24 +44,36 @@ const ROOT_FILES = [
     "package-lock.json",
 ];
 const SOURCE_EXTENSIONS = /\.(ts|mts|cts|js|mjs|cjs|json)$/;
+/** What ESLint lints outside the TypeScript program (its typed rules read only .ts files). */
+const SCRIPT_EXTENSIONS = /\.(js|mjs|cjs)$/;
+/** What ESLint lints (eslint.config.mjs: JavaScript's default extensions and **\/*.ts). */
+const LINTED_EXTENSIONS = /\.(ts|mts|cts|js|mjs|cjs)$/;
 
 const CLEAN_RUNS = new CleanRuns(path.join(CLONE_CACHE, "ts-checks.json"));
+const CLEAN_FILES = new CleanFiles(path.join(CLONE_CACHE, "ts-checks-files.json"));
 
-type Check = "typecheck" | "lint";
+export type Check = "typecheck" | "lint";
 
-/** Every file the checks read in the project (node_modules is covered by package-lock.json), relative and sorted. */
+/**
+ * Every file the checks read in the project (node_modules is covered by package-lock.json), relative and sorted: the
+ * source folders, and at the top level the configs and every script ESLint lints there (.mocharc.cjs and the like).
+ */
 export function checkInputs(root = PROJECT_ROOT): string[] {
     const sources = filesUnder(root, SOURCE_FOLDERS, (name) => SOURCE_EXTENSIONS.test(name));
-    return [...sources, ...ROOT_FILES.filter((f) => fs.existsSync(path.join(root, f)))].sort();
+    const topLevel = fs
+        .readdirSync(root, { withFileTypes: true })
+        .filter((e) => e.isFile() && /\.(ts|mts|cts|js|mjs|cjs)$/.test(e.name))
+        .map((e) => e.name);
+    const configs = ROOT_FILES.filter((f) => fs.existsSync(path.join(root, f)));
+    return [...new Set([...sources, ...topLevel, ...configs])].sort();
 }
 
 /**
- * tsconfig.json's program with tsc's diagnostics in tsc's order. Not incremental: with skipLibCheck the project's own
- * files are all tsc checks, and tsc's build info cost more (hashing every declaration file, emitting each source
- * file's declarations for its signature) than it saved after an edit.
+ * tsconfig.json's program. Not tsc's incremental build: with skipLibCheck the project's own files are all tsc checks,
+ * and its build info cost more (hashing every declaration file, emitting each source file's declarations for its
+ * signature) than it saved after an edit; the per-file keys of tools/file-closure-keys.ts cost nothing cold.
  */
-function typecheck(): { program: ts.Program; diagnostics: ts.Diagnostic[]; host: ts.FormatDiagnosticsHost } {
-    const configFile = path.join(PROJECT_ROOT, "tsconfig.json");
+export function buildProgram(configFile: string): { program: ts.Program; configDiagnostics: ts.Diagnostic[] } {
     const configDiagnostics: ts.Diagnostic[] = [];
     const parsed = ts.getParsedCommandLineOfConfigFile(
         configFile,
@@ -76,7 +92,22 @@ function typecheck(): { program: ts.Program; diagnostics: ts.Diagnostic[]; host:
         projectReferences: parsed.projectReferences,
         configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsed),
     });
-    // As tsc reports them: configuration, options, global and syntax problems first; types only when there are none.
+    return { program, configDiagnostics };
+}
+
+/**
+ * tsc's diagnostics in tsc's order: configuration, options, global and syntax problems first; type errors only when
+ * there are none, and not for a project file whose key (`keys`) `isClean` says passed before: its type errors were
+ * none and nothing they depend on changed. `clean`: the key of every project file without type errors (none when the
+ * type errors were not looked at).
+ */
+export function typeErrors(
+    program: ts.Program,
+    configDiagnostics: readonly ts.Diagnostic[],
+    keys: ReadonlyMap<string, string>,
+    isClean: (file: string, key: string) => boolean,
+    root: string,
+): { diagnostics: ts.Diagnostic[]; clean?: Map<string, string>; checked: number } {
     const diagnostics = [
         ...configDiagnostics,
         ...program.getConfigFileParsingDiagnostics(),
@@ -84,29 +115,45 @@ function typecheck(): { program: ts.Program; diagnostics: ts.Diagnostic[]; host:
         ...program.getGlobalDiagnostics(),
         ...program.getSyntacticDiagnostics(),
     ];
-    if (diagnostics.length === 0) diagnostics.push(...program.getSemanticDiagnostics());
-    const formatHost: ts.FormatDiagnosticsHost = {
-        getCanonicalFileName: (f) => f,
-        getCurrentDirectory: () => PROJECT_ROOT,
-        getNewLine: () => "\n",
-    };
-    return { program, diagnostics, host: formatHost };
+    if (diagnostics.length > 0) return { diagnostics, checked: 0 };
+    const clean = new Map<string, string>();
+    let checked = 0;
+    for (const sf of program.getSourceFiles()) {
+        const rel = isProjectFile(sf.fileName, root) ? relative(root, sf.fileName) : undefined;
+        const key = rel === undefined ? undefined : keys.get(rel);
+        if (rel !== undefined && key !== undefined && isClean(rel, key)) {
+            clean.set(rel, key);
+            continue;
+        }
+        const errors = program.getSemanticDiagnostics(sf);
+        if (rel !== undefined) checked++;
+        diagnostics.push(...errors);
+        if (rel !== undefined && key !== undefined && errors.length === 0) clean.set(rel, key);
+    }
+    return { diagnostics, clean, checked };
 }
+
+const relative = (root: string, file: string) => path.relative(root, file).split(path.sep).join("/");
 
 interface FlatConfig {
     languageOptions?: { parserOptions?: Record<string, unknown> };
     [key: string]: unknown;
 }
 
+/** A file name as a glob matching only itself. */
+const literalGlob = (file: string) => file.replace(/[*?[\]{}()!+@\\]/g, "\\$&");
+
 /**
  * ESLint over `patterns` in `cwd` with the project's eslint.config.mjs, its typed rules reading `program` where the
- * config has them build their own (projectService). Every problem, as ESLint's stylish report.
+ * config has them build their own (projectService), leaving out the files named in `skip` (relative to `cwd`) as if
+ * ignored. Every problem, as ESLint's stylish report, and the files linted with none (relative to `cwd`).
  */
 export async function lint(
     program: ts.Program,
     cwd = PROJECT_ROOT,
     patterns: readonly string[] = ["."],
-): Promise<{ problems: number; report: string; ruleIds: string[] }> {
+    skip: readonly string[] = [],
+): Promise<{ problems: number; report: string; ruleIds: string[]; cleanFiles: string[] }> {
     const { ESLint } = await import("eslint");
     const configUrl = pathToFileURL(path.join(PROJECT_ROOT, "eslint.config.mjs")).href;
     const config = ((await import(configUrl)) as { default: FlatConfig[] }).default.map((c) => {
@@ -115,12 +162,61 @@ export async function lint(
         const { projectService: _service, tsconfigRootDir: _root, ...rest } = parserOptions;
         return { ...c, languageOptions: { ...c.languageOptions, parserOptions: { ...rest, programs: [program] } } };
     });
-    const eslint = new ESLint({ cwd, overrideConfigFile: true, overrideConfig: config as never });
+    const skipped = skip.length > 0 ? [{ ignores: skip.map(literalGlob) }] : [];
+    const eslint = new ESLint({
+        cwd,
+        overrideConfigFile: true,
+        overrideConfig: [...skipped, ...config] as never,
+        errorOnUnmatchedPattern: skip.length === 0,
+    });
     const results = await eslint.lintFiles([...patterns]);
     const problems = results.reduce((n, r) => n + r.errorCount + r.warningCount, 0);
     const formatter = await eslint.loadFormatter("stylish");
     const ruleIds = results.flatMap((r) => r.messages.map((m) => m.ruleId ?? "(parser)"));
-    return { problems, report: await formatter.format(results), ruleIds };
+    const cleanFiles = results.filter((r) => r.messages.length === 0).map((r) => relative(cwd, r.filePath));
+    return { problems, report: await formatter.format(results), ruleIds, cleanFiles };
+}
+
+/**
+ * ESLint over the tree in `root`, leaving out each file whose key (`keys`) `isClean` says passed before: its problems
+ * were none and nothing they depend on changed. `clean`: the key of every file known clean after this run.
+ */
+export async function lintUnlessClean(
+    program: ts.Program,
+    root: string,
+    keys: ReadonlyMap<string, string>,
+    isClean: (file: string, key: string) => boolean,
+): Promise<{ problems: number; report: string; clean: Map<string, string>; linted: number }> {
+    const lintable = [...keys].filter(([file]) => LINTED_EXTENSIONS.test(file));
+    const skip = lintable.filter(([file, k]) => isClean(file, k)).map(([file]) => file);
+    const clean = new Map(skip.map((f) => [f, keys.get(f)!]));
+    if (skip.length === lintable.length) return { problems: 0, report: "", clean, linted: 0 };
+    const { problems, report, cleanFiles } = await lint(program, root, ["."], skip);
+    for (const f of cleanFiles) if (keys.has(f)) clean.set(f, keys.get(f)!);
+    return { problems, report, clean, linted: lintable.length - skip.length };
+}
+
+/**
+ * The per-file keys of both checks: a program file's closure key (tools/file-closure-keys.ts), a script ESLint lints
+ * outside the program keyed by its own text; both over `env`, a key of every other file the checks read.
+ */
+export function fileKeys(program: ts.Program, root: string, inputs: readonly string[]): Map<string, string> {
+    const programFiles = new Set(
+        program
+            .getSourceFiles()
+            .filter((sf) => isProjectFile(sf.fileName, root))
+            .map((sf) => relative(root, sf.fileName)),
+    );
+    const scripts = inputs.filter((f) => SCRIPT_EXTENSIONS.test(f) && !programFiles.has(f));
+    const shared = inputs.filter((f) => !programFiles.has(f) && !scripts.includes(f));
+    const env = contentKey(
+        root,
+        [...new Set([...shared, ...ROOT_FILES.filter((f) => inputs.includes(f))])].sort(),
+        `typescript ${ts.version}`,
+    );
+    const keys = fileClosureKeys(program, root, env);
+    for (const script of scripts) keys.set(script, contentKey(root, [script], env));
+    return keys;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -129,7 +225,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (values.typecheck) wanted.push("typecheck");
     if (values.lint) wanted.push("lint");
 
-    const key = contentKey(PROJECT_ROOT, checkInputs(), `typescript ${ts.version}`);
+    const inputs = checkInputs();
+    const key = contentKey(PROJECT_ROOT, inputs, `typescript ${ts.version}`);
     const todo = wanted.filter((c) => !CLEAN_RUNS.isClean(c, key));
     const clean: Partial<Record<Check, string>> = {};
     for (const c of wanted.filter((w) => !todo.includes(w)))
@@ -138,30 +235,55 @@ async function main(argv: readonly string[]): Promise<number> {
 
     let failed = false;
     const started = performance.now();
-    const { program, diagnostics, host } = typecheck();
+    const { program, configDiagnostics } = buildProgram(path.join(PROJECT_ROOT, "tsconfig.json"));
+    const keys = fileKeys(program, PROJECT_ROOT, inputs);
+    const reused = (check: Check) => {
+        const recorded = CLEAN_FILES.read(check);
+        return (file: string, k: string) => recorded[file] === k;
+    };
     if (todo.includes("typecheck")) {
+        const {
+            diagnostics,
+            clean: cleanFiles,
+            checked,
+        } = typeErrors(program, configDiagnostics, keys, reused("typecheck"), PROJECT_ROOT);
+        if (cleanFiles) CLEAN_FILES.record("typecheck", cleanFiles);
         if (diagnostics.length > 0) {
             failed = true;
-            process.stdout.write(ts.formatDiagnosticsWithColorAndContext(diagnostics, host));
+            process.stdout.write(ts.formatDiagnosticsWithColorAndContext(diagnostics, FORMAT_HOST));
             process.stdout.write(`typecheck: ${diagnostics.length} error${diagnostics.length === 1 ? "" : "s"}\n`);
         } else {
             clean.typecheck = key;
-            process.stdout.write(`typecheck: clean (${Math.round(performance.now() - started)} ms)\n`);
+            const ms = Math.round(performance.now() - started);
+            process.stdout.write(`typecheck: clean (${ms} ms; ${checked} files checked, the others unchanged)\n`);
         }
     }
     if (todo.includes("lint")) {
         const t0 = performance.now();
-        const { problems, report } = await lint(program);
+        const {
+            problems,
+            report,
+            clean: cleanKeys,
+            linted,
+        } = await lintUnlessClean(program, PROJECT_ROOT, keys, reused("lint"));
+        CLEAN_FILES.record("lint", cleanKeys);
         if (problems > 0) {
             failed = true;
             process.stdout.write(report);
         } else {
             clean.lint = key;
-            process.stdout.write(`lint: clean (${Math.round(performance.now() - t0)} ms)\n`);
+            const ms = Math.round(performance.now() - t0);
+            process.stdout.write(`lint: clean (${ms} ms; ${linted} files linted, the others unchanged)\n`);
         }
     }
     CLEAN_RUNS.record(clean);
     return failed ? 1 : 0;
 }
+
+const FORMAT_HOST: ts.FormatDiagnosticsHost = {
+    getCanonicalFileName: (f) => f,
+    getCurrentDirectory: () => PROJECT_ROOT,
+    getNewLine: () => "\n",
+};
 
 runAsScript(module, USAGE, main);
