@@ -84,7 +84,9 @@ export const CHECKS: readonly Check[] = [
         name: "mocha",
         command: bin("mocha"),
         args: [],
-        env: { NODE_OPTIONS: "--import tsx" },
+        // A young generation of up to 64 MB: a plan keeps most of what it allocates until it ends, and copying it
+        // through the default 16 MB cost the planning specs about 6 % more CPU.
+        env: { NODE_OPTIONS: "--import tsx --max-semi-space-size=64" },
         stream: true,
     },
     // Node with tsx's hooks rather than tsx's command, which only starts the same Node as a child and waits for it.
