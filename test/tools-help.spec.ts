@@ -4,7 +4,7 @@
  * --import tsx`, the loader the tsx command starts Node with, without the tsx command's own process).
  */
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -102,5 +102,57 @@ describe("every tool answers --help and refuses unknown flags", function () {
         assert.equal(fs.existsSync(path.join(scratch, "out")), false);
         assert.deepEqual(fs.readdirSync(scratch), []);
         assert.equal(fs.readFileSync(path.join(PROJECT_ROOT, "bench", "results.json"), "utf8"), resultsBefore);
+    });
+});
+
+describe("a tool keeps Node's compiled code in the clone's compile cache", function () {
+    this.timeout(60_000);
+    /** What a tool's main sees of the compile cache, started with `env`. */
+    const seen = (env: NodeJS.ProcessEnv) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-compile-cache-"));
+        try {
+            const script = path.join(dir, "tool.ts");
+            fs.writeFileSync(
+                script,
+                [
+                    'import nodeModule from "node:module";',
+                    `import { runAsScript } from ${JSON.stringify(path.join(PROJECT_ROOT, "tools", "cli"))};`,
+                    'runAsScript(module, "Usage: tool", () => {',
+                    "    const seen = { dir: nodeModule.getCompileCacheDir(), env: process.env.NODE_COMPILE_CACHE };",
+                    "    process.stdout.write(JSON.stringify(seen));",
+                    "    return 0;",
+                    "});",
+                    "",
+                ].join("\n"),
+            );
+            const out = execFileSync(process.execPath, ["--import", TSX_LOADER, script], {
+                cwd: dir,
+                encoding: "utf8",
+                env: { ...env, NODE_OPTIONS: "" },
+            });
+            return JSON.parse(out) as { dir?: string; env?: string };
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    };
+
+    it("enables it for itself and the processes it starts when NODE_COMPILE_CACHE is not set", () => {
+        const { NODE_COMPILE_CACHE: _unset, ...env } = process.env;
+        const expected = path.join(PROJECT_ROOT, "node_modules", ".cache", "mlops-testbed", "node-compile");
+        const r = seen(env);
+        assert.equal(r.env, expected, "the processes it starts inherit it");
+        // Node keeps each version's entries in a folder of their own under the directory.
+        assert.ok(r.dir?.startsWith(expected + path.sep), r.dir);
+    });
+
+    it("leaves a NODE_COMPILE_CACHE that is set", () => {
+        const own = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-own-cache-"));
+        try {
+            const r = seen({ ...process.env, NODE_COMPILE_CACHE: own });
+            assert.equal(r.env, own);
+            assert.ok(r.dir?.startsWith(own + path.sep), r.dir);
+        } finally {
+            fs.rmSync(own, { recursive: true, force: true });
+        }
     });
 });

@@ -12,6 +12,12 @@ import { PROJECT_ROOT } from "./stack";
 export const CLONE_CACHE = path.join(PROJECT_ROOT, "node_modules", ".cache", "mlops-testbed");
 
 /**
+ * Node's compile cache of this clone (NODE_COMPILE_CACHE: the V8 code of each module, keyed by its file and content),
+ * shared by the tools and by every process `npm test` starts.
+ */
+export const NODE_COMPILE_CACHE_DIR = path.join(CLONE_CACHE, "node-compile");
+
+/**
  * Where this machine keeps what every clone can share, outside any repository: the Go builds (control plane,
  * engine), the steps' Python and local runtime, the study's wheels:
  * `${MLOPS_TESTBED_CACHE:-${XDG_CACHE_HOME:-~/.cache}/mlops-testbed}`.

@@ -3,7 +3,9 @@
  * unknown argument prints the problem and the usage on stderr and exits 2. Options are parsed by Node's
  * `util.parseArgs` (strict: an unknown flag is an error).
  */
+import nodeModule from "node:module";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { NODE_COMPILE_CACHE_DIR } from "./cache";
 
 export class UsageError extends Error {}
 
@@ -80,6 +82,13 @@ export function runAsScript(
     what = "",
 ): void {
     if (require.main !== mod) return;
+    // The clone's compile cache, as npm test sets it for its checks: the V8 code a tool compiles (the Pulumi SDK, the
+    // program) is reused by the next tool, by the processes it starts, and by npm test (the README's first command
+    // plans dev, so a fresh clone's first test run starts with the SDK compiled).
+    if (!process.env.NODE_COMPILE_CACHE) {
+        process.env.NODE_COMPILE_CACHE = NODE_COMPILE_CACHE_DIR;
+        nodeModule.enableCompileCache?.(NODE_COMPILE_CACHE_DIR);
+    }
     runTool(process.argv.slice(2), usage, main).then(endProcess, (err: unknown) => {
         const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
         process.stderr.write(`${what ? `${what}: ` : ""}${detail}\n`);

@@ -12,7 +12,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLONE_CACHE, CleanRuns, contentKey, filesUnder } from "./cache";
+import { CLONE_CACHE, CleanRuns, contentKey, filesUnder, NODE_COMPILE_CACHE_DIR } from "./cache";
 import { parseOptions, runAsScript } from "./cli";
 import { PROJECT_ROOT } from "./stack";
 
@@ -34,7 +34,7 @@ const bin = (name: string) => path.join(PROJECT_ROOT, "node_modules", ".bin", na
  * and TypeScript (two mocha workers, the tools each spec starts, the checks) compile each module once.
  */
 export const SHARED_ENV: Readonly<Record<string, string>> = {
-    NODE_COMPILE_CACHE: path.join(CLONE_CACHE, "node-compile"),
+    NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR,
 };
 
 /** What a check reads: files relative to the project root, and what else its result depends on (tool versions). */
