@@ -1,6 +1,7 @@
 /**
  * tools/test.ts (`npm test`): a check with declared inputs is not run again while they are those of its last clean
- * run, and the inputs the Python and shell linters declare cover every file those linters read.
+ * run; the inputs Prettier and the Python and shell linters declare cover every file those read, and Prettier's cache
+ * is kept apart per set of Prettier and plugin versions; `--only` picks checks by name.
  */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -8,8 +9,20 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CleanRuns } from "../tools/cache";
+import { UsageError } from "../tools/cli";
 import { PROJECT_ROOT } from "../tools/stack";
-import { type Check, type Outcome, pythonLintInputs, runUnlessClean, shellLintInputs } from "../tools/test";
+import {
+    CHECKS,
+    type Check,
+    type Outcome,
+    prettierCacheLocation,
+    prettierInputs,
+    prettierVersions,
+    pythonLintInputs,
+    runUnlessClean,
+    selectChecks,
+    shellLintInputs,
+} from "../tools/test";
 
 describe("npm test's checks", function () {
     this.timeout(60_000);
@@ -135,5 +148,98 @@ describe("npm test's checks", function () {
             [],
         );
         assert.match(shellLintInputs().extra, /ShellCheck/);
+    });
+
+    it("Prettier's inputs cover every file of the clone it may check, its config and ignore files", () => {
+        const inputs = new Set(prettierInputs().files);
+        const listed = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
+            cwd: PROJECT_ROOT,
+            encoding: "utf8",
+        })
+            .split("\n")
+            .filter((f) => f && fs.existsSync(path.join(PROJECT_ROOT, f)));
+        assert.ok(listed.length > 300, "the repository's files are listed");
+        assert.deepEqual(
+            listed.filter((f) => !inputs.has(f)),
+            [],
+        );
+        for (const f of [".prettierrc.json", ".prettierignore", ".gitignore", "package-lock.json"])
+            assert.ok(inputs.has(f), f);
+        // The Oxc plugin, the parser it loads and this platform's native binding, beside Prettier itself.
+        assert.match(prettierInputs().extra, /^prettier@3\./m);
+        assert.match(prettierInputs().extra, /^@prettier\/plugin-oxc@/m);
+        assert.match(prettierInputs().extra, /^oxc-parser@/m);
+        assert.match(prettierInputs().extra, /^@oxc-parser\/binding-[\w-]+@/m);
+        const prettier = CHECKS.find((c) => c.name === "prettier");
+        assert.ok(prettier);
+        assert.equal(prettier.inputs, prettierInputs);
+        assert.ok(prettier.args.includes(prettierCacheLocation()));
+    });
+
+    describe("Prettier's versions, and so its cache's location", () => {
+        let root: string;
+        const write = (rel: string, json: unknown) => {
+            fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+            fs.writeFileSync(path.join(root, rel), JSON.stringify(json));
+        };
+        beforeEach(() => {
+            root = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-test-prettier-"));
+            write(".prettierrc.json", { plugins: ["plugin"], overrides: [{ options: { plugins: ["other"] } }] });
+            write("node_modules/prettier/package.json", { version: "3.0.0" });
+            write("node_modules/plugin/package.json", {
+                version: "1.0.0",
+                dependencies: { parser: "2.0.0" },
+                optionalDependencies: { "binding-here": "2.0.0", "binding-elsewhere": "2.0.0" },
+            });
+            write("node_modules/parser/package.json", { version: "2.0.0" });
+            write("node_modules/binding-here/package.json", { version: "2.0.0" });
+            write("node_modules/other/package.json", { version: "5.0.0" });
+        });
+        afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+        it("name Prettier, each plugin of the config and overrides, and what each loads that is installed", () => {
+            assert.equal(
+                prettierVersions(root),
+                ["binding-here@2.0.0", "other@5.0.0", "parser@2.0.0", "plugin@1.0.0", "prettier@3.0.0"].join("\n"),
+            );
+        });
+
+        it("change the location when a plugin, its dependency or its binding changes version", () => {
+            const locations = new Set([prettierCacheLocation(root, "/cache")]);
+            for (const [rel, version] of [
+                ["node_modules/plugin/package.json", "1.0.1"],
+                ["node_modules/parser/package.json", "2.0.1"],
+                ["node_modules/binding-here/package.json", "2.0.1"],
+                ["node_modules/other/package.json", "5.0.1"],
+                ["node_modules/prettier/package.json", "3.0.1"],
+            ]) {
+                const before = JSON.parse(fs.readFileSync(path.join(root, rel), "utf8")) as object;
+                write(rel, { ...before, version });
+                locations.add(prettierCacheLocation(root, "/cache"));
+            }
+            assert.equal(locations.size, 6);
+            for (const l of locations) assert.match(l, /^\/cache\/prettier-[0-9a-f]{16}$/);
+        });
+
+        it("read a dependency where Node would load it from: the plugin's own node_modules first", () => {
+            write("node_modules/plugin/node_modules/parser/package.json", { version: "9.0.0" });
+            assert.match(prettierVersions(root), /^parser@9\.0\.0$/m);
+            assert.doesNotMatch(prettierVersions(root), /^parser@2/m);
+        });
+
+        it("name a plugin that is not installed, so that installing it changes the key", () => {
+            fs.rmSync(path.join(root, "node_modules", "other"), { recursive: true });
+            assert.match(prettierVersions(root), /^other@missing$/m);
+        });
+    });
+
+    it("--only runs the checks it names, and refuses an unknown one", () => {
+        assert.deepEqual(
+            selectChecks(["prettier"]).map((c) => c.name),
+            ["prettier"],
+        );
+        assert.equal(selectChecks(undefined), CHECKS);
+        assert.equal(selectChecks([]), CHECKS);
+        assert.throws(() => selectChecks(["prettier", "pretier"]), UsageError);
     });
 });

@@ -5,15 +5,16 @@
  * check fails, naming it.
  *
  * Every cache a check keeps (the last clean runs' keys, Prettier's and mypy's caches, the run's plans, Node's compile
- * cache) is keyed by what the check reads, so it changes how long a run takes, never what it finds. The Python and
- * shell linters are not run again while nothing they read changed since their last clean run (the TypeScript checks do
- * the same themselves).
+ * cache) is keyed by what the check reads, so it changes how long a run takes, never what it finds. Prettier and the
+ * Python and shell linters are not run again while nothing they read changed since their last clean run (the
+ * TypeScript checks do the same themselves). `--only NAME` runs some checks alone (`npm run lint:ts` runs Prettier so).
  */
 import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CLONE_CACHE, CleanRuns, contentKey, filesUnder, NODE_COMPILE_CACHE_DIR } from "./cache";
-import { parseOptions, runAsScript } from "./cli";
+import { parseOptions, runAsScript, UsageError } from "./cli";
 import { PROJECT_ROOT } from "./stack";
 
 const USAGE = `Usage: npm run test (or npm test)
@@ -22,6 +23,7 @@ Runs every check side by side: TypeScript type check and ESLint (one program), P
 shellcheck, and mocha's specs (docs/tests.md).
 
 Options:
+  --only NAME  Run only this check (mocha, typescript, prettier, python, shell); may be repeated
   -h, --help   Show this help
 
 Exit codes: 0 all passed, 1 a check failed, 2 bad arguments.`;
@@ -78,6 +80,70 @@ export function shellLintInputs(root = PROJECT_ROOT): CheckInputs {
     };
 }
 
+/** Where a package `name` required from `fromDir` is installed (Node's lookup up the node_modules folders). */
+function installedPackageDir(name: string, fromDir: string): string | undefined {
+    for (let dir = fromDir; ; dir = path.dirname(dir)) {
+        const candidate = path.join(dir, "node_modules", name);
+        if (fs.existsSync(path.join(candidate, "package.json"))) return candidate;
+        if (path.dirname(dir) === dir) return undefined;
+    }
+}
+
+/**
+ * Prettier's version and every plugin the Prettier config names, with what each plugin loads (its dependencies and the
+ * optional ones installed here: the Oxc plugin's parser and its native binding), as sorted "name@version" lines.
+ * Prettier keys its cache entries by its own version and the options, which name a plugin but not its version, so a
+ * plugin upgrade must change the cache's key.
+ */
+export function prettierVersions(root = PROJECT_ROOT): string {
+    let config: { plugins?: string[]; overrides?: { options?: { plugins?: string[] } }[] } = {};
+    try {
+        config = JSON.parse(fs.readFileSync(path.join(root, ".prettierrc.json"), "utf8")) as typeof config;
+    } catch {
+        // Missing or broken: Prettier reports it when it runs.
+    }
+    const plugins = [...(config.plugins ?? []), ...(config.overrides ?? []).flatMap((o) => o.options?.plugins ?? [])];
+    const seen = new Set<string>();
+    const visit = (name: string, fromDir: string, optional: boolean) => {
+        const dir = installedPackageDir(name, fromDir);
+        if (!dir) {
+            // An optional one is another platform's binding; a missing plugin is Prettier's error to report.
+            if (!optional) seen.add(`${name}@missing`);
+            return;
+        }
+        const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as {
+            version: string;
+            dependencies?: Record<string, string>;
+            optionalDependencies?: Record<string, string>;
+        };
+        const id = `${name}@${manifest.version}`;
+        if (seen.has(id)) return;
+        seen.add(id);
+        for (const dep of Object.keys(manifest.dependencies ?? {})) visit(dep, dir, false);
+        for (const dep of Object.keys(manifest.optionalDependencies ?? {})) visit(dep, dir, true);
+    };
+    for (const name of ["prettier", ...plugins]) visit(name, root, false);
+    return [...seen].sort().join("\n");
+}
+
+/**
+ * Where Prettier keeps its cache: a file per set of Prettier and plugin versions (prettierVersions), so that entries
+ * written by other versions are never trusted.
+ */
+export function prettierCacheLocation(root = PROJECT_ROOT, cacheDir = CLONE_CACHE): string {
+    const versions = createHash("sha256").update(prettierVersions(root)).digest("hex").slice(0, 16);
+    return path.join(cacheDir, `prettier-${versions}`);
+}
+
+/**
+ * What `prettier --check .` reads: every file of the clone outside the folders cache.ts never walks (all of them
+ * ignored by .gitignore, which Prettier honours), a superset of the files it checks, its config and ignore files
+ * included; and the versions of Prettier and its plugins.
+ */
+export function prettierInputs(root = PROJECT_ROOT): CheckInputs {
+    return { files: filesUnder(root, [""], () => true), extra: prettierVersions(root) };
+}
+
 /** Started in this order; mocha, the longest, first. */
 export const CHECKS: readonly Check[] = [
     {
@@ -105,12 +171,13 @@ export const CHECKS: readonly Check[] = [
             "--cache-strategy",
             "content",
             "--cache-location",
-            path.join(CLONE_CACHE, "prettier"),
+            prettierCacheLocation(),
             "--log-level",
             "warn",
             ".",
         ],
         stream: false,
+        inputs: prettierInputs,
     },
     {
         name: "python",
@@ -184,10 +251,18 @@ function run(check: Check): Promise<Outcome> {
     });
 }
 
-async function main(): Promise<number> {
+/** The checks named by `--only` (all when none is named); an unknown name is a usage error. */
+export function selectChecks(only: readonly string[] | undefined, checks = CHECKS): readonly Check[] {
+    if (!only?.length) return checks;
+    const unknown = only.filter((name) => !checks.some((c) => c.name === name));
+    if (unknown.length) throw new UsageError(`Unknown check: ${unknown.join(", ")}`);
+    return checks.filter((c) => only.includes(c.name));
+}
+
+async function main(checks: readonly Check[]): Promise<number> {
     const started = performance.now();
     const outcomes = await Promise.all(
-        CHECKS.map((c) =>
+        checks.map((c) =>
             runUnlessClean(c, CLEAN_RUNS, run).then((o) => {
                 if (!c.stream) {
                     const status = o.code === 0 ? "passed" : `FAILED (exit ${o.code})`;
@@ -205,6 +280,6 @@ async function main(): Promise<number> {
 }
 
 runAsScript(module, USAGE, (argv) => {
-    parseOptions(argv, {});
-    return main();
+    const { values } = parseOptions(argv, { only: { type: "string", multiple: true } });
+    return main(selectChecks(values.only));
 });
