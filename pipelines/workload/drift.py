@@ -14,8 +14,8 @@ import os
 import sys
 
 import data as ds
+from model_files import REFERENCE_FILE
 from scipy.stats import ks_2samp
-from train import REFERENCE_FILE
 
 
 def ks_report(ref_X, ref_features, new_X, new_features, alpha=0.05, bonferroni=False):

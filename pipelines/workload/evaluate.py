@@ -15,10 +15,8 @@ import sys
 import data as ds
 import joblib
 import numpy as np
+from model_files import HOLDOUT_FILE, METRICS_FILE, MODEL_FILE, PARAMS_FILE
 from sklearn.metrics import accuracy_score, f1_score
-from train import HOLDOUT_FILE, MODEL_FILE, PARAMS_FILE
-
-METRICS_FILE = "metrics.json"
 
 
 def score(model_dir, data=None):

@@ -29,9 +29,9 @@ import data as ds
 import joblib
 import metric_names as mn
 import numpy as np
+from model_files import MODEL_FILE, PARAMS_FILE, REFERENCE_FILE
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from scipy.stats import ks_2samp
-from train import MODEL_FILE, PARAMS_FILE, REFERENCE_FILE
 
 MAX_BODY = 1 << 20  # bytes
 MAX_INSTANCES = 1000

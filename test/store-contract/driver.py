@@ -9,6 +9,7 @@ Request: {"action": "setup", "envs": [{...}, ...]}              create each plat
 
 import base64
 import contextlib
+import functools
 import io
 import json
 import os
@@ -41,6 +42,16 @@ def load(tasks: str, task: str, file: str) -> Any:
     return module
 
 
+@functools.cache
+def sdk_models() -> Any:
+    """One loader of the AWS SDK's bundled service models for every session of this process: it only reads and caches
+    the SDK's own files, the same for every session, so the S3 model is parsed once, not once per platform (about
+    0.1 s of CPU each)."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
 def setup(env: dict[str, str]) -> dict[str, Any]:
     """The buckets exist before the steps run: the cloud platforms and SeaweedFS's chart create them, an external
     store's owner does. Created here with the SDKs directly, not through the adapter (which cannot create)."""
@@ -53,10 +64,13 @@ def setup(env: dict[str, str]) -> dict[str, Any]:
             svc.create_container(b)
     else:
         import boto3
+        import botocore.session
 
         endpoint = env.get("STORE_ENDPOINT") or env["AWS_ENDPOINT_URL_S3"]
         # A session of its own: the platforms' settings are set up one after another in this process.
-        s3 = boto3.session.Session().client(
+        core = botocore.session.get_session()
+        core.register_component("data_loader", sdk_models())
+        s3 = boto3.session.Session(botocore_session=core).client(
             "s3", endpoint_url=endpoint, region_name=env.get("STORE_REGION") or "us-east-1"
         )
         region = env.get("STORE_REGION") or "us-east-1"
