@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
+import { CleanFiles } from "../tools/cache";
 import { fileClosureKeys } from "../tools/file-closure-keys";
 import { checkInputs, lint, lintUnlessClean, typeErrors } from "../tools/ts-checks";
 import { PROJECT_ROOT } from "../tools/stack";
@@ -101,7 +102,9 @@ describe("TypeScript checks on one program", function () {
                     },
                 );
             const keys = (p = program()) => fileClosureKeys(p, root, "env");
-            return { root, write, program, keys };
+            // The clean keys kept as tools/ts-checks.ts keeps them, in a file of the planted project.
+            const store = new CleanFiles(path.join(root, "clean-files.json"));
+            return { root, write, program, keys, store };
         };
         const changed = (before: Map<string, string>, after: Map<string, string>) =>
             [...after.keys()].filter((f) => before.get(f) !== after.get(f)).sort();
@@ -150,17 +153,15 @@ describe("TypeScript checks on one program", function () {
                 "use.ts": 'import { size } from "./lib";\nexport const n: number = size();\n',
                 "other.ts": "export const other = 1;\n",
             });
-            const recorded = new Map<string, string>();
-            const isClean = (f: string, k: string) => recorded.get(f) === k;
             let program = p.program();
-            const first = typeErrors(program, [], p.keys(program), isClean, p.root);
+            const first = typeErrors(program, [], p.keys(program), p.store.isCleanFor("typecheck"), p.root);
             assert.deepEqual(first.diagnostics, []);
             assert.equal(first.checked, 3);
-            for (const [f, k] of first.clean!) recorded.set(f, k);
+            p.store.record("typecheck", first.clean!);
 
             p.write({ "lib.ts": 'export function size(): string {\n    return "1";\n}\n' });
             program = p.program();
-            const second = typeErrors(program, [], p.keys(program), isClean, p.root);
+            const second = typeErrors(program, [], p.keys(program), p.store.isCleanFor("typecheck"), p.root);
             assert.equal(second.checked, 2, "lib.ts and use.ts checked again, other.ts not");
             assert.deepEqual(
                 second.diagnostics.map((d) => [path.basename(d.file!.fileName), d.code]),
@@ -175,13 +176,11 @@ describe("TypeScript checks on one program", function () {
                 "url.ts": 'import { host } from "./host";\nexport const url = `http://${host()}/`;\n',
                 "other.ts": "export const other = 1;\n",
             });
-            const recorded = new Map<string, string>();
-            const isClean = (f: string, k: string) => recorded.get(f) === k;
             let program = p.program();
-            const first = await lintUnlessClean(program, p.root, p.keys(program), isClean);
+            const first = await lintUnlessClean(program, p.root, p.keys(program), p.store.isCleanFor("lint"));
             assert.equal(first.problems, 0, first.report);
             assert.equal(first.linted, 3);
-            for (const [f, k] of first.clean) recorded.set(f, k);
+            p.store.record("lint", first.clean);
 
             p.write({
                 "host.ts": [
@@ -193,7 +192,7 @@ describe("TypeScript checks on one program", function () {
                 ].join("\n"),
             });
             program = p.program();
-            const second = await lintUnlessClean(program, p.root, p.keys(program), isClean);
+            const second = await lintUnlessClean(program, p.root, p.keys(program), p.store.isCleanFor("lint"));
             assert.equal(second.linted, 2, "host.ts and url.ts linted again, other.ts not");
             assert.equal(second.problems, 1, second.report);
             assert.match(second.report, /url\.ts[\s\S]*@pulumi\/no-output-in-template-literal/);

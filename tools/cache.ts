@@ -115,24 +115,24 @@ export class CleanRuns {
 export class CleanFiles {
     constructor(readonly file: string) {}
 
-    /** `check`'s recorded keys (file → key); none when the file is missing or unreadable. */
-    read(check: string): Record<string, string> {
+    /** Every check's recorded keys; none when the file is missing or unreadable. */
+    private readAll(): Record<string, Record<string, string>> {
         try {
-            const all = JSON.parse(fs.readFileSync(this.file, "utf8")) as Record<string, Record<string, string>>;
-            return all[check] ?? {};
+            return JSON.parse(fs.readFileSync(this.file, "utf8")) as Record<string, Record<string, string>>;
         } catch {
             return {};
         }
     }
 
+    /** Whether a file with this key passed `check` (the keys as recorded when this is called). */
+    isCleanFor(check: string): (file: string, key: string) => boolean {
+        const recorded = this.readAll()[check] ?? {};
+        return (file, key) => recorded[file] === key;
+    }
+
     /** Replaces `check`'s keys by `keys` (files gone or changed drop out); other checks' keys stay. */
     record(check: string, keys: ReadonlyMap<string, string>): void {
-        let all: Record<string, Record<string, string>> = {};
-        try {
-            all = JSON.parse(fs.readFileSync(this.file, "utf8")) as typeof all;
-        } catch {
-            // None yet, or unreadable: start again.
-        }
+        const all = this.readAll();
         all[check] = Object.fromEntries([...keys].sort(([a], [b]) => a.localeCompare(b)));
         writeWhole(this.file, `${JSON.stringify(all)}\n`);
     }

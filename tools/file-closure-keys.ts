@@ -9,9 +9,8 @@ import { createHash } from "node:crypto";
 import * as path from "node:path";
 import ts from "typescript";
 
-/** A project file ("/"-separated, relative to the root) and what it imports, as the program resolved it. */
+/** A project file's text and what it imports ("/"-separated, relative to the root), as the program resolved it. */
 interface ProjectFile {
-    readonly rel: string;
     readonly textHash: string;
     readonly imports: readonly string[];
     /** Declares globals (a script, not a module) or augments a module: its declarations reach every file. */
@@ -26,7 +25,8 @@ export function isProjectFile(fileName: string, root: string): boolean {
     return !rel.startsWith("..") && !path.isAbsolute(rel) && !rel.split(path.sep).includes("node_modules");
 }
 
-const toRel = (root: string, fileName: string) => path.relative(root, fileName).split(path.sep).join("/");
+/** `fileName` relative to `root`, "/"-separated: how the checks' keys and reports name a file. */
+export const relativePath = (root: string, fileName: string) => path.relative(root, fileName).split(path.sep).join("/");
 
 /** A global augmentation (`declare global`) or a module augmentation (`declare module "…"` in a module). */
 const AUGMENTS = /\bdeclare\s+(global\b|module\s+["'])/;
@@ -50,20 +50,20 @@ function resolvedModules(program: ts.Program): ForEachResolvedModule {
 
 function projectFiles(program: ts.Program, root: string): Map<string, ProjectFile> {
     const files = new Map<string, ProjectFile>();
+    const forEachResolvedModule = resolvedModules(program);
     for (const sf of program.getSourceFiles()) {
         if (!isProjectFile(sf.fileName, root)) continue;
         const imports = new Set<string>();
-        resolvedModules(program)((resolution) => {
+        forEachResolvedModule((resolution) => {
             const target = resolution.resolvedModule?.resolvedFileName;
-            if (target && isProjectFile(target, root)) imports.add(toRel(root, target));
+            if (target && isProjectFile(target, root)) imports.add(relativePath(root, target));
         }, sf);
         for (const ref of sf.referencedFiles) {
             const target = path.resolve(path.dirname(sf.fileName), ref.fileName);
-            if (isProjectFile(target, root)) imports.add(toRel(root, target));
+            if (isProjectFile(target, root)) imports.add(relativePath(root, target));
         }
         const isJson = sf.fileName.endsWith(".json");
-        files.set(toRel(root, sf.fileName), {
-            rel: toRel(root, sf.fileName),
+        files.set(relativePath(root, sf.fileName), {
             textHash: sha(sf.text),
             imports: [...imports].sort(),
             reachesEveryFile: !isJson && (!ts.isExternalModule(sf) || AUGMENTS.test(sf.text)),
@@ -79,7 +79,7 @@ function projectFiles(program: ts.Program, root: string): Map<string, ProjectFil
  */
 export function fileClosureKeys(program: ts.Program, root: string, env: string): Map<string, string> {
     const files = projectFiles(program, root);
-    const everywhere = [...files.values()].filter((f) => f.reachesEveryFile).map((f) => f.rel);
+    const everywhere = [...files].filter(([, f]) => f.reachesEveryFile).map(([rel]) => rel);
     const keys = new Map<string, string>();
     for (const file of files.keys()) {
         const closure = new Set<string>();

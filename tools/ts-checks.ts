@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { CLONE_CACHE, CleanFiles, CleanRuns, contentKey, filesUnder } from "./cache";
-import { fileClosureKeys, isProjectFile } from "./file-closure-keys";
+import { fileClosureKeys, isProjectFile, relativePath } from "./file-closure-keys";
 import { parseOptions, runAsScript } from "./cli";
 import { PROJECT_ROOT } from "./stack";
 
@@ -62,7 +62,7 @@ export function checkInputs(root = PROJECT_ROOT): string[] {
     const sources = filesUnder(root, SOURCE_FOLDERS, (name) => SOURCE_EXTENSIONS.test(name));
     const topLevel = fs
         .readdirSync(root, { withFileTypes: true })
-        .filter((e) => e.isFile() && /\.(ts|mts|cts|js|mjs|cjs)$/.test(e.name))
+        .filter((e) => e.isFile() && LINTED_EXTENSIONS.test(e.name))
         .map((e) => e.name);
     const configs = ROOT_FILES.filter((f) => fs.existsSync(path.join(root, f)));
     return [...new Set([...sources, ...topLevel, ...configs])].sort();
@@ -119,21 +119,21 @@ export function typeErrors(
     const clean = new Map<string, string>();
     let checked = 0;
     for (const sf of program.getSourceFiles()) {
-        const rel = isProjectFile(sf.fileName, root) ? relative(root, sf.fileName) : undefined;
-        const key = rel === undefined ? undefined : keys.get(rel);
-        if (rel !== undefined && key !== undefined && isClean(rel, key)) {
-            clean.set(rel, key);
+        const file = relativePath(root, sf.fileName);
+        // Only the project's files have keys; the dependencies' declarations cost nothing (skipLibCheck).
+        const key = keys.get(file);
+        if (key !== undefined && isClean(file, key)) {
+            clean.set(file, key);
             continue;
         }
         const errors = program.getSemanticDiagnostics(sf);
-        if (rel !== undefined) checked++;
         diagnostics.push(...errors);
-        if (rel !== undefined && key !== undefined && errors.length === 0) clean.set(rel, key);
+        if (key === undefined) continue;
+        checked++;
+        if (errors.length === 0) clean.set(file, key);
     }
     return { diagnostics, clean, checked };
 }
-
-const relative = (root: string, file: string) => path.relative(root, file).split(path.sep).join("/");
 
 interface FlatConfig {
     languageOptions?: { parserOptions?: Record<string, unknown> };
@@ -173,7 +173,7 @@ export async function lint(
     const problems = results.reduce((n, r) => n + r.errorCount + r.warningCount, 0);
     const formatter = await eslint.loadFormatter("stylish");
     const ruleIds = results.flatMap((r) => r.messages.map((m) => m.ruleId ?? "(parser)"));
-    const cleanFiles = results.filter((r) => r.messages.length === 0).map((r) => relative(cwd, r.filePath));
+    const cleanFiles = results.filter((r) => r.messages.length === 0).map((r) => relativePath(cwd, r.filePath));
     return { problems, report: await formatter.format(results), ruleIds, cleanFiles };
 }
 
@@ -205,7 +205,7 @@ export function fileKeys(program: ts.Program, root: string, inputs: readonly str
         program
             .getSourceFiles()
             .filter((sf) => isProjectFile(sf.fileName, root))
-            .map((sf) => relative(root, sf.fileName)),
+            .map((sf) => relativePath(root, sf.fileName)),
     );
     const scripts = inputs.filter((f) => SCRIPT_EXTENSIONS.test(f) && !programFiles.has(f));
     const shared = inputs.filter((f) => !programFiles.has(f) && !scripts.includes(f));
@@ -237,16 +237,12 @@ async function main(argv: readonly string[]): Promise<number> {
     const started = performance.now();
     const { program, configDiagnostics } = buildProgram(path.join(PROJECT_ROOT, "tsconfig.json"));
     const keys = fileKeys(program, PROJECT_ROOT, inputs);
-    const reused = (check: Check) => {
-        const recorded = CLEAN_FILES.read(check);
-        return (file: string, k: string) => recorded[file] === k;
-    };
     if (todo.includes("typecheck")) {
         const {
             diagnostics,
             clean: cleanFiles,
             checked,
-        } = typeErrors(program, configDiagnostics, keys, reused("typecheck"), PROJECT_ROOT);
+        } = typeErrors(program, configDiagnostics, keys, CLEAN_FILES.isCleanFor("typecheck"), PROJECT_ROOT);
         if (cleanFiles) CLEAN_FILES.record("typecheck", cleanFiles);
         if (diagnostics.length > 0) {
             failed = true;
@@ -265,7 +261,7 @@ async function main(argv: readonly string[]): Promise<number> {
             report,
             clean: cleanKeys,
             linted,
-        } = await lintUnlessClean(program, PROJECT_ROOT, keys, reused("lint"));
+        } = await lintUnlessClean(program, PROJECT_ROOT, keys, CLEAN_FILES.isCleanFor("lint"));
         CLEAN_FILES.record("lint", cleanKeys);
         if (problems > 0) {
             failed = true;
