@@ -180,6 +180,31 @@ describe("plan cache", function () {
             assert.deepStrictEqual(second.resources, [resource]);
         });
 
+        it("is computed once for readers asking at the same time, and not kept when computing it failed", async () => {
+            const small = { project: "mlops-testbed", stack: "together", resources: [] } as unknown as Plan;
+            const cache = new PlanCache(dir);
+            let computed = 0;
+            const compute = async () => {
+                computed++;
+                await new Promise((r) => setTimeout(r, 10));
+                return small;
+            };
+            const plans = await Promise.all([cache.get("together", {}, compute), cache.get("together", {}, compute)]);
+            assert.equal(computed, 1);
+            assert.deepStrictEqual(plans[0], small);
+            assert.deepStrictEqual(plans[1], small);
+            assert.notEqual(plans[0], plans[1], "each reader its own copy");
+
+            let attempts = 0;
+            const failing = async (): Promise<Plan> => {
+                attempts++;
+                throw new Error(`attempt ${attempts}`);
+            };
+            await assert.rejects(cache.get("failing", {}, failing), /attempt 1/);
+            await assert.rejects(cache.get("failing", {}, failing), /attempt 2/);
+            assert.equal(fs.existsSync(cache.entryFile("failing", {})), false, "nothing written for a failed plan");
+        });
+
         it("differs per stack and per overrides", () => {
             const cache = new PlanCache(dir);
             const files = [

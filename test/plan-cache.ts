@@ -97,8 +97,11 @@ export function planCacheEnabled(): boolean {
 export class PlanCache {
     private key: string | undefined;
     private files: readonly string[] = [];
-    /** Plans of this process as JSON text: each read parses its own copy, so no spec can change another's plan. */
-    private readonly memo = new Map<string, string>();
+    /**
+     * Plans of this process as JSON text, from the moment one is asked for: each read parses its own copy, so no spec
+     * can change another's plan, and specs asking for the same plan at once wait for one computation.
+     */
+    private readonly memo = new Map<string, Promise<string>>();
 
     constructor(
         readonly dir: string,
@@ -123,15 +126,23 @@ export class PlanCache {
         const file = this.entryFile(stack, overrides);
         let text = this.memo.get(file);
         if (text === undefined) {
-            try {
-                text = fs.readFileSync(file, "utf8");
-            } catch {
-                text = JSON.stringify(await compute());
-                if (inputsUnchangedSince(performance.timeOrigin, this.files, this.root)) this.store(file, text);
-            }
+            text = this.load(file, compute);
             this.memo.set(file, text);
+            // A plan that failed is not kept: the next reader computes it again and sees its own error.
+            text.catch(() => this.memo.delete(file));
         }
-        return JSON.parse(text) as Plan;
+        return JSON.parse(await text) as Plan;
+    }
+
+    /** An entry's text: read from its file, or computed (and then written for every later reader). */
+    private async load(file: string, compute: () => Promise<Plan>): Promise<string> {
+        try {
+            return fs.readFileSync(file, "utf8");
+        } catch {
+            const text = JSON.stringify(await compute());
+            if (inputsUnchangedSince(performance.timeOrigin, this.files, this.root)) this.store(file, text);
+            return text;
+        }
     }
 
     /** Writes an entry, removing the key folders of older sources when it starts a new one. */

@@ -29,6 +29,19 @@ function task(name: string, script: string): TaskObject {
     } as unknown as TaskObject;
 }
 
+/** A shell loop that waits (at most ten seconds) until `file` exists; the step fails if it never does. */
+const waitFor = (file: string) =>
+    `i=0; while [ ! -e ${file} ]; do i=$((i+1)); [ $i -gt 200 ] && exit 1; sleep 0.05; done`;
+
+/** Waits in this process until `file` exists (at most ten seconds). */
+async function fileAppears(file: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+        if (fs.existsSync(file)) return;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${file} never appeared`);
+}
+
 describe("step runner: parallel Tasks sharing a workspace", function () {
     this.timeout(60_000);
 
@@ -46,18 +59,25 @@ describe("step runner: parallel Tasks sharing a workspace", function () {
             pythonBin: path.dirname(process.execPath),
             volumeDirs: { ws: dir },
         };
-        // The first Task creates the mount points and ends while the second still reads its workspace.
-        const first = runTask(tokenOnly, { ...common, task: task("first", "#!/bin/sh\nsleep 1\n") });
-        await new Promise((r) => setTimeout(r, 300));
+        // Markers in the shared workspace order the two Tasks without sleeping: the first Task creates the mount
+        // points and ends only once the second runs; the second reads its workspace again only after the first ended
+        // (a detached mount would hide the marker from it, and it would fail).
+        const ws = "/workspace/study-spec-source";
+        const first = runTask(tokenOnly, {
+            ...common,
+            task: task("first", `#!/bin/sh\nset -eu\ntouch ${ws}/first-started\n${waitFor(`${ws}/slow-started`)}\n`),
+        });
+        await fileAppears(path.join(dir, "first-started"));
         const slow = runTask(tokenOnly, {
             ...common,
             task: task(
                 "slow",
-                "#!/bin/sh\nset -eu\necho written > /workspace/study-spec-source/f\nsleep 3\ncat /workspace/study-spec-source/f\n",
+                `#!/bin/sh\nset -eu\necho written > ${ws}/f\ntouch ${ws}/slow-started\n${waitFor(`${ws}/first-ended`)}\ncat ${ws}/f\n`,
             ),
         });
         const quick = await first;
         assert.equal(quick.exitCode, 0, quick.stderr);
+        fs.writeFileSync(path.join(dir, "first-ended"), "");
         const r = await slow;
         assert.equal(r.exitCode, 0, r.stderr);
         assert.match(r.stdout, /written/);
