@@ -58,7 +58,7 @@ describe("plan cache", function () {
         const hashed = new Set(planInputFiles());
         // The trace must see the program at all, or the checks below prove nothing.
         assert.ok(read.includes("infra/program.ts") && read.includes("Pulumi.dev.yaml"), read.join(", "));
-        assert.ok(read.includes("pipelines/lib/requirements.txt"), "the trace records files read at plan time");
+        assert.ok(read.includes("pipelines/lib/requirements-lock.txt"), "the trace records files read at plan time");
         assert.deepEqual(
             read.filter((f) => !hashed.has(f)),
             [],

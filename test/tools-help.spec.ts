@@ -22,6 +22,7 @@ const SCRIPTS = {
     policy: "tools/policy.ts",
     facts: "tools/facts.ts",
     mutation: "tools/mutation.ts",
+    "lock:python": "tools/python-lock.ts",
     "engine:build": "tools/engine/build.ts",
     "test:engine": "tools/engine/test-engine.ts",
     "preview:local": "tools/engine/preview-local.ts",

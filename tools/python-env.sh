@@ -3,7 +3,9 @@
 # PyPI. It lives in the cache outside the repository, named by a hash of the pin files and the interpreter, so it is
 # built once and rebuilt when a pin changes; when present this takes milliseconds.
 #   - its site-packages: the reference workload's and the step library's pins (pipelines/workload/requirements.txt,
-#     pipelines/lib/requirements.txt) and the pinned dev tools (requirements-dev.txt), resolved together;
+#     pipelines/lib/requirements.txt) and the pinned dev tools (requirements-dev.txt), resolved together under the
+#     step runtime's lock (pipelines/lib/requirements-lock.txt) as constraints, so the tests import the very versions
+#     the runtime image holds; `pip check` then fails the build if anything installed lacks what it needs;
 #   - <venv>/kube-client: the Kubernetes client of the API-facing steps and its whole pinned closure
 #     (pipelines/lib/requirements-kube.txt), installed as the step runtime's build installs it (--no-deps
 #     --target) and put on PYTHONPATH the same way. It stays apart because its pins cannot share one resolution
@@ -15,10 +17,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 requirements=("$root/pipelines/workload/requirements.txt" "$root/pipelines/lib/requirements.txt" "$root/requirements-dev.txt")
+lock="$root/pipelines/lib/requirements-lock.txt"
 kube_requirements="$root/pipelines/lib/requirements-kube.txt"
 python="${PYTHON:-python3}"
 
-key=$({ "$python" --version; cat "${requirements[@]}" "$kube_requirements"; } | sha256sum | cut -c1-16)
+key=$({ "$python" --version; cat "${requirements[@]}" "$lock" "$kube_requirements"; } | sha256sum | cut -c1-16)
 venv="${MLOPS_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-testbed}/python-$key"
 
 if [ ! -f "$venv/.complete" ]; then
@@ -27,7 +30,11 @@ if [ ! -f "$venv/.complete" ]; then
     "$python" -m venv "$venv"
     args=()
     for r in "${requirements[@]}"; do args+=(-r "$r"); done
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir "${args[@]}" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir "${args[@]}" -c "$lock" >&2
+    if ! problems=$("$venv/bin/python" -m pip check --disable-pip-version-check); then
+        echo "$problems" >&2
+        exit 1
+    fi
     # The same pip options as the step runtime's kube-client set (fetchPackagesCommand in pipelines/core/runtime.ts).
     "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps \
         --target "$venv/kube-client" -r "$kube_requirements" >&2

@@ -14,18 +14,17 @@ import * as path from "node:path";
 import { IMAGES, TESTBED_BUILT_IMAGES } from "../../contract/versions";
 
 /**
- * The runtime's package sets, each in its own directory of the image, fetched from its pin files in the build context.
- * - step-runtime: the library's and the reference workload's pins, resolved together (on PYTHONPATH of the Python
- *   steps and of the model-server image);
- * - kube-client: the Kubernetes client's whole pinned closure, installed without the resolver (--no-deps) because it
- *   pins python-dateutil 4, which botocore refuses; only the API-facing steps put it on PYTHONPATH.
+ * The runtime's package sets, each in its own directory of the image, fetched from its pin files in the build context,
+ * each a whole pinned closure installed without the resolver (--no-deps), so that the content tag names every package
+ * version in the image:
+ * - step-runtime: the library's and the reference workload's pins and everything they need (the lock
+ *   pipelines/lib/requirements-lock.txt, `npm run lock:python`), on PYTHONPATH of the Python steps and of the
+ *   model-server image;
+ * - kube-client: the Kubernetes client's closure, apart because it pins python-dateutil 4, which botocore refuses;
+ *   only the API-facing steps put it on PYTHONPATH.
  */
 export const RUNTIME_PACKAGE_SETS = {
-    "step-runtime": {
-        path: "/opt/step-runtime",
-        requirements: ["requirements-lib.txt", "requirements-workload.txt"],
-        noDeps: false,
-    },
+    "step-runtime": { path: "/opt/step-runtime", requirements: ["requirements-lock.txt"], noDeps: true },
     "kube-client": { path: "/opt/kube-client", requirements: ["requirements-kube.txt"], noDeps: true },
 } as const;
 export type PackageSet = keyof typeof RUNTIME_PACKAGE_SETS;
@@ -47,10 +46,15 @@ export const STEP_RUNTIME = "mlops-testbed-step-runtime";
 
 /** The pin files the runtime installs, by their name in the build context (the repository file each comes from). */
 export const RUNTIME_REQUIREMENTS = {
-    "requirements-lib.txt": "pipelines/lib/requirements.txt",
+    "requirements-lock.txt": "pipelines/lib/requirements-lock.txt",
     "requirements-kube.txt": "pipelines/lib/requirements-kube.txt",
-    "requirements-workload.txt": "pipelines/workload/requirements.txt",
 } as const;
+
+/**
+ * What the step-runtime lock pins the closure of (`npm run lock:python`): the library's and the reference workload's
+ * own pins, resolved together.
+ */
+export const LOCKED_REQUIREMENTS = ["pipelines/lib/requirements.txt", "pipelines/workload/requirements.txt"] as const;
 
 /**
  * Target platforms of the runtime and model-server images: buildah's platform and the wheel architecture pip fetches
@@ -91,7 +95,6 @@ export function wheelPlatforms(arch: TargetArch): string[] {
  * its architecture (nothing is compiled or executed).
  */
 export function fetchPackagesCommand(arch: TargetArch, set: PackageSet, context: string): string[] {
-    const version = runtimePythonVersion();
     const { requirements, noDeps } = RUNTIME_PACKAGE_SETS[set];
     return [
         "python",
@@ -104,6 +107,15 @@ export function fetchPackagesCommand(arch: TargetArch, set: PackageSet, context:
         ...(noDeps ? ["--no-deps"] : []),
         "--target",
         `${context}/packages/${arch}/${set}`,
+        ...targetPlatformOptions(arch),
+        ...requirements.flatMap((r) => ["-r", `${context}/${r}`]),
+    ];
+}
+
+/** pip's options choosing the runtime image's wheels for one architecture: its platforms, wheels only, its CPython. */
+export function targetPlatformOptions(arch: TargetArch): string[] {
+    const version = runtimePythonVersion();
+    return [
         ...wheelPlatforms(arch).flatMap((p) => ["--platform", p]),
         "--only-binary=:all:",
         "--python-version",
@@ -112,7 +124,6 @@ export function fetchPackagesCommand(arch: TargetArch, set: PackageSet, context:
         "cp",
         "--abi",
         `cp${version.replace(".", "")}`,
-        ...requirements.flatMap((r) => ["-r", `${context}/${r}`]),
     ];
 }
 

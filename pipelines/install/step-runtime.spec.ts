@@ -207,9 +207,11 @@ describe("step runtime: built once at install time, the image every Python step 
             "-r /build/requirements-kube.txt",
         ])
             assert.ok(cmd.includes(flag), flag);
+        // The library's and the workload's closure from the lock, without the resolver: what the tag names is what
+        // the image holds, however PyPI has moved since.
         const lib = fetchPackagesCommand("amd64", "step-runtime", "/build").join(" ");
-        assert.ok(!lib.includes("--no-deps"), "the library and workload pins are resolved together");
-        assert.ok(lib.includes("-r /build/requirements-lib.txt -r /build/requirements-workload.txt"));
+        assert.ok(lib.includes("--no-deps"), lib);
+        assert.ok(lib.endsWith(" -r /build/requirements-lock.txt"), lib);
         // The Job's script runs all four.
         assert.equal(
             fetchPackagesScript()

@@ -22,6 +22,7 @@ import { addNodes, build, installCrds, start, stop, type Cluster } from "../clus
 import { nodePools } from "../cluster/nodes";
 import { planObjects, planStack } from "../cluster/plan-objects";
 import { stepPython, stepRuntime, type TaskObject } from "../cluster/step-runner";
+import { RUNTIME_REQUIREMENTS } from "../../pipelines/core/runtime";
 import { PROJECT_ROOT } from "../stack";
 import { checkDashboardQueries, describeOutcomes } from "./dashboards";
 import { buildRun } from "../pipelinerun";
@@ -527,16 +528,12 @@ function makeRepository(work: string, models: readonly string[]): Repo {
 }
 
 /**
- * The step runtime's packages (the model's and the library's pins, the kube client), downloaded once from PyPI into a
- * local directory the local runtime is built from (PIP_FIND_LINKS, PIP_NO_INDEX), as a cluster's runtime build fetches
- * them from its package index.
+ * The step runtime's packages (its lock and the kube client's closure, RUNTIME_REQUIREMENTS), downloaded once from PyPI
+ * without the resolver into a local directory the local runtime is built from (PIP_FIND_LINKS, PIP_NO_INDEX), as a
+ * cluster's runtime build fetches them from its package index.
  */
 function ensureWheelhouse(): string {
-    const files = [
-        "pipelines/workload/requirements.txt",
-        "pipelines/lib/requirements.txt",
-        "pipelines/lib/requirements-kube.txt",
-    ];
+    const files = Object.values(RUNTIME_REQUIREMENTS);
     const py = path.join(stepPython(), "python");
     const key = sh("sh", ["-c", `{ ${py} --version; cat ${files.join(" ")}; } | sha256sum | cut -c1-16`], {
         cwd: PROJECT_ROOT,
@@ -549,8 +546,8 @@ function ensureWheelhouse(): string {
             sh(py, ["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "-d", dir, ...args], {
                 cwd: PROJECT_ROOT,
             });
-        pip(["-r", files[0], "-r", files[1]]);
-        pip(["--no-deps", "-r", files[2]]);
+        // One pip command per set: their pins differ (python-dateutil), and pip refuses two versions in one command.
+        for (const f of files) pip(["--no-deps", "-r", f]);
         fs.writeFileSync(path.join(dir, ".complete"), "");
     }
     return dir;

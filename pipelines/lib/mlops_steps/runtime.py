@@ -70,8 +70,9 @@ def main(argv: list[str]) -> int:
         print(
             "the step runtime does not have the model's pinned packages: "
             + "; ".join(problems)
-            + ". The runtime is built when the pipelines are installed, from pipelines/workload/requirements.txt and"
-            " pipelines/lib/requirements*.txt: pin these there and run `pulumi up` to build a new runtime.",
+            + ". The runtime is built when the pipelines are installed, from pipelines/lib/requirements-lock.txt (the"
+            " closure of pipelines/workload/requirements.txt and pipelines/lib/requirements.txt): pin these there,"
+            " then run `npm run lock:python` and run `pulumi up` to build a new runtime.",
             file=sys.stderr,
         )
         return 1

@@ -1,0 +1,159 @@
+/**
+ * The step runtime's lock (tools/python-lock.ts): the committed lock holds every pin of the files it locks, and the
+ * helpers that write and check it read pins, pip's report and differences as pip means them. That the lock is the
+ * closure pip resolves on every platform needs pip's index: the study tier checks it (test/study/python-lock.spec.ts).
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as fc from "fast-check";
+import { LOCKED_REQUIREMENTS, RUNTIME_PACKAGE_SETS, RUNTIME_REQUIREMENTS } from "../pipelines/core/runtime";
+import {
+    canonicalName,
+    lockMissesPins,
+    lockText,
+    parsePins,
+    pinDifferences,
+    reportPins,
+    type Pins,
+} from "./python-lock";
+import { PROJECT_ROOT } from "./stack";
+
+const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
+const pins = (entries: [string, string][]): Pins =>
+    new Map(entries.map(([name, version]) => [canonicalName(name), { name, version }]));
+
+describe("the step runtime's lock", () => {
+    const lockFile = RUNTIME_REQUIREMENTS["requirements-lock.txt"];
+
+    it("holds every pin of the library and the workload at its version, and only exact pins", () => {
+        const lock = parsePins(read(lockFile), lockFile);
+        const locked = LOCKED_REQUIREMENTS.map((file) => ({ file, pins: parsePins(read(file), file) }));
+        assert.deepEqual(lockMissesPins(lock, locked), []);
+        // More than the files name: the closure (boto3 alone needs botocore, s3transfer, jmespath, ...).
+        const named = locked.reduce((n, l) => n + l.pins.size, 0);
+        assert.ok(lock.size > named, `${lock.size} pins in the lock, ${named} in the files`);
+        for (const dependency of ["botocore", "s3transfer", "cryptography", "threadpoolctl"])
+            assert.ok(lock.has(dependency), dependency);
+    });
+
+    it("is what the runtime build installs, without the resolver", () => {
+        assert.deepEqual(RUNTIME_PACKAGE_SETS["step-runtime"].requirements, ["requirements-lock.txt"]);
+        assert.equal(RUNTIME_PACKAGE_SETS["step-runtime"].noDeps, true);
+        const env = read("tools/python-env.sh");
+        assert.match(env, /-c "\$lock"/, "the tests' environment is constrained by it");
+        assert.match(env, /^lock="\$root\/pipelines\/lib\/requirements-lock\.txt"$/m);
+    });
+
+    it("reads a lock that misses a pin, or has it at another version", () => {
+        const lock = pins([
+            ["boto3", "1.40.55"],
+            ["numpy", "2.3.3"],
+        ]);
+        const problems = lockMissesPins(lock, [
+            {
+                file: "lib.txt",
+                pins: pins([
+                    ["boto3", "1.40.55"],
+                    ["azure-identity", "1.27.0"],
+                ]),
+            },
+            { file: "workload.txt", pins: pins([["numpy", "2.3.4"]]) },
+        ]);
+        assert.deepEqual(problems, [
+            "the lock lacks azure-identity==1.27.0 of lib.txt",
+            "the lock has numpy==2.3.3, workload.txt pins 2.3.4",
+        ]);
+    });
+});
+
+describe("pins as pip reads them", () => {
+    it("names a package as pip compares names", () => {
+        assert.equal(canonicalName("PyJWT"), "pyjwt");
+        assert.equal(canonicalName("typing_extensions"), "typing-extensions");
+        assert.equal(canonicalName("zope.interface"), "zope-interface");
+        assert.equal(canonicalName("a__b-.c"), "a-b-c");
+    });
+
+    it("reads exact pins with extras and comments, and refuses anything else, naming every line", () => {
+        const ok = parsePins("# header\n\nmoto[server]==5.2.5  # with extras\nPyJWT==2.15.1\n", "ok.txt");
+        assert.deepEqual(
+            [...ok],
+            [
+                ["moto", { name: "moto", version: "5.2.5" }],
+                ["pyjwt", { name: "PyJWT", version: "2.15.1" }],
+            ],
+        );
+        assert.throws(
+            () => parsePins("boto3>=1.40\nnumpy==2.3.4\nnumpy\npyjwt==2\nPyJWT==2.15.1\n", "bad.txt"),
+            (err: Error) => {
+                assert.equal(
+                    err.message,
+                    [
+                        'bad.txt:1: "boto3>=1.40" is not an exact pin (name==version)',
+                        'bad.txt:3: "numpy" is not an exact pin (name==version)',
+                        "bad.txt:5: PyJWT is pinned twice",
+                    ].join("\n"),
+                );
+                return true;
+            },
+        );
+    });
+
+    it("reads what pip's installation report would install, and only a report of format 1", () => {
+        // pip's --report (format "1", https://pip.pypa.io/en/stable/reference/installation-report/): the fields read.
+        const report = {
+            version: "1",
+            pip_version: "23.2.1",
+            install: [
+                { requested: true, metadata: { name: "boto3", version: "1.40.55" } },
+                { requested: false, metadata: { name: "typing_extensions", version: "4.16.0" } },
+            ],
+        };
+        assert.deepEqual(
+            [...reportPins(report)],
+            [
+                ["boto3", { name: "boto3", version: "1.40.55" }],
+                ["typing-extensions", { name: "typing_extensions", version: "4.16.0" }],
+            ],
+        );
+        assert.throws(() => reportPins({ ...report, version: "0" }), /not a pip installation report of version 1/);
+    });
+
+    it("says how two sets of pins differ: missing, more, another version", () => {
+        const a = pins([
+            ["six", "1.17.0"],
+            ["numpy", "2.3.4"],
+            ["idna", "3.20"],
+        ]);
+        const b = pins([
+            ["numpy", "2.3.3"],
+            ["IDNA", "3.20"],
+            ["colorama", "0.4.6"],
+        ]);
+        assert.deepEqual(pinDifferences(a, b, { a: "A", b: "B" }), [
+            "B lacks six==1.17.0 (A has it)",
+            "B has numpy==2.3.3, A 2.3.4",
+            "B has colorama==0.4.6, A does not",
+        ]);
+        assert.deepEqual(pinDifferences(a, a, { a: "A", b: "A" }), []);
+    });
+
+    it("writes a lock that reads back as the same pins, sorted by name", () => {
+        const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{0,8}([-_.][A-Za-z0-9]{1,4})?$/);
+        const version = fc.stringMatching(/^[0-9]{1,3}(\.[0-9]{1,3}){0,3}(\.post[0-9])?$/);
+        fc.assert(
+            fc.property(fc.uniqueArray(fc.tuple(name, version), { selector: ([n]) => canonicalName(n) }), (entries) => {
+                const written = pins(entries);
+                const text = lockText(written, ["linux/amd64 (CPython 3.12)"]);
+                const back = parsePins(text, "lock.txt");
+                assert.deepEqual(new Map([...back].sort()), new Map([...written].sort()));
+                const keys = [...back.keys()];
+                assert.deepEqual(
+                    keys,
+                    [...keys].sort((x, y) => x.localeCompare(y)),
+                );
+            }),
+        );
+    });
+});

@@ -1,0 +1,224 @@
+/**
+ * `npm run lock:python`: the step runtime's lock, pipelines/lib/requirements-lock.txt. The library's and the reference
+ * workload's pins (LOCKED_REQUIREMENTS) name the packages the steps import; pip resolves the rest (botocore, the Azure
+ * SDK's cryptography, scikit-learn's threadpoolctl, ...) to whatever is newest when it runs, so two builds of the same
+ * runtime tag could hold different packages. The lock pins the whole closure: the runtime build installs it without
+ * the resolver (pipelines/core/runtime.ts) and the tests' environment takes it as constraints (tools/python-env.sh).
+ *
+ * It is written from pip's own resolver (`pip install --dry-run --report`) for every platform the runtime image is built
+ * for (its CPython, linux amd64 and arm64, wheels only) and for the tests' Python, which must all agree. `--check`
+ * writes nothing and asks pip instead whether the committed lock is the closure on every platform: resolving the two
+ * files with the lock as constraints must give exactly the lock (nothing missing, nothing unneeded, no version in
+ * conflict), and every pin of the two files must be in it at its version. pip needs its package index for both.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+    LOCKED_REQUIREMENTS,
+    RUNTIME_REQUIREMENTS,
+    TARGET_PLATFORMS,
+    runtimePythonVersion,
+    targetPlatformOptions,
+    type TargetArch,
+} from "../pipelines/core/runtime";
+import { parseOptions, runAsScript, UsageError } from "./cli";
+import { PROJECT_ROOT } from "./stack";
+
+const USAGE = `Usage: npm run lock:python [-- --check]
+
+Resolves the step runtime's packages (${LOCKED_REQUIREMENTS.join(", ")}) with pip for every platform of the
+runtime image and for the tests' Python, and writes their whole closure, pinned, to ${RUNTIME_REQUIREMENTS["requirements-lock.txt"]}.
+Needs pip's package index.
+
+Options:
+  --check      Write nothing: exit 1 unless the committed lock is a closure on every platform and holds every pin
+  -h, --help   Show this help
+
+Exit codes: 0 done (or the lock holds), 1 the platforms disagree (or the lock does not hold), 2 bad arguments.`;
+
+/** A package's name as pip compares names (PEP 503): lower case, runs of "-", "_" and "." as one "-". */
+export function canonicalName(name: string): string {
+    return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+/** Pins by canonical name: the name as written and the version. */
+export type Pins = Map<string, { name: string; version: string }>;
+
+/**
+ * The pins of a requirements file: every line that is not blank or a comment must be `name==version` (extras
+ * allowed); anything else is an error naming the line, since a range in a pin file pins nothing.
+ */
+export function parsePins(text: string, file: string): Pins {
+    const pins: Pins = new Map();
+    const problems: string[] = [];
+    const lines = text.split("\n");
+    for (const [i, raw] of lines.entries()) {
+        const line = raw.replace(/\s+#.*$/, "").trim();
+        if (line === "" || line.startsWith("#")) continue;
+        const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;=<>!~]+)$/.exec(line);
+        if (!m) {
+            problems.push(`${file}:${i + 1}: "${line}" is not an exact pin (name==version)`);
+            continue;
+        }
+        const key = canonicalName(m[1]);
+        if (pins.has(key)) problems.push(`${file}:${i + 1}: ${m[1]} is pinned twice`);
+        else pins.set(key, { name: m[1], version: m[3] });
+    }
+    if (problems.length > 0) throw new Error(problems.join("\n"));
+    return pins;
+}
+
+/** What pip's installation report (`--report`, format version 1) would install: each package's name and version. */
+export function reportPins(report: {
+    version?: string;
+    install?: { metadata: { name: string; version: string } }[];
+}): Pins {
+    if (report.version !== "1" || !Array.isArray(report.install))
+        throw new Error(`not a pip installation report of version 1 (version ${String(report.version)})`);
+    return new Map(
+        report.install.map(({ metadata: m }) => [canonicalName(m.name), { name: m.name, version: m.version }]),
+    );
+}
+
+/** How `b` differs from `a`, as sentences: what `b` lacks, what it has more, what it has at another version. */
+export function pinDifferences(a: Pins, b: Pins, names: { a: string; b: string }): string[] {
+    const out: string[] = [];
+    for (const [key, p] of a) {
+        const q = b.get(key);
+        if (!q) out.push(`${names.b} lacks ${p.name}==${p.version} (${names.a} has it)`);
+        else if (q.version !== p.version) out.push(`${names.b} has ${q.name}==${q.version}, ${names.a} ${p.version}`);
+    }
+    for (const [key, q] of b) if (!a.has(key)) out.push(`${names.b} has ${q.name}==${q.version}, ${names.a} does not`);
+    return out;
+}
+
+/** The lock's text: what it is and how it is made, then one pin per line, sorted by canonical name. */
+export function lockText(pins: Pins, platforms: readonly string[]): string {
+    const lines = [...pins.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, p]) => `${p.name}==${p.version}`);
+    return [
+        "# The step runtime's Python packages: the pins of",
+        ...LOCKED_REQUIREMENTS.map((f) => `#   ${f}`),
+        "# and their whole dependency closure, as pip resolves them, the same, for each of:",
+        ...platforms.map((p) => `#   ${p}`),
+        "# Written by `npm run lock:python` (edit those files, then run it); the runtime build installs exactly this",
+        "# (--no-deps) and tools/python-env.sh takes it as constraints.",
+        ...lines,
+        "",
+    ].join("\n");
+}
+
+/** Where pip resolves: an architecture of the runtime image, or the Python that runs this (the tests' Python). */
+type Platform = TargetArch | "tests";
+
+function platformName(platform: Platform, testsPython: string): string {
+    return platform === "tests"
+        ? `the tests' Python (${testsPython})`
+        : `${TARGET_PLATFORMS[platform].platform} (CPython ${runtimePythonVersion()})`;
+}
+
+/** pip's resolution of requirement files (under constraint files) for one platform, without installing anything. */
+function resolve(
+    python: string,
+    platform: Platform,
+    files: readonly string[],
+    constraints: readonly string[] = [],
+): Pins {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-python-lock-"));
+    try {
+        const report = path.join(scratch, "report.json");
+        execFileSync(
+            python,
+            [
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--dry-run",
+                "--ignore-installed",
+                "--report",
+                report,
+                ...(platform === "tests"
+                    ? []
+                    : ["--target", path.join(scratch, "target"), ...targetPlatformOptions(platform)]),
+                ...files.flatMap((f) => ["-r", path.join(PROJECT_ROOT, f)]),
+                ...constraints.flatMap((f) => ["-c", path.join(PROJECT_ROOT, f)]),
+            ],
+            { stdio: ["ignore", "inherit", "inherit"] },
+        );
+        return reportPins(JSON.parse(fs.readFileSync(report, "utf8")) as Parameters<typeof reportPins>[0]);
+    } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+    }
+}
+
+/** Problems of a lock against the files it locks: a pin missing from it, or at another version. */
+export function lockMissesPins(lock: Pins, locked: readonly { file: string; pins: Pins }[]): string[] {
+    return locked.flatMap(({ file, pins }) =>
+        [...pins].flatMap(([key, p]) => {
+            const l = lock.get(key);
+            if (!l) return [`the lock lacks ${p.name}==${p.version} of ${file}`];
+            return l.version === p.version ? [] : [`the lock has ${l.name}==${l.version}, ${file} pins ${p.version}`];
+        }),
+    );
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+    const { values } = parseOptions(argv, { check: { type: "boolean" } });
+    const python = process.env.PYTHON ?? "python3";
+    const testsPython = execFileSync(python, ["--version"], { encoding: "utf8" }).trim();
+    const platforms: Platform[] = [...(Object.keys(TARGET_PLATFORMS) as TargetArch[]), "tests"];
+    const lockFile = RUNTIME_REQUIREMENTS["requirements-lock.txt"];
+    const locked = LOCKED_REQUIREMENTS.map((file) => ({
+        file,
+        pins: parsePins(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8"), file),
+    }));
+
+    if (values.check) {
+        const lockPath = path.join(PROJECT_ROOT, lockFile);
+        if (!fs.existsSync(lockPath)) throw new UsageError(`${lockFile} does not exist: run npm run lock:python`);
+        const lock = parsePins(fs.readFileSync(lockPath, "utf8"), lockFile);
+        const problems = lockMissesPins(lock, locked);
+        // The files' pins under the lock as constraints: a package the lock lacks comes out unconstrained, one it
+        // pins that nothing needs does not come out, and a pin in conflict makes pip fail.
+        const files = locked.map((l) => l.file);
+        for (const platform of platforms) {
+            const name = platformName(platform, testsPython);
+            let resolved: Pins;
+            try {
+                resolved = resolve(python, platform, files, [lockFile]);
+            } catch {
+                problems.push(`pip finds no resolution on ${name} under the lock (its message is above)`);
+                continue;
+            }
+            problems.push(...pinDifferences(lock, resolved, { a: "the lock", b: `pip's resolution on ${name}` }));
+        }
+        if (problems.length > 0) {
+            process.stderr.write(`${lockFile} is not the closure of its pins:\n  ${problems.join("\n  ")}\n`);
+            return 1;
+        }
+        process.stdout.write(`${lockFile}: ${lock.size} pins, a closure on ${platforms.length} platforms\n`);
+        return 0;
+    }
+
+    const files = locked.map((l) => l.file);
+    const names = platforms.map((p) => platformName(p, testsPython));
+    const resolutions = platforms.map((p) => resolve(python, p, files));
+    const disagreements = resolutions
+        .slice(1)
+        .flatMap((r, i) => pinDifferences(resolutions[0], r, { a: names[0], b: names[i + 1] }));
+    if (disagreements.length > 0) {
+        process.stderr.write(`the platforms resolve differently; pin these in ${files.join(" or ")}:\n  `);
+        process.stderr.write(`${disagreements.join("\n  ")}\n`);
+        return 1;
+    }
+    const missing = lockMissesPins(resolutions[0], locked);
+    if (missing.length > 0) throw new Error(`pip resolved without a pin:\n  ${missing.join("\n  ")}`);
+    fs.writeFileSync(path.join(PROJECT_ROOT, lockFile), lockText(resolutions[0], names));
+    process.stdout.write(`${lockFile}: ${resolutions[0].size} pins, the same on ${platforms.length} platforms\n`);
+    return 0;
+}
+
+runAsScript(module, USAGE, main);
