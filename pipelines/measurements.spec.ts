@@ -50,6 +50,14 @@ describe("the study's measurements, as the pipelines render them", () => {
         assert.equal(value(quick, "dataset-version"), "$(tasks.quick-train.results.dataset-version)");
     });
 
+    it("the run's resources leave out exactly its finally tasks, which run side by side and measure it", () => {
+        const report = renderTasks().find((t) => t.metadata.name === "report")!;
+        const env = report.spec.steps.flatMap((st: Step) => st.env ?? []);
+        const measuring = JSON.parse(env.find((e: EnvVar) => e.name === "MEASURING_TASKS")!.value!) as string[];
+        const finals = new Set([...pipelines.values()].flatMap((p) => (p.spec.finally ?? []).map((t) => t.name)));
+        assert.deepEqual([...finals].sort(), [...measuring].sort());
+    });
+
     it("every delivery run reports its start event, ease, concurrency and, where it promotes, promote's status (defect 2, item 9)", () => {
         for (const name of DELIVERY) {
             const p = pipeline(name);

@@ -9,6 +9,7 @@
 import { DELIVERY_MODES } from "../../contract/metric-contract";
 import { PROMOTE_TASK } from "../promotion/task";
 import { ROLLOUTS } from "../tasks/choose-versions/task";
+import { REPORT_TASKS } from "../tasks/report/task";
 import type { ParamSpec, Pipeline, PipelineTask } from "../core/tekton";
 import { TASK_IDS } from "../../contract/study-tasks";
 import { param, passParams, taskResult } from "../core/tekton";
@@ -289,7 +290,7 @@ const build = (name: PipelineName, after: string[], version = param("version")):
 function report(
     event: "train" | "deploy" | "rollback",
     extra: { name: string; value: string }[] = [],
-    taskName = "report",
+    taskName: string = REPORT_TASKS.delivery,
     version = param("version"),
 ): PipelineTask {
     return {
@@ -323,7 +324,7 @@ const trainingReport = (
             { name: "eval-accuracy", value: taskResult(results.evaluate, results.accuracy) },
             { name: "dataset-version", value: taskResult(results.dataset, "dataset-version") },
         ],
-        "report-training",
+        REPORT_TASKS.training,
         version,
     );
 
@@ -341,7 +342,7 @@ const deliveryReport = (version = param("version"), promoted = true) =>
             ...DELIVERY_REPORT_PARAMS,
             ...(promoted ? [{ name: "promote-status", value: `$(tasks.${PROMOTE_TASK}.status)` }] : []),
         ],
-        "report",
+        REPORT_TASKS.delivery,
         version,
     );
 

@@ -62,14 +62,17 @@ def _time(text):
 
 def run_usage(groups, run, env):
     """What the TaskRuns of `run` used, from the Pushgateway's groups (its /api/v1/metrics `data`): a dict with the
-    summed delivery metrics by contract key and `start`, the earliest TaskRun start (None without any). Pure."""
+    summed delivery metrics by contract key and `start`, the earliest TaskRun start (None without any). The run's
+    finally tasks that measure it (MEASURING_TASKS: this report and report-training, which run side by side) are left
+    out: the delivery is what they measure, and whether report-training had pushed by now would be a race. Pure."""
     name = lambda key: metrics.metric_name(key, env)  # noqa: E731
+    measuring = set(json.loads(env.get("MEASURING_TASKS") or "[]"))
     sums = {key: 0.0 for key in USAGE.values()}
     start = None
     found = False
     for g in groups:
         labels = g.get("labels") or {}
-        if labels.get("job") != metrics.JOB or labels.get("run") != run:
+        if labels.get("job") != metrics.JOB or labels.get("run") != run or labels.get("pipeline_task") in measuring:
             continue
         for key, delivery in USAGE.items():
             for sample in (g.get(name(key)) or {}).get("metrics") or []:

@@ -2,6 +2,12 @@ import { STUDY_TASKS } from "../../../contract/study-tasks";
 import { libStep, type TaskDefinition } from "../../core/context";
 import { param } from "../../core/tekton";
 
+/**
+ * The finally tasks a pipeline runs this Task as: the delivery's outcome, and the trained version's accuracies. They
+ * measure the run, so the run's resources leave their own usage out (report.py, MEASURING_TASKS).
+ */
+export const REPORT_TASKS = { delivery: "report", training: "report-training" } as const;
+
 export const REPORT: TaskDefinition = {
     name: "report",
     description:
@@ -71,6 +77,7 @@ export const REPORT: TaskDefinition = {
             { name: "HUMAN_ACTIONS", value: param("human-actions") },
             { name: "HANDS_ON_SECONDS", value: param("hands-on-seconds") },
             { name: "CONCURRENCY", value: param("concurrency") },
+            { name: "MEASURING_TASKS", value: JSON.stringify(Object.values(REPORT_TASKS)) },
             {
                 name: "RECOVERING_TASKS",
                 value: JSON.stringify(STUDY_TASKS.filter((t) => t.recovers).map((t) => t.id)),

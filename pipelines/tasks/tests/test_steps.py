@@ -378,6 +378,21 @@ class Report(unittest.TestCase):
             ],
         )
 
+    def test_resources_leave_out_the_finally_tasks_that_measure_the_run(self):
+        # report-training runs beside report: whether it pushed before report reads is a race, so it never counts.
+        pushed = [
+            usage_group("deploy-x7k2p", "train", 30, 5e9, 60, 1250),
+            usage_group("deploy-x7k2p", "report-training", 0.5, 7e6, 0, 1590),
+        ]
+        env = {**self.base, "EVENT": "deploy", "STATUS": "Succeeded", "TRIGGER_TIME": "1000"}
+        measured = {**env, "MEASURING_TASKS": '["report", "report-training"]'}
+        s = self.groups(measured, 1600.0, pushed)[self.delivery_key]
+        self.assertIn(("cpu", self.ns, 30.0), s)
+        self.assertIn(("mem", self.ns, 5e9), s)
+        # Without the list every TaskRun of the run counts, report-training's too.
+        s = self.groups(env, 1600.0, pushed)[self.delivery_key]
+        self.assertIn(("cpu", self.ns, 30.5), s)
+
     def test_a_run_without_usage_reports_no_resources_rather_than_zero(self):
         s = self.groups({**self.base, "EVENT": "deploy", "STATUS": "Failed"}, 1600.0)[self.delivery_key]
         self.assertEqual([n for n, _, _ in s], ["result", "rollbacks", "end"])
