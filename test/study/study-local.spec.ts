@@ -179,6 +179,24 @@ describe("npm run study:local -- --short", function () {
             );
     });
 
+    it("measured live accuracy, latency and error rate of every model it sent labelled traffic to", () => {
+        // The study ends with labelled traffic through the gateway for each model (iris and iris-b in --short): each
+        // model's route must have brought it to that model's server.
+        const quality = JSON.parse(fs.readFileSync(jsonFile, "utf8")).quality as {
+            model: string;
+            version: string;
+            accuracy: number | null;
+            latencyP95: number | null;
+            errorRate: number | null;
+        }[];
+        for (const model of ["iris", "iris-b"]) {
+            const measured = quality.filter(
+                (q) => q.model === model && q.accuracy !== null && q.latencyP95 !== null && q.errorRate !== null,
+            );
+            assert.ok(measured.length > 0, `${model}: ${JSON.stringify(quality.filter((q) => q.model === model))}`);
+        }
+    });
+
     it("runs every dashboard query: data here, or the cluster exporter it needs", () => {
         const m = /dashboard queries: (\d+) of (\d+) return data on the local Prometheus/.exec(out);
         assert.ok(m, "no dashboard summary in the output");

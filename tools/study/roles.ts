@@ -263,6 +263,48 @@ export function pickByWeight<T extends { weight: number }>(backends: readonly T[
     return [...backends].reverse().find((b) => b.weight > 0);
 }
 
+/** A path match of an HTTPRoute rule (Gateway API `HTTPPathMatch`; the type defaults to PathPrefix). */
+export interface PathMatch {
+    readonly type?: string;
+    readonly value?: string;
+}
+
+/**
+ * How much of `path` a Gateway API path match matches, or -1: Exact the whole path; PathPrefix whole path elements,
+ * so `/models/iris` matches `/models/iris` and `/models/iris/predict` but not `/models/iris-b/predict` (a trailing
+ * slash of the prefix is ignored).
+ */
+export function pathMatchLength(match: PathMatch | undefined, path: string): number {
+    const value = match?.value ?? "/";
+    if ((match?.type ?? "PathPrefix") === "Exact") return path === value ? value.length : -1;
+    const prefix = value.replace(/\/+$/, "");
+    return path === prefix || path.startsWith(`${prefix}/`) ? prefix.length : -1;
+}
+
+/**
+ * The rule of `routes` a request for `path` takes, and how much of the path it matched: of every rule with a
+ * matching path, the one with the longest match (the Gateway API's precedence among path matches), the first listed
+ * among equals.
+ */
+export function routeRuleFor<Rule extends { matches?: readonly PathMatchHolder[] }>(
+    routes: readonly { spec: { rules?: readonly Rule[] } }[],
+    path: string,
+): { rule: Rule; matched: number } | undefined {
+    let best: { rule: Rule; matched: number } | undefined;
+    for (const route of routes)
+        for (const rule of route.spec.rules ?? [])
+            for (const m of rule.matches ?? [{}]) {
+                const matched = pathMatchLength(m.path, path);
+                if (matched >= 0 && (!best || matched > best.matched)) best = { rule, matched };
+            }
+    return best;
+}
+
+/** A rule's match: its path match. */
+interface PathMatchHolder {
+    readonly path?: PathMatch;
+}
+
 /** The model gateway: routes /models/<model>/... by the HTTPRoute's weights, read from the API on every request. */
 export class Gateway {
     private server?: http.Server;
@@ -290,37 +332,37 @@ export class Gateway {
                 "HTTPRoute",
                 this.gatewayNamespace,
             );
-            for (const route of routes)
-                for (const rule of route.spec.rules ?? [])
-                    for (const m of rule.matches ?? []) {
-                        const prefix: string = m.path?.value ?? "/";
-                        if (!(req.url ?? "").startsWith(prefix)) continue;
-                        const rewrite = (rule.filters ?? []).find((f: Json) => f.type === "URLRewrite");
-                        const rest = (req.url ?? "").slice(prefix.length);
-                        const url = rewrite ? "/" + rest.replace(/^\//, "") : req.url!;
-                        for (const f of rule.filters ?? [])
-                            if (f.type === "RequestMirror")
-                                void forward(
-                                    this.ipOf(f.requestMirror.backendRef.namespace),
-                                    f.requestMirror.backendRef.port,
-                                    req.method!,
-                                    url,
-                                    body,
-                                ).catch(() => undefined);
-                        const b = pickByWeight<Json>(
-                            (rule.backendRefs ?? []).map((x: Json) => ({ ...x, weight: x.weight ?? 1 })),
-                            Math.random(),
-                        );
-                        if (!b) {
-                            res.writeHead(503).end("no backend with weight");
-                            return;
-                        }
-                        this.served.set(b.namespace, (this.served.get(b.namespace) ?? 0) + 1);
-                        const r = await forward(this.ipOf(b.namespace), b.port, req.method!, url, body);
-                        res.writeHead(r.status, { "content-type": "application/json" }).end(r.body);
-                        return;
-                    }
-            res.writeHead(404).end("no route");
+            const [pathPart, query] = (req.url ?? "/").split(/\?(.*)/s);
+            const found = routeRuleFor<Json>(routes, pathPart);
+            if (!found) {
+                res.writeHead(404).end("no route");
+                return;
+            }
+            const { rule, matched } = found;
+            // ReplacePrefixMatch with "/": the rest of the path after the matched prefix, from the root.
+            const rewrite = (rule.filters ?? []).find((f: Json) => f.type === "URLRewrite");
+            const rewritten = rewrite ? "/" + pathPart.slice(matched).replace(/^\//, "") : pathPart;
+            const url = query === undefined ? rewritten : `${rewritten}?${query}`;
+            for (const f of rule.filters ?? [])
+                if (f.type === "RequestMirror")
+                    void forward(
+                        this.ipOf(f.requestMirror.backendRef.namespace),
+                        f.requestMirror.backendRef.port,
+                        req.method!,
+                        url,
+                        body,
+                    ).catch(() => undefined);
+            const b = pickByWeight<Json>(
+                (rule.backendRefs ?? []).map((x: Json) => ({ ...x, weight: x.weight ?? 1 })),
+                Math.random(),
+            );
+            if (!b) {
+                res.writeHead(503).end("no backend with weight");
+                return;
+            }
+            this.served.set(b.namespace, (this.served.get(b.namespace) ?? 0) + 1);
+            const r = await forward(this.ipOf(b.namespace), b.port, req.method!, url, body);
+            res.writeHead(r.status, { "content-type": "application/json" }).end(r.body);
         } catch (e) {
             res.writeHead(502).end(String(e));
         }
