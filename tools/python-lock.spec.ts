@@ -7,16 +7,15 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as fc from "fast-check";
-import { LOCKED_REQUIREMENTS, RUNTIME_PACKAGE_SETS, RUNTIME_REQUIREMENTS } from "../pipelines/core/runtime";
 import {
+    LOCKED_REQUIREMENTS,
+    RUNTIME_PACKAGE_SETS,
+    RUNTIME_REQUIREMENTS,
     canonicalName,
-    lockMissesPins,
-    lockText,
     parsePins,
-    pinDifferences,
-    reportPins,
     type Pins,
-} from "./python-lock";
+} from "../pipelines/core/runtime";
+import { lockMissesPins, lockText, pinDifferences, reportPins } from "./python-lock";
 import { PROJECT_ROOT } from "./stack";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");

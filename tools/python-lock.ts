@@ -19,8 +19,11 @@ import {
     LOCKED_REQUIREMENTS,
     RUNTIME_REQUIREMENTS,
     TARGET_PLATFORMS,
+    canonicalName,
+    parsePins,
     runtimePythonVersion,
     targetPlatformOptions,
+    type Pins,
     type TargetArch,
 } from "../pipelines/core/runtime";
 import { parseOptions, runAsScript, UsageError } from "./cli";
@@ -37,38 +40,6 @@ Options:
   -h, --help   Show this help
 
 Exit codes: 0 done (or the lock holds), 1 the platforms disagree (or the lock does not hold), 2 bad arguments.`;
-
-/** A package's name as pip compares names (PEP 503): lower case, runs of "-", "_" and "." as one "-". */
-export function canonicalName(name: string): string {
-    return name.toLowerCase().replace(/[-_.]+/g, "-");
-}
-
-/** Pins by canonical name: the name as written and the version. */
-export type Pins = Map<string, { name: string; version: string }>;
-
-/**
- * The pins of a requirements file: every line that is not blank or a comment must be `name==version` (extras
- * allowed); anything else is an error naming the line, since a range in a pin file pins nothing.
- */
-export function parsePins(text: string, file: string): Pins {
-    const pins: Pins = new Map();
-    const problems: string[] = [];
-    const lines = text.split("\n");
-    for (const [i, raw] of lines.entries()) {
-        const line = raw.replace(/\s+#.*$/, "").trim();
-        if (line === "" || line.startsWith("#")) continue;
-        const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;=<>!~]+)$/.exec(line);
-        if (!m) {
-            problems.push(`${file}:${i + 1}: "${line}" is not an exact pin (name==version)`);
-            continue;
-        }
-        const key = canonicalName(m[1]);
-        if (pins.has(key)) problems.push(`${file}:${i + 1}: ${m[1]} is pinned twice`);
-        else pins.set(key, { name: m[1], version: m[3] });
-    }
-    if (problems.length > 0) throw new Error(problems.join("\n"));
-    return pins;
-}
 
 /** What pip's installation report (`--report`, format version 1) would install: each package's name and version. */
 export function reportPins(report: {
@@ -183,12 +154,11 @@ async function main(argv: readonly string[]): Promise<number> {
         const problems = lockMissesPins(lock, locked);
         // The files' pins under the lock as constraints: a package the lock lacks comes out unconstrained, one it
         // pins that nothing needs does not come out, and a pin in conflict makes pip fail.
-        const files = locked.map((l) => l.file);
         for (const platform of platforms) {
             const name = platformName(platform, testsPython);
             let resolved: Pins;
             try {
-                resolved = resolve(python, platform, files, [lockFile]);
+                resolved = resolve(python, platform, LOCKED_REQUIREMENTS, [lockFile]);
             } catch {
                 problems.push(`pip finds no resolution on ${name} under the lock (its message is above)`);
                 continue;
@@ -203,14 +173,15 @@ async function main(argv: readonly string[]): Promise<number> {
         return 0;
     }
 
-    const files = locked.map((l) => l.file);
     const names = platforms.map((p) => platformName(p, testsPython));
-    const resolutions = platforms.map((p) => resolve(python, p, files));
+    const resolutions = platforms.map((p) => resolve(python, p, LOCKED_REQUIREMENTS));
     const disagreements = resolutions
         .slice(1)
         .flatMap((r, i) => pinDifferences(resolutions[0], r, { a: names[0], b: names[i + 1] }));
     if (disagreements.length > 0) {
-        process.stderr.write(`the platforms resolve differently; pin these in ${files.join(" or ")}:\n  `);
+        process.stderr.write(
+            `the platforms resolve differently; pin these in ${LOCKED_REQUIREMENTS.join(" or ")}:\n  `,
+        );
         process.stderr.write(`${disagreements.join("\n  ")}\n`);
         return 1;
     }

@@ -56,6 +56,38 @@ export const RUNTIME_REQUIREMENTS = {
  */
 export const LOCKED_REQUIREMENTS = ["pipelines/lib/requirements.txt", "pipelines/workload/requirements.txt"] as const;
 
+/** A package's name as pip compares names (PEP 503): lower case, runs of "-", "_" and "." as one "-". */
+export function canonicalName(name: string): string {
+    return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+/** Pins by canonical name: the name as written and the version. */
+export type Pins = Map<string, { name: string; version: string }>;
+
+/**
+ * The pins of a requirements file: every line that is not blank or a comment must be `name==version` (extras
+ * allowed); anything else is an error naming the line, since a range in a pin file pins nothing.
+ */
+export function parsePins(text: string, file: string): Pins {
+    const pins: Pins = new Map();
+    const problems: string[] = [];
+    const lines = text.split("\n");
+    for (const [i, raw] of lines.entries()) {
+        const line = raw.replace(/\s+#.*$/, "").trim();
+        if (line === "" || line.startsWith("#")) continue;
+        const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;=<>!~]+)$/.exec(line);
+        if (!m) {
+            problems.push(`${file}:${i + 1}: "${line}" is not an exact pin (name==version)`);
+            continue;
+        }
+        const key = canonicalName(m[1]);
+        if (pins.has(key)) problems.push(`${file}:${i + 1}: ${m[1]} is pinned twice`);
+        else pins.set(key, { name: m[1], version: m[3] });
+    }
+    if (problems.length > 0) throw new Error(problems.join("\n"));
+    return pins;
+}
+
 /**
  * Target platforms of the runtime and model-server images: buildah's platform and the wheel architecture pip fetches
  * for it (manylinux tags, see wheelPlatforms).

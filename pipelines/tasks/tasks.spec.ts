@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { STEP_LIBRARY, assertUnittestPasses, kubeClientPath, runPython } from "../../test/python";
+import { canonicalName, parsePins } from "../core/runtime";
 
 const TASKS = __dirname;
 const LIB = path.join(STEP_LIBRARY, "mlops_steps");
@@ -64,24 +65,16 @@ describe("step scripts", function () {
     it("are tested with exactly the Kubernetes client closure the step runtime holds in /opt/kube-client", () => {
         // requirements-kube.txt pins the closure; tools/python-env.sh installs it --no-deps --target, as the runtime's
         // build does (pipelines/core/runtime.ts).
-        const normalize = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "_");
-        const pins = fs
-            .readFileSync(path.join(STEP_LIBRARY, "requirements-kube.txt"), "utf8")
-            .split("\n")
-            .map((l) => l.replace(/#.*$/, "").trim())
-            .filter(Boolean)
-            .map((l) => {
-                const m = /^([A-Za-z0-9_.-]+)==([^\s;]+)$/.exec(l);
-                assert.ok(m, `an exact pin: ${l}`);
-                return `${normalize(m[1])}==${m[2]}`;
-            });
+        // Every line an exact pin (parsePins throws naming any other).
+        const file = path.join(STEP_LIBRARY, "requirements-kube.txt");
+        const pins = [...parsePins(fs.readFileSync(file, "utf8"), file)].map(([name, p]) => `${name}==${p.version}`);
         assert.ok(pins.some((p) => p.startsWith("kubernetes==")));
         const installed = fs
             .readdirSync(kubeClientPath())
             .filter((d) => d.endsWith(".dist-info"))
             .map((d) => {
                 const [name, version] = d.slice(0, -".dist-info".length).split("-");
-                return `${normalize(name)}==${version}`;
+                return `${canonicalName(name)}==${version}`;
             });
         assert.deepEqual(installed.sort(), pins.sort());
     });
