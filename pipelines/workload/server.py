@@ -191,25 +191,56 @@ def _handler(service, access_log=True):
             if access_log:
                 sys.stderr.write(json.dumps({"client": self.client_address[0], "msg": fmt % args}) + "\n")
 
+        def parse_request(self):
+            # One handler serves every request of a keep-alive connection: nothing of this request's body read yet.
+            self._body_read = False
+            return super().parse_request()
+
         def _send(self, code, obj):
+            # A body left unread would be read as the next request of this connection, which a gateway reuses for
+            # other clients' requests (a POST to an unknown path failed every request after it): read and drop it
+            # before answering, or close the connection when it is not one this server reads (too large, chunked).
+            keep_alive = self._drain_unread_body()
             body = json.dumps(obj).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            if not keep_alive:
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             self.wfile.write(body)
 
-        def _body(self):
+        def _drain_unread_body(self):
+            """Reads and drops what is left of the request's body; False when the connection must close instead."""
+            if self._body_read:
+                return True
+            n = self._content_length()
+            if "Transfer-Encoding" in self.headers or n is None or n < 0 or n > MAX_BODY:
+                return False
+            self.rfile.read(n)
+            self._body_read = True
+            return True
+
+        def _content_length(self):
+            """The request's Content-Length (0 without one), or None when it is not a number."""
             try:
-                n = int(self.headers.get("Content-Length") or 0)
+                return int(self.headers.get("Content-Length") or 0)
             except ValueError:
-                raise BadRequest("bad Content-Length") from None
+                return None
+
+        def _body(self):
+            n = self._content_length()
+            if n is None:
+                raise BadRequest("bad Content-Length")
             if n <= 0:
                 raise BadRequest("empty body")
             if n > MAX_BODY:
                 raise BadRequest(f"body larger than {MAX_BODY} bytes")
+            raw = self.rfile.read(n)
+            self._body_read = True
             try:
-                return json.loads(self.rfile.read(n))
+                return json.loads(raw)
             except (ValueError, UnicodeDecodeError):
                 raise BadRequest("body is not valid JSON") from None
 

@@ -1,3 +1,4 @@
+import http.client
 import json
 import os
 import subprocess
@@ -63,6 +64,41 @@ class ServerTest(unittest.TestCase):
         self.assertTrue(set(body["predictions"]) <= {0, 1, 2})
         objs = [dict(zip(self.features, r, strict=True)) for r in rows]
         self.assertEqual(call(self.api + "/predict", {"instances": objs})[1]["predictions"], body["predictions"])
+
+    def test_a_request_after_one_with_an_unread_body_on_the_same_connection_is_served(self):
+        # A gateway sends many clients' requests over one keep-alive connection: a POST the server answers without
+        # using its body must not leave the body to be read as the next request.
+        rows = json.dumps({"instances": self.X[:1].tolist()})
+        headers = {"Content-Type": "application/json"}
+
+        def predict(conn):
+            conn.request("POST", "/predict", rows, headers)
+            r = conn.getresponse()
+            return r.status, r.read()[:16], r.getheader("Connection")
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=TIMEOUT)
+        try:
+            # A body the server can read (an unknown path): dropped, and the connection carries the next request.
+            conn.request("POST", "/nope", rows, headers)
+            first = conn.getresponse()
+            first.read()
+            self.assertEqual((first.status, first.getheader("Connection")), (404, None))
+            sock = conn.sock
+            self.assertEqual(predict(conn), (200, b'{"predictions": ', None))
+            self.assertIs(conn.sock, sock, "the same connection")
+
+            # A body larger than the server reads: refused from its headers, and the connection closed.
+            conn.putrequest("POST", "/predict")
+            conn.putheader("Content-Type", "application/json")
+            conn.putheader("Content-Length", str(2 << 20))
+            conn.endheaders()
+            refused = conn.getresponse()
+            refused.read()
+            self.assertEqual((refused.status, refused.getheader("Connection")), (400, "close"))
+            # http.client opens a new connection once the server said close.
+            self.assertEqual(predict(conn), (200, b'{"predictions": ', None))
+        finally:
+            conn.close()
 
     def test_bad_requests_are_400(self):
         for body in ({"instances": [[1, 2]]}, {"instances": []}, {"x": 1}, {"instances": [["a", 1, 2, 3]]}, b"{not"):
