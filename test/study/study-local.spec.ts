@@ -197,6 +197,22 @@ describe("npm run study:local -- --short", function () {
         }
     });
 
+    it("had every request of every model's traffic served, phase by phase", () => {
+        // A failed request in a must-serve phase stops the study; the line shows what each phase sent and got served.
+        const line = (model: string) => {
+            const l = out.split("\n").find((x) => x.includes(`traffic to ${model}: `));
+            assert.ok(l, `no traffic line for ${model}`);
+            return l.slice(l.indexOf("traffic to "));
+        };
+        assert.equal(
+            line("iris"),
+            "traffic to iris: after the first version 60 of 60 served; with shifted rows (drift) 60 of 60 served; " +
+                "after the drift retrain 60 of 60 served; after the manual deliveries 60 of 60 served; " +
+                "after the scalability deliveries 40 of 40 served",
+        );
+        assert.equal(line("iris-b"), "traffic to iris-b: after the scalability deliveries 40 of 40 served");
+    });
+
     it("runs every dashboard query: data here, or the cluster exporter it needs", () => {
         const m = /dashboard queries: (\d+) of (\d+) return data on the local Prometheus/.exec(out);
         assert.ok(m, "no dashboard summary in the output");

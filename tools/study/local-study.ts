@@ -382,7 +382,7 @@ export async function runStudy({ short, keep, reportJson }: StudyOptions): Promi
         for (const s of scenarios.slice(1)) await s.registerFirstVersion();
         await deliverSeveralModels(scenarios, levels, DELIVERY_MODES, { repo, log });
         // Labelled traffic for every model after its last delivery (live accuracy, latency, the quality table).
-        for (const s of scenarios) await s.traffic(20, { labelled: true });
+        for (const s of scenarios) await s.traffic(20, { phase: "after the scalability deliveries", labelled: true });
         log(
             `scalability: deliver-several-models at ${levels.join(", ")} at once in every mode` +
                 (levels.length < CONCURRENCY_LEVELS.length
@@ -397,6 +397,8 @@ export async function runStudy({ short, keep, reportJson }: StudyOptions): Promi
             `${runs.length} pipeline runs, ${manualRuns} manual deliveries; steps: ${where("control plane")} against the control plane (the API steps), ` +
                 `${where("this machine")} on this machine, ${where("not run")} not run (buildah: no container engine here)`,
         );
+        // What became of every model's traffic (a must-serve phase with a failure has stopped the study already).
+        for (const s of scenarios) log(s.trafficLedger.describe());
         const coverage = study.coverage(runs, scenarios);
         for (const line of coverage.lines) log(line);
         // The short study leaves out side-by-side, recover-failed-deployment and the simplified and manual retrains.

@@ -19,6 +19,7 @@ import { logApiAction, runCommand } from "./runbook-log";
 import { withParams } from "./scalability";
 import { ADDRESSES } from "./services";
 import { GIT_HOST } from "./stack";
+import { TrafficLedger, type TrafficFailures } from "./traffic";
 
 export const MODEL = "iris";
 
@@ -93,6 +94,8 @@ export class Scenario {
      * `sh pipelines/lib/step_usage.sh command <log> -- ...` (docs/manual-runbook.md step 1) while it is set.
      */
     private usageLog: string | undefined;
+    /** What became of the traffic this scenario sent through the gateway, phase by phase. */
+    readonly trafficLedger: TrafficLedger;
     /** Accuracy and dataset version each manual evaluation printed, by the version it delivered. */
     private readonly manualEvaluations = new Map<string, { accuracy: number; datasetVersion: string }>();
 
@@ -102,6 +105,7 @@ export class Scenario {
         readonly model: string = MODEL,
     ) {
         this.git = { "git-url": `${GIT_HOST}models.git`, "source-dir": `models/${model}` };
+        this.trafficLedger = new TrafficLedger(model);
     }
 
     get manualRuns(): number {
@@ -174,7 +178,7 @@ export class Scenario {
             "first version",
         );
         await run(d.pipelineRunOf("deploy", { model: this.model, version: "v1", ...this.git }), "first version");
-        await this.traffic(30, { labelled: true });
+        await this.traffic(30, { phase: "after the first version", labelled: true });
 
         // automated, deploy-new-version: a git push of a model change, signed with the generated webhook secret. The
         // push is the person's one action; the webhook carries no duration, so the study gives the run its time.
@@ -192,13 +196,13 @@ export class Scenario {
 
         // automated, retrain-changed-data: shifted traffic -> Prometheus' ModelDataDrift -> Alertmanager -> listener.
         const driftFrom = Date.now();
-        await this.traffic(60, { shift: 4 });
+        await this.traffic(60, { phase: "with shifted rows (drift)", shift: 4 });
         const [drifted, trigger] = await this.takeFired("drift alert", `${this.model}-retrain-alert`, 180_000);
         d.log(
             `ModelDataDrift: Prometheus fired it and Alertmanager delivered it ${((Date.now() - driftFrom) / 1000).toFixed(0)} s after the shifted traffic began`,
         );
         await run(drifted, trigger);
-        await this.traffic(30, { labelled: true });
+        await this.traffic(30, { phase: "after the drift retrain", labelled: true });
 
         // simplified: the person runs the simplified pipeline with the last image built.
         const simplified = (task: string) => this.simplifiedDelivery(task);
@@ -286,7 +290,7 @@ export class Scenario {
             await this.manualDelivery("side-by-side", undefined, 50);
             await this.manualRecover();
         }
-        await this.traffic(30, { labelled: true });
+        await this.traffic(30, { phase: "after the manual deliveries", labelled: true });
     }
 
     /**
@@ -611,18 +615,30 @@ export class Scenario {
         });
     }
 
-    /** Requests through the gateway: rows (shifted by `shift` on every feature), with labelled feedback if asked. */
-    async traffic(n: number, opts: { shift?: number; labelled?: boolean }): Promise<void> {
+    /**
+     * Requests through the gateway: rows (shifted by `shift` on every feature), with labelled feedback if asked, each
+     * counted in the ledger under `phase`. Unless `failures` is "count", a failed request stops the study once the
+     * phase's requests are sent (tools/study/traffic.ts).
+     */
+    async traffic(
+        n: number,
+        opts: { phase: string; shift?: number; labelled?: boolean; failures?: TrafficFailures },
+    ): Promise<void> {
         const url = `http://${ADDRESSES.gateway}:8080/models/${this.model}`;
+        const failures = opts.failures ?? "stop-the-study";
+        const send = (endpoint: string, body: Json) =>
+            post(`${url}/${endpoint}`, JSON.stringify(body), {}).then(
+                () => this.trafficLedger.record(opts.phase, failures),
+                (e: unknown) => this.trafficLedger.record(opts.phase, failures, (e as Error).message),
+            );
         for (let i = 0; i < n; i++) {
             const [x, y] = ROWS[i % ROWS.length];
             const row = x.map((v) => v + (opts.shift ?? 0));
-            await post(`${url}/predict`, JSON.stringify({ instances: [row] }), {}).catch(() => undefined);
-            if (opts.labelled)
-                await post(`${url}/feedback`, JSON.stringify({ instances: [row], labels: [y] }), {}).catch(
-                    () => undefined,
-                );
+            await send("predict", { instances: [row] });
+            if (opts.labelled) await send("feedback", { instances: [row], labels: [y] });
         }
+        const problem = this.trafficLedger.problem();
+        if (problem) throw new Error(problem);
     }
 
     /** Runs `f` with labelled traffic flowing (about 4 requests a second) for the promotion's analyses. */
@@ -630,7 +646,8 @@ export class Scenario {
         let on = true;
         const loop = (async () => {
             while (on) {
-                await this.traffic(1, { labelled: true });
+                // The route changes under this traffic: failures are counted and printed, not fatal.
+                await this.traffic(1, { phase: "during canary analyses", labelled: true, failures: "count" });
                 await sleep(250);
             }
         })();
