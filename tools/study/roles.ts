@@ -286,7 +286,7 @@ export function pathMatchLength(match: PathMatch | undefined, path: string): num
  * matching path, the one with the longest match (the Gateway API's precedence among path matches), the first listed
  * among equals.
  */
-export function routeRuleFor<Rule extends { matches?: readonly PathMatchHolder[] }>(
+export function routeRuleFor<Rule extends { matches?: readonly { readonly path?: PathMatch }[] }>(
     routes: readonly { spec: { rules?: readonly Rule[] } }[],
     path: string,
 ): { rule: Rule; matched: number } | undefined {
@@ -298,11 +298,6 @@ export function routeRuleFor<Rule extends { matches?: readonly PathMatchHolder[]
                 if (matched >= 0 && (!best || matched > best.matched)) best = { rule, matched };
             }
     return best;
-}
-
-/** A rule's match: its path match. */
-interface PathMatchHolder {
-    readonly path?: PathMatch;
 }
 
 /** The model gateway: routes /models/<model>/... by the HTTPRoute's weights, read from the API on every request. */
