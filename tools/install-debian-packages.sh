@@ -14,6 +14,7 @@ DEBIAN_PACKAGES=(
     prometheus-alertmanager  # npm run study:local: routes the rendered alerts to the retrain receiver
     git  # npm run study:local: the fetch-source step clones the study's local model repository
     busybox  # the step usage wrapper's test runs it with busybox's applets alone, as in the Alpine step images
+    iptables  # npm run test:cluster: the NAT instance's boot script masquerades with it (nat-instance.spec.ts)
 )
 
 missing=()
