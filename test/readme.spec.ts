@@ -103,6 +103,20 @@ describe("README stays true", () => {
         assert.match(install, /^bash tools\/install-debian-packages\.sh$/m);
     });
 
+    it("names in its layout table every command .ci/run runs, in its order", () => {
+        const ci = fs.readFileSync(path.join(PROJECT_ROOT, ".ci/run"), "utf8");
+        const commands = [...ci.matchAll(/^(npm (?:test|run [a-z:]+))/gm)].map((m) => m[1]);
+        assert.ok(commands.length >= 2, `.ci/run runs ${commands.join(", ")}`);
+        const row = read("README.md")
+            .split("\n")
+            .find((l) => l.startsWith("| `.ci/run` |"));
+        assert.ok(row, "no .ci/run row in the README's layout table");
+        assert.deepEqual(
+            [...row.matchAll(/`(npm (?:test|run [a-z:]+))`/g)].map((m) => m[1]),
+            commands,
+        );
+    });
+
     it("documents exactly the metric contract: names, types and extra labels", () => {
         const rows = [
             ...section(read("docs/monitoring.md"), "## The metric contract").matchAll(
