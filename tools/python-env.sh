@@ -2,10 +2,12 @@
 # The one Python virtual environment of the tests and linters: exactly the pinned packages the cluster installs, from
 # PyPI. It lives in the cache outside the repository, named by a hash of the pin files and the interpreter, so it is
 # built once and rebuilt when a pin changes; when present this takes milliseconds.
-#   - its site-packages: the reference workload's and the step library's pins (pipelines/workload/requirements.txt,
-#     pipelines/lib/requirements.txt) and the pinned dev tools (requirements-dev.txt), resolved together under the
-#     step runtime's lock (pipelines/lib/requirements-lock.txt) as constraints, so the tests import the very versions
-#     the runtime image holds; `pip check` then fails the build if anything installed lacks what it needs;
+#   - its site-packages: first the step runtime's lock (pipelines/lib/requirements-lock.txt) as the runtime build
+#     installs it (--no-deps --require-hashes: each file pip fetches must have a sha256 the lock names), then the
+#     reference workload's and the step library's pins (pipelines/workload/requirements.txt,
+#     pipelines/lib/requirements.txt) and the pinned dev tools (requirements-dev.txt), resolved together with the
+#     lock's pins as constraints (without its hashes: pip would ask every requirement for hashes), so the tests import
+#     the very versions the runtime image holds; `pip check` then fails the build if anything lacks what it needs;
 #   - <venv>/kube-client: the Kubernetes client of the API-facing steps and its whole pinned closure
 #     (pipelines/lib/requirements-kube.txt), installed as the step runtime's build installs it (--no-deps
 #     --target) and put on PYTHONPATH the same way. It stays apart because its pins cannot share one resolution
@@ -28,9 +30,14 @@ if [ ! -f "$venv/.complete" ]; then
     rm -rf "$venv"
     mkdir -p "$(dirname "$venv")"
     "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps --require-hashes \
+        -r "$lock" >&2
+    # The lock's pins without the hash options and their line continuations.
+    sed -e '/^[[:space:]]*--hash=/d' -e 's/[[:space:]]*\\$//' "$lock" > "$venv/lock-constraints.txt"
     args=()
     for r in "${requirements[@]}"; do args+=(-r "$r"); done
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir "${args[@]}" -c "$lock" >&2
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir "${args[@]}" \
+        -c "$venv/lock-constraints.txt" >&2
     if ! problems=$("$venv/bin/python" -m pip check --disable-pip-version-check); then
         echo "$problems" >&2
         exit 1

@@ -4,6 +4,7 @@
  * closure pip resolves on every platform needs pip's index: the study tier checks it (test/study/python-lock.spec.ts).
  */
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as fc from "fast-check";
@@ -15,7 +16,15 @@ import {
     parsePins,
     type Pins,
 } from "../pipelines/core/runtime";
-import { lockMissesPins, lockText, pinDifferences, reportPins } from "./python-lock";
+import {
+    lockMissesPins,
+    lockText,
+    mergeHashes,
+    missingHashes,
+    pinDifferences,
+    pinLines,
+    reportPins,
+} from "./python-lock";
 import { PROJECT_ROOT } from "./stack";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
@@ -36,12 +45,33 @@ describe("the step runtime's lock", () => {
             assert.ok(lock.has(dependency), dependency);
     });
 
-    it("is what the runtime build installs, without the resolver", () => {
+    it("names the sha256 of a file of every pin, each 64 hex digits", () => {
+        const lock = parsePins(read(lockFile), lockFile);
+        const without = [...lock.values()].filter((p) => (p.hashes ?? []).length === 0).map((p) => p.name);
+        assert.deepEqual(without, [], "pins without a hash: pip refuses the whole file under --require-hashes");
+        for (const p of lock.values()) for (const h of p.hashes ?? []) assert.match(h, /^[0-9a-f]{64}$/, p.name);
+    });
+
+    it("is what the runtime build installs, without the resolver, each file checked against its hashes", () => {
         assert.deepEqual(RUNTIME_PACKAGE_SETS["step-runtime"].requirements, ["requirements-lock.txt"]);
         assert.equal(RUNTIME_PACKAGE_SETS["step-runtime"].noDeps, true);
+        assert.equal(RUNTIME_PACKAGE_SETS["step-runtime"].hashes, "required");
         const env = read("tools/python-env.sh");
-        assert.match(env, /-c "\$lock"/, "the tests' environment is constrained by it");
         assert.match(env, /^lock="\$root\/pipelines\/lib\/requirements-lock\.txt"$/m);
+        assert.match(env, /--no-deps --require-hashes \\\n\s+-r "\$lock"/, "the tests' environment installs it so");
+        assert.match(env, /-c "\$venv\/lock-constraints\.txt"/, "then takes its pins as constraints");
+    });
+
+    it("gives the tests' environment the lock's pins without hashes as constraints (python-env.sh's own sed)", () => {
+        // The script's line, run on the committed lock: what pip reads as constraints must be every pin, nothing else.
+        const line = /^\s*(sed .*) "\$lock" > "\$venv\/lock-constraints\.txt"$/m.exec(read("tools/python-env.sh"));
+        assert.ok(line, "no sed line writing lock-constraints.txt in tools/python-env.sh");
+        const out = execFileSync("bash", ["-c", `${line[1]} "$0"`, path.join(PROJECT_ROOT, lockFile)], {
+            encoding: "utf8",
+        });
+        const requirements = out.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+        assert.deepEqual(requirements, pinLines(parsePins(read(lockFile), lockFile), "without"));
+        assert.ok(!out.includes("--hash") && !out.includes("\\"), out);
     });
 
     it("reads a lock that misses a pin, or has it at another version", () => {
@@ -69,22 +99,60 @@ describe("the step runtime's lock", () => {
 describe("the lock tool's pins: pip's report, differences, the lock's text", () => {
     it("reads what pip's installation report would install, and only a report of format 1", () => {
         // pip's --report (format "1", https://pip.pypa.io/en/stable/reference/installation-report/): the fields read.
+        const [h1, h2] = ["a".repeat(64), "0123456789abcdef".repeat(4)];
         const report = {
             version: "1",
             pip_version: "23.2.1",
             install: [
-                { requested: true, metadata: { name: "boto3", version: "1.40.55" } },
-                { requested: false, metadata: { name: "typing_extensions", version: "4.16.0" } },
+                {
+                    requested: true,
+                    metadata: { name: "boto3", version: "1.40.55" },
+                    download_info: { url: "https://x/boto3.whl", archive_info: { hashes: { sha256: h1 } } },
+                },
+                {
+                    requested: false,
+                    metadata: { name: "typing_extensions", version: "4.16.0" },
+                    // pip before 22.3 wrote only "hash".
+                    download_info: { url: "https://x/t.whl", archive_info: { hash: `sha256=${h2}` } },
+                },
             ],
         };
         assert.deepEqual(
             [...reportPins(report)],
             [
-                ["boto3", { name: "boto3", version: "1.40.55" }],
-                ["typing-extensions", { name: "typing_extensions", version: "4.16.0" }],
+                ["boto3", { name: "boto3", version: "1.40.55", hashes: [h1] }],
+                ["typing-extensions", { name: "typing_extensions", version: "4.16.0", hashes: [h2] }],
             ],
         );
         assert.throws(() => reportPins({ ...report, version: "0" }), /not a pip installation report of version 1/);
+        const unhashed = { version: "1", install: [{ metadata: { name: "six", version: "1.17.0" } }] };
+        assert.throws(() => reportPins(unhashed), /^Error: six==1\.17\.0: pip names no sha256 for its file$/);
+    });
+
+    it("merges the platforms' resolutions: every chosen file's hash, once each, sorted", () => {
+        const at = (hashes: string[]): Pins => new Map([["numpy", { name: "numpy", version: "2.3.4", hashes }]]);
+        const [x, y, z] = ["c", "a", "b"].map((c) => c.repeat(64));
+        assert.deepEqual(mergeHashes([at([x]), at([y]), at([x, z])]).get("numpy"), {
+            name: "numpy",
+            version: "2.3.4",
+            hashes: [y, z, x],
+        });
+    });
+
+    it("finds the files pip chooses whose hash the lock lacks, naming package, platform and hash", () => {
+        const [a, b] = ["a".repeat(64), "b".repeat(64)];
+        const lock: Pins = new Map([
+            ["six", { name: "six", version: "1.17.0", hashes: [a] }],
+            ["idna", { name: "idna", version: "3.20" }],
+        ]);
+        const resolved: Pins = new Map([
+            ["six", { name: "six", version: "1.17.0", hashes: [a] }],
+            ["idna", { name: "idna", version: "3.20", hashes: [b] }],
+        ]);
+        assert.deepEqual(missingHashes(lock, resolved, "linux/arm64"), [
+            `the lock lacks the sha256 of the file pip chooses for idna==3.20 on linux/arm64: ${b}`,
+        ]);
+        assert.deepEqual(missingHashes(resolved, resolved, "linux/arm64"), []);
     });
 
     it("says how two sets of pins differ: missing, more, another version", () => {
@@ -109,18 +177,24 @@ describe("the lock tool's pins: pip's report, differences, the lock's text", () 
     it("writes a lock that reads back as the same pins, sorted by name", () => {
         const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{0,8}([-_.][A-Za-z0-9]{1,4})?$/);
         const version = fc.stringMatching(/^[0-9]{1,3}(\.[0-9]{1,3}){0,3}(\.post[0-9])?$/);
+        const hashes = fc.uniqueArray(fc.stringMatching(/^[0-9a-f]{64}$/), { minLength: 1, maxLength: 3 });
         fc.assert(
-            fc.property(fc.uniqueArray(fc.tuple(name, version), { selector: ([n]) => canonicalName(n) }), (entries) => {
-                const written = pins(entries);
-                const text = lockText(written, ["linux/amd64 (CPython 3.12)"]);
-                const back = parsePins(text, "lock.txt");
-                assert.deepEqual(new Map([...back].sort()), new Map([...written].sort()));
-                const keys = [...back.keys()];
-                assert.deepEqual(
-                    keys,
-                    [...keys].sort((x, y) => x.localeCompare(y)),
-                );
-            }),
+            fc.property(
+                fc.uniqueArray(fc.tuple(name, version, hashes), { selector: ([n]) => canonicalName(n) }),
+                (entries) => {
+                    const written: Pins = new Map(
+                        entries.map(([n, v, h]) => [canonicalName(n), { name: n, version: v, hashes: [...h].sort() }]),
+                    );
+                    const text = lockText(written, ["linux/amd64 (CPython 3.12)"]);
+                    const back = parsePins(text, "lock.txt");
+                    assert.deepEqual(new Map([...back].sort()), new Map([...written].sort()));
+                    const keys = [...back.keys()];
+                    assert.deepEqual(
+                        keys,
+                        [...keys].sort((x, y) => x.localeCompare(y)),
+                    );
+                },
+            ),
         );
     });
 });

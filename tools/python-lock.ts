@@ -6,10 +6,12 @@
  * the resolver (pipelines/core/runtime.ts) and the tests' environment takes it as constraints (tools/python-env.sh).
  *
  * It is written from pip's own resolver (`pip install --dry-run --report`) for every platform the runtime image is built
- * for (its CPython, linux amd64 and arm64, wheels only) and for the tests' Python, which must all agree. `--check`
- * writes nothing and asks pip instead whether the committed lock is the closure on every platform: resolving the two
- * files with the lock as constraints must give exactly the lock (nothing missing, nothing unneeded, no version in
- * conflict), and every pin of the two files must be in it at its version. pip needs its package index for both.
+ * for (its CPython, linux amd64 and arm64, wheels only) and for the tests' Python, which must all agree, with the sha256
+ * of the file pip chooses for each package on each platform (the runtime build installs with --require-hashes, so a
+ * file that is not the one locked is refused). `--check` writes nothing and asks pip instead whether the committed
+ * lock is the closure on every platform: resolving the two files with the lock's pins as constraints must give
+ * exactly the lock (nothing missing, nothing unneeded, no version in conflict) and choose only files whose hash the
+ * lock names, and every pin of the two files must be in it at its version. pip needs its package index for both.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -41,16 +43,64 @@ Options:
 
 Exit codes: 0 done (or the lock holds), 1 the platforms disagree (or the lock does not hold), 2 bad arguments.`;
 
-/** What pip's installation report (`--report`, format version 1) would install: each package's name and version. */
-export function reportPins(report: {
+/** The fields of pip's installation report (`--report`, format version 1) the lock reads. */
+export interface PipReport {
     version?: string;
-    install?: { metadata: { name: string; version: string } }[];
-}): Pins {
+    install?: {
+        metadata: { name: string; version: string };
+        download_info?: { url?: string; archive_info?: { hashes?: Record<string, string>; hash?: string } };
+    }[];
+}
+
+/**
+ * What pip's installation report would install: each package's name, version and the sha256 of the file pip chose
+ * (its index's hash, which pip checks on download). A file without a sha256 is an error: the lock could not pin it.
+ */
+export function reportPins(report: PipReport): Pins {
     if (report.version !== "1" || !Array.isArray(report.install))
         throw new Error(`not a pip installation report of version 1 (version ${String(report.version)})`);
-    return new Map(
-        report.install.map(({ metadata: m }) => [canonicalName(m.name), { name: m.name, version: m.version }]),
+    const problems: string[] = [];
+    const pins: Pins = new Map(
+        report.install.map(({ metadata: m, download_info: d }) => {
+            const archive = d?.archive_info;
+            const sha256 = archive?.hashes?.sha256 ?? /^sha256=([0-9a-f]{64})$/.exec(archive?.hash ?? "")?.[1];
+            if (!sha256) problems.push(`${m.name}==${m.version}: pip names no sha256 for ${d?.url ?? "its file"}`);
+            return [canonicalName(m.name), { name: m.name, version: m.version, hashes: sha256 ? [sha256] : [] }];
+        }),
     );
+    if (problems.length > 0) throw new Error(problems.join("\n"));
+    return pins;
+}
+
+/**
+ * The pins of resolutions that agree on every version, each with the hashes of the files chosen on every platform
+ * (a package with one universal wheel has one hash; one built per platform, one per platform).
+ */
+export function mergeHashes(resolutions: readonly Pins[]): Pins {
+    const merged: Pins = new Map();
+    for (const r of resolutions)
+        for (const [key, p] of r) {
+            const seen = merged.get(key);
+            const hashes = [...new Set([...(seen?.hashes ?? []), ...(p.hashes ?? [])])].sort();
+            merged.set(key, { name: seen?.name ?? p.name, version: p.version, hashes });
+        }
+    return merged;
+}
+
+/**
+ * Hashes of files pip chose that the lock does not name: pip would refuse them under --require-hashes (a new wheel
+ * uploaded for a pinned version, or a lock written without them).
+ */
+export function missingHashes(lock: Pins, resolved: Pins, platform: string): string[] {
+    return [...resolved].flatMap(([key, p]) => {
+        const allowed = new Set(lock.get(key)?.hashes ?? []);
+        return (p.hashes ?? [])
+            .filter((h) => !allowed.has(h))
+            .map(
+                (h) =>
+                    `the lock lacks the sha256 of the file pip chooses for ${p.name}==${p.version} on ${platform}: ${h}`,
+            );
+    });
 }
 
 /** How `b` differs from `a`, as sentences: what `b` lacks, what it has more, what it has at another version. */
@@ -65,17 +115,34 @@ export function pinDifferences(a: Pins, b: Pins, names: { a: string; b: string }
     return out;
 }
 
-/** The lock's text: what it is and how it is made, then one pin per line, sorted by canonical name. */
+/**
+ * Pins as requirement lines sorted by canonical name, each with its hashes as `--hash=sha256:` options on lines of
+ * their own (`hashes: "with"`), or without them: pip refuses a constraints file with hashes (it asks every requirement
+ * for hashes then), so the tests' environment and the lock's check take the lock's pins as constraints so.
+ */
+export function pinLines(pins: Pins, hashes: "with" | "without"): string[] {
+    return [...pins.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .flatMap(([, p]) => {
+            const pin = `${p.name}==${p.version}`;
+            const h = hashes === "with" ? (p.hashes ?? []) : [];
+            return h.length === 0
+                ? [pin]
+                : [`${pin} \\`, ...h.map((x, i) => `    --hash=sha256:${x}${i < h.length - 1 ? " \\" : ""}`)];
+        });
+}
+
+/** The lock's text: what it is and how it is made, then every pin with the hashes of its files, sorted by name. */
 export function lockText(pins: Pins, platforms: readonly string[]): string {
-    const lines = [...pins.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, p]) => `${p.name}==${p.version}`);
     return [
         "# The step runtime's Python packages: the pins of",
         ...LOCKED_REQUIREMENTS.map((f) => `#   ${f}`),
         "# and their whole dependency closure, as pip resolves them, the same, for each of:",
         ...platforms.map((p) => `#   ${p}`),
-        "# Written by `npm run lock:python` (edit those files, then run it); the runtime build installs exactly this",
-        "# (--no-deps) and tools/python-env.sh takes it as constraints.",
-        ...lines,
+        "# with the sha256 of the file pip chooses for each. Written by `npm run lock:python` (edit those files, then",
+        "# run it); the runtime build installs exactly this (--no-deps --require-hashes), tools/python-env.sh too, and",
+        "# then takes its pins, without the hashes, as constraints.",
+        ...pinLines(pins, "with"),
         "",
     ].join("\n");
 }
@@ -89,16 +156,16 @@ function platformName(platform: Platform, testsPython: string): string {
         : `${TARGET_PLATFORMS[platform].platform} (CPython ${runtimePythonVersion()})`;
 }
 
-/** pip's resolution of requirement files (under constraint files) for one platform, without installing anything. */
-function resolve(
-    python: string,
-    platform: Platform,
-    files: readonly string[],
-    constraints: readonly string[] = [],
-): Pins {
+/**
+ * pip's resolution of requirement files for one platform (under `constraints`, written without hashes), without
+ * installing anything.
+ */
+function resolve(python: string, platform: Platform, files: readonly string[], constraints?: Pins): Pins {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-python-lock-"));
     try {
         const report = path.join(scratch, "report.json");
+        const constraintsFile = path.join(scratch, "constraints.txt");
+        if (constraints) fs.writeFileSync(constraintsFile, `${pinLines(constraints, "without").join("\n")}\n`);
         execFileSync(
             python,
             [
@@ -115,11 +182,11 @@ function resolve(
                     ? []
                     : ["--target", path.join(scratch, "target"), ...targetPlatformOptions(platform)]),
                 ...files.flatMap((f) => ["-r", path.join(PROJECT_ROOT, f)]),
-                ...constraints.flatMap((f) => ["-c", path.join(PROJECT_ROOT, f)]),
+                ...(constraints ? ["-c", constraintsFile] : []),
             ],
             { stdio: ["ignore", "inherit", "inherit"] },
         );
-        return reportPins(JSON.parse(fs.readFileSync(report, "utf8")) as Parameters<typeof reportPins>[0]);
+        return reportPins(JSON.parse(fs.readFileSync(report, "utf8")) as PipReport);
     } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
     }
@@ -158,18 +225,21 @@ async function main(argv: readonly string[]): Promise<number> {
             const name = platformName(platform, testsPython);
             let resolved: Pins;
             try {
-                resolved = resolve(python, platform, LOCKED_REQUIREMENTS, [lockFile]);
+                resolved = resolve(python, platform, LOCKED_REQUIREMENTS, lock);
             } catch {
                 problems.push(`pip finds no resolution on ${name} under the lock (its message is above)`);
                 continue;
             }
             problems.push(...pinDifferences(lock, resolved, { a: "the lock", b: `pip's resolution on ${name}` }));
+            problems.push(...missingHashes(lock, resolved, name));
         }
         if (problems.length > 0) {
             process.stderr.write(`${lockFile} is not the closure of its pins:\n  ${problems.join("\n  ")}\n`);
             return 1;
         }
-        process.stdout.write(`${lockFile}: ${lock.size} pins, a closure on ${platforms.length} platforms\n`);
+        process.stdout.write(
+            `${lockFile}: ${lock.size} pins, a closure on ${platforms.length} platforms, every chosen file's hash in it\n`,
+        );
         return 0;
     }
 
@@ -187,8 +257,12 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const missing = lockMissesPins(resolutions[0], locked);
     if (missing.length > 0) throw new Error(`pip resolved without a pin:\n  ${missing.join("\n  ")}`);
-    fs.writeFileSync(path.join(PROJECT_ROOT, lockFile), lockText(resolutions[0], names));
-    process.stdout.write(`${lockFile}: ${resolutions[0].size} pins, the same on ${platforms.length} platforms\n`);
+    const lock = mergeHashes(resolutions);
+    fs.writeFileSync(path.join(PROJECT_ROOT, lockFile), lockText(lock, names));
+    const hashes = [...lock.values()].reduce((n, p) => n + (p.hashes?.length ?? 0), 0);
+    process.stdout.write(
+        `${lockFile}: ${lock.size} pins with ${hashes} file hashes, the same on ${platforms.length} platforms\n`,
+    );
     return 0;
 }
 

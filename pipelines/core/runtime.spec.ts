@@ -37,4 +37,45 @@ describe("pins as pip reads them", () => {
             },
         );
     });
+    it("reads each pin's hashes over continued lines, and refuses a malformed hash or another option, naming the line", () => {
+        const [a, b] = ["a".repeat(64), "0123456789abcdef".repeat(4)];
+        const text = [
+            "# header",
+            "six==1.17.0 \\",
+            `    --hash=sha256:${b} \\`,
+            `    --hash=sha256:${a}`,
+            "idna==3.20",
+            `numpy==2.3.4 --hash=sha256:${a}  # one line`,
+            "",
+        ].join("\n");
+        assert.deepEqual(
+            [...parsePins(text, "lock.txt")],
+            [
+                ["six", { name: "six", version: "1.17.0", hashes: [b, a] }], // sorted
+                ["idna", { name: "idna", version: "3.20" }],
+                ["numpy", { name: "numpy", version: "2.3.4", hashes: [a] }],
+            ],
+        );
+        assert.throws(
+            () =>
+                parsePins(
+                    [
+                        "six==1.17.0 \\",
+                        "    --hash=md5:abc",
+                        `idna==3.20 --index-url=https://x --hash=sha256:${a}`,
+                    ].join("\n"),
+                    "bad.txt",
+                ),
+            (err: Error) => {
+                assert.equal(
+                    err.message,
+                    [
+                        'bad.txt:1: "--hash=md5:abc" is not a hash (--hash=sha256:<64 hex digits>)',
+                        'bad.txt:3: "--index-url=https://x" is not a hash (--hash=sha256:<64 hex digits>)',
+                    ].join("\n"),
+                );
+                return true;
+            },
+        );
+    });
 });

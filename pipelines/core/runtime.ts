@@ -24,9 +24,33 @@ import { IMAGES, TESTBED_BUILT_IMAGES } from "../../contract/versions";
  *   only the API-facing steps put it on PYTHONPATH.
  */
 export const RUNTIME_PACKAGE_SETS = {
-    "step-runtime": { path: "/opt/step-runtime", requirements: ["requirements-lock.txt"], noDeps: true },
-    "kube-client": { path: "/opt/kube-client", requirements: ["requirements-kube.txt"], noDeps: true },
-} as const;
+    "step-runtime": {
+        path: "/opt/step-runtime",
+        requirements: ["requirements-lock.txt"],
+        noDeps: true,
+        hashes: "required",
+    },
+    "kube-client": { path: "/opt/kube-client", requirements: ["requirements-kube.txt"], noDeps: true, hashes: "none" },
+} as const satisfies Record<string, PackageSetSpec>;
+
+/**
+ * Whether pip checks every file it fetches of a package set against the sha256 its pin file names (`--require-hashes`):
+ * the lock carries the hashes of the files pip chooses on every platform (`npm run lock:python`); the kube client's
+ * hand-kept closure carries none yet.
+ */
+export type HashCheck = "required" | "none";
+
+/** One package set of the runtime image. */
+export interface PackageSetSpec {
+    /** Where the image holds it (pip's --target). */
+    readonly path: string;
+    /** Its pin files, by their name in the build context (RUNTIME_REQUIREMENTS). */
+    readonly requirements: readonly (keyof typeof RUNTIME_REQUIREMENTS)[];
+    /** Installed without the resolver: the pin files hold the whole closure. */
+    readonly noDeps: boolean;
+    /** Whether pip checks each fetched file against the pin file's hashes. */
+    readonly hashes: HashCheck;
+}
 export type PackageSet = keyof typeof RUNTIME_PACKAGE_SETS;
 export const STEP_RUNTIME_PATH = RUNTIME_PACKAGE_SETS["step-runtime"].path;
 export const KUBE_CLIENT_PATH = RUNTIME_PACKAGE_SETS["kube-client"].path;
@@ -61,28 +85,48 @@ export function canonicalName(name: string): string {
     return name.toLowerCase().replace(/[-_.]+/g, "-");
 }
 
-/** Pins by canonical name: the name as written and the version. */
-export type Pins = Map<string, { name: string; version: string }>;
+/** A pin: the name as written, the version and, where the file names them, the sha256 of the files pip may fetch. */
+export interface Pin {
+    readonly name: string;
+    readonly version: string;
+    /** Hex sha256 digests (`--hash=sha256:...`), sorted; absent when the pin names none. */
+    readonly hashes?: readonly string[];
+}
+
+/** Pins by canonical name. */
+export type Pins = Map<string, Pin>;
 
 /**
- * The pins of a requirements file: every line that is not blank or a comment must be `name==version` (extras
- * allowed); anything else is an error naming the line, since a range in a pin file pins nothing.
+ * The pins of a requirements file: every requirement that is not blank or a comment must be `name==version` (extras
+ * allowed), optionally followed by `--hash=sha256:<64 hex digits>` options, a requirement continuing over lines that
+ * end with a backslash (as pip reads them); anything else is an error naming the line, since a range in a pin file
+ * pins nothing and a malformed hash would make pip refuse the file.
  */
 export function parsePins(text: string, file: string): Pins {
     const pins: Pins = new Map();
     const problems: string[] = [];
     const lines = text.split("\n");
-    for (const [i, raw] of lines.entries()) {
-        const line = raw.replace(/\s+#.*$/, "").trim();
-        if (line === "" || line.startsWith("#")) continue;
-        const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;=<>!~]+)$/.exec(line);
+    for (let i = 0; i < lines.length; i++) {
+        const first = i;
+        let line = lines[i].replace(/(^|\s+)#.*$/, "").trim();
+        while (line.endsWith("\\") && i + 1 < lines.length)
+            line = `${line.slice(0, -1).trim()} ${lines[++i].replace(/(^|\s+)#.*$/, "").trim()}`.trim();
+        if (line === "") continue;
+        const [requirement, ...options] = line.split(/\s+/);
+        const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;=<>!~]+)$/.exec(requirement);
         if (!m) {
-            problems.push(`${file}:${i + 1}: "${line}" is not an exact pin (name==version)`);
+            problems.push(`${file}:${first + 1}: "${requirement}" is not an exact pin (name==version)`);
             continue;
         }
+        const hashes: string[] = [];
+        for (const option of options) {
+            const h = /^--hash=sha256:([0-9a-f]{64})$/.exec(option);
+            if (h) hashes.push(h[1]);
+            else problems.push(`${file}:${first + 1}: "${option}" is not a hash (--hash=sha256:<64 hex digits>)`);
+        }
         const key = canonicalName(m[1]);
-        if (pins.has(key)) problems.push(`${file}:${i + 1}: ${m[1]} is pinned twice`);
-        else pins.set(key, { name: m[1], version: m[3] });
+        if (pins.has(key)) problems.push(`${file}:${first + 1}: ${m[1]} is pinned twice`);
+        else pins.set(key, { name: m[1], version: m[3], ...(hashes.length > 0 ? { hashes: hashes.sort() } : {}) });
     }
     if (problems.length > 0) throw new Error(problems.join("\n"));
     return pins;
@@ -127,7 +171,7 @@ export function wheelPlatforms(arch: TargetArch): string[] {
  * its architecture (nothing is compiled or executed).
  */
 export function fetchPackagesCommand(arch: TargetArch, set: PackageSet, context: string): string[] {
-    const { requirements, noDeps } = RUNTIME_PACKAGE_SETS[set];
+    const { requirements, noDeps, hashes } = RUNTIME_PACKAGE_SETS[set];
     return [
         "python",
         "-m",
@@ -137,6 +181,7 @@ export function fetchPackagesCommand(arch: TargetArch, set: PackageSet, context:
         "--no-cache-dir",
         "--disable-pip-version-check",
         ...(noDeps ? ["--no-deps"] : []),
+        ...(hashes === "required" ? ["--require-hashes"] : []),
         "--target",
         `${context}/packages/${arch}/${set}`,
         ...targetPlatformOptions(arch),

@@ -2,7 +2,8 @@
  * The step runtime's lock against pip's package index, in the tier that fetches the runtime's packages from it:
  * `npm run lock:python -- --check` (main() of tools/python-lock.ts, as the docs run it) asks pip's resolver whether the
  * committed lock is the closure of the library's and the workload's pins on every platform the runtime image is built
- * for and for the tests' Python. It fails when a pin is added to either file without running `npm run lock:python`.
+ * for and for the tests' Python, and whether the lock names the sha256 of every file pip chooses there. It fails when
+ * a pin is added to either file without running `npm run lock:python`, or when PyPI serves another file for a pin.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -19,6 +20,9 @@ describe("npm run lock:python -- --check", function () {
             encoding: "utf8",
         });
         assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-        assert.match(r.stdout, /^pipelines\/lib\/requirements-lock\.txt: \d+ pins, a closure on 3 platforms$/m);
+        assert.match(
+            r.stdout,
+            /^pipelines\/lib\/requirements-lock\.txt: \d+ pins, a closure on 3 platforms, every chosen file's hash in it$/m,
+        );
     });
 });

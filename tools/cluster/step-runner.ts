@@ -497,6 +497,7 @@ export function stepRuntime(pipEnv: Readonly<Record<string, string>> = {}): Loca
                     "--quiet",
                     "--disable-pip-version-check",
                     ...(p.noDeps ? ["--no-deps"] : []),
+                    ...(p.hashes === "required" ? ["--require-hashes"] : []),
                     "--target",
                     path.join(dir, set),
                     ...p.requirements.flatMap((r) => ["-r", files[r]]),
