@@ -10,7 +10,7 @@
 #     the very versions the runtime image holds; `pip check` then fails the build if anything lacks what it needs;
 #   - <venv>/kube-client: the Kubernetes client of the API-facing steps and its whole pinned closure
 #     (pipelines/lib/requirements-kube.txt), installed as the step runtime's build installs it (--no-deps
-#     --target) and put on PYTHONPATH the same way. It stays apart because its pins cannot share one resolution
+#     --require-hashes --target) and put on PYTHONPATH the same way. It stays apart because its pins cannot share one resolution
 #     with boto3's (kubernetes 37 needs python-dateutil >= 3, botocore < 3), and no step loads both.
 #
 #   bash tools/python-env.sh            build it if missing
@@ -43,7 +43,7 @@ if [ ! -f "$venv/.complete" ]; then
         exit 1
     fi
     # The same pip options as the step runtime's kube-client set (fetchPackagesCommand in pipelines/core/runtime.ts).
-    "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps \
+    "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps --require-hashes \
         --target "$venv/kube-client" -r "$kube_requirements" >&2
     touch "$venv/.complete"
 fi

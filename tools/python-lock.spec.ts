@@ -10,6 +10,7 @@ import * as path from "node:path";
 import * as fc from "fast-check";
 import {
     LOCKED_REQUIREMENTS,
+    PACKAGE_SET_PIP_OPTIONS,
     RUNTIME_PACKAGE_SETS,
     RUNTIME_REQUIREMENTS,
     canonicalName,
@@ -17,6 +18,7 @@ import {
     type Pins,
 } from "../pipelines/core/runtime";
 import {
+    keptClosureText,
     lockMissesPins,
     lockText,
     mergeHashes,
@@ -45,17 +47,18 @@ describe("the step runtime's lock", () => {
             assert.ok(lock.has(dependency), dependency);
     });
 
-    it("names the sha256 of a file of every pin, each 64 hex digits", () => {
-        const lock = parsePins(read(lockFile), lockFile);
-        const without = [...lock.values()].filter((p) => (p.hashes ?? []).length === 0).map((p) => p.name);
-        assert.deepEqual(without, [], "pins without a hash: pip refuses the whole file under --require-hashes");
-        for (const p of lock.values()) for (const h of p.hashes ?? []) assert.match(h, /^[0-9a-f]{64}$/, p.name);
-    });
+    for (const file of Object.values(RUNTIME_REQUIREMENTS))
+        it(`${file} names the sha256 of a file of every pin, each 64 hex digits`, () => {
+            const pins = parsePins(read(file), file);
+            assert.ok(pins.size > 20, `${pins.size} pins`);
+            const without = [...pins.values()].filter((p) => (p.hashes ?? []).length === 0).map((p) => p.name);
+            assert.deepEqual(without, [], "pins without a hash: pip refuses the whole file under --require-hashes");
+            for (const p of pins.values()) for (const h of p.hashes ?? []) assert.match(h, /^[0-9a-f]{64}$/, p.name);
+        });
 
     it("is what the runtime build installs, without the resolver, each file checked against its hashes", () => {
         assert.deepEqual(RUNTIME_PACKAGE_SETS["step-runtime"].requirements, ["requirements-lock.txt"]);
-        assert.equal(RUNTIME_PACKAGE_SETS["step-runtime"].noDeps, true);
-        assert.equal(RUNTIME_PACKAGE_SETS["step-runtime"].hashes, "required");
+        assert.deepEqual(PACKAGE_SET_PIP_OPTIONS, ["--no-deps", "--require-hashes"]);
         const env = read("tools/python-env.sh");
         assert.match(env, /^lock="\$root\/pipelines\/lib\/requirements-lock\.txt"$/m);
         assert.match(env, /--no-deps --require-hashes \\\n\s+-r "\$lock"/, "the tests' environment installs it so");
@@ -153,6 +156,21 @@ describe("the lock tool's pins: pip's report, differences, the lock's text", () 
             `the lock lacks the sha256 of the file pip chooses for idna==3.20 on linux/arm64: ${b}`,
         ]);
         assert.deepEqual(missingHashes(resolved, resolved, "linux/arm64"), []);
+    });
+
+    it("writes a hand-kept closure's hashes under its own comment lines", () => {
+        const a = "a".repeat(64);
+        const text = keptClosureText(
+            "# Kept by hand.\n# Second line.\nsix==1.17.0\nidna==3.20  # old\n",
+            new Map([
+                ["six", { name: "six", version: "1.17.0", hashes: [a] }],
+                ["idna", { name: "idna", version: "3.20", hashes: [a] }],
+            ]),
+        );
+        assert.equal(
+            text,
+            `# Kept by hand.\n# Second line.\nidna==3.20 \\\n    --hash=sha256:${a}\nsix==1.17.0 \\\n    --hash=sha256:${a}\n`,
+        );
     });
 
     it("says how two sets of pins differ: missing, more, another version", () => {

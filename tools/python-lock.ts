@@ -34,11 +34,13 @@ import { PROJECT_ROOT } from "./stack";
 const USAGE = `Usage: npm run lock:python [-- --check]
 
 Resolves the step runtime's packages (${LOCKED_REQUIREMENTS.join(", ")}) with pip for every platform of the
-runtime image and for the tests' Python, and writes their whole closure, pinned, to ${RUNTIME_REQUIREMENTS["requirements-lock.txt"]}.
-Needs pip's package index.
+runtime image and for the tests' Python, and writes their whole closure, pinned, with the sha256 of the file pip
+chooses for each, to ${RUNTIME_REQUIREMENTS["requirements-lock.txt"]}; writes the same hashes into the Kubernetes
+client's hand-kept closure, ${RUNTIME_REQUIREMENTS["requirements-kube.txt"]}. Needs pip's package index.
 
 Options:
-  --check      Write nothing: exit 1 unless the committed lock is a closure on every platform and holds every pin
+  --check      Write nothing: exit 1 unless the committed lock is a closure on every platform and holds every pin,
+               and both files name the hash of every file pip chooses
   -h, --help   Show this help
 
 Exit codes: 0 done (or the lock holds), 1 the platforms disagree (or the lock does not hold), 2 bad arguments.`;
@@ -91,16 +93,32 @@ export function mergeHashes(resolutions: readonly Pins[]): Pins {
  * Hashes of files pip chose that the lock does not name: pip would refuse them under --require-hashes (a new wheel
  * uploaded for a pinned version, or a lock written without them).
  */
-export function missingHashes(lock: Pins, resolved: Pins, platform: string): string[] {
+export function missingHashes(lock: Pins, resolved: Pins, platform: string, label = "the lock"): string[] {
     return [...resolved].flatMap(([key, p]) => {
         const allowed = new Set(lock.get(key)?.hashes ?? []);
         return (p.hashes ?? [])
             .filter((h) => !allowed.has(h))
             .map(
                 (h) =>
-                    `the lock lacks the sha256 of the file pip chooses for ${p.name}==${p.version} on ${platform}: ${h}`,
+                    `${label} lacks the sha256 of the file pip chooses for ${p.name}==${p.version} on ${platform}: ${h}`,
             );
     });
+}
+
+/**
+ * A hand-kept closure's file with the hashes of `pins`: its leading comment lines as they are, then the pins. Its
+ * versions are edited by hand; `npm run lock:python` writes the hashes.
+ */
+export function keptClosureText(current: string, pins: Pins): string {
+    const lines = current.split("\n");
+    const header = lines.slice(
+        0,
+        Math.max(
+            0,
+            lines.findIndex((l) => !l.startsWith("#")),
+        ),
+    );
+    return [...header, ...pinLines(pins, "with"), ""].join("\n");
 }
 
 /** How `b` differs from `a`, as sentences: what `b` lacks, what it has more, what it has at another version. */
@@ -157,15 +175,29 @@ function platformName(platform: Platform, testsPython: string): string {
 }
 
 /**
- * pip's resolution of requirement files for one platform (under `constraints`, written without hashes), without
- * installing anything.
+ * What pip would install for one platform, without installing anything: the requirement files resolved (under
+ * `constraints`), or exactly `pins` with --no-deps (the files pip chooses for a closure kept whole). Pins and
+ * constraints are given to pip without hashes, so a file that is not the one locked is reported, not refused.
  */
-function resolve(python: string, platform: Platform, files: readonly string[], constraints?: Pins): Pins {
+function resolve(
+    python: string,
+    platform: Platform,
+    what: { files: readonly string[]; constraints?: Pins } | { pins: Pins },
+): Pins {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-python-lock-"));
     try {
         const report = path.join(scratch, "report.json");
-        const constraintsFile = path.join(scratch, "constraints.txt");
-        if (constraints) fs.writeFileSync(constraintsFile, `${pinLines(constraints, "without").join("\n")}\n`);
+        const write = (name: string, pins: Pins) => {
+            fs.writeFileSync(path.join(scratch, name), `${pinLines(pins, "without").join("\n")}\n`);
+            return path.join(scratch, name);
+        };
+        const args =
+            "pins" in what
+                ? ["--no-deps", "-r", write("pins.txt", what.pins)]
+                : [
+                      ...what.files.flatMap((f) => ["-r", path.join(PROJECT_ROOT, f)]),
+                      ...(what.constraints ? ["-c", write("constraints.txt", what.constraints)] : []),
+                  ];
         execFileSync(
             python,
             [
@@ -181,8 +213,7 @@ function resolve(python: string, platform: Platform, files: readonly string[], c
                 ...(platform === "tests"
                     ? []
                     : ["--target", path.join(scratch, "target"), ...targetPlatformOptions(platform)]),
-                ...files.flatMap((f) => ["-r", path.join(PROJECT_ROOT, f)]),
-                ...(constraints ? ["-c", constraintsFile] : []),
+                ...args,
             ],
             { stdio: ["ignore", "inherit", "inherit"] },
         );
@@ -209,6 +240,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const testsPython = execFileSync(python, ["--version"], { encoding: "utf8" }).trim();
     const platforms: Platform[] = [...(Object.keys(TARGET_PLATFORMS) as TargetArch[]), "tests"];
     const lockFile = RUNTIME_REQUIREMENTS["requirements-lock.txt"];
+    const kubeFile = RUNTIME_REQUIREMENTS["requirements-kube.txt"];
     const locked = LOCKED_REQUIREMENTS.map((file) => ({
         file,
         pins: parsePins(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8"), file),
@@ -225,7 +257,7 @@ async function main(argv: readonly string[]): Promise<number> {
             const name = platformName(platform, testsPython);
             let resolved: Pins;
             try {
-                resolved = resolve(python, platform, LOCKED_REQUIREMENTS, lock);
+                resolved = resolve(python, platform, { files: LOCKED_REQUIREMENTS, constraints: lock });
             } catch {
                 problems.push(`pip finds no resolution on ${name} under the lock (its message is above)`);
                 continue;
@@ -233,18 +265,30 @@ async function main(argv: readonly string[]): Promise<number> {
             problems.push(...pinDifferences(lock, resolved, { a: "the lock", b: `pip's resolution on ${name}` }));
             problems.push(...missingHashes(lock, resolved, name));
         }
-        if (problems.length > 0) {
+        // The kube client's closure, installed --no-deps: the file pip chooses for each pin on each platform.
+        const kube = parsePins(fs.readFileSync(path.join(PROJECT_ROOT, kubeFile), "utf8"), kubeFile);
+        const kubeProblems = platforms.flatMap((platform) => {
+            const name = platformName(platform, testsPython);
+            const chosen = resolve(python, platform, { pins: kube });
+            return [
+                ...pinDifferences(kube, chosen, { a: kubeFile, b: `pip's choice on ${name}` }),
+                ...missingHashes(kube, chosen, name, kubeFile),
+            ];
+        });
+        if (problems.length > 0)
             process.stderr.write(`${lockFile} is not the closure of its pins:\n  ${problems.join("\n  ")}\n`);
-            return 1;
-        }
+        if (kubeProblems.length > 0)
+            process.stderr.write(`${kubeFile} does not hold what pip installs:\n  ${kubeProblems.join("\n  ")}\n`);
+        if (problems.length + kubeProblems.length > 0) return 1;
         process.stdout.write(
             `${lockFile}: ${lock.size} pins, a closure on ${platforms.length} platforms, every chosen file's hash in it\n`,
         );
+        process.stdout.write(`${kubeFile}: ${kube.size} pins, every chosen file's hash in it\n`);
         return 0;
     }
 
     const names = platforms.map((p) => platformName(p, testsPython));
-    const resolutions = platforms.map((p) => resolve(python, p, LOCKED_REQUIREMENTS));
+    const resolutions = platforms.map((p) => resolve(python, p, { files: LOCKED_REQUIREMENTS }));
     const disagreements = resolutions
         .slice(1)
         .flatMap((r, i) => pinDifferences(resolutions[0], r, { a: names[0], b: names[i + 1] }));
@@ -257,12 +301,26 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const missing = lockMissesPins(resolutions[0], locked);
     if (missing.length > 0) throw new Error(`pip resolved without a pin:\n  ${missing.join("\n  ")}`);
-    const lock = mergeHashes(resolutions);
-    fs.writeFileSync(path.join(PROJECT_ROOT, lockFile), lockText(lock, names));
-    const hashes = [...lock.values()].reduce((n, p) => n + (p.hashes?.length ?? 0), 0);
-    process.stdout.write(
-        `${lockFile}: ${lock.size} pins with ${hashes} file hashes, the same on ${platforms.length} platforms\n`,
+    // The kube client's closure keeps its versions: only the hashes of the files pip chooses are written.
+    const kubePath = path.join(PROJECT_ROOT, kubeFile);
+    const kubeText = fs.readFileSync(kubePath, "utf8");
+    const kube = parsePins(kubeText, kubeFile);
+    const kubeChoices = platforms.map((p) => resolve(python, p, { pins: kube }));
+    const moved = kubeChoices.flatMap((c, i) =>
+        pinDifferences(kube, c, { a: kubeFile, b: `pip's choice on ${names[i]}` }),
     );
+    if (moved.length > 0) throw new Error(`pip chose other versions than ${kubeFile}:\n  ${moved.join("\n  ")}`);
+    const lock = mergeHashes(resolutions);
+    const kubeHashed: Pins = new Map(
+        [...mergeHashes(kubeChoices)].map(([key, p]) => [key, { ...p, name: kube.get(key)?.name ?? p.name }]),
+    );
+    fs.writeFileSync(path.join(PROJECT_ROOT, lockFile), lockText(lock, names));
+    fs.writeFileSync(kubePath, keptClosureText(kubeText, kubeHashed));
+    const count = (pins: Pins) => [...pins.values()].reduce((n, p) => n + (p.hashes?.length ?? 0), 0);
+    process.stdout.write(
+        `${lockFile}: ${lock.size} pins with ${count(lock)} file hashes, the same on ${platforms.length} platforms\n`,
+    );
+    process.stdout.write(`${kubeFile}: ${kube.size} pins with ${count(kubeHashed)} file hashes\n`);
     return 0;
 }
 

@@ -24,33 +24,24 @@ import { IMAGES, TESTBED_BUILT_IMAGES } from "../../contract/versions";
  *   only the API-facing steps put it on PYTHONPATH.
  */
 export const RUNTIME_PACKAGE_SETS = {
-    "step-runtime": {
-        path: "/opt/step-runtime",
-        requirements: ["requirements-lock.txt"],
-        noDeps: true,
-        hashes: "required",
-    },
-    "kube-client": { path: "/opt/kube-client", requirements: ["requirements-kube.txt"], noDeps: true, hashes: "none" },
+    "step-runtime": { path: "/opt/step-runtime", requirements: ["requirements-lock.txt"] },
+    "kube-client": { path: "/opt/kube-client", requirements: ["requirements-kube.txt"] },
 } as const satisfies Record<string, PackageSetSpec>;
 
 /**
- * Whether pip checks every file it fetches of a package set against the sha256 its pin file names (`--require-hashes`):
- * the lock carries the hashes of the files pip chooses on every platform (`npm run lock:python`); the kube client's
- * hand-kept closure carries none yet.
+ * One package set of the runtime image. Its pin files hold the whole closure with the sha256 of the files pip chooses
+ * on every platform (`npm run lock:python`), so it is installed without the resolver (--no-deps) and every file pip
+ * fetches must be one of them (--require-hashes).
  */
-export type HashCheck = "required" | "none";
-
-/** One package set of the runtime image. */
 export interface PackageSetSpec {
     /** Where the image holds it (pip's --target). */
     readonly path: string;
     /** Its pin files, by their name in the build context (RUNTIME_REQUIREMENTS). */
     readonly requirements: readonly (keyof typeof RUNTIME_REQUIREMENTS)[];
-    /** Installed without the resolver: the pin files hold the whole closure. */
-    readonly noDeps: boolean;
-    /** Whether pip checks each fetched file against the pin file's hashes. */
-    readonly hashes: HashCheck;
 }
+
+/** pip's options for installing a package set: its pins are the whole closure, each with its files' hashes. */
+export const PACKAGE_SET_PIP_OPTIONS = ["--no-deps", "--require-hashes"] as const;
 export type PackageSet = keyof typeof RUNTIME_PACKAGE_SETS;
 export const STEP_RUNTIME_PATH = RUNTIME_PACKAGE_SETS["step-runtime"].path;
 export const KUBE_CLIENT_PATH = RUNTIME_PACKAGE_SETS["kube-client"].path;
@@ -171,7 +162,7 @@ export function wheelPlatforms(arch: TargetArch): string[] {
  * its architecture (nothing is compiled or executed).
  */
 export function fetchPackagesCommand(arch: TargetArch, set: PackageSet, context: string): string[] {
-    const { requirements, noDeps, hashes } = RUNTIME_PACKAGE_SETS[set];
+    const { requirements } = RUNTIME_PACKAGE_SETS[set];
     return [
         "python",
         "-m",
@@ -180,8 +171,7 @@ export function fetchPackagesCommand(arch: TargetArch, set: PackageSet, context:
         "--quiet",
         "--no-cache-dir",
         "--disable-pip-version-check",
-        ...(noDeps ? ["--no-deps"] : []),
-        ...(hashes === "required" ? ["--require-hashes"] : []),
+        ...PACKAGE_SET_PIP_OPTIONS,
         "--target",
         `${context}/packages/${arch}/${set}`,
         ...targetPlatformOptions(arch),

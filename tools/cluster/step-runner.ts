@@ -18,7 +18,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { cacheRoot } from "../cache";
 import type { Kube } from "./kube";
-import { RUNTIME_PACKAGE_SETS, runtimeRequirementFiles, runtimeTag } from "../../pipelines/core/runtime";
+import {
+    PACKAGE_SET_PIP_OPTIONS,
+    RUNTIME_PACKAGE_SETS,
+    runtimeRequirementFiles,
+    runtimeTag,
+} from "../../pipelines/core/runtime";
 import type { Json } from "../../contract/json";
 
 export const SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -496,8 +501,7 @@ export function stepRuntime(pipEnv: Readonly<Record<string, string>> = {}): Loca
                     "install",
                     "--quiet",
                     "--disable-pip-version-check",
-                    ...(p.noDeps ? ["--no-deps"] : []),
-                    ...(p.hashes === "required" ? ["--require-hashes"] : []),
+                    ...PACKAGE_SET_PIP_OPTIONS,
                     "--target",
                     path.join(dir, set),
                     ...p.requirements.flatMap((r) => ["-r", files[r]]),
