@@ -10,8 +10,8 @@
 #     the very versions the runtime image holds; `pip check` then fails the build if anything lacks what it needs;
 #   - <venv>/kube-client: the Kubernetes client of the API-facing steps and its whole pinned closure
 #     (pipelines/lib/requirements-kube.txt), installed as the step runtime's build installs it (--no-deps
-#     --require-hashes --target) and put on PYTHONPATH the same way. It stays apart because its pins cannot share one resolution
-#     with boto3's (kubernetes 37 needs python-dateutil >= 3, botocore < 3), and no step loads both.
+#     --require-hashes --target) and put on PYTHONPATH the same way. It stays apart because its pins cannot share
+#     one resolution with boto3's (kubernetes 37 needs python-dateutil >= 3, botocore < 3), and no step loads both.
 #
 #   bash tools/python-env.sh            build it if missing
 #   bash tools/python-env.sh path       build it if missing, print its directory
@@ -42,7 +42,7 @@ if [ ! -f "$venv/.complete" ]; then
         echo "$problems" >&2
         exit 1
     fi
-    # The same pip options as the step runtime's kube-client set (fetchPackagesCommand in pipelines/core/runtime.ts).
+    # The same pip options as the step runtime's package sets (PACKAGE_SET_PIP_OPTIONS, pipelines/core/runtime.ts).
     "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-deps --require-hashes \
         --target "$venv/kube-client" -r "$kube_requirements" >&2
     touch "$venv/.complete"

@@ -111,14 +111,8 @@ export function missingHashes(lock: Pins, resolved: Pins, platform: string, labe
  */
 export function keptClosureText(current: string, pins: Pins): string {
     const lines = current.split("\n");
-    const header = lines.slice(
-        0,
-        Math.max(
-            0,
-            lines.findIndex((l) => !l.startsWith("#")),
-        ),
-    );
-    return [...header, ...pinLines(pins, "with"), ""].join("\n");
+    const end = lines.findIndex((l) => !l.startsWith("#"));
+    return [...lines.slice(0, end < 0 ? lines.length : end), ...pinLines(pins, "with"), ""].join("\n");
 }
 
 /** How `b` differs from `a`, as sentences: what `b` lacks, what it has more, what it has at another version. */
@@ -234,17 +228,40 @@ export function lockMissesPins(lock: Pins, locked: readonly { file: string; pins
     );
 }
 
+/**
+ * The file pip chooses for every pin of a closure kept whole (installed --no-deps) on each platform, and where pip's
+ * choice is not the pinned version (it cannot be, unless the file's pins are not what pip reads).
+ */
+function keptClosureChoices(
+    python: string,
+    platforms: readonly Platform[],
+    names: readonly string[],
+    file: string,
+    pins: Pins,
+): { choices: { platform: string; chosen: Pins }[]; moved: string[] } {
+    const choices = platforms.map((p, i) => ({ platform: names[i], chosen: resolve(python, p, { pins }) }));
+    const moved = choices.flatMap((c) =>
+        pinDifferences(pins, c.chosen, { a: file, b: `pip's choice on ${c.platform}` }),
+    );
+    return { choices, moved };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
     const { values } = parseOptions(argv, { check: { type: "boolean" } });
     const python = process.env.PYTHON ?? "python3";
     const testsPython = execFileSync(python, ["--version"], { encoding: "utf8" }).trim();
     const platforms: Platform[] = [...(Object.keys(TARGET_PLATFORMS) as TargetArch[]), "tests"];
+    const names = platforms.map((p) => platformName(p, testsPython));
     const lockFile = RUNTIME_REQUIREMENTS["requirements-lock.txt"];
-    const kubeFile = RUNTIME_REQUIREMENTS["requirements-kube.txt"];
     const locked = LOCKED_REQUIREMENTS.map((file) => ({
         file,
         pins: parsePins(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8"), file),
     }));
+    // The kube client's closure keeps its versions by hand; only the hashes of the files pip chooses are the tool's.
+    const kubeFile = RUNTIME_REQUIREMENTS["requirements-kube.txt"];
+    const kubeText = fs.readFileSync(path.join(PROJECT_ROOT, kubeFile), "utf8");
+    const kube = parsePins(kubeText, kubeFile);
+    const kubeChosen = keptClosureChoices(python, platforms, names, kubeFile, kube);
 
     if (values.check) {
         const lockPath = path.join(PROJECT_ROOT, lockFile);
@@ -253,28 +270,21 @@ async function main(argv: readonly string[]): Promise<number> {
         const problems = lockMissesPins(lock, locked);
         // The files' pins under the lock as constraints: a package the lock lacks comes out unconstrained, one it
         // pins that nothing needs does not come out, and a pin in conflict makes pip fail.
-        for (const platform of platforms) {
-            const name = platformName(platform, testsPython);
+        for (const [i, platform] of platforms.entries()) {
             let resolved: Pins;
             try {
                 resolved = resolve(python, platform, { files: LOCKED_REQUIREMENTS, constraints: lock });
             } catch {
-                problems.push(`pip finds no resolution on ${name} under the lock (its message is above)`);
+                problems.push(`pip finds no resolution on ${names[i]} under the lock (its message is above)`);
                 continue;
             }
-            problems.push(...pinDifferences(lock, resolved, { a: "the lock", b: `pip's resolution on ${name}` }));
-            problems.push(...missingHashes(lock, resolved, name));
+            problems.push(...pinDifferences(lock, resolved, { a: "the lock", b: `pip's resolution on ${names[i]}` }));
+            problems.push(...missingHashes(lock, resolved, names[i]));
         }
-        // The kube client's closure, installed --no-deps: the file pip chooses for each pin on each platform.
-        const kube = parsePins(fs.readFileSync(path.join(PROJECT_ROOT, kubeFile), "utf8"), kubeFile);
-        const kubeProblems = platforms.flatMap((platform) => {
-            const name = platformName(platform, testsPython);
-            const chosen = resolve(python, platform, { pins: kube });
-            return [
-                ...pinDifferences(kube, chosen, { a: kubeFile, b: `pip's choice on ${name}` }),
-                ...missingHashes(kube, chosen, name, kubeFile),
-            ];
-        });
+        const kubeProblems = [
+            ...kubeChosen.moved,
+            ...kubeChosen.choices.flatMap((c) => missingHashes(kube, c.chosen, c.platform, kubeFile)),
+        ];
         if (problems.length > 0)
             process.stderr.write(`${lockFile} is not the closure of its pins:\n  ${problems.join("\n  ")}\n`);
         if (kubeProblems.length > 0)
@@ -287,7 +297,6 @@ async function main(argv: readonly string[]): Promise<number> {
         return 0;
     }
 
-    const names = platforms.map((p) => platformName(p, testsPython));
     const resolutions = platforms.map((p) => resolve(python, p, { files: LOCKED_REQUIREMENTS }));
     const disagreements = resolutions
         .slice(1)
@@ -301,21 +310,18 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const missing = lockMissesPins(resolutions[0], locked);
     if (missing.length > 0) throw new Error(`pip resolved without a pin:\n  ${missing.join("\n  ")}`);
-    // The kube client's closure keeps its versions: only the hashes of the files pip chooses are written.
-    const kubePath = path.join(PROJECT_ROOT, kubeFile);
-    const kubeText = fs.readFileSync(kubePath, "utf8");
-    const kube = parsePins(kubeText, kubeFile);
-    const kubeChoices = platforms.map((p) => resolve(python, p, { pins: kube }));
-    const moved = kubeChoices.flatMap((c, i) =>
-        pinDifferences(kube, c, { a: kubeFile, b: `pip's choice on ${names[i]}` }),
-    );
-    if (moved.length > 0) throw new Error(`pip chose other versions than ${kubeFile}:\n  ${moved.join("\n  ")}`);
+    if (kubeChosen.moved.length > 0)
+        throw new Error(`pip chose other versions than ${kubeFile}:\n  ${kubeChosen.moved.join("\n  ")}`);
     const lock = mergeHashes(resolutions);
+    // Named as the kube file names them (pip's report names a package as its metadata does).
     const kubeHashed: Pins = new Map(
-        [...mergeHashes(kubeChoices)].map(([key, p]) => [key, { ...p, name: kube.get(key)?.name ?? p.name }]),
+        [...mergeHashes(kubeChosen.choices.map((c) => c.chosen))].map(([key, p]) => [
+            key,
+            { ...p, name: kube.get(key)?.name ?? p.name },
+        ]),
     );
     fs.writeFileSync(path.join(PROJECT_ROOT, lockFile), lockText(lock, names));
-    fs.writeFileSync(kubePath, keptClosureText(kubeText, kubeHashed));
+    fs.writeFileSync(path.join(PROJECT_ROOT, kubeFile), keptClosureText(kubeText, kubeHashed));
     const count = (pins: Pins) => [...pins.values()].reduce((n, p) => n + (p.hashes?.length ?? 0), 0);
     process.stdout.write(
         `${lockFile}: ${lock.size} pins with ${count(lock)} file hashes, the same on ${platforms.length} platforms\n`,

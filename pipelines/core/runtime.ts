@@ -26,21 +26,12 @@ import { IMAGES, TESTBED_BUILT_IMAGES } from "../../contract/versions";
 export const RUNTIME_PACKAGE_SETS = {
     "step-runtime": { path: "/opt/step-runtime", requirements: ["requirements-lock.txt"] },
     "kube-client": { path: "/opt/kube-client", requirements: ["requirements-kube.txt"] },
-} as const satisfies Record<string, PackageSetSpec>;
+} as const;
 
 /**
- * One package set of the runtime image. Its pin files hold the whole closure with the sha256 of the files pip chooses
- * on every platform (`npm run lock:python`), so it is installed without the resolver (--no-deps) and every file pip
- * fetches must be one of them (--require-hashes).
+ * pip's options for installing a package set: its pin files hold the whole closure with the sha256 of the files pip
+ * chooses on every platform (`npm run lock:python`), so no resolver (--no-deps) and no other file (--require-hashes).
  */
-export interface PackageSetSpec {
-    /** Where the image holds it (pip's --target). */
-    readonly path: string;
-    /** Its pin files, by their name in the build context (RUNTIME_REQUIREMENTS). */
-    readonly requirements: readonly (keyof typeof RUNTIME_REQUIREMENTS)[];
-}
-
-/** pip's options for installing a package set: its pins are the whole closure, each with its files' hashes. */
 export const PACKAGE_SET_PIP_OPTIONS = ["--no-deps", "--require-hashes"] as const;
 export type PackageSet = keyof typeof RUNTIME_PACKAGE_SETS;
 export const STEP_RUNTIME_PATH = RUNTIME_PACKAGE_SETS["step-runtime"].path;
@@ -94,14 +85,15 @@ export type Pins = Map<string, Pin>;
  * pins nothing and a malformed hash would make pip refuse the file.
  */
 export function parsePins(text: string, file: string): Pins {
+    const withoutComment = (line: string) => line.replace(/(^|\s+)#.*$/, "").trim();
     const pins: Pins = new Map();
     const problems: string[] = [];
     const lines = text.split("\n");
     for (let i = 0; i < lines.length; i++) {
         const first = i;
-        let line = lines[i].replace(/(^|\s+)#.*$/, "").trim();
+        let line = withoutComment(lines[i]);
         while (line.endsWith("\\") && i + 1 < lines.length)
-            line = `${line.slice(0, -1).trim()} ${lines[++i].replace(/(^|\s+)#.*$/, "").trim()}`.trim();
+            line = `${line.slice(0, -1).trim()} ${withoutComment(lines[++i])}`.trim();
         if (line === "") continue;
         const [requirement, ...options] = line.split(/\s+/);
         const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;=<>!~]+)$/.exec(requirement);
