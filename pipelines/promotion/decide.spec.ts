@@ -8,8 +8,10 @@ import {
     type Strategy,
     type VersionSample,
     decide,
+    missingData,
     stepProblems,
     stepsFor,
+    violations,
 } from "./decide";
 
 const T: PromotionThresholds = {
@@ -209,6 +211,7 @@ describe("promotion decision", () => {
                 ["blue-green", [0, 100], []],
                 ["blue-green", [100, 100], ["blue-green steps are [0, 100]"]],
                 ["blue-green", [0, 99], ["blue-green steps are [0, 100]"]],
+                ["blue-green", [0, 100, 100], ["blue-green steps are [0, 100]"]],
             ];
             for (const [strategy, steps, expected] of cases)
                 assert.deepEqual(stepProblems(strategy, steps), expected, `${strategy} ${JSON.stringify(steps)}`);
@@ -226,6 +229,108 @@ describe("promotion decision", () => {
                 /invalid canary steps \[10, 50\]/,
             );
             assert.throws(() => decide({ ...start("canary"), step: 4 }, healthy, baseline, T), /outside the 4 steps/);
+        });
+    });
+
+    // A threshold is a limit the candidate may reach: "max" and "min" include their value. The values below are exact
+    // in binary (0.25 × 1.5 = 0.375, 0.75 − 0.25 = 0.5), so equality is equality and the next value is just past it.
+    describe("thresholds at equality", () => {
+        const limits: PromotionThresholds = {
+            ...T,
+            errorRatioMax: 0.125,
+            latencyP95MaxSeconds: 0.5,
+            latencyRegressionMax: 1.5,
+            accuracyMin: 0.25,
+            accuracyTolerance: 0.25,
+            minRequestRate: 0.5,
+        };
+        const base: VersionSample = { requestRate: 20, errorRatio: 0, latencyP95: 0.25, accuracy: 0.75 };
+        const ok: VersionSample = { requestRate: 5, errorRatio: 0, latencyP95: 0.25, accuracy: 0.75 };
+        const past = (x: number, up: boolean) => (up ? x + 2 ** -20 : x - 2 ** -20);
+
+        it("a candidate exactly at every threshold passes and advances", () => {
+            const edge: VersionSample = { requestRate: 0.5, errorRatio: 0.125, latencyP95: 0.375, accuracy: 0.5 };
+            assert.deepEqual(missingData(edge, limits), []);
+            assert.deepEqual(violations(edge, base, limits), []);
+            // Against the absolute latency and accuracy limits too (no baseline to compare with).
+            const absolute: VersionSample = { ...edge, latencyP95: 0.5, accuracy: 0.25 };
+            assert.deepEqual(violations(absolute, empty, limits), []);
+            assert.equal(decide(start("canary"), edge, base, limits).action, "advance");
+        });
+
+        it("just past each threshold is refused, naming that threshold alone", () => {
+            const cases: [Partial<VersionSample>, VersionSample, string][] = [
+                [{ errorRatio: past(0.125, true) }, base, "error ratio 0.125 over 0.125"],
+                [{ latencyP95: past(0.5, true) }, empty, "p95 latency 0.5s over 0.5s"],
+                [{ latencyP95: past(0.375, true) }, base, "p95 latency 0.375s over 1.5 x baseline 0.25s"],
+                [{ accuracy: past(0.25, false) }, empty, "accuracy 0.25 under 0.25"],
+                [{ accuracy: past(0.5, false) }, base, "accuracy 0.5 under baseline 0.75 - 0.25"],
+            ];
+            for (const [change, against, message] of cases) {
+                const candidate = { ...ok, ...change };
+                assert.deepEqual(violations(candidate, against, limits), [message], JSON.stringify(change));
+                const d = decide(start("canary"), candidate, against, limits);
+                assert.equal(d.action, "rollback");
+                assert.equal(d.reason, `canary step 1/4 (candidate 10%): ${message}`);
+            }
+        });
+
+        it("a request rate just under the minimum is missing data; at the minimum it counts", () => {
+            assert.deepEqual(missingData({ ...ok, requestRate: 0.5 }, limits), []);
+            assert.deepEqual(missingData({ ...ok, requestRate: past(0.5, false) }, limits), [
+                "request rate 0.5/s under 0.5/s",
+            ]);
+            assert.equal(
+                decide(start("canary"), { ...ok, requestRate: past(0.5, false) }, base, limits).action,
+                "hold",
+            );
+        });
+
+        it("a baseline p95 of 0 is not compared with (no ratio of nothing), the absolute limit still is", () => {
+            const still = { ...base, latencyP95: 0 };
+            assert.deepEqual(violations({ ...ok, latencyP95: 0.5 }, still, limits), []);
+            assert.deepEqual(violations({ ...ok, latencyP95: past(0.5, true) }, still, limits), [
+                "p95 latency 0.5s over 0.5s",
+            ]);
+        });
+
+        it("says why in words the step's log and the run's result carry, every reason joined", () => {
+            const canary = start("canary");
+            const reasons = (state: PromotionState, candidate: VersionSample) =>
+                decide(state, candidate, base, limits).reason;
+            assert.equal(
+                reasons(canary, { ...ok, requestRate: null, latencyP95: null }),
+                "canary step 1/4 (candidate 10%): holding, no request rate, no p95 latency (1 of 3 tolerated)",
+            );
+            assert.equal(
+                reasons(canary, { ...ok, errorRatio: 0.25, accuracy: 0.125 }),
+                "canary step 1/4 (candidate 10%): error ratio 0.25 over 0.125; accuracy 0.125 under 0.25; " +
+                    "accuracy 0.125 under baseline 0.75 - 0.25",
+            );
+            assert.equal(reasons(canary, ok), "canary step 1/4 (candidate 10%): analysis passed, candidate to 25%");
+            assert.equal(
+                reasons({ ...canary, step: 3 }, ok),
+                "canary step 4/4 (candidate 100%): analysis passed, candidate serves all traffic",
+            );
+            assert.equal(
+                reasons({ ...start("shadow"), step: 2 }, ok),
+                "shadow step 3/3 (candidate 0%): analysis passed, shadow comparison passed; it serves no traffic",
+            );
+            assert.throws(() => decide(start("canary", [0, 50]), ok, base, limits), {
+                message:
+                    "invalid canary steps [0, 50]: the last canary weight must be 100; the first canary weight must be above 0",
+            });
+        });
+
+        it("the step in place must be a whole index into the steps", () => {
+            const canary = start("canary");
+            for (const step of [-1, 0.5, 4, Number.NaN])
+                assert.throws(
+                    () => decide({ ...canary, step }, healthy, baseline, T),
+                    { message: `step ${step} is outside the 4 steps` },
+                    String(step),
+                );
+            assert.equal(decide({ ...canary, step: 3 }, healthy, baseline, T).action, "promote");
         });
     });
 
