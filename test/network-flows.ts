@@ -198,6 +198,15 @@ export const FLOWS: Flow[] = [
         "UDP",
         false,
     ],
+    ["kube-dns on another port (its metrics) is refused", server("iris-v1"), kubeDns, 9153, "TCP", false],
+    [
+        "port 53 of a pod labelled kube-dns outside kube-system is refused",
+        server("iris-v1"),
+        pod("default", { "k8s-app": "kube-dns" }),
+        53,
+        "UDP",
+        false,
+    ],
     ["HTTPS to the cloud artifact store (S3)", server("iris-v1"), ext("52.218.16.10"), 443, "TCP", true],
     ["plain HTTP to the internet is refused", server("iris-v1"), ext("52.218.16.10"), 80, "TCP", false],
     ["the instance metadata service is refused", server("iris-v1"), ext("169.254.169.254"), 80, "TCP", false],
@@ -225,4 +234,5 @@ export const LISTENER_FLOWS: Flow[] = [
     ["a model version cannot start pipelines", server("iris-v1"), listener, 8080, "TCP", false],
     ["another pod in pipelines cannot post to the EventListener", smokeTest, listener, 8080, "TCP", false],
     ["the internet cannot reach the EventListener directly", ext("203.0.113.7"), listener, 8080, "TCP", false],
+    ["Alertmanager cannot reach another port of the EventListener", alertmanager, listener, 9000, "TCP", false],
 ];

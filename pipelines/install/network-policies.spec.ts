@@ -82,8 +82,31 @@ describe("the dataset change consumer's egress (consumerNetworkPolicySpec)", () 
                     "UDP",
                     false,
                 ],
+                ["kube-dns on another port", kubeDns, 9153, "TCP", false],
+                [
+                    "port 53 of a pod labelled kube-dns outside kube-system",
+                    pod("default", kubeDns.labels),
+                    53,
+                    "UDP",
+                    false,
+                ],
+                ["another pod on its source's port", pod("object-store", { app: "other" }), port, "TCP", false],
+                [
+                    "a pod with its source's labels in another namespace",
+                    pod("default", { "app.kubernetes.io/name": "seaweedfs-filer" }),
+                    port,
+                    "TCP",
+                    false,
+                ],
                 ["the EventListener", listener, 8080, "TCP", true],
                 ["another port of the EventListener", listener, 9000, "TCP", false],
+                [
+                    "another pod of pipelines on the EventListener's port",
+                    pod("pipelines", { app: "other" }),
+                    8080,
+                    "TCP",
+                    false,
+                ],
                 ["Prometheus", prometheus, 9090, "TCP", false],
                 ["the instance metadata service", ext("169.254.169.254"), 80, "TCP", false],
             ];
@@ -94,6 +117,12 @@ describe("the dataset change consumer's egress (consumerNetworkPolicySpec)", () 
             }
         });
     }
+
+    it("limits the EventListener to its port by itself, without the listener's ingress policy", () => {
+        const alone = () => [inPipelines(consumerNetworkPolicySpec(consumer({ kind: "public", port: 443 })))];
+        assert.equal(flowAllowed(alone(), datasetConsumer, listener, 8080), true);
+        assert.equal(flowAllowed(alone(), datasetConsumer, listener, 9000), false);
+    });
 
     it("limits the consumer's pods only, and egress only", () => {
         const spec = consumerNetworkPolicySpec(consumer({ kind: "public", port: 443 }));
