@@ -90,10 +90,14 @@ export function formatIssues(issues: readonly ConfigIssue[]): string {
     return `Invalid configuration: ${issues.length} ${noun} found. Fix these keys in Pulumi.<stack>.yaml:\n${lines.join("\n")}`;
 }
 
+/**
+ * The raw value at an issue's path. A text the schema turns into an object (a Secret's "<namespace>/<name>") is the
+ * value found for every key under it: the user wrote it, so it is shown, not reported as missing.
+ */
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
     let cur: unknown = raw;
     for (const p of path) {
-        if (cur === null || typeof cur !== "object") return undefined;
+        if (cur === null || typeof cur !== "object") return cur;
         cur = (cur as Record<PropertyKey, unknown>)[p];
     }
     return cur;
@@ -141,7 +145,8 @@ function unwrap(schema: z.ZodType): z.ZodType {
     let s: z.ZodType = schema;
     for (;;) {
         if (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
-        else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+        // z.preprocess is a pipe from its function (a ZodTransform) to the schema; .transform() the reverse.
+        else if (s instanceof z.ZodPipe) s = (s.in instanceof z.ZodTransform ? s.out : s.in) as z.ZodType;
         else return s;
     }
 }

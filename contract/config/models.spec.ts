@@ -58,6 +58,16 @@ describe("models config (contract/config/models.ts): quota, rollout, traffic and
                 [2, "requests.nvidia.com/gpu"],
             );
         });
+
+        it("names the dimension listed first when two admit the same pods (the CPU request before the pods)", () => {
+            // 1 CPU / 250m = 4 pods, and the pod quota is 4.
+            const tie = model({ name: "iris", versions: [{ name: "v1", quota: { cpu: "1", pods: 4 } }] }).versions[0];
+            const admits = podsQuotaAdmits(tie, defaults);
+            assert.deepEqual(
+                [admits.pods, admits.limitedBy.resource, admits.limitedBy.key],
+                [4, "requests.cpu", "cpu"],
+            );
+        });
     });
 
     describe("rolloutPlan: surge and HPA maximum within the quota", () => {
@@ -165,6 +175,36 @@ describe("models config (contract/config/models.ts): quota, rollout, traffic and
                 ],
             );
             assert.equal(parseableModels({ name: "iris" }), undefined);
+        });
+
+        it("reads null entries and a versions value that is not a list as empty, and keeps versions that parse whole", () => {
+            const parsed = parseableModels([
+                null,
+                { name: "iris", versions: "v1" },
+                { name: "fraud", versions: [null, { name: "v1", replicas: 21 }] },
+            ]);
+            assert.ok(parsed);
+            const single = { strategy: "single" };
+            assert.deepEqual(parsed, [
+                { name: "", versions: [], traffic: single },
+                { name: "iris", versions: [], traffic: single },
+                {
+                    name: "fraud",
+                    versions: [
+                        { name: "", replicas: 0, gpu: 0, quota: {} },
+                        { name: "v1", replicas: 21, gpu: 0, quota: {} },
+                    ],
+                    traffic: single,
+                },
+            ]);
+            // So the quota rules still judge the version that parsed.
+            assert.deepEqual(
+                validateModels(parsed, defaults).map((i) => `${i.key}: ${i.message}`),
+                [
+                    "mlops-testbed:models[2].versions[1].replicas: 21 replicas × 1 pod exceed the namespace pod quota of 20; raise versions[1].quota.pods or quotaDefaults.pods, or lower replicas",
+                    "mlops-testbed:models[2].traffic.weights: strategy single with 2 versions must name the serving one: weights: { <version>: 100 }; versions: v1",
+                ],
+            );
         });
     });
 });
