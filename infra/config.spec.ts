@@ -223,6 +223,23 @@ describe("reading the stack's config (infra/config.ts): Pulumi's strings and sec
         );
     });
 
+    it("keeps a kubeconfig written as JSON as its text, so a JSON kubeconfig validates like a YAML one", () => {
+        const json = '{"apiVersion": "v1", "kind": "Config", "clusters": []}';
+        const config = {
+            "mlops-testbed:cloud": "existing",
+            "mlops-testbed:existing": '{"imageRegistry": "registry.example.com/m"}',
+            "mlops-testbed:kubeconfig": json,
+        };
+        assert.deepEqual(parseRawConfig(config).kubeconfig, json);
+        assert.deepEqual(validateStackConfig(config, ["mlops-testbed:kubeconfig"]).issues, []);
+        // Any other key still reads JSON: the same text under `existing` is an object (and refused as one).
+        assert.deepEqual(parseRawConfig({ "mlops-testbed:existing": json }).existing, {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [],
+        });
+    });
+
     it("counts only this project's keys as secrets: another project's secret kubeconfig leaves ours in plain text", () => {
         const config = {
             "mlops-testbed:cloud": "existing",

@@ -152,8 +152,14 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /**
+ * Keys whose value is a document of its own, kept as the text it was set to: a kubeconfig may be JSON (kubectl and the
+ * Kubernetes provider read either form), and parsing it would turn the text the schema expects into an object.
+ */
+const TEXT_KEYS: readonly string[] = ["kubeconfig"];
+
+/**
  * Pulumi hands config values over as strings; structured values are JSON. Scalars that look like JSON
- * numbers or booleans are parsed so `minSize: 0` at the top level reads as a number.
+ * numbers or booleans are parsed so `minSize: 0` at the top level reads as a number. TEXT_KEYS stay text.
  */
 export function parseRawConfig(all: Record<string, string>): Record<string, unknown> {
     const prefix = `${CONFIG_NAMESPACE}:`;
@@ -162,7 +168,7 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
         let value: unknown = text;
-        if (/^\s*[[{]/.test(text) || /^(true|false|null|-?\d+(\.\d+)?)$/.test(text)) {
+        if (!TEXT_KEYS.includes(key) && (/^\s*[[{]/.test(text) || /^(true|false|null|-?\d+(\.\d+)?)$/.test(text))) {
             try {
                 value = JSON.parse(text);
             } catch {
