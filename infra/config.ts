@@ -291,7 +291,10 @@ function hideSecretValue(issue: ConfigIssue): ConfigIssue {
         : issue;
 }
 
-/** One line per problem: a value failing several checks that share a message (e.g. -1.5 for a whole number >= 0) is reported once. */
+/**
+ * One line per problem: a problem found twice (a `__proto__` key under `network.x`, set both as the top-level key
+ * `network.x` and as `x` under `network`) is reported once.
+ */
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
     const seen = new Set<string>();
     return issues.filter((i) => {
