@@ -152,14 +152,17 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /**
- * Keys whose value is a document of its own, kept as the text it was set to: a kubeconfig may be JSON (kubectl and the
- * Kubernetes provider read either form), and parsing it would turn the text the schema expects into an object.
+ * Whether the schema reads a top-level key as text: its value is kept as set, even when it looks like JSON (a kubeconfig
+ * may be JSON; kubectl and the Kubernetes provider read either form).
  */
-const TEXT_KEYS: readonly string[] = ["kubeconfig"];
+const readsText = (key: string): boolean =>
+    Object.hasOwn(configSchema.shape, key) &&
+    unwrap((configSchema.shape as Record<string, z.ZodType>)[key]) instanceof z.ZodString;
 
 /**
  * Pulumi hands config values over as strings; structured values are JSON. Scalars that look like JSON
- * numbers or booleans are parsed so `minSize: 0` at the top level reads as a number. TEXT_KEYS stay text.
+ * numbers or booleans are parsed so `minSize: 0` at the top level reads as a number. A key the schema reads as text
+ * stays text.
  */
 export function parseRawConfig(all: Record<string, string>): Record<string, unknown> {
     const prefix = `${CONFIG_NAMESPACE}:`;
@@ -168,7 +171,7 @@ export function parseRawConfig(all: Record<string, string>): Record<string, unkn
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
         let value: unknown = text;
-        if (!TEXT_KEYS.includes(key) && (/^\s*[[{]/.test(text) || /^(true|false|null|-?\d+(\.\d+)?)$/.test(text))) {
+        if (!readsText(key) && (/^\s*[[{]/.test(text) || /^(true|false|null|-?\d+(\.\d+)?)$/.test(text))) {
             try {
                 value = JSON.parse(text);
             } catch {

@@ -246,7 +246,9 @@ describe("promotion decision", () => {
         };
         const base: VersionSample = { requestRate: 20, errorRatio: 0, latencyP95: 0.25, accuracy: 0.75 };
         const ok: VersionSample = { requestRate: 5, errorRatio: 0, latencyP95: 0.25, accuracy: 0.75 };
-        const past = (x: number, up: boolean) => (up ? x + 2 ** -20 : x - 2 ** -20);
+        /** The next value past a limit, up or down (2^-20 is exact in binary, and far under the limits' precision). */
+        const above = (x: number) => x + 2 ** -20;
+        const below = (x: number) => x - 2 ** -20;
 
         it("a candidate exactly at every threshold passes and advances", () => {
             const edge: VersionSample = { requestRate: 0.5, errorRatio: 0.125, latencyP95: 0.375, accuracy: 0.5 };
@@ -260,11 +262,11 @@ describe("promotion decision", () => {
 
         it("just past each threshold is refused, naming that threshold alone", () => {
             const cases: [Partial<VersionSample>, VersionSample, string][] = [
-                [{ errorRatio: past(0.125, true) }, base, "error ratio 0.125 over 0.125"],
-                [{ latencyP95: past(0.5, true) }, empty, "p95 latency 0.5s over 0.5s"],
-                [{ latencyP95: past(0.375, true) }, base, "p95 latency 0.375s over 1.5 x baseline 0.25s"],
-                [{ accuracy: past(0.25, false) }, empty, "accuracy 0.25 under 0.25"],
-                [{ accuracy: past(0.5, false) }, base, "accuracy 0.5 under baseline 0.75 - 0.25"],
+                [{ errorRatio: above(0.125) }, base, "error ratio 0.125 over 0.125"],
+                [{ latencyP95: above(0.5) }, empty, "p95 latency 0.5s over 0.5s"],
+                [{ latencyP95: above(0.375) }, base, "p95 latency 0.375s over 1.5 x baseline 0.25s"],
+                [{ accuracy: below(0.25) }, empty, "accuracy 0.25 under 0.25"],
+                [{ accuracy: below(0.5) }, base, "accuracy 0.5 under baseline 0.75 - 0.25"],
             ];
             for (const [change, against, message] of cases) {
                 const candidate = { ...ok, ...change };
@@ -277,19 +279,16 @@ describe("promotion decision", () => {
 
         it("a request rate just under the minimum is missing data; at the minimum it counts", () => {
             assert.deepEqual(missingData({ ...ok, requestRate: 0.5 }, limits), []);
-            assert.deepEqual(missingData({ ...ok, requestRate: past(0.5, false) }, limits), [
+            assert.deepEqual(missingData({ ...ok, requestRate: below(0.5) }, limits), [
                 "request rate 0.5/s under 0.5/s",
             ]);
-            assert.equal(
-                decide(start("canary"), { ...ok, requestRate: past(0.5, false) }, base, limits).action,
-                "hold",
-            );
+            assert.equal(decide(start("canary"), { ...ok, requestRate: below(0.5) }, base, limits).action, "hold");
         });
 
         it("a baseline p95 of 0 is not compared with (no ratio of nothing), the absolute limit still is", () => {
             const still = { ...base, latencyP95: 0 };
             assert.deepEqual(violations({ ...ok, latencyP95: 0.5 }, still, limits), []);
-            assert.deepEqual(violations({ ...ok, latencyP95: past(0.5, true) }, still, limits), [
+            assert.deepEqual(violations({ ...ok, latencyP95: above(0.5) }, still, limits), [
                 "p95 latency 0.5s over 0.5s",
             ]);
         });
