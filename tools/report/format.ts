@@ -87,17 +87,19 @@ const UNITS: Record<ComparisonColumn | QualityColumn, string> = {
     drift: "score",
 };
 
-/** 45 s, 12 min 05 s, 2 h 03 min. */
+/** 45 s, 12 min 05 s, 2 h 03 min. A duration that rounds to a minute or an hour is shown in the larger unit. */
 export function formatDuration(seconds: number): string {
-    if (seconds < 60) return `${trim(seconds.toFixed(1))} s`;
+    const tenths = Math.round(seconds * 10) / 10;
+    if (tenths < 60) return `${trim(tenths.toFixed(1))} s`;
     const s = Math.round(seconds);
     if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
     const m = Math.round(s / 60);
     return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
 }
 
+/** A `toFixed` result (one digit or more after the point) without its trailing zeros, nor its point if none is left. */
 function trim(n: string): string {
-    return n.includes(".") ? n.replace(/\.?0+$/, "") : n;
+    return n.replace(/\.?0+$/, "");
 }
 
 const percent = (v: number, digits: number) => `${(v * 100).toFixed(digits)}%`;
@@ -117,7 +119,6 @@ function display(column: ComparisonColumn | QualityColumn, cell: Cell): string {
         case "errorRate":
             return percent(cell, 2);
         case "humanActionsPerRun":
-            return trim(cell.toFixed(1));
         case "handsOnMinutesPerRun":
             return trim(cell.toFixed(1));
         case "accuracyReached":
@@ -148,7 +149,8 @@ function markdownTable(headers: string[], rows: string[][]): string[] {
     ];
 }
 
-const isoMinute = (t: number) => new Date(t * 1000).toISOString().replace(/:\d\d\.\d{3}Z$/, "Z");
+/** 2026-12-01T08:30Z: the ISO time to the minute. */
+const isoMinute = (t: number) => `${new Date(t * 1000).toISOString().slice(0, 16)}Z`;
 
 export function renderMarkdown(r: Report): string {
     const out: string[] = [];
@@ -212,7 +214,7 @@ function csvCell(v: string): string {
 }
 
 const header = (c: ComparisonColumn | QualityColumn) => (UNITS[c] ? `${c}_${UNITS[c].replace(/-/g, "_")}` : c);
-const raw = (cell: Cell) => (typeof cell === "number" ? String(cell) : cell);
+const raw = (cell: Cell) => String(cell);
 
 /** Three CSV tables separated by blank lines: task comparison, scalability, then per-version quality. */
 export function renderCsv(r: Report): string {

@@ -3,6 +3,7 @@
  * Node: the page embeds them and loads nothing), then the tables. A small script marks each chart once the browser
  * has laid it out, so a test in a real browser can tell that every chart rendered.
  */
+import { DELIVERY_MODES } from "../../contract/metric-contract";
 import type { Cell } from "./queries";
 import { renderMarkdown, type Report } from "./format";
 
@@ -28,7 +29,7 @@ function byTaskAndMode(r: Report, column: keyof Report["comparison"][number]["ce
             x: { field: "task", type: "nominal", title: null, axis: { labelAngle: -20 } },
             xOffset: { field: "mode" },
             y: { field: "value", type: "quantitative", title: axis },
-            color: { field: "mode", type: "nominal", scale: { domain: ["automated", "simplified", "manual"] } },
+            color: { field: "mode", type: "nominal", scale: { domain: [...DELIVERY_MODES] } },
             tooltip: [{ field: "task" }, { field: "mode" }, { field: "value", format: ".3~f" }],
         },
         width: 520,
@@ -48,7 +49,7 @@ function byConcurrency(r: Report, column: "leadTimeP50" | "failureRate", axis: s
         encoding: {
             x: { field: "concurrency", type: "ordinal", title: "deliveries started at once" },
             y: { field: "value", type: "quantitative", title: axis },
-            color: { field: "mode", type: "nominal", scale: { domain: ["automated", "simplified", "manual"] } },
+            color: { field: "mode", type: "nominal", scale: { domain: [...DELIVERY_MODES] } },
         },
         width: 520,
         height: 220,
