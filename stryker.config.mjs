@@ -22,6 +22,9 @@ export default {
         "pipelines/install/network-policies.ts",
         "pipelines/install/rbac.ts",
         "contract/metric-contract.ts",
+        "tools/report/queries.ts",
+        "tools/report/format.ts",
+        "tools/report/html.ts",
     ],
     // Two cores, shared: one test process per core.
     concurrency: 2,

@@ -18,6 +18,7 @@ export const MUTATION_MODULES = {
         "pipelines/install/rbac.ts",
     ],
     "metric contract": ["contract/metric-contract.ts"],
+    "study report": ["tools/report/queries.ts", "tools/report/format.ts", "tools/report/html.ts"],
 } as const satisfies Record<string, readonly string[]>;
 export type MutationModule = keyof typeof MUTATION_MODULES;
 
