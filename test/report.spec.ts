@@ -452,6 +452,16 @@ describe("npm run report: the text of each format", () => {
         assert.equal(render(HAND_REPORT, "markdown"), expected);
     });
 
+    it("Markdown: a pipe or a line break in a label stays inside its cell", () => {
+        const text = renderMarkdown({
+            ...HAND_REPORT,
+            comparison: [{ ...HAND_REPORT.comparison[0], task: "a|b\r\nc\nd" }],
+            quality: [{ ...HAND_REPORT.quality[0], version: "v|1" }],
+        });
+        assert.match(text, /\n\| a\\\|b c d \| manual \| 3 \| 1 min 00 s \|/);
+        assert.match(text, /\n\| m \| v\\\|1 \| automated\+manual \| 0\.950 \|/);
+    });
+
     it("Markdown: one level not run, and no quality table without model servers", () => {
         const text = renderMarkdown({ ...HAND_REPORT, scalability: HAND_REPORT.scalability.slice(0, 2), quality: [] });
         assert.match(text, /\n\nNot run: 2 at once: the study behind these data did not deliver at that level\.\n\n/);

@@ -140,8 +140,11 @@ export function formatAmount(v: number): string {
     return v > 0 && v < 0.01 ? v.toPrecision(2) : v.toFixed(2);
 }
 
+/** A table cell's text: a label value may hold a pipe or a line break, which would end the cell or the row. */
+const markdownCell = (v: string) => v.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+
 function markdownTable(headers: string[], rows: string[][]): string[] {
-    const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+    const line = (cells: string[]) => `| ${cells.map(markdownCell).join(" | ")} |`;
     return [
         line(headers),
         line(headers.map((_, i) => (i < 2 || headers[i] === "mode" ? "---" : "---:"))),
