@@ -25,6 +25,11 @@ export default {
         "tools/report/queries.ts",
         "tools/report/format.ts",
         "tools/report/html.ts",
+        "tools/bench/cost.ts",
+        "tools/bench/azure-cost.ts",
+        "tools/bench/critical-path.ts",
+        "tools/bench/estimates.ts",
+        "tools/bench/requests.ts",
     ],
     // Two cores, shared: one test process per core.
     concurrency: 2,

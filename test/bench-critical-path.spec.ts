@@ -9,7 +9,8 @@ import {
     providerUrn,
     schedule,
 } from "../tools/bench/critical-path";
-import { CREATE_TIME_ESTIMATES, estimateFor } from "../tools/bench/estimates";
+import { IMAGES } from "../contract/versions";
+import { CREATE_TIME_ESTIMATES, estimateFor, estimateKey } from "../tools/bench/estimates";
 import { planStack } from "./harness";
 
 function res(name: string, over: Partial<GraphResource> = {}): GraphResource {
@@ -65,6 +66,55 @@ describe("bench critical path", () => {
         );
     });
 
+    it("records what decided each start and finish, and follows the first-planned chain on a tie", () => {
+        const rs = [
+            res("a"),
+            res("b"),
+            res("provider", { type: "pulumi:providers:aws" }),
+            res("comp", { custom: false, dependsOn: ["a"] }),
+            res("inner", { parent: "comp", provider: "provider::id" }),
+            res("late", { dependsOn: ["b", "a"] }),
+            res("early", { parent: "free" }),
+        ];
+        const s = schedule(rs, durations({ a: 10, b: 10, inner: 5, late: 1, early: 3 }));
+        const t = (urn: string) => s.timings.get(urn)!;
+        // A zero-time dependency finishing at 0 holds nothing back; a parent starting at 0 neither.
+        assert.equal(t("inner").start, 10);
+        assert.deepEqual(t("comp").startCause, { kind: "dependency", urn: "a" });
+        assert.deepEqual(t("inner").startCause, { kind: "parent", urn: "comp" });
+        assert.deepEqual(t("comp").finishCause, { kind: "child", urn: "inner" });
+        assert.deepEqual(t("a").finishCause, { kind: "self" });
+        // Two dependencies finishing together: the first by URN is the cause.
+        assert.deepEqual(t("late").startCause, { kind: "dependency", urn: "a" });
+        // A parent outside the plan holds nothing back.
+        assert.deepEqual([t("early").start, t("early").finish, t("early").startCause], [0, 3, null]);
+        const zero = schedule(
+            [res("p", { custom: false }), res("c", { parent: "p" }), res("d", { dependsOn: ["c"] })],
+            () => 0,
+        );
+        assert.deepEqual(zero.timings.get("c")!.startCause, null);
+        assert.deepEqual(zero.timings.get("d")!.startCause, null);
+        assert.deepEqual(zero.timings.get("p")!.finishCause, { kind: "self" });
+        // comp finishes at 15 and late at 11: the path is a → inner, each step with its own start and finish.
+        assert.equal(s.total, 15);
+        assert.deepEqual(
+            s.path.map((p) => [p.name, p.start, p.finish, p.duration]),
+            [
+                ["a", 0, 10, 10],
+                ["inner", 10, 15, 5],
+            ],
+        );
+        // Of two chains that end together, the path follows the one planned first.
+        const tie = schedule([res("x"), res("y")], durations({ x: 7, y: 7 }));
+        assert.deepEqual(
+            tie.path.map((p) => p.name),
+            ["x"],
+        );
+        // A resource that ends before its children is finished by its last child.
+        const slow = schedule([res("remote"), res("part", { parent: "remote" })], durations({ remote: 100, part: 10 }));
+        assert.deepEqual([slow.total, slow.timings.get("remote")!.finishCause], [100, { kind: "self" }]);
+    });
+
     it("ignores references to resources outside the plan and to the resource's own ancestors", () => {
         const byUrn = new Map(
             [
@@ -73,6 +123,27 @@ describe("bench critical path", () => {
             ].map((r) => [r.urn, r] as const),
         );
         assert.deepEqual(dependenciesOf(byUrn.get("child")!, byUrn), []);
+        // Every ancestor, not only the parent; a parent outside the plan ends the walk; the resource itself never.
+        const nested = new Map(
+            [
+                res("top", { custom: false }),
+                res("mid", { custom: false, parent: "top" }),
+                res("leaf", { parent: "mid", dependsOn: ["top", "leaf", "z", "b"] }),
+                res("z"),
+                res("b"),
+                res("stray", { parent: "gone", dependsOn: ["z"] }),
+            ].map((r) => [r.urn, r] as const),
+        );
+        assert.deepEqual(dependenciesOf(nested.get("leaf")!, nested), ["b", "z"]);
+        assert.deepEqual(dependenciesOf(nested.get("stray")!, nested), ["z"]);
+        assert.doesNotThrow(() => schedule([...nested.values()], () => 1));
+        // A parent cycle (never in a real plan: a parent registers before its children) ends the walk too.
+        const loop = new Map(
+            [res("p", { parent: "q", dependsOn: ["z"] }), res("q", { parent: "p" }), res("z")].map(
+                (r) => [r.urn, r] as const,
+            ),
+        );
+        assert.deepEqual(dependenciesOf(loop.get("p")!, loop), ["z"]);
     });
 
     it("reads the provider URN out of a provider reference", () => {
@@ -81,16 +152,20 @@ describe("bench critical path", () => {
             "urn:pulumi:dev::p::pulumi:providers:aws::aws",
         );
         assert.equal(providerUrn(null), null);
+        // A reference without an id, or without a URN before `::`, is kept as written.
+        assert.equal(providerUrn("urn-without-id"), "urn-without-id");
+        assert.equal(providerUrn("::id"), "::id");
     });
 
     it("separates explicit dependsOn from what output references imply", () => {
         const r = res("x", { dependsOn: ["a", "b", "p"], propertyDependencies: { role: ["a"] }, provider: "p::id" });
         assert.deepEqual(explicitDependencies(r), ["b"]);
+        assert.deepEqual(explicitDependencies(res("self", { dependsOn: ["self", "c"] })), ["c"]);
     });
 
     it("names a dependency cycle instead of looping", () => {
         const rs = [res("a", { dependsOn: ["b"] }), res("b", { dependsOn: ["a"] })];
-        assert.throws(() => schedule(rs, () => 1), /cycle/);
+        assert.throws(() => schedule(rs, () => 1), /^Error: dependency cycle: a and b wait for each other$/);
     });
 
     it("computes each platform's floor from its own parts, stage after stage, a stage its slowest part", () => {
@@ -158,6 +233,54 @@ describe("bench critical path", () => {
             }).estimate.typical,
             120,
         );
+    });
+
+    it("keys only Services of type LoadBalancer and Jobs running buildah apart, and falls back by prefix, then to the default", () => {
+        const pod = (...images: string[]) => ({
+            spec: { template: { spec: { containers: images.map((image) => ({ image })) } } },
+        });
+        const key = (type: string, inputs?: Record<string, unknown>) =>
+            estimateKey({ type, custom: true, ...(inputs ? { inputs } : {}) });
+        assert.equal(key("kubernetes:core/v1:Service", { spec: { type: "ClusterIP" } }), "kubernetes:core/v1:Service");
+        assert.equal(key("kubernetes:core/v1:Service", {}), "kubernetes:core/v1:Service");
+        assert.equal(key("kubernetes:core/v1:Service"), "kubernetes:core/v1:Service");
+        assert.equal(
+            key("kubernetes:example.com/v1:Balancer", { spec: { type: "LoadBalancer" } }),
+            "kubernetes:example.com/v1:Balancer",
+        );
+        assert.equal(
+            key("kubernetes:batch/v1:Job", pod("python:3.12", IMAGES.buildah)),
+            "kubernetes:batch/v1:Job#image-build",
+        );
+        assert.equal(key("kubernetes:apps/v1:Deployment", pod(IMAGES.buildah)), "kubernetes:apps/v1:Deployment");
+        for (const inputs of [
+            undefined,
+            {},
+            { spec: {} },
+            { spec: { template: {} } },
+            { spec: { template: { spec: {} } } },
+        ])
+            assert.equal(key("kubernetes:batch/v1:Job", inputs), "kubernetes:batch/v1:Job");
+
+        // An exact entry is known; so is a local component (no time of its own) and a type found by its prefix.
+        assert.equal(estimateFor({ type: "aws:eks/nodeGroup:NodeGroup", custom: true }).known, true);
+        assert.deepEqual(estimateFor({ type: "mlops-testbed:x:Component", custom: false }), {
+            estimate: { low: 0, typical: 0, high: 0, source: "local" },
+            known: true,
+        });
+        assert.deepEqual(estimateFor({ type: "aws:s3/bucketPolicy:BucketPolicy", custom: true }), {
+            estimate: { low: 1, typical: 2, high: 5, source: "api-call" },
+            known: true,
+        });
+        assert.deepEqual(estimateFor({ type: "azure-native:keyvault:Vault", custom: true }), {
+            estimate: { low: 5, typical: 15, high: 40, source: "aks-guide" },
+            known: true,
+        });
+        // A type that only ends like a prefix is unknown: the default, reported.
+        assert.deepEqual(estimateFor({ type: "example:index:kubernetes:", custom: true }), {
+            estimate: { low: 2, typical: 5, high: 15, source: "api-call" },
+            known: false,
+        });
     });
 
     it("takes the step runtime's build Job in the dev plan as an image build, other Jobs as plain Jobs", async () => {
@@ -253,6 +376,51 @@ describe("bench critical path", () => {
         assert.ok(types.includes("aws:eks/nodeGroup:NodeGroup"), types.join(", "));
         assert.ok(report.ratios.typical !== null && report.ratios.typical >= 1);
         assert.ok(report.totals.low <= report.totals.typical && report.totals.typical <= report.totals.high);
+    });
+
+    it("reports totals, floors and ratios per profile, the serial sum, the path, what each explicit dependsOn costs and unknown types", () => {
+        const rs = [
+            res("cluster", { type: "eks:index:Cluster", custom: false }),
+            res("ng", { type: "aws:eks/nodeGroup:NodeGroup", propertyDependencies: { clusterName: ["cluster"] } }),
+            res("y-tag", { type: "test:y:Tag", dependsOn: ["cluster"] }),
+            res("x-tag", { type: "test:x:Tag", dependsOn: ["cluster"] }),
+            res("hook", { type: "test:x:Tag", dependsOn: ["ng"] }),
+            res("release", { type: "kubernetes:helm.sh/v3:Release", dependsOn: ["ng", "hook"] }),
+        ];
+        // Typical: cluster 0-600, ng 600-840, the tags 600-605, hook 840-845 (an unknown type: 5 s), release 845-935.
+        // Low: 540, 720, 722, 782. High: 900, 1200, 1215, 1395. Floors: cluster + node group + Helm wave.
+        const report = criticalPath(rs, "aws");
+        assert.equal(report.cloud, "aws");
+        assert.deepEqual(report.totals, { low: 782, typical: 935, high: 1395 });
+        assert.deepEqual(report.floors, { low: 780, typical: 930, high: 1380 });
+        assert.deepEqual(report.ratios, { low: 782 / 780, typical: 935 / 930, high: 1395 / 1380 });
+        assert.equal(report.serialSeconds, 600 + 240 + 5 + 5 + 5 + 90);
+        assert.equal(report.parallelism, 945 / 935);
+        assert.deepEqual(
+            report.path.map((p) => [p.name, p.type, p.start, p.finish]),
+            [
+                ["cluster", "eks:index:Cluster", 0, 600],
+                ["ng", "aws:eks/nodeGroup:NodeGroup", 600, 840],
+                ["hook", "test:x:Tag", 840, 845],
+                ["release", "kubernetes:helm.sh/v3:Release", 845, 935],
+            ],
+        );
+        // Without its dependsOn the release could start at 0 and the up end with hook at 845; without its own, hook
+        // would run at 0 and the release wait only for ng (930). The tags' edges cost nothing; ng has none of its own.
+        assert.deepEqual(report.explicitDependencyCosts, [
+            { urn: "release", name: "release", explicit: ["ng", "hook"], savedSeconds: 90 },
+            { urn: "hook", name: "hook", explicit: ["ng"], savedSeconds: 5 },
+            { urn: "x-tag", name: "x-tag", explicit: ["cluster"], savedSeconds: 0 },
+            { urn: "y-tag", name: "y-tag", explicit: ["cluster"], savedSeconds: 0 },
+        ]);
+        assert.deepEqual(report.unknownTypes, ["test:x:Tag", "test:y:Tag"]);
+
+        // Nothing that takes time and none of the floor's parts: no ratio, and nothing run side by side.
+        const idle = criticalPath([res("aws", { type: "pulumi:providers:aws" })], "aws");
+        assert.deepEqual(
+            [idle.totals, idle.ratios, idle.serialSeconds, idle.parallelism, idle.path, idle.unknownTypes],
+            [{ low: 0, typical: 0, high: 0 }, { low: null, typical: null, high: null }, 0, 1, [], []],
+        );
     });
 
     for (const [stack, cloud] of [

@@ -13,10 +13,10 @@ import { PROJECT_ROOT } from "./stack";
 export const USAGE = `Usage: npm run mutation -- [options]
 
 Mutation testing with StrykerJS: mutates the config schema and validation, the promotion decision, subnet
-planning, the NetworkPolicy and RBAC builders, the metric contract and the study report's queries and
-rendering, runs the focused specs of .mocharc.mutation.json against each mutant, and prints the score per
-module (killed over killed, survived and not covered) with every survivor. Writes out/mutation/
-(mutation.json, mutation.html, scores.md).
+planning, the NetworkPolicy and RBAC builders, the metric contract, the study report's queries and rendering,
+and the benchmark's cost and critical-path estimates, runs the focused specs of .mocharc.mutation.json against
+each mutant, and prints the score per module (killed over killed, survived and not covered) with every
+survivor. Writes out/mutation/ (mutation.json, mutation.html, scores.md).
 
 Options:
   --concurrency <n>   Test processes Stryker runs at once (default 2)

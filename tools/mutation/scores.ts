@@ -19,6 +19,13 @@ export const MUTATION_MODULES = {
     ],
     "metric contract": ["contract/metric-contract.ts"],
     "study report": ["tools/report/queries.ts", "tools/report/format.ts", "tools/report/html.ts"],
+    "benchmark cost and critical path": [
+        "tools/bench/cost.ts",
+        "tools/bench/azure-cost.ts",
+        "tools/bench/critical-path.ts",
+        "tools/bench/estimates.ts",
+        "tools/bench/requests.ts",
+    ],
 } as const satisfies Record<string, readonly string[]>;
 export type MutationModule = keyof typeof MUTATION_MODULES;
 
