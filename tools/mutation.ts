@@ -14,7 +14,8 @@ export const USAGE = `Usage: npm run mutation -- [options]
 
 Mutation testing with StrykerJS: mutates the config schema and validation, the promotion decision, subnet
 planning, the NetworkPolicy and RBAC builders, the metric contract, the study report's queries and rendering,
-and the benchmark's cost and critical-path estimates, runs the focused specs of .mocharc.mutation.json against
+the benchmark's cost and critical-path estimates and the local study's modules (its gateway, kubelet, traffic
+ledger, CEL, scalability runs, dashboards' queries), runs the focused specs of .mocharc.mutation.json against
 each mutant, and prints the score per module (killed over killed, survived and not covered) with every
 survivor. Writes out/mutation/ (mutation.json, mutation.html, scores.md).
 

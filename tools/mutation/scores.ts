@@ -18,6 +18,7 @@ export const MUTATION_MODULES = {
         "pipelines/install/rbac.ts",
     ],
     "metric contract": ["contract/metric-contract.ts"],
+    "local study": ["tools/study/"],
     "study report": ["tools/report/queries.ts", "tools/report/format.ts", "tools/report/html.ts"],
     "benchmark cost and critical path": [
         "tools/bench/cost.ts",

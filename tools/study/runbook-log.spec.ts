@@ -17,14 +17,20 @@ describe("study: the manual runbook's usage log counts every step a person types
 
     it("counts a command under step_usage.sh and an edit made through the API client as one action each", async () => {
         assert.equal(await runCommand("sh", ["-c", "echo hi"], {}, log), "hi\n");
+        const before = Date.now();
         const value = await logApiAction(log, "kubectl -n iris-v2 apply -f model-server.yaml", async () => {
             await new Promise((r) => setTimeout(r, 300));
             return 42;
         });
+        const after = Date.now();
         assert.equal(value, 42);
         const lines = fs.readFileSync(log, "utf8").trim().split("\n");
         assert.equal(lines.length, 2);
         assert.match(lines[1], /^\d+ \d+ 0 0 0 0 kubectl -n iris-v2 apply -f model-server\.yaml$/);
+        // Its start in Unix seconds and its wall time in centiseconds: at least the 30 cs it waited, at most the call's.
+        const [start, wallCs] = lines[1].split(" ").map(Number);
+        assert.ok(start >= Math.floor(before / 1000) && start <= Math.floor(after / 1000), `${start} s`);
+        assert.ok(wallCs >= 30 && wallCs <= Math.ceil((after - before) / 10), `${wallCs} cs`);
         const usage = parseUsageLog(fs.readFileSync(log, "utf8"));
         assert.equal(usage.actions, 2);
         // The edit's wall time is hands-on time: at least the 0.3 s it took.
@@ -61,6 +67,13 @@ describe("study: the manual runbook's usage log counts every step a person types
                 path.join(dir, theirs),
             ]);
         await Promise.all([waitFor("a", "b"), waitFor("b", "a")]);
+    });
+
+    it("runs a command with the given environment added to the study's, in the given directory", async () => {
+        assert.equal(
+            await runCommand("sh", ["-c", 'echo "$GREETING $HOME"; pwd'], { GREETING: "hello" }, undefined, dir),
+            `hello ${process.env.HOME}\n${fs.realpathSync(dir)}\n`,
+        );
     });
 
     it("rejects with the command's stderr when it fails", async () => {

@@ -26,6 +26,18 @@ describe("the study's traffic ledger", () => {
         );
     });
 
+    it("names every must-serve phase that failed, one after the other", () => {
+        const ledger = new TrafficLedger("iris");
+        ledger.record("after the first version", "stop-the-study", "POST /models/iris/predict: 404 no route");
+        ledger.record("after the rollback", "stop-the-study");
+        ledger.record("after the rollback", "stop-the-study", "POST /models/iris/predict: 502 bad gateway");
+        assert.equal(
+            ledger.problem(),
+            "traffic to iris after the first version: 1 of 1 requests failed, the first: POST /models/iris/predict: 404 no route; " +
+                "traffic to iris after the rollback: 1 of 2 requests failed, the first: POST /models/iris/predict: 502 bad gateway",
+        );
+    });
+
     it("only counts the failures of a phase that allows them, and shows them in the study's line", () => {
         const ledger = new TrafficLedger("iris");
         ledger.record("after the first version", "stop-the-study");
