@@ -30,6 +30,14 @@ import { checkExpression, metricCatalog } from "./promql";
 
 const sample = (metric: Record<string, string>, value: string): VectorSample => ({ metric, value: [0, value] });
 const W = { since: 1_000_000, until: 1_086_400 };
+/** Query results without a sample, per column: a case sets the columns it needs. */
+const noComparisonResults = Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, [] as VectorSample[]])) as Record<
+    (typeof COMPARISON_COLUMNS)[number],
+    VectorSample[]
+>;
+const noQualityResults = Object.fromEntries(
+    [...QUALITY_COLUMNS, "deliveredBy"].map((c) => [c, [] as VectorSample[]]),
+) as Record<(typeof QUALITY_COLUMNS)[number] | "deliveredBy", VectorSample[]>;
 
 describe("npm run report: arguments and pure query logic", () => {
     it("parses the options and refuses bad ones with a usage error", () => {
@@ -158,12 +166,8 @@ describe("npm run report: arguments and pure query logic", () => {
     });
 
     it("lists every task and mode, marks missing cells, and n/a where a task does not recover", () => {
-        const empty = Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, [] as VectorSample[]])) as Record<
-            (typeof COMPARISON_COLUMNS)[number],
-            VectorSample[]
-        >;
         const rows = comparisonTable({
-            ...empty,
+            ...noComparisonResults,
             runs: [
                 sample({ task: "deploy-new-version", mode: "manual" }, "2"),
                 sample({ task: "custom", mode: "manual" }, "1"),
@@ -189,10 +193,8 @@ describe("npm run report: arguments and pure query logic", () => {
 
     it("quality rows name the modes that delivered a version", () => {
         const rows = qualityTable({
+            ...noQualityResults,
             accuracy: [sample({ model: "m", version: "v10" }, "0.9"), sample({ model: "m", version: "v9" }, "0.8")],
-            latencyP95: [],
-            errorRate: [],
-            drift: [],
             deliveredBy: [
                 sample({ model: "m", version: "v9", mode: "manual" }, "1"),
                 sample({ model: "m", version: "v9", mode: "automated" }, "1"),
@@ -256,12 +258,8 @@ describe("npm run report: arguments and pure query logic", () => {
     });
 
     it("keys rows by the labels a sample has, and leaves out samples without a number", () => {
-        const empty = Object.fromEntries(COMPARISON_COLUMNS.map((c) => [c, [] as VectorSample[]])) as Record<
-            (typeof COMPARISON_COLUMNS)[number],
-            VectorSample[]
-        >;
         const rows = comparisonTable({
-            ...empty,
+            ...noComparisonResults,
             runs: [
                 sample({ task: "zeta", mode: "manual" }, "1"),
                 sample({ task: "alpha", mode: "manual" }, "2"),
@@ -279,10 +277,8 @@ describe("npm run report: arguments and pure query logic", () => {
             ],
         );
         const quality = qualityTable({
+            ...noQualityResults,
             accuracy: [sample({ model: "m" }, "0.9")],
-            latencyP95: [],
-            errorRate: [],
-            drift: [],
             deliveredBy: [sample({ model: "m", mode: "manual" }, "1")],
         });
         assert.deepEqual(
@@ -290,10 +286,8 @@ describe("npm run report: arguments and pure query logic", () => {
             [["m", "", "manual", 0.9]],
         );
         const unlabelled = qualityTable({
+            ...noQualityResults,
             accuracy: [sample({ version: "v1" }, "0.9")],
-            latencyP95: [],
-            errorRate: [],
-            drift: [],
             deliveredBy: [sample({ version: "v1" }, "1")],
         });
         assert.deepEqual(
@@ -301,10 +295,8 @@ describe("npm run report: arguments and pure query logic", () => {
             [["", "v1", ""]],
         );
         const noModel = qualityTable({
+            ...noQualityResults,
             accuracy: [sample({ version: "v1" }, "0.9")],
-            latencyP95: [],
-            errorRate: [],
-            drift: [],
             deliveredBy: [sample({ version: "v1", mode: "manual" }, "1")],
         });
         assert.deepEqual(

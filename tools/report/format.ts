@@ -217,24 +217,25 @@ function csvCell(v: string): string {
 }
 
 const header = (c: ComparisonColumn | QualityColumn) => (UNITS[c] ? `${c}_${UNITS[c].replace(/-/g, "_")}` : c);
-const raw = (cell: Cell) => String(cell);
 
 /** Three CSV tables separated by blank lines: task comparison, scalability, then per-version quality. */
 export function renderCsv(r: Report): string {
     const lines = [
         ["task", "mode", ...COMPARISON_COLUMNS.map(header)].join(","),
         ...r.comparison.map((row) =>
-            [row.task, row.mode, ...COMPARISON_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(","),
+            [row.task, row.mode, ...COMPARISON_COLUMNS.map((c) => String(row.cells[c]))].map(csvCell).join(","),
         ),
         "",
         ["mode", "concurrency", ...SCALABILITY_COLUMNS.map(header)].join(","),
         ...r.scalability.map((row) =>
-            [row.mode, row.concurrency, ...SCALABILITY_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(","),
+            [row.mode, row.concurrency, ...SCALABILITY_COLUMNS.map((c) => String(row.cells[c]))].map(csvCell).join(","),
         ),
         "",
         ["model", "version", "mode", ...QUALITY_COLUMNS.map(header)].join(","),
         ...r.quality.map((row) =>
-            [row.model, row.version, row.mode, ...QUALITY_COLUMNS.map((c) => raw(row.cells[c]))].map(csvCell).join(","),
+            [row.model, row.version, row.mode, ...QUALITY_COLUMNS.map((c) => String(row.cells[c]))]
+                .map(csvCell)
+                .join(","),
         ),
     ];
     return lines.join("\n") + "\n";
