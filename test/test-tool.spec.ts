@@ -12,6 +12,7 @@ import { CleanRuns } from "../tools/cache";
 import { UsageError } from "../tools/cli";
 import { PROJECT_ROOT } from "../tools/stack";
 import {
+    BACKGROUND_NICENESS,
     CHECKS,
     type Check,
     type Outcome,
@@ -19,6 +20,7 @@ import {
     prettierInputs,
     prettierVersions,
     pythonLintInputs,
+    run,
     runUnlessClean,
     selectChecks,
     shellLintInputs,
@@ -37,6 +39,7 @@ describe("npm test's checks", function () {
                 command: "true",
                 args: [],
                 stream: false,
+                niceness: 0,
                 inputs: () => ({ files: ["a.py", "b.toml"], extra: "v1" }),
             },
             async (c) => {
@@ -103,6 +106,38 @@ describe("npm test's checks", function () {
             await runUnlessClean(bare, runs, start, dir);
             await runUnlessClean(bare, runs, start, dir);
             assert.equal(started, 2);
+        });
+    });
+
+    describe("priority: mocha, which ends last, gets the CPU first", () => {
+        /** A check that prints the nice value of its own process and of a process it starts (field 19 of stat). */
+        const niceOf = async (niceness: number) => {
+            const outcome = await run({
+                name: "nice",
+                command: "bash",
+                args: ["-c", "read -ra f < /proc/$$/stat; echo ${f[18]}; cut -d' ' -f19 /proc/self/stat"],
+                stream: false,
+                niceness,
+            });
+            assert.equal(outcome.code, 0, outcome.output);
+            return outcome.output.trim().split("\n").map(Number);
+        };
+        const own = Number(fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ")[16]);
+
+        it("starts a background check and what it starts at a lower priority, mocha at the run's own", async () => {
+            assert.deepEqual(await niceOf(BACKGROUND_NICENESS), [
+                Math.min(own + BACKGROUND_NICENESS, 19),
+                Math.min(own + BACKGROUND_NICENESS, 19),
+            ]);
+            assert.deepEqual(await niceOf(0), [own, own]);
+        });
+
+        it("lowers every check's priority but mocha's", () => {
+            assert.ok(BACKGROUND_NICENESS > 0);
+            assert.deepEqual(
+                CHECKS.map((c) => [c.name, c.niceness]),
+                CHECKS.map((c) => [c.name, c.name === "mocha" ? 0 : BACKGROUND_NICENESS]),
+            );
         });
     });
 
