@@ -628,3 +628,56 @@ describe("the study's EventListener", function () {
         await assert.rejects(post('{"model":"iris","after":"0d1a26e"}'), /fetch failed/);
     });
 });
+
+/**
+ * The study starts the gateway and the EventListener on fixed ports and closes both in its cleanup. A taken port used
+ * to end the process through the server's unhandled error event, with the study's services left running, and a close
+ * of a role that never listened waited forever, so the cleanup never reached the services.
+ */
+describe("the study's gateway and EventListener: a failed start, then the cleanup", function () {
+    this.timeout(10_000);
+    const roles = {
+        gateway: () => new Gateway({} as Kube, "gateway", () => "127.0.0.1"),
+        EventListener: () => new EventListener({}, { bindings: [], templates: [] }, [], () => undefined),
+    } as const;
+    /** Settles `p` or fails naming what hung, rather than at mocha's timeout. */
+    const within = <T>(p: Promise<T>, what: string) =>
+        Promise.race([
+            p,
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} hung`)), 2_000).unref()),
+        ]);
+    let taken: http.Server;
+    let port: number;
+    beforeEach(async () => {
+        taken = http.createServer((_, res) => res.end());
+        await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+        port = (taken.address() as AddressInfo).port;
+    });
+    afterEach(() => new Promise((r) => taken.close(r)));
+
+    for (const [name, make] of Object.entries(roles)) {
+        it(`${name}: close() before listen() returns at once`, async () => {
+            await within(make().close(), "close() before listen()");
+        });
+
+        it(`${name}: listen() on a taken port rejects with EADDRINUSE, and close() then returns`, async () => {
+            const role = make();
+            await assert.rejects(within(role.listen("127.0.0.1", port), "listen() on a taken port"), {
+                code: "EADDRINUSE",
+            });
+            await within(role.close(), "close() after a failed listen()");
+            // The port's owner is untouched and still answers.
+            assert.equal(
+                (await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) })).status,
+                200,
+            );
+        });
+
+        it(`${name}: a second close() after a real one returns at once`, async () => {
+            const role = make();
+            await role.listen("127.0.0.1", await freePort());
+            await within(role.close(), "close()");
+            await within(role.close(), "a second close()");
+        });
+    }
+});

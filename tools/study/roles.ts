@@ -300,6 +300,26 @@ export function routeRuleFor<Rule extends { matches?: readonly { readonly path?:
     return best;
 }
 
+/**
+ * Listens on `ip:port`, rejecting on a bind error (the port taken, the address absent) so that the study's cleanup
+ * runs: without an "error" handler the server's error event would end the process with its services still running.
+ */
+async function listenOn(server: http.Server, port: number, ip: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, ip, () => {
+            server.off("error", reject);
+            resolve();
+        });
+    });
+}
+
+/** Stops a server that is listening; one never started or whose listen failed has nothing to stop. */
+async function closeServer(server: http.Server | undefined): Promise<void> {
+    if (!server?.listening) return;
+    await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+}
+
 /** The model gateway: routes /models/<model>/... by the HTTPRoute's weights, read from the API on every request. */
 export class Gateway {
     private server?: http.Server;
@@ -312,7 +332,7 @@ export class Gateway {
 
     async listen(ip: string, port: number): Promise<void> {
         this.server = http.createServer((req, res) => void this.handle(req, res));
-        await new Promise<void>((r) => this.server!.listen(port, ip, r));
+        await listenOn(this.server, port, ip);
     }
 
     private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -364,7 +384,7 @@ export class Gateway {
     }
 
     async close(): Promise<void> {
-        await new Promise((r) => this.server?.close(r));
+        await closeServer(this.server);
     }
 }
 
@@ -418,10 +438,10 @@ export class EventListener {
                 }
             });
         });
-        await new Promise<void>((r) => this.server!.listen(port, ip, r));
+        await listenOn(this.server, port, ip);
     }
 
     async close(): Promise<void> {
-        await new Promise((r) => this.server?.close(r));
+        await closeServer(this.server);
     }
 }
