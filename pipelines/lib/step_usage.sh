@@ -149,7 +149,10 @@ measure() {
     "$@" <&3 &
     child=$!
     trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
-    sample "$child" >"$work/rss" &
+    # Created here, not by the sampler's redirection: a sampler killed before its subshell got that far (a child that
+    # ends at once on a busy node) left no file, and reading it below failed.
+    : >"$work/rss"
+    sample "$child" >>"$work/rss" &
     sampler=$!
     rc=0
     wait "$child" || rc=$?
