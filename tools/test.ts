@@ -168,10 +168,12 @@ export const CHECKS: readonly Check[] = [
         niceness: 0,
     },
     // Node with tsx's hooks rather than tsx's command, which only starts the same Node as a child and waits for it.
+    // The 64 MB young generation: building the program (1.6 million lines of declarations) and linting it cost about
+    // 8 % more CPU through the default 16 MB (21.0-21.4 s against 21.5-23.8 s user, three pairs on a fresh clone).
     {
         name: "typescript",
         command: process.execPath,
-        args: ["--import", "tsx", path.join("tools", "ts-checks.ts")],
+        args: ["--import", "tsx", "--max-semi-space-size=64", path.join("tools", "ts-checks.ts")],
         stream: false,
         niceness: BACKGROUND_NICENESS,
     },
