@@ -476,6 +476,85 @@ describe("the study's kubelet", function () {
         );
     });
 
+    it("kills an init container that outruns its timeout and fails the pod, saying so", async () => {
+        const quick = new Kubelet(
+            {
+                read: async (apiVersion: string, kind: string, name: string, namespace: string) =>
+                    objects[`${apiVersion} ${kind}/${namespace}/${name}`],
+            } as unknown as Kube,
+            images,
+            path.join(dir, "bin"),
+            path.join(dir, "run", "quick"),
+            ["iris"],
+            path.join(dir, "quick-targets.json"),
+            300,
+        );
+        objects["apps/v1 Deployment/iris/model-server"] = deployment({
+            ...server(),
+            initContainers: [{ name: "download", command: ["sh", "-c", "echo waiting for the store; exec sleep 30"] }],
+        });
+        const start = Date.now();
+        try {
+            await quick.sync();
+            assert.ok(Date.now() - start < 4000, `killed after ${Date.now() - start} ms`);
+            assert.deepEqual(quick.state("iris"), {
+                namespace: "iris",
+                ip: "127.0.1.1",
+                image,
+                phase: "Init:Error",
+                message: "download ran longer than 0.3 s and was killed: waiting for the store",
+            });
+        } finally {
+            await quick.stop();
+        }
+    });
+
+    it("fails the pod with an init container that cannot start, and names why", async () => {
+        objects["apps/v1 Deployment/iris/model-server"] = deployment({
+            ...server(),
+            initContainers: [{ name: "download", command: [path.join(dir, "no-such-command")] }],
+        });
+        await kubelet.sync();
+        assert.deepEqual(kubelet.state("iris"), {
+            namespace: "iris",
+            ip: "127.0.1.1",
+            image,
+            phase: "Init:Error",
+            message: `download could not start (spawn ${path.join(dir, "no-such-command")} ENOENT)`,
+        });
+    });
+
+    it("shows a server that cannot start as Exited, saying why, and the study goes on", async () => {
+        // The image's python is not executable and is the only one on PATH while the pod starts.
+        fs.chmodSync(path.join(dir, "bin", "python"), 0o644);
+        const saved = process.env.PATH;
+        process.env.PATH = path.join(dir, "empty");
+        objects["apps/v1 Deployment/iris/model-server"] = deployment(server());
+        try {
+            await kubelet.sync();
+        } finally {
+            process.env.PATH = saved;
+        }
+        await until(() => kubelet.state("iris")?.phase === "Exited");
+        assert.equal(kubelet.state("iris")?.phase, "Exited");
+        assert.equal(kubelet.state("iris")?.message, "could not start (spawn python EACCES)");
+    });
+
+    it("keeps no descriptor of the pods' logs open once their processes have them", async () => {
+        const open = () => fs.readdirSync("/proc/self/fd").length;
+        objects["apps/v1 Deployment/iris/model-server"] = deployment({
+            ...server(),
+            initContainers: [
+                { name: "first", command: ["true"] },
+                { name: "second", command: ["true"] },
+            ],
+        });
+        const before = open();
+        await kubelet.sync();
+        assert.equal(kubelet.state("iris")?.phase, "Running");
+        assert.equal(open(), before);
+    });
+
     it("stops its servers when stopped", async () => {
         objects["apps/v1 Deployment/iris/model-server"] = deployment(server());
         await kubelet.sync();

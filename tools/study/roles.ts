@@ -96,6 +96,8 @@ export class Kubelet {
         private readonly dir: string,
         readonly namespaces: readonly string[],
         private readonly targetsFile: string,
+        /** How long an init container may run before it is killed and its pod fails (a download that hangs). */
+        private readonly initTimeoutMs = 120_000,
     ) {
         fs.writeFileSync(targetsFile, "[]");
         fs.mkdirSync(dir, { recursive: true });
@@ -188,24 +190,16 @@ export class Kubelet {
         for (const init of spec.initContainers ?? []) {
             const argv: string[] = [...(init.command ?? []), ...(init.args ?? [])].map(volume);
             const env = { ...imageEnv, ...(await this.envOf(ns, init)) };
-            const code = await new Promise<number>((resolve) => {
-                const log = fs.openSync(path.join(podDir, `${init.name}.log`), "w");
-                const c = spawn(argv[0], argv.slice(1), { env, cwd: `${context}/app`, stdio: ["ignore", log, log] });
-                const t = setTimeout(() => c.kill("SIGKILL"), 120_000);
-                c.on("close", (code) => (clearTimeout(t), resolve(code ?? 1)));
-            });
-            if (code !== 0) {
-                const tail = fs
-                    .readFileSync(path.join(podDir, `${init.name}.log`), "utf8")
-                    .trim()
-                    .split("\n")
-                    .slice(-1)[0];
+            const logFile = path.join(podDir, `${init.name}.log`);
+            const failure = await this.runInit(argv, { env, cwd: `${context}/app` }, logFile);
+            if (failure !== undefined) {
+                const tail = fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-1)[0];
                 return set({
                     namespace: ns,
                     ip,
                     image,
                     phase: "Init:Error",
-                    message: `${init.name} exited ${code}: ${tail}`,
+                    message: `${init.name} ${failure}${tail ? `: ${tail}` : ""}`,
                 });
             }
         }
@@ -218,12 +212,43 @@ export class Kubelet {
             cwd: `${context}/app`,
             stdio: ["ignore", log, log],
         });
-        child.on("exit", (code) => {
+        // The child holds its own copy of the log's descriptor; this one would stay open as long as the study runs.
+        fs.closeSync(log);
+        const exited = (message: string) => {
             const cur = this.pods.get(ns);
-            if (cur?.child === child)
-                this.pods.set(ns, { ...cur, state: { ...cur.state, phase: "Exited", message: `exit ${code}` } });
-        });
+            if (cur?.child === child) this.pods.set(ns, { ...cur, state: { ...cur.state, phase: "Exited", message } });
+        };
+        // Without a listener a server that cannot start (no python on PATH) would end the study with its services up.
+        child.on("error", (e) => exited(`could not start (${e.message})`));
+        child.on("exit", (code) => exited(`exit ${code}`));
         set({ namespace: ns, ip, image, phase: "Running", pid: child.pid }, child);
+    }
+
+    /**
+     * Runs one init container to its end, its output in `logFile`. Undefined when it exited 0, else why it failed: its
+     * exit code, that it could not start, or that it outran the timeout and was killed.
+     */
+    private runInit(
+        argv: readonly string[],
+        options: { env: NodeJS.ProcessEnv; cwd: string },
+        logFile: string,
+    ): Promise<string | undefined> {
+        return new Promise((resolve) => {
+            const log = fs.openSync(logFile, "w");
+            const child = spawn(argv[0], argv.slice(1), { ...options, stdio: ["ignore", log, log] });
+            fs.closeSync(log);
+            let failure: string | undefined;
+            const timer = setTimeout(() => {
+                failure = `ran longer than ${this.initTimeoutMs / 1000} s and was killed`;
+                child.kill("SIGKILL");
+            }, this.initTimeoutMs);
+            // A command that cannot start (not found, not executable) emits "error", then "close".
+            child.on("error", (e) => (failure ??= `could not start (${e.message})`));
+            child.on("close", (code, signal) => {
+                clearTimeout(timer);
+                resolve(failure ?? (code === 0 ? undefined : `exited ${code ?? signal}`));
+            });
+        });
     }
 
     private stopPod(ns: string): void {
