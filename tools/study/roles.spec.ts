@@ -524,6 +524,15 @@ describe("the study's kubelet", function () {
         });
     });
 
+    it("names the signal that ended an init container", async () => {
+        objects["apps/v1 Deployment/iris/model-server"] = deployment({
+            ...server(),
+            initContainers: [{ name: "download", command: ["sh", "-c", "echo fetching; kill -TERM $$"] }],
+        });
+        await kubelet.sync();
+        assert.equal(kubelet.state("iris")?.message, "download exited SIGTERM: fetching");
+    });
+
     it("shows a server that cannot start as Exited, saying why, and the study goes on", async () => {
         // The image's python is not executable and is the only one on PATH while the pod starts.
         fs.chmodSync(path.join(dir, "bin", "python"), 0o644);
