@@ -369,7 +369,10 @@ def main(argv=None):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    # A timed wait: the kernel may hand SIGTERM to one of the servers' threads, and Python runs the handler only in
+    # the main thread, when it next wakes. An untimed wait then slept on until the kubelet's SIGKILL, 30 s later.
+    while not stop.wait(0.5):
+        pass
     server.stop()
     return 0
 

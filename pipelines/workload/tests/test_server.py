@@ -1,6 +1,8 @@
+import ctypes
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import unittest
@@ -248,6 +250,20 @@ class ServerProcessTest(unittest.TestCase):
             [({"model": "iris", "version": "v1", "namespace": "model-iris-v1", "code": "200"}, 1.0)],
         )
         self.proc.terminate()
+        self.assertEqual(self.proc.wait(timeout=10), 0)
+
+    def test_stops_when_sigterm_lands_on_a_server_thread(self):
+        # The kernel delivers a process's SIGTERM to any thread that does not block it; tgkill picks one here.
+        import select
+
+        ready, _, _ = select.select([self.proc.stdout], [], [], 60)
+        self.assertTrue(ready, "server.py printed no start-up line within 60 s")
+        self.proc.stdout.readline()
+        pid = self.proc.pid
+        others = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
+        self.assertTrue(others, "server.py runs its servers in threads of their own")
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.assertEqual(libc.tgkill(pid, others[0], signal.SIGTERM), 0, os.strerror(ctypes.get_errno()))
         self.assertEqual(self.proc.wait(timeout=10), 0)
 
 
