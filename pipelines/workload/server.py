@@ -355,6 +355,11 @@ def main(argv=None):
     a = p.parse_args(argv)
     if not a.model_dir:
         p.error("--model-dir (or MODEL_DIR) is required")
+    # The handlers come first: a SIGTERM sent as soon as the start-up line is read (or while the model loads) ends the
+    # server cleanly rather than by the signal's default action.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     server = ModelServer(a.model_dir, a.host, a.port, a.metrics_port).start()
     print(
         json.dumps(
@@ -366,9 +371,6 @@ def main(argv=None):
         ),
         flush=True,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     # A timed wait: the kernel may hand SIGTERM to one of the servers' threads, and Python runs the handler only in
     # the main thread, when it next wakes. An untimed wait then slept on until the kubelet's SIGKILL, 30 s later.
     while not stop.wait(0.5):
