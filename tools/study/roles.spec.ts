@@ -299,6 +299,14 @@ describe("the study's kubelet", function () {
     const until = async (done: () => boolean) => {
         for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
     };
+    /** The API as the kubelet reads it: the objects the case put in place. */
+    const kube = {
+        async read(apiVersion: string, kind: string, name: string, namespace: string) {
+            const o = objects[`${apiVersion} ${kind}/${namespace}/${name}`];
+            if (!o) throw new Error(`${kind} ${namespace}/${name} not found`);
+            return o;
+        },
+    } as unknown as Kube;
     const deployment = (spec: object, replicas = 1) => ({ spec: { replicas, template: { spec } } });
     const server = (extra: object = {}) => ({ containers: [{ name: "server", image, ...extra }] });
 
@@ -317,13 +325,6 @@ describe("the study's kubelet", function () {
         fs.writeFileSync(path.join(context, "app", "server.py"), "# the server\n");
         image = `registry.local/iris@sha256:${images.add(context)}`;
         objects = {};
-        const kube = {
-            async read(apiVersion: string, kind: string, name: string, namespace: string) {
-                const o = objects[`${apiVersion} ${kind}/${namespace}/${name}`];
-                if (!o) throw new Error(`${kind} ${namespace}/${name} not found`);
-                return o;
-            },
-        } as unknown as Kube;
         kubelet = new Kubelet(
             kube,
             images,
@@ -478,10 +479,7 @@ describe("the study's kubelet", function () {
 
     it("kills an init container that outruns its timeout and fails the pod, saying so", async () => {
         const quick = new Kubelet(
-            {
-                read: async (apiVersion: string, kind: string, name: string, namespace: string) =>
-                    objects[`${apiVersion} ${kind}/${namespace}/${name}`],
-            } as unknown as Kube,
+            kube,
             images,
             path.join(dir, "bin"),
             path.join(dir, "run", "quick"),

@@ -77,6 +77,23 @@ export interface PodState {
     readonly message?: string;
 }
 
+/**
+ * Starts `argv` with its output and errors in `logFile`. The child holds its own copy of the log's descriptor, so this
+ * process closes its one at once (kept, it would stay open as long as the study runs).
+ */
+function spawnLogged(
+    argv: readonly string[],
+    options: { env: NodeJS.ProcessEnv; cwd: string },
+    logFile: string,
+): ChildProcess {
+    const log = fs.openSync(logFile, "w");
+    try {
+        return spawn(argv[0], argv.slice(1), { ...options, stdio: ["ignore", log, log] });
+    } finally {
+        fs.closeSync(log);
+    }
+}
+
 /** One loopback address per model namespace: the pod's address and its Service's. */
 export function podIp(index: number): string {
     return `127.0.1.${index + 1}`;
@@ -205,15 +222,12 @@ export class Kubelet {
         }
         const args: string[] = [...(container.args ?? [])].map(volume);
         const env = { ...imageEnv, ...(await this.envOf(ns, container)) };
-        const log = fs.openSync(path.join(podDir, "server.log"), "w");
         // The image's ENTRYPOINT is python /app/server.py; --host gives the pod its own loopback address.
-        const child = spawn("python", [`${context}/app/server.py`, ...args, "--host", ip], {
-            env,
-            cwd: `${context}/app`,
-            stdio: ["ignore", log, log],
-        });
-        // The child holds its own copy of the log's descriptor; this one would stay open as long as the study runs.
-        fs.closeSync(log);
+        const child = spawnLogged(
+            ["python", `${context}/app/server.py`, ...args, "--host", ip],
+            { env, cwd: `${context}/app` },
+            path.join(podDir, "server.log"),
+        );
         const exited = (message: string) => {
             const cur = this.pods.get(ns);
             if (cur?.child === child) this.pods.set(ns, { ...cur, state: { ...cur.state, phase: "Exited", message } });
@@ -234,9 +248,7 @@ export class Kubelet {
         logFile: string,
     ): Promise<string | undefined> {
         return new Promise((resolve) => {
-            const log = fs.openSync(logFile, "w");
-            const child = spawn(argv[0], argv.slice(1), { ...options, stdio: ["ignore", log, log] });
-            fs.closeSync(log);
+            const child = spawnLogged(argv, options, logFile);
             let failure: string | undefined;
             const timer = setTimeout(() => {
                 failure = `ran longer than ${this.initTimeoutMs / 1000} s and was killed`;

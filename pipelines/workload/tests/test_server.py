@@ -2,6 +2,7 @@ import ctypes
 import http.client
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -233,12 +234,14 @@ class ServerProcessTest(unittest.TestCase):
             self.proc.wait(timeout=10)
         self.proc.stdout.close()
 
-    def test_serves_with_env_labels(self):
-        import select
-
+    def started(self):
+        """The start-up line server.py prints once both servers listen, as JSON."""
         ready, _, _ = select.select([self.proc.stdout], [], [], 60)
         self.assertTrue(ready, "server.py printed no start-up line within 60 s")
-        info = json.loads(self.proc.stdout.readline())
+        return json.loads(self.proc.stdout.readline())
+
+    def test_serves_with_env_labels(self):
+        info = self.started()
         self.assertEqual((info["model"], info["version"], info["namespace"]), ("iris", "v1", "model-iris-v1"))
         api = "http://" + info["listening"]
         self.assertEqual(call(api + "/healthz")[0], 200)
@@ -254,11 +257,7 @@ class ServerProcessTest(unittest.TestCase):
 
     def test_stops_when_sigterm_lands_on_a_server_thread(self):
         # The kernel delivers a process's SIGTERM to any thread that does not block it; tgkill picks one here.
-        import select
-
-        ready, _, _ = select.select([self.proc.stdout], [], [], 60)
-        self.assertTrue(ready, "server.py printed no start-up line within 60 s")
-        self.proc.stdout.readline()
+        self.started()
         pid = self.proc.pid
         others = [int(t) for t in os.listdir(f"/proc/{pid}/task") if int(t) != pid]
         self.assertTrue(others, "server.py runs its servers in threads of their own")
