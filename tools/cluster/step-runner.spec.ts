@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Kube } from "./kube";
-import { runTask, type TaskObject } from "./step-runner";
+import { runTask, type TaskObject, type TaskResult } from "./step-runner";
 
 /** Only the TokenRequest the runner asks for each Task's service account. */
 const tokenOnly = {
@@ -33,10 +33,19 @@ function task(name: string, script: string): TaskObject {
 const waitFor = (file: string) =>
     `i=0; while [ ! -e ${file} ]; do i=$((i+1)); [ $i -gt 200 ] && exit 1; sleep 0.05; done`;
 
-/** Waits in this process until `file` exists (at most ten seconds). */
-async function fileAppears(file: string): Promise<void> {
+/**
+ * Waits in this process until `file` exists (at most ten seconds). The Task that writes it may end first (its step
+ * could not start: no root, no unshare); then what it printed is the failure, not a marker that never came.
+ */
+async function fileAppears(file: string, writer: Promise<TaskResult>): Promise<void> {
+    let ended: TaskResult | undefined;
+    writer.then(
+        (r) => (ended = r),
+        () => undefined,
+    );
     for (let i = 0; i < 200; i++) {
         if (fs.existsSync(file)) return;
+        if (ended) assert.fail(`the Task ended (exit ${ended.exitCode}) before ${file} appeared:\n${ended.stderr}`);
         await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`${file} never appeared`);
@@ -67,7 +76,7 @@ describe("step runner: parallel Tasks sharing a workspace", function () {
             ...common,
             task: task("first", `#!/bin/sh\nset -eu\ntouch ${ws}/first-started\n${waitFor(`${ws}/slow-started`)}\n`),
         });
-        await fileAppears(path.join(dir, "first-started"));
+        await fileAppears(path.join(dir, "first-started"), first);
         const slow = runTask(tokenOnly, {
             ...common,
             task: task(
