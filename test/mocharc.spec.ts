@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../tools/stack";
 
@@ -12,6 +13,22 @@ process.stdout.write(JSON.stringify(require(${JSON.stringify(path.join(PROJECT_R
     return JSON.parse(run.stdout) as { spec?: string[] };
 }
 
+/** Folders that hold no source: dependencies, build and report output, git's and tools' own. */
+const NOT_SOURCE = new Set(["node_modules", "out", "bin"]);
+
+/** The `*.spec.ts` files under a folder of the project ("" for all), relative, with `/` separators. */
+function specsUnder(dir: string): string[] {
+    return fs
+        .readdirSync(path.join(PROJECT_ROOT, dir), { withFileTypes: true })
+        .flatMap((e) =>
+            e.isDirectory() && !NOT_SOURCE.has(e.name) && !e.name.startsWith(".")
+                ? specsUnder(path.posix.join(dir, e.name))
+                : e.isFile() && e.name.endsWith(".spec.ts")
+                  ? [path.posix.join(dir, e.name)]
+                  : [],
+        );
+}
+
 describe(".mocharc.cjs", () => {
     it("lists every spec, the longest first, when none is named (npm test)", () => {
         const { spec } = settingsFor([]);
@@ -21,6 +38,39 @@ describe(".mocharc.cjs", () => {
         assert.ok(spec.includes("components/aws/validate.spec.ts"));
         assert.equal(new Set(spec).size, spec.length, "no spec twice");
         assert.ok(!spec.some((f) => f.startsWith("test/cluster/")), "the cluster tier runs on its own");
+    });
+
+    it("leaves no spec to no tier and none to two: npm test, the cluster tier and the study tier share them out", () => {
+        const npmTest = new Set(settingsFor([]).spec);
+        /** A tier's spec files: its config's entries, each a `<folder>/**\/*.spec.ts` glob or a file. */
+        const tier = (config: string) =>
+            (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, config), "utf8")) as { spec: string[] }).spec.flatMap(
+                (entry) => {
+                    const folder = /^(.+)\/\*\*\/\*\.spec\.ts$/.exec(entry)?.[1];
+                    if (folder) return specsUnder(folder);
+                    assert.ok(
+                        fs.existsSync(path.join(PROJECT_ROOT, entry)),
+                        `${config} names ${entry}, which is missing`,
+                    );
+                    return [entry];
+                },
+            );
+        const cluster = tier(".mocharc.cluster.json");
+        const study = tier(".mocharc.study.json");
+        assert.ok(cluster.includes("test/cluster/stacks.spec.ts") && study.length > 0, "the tiers' globs match files");
+        // The step runner's spec needs root (mount namespaces): the cluster tier, which needs root anyway, runs it.
+        assert.ok(cluster.includes("tools/cluster/step-runner.spec.ts"));
+        assert.ok(!npmTest.has("tools/cluster/step-runner.spec.ts"));
+        const runs = (f: string) =>
+            [npmTest.has(f) && "npm test", cluster.includes(f) && "cluster", study.includes(f) && "study"].filter(
+                Boolean,
+            );
+        const every = specsUnder("");
+        assert.ok(every.includes("components/aws/validate.spec.ts"), "the walk finds the specs");
+        assert.deepEqual(
+            every.filter((f) => runs(f).length !== 1).map((f) => `${f}: ${runs(f).join(", ") || "no tier"}`),
+            [],
+        );
     });
 
     it("sets no list when a spec file is named, so `npx mocha <file>.spec.ts` runs that file alone", () => {
