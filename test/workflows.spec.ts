@@ -22,6 +22,7 @@ interface Step {
     env?: Record<string, unknown>;
 }
 interface Job {
+    container?: string | { image: string };
     needs?: string | string[];
     if?: string;
     environment?: string | { name: string };
@@ -41,6 +42,22 @@ const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
 const uses = (job: Job, action: string) => job.steps.filter((s) => s.uses?.split("@")[0] === action);
 const needs = (job: Job) => (Array.isArray(job.needs) ? job.needs : job.needs ? [job.needs] : []);
 const environment = (job: Job) => (typeof job.environment === "string" ? job.environment : job.environment?.name);
+
+/**
+ * The job that runs npm test installs as the README's first command does, on the system tools/install.sh is written
+ * for (a Debian 12 container, where the job is root and apt-get needs no sudo), with git installed before the
+ * checkout so that it is a repository.
+ */
+function assertTestJob(wf: Workflow): void {
+    const job = Object.values(wf.jobs).find((j) => /^npm test$/m.test(runs(j)));
+    assert.ok(job, "a job runs npm test");
+    assert.match(runs(job), /^bash tools\/install\.sh$/m);
+    const image = typeof job.container === "string" ? job.container : job.container?.image;
+    assert.equal(image, "debian:12");
+    const gitStep = job.steps.findIndex((s) => /apt-get install .*\bgit\b/.test(s.run ?? ""));
+    const checkout = job.steps.findIndex((s) => s.uses?.startsWith("actions/checkout@"));
+    assert.ok(gitStep >= 0 && gitStep < checkout, "git is installed before the checkout");
+}
 
 /** The job that runs `command` with the Pulumi action on `stack` (a literal or the matrix). */
 function pulumiJobs(wf: Workflow, command: string): [string, Job, Step][] {
@@ -69,10 +86,8 @@ describe("workflows: pull requests", () => {
         assert.deepEqual(wf.permissions, { contents: "read" });
     });
 
-    it("installs as the README's first command does and runs npm test", () => {
-        const job = Object.values(wf.jobs).find((j) => /^npm test$/m.test(runs(j)));
-        assert.ok(job, "a job runs npm test");
-        assert.match(runs(job), /^bash tools\/install\.sh$/m);
+    it("installs as the README's first command does, on Debian 12, and runs npm test", () => {
+        assertTestJob(wf);
     });
 
     it("plans dev and prod offline, runs the policy pack, and publishes both as job summary and artifact", () => {
@@ -133,6 +148,10 @@ describe("workflows: deployment", () => {
     it("runs on pushes to main, one deployment at a time", () => {
         assert.deepEqual(wf.on.push?.branches, ["main"]);
         assert.equal((wf as Json).concurrency?.["cancel-in-progress"], false);
+    });
+
+    it("tests as pull requests do, on Debian 12", () => {
+        assertTestJob(wf);
     });
 
     it("runs pulumi up on dev after the tests, then on prod behind the production environment", () => {
