@@ -246,9 +246,28 @@ function keptClosureChoices(
     return { choices, moved };
 }
 
+/**
+ * The pip of `interpreter`: a scratch virtual environment of it, removed by `done`. A distribution's python3 may have
+ * no pip (Debian's needs python3-pip, and refuses installs into itself: PEP 668); its venv module (python3-venv, in
+ * tools/install-debian-packages.sh) gives the pip the tests' environment is built with, on the same interpreter.
+ */
+function scratchPip(interpreter: string): { python: string; done: () => void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlops-python-lock-pip-"));
+    execFileSync(interpreter, ["-m", "venv", dir], { stdio: ["ignore", "inherit", "inherit"] });
+    return { python: path.join(dir, "bin", "python"), done: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
     const { values } = parseOptions(argv, { check: { type: "boolean" } });
-    const python = process.env.PYTHON ?? "python3";
+    const pip = scratchPip(process.env.PYTHON ?? "python3");
+    try {
+        return lockOrCheck(pip.python, values.check === true);
+    } finally {
+        pip.done();
+    }
+}
+
+function lockOrCheck(python: string, check: boolean): number {
     const testsPython = execFileSync(python, ["--version"], { encoding: "utf8" }).trim();
     const platforms: Platform[] = [...(Object.keys(TARGET_PLATFORMS) as TargetArch[]), "tests"];
     const names = platforms.map((p) => platformName(p, testsPython));
@@ -263,7 +282,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const kube = parsePins(kubeText, kubeFile);
     const kubeChosen = keptClosureChoices(python, platforms, names, kubeFile, kube);
 
-    if (values.check) {
+    if (check) {
         const lockPath = path.join(PROJECT_ROOT, lockFile);
         if (!fs.existsSync(lockPath)) throw new UsageError(`${lockFile} does not exist: run npm run lock:python`);
         const lock = parsePins(fs.readFileSync(lockPath, "utf8"), lockFile);
