@@ -58,7 +58,11 @@ export const ONE_THREAD_PER_PROCESS: Readonly<Record<string, string>> = {
     OPENBLAS_NUM_THREADS: "1",
 };
 
-/** Runs the venv's Python with `args` in `cwd`, with extra PYTHONPATH entries (as a pod's PYTHONPATH). */
+/**
+ * Runs the venv's Python with `args` in `cwd`, with extra PYTHONPATH entries (as a pod's PYTHONPATH) and the venv's
+ * `bin` first on PATH, as `tools/python-env.sh run` puts it and as the step image's PATH holds its interpreter: a
+ * script the test starts that runs `python` gets this one, not whatever the machine has (Debian has no `python`).
+ */
 export function runPython(
     args: readonly string[],
     options: { cwd: string; pythonPath?: readonly string[]; timeout?: number; input?: string },
@@ -73,6 +77,7 @@ export function runPython(
             ...ONE_THREAD_PER_PROCESS,
             PYTHONDONTWRITEBYTECODE: "1",
             PYTHONPATH: (options.pythonPath ?? []).join(path.delimiter),
+            PATH: [path.dirname(python()), process.env.PATH].filter(Boolean).join(path.delimiter),
         },
     });
 }

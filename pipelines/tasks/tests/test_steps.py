@@ -672,10 +672,8 @@ class CheckRuntime(unittest.TestCase):
                 f.write(text)
             # The library, then this interpreter's package path (the test's stand-in for the runtime's).
             pythonpath = os.pathsep.join([LIB, os.environ.get("PYTHONPATH", "")])
-            # The script runs `python`, the runtime image's interpreter: here this one, and no other `python` the
-            # machine's PATH may hold (Debian has none; another would judge its own packages).
-            path = os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"])
-            env = {**os.environ, "DEST": d, "SOURCE_DIR": source_dir, "PYTHONPATH": pythonpath, "PATH": path}
+            # The script runs `python`: the runner (test/python.ts, python-env.sh run) puts this one first on PATH.
+            env = {**os.environ, "DEST": d, "SOURCE_DIR": source_dir, "PYTHONPATH": pythonpath}
             return subprocess.run(
                 ["sh", os.path.join(TASKS, "fetch-source", "check-runtime.sh")], env=env, capture_output=True, text=True
             )
