@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The README's two newcomer commands on a fresh Debian 12, as root and then as a user who is not root. A run on this
+# machine can pass on what a fresh one lacks (pyenv's `python`, a pip in python3) or on being root, so this builds a
+# minbase root file system with debootstrap and gives it only what the machines start with: Node.js and npm (the
+# machine's own), Go (mounted read-only), git, CA certificates and the machine's npm and pip settings. A clone of the
+# checkout's HEAD then runs `bash tools/install.sh && npm run plan` and `npm test` as root; a second clone with caches
+# of its own does the same as the user `newcomer` (the Debian packages are there by then, so it needs no sudo).
+# `.ci/run` runs it last, about 6 minutes (docs/ci.md).
+#
+#   Usage: bash tools/fresh-debian-check.sh [--keep]    (root; debootstrap is installed when missing)
+#
+# --keep leaves the root file system and its mounts in place for a look inside. Logs: a folder printed at the start.
+# Exit codes: 0 both passed, 1 a command failed, 2 bad arguments or not root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+keep=no
+case "${1:-}" in
+"") ;;
+--keep) keep=yes ;;
+-h | --help)
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+*)
+    echo "fresh-debian-check: unknown argument $1 (allowed: --keep)" >&2
+    exit 2
+    ;;
+esac
+if [ "$(id -u)" -ne 0 ]; then
+    echo "fresh-debian-check: needs root (debootstrap, chroot and mounts)" >&2
+    exit 2
+fi
+
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+root=$(mktemp -d /tmp/fresh-debian.XXXXXX)
+chmod 755 "$root" # mktemp makes it 0700: the user could not reach / in the chroot
+logs=$(mktemp -d /tmp/fresh-debian-logs.XXXXXX)
+echo "fresh-debian-check: root file system $root, logs $logs"
+
+cleanup() {
+    [ "$keep" = yes ] && return
+    # Every mount lies under the root file system's own bind mount, so one recursive unmount takes them all; nothing is
+    # deleted while any is left (the host's /dev is one of them).
+    umount -R -l "$root" 2>/dev/null || true
+    if findmnt -rn -o TARGET | grep -q "^$root"; then
+        echo "fresh-debian-check: mounts left under $root; not deleting it" >&2
+    else
+        rm -rf --one-file-system "$root"
+    fi
+}
+trap cleanup EXIT
+
+# Runs a phase, its output in its log; on failure prints the log's end.
+phase() {
+    local name=$1 started=$SECONDS
+    shift
+    if "$@" >"$logs/$name.log" 2>&1; then
+        echo "  $name: ok in $((SECONDS - started)) s"
+    else
+        echo "  $name: FAILED after $((SECONDS - started)) s; the end of $logs/$name.log:"
+        tail -30 "$logs/$name.log"
+        exit 1
+    fi
+}
+
+if ! command -v debootstrap >/dev/null; then
+    phase install-debootstrap bash -c 'apt-get update -q && apt-get install -y -q debootstrap'
+fi
+phase debootstrap debootstrap --variant=minbase bookworm "$root" "$mirror"
+
+# The machine's starting point. Node.js and npm as they are installed here; Go where it is, read-only.
+node_bin=$(readlink -f "$(command -v node)")
+npm_dir=$(readlink -f "$(dirname "$(readlink -f "$(command -v npm)")")/..")
+cp "$node_bin" "$root/usr/bin/node"
+mkdir -p "$root/usr/lib/node_modules"
+cp -a "$npm_dir" "$root/usr/lib/node_modules/npm"
+ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/bin/npm"
+ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/bin/npx"
+cp /etc/resolv.conf /etc/hosts "$root/etc/"
+# The machine's own CA certificates (a proxy's, say), and its npm and pip settings.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
+[ -f /etc/pip.conf ] && cp /etc/pip.conf "$root/etc/pip.conf"
+npmrc="${HOME:-/root}/.npmrc"
+
+mount --bind "$root" "$root"
+mount -t proc proc "$root/proc"
+mount --bind /sys "$root/sys"
+mount --bind /dev "$root/dev"
+mount --bind /dev/pts "$root/dev/pts"
+# As in a container: a small /dev/shm that anyone may write (Chromium keeps its shared memory there).
+mount -t tmpfs -o size=64m,mode=1777 shm "$root/dev/shm"
+path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+if command -v go >/dev/null; then
+    goroot=$(go env GOROOT)
+    mkdir -p "$root$goroot"
+    mount --bind "$goroot" "$root$goroot"
+    mount -o remount,bind,ro "$root$goroot"
+    path="$goroot/bin:$path"
+fi
+
+# A clean environment, as a login on the fresh machine has it, with the trust store the certificates above join.
+bundle=/etc/ssl/certs/ca-certificates.crt
+in_root() {
+    chroot "$root" env -i HOME=/root PATH="$path" LANG=C.UTF-8 TERM=dumb NODE_EXTRA_CA_CERTS=$bundle \
+        PIP_CERT=$bundle SSL_CERT_FILE=$bundle ${GOPROXY:+GOPROXY=$GOPROXY} ${GOFLAGS:+GOFLAGS=$GOFLAGS} "$@"
+}
+as_newcomer() {
+    in_root runuser -u newcomer -- env HOME=/home/newcomer "$@"
+}
+readme_commands='cd ~/mlops-testbed && git log --oneline -1 && bash tools/install.sh && npm run plan && npm test'
+
+phase apt in_root bash -c 'apt-get update -q && apt-get install -y -q git ca-certificates && update-ca-certificates'
+git clone -q --no-local . "$root/root/mlops-testbed"
+[ -f "$npmrc" ] && cp "$npmrc" "$root/root/.npmrc"
+phase root-readme-commands in_root timeout 1800 bash -c "$readme_commands"
+grep -E '^npm test: ' "$logs/root-readme-commands.log" | sed 's/^/    root: /'
+
+in_root useradd -m -s /bin/bash newcomer
+git clone -q --no-local . "$root/home/newcomer/mlops-testbed"
+[ -f "$npmrc" ] && cp "$npmrc" "$root/home/newcomer/.npmrc"
+in_root chown -R newcomer:newcomer /home/newcomer
+phase newcomer-readme-commands as_newcomer timeout 1800 bash -c "$readme_commands"
+grep -E '^npm test: ' "$logs/newcomer-readme-commands.log" | sed 's/^/    newcomer: /'
+echo "fresh-debian-check: the README's commands passed on a fresh Debian 12, as root and as a user"
