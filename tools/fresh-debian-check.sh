@@ -3,13 +3,14 @@
 # machine can pass on what a fresh one lacks (pyenv's `python`, a pip in python3) or on being root, so this builds a
 # minbase root file system with debootstrap and gives it only what the machines start with: Node.js and npm (the
 # machine's own), Go (mounted read-only), git, CA certificates and the machine's npm and pip settings. A clone of the
-# checkout's HEAD then runs `bash tools/install.sh && npm run plan` and `npm test` as root; a second clone with caches
-# of its own does the same as the user `newcomer` (the Debian packages are there by then, so it needs no sudo).
+# checkout's HEAD then runs the commands of the README's first sh block as root; a second clone with caches of its
+# own does the same as the user `newcomer` (the Debian packages are there by then, so it needs no sudo).
 # `.ci/run` runs it last, about 6 minutes (docs/ci.md).
 #
 #   Usage: bash tools/fresh-debian-check.sh [--keep]    (root; debootstrap is installed when missing)
 #
 # --keep leaves the root file system and its mounts in place for a look inside. Logs: a folder printed at the start.
+# DEBIAN_MIRROR: the Debian archive debootstrap reads (default http://deb.debian.org/debian).
 # Exit codes: 0 both passed, 1 a command failed, 2 bad arguments or not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ case "${1:-}" in
 "") ;;
 --keep) keep=yes ;;
 -h | --help)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    # This header: the comment lines after the shebang.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
     exit 0
     ;;
 *)
@@ -31,6 +33,16 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "fresh-debian-check: needs root (debootstrap, chroot and mounts)" >&2
     exit 2
 fi
+
+# The README's newcomer commands as HEAD shows them (its first sh block, comments dropped), one after the other.
+# awk reads to the end, so that git never writes into a closed pipe.
+readme_commands=$(git show HEAD:README.md | awk '/^```sh$/ && !seen { block = seen = 1; next } /^```/ { block = 0 } block' |
+    sed -E 's/[[:space:]]*#.*$//; /^[[:space:]]*$/d' | awk 'NR > 1 { printf " && " } { printf "%s", $0 }')
+if [ -z "$readme_commands" ]; then
+    echo "fresh-debian-check: README.md has no sh block of commands" >&2
+    exit 1
+fi
+echo "fresh-debian-check: $readme_commands"
 
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 root=$(mktemp -d /tmp/fresh-debian.XXXXXX)
@@ -111,18 +123,22 @@ in_root() {
 as_newcomer() {
     in_root runuser -u newcomer -- env HOME=/home/newcomer "$@"
 }
-readme_commands='cd ~/mlops-testbed && git log --oneline -1 && bash tools/install.sh && npm run plan && npm test'
+
+# Clones HEAD into a home in the root file system and runs the README's commands there, as that home's user through
+# the runner given (in_root or as_newcomer).
+readme_commands_as() {
+    local user=$1 home=$2
+    shift 2
+    git clone -q --no-local . "$root$home/mlops-testbed"
+    if [ -f "$npmrc" ]; then cp "$npmrc" "$root$home/.npmrc"; fi
+    in_root chown -R "$user:$user" "$home"
+    phase "$user-readme-commands" "$@" timeout 1800 \
+        bash -c "cd ~/mlops-testbed && git log --oneline -1 && $readme_commands"
+    grep -E '^npm test: ' "$logs/$user-readme-commands.log" | sed "s/^/    $user: /"
+}
 
 phase apt in_root bash -c 'apt-get update -q && apt-get install -y -q git ca-certificates && update-ca-certificates'
-git clone -q --no-local . "$root/root/mlops-testbed"
-[ -f "$npmrc" ] && cp "$npmrc" "$root/root/.npmrc"
-phase root-readme-commands in_root timeout 1800 bash -c "$readme_commands"
-grep -E '^npm test: ' "$logs/root-readme-commands.log" | sed 's/^/    root: /'
-
+readme_commands_as root /root in_root
 in_root useradd -m -s /bin/bash newcomer
-git clone -q --no-local . "$root/home/newcomer/mlops-testbed"
-[ -f "$npmrc" ] && cp "$npmrc" "$root/home/newcomer/.npmrc"
-in_root chown -R newcomer:newcomer /home/newcomer
-phase newcomer-readme-commands as_newcomer timeout 1800 bash -c "$readme_commands"
-grep -E '^npm test: ' "$logs/newcomer-readme-commands.log" | sed 's/^/    newcomer: /'
+readme_commands_as newcomer /home/newcomer as_newcomer
 echo "fresh-debian-check: the README's commands passed on a fresh Debian 12, as root and as a user"
