@@ -22,7 +22,7 @@ interface Step {
     env?: Record<string, unknown>;
 }
 interface Job {
-    container?: string | { image: string };
+    container?: string | { image: string; options?: string };
     needs?: string | string[];
     if?: string;
     environment?: string | { name: string };
@@ -51,6 +51,11 @@ const environment = (job: Job) => (typeof job.environment === "string" ? job.env
 function assertTestJob(wf: Workflow): void {
     const job = Object.values(wf.jobs).find((j) => /^npm test$/m.test(runs(j)));
     assert.ok(job, "a job runs npm test");
+    assertInstalledOnDebian(job);
+}
+
+/** A job installs as the README's first command does, in a Debian 12 container, git there before the checkout. */
+function assertInstalledOnDebian(job: Job): void {
     assert.match(runs(job), /^bash tools\/install\.sh$/m);
     const image = typeof job.container === "string" ? job.container : job.container?.image;
     assert.equal(image, "debian:12");
@@ -58,6 +63,13 @@ function assertTestJob(wf: Workflow): void {
     const checkout = job.steps.findIndex((s) => s.uses?.startsWith("actions/checkout@"));
     assert.ok(gitStep >= 0 && gitStep < checkout, "git is installed before the checkout");
 }
+
+/** The commands .ci/run runs with `npm run`, in order: the real tiers and the workflows' lint. */
+const ciRunScripts = () =>
+    fs
+        .readFileSync(path.join(PROJECT_ROOT, ".ci", "run"), "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("npm run "));
 
 /** The job that runs `command` with the Pulumi action on `stack` (a literal or the matrix). */
 function pulumiJobs(wf: Workflow, command: string): [string, Job, Step][] {
@@ -88,6 +100,26 @@ describe("workflows: pull requests", () => {
 
     it("installs as the README's first command does, on Debian 12, and runs npm test", () => {
         assertTestJob(wf);
+    });
+
+    it("runs .ci/run's npm run lines (the real tiers), in order, after installing, in a privileged Debian 12", () => {
+        const job = Object.values(wf.jobs).find((j) => /^npm run test:cluster$/m.test(runs(j)));
+        assert.ok(job, "a job runs the cluster tier");
+        assertInstalledOnDebian(job);
+        const scripts = ciRunScripts();
+        assert.ok(scripts.length >= 4, `.ci/run: ${scripts.join("; ")}`);
+        const jobScripts = runs(job)
+            .split("\n")
+            .filter((l) => l.startsWith("npm run "));
+        assert.deepEqual(jobScripts, scripts);
+        const install = job.steps.findIndex((s) => s.run === "bash tools/install.sh");
+        assert.ok(job.steps.findIndex((s) => s.run === scripts[0]) > install, "the tiers run after the install");
+        // The step runner's mount namespaces (`unshare --mount`): Docker's default profile refuses them.
+        assert.match(String(typeof job.container === "object" && job.container.options), /--privileged/);
+        // The tiers build upstream Go programs: the Go the engine's module asks for.
+        const [go] = uses(job, "actions/setup-go");
+        const goMod = String(go?.with?.["go-version-file"]).replace(/^mlops-testbed\//, "");
+        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, goMod)), `setup-go reads ${goMod}`);
     });
 
     it("plans dev and prod offline, runs the policy pack, and publishes both as job summary and artifact", () => {

@@ -7,28 +7,34 @@
 # own does the same as the user `newcomer` (the Debian packages are there by then, so it needs no sudo).
 # `.ci/run` runs it last, about 6 minutes (docs/ci.md).
 #
-#   Usage: bash tools/fresh-debian-check.sh [--keep]    (root; debootstrap is installed when missing)
+#   Usage: bash tools/fresh-debian-check.sh [--keep] [--tiers]    (root; debootstrap is installed when missing)
 #
 # --keep leaves the root file system and its mounts in place for a look inside. Logs: a folder printed at the start.
+# --tiers also runs, as root after the README's commands, every `npm run` line of HEAD's .ci/run (the real tiers), as
+# the pull request's tiers job does in its container; the machine's Go build and module caches are mounted, so Go
+# links what it compiled before (about 45 minutes; not part of .ci/run).
 # DEBIAN_MIRROR: the Debian archive debootstrap reads (default http://deb.debian.org/debian).
 # Exit codes: 0 both passed, 1 a command failed, 2 bad arguments or not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 keep=no
-case "${1:-}" in
-"") ;;
---keep) keep=yes ;;
--h | --help)
-    # This header: the comment lines after the shebang.
-    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
-    exit 0
-    ;;
-*)
-    echo "fresh-debian-check: unknown argument $1 (allowed: --keep)" >&2
-    exit 2
-    ;;
-esac
+tiers=no
+for arg in "$@"; do
+    case "$arg" in
+    --keep) keep=yes ;;
+    --tiers) tiers=yes ;;
+    -h | --help)
+        # This header: the comment lines after the shebang.
+        sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+        exit 0
+        ;;
+    *)
+        echo "fresh-debian-check: unknown argument $arg (allowed: --keep, --tiers)" >&2
+        exit 2
+        ;;
+    esac
+done
 if [ "$(id -u)" -ne 0 ]; then
     echo "fresh-debian-check: needs root (debootstrap, chroot and mounts)" >&2
     exit 2
@@ -43,6 +49,15 @@ if [ -z "$readme_commands" ]; then
     exit 1
 fi
 echo "fresh-debian-check: $readme_commands"
+# The real tiers as .ci/run runs them: its `npm run` lines, in order.
+tier_commands=$(git show HEAD:.ci/run | grep -E '^npm run ' | awk 'NR > 1 { printf " && " } { printf "%s", $0 }')
+if [ "$tiers" = yes ]; then
+    if [ -z "$tier_commands" ]; then
+        echo "fresh-debian-check: .ci/run has no npm run line" >&2
+        exit 1
+    fi
+    echo "fresh-debian-check: then, as root: $tier_commands"
+fi
 
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 root=$(mktemp -d /tmp/fresh-debian.XXXXXX)
@@ -139,6 +154,19 @@ readme_commands_as() {
 
 phase apt in_root bash -c 'apt-get update -q && apt-get install -y -q git ca-certificates && update-ca-certificates'
 readme_commands_as root /root in_root
+if [ "$tiers" = yes ]; then
+    # What Go compiled before, so that the tiers' builds link rather than compile: at root's default places in the
+    # chroot, mounted after the clone's chown so that it does not walk them.
+    if command -v go >/dev/null; then
+        for pair in "$(go env GOCACHE):/root/.cache/go-build" "$(go env GOMODCACHE):/root/go/pkg/mod"; do
+            mkdir -p "${pair%%:*}" "$root${pair#*:}"
+            mount --bind "${pair%%:*}" "$root${pair#*:}"
+        done
+    fi
+    phase root-tiers in_root timeout 5400 bash -c "cd ~/mlops-testbed && $tier_commands"
+    grep -E '^ +[0-9]+ (passing|failing|pending)' "$logs/root-tiers.log" | sed 's/^ */    root tiers: /' || true
+fi
 in_root useradd -m -s /bin/bash newcomer
 readme_commands_as newcomer /home/newcomer as_newcomer
 echo "fresh-debian-check: the README's commands passed on a fresh Debian 12, as root and as a user"
+if [ "$tiers" = yes ]; then echo "fresh-debian-check: and, as root, every npm run line of .ci/run"; fi

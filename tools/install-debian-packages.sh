@@ -15,6 +15,7 @@ DEBIAN_PACKAGES=(
     git  # npm run study:local: the fetch-source step clones the study's local model repository
     busybox  # the step usage wrapper's test runs it with busybox's applets alone, as in the Alpine step images
     iptables  # npm run test:cluster: the NAT instance's boot script masquerades with it (nat-instance.spec.ts)
+    iproute2 procps  # npm run test:cluster: the NAT spec's network namespaces (ip) and the boot script's ip and sysctl
 )
 
 missing=()
