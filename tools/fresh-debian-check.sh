@@ -12,7 +12,7 @@
 # --keep leaves the root file system and its mounts in place for a look inside. Logs: a folder printed at the start.
 # --tiers also runs, as root after the README's commands, every `npm run` line of HEAD's .ci/run (the real tiers), as
 # the pull request's tiers job does in its container; the machine's Go build and module caches are mounted, so Go
-# links what it compiled before (about 45 minutes; not part of .ci/run).
+# links what it compiled before (about 40 minutes; not part of .ci/run).
 # DEBIAN_MIRROR: the Debian archive debootstrap reads (default http://deb.debian.org/debian).
 # Exit codes: 0 both passed, 1 a command failed, 2 bad arguments or not root.
 set -euo pipefail
