@@ -64,12 +64,8 @@ function assertInstalledOnDebian(job: Job): void {
     assert.ok(gitStep >= 0 && gitStep < checkout, "git is installed before the checkout");
 }
 
-/** The commands .ci/run runs with `npm run`, in order: the real tiers and the workflows' lint. */
-const ciRunScripts = () =>
-    fs
-        .readFileSync(path.join(PROJECT_ROOT, ".ci", "run"), "utf8")
-        .split("\n")
-        .filter((l) => l.startsWith("npm run "));
+/** The `npm run` command lines of a script, in order. */
+const npmRunLines = (script: string) => script.split("\n").filter((l) => l.startsWith("npm run "));
 
 /** The job that runs `command` with the Pulumi action on `stack` (a literal or the matrix). */
 function pulumiJobs(wf: Workflow, command: string): [string, Job, Step][] {
@@ -106,12 +102,10 @@ describe("workflows: pull requests", () => {
         const job = Object.values(wf.jobs).find((j) => /^npm run test:cluster$/m.test(runs(j)));
         assert.ok(job, "a job runs the cluster tier");
         assertInstalledOnDebian(job);
-        const scripts = ciRunScripts();
+        // .ci/run's are the real tiers and the workflows' lint.
+        const scripts = npmRunLines(fs.readFileSync(path.join(PROJECT_ROOT, ".ci", "run"), "utf8"));
         assert.ok(scripts.length >= 4, `.ci/run: ${scripts.join("; ")}`);
-        const jobScripts = runs(job)
-            .split("\n")
-            .filter((l) => l.startsWith("npm run "));
-        assert.deepEqual(jobScripts, scripts);
+        assert.deepEqual(npmRunLines(runs(job)), scripts);
         const install = job.steps.findIndex((s) => s.run === "bash tools/install.sh");
         assert.ok(job.steps.findIndex((s) => s.run === scripts[0]) > install, "the tiers run after the install");
         // The step runner's mount namespaces (`unshare --mount`): Docker's default profile refuses them.

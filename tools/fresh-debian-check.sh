@@ -40,18 +40,21 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 2
 fi
 
+# Its input's lines as one command line, each run after the one before has passed.
+and_then() { awk 'NR > 1 { printf " && " } { printf "%s", $0 }'; }
+
 # The README's newcomer commands as HEAD shows them (its first sh block, comments dropped), one after the other.
 # awk reads to the end, so that git never writes into a closed pipe.
 readme_commands=$(git show HEAD:README.md | awk '/^```sh$/ && !seen { block = seen = 1; next } /^```/ { block = 0 } block' |
-    sed -E 's/[[:space:]]*#.*$//; /^[[:space:]]*$/d' | awk 'NR > 1 { printf " && " } { printf "%s", $0 }')
+    sed -E 's/[[:space:]]*#.*$//; /^[[:space:]]*$/d' | and_then)
 if [ -z "$readme_commands" ]; then
     echo "fresh-debian-check: README.md has no sh block of commands" >&2
     exit 1
 fi
 echo "fresh-debian-check: $readme_commands"
-# The real tiers as .ci/run runs them: its `npm run` lines, in order.
-tier_commands=$(git show HEAD:.ci/run | grep -E '^npm run ' | awk 'NR > 1 { printf " && " } { printf "%s", $0 }')
 if [ "$tiers" = yes ]; then
+    # The real tiers as .ci/run runs them: its `npm run` lines, in order.
+    tier_commands=$(git show HEAD:.ci/run | awk '/^npm run /' | and_then)
     if [ -z "$tier_commands" ]; then
         echo "fresh-debian-check: .ci/run has no npm run line" >&2
         exit 1
