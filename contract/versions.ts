@@ -137,18 +137,6 @@ export const TEKTON = {
 } as const;
 
 /**
- * Images the testbed runs itself (outside a chart), pinned by tag. Public, maintained images only.
- * - seaweedfs: SeaweedFS 4.44, the app version of chart 4.44.0; runs `weed shell` in the store-identity Jobs.
- * - python: the base of the step runtime image (pipelines/core/runtime.ts: every Python step and the model-server
- *   image run on it, with the pinned packages of pipelines/workload and pipelines/lib built in once at install time)
- *   and the image of containers that need no pinned package (the runtime build's fetch and login, the dataset-change
- *   forwarders, the Pushgateway clean-up).
- * - git: clone of the model's source.
- * - buildah: builds and pushes the model-server image without a Docker daemon (kaniko is archived).
- * Kubernetes objects are applied by Python steps through the API (pipelines/lib/mlops_steps/kube.py), so no kubectl
- * image.
- */
-/**
  * The images the testbed builds itself (the step runtime and the model servers on top of it): the platforms of their
  * manifest list with the wheel architecture pip fetches for each (pipelines/core/runtime.ts, COPY-only builds, no
  * emulation), and the step runtime's content tag ("runtime-" and 16 hex digits of its inputs' SHA-256).
@@ -163,6 +151,18 @@ export const TESTBED_BUILT_IMAGES = {
     runtimeTagPrefix: "runtime-",
 } as const;
 
+/**
+ * Images the testbed runs itself (outside a chart), pinned by tag. Public, maintained images only.
+ * - seaweedfs: SeaweedFS 4.44, the app version of chart 4.44.0; runs `weed shell` in the store-identity Jobs.
+ * - python: the base of the step runtime image (pipelines/core/runtime.ts: every Python step and the model-server
+ *   image run on it, with the pinned packages of pipelines/workload and pipelines/lib built in once at install time)
+ *   and the image of containers that need no pinned package (the runtime build's fetch and login, the dataset-change
+ *   forwarders, the Pushgateway clean-up).
+ * - git: clone of the model's source.
+ * - buildah: builds and pushes the model-server image without a Docker daemon (kaniko is archived).
+ * Kubernetes objects are applied by Python steps through the API (pipelines/lib/mlops_steps/kube.py), so no kubectl
+ * image.
+ */
 export const IMAGES = {
     seaweedfs: "chrislusf/seaweedfs:4.44",
     python: "docker.io/library/python:3.12.12-slim-bookworm",

@@ -58,6 +58,9 @@ export function azureGpuScheduling(hasSpotPools: boolean): GpuScheduling {
     };
 }
 
+/** AKS's built-in CSI class for Azure Disks (the cluster's default too; named so every claim says which). */
+export const AZURE_STORAGE_CLASS = "managed-csi";
+
 /**
  * The Azure platform: resource group, VNet, AKS with system and GPU node pools, a storage account with the
  * `models` and `datasets` containers, ACR, workload identity, and the datasets container's BlobCreated events
@@ -67,9 +70,6 @@ export function azureGpuScheduling(hasSpotPools: boolean): GpuScheduling {
  * `azure.gpuDriver`) but not the device plugin, so the testbed installs the same NVIDIA device plugin as on
  * AWS. With `gpuDriver: None` it installs neither; the NVIDIA GPU Operator you bring provides both.
  */
-/** AKS's built-in CSI class for Azure Disks (the cluster's default too; named so every claim says which). */
-export const AZURE_STORAGE_CLASS = "managed-csi";
-
 export class AzurePlatform extends pulumi.ComponentResource implements Platform {
     readonly datasetChanges: DatasetChangeConsumer;
     readonly cloud = "azure" as const;
