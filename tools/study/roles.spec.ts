@@ -5,13 +5,13 @@
  * other models never arrived (their live accuracy and error rate came out as no data).
  */
 import * as assert from "node:assert/strict";
-import { mock } from "node:test";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as FakeTimers from "@sinonjs/fake-timers";
 import { modelPathPrefix } from "../../components/models/model-routing";
 import type { Kube } from "../cluster/kube";
 import {
@@ -585,36 +585,36 @@ describe("the study's kubelet", function () {
         objects["apps/v1 Deployment/iris/model-server"] = deployment(
             server({ envFrom: [{ secretRef: { name: "missing" } }] }),
         );
-        mock.timers.enable({ apis: ["setInterval"] });
+        const clock = FakeTimers.install({ toFake: ["setInterval", "clearInterval"] });
         try {
             kubelet.start();
-            mock.timers.tick(1000);
+            clock.tick(1000);
             await until(() => kubelet.log.length > 0);
             assert.deepEqual(kubelet.log, ["kubelet: Secret iris/missing not found"]);
         } finally {
-            mock.timers.reset();
+            clock.uninstall();
         }
     });
 
     it("syncs every second once started, and no more once stopped", async () => {
-        mock.timers.enable({ apis: ["setInterval"] });
+        const clock = FakeTimers.install({ toFake: ["setInterval", "clearInterval"] });
         try {
             kubelet.start();
             objects["apps/v1 Deployment/iris-b/model-server"] = deployment({
                 containers: [{ name: "server", image: "registry.local/other:1" }],
             });
-            mock.timers.tick(1000);
+            clock.tick(1000);
             await until(() => kubelet.log.length > 0);
             assert.deepEqual(kubelet.log, ["iris-b: ErrImagePull (unknown image registry.local/other:1)"]);
             await kubelet.stop();
             objects["apps/v1 Deployment/iris-b/model-server"] = deployment({
                 containers: [{ name: "server", image: "registry.local/other:2" }],
             });
-            mock.timers.tick(5000);
+            clock.tick(5000);
             await new Promise((r) => setImmediate(r));
             assert.equal(kubelet.log.length, 1);
         } finally {
-            mock.timers.reset();
+            clock.uninstall();
         }
     });
 });

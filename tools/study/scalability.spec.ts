@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { mock } from "node:test";
+import * as FakeTimers from "@sinonjs/fake-timers";
 import type { Json } from "../../contract/json";
 import { SCALABILITY_TASK } from "../../contract/study-tasks";
 import { deliverSeveralModels, scalabilityParams, withParams } from "./scalability";
@@ -211,7 +211,7 @@ describe("study: the scalability levels", function () {
     });
 
     it("gives a level up after eight minutes", async () => {
-        mock.timers.enable({ apis: ["setTimeout"] });
+        const clock = FakeTimers.install({ toFake: ["setTimeout", "clearTimeout"] });
         try {
             const never = {
                 model: "iris",
@@ -219,13 +219,13 @@ describe("study: the scalability levels", function () {
             } as unknown as Scenario;
             let settled = false;
             const run = deliverSeveralModels([never], [1], ["manual"], deps()).finally(() => (settled = true));
-            mock.timers.tick(8 * 60_000 - 1);
+            clock.tick(8 * 60_000 - 1);
             await new Promise((r) => setImmediate(r));
             assert.equal(settled, false);
-            mock.timers.tick(1);
+            clock.tick(1);
             await assert.rejects(run, /^Error: scalability manual x1: not done within 8 min$/);
         } finally {
-            mock.timers.reset();
+            clock.uninstall();
         }
     });
 });
